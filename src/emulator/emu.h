@@ -1,0 +1,173 @@
+/*
+ * emu.h — the internal contract of marketo-emulator.
+ *
+ * marketo-emulator is a stand-in for the Marketo REST API (identity, lead
+ * database, asset and bulk APIs) that every test, the demo and the
+ * benchmarks of mktows-shim run against.  It is split like this:
+ *
+ *   main.c        command line, signals, start/stop
+ *   server.c      libmicrohttpd front end: reads the request, applies the
+ *                 cross-cutting Marketo rules (Bearer auth 601/602, rate
+ *                 limit 606, concurrency 615, daily quota 607, 414/413,
+ *                 _method=GET, fault injection), routes to a handler,
+ *                 writes the JSON envelope
+ *   router.c      the route table: one static table of
+ *                 {method, path pattern, handler, counted}
+ *   auth.c        /identity/oauth/token and the token store
+ *   limits.c      sliding-window rate limit, in-flight counter, daily quota
+ *   stats.c       /_emulator/stats, /_emulator/reset, /_emulator/faults
+ *   store.c       the data: one lock for the whole store (see below)
+ *   seed.c        loads the seed JSON into the store; synthetic leads
+ *   h_*.c         endpoint handlers, one file per REST family:
+ *                 h_leads.c h_activities.c h_lists.c h_campaigns.c
+ *                 h_objects.c (opportunities, roles) h_customobjects.c
+ *                 h_bulk.c h_assets.c
+ *
+ * Handlers never see HTTP: they get an emu_req (method, path captures,
+ * parameters, body) and fill an emu_resp.  The server wraps the result in
+ * the Marketo envelope {requestId, success, result|errors, warnings,
+ * moreResult, nextPageToken}.
+ *
+ * The store holds every record as a cJSON object, exactly as REST returns it
+ * (REST field names), under one readers/writer lock: handlers take
+ * emu_store_rdlock() for reads and emu_store_wrlock() for writes, and never
+ * keep a pointer into the store after unlocking (copy with
+ * cJSON_Duplicate).  Writes log activities through emu_activity_add() while
+ * holding the write lock, so activity queries see every write.
+ */
+#ifndef EMU_H
+#define EMU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+/* ---- requests and responses -------------------------------------------- */
+
+#define EMU_MAX_CAPTURES 4
+
+typedef struct emu_req {
+    const char *method;      /* after the _method override: GET, POST, DELETE */
+    const char *path;        /* without the query string */
+    const char *captures[EMU_MAX_CAPTURES]; /* {param} segments of the route, in order */
+    int ncaptures;
+    const char *body;        /* raw body (NUL-terminated), may be NULL */
+    size_t body_len;
+    const char *content_type;/* Content-Type header, may be NULL */
+    cJSON *json;             /* parsed body when Content-Type is JSON, else NULL */
+    void *impl;              /* server-private: parameter lookup */
+} emu_req;
+
+/* A query or form parameter (form bodies of POST ?_method=GET included).
+ * Returns NULL when absent.  For repeated parameters (id=1&id=2) this is the
+ * first one; emu_param_list() joins all of them with commas, which is how
+ * Marketo treats both forms. */
+const char *emu_param(const emu_req *r, const char *name);
+/* Comma-joined values of a parameter that may be repeated or comma-separated;
+ * returned string is owned by the request (freed with it).  NULL if absent. */
+const char *emu_param_list(const emu_req *r, const char *name);
+
+typedef enum {
+    EMU_BODY_ENVELOPE = 0, /* wrap result/errors into the Marketo envelope */
+    EMU_BODY_RAW           /* send raw/raw_type as is (CSV files, identity JSON) */
+} emu_body_kind;
+
+typedef struct emu_resp {
+    int http_status;         /* 200 unless set */
+    emu_body_kind kind;
+    cJSON *result;           /* array; owned by resp; NULL → no "result" member */
+    const char *error_code;  /* response-level error ("1003", "610"...): success:false */
+    char error_message[256];
+    cJSON *warnings;         /* array or NULL */
+    int more_result;         /* -1 absent, 0 false, 1 true */
+    char *next_page_token;   /* malloc'd or NULL */
+    cJSON *extra;            /* extra top-level members (e.g. batchId), object or NULL */
+    char *raw;               /* EMU_BODY_RAW: malloc'd body */
+    size_t raw_len;
+    const char *raw_type;    /* EMU_BODY_RAW: content type */
+} emu_resp;
+
+/* Set a response-level error (success:false, errors:[{code,message}]). */
+void emu_fail(emu_resp *resp, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Append a record-level skip: {"status":"skipped","reasons":[{code,message}]}
+ * plus `extra` members (id/seq...) copied in; returns the new item. */
+cJSON *emu_skipped(cJSON *result, const char *code, const char *message);
+
+/* ---- routes -------------------------------------------------------------- */
+
+typedef void (*emu_handler)(const emu_req *req, emu_resp *resp);
+
+typedef struct emu_route {
+    const char *method;      /* "GET", "POST", "DELETE" */
+    const char *pattern;     /* "/rest/v1/lead/{id}.json" */
+    emu_handler handler;
+    bool counted;            /* counts against rate limit / quota (identity: false) */
+} emu_route;
+
+/* Each handler file exports its routes as a NULL-terminated array. */
+extern const emu_route emu_routes_leads[];
+extern const emu_route emu_routes_activities[];
+extern const emu_route emu_routes_lists[];
+extern const emu_route emu_routes_campaigns[];
+extern const emu_route emu_routes_objects[];
+extern const emu_route emu_routes_customobjects[];
+extern const emu_route emu_routes_bulk[];
+extern const emu_route emu_routes_assets[];
+
+/* ---- the store ----------------------------------------------------------- */
+
+typedef struct emu_store emu_store;  /* defined in store.c */
+
+void emu_store_rdlock(void);
+void emu_store_wrlock(void);
+void emu_store_unlock(void);
+
+/* Top-level collections of the store, by name ("leads", "lists",
+ * "campaigns", "programs", "channels", "tagTypes", "opportunities",
+ * "opportunityRoles", "customObjectTypes", "customObjects",
+ * "partitions", "listMembers", "imports", ...).  Returns the cJSON array/object
+ * kept in the store (created empty on first use).  Caller holds the lock. */
+cJSON *emu_store_get(const char *collection);
+
+/* Lead lookups used across families (caller holds the lock). */
+cJSON *emu_lead_by_id(int64_t id);
+/* Next id for a collection ("leads", "activities", "lists"...). */
+int64_t emu_next_id(const char *collection);
+
+/* Current time as Marketo prints it: "2026-11-28T12:13:10Z". */
+void emu_now_iso(char out[32]);
+
+/* ---- activities ---------------------------------------------------------- */
+
+/* Activity type ids as Marketo numbers them (activities/types.json). */
+enum {
+    EMU_ACT_VISIT_WEBPAGE = 1,
+    EMU_ACT_FILL_OUT_FORM = 2,
+    EMU_ACT_CLICK_LINK = 3,
+    EMU_ACT_NEW_LEAD = 12,
+    EMU_ACT_CHANGE_DATA_VALUE = 13,
+    EMU_ACT_ADD_TO_LIST = 24,
+    EMU_ACT_REMOVE_FROM_LIST = 25,
+    EMU_ACT_MERGE_LEADS = 32,
+    EMU_ACT_DELETE_LEAD = 37,
+    EMU_ACT_REQUEST_CAMPAIGN = 102,
+    EMU_ACT_ASSOCIATE_WITH_COOKIE = 11 /* see h_activities.c for the full table */
+};
+
+/* Log one activity (caller holds the write lock).  `attributes` is an array
+ * of {name,value} (ownership taken, may be NULL); `fields` likewise for
+ * Change Data Value ({id,name,newValue,oldValue}).  campaign_id may be 0. */
+void emu_activity_add(int64_t lead_id, int type_id, int64_t primary_value_id,
+                      const char *primary_value, int64_t campaign_id,
+                      cJSON *attributes, cJSON *fields);
+
+/* ---- paging tokens -------------------------------------------------------- */
+
+/* Position-based paging token: encodes an offset; opaque to clients. */
+char *emu_page_token_encode(int64_t offset);           /* malloc'd */
+bool emu_page_token_decode(const char *tok, int64_t *offset);
+
+#endif
