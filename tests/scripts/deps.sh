@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# deps.sh — install the Debian packages mktows-shim needs to build, test and
+# demo, if any is missing.  Safe to run repeatedly; does nothing when all
+# are present.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config
+  gsoap libgsoap-dev            # wsdl2h/soapcpp2 and the SOAP engine
+  libmicrohttpd-dev             # HTTP server of both programs
+  libcurl4-openssl-dev libcjson-dev libssl-dev libsqlite3-dev
+  libcmocka-dev                 # unit and integration tests
+  python3 python3-zeep php-cli php-soap   # real SOAP client stacks in tests
+  curl wrk                      # demo and benchmarks
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing: ${missing[*]}" >&2
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
