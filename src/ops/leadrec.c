@@ -1,0 +1,182 @@
+/*
+ * leadrec.c — REST lead JSON ↔ SOAP LeadRecord (see leadrec.h).
+ */
+#include "ops/leadrec.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "rest/json.h"
+
+char *mk_leadrec_value_text(struct soap *soap, const cJSON *v)
+{
+    char buf[64];
+    if (cJSON_IsString(v))
+        return soap_strdup(soap, v->valuestring);
+    if (cJSON_IsBool(v))
+        return soap_strdup(soap, cJSON_IsTrue(v) ? "true" : "false");
+    if (cJSON_IsNumber(v)) {
+        if (mk_rest_json_id_text(v, buf, sizeof buf) == MK_REST_JSON_OK)
+            return soap_strdup(soap, buf);
+        /* Not an exact integer: cJSON prints the shortest text that reads
+         * back as the same double. */
+        char *t = cJSON_PrintUnformatted(v);
+        char *r = t ? soap_strdup(soap, t) : NULL;
+        free(t);
+        return r;
+    }
+    return NULL;
+}
+
+static bool is_key_field(const char *rest, const char *fspi_field)
+{
+    return strcmp(rest, "id") == 0 || strcmp(rest, "email") == 0 ||
+           (fspi_field && strcmp(rest, fspi_field) == 0);
+}
+
+int mk_leadrec_to_soap(struct soap *soap, const mk_fields *f, const cJSON *lead,
+                       const char *fspi_field, struct ns1__LeadRecord *out)
+{
+    memset(out, 0, sizeof *out);
+    int64_t id;
+    if (mk_rest_json_get_int64(lead, "id", &id) == MK_REST_JSON_OK && id >= 0 && id <= INT32_MAX) {
+        out->Id = soap_malloc(soap, sizeof *out->Id);
+        if (!out->Id)
+            return -1;
+        *out->Id = (int)id;
+    }
+    const char *email = mk_rest_json_get_string(lead, "email");
+    if (email && *email)
+        out->Email = soap_strdup(soap, email);
+    if (fspi_field) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(lead, fspi_field);
+        char *t = mk_leadrec_value_text(soap, v);
+        if (t && *t) {
+            out->ForeignSysPersonId = t;
+            out->ForeignSysType = soap_malloc(soap, sizeof *out->ForeignSysType);
+            if (!out->ForeignSysType)
+                return -1;
+            *out->ForeignSysType = ns1__ForeignSysType__CUSTOM;
+        }
+    }
+
+    int n = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, lead) n++;
+    struct ns1__Attribute *attrs = n ? soap_malloc(soap, sizeof *attrs * (size_t)n) : NULL;
+    if (n && !attrs)
+        return -1;
+    int k = 0;
+    cJSON_ArrayForEach(it, lead) {
+        if (is_key_field(it->string, fspi_field))
+            continue;
+        const mk_field *fd = mk_fields_by_rest(f, it->string);
+        /* A field REST returns but SOAP never knew stays invisible to SOAP
+         * clients, as it was when they were written. */
+        if (!fd || !fd->soap)
+            continue;
+        char *val = mk_leadrec_value_text(soap, it);
+        if (!val || !*val)
+            continue;
+        attrs[k].attrName = soap_strdup(soap, fd->soap);
+        attrs[k].attrType = soap_strdup(soap, fd->type);
+        attrs[k].attrValue = val;
+        k++;
+    }
+    if (k > 0) {
+        out->leadAttributeList = soap_malloc(soap, sizeof *out->leadAttributeList);
+        if (!out->leadAttributeList)
+            return -1;
+        out->leadAttributeList->__sizeattribute = k;
+        out->leadAttributeList->attribute = attrs;
+    }
+    return 0;
+}
+
+/* Decimal integer text → exact JSON number (raw digits, so nothing beyond
+ * 2^53 is rounded). */
+static cJSON *exact_integer(const char *text)
+{
+    const char *p = text;
+    while (*p == ' ')
+        p++;
+    const char *start = p;
+    if (*p == '-' || *p == '+')
+        p++;
+    if (!*p)
+        return NULL;
+    for (const char *q = p; *q; q++)
+        if (*q < '0' || *q > '9')
+            return NULL;
+    errno = 0;
+    char *end;
+    long long v = strtoll(start, &end, 10);
+    if (errno || *end)
+        return NULL;
+    char buf[32];
+    snprintf(buf, sizeof buf, "%lld", v);
+    return cJSON_CreateRaw(buf);
+}
+
+int mk_leadrec_set_typed(cJSON *obj, const char *name, const char *type, const char *text)
+{
+    cJSON *v = NULL;
+    if (!text || !*text) {
+        v = cJSON_CreateNull();
+    } else if (type && strcmp(type, "integer") == 0) {
+        v = exact_integer(text);
+        if (!v)
+            return -1;
+    } else if (type && (strcmp(type, "float") == 0 || strcmp(type, "currency") == 0)) {
+        char *end;
+        errno = 0;
+        double d = strtod(text, &end);
+        if (errno || *end || !isfinite(d))
+            return -1;
+        v = cJSON_CreateNumber(d);
+    } else if (type && strcmp(type, "boolean") == 0) {
+        if (strcasecmp(text, "true") == 0 || strcmp(text, "1") == 0)
+            v = cJSON_CreateTrue();
+        else if (strcasecmp(text, "false") == 0 || strcmp(text, "0") == 0)
+            v = cJSON_CreateFalse();
+        else
+            return -1;
+    } else {
+        v = cJSON_CreateString(text);
+    }
+    if (!v)
+        return -1;
+    cJSON_DeleteItemFromObjectCaseSensitive(obj, name);
+    cJSON_AddItemToObject(obj, name, v);
+    return 0;
+}
+
+int mk_leadrec_attrs_to_rest(const mk_fields *f, const struct ns1__ArrayOfAttribute *attrs,
+                             cJSON **out, const char **bad)
+{
+    *bad = NULL;
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return -1;
+    for (int i = 0; attrs && i < attrs->__sizeattribute; i++) {
+        const struct ns1__Attribute *a = &attrs->attribute[i];
+        const mk_field *fd = mk_fields_by_soap(f, a->attrName);
+        if (!fd || fd->soap_readonly || fd->rest_readonly) {
+            *bad = a->attrName ? a->attrName : "(no attrName)";
+            cJSON_Delete(o);
+            return -1;
+        }
+        if (mk_leadrec_set_typed(o, fd->rest, fd->type, a->attrValue) != 0) {
+            *bad = a->attrName;
+            cJSON_Delete(o);
+            return -1;
+        }
+    }
+    *out = o;
+    return 0;
+}

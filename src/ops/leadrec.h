@@ -1,0 +1,53 @@
+/*
+ * leadrec.h — one lead, both ways: REST JSON record ↔ SOAP LeadRecord.
+ *
+ * SOAP's LeadRecord has four fixed members (Id, Email, ForeignSysPersonId,
+ * ForeignSysType) and a list of {attrName, attrType, attrValue} for every
+ * other field, named the SOAP way.  REST's lead is a flat JSON object named
+ * the REST way.  The field catalogue (fields.h) translates the names; this
+ * file translates the shapes and values, with these rules:
+ *
+ *   - to SOAP: null fields and empty strings are left out (Marketo omitted
+ *     empty string attributes); Id and Email never appear as attributes;
+ *     ForeignSysPersonId comes from the configured custom field, else nil;
+ *     numbers are printed from their exact digits (never through %g);
+ *     attrType is the REST dataType;
+ *   - to REST: unknown SOAP attribute names are refused (fault 20105, as
+ *     Marketo did), read-only fields too; an empty attrValue clears the
+ *     field (JSON null); integers stay exact.
+ *
+ * Everything that ends up in a SOAP response is allocated in the gSOAP
+ * context's arena (freed by soap_end after the response is sent).
+ */
+#ifndef MK_LEADREC_H
+#define MK_LEADREC_H
+
+#include <stdbool.h>
+#include <cjson/cJSON.h>
+
+#include "soapH.h"
+#include "ops/fields.h"
+
+/* Fill *out from a REST lead.  fspi_field: REST name of the custom field
+ * that holds ForeignSysPersonId, or NULL.  only: if non-NULL, a REST lead
+ * carries just the fields asked for anyway, so nothing more is filtered. */
+int mk_leadrec_to_soap(struct soap *soap, const mk_fields *f, const cJSON *lead,
+                       const char *fspi_field, struct ns1__LeadRecord *out);
+
+/* Build REST lead fields from a SOAP record's attribute list (Id, Email and
+ * ForeignSysPersonId are the caller's business: they are keys).  On an
+ * unknown or read-only attribute returns -1 with its name in *bad.
+ * *out is a new JSON object owned by the caller. */
+int mk_leadrec_attrs_to_rest(const mk_fields *f, const struct ns1__ArrayOfAttribute *attrs,
+                             cJSON **out, const char **bad);
+
+/* Set obj[name] from text according to a REST dataType: integers stay exact,
+ * booleans become true/false, empty text becomes null.  Returns 0, or -1 if
+ * text is not a valid value of that type. */
+int mk_leadrec_set_typed(cJSON *obj, const char *name, const char *type, const char *text);
+
+/* The text of a JSON scalar as SOAP prints it, in the soap arena; NULL for
+ * null, objects and arrays. */
+char *mk_leadrec_value_text(struct soap *soap, const cJSON *v);
+
+#endif
