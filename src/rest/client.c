@@ -1,0 +1,754 @@
+/*
+ * client.c — the REST call path: credentials -> token -> plan -> send ->
+ * envelope, with the 601/602 replay, connection reuse and call counting.
+ *
+ * Shape of one mk_rest_call():
+ *
+ *     plan (url.c)  ->  token (token.c, single flight)
+ *         -> limiter hook (empty today; see limiter_acquire())
+ *         -> send on a pooled curl handle  -> classify the response
+ *         -> on 601/602: invalidate that token generation, renew, send once more
+ *
+ * Thread-safety: the client is immutable after creation except for
+ *   - the handle pool      (pool_mu),
+ *   - the curl share       (one mutex per curl lock_data kind),
+ *   - the token cache      (its own lock, token.c),
+ *   - the statistics       (stats_mu).
+ * curl_global_init() runs once per process through pthread_once.
+ */
+#include "rest.h"
+#include "json.h"
+#include "token.h"
+#include "url.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#ifndef MKTOWS_VERSION
+#define MKTOWS_VERSION "0.1"
+#endif
+
+#define DEFAULT_CONNECT_TIMEOUT_MS 10000L
+#define DEFAULT_TIMEOUT_MS 330000L
+#define DEFAULT_IDLE_HANDLES 16
+#define DEFAULT_MAX_RESPONSE ((size_t)64 * 1024 * 1024)
+#define IDENTITY_ZERO_TTL_RETRIES 2   /* extra identity calls when expires_in is 0 */
+#define IDENTITY_ZERO_TTL_PAUSE_MS 1000
+
+typedef struct endpoint_counter {
+    char key[160];
+    uint64_t calls;
+    uint64_t failures;
+} endpoint_counter;
+
+struct mk_rest_client {
+    char *endpoint;
+    char *identity;
+    char *user_agent;
+    long connect_timeout_ms;
+    long timeout_ms;
+    size_t max_response;
+
+    CURLSH *share;
+    pthread_mutex_t share_mu[CURL_LOCK_DATA_LAST];
+
+    pthread_mutex_t pool_mu;
+    CURL **idle;
+    size_t nidle, max_idle;
+
+    mk_rest_tokens *tokens;
+
+    pthread_mutex_t stats_mu;
+    uint64_t n_calls, n_identity, n_replays, n_overrides, n_transport;
+    endpoint_counter *eps;
+    size_t neps, cap_eps;
+};
+
+/* ---- small helpers ----------------------------------------------------- */
+
+int64_t mk_rest_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const char *mk_rest_status_str(mk_rest_status st)
+{
+    switch (st) {
+    case MK_REST_OK: return "ok";
+    case MK_REST_ERR_INVALID: return "invalid request";
+    case MK_REST_ERR_NOMEM: return "out of memory";
+    case MK_REST_ERR_TRANSPORT: return "transport error";
+    case MK_REST_ERR_TIMEOUT: return "timeout";
+    case MK_REST_ERR_HTTP: return "HTTP error";
+    case MK_REST_ERR_API: return "API error";
+    case MK_REST_ERR_AUTH: return "authentication failed";
+    case MK_REST_ERR_PARSE: return "unparsable response";
+    }
+    return "unknown";
+}
+
+static void set_err(char *err, size_t errlen, const char *fmt, const char *arg)
+{
+    if (err && errlen)
+        snprintf(err, errlen, fmt, arg ? arg : "");
+}
+
+/* Remaining time for one send: the client cap, shortened by the deadline. */
+static mk_rest_status time_left(const mk_rest_client *c, int64_t deadline_ms, long *ms)
+{
+    long t = c->timeout_ms;
+    if (deadline_ms > 0) {
+        int64_t left = deadline_ms - mk_rest_now_ms();
+        if (left <= 0)
+            return MK_REST_ERR_TIMEOUT;
+        if (left < t)
+            t = (long)left;
+    }
+    *ms = t;
+    return MK_REST_OK;
+}
+
+/* ---- process-wide curl initialisation ---------------------------------- */
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc = CURLE_FAILED_INIT;
+
+static void curl_init_once(void)
+{
+    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* ---- curl share locks -------------------------------------------------- */
+
+static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *ud)
+{
+    (void)h;
+    (void)access;
+    mk_rest_client *c = ud;
+    if ((int)data >= 0 && data < CURL_LOCK_DATA_LAST)
+        pthread_mutex_lock(&c->share_mu[data]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data data, void *ud)
+{
+    (void)h;
+    mk_rest_client *c = ud;
+    if ((int)data >= 0 && data < CURL_LOCK_DATA_LAST)
+        pthread_mutex_unlock(&c->share_mu[data]);
+}
+
+/* ---- handle pool ------------------------------------------------------- */
+
+static CURL *handle_get(mk_rest_client *c)
+{
+    CURL *h = NULL;
+    pthread_mutex_lock(&c->pool_mu);
+    if (c->nidle > 0)
+        h = c->idle[--c->nidle];
+    pthread_mutex_unlock(&c->pool_mu);
+    return h ? h : curl_easy_init();
+}
+
+static void handle_put(mk_rest_client *c, CURL *h)
+{
+    curl_easy_reset(h);
+    pthread_mutex_lock(&c->pool_mu);
+    if (c->nidle < c->max_idle) {
+        c->idle[c->nidle++] = h;
+        h = NULL;
+    }
+    pthread_mutex_unlock(&c->pool_mu);
+    if (h)
+        curl_easy_cleanup(h);
+}
+
+/* ---- statistics -------------------------------------------------------- */
+
+static void stats_count(mk_rest_client *c, const char *key, mk_rest_status st,
+                        int override, int transport)
+{
+    pthread_mutex_lock(&c->stats_mu);
+    c->n_calls++;
+    if (override)
+        c->n_overrides++;
+    if (transport)
+        c->n_transport++;
+    endpoint_counter *ep = NULL;
+    for (size_t i = 0; i < c->neps; i++)
+        if (strcmp(c->eps[i].key, key) == 0) {
+            ep = &c->eps[i];
+            break;
+        }
+    if (!ep) {
+        if (c->neps == c->cap_eps) {
+            size_t cap = c->cap_eps ? c->cap_eps * 2 : 32;
+            endpoint_counter *p = realloc(c->eps, cap * sizeof *p);
+            if (p) {
+                c->eps = p;
+                c->cap_eps = cap;
+            }
+        }
+        if (c->neps < c->cap_eps) {
+            ep = &c->eps[c->neps++];
+            memset(ep, 0, sizeof *ep);
+            snprintf(ep->key, sizeof ep->key, "%s", key);
+        }
+    }
+    if (ep) { /* a failed realloc loses only the per-endpoint row */
+        ep->calls++;
+        if (st != MK_REST_OK)
+            ep->failures++;
+    }
+    pthread_mutex_unlock(&c->stats_mu);
+}
+
+static void stats_bump(mk_rest_client *c, uint64_t *counter)
+{
+    pthread_mutex_lock(&c->stats_mu);
+    (*counter)++;
+    pthread_mutex_unlock(&c->stats_mu);
+}
+
+static int cmp_ep(const void *a, const void *b)
+{
+    return strcmp(((const mk_rest_endpoint_stats *)a)->key,
+                  ((const mk_rest_endpoint_stats *)b)->key);
+}
+
+mk_rest_status mk_rest_stats_get(mk_rest_client *c, mk_rest_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!c)
+        return MK_REST_ERR_INVALID;
+    pthread_mutex_lock(&c->stats_mu);
+    out->calls = c->n_calls;
+    out->identity_calls = c->n_identity;
+    out->token_replays = c->n_replays;
+    out->method_overrides = c->n_overrides;
+    out->transport_errors = c->n_transport;
+    if (c->neps) {
+        out->endpoints = calloc(c->neps, sizeof *out->endpoints);
+        if (!out->endpoints) {
+            pthread_mutex_unlock(&c->stats_mu);
+            return MK_REST_ERR_NOMEM;
+        }
+        for (size_t i = 0; i < c->neps; i++) {
+            memcpy(out->endpoints[i].key, c->eps[i].key, sizeof out->endpoints[i].key);
+            out->endpoints[i].calls = c->eps[i].calls;
+            out->endpoints[i].failures = c->eps[i].failures;
+        }
+        out->nendpoints = c->neps;
+    }
+    pthread_mutex_unlock(&c->stats_mu);
+    if (out->nendpoints > 1)
+        qsort(out->endpoints, out->nendpoints, sizeof *out->endpoints, cmp_ep);
+    return MK_REST_OK;
+}
+
+void mk_rest_stats_free(mk_rest_stats *s)
+{
+    if (!s)
+        return;
+    free(s->endpoints);
+    memset(s, 0, sizeof *s);
+}
+
+/* ---- the limiter hook --------------------------------------------------
+ *
+ * MK_REST_LIMITER_HOOK: every HTTP send to the REST endpoint (first try and
+ * 601/602 replay alike; identity calls are free in Marketo's accounting and
+ * do not pass here) goes through limiter_acquire() before and
+ * limiter_release() after.  The quota guard (100 calls / 20 s, 10 in
+ * flight, daily quota), backoff and coalescing will live behind these two
+ * functions; acquire may block until deadline_ms or refuse with a status
+ * that is returned to the caller unchanged.  Today they admit everything.
+ */
+static mk_rest_status limiter_acquire(mk_rest_client *c, const char *endpoint_key,
+                                      int64_t deadline_ms)
+{
+    (void)c;
+    (void)endpoint_key;
+    (void)deadline_ms;
+    return MK_REST_OK;
+}
+
+static void limiter_release(mk_rest_client *c, const char *endpoint_key, mk_rest_status st)
+{
+    (void)c;
+    (void)endpoint_key;
+    (void)st;
+}
+
+/* ---- one HTTP exchange ------------------------------------------------- */
+
+typedef struct sink {
+    mk_rest_buf buf;
+    size_t max;
+    int overflow;
+} sink;
+
+static size_t on_write(char *p, size_t size, size_t n, void *ud)
+{
+    sink *s = ud;
+    size_t len = size * n;
+    if (s->buf.len + len > s->max) {
+        s->overflow = 1;
+        return 0;
+    }
+    return mk_rest_buf_append(&s->buf, p, len) == 0 ? len : 0;
+}
+
+typedef struct http_reply {
+    long status;
+    char *body;        /* NUL-terminated, heap, may be NULL */
+    size_t body_len;
+    int is_json;       /* Content-Type mentions json, or is absent */
+} http_reply;
+
+/* Send method url [body] with optional bearer token.  On MK_REST_OK *reply
+ * holds the response (any HTTP status); otherwise err says why. */
+static mk_rest_status http_send(mk_rest_client *c, const char *method, const char *url,
+                                const char *body, size_t body_len, const char *content_type,
+                                const char *bearer, int64_t deadline_ms,
+                                http_reply *reply, char *err, size_t errlen)
+{
+    memset(reply, 0, sizeof *reply);
+    long timeout_ms;
+    if (time_left(c, deadline_ms, &timeout_ms) != MK_REST_OK) {
+        set_err(err, errlen, "deadline passed before the request was sent%s", NULL);
+        return MK_REST_ERR_TIMEOUT;
+    }
+    CURL *h = handle_get(c);
+    if (!h) {
+        set_err(err, errlen, "curl_easy_init failed%s", NULL);
+        return MK_REST_ERR_NOMEM;
+    }
+
+    struct curl_slist *hdrs = NULL, *tmp;
+    mk_rest_buf line = {0};
+    sink s = {.max = c->max_response};
+    char curl_err[CURL_ERROR_SIZE] = {0};
+    mk_rest_status st = MK_REST_ERR_NOMEM;
+
+#define ADD_HDR(text)                                   \
+    do {                                                \
+        tmp = curl_slist_append(hdrs, (text));          \
+        if (!tmp)                                       \
+            goto out;                                   \
+        hdrs = tmp;                                     \
+    } while (0)
+
+    ADD_HDR("Accept: application/json");
+    ADD_HDR("Expect:"); /* no 100-continue round trip on large bodies */
+    if (bearer) {
+        if (mk_rest_buf_puts(&line, "Authorization: Bearer ") != 0 ||
+            mk_rest_buf_puts(&line, bearer) != 0)
+            goto out;
+        ADD_HDR(line.data);
+    }
+    if (content_type) {
+        mk_rest_buf_free(&line);
+        if (mk_rest_buf_puts(&line, "Content-Type: ") != 0 ||
+            mk_rest_buf_puts(&line, content_type) != 0)
+            goto out;
+        ADD_HDR(line.data);
+    }
+#undef ADD_HDR
+
+    curl_easy_setopt(h, CURLOPT_SHARE, c->share);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                     c->connect_timeout_ms < timeout_ms ? c->connect_timeout_ms : timeout_ms);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(h, CURLOPT_USERAGENT, c->user_agent);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
+    if (strcmp(method, "GET") == 0) {
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    } else {
+        if (strcmp(method, "POST") != 0)
+            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+        if (body || strcmp(method, "POST") == 0) {
+            curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+            curl_easy_setopt(h, CURLOPT_POSTFIELDS, body ? body : "");
+        }
+    }
+
+    CURLcode rc = curl_easy_perform(h);
+    if (rc != CURLE_OK) {
+        if (s.overflow) {
+            set_err(err, errlen, "response larger than the configured maximum%s", NULL);
+            st = MK_REST_ERR_TRANSPORT;
+        } else {
+            set_err(err, errlen, "%s", curl_err[0] ? curl_err : curl_easy_strerror(rc));
+            st = rc == CURLE_OPERATION_TIMEDOUT ? MK_REST_ERR_TIMEOUT
+                 : rc == CURLE_OUT_OF_MEMORY    ? MK_REST_ERR_NOMEM
+                                                : MK_REST_ERR_TRANSPORT;
+        }
+        goto out;
+    }
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &reply->status);
+    char *ct = NULL;
+    curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);
+    reply->is_json = !ct || strstr(ct, "json") != NULL;
+    reply->body_len = s.buf.len;
+    reply->body = s.buf.data ? mk_rest_buf_take(&s.buf) : NULL;
+    st = MK_REST_OK;
+out:
+    /* The handle still points at hdrs and the error buffer: reset before
+     * either goes away. */
+    handle_put(c, h);
+    curl_slist_free_all(hdrs);
+    mk_rest_buf_free(&line);
+    mk_rest_buf_free(&s.buf);
+    if (st == MK_REST_ERR_NOMEM && err && errlen && !err[0])
+        set_err(err, errlen, "out of memory%s", NULL);
+    return st;
+}
+
+/* ---- identity ---------------------------------------------------------- */
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* One GET <identity>/oauth/token.  Fills token/expires_in on success. */
+static mk_rest_status identity_once(mk_rest_client *c, const mk_rest_cred *cred,
+                                    int64_t deadline_ms, char *token, long *expires_in,
+                                    char *err, size_t errlen)
+{
+    mk_rest_param q[] = {
+        {"grant_type", "client_credentials"},
+        {"client_id", cred->client_id},
+        {"client_secret", cred->client_secret},
+    };
+    mk_rest_req req = {.method = MK_REST_GET, .path = "/oauth/token", .query = q, .nquery = 3};
+    mk_rest_plan plan;
+    mk_rest_status st = mk_rest_plan_build(c->identity, &req, 0, &plan);
+    if (st != MK_REST_OK) {
+        set_err(err, errlen, "cannot build the identity request%s", NULL);
+        return st;
+    }
+    http_reply rep;
+    char terr[256] = {0};
+    stats_bump(c, &c->n_identity);
+    st = http_send(c, plan.method, plan.url, plan.body, plan.body_len, plan.content_type,
+                   NULL, deadline_ms, &rep, terr, sizeof terr);
+    mk_rest_plan_free(&plan);
+    if (st != MK_REST_OK) {
+        set_err(err, errlen, "identity endpoint: %s", terr);
+        return st;
+    }
+
+    cJSON *j = rep.body ? mk_rest_json_parse(rep.body, rep.body_len) : NULL;
+    const char *tok = mk_rest_json_get_string(j, "access_token");
+    const char *oerr = mk_rest_json_get_string(j, "error");
+    const char *odesc = mk_rest_json_get_string(j, "error_description");
+    char detail[200];
+    snprintf(detail, sizeof detail, "%s%s%s", oerr ? oerr : "", odesc ? ": " : "",
+             odesc ? odesc : "");
+
+    if (rep.status == 401) {
+        set_err(err, errlen, "identity endpoint refused the client id/secret (HTTP 401 %s)",
+                detail);
+        st = MK_REST_ERR_AUTH;
+    } else if (rep.status < 200 || rep.status > 299) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "%ld", rep.status);
+        set_err(err, errlen, "identity endpoint answered HTTP %s", msg);
+        st = MK_REST_ERR_HTTP;
+    } else if (!j) {
+        set_err(err, errlen, "identity endpoint answered with invalid JSON%s", NULL);
+        st = MK_REST_ERR_PARSE;
+    } else if (!tok || !tok[0]) {
+        set_err(err, errlen, "identity endpoint answered without access_token %s", detail);
+        st = MK_REST_ERR_AUTH;
+    } else if (strlen(tok) >= MK_REST_TOKEN_MAX) {
+        set_err(err, errlen, "access_token longer than the client supports%s", NULL);
+        st = MK_REST_ERR_AUTH;
+    } else {
+        int64_t ttl = 0;
+        if (mk_rest_json_get_int64(j, "expires_in", &ttl) != MK_REST_JSON_OK)
+            ttl = 0; /* treat a missing/odd lifetime like 0: use once */
+        memcpy(token, tok, strlen(tok) + 1);
+        *expires_in = ttl > 0 ? (long)(ttl > 86400 ? 86400 : ttl) : 0;
+        st = MK_REST_OK;
+    }
+    cJSON_Delete(j);
+    free(rep.body);
+    return st;
+}
+
+/* Token fetch callback for token.c.  Identity has been seen answering
+ * expires_in 0 for a token at the very end of its life; ask again after a
+ * pause (a fresh token follows), and if it persists use the token once. */
+static mk_rest_status identity_fetch(void *ctx, const mk_rest_cred *cred, int64_t deadline_ms,
+                                     char *token, long *expires_in, char *err, size_t errlen)
+{
+    mk_rest_client *c = ctx;
+    for (int i = 0;; i++) {
+        mk_rest_status st = identity_once(c, cred, deadline_ms, token, expires_in, err, errlen);
+        if (st != MK_REST_OK || *expires_in > 0 || i == IDENTITY_ZERO_TTL_RETRIES)
+            return st;
+        if (deadline_ms > 0 &&
+            mk_rest_now_ms() + IDENTITY_ZERO_TTL_PAUSE_MS >= deadline_ms)
+            return st;
+        sleep_ms(IDENTITY_ZERO_TTL_PAUSE_MS);
+    }
+}
+
+/* ---- client lifecycle -------------------------------------------------- */
+
+mk_rest_status mk_rest_client_new(const mk_rest_config *cfg, mk_rest_client **out,
+                                  char *err, size_t errlen)
+{
+    if (err && errlen)
+        err[0] = '\0';
+    if (!cfg || !out || !cfg->endpoint || !cfg->endpoint[0] || !cfg->identity ||
+        !cfg->identity[0]) {
+        set_err(err, errlen, "REST endpoint and identity URL are required%s", NULL);
+        return MK_REST_ERR_INVALID;
+    }
+    pthread_once(&curl_once, curl_init_once);
+    if (curl_init_rc != CURLE_OK) {
+        set_err(err, errlen, "curl_global_init failed: %s", curl_easy_strerror(curl_init_rc));
+        return MK_REST_ERR_TRANSPORT;
+    }
+
+    mk_rest_client *c = calloc(1, sizeof *c);
+    if (!c)
+        goto nomem;
+    c->connect_timeout_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms
+                                                        : DEFAULT_CONNECT_TIMEOUT_MS;
+    c->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
+    c->max_idle = cfg->max_idle_handles ? cfg->max_idle_handles : DEFAULT_IDLE_HANDLES;
+    c->max_response = cfg->max_response_bytes ? cfg->max_response_bytes : DEFAULT_MAX_RESPONSE;
+    c->endpoint = strdup(cfg->endpoint);
+    c->identity = strdup(cfg->identity);
+    c->user_agent = strdup(cfg->user_agent ? cfg->user_agent : "mktows-shim/" MKTOWS_VERSION);
+    c->idle = calloc(c->max_idle, sizeof *c->idle);
+    if (!c->endpoint || !c->identity || !c->user_agent || !c->idle) {
+        free(c->endpoint);
+        free(c->identity);
+        free(c->user_agent);
+        free(c->idle);
+        free(c);
+        goto nomem;
+    }
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        pthread_mutex_init(&c->share_mu[i], NULL);
+    pthread_mutex_init(&c->pool_mu, NULL);
+    pthread_mutex_init(&c->stats_mu, NULL);
+
+    c->share = curl_share_init();
+    if (!c->share || mk_rest_tokens_new(identity_fetch, c, &c->tokens) != MK_REST_OK) {
+        mk_rest_client_free(c);
+        goto nomem;
+    }
+    curl_share_setopt(c->share, CURLSHOPT_LOCKFUNC, share_lock);
+    curl_share_setopt(c->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+    curl_share_setopt(c->share, CURLSHOPT_USERDATA, c);
+    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    if (curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK) {
+        /* old libcurl: each pooled handle keeps its own connections, which
+         * still get reused because handles are pooled. */
+    }
+    *out = c;
+    return MK_REST_OK;
+nomem:
+    set_err(err, errlen, "out of memory%s", NULL);
+    return MK_REST_ERR_NOMEM;
+}
+
+void mk_rest_client_free(mk_rest_client *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->nidle; i++)
+        curl_easy_cleanup(c->idle[i]);
+    if (c->share)
+        curl_share_cleanup(c->share);
+    mk_rest_tokens_free(c->tokens);
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        pthread_mutex_destroy(&c->share_mu[i]);
+    pthread_mutex_destroy(&c->pool_mu);
+    pthread_mutex_destroy(&c->stats_mu);
+    free(c->eps);
+    free(c->idle);
+    free(c->endpoint);
+    free(c->identity);
+    free(c->user_agent);
+    free(c);
+}
+
+void mk_rest_forget_token(mk_rest_client *c, const char *client_id)
+{
+    if (c)
+        mk_rest_tokens_invalidate(c->tokens, client_id, 0);
+}
+
+void mk_rest_result_free(mk_rest_result *r)
+{
+    if (!r)
+        return;
+    cJSON_Delete(r->json);
+    free(r->body);
+    memset(r, 0, sizeof *r);
+}
+
+/* ---- the call ---------------------------------------------------------- */
+
+/* Fill success/requestId/first error from the envelope in r->json. */
+static void read_envelope(mk_rest_result *r)
+{
+    r->success = -1;
+    if (!cJSON_IsObject(r->json))
+        return;
+    int ok;
+    if (mk_rest_json_get_bool(r->json, "success", &ok) == MK_REST_JSON_OK)
+        r->success = ok;
+    const char *rid = mk_rest_json_get_string(r->json, "requestId");
+    if (rid)
+        snprintf(r->request_id, sizeof r->request_id, "%s", rid);
+    const cJSON *errs = cJSON_GetObjectItemCaseSensitive(r->json, "errors");
+    const cJSON *e0 = cJSON_IsArray(errs) ? cJSON_GetArrayItem(errs, 0) : NULL;
+    if (e0) {
+        /* SPEC says code is a quoted integer; accept a bare number too. */
+        const cJSON *code = cJSON_GetObjectItemCaseSensitive(e0, "code");
+        int64_t v = 0;
+        if (mk_rest_json_as_int64(code, &v) == MK_REST_JSON_OK && v > 0 && v < 1000000)
+            r->error_code = (int)v;
+        const char *msg = mk_rest_json_get_string(e0, "message");
+        if (msg)
+            snprintf(r->error_message, sizeof r->error_message, "%s", msg);
+    }
+}
+
+static mk_rest_status classify(mk_rest_result *r, int is_json)
+{
+    if (r->body && r->body_len && is_json)
+        r->json = mk_rest_json_parse(r->body, r->body_len);
+    read_envelope(r);
+    if (r->http_status < 200 || r->http_status > 299) {
+        if (!r->error_message[0])
+            snprintf(r->error_message, sizeof r->error_message, "HTTP %ld", r->http_status);
+        return MK_REST_ERR_HTTP;
+    }
+    if (is_json && !r->json) {
+        snprintf(r->error_message, sizeof r->error_message, "%s",
+                 r->body_len ? "response body is not valid JSON" : "empty response body");
+        return MK_REST_ERR_PARSE;
+    }
+    if (r->success == 0) {
+        if (!r->error_message[0])
+            snprintf(r->error_message, sizeof r->error_message, "success:false without errors");
+        return MK_REST_ERR_API;
+    }
+    return MK_REST_OK;
+}
+
+static const char *method_name(mk_rest_method m)
+{
+    switch (m) {
+    case MK_REST_GET: return "GET";
+    case MK_REST_POST: return "POST";
+    case MK_REST_DELETE: return "DELETE";
+    }
+    return "?";
+}
+
+mk_rest_status mk_rest_call(mk_rest_client *c, const mk_rest_cred *cred,
+                            const mk_rest_req *req, mk_rest_result *out)
+{
+    if (!out)
+        return MK_REST_ERR_INVALID;
+    memset(out, 0, sizeof *out);
+    out->success = -1;
+    if (!c || !req) {
+        snprintf(out->error_message, sizeof out->error_message, "no client or request");
+        return MK_REST_ERR_INVALID;
+    }
+
+    mk_rest_plan plan;
+    mk_rest_status st = mk_rest_plan_build(c->endpoint, req, 0, &plan);
+    if (st != MK_REST_OK) {
+        snprintf(out->error_message, sizeof out->error_message, "%s",
+                 st == MK_REST_ERR_NOMEM ? "out of memory"
+                                         : "invalid request (path, method or body)");
+        return st;
+    }
+    out->method_override = plan.method_override;
+
+    char tmpl[140], key[160];
+    if (req->path_template)
+        snprintf(tmpl, sizeof tmpl, "%s", req->path_template);
+    else
+        mk_rest_path_template(req->path, tmpl, sizeof tmpl);
+    snprintf(key, sizeof key, "%s %s", method_name(req->method), tmpl);
+
+    for (int attempt = 0;; attempt++) {
+        mk_rest_token tok;
+        char terr[256] = {0};
+        st = mk_rest_tokens_get(c->tokens, cred, req->deadline_ms, &tok, terr, sizeof terr);
+        if (st != MK_REST_OK) {
+            snprintf(out->error_message, sizeof out->error_message, "%s", terr);
+            break;
+        }
+
+        st = limiter_acquire(c, key, req->deadline_ms); /* MK_REST_LIMITER_HOOK */
+        if (st != MK_REST_OK) {
+            memset(&tok, 0, sizeof tok);
+            break;
+        }
+        http_reply rep;
+        out->attempts++;
+        st = http_send(c, plan.method, plan.url, plan.body, plan.body_len, plan.content_type,
+                       tok.text, req->deadline_ms, &rep, out->error_message,
+                       sizeof out->error_message);
+        int transport = st != MK_REST_OK;
+        if (st == MK_REST_OK) {
+            out->http_status = rep.status;
+            out->body = rep.body;
+            out->body_len = rep.body_len;
+            st = classify(out, rep.is_json);
+        }
+        limiter_release(c, key, st);
+        stats_count(c, key, st, plan.method_override, transport);
+
+        if (st == MK_REST_ERR_API && (out->error_code == 601 || out->error_code == 602) &&
+            attempt == 0) {
+            /* Drop exactly the token that was refused and replay once. */
+            mk_rest_tokens_invalidate(c->tokens, cred->client_id, tok.gen);
+            memset(&tok, 0, sizeof tok);
+            stats_bump(c, &c->n_replays);
+            int attempts = out->attempts;
+            mk_rest_result_free(out);
+            out->success = -1;
+            out->attempts = attempts;
+            out->method_override = plan.method_override;
+            continue;
+        }
+        memset(&tok, 0, sizeof tok);
+        break;
+    }
+    mk_rest_plan_free(&plan);
+    return st;
+}

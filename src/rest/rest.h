@@ -1,0 +1,193 @@
+/*
+ * rest.h — the Marketo REST client of mktows-shim.
+ *
+ * One mk_rest_client per Marketo instance (REST endpoint + identity URL),
+ * shared by every worker thread.  Credentials are not part of the client:
+ * each call names the REST custom service (client id/secret) it acts for,
+ * so SOAP users mapped to different REST services keep separate tokens and
+ * separate usage in Marketo's reports.
+ *
+ * What the client does for every call:
+ *   - gets an OAuth token from the per-client-id cache (one cache entry per
+ *     client id, shared by all threads; when it must be renewed exactly one
+ *     thread calls the identity endpoint and the others wait for it);
+ *   - sends it as "Authorization: Bearer" (never as the access_token
+ *     parameter, which Marketo removed);
+ *   - URL-encodes the query; a GET whose URI would exceed 8 KB is sent as
+ *     POST ?_method=GET with the query as a form body (Marketo's documented
+ *     answer to HTTP 414);
+ *   - reuses connections (a pool of curl easy handles plus a curl share for
+ *     the connection cache, DNS and TLS sessions);
+ *   - on response code 601/602 (token invalid/expired) drops that token,
+ *     renews it and replays the call once;
+ *   - parses the JSON envelope without losing digits of large ids
+ *     (see json.h) and reports the first error code and requestId;
+ *   - counts calls per endpoint template (mk_rest_stats_get()).
+ *
+ * Nothing is printed: every failure comes back as an mk_rest_status plus
+ * text in the result.  Quota guard, backoff retries and coalescing are a
+ * later layer; the call path has one marked place (the limiter hook in
+ * client.c) where it slots in before each send.
+ */
+#ifndef MK_REST_H
+#define MK_REST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Outcome of a REST client function.  MK_REST_OK is 0; everything else is
+ * a failure class that callers map to SOAP faults (see mapping/errors.json). */
+typedef enum mk_rest_status {
+    MK_REST_OK = 0,
+    MK_REST_ERR_INVALID,    /* bad arguments or an impossible request */
+    MK_REST_ERR_NOMEM,      /* allocation failed */
+    MK_REST_ERR_TRANSPORT,  /* DNS, connect, TLS, reset, oversize body ... */
+    MK_REST_ERR_TIMEOUT,    /* the deadline or the client timeout passed */
+    MK_REST_ERR_HTTP,       /* HTTP status outside 2xx (413, 414, 5xx ...) */
+    MK_REST_ERR_API,        /* HTTP 2xx with "success": false; see error_code */
+    MK_REST_ERR_AUTH,       /* no token: identity refused the credentials
+                               (HTTP 401) or answered without a token */
+    MK_REST_ERR_PARSE       /* HTTP 2xx but the JSON body is unusable */
+} mk_rest_status;
+
+/* Static English name of a status ("ok", "transport error", ...). */
+const char *mk_rest_status_str(mk_rest_status st);
+
+/* How to reach one Marketo instance.  Strings are copied. */
+typedef struct mk_rest_config {
+    const char *endpoint;      /* REST base, e.g. "https://284-RPR-133.mktorest.com"
+                                  (paths such as "/rest/v1/leads.json" are appended) */
+    const char *identity;      /* identity base, e.g. ".../identity"
+                                  ("/oauth/token" is appended) */
+    long connect_timeout_ms;   /* 0: 10 s */
+    long timeout_ms;           /* whole-call cap when the request has no
+                                  deadline; 0: 330 s (Marketo's own time-outs
+                                  go up to 300 s for paging tokens and assets) */
+    size_t max_idle_handles;   /* curl handles kept for reuse; 0: 16 */
+    size_t max_response_bytes; /* larger bodies fail as transport errors; 0: 64 MiB */
+    const char *user_agent;    /* NULL: "mktows-shim/<version>" */
+} mk_rest_config;
+
+/* A REST custom service's credentials.  Tokens are cached per client_id. */
+typedef struct mk_rest_cred {
+    const char *client_id;
+    const char *client_secret;
+} mk_rest_cred;
+
+/* One name=value pair of a query string or form body.  Names may repeat
+ * (?id=1&id=2).  Both are raw text; the client percent-encodes them.  A NULL
+ * value is sent as an empty value. */
+typedef struct mk_rest_param {
+    const char *name;
+    const char *value;
+} mk_rest_param;
+
+typedef enum mk_rest_method {
+    MK_REST_GET = 0,
+    MK_REST_POST,
+    MK_REST_DELETE
+} mk_rest_method;
+
+/* One logical REST call.  At most one body kind may be set; GET takes none
+ * (a long GET is rewritten by the client, not by the caller).  Nothing here
+ * is taken over by the client. */
+typedef struct mk_rest_req {
+    mk_rest_method method;
+    const char *path;            /* "/rest/v1/leads.json" (leading '/') */
+    const char *path_template;   /* stats key, e.g. "/rest/v1/lists/{listId}/leads.json";
+                                    NULL: derived from path (digit segments -> {id}) */
+    const mk_rest_param *query;  /* query parameters, not yet encoded */
+    size_t nquery;
+    const cJSON *json;           /* JSON body, sent as application/json */
+    const mk_rest_param *form;   /* form body, application/x-www-form-urlencoded */
+    size_t nform;
+    const char *raw_body;        /* any other body (e.g. multipart for bulk import) */
+    size_t raw_len;
+    const char *raw_content_type;/* required with raw_body */
+    int64_t deadline_ms;         /* absolute, on the mk_rest_now_ms() clock; 0:
+                                    only the client's timeout applies.  Covers
+                                    token renewal and the 601/602 replay too. */
+} mk_rest_req;
+
+/* What came back.  Zero it or let mk_rest_call() do so; always release it
+ * with mk_rest_result_free(), whatever the call returned. */
+typedef struct mk_rest_result {
+    long http_status;           /* 0 when no HTTP response was received */
+    cJSON *json;                /* parsed body (owned), NULL if none/not JSON */
+    char *body;                 /* raw body, NUL-terminated (owned), may be NULL */
+    size_t body_len;
+    int success;                /* envelope "success": 1, 0, or -1 when absent */
+    int error_code;             /* first errors[].code (601, 1004 ...), 0 if none */
+    char error_message[256];    /* its message, or the reason of a non-API failure */
+    char request_id[64];        /* envelope requestId, "" if absent */
+    int attempts;               /* HTTP sends made for this call (2 after a 601/602 replay) */
+    int method_override;        /* 1 when sent as POST ?_method=GET */
+} mk_rest_result;
+
+typedef struct mk_rest_client mk_rest_client;
+
+/* Create a client.  Initialises libcurl once per process (thread-safe).
+ * Returns MK_REST_OK and *out, or an error with a message in err (which may
+ * be NULL). */
+mk_rest_status mk_rest_client_new(const mk_rest_config *cfg, mk_rest_client **out,
+                                  char *err, size_t errlen);
+
+/* Destroy a client.  No call may be in progress.  NULL is ignored. */
+void mk_rest_client_free(mk_rest_client *c);
+
+/* Make one REST call as cred and fill *out (which is reset first).
+ * Returns MK_REST_OK when HTTP was 2xx and the envelope did not say
+ * success:false; otherwise the failure class, with details in *out.
+ * Thread-safe: any number of threads may call it on one client. */
+mk_rest_status mk_rest_call(mk_rest_client *c, const mk_rest_cred *cred,
+                            const mk_rest_req *req, mk_rest_result *out);
+
+/* Release what a result owns and zero it.  NULL is ignored. */
+void mk_rest_result_free(mk_rest_result *r);
+
+/* Drop the cached token of cred->client_id (the next call renews it).
+ * Meant for configuration changes and tests. */
+void mk_rest_forget_token(mk_rest_client *c, const char *client_id);
+
+/* Milliseconds on the monotonic clock that deadlines are expressed in. */
+int64_t mk_rest_now_ms(void);
+
+/* ---- statistics ------------------------------------------------------ */
+
+/* Calls to one endpoint, keyed by "<METHOD> <path template>", e.g.
+ * "GET /rest/v1/lists/{id}/leads.json".  A GET sent as POST ?_method=GET
+ * still counts as GET. */
+typedef struct mk_rest_endpoint_stats {
+    char key[160];
+    uint64_t calls;      /* HTTP sends, including 601/602 replays */
+    uint64_t failures;   /* sends that did not end MK_REST_OK */
+} mk_rest_endpoint_stats;
+
+/* A consistent snapshot of the client's counters. */
+typedef struct mk_rest_stats {
+    uint64_t calls;            /* HTTP sends to the REST endpoint */
+    uint64_t identity_calls;   /* HTTP sends to the identity endpoint */
+    uint64_t token_replays;    /* calls replayed after a 601/602 */
+    uint64_t method_overrides; /* GETs sent as POST ?_method=GET */
+    uint64_t transport_errors; /* sends with no usable HTTP response */
+    size_t nendpoints;
+    mk_rest_endpoint_stats *endpoints; /* owned, sorted by key */
+} mk_rest_stats;
+
+/* Copy the counters into *out (thread-safe).  Free with mk_rest_stats_free().
+ * Returns MK_REST_OK or MK_REST_ERR_NOMEM. */
+mk_rest_status mk_rest_stats_get(mk_rest_client *c, mk_rest_stats *out);
+
+/* Release a snapshot's memory and zero it.  NULL is ignored. */
+void mk_rest_stats_free(mk_rest_stats *s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MK_REST_H */
