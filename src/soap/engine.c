@@ -1,0 +1,259 @@
+/*
+ * engine.c — one gSOAP context per worker, fed from memory.
+ *
+ * gSOAP is used only as an XML (de)serializer and dispatcher:
+ *  - input: frecv hands out the request body; SOAP_ENC_PLAIN stops gSOAP
+ *    from looking for an HTTP header in it;
+ *  - output: fresponse is a no-op (the front-end writes HTTP) and fsend
+ *    appends to a growable buffer;
+ *  - headers: fheader moves the parsed SOAP headers into the request
+ *    context and clears soap->header, so no response ever echoes one.
+ * Lax parsing (no SOAP_XML_STRICT) as Marketo ignored unknown elements.
+ */
+#include "soap/engine.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "soapH.h"
+#include "MktowsApiSoapBinding.nsmap"
+#include "ops/context.h"
+#include "soap/fault.h"
+
+struct mk_engine {
+    struct soap *soap;
+    struct mk_request *req;  /* the request being served, NULL between requests */
+    const char *in;
+    size_t in_len, in_pos;
+    char *out;
+    size_t out_len, out_cap;
+    int out_oom;
+};
+
+/* Deepest XML nesting accepted; Marketo messages are a dozen levels deep. */
+#define MK_MAX_XML_DEPTH 64
+
+struct mk_request *mk_request_of(struct soap *soap)
+{
+    mk_engine *e = soap ? soap->user : NULL;
+    return e ? e->req : NULL;
+}
+
+static size_t mem_recv(struct soap *soap, char *buf, size_t len)
+{
+    mk_engine *e = soap->user;
+    size_t n = e->in_len - e->in_pos;
+    if (n > len)
+        n = len;
+    memcpy(buf, e->in + e->in_pos, n);
+    e->in_pos += n;
+    return n;
+}
+
+static int mem_send(struct soap *soap, const char *s, size_t n)
+{
+    mk_engine *e = soap->user;
+    if (e->out_len + n + 1 > e->out_cap) {
+        size_t cap = e->out_cap ? e->out_cap : 8192;
+        while (cap < e->out_len + n + 1)
+            cap *= 2;
+        char *p = realloc(e->out, cap);
+        if (!p) {
+            e->out_oom = 1;
+            return soap->error = SOAP_EOM;
+        }
+        e->out = p;
+        e->out_cap = cap;
+    }
+    memcpy(e->out + e->out_len, s, n);
+    e->out_len += n;
+    e->out[e->out_len] = '\0';
+    return SOAP_OK;
+}
+
+/* What the response envelope declares: Marketo's responses carried only
+ * SOAP-ENV, ns1 and (for nil values) xsi.  Requests are parsed with the full
+ * generated table. */
+static const struct Namespace response_namespaces[] = {
+    {"SOAP-ENV", "http://schemas.xmlsoap.org/soap/envelope/", NULL, NULL},
+    {"xsi", "http://www.w3.org/2001/XMLSchema-instance", NULL, NULL},
+    {"ns1", "http://www.marketo.com/mktows/", NULL, NULL},
+    {NULL, NULL, NULL, NULL},
+};
+
+/* The HTTP header is the front-end's job. */
+static int no_response(struct soap *soap, int status, ULONG64 count)
+{
+    (void)soap;
+    (void)status;
+    (void)count;
+    return SOAP_OK;
+}
+
+void mk_engine_response_namespaces(struct soap *soap)
+{
+    soap_set_namespaces(soap, response_namespaces);
+}
+
+static int no_parse(struct soap *soap)
+{
+    (void)soap;
+    return SOAP_OK;
+}
+
+static int take_headers(struct soap *soap)
+{
+    mk_engine *e = soap->user;
+    if (soap->header && e->req) {
+        e->req->auth_header = soap->header->ns1__AuthenticationHeader;
+        e->req->context_header = soap->header->ns1__MktowsContextHeader;
+    }
+    soap->header = NULL;
+    return SOAP_OK;
+}
+
+static int no_close(struct soap *soap)
+{
+    (void)soap;
+    return SOAP_OK;
+}
+
+mk_engine *mk_engine_new(void)
+{
+    mk_engine *e = calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    e->soap = soap_new1(SOAP_C_UTFSTRING | SOAP_ENC_PLAIN | SOAP_IO_BUFFER);
+    if (!e->soap) {
+        free(e);
+        return NULL;
+    }
+    soap_set_namespaces(e->soap, namespaces);
+    e->soap->user = e;
+    e->soap->maxlevel = MK_MAX_XML_DEPTH;
+    return e;
+}
+
+void mk_engine_free(mk_engine *e)
+{
+    if (!e)
+        return;
+    soap_destroy(e->soap);
+    soap_end(e->soap);
+    soap_free(e->soap);
+    free(e->out);
+    free(e);
+}
+
+/* Callbacks are reset per request: soap_begin() does not touch them, but a
+ * handler could, and the next request must not inherit that. */
+static void prepare(mk_engine *e, struct mk_request *req, const char *body, size_t len)
+{
+    struct soap *soap = e->soap;
+    soap_destroy(soap);
+    soap_end(soap);
+    soap_begin(soap);
+    soap->version = 0;  /* set by the parser when it meets a SOAP Envelope */
+    soap_set_namespaces(soap, namespaces);
+    soap->user = e;
+    soap->frecv = mem_recv;
+    soap->fsend = mem_send;
+    soap->fresponse = no_response;
+    soap->fparse = no_parse;
+    soap->fheader = take_headers;
+    soap->fclose = no_close;
+    soap->fserveloop = NULL;
+    soap->header = NULL;
+    soap->keep_alive = 0;
+    soap->max_keep_alive = 0;
+    e->req = req;
+    e->in = body;
+    e->in_len = len;
+    e->in_pos = 0;
+    e->out_len = 0;
+    e->out_oom = 0;
+    if (req)
+        req->fault_code = 0;
+}
+
+static int finish(mk_engine *e, int rc, struct mk_engine_result *res)
+{
+    struct mk_request *req = e->req;
+    if (e->out_oom || rc != 0 || e->out_len == 0) {
+        e->req = NULL;
+        return -1;
+    }
+    res->body = e->out;
+    res->len = e->out_len;
+    res->fault_code = req ? req->fault_code : 0;
+    res->http_status = res->fault_code ? 500 : 200;
+    e->req = NULL;
+    return 0;
+}
+
+/* Turn whatever error gSOAP or the handler left into a Marketo fault and
+ * serialize it. */
+static int send_fault(mk_engine *e)
+{
+    struct soap *soap = e->soap;
+    struct mk_request *req = e->req;
+    int err = soap->error;
+
+    if (!(err == SOAP_FAULT && req && req->fault_code)) {
+        int code = mk_fault_code_for_soap_error(err);
+        soap_set_fault(soap);
+        const char *what = *soap_faultstring(soap) ? *soap_faultstring(soap) : NULL;
+        char detail[256];
+        if (err == SOAP_NO_METHOD)
+            snprintf(detail, sizeof detail, "Unsupported Operation: %.200s is not a mktows operation",
+                     soap->tag[0] ? soap->tag : "(empty body)");
+        else if (code == MK_ERR_NOT_UNDERSTOOD)
+            snprintf(detail, sizeof detail, "Request Not Understood: %.200s",
+                     what ? what : "malformed SOAP message");
+        else
+            snprintf(detail, sizeof detail, "Internal Error");
+        /* Parse state is gone; the fault is built fresh. */
+        soap->error = SOAP_OK;
+        mk_fault(soap, code, "%s", detail);
+        if (req)
+            req->fault_code = code;
+    }
+    soap->header = NULL;
+    e->out_len = 0;
+    mk_engine_response_namespaces(soap);
+    soap_send_fault(soap);
+    return e->out_len ? 0 : -1;
+}
+
+int mk_engine_serve(mk_engine *e, struct mk_request *req, const char *body, size_t len,
+                    struct mk_engine_result *res)
+{
+    struct soap *soap = e->soap;
+    int rc = 0;
+
+    prepare(e, req, body, len);
+    if (soap_begin_serve(soap) != SOAP_OK) {
+        rc = send_fault(e);
+    } else if (soap->version == 0) {
+        mk_fault(soap, MK_ERR_NOT_UNDERSTOOD, "Request Not Understood: no SOAP Envelope");
+        rc = send_fault(e);
+    } else if (soap_serve_request(soap) != SOAP_OK && soap->error && soap->error < SOAP_STOP) {
+        rc = send_fault(e);
+    }
+    rc = finish(e, rc, res);
+    return rc;
+}
+
+int mk_engine_fault(mk_engine *e, struct mk_request *req, int code,
+                    struct mk_engine_result *res, const char *fmt, ...)
+{
+    va_list ap;
+    prepare(e, req, "", 0);
+    va_start(ap, fmt);
+    mk_vfault(e->soap, code, fmt, ap);
+    va_end(ap);
+    if (req)
+        req->fault_code = code;
+    return finish(e, send_fault(e), res);
+}
