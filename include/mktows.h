@@ -1,0 +1,102 @@
+/*
+ * mktows.h — public C API of the mktows library.
+ *
+ * The library is the whole SOAP side of mktows-shim: configuration, the HTTP
+ * front-end, the gSOAP engine and the operation handlers.  mktows-shim's
+ * main() is a thin wrapper around this header; another server can embed the
+ * shim, and tests drive it through the same calls.
+ *
+ * Handles are opaque.  Functions that can fail return an mktows_err and,
+ * where there is something to report, fill a caller-supplied message buffer;
+ * nothing here prints.
+ */
+#ifndef MKTOWS_H
+#define MKTOWS_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Error codes returned by the library (0 is success). */
+typedef enum mktows_err {
+    MKTOWS_OK = 0,
+    MKTOWS_ENOMEM = -1,   /* out of memory */
+    MKTOWS_EINVAL = -2,   /* bad configuration value or argument */
+    MKTOWS_EIO = -3,      /* file could not be read */
+    MKTOWS_ELISTEN = -4,  /* could not bind/listen or start threads */
+} mktows_err;
+
+/* Short English name of an error code (static string). */
+const char *mktows_strerror(int err);
+
+/* ---- configuration --------------------------------------------------------
+ *
+ * The configuration is a JSON file (see README.md) plus MKTOWS_* environment
+ * variables, which override the file key by key:
+ *
+ *   MKTOWS_LISTEN               listen                      HOST:PORT
+ *   MKTOWS_REST_ENDPOINT        rest.endpoint               URL
+ *   MKTOWS_REST_IDENTITY        rest.identity               URL
+ *   MKTOWS_REST_CLIENT_ID       rest.client_id
+ *   MKTOWS_REST_CLIENT_SECRET   rest.client_secret
+ *   MKTOWS_SOAP_USERS           soap_users                  JSON object text
+ *   MKTOWS_TIMESTAMP_WINDOW     timestamp_window_seconds    default 900
+ *   MKTOWS_RECEIVE_TIMEOUT      timeouts.receive_seconds    default 60
+ *   MKTOWS_SEND_TIMEOUT         timeouts.send_seconds       default 60
+ *   MKTOWS_REQUEST_TIMEOUT      timeouts.request_seconds    default 120
+ *   MKTOWS_MAX_REQUEST_BYTES    max_request_bytes           default 16 MiB
+ *   MKTOWS_WORKERS              workers                     default 32
+ *   MKTOWS_MAX_CONNECTIONS      max_connections             default 4096
+ *
+ * soap_users maps a SOAP user id to {"encryption_key": ..., optional
+ * "client_id", "client_secret", "partition"}.  A user without its own
+ * client id/secret uses the rest ones.
+ */
+typedef struct mktows_config mktows_config;
+
+/* Load the configuration: the JSON file at path (NULL: environment only),
+ * then the MKTOWS_* variables from envp (NULL-terminated "NAME=value"
+ * array, e.g. environ; NULL: none), then validate.  On success *out owns a
+ * new config (free with mktows_config_free).  On failure returns
+ * MKTOWS_EINVAL / MKTOWS_EIO / MKTOWS_ENOMEM and writes a message naming
+ * the offending key or file into errbuf (never a secret value). */
+int mktows_config_load(const char *path, char *const envp[], mktows_config **out,
+                       char *errbuf, size_t errlen);
+
+/* Override the listen address ("HOST:PORT"; port 0 picks a free port).
+ * Returns MKTOWS_OK or MKTOWS_EINVAL (message in errbuf). */
+int mktows_config_set_listen(mktows_config *cfg, const char *hostport,
+                             char *errbuf, size_t errlen);
+
+/* Free a config (NULL is fine).  Secrets are wiped before release. */
+void mktows_config_free(mktows_config *cfg);
+
+/* ---- server ---------------------------------------------------------------
+ *
+ * One HTTP listener (libmicrohttpd, one epoll thread) plus a fixed pool of
+ * worker threads running the gSOAP engine.  The config must outlive the
+ * server.
+ */
+typedef struct mktows_server mktows_server;
+
+/* Bind, start the worker pool and the listener.  On success *out is a
+ * running server.  Returns MKTOWS_ELISTEN (message in errbuf) if the
+ * address cannot be bound or threads cannot be started. */
+int mktows_server_start(const mktows_config *cfg, mktows_server **out,
+                        char *errbuf, size_t errlen);
+
+/* Host and port actually bound (the chosen port when the config said 0).
+ * host is the configured host text; valid while the server lives. */
+const char *mktows_server_host(const mktows_server *srv);
+unsigned mktows_server_port(const mktows_server *srv);
+
+/* Stop accepting, finish the requests in flight, join all threads and free
+ * the server.  NULL is fine. */
+void mktows_server_stop(mktows_server *srv);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,554 @@
+/*
+ * config.c — loading and validating the mktows-shim configuration.
+ *
+ * The JSON file is parsed into a cJSON tree; each MKTOWS_* variable then
+ * overwrites one key of that tree, so file and environment go through the
+ * same validation and every error can name the key (and the variable).
+ * Secret values never appear in messages.
+ */
+#include "server/config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+/* Environment variable → JSON key path ("a.b") and kind. */
+enum env_kind { ENV_STRING, ENV_INT, ENV_JSON };
+static const struct {
+    const char *var;
+    const char *key;
+    enum env_kind kind;
+} env_table[] = {
+    {"MKTOWS_LISTEN", "listen", ENV_STRING},
+    {"MKTOWS_REST_ENDPOINT", "rest.endpoint", ENV_STRING},
+    {"MKTOWS_REST_IDENTITY", "rest.identity", ENV_STRING},
+    {"MKTOWS_REST_CLIENT_ID", "rest.client_id", ENV_STRING},
+    {"MKTOWS_REST_CLIENT_SECRET", "rest.client_secret", ENV_STRING},
+    {"MKTOWS_SOAP_USERS", "soap_users", ENV_JSON},
+    {"MKTOWS_TIMESTAMP_WINDOW", "timestamp_window_seconds", ENV_INT},
+    {"MKTOWS_RECEIVE_TIMEOUT", "timeouts.receive_seconds", ENV_INT},
+    {"MKTOWS_SEND_TIMEOUT", "timeouts.send_seconds", ENV_INT},
+    {"MKTOWS_REQUEST_TIMEOUT", "timeouts.request_seconds", ENV_INT},
+    {"MKTOWS_MAX_REQUEST_BYTES", "max_request_bytes", ENV_INT},
+    {"MKTOWS_WORKERS", "workers", ENV_INT},
+    {"MKTOWS_MAX_CONNECTIONS", "max_connections", ENV_INT},
+};
+
+const char *mktows_strerror(int err)
+{
+    switch (err) {
+    case MKTOWS_OK: return "success";
+    case MKTOWS_ENOMEM: return "out of memory";
+    case MKTOWS_EINVAL: return "invalid configuration or argument";
+    case MKTOWS_EIO: return "cannot read file";
+    case MKTOWS_ELISTEN: return "cannot start server";
+    default: return "unknown error";
+    }
+}
+
+static int fail(char *errbuf, size_t errlen, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int fail(char *errbuf, size_t errlen, int rc, const char *fmt, ...)
+{
+    if (errbuf && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(errbuf, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return rc;
+}
+
+static const char *env_lookup(char *const envp[], const char *name)
+{
+    size_t n = strlen(name);
+    if (!envp)
+        return NULL;
+    for (size_t i = 0; envp[i]; i++)
+        if (strncmp(envp[i], name, n) == 0 && envp[i][n] == '=')
+            return envp[i] + n + 1;
+    return NULL;
+}
+
+/* The variable overriding key, for messages ("" if none). */
+static const char *env_for_key(const char *key)
+{
+    for (size_t i = 0; i < sizeof env_table / sizeof env_table[0]; i++)
+        if (strcmp(env_table[i].key, key) == 0)
+            return env_table[i].var;
+    return NULL;
+}
+
+/* Replace the value at "a.b" with item (takes ownership), creating
+ * intermediate objects. */
+static int json_set_path(cJSON *root, const char *path, cJSON *item)
+{
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", path);
+    cJSON *obj = root;
+    char *seg = buf, *dot;
+    while ((dot = strchr(seg, '.'))) {
+        *dot = '\0';
+        cJSON *next = cJSON_GetObjectItemCaseSensitive(obj, seg);
+        if (!cJSON_IsObject(next)) {
+            cJSON_DeleteItemFromObjectCaseSensitive(obj, seg);
+            next = cJSON_AddObjectToObject(obj, seg);
+            if (!next) {
+                cJSON_Delete(item);
+                return -1;
+            }
+        }
+        obj = next;
+        seg = dot + 1;
+    }
+    if (cJSON_GetObjectItemCaseSensitive(obj, seg))
+        return cJSON_ReplaceItemInObjectCaseSensitive(obj, seg, item) ? 0 : -1;
+    return cJSON_AddItemToObject(obj, seg, item) ? 0 : -1;
+}
+
+static const cJSON *json_get_path(const cJSON *root, const char *path)
+{
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", path);
+    const cJSON *obj = root;
+    char *seg = buf, *dot;
+    while ((dot = strchr(seg, '.'))) {
+        *dot = '\0';
+        obj = cJSON_GetObjectItemCaseSensitive(obj, seg);
+        if (!cJSON_IsObject(obj))
+            return NULL;
+        seg = dot + 1;
+    }
+    return cJSON_GetObjectItemCaseSensitive(obj, seg);
+}
+
+static char *read_file(const char *path, int *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        *err = errno;
+        return NULL;
+    }
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        size_t n = fread(buf + len, 1, cap - len - 1, f);
+        len += n;
+        if (n == 0)
+            break;
+        if (cap - len < 2) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    *err = buf ? (ferror(f) ? EIO : 0) : ENOMEM;
+    fclose(f);
+    if (buf && *err) {
+        free(buf);
+        return NULL;
+    }
+    if (buf)
+        buf[len] = '\0';
+    return buf;
+}
+
+/* Copy a string key: required → error if absent; returns 0 or an rc. */
+static int get_string(const cJSON *root, const char *key, int required, char **out,
+                      char *errbuf, size_t errlen)
+{
+    const cJSON *v = json_get_path(root, key);
+    const char *var = env_for_key(key);
+    *out = NULL;
+    if (!v || cJSON_IsNull(v)) {
+        if (!required)
+            return 0;
+        return fail(errbuf, errlen, MKTOWS_EINVAL, "config: key '%s' is required%s%s%s", key,
+                    var ? " (or set " : "", var ? var : "", var ? ")" : "");
+    }
+    if (!cJSON_IsString(v) || !v->valuestring[0])
+        return fail(errbuf, errlen, MKTOWS_EINVAL, "config: key '%s' must be a non-empty string",
+                    key);
+    *out = strdup(v->valuestring);
+    return *out ? 0 : fail(errbuf, errlen, MKTOWS_ENOMEM, "config: out of memory");
+}
+
+static int get_int(const cJSON *root, const char *key, long def, long min, long max,
+                   long *out, char *errbuf, size_t errlen)
+{
+    const cJSON *v = json_get_path(root, key);
+    const char *var = env_for_key(key);
+    if (!v || cJSON_IsNull(v)) {
+        *out = def;
+        return 0;
+    }
+    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long long)v->valuedouble ||
+        v->valuedouble < (double)min || v->valuedouble > (double)max)
+        return fail(errbuf, errlen, MKTOWS_EINVAL,
+                    "config: key '%s'%s%s%s must be an integer from %ld to %ld", key,
+                    var ? " (" : "", var ? var : "", var ? ")" : "", min, max);
+    *out = (long)v->valuedouble;
+    return 0;
+}
+
+int mk_config_parse_hostport(const char *s, char **host, unsigned *port)
+{
+    const char *colon, *hs, *he;
+    if (!s || !*s)
+        return -1;
+    if (s[0] == '[') {
+        he = strchr(s, ']');
+        if (!he || he[1] != ':')
+            return -1;
+        hs = s + 1;
+        colon = he + 1;
+    } else {
+        colon = strrchr(s, ':');
+        if (!colon || memchr(s, ':', (size_t)(colon - s)))
+            return -1;
+        hs = s;
+        he = colon;
+    }
+    if (he == hs || !colon[1])
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long p = strtoul(colon + 1, &end, 10);
+    if (errno || *end || p > 65535 || colon[1] == '-' || colon[1] == '+')
+        return -1;
+    *host = strndup(hs, (size_t)(he - hs));
+    if (!*host)
+        return -1;
+    *port = (unsigned)p;
+    return 0;
+}
+
+static int cmp_user(const void *a, const void *b)
+{
+    return strcmp(((const struct mk_soap_user *)a)->user_id,
+                  ((const struct mk_soap_user *)b)->user_id);
+}
+
+static int load_users(struct mktows_config *cfg, char *errbuf, size_t errlen)
+{
+    const cJSON *users = cJSON_GetObjectItemCaseSensitive(cfg->json, "soap_users");
+    if (!users)
+        return fail(errbuf, errlen, MKTOWS_EINVAL,
+                    "config: key 'soap_users' is required (or set MKTOWS_SOAP_USERS)");
+    if (!cJSON_IsObject(users) || !users->child)
+        return fail(errbuf, errlen, MKTOWS_EINVAL,
+                    "config: key 'soap_users' must be a non-empty object {userId: {encryption_key: ...}}");
+    size_t n = (size_t)cJSON_GetArraySize(users);
+    cfg->users = calloc(n, sizeof *cfg->users);
+    if (!cfg->users)
+        return fail(errbuf, errlen, MKTOWS_ENOMEM, "config: out of memory");
+    const cJSON *u;
+    cJSON_ArrayForEach(u, users)
+    {
+        struct mk_soap_user *su = &cfg->users[cfg->n_users++];
+        char key[300];
+        if (!u->string || !u->string[0])
+            return fail(errbuf, errlen, MKTOWS_EINVAL, "config: 'soap_users' has an empty user id");
+        su->user_id = strdup(u->string);
+        if (!su->user_id)
+            return fail(errbuf, errlen, MKTOWS_ENOMEM, "config: out of memory");
+        if (cJSON_IsString(u)) {
+            /* shorthand: "userId": "encryptionKey" */
+            if (!u->valuestring[0])
+                return fail(errbuf, errlen, MKTOWS_EINVAL,
+                            "config: key 'soap_users.%.200s' must be a non-empty string",
+                            u->string);
+            su->encryption_key = strdup(u->valuestring);
+            if (!su->encryption_key)
+                return fail(errbuf, errlen, MKTOWS_ENOMEM, "config: out of memory");
+            continue;
+        }
+        if (!cJSON_IsObject(u))
+            return fail(errbuf, errlen, MKTOWS_EINVAL,
+                        "config: key 'soap_users.%.200s' must be an object", u->string);
+        snprintf(key, sizeof key, "soap_users.%.200s", u->string);
+        /* user ids with dots would confuse the path walk: read directly */
+        const struct {
+            const char *name;
+            char **dst;
+            int required;
+        } fields[] = {{"encryption_key", &su->encryption_key, 1},
+                      {"client_id", &su->client_id, 0},
+                      {"client_secret", &su->client_secret, 0},
+                      {"partition", &su->partition, 0}};
+        for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(u, fields[i].name);
+            if (!v || cJSON_IsNull(v)) {
+                if (fields[i].required)
+                    return fail(errbuf, errlen, MKTOWS_EINVAL, "config: key '%s.%s' is required",
+                                key, fields[i].name);
+                continue;
+            }
+            if (!cJSON_IsString(v) || !v->valuestring[0])
+                return fail(errbuf, errlen, MKTOWS_EINVAL,
+                            "config: key '%s.%s' must be a non-empty string", key,
+                            fields[i].name);
+            *fields[i].dst = strdup(v->valuestring);
+            if (!*fields[i].dst)
+                return fail(errbuf, errlen, MKTOWS_ENOMEM, "config: out of memory");
+        }
+        if (!su->client_id != !su->client_secret)
+            return fail(errbuf, errlen, MKTOWS_EINVAL,
+                        "config: key '%s' must give both client_id and client_secret, or neither",
+                        key);
+    }
+    qsort(cfg->users, cfg->n_users, sizeof *cfg->users, cmp_user);
+    for (size_t i = 1; i < cfg->n_users; i++)
+        if (strcmp(cfg->users[i - 1].user_id, cfg->users[i].user_id) == 0)
+            return fail(errbuf, errlen, MKTOWS_EINVAL, "config: soap user '%.200s' appears twice",
+                        cfg->users[i].user_id);
+    return 0;
+}
+
+static int apply_env(cJSON *root, char *const envp[], char *errbuf, size_t errlen)
+{
+    for (size_t i = 0; i < sizeof env_table / sizeof env_table[0]; i++) {
+        const char *val = env_lookup(envp, env_table[i].var);
+        cJSON *item = NULL;
+        if (!val)
+            continue;
+        switch (env_table[i].kind) {
+        case ENV_STRING:
+            item = cJSON_CreateString(val);
+            break;
+        case ENV_INT: {
+            char *end;
+            errno = 0;
+            long long v = strtoll(val, &end, 10);
+            if (errno || end == val || *end)
+                return fail(errbuf, errlen, MKTOWS_EINVAL, "config: %s must be an integer (key '%s')",
+                            env_table[i].var, env_table[i].key);
+            item = cJSON_CreateNumber((double)v);
+            break;
+        }
+        case ENV_JSON:
+            item = cJSON_Parse(val);
+            if (!item)
+                return fail(errbuf, errlen, MKTOWS_EINVAL, "config: %s is not valid JSON (key '%s')",
+                            env_table[i].var, env_table[i].key);
+            break;
+        }
+        if (!item || json_set_path(root, env_table[i].key, item) != 0)
+            return fail(errbuf, errlen, MKTOWS_ENOMEM, "config: out of memory");
+    }
+    /* One user without writing JSON: MKTOWS_SOAP_USER + MKTOWS_SOAP_ENCRYPTION_KEY. */
+    const char *uid = env_lookup(envp, "MKTOWS_SOAP_USER");
+    const char *ukey = env_lookup(envp, "MKTOWS_SOAP_ENCRYPTION_KEY");
+    if (!uid != !ukey)
+        return fail(errbuf, errlen, MKTOWS_EINVAL,
+                    "config: MKTOWS_SOAP_USER and MKTOWS_SOAP_ENCRYPTION_KEY must be set together");
+    if (uid) {
+        cJSON *users = cJSON_GetObjectItemCaseSensitive(root, "soap_users");
+        if (!cJSON_IsObject(users)) {
+            cJSON_DeleteItemFromObjectCaseSensitive(root, "soap_users");
+            users = cJSON_AddObjectToObject(root, "soap_users");
+        }
+        cJSON *u = cJSON_CreateObject();
+        if (!users || !u || !cJSON_AddStringToObject(u, "encryption_key", ukey)) {
+            cJSON_Delete(u);
+            return fail(errbuf, errlen, MKTOWS_ENOMEM, "config: out of memory");
+        }
+        cJSON_DeleteItemFromObjectCaseSensitive(users, uid);
+        cJSON_AddItemToObject(users, uid, u);
+    }
+    return 0;
+}
+
+int mktows_config_load(const char *path, char *const envp[], mktows_config **out,
+                       char *errbuf, size_t errlen)
+{
+    struct mktows_config *cfg;
+    int rc;
+    long v;
+
+    *out = NULL;
+    cfg = calloc(1, sizeof *cfg);
+    if (!cfg)
+        return fail(errbuf, errlen, MKTOWS_ENOMEM, "config: out of memory");
+
+    if (path) {
+        int err = 0;
+        char *text = read_file(path, &err);
+        if (!text) {
+            rc = fail(errbuf, errlen, err == ENOMEM ? MKTOWS_ENOMEM : MKTOWS_EIO,
+                      "config: cannot read %s: %s", path, strerror(err));
+            goto out;
+        }
+        const char *errptr = NULL;
+        cfg->json = cJSON_ParseWithOpts(text, &errptr, 1);
+        if (!cfg->json) {
+            size_t line = 1;
+            for (const char *p = text; errptr && p < errptr; p++)
+                line += *p == '\n';
+            rc = fail(errbuf, errlen, MKTOWS_EINVAL, "config: %s: invalid JSON near line %zu",
+                      path, line);
+            free(text);
+            goto out;
+        }
+        free(text);
+        if (!cJSON_IsObject(cfg->json)) {
+            rc = fail(errbuf, errlen, MKTOWS_EINVAL, "config: %s: top level must be an object",
+                      path);
+            goto out;
+        }
+    } else {
+        cfg->json = cJSON_CreateObject();
+        if (!cfg->json) {
+            rc = fail(errbuf, errlen, MKTOWS_ENOMEM, "config: out of memory");
+            goto out;
+        }
+    }
+
+    if ((rc = apply_env(cfg->json, envp, errbuf, errlen)))
+        goto out;
+
+    char *listen = NULL;
+    if ((rc = get_string(cfg->json, "listen", 0, &listen, errbuf, errlen)))
+        goto out;
+    rc = mktows_config_set_listen(cfg, listen ? listen : "127.0.0.1:8080", errbuf, errlen);
+    free(listen);
+    if (rc)
+        goto out;
+
+    if ((rc = get_string(cfg->json, "rest.endpoint", 1, &cfg->rest_endpoint, errbuf, errlen)) ||
+        (rc = get_string(cfg->json, "rest.identity", 0, &cfg->rest_identity, errbuf, errlen)) ||
+        (rc = get_string(cfg->json, "rest.client_id", 1, &cfg->rest_client_id, errbuf, errlen)) ||
+        (rc = get_string(cfg->json, "rest.client_secret", 1, &cfg->rest_client_secret, errbuf,
+                         errlen)))
+        goto out;
+    if (strncmp(cfg->rest_endpoint, "http://", 7) && strncmp(cfg->rest_endpoint, "https://", 8)) {
+        rc = fail(errbuf, errlen, MKTOWS_EINVAL,
+                  "config: key 'rest.endpoint' must be an http:// or https:// URL");
+        goto out;
+    }
+    /* Trailing slashes would double up when paths are appended. */
+    for (size_t n = strlen(cfg->rest_endpoint); n > 8 && cfg->rest_endpoint[n - 1] == '/'; n--)
+        cfg->rest_endpoint[n - 1] = '\0';
+    if (!cfg->rest_identity) {
+        size_t n = strlen(cfg->rest_endpoint) + sizeof "/identity";
+        cfg->rest_identity = malloc(n);
+        if (!cfg->rest_identity) {
+            rc = fail(errbuf, errlen, MKTOWS_ENOMEM, "config: out of memory");
+            goto out;
+        }
+        snprintf(cfg->rest_identity, n, "%s/identity", cfg->rest_endpoint);
+    }
+
+    if ((rc = load_users(cfg, errbuf, errlen)))
+        goto out;
+
+    if ((rc = get_int(cfg->json, "timestamp_window_seconds", 900, 1, 7 * 86400,
+                      &cfg->timestamp_window, errbuf, errlen)) ||
+        (rc = get_int(cfg->json, "timeouts.receive_seconds", 60, 1, 86400, &cfg->receive_timeout,
+                      errbuf, errlen)) ||
+        (rc = get_int(cfg->json, "timeouts.send_seconds", 60, 1, 86400, &cfg->send_timeout,
+                      errbuf, errlen)) ||
+        (rc = get_int(cfg->json, "timeouts.request_seconds", 120, 1, 86400,
+                      &cfg->request_timeout, errbuf, errlen)))
+        goto out;
+    if ((rc = get_int(cfg->json, "max_request_bytes", 16L << 20, 1024, 1L << 30, &v, errbuf,
+                      errlen)))
+        goto out;
+    cfg->max_request_bytes = (size_t)v;
+    if ((rc = get_int(cfg->json, "workers", 32, 1, 1024, &v, errbuf, errlen)))
+        goto out;
+    cfg->workers = (unsigned)v;
+    if ((rc = get_int(cfg->json, "max_connections", 4096, 1, 1000000, &v, errbuf, errlen)))
+        goto out;
+    cfg->max_connections = (unsigned)v;
+
+    *out = cfg;
+    return MKTOWS_OK;
+out:
+    mktows_config_free(cfg);
+    return rc;
+}
+
+int mktows_config_set_listen(mktows_config *cfg, const char *hostport, char *errbuf,
+                             size_t errlen)
+{
+    char *host;
+    unsigned port;
+    if (mk_config_parse_hostport(hostport, &host, &port) != 0)
+        return fail(errbuf, errlen, MKTOWS_EINVAL,
+                    "config: key 'listen' (MKTOWS_LISTEN, --listen) must be HOST:PORT, got '%.200s'",
+                    hostport ? hostport : "");
+    free(cfg->listen_host);
+    cfg->listen_host = host;
+    cfg->listen_port = port;
+    return MKTOWS_OK;
+}
+
+static void free_secret(char *s)
+{
+    if (s) {
+        volatile char *p = s;
+        while (*p)
+            *p++ = 0;
+        free(s);
+    }
+}
+
+/* cJSON keeps copies of every secret; wipe string values before freeing. */
+static void json_wipe(cJSON *j)
+{
+    for (; j; j = j->next) {
+        if (cJSON_IsString(j) && j->valuestring) {
+            volatile char *p = j->valuestring;
+            while (*p)
+                *p++ = 0;
+        }
+        json_wipe(j->child);
+    }
+}
+
+void mktows_config_free(mktows_config *cfg)
+{
+    if (!cfg)
+        return;
+    free(cfg->listen_host);
+    free(cfg->rest_endpoint);
+    free(cfg->rest_identity);
+    free(cfg->rest_client_id);
+    free_secret(cfg->rest_client_secret);
+    for (size_t i = 0; i < cfg->n_users; i++) {
+        free(cfg->users[i].user_id);
+        free_secret(cfg->users[i].encryption_key);
+        free(cfg->users[i].client_id);
+        free_secret(cfg->users[i].client_secret);
+        free(cfg->users[i].partition);
+    }
+    free(cfg->users);
+    json_wipe(cfg->json);
+    cJSON_Delete(cfg->json);
+    free(cfg);
+}
+
+const struct mk_soap_user *mk_config_find_user(const struct mktows_config *cfg,
+                                               const char *user_id)
+{
+    struct mk_soap_user key = {.user_id = (char *)user_id};
+    if (!cfg || !user_id || !cfg->n_users)
+        return NULL;
+    return bsearch(&key, cfg->users, cfg->n_users, sizeof *cfg->users, cmp_user);
+}
+
+const struct cJSON *mk_config_json(const struct mktows_config *cfg)
+{
+    return cfg ? cfg->json : NULL;
+}

@@ -1,0 +1,61 @@
+/*
+ * config.h — the loaded configuration (definition of the opaque
+ * mktows_config of include/mktows.h) for code inside the library.
+ *
+ * Immutable after mktows_config_load() returns, so every thread may read it
+ * without locks.  Modules with keys of their own (REST retries, caches,
+ * mapping paths) read them from mk_config_json(), the merged document.
+ */
+#ifndef MK_SERVER_CONFIG_H
+#define MK_SERVER_CONFIG_H
+
+#include <stddef.h>
+
+#include "mktows.h"
+
+struct cJSON;
+
+/* One entry of soap_users. */
+struct mk_soap_user {
+    char *user_id;
+    char *encryption_key;
+    char *client_id;      /* NULL: use rest.client_id */
+    char *client_secret;  /* NULL: use rest.client_secret */
+    char *partition;      /* NULL: default partition */
+};
+
+struct mktows_config {
+    char *listen_host;           /* "127.0.0.1", "::1", "0.0.0.0" */
+    unsigned listen_port;        /* 0: pick a free port */
+
+    char *rest_endpoint;         /* "https://123-ABC-456.mktorest.com" */
+    char *rest_identity;         /* default: rest_endpoint + "/identity" */
+    char *rest_client_id;
+    char *rest_client_secret;
+
+    struct mk_soap_user *users;  /* sorted by user_id */
+    size_t n_users;
+
+    long timestamp_window;       /* seconds, default 900 */
+    long receive_timeout;        /* seconds without progress while receiving / idle keep-alive */
+    long send_timeout;           /* seconds without progress while sending */
+    long request_timeout;        /* seconds a handler may take in total */
+    size_t max_request_bytes;    /* request body limit */
+    unsigned workers;            /* worker threads, default 32 */
+    unsigned max_connections;    /* simultaneous HTTP connections */
+
+    struct cJSON *json;          /* merged document (file + environment) */
+};
+
+/* The configured user with this id, or NULL. */
+const struct mk_soap_user *mk_config_find_user(const struct mktows_config *cfg,
+                                               const char *user_id);
+
+/* The merged JSON document, for keys owned by other modules. */
+const struct cJSON *mk_config_json(const struct mktows_config *cfg);
+
+/* Parse "HOST:PORT" / "[v6]:PORT" into a malloc'd host and a port.
+ * Returns 0 or -1. */
+int mk_config_parse_hostport(const char *s, char **host, unsigned *port);
+
+#endif
