@@ -1,0 +1,93 @@
+/*
+ * main.c — the mktows-shim program: command line, signals, and the ready
+ * line.  Everything else is the library (include/mktows.h).
+ *
+ *   mktows-shim --config FILE [--listen HOST:PORT]
+ *
+ * Prints `listening on http://HOST:PORT` on stdout once requests are
+ * accepted; stops cleanly on SIGINT/SIGTERM.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mktows.h"
+
+extern char **environ;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: mktows-shim --config FILE [--listen HOST:PORT]\n"
+            "\n"
+            "Serves Marketo's retired SOAP API (mktows) from the Marketo REST API.\n"
+            "Every configuration key can also be set by a MKTOWS_* environment\n"
+            "variable (see README.md); --listen overrides both.\n");
+}
+
+int main(int argc, char **argv)
+{
+    const char *config_path = NULL, *listen = NULL;
+    char err[512];
+    mktows_config *cfg = NULL;
+    mktows_server *srv = NULL;
+
+    for (int i = 1; i < argc; i++) {
+        if ((strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "-c") == 0) && i + 1 < argc) {
+            config_path = argv[++i];
+        } else if (strncmp(argv[i], "--config=", 9) == 0) {
+            config_path = argv[i] + 9;
+        } else if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) {
+            listen = argv[++i];
+        } else if (strncmp(argv[i], "--listen=", 9) == 0) {
+            listen = argv[i] + 9;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else {
+            fprintf(stderr, "mktows-shim: unknown or incomplete argument '%s'\n", argv[i]);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (!config_path)
+        config_path = getenv("MKTOWS_CONFIG");
+
+    int rc = mktows_config_load(config_path, environ, &cfg, err, sizeof err);
+    if (rc == MKTOWS_OK && listen)
+        rc = mktows_config_set_listen(cfg, listen, err, sizeof err);
+    if (rc != MKTOWS_OK) {
+        fprintf(stderr, "mktows-shim: %s\n", err);
+        mktows_config_free(cfg);
+        return 1;
+    }
+
+    /* Block the stop signals in every thread; main waits for them below. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    rc = mktows_server_start(cfg, &srv, err, sizeof err);
+    if (rc != MKTOWS_OK) {
+        fprintf(stderr, "mktows-shim: %s\n", err);
+        mktows_config_free(cfg);
+        return 1;
+    }
+    const char *host = mktows_server_host(srv);
+    int v6 = strchr(host, ':') != NULL;
+    printf("listening on http://%s%s%s:%u\n", v6 ? "[" : "", host, v6 ? "]" : "",
+           mktows_server_port(srv));
+    fflush(stdout);
+
+    int sig = 0;
+    sigwait(&stop, &sig);
+    fprintf(stderr, "mktows-shim: %s received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    mktows_server_stop(srv);
+    mktows_config_free(cfg);
+    return 0;
+}

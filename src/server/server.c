@@ -1,0 +1,490 @@
+/*
+ * server.c — the HTTP front-end: libmicrohttpd in, worker pool, gSOAP out.
+ *
+ * One MHD thread (epoll) owns every socket, so idle keep-alive connections
+ * cost no thread.  A SOAP POST is read into memory, then the connection is
+ * suspended and the request goes to the worker pool (server/pool.c), where a
+ * per-thread gSOAP engine (soap/engine.c) parses, dispatches to the
+ * operation handler and serializes.  The worker stores the response and
+ * resumes the connection; MHD then calls back and we queue the response.
+ *
+ * Routes:
+ *   GET|HEAD <any path>?WSDL (any case)  the WSDL, soap:address = this URL
+ *   GET|HEAD /health                     "ok"
+ *   POST /soap/mktows/<version>          SOAP
+ *   anything else                        404 (405 for other methods)
+ */
+#include "mktows.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "ops/context.h"
+#include "server/config.h"
+#include "server/pool.h"
+#include "server/wsdl.h"
+#include "soap/engine.h"
+#include "soap/fault.h"
+
+#define SOAP_PREFIX "/soap/mktows/"
+#define XML_TYPE "text/xml; charset=UTF-8"
+
+enum job_state { JOB_RECEIVING, JOB_QUEUED, JOB_DONE };
+
+struct job {
+    struct mk_pool_item item;    /* first: the pool links jobs through it */
+    struct mktows_server *srv;
+    struct MHD_Connection *conn;
+    enum job_state state;
+    char version[32];
+    char *body;
+    size_t len, cap;
+    int too_large;
+    struct timespec deadline;
+    time_t received_at;
+    /* response, written by the worker before it resumes the connection */
+    unsigned status;
+    char *resp;
+    size_t resp_len;
+};
+
+struct mktows_server {
+    const struct mktows_config *cfg;
+    struct MHD_Daemon *mhd;
+    mk_pool *pool;
+    unsigned port;
+    /* Built once at start: the fault for an oversized body, and the last
+     * resort when a worker cannot even build a fault. */
+    char *too_large_fault;
+    size_t too_large_len;
+};
+
+static const char internal_fault[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+    "<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"http://schemas.xmlsoap.org/soap/envelope/\">"
+    "<SOAP-ENV:Body><SOAP-ENV:Fault><faultcode>SOAP-ENV:Server</faultcode>"
+    "<faultstring>10001 - Internal Error</faultstring><detail>"
+    "<ns1:serviceException xmlns:ns1=\"http://www.marketo.com/mktows/\">"
+    "<name>mktServiceException</name><message>Internal Error (10001)</message>"
+    "<code>10001</code></ns1:serviceException></detail></SOAP-ENV:Fault>"
+    "</SOAP-ENV:Body></SOAP-ENV:Envelope>";
+
+/* ---- workers -------------------------------------------------------------- */
+
+static void *worker_init(void *arg)
+{
+    (void)arg;
+    return mk_engine_new();
+}
+
+static void worker_fini(void *state, void *arg)
+{
+    (void)arg;
+    mk_engine_free(state);
+}
+
+static void worker_run(struct mk_pool_item *item, void *state, void *arg)
+{
+    struct job *job = (struct job *)item;
+    struct mk_engine_result res;
+    struct mk_request req;
+    (void)arg;
+
+    memset(&req, 0, sizeof req);
+    req.config = job->srv->cfg;
+    req.version = job->version;
+    req.deadline = job->deadline;
+    req.received_at = job->received_at;
+
+    job->resp = NULL;
+    if (mk_engine_serve(state, &req, job->body ? job->body : "", job->len, &res) == 0) {
+        job->resp = malloc(res.len);
+        if (job->resp) {
+            memcpy(job->resp, res.body, res.len);
+            job->resp_len = res.len;
+            job->status = res.http_status;
+        }
+    }
+    if (!job->resp)
+        job->status = 500;  /* internal_fault is sent by the MHD side */
+    free(job->body);
+    job->body = NULL;
+    job->state = JOB_DONE;
+    MHD_resume_connection(job->conn);
+}
+
+/* ---- HTTP ------------------------------------------------------------------- */
+
+static enum MHD_Result send_buffer(struct MHD_Connection *c, unsigned status, const char *type,
+                                   const void *buf, size_t len, enum MHD_ResponseMemoryMode mode)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)buf, mode);
+    if (!r) {
+        if (mode == MHD_RESPMEM_MUST_FREE)
+            free((void *)buf);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    enum MHD_Result ret = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status, const char *text)
+{
+    return send_buffer(c, status, "text/plain; charset=UTF-8", text, strlen(text),
+                       MHD_RESPMEM_PERSISTENT);
+}
+
+static enum MHD_Result find_wsdl_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    (void)kind;
+    (void)value;
+    if (key && strcasecmp(key, "wsdl") == 0) {
+        *(int *)cls = 1;
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result serve_wsdl(struct mktows_server *srv, struct MHD_Connection *c,
+                                  const char *url)
+{
+    char fallback[300];
+    const char *proto = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-Proto");
+    const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-Host");
+    if (!host || !*host)
+        host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    if (!host || !*host) {
+        int v6 = strchr(srv->cfg->listen_host, ':') != NULL;
+        snprintf(fallback, sizeof fallback, "%s%s%s:%u", v6 ? "[" : "", srv->cfg->listen_host,
+                 v6 ? "]" : "", srv->port);
+        host = fallback;
+    }
+    /* A proxy may send "https, http"; the first entry is the client's. */
+    const char *scheme = "http";
+    if (proto && strncasecmp(proto, "https", 5) == 0)
+        scheme = "https";
+    char hostbuf[256];
+    size_t hl = strcspn(host, ", \t");
+    snprintf(hostbuf, sizeof hostbuf, "%.*s", (int)(hl < sizeof hostbuf ? hl : sizeof hostbuf - 1),
+             host);
+    size_t len;
+    char *text = mk_wsdl_render(scheme, hostbuf, url, &len);
+    if (!text)
+        return send_text(c, 500, "out of memory\n");
+    return send_buffer(c, 200, XML_TYPE, text, len, MHD_RESPMEM_MUST_FREE);
+}
+
+/* "/soap/mktows/3_1" → "3_1"; NULL if the path is not a SOAP endpoint. */
+static const char *soap_version(const char *url)
+{
+    if (strncmp(url, SOAP_PREFIX, sizeof SOAP_PREFIX - 1) != 0)
+        return NULL;
+    const char *v = url + sizeof SOAP_PREFIX - 1;
+    size_t n = strlen(v);
+    if (n && v[n - 1] == '/')
+        n--;
+    if (n == 0 || n >= sizeof ((struct job *)0)->version)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        char ch = v[i];
+        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+              ch == '_' || ch == '.' || ch == '-'))
+            return NULL;
+    }
+    return v;
+}
+
+static enum MHD_Result send_too_large(struct mktows_server *srv, struct MHD_Connection *c)
+{
+    return send_buffer(c, 500, XML_TYPE, srv->too_large_fault, srv->too_large_len,
+                       MHD_RESPMEM_PERSISTENT);
+}
+
+/* con_cls of a request answered without a worker (GET, errors): MHD keeps
+ * a connection alive only when the response is queued after the first
+ * call, so those are answered on the second. */
+static const char no_job_marker;
+#define NO_JOB ((void *)&no_job_marker)
+
+static enum MHD_Result on_first_call(struct mktows_server *srv, struct MHD_Connection *c,
+                                     const char *url, const char *method, void **con_cls)
+{
+    MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT,
+                              (unsigned)srv->cfg->receive_timeout);
+
+    if (strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0) {
+        int wsdl = 0;
+        MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, find_wsdl_arg, &wsdl);
+        if (wsdl)
+            return serve_wsdl(srv, c, url);
+        if (strcmp(url, "/health") == 0)
+            return send_text(c, 200, "ok\n");
+        if (soap_version(url))
+            return send_text(c, 405, "POST a SOAP envelope here, or GET ?WSDL\n");
+        return send_text(c, 404, "not found\n");
+    }
+    if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+        return send_text(c, soap_version(url) ? 405 : 404, "method not allowed\n");
+
+    const char *version = soap_version(url);
+    if (!version)
+        return send_text(c, 404, "not found\n");
+
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl && strtoull(cl, NULL, 10) > srv->cfg->max_request_bytes)
+        return send_too_large(srv, c);
+
+    struct job *job = calloc(1, sizeof *job);
+    if (!job)
+        return MHD_NO;
+    job->srv = srv;
+    job->conn = c;
+    job->state = JOB_RECEIVING;
+    size_t vn = strlen(version);
+    if (vn && version[vn - 1] == '/')
+        vn--;
+    memcpy(job->version, version, vn);
+    clock_gettime(CLOCK_MONOTONIC, &job->deadline);
+    job->deadline.tv_sec += srv->cfg->request_timeout;
+    job->received_at = time(NULL);
+    *con_cls = job;
+    return MHD_YES;
+}
+
+static int append_body(struct job *job, const char *data, size_t n, size_t max)
+{
+    if (job->too_large)
+        return 0;
+    if (job->len + n > max) {
+        job->too_large = 1;
+        free(job->body);
+        job->body = NULL;
+        job->len = job->cap = 0;
+        return 0;
+    }
+    if (job->len + n + 1 > job->cap) {
+        size_t cap = job->cap ? job->cap : 4096;
+        while (cap < job->len + n + 1)
+            cap *= 2;
+        char *p = realloc(job->body, cap);
+        if (!p)
+            return -1;
+        job->body = p;
+        job->cap = cap;
+    }
+    memcpy(job->body + job->len, data, n);
+    job->len += n;
+    job->body[job->len] = '\0';
+    return 0;
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char *url,
+                                 const char *method, const char *version,
+                                 const char *upload_data, size_t *upload_data_size,
+                                 void **con_cls)
+{
+    struct mktows_server *srv = cls;
+    (void)version;
+
+    if (!*con_cls) {
+        if (strcmp(method, MHD_HTTP_METHOD_POST) != 0) {
+            *con_cls = NO_JOB;
+            return MHD_YES;
+        }
+        return on_first_call(srv, c, url, method, con_cls);
+    }
+    if (*con_cls == NO_JOB) {
+        if (*upload_data_size) {  /* a body on GET etc. is read and ignored */
+            *upload_data_size = 0;
+            return MHD_YES;
+        }
+        return on_first_call(srv, c, url, method, con_cls);
+    }
+
+    struct job *job = *con_cls;
+    if (*upload_data_size) {
+        if (append_body(job, upload_data, *upload_data_size, srv->cfg->max_request_bytes))
+            return MHD_NO;
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    switch (job->state) {
+    case JOB_RECEIVING:
+        if (job->too_large)
+            return send_too_large(srv, c);
+        job->state = JOB_QUEUED;
+        MHD_suspend_connection(c);
+        if (mk_pool_push(srv->pool, &job->item) != 0) {
+            MHD_resume_connection(c);
+            job->state = JOB_DONE;
+            job->status = 500;
+        }
+        return MHD_YES;
+    case JOB_QUEUED:
+        return MHD_YES;  /* spurious wake-up; the worker will resume us */
+    case JOB_DONE:
+        break;
+    }
+    MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)srv->cfg->send_timeout);
+    if (!job->resp)
+        return send_buffer(c, 500, XML_TYPE, internal_fault, sizeof internal_fault - 1,
+                           MHD_RESPMEM_PERSISTENT);
+    char *resp = job->resp;
+    job->resp = NULL;
+    return send_buffer(c, job->status, XML_TYPE, resp, job->resp_len, MHD_RESPMEM_MUST_FREE);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)c;
+    (void)toe;
+    struct job *job = *con_cls;
+    if (job && job != NO_JOB) {
+        free(job->body);
+        free(job->resp);
+        free(job);
+        *con_cls = NULL;
+    }
+}
+
+/* ---- lifecycle ----------------------------------------------------------- */
+
+static int fail(char *errbuf, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(char *errbuf, size_t errlen, const char *fmt, ...)
+{
+    if (errbuf && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(errbuf, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return MKTOWS_ELISTEN;
+}
+
+static int build_too_large_fault(struct mktows_server *srv)
+{
+    mk_engine *e = mk_engine_new();
+    struct mk_engine_result res;
+    int rc = -1;
+    if (!e)
+        return -1;
+    if (mk_engine_fault(e, NULL, MK_ERR_NOT_UNDERSTOOD, &res,
+                        "Request Not Understood: request body exceeds %zu bytes",
+                        srv->cfg->max_request_bytes) == 0) {
+        srv->too_large_fault = malloc(res.len);
+        if (srv->too_large_fault) {
+            memcpy(srv->too_large_fault, res.body, res.len);
+            srv->too_large_len = res.len;
+            rc = 0;
+        }
+    }
+    mk_engine_free(e);
+    return rc;
+}
+
+int mktows_server_start(const mktows_config *cfg, mktows_server **out, char *errbuf,
+                        size_t errlen)
+{
+    struct addrinfo hints, *ai = NULL;
+    char port[16];
+    int rc;
+
+    *out = NULL;
+    struct mktows_server *srv = calloc(1, sizeof *srv);
+    if (!srv)
+        return fail(errbuf, errlen, "out of memory");
+    srv->cfg = cfg;
+    if (build_too_large_fault(srv) != 0) {
+        free(srv);
+        return fail(errbuf, errlen, "cannot initialise the SOAP engine");
+    }
+
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    snprintf(port, sizeof port, "%u", cfg->listen_port);
+    const char *host = cfg->listen_host;
+    if (strcmp(host, "*") == 0)
+        host = NULL;
+    if ((rc = getaddrinfo(host, port, &hints, &ai)) != 0) {
+        mktows_server_stop(srv);
+        return fail(errbuf, errlen, "listen %s:%s: %s", cfg->listen_host, port,
+                    gai_strerror(rc));
+    }
+
+    struct mk_pool_ops ops = {worker_init, worker_run, worker_fini, srv};
+    srv->pool = mk_pool_start(cfg->workers, &ops);
+    if (!srv->pool) {
+        freeaddrinfo(ai);
+        mktows_server_stop(srv);
+        return fail(errbuf, errlen, "cannot start %u worker threads", cfg->workers);
+    }
+
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
+    if (ai->ai_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    srv->mhd = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_access, srv,
+        MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->receive_timeout,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        MHD_OPTION_END);
+    freeaddrinfo(ai);
+    if (!srv->mhd) {
+        mktows_server_stop(srv);
+        return fail(errbuf, errlen, "cannot listen on %s:%u (address in use or not available)",
+                    cfg->listen_host, cfg->listen_port);
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    srv->port = info ? info->port : cfg->listen_port;
+    *out = srv;
+    return MKTOWS_OK;
+}
+
+const char *mktows_server_host(const mktows_server *srv)
+{
+    return srv->cfg->listen_host;
+}
+
+unsigned mktows_server_port(const mktows_server *srv)
+{
+    return srv->port;
+}
+
+void mktows_server_stop(mktows_server *srv)
+{
+    if (!srv)
+        return;
+    MHD_socket lsock = MHD_INVALID_SOCKET;
+    if (srv->mhd)
+        lsock = MHD_quiesce_daemon(srv->mhd);
+    /* Finish queued requests; their connections are resumed and answered
+     * by the still-running MHD thread. */
+    mk_pool_stop(srv->pool);
+    if (srv->mhd)
+        MHD_stop_daemon(srv->mhd);
+    if (lsock != MHD_INVALID_SOCKET)
+        close(lsock);
+    free(srv->too_large_fault);
+    free(srv);
+}
