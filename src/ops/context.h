@@ -1,0 +1,58 @@
+/*
+ * context.h — the per-request context every operation handler receives.
+ *
+ * One struct mk_request lives on a worker thread's stack for the duration of
+ * one SOAP request.  The engine fills the transport part (config, version
+ * from the URL, deadline, the parsed SOAP headers) before dispatch;
+ * mk_op_begin() (ops/op.h) authenticates and fills the user part.  Handlers
+ * get it with mk_request_of(soap).
+ *
+ * Ownership: everything pointed to is owned elsewhere (config by the server,
+ * header structs by the soap arena) and valid until the handler returns.
+ * Anything a handler allocates for the response goes in the soap arena
+ * (soap_malloc, soap_strdup, soap_new_*), never malloc.
+ */
+#ifndef MK_OPS_CONTEXT_H
+#define MK_OPS_CONTEXT_H
+
+#include <time.h>
+
+struct soap;
+struct mktows_config;
+struct mk_soap_user;
+struct ns1__AuthenticationHeaderInfo;
+struct ns1__MktowsContextHeaderInfo;
+
+struct mk_request {
+    /* -- transport, set before dispatch ---------------------------------- */
+    const struct mktows_config *config;
+    const char *version;            /* "3_1" from /soap/mktows/3_1 */
+    struct timespec deadline;       /* CLOCK_MONOTONIC; REST calls must end before */
+    time_t received_at;             /* wall clock at receipt (timestamp check) */
+    /* SOAP headers as parsed (NULL when absent).  They are detached from the
+     * soap context so that responses never echo a header. */
+    struct ns1__AuthenticationHeaderInfo *auth_header;
+    struct ns1__MktowsContextHeaderInfo *context_header;  /* syncLead's targetWorkspace */
+
+    /* -- set by mk_op_begin() after authentication ----------------------- */
+    const char *operation;          /* "getLead" */
+    const struct mk_soap_user *user;
+    const char *user_id;
+    const char *rest_client_id;     /* the user's own or the shared REST service */
+    const char *rest_client_secret;
+    const char *partition;          /* lead partition name, NULL for default */
+
+    /* -- shared services, NULL until integrated --------------------------- */
+    void *services;                 /* REST client, mapping tables (set by the server) */
+
+    /* -- result ------------------------------------------------------------ */
+    int fault_code;                 /* Marketo code of the fault raised, 0 if none */
+};
+
+/* The request being served on this soap context, or NULL outside a request. */
+struct mk_request *mk_request_of(struct soap *soap);
+
+/* Milliseconds left before req->deadline (0 if passed). */
+long mk_request_ms_left(const struct mk_request *req);
+
+#endif

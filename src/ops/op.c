@@ -1,0 +1,64 @@
+/*
+ * op.c — shared start of every operation handler: authentication and the
+ * user part of the request context; the "not implemented yet" answer.
+ */
+#include "ops/op.h"
+
+#include <time.h>
+
+#include "soapH.h"
+#include "server/config.h"
+#include "soap/auth.h"
+#include "soap/engine.h"
+
+int mk_op_begin(struct soap *soap, const char *operation, struct mk_request **out)
+{
+    struct mk_request *req = mk_request_of(soap);
+    char msg[256];
+
+    *out = NULL;
+    mk_engine_response_namespaces(soap);
+    if (!req || !req->config)
+        return mk_fault(soap, MK_ERR_INTERNAL, "Internal Error: no request context");
+    req->operation = operation;
+
+    const struct ns1__AuthenticationHeaderInfo *h = req->auth_header;
+    if (!h)
+        return mk_fault(soap, MK_ERR_AUTH,
+                        "Authentication failed: SOAP Header has no AuthenticationHeader");
+
+    const struct mk_soap_user *user = mk_config_find_user(req->config, h->mktowsUserId);
+    int code = mk_auth_check(h->mktowsUserId, h->requestSignature, h->requestTimestamp,
+                             user ? user->encryption_key : NULL,
+                             req->received_at ? req->received_at : time(NULL),
+                             req->config->timestamp_window, msg, sizeof msg);
+    if (code)
+        return mk_fault(soap, code, "%s", msg);
+
+    req->user = user;
+    req->user_id = user->user_id;
+    req->rest_client_id = user->client_id ? user->client_id : req->config->rest_client_id;
+    req->rest_client_secret =
+        user->client_secret ? user->client_secret : req->config->rest_client_secret;
+    req->partition = user->partition;
+    *out = req;
+    return SOAP_OK;
+}
+
+int mk_op_unsupported(struct soap *soap, const char *operation)
+{
+    struct mk_request *req;
+    if (mk_op_begin(soap, operation, &req) != SOAP_OK)
+        return soap->error;
+    return mk_fault(soap, MK_ERR_UNSUPPORTED, "Unsupported Operation: %s is not implemented yet",
+                    operation);
+}
+
+long mk_request_ms_left(const struct mk_request *req)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long long ms = (req->deadline.tv_sec - now.tv_sec) * 1000LL +
+                   (req->deadline.tv_nsec - now.tv_nsec) / 1000000;
+    return ms > 0 ? (long)ms : 0;
+}

@@ -1,0 +1,35 @@
+/*
+ * op.h — what every operation handler starts with.
+ *
+ * A handler is the gSOAP service function for one operation, e.g.
+ *
+ *   int __ns1__getLead(struct soap *soap, struct ns1__ParamsGetLead *in,
+ *                      struct ns1__SuccessGetLead *out)
+ *   {
+ *       struct mk_request *req;
+ *       if (mk_op_begin(soap, "getLead", &req) != SOAP_OK)
+ *           return soap->error;               // fault already set
+ *       ... fill *out from REST, allocating in the soap arena ...
+ *       return SOAP_OK;                        // or return mk_fault(soap, ...)
+ *   }
+ */
+#ifndef MK_OPS_OP_H
+#define MK_OPS_OP_H
+
+#include "ops/context.h"
+#include "soap/fault.h"
+
+struct soap;
+
+/* Authenticate the request (AuthenticationHeader against soap_users, the
+ * timestamp window) and fill the user part of the request context.
+ * Returns SOAP_OK with *req set, or SOAP_FAULT with a 20014 / 20016 fault
+ * already set on soap (return soap->error). */
+int mk_op_begin(struct soap *soap, const char *operation, struct mk_request **req);
+
+/* Authenticate, then answer 20019 "Unsupported Operation: <op> is not
+ * implemented yet".  Returns SOAP_FAULT.  Used by operations without a
+ * handler yet. */
+int mk_op_unsupported(struct soap *soap, const char *operation);
+
+#endif
