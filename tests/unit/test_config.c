@@ -1,0 +1,242 @@
+/*
+ * test_config.c — configuration loading (src/server/config.c): file keys,
+ * MKTOWS_* overrides, defaults, and error messages that name the key and
+ * never a secret.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "mktows.h"
+#include "server/config.h"
+
+static const char minimal[] =
+    "{\"listen\": \"127.0.0.1:8080\","
+    " \"rest\": {\"endpoint\": \"http://127.0.0.1:9090/\", \"client_id\": \"cid\","
+    "            \"client_secret\": \"TOPSECRET-REST\"},"
+    " \"soap_users\": {\"bigcorp1_461839624B16E06BA2D663\":"
+    "      {\"encryption_key\": \"899756834129871744AAEE88DDCC77CDEEDEC1AAAD66\"},"
+    "   \"other\": {\"encryption_key\": \"k2\", \"client_id\": \"own\","
+    "               \"client_secret\": \"TOPSECRET-OWN\", \"partition\": \"P2\"}}}";
+
+static char *write_temp(const char *text)
+{
+    char *path = strdup("/tmp/mktows-test-config-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    size_t n = strlen(text);
+    assert_int_equal(write(fd, text, n), (ssize_t)n);
+    close(fd);
+    return path;
+}
+
+/* Load text (NULL: no file) with envp; returns rc, fills err. */
+static int load(const char *text, char *const envp[], mktows_config **cfg, char *err,
+                size_t errlen)
+{
+    char *path = text ? write_temp(text) : NULL;
+    int rc = mktows_config_load(path, envp, cfg, err, errlen);
+    if (path) {
+        unlink(path);
+        free(path);
+    }
+    return rc;
+}
+
+static void test_minimal_and_defaults(void **state)
+{
+    (void)state;
+    mktows_config *cfg;
+    char err[256];
+    assert_int_equal(load(minimal, NULL, &cfg, err, sizeof err), MKTOWS_OK);
+    assert_string_equal(cfg->listen_host, "127.0.0.1");
+    assert_int_equal(cfg->listen_port, 8080);
+    assert_string_equal(cfg->rest_endpoint, "http://127.0.0.1:9090");
+    assert_string_equal(cfg->rest_identity, "http://127.0.0.1:9090/identity");
+    assert_int_equal(cfg->timestamp_window, 900);
+    assert_int_equal(cfg->workers, 32);
+    assert_true(cfg->max_request_bytes > 0);
+    assert_int_equal(cfg->n_users, 2);
+
+    const struct mk_soap_user *u = mk_config_find_user(cfg, "bigcorp1_461839624B16E06BA2D663");
+    assert_non_null(u);
+    assert_string_equal(u->encryption_key, "899756834129871744AAEE88DDCC77CDEEDEC1AAAD66");
+    assert_null(u->client_id);
+    u = mk_config_find_user(cfg, "other");
+    assert_non_null(u);
+    assert_string_equal(u->client_id, "own");
+    assert_string_equal(u->partition, "P2");
+    assert_null(mk_config_find_user(cfg, "nobody"));
+    assert_null(mk_config_find_user(cfg, NULL));
+    mktows_config_free(cfg);
+}
+
+static void test_env_overrides(void **state)
+{
+    (void)state;
+    mktows_config *cfg;
+    char err[256];
+    char *envp[] = {
+        "MKTOWS_LISTEN=0.0.0.0:0",
+        "MKTOWS_REST_ENDPOINT=https://123-ABC-456.mktorest.com",
+        "MKTOWS_REST_IDENTITY=https://123-ABC-456.mktorest.com/identity",
+        "MKTOWS_REST_CLIENT_ID=env-id",
+        "MKTOWS_REST_CLIENT_SECRET=env-secret",
+        "MKTOWS_TIMESTAMP_WINDOW=60",
+        "MKTOWS_WORKERS=4",
+        "MKTOWS_MAX_REQUEST_BYTES=65536",
+        "MKTOWS_RECEIVE_TIMEOUT=5",
+        "MKTOWS_SEND_TIMEOUT=6",
+        "MKTOWS_REQUEST_TIMEOUT=7",
+        "UNRELATED=1",
+        NULL,
+    };
+    assert_int_equal(load(minimal, envp, &cfg, err, sizeof err), MKTOWS_OK);
+    assert_string_equal(cfg->listen_host, "0.0.0.0");
+    assert_int_equal(cfg->listen_port, 0);
+    assert_string_equal(cfg->rest_endpoint, "https://123-ABC-456.mktorest.com");
+    assert_string_equal(cfg->rest_client_id, "env-id");
+    assert_string_equal(cfg->rest_client_secret, "env-secret");
+    assert_int_equal(cfg->timestamp_window, 60);
+    assert_int_equal(cfg->workers, 4);
+    assert_int_equal(cfg->max_request_bytes, 65536);
+    assert_int_equal(cfg->receive_timeout, 5);
+    assert_int_equal(cfg->send_timeout, 6);
+    assert_int_equal(cfg->request_timeout, 7);
+    mktows_config_free(cfg);
+}
+
+static void test_env_only(void **state)
+{
+    (void)state;
+    mktows_config *cfg;
+    char err[256];
+    char *envp[] = {
+        "MKTOWS_REST_ENDPOINT=http://127.0.0.1:1",
+        "MKTOWS_REST_CLIENT_ID=i",
+        "MKTOWS_REST_CLIENT_SECRET=s",
+        "MKTOWS_SOAP_USERS={\"u1\": {\"encryption_key\": \"k1\"}, \"u2\": \"k2\"}",
+        "MKTOWS_SOAP_USER=u3",
+        "MKTOWS_SOAP_ENCRYPTION_KEY=k3",
+        NULL,
+    };
+    assert_int_equal(load(NULL, envp, &cfg, err, sizeof err), MKTOWS_OK);
+    assert_int_equal(cfg->n_users, 3);
+    assert_string_equal(mk_config_find_user(cfg, "u2")->encryption_key, "k2");
+    assert_string_equal(mk_config_find_user(cfg, "u3")->encryption_key, "k3");
+    assert_string_equal(cfg->listen_host, "127.0.0.1");
+    mktows_config_free(cfg);
+}
+
+/* The load must fail with EINVAL, the message must contain want, and no
+ * secret may appear in it. */
+static void expect_error(const char *text, char *const envp[], const char *want)
+{
+    mktows_config *cfg = (mktows_config *)1;
+    char err[512] = "";
+    int rc = load(text, envp, &cfg, err, sizeof err);
+    if (rc != MKTOWS_EINVAL)
+        fail_msg("rc %d for expected error '%s' (message '%s')", rc, want, err);
+    assert_null(cfg);
+    if (!strstr(err, want))
+        fail_msg("message '%s' does not name '%s'", err, want);
+    assert_null(strstr(err, "TOPSECRET"));
+    assert_null(strstr(err, "899756834129871744AAEE88DDCC77CDEEDEC1AAAD66"));
+}
+
+static void test_errors_name_the_key(void **state)
+{
+    (void)state;
+    expect_error("{\"rest\": {\"client_id\": \"a\", \"client_secret\": \"TOPSECRET\"},"
+                 " \"soap_users\": {\"u\": \"k\"}}",
+                 NULL, "rest.endpoint");
+    expect_error("{\"rest\": {\"endpoint\": \"http://x\", \"client_secret\": \"TOPSECRET\"},"
+                 " \"soap_users\": {\"u\": \"k\"}}",
+                 NULL, "MKTOWS_REST_CLIENT_ID");
+    expect_error("{\"rest\": {\"endpoint\": \"ftp://x\", \"client_id\": \"a\","
+                 " \"client_secret\": \"TOPSECRET\"}, \"soap_users\": {\"u\": \"k\"}}",
+                 NULL, "rest.endpoint");
+    expect_error("{\"rest\": {\"endpoint\": \"http://x\", \"client_id\": \"a\","
+                 " \"client_secret\": \"TOPSECRET\"}}",
+                 NULL, "soap_users");
+    expect_error("{\"rest\": {\"endpoint\": \"http://x\", \"client_id\": \"a\","
+                 " \"client_secret\": \"TOPSECRET\"}, \"soap_users\": {\"u\": {}}}",
+                 NULL, "soap_users.u.encryption_key");
+    expect_error("{\"rest\": {\"endpoint\": \"http://x\", \"client_id\": \"a\","
+                 " \"client_secret\": \"TOPSECRET\"}, \"soap_users\": {\"u\":"
+                 " {\"encryption_key\": \"k\", \"client_id\": \"only-id\"}}}",
+                 NULL, "soap_users.u");
+    char *bad_workers[] = {"MKTOWS_WORKERS=lots", NULL};
+    expect_error(minimal, bad_workers, "MKTOWS_WORKERS");
+    char *zero_workers[] = {"MKTOWS_WORKERS=0", NULL};
+    expect_error(minimal, zero_workers, "workers");
+    char *bad_listen[] = {"MKTOWS_LISTEN=localhost", NULL};
+    expect_error(minimal, bad_listen, "listen");
+    char *bad_users[] = {"MKTOWS_SOAP_USERS={nope", NULL};
+    expect_error(minimal, bad_users, "MKTOWS_SOAP_USERS");
+    expect_error("{\"listen\": \"127.0.0.1:8080\",\n  \"rest\": {,}}", NULL, "line 2");
+    expect_error("[1, 2]", NULL, "top level");
+    expect_error("{\"timestamp_window_seconds\": \"soon\", \"rest\": {\"endpoint\": \"http://x\","
+                 " \"client_id\": \"a\", \"client_secret\": \"TOPSECRET\"},"
+                 " \"soap_users\": {\"u\": \"k\"}}",
+                 NULL, "timestamp_window_seconds");
+}
+
+static void test_missing_file(void **state)
+{
+    (void)state;
+    mktows_config *cfg;
+    char err[256];
+    assert_int_equal(mktows_config_load("/nonexistent/mktows.json", NULL, &cfg, err, sizeof err),
+                     MKTOWS_EIO);
+    assert_non_null(strstr(err, "/nonexistent/mktows.json"));
+}
+
+static void test_hostport(void **state)
+{
+    (void)state;
+    char *host;
+    unsigned port;
+    assert_int_equal(mk_config_parse_hostport("127.0.0.1:0", &host, &port), 0);
+    assert_string_equal(host, "127.0.0.1");
+    assert_int_equal(port, 0);
+    free(host);
+    assert_int_equal(mk_config_parse_hostport("[::1]:8443", &host, &port), 0);
+    assert_string_equal(host, "::1");
+    assert_int_equal(port, 8443);
+    free(host);
+    const char *bad[] = {"", "8080", ":8080", "host:", "host:65536", "host:-1", "::1:80",
+                         "[::1]8080", "host:80x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (mk_config_parse_hostport(bad[i], &host, &port) == 0)
+            fail_msg("accepted '%s'", bad[i]);
+
+    mktows_config *cfg;
+    char err[256];
+    assert_int_equal(load(minimal, NULL, &cfg, err, sizeof err), MKTOWS_OK);
+    assert_int_equal(mktows_config_set_listen(cfg, "[::1]:0", err, sizeof err), MKTOWS_OK);
+    assert_string_equal(cfg->listen_host, "::1");
+    assert_int_equal(mktows_config_set_listen(cfg, "nope", err, sizeof err), MKTOWS_EINVAL);
+    assert_non_null(strstr(err, "listen"));
+    mktows_config_free(cfg);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_minimal_and_defaults),
+        cmocka_unit_test(test_env_overrides),
+        cmocka_unit_test(test_env_only),
+        cmocka_unit_test(test_errors_name_the_key),
+        cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_hostport),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
