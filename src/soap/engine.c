@@ -184,6 +184,9 @@ static int finish(mk_engine *e, int rc, struct mk_engine_result *res)
         e->req = NULL;
         return -1;
     }
+    /* gSOAP ends the envelope with CRLF; the document ends at its last tag. */
+    while (e->out_len && (e->out[e->out_len - 1] == '\n' || e->out[e->out_len - 1] == '\r'))
+        e->out[--e->out_len] = '\0';
     res->body = e->out;
     res->len = e->out_len;
     res->fault_code = req ? req->fault_code : 0;
@@ -249,6 +252,11 @@ int mk_engine_fault(mk_engine *e, struct mk_request *req, int code,
                     struct mk_engine_result *res, const char *fmt, ...)
 {
     va_list ap;
+    struct mk_request local;
+    if (!req) {
+        memset(&local, 0, sizeof local);
+        req = &local;
+    }
     prepare(e, req, "", 0);
     va_start(ap, fmt);
     mk_vfault(e->soap, code, fmt, ap);
