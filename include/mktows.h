@@ -49,6 +49,11 @@ const char *mktows_strerror(int err);
  *   MKTOWS_MAX_REQUEST_BYTES    max_request_bytes           default 16 MiB
  *   MKTOWS_WORKERS              workers                     default 32
  *   MKTOWS_MAX_CONNECTIONS      max_connections             default 4096
+ *   MKTOWS_ACCESS_LOG           access_log                  default true
+ *   MKTOWS_SOAP_USER + MKTOWS_SOAP_ENCRYPTION_KEY           adds one SOAP user
+ *
+ * mktows-shim also reads the file named by MKTOWS_CONFIG when --config is
+ * not given.
  *
  * soap_users maps a SOAP user id to {"encryption_key": ..., optional
  * "client_id", "client_secret", "partition"}.  A user without its own

@@ -14,11 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cjson/cJSON.h>
 
 /* Environment variable → JSON key path ("a.b") and kind. */
-enum env_kind { ENV_STRING, ENV_INT, ENV_JSON };
+enum env_kind { ENV_STRING, ENV_INT, ENV_BOOL, ENV_JSON };
 static const struct {
     const char *var;
     const char *key;
@@ -37,6 +38,7 @@ static const struct {
     {"MKTOWS_MAX_REQUEST_BYTES", "max_request_bytes", ENV_INT},
     {"MKTOWS_WORKERS", "workers", ENV_INT},
     {"MKTOWS_MAX_CONNECTIONS", "max_connections", ENV_INT},
+    {"MKTOWS_ACCESS_LOG", "access_log", ENV_BOOL},
 };
 
 const char *mktows_strerror(int err)
@@ -336,6 +338,18 @@ static int apply_env(cJSON *root, char *const envp[], char *errbuf, size_t errle
             item = cJSON_CreateNumber((double)v);
             break;
         }
+        case ENV_BOOL:
+            if (!strcmp(val, "1") || !strcasecmp(val, "true") || !strcasecmp(val, "yes") ||
+                !strcasecmp(val, "on"))
+                item = cJSON_CreateTrue();
+            else if (!strcmp(val, "0") || !strcasecmp(val, "false") || !strcasecmp(val, "no") ||
+                     !strcasecmp(val, "off"))
+                item = cJSON_CreateFalse();
+            else
+                return fail(errbuf, errlen, MKTOWS_EINVAL,
+                            "config: %s must be true or false (key '%s')", env_table[i].var,
+                            env_table[i].key);
+            break;
         case ENV_JSON:
             item = cJSON_Parse(val);
             if (!item)
@@ -471,6 +485,13 @@ int mktows_config_load(const char *path, char *const envp[], mktows_config **out
     if ((rc = get_int(cfg->json, "max_connections", 4096, 1, 1000000, &v, errbuf, errlen)))
         goto out;
     cfg->max_connections = (unsigned)v;
+    const cJSON *al = cJSON_GetObjectItemCaseSensitive(cfg->json, "access_log");
+    if (al && !cJSON_IsBool(al)) {
+        rc = fail(errbuf, errlen, MKTOWS_EINVAL,
+                  "config: key 'access_log' (MKTOWS_ACCESS_LOG) must be true or false");
+        goto out;
+    }
+    cfg->access_log = al ? cJSON_IsTrue(al) : 1;
 
     *out = cfg;
     return MKTOWS_OK;

@@ -43,6 +43,7 @@ struct mktows_config {
     size_t max_request_bytes;    /* request body limit */
     unsigned workers;            /* worker threads, default 32 */
     unsigned max_connections;    /* simultaneous HTTP connections */
+    int access_log;              /* one stderr line per SOAP request, default on */
 
     struct cJSON *json;          /* merged document (file + environment) */
 };

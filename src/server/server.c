@@ -32,6 +32,7 @@
 #include "ops/context.h"
 #include "server/config.h"
 #include "server/pool.h"
+#include "server/server.h"
 #include "server/wsdl.h"
 #include "soap/engine.h"
 #include "soap/fault.h"
@@ -50,7 +51,7 @@ struct job {
     char *body;
     size_t len, cap;
     int too_large;
-    struct timespec deadline;
+    struct timespec started, deadline;
     time_t received_at;
     /* response, written by the worker before it resumes the connection */
     unsigned status;
@@ -60,6 +61,8 @@ struct job {
 
 struct mktows_server {
     const struct mktows_config *cfg;
+    struct mk_server_hooks hooks;
+    void *services;                /* shared by all requests; see server.h */
     struct MHD_Daemon *mhd;
     mk_pool *pool;
     unsigned port;
@@ -93,6 +96,19 @@ static void worker_fini(void *state, void *arg)
     mk_engine_free(state);
 }
 
+/* One line per SOAP request for operators: what was called, by whom, how
+ * it ended.  User ids are not secrets; keys and signatures never appear. */
+static void log_request(const struct job *job, const struct mk_request *req)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long ms = (long)((now.tv_sec - job->started.tv_sec) * 1000 +
+                     (now.tv_nsec - job->started.tv_nsec) / 1000000);
+    fprintf(stderr, "mktows-shim: %s %s user=%s http=%u fault=%d %ldms\n", job->version,
+            req->operation ? req->operation : "-", req->user_id ? req->user_id : "-",
+            job->status, req->fault_code, ms);
+}
+
 static void worker_run(struct mk_pool_item *item, void *state, void *arg)
 {
     struct job *job = (struct job *)item;
@@ -105,6 +121,7 @@ static void worker_run(struct mk_pool_item *item, void *state, void *arg)
     req.version = job->version;
     req.deadline = job->deadline;
     req.received_at = job->received_at;
+    req.services = job->srv->services;
 
     job->resp = NULL;
     if (mk_engine_serve(state, &req, job->body ? job->body : "", job->len, &res) == 0) {
@@ -117,6 +134,8 @@ static void worker_run(struct mk_pool_item *item, void *state, void *arg)
     }
     if (!job->resp)
         job->status = 500;  /* internal_fault is sent by the MHD side */
+    if (job->srv->cfg->access_log)
+        log_request(job, &req);
     free(job->body);
     job->body = NULL;
     job->state = JOB_DONE;
@@ -258,7 +277,8 @@ static enum MHD_Result on_first_call(struct mktows_server *srv, struct MHD_Conne
     if (vn && version[vn - 1] == '/')
         vn--;
     memcpy(job->version, version, vn);
-    clock_gettime(CLOCK_MONOTONIC, &job->deadline);
+    clock_gettime(CLOCK_MONOTONIC, &job->started);
+    job->deadline = job->started;
     job->deadline.tv_sec += srv->cfg->request_timeout;
     job->received_at = time(NULL);
     *con_cls = job;
@@ -402,6 +422,12 @@ static int build_too_large_fault(struct mktows_server *srv)
 int mktows_server_start(const mktows_config *cfg, mktows_server **out, char *errbuf,
                         size_t errlen)
 {
+    return mk_server_start(cfg, NULL, out, errbuf, errlen);
+}
+
+int mk_server_start(const mktows_config *cfg, const struct mk_server_hooks *hooks,
+                    mktows_server **out, char *errbuf, size_t errlen)
+{
     struct addrinfo hints, *ai = NULL;
     char port[16];
     int rc;
@@ -411,9 +437,17 @@ int mktows_server_start(const mktows_config *cfg, mktows_server **out, char *err
     if (!srv)
         return fail(errbuf, errlen, "out of memory");
     srv->cfg = cfg;
+    if (hooks)
+        srv->hooks = *hooks;
     if (build_too_large_fault(srv) != 0) {
         free(srv);
         return fail(errbuf, errlen, "cannot initialise the SOAP engine");
+    }
+    if (srv->hooks.services_start &&
+        srv->hooks.services_start(cfg, &srv->services, errbuf, errlen) != 0) {
+        srv->services = NULL;
+        mktows_server_stop(srv);
+        return MKTOWS_EINVAL;
     }
 
     memset(&hints, 0, sizeof hints);
@@ -485,6 +519,8 @@ void mktows_server_stop(mktows_server *srv)
         MHD_stop_daemon(srv->mhd);
     if (lsock != MHD_INVALID_SOCKET)
         close(lsock);
+    if (srv->services && srv->hooks.services_stop)
+        srv->hooks.services_stop(srv->services);
     free(srv->too_large_fault);
     free(srv);
 }

@@ -64,6 +64,7 @@ static void test_minimal_and_defaults(void **state)
     assert_int_equal(cfg->workers, 32);
     assert_true(cfg->max_request_bytes > 0);
     assert_int_equal(cfg->n_users, 2);
+    assert_int_equal(cfg->access_log, 1);
 
     const struct mk_soap_user *u = mk_config_find_user(cfg, "bigcorp1_461839624B16E06BA2D663");
     assert_non_null(u);
@@ -95,6 +96,7 @@ static void test_env_overrides(void **state)
         "MKTOWS_RECEIVE_TIMEOUT=5",
         "MKTOWS_SEND_TIMEOUT=6",
         "MKTOWS_REQUEST_TIMEOUT=7",
+        "MKTOWS_ACCESS_LOG=false",
         "UNRELATED=1",
         NULL,
     };
@@ -110,6 +112,7 @@ static void test_env_overrides(void **state)
     assert_int_equal(cfg->receive_timeout, 5);
     assert_int_equal(cfg->send_timeout, 6);
     assert_int_equal(cfg->request_timeout, 7);
+    assert_int_equal(cfg->access_log, 0);
     mktows_config_free(cfg);
 }
 
@@ -179,6 +182,8 @@ static void test_errors_name_the_key(void **state)
     expect_error(minimal, zero_workers, "workers");
     char *bad_listen[] = {"MKTOWS_LISTEN=localhost", NULL};
     expect_error(minimal, bad_listen, "listen");
+    char *bad_log[] = {"MKTOWS_ACCESS_LOG=maybe", NULL};
+    expect_error(minimal, bad_log, "MKTOWS_ACCESS_LOG");
     char *bad_users[] = {"MKTOWS_SOAP_USERS={nope", NULL};
     expect_error(minimal, bad_users, "MKTOWS_SOAP_USERS");
     expect_error("{\"listen\": \"127.0.0.1:8080\",\n  \"rest\": {,}}", NULL, "line 2");
