@@ -18,6 +18,9 @@
  *   stats.c       /_emulator/stats, /_emulator/reset, /_emulator/faults
  *   store.c       the data: one lock for the whole store (see below)
  *   seed.c        loads the seed JSON into the store; synthetic leads
+ *   routes_stub.c weak stand-ins for the family route arrays and hooks, so
+ *                 the program links before (or without) those files
+ *   emu_core.h    what the core files share and handlers need not see
  *   h_*.c         endpoint handlers, one file per REST family:
  *                 h_leads.c h_activities.c h_lists.c h_campaigns.c
  *                 h_objects.c (opportunities, roles) h_customobjects.c
@@ -92,8 +95,8 @@ typedef struct emu_resp {
 void emu_fail(emu_resp *resp, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Append a record-level skip: {"status":"skipped","reasons":[{code,message}]}
- * plus `extra` members (id/seq...) copied in; returns the new item. */
+/* Append a record-level skip {"status":"skipped","reasons":[{code,message}]}
+ * to `result`; returns the new item so the caller can add id/seq. */
 cJSON *emu_skipped(cJSON *result, const char *code, const char *message);
 
 /* ---- routes -------------------------------------------------------------- */
@@ -142,19 +145,30 @@ void emu_now_iso(char out[32]);
 
 /* ---- activities ---------------------------------------------------------- */
 
-/* Activity type ids as Marketo numbers them (activities/types.json). */
+/* Activity type ids as Marketo numbers them (activities/types.json; the
+ * whole table, with attributes, is in seed/default.json "activityTypes"). */
 enum {
     EMU_ACT_VISIT_WEBPAGE = 1,
     EMU_ACT_FILL_OUT_FORM = 2,
     EMU_ACT_CLICK_LINK = 3,
+    EMU_ACT_SEND_EMAIL = 6,
+    EMU_ACT_EMAIL_DELIVERED = 7,
+    EMU_ACT_OPEN_EMAIL = 10,
+    EMU_ACT_CLICK_EMAIL = 11,
     EMU_ACT_NEW_LEAD = 12,
     EMU_ACT_CHANGE_DATA_VALUE = 13,
+    EMU_ACT_CHANGE_SCORE = 22,
     EMU_ACT_ADD_TO_LIST = 24,
     EMU_ACT_REMOVE_FROM_LIST = 25,
     EMU_ACT_MERGE_LEADS = 32,
+    EMU_ACT_ADD_TO_OPPORTUNITY = 34,
+    EMU_ACT_REMOVE_FROM_OPPORTUNITY = 35,
     EMU_ACT_DELETE_LEAD = 37,
-    EMU_ACT_REQUEST_CAMPAIGN = 102,
-    EMU_ACT_ASSOCIATE_WITH_COOKIE = 11 /* see h_activities.c for the full table */
+    /* Marketo's id for Request Campaign is 47 (102 is "Change Revenue Stage
+     * Manually"); an earlier draft of this header had 102. */
+    EMU_ACT_REQUEST_CAMPAIGN = 47,
+    EMU_ACT_CHANGE_LEAD_PARTITION = 100,
+    EMU_ACT_CHANGE_STATUS_IN_PROGRESSION = 104
 };
 
 /* Log one activity (caller holds the write lock).  `attributes` is an array
@@ -164,9 +178,36 @@ void emu_activity_add(int64_t lead_id, int type_id, int64_t primary_value_id,
                       const char *primary_value, int64_t campaign_id,
                       cJSON *attributes, cJSON *fields);
 
+/* ---- lead writes and hooks shared with the families ------------------- */
+
+/* Create or update one lead with Sync Leads semantics (action "createOnly",
+ * "updateOnly", "createOrUpdate" or "createDuplicate"; lookup_field NULL →
+ * "email"; partition_name may be NULL).  Logs New Lead / Change Data Value,
+ * keeps the indexes.  Caller holds the write lock.  Returns the result item
+ * Sync Leads would return: {"id":N,"status":"created"|"updated"} or
+ * {"status":"skipped","reasons":[...]}; caller owns it.  Bulk import uses
+ * this so both paths behave the same. */
+cJSON *emu_lead_sync_one(const cJSON *record, const char *action,
+                         const char *lookup_field, const char *partition_name);
+
+/* Hooks the lead handlers call so that data kept by other families stays
+ * consistent.  Default (weak) versions do nothing / report "no such list";
+ * h_lists.c provides the real ones.  All are called with the write lock
+ * held (emu_list_member_ids: at least the read lock). */
+void emu_on_lead_deleted(int64_t lead_id);
+void emu_on_leads_merged(int64_t winner_id, int64_t loser_id);
+/* Called by /_emulator/reset after the store was reloaded from the seed, for
+ * families that keep state outside the store (e.g. bulk import timers). */
+void emu_on_reset(void);
+/* Lead ids of a static list (for activities.json / leadchanges.json
+ * ?listId=).  Returns 0 and a malloc'd array (caller frees), or -1 when the
+ * list does not exist. */
+int emu_list_member_ids(int64_t list_id, int64_t **ids, size_t *n);
+
 /* ---- paging tokens -------------------------------------------------------- */
 
-/* Position-based paging token: encodes an offset; opaque to clients. */
+/* Position-based paging token: encodes an offset; opaque to clients
+ * (base32 text like Marketo's).  Decoding rejects activity tokens. */
 char *emu_page_token_encode(int64_t offset);           /* malloc'd */
 bool emu_page_token_decode(const char *tok, int64_t *offset);
 

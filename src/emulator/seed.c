@@ -1,0 +1,131 @@
+/*
+ * seed.c — the emulator's initial data: the seed JSON file (default: the
+ * repository's src/emulator/seed/default.json, compiled in as
+ * EMU_DEFAULT_SEED) plus, on request, N synthetic leads for benchmarks.
+ *
+ * The parsed seed is kept for the life of the process so that
+ * POST /_emulator/reset can restore exactly the start state.
+ *
+ * Synthetic lead k (1-based) has email "synthetic-<k>@example.com"; the wrk
+ * benchmark script relies on that pattern.
+ */
+#include "emu_core.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static cJSON *g_seed;
+
+const cJSON *emu_seed(void) { return g_seed; }
+
+void emu_seed_free(void)
+{
+    cJSON_Delete(g_seed);
+    g_seed = NULL;
+}
+
+static char *read_file(const char *path, size_t *len, char *err, size_t errsz)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errsz, "cannot open seed %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    size_t r;
+    while (buf && (r = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+        n += r;
+        if (cap - n - 1 == 0) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (!buf) {
+        snprintf(err, errsz, "out of memory reading %s", path);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+static const char *const FIRST[] = {"Ada", "Grace", "Alan", "Edsger", "Barbara",
+                                    "Donald", "Frances", "Ken", "Radia", "Niklaus"};
+static const char *const LAST[] = {"Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov",
+                                   "Knuth", "Allen", "Thompson", "Perlman", "Wirth"};
+static const char *const COMPANY[] = {"Acme Corp", "Globex", "Initech", "Umbrella",
+                                      "Hooli", "Vandelay Industries"};
+
+static void add_synthetic(cJSON *leads, long n)
+{
+    int64_t max = 0;
+    const cJSON *l;
+    cJSON_ArrayForEach(l, leads) {
+        int64_t id = emu_lead_id(l);
+        if (id > max)
+            max = id;
+    }
+    for (long k = 1; k <= n; k++) {
+        cJSON *lead = cJSON_CreateObject();
+        char email[64], first[32], date[32];
+        snprintf(email, sizeof email, "synthetic-%ld@example.com", k);
+        snprintf(first, sizeof first, "%s%ld", FIRST[k % 10], k);
+        /* Spread creation over 2025 so date filters have something to do. */
+        emu_format_iso(1735689600000LL + (int64_t)(k % 365) * 86400000LL, date);
+        emu_add_i64(lead, "id", max + k);
+        cJSON_AddStringToObject(lead, "email", email);
+        cJSON_AddStringToObject(lead, "firstName", first);
+        cJSON_AddStringToObject(lead, "lastName", LAST[(k / 10) % 10]);
+        cJSON_AddStringToObject(lead, "company", COMPANY[k % 6]);
+        cJSON_AddNumberToObject(lead, "leadScore", (double)(k % 100));
+        cJSON_AddStringToObject(lead, "createdAt", date);
+        cJSON_AddStringToObject(lead, "updatedAt", date);
+        cJSON_AddNumberToObject(lead, "leadPartitionId", 1);
+        cJSON_AddItemToArray(leads, lead);
+    }
+}
+
+int emu_seed_init(char *err, size_t errsz)
+{
+    size_t len;
+    char *text = read_file(emu_cfg.seed_path, &len, err, errsz);
+    if (!text)
+        return -1;
+    const char *end = NULL;
+    g_seed = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (!g_seed || !cJSON_IsObject(g_seed)) {
+        snprintf(err, errsz, "seed %s: invalid JSON near byte %ld", emu_cfg.seed_path,
+                 end ? (long)(end - text) : 0L);
+        free(text);
+        cJSON_Delete(g_seed);
+        g_seed = NULL;
+        return -1;
+    }
+    free(text);
+    cJSON *leads = cJSON_GetObjectItemCaseSensitive(g_seed, "leads");
+    if (!leads) {
+        leads = cJSON_CreateArray();
+        cJSON_AddItemToObject(g_seed, "leads", leads);
+    }
+    if (!cJSON_IsArray(leads)) {
+        snprintf(err, errsz, "seed %s: \"leads\" must be an array", emu_cfg.seed_path);
+        return -1;
+    }
+    if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(g_seed, "leadFields"))) {
+        snprintf(err, errsz, "seed %s: \"leadFields\" (array) is required", emu_cfg.seed_path);
+        return -1;
+    }
+    add_synthetic(leads, emu_cfg.synthetic_leads);
+    return 0;
+}

@@ -1,0 +1,684 @@
+/*
+ * server.c — the HTTP front end (libmicrohttpd) and the rules Marketo
+ * applies to every call before an endpoint sees it.
+ *
+ * Order of checks for a REST call, chosen so that each error a client can
+ * meet is the one Marketo would give first:
+ *   URI > 8 KB → HTTP 414 and body > 1 MB (10 MB for bulk import) → 413,
+ *   both before the body is read; injected latency / dropped connection;
+ *   Bearer token (601 missing or unknown, 602 expired; not counted);
+ *   route (605 wrong method, not counted; 610 unknown path, counted);
+ *   limits for counted calls (607 daily quota, 606 rate, 615 in flight);
+ *   injected error codes; body content type (612) and JSON syntax (609);
+ *   then the handler, whose emu_resp is wrapped in the Marketo envelope.
+ *
+ * Latency is injected by suspending the connection and resuming it from a
+ * timer thread, never by sleeping in a pool thread: that way slow answers
+ * pile up as real concurrent requests and the 615 limit can be exercised.
+ * A request is "in flight" from its headers to the end of its response.
+ */
+#include "emu_core.h"
+
+#include <ctype.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#define MAX_URI 8192
+#define MAX_BODY (1024 * 1024)
+#define MAX_BULK_BODY (10 * 1024 * 1024)
+
+typedef struct param { char *k, *v; } param;
+
+typedef struct rq {
+    char *uri;                /* raw request target, as received */
+    size_t uri_len;
+    param *params;
+    int nparams, cap;
+    char *body;
+    size_t body_len, body_cap, limit;
+    bool started, too_large, inflight, over_concurrency, delayed, form_parsed;
+    char **allocs;            /* strings handed out by emu_param_list */
+    int nallocs;
+} rq;
+
+static struct MHD_Daemon *g_daemon;
+static atomic_uint g_req_counter;
+
+/* ---- parameters ------------------------------------------------------------ */
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = tolower(c);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+static char *url_decode(const char *s, size_t n)
+{
+    char *out = malloc(n + 1), *o = out;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '+')
+            *o++ = ' ';
+        else if (s[i] == '%' && i + 2 < n && hexval((unsigned char)s[i + 1]) >= 0 &&
+                 hexval((unsigned char)s[i + 2]) >= 0) {
+            *o++ = (char)(hexval((unsigned char)s[i + 1]) * 16 + hexval((unsigned char)s[i + 2]));
+            i += 2;
+        } else
+            *o++ = s[i];
+    }
+    *o = '\0';
+    return out;
+}
+
+static void parse_params(rq *q, const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t j = i;
+        while (j < n && s[j] != '&')
+            j++;
+        if (j > i) {
+            const char *eq = memchr(s + i, '=', j - i);
+            size_t klen = eq ? (size_t)(eq - (s + i)) : j - i;
+            if (q->nparams == q->cap) {
+                q->cap = q->cap ? q->cap * 2 : 8;
+                q->params = realloc(q->params, (size_t)q->cap * sizeof *q->params);
+            }
+            param *p = &q->params[q->nparams++];
+            p->k = url_decode(s + i, klen);
+            p->v = eq ? url_decode(eq + 1, (size_t)(s + j - eq - 1)) : strdup("");
+        }
+        i = j + 1;
+    }
+}
+
+const char *emu_param(const emu_req *r, const char *name)
+{
+    const rq *q = r->impl;
+    for (int i = 0; i < q->nparams; i++)
+        if (!strcmp(q->params[i].k, name))
+            return q->params[i].v;
+    return NULL;
+}
+
+const char *emu_param_list(const emu_req *r, const char *name)
+{
+    rq *q = r->impl;
+    size_t len = 0;
+    int n = 0;
+    for (int i = 0; i < q->nparams; i++)
+        if (!strcmp(q->params[i].k, name)) {
+            len += strlen(q->params[i].v) + 1;
+            n++;
+        }
+    if (n == 0)
+        return NULL;
+    char *out = malloc(len + 1), *o = out;
+    for (int i = 0; i < q->nparams; i++)
+        if (!strcmp(q->params[i].k, name)) {
+            if (o != out)
+                *o++ = ',';
+            size_t l = strlen(q->params[i].v);
+            memcpy(o, q->params[i].v, l);
+            o += l;
+        }
+    *o = '\0';
+    q->allocs = realloc(q->allocs, (size_t)(q->nallocs + 1) * sizeof *q->allocs);
+    q->allocs[q->nallocs++] = out;
+    return out;
+}
+
+/* ---- response helpers shared with handlers ---------------------------------- */
+
+void emu_fail(emu_resp *resp, const char *code, const char *fmt, ...)
+{
+    resp->error_code = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(resp->error_message, sizeof resp->error_message, fmt, ap);
+    va_end(ap);
+}
+
+cJSON *emu_skipped(cJSON *result, const char *code, const char *message)
+{
+    cJSON *item = cJSON_CreateObject();
+    cJSON_AddStringToObject(item, "status", "skipped");
+    cJSON *reasons = cJSON_AddArrayToObject(item, "reasons");
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "code", code);
+    cJSON_AddStringToObject(r, "message", message);
+    cJSON_AddItemToArray(reasons, r);
+    cJSON_AddItemToArray(result, item);
+    return item;
+}
+
+static bool ct_is(const char *ct, const char *type)
+{
+    size_t n = strlen(type);
+    return ct && !strncasecmp(ct, type, n) && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+const cJSON *emu_json_body(const emu_req *r, emu_resp *resp)
+{
+    if (r->json)
+        return r->json;
+    if (r->body_len > 0 || (r->content_type && !ct_is(r->content_type, "application/json"))) {
+        if (!ct_is(r->content_type, "application/json")) {
+            emu_fail(resp, "612", "Invalid Content Type");
+            return NULL;
+        }
+        emu_fail(resp, "609", "Invalid JSON");
+        return NULL;
+    }
+    emu_fail(resp, "701", "Request body cannot be blank");
+    return NULL;
+}
+
+/* ---- the delay timer (latency injection) --------------------------------------- */
+
+typedef struct { int64_t due; struct MHD_Connection *c; } pending;
+static pthread_mutex_t g_dmu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_dcv = PTHREAD_COND_INITIALIZER;
+static pending *g_pend;
+static int g_npend, g_pend_cap;
+static bool g_dstop;
+static pthread_t g_dthr;
+
+static void delay_schedule(struct MHD_Connection *c, int64_t due)
+{
+    pthread_mutex_lock(&g_dmu);
+    if (g_npend == g_pend_cap) {
+        g_pend_cap = g_pend_cap ? g_pend_cap * 2 : 64;
+        g_pend = realloc(g_pend, (size_t)g_pend_cap * sizeof *g_pend);
+    }
+    g_pend[g_npend++] = (pending){due, c};
+    pthread_cond_signal(&g_dcv);
+    pthread_mutex_unlock(&g_dmu);
+}
+
+static void *delay_thread(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&g_dmu);
+    while (!g_dstop) {
+        int first = -1;
+        for (int i = 0; i < g_npend; i++)
+            if (first < 0 || g_pend[i].due < g_pend[first].due)
+                first = i;
+        if (first < 0) {
+            pthread_cond_wait(&g_dcv, &g_dmu);
+            continue;
+        }
+        int64_t now = emu_now_ms();
+        if (g_pend[first].due <= now) {
+            struct MHD_Connection *c = g_pend[first].c;
+            g_pend[first] = g_pend[--g_npend];
+            pthread_mutex_unlock(&g_dmu);
+            MHD_resume_connection(c);
+            pthread_mutex_lock(&g_dmu);
+            continue;
+        }
+        struct timespec ts = {(time_t)(g_pend[first].due / 1000),
+                              (long)(g_pend[first].due % 1000) * 1000000};
+        pthread_cond_timedwait(&g_dcv, &g_dmu, &ts);
+    }
+    /* Suspended connections must be resumed before the daemon stops. */
+    for (int i = 0; i < g_npend; i++)
+        MHD_resume_connection(g_pend[i].c);
+    g_npend = 0;
+    pthread_mutex_unlock(&g_dmu);
+    return NULL;
+}
+
+/* ---- sending ------------------------------------------------------------------ */
+
+static enum MHD_Result send_buf(struct MHD_Connection *conn, int status, char *buf, size_t len,
+                                const char *type)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(buf);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result send_http_error(struct MHD_Connection *conn, int status, const char *text)
+{
+    char code[8];
+    snprintf(code, sizeof code, "%d", status);
+    emu_stats_reject(code);
+    char *body = malloc(256);
+    int n = snprintf(body, 256, "<html><body><h1>%d %s</h1></body></html>\n", status, text);
+    return send_buf(conn, status, body, (size_t)n, "text/html;charset=UTF-8");
+}
+
+static void request_id(char out[40])
+{
+    unsigned n = atomic_fetch_add_explicit(&g_req_counter, 1, memory_order_relaxed);
+    snprintf(out, 40, "%x#%llx", (n & 0xfffffu) | 0x10000u,
+             (unsigned long long)emu_now_ms());
+}
+
+static enum MHD_Result send_envelope(struct MHD_Connection *conn, emu_resp *resp)
+{
+    if (resp->kind == EMU_BODY_RAW) {
+        char *raw = resp->raw;
+        resp->raw = NULL;
+        if (!raw) {
+            raw = strdup("");
+            resp->raw_len = 0;
+        }
+        return send_buf(conn, resp->http_status ? resp->http_status : 200, raw,
+                        resp->raw_len,
+                        resp->raw_type ? resp->raw_type : "application/octet-stream");
+    }
+    char rid[40];
+    request_id(rid);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "requestId", rid);
+    if (resp->error_code) {
+        emu_stats_reject(resp->error_code);
+        cJSON_AddFalseToObject(o, "success");
+        cJSON *errs = cJSON_AddArrayToObject(o, "errors");
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "code", resp->error_code);
+        cJSON_AddStringToObject(e, "message", resp->error_message);
+        cJSON_AddItemToArray(errs, e);
+    } else {
+        cJSON_AddTrueToObject(o, "success");
+        if (resp->result) {
+            cJSON_AddItemToObject(o, "result", resp->result);
+            resp->result = NULL;
+        }
+    }
+    if (resp->warnings) {
+        cJSON_AddItemToObject(o, "warnings", resp->warnings);
+        resp->warnings = NULL;
+    }
+    if (!resp->error_code) {
+        if (resp->extra) {
+            cJSON *m = resp->extra->child;
+            while (m) {
+                cJSON *next = m->next;
+                cJSON_AddItemToObject(o, m->string, cJSON_DetachItemViaPointer(resp->extra, m));
+                m = next;
+            }
+        }
+        if (resp->next_page_token)
+            cJSON_AddStringToObject(o, "nextPageToken", resp->next_page_token);
+        if (resp->more_result >= 0)
+            cJSON_AddBoolToObject(o, "moreResult", resp->more_result);
+    }
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!text)
+        return MHD_NO;
+    return send_buf(conn, resp->http_status ? resp->http_status : 200, text, strlen(text),
+                    "application/json;charset=UTF-8");
+}
+
+static void resp_free(emu_resp *resp)
+{
+    cJSON_Delete(resp->result);
+    cJSON_Delete(resp->warnings);
+    cJSON_Delete(resp->extra);
+    free(resp->next_page_token);
+    free(resp->raw);
+}
+
+/* ---- the request pipeline -------------------------------------------------------- */
+
+static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    (void)cls;
+    (void)c;
+    rq *q = calloc(1, sizeof *q);
+    if (q) {
+        q->uri_len = strlen(uri);
+        /* Only the query part is kept: the path comes decoded from MHD. */
+        const char *qs = strchr(uri, '?');
+        if (qs && q->uri_len <= MAX_URI)
+            parse_params(q, qs + 1, strlen(qs + 1));
+    }
+    return q;
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                      enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)c;
+    (void)toe;
+    rq *q = *con_cls;
+    if (!q)
+        return;
+    if (q->inflight)
+        emu_inflight_leave();
+    for (int i = 0; i < q->nparams; i++) {
+        free(q->params[i].k);
+        free(q->params[i].v);
+    }
+    free(q->params);
+    for (int i = 0; i < q->nallocs; i++)
+        free(q->allocs[i]);
+    free(q->allocs);
+    free(q->body);
+    free(q);
+    *con_cls = NULL;
+}
+
+static bool is_bulk_upload(const char *url)
+{
+    size_t n = strlen(url);
+    return !strncmp(url, "/bulk/v1/", 9) &&
+           (!strcmp(url, "/bulk/v1/leads.json") ||
+            (n > 12 && !strcmp(url + n - 12, "/import.json")));
+}
+
+static bool is_admin(const char *url) { return !strncmp(url, "/_emulator/", 11); }
+static bool is_identity(const char *url) { return !strncmp(url, "/identity/", 10); }
+
+static enum MHD_Result admin(struct MHD_Connection *conn, const char *method, const char *url,
+                             emu_req *req)
+{
+    emu_resp resp = {.more_result = -1};
+    req->method = method;
+    if (!strcmp(url, "/_emulator/stats") && !strcmp(method, "GET"))
+        emu_admin_stats(req, &resp);
+    else if (!strcmp(url, "/_emulator/reset") && !strcmp(method, "POST"))
+        emu_admin_reset(req, &resp);
+    else if (!strcmp(url, "/_emulator/faults") &&
+             (!strcmp(method, "POST") || !strcmp(method, "GET")))
+        emu_admin_faults(req, &resp);
+    else {
+        resp.kind = EMU_BODY_RAW;
+        resp.http_status = 404;
+        resp.raw = strdup("{\"error\":\"no such emulator endpoint\"}");
+        resp.raw_len = strlen(resp.raw);
+        resp.raw_type = "application/json;charset=UTF-8";
+    }
+    enum MHD_Result ret = send_envelope(conn, &resp);
+    resp_free(&resp);
+    return ret;
+}
+
+static const char *fault_message(const char *code)
+{
+    if (!strcmp(code, "602")) return "Access token expired";
+    if (!strcmp(code, "604")) return "Request time-out";
+    if (!strcmp(code, "608")) return "API Temporarily Unavailable";
+    if (!strcmp(code, "611")) return "System error";
+    if (!strcmp(code, "615")) return "Concurrent access limit reached";
+    return NULL;
+}
+
+static enum MHD_Result process(rq *q, struct MHD_Connection *conn, const char *url,
+                               const char *http_method)
+{
+    const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_TYPE);
+    bool form = ct_is(ct, "application/x-www-form-urlencoded");
+    bool json_ct = ct_is(ct, "application/json");
+    if (form && q->body_len && !q->form_parsed) {
+        q->form_parsed = true; /* process() runs again after a latency pause */
+        parse_params(q, q->body, q->body_len);
+    }
+
+    emu_req req = {.path = url, .body = q->body, .body_len = q->body_len,
+                   .content_type = ct, .impl = q};
+    if (is_admin(url)) {
+        if (json_ct && q->body_len)
+            req.json = cJSON_ParseWithLength(q->body, q->body_len);
+        enum MHD_Result ret = admin(conn, http_method, url, &req);
+        cJSON_Delete(req.json);
+        return ret;
+    }
+
+    emu_faults f;
+    emu_faults_get(&f);
+    if (f.latency_ms > 0 && !q->delayed) {
+        q->delayed = true;
+        MHD_suspend_connection(conn);
+        delay_schedule(conn, emu_now_ms() + f.latency_ms);
+        return MHD_YES;
+    }
+    if (f.drop_share > 0 && emu_random01() < f.drop_share) {
+        emu_stats_reject("drop");
+        return MHD_NO; /* closes the connection without an answer */
+    }
+
+    /* POST …?_method=GET (and DELETE, as some clients send) */
+    char method[8];
+    snprintf(method, sizeof method, "%s", http_method);
+    const char *override = emu_param(&req, "_method");
+    if (override && !strcmp(http_method, "POST")) {
+        if (!strcasecmp(override, "GET"))
+            snprintf(method, sizeof method, "GET");
+        else if (!strcasecmp(override, "DELETE"))
+            snprintf(method, sizeof method, "DELETE");
+    }
+    req.method = method;
+
+    char capbuf[1024];
+    int ncap = 0;
+    int idx = emu_route_find(method, url, capbuf, sizeof capbuf, req.captures, &ncap);
+    req.ncaptures = idx >= 0 ? ncap : 0;
+    emu_resp resp = {.more_result = -1};
+
+    if (is_identity(url) && idx >= 0) {
+        emu_stats_route(idx);
+        emu_route_at(idx)->handler(&req, &resp);
+        goto send;
+    }
+
+    const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                   MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *tok = NULL;
+    if (auth && !strncasecmp(auth, "Bearer ", 7)) {
+        tok = auth + 7;
+        while (*tok == ' ')
+            tok++;
+    }
+    /* The access_token query parameter is no longer accepted by Marketo:
+     * without the header the call is unauthenticated whatever it carries. */
+    switch (emu_token_check(tok)) {
+    case EMU_TOKEN_UNKNOWN:
+        emu_stats_route(idx);
+        emu_fail(&resp, "601", "Access token invalid");
+        goto send;
+    case EMU_TOKEN_EXPIRED:
+        emu_stats_route(idx);
+        emu_fail(&resp, "602", "Access token expired");
+        goto send;
+    case EMU_TOKEN_OK:
+        break;
+    }
+    emu_stats_route(idx);
+    if (idx == -2) {
+        emu_fail(&resp, "605", "HTTP Method not supported");
+        goto send;
+    }
+    if (idx == -1 || emu_route_at(idx)->counted) {
+        char msg[128];
+        const char *code = emu_limits_admit(msg, sizeof msg);
+        if (!code && q->over_concurrency) {
+            code = "615";
+            snprintf(msg, sizeof msg, "Concurrent access limit reached");
+        }
+        if (code) {
+            emu_fail(&resp, code, "%s", msg);
+            goto send;
+        }
+    }
+    if (f.error_share > 0 && f.error_code[0] && emu_random01() < f.error_share) {
+        if (!strcmp(f.error_code, "500"))
+            return send_http_error(conn, 500, "Internal Server Error");
+        if (!strcmp(f.error_code, "502"))
+            return send_http_error(conn, 502, "Bad Gateway");
+        if (!strcmp(f.error_code, "606"))
+            emu_fail(&resp, "606", "Max rate limit '%d' exceeded with in '%d' secs",
+                     emu_cfg.rate_n ? emu_cfg.rate_n : 100,
+                     emu_cfg.rate_n ? emu_cfg.rate_secs : 20);
+        else
+            emu_fail(&resp, f.error_code, "%s", fault_message(f.error_code));
+        goto send;
+    }
+    if (idx == -1) {
+        emu_fail(&resp, "610", "Requested resource not found");
+        goto send;
+    }
+    if (q->body_len) {
+        if (json_ct) {
+            req.json = cJSON_ParseWithLength(q->body, q->body_len);
+            if (!req.json) {
+                emu_fail(&resp, "609", "Invalid JSON");
+                goto send;
+            }
+        } else if (!form && !ct_is(ct, "multipart/form-data") &&
+                   strncmp(url, "/bulk/", 6)) {
+            emu_fail(&resp, "612", "Invalid Content Type");
+            goto send;
+        }
+    }
+    emu_route_at(idx)->handler(&req, &resp);
+
+send:;
+    enum MHD_Result ret = send_envelope(conn, &resp);
+    resp_free(&resp);
+    cJSON_Delete(req.json);
+    return ret;
+}
+
+static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url,
+                                 const char *method, const char *version,
+                                 const char *upload_data, size_t *upload_data_size,
+                                 void **con_cls)
+{
+    (void)cls;
+    (void)version;
+    rq *q = *con_cls;
+    if (!q)
+        return MHD_NO;
+    if (!q->started) {
+        q->started = true;
+        if (q->uri_len > MAX_URI)
+            return send_http_error(conn, 414, "Request-URI Too Long");
+        q->limit = is_bulk_upload(url) ? MAX_BULK_BODY : MAX_BODY;
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoull(cl, NULL, 10) > q->limit)
+            return send_http_error(conn, 413, "Request Entity Too Large");
+        if (!is_admin(url) && !is_identity(url)) {
+            int n = emu_inflight_enter();
+            q->inflight = true;
+            emu_stats_inflight(n);
+            q->over_concurrency = emu_cfg.concurrency > 0 && n > emu_cfg.concurrency;
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (q->too_large || q->body_len + n > q->limit) {
+            q->too_large = true;
+            return MHD_YES; /* keep reading, answer 413 at the end */
+        }
+        if (q->body_len + n + 1 > q->body_cap) {
+            size_t cap = q->body_cap ? q->body_cap : 4096;
+            while (cap < q->body_len + n + 1)
+                cap *= 2;
+            char *nb = realloc(q->body, cap);
+            if (!nb)
+                return MHD_NO;
+            q->body = nb;
+            q->body_cap = cap;
+        }
+        memcpy(q->body + q->body_len, upload_data, n);
+        q->body_len += n;
+        q->body[q->body_len] = '\0';
+        return MHD_YES;
+    }
+    if (q->too_large)
+        return send_http_error(conn, 413, "Request Entity Too Large");
+    return process(q, conn, url, method);
+}
+
+int emu_server_start(int *bound_port)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_NUMERICSERV | AI_PASSIVE};
+    struct addrinfo *ai = NULL;
+    char port[16];
+    snprintf(port, sizeof port, "%d", emu_cfg.port);
+    int rc = getaddrinfo(emu_cfg.host, port, &hints, &ai);
+    if (rc) {
+        fprintf(stderr, "marketo-emulator: cannot resolve listen host '%s': %s\n",
+                emu_cfg.host, gai_strerror(rc));
+        return -1;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
+    if (ai->ai_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    g_dstop = false;
+    if (pthread_create(&g_dthr, NULL, delay_thread, NULL)) {
+        freeaddrinfo(ai);
+        fprintf(stderr, "marketo-emulator: cannot start timer thread\n");
+        return -1;
+    }
+    g_daemon = MHD_start_daemon(
+        flags, (uint16_t)emu_cfg.port, NULL, NULL, access_cb, NULL,
+        MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)emu_cfg.threads,
+        MHD_OPTION_URI_LOG_CALLBACK, uri_logger, NULL,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+        /* Room for an 8 KB URI plus headers before MHD itself answers 414. */
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+        MHD_OPTION_END);
+    freeaddrinfo(ai);
+    if (!g_daemon) {
+        fprintf(stderr, "marketo-emulator: cannot listen on %s:%d\n", emu_cfg.host,
+                emu_cfg.port);
+        pthread_mutex_lock(&g_dmu);
+        g_dstop = true;
+        pthread_cond_signal(&g_dcv);
+        pthread_mutex_unlock(&g_dmu);
+        pthread_join(g_dthr, NULL);
+        return -1;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(g_daemon, MHD_DAEMON_INFO_BIND_PORT);
+    *bound_port = info ? info->port : emu_cfg.port;
+    return 0;
+}
+
+void emu_server_stop(void)
+{
+    if (!g_daemon)
+        return;
+    /* Stop the timer first: it resumes every suspended connection. */
+    pthread_mutex_lock(&g_dmu);
+    g_dstop = true;
+    pthread_cond_signal(&g_dcv);
+    pthread_mutex_unlock(&g_dmu);
+    pthread_join(g_dthr, NULL);
+    MHD_stop_daemon(g_daemon);
+    g_daemon = NULL;
+    free(g_pend);
+    g_pend = NULL;
+    g_pend_cap = 0;
+}
