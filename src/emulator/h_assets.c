@@ -1,0 +1,330 @@
+/*
+ * h_assets.c — the Asset API's channels, tag types and programs
+ * (rest-api.md §d.8); static lists and smart campaigns of the Asset API live
+ * with their families (h_lists.c, h_campaigns.c).
+ *
+ *   GET /rest/asset/v1/channels.json           maxReturn ≤ 200, offset
+ *   GET /rest/asset/v1/channel/byName.json     name (SPEC spells it "Name"; both work)
+ *   GET /rest/asset/v1/tagTypes.json           maxReturn, offset (no allowableValues)
+ *   GET /rest/asset/v1/tagType/byName.json     + allowableValues, one string "[A, B]"
+ *   GET /rest/asset/v1/programs.json           filterType id|programId|folderId|workspace,
+ *                                              filterValues, earliest/latestUpdatedAt
+ *   GET /rest/asset/v1/program/{id}.json       with tags and costs
+ *   GET /rest/asset/v1/program/byName.json     tags/costs when includeTags/includeCosts
+ *   GET /rest/asset/v1/program/byTag.json      tagType + tagValue, paged
+ *
+ * Asset API conventions: offset/maxReturn paging (default 20, max 200), and
+ * "nothing found" is success with no result and the warning
+ * "No assets found for the given search criteria." (fam_asset_empty).
+ *
+ * Store: "channels" [{id, name, applicableProgramType, progressionStatuses[
+ * {name, step, description, hidden, success}], createdAt, updatedAt}],
+ * "tagTypes" [{tagType, applicableProgramTypes, required, allowableValues}],
+ * "programs" [ProgramResponse records: id, name, description, type, channel,
+ * status, folder{type, value, folderName}, workspace, tags[], costs[], …].
+ * Records are kept exactly as the by-name/by-id calls return them; list calls
+ * drop the members Marketo leaves out of lists.
+ */
+#include "h_family.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+/* Answer `items` (a new array, taken) with Asset API semantics. */
+static void asset_answer(emu_resp *resp, cJSON *items)
+{
+    if (cJSON_GetArraySize(items) == 0) {
+        cJSON_Delete(items);
+        fam_asset_empty(resp);
+        return;
+    }
+    resp->result = items;
+}
+
+/* A page of a whole collection, each item passed through `view`. */
+static void asset_page(const emu_req *req, emu_resp *resp, const char *collection,
+                       cJSON *(*view)(const cJSON *))
+{
+    int max;
+    int64_t offset;
+    if (!fam_asset_paging(req, resp, &max, &offset))
+        return;
+    cJSON *items = cJSON_CreateArray();
+    emu_store_rdlock();
+    int64_t pos = 0;
+    const cJSON *r;
+    cJSON_ArrayForEach(r, emu_store_get(collection)) {
+        if (pos++ < offset)
+            continue;
+        if (cJSON_GetArraySize(items) == max)
+            break;
+        cJSON_AddItemToArray(items, view(r));
+    }
+    emu_store_unlock();
+    asset_answer(resp, items);
+}
+
+static const char *name_param(const emu_req *req, emu_resp *resp)
+{
+    const char *name = emu_param(req, "name");
+    if (!name || !*name)
+        name = emu_param(req, "Name");
+    if (!name || !*name) {
+        emu_fail(resp, "701", "name cannot be blank");
+        return NULL;
+    }
+    return name;
+}
+
+/* One record of `collection` whose `member` equals the name parameter. */
+static void asset_by_name(const emu_req *req, emu_resp *resp, const char *collection,
+                          const char *member, cJSON *(*view)(const cJSON *))
+{
+    const char *name = name_param(req, resp);
+    if (!name)
+        return;
+    cJSON *items = cJSON_CreateArray();
+    emu_store_rdlock();
+    const cJSON *r = fam_find_str(emu_store_get(collection), member, name, true);
+    if (r)
+        cJSON_AddItemToArray(items, view(r));
+    emu_store_unlock();
+    asset_answer(resp, items);
+}
+
+static cJSON *copy_view(const cJSON *r) { return cJSON_Duplicate(r, true); }
+
+/* ---- channels ------------------------------------------------------------------- */
+
+static void h_channels(const emu_req *req, emu_resp *resp)
+{
+    asset_page(req, resp, "channels", copy_view);
+}
+
+static void h_channel_by_name(const emu_req *req, emu_resp *resp)
+{
+    asset_by_name(req, resp, "channels", "name", copy_view);
+}
+
+/* ---- tag types --------------------------------------------------------------------- */
+
+/* The list call answers SPEC TagResponseGetAll: no allowableValues. */
+static cJSON *tag_type_list_view(const cJSON *r)
+{
+    cJSON *out = cJSON_Duplicate(r, true);
+    cJSON_DeleteItemFromObjectCaseSensitive(out, "allowableValues");
+    return out;
+}
+
+static void h_tag_types(const emu_req *req, emu_resp *resp)
+{
+    asset_page(req, resp, "tagTypes", tag_type_list_view);
+}
+
+static void h_tag_type_by_name(const emu_req *req, emu_resp *resp)
+{
+    asset_by_name(req, resp, "tagTypes", "tagType", copy_view);
+}
+
+/* ---- programs ---------------------------------------------------------------------- */
+
+/* Browse answers SPEC BrowseAllPrograms: no tags, costs or dates of events. */
+static cJSON *program_browse_view(const cJSON *r)
+{
+    cJSON *out = cJSON_Duplicate(r, true);
+    cJSON_DeleteItemFromObjectCaseSensitive(out, "tags");
+    cJSON_DeleteItemFromObjectCaseSensitive(out, "costs");
+    cJSON_DeleteItemFromObjectCaseSensitive(out, "startDate");
+    cJSON_DeleteItemFromObjectCaseSensitive(out, "endDate");
+    return out;
+}
+
+static cJSON *program_full_view(const cJSON *r)
+{
+    cJSON *out = cJSON_Duplicate(r, true);
+    if (!cJSON_GetObjectItemCaseSensitive(out, "tags"))
+        cJSON_AddArrayToObject(out, "tags");
+    if (!cJSON_GetObjectItemCaseSensitive(out, "costs"))
+        cJSON_AddArrayToObject(out, "costs");
+    return out;
+}
+
+static bool updated_within(const cJSON *r, bool has_e, int64_t earliest, bool has_l,
+                           int64_t latest)
+{
+    if (!has_e && !has_l)
+        return true;
+    int64_t up;
+    const char *u = fam_get_str(r, "updatedAt");
+    if (!u || !fam_parse_time(u, &up))
+        return false;
+    return (!has_e || up >= earliest) && (!has_l || up <= latest);
+}
+
+static bool program_passes(const cJSON *r, const char *ft, const cJSON *values)
+{
+    if (!ft)
+        return true;
+    if (!strcasecmp(ft, "id") || !strcasecmp(ft, "programId") || !strcasecmp(ft, "folderId")) {
+        int64_t have;
+        bool ok = !strcasecmp(ft, "folderId")
+                      ? fam_get_i64(cJSON_GetObjectItemCaseSensitive(r, "folder"), "value", &have)
+                      : fam_get_i64(r, "id", &have);
+        if (!ok)
+            return false;
+        const cJSON *v;
+        cJSON_ArrayForEach(v, values) {
+            int64_t want;
+            if (fam_parse_i64(v->valuestring, &want) && want == have)
+                return true;
+        }
+        return false;
+    }
+    /* workspace */
+    return fam_list_has(values, fam_get_str(r, "workspace"), true);
+}
+
+static void h_programs(const emu_req *req, emu_resp *resp)
+{
+    int max;
+    int64_t offset, earliest = 0, latest = 0;
+    if (!fam_asset_paging(req, resp, &max, &offset))
+        return;
+    const char *ft = emu_param(req, "filterType");
+    if (ft && !*ft)
+        ft = NULL;
+    if (ft && strcasecmp(ft, "id") && strcasecmp(ft, "programId") &&
+        strcasecmp(ft, "folderId") && strcasecmp(ft, "workspace")) {
+        emu_fail(resp, "1003", "Invalid filterType '%.32s': use id, programId, folderId or "
+                               "workspace", ft);
+        return;
+    }
+    const char *fv = emu_param_list(req, "filterValues");
+    if (ft && (!fv || !*fv)) {
+        emu_fail(resp, "701", "filterValues cannot be blank");
+        return;
+    }
+    const char *qe = emu_param(req, "earliestUpdatedAt");
+    const char *ql = emu_param(req, "latestUpdatedAt");
+    bool has_e = qe && *qe, has_l = ql && *ql;
+    if ((has_e && !fam_parse_time(qe, &earliest)) || (has_l && !fam_parse_time(ql, &latest))) {
+        emu_fail(resp, "704", "Invalid date format");
+        return;
+    }
+    cJSON *values = fam_split(fv);
+    cJSON *items = cJSON_CreateArray();
+    emu_store_rdlock();
+    int64_t pos = 0;
+    const cJSON *r;
+    cJSON_ArrayForEach(r, emu_store_get("programs")) {
+        if (!program_passes(r, ft, values) || !updated_within(r, has_e, earliest, has_l, latest))
+            continue;
+        if (pos++ < offset)
+            continue;
+        if (cJSON_GetArraySize(items) == max)
+            break;
+        cJSON_AddItemToArray(items, program_browse_view(r));
+    }
+    emu_store_unlock();
+    cJSON_Delete(values);
+    asset_answer(resp, items);
+}
+
+static void h_program_by_id(const emu_req *req, emu_resp *resp)
+{
+    const char *s = req->ncaptures > 0 ? req->captures[0] : NULL;
+    int64_t id;
+    if (!fam_parse_i64(s, &id)) {
+        emu_fail(resp, "1001", "Invalid value '%.32s'. Required of type 'integer'", s ? s : "");
+        return;
+    }
+    cJSON *items = cJSON_CreateArray();
+    emu_store_rdlock();
+    const cJSON *r = fam_find_i64(emu_store_get("programs"), "id", id);
+    if (r)
+        cJSON_AddItemToArray(items, program_full_view(r));
+    emu_store_unlock();
+    asset_answer(resp, items);
+}
+
+static bool flag(const emu_req *req, const char *name)
+{
+    const char *v = emu_param(req, name);
+    return v && !strcasecmp(v, "true");
+}
+
+static void h_program_by_name(const emu_req *req, emu_resp *resp)
+{
+    const char *name = name_param(req, resp);
+    if (!name)
+        return;
+    bool tags = flag(req, "includeTags"), costs = flag(req, "includeCosts");
+    cJSON *items = cJSON_CreateArray();
+    emu_store_rdlock();
+    const cJSON *r = fam_find_str(emu_store_get("programs"), "name", name, true);
+    if (r) {
+        cJSON *v = program_full_view(r);
+        /* Tags and costs are only populated on request (SPEC). */
+        if (!tags)
+            cJSON_DeleteItemFromObjectCaseSensitive(v, "tags");
+        if (!costs)
+            cJSON_DeleteItemFromObjectCaseSensitive(v, "costs");
+        cJSON_AddItemToArray(items, v);
+    }
+    emu_store_unlock();
+    asset_answer(resp, items);
+}
+
+static void h_program_by_tag(const emu_req *req, emu_resp *resp)
+{
+    int max;
+    int64_t offset;
+    if (!fam_asset_paging(req, resp, &max, &offset))
+        return;
+    const char *type = emu_param(req, "tagType");
+    const char *value = emu_param(req, "tagValue");
+    if (!type || !*type) {
+        emu_fail(resp, "701", "tagType cannot be blank");
+        return;
+    }
+    if (!value || !*value) {
+        emu_fail(resp, "701", "tagValue cannot be blank");
+        return;
+    }
+    cJSON *items = cJSON_CreateArray();
+    emu_store_rdlock();
+    int64_t pos = 0;
+    const cJSON *r;
+    cJSON_ArrayForEach(r, emu_store_get("programs")) {
+        bool hit = false;
+        const cJSON *t;
+        cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(r, "tags")) {
+            const char *tt = fam_get_str(t, "tagType"), *tv = fam_get_str(t, "tagValue");
+            if (tt && tv && !strcasecmp(tt, type) && !strcasecmp(tv, value))
+                hit = true;
+        }
+        if (!hit)
+            continue;
+        if (pos++ < offset)
+            continue;
+        if (cJSON_GetArraySize(items) == max)
+            break;
+        cJSON_AddItemToArray(items, program_full_view(r));
+    }
+    emu_store_unlock();
+    asset_answer(resp, items);
+}
+
+const emu_route emu_routes_assets[] = {
+    {"GET", "/rest/asset/v1/channels.json", h_channels, true},
+    {"GET", "/rest/asset/v1/channel/byName.json", h_channel_by_name, true},
+    {"GET", "/rest/asset/v1/tagTypes.json", h_tag_types, true},
+    {"GET", "/rest/asset/v1/tagType/byName.json", h_tag_type_by_name, true},
+    {"GET", "/rest/asset/v1/programs.json", h_programs, true},
+    {"GET", "/rest/asset/v1/program/byName.json", h_program_by_name, true},
+    {"GET", "/rest/asset/v1/program/byTag.json", h_program_by_tag, true},
+    {"GET", "/rest/asset/v1/program/{id}.json", h_program_by_id, true},
+    {NULL, NULL, NULL, false},
+};

@@ -1,0 +1,591 @@
+/*
+ * h_bulk.c — bulk lead import (rest-api.md §d.7).
+ *
+ *   POST /bulk/v1/leads.json?format=csv|tsv|ssv[&lookupField=][&partitionName=][&listId=]
+ *        multipart/form-data, part "file"        → {batchId, importId, status:"Queued"}
+ *   GET  /bulk/v1/leads/batch/{batchId}.json      → status and counters
+ *   GET  /bulk/v1/leads/batch/{batchId}/failures.json   failed rows + reason column
+ *   GET  /bulk/v1/leads/batch/{batchId}/warnings.json   rows with warnings + reason
+ *
+ * The file is parsed and applied when it is received, under the store's
+ * write lock, through the same lead upsert Sync Leads uses
+ * (emu_lead_sync_one), so an import and a sync of the same rows end in the
+ * same leads and the same New Lead / Change Data Value activities.  Imported
+ * leads are added to listId (Add to List activities).
+ *
+ * What a client watches — status Queued → Importing → Complete and the
+ * counters — is derived from the time since creation: one step (default
+ * 1000 ms, MKTOWS_EMU_IMPORT_STEP_MS in the environment to change it) in each
+ * of Queued and Importing.  Deriving it from time keeps no timers or threads,
+ * and /_emulator/reset forgets imports with the rest of the store.
+ *
+ * Limits: at most 10 imports Queued at once (1016); a second import into a
+ * list whose import has not completed yet gets 1019.  The 10 MB body limit is
+ * the server's.
+ *
+ * Store: "imports": [{id, listId, createdMs, imported, failed, warned,
+ * members, format, failures, warnings}] — failures/warnings are the files'
+ * text, kept so the file endpoints can answer at any time.
+ */
+#include "h_family.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define MAX_QUEUED_IMPORTS 10
+#define DEFAULT_STEP_MS 1000
+
+/* ---- small growable text buffer (for the failure/warning files) ------------ */
+
+typedef struct {
+    char *s;
+    size_t n, cap;
+    bool oom;
+} sbuf;
+
+static void sb_put(sbuf *b, const char *p, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->n + n + 1)
+            cap *= 2;
+        char *s = realloc(b->s, cap);
+        if (!s) {
+            b->oom = true;
+            return;
+        }
+        b->s = s;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->n, p, n);
+    b->n += n;
+    b->s[b->n] = '\0';
+}
+
+static void sb_str(sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
+
+/* One cell, quoted when it holds the delimiter, a quote or a line break. */
+static void sb_cell(sbuf *b, const char *s, char delim)
+{
+    if (!strchr(s, delim) && !strchr(s, '"') && !strchr(s, '\n') && !strchr(s, '\r')) {
+        sb_str(b, s);
+        return;
+    }
+    sb_put(b, "\"", 1);
+    for (; *s; s++) {
+        if (*s == '"')
+            sb_put(b, "\"", 1);
+        sb_put(b, s, 1);
+    }
+    sb_put(b, "\"", 1);
+}
+
+/* A row of the failure/warning file: the row's first `ncols` cells (padded,
+ * so the reason always lands in the reason column), then the reason. */
+static void sb_row(sbuf *b, const cJSON *cells, int ncols, const char *reason, char delim)
+{
+    bool first = true;
+    for (int i = 0; i < ncols; i++) {
+        const cJSON *c = cJSON_GetArrayItem(cells, i);
+        if (!first)
+            sb_put(b, &delim, 1);
+        sb_cell(b, cJSON_IsString(c) ? c->valuestring : "", delim);
+        first = false;
+    }
+    if (reason) {
+        if (!first)
+            sb_put(b, &delim, 1);
+        sb_cell(b, reason, delim);
+    }
+    sb_put(b, "\n", 1);
+}
+
+/* ---- delimited text ---------------------------------------------------------- */
+
+/* Parse one record starting at *p (RFC 4180 quoting, LF or CRLF ends it).
+ * Returns an array of strings, or NULL at end of input. */
+static cJSON *next_record(const char **p, const char *end, char delim)
+{
+    const char *s = *p;
+    if (s >= end)
+        return NULL;
+    cJSON *cells = cJSON_CreateArray();
+    sbuf cell = {0};
+    bool quoted = false, at_start = true;
+    for (;;) {
+        if (s >= end) {
+            cJSON_AddItemToArray(cells, cJSON_CreateString(cell.s ? cell.s : ""));
+            break;
+        }
+        char ch = *s;
+        if (quoted) {
+            if (ch == '"') {
+                if (s + 1 < end && s[1] == '"') {
+                    sb_put(&cell, "\"", 1);
+                    s += 2;
+                    continue;
+                }
+                quoted = false;
+                s++;
+                continue;
+            }
+            sb_put(&cell, s, 1);
+            s++;
+            continue;
+        }
+        if (ch == '"' && at_start) {
+            quoted = true;
+            at_start = false;
+            s++;
+            continue;
+        }
+        if (ch == delim) {
+            cJSON_AddItemToArray(cells, cJSON_CreateString(cell.s ? cell.s : ""));
+            cell.n = 0;
+            if (cell.s)
+                cell.s[0] = '\0';
+            at_start = true;
+            s++;
+            continue;
+        }
+        if (ch == '\n' || ch == '\r') {
+            cJSON_AddItemToArray(cells, cJSON_CreateString(cell.s ? cell.s : ""));
+            if (ch == '\r' && s + 1 < end && s[1] == '\n')
+                s++;
+            s++;
+            break;
+        }
+        sb_put(&cell, s, 1);
+        at_start = false;
+        s++;
+    }
+    free(cell.s);
+    *p = s;
+    return cells;
+}
+
+static bool blank_record(const cJSON *cells)
+{
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cells) {
+        if (cJSON_IsString(c) && *c->valuestring)
+            return false;
+    }
+    return true;
+}
+
+/* ---- multipart/form-data ----------------------------------------------------- */
+
+static const char *find_mem(const char *hay, size_t n, const char *needle, size_t m)
+{
+    if (m == 0 || n < m)
+        return NULL;
+    for (size_t i = 0; i + m <= n; i++) {
+        if (hay[i] == needle[0] && memcmp(hay + i, needle, m) == 0)
+            return hay + i;
+    }
+    return NULL;
+}
+
+/* The content of the part named "file".  Returns false when the body is not
+ * a well-formed multipart body; *found tells whether the part was there. */
+static bool multipart_file(const emu_req *req, const char **data, size_t *len, bool *found)
+{
+    *found = false;
+    const char *ct = req->content_type;
+    if (!ct || strncasecmp(ct, "multipart/form-data", 19) != 0 || !req->body)
+        return false;
+    const char *bp = NULL;
+    for (const char *c = ct; *c; c++) {
+        if (strncasecmp(c, "boundary=", 9) == 0) {
+            bp = c;
+            break;
+        }
+    }
+    if (!bp)
+        return false;
+    bp += 9;
+    char boundary[256];
+    size_t bl = 0;
+    boundary[bl++] = '-';
+    boundary[bl++] = '-';
+    bool q = *bp == '"';
+    if (q)
+        bp++;
+    while (*bp && bl < sizeof boundary - 1 && (q ? *bp != '"' : (*bp != ';' && *bp != ' ')))
+        boundary[bl++] = *bp++;
+    boundary[bl] = '\0';
+    if (bl <= 2)
+        return false;
+
+    const char *body = req->body, *end = req->body + req->body_len;
+    const char *part = find_mem(body, req->body_len, boundary, bl);
+    if (!part)
+        return false;
+    for (;;) {
+        part += bl;
+        if (end - part >= 2 && part[0] == '-' && part[1] == '-')
+            return true; /* closing boundary */
+        const char *hdr_end = find_mem(part, (size_t)(end - part), "\r\n\r\n", 4);
+        if (!hdr_end)
+            return false;
+        const char *content = hdr_end + 4;
+        const char *next = find_mem(content, (size_t)(end - content), boundary, bl);
+        if (!next)
+            return false;
+        size_t clen = (size_t)(next - content);
+        if (clen >= 2 && content[clen - 2] == '\r' && content[clen - 1] == '\n')
+            clen -= 2;
+        /* Headers of this part: look for name="file" in Content-Disposition. */
+        size_t hlen = (size_t)(hdr_end - part);
+        if (find_mem(part, hlen, "name=\"file\"", 11) || find_mem(part, hlen, "name=file", 9)) {
+            *data = content;
+            *len = clen;
+            *found = true;
+            return true;
+        }
+        part = next;
+    }
+}
+
+/* ---- imports in the store ------------------------------------------------------ */
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t step_ms(void)
+{
+    const char *e = getenv("MKTOWS_EMU_IMPORT_STEP_MS");
+    int64_t v;
+    if (e && fam_parse_i64(e, &v) && v >= 0 && v <= 3600 * 1000)
+        return v;
+    return DEFAULT_STEP_MS;
+}
+
+typedef enum { ST_QUEUED, ST_IMPORTING, ST_COMPLETE } import_state;
+
+static import_state state_of(const cJSON *imp, int64_t now)
+{
+    int64_t created = 0;
+    fam_get_i64(imp, "createdMs", &created);
+    int64_t step = step_ms();
+    if (now < created + step)
+        return ST_QUEUED;
+    if (now < created + 2 * step)
+        return ST_IMPORTING;
+    return ST_COMPLETE;
+}
+
+static int64_t get_num(const cJSON *o, const char *name)
+{
+    int64_t v = 0;
+    fam_get_i64(o, name, &v);
+    return v;
+}
+
+/* The status record a client sees (SPEC ImportLeadResponse). */
+static cJSON *status_view(const cJSON *imp, int64_t now)
+{
+    int64_t id = get_num(imp, "id");
+    int64_t imported = get_num(imp, "imported"), failed = get_num(imp, "failed");
+    int64_t warned = get_num(imp, "warned"), members = get_num(imp, "members");
+    import_state st = state_of(imp, now);
+    char idtext[24], msg[160];
+    snprintf(idtext, sizeof idtext, "%" PRId64, id);
+    cJSON *out = cJSON_CreateObject();
+    cJSON_AddNumberToObject(out, "batchId", (double)id);
+    cJSON_AddStringToObject(out, "importId", idtext);
+    switch (st) {
+    case ST_QUEUED:
+        cJSON_AddStringToObject(out, "status", "Queued");
+        imported = failed = warned = 0;
+        snprintf(msg, sizeof msg, "Queued for processing");
+        break;
+    case ST_IMPORTING:
+        cJSON_AddStringToObject(out, "status", "Importing");
+        /* Halfway through, as a client polling mid-import would see. */
+        imported /= 2;
+        failed /= 2;
+        warned /= 2;
+        snprintf(msg, sizeof msg, "Import in progress, %" PRId64 " records imported", imported);
+        break;
+    case ST_COMPLETE:
+        cJSON_AddStringToObject(out, "status", "Complete");
+        if (failed)
+            snprintf(msg, sizeof msg,
+                     "Import completed with errors, %" PRId64 " records imported (%" PRId64
+                     " members), %" PRId64 " failed",
+                     imported, members, failed);
+        else
+            snprintf(msg, sizeof msg,
+                     "Import succeeded, %" PRId64 " records imported (%" PRId64 " members)",
+                     imported, members);
+        break;
+    }
+    cJSON_AddNumberToObject(out, "numOfLeadsProcessed", (double)imported);
+    cJSON_AddNumberToObject(out, "numOfRowsFailed", (double)failed);
+    cJSON_AddNumberToObject(out, "numOfRowsWithWarning", (double)warned);
+    cJSON_AddStringToObject(out, "message", msg);
+    return out;
+}
+
+static char delimiter_of(const char *format)
+{
+    if (!strcasecmp(format, "csv"))
+        return ',';
+    if (!strcasecmp(format, "tsv"))
+        return '\t';
+    if (!strcasecmp(format, "ssv"))
+        return ';';
+    return 0;
+}
+
+/* The first reason of a skipped sync item, as text. */
+static void reason_text(const cJSON *item, char *out, size_t n)
+{
+    const cJSON *r = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(item, "reasons"), 0);
+    const char *m = fam_get_str(r, "message");
+    snprintf(out, n, "%s", m ? m : "Failed to import");
+}
+
+/* ---- POST /bulk/v1/leads.json ----------------------------------------------- */
+
+static void h_import(const emu_req *req, emu_resp *resp)
+{
+    const char *format = emu_param(req, "format");
+    if (!format || !*format) {
+        emu_fail(resp, "701", "format cannot be blank");
+        return;
+    }
+    char delim = delimiter_of(format);
+    if (!delim) {
+        emu_fail(resp, "1003", "Invalid format '%.16s': use csv, tsv or ssv", format);
+        return;
+    }
+    const char *lookup = emu_param(req, "lookupField");
+    if (lookup && !*lookup)
+        lookup = NULL;
+    const char *partition = emu_param(req, "partitionName");
+    if (partition && !*partition)
+        partition = NULL;
+    const char *qlist = emu_param(req, "listId");
+    int64_t list_id = 0;
+    if (qlist && *qlist && (!fam_parse_i64(qlist, &list_id) || list_id <= 0)) {
+        emu_fail(resp, "1001", "Invalid value '%.32s'. Required of type 'integer'", qlist);
+        return;
+    }
+    const char *data;
+    size_t len;
+    bool found;
+    if (!multipart_file(req, &data, &len, &found)) {
+        emu_fail(resp, "613", "Invalid Multipart Request");
+        return;
+    }
+    if (!found) {
+        emu_fail(resp, "1002", "Missing value for the required parameter 'file'");
+        return;
+    }
+    const char *p = data, *end = data + len;
+    if (end - p >= 3 && (unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB &&
+        (unsigned char)p[2] == 0xBF)
+        p += 3; /* UTF-8 byte order mark, as spreadsheet exports write it */
+    cJSON *header = next_record(&p, end, delim);
+    if (!header || blank_record(header)) {
+        cJSON_Delete(header);
+        emu_fail(resp, "1003", "Empty file: the first row must name REST API fields");
+        return;
+    }
+    /* A lookup by id can only update (DOCS bulk-import). */
+    const char *action = lookup && !strcasecmp(lookup, "id") ? "updateOnly" : "createOrUpdate";
+    int ncols = cJSON_GetArraySize(header);
+    sbuf failures = {0}, warnings = {0};
+    sb_row(&failures, header, ncols, "Import Failure Reason", delim);
+    sb_row(&warnings, header, ncols, "Import Warning Reason", delim);
+
+    int64_t now = now_ms();
+    emu_store_wrlock();
+    cJSON *imports = emu_store_get("imports");
+    int queued = 0;
+    const cJSON *imp;
+    cJSON_ArrayForEach(imp, imports) {
+        import_state st = state_of(imp, now);
+        if (st == ST_QUEUED)
+            queued++;
+        if (list_id && st != ST_COMPLETE && get_num(imp, "listId") == list_id) {
+            emu_store_unlock();
+            emu_fail(resp, "1019", "Import in progress");
+            goto out;
+        }
+    }
+    if (queued >= MAX_QUEUED_IMPORTS) {
+        emu_store_unlock();
+        emu_fail(resp, "1016", "Too many imports");
+        goto out;
+    }
+    if (list_id && !fam_list_exists(list_id)) {
+        emu_store_unlock();
+        emu_fail(resp, "1013", "Object not found");
+        goto out;
+    }
+
+    int64_t imported = 0, failed = 0, warned = 0, members = 0;
+    cJSON *row;
+    while ((row = next_record(&p, end, delim))) {
+        if (blank_record(row)) {
+            cJSON_Delete(row);
+            continue;
+        }
+        cJSON *rec = cJSON_CreateObject();
+        int i = 0;
+        const cJSON *cell;
+        cJSON_ArrayForEach(cell, row) {
+            if (i >= ncols)
+                break;
+            const char *col = cJSON_GetArrayItem(header, i)->valuestring;
+            /* Empty cells leave a field as it is, as Marketo's import does. */
+            if (*col && *cell->valuestring && !cJSON_GetObjectItem(rec, col))
+                cJSON_AddStringToObject(rec, col, cell->valuestring);
+            i++;
+        }
+        cJSON *item = emu_lead_sync_one(rec, action, lookup, partition);
+        const char *status = fam_get_str(item, "status");
+        int64_t lead_id;
+        if (status && (!strcmp(status, "created") || !strcmp(status, "updated")) &&
+            fam_get_i64(item, "id", &lead_id)) {
+            imported++;
+            if (list_id && fam_list_add_member(list_id, lead_id))
+                members++;
+            if (cJSON_GetArraySize(row) > ncols) {
+                warned++;
+                sb_row(&warnings, row, ncols, "Too many values in row; extra values ignored",
+                       delim);
+            }
+        } else {
+            char why[256];
+            reason_text(item, why, sizeof why);
+            failed++;
+            sb_row(&failures, row, ncols, why, delim);
+        }
+        cJSON_Delete(item);
+        cJSON_Delete(rec);
+        cJSON_Delete(row);
+    }
+    if (failures.oom || warnings.oom) {
+        emu_store_unlock();
+        emu_fail(resp, "611", "System error");
+        goto out;
+    }
+
+    int64_t id = emu_next_id("imports");
+    cJSON *rec = cJSON_CreateObject();
+    cJSON_AddNumberToObject(rec, "id", (double)id);
+    cJSON_AddNumberToObject(rec, "listId", (double)list_id);
+    cJSON_AddNumberToObject(rec, "createdMs", (double)now);
+    cJSON_AddStringToObject(rec, "format", format);
+    cJSON_AddNumberToObject(rec, "imported", (double)imported);
+    cJSON_AddNumberToObject(rec, "failed", (double)failed);
+    cJSON_AddNumberToObject(rec, "warned", (double)warned);
+    cJSON_AddNumberToObject(rec, "members", (double)(list_id ? members : imported));
+    cJSON_AddStringToObject(rec, "failures", failures.s ? failures.s : "");
+    cJSON_AddStringToObject(rec, "warnings", warnings.s ? warnings.s : "");
+    cJSON_AddItemToArray(imports, rec);
+    emu_store_unlock();
+
+    resp->result = cJSON_CreateArray();
+    cJSON *r = cJSON_CreateObject();
+    char idtext[24];
+    snprintf(idtext, sizeof idtext, "%" PRId64, id);
+    cJSON_AddNumberToObject(r, "batchId", (double)id);
+    cJSON_AddStringToObject(r, "importId", idtext);
+    cJSON_AddStringToObject(r, "status", "Queued");
+    cJSON_AddItemToArray(resp->result, r);
+out:
+    cJSON_Delete(header);
+    free(failures.s);
+    free(warnings.s);
+}
+
+/* ---- status and files ---------------------------------------------------------- */
+
+static bool batch_id(const emu_req *req, emu_resp *resp, int64_t *id)
+{
+    const char *s = req->ncaptures > 0 ? req->captures[0] : NULL;
+    if (!fam_parse_i64(s, id)) {
+        emu_fail(resp, "1001", "Invalid value '%.32s'. Required of type 'integer'", s ? s : "");
+        return false;
+    }
+    return true;
+}
+
+static void h_import_status(const emu_req *req, emu_resp *resp)
+{
+    int64_t id;
+    if (!batch_id(req, resp, &id))
+        return;
+    int64_t now = now_ms();
+    emu_store_rdlock();
+    const cJSON *imp = fam_find_i64(emu_store_get("imports"), "id", id);
+    cJSON *view = imp ? status_view(imp, now) : NULL;
+    emu_store_unlock();
+    if (!view) {
+        emu_fail(resp, "1013", "Object not found");
+        return;
+    }
+    resp->result = cJSON_CreateArray();
+    cJSON_AddItemToArray(resp->result, view);
+}
+
+static void send_file(const emu_req *req, emu_resp *resp, const char *which)
+{
+    int64_t id;
+    if (!batch_id(req, resp, &id))
+        return;
+    emu_store_rdlock();
+    const cJSON *imp = fam_find_i64(emu_store_get("imports"), "id", id);
+    const char *text = imp ? fam_get_str(imp, which) : NULL;
+    const char *format = imp ? fam_get_str(imp, "format") : NULL;
+    char *copy = text ? strdup(text) : NULL;
+    emu_store_unlock();
+    if (!imp) {
+        emu_fail(resp, "1013", "Object not found");
+        return;
+    }
+    if (!copy) {
+        emu_fail(resp, "611", "System error");
+        return;
+    }
+    resp->kind = EMU_BODY_RAW;
+    resp->raw = copy;
+    resp->raw_len = strlen(copy);
+    resp->raw_type = format && !strcasecmp(format, "tsv")   ? "text/tab-separated-values"
+                     : format && !strcasecmp(format, "ssv") ? "text/plain"
+                                                            : "text/csv";
+}
+
+static void h_import_failures(const emu_req *req, emu_resp *resp)
+{
+    send_file(req, resp, "failures");
+}
+
+static void h_import_warnings(const emu_req *req, emu_resp *resp)
+{
+    send_file(req, resp, "warnings");
+}
+
+const emu_route emu_routes_bulk[] = {
+    {"POST", "/bulk/v1/leads.json", h_import, true},
+    {"GET", "/bulk/v1/leads/batch/{batchId}.json", h_import_status, true},
+    {"GET", "/bulk/v1/leads/batch/{batchId}/failures.json", h_import_failures, true},
+    {"GET", "/bulk/v1/leads/batch/{batchId}/warnings.json", h_import_warnings, true},
+    {NULL, NULL, NULL, false},
+};
