@@ -29,6 +29,7 @@ struct mk_engine {
     char *out;
     size_t out_len, out_cap;
     int out_oom;
+    soap_mode imode, omode;  /* as after creation; a handler's soap_set_omode lasts one request */
 };
 
 /* Deepest XML nesting accepted; Marketo messages are a dozen levels deep. */
@@ -132,6 +133,8 @@ mk_engine *mk_engine_new(void)
     soap_set_namespaces(e->soap, namespaces);
     e->soap->user = e;
     e->soap->maxlevel = MK_MAX_XML_DEPTH;
+    e->imode = e->soap->imode;
+    e->omode = e->soap->omode;
     return e;
 }
 
@@ -153,6 +156,8 @@ static void prepare(mk_engine *e, struct mk_request *req, const char *body, size
     struct soap *soap = e->soap;
     soap_destroy(soap);
     soap_end(soap);
+    soap->imode = e->imode;
+    soap->omode = e->omode;
     soap_begin(soap);
     soap->version = 0;  /* set by the parser when it meets a SOAP Envelope */
     soap_set_namespaces(soap, namespaces);
