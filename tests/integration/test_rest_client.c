@@ -83,7 +83,7 @@ static mk_rest_status get_lead_1(mk_rest_client *c, mk_rest_result *r)
 typedef struct worker {
     mk_rest_client *client;
     int ok;
-    char last_error[256];
+    char last_error[320];
 } worker;
 
 static void *worker_main(void *arg)
