@@ -45,13 +45,13 @@ bool fam_value_i64(const cJSON *v, int64_t *out)
     if (cJSON_IsNumber(v)) {
         double d = v->valuedouble;
         /* Ids are integers; 2^53 is where doubles stop being exact. */
-        if (!isfinite(d) || d != floor(d) || fabs(d) > 9007199254740992.0)
+        if (!isfinite(d) || d != floor(d) || fabs(d) > (double)FAM_MAX_ID)
             return false;
         *out = (int64_t)d;
         return true;
     }
     if (cJSON_IsString(v))
-        return fam_parse_i64(v->valuestring, out);
+        return fam_parse_i64(v->valuestring, out) && *out <= FAM_MAX_ID && *out >= -FAM_MAX_ID;
     return false;
 }
 
@@ -209,6 +209,12 @@ static bool is_json_type(const char *ct)
 
 const cJSON *fam_json_body(const emu_req *r, emu_resp *resp)
 {
+    /* Every documented body is an object; anything else cannot be read as
+     * the request, which Marketo reports as invalid JSON. */
+    if (r->json && !cJSON_IsObject(r->json)) {
+        emu_fail(resp, "609", "Invalid JSON");
+        return NULL;
+    }
     if (r->json)
         return r->json;
     if (!r->body || r->body_len == 0) {
@@ -255,7 +261,8 @@ cJSON *fam_lead_ids(const emu_req *r, emu_resp *resp, int max)
         const cJSON *it;
         cJSON_ArrayForEach(it, parts) {
             int64_t v;
-            if (!fam_parse_i64(it->valuestring, &v)) {
+            /* Beyond 2^53 no id can exist, and doubles would not hold it. */
+            if (!fam_parse_i64(it->valuestring, &v) || v > FAM_MAX_ID || v < -FAM_MAX_ID) {
                 emu_fail(resp, "1001", "Invalid value '%.64s'. Required of type 'integer'",
                          it->valuestring);
                 cJSON_Delete(parts);

@@ -24,6 +24,9 @@
 /* The warning string Asset API calls return instead of an empty result. */
 #define FAM_ASSET_EMPTY_WARNING "No assets found for the given search criteria."
 
+/* Largest id the store can hold exactly (ids are JSON numbers: doubles). */
+#define FAM_MAX_ID 9007199254740992LL
+
 /* Strict decimal integer (optional leading '-', nothing after it). */
 bool fam_parse_i64(const char *s, int64_t *out);
 
@@ -66,8 +69,9 @@ cJSON *fam_split(const char *csv);
  * as Marketo matches names case-insensitively in most filters. */
 bool fam_list_has(const cJSON *arr, const char *s, bool nocase);
 
-/* The JSON body of a POST.  When the body is missing or not JSON, fails with
- * 612 (wrong Content-Type), 609 (malformed JSON) or 701 (empty). */
+/* The JSON body of a POST, which must be an object.  Otherwise fails with
+ * 612 (wrong Content-Type), 609 (malformed JSON, or not an object) or 701
+ * (empty). */
 const cJSON *fam_json_body(const emu_req *r, emu_resp *resp);
 
 /* Text form of a scalar (string, number as an exact integer when it is one,

@@ -1,0 +1,268 @@
+/*
+ * famtest.h — what the endpoint-family tests of marketo-emulator share
+ * (test_emu_lists.c, _campaigns, _objects, _customobjects, _bulk, _assets):
+ * one emulator per test group started on a free port without rate limits,
+ * a fresh seed before every test (/_emulator/reset, which also drops tokens),
+ * and short ways to call it and check Marketo envelopes.
+ *
+ * Header-only (static functions) so each test program stays one source file.
+ */
+#ifndef FAMTEST_H
+#define FAMTEST_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testsupport.h"
+
+typedef struct ft_ctx {
+    ts_proc emu;
+    char *token;
+} ft_ctx;
+
+/* Start the emulator with the limits off (these tests are about endpoint
+ * behaviour, and make many calls) plus `extra` options. */
+static int ft_start(void **state, const char *const extra[])
+{
+    ft_ctx *c = calloc(1, sizeof *c);
+    const char *argv[32];
+    int n = 0;
+    argv[n++] = "--rate-limit";
+    argv[n++] = "off";
+    argv[n++] = "--daily-quota";
+    argv[n++] = "off";
+    argv[n++] = "--concurrency";
+    argv[n++] = "off";
+    for (int i = 0; extra && extra[i] && n < 31; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
+    if (!c || ts_emulator_start(&c->emu, argv) != 0) {
+        free(c);
+        return -1;
+    }
+    c->token = ts_emulator_token(&c->emu);
+    if (!c->token) {
+        ts_proc_stop(&c->emu);
+        free(c);
+        return -1;
+    }
+    *state = c;
+    return 0;
+}
+
+static int ft_setup(void **state) { return ft_start(state, NULL); }
+
+static int ft_teardown(void **state)
+{
+    ft_ctx *c = *state;
+    if (!c)
+        return 0;
+    int rc = ts_proc_stop(&c->emu);
+    free(c->token);
+    free(c);
+    /* Exit status 0 means a clean shutdown (and, under ASan, no leaks). */
+    return rc == 0 ? 0 : -1;
+}
+
+/* Back to the seed; a new token because reset forgets tokens. */
+static void ft_reset(ft_ctx *c)
+{
+    char url[256];
+    snprintf(url, sizeof url, "%s/_emulator/reset", c->emu.url);
+    ts_http_resp r;
+    assert_int_equal(ts_http("POST", url, NULL, NULL, 0, &r), 0);
+    assert_int_equal(r.status, 200);
+    ts_http_free(&r);
+    free(c->token);
+    c->token = ts_emulator_token(&c->emu);
+    assert_non_null(c->token);
+}
+
+/* Any request: method, path+query, content type (NULL: none), body. */
+static cJSON *ft_call(ft_ctx *c, const char *method, const char *path, const char *ctype,
+                      const char *body, size_t len, long *status)
+{
+    char url[16384], auth[512], ct[256];
+    snprintf(url, sizeof url, "%s%s", c->emu.url, path);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", c->token);
+    const char *hdrs[3] = {auth, NULL, NULL};
+    if (ctype) {
+        snprintf(ct, sizeof ct, "Content-Type: %s", ctype);
+        hdrs[1] = ct;
+    }
+    ts_http_resp r;
+    assert_int_equal(ts_http(method, url, hdrs, body, len, &r), 0);
+    if (status)
+        *status = r.status;
+    cJSON *j = ts_json(&r);
+    ts_http_free(&r);
+    return j;
+}
+
+/* GET with a printf-formatted path; expects HTTP 200 and a JSON body. */
+static cJSON *ft_get(ft_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static cJSON *ft_get(ft_ctx *c, const char *fmt, ...)
+{
+    char path[12288];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(path, sizeof path, fmt, ap);
+    va_end(ap);
+    long st = 0;
+    cJSON *j = ft_call(c, "GET", path, NULL, NULL, 0, &st);
+    assert_int_equal(st, 200);
+    assert_non_null(j);
+    return j;
+}
+
+/* POST/DELETE a JSON body; expects HTTP 200 and a JSON answer. */
+static cJSON *ft_send(ft_ctx *c, const char *method, const char *path, const char *json)
+{
+    long st = 0;
+    cJSON *j = ft_call(c, method, path, json ? "application/json" : NULL, json,
+                       json ? strlen(json) : 0, &st);
+    assert_int_equal(st, 200);
+    assert_non_null(j);
+    return j;
+}
+
+static cJSON *ft_post(ft_ctx *c, const char *path, const char *json)
+{
+    return ft_send(c, "POST", path, json);
+}
+
+/* success:true; returns `result` (may be NULL when absent). */
+static cJSON *ft_ok(const cJSON *j)
+{
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(j, "success");
+    if (!cJSON_IsTrue(s)) {
+        char *txt = cJSON_PrintUnformatted(j);
+        fprintf(stderr, "expected success, got %s\n", txt ? txt : "?");
+        free(txt);
+    }
+    assert_true(cJSON_IsTrue(s));
+    return cJSON_GetObjectItemCaseSensitive(j, "result");
+}
+
+/* success:false with errors[0].code == code; frees j. */
+static void ft_expect_error(cJSON *j, const char *code)
+{
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(j, "success");
+    const cJSON *e = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "errors"), 0);
+    const cJSON *cd = cJSON_GetObjectItemCaseSensitive(e, "code");
+    if (!cJSON_IsFalse(s) || !cJSON_IsString(cd) || strcmp(cd->valuestring, code) != 0) {
+        char *txt = cJSON_PrintUnformatted(j);
+        fprintf(stderr, "expected error %s, got %s\n", code, txt ? txt : "?");
+        free(txt);
+    }
+    assert_true(cJSON_IsFalse(s));
+    assert_true(cJSON_IsString(cd));
+    assert_string_equal(cd->valuestring, code);
+    assert_true(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(e, "message")));
+    cJSON_Delete(j);
+}
+
+static int ft_count(const cJSON *result) { return cJSON_GetArraySize(result); }
+
+static const char *ft_str(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int64_t ft_int(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    assert_true(cJSON_IsNumber(v));
+    return (int64_t)v->valuedouble;
+}
+
+/* Record i of result: its status, and the first reason's code when skipped. */
+static void ft_expect_item(const cJSON *result, int i, const char *status, const char *code)
+{
+    const cJSON *it = cJSON_GetArrayItem(result, i);
+    assert_non_null(it);
+    assert_non_null(ft_str(it, "status"));
+    assert_string_equal(ft_str(it, "status"), status);
+    if (code) {
+        const cJSON *r = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(it, "reasons"), 0);
+        assert_non_null(ft_str(r, "code"));
+        assert_string_equal(ft_str(r, "code"), code);
+        assert_non_null(ft_str(r, "message"));
+    } else {
+        assert_null(cJSON_GetObjectItemCaseSensitive(it, "reasons"));
+    }
+}
+
+/* The Asset API's "nothing found": success, no result, the warning. */
+static void ft_expect_no_assets(cJSON *j)
+{
+    assert_null(ft_ok(j));
+    const cJSON *w = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "warnings"), 0);
+    assert_true(cJSON_IsString(w));
+    assert_string_equal(w->valuestring, "No assets found for the given search criteria.");
+    cJSON_Delete(j);
+}
+
+/* nextPageToken of a response, copied (NULL when absent). */
+static char *ft_token(const cJSON *j)
+{
+    const char *t = ft_str(j, "nextPageToken");
+    return t ? strdup(t) : NULL;
+}
+
+/* Activities of `type` logged after the test's start mark: pages through
+ * activities.json from a paging token taken before the writes, as a client
+ * would, and returns all matching items (caller frees). */
+static char *ft_activity_mark(ft_ctx *c)
+{
+    cJSON *j = ft_get(c, "/rest/v1/activities/pagingtoken.json?sinceDatetime=2000-01-01T00:00:00Z");
+    ft_ok(j);
+    char *t = ft_token(j);
+    cJSON_Delete(j);
+    assert_non_null(t);
+    /* Walk to the end, so the mark is "now". */
+    for (int guard = 0; guard < 1000; guard++) {
+        j = ft_get(c, "/rest/v1/activities.json?activityTypeIds=1,2,6,12,13&nextPageToken=%s", t);
+        ft_ok(j);
+        free(t);
+        t = ft_token(j);
+        bool more = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "moreResult"));
+        cJSON_Delete(j);
+        assert_non_null(t);
+        if (!more)
+            break;
+    }
+    return t;
+}
+
+static cJSON *ft_activities_since(ft_ctx *c, const char *mark, const char *type_ids)
+{
+    cJSON *all = cJSON_CreateArray();
+    char *t = strdup(mark);
+    for (int guard = 0; guard < 1000; guard++) {
+        cJSON *j = ft_get(c, "/rest/v1/activities.json?activityTypeIds=%s&nextPageToken=%s",
+                          type_ids, t);
+        cJSON *res = ft_ok(j);
+        cJSON *it;
+        cJSON_ArrayForEach(it, res) cJSON_AddItemToArray(all, cJSON_Duplicate(it, 1));
+        free(t);
+        t = ft_token(j);
+        bool more = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "moreResult"));
+        cJSON_Delete(j);
+        if (!more || !t)
+            break;
+    }
+    free(t);
+    return all;
+}
+
+#endif
