@@ -5,7 +5,8 @@
  * a fresh seed before every test (/_emulator/reset, which also drops tokens),
  * and short ways to call it and check Marketo envelopes.
  *
- * Header-only (static functions) so each test program stays one source file.
+ * Header-only (static functions) so each test program stays one source file;
+ * marked unused because no test program needs all of them.
  */
 #ifndef FAMTEST_H
 #define FAMTEST_H
@@ -23,6 +24,8 @@
 
 #include "testsupport.h"
 
+#define FT_UNUSED __attribute__((unused))
+
 typedef struct ft_ctx {
     ts_proc emu;
     char *token;
@@ -30,7 +33,7 @@ typedef struct ft_ctx {
 
 /* Start the emulator with the limits off (these tests are about endpoint
  * behaviour, and make many calls) plus `extra` options. */
-static int ft_start(void **state, const char *const extra[])
+FT_UNUSED static int ft_start(void **state, const char *const extra[])
 {
     ft_ctx *c = calloc(1, sizeof *c);
     const char *argv[32];
@@ -58,9 +61,9 @@ static int ft_start(void **state, const char *const extra[])
     return 0;
 }
 
-static int ft_setup(void **state) { return ft_start(state, NULL); }
+FT_UNUSED static int ft_setup(void **state) { return ft_start(state, NULL); }
 
-static int ft_teardown(void **state)
+FT_UNUSED static int ft_teardown(void **state)
 {
     ft_ctx *c = *state;
     if (!c)
@@ -73,7 +76,7 @@ static int ft_teardown(void **state)
 }
 
 /* Back to the seed; a new token because reset forgets tokens. */
-static void ft_reset(ft_ctx *c)
+FT_UNUSED static void ft_reset(ft_ctx *c)
 {
     char url[256];
     snprintf(url, sizeof url, "%s/_emulator/reset", c->emu.url);
@@ -87,7 +90,7 @@ static void ft_reset(ft_ctx *c)
 }
 
 /* Any request: method, path+query, content type (NULL: none), body. */
-static cJSON *ft_call(ft_ctx *c, const char *method, const char *path, const char *ctype,
+FT_UNUSED static cJSON *ft_call(ft_ctx *c, const char *method, const char *path, const char *ctype,
                       const char *body, size_t len, long *status)
 {
     char url[16384], auth[512], ct[256];
@@ -108,8 +111,8 @@ static cJSON *ft_call(ft_ctx *c, const char *method, const char *path, const cha
 }
 
 /* GET with a printf-formatted path; expects HTTP 200 and a JSON body. */
-static cJSON *ft_get(ft_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static cJSON *ft_get(ft_ctx *c, const char *fmt, ...)
+FT_UNUSED static cJSON *ft_get(ft_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+FT_UNUSED static cJSON *ft_get(ft_ctx *c, const char *fmt, ...)
 {
     char path[12288];
     va_list ap;
@@ -124,7 +127,7 @@ static cJSON *ft_get(ft_ctx *c, const char *fmt, ...)
 }
 
 /* POST/DELETE a JSON body; expects HTTP 200 and a JSON answer. */
-static cJSON *ft_send(ft_ctx *c, const char *method, const char *path, const char *json)
+FT_UNUSED static cJSON *ft_send(ft_ctx *c, const char *method, const char *path, const char *json)
 {
     long st = 0;
     cJSON *j = ft_call(c, method, path, json ? "application/json" : NULL, json,
@@ -134,13 +137,13 @@ static cJSON *ft_send(ft_ctx *c, const char *method, const char *path, const cha
     return j;
 }
 
-static cJSON *ft_post(ft_ctx *c, const char *path, const char *json)
+FT_UNUSED static cJSON *ft_post(ft_ctx *c, const char *path, const char *json)
 {
     return ft_send(c, "POST", path, json);
 }
 
 /* success:true; returns `result` (may be NULL when absent). */
-static cJSON *ft_ok(const cJSON *j)
+FT_UNUSED static cJSON *ft_ok(const cJSON *j)
 {
     const cJSON *s = cJSON_GetObjectItemCaseSensitive(j, "success");
     if (!cJSON_IsTrue(s)) {
@@ -153,7 +156,7 @@ static cJSON *ft_ok(const cJSON *j)
 }
 
 /* success:false with errors[0].code == code; frees j. */
-static void ft_expect_error(cJSON *j, const char *code)
+FT_UNUSED static void ft_expect_error(cJSON *j, const char *code)
 {
     const cJSON *s = cJSON_GetObjectItemCaseSensitive(j, "success");
     const cJSON *e = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "errors"), 0);
@@ -170,15 +173,15 @@ static void ft_expect_error(cJSON *j, const char *code)
     cJSON_Delete(j);
 }
 
-static int ft_count(const cJSON *result) { return cJSON_GetArraySize(result); }
+FT_UNUSED static int ft_count(const cJSON *result) { return cJSON_GetArraySize(result); }
 
-static const char *ft_str(const cJSON *o, const char *name)
+FT_UNUSED static const char *ft_str(const cJSON *o, const char *name)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static int64_t ft_int(const cJSON *o, const char *name)
+FT_UNUSED static int64_t ft_int(const cJSON *o, const char *name)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
     assert_true(cJSON_IsNumber(v));
@@ -186,7 +189,7 @@ static int64_t ft_int(const cJSON *o, const char *name)
 }
 
 /* Record i of result: its status, and the first reason's code when skipped. */
-static void ft_expect_item(const cJSON *result, int i, const char *status, const char *code)
+FT_UNUSED static void ft_expect_item(const cJSON *result, int i, const char *status, const char *code)
 {
     const cJSON *it = cJSON_GetArrayItem(result, i);
     assert_non_null(it);
@@ -203,7 +206,7 @@ static void ft_expect_item(const cJSON *result, int i, const char *status, const
 }
 
 /* The Asset API's "nothing found": success, no result, the warning. */
-static void ft_expect_no_assets(cJSON *j)
+FT_UNUSED static void ft_expect_no_assets(cJSON *j)
 {
     assert_null(ft_ok(j));
     const cJSON *w = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "warnings"), 0);
@@ -213,7 +216,7 @@ static void ft_expect_no_assets(cJSON *j)
 }
 
 /* nextPageToken of a response, copied (NULL when absent). */
-static char *ft_token(const cJSON *j)
+FT_UNUSED static char *ft_token(const cJSON *j)
 {
     const char *t = ft_str(j, "nextPageToken");
     return t ? strdup(t) : NULL;
@@ -222,7 +225,7 @@ static char *ft_token(const cJSON *j)
 /* Activities of `type` logged after the test's start mark: pages through
  * activities.json from a paging token taken before the writes, as a client
  * would, and returns all matching items (caller frees). */
-static char *ft_activity_mark(ft_ctx *c)
+FT_UNUSED static char *ft_activity_mark(ft_ctx *c)
 {
     cJSON *j = ft_get(c, "/rest/v1/activities/pagingtoken.json?sinceDatetime=2000-01-01T00:00:00Z");
     ft_ok(j);
@@ -244,7 +247,7 @@ static char *ft_activity_mark(ft_ctx *c)
     return t;
 }
 
-static cJSON *ft_activities_since(ft_ctx *c, const char *mark, const char *type_ids)
+FT_UNUSED static cJSON *ft_activities_since(ft_ctx *c, const char *mark, const char *type_ids)
 {
     cJSON *all = cJSON_CreateArray();
     char *t = strdup(mark);
