@@ -7,6 +7,8 @@
 #include <time.h>
 
 #include "soapH.h"
+#include "mapping/mapping.h"
+#include "ops/common.h"
 #include "server/config.h"
 #include "soap/auth.h"
 #include "soap/engine.h"
@@ -41,6 +43,16 @@ int mk_op_begin(struct soap *soap, const char *operation, struct mk_request **ou
     req->rest_client_secret =
         user->client_secret ? user->client_secret : req->config->rest_client_secret;
     req->partition = user->partition;
+
+    /* The operation table (mapping/operations.json) decides what is served. */
+    const mk_services *svc = req->services;
+    if (svc && svc->mapping) {
+        const mk_mapping_op *op = mk_mapping_op_by_name(svc->mapping, operation);
+        if (!op || op->status != MK_MAPPING_IMPLEMENTED)
+            return mk_fault(soap, MK_ERR_UNSUPPORTED,
+                            "Unsupported Operation: %s is not served by this shim yet; "
+                            "MIGRATION.md gives its REST replacement", operation);
+    }
     *out = req;
     return SOAP_OK;
 }

@@ -39,6 +39,9 @@ static const struct {
     {"MKTOWS_WORKERS", "workers", ENV_INT},
     {"MKTOWS_MAX_CONNECTIONS", "max_connections", ENV_INT},
     {"MKTOWS_ACCESS_LOG", "access_log", ENV_BOOL},
+    {"MKTOWS_MAPPING_DIR", "mapping_dir", ENV_STRING},
+    {"MKTOWS_FSPI_FIELD", "leads.foreign_sys_person_id_field", ENV_STRING},
+    {"MKTOWS_WORKSPACES", "workspaces", ENV_JSON},
 };
 
 const char *mktows_strerror(int err)

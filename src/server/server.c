@@ -33,6 +33,7 @@
 #include "server/config.h"
 #include "server/pool.h"
 #include "server/server.h"
+#include "ops/services.h"
 #include "server/wsdl.h"
 #include "soap/engine.h"
 #include "soap/fault.h"
@@ -422,7 +423,7 @@ static int build_too_large_fault(struct mktows_server *srv)
 int mktows_server_start(const mktows_config *cfg, mktows_server **out, char *errbuf,
                         size_t errlen)
 {
-    return mk_server_start(cfg, NULL, out, errbuf, errlen);
+    return mk_server_start(cfg, &mk_services_hooks, out, errbuf, errlen);
 }
 
 int mk_server_start(const mktows_config *cfg, const struct mk_server_hooks *hooks,

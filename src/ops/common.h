@@ -1,0 +1,91 @@
+/*
+ * common.h — what every operation handler shares: the services a request
+ * can reach (REST client, mapping tables, field catalogue), REST calls that
+ * turn their failures into the right Marketo fault, and lead key handling.
+ *
+ * Handlers read top-down as "validate the SOAP request, make the REST
+ * calls, build the SOAP answer"; everything that would repeat between
+ * operations lives here.
+ */
+#ifndef MK_OPS_COMMON_H
+#define MK_OPS_COMMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+#include "soapH.h"
+#include "ops/context.h"
+#include "ops/fields.h"
+#include "rest/rest.h"
+
+struct mk_mapping;
+
+/* Long-lived services shared by all requests (owned by the server). */
+typedef struct mk_services {
+    mk_rest_client *rest;
+    const struct mk_mapping *mapping;
+    mk_fields_cache *fields;
+    const char *fspi_field;   /* REST custom field holding ForeignSysPersonId, or NULL */
+    const cJSON *workspaces;  /* {"<workspace>": "<partition>"} or NULL */
+} mk_services;
+
+/* The services of the request being served on soap. */
+mk_services *mk_ops_services(struct soap *soap);
+
+/* The request's REST credentials and deadline, ready for mk_rest_call. */
+mk_rest_cred mk_ops_cred(const struct mk_request *r);
+int64_t mk_ops_deadline_ms(const struct mk_request *r);
+
+/* Make a REST call for the current request.  On success returns SOAP_OK
+ * with the answer in *res.  On failure raises the Marketo fault that the
+ * failure maps to (mapping/errors.json), with `what` ("getLead: get leads
+ * by email") and REST's own code and message in the detail, and returns
+ * SOAP_FAULT.  *res must be freed either way. */
+int mk_ops_rest(struct soap *soap, const mk_rest_req *rr, mk_rest_result *res,
+                const char *what);
+
+/* Raise the fault for a REST failure that the caller already has. */
+int mk_ops_rest_fault(struct soap *soap, mk_rest_status st, const mk_rest_result *res,
+                      const char *what);
+
+/* The Marketo fault code that a REST error code stands for (0 if none is
+ * known).  Record-level reasons (1xxx) use the same table. */
+int mk_ops_fault_for_rest_code(struct soap *soap, int rest_code);
+
+/* SOAP lead key type (e.g. "EMAIL") → REST filterType ("email").  NULL when
+ * REST cannot serve it; *why then says why (for fault 20102). */
+const char *mk_ops_lead_filter(struct soap *soap, const char *key_type, const char **why);
+
+/* Acquire the field catalogue for this request (released by
+ * mk_ops_release_fields, which handlers call before returning). */
+const mk_fields *mk_ops_fields(struct soap *soap);
+void mk_ops_release_fields(const mk_fields *f);
+
+/* Query leads by one filter type.  values: up to 300 values.  fields: CSV
+ * of REST names (NULL: REST's defaults).  Follows nextPageToken up to
+ * max_results leads.  On success *leads is a new JSON array (caller
+ * frees).  On failure the fault is raised and SOAP_FAULT returned. */
+int mk_ops_get_leads(struct soap *soap, const char *filter_type, const char *const *values,
+                     int nvalues, const char *fields, int max_results, cJSON **leads,
+                     const char *what);
+
+/* Resolve a SOAP key (type name, value) to exactly one lead id.  Faults:
+ * 20101 empty, 20102 unsupported type or bad value, 20103 not found, and
+ * 20110 when several leads match a key that must name one lead. */
+int mk_ops_resolve_lead(struct soap *soap, const char *key_type, const char *value,
+                        int64_t *id, const char *what);
+
+/* The lead partition for writes: the MktowsContextHeader's workspace mapped
+ * through the `workspaces` configuration, else the SOAP user's partition
+ * (NULL: REST's default).  An unmapped workspace other than "Default" is
+ * fault 20110. */
+int mk_ops_partition(struct soap *soap, const char **partition);
+
+/* The SOAP user's encryption key (stream positions are sealed with it). */
+const char *mk_ops_user_key(struct soap *soap);
+
+/* Comma-join strings (malloc'd). */
+char *mk_ops_join(const char *const *v, int n, char sep);
+
+#endif

@@ -1,0 +1,126 @@
+/*
+ * services.c — the long-lived services behind every operation handler:
+ * the REST client, the mapping tables and the lead field catalogue, made
+ * once from the configuration when the server starts.
+ *
+ * Configuration keys read here (beside the core ones of server/config.c):
+ *   mapping_dir                        MKTOWS_MAPPING_DIR   the mapping/ tables
+ *   leads.foreign_sys_person_id_field  MKTOWS_FSPI_FIELD    REST custom field that
+ *                                                           holds ForeignSysPersonId
+ *   workspaces                         MKTOWS_WORKSPACES    {"<workspace>": "<partition>"}
+ *   leads.describe_ttl_seconds                              field catalogue TTL
+ *
+ * The mapping's operation table decides which operations are served: one
+ * marked "unsupported" answers fault 20019 whatever code exists for it.
+ */
+#include "ops/services.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mapping/mapping.h"
+#include "ops/common.h"
+#include "server/config.h"
+
+static const cJSON *json_path(const cJSON *root, const char *a, const char *b)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, a);
+    return b ? cJSON_GetObjectItemCaseSensitive(v, b) : v;
+}
+
+/* server/config.c has already merged the MKTOWS_* variables into the
+ * document, so every key is read from it alone. */
+static const char *json_str(const cJSON *root, const char *a, const char *b)
+{
+    const cJSON *v = json_path(root, a, b);
+    return cJSON_IsString(v) && *v->valuestring ? v->valuestring : NULL;
+}
+
+struct mk_services_impl {
+    mk_services pub;
+    mk_mapping *mapping;
+    char *fspi;
+    cJSON *workspaces;   /* owned copy */
+};
+
+int mk_services_start(const mktows_config *cfg, void **out, char *err, size_t errlen)
+{
+    const cJSON *root = mk_config_json(cfg);
+    struct mk_services_impl *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    const char *dir = json_str(root, "mapping_dir", NULL);
+    if (mk_mapping_load(dir, &s->mapping, err, errlen) != 0)
+        goto fail;
+
+    mk_rest_config rc = {.endpoint = cfg->rest_endpoint, .identity = cfg->rest_identity};
+    if (mk_rest_client_new(&rc, &s->pub.rest, err, errlen) != MK_REST_OK)
+        goto fail;
+
+    size_t nf = 0;
+    const mk_mapping_field *mf = mk_mapping_fields(s->mapping, &nf);
+    mk_field *fb = calloc(nf + 1, sizeof *fb);
+    if (!fb) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < nf; i++)
+        fb[i] = (mk_field){.rest = (char *)mf[i].rest, .soap = (char *)mf[i].soap,
+                           .type = (char *)mf[i].type, .display = (char *)mf[i].display,
+                           .soap_readonly = mf[i].readonly, .rest_readonly = mf[i].readonly};
+    const cJSON *ttl = json_path(root, "leads", "describe_ttl_seconds");
+    int rcf = mk_fields_cache_new(s->pub.rest, fb, nf, cJSON_IsNumber(ttl) ? ttl->valueint : 0,
+                                  &s->pub.fields);
+    free(fb);
+    if (rcf != 0) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+
+    const char *fspi = json_str(root, "leads", "foreign_sys_person_id_field");
+    if (fspi && !(s->fspi = strdup(fspi))) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    s->pub.fspi_field = s->fspi;
+
+    const cJSON *ws = json_path(root, "workspaces", NULL);
+    s->workspaces = ws ? cJSON_Duplicate(ws, 1) : NULL;
+    if (s->workspaces && !cJSON_IsObject(s->workspaces)) {
+        snprintf(err, errlen, "config: key 'workspaces' (MKTOWS_WORKSPACES) must be a JSON object "
+                 "{\"<workspace name>\": \"<lead partition name>\"}");
+        goto fail;
+    }
+    const cJSON *w;
+    cJSON_ArrayForEach(w, s->workspaces) {
+        if (!cJSON_IsString(w)) {
+            snprintf(err, errlen, "config: workspaces.%s must be a partition name (string)", w->string);
+            goto fail;
+        }
+    }
+    s->pub.mapping = s->mapping;
+    s->pub.workspaces = s->workspaces;
+    *out = s;
+    return 0;
+fail:
+    mk_services_stop(s);
+    return -1;
+}
+
+void mk_services_stop(void *p)
+{
+    struct mk_services_impl *s = p;
+    if (!s)
+        return;
+    mk_fields_cache_free(s->pub.fields);
+    mk_rest_client_free(s->pub.rest);
+    mk_mapping_free(s->mapping);
+    cJSON_Delete(s->workspaces);
+    free(s->fspi);
+    free(s);
+}
+
+const struct mk_server_hooks mk_services_hooks = {mk_services_start, mk_services_stop};
