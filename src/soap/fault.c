@@ -101,6 +101,11 @@ int mk_vfault(struct soap *soap, int code, const char *fmt, va_list ap)
 {
     char specific[1024];
     char message[1100];
+
+    /* A handler may have asked for xsi:nil on its response; a fault is
+     * serialised with gSOAP's own struct, whose unused SOAP 1.2 members
+     * must stay absent, not nil. */
+    soap_clr_omode(soap, SOAP_XML_NIL);
     const char *text = mk_fault_text(code);
 
     if (fmt) {
