@@ -131,7 +131,8 @@ static cJSON *filter_keys(const cJSON *meta, const char *filter_type, emu_resp *
             return k;
         }
     }
-    emu_fail(resp, "1003", "Invalid filterType '%.64s'", filter_type);
+    /* The code leads.json answers for a field that cannot be searched on. */
+    emu_fail(resp, "1011", "Field '%.64s' not supported", filter_type);
     return NULL;
 }
 
@@ -255,7 +256,8 @@ void fam_obj_query(const fam_objtype *t, const emu_req *req, emu_resp *resp)
         goto out;
     }
     if (nwanted > FAM_MAX_BATCH) {
-        emu_fail(resp, "1003", "Too many filter values: at most %d", FAM_MAX_BATCH);
+        emu_fail(resp, "1003", "Number of filterValues '%d' exceeds max allowed '%d'", nwanted,
+                 FAM_MAX_BATCH);
         goto out;
     }
     fields = query_fields(t->meta, req, body, keys, resp);
@@ -437,7 +439,8 @@ static const cJSON *write_input(const emu_req *req, emu_resp *resp, const cJSON 
         return NULL;
     }
     if (cJSON_GetArraySize(input) > FAM_MAX_BATCH) {
-        emu_fail(resp, "1003", "Too many records: at most %d per call", FAM_MAX_BATCH);
+        emu_fail(resp, "1003", "Batch size '%d' exceeds max allowed '%d'",
+                 cJSON_GetArraySize(input), FAM_MAX_BATCH);
         return NULL;
     }
     return input;
