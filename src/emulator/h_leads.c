@@ -485,6 +485,19 @@ static cJSON *ok_item(cJSON *result_or_null, int64_t id, const char *status)
     return item;
 }
 
+/* {"id":N,"status":"skipped","reasons":[…]} — id first, as Marketo prints it. */
+static void skip_id(cJSON *result, int64_t id, const char *code, const char *msg)
+{
+    cJSON *item = cJSON_CreateObject();
+    emu_add_i64(item, "id", id);
+    cJSON *tmp = cJSON_CreateArray();
+    cJSON *sk = emu_skipped(tmp, code, msg);
+    cJSON_AddItemToObject(item, "status", cJSON_DetachItemFromObjectCaseSensitive(sk, "status"));
+    cJSON_AddItemToObject(item, "reasons", cJSON_DetachItemFromObjectCaseSensitive(sk, "reasons"));
+    cJSON_Delete(tmp);
+    cJSON_AddItemToArray(result, item);
+}
+
 static cJSON *skip_item(const char *code, const char *fmt, const char *arg)
 {
     char msg[256];
@@ -815,8 +828,7 @@ static void delete_leads(const emu_req *req, emu_resp *resp)
                      it->valuestring);
             emu_skipped(resp->result, "1001", msg);
         } else if (!lead) {
-            cJSON *s = emu_skipped(resp->result, "1004", "Lead not found");
-            emu_add_i64(s, "id", id);
+            skip_id(resp->result, id, "1004", "Lead not found");
         } else {
             delete_one(lead);
             ok_item(resp->result, id, "deleted");
@@ -879,8 +891,7 @@ static void merge_leads(const emu_req *req, emu_resp *resp)
         char msg[128];
         snprintf(msg, sizeof msg, "Too many leads to merge: %d ids given, at most %d", l.n,
                  MAX_MERGE_IDS);
-        cJSON *s = emu_skipped(resp->result, "1080", msg);
-        emu_add_i64(s, "id", winner_id);
+        skip_id(resp->result, winner_id, "1080", msg);
         strlist_free(&l);
         return;
     }
@@ -1051,21 +1062,18 @@ static void update_partitions(const emu_req *req, emu_resp *resp)
         cJSON *lead = scalar_text(idv, buf, sizeof buf) && parse_i64(buf, &id)
                           ? emu_lead_by_id(id) : NULL;
         if (!cJSON_IsString(pn) || !pn->valuestring[0]) {
-            cJSON *s = emu_skipped(resp->result, "1009", "Partition name must be specified");
-            emu_add_i64(s, "id", id);
+            skip_id(resp->result, id, "1009", "Partition name must be specified");
             continue;
         }
         if (!lead) {
-            cJSON *s = emu_skipped(resp->result, "1004", "Lead not found");
-            emu_add_i64(s, "id", id);
+            skip_id(resp->result, id, "1004", "Lead not found");
             continue;
         }
         int64_t pid = emu_partition_id(pn->valuestring);
         if (!pid) {
             char msg[200];
             snprintf(msg, sizeof msg, "Access denied to partition '%.100s'", pn->valuestring);
-            cJSON *s = emu_skipped(resp->result, "1008", msg);
-            emu_add_i64(s, "id", id);
+            skip_id(resp->result, id, "1008", msg);
             continue;
         }
         const cJSON *cur = cJSON_GetObjectItemCaseSensitive(lead, "leadPartitionId");

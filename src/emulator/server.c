@@ -426,6 +426,22 @@ static const char *fault_message(const char *code)
     return NULL;
 }
 
+/* The whole body must be one JSON value: cJSON alone would accept a valid
+ * prefix followed by garbage. */
+static cJSON *parse_json(const char *body, size_t len)
+{
+    const char *end = NULL;
+    cJSON *j = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+    if (!j)
+        return NULL;
+    for (; end && end < body + len; end++)
+        if (!isspace((unsigned char)*end)) {
+            cJSON_Delete(j);
+            return NULL;
+        }
+    return j;
+}
+
 static enum MHD_Result process(rq *q, struct MHD_Connection *conn, const char *url,
                                const char *http_method)
 {
@@ -442,7 +458,7 @@ static enum MHD_Result process(rq *q, struct MHD_Connection *conn, const char *u
                    .content_type = ct, .impl = q};
     if (is_admin(url)) {
         if (json_ct && q->body_len)
-            req.json = cJSON_ParseWithLength(q->body, q->body_len);
+            req.json = parse_json(q->body, q->body_len);
         enum MHD_Result ret = admin(conn, http_method, url, &req);
         cJSON_Delete(req.json);
         return ret;
@@ -543,7 +559,7 @@ static enum MHD_Result process(rq *q, struct MHD_Connection *conn, const char *u
     }
     if (q->body_len) {
         if (json_ct) {
-            req.json = cJSON_ParseWithLength(q->body, q->body_len);
+            req.json = parse_json(q->body, q->body_len);
             if (!req.json) {
                 emu_fail(&resp, "609", "Invalid JSON");
                 goto send;
@@ -580,8 +596,16 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         q->limit = is_bulk_upload(url) ? MAX_BULK_BODY : MAX_BODY;
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl && strtoull(cl, NULL, 10) > q->limit)
-            return send_http_error(conn, 413, "Request Entity Too Large");
+        if (cl && strtoull(cl, NULL, 10) > q->limit) {
+            /* A client waiting for "100 Continue" gets the answer now; one
+             * already sending is read to the end first (up to a point), so
+             * that it sees the 413 rather than a reset connection. */
+            const char *expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                             MHD_HTTP_HEADER_EXPECT);
+            if (expect || strtoull(cl, NULL, 10) > 8 * (size_t)MAX_BULK_BODY)
+                return send_http_error(conn, 413, "Request Entity Too Large");
+            q->too_large = true;
+        }
         if (!is_admin(url) && !is_identity(url)) {
             int n = emu_inflight_enter();
             q->inflight = true;

@@ -72,8 +72,11 @@ void emu_stats_reject(const char *code)
     for (i = 0; i < g_nrej; i++)
         if (!strcmp(g_rej[i].code, code))
             break;
-    if (i == g_nrej && g_nrej < MAX_CODES)
-        snprintf(g_rej[g_nrej++].code, sizeof g_rej[0].code, "%s", code);
+    if (i == g_nrej && g_nrej < MAX_CODES) {
+        snprintf(g_rej[i].code, sizeof g_rej[i].code, "%s", code);
+        g_rej[i].n = 0;
+        g_nrej++;
+    }
     if (i < MAX_CODES)
         g_rej[i].n++;
     pthread_mutex_unlock(&g_mu);
