@@ -467,7 +467,7 @@ static void h_import(const emu_req *req, emu_resp *resp)
                 members++;
             if (cJSON_GetArraySize(row) > ncols) {
                 warned++;
-                sb_row(&warnings, row, ncols, "Too many values in row; extra values ignored",
+                sb_row(&warnings, row, ncols, "Extra values in row ignored",
                        delim);
             }
         } else {
