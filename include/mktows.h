@@ -14,6 +14,7 @@
 #define MKTOWS_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -100,6 +101,16 @@ unsigned mktows_server_port(const mktows_server *srv);
 /* Stop accepting, finish the requests in flight, join all threads and free
  * the server.  NULL is fine. */
 void mktows_server_stop(mktows_server *srv);
+
+/* ---- explanations ---------------------------------------------------------
+ *
+ * Print what a SOAP operation becomes in REST (its REST calls, their cost,
+ * the differences a caller can notice), from the operation table in
+ * mapping_dir (NULL: MKTOWS_MAPPING_DIR, else the built-in default).  With
+ * operation NULL, one line per operation.  Returns MKTOWS_OK, or
+ * MKTOWS_EINVAL with a message in errbuf. */
+int mktows_explain(const char *mapping_dir, const char *operation, FILE *out, char *errbuf,
+                   size_t errlen);
 
 #ifdef __cplusplus
 }

@@ -77,6 +77,9 @@ int mk_ops_rest(struct soap *soap, const mk_rest_req *rr, mk_rest_result *res, c
     if (!req.deadline_ms)
         req.deadline_ms = mk_ops_deadline_ms(r);
     mk_rest_status st = mk_rest_call(s->rest, &cred, &req, res);
+    static const char *const methods[] = {"GET", "POST", "DELETE"};
+    mk_request_trace(r, methods[req.method], req.path_template ? req.path_template : req.path,
+                     res->attempts);
     if (st == MK_REST_OK)
         return SOAP_OK;
     return mk_ops_rest_fault(soap, st, res, what);

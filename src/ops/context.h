@@ -47,7 +47,16 @@ struct mk_request {
 
     /* -- result ------------------------------------------------------------ */
     int fault_code;                 /* Marketo code of the fault raised, 0 if none */
+
+    /* -- what this request cost in REST, for the X-Mktows-Rest-Calls header
+     * and the access log: the shim explains every SOAP call it serves. ---- */
+    int rest_calls;                 /* REST calls made (HTTP sends, replays included) */
+    char rest_trace[512];           /* "GET /rest/v1/leads.json, POST ..." (truncated with "...") */
 };
+
+/* Record one REST call made for req (method + path template). */
+void mk_request_trace(struct mk_request *req, const char *method, const char *path_template,
+                      int sends);
 
 /* The request being served on this soap context, or NULL outside a request. */
 struct mk_request *mk_request_of(struct soap *soap);

@@ -4,6 +4,8 @@
  */
 #include "ops/op.h"
 
+#include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "soapH.h"
@@ -73,4 +75,19 @@ long mk_request_ms_left(const struct mk_request *req)
     long long ms = (req->deadline.tv_sec - now.tv_sec) * 1000LL +
                    (req->deadline.tv_nsec - now.tv_nsec) / 1000000;
     return ms > 0 ? (long)ms : 0;
+}
+
+void mk_request_trace(struct mk_request *req, const char *method, const char *path_template,
+                      int sends)
+{
+    if (!req)
+        return;
+    req->rest_calls += sends > 0 ? sends : 1;
+    size_t used = strlen(req->rest_trace), room = sizeof req->rest_trace - used;
+    if (room < 5 || (used >= 3 && strcmp(req->rest_trace + used - 3, "...") == 0))
+        return;
+    int n = snprintf(req->rest_trace + used, room, "%s%s %s", used ? ", " : "", method,
+                     path_template);
+    if (n < 0 || (size_t)n >= room)
+        memcpy(req->rest_trace + sizeof req->rest_trace - 4, "...", 4);
 }

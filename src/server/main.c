@@ -3,6 +3,7 @@
  * line.  Everything else is the library (include/mktows.h).
  *
  *   mktows-shim --config FILE [--listen HOST:PORT]
+ *   mktows-shim --explain [OPERATION]
  *
  * Prints `listening on http://HOST:PORT` on stdout once requests are
  * accepted; stops cleanly on SIGINT/SIGTERM.
@@ -21,10 +22,12 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: mktows-shim --config FILE [--listen HOST:PORT]\n"
+            "       mktows-shim --explain [OPERATION]\n"
             "\n"
             "Serves Marketo's retired SOAP API (mktows) from the Marketo REST API.\n"
             "Every configuration key can also be set by a MKTOWS_* environment\n"
-            "variable (see README.md); --listen overrides both.\n");
+            "variable (see README.md); --listen overrides both.\n"
+            "--explain prints what each SOAP operation becomes in REST.\n");
 }
 
 int main(int argc, char **argv)
@@ -43,6 +46,13 @@ int main(int argc, char **argv)
             listen = argv[++i];
         } else if (strncmp(argv[i], "--listen=", 9) == 0) {
             listen = argv[i] + 9;
+        } else if (strcmp(argv[i], "--explain") == 0) {
+            const char *op = i + 1 < argc && argv[i + 1][0] != '-' ? argv[i + 1] : NULL;
+            if (mktows_explain(getenv("MKTOWS_MAPPING_DIR"), op, stdout, err, sizeof err) != MKTOWS_OK) {
+                fprintf(stderr, "mktows-shim: %s\n", err);
+                return 1;
+            }
+            return 0;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return 0;

@@ -56,6 +56,7 @@ struct job {
     time_t received_at;
     /* response, written by the worker before it resumes the connection */
     unsigned status;
+    char rest_header[600];        /* X-Mktows-Rest-Calls value, "" when none */
     char *resp;
     size_t resp_len;
 };
@@ -105,9 +106,9 @@ static void log_request(const struct job *job, const struct mk_request *req)
     clock_gettime(CLOCK_MONOTONIC, &now);
     long ms = (long)((now.tv_sec - job->started.tv_sec) * 1000 +
                      (now.tv_nsec - job->started.tv_nsec) / 1000000);
-    fprintf(stderr, "mktows-shim: %s %s user=%s http=%u fault=%d %ldms\n", job->version,
+    fprintf(stderr, "mktows-shim: %s %s user=%s http=%u fault=%d rest=%d %ldms\n", job->version,
             req->operation ? req->operation : "-", req->user_id ? req->user_id : "-",
-            job->status, req->fault_code, ms);
+            job->status, req->fault_code, req->rest_calls, ms);
 }
 
 static void worker_run(struct mk_pool_item *item, void *state, void *arg)
@@ -135,6 +136,10 @@ static void worker_run(struct mk_pool_item *item, void *state, void *arg)
     }
     if (!job->resp)
         job->status = 500;  /* internal_fault is sent by the MHD side */
+    job->rest_header[0] = '\0';
+    if (req.rest_calls > 0)
+        snprintf(job->rest_header, sizeof job->rest_header, "%d; %s", req.rest_calls,
+                 req.rest_trace);
     if (job->srv->cfg->access_log)
         log_request(job, &req);
     free(job->body);
@@ -145,8 +150,22 @@ static void worker_run(struct mk_pool_item *item, void *state, void *arg)
 
 /* ---- HTTP ------------------------------------------------------------------- */
 
+static enum MHD_Result send_buffer_with(struct MHD_Connection *c, unsigned status,
+                                        const char *type, const void *buf, size_t len,
+                                        enum MHD_ResponseMemoryMode mode, const char *rest_calls);
+
 static enum MHD_Result send_buffer(struct MHD_Connection *c, unsigned status, const char *type,
                                    const void *buf, size_t len, enum MHD_ResponseMemoryMode mode)
+{
+    return send_buffer_with(c, status, type, buf, len, mode, NULL);
+}
+
+/* rest_calls, when set, is the X-Mktows-Rest-Calls value: how many REST
+ * calls the SOAP request cost and which, so a developer rewriting the
+ * caller sees what the operation becomes. */
+static enum MHD_Result send_buffer_with(struct MHD_Connection *c, unsigned status,
+                                        const char *type, const void *buf, size_t len,
+                                        enum MHD_ResponseMemoryMode mode, const char *rest_calls)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)buf, mode);
     if (!r) {
@@ -155,6 +174,8 @@ static enum MHD_Result send_buffer(struct MHD_Connection *c, unsigned status, co
         return MHD_NO;
     }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    if (rest_calls && *rest_calls)
+        MHD_add_response_header(r, "X-Mktows-Rest-Calls", rest_calls);
     enum MHD_Result ret = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return ret;
@@ -366,7 +387,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
                            MHD_RESPMEM_PERSISTENT);
     char *resp = job->resp;
     job->resp = NULL;
-    return send_buffer(c, job->status, XML_TYPE, resp, job->resp_len, MHD_RESPMEM_MUST_FREE);
+    return send_buffer_with(c, job->status, XML_TYPE, resp, job->resp_len, MHD_RESPMEM_MUST_FREE,
+                            job->rest_header);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
