@@ -279,6 +279,30 @@ static void test_bad_uploads(void **state)
     ft_expect_error(ft_get(c, "/bulk/v1/leads/batch/abc/warnings.json"), "1001");
 }
 
+/* Import files may reach 10 MB (other calls stop at 1 MB); beyond is 413. */
+static void test_body_limits(void **state)
+{
+    ft_ctx *c = *state;
+    ft_reset(c);
+    size_t big = 2 * 1024 * 1024;
+    char *file = malloc(11 * 1024 * 1024 + 64);
+    size_t n = (size_t)sprintf(file, "email,company\nbig@example.com,");
+    memset(file + n, 'x', big);
+    file[n + big] = '\n';
+    cJSON *j = upload(c, "format=csv", "file", file, n + big + 1);
+    ft_ok(j);
+    cJSON_Delete(j);
+
+    size_t huge = 10 * 1024 * 1024 + 1;
+    memset(file + n, 'x', huge);
+    long st = 0;
+    cJSON *k = ft_call(c, "POST", "/bulk/v1/leads.json?format=csv",
+                       "multipart/form-data; boundary=" BOUNDARY, file, n + huge, &st);
+    assert_int_equal(st, 413);
+    cJSON_Delete(k);
+    free(file);
+}
+
 static void test_queue_limits(void **state)
 {
     (void)state;
@@ -305,6 +329,7 @@ int main(void)
         cmocka_unit_test(test_formats_and_quoting),
         cmocka_unit_test(test_lookup_id_and_unknown_columns),
         cmocka_unit_test(test_bad_uploads),
+        cmocka_unit_test(test_body_limits),
         cmocka_unit_test(test_queue_limits),
     };
     return cmocka_run_group_tests(tests, ft_setup, ft_teardown);
