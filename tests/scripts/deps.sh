@@ -11,7 +11,7 @@ PACKAGES=(
   libcurl4-openssl-dev libcjson-dev libssl-dev libsqlite3-dev
   libcmocka-dev                 # unit and integration tests
   python3 python3-zeep php-cli php-soap   # real SOAP client stacks in tests
-  curl wrk                      # demo and benchmarks
+  curl openssl wrk              # demo and benchmarks
 )
 
 missing=()
