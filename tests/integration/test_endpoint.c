@@ -150,7 +150,7 @@ static void expect_fault(const ts_http_resp *r, int code)
 static void expect_dispatched(const ts_http_resp *r, const char *op)
 {
     char want[128];
-    snprintf(want, sizeof want, "%s is not implemented yet", op);
+    snprintf(want, sizeof want, "%s is not ", op);
     if (strstr(r->body, want)) {
         expect_fault(r, 20019);
         return;
@@ -555,10 +555,12 @@ static void test_200_keepalive_clients(void **state)
         long status = 0, conns = 1;
         curl_easy_getinfo(cl[i].h, CURLINFO_RESPONSE_CODE, &status);
         curl_easy_getinfo(cl[i].h, CURLINFO_NUM_CONNECTS, &conns);
-        if (status == 500 && cl[i].body && strstr(cl[i].body, "getLead is not implemented yet"))
+        /* No REST back-end runs here: the handler answers "REST unreachable"
+         * (20011), which proves the request was parsed, authenticated and
+         * dispatched; 20019 if the operation is not served. */
+        if (status == 500 && cl[i].body &&
+            (strstr(cl[i].body, "<code>20011</code>") || strstr(cl[i].body, "<code>20019</code>")))
             answered++;
-        else if (status == 500 && cl[i].body && !strstr(cl[i].body, "<code>2001"))
-            answered++;  /* a real handler that failed on the REST side */
         reused += conns == 0;
         curl_multi_remove_handle(multi[i], cl[i].h);
         curl_multi_cleanup(multi[i]);

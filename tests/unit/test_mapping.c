@@ -127,7 +127,7 @@ static void real_tables_load(void **st)
     if (mk_mapping_load(real_dir, &m, err, sizeof err) != 0)
         fail_msg("%s", err);
 
-    /* every WSDL operation exactly once, all unsupported for now */
+    /* every WSDL operation exactly once */
     assert_int_equal(mk_mapping_op_count(m), MK_MAPPING_OPERATION_COUNT);
     for (size_t i = 0; i < mk_mapping_op_count(m); i++) {
         const mk_mapping_op *op = mk_mapping_op_at(m, i);
@@ -141,7 +141,7 @@ static void real_tables_load(void **st)
     const mk_mapping_op *gl = mk_mapping_op_by_name(m, "getLead");
     assert_string_equal(gl->family, "leads");
     assert_string_equal(gl->handler, "mk_op_get_lead");
-    assert_int_equal(gl->status, MK_MAPPING_UNSUPPORTED);
+    assert_int_equal(gl->status, MK_MAPPING_IMPLEMENTED);
     assert_string_equal(gl->rest[0].method, "GET");
     assert_string_equal(gl->rest[0].path, "/rest/v1/leads.json");
     assert_null(gl->rest[0].when);
