@@ -40,13 +40,13 @@ int mk_ops_fault_for_rest_code(struct soap *soap, int rest_code)
 }
 
 /* One mechanism for every REST failure: mapping/errors.json picks the
- * Marketo code; the message keeps what REST said, so the legacy client's
- * logs show the real cause. */
-int mk_ops_rest_fault(struct soap *soap, mk_rest_status st, const mk_rest_result *res,
-                      const char *what)
+ * Marketo code (narrowed by context where the table has one); the message
+ * keeps what REST said, so the legacy client's logs show the real cause. */
+int mk_ops_rest_fault_in(struct soap *soap, const char *context, mk_rest_status st,
+                         const mk_rest_result *res, const char *what)
 {
     mk_services *s = mk_ops_services(soap);
-    mk_mapping_fault f = mk_mapping_error_for_rest(s->mapping, st, res, NULL);
+    mk_mapping_fault f = mk_mapping_error_for_rest(s->mapping, st, res, context);
     int code = f.soap_code ? f.soap_code : MK_ERR_API_INTERNAL;
     switch (st) {
     case MK_REST_ERR_API:
@@ -68,7 +68,19 @@ int mk_ops_rest_fault(struct soap *soap, mk_rest_status st, const mk_rest_result
     }
 }
 
+int mk_ops_rest_fault(struct soap *soap, mk_rest_status st, const mk_rest_result *res,
+                      const char *what)
+{
+    return mk_ops_rest_fault_in(soap, NULL, st, res, what);
+}
+
 int mk_ops_rest(struct soap *soap, const mk_rest_req *rr, mk_rest_result *res, const char *what)
+{
+    return mk_ops_rest_in(soap, NULL, rr, res, what);
+}
+
+int mk_ops_rest_in(struct soap *soap, const char *context, const mk_rest_req *rr,
+                   mk_rest_result *res, const char *what)
 {
     struct mk_request *r = mk_request_of(soap);
     mk_services *s = mk_ops_services(soap);
@@ -82,7 +94,7 @@ int mk_ops_rest(struct soap *soap, const mk_rest_req *rr, mk_rest_result *res, c
                      res->attempts);
     if (st == MK_REST_OK)
         return SOAP_OK;
-    return mk_ops_rest_fault(soap, st, res, what);
+    return mk_ops_rest_fault_in(soap, context, st, res, what);
 }
 
 const char *mk_ops_lead_filter(struct soap *soap, const char *key_type, const char **why)

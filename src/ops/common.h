@@ -20,6 +20,7 @@
 #include "rest/rest.h"
 
 struct mk_mapping;
+struct mk_objcache;
 
 /* Long-lived services shared by all requests (owned by the server). */
 typedef struct mk_services {
@@ -28,6 +29,7 @@ typedef struct mk_services {
     mk_fields_cache *fields;
     const char *fspi_field;   /* REST custom field holding ForeignSysPersonId, or NULL */
     const cJSON *workspaces;  /* {"<workspace>": "<partition>"} or NULL */
+    struct mk_objcache *objects; /* REST metadata of the object operations (objcache.h) */
 } mk_services;
 
 /* The services of the request being served on soap. */
@@ -48,6 +50,14 @@ int mk_ops_rest(struct soap *soap, const mk_rest_req *rr, mk_rest_result *res,
 /* Raise the fault for a REST failure that the caller already has. */
 int mk_ops_rest_fault(struct soap *soap, mk_rest_status st, const mk_rest_result *res,
                       const char *what);
+
+/* The same two, with an errors.json context ("mobject", "customobject",
+ * "program", "list", ...) that picks the context's fault code where the
+ * table has one (e.g. 1011 on an object filter is 20110, not 20102). */
+int mk_ops_rest_in(struct soap *soap, const char *context, const mk_rest_req *rr,
+                   mk_rest_result *res, const char *what);
+int mk_ops_rest_fault_in(struct soap *soap, const char *context, mk_rest_status st,
+                         const mk_rest_result *res, const char *what);
 
 /* The Marketo fault code that a REST error code stands for (0 if none is
  * known).  Record-level reasons (1xxx) use the same table. */

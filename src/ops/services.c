@@ -9,6 +9,9 @@
  *                                                           holds ForeignSysPersonId
  *   workspaces                         MKTOWS_WORKSPACES    {"<workspace>": "<partition>"}
  *   leads.describe_ttl_seconds                              field catalogue TTL
+ *   objects.cache_ttl_seconds                               describes and custom object types of
+ *                                                           the object operations (default 3600;
+ *                                                           0 disables the cache)
  *
  * The mapping's operation table decides which operations are served: one
  * marked "unsupported" answers fault 20019 whatever code exists for it.
@@ -21,6 +24,7 @@
 
 #include "mapping/mapping.h"
 #include "ops/common.h"
+#include "ops/objcache.h"
 #include "server/config.h"
 
 static const cJSON *json_path(const cJSON *root, const char *a, const char *b)
@@ -101,6 +105,16 @@ int mk_services_start(const mktows_config *cfg, void **out, char *err, size_t er
             goto fail;
         }
     }
+    const cJSON *ottl = json_path(root, "objects", "cache_ttl_seconds");
+    if (ottl && (!cJSON_IsNumber(ottl) || ottl->valuedouble < 0)) {
+        snprintf(err, errlen, "config: objects.cache_ttl_seconds must be a number >= 0");
+        goto fail;
+    }
+    if (mk_objcache_new(ottl ? (int64_t)ottl->valuedouble * 1000 : 3600 * 1000, 0,
+                        &s->pub.objects) != 0) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
     s->pub.mapping = s->mapping;
     s->pub.workspaces = s->workspaces;
     *out = s;
@@ -116,6 +130,7 @@ void mk_services_stop(void *p)
     if (!s)
         return;
     mk_fields_cache_free(s->pub.fields);
+    mk_objcache_free(s->pub.objects);
     mk_rest_client_free(s->pub.rest);
     mk_mapping_free(s->mapping);
     cJSON_Delete(s->workspaces);
