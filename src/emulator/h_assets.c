@@ -12,6 +12,10 @@
  *   GET /rest/asset/v1/program/{id}.json       with tags and costs
  *   GET /rest/asset/v1/program/byName.json     tags/costs when includeTags/includeCosts
  *   GET /rest/asset/v1/program/byTag.json      tagType + tagValue, paged
+ *   POST /rest/asset/v1/program/{id}.json      Update Program (form): name, description,
+ *                                              costs=[…] appended (replaced with
+ *                                              costsDestructiveUpdate=true), tags=[…]
+ *                                              set per tag type (allowable values only)
  *
  * Asset API conventions: offset/maxReturn paging (default 20, max 200), and
  * "nothing found" is success with no result and the warning
@@ -317,6 +321,169 @@ static void h_program_by_tag(const emu_req *req, emu_resp *resp)
     asset_answer(resp, items);
 }
 
+/* ---- Update Program ------------------------------------------------------------------ */
+
+/* A form member holding a JSON array (costs=[…], tags=[…]); NULL when absent.
+ * *bad is set when it is present but not a JSON array. */
+static cJSON *form_array(const emu_req *req, const char *name, bool *bad)
+{
+    const char *v = emu_param(req, name);
+    *bad = false;
+    if (!v || !*v)
+        return NULL;
+    cJSON *a = cJSON_Parse(v);
+    if (!cJSON_IsArray(a)) {
+        cJSON_Delete(a);
+        *bad = true;
+        return NULL;
+    }
+    return a;
+}
+
+/* Is `value` one of the tag type's allowable values ("[A, B, C]")? */
+static bool tag_value_allowed(const cJSON *tag_type, const char *value)
+{
+    const char *allowed = fam_get_str(tag_type, "allowableValues");
+    if (!allowed)
+        return true;
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", allowed);
+    char *p = buf;
+    if (*p == '[')
+        p++;
+    char *end = strrchr(p, ']');
+    if (end)
+        *end = '\0';
+    char *save = NULL;
+    for (char *tok = strtok_r(p, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        while (*tok == ' ')
+            tok++;
+        size_t n = strlen(tok);
+        while (n && tok[n - 1] == ' ')
+            tok[--n] = '\0';
+        if (strcasecmp(tok, value) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Validate costs[] into a new array of {startDate, cost, note?}; NULL after failing. */
+static cJSON *checked_costs(const cJSON *costs, emu_resp *resp)
+{
+    cJSON *out = cJSON_CreateArray();
+    const cJSON *c;
+    cJSON_ArrayForEach(c, costs) {
+        const char *start = fam_get_str(c, "startDate");
+        const cJSON *amount = cJSON_GetObjectItemCaseSensitive(c, "cost");
+        int64_t ep, cost;
+        if (!start || !fam_parse_time(start, &ep)) {
+            emu_fail(resp, "1003", "Invalid cost: startDate must be a date");
+            cJSON_Delete(out);
+            return NULL;
+        }
+        if (!amount || !fam_value_i64(amount, &cost)) {
+            emu_fail(resp, "1003", "Invalid cost: cost must be an integer");
+            cJSON_Delete(out);
+            return NULL;
+        }
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "startDate", start);
+        cJSON_AddNumberToObject(o, "cost", (double)cost);
+        const char *note = fam_get_str(c, "note");
+        if (note)
+            cJSON_AddStringToObject(o, "note", note);
+        cJSON_AddItemToArray(out, o);
+    }
+    return out;
+}
+
+static void h_program_update(const emu_req *req, emu_resp *resp)
+{
+    const char *s = req->ncaptures > 0 ? req->captures[0] : NULL;
+    int64_t id;
+    if (!fam_parse_i64(s, &id)) {
+        emu_fail(resp, "1001", "Invalid value '%.32s'. Required of type 'integer'", s ? s : "");
+        return;
+    }
+    bool bad_costs, bad_tags;
+    cJSON *costs = form_array(req, "costs", &bad_costs);
+    cJSON *tags = form_array(req, "tags", &bad_tags);
+    cJSON *checked = NULL;
+    if (bad_costs || bad_tags) {
+        emu_fail(resp, "1003", "Invalid %s: must be a JSON array", bad_costs ? "costs" : "tags");
+        goto out;
+    }
+    if (costs && !(checked = checked_costs(costs, resp)))
+        goto out;
+    const char *destructive = emu_param(req, "costsDestructiveUpdate");
+    bool replace = destructive && !strcasecmp(destructive, "true");
+    emu_store_wrlock();
+    cJSON *prog = fam_find_i64(emu_store_get("programs"), "id", id);
+    if (!prog) {
+        emu_store_unlock();
+        emu_fail(resp, "702", "Program %" PRId64 " not found", id);
+        goto out;
+    }
+    /* Tags are all checked before anything changes. */
+    const cJSON *t;
+    cJSON_ArrayForEach(t, tags) {
+        const char *tt = fam_get_str(t, "tagType"), *tv = fam_get_str(t, "tagValue");
+        const cJSON *type = tt ? fam_find_str(emu_store_get("tagTypes"), "tagType", tt, true) : NULL;
+        if (!type || !tv || !tag_value_allowed(type, tv)) {
+            emu_store_unlock();
+            emu_fail(resp, "709", "Invalid tag: %.64s = %.64s", tt ? tt : "?", tv ? tv : "?");
+            goto out;
+        }
+    }
+    const char *name = emu_param(req, "name"), *desc = emu_param(req, "description");
+    if (name && *name) {
+        cJSON_DeleteItemFromObjectCaseSensitive(prog, "name");
+        cJSON_AddStringToObject(prog, "name", name);
+    }
+    if (desc) {
+        cJSON_DeleteItemFromObjectCaseSensitive(prog, "description");
+        cJSON_AddStringToObject(prog, "description", desc);
+    }
+    if (!cJSON_GetObjectItemCaseSensitive(prog, "costs"))
+        cJSON_AddArrayToObject(prog, "costs");
+    cJSON *have = cJSON_GetObjectItemCaseSensitive(prog, "costs");
+    if (replace) {
+        cJSON_DeleteItemFromObjectCaseSensitive(prog, "costs");
+        have = cJSON_AddArrayToObject(prog, "costs");
+    }
+    const cJSON *c;
+    cJSON_ArrayForEach(c, checked)
+        cJSON_AddItemToArray(have, cJSON_Duplicate(c, true));
+    if (!cJSON_GetObjectItemCaseSensitive(prog, "tags"))
+        cJSON_AddArrayToObject(prog, "tags");
+    cJSON *ptags = cJSON_GetObjectItemCaseSensitive(prog, "tags");
+    cJSON_ArrayForEach(t, tags) {
+        const char *tt = fam_get_str(t, "tagType"), *tv = fam_get_str(t, "tagValue");
+        cJSON *cur = fam_find_str(ptags, "tagType", tt, true);
+        if (!cur) {
+            cur = cJSON_CreateObject();
+            cJSON_AddStringToObject(cur, "tagType", tt);
+            cJSON_AddItemToArray(ptags, cur);
+        }
+        cJSON_DeleteItemFromObjectCaseSensitive(cur, "tagValue");
+        cJSON_AddStringToObject(cur, "tagValue", tv);
+    }
+    /* Asset timestamps carry Marketo's "Z+0000" form. */
+    char now[32], stamp[40];
+    emu_now_iso(now);
+    snprintf(stamp, sizeof stamp, "%.19sZ+0000", now);
+    cJSON_DeleteItemFromObjectCaseSensitive(prog, "updatedAt");
+    cJSON_AddStringToObject(prog, "updatedAt", stamp);
+    cJSON *items = cJSON_CreateArray();
+    cJSON_AddItemToArray(items, program_full_view(prog));
+    emu_store_unlock();
+    resp->result = items;
+out:
+    cJSON_Delete(costs);
+    cJSON_Delete(tags);
+    cJSON_Delete(checked);
+}
+
 const emu_route emu_routes_assets[] = {
     {"GET", "/rest/asset/v1/channels.json", h_channels, true},
     {"GET", "/rest/asset/v1/channel/byName.json", h_channel_by_name, true},
@@ -326,5 +493,6 @@ const emu_route emu_routes_assets[] = {
     {"GET", "/rest/asset/v1/program/byName.json", h_program_by_name, true},
     {"GET", "/rest/asset/v1/program/byTag.json", h_program_by_tag, true},
     {"GET", "/rest/asset/v1/program/{id}.json", h_program_by_id, true},
+    {"POST", "/rest/asset/v1/program/{id}.json", h_program_update, true},
     {NULL, NULL, NULL, false},
 };
