@@ -1,23 +1,32 @@
 /*
  * client.c — the REST call path: credentials -> token -> plan -> send ->
- * envelope, with the 601/602 replay, connection reuse and call counting.
+ * envelope, with the 601/602 replay, the quota guard, backoff retries,
+ * connection reuse and call counting.
  *
  * Shape of one mk_rest_call():
  *
- *     plan (url.c)  ->  token (token.c, single flight)
- *         -> limiter hook (empty today; see limiter_acquire())
- *         -> send on a pooled curl handle  -> classify the response
- *         -> on 601/602: invalidate that token generation, renew, send once more
+ *     plan (url.c)
+ *     loop:
+ *         breaker open?            -> refuse at once (REST down)
+ *         token (token.c, single flight)
+ *         quota guard (limiter.c)  -> wait for a slot until the deadline
+ *         send on a pooled curl handle  -> classify the response
+ *         give the slot back, saying what the answer was (606, 607 ...)
+ *         601/602: invalidate that token generation, renew, send again
+ *         retryable failure (retry_decision()) and time and budget left:
+ *             sleep a jittered exponential backoff, go round again
  *
  * Thread-safety: the client is immutable after creation except for
  *   - the handle pool      (pool_mu),
  *   - the curl share       (one mutex per curl lock_data kind),
  *   - the token cache      (its own lock, token.c),
+ *   - the quota guard      (its own lock, limiter.c),
  *   - the statistics       (stats_mu).
  * curl_global_init() runs once per process through pthread_once.
  */
 #include "rest.h"
 #include "json.h"
+#include "limiter.h"
 #include "token.h"
 #include "url.h"
 
@@ -40,6 +49,10 @@
 #define DEFAULT_MAX_RESPONSE ((size_t)64 * 1024 * 1024)
 #define IDENTITY_ZERO_TTL_RETRIES 2   /* extra identity calls when expires_in is 0 */
 #define IDENTITY_ZERO_TTL_PAUSE_MS 1000
+#define DEFAULT_MAX_RETRIES 8
+#define DEFAULT_RETRY_BASE_MS 200L
+#define DEFAULT_RETRY_MAX_MS 5000L
+#define MAX_TOKEN_REPLAYS 3
 
 typedef struct endpoint_counter {
     char key[160];
@@ -63,9 +76,16 @@ struct mk_rest_client {
     size_t nidle, max_idle;
 
     mk_rest_tokens *tokens;
+    mk_limiter *limiter;
+    int max_retries;
+    long retry_base_ms, retry_max_ms;
+    mk_rest_retry_fn retry_fn;
+    void *retry_ctx;
 
     pthread_mutex_t stats_mu;
     uint64_t n_calls, n_identity, n_replays, n_overrides, n_transport;
+    uint64_t n_retries, n_exhausted;
+    char last_transport_error[200];  /* why the last call got no answer */
     endpoint_counter *eps;
     size_t neps, cap_eps;
 };
@@ -210,6 +230,13 @@ static void stats_count(mk_rest_client *c, const char *key, mk_rest_status st,
     pthread_mutex_unlock(&c->stats_mu);
 }
 
+static void note_transport_error(mk_rest_client *c, const char *what, const char *msg)
+{
+    pthread_mutex_lock(&c->stats_mu);
+    snprintf(c->last_transport_error, sizeof c->last_transport_error, "%s%s", what, msg);
+    pthread_mutex_unlock(&c->stats_mu);
+}
+
 static void stats_bump(mk_rest_client *c, uint64_t *counter)
 {
     pthread_mutex_lock(&c->stats_mu);
@@ -234,6 +261,8 @@ mk_rest_status mk_rest_stats_get(mk_rest_client *c, mk_rest_stats *out)
     out->token_replays = c->n_replays;
     out->method_overrides = c->n_overrides;
     out->transport_errors = c->n_transport;
+    out->retries = c->n_retries;
+    out->retries_exhausted = c->n_exhausted;
     if (c->neps) {
         out->endpoints = calloc(c->neps, sizeof *out->endpoints);
         if (!out->endpoints) {
@@ -248,6 +277,7 @@ mk_rest_status mk_rest_stats_get(mk_rest_client *c, mk_rest_stats *out)
         out->nendpoints = c->neps;
     }
     pthread_mutex_unlock(&c->stats_mu);
+    mk_limiter_stats_get(c->limiter, &out->limiter);
     if (out->nendpoints > 1)
         qsort(out->endpoints, out->nendpoints, sizeof *out->endpoints, cmp_ep);
     return MK_REST_OK;
@@ -261,30 +291,32 @@ void mk_rest_stats_free(mk_rest_stats *s)
     memset(s, 0, sizeof *s);
 }
 
-/* ---- the limiter hook --------------------------------------------------
+/* ---- the quota guard -------------------------------------------------
  *
- * MK_REST_LIMITER_HOOK: every HTTP send to the REST endpoint (first try and
- * 601/602 replay alike; identity calls are free in Marketo's accounting and
- * do not pass here) goes through limiter_acquire() before and
- * limiter_release() after.  The quota guard (100 calls / 20 s, 10 in
- * flight, daily quota), backoff and coalescing will live behind these two
- * functions; acquire may block until deadline_ms or refuse with a status
- * that is returned to the caller unchanged.  Today they admit everything.
+ * Every HTTP send to the REST endpoint (first try, 601/602 replay and
+ * backoff retry alike; identity calls are free in Marketo's accounting and
+ * do not pass here) is admitted by the limiter before and given back after,
+ * with what the answer says about Marketo's own count.
  */
-static mk_rest_status limiter_acquire(mk_rest_client *c, const char *endpoint_key,
-                                      int64_t deadline_ms)
+static mk_limit_outcome limit_outcome(mk_rest_status st, const mk_rest_result *r, int not_sent)
 {
-    (void)c;
-    (void)endpoint_key;
-    (void)deadline_ms;
-    return MK_REST_OK;
+    if (st == MK_REST_ERR_TRANSPORT || st == MK_REST_ERR_TIMEOUT || st == MK_REST_ERR_NOMEM)
+        return not_sent ? MK_LIMIT_NOT_SENT : MK_LIMIT_LOST;
+    if (r->http_status == 502 || r->http_status == 503 || r->http_status == 504)
+        return MK_LIMIT_GATEWAY;
+    switch (r->error_code) {
+    case 601:
+    case 602: return MK_LIMIT_UNCOUNTED;
+    case 606: return MK_LIMIT_606;
+    case 615: return MK_LIMIT_615;
+    case 607: return MK_LIMIT_607;
+    default: return MK_LIMIT_ANSWERED;
+    }
 }
 
-static void limiter_release(mk_rest_client *c, const char *endpoint_key, mk_rest_status st)
+int64_t mk_rest_ready_in_ms(mk_rest_client *c)
 {
-    (void)c;
-    (void)endpoint_key;
-    (void)st;
+    return c ? mk_limiter_ready_in(c->limiter) : -1;
 }
 
 /* ---- one HTTP exchange ------------------------------------------------- */
@@ -318,9 +350,10 @@ typedef struct http_reply {
 static mk_rest_status http_send(mk_rest_client *c, const char *method, const char *url,
                                 const char *body, size_t body_len, const char *content_type,
                                 const char *bearer, int64_t deadline_ms,
-                                http_reply *reply, char *err, size_t errlen)
+                                http_reply *reply, int *not_sent, char *err, size_t errlen)
 {
     memset(reply, 0, sizeof *reply);
+    *not_sent = 0;
     long timeout_ms;
     if (time_left(c, deadline_ms, &timeout_ms) != MK_REST_OK) {
         set_err(err, errlen, "deadline passed before the request was sent%s", NULL);
@@ -390,6 +423,12 @@ static mk_rest_status http_send(mk_rest_client *c, const char *method, const cha
 
     CURLcode rc = curl_easy_perform(h);
     if (rc != CURLE_OK) {
+        /* Nothing left this host: the call provably never reached Marketo,
+         * so even a write that is unsafe to repeat may be sent again. */
+        long sent = 0;
+        curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &sent);
+        *not_sent = rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+                    rc == CURLE_COULDNT_RESOLVE_PROXY || sent == 0;
         if (s.overflow) {
             set_err(err, errlen, "response larger than the configured maximum%s", NULL);
             st = MK_REST_ERR_TRANSPORT;
@@ -448,11 +487,16 @@ static mk_rest_status identity_once(mk_rest_client *c, const mk_rest_cred *cred,
     }
     http_reply rep;
     char terr[256] = {0};
+    int not_sent;
     stats_bump(c, &c->n_identity);
     st = http_send(c, plan.method, plan.url, plan.body, plan.body_len, plan.content_type,
-                   NULL, deadline_ms, &rep, terr, sizeof terr);
+                   NULL, deadline_ms, &rep, &not_sent, terr, sizeof terr);
     mk_rest_plan_free(&plan);
+    /* The identity service is not rate limited, but its silence says the
+     * instance is down as surely as the REST endpoint's. */
+    mk_limiter_note_transport(c->limiter, st == MK_REST_OK && rep.status < 500);
     if (st != MK_REST_OK) {
+        note_transport_error(c, "identity endpoint: ", terr);
         set_err(err, errlen, "identity endpoint: %s", terr);
         return st;
     }
@@ -540,6 +584,14 @@ mk_rest_status mk_rest_client_new(const mk_rest_config *cfg, mk_rest_client **ou
     c->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
     c->max_idle = cfg->max_idle_handles ? cfg->max_idle_handles : DEFAULT_IDLE_HANDLES;
     c->max_response = cfg->max_response_bytes ? cfg->max_response_bytes : DEFAULT_MAX_RESPONSE;
+    c->max_retries = cfg->max_retries > 0 ? cfg->max_retries
+                     : cfg->max_retries < 0 ? 0 : DEFAULT_MAX_RETRIES;
+    c->retry_base_ms = cfg->retry_base_ms > 0 ? cfg->retry_base_ms : DEFAULT_RETRY_BASE_MS;
+    c->retry_max_ms = cfg->retry_max_ms > 0 ? cfg->retry_max_ms : DEFAULT_RETRY_MAX_MS;
+    if (c->retry_max_ms < c->retry_base_ms)
+        c->retry_max_ms = c->retry_base_ms;
+    c->retry_fn = cfg->retry_class;
+    c->retry_ctx = cfg->retry_ctx;
     c->endpoint = strdup(cfg->endpoint);
     c->identity = strdup(cfg->identity);
     c->user_agent = strdup(cfg->user_agent ? cfg->user_agent : "mktows-shim/" MKTOWS_VERSION);
@@ -558,7 +610,8 @@ mk_rest_status mk_rest_client_new(const mk_rest_config *cfg, mk_rest_client **ou
     pthread_mutex_init(&c->stats_mu, NULL);
 
     c->share = curl_share_init();
-    if (!c->share || mk_rest_tokens_new(identity_fetch, c, &c->tokens) != MK_REST_OK) {
+    if (!c->share || mk_rest_tokens_new(identity_fetch, c, &c->tokens) != MK_REST_OK ||
+        mk_limiter_new(&cfg->limits, &c->limiter) != 0) {
         mk_rest_client_free(c);
         goto nomem;
     }
@@ -587,6 +640,7 @@ void mk_rest_client_free(mk_rest_client *c)
     if (c->share)
         curl_share_cleanup(c->share);
     mk_rest_tokens_free(c->tokens);
+    mk_limiter_free(c->limiter);
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
         pthread_mutex_destroy(&c->share_mu[i]);
     pthread_mutex_destroy(&c->pool_mu);
@@ -675,6 +729,100 @@ static const char *method_name(mk_rest_method m)
     return "?";
 }
 
+/* The built-in retry table (used when the config gives no classifier). */
+static mk_rest_retry_class default_retry_class(mk_rest_status st, const mk_rest_result *r)
+{
+    switch (st) {
+    case MK_REST_ERR_TRANSPORT:
+    case MK_REST_ERR_TIMEOUT:
+        return MK_REST_RETRY_TRANSIENT;
+    case MK_REST_ERR_HTTP:
+        return r->http_status == 502 || r->http_status == 503 || r->http_status == 504
+                   ? MK_REST_RETRY_TRANSIENT : MK_REST_RETRY_NEVER;
+    case MK_REST_ERR_API:
+        switch (r->error_code) {
+        case 606:
+        case 615: return MK_REST_RETRY_LIMIT;
+        case 607: return MK_REST_RETRY_QUOTA;
+        case 604:
+        case 608:
+        case 614:
+        case 713:
+        case 719: return MK_REST_RETRY_TRANSIENT;
+        default: return MK_REST_RETRY_NEVER;
+        }
+    default:
+        return MK_REST_RETRY_NEVER;
+    }
+}
+
+/* May this failure be sent again?  606/615 (Marketo did not execute the
+ * call) always; transient failures only for idempotent requests or when the
+ * call provably never left the shim. */
+static int retry_decision(const mk_rest_client *c, mk_rest_status st, const mk_rest_result *r,
+                          int idempotent, int not_sent)
+{
+    if (st == MK_REST_OK || r->limited)
+        return 0;
+    mk_rest_retry_class cls;
+    if (st == MK_REST_ERR_API && (r->error_code == 606 || r->error_code == 615))
+        cls = MK_REST_RETRY_LIMIT;       /* the guard's own business, whatever the table says */
+    else if (st == MK_REST_ERR_API && r->error_code == 607)
+        cls = MK_REST_RETRY_QUOTA;
+    else
+        cls = c->retry_fn ? c->retry_fn(c->retry_ctx, st, r) : default_retry_class(st, r);
+    switch (cls) {
+    case MK_REST_RETRY_LIMIT: return 1;
+    case MK_REST_RETRY_TRANSIENT: return idempotent || not_sent;
+    default: return 0;
+    }
+}
+
+static void sleep_until(int64_t when)
+{
+    int64_t left = when - mk_rest_now_ms();
+    if (left > 0)
+        sleep_ms((long)left);
+}
+
+/* Start the result over for another send, keeping the call's totals. */
+static void result_reset(mk_rest_result *out, int method_override)
+{
+    int attempts = out->attempts, retries = out->retries;
+    int64_t waited = out->limiter_wait_ms, slept = out->backoff_ms;
+    mk_rest_result_free(out);
+    out->success = -1;
+    out->attempts = attempts;
+    out->retries = retries;
+    out->limiter_wait_ms = waited;
+    out->backoff_ms = slept;
+    out->method_override = method_override;
+}
+
+/* Fill *out with the quota guard's refusal, worded as Marketo would. */
+static mk_rest_status refusal(mk_rest_client *c, mk_limit_verdict v, mk_rest_result *out)
+{
+    out->limited = 1;
+    out->success = 0;
+    out->http_status = 0;
+    mk_limiter_describe(c->limiter, v, out->error_message, sizeof out->error_message);
+    switch (v) {
+    case MK_LIMIT_RATE: out->error_code = 606; return MK_REST_ERR_API;
+    case MK_LIMIT_CONCURRENCY: out->error_code = 615; return MK_REST_ERR_API;
+    case MK_LIMIT_DAILY: out->error_code = 607; return MK_REST_ERR_API;
+    default: {
+        out->error_code = 0;
+        size_t n = strlen(out->error_message);
+        pthread_mutex_lock(&c->stats_mu);
+        if (c->last_transport_error[0] && n < sizeof out->error_message)
+            snprintf(out->error_message + n, sizeof out->error_message - n, " (last error: %s)",
+                     c->last_transport_error);
+        pthread_mutex_unlock(&c->stats_mu);
+        return MK_REST_ERR_TRANSPORT;
+    }
+    }
+}
+
 mk_rest_status mk_rest_call(mk_rest_client *c, const mk_rest_cred *cred,
                             const mk_rest_req *req, mk_rest_result *out)
 {
@@ -704,49 +852,87 @@ mk_rest_status mk_rest_call(mk_rest_client *c, const mk_rest_cred *cred,
         mk_rest_path_template(req->path, tmpl, sizeof tmpl);
     snprintf(key, sizeof key, "%s %s", method_name(req->method), tmpl);
 
-    for (int attempt = 0;; attempt++) {
+    /* Without a deadline the client's own timeout bounds waits and retries. */
+    int64_t deadline = req->deadline_ms > 0 ? req->deadline_ms : mk_rest_now_ms() + c->timeout_ms;
+    int idempotent = req->idempotent == MK_REST_IDEMPOTENT ||
+                     (req->idempotent == MK_REST_IDEMPOTENT_AUTO && req->method == MK_REST_GET);
+    uint64_t refused_gen = 0;
+    int replays = 0;
+
+    for (;;) {
+        int not_sent = 1; /* until a send says otherwise */
+        mk_limit_verdict down = mk_limiter_check_down(c->limiter, NULL);
+        if (down != MK_LIMIT_OK) {
+            st = refusal(c, down, out);
+            break;
+        }
         mk_rest_token tok;
         char terr[256] = {0};
-        st = mk_rest_tokens_get(c->tokens, cred, req->deadline_ms, &tok, terr, sizeof terr);
+        st = mk_rest_tokens_get(c->tokens, cred, deadline, &tok, terr, sizeof terr);
         if (st != MK_REST_OK) {
             snprintf(out->error_message, sizeof out->error_message, "%s", terr);
-            break;
-        }
+        } else {
+            mk_limit_slot slot;
+            mk_limit_verdict v = mk_limiter_acquire(c->limiter, deadline, &slot);
+            out->limiter_wait_ms += slot.waited_ms;
+            if (v != MK_LIMIT_OK) {
+                memset(&tok, 0, sizeof tok);
+                st = refusal(c, v, out);
+                break;
+            }
+            http_reply rep;
+            out->attempts++;
+            st = http_send(c, plan.method, plan.url, plan.body, plan.body_len, plan.content_type,
+                           tok.text, deadline, &rep, &not_sent, out->error_message,
+                           sizeof out->error_message);
+            int transport = st != MK_REST_OK;
+            if (transport)
+                note_transport_error(c, "", out->error_message);
+            if (st == MK_REST_OK) {
+                out->http_status = rep.status;
+                out->body = rep.body;
+                out->body_len = rep.body_len;
+                st = classify(out, rep.is_json);
+            }
+            mk_limiter_release(c->limiter, &slot, limit_outcome(st, out, not_sent));
+            stats_count(c, key, st, plan.method_override, transport);
 
-        st = limiter_acquire(c, key, req->deadline_ms); /* MK_REST_LIMITER_HOOK */
-        if (st != MK_REST_OK) {
+            if (st == MK_REST_ERR_API && (out->error_code == 601 || out->error_code == 602) &&
+                tok.gen != refused_gen && replays < MAX_TOKEN_REPLAYS) {
+                /* Drop exactly the token that was refused and replay. */
+                mk_rest_tokens_invalidate(c->tokens, cred->client_id, tok.gen);
+                refused_gen = tok.gen;
+                replays++;
+                memset(&tok, 0, sizeof tok);
+                stats_bump(c, &c->n_replays);
+                result_reset(out, plan.method_override);
+                continue;
+            }
             memset(&tok, 0, sizeof tok);
-            break;
         }
-        http_reply rep;
-        out->attempts++;
-        st = http_send(c, plan.method, plan.url, plan.body, plan.body_len, plan.content_type,
-                       tok.text, req->deadline_ms, &rep, out->error_message,
-                       sizeof out->error_message);
-        int transport = st != MK_REST_OK;
-        if (st == MK_REST_OK) {
-            out->http_status = rep.status;
-            out->body = rep.body;
-            out->body_len = rep.body_len;
-            st = classify(out, rep.is_json);
-        }
-        limiter_release(c, key, st);
-        stats_count(c, key, st, plan.method_override, transport);
-
-        if (st == MK_REST_ERR_API && (out->error_code == 601 || out->error_code == 602) &&
-            attempt == 0) {
-            /* Drop exactly the token that was refused and replay once. */
-            mk_rest_tokens_invalidate(c->tokens, cred->client_id, tok.gen);
-            memset(&tok, 0, sizeof tok);
-            stats_bump(c, &c->n_replays);
-            int attempts = out->attempts;
-            mk_rest_result_free(out);
-            out->success = -1;
-            out->attempts = attempts;
-            out->method_override = plan.method_override;
+        if (st != MK_REST_ERR_AUTH && st != MK_REST_ERR_INVALID && st != MK_REST_ERR_NOMEM &&
+            retry_decision(c, st, out, idempotent, not_sent)) {
+            if (out->retries >= c->max_retries) {
+                stats_bump(c, &c->n_exhausted);
+                break;
+            }
+            int shift = out->retries < 20 ? out->retries : 20;
+            int64_t d = (int64_t)c->retry_base_ms << shift;
+            if (d > c->retry_max_ms)
+                d = c->retry_max_ms;
+            d = mk_limiter_jitter(c->limiter, d / 2, d);
+            int64_t wake = mk_rest_now_ms() + d;
+            if (wake >= deadline) {
+                stats_bump(c, &c->n_exhausted);
+                break;
+            }
+            sleep_until(wake);
+            out->backoff_ms += d;
+            out->retries++;
+            stats_bump(c, &c->n_retries);
+            result_reset(out, plan.method_override);
             continue;
         }
-        memset(&tok, 0, sizeof tok);
         break;
     }
     mk_rest_plan_free(&plan);

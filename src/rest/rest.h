@@ -23,11 +23,18 @@
  *   - parses the JSON envelope without losing digits of large ids
  *     (see json.h) and reports the first error code and requestId;
  *   - counts calls per endpoint template (mk_rest_stats_get()).
+ *   - passes every send through the quota guard (limiter.h: N calls per
+ *     sliding window, M in flight, daily budget, circuit breaker), waiting
+ *     for a slot up to the request's deadline;
+ *   - retries with jittered exponential backoff, within the deadline and a
+ *     retry cap: 606/615 always (Marketo did not execute the call); 604,
+ *     608, 713, HTTP 502/503/504, timeouts and connection errors only when
+ *     the request is idempotent (mk_rest_req.idempotent) or provably never
+ *     reached Marketo (connection refused, nothing sent).
  *
  * Nothing is printed: every failure comes back as an mk_rest_status plus
- * text in the result.  Quota guard, backoff retries and coalescing are a
- * later layer; the call path has one marked place (the limiter hook in
- * client.c) where it slots in before each send.
+ * text in the result.  Coalescing of many SOAP requests into one REST call
+ * is the layer above (src/ops/coalesce.h).
  */
 #ifndef MK_REST_H
 #define MK_REST_H
@@ -58,6 +65,35 @@ typedef enum mk_rest_status {
 /* Static English name of a status ("ok", "transport error", ...). */
 const char *mk_rest_status_str(mk_rest_status st);
 
+/* Marketo's limits as the quota guard enforces them (limiter.h).  Zero
+ * fields take Marketo's real values. */
+typedef struct mk_rest_limits {
+    int rate_limit;            /* calls per window; 0: 100 */
+    long rate_window_ms;       /* 0: 20000 */
+    int max_concurrency;       /* calls in flight; 0: 10 */
+    long daily_quota;          /* local budget per Marketo day; 0: none (607 is honoured) */
+    long window_margin_ms;     /* safety added to the window; 0: 100, negative: none */
+    int breaker_failures;      /* consecutive unanswered calls that mean "down"; 0: 5, <0: never */
+    long breaker_probe_ms;     /* while down, one probe call this often; 0: 1000 */
+    long quota_recheck_ms;     /* after a 607, ask Marketo again after; 0: 300000 */
+} mk_rest_limits;
+
+/* How a failure may be retried (see mk_rest_config.retry_class). */
+typedef enum mk_rest_retry_class {
+    MK_REST_RETRY_NEVER = 0,
+    MK_REST_RETRY_TRANSIENT,   /* backoff, idempotent requests only (or never sent) */
+    MK_REST_RETRY_LIMIT,       /* 606/615: not executed, backoff for any request */
+    MK_REST_RETRY_QUOTA        /* 607: not before the Marketo day turns */
+} mk_rest_retry_class;
+
+struct mk_rest_result;
+
+/* Classifies a failed call for retrying.  NULL: the built-in table (606,
+ * 615 limit; 607 quota; 604, 608, 614, 713, 719, HTTP 502/503/504,
+ * transport and timeout transient; everything else never). */
+typedef mk_rest_retry_class (*mk_rest_retry_fn)(void *ctx, mk_rest_status st,
+                                                const struct mk_rest_result *r);
+
 /* How to reach one Marketo instance.  Strings are copied. */
 typedef struct mk_rest_config {
     const char *endpoint;      /* REST base, e.g. "https://284-RPR-133.mktorest.com"
@@ -71,6 +107,12 @@ typedef struct mk_rest_config {
     size_t max_idle_handles;   /* curl handles kept for reuse; 0: 16 */
     size_t max_response_bytes; /* larger bodies fail as transport errors; 0: 64 MiB */
     const char *user_agent;    /* NULL: "mktows-shim/<version>" */
+    mk_rest_limits limits;     /* the quota guard */
+    int max_retries;           /* backoff retries per call; 0: 8, negative: none */
+    long retry_base_ms;        /* first backoff; doubles per retry; 0: 200 */
+    long retry_max_ms;         /* backoff cap; 0: 5000 */
+    mk_rest_retry_fn retry_class;  /* NULL: built-in table */
+    void *retry_ctx;
 } mk_rest_config;
 
 /* A REST custom service's credentials.  Tokens are cached per client_id. */
@@ -93,6 +135,15 @@ typedef enum mk_rest_method {
     MK_REST_DELETE
 } mk_rest_method;
 
+/* May the call be sent again after an answer that leaves it unknown
+ * whether Marketo executed it (604, 608, 713, 502, timeout, reset)? */
+typedef enum mk_rest_idempotency {
+    MK_REST_IDEMPOTENT_AUTO = 0, /* GET: yes; POST/DELETE: no */
+    MK_REST_IDEMPOTENT,          /* reads; writes safe to repeat (sync with a
+                                    lookup key, list membership, deletes) */
+    MK_REST_NOT_IDEMPOTENT       /* createDuplicate, campaign triggers, ... */
+} mk_rest_idempotency;
+
 /* One logical REST call.  At most one body kind may be set; GET takes none
  * (a long GET is rewritten by the client, not by the caller).  Nothing here
  * is taken over by the client. */
@@ -111,7 +162,9 @@ typedef struct mk_rest_req {
     const char *raw_content_type;/* required with raw_body */
     int64_t deadline_ms;         /* absolute, on the mk_rest_now_ms() clock; 0:
                                     only the client's timeout applies.  Covers
-                                    token renewal and the 601/602 replay too. */
+                                    token renewal, quota-guard waits, backoff
+                                    and retries too. */
+    mk_rest_idempotency idempotent;
 } mk_rest_req;
 
 /* What came back.  Zero it or let mk_rest_call() do so; always release it
@@ -127,6 +180,13 @@ typedef struct mk_rest_result {
     char request_id[64];        /* envelope requestId, "" if absent */
     int attempts;               /* HTTP sends made for this call (2 after a 601/602 replay) */
     int method_override;        /* 1 when sent as POST ?_method=GET */
+    int retries;                /* backoff retries (not counting 601/602 replays) */
+    int64_t limiter_wait_ms;    /* time spent waiting for the quota guard */
+    int64_t backoff_ms;         /* time spent sleeping between retries */
+    int limited;                /* 1: the quota guard refused and nothing was sent
+                                   in the end; error_code then says why as Marketo
+                                   would (606 rate, 615 concurrency, 607 daily),
+                                   or status is TRANSPORT (REST endpoint down) */
 } mk_rest_result;
 
 typedef struct mk_rest_client mk_rest_client;
@@ -157,6 +217,12 @@ void mk_rest_forget_token(mk_rest_client *c, const char *client_id);
 /* Milliseconds on the monotonic clock that deadlines are expressed in. */
 int64_t mk_rest_now_ms(void);
 
+/* 0 when the quota guard would admit a call right now; otherwise an
+ * estimate of the milliseconds until it would (>= 1), or -1 while calls are
+ * refused outright (REST down, daily budget spent).  Lets a batching layer
+ * keep collecting work while no call could be sent anyway. */
+int64_t mk_rest_ready_in_ms(mk_rest_client *c);
+
 /* ---- statistics ------------------------------------------------------ */
 
 /* Calls to one endpoint, keyed by "<METHOD> <path template>", e.g.
@@ -168,6 +234,29 @@ typedef struct mk_rest_endpoint_stats {
     uint64_t failures;   /* sends that did not end MK_REST_OK */
 } mk_rest_endpoint_stats;
 
+/* The quota guard's state and counters. */
+typedef struct mk_rest_limiter_stats {
+    int rate_limit;
+    long rate_window_ms;
+    int max_concurrency;
+    long daily_quota;
+    int window_used;        /* window slots occupied now */
+    int in_flight;
+    int max_in_flight;      /* most sends in flight at once so far */
+    int waiting;            /* callers queued now */
+    long daily_used;        /* sends counted this Marketo day */
+    int64_t daily_reset_unix_ms;  /* when this Marketo day ends */
+    int daily_blocked;      /* a 607 (or the local budget) refuses calls now */
+    int breaker_open;
+    uint64_t admitted;
+    uint64_t waited;        /* admissions that had to wait */
+    uint64_t wait_ms_total;
+    int64_t wait_ms_max;
+    uint64_t refused_rate, refused_concurrency, refused_daily, refused_down;
+    uint64_t answers_606, answers_615, answers_607;
+    uint64_t breaker_opens;
+} mk_rest_limiter_stats;
+
 /* A consistent snapshot of the client's counters. */
 typedef struct mk_rest_stats {
     uint64_t calls;            /* HTTP sends to the REST endpoint */
@@ -175,6 +264,10 @@ typedef struct mk_rest_stats {
     uint64_t token_replays;    /* calls replayed after a 601/602 */
     uint64_t method_overrides; /* GETs sent as POST ?_method=GET */
     uint64_t transport_errors; /* sends with no usable HTTP response */
+    uint64_t retries;          /* backoff retries */
+    uint64_t retries_exhausted;/* calls that failed with retries left undone
+                                  for lack of time or of retry budget */
+    mk_rest_limiter_stats limiter;
     size_t nendpoints;
     mk_rest_endpoint_stats *endpoints; /* owned, sorted by key */
 } mk_rest_stats;
