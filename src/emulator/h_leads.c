@@ -377,10 +377,11 @@ static void get_leads(const emu_req *req, emu_resp *resp)
         emu_fail(resp, "1003", "Too many results match the filter");
     } else {
         resp->result = cJSON_CreateArray();
-        for (int64_t i = offset; i < all.n && i < offset + batch; i++)
+        /* i - offset, not offset + batch: a token may carry any offset. */
+        for (int64_t i = offset; i < all.n && i - offset < batch; i++)
             cJSON_AddItemToArray(resp->result, project(all.v[i], &fs));
         emu_store_unlock();
-        if (offset + batch < all.n)
+        if (offset < all.n && all.n - offset > batch)
             resp->next_page_token = emu_page_token_encode(offset + batch);
     }
     free(all.v);
@@ -1174,10 +1175,10 @@ static void schema_fields(const emu_req *req, emu_resp *resp)
     resp->result = cJSON_CreateArray();
     emu_store_rdlock();
     int n = emu_field_count();
-    for (int64_t i = offset; i < n && i < offset + batch; i++)
+    for (int64_t i = offset; i < n && i - offset < batch; i++)
         cJSON_AddItemToArray(resp->result, schema_field(emu_field_at((int)i)));
     emu_store_unlock();
-    if (offset + batch < n)
+    if (offset < n && n - offset > batch)
         resp->next_page_token = emu_page_token_encode(offset + batch);
 }
 

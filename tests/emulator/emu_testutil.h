@@ -176,6 +176,31 @@ static UNUSED_OK cJSON *emu_admin(emu_fixture *f, const char *method, const char
     return j;
 }
 
+/* A position paging token for `offset`, spelled as the emulator spells them
+ * (base32 of 'P' and the offset in 8 big-endian bytes, '=' as %3D), so a test
+ * can send one the emulator never issued. */
+static UNUSED_OK void emu_page_token_for(int64_t offset, char out[40])
+{
+    static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    unsigned char in[9] = {'P'};
+    for (int i = 0; i < 8; i++)
+        in[1 + i] = (unsigned char)((uint64_t)offset >> (56 - 8 * i));
+    unsigned buf = 0;
+    int bits = 0;
+    size_t o = 0;
+    for (size_t i = 0; i < sizeof in; i++) {
+        buf = (buf << 8) | in[i];
+        bits += 8;
+        while (bits >= 5) {
+            out[o++] = b32[(buf >> (bits - 5)) & 31];
+            bits -= 5;
+        }
+    }
+    if (bits > 0)
+        out[o++] = b32[(buf << (5 - bits)) & 31];
+    snprintf(out + o, 40 - o, "%%3D"); /* padding to 16 characters */
+}
+
 static UNUSED_OK void emu_sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
