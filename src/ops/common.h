@@ -21,6 +21,7 @@
 
 struct mk_mapping;
 struct mk_objcache;
+struct mk_actsvc;
 
 /* Long-lived services shared by all requests (owned by the server). */
 typedef struct mk_services {
@@ -30,6 +31,7 @@ typedef struct mk_services {
     const char *fspi_field;   /* REST custom field holding ForeignSysPersonId, or NULL */
     const cJSON *workspaces;  /* {"<workspace>": "<partition>"} or NULL */
     struct mk_objcache *objects; /* REST metadata of the object operations (objcache.h) */
+    struct mk_actsvc *acts;      /* activity and asset operations: aliases, caches (actsvc.h) */
 } mk_services;
 
 /* The services of the request being served on soap. */

@@ -25,6 +25,7 @@
 #include "mapping/mapping.h"
 #include "ops/common.h"
 #include "ops/objcache.h"
+#include "ops/actsvc.h"
 #include "server/config.h"
 
 static const cJSON *json_path(const cJSON *root, const char *a, const char *b)
@@ -115,6 +116,10 @@ int mk_services_start(const mktows_config *cfg, void **out, char *err, size_t er
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
+    /* Activity and asset operations: the ActivityType alias table (validated
+     * now, so a broken table stops start-up) and their caches (actsvc.h). */
+    if (mk_actsvc_new(root, dir, &s->pub.acts, err, errlen) != 0)
+        goto fail;
     s->pub.mapping = s->mapping;
     s->pub.workspaces = s->workspaces;
     *out = s;
@@ -131,6 +136,7 @@ void mk_services_stop(void *p)
         return;
     mk_fields_cache_free(s->pub.fields);
     mk_objcache_free(s->pub.objects);
+    mk_actsvc_free(s->pub.acts);
     mk_rest_client_free(s->pub.rest);
     mk_mapping_free(s->mapping);
     cJSON_Delete(s->workspaces);
