@@ -369,6 +369,18 @@ int mk_fields_acquire(mk_fields_cache *c, const mk_rest_cred *cred, int64_t dead
     return 0;
 }
 
+int mk_fields_refresh(mk_fields_cache *c, const mk_rest_cred *cred, int64_t deadline_ms)
+{
+    mk_fields *f = fetch_describe(c->rest, cred, deadline_ms);
+    if (!f)
+        return -1;
+    pthread_mutex_lock(&c->mu);
+    install(c, f);
+    c->failed_ms = 0;
+    pthread_mutex_unlock(&c->mu);
+    return 0;
+}
+
 void mk_fields_invalidate(mk_fields_cache *c)
 {
     pthread_mutex_lock(&c->mu);

@@ -53,9 +53,15 @@ int mk_fields_acquire(mk_fields_cache *c, const mk_rest_cred *cred, int64_t dead
                       const mk_fields **out);
 void mk_fields_release(const mk_fields *f);
 
-/* Force the next acquire to fetch describe again (e.g. after REST answered
- * 1006 "field not found", which shows the snapshot is stale). */
+/* Mark the snapshot stale: the next acquire starts a background refresh
+ * (and still gets the current snapshot). */
 void mk_fields_invalidate(mk_fields_cache *c);
+
+/* Fetch describe now and install it, for a caller that knows the snapshot
+ * is wrong (REST answered 1006 "field not found" for a field it names).
+ * Snapshots already acquired stay valid.  Returns 0, or -1 if describe
+ * could not be read (the old snapshot stays). */
+int mk_fields_refresh(mk_fields_cache *c, const mk_rest_cred *cred, int64_t deadline_ms);
 
 /* Lookups on a snapshot.  SOAP names match exactly first, then ignoring
  * case (legacy clients are not consistent about "Firstname"). */

@@ -39,6 +39,12 @@ static bool is_key_field(const char *rest, const char *fspi_field)
            (fspi_field && strcmp(rest, fspi_field) == 0);
 }
 
+static int attr_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct ns1__Attribute *)a)->attrName,
+                  ((const struct ns1__Attribute *)b)->attrName);
+}
+
 int mk_leadrec_to_soap(struct soap *soap, const mk_fields *f, const cJSON *lead,
                        const char *fspi_field, struct ns1__LeadRecord *out)
 {
@@ -88,6 +94,11 @@ int mk_leadrec_to_soap(struct soap *soap, const mk_fields *f, const cJSON *lead,
         attrs[k].attrValue = val;
         k++;
     }
+    /* Marketo listed attributes sorted by name (both documented response
+     * examples, getLead and getMultipleLeads, are in that order); REST
+     * returns them in its own field order. */
+    if (k > 1)
+        qsort(attrs, (size_t)k, sizeof *attrs, attr_cmp);
     if (k > 0) {
         out->leadAttributeList = soap_malloc(soap, sizeof *out->leadAttributeList);
         if (!out->leadAttributeList)

@@ -7,7 +7,8 @@
  * the REST way.  The field catalogue (fields.h) translates the names; this
  * file translates the shapes and values, with these rules:
  *
- *   - to SOAP: null fields and empty strings are left out (Marketo omitted
+ *   - to SOAP: attributes sorted by name, as Marketo listed them; null
+ *     fields and empty strings are left out (Marketo omitted
  *     empty string attributes); Id and Email never appear as attributes;
  *     ForeignSysPersonId comes from the configured custom field, else nil;
  *     numbers are printed from their exact digits (never through %g);

@@ -31,17 +31,53 @@ static const char *key_type_name(struct soap *soap, enum ns1__LeadKeyRef kt)
     return soap_ns1__LeadKeyRef2s(soap, kt);
 }
 
-/* All SOAP-visible fields, plus the ForeignSysPersonId field if configured. */
+/* Is name one of the comma-separated names of csv (exact, case-sensitive)? */
+static bool csv_has(const char *csv, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = csv; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+        if (strncmp(p, name, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+            return true;
+    return false;
+}
+
+/* The field catalogue says which REST fields exist; REST answers 1006
+ * "field not found" (fault 20105) when a field it names was deleted or
+ * renamed in Marketo since describe was read.  A read that only asked for
+ * the catalogue's fields is then retried once with a freshly read
+ * catalogue, instead of failing every read until the cache expires. */
+static void refresh_fields(struct soap *soap)
+{
+    struct mk_request *r = mk_request_of(soap);
+    mk_rest_cred cred = mk_ops_cred(r);
+    mk_fields_refresh(mk_ops_services(soap)->fields, &cred, mk_ops_deadline_ms(r));
+}
+
+static bool retry_with_fresh_fields(struct soap *soap, int rc, int *attempt)
+{
+    struct mk_request *r = mk_request_of(soap);
+    if (rc == SOAP_OK || (*attempt)++ > 0 || !r || r->fault_code != MK_ERR_LEAD_ATTRIBUTE_BAD)
+        return false;
+    refresh_fields(soap);
+    r->fault_code = 0;
+    soap->error = SOAP_OK;
+    soap_set_omode(soap, SOAP_XML_NIL);   /* mk_fault cleared it */
+    return true;
+}
+
+/* All SOAP-visible fields, plus the ForeignSysPersonId field if configured
+ * (each REST name once: the documentation does not promise that REST
+ * tolerates a field named twice). */
 static char *all_fields_csv(struct soap *soap, const mk_fields *f)
 {
     mk_services *s = mk_ops_services(soap);
     const char *all = mk_fields_all_soap_csv(f);
-    size_t n = strlen(all) + (s->fspi_field ? strlen(s->fspi_field) + 1 : 0) + 16;
+    const char *extra = s->fspi_field && !csv_has(all, s->fspi_field) ? s->fspi_field : NULL;
+    size_t n = strlen(all) + (extra ? strlen(extra) + 1 : 0) + 1;
     char *csv = soap_malloc(soap, n);
     if (!csv)
         return NULL;
-    /* id and email are always wanted; REST ignores duplicates in fields. */
-    snprintf(csv, n, "%s%s%s", all, s->fspi_field ? "," : "", s->fspi_field ? s->fspi_field : "");
+    snprintf(csv, n, "%s%s%s", all, extra && *all ? "," : "", extra ? extra : "");
     return csv;
 }
 
@@ -66,11 +102,15 @@ static int include_to_fields(struct soap *soap, const mk_fields *f,
     char *out = soap_malloc(soap, len), *p = out;
     if (!out)
         return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
+    /* Id and Email are LeadRecord members, always filled as Marketo did. */
     p += sprintf(p, "id,email");
-    if (s->fspi_field)
+    if (s->fspi_field && !csv_has(out, s->fspi_field))
         p += sprintf(p, ",%s", s->fspi_field);
-    for (int i = 0; i < inc->__sizestringItem; i++)
-        p += sprintf(p, ",%s", mk_fields_by_soap(f, inc->stringItem[i])->rest);
+    for (int i = 0; i < inc->__sizestringItem; i++) {
+        const char *rest = mk_fields_by_soap(f, inc->stringItem[i])->rest;
+        if (!csv_has(out, rest))
+            p += sprintf(p, ",%s", rest);
+    }
     *csv = out;
     return SOAP_OK;
 }
@@ -123,11 +163,16 @@ int __ns1__getLead(struct soap *soap, struct ns1__ParamsGetLead *p, struct ns1__
         if (*end || v <= 0)
             return mk_fault(soap, MK_ERR_LEAD_KEY_BAD, "IDNUM must be a lead id, not '%s'", value);
     }
-    const mk_fields *f = mk_ops_fields(soap);
+    const mk_fields *f = NULL;
     cJSON *leads = NULL;
     const char *vals[1] = {value};
-    char *fields = all_fields_csv(soap, f);
-    rc = mk_ops_get_leads(soap, filter, vals, 1, fields, REST_MAX_MATCHES, &leads, "getLead");
+    int attempt = 0;
+    do {
+        mk_ops_release_fields(f);
+        f = mk_ops_fields(soap);
+        rc = mk_ops_get_leads(soap, filter, vals, 1, all_fields_csv(soap, f), REST_MAX_MATCHES,
+                              &leads, "getLead");
+    } while (retry_with_fresh_fields(soap, rc, &attempt));
     if (rc == SOAP_OK && cJSON_GetArraySize(leads) == 0)
         rc = mk_fault(soap, MK_ERR_LEAD_NOT_FOUND, "No lead found with %s = %s", kt, value);
     if (rc == SOAP_OK) {
@@ -215,7 +260,28 @@ static int page_by_keys(struct soap *soap, const struct ns1__LeadKeySelector *se
     return rc;
 }
 
-/* Static list by id, or by name through GET /rest/v1/lists.json?name=. */
+/* One GET /rest/v1/lists.json?name=[&programName=]; *id = 0 when no list
+ * matches. */
+static int find_list(struct soap *soap, const char *name, const char *program, int64_t *id)
+{
+    mk_rest_param q[2] = {{"name", name}, {"programName", program}};
+    mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/lists.json", .query = q,
+                      .nquery = program ? 2 : 1};
+    mk_rest_result res = {0};
+    *id = 0;
+    int rc = mk_ops_rest(soap, &rr, &res, "getMultipleLeads: find static list by name");
+    if (rc == SOAP_OK) {
+        const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res.json, "result"), 0);
+        if (first && mk_rest_json_get_int64(first, "id", id) != MK_REST_JSON_OK)
+            *id = 0;
+    }
+    mk_rest_result_free(&res);
+    return rc;
+}
+
+/* Static list by id, or by name.  Marketo's own samples name a list
+ * "<program name>.<list name>" ("SMSProgram.listForTesting"), so a name
+ * that matches no list as a whole is tried as program + list at each dot. */
 static int resolve_list(struct soap *soap, const struct ns1__StaticListSelector *sel, int64_t *id)
 {
     if (sel->staticListId && *sel->staticListId > 0) {
@@ -225,16 +291,20 @@ static int resolve_list(struct soap *soap, const struct ns1__StaticListSelector 
     if (!sel->staticListName || !*sel->staticListName)
         return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED,
                         "StaticListSelector needs staticListId or staticListName");
-    mk_rest_param q[1] = {{"name", sel->staticListName}};
-    mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/lists.json", .query = q, .nquery = 1};
-    mk_rest_result res = {0};
-    int rc = mk_ops_rest(soap, &rr, &res, "getMultipleLeads: find static list by name");
-    if (rc == SOAP_OK) {
-        const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res.json, "result"), 0);
-        if (!first || mk_rest_json_get_int64(first, "id", id) != MK_REST_JSON_OK)
-            rc = mk_fault(soap, MK_ERR_LIST_NOT_FOUND, "Static list not found: %s", sel->staticListName);
+    const char *name = sel->staticListName;
+    int rc = find_list(soap, name, NULL, id);
+    for (const char *dot = strchr(name, '.'); rc == SOAP_OK && *id == 0 && dot;
+         dot = strchr(dot + 1, '.')) {
+        if (dot == name || !dot[1])
+            continue;
+        char *program = soap_strdup(soap, name);
+        if (!program)
+            return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
+        program[dot - name] = '\0';
+        rc = find_list(soap, dot + 1, program, id);
     }
-    mk_rest_result_free(&res);
+    if (rc == SOAP_OK && *id == 0)
+        rc = mk_fault(soap, MK_ERR_LIST_NOT_FOUND, "Static list not found: %s", name);
     return rc;
 }
 
@@ -359,7 +429,7 @@ static int page_by_update(struct soap *soap, const struct ns1__LastUpdateAtSelec
             return rc;
         }
         const cJSON *acts = cJSON_GetObjectItemCaseSensitive(res.json, "result");
-        int i = 0, consumed = 0;
+        int i = 0, consumed = skip;
         const cJSON *a;
         cJSON_ArrayForEach(a, acts) {
             if (i++ < skip)
@@ -385,14 +455,19 @@ static int page_by_update(struct soap *soap, const struct ns1__LastUpdateAtSelec
         int more = 0;
         mk_rest_json_get_bool(res.json, "moreResult", &more);
         const char *next = mk_rest_json_get_string(res.json, "nextPageToken");
-        if (!done && nids == batch && consumed < cJSON_GetArraySize(acts)) {
-            /* Resume inside this REST page next time. */
+        if (done) {
+            /* reached latestUpdatedAt */
+        } else if (consumed < cJSON_GetArraySize(acts)) {
+            /* The SOAP page filled up inside this REST page: resume there. */
             skip = consumed;
-        } else if (!done && more && next) {
+        } else if (more && next && *next) {
             free(token);
             token = strdup(next);
             skip = 0;
-        } else if (!done && nids < batch) {
+        } else {
+            /* The activity stream is exhausted, even when the last lead
+             * filled the SOAP page exactly: no position that would replay
+             * this REST page. */
             done = true;
         }
         mk_rest_result_free(&res);
@@ -465,11 +540,19 @@ int __ns1__getMultipleLeads(struct soap *soap, struct ns1__ParamsGetMultipleLead
         }
     }
 
-    const mk_fields *f = mk_ops_fields(soap);
+    const mk_fields *f = NULL;
     char *fields = NULL;
     page pg = {0};
-    rc = include_to_fields(soap, f, p->includeAttributes, &fields);
-    if (rc == SOAP_OK) {
+    int attempt = 0;
+    do {
+        cJSON_Delete(pg.leads);
+        cJSON_Delete(pg.next);
+        pg = (page){0};
+        mk_ops_release_fields(f);
+        f = mk_ops_fields(soap);
+        rc = include_to_fields(soap, f, p->includeAttributes, &fields);
+        if (rc != SOAP_OK)
+            break;   /* the client named an attribute that does not exist */
         if (strcmp(kind, "keys") == 0)
             rc = page_by_keys(soap, sel->ns1__LeadKeySelector, fields, batch, state, &pg);
         else if (strcmp(kind, "list") == 0)
@@ -478,7 +561,7 @@ int __ns1__getMultipleLeads(struct soap *soap, struct ns1__ParamsGetMultipleLead
             rc = page_by_update(soap, sel && sel->ns1__LastUpdateAtSelector ? sel->ns1__LastUpdateAtSelector
                                                                            : &legacy,
                                 f, fields, batch, state, &pg);
-    }
+    } while (retry_with_fresh_fields(soap, rc, &attempt));
     if (rc == SOAP_OK) {
         struct ns1__ResultGetMultipleLeads *r = soap_malloc(soap, sizeof *r);
         memset(r, 0, sizeof *r);
@@ -537,8 +620,12 @@ static int record_to_rest(struct soap *soap, const mk_fields *f, const struct ns
                         "%s operation failed: unknown fields for import: %s", op, bad);
     }
     mk_services *s = mk_ops_services(soap);
-    if (rec->Email && *rec->Email && (email_is_update || !cJSON_HasObjectItem(*out, "email")))
+    /* When Email is the key (or must be written), the member is the value;
+     * otherwise only an Email attribute in the list changes the address. */
+    if (rec->Email && *rec->Email && email_is_update) {
+        cJSON_DeleteItemFromObjectCaseSensitive(*out, "email");
         cJSON_AddStringToObject(*out, "email", rec->Email);
+    }
     if (rec->ForeignSysPersonId && *rec->ForeignSysPersonId && s->fspi_field) {
         cJSON_DeleteItemFromObjectCaseSensitive(*out, s->fspi_field);
         cJSON_AddStringToObject(*out, s->fspi_field, rec->ForeignSysPersonId);
@@ -633,6 +720,30 @@ static int fetch_lead(struct soap *soap, const mk_fields *f, int64_t id, struct 
     return rc;
 }
 
+/* If exactly one lead has `value` in REST filter `filter`, make *k an
+ * update of that lead by id (and set *have_key); otherwise leave *k alone. */
+static int key_to_id(struct soap *soap, const char *filter, const char *value, const char *what,
+                     sync_key *k, bool *have_key)
+{
+    const char *vals[1] = {value};
+    cJSON *known = NULL;
+    int rc = mk_ops_get_leads(soap, filter, vals, 1, "id", 2, &known, what);
+    int64_t id;
+    if (rc == SOAP_OK && cJSON_GetArraySize(known) == 1 &&
+        mk_rest_json_get_int64(cJSON_GetArrayItem(known, 0), "id", &id) == MK_REST_JSON_OK) {
+        char *v = soap_malloc(soap, 24);
+        if (!v) {
+            rc = mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
+        } else {
+            snprintf(v, 24, "%" PRId64, id);
+            *k = (sync_key){"updateOnly", "id", v};
+            *have_key = true;
+        }
+    }
+    cJSON_Delete(known);
+    return rc;
+}
+
 int __ns1__syncLead(struct soap *soap, struct ns1__ParamsSyncLead *p, struct ns1__SuccessSyncLead *out)
 {
     struct mk_request *req;
@@ -656,20 +767,24 @@ int __ns1__syncLead(struct soap *soap, struct ns1__ParamsSyncLead *p, struct ns1
     bool have_key = choose_key(soap, rec, true, &k, &why) == 0;
     const char *cookie = p->marketoCookie && *p->marketoCookie ? p->marketoCookie : NULL;
 
+    /* A bad attribute faults before anything is read or written. */
+    rc = record_to_rest(soap, f, rec, true, "syncLead", &lead);
+    if (rc != SOAP_OK)
+        goto out;
+
     /* The cookie outranks Email: a lead already known by it is updated. */
     if (cookie && (!have_key || strcmp(k.lookup, "email") == 0)) {
-        const char *vals[1] = {cookie};
-        cJSON *known = NULL;
-        rc = mk_ops_get_leads(soap, "cookies", vals, 1, "id", 2, &known, "syncLead: find lead by cookie");
-        int64_t id;
-        if (rc == SOAP_OK && cJSON_GetArraySize(known) == 1 &&
-            mk_rest_json_get_int64(cJSON_GetArrayItem(known, 0), "id", &id) == MK_REST_JSON_OK) {
-            char *v = soap_malloc(soap, 24);
-            snprintf(v, 24, "%" PRId64, id);
-            k = (sync_key){"updateOnly", "id", v};
-            have_key = true;
-        }
-        cJSON_Delete(known);
+        rc = key_to_id(soap, "cookies", cookie, "syncLead: find lead by cookie", &k, &have_key);
+        if (rc != SOAP_OK)
+            goto out;
+    }
+    /* With a partition, REST dedupes only inside it, but Marketo matched
+     * Email in every partition ("If an existing lead is matched by email,
+     * the named workspace is ignored and the lead is updated in its current
+     * partition"): find that lead first, so no duplicate is created. */
+    if (have_key && partition && strcmp(k.lookup, "email") == 0) {
+        rc = key_to_id(soap, "email", k.value, "syncLead: find lead by email in every partition",
+                       &k, &have_key);
         if (rc != SOAP_OK)
             goto out;
     }
@@ -678,9 +793,6 @@ int __ns1__syncLead(struct soap *soap, struct ns1__ParamsSyncLead *p, struct ns1
                       "syncLead: %s", why);
         goto out;
     }
-    rc = record_to_rest(soap, f, rec, true, "syncLead", &lead);
-    if (rc != SOAP_OK)
-        goto out;
     if (strcmp(k.lookup, "id") == 0)
         cJSON_AddItemToObject(lead, "id", cJSON_CreateRaw(k.value));
     input = cJSON_CreateArray();
@@ -702,7 +814,9 @@ int __ns1__syncLead(struct soap *soap, struct ns1__ParamsSyncLead *p, struct ns1
         int code = 0;
         st->error = skip_reason(soap, item, &code);
         if (code == 1006) {
-            mk_fields_invalidate(mk_ops_services(soap)->fields);
+            /* The catalogue let an attribute through that Marketo no longer
+             * has: read it again, so the next request validates right. */
+            refresh_fields(soap);
             rc = mk_fault(soap, MK_ERR_LEAD_ATTRIBUTE_BAD, "syncLead operation failed: %s", st->error);
             goto out;
         }
@@ -790,10 +904,12 @@ int __ns1__syncMultipleLeads(struct soap *soap, struct ns1__ParamsSyncMultipleLe
             items[i].error = why;
             continue;
         }
-        /* With an Id or ForeignSysPersonId key, Email is only updated when
-         * it is also listed among the attributes (Marketo's rule). */
-        bool email_update = strcmp(items[i].key.lookup, "email") == 0 ||
-                            strcmp(items[i].key.action, "createDuplicate") == 0;
+        /* "the Marketo ID takes precedence ... if Email is also present as
+         * a key, it will not be updated unless it is specified in the list
+         * of attributes" (syncMultipleLeads).  The rule is stated for the Id
+         * key; a ForeignSysPersonId key may create the lead, so there Email
+         * is written as syncLead documents ("the Email will be updated"). */
+        bool email_update = strcmp(items[i].key.lookup, "id") != 0;
         rc = record_to_rest(soap, f, rec, email_update, "syncMultipleLeads", &items[i].rest);
         if (rc == SOAP_OK && strcmp(items[i].key.lookup, "id") == 0)
             cJSON_AddItemToObject(items[i].rest, "id", cJSON_CreateRaw(items[i].key.value));
@@ -835,6 +951,7 @@ int __ns1__syncMultipleLeads(struct soap *soap, struct ns1__ParamsSyncMultipleLe
         st[i].status = ns1__LeadSyncStatus__FAILED;
         st[i].error = (char *)items[i].error;
     }
+    bool stale_fields = false;
     for (int b = 0; b < nb && rc == SOAP_OK; b++) {
         mk_rest_result res = {0};
         rc = post_sync(soap, batches[b].key->action, batches[b].key->lookup, partition,
@@ -850,9 +967,10 @@ int __ns1__syncMultipleLeads(struct soap *soap, struct ns1__ParamsSyncMultipleLe
             st[i].status = item ? sync_status(mk_rest_json_get_string(item, "status"))
                                 : ns1__LeadSyncStatus__FAILED;
             if (st[i].status == ns1__LeadSyncStatus__FAILED) {
-                int code;
+                int code = 0;
                 st[i].error = item ? skip_reason(soap, item, &code)
                                    : "Marketo returned no status for this record";
+                stale_fields |= code == 1006;
             }
         }
         mk_rest_result_free(&res);
@@ -863,6 +981,8 @@ int __ns1__syncMultipleLeads(struct soap *soap, struct ns1__ParamsSyncMultipleLe
                           "failed; the records of the earlier calls were written", b, nb);
         }
     }
+    if (stale_fields)
+        refresh_fields(soap);   /* a field validated here is gone in Marketo */
     if (rc == SOAP_OK) {
         struct ns1__ResultSyncMultipleLeads *r = soap_malloc(soap, sizeof *r);
         r->syncStatusList = soap_malloc(soap, sizeof *r->syncStatusList);
@@ -886,17 +1006,79 @@ int __ns1__syncMultipleLeads(struct soap *soap, struct ns1__ParamsSyncMultipleLe
  * = value).  Keys are resolved to ids, then REST merges at most 25 losers per
  * call, so larger merges take several calls.
  */
-static int resolve_key_list(struct soap *soap, const struct ns1__ArrayOfAttribute *kl,
-                            const char *role, int64_t *id)
+static int key_of(struct soap *soap, const struct ns1__ArrayOfAttribute *kl, const char *role,
+                  const struct ns1__Attribute **key)
 {
-    if (!kl || kl->__sizeattribute == 0)
-        return mk_fault(soap, MK_ERR_LEAD_KEY_REQUIRED, "mergeLeads: the %s lead key list is empty", role);
+    if (!kl || kl->__sizeattribute == 0 || !kl->attribute[0].attrName ||
+        !kl->attribute[0].attrValue || !*kl->attribute[0].attrValue)
+        return mk_fault(soap, MK_ERR_LEAD_KEY_REQUIRED,
+                        "mergeLeads: the %s lead key list has no key (attrName = key type, "
+                        "attrValue = value)", role);
     if (kl->__sizeattribute > 1)
         return mk_fault(soap, MK_ERR_BAD_PARAMETER,
                         "mergeLeads: the %s lead key list has %d keys; REST identifies a lead by one "
                         "key, so give exactly one (IDNUM is best)", role, kl->__sizeattribute);
-    return mk_ops_resolve_lead(soap, kl->attribute[0].attrName, kl->attribute[0].attrValue, id,
-                               "mergeLeads");
+    *key = &kl->attribute[0];
+    return SOAP_OK;
+}
+
+/* Resolve every key to a lead id.  IDNUM keys are checked together, one
+ * GET per 300 ids, so a merge of many losers by id costs a call or two
+ * rather than one per loser; other key types are resolved one by one. */
+static int resolve_keys(struct soap *soap, const struct ns1__Attribute *const *keys, int n,
+                        int64_t *ids)
+{
+    const char **idtext = soap_malloc(soap, sizeof *idtext * (size_t)n);
+    bool *found = soap_malloc(soap, sizeof *found * (size_t)n);
+    if (!idtext || !found)
+        return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
+    int nid = 0;
+    for (int i = 0; i < n; i++) {
+        const char *why = NULL;
+        const char *filter = mk_ops_lead_filter(soap, keys[i]->attrName, &why);
+        ids[i] = 0;
+        if (!filter || strcmp(filter, "id") != 0) {
+            int rc = mk_ops_resolve_lead(soap, keys[i]->attrName, keys[i]->attrValue, &ids[i],
+                                         "mergeLeads");
+            if (rc != SOAP_OK)
+                return rc;
+            continue;
+        }
+        char *end;
+        long long v = strtoll(keys[i]->attrValue, &end, 10);
+        if (*end || v <= 0 || v > INT32_MAX)
+            return mk_fault(soap, MK_ERR_LEAD_KEY_BAD, "mergeLeads: IDNUM must be a lead id, not '%s'",
+                            keys[i]->attrValue);
+        ids[i] = v;
+        idtext[nid++] = keys[i]->attrValue;
+    }
+    memset(found, 0, sizeof *found * (size_t)n);
+    for (int start = 0; start < nid; start += REST_PAGE_MAX) {
+        int m = nid - start < REST_PAGE_MAX ? nid - start : REST_PAGE_MAX;
+        cJSON *leads = NULL;
+        int rc = mk_ops_get_leads(soap, "id", idtext + start, m, "id", m, &leads,
+                                  "mergeLeads: check that the leads exist");
+        if (rc != SOAP_OK)
+            return rc;
+        const cJSON *l;
+        cJSON_ArrayForEach(l, leads) {
+            int64_t id;
+            if (mk_rest_json_get_int64(l, "id", &id) != MK_REST_JSON_OK)
+                continue;
+            for (int i = 0; i < n; i++)
+                if (ids[i] == id)
+                    found[i] = true;
+        }
+        cJSON_Delete(leads);
+    }
+    for (int i = 0; i < n; i++) {
+        const char *why = NULL;
+        const char *filter = mk_ops_lead_filter(soap, keys[i]->attrName, &why);
+        if (filter && strcmp(filter, "id") == 0 && !found[i])
+            return mk_fault(soap, MK_ERR_LEAD_NOT_FOUND, "No lead found with IDNUM = %s",
+                            keys[i]->attrValue);
+    }
+    return SOAP_OK;
 }
 
 int __ns1__mergeLeads(struct soap *soap, struct ns1__ParamsMergeLeads *p, struct ns1__SuccessMergeLeads *out)
@@ -906,23 +1088,28 @@ int __ns1__mergeLeads(struct soap *soap, struct ns1__ParamsMergeLeads *p, struct
     if (rc != SOAP_OK)
         return rc;
     soap_set_omode(soap, SOAP_XML_NIL);
-    int64_t winner;
-    rc = resolve_key_list(soap, p->winningLeadKeyList, "winning", &winner);
-    if (rc != SOAP_OK)
-        return rc;
     int n = p->losingLeadKeyLists ? p->losingLeadKeyLists->__sizekeyList : 0;
+    /* keys[0] is the winner, keys[1..n] the losers. */
+    const struct ns1__Attribute **keys = soap_malloc(soap, sizeof *keys * (size_t)(n + 1));
+    int64_t *all = soap_malloc(soap, sizeof *all * (size_t)(n + 1));
+    int *losers = soap_malloc(soap, sizeof *losers * (size_t)(n ? n : 1));
+    if (!keys || !all || !losers)
+        return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
+    if ((rc = key_of(soap, p->winningLeadKeyList, "winning", &keys[0])) != SOAP_OK)
+        return rc;
     if (n == 0)
         return mk_fault(soap, MK_ERR_LEAD_KEY_REQUIRED, "mergeLeads needs at least one losing lead key list");
-    int *losers = soap_malloc(soap, sizeof *losers * (size_t)n);
-    for (int i = 0; i < n; i++) {
-        int64_t id;
-        rc = resolve_key_list(soap, &p->losingLeadKeyLists->keyList[i], "losing", &id);
-        if (rc != SOAP_OK)
+    for (int i = 0; i < n; i++)
+        if ((rc = key_of(soap, &p->losingLeadKeyLists->keyList[i], "losing", &keys[i + 1])) != SOAP_OK)
             return rc;
-        if (id == winner)
+    if ((rc = resolve_keys(soap, keys, n + 1, all)) != SOAP_OK)
+        return rc;
+    int64_t winner = all[0];
+    for (int i = 0; i < n; i++) {
+        if (all[i + 1] == winner)
             return mk_fault(soap, MK_ERR_BAD_PARAMETER,
-                            "mergeLeads: lead %" PRId64 " is both the winner and a loser", id);
-        losers[i] = (int)id;
+                            "mergeLeads: lead %" PRId64 " is both the winner and a loser", winner);
+        losers[i] = (int)all[i + 1];
     }
     bool crm = p->mergeInSales && *p->mergeInSales == xsd__boolean__true_;
     char path[64];
