@@ -22,6 +22,8 @@
 struct mk_mapping;
 struct mk_objcache;
 struct mk_actsvc;
+struct mk_namecache;
+struct mk_importstore;
 
 /* Long-lived services shared by all requests (owned by the server). */
 typedef struct mk_services {
@@ -30,8 +32,12 @@ typedef struct mk_services {
     mk_fields_cache *fields;
     const char *fspi_field;   /* REST custom field holding ForeignSysPersonId, or NULL */
     const cJSON *workspaces;  /* {"<workspace>": "<partition>"} or NULL */
+    struct mk_coalescer *coalesce; /* lead sync/get requests sharing REST calls (coalesce.h) */
+    struct mk_opstats *opstats;    /* per-operation REST cost for operators (opstats.h) */
     struct mk_objcache *objects; /* REST metadata of the object operations (objcache.h) */
     struct mk_actsvc *acts;      /* activity and asset operations: aliases, caches (actsvc.h) */
+    struct mk_namecache *names;     /* list/campaign name -> id, with a TTL (namecache.h) */
+    struct mk_importstore *imports; /* importToList batch per (program, list) (importstore.h) */
 } mk_services;
 
 /* The services of the request being served on soap. */

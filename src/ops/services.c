@@ -12,6 +12,12 @@
  *   objects.cache_ttl_seconds                               describes and custom object types of
  *                                                           the object operations (default 3600;
  *                                                           0 disables the cache)
+ *   import_db                          MKTOWS_IMPORT_DB     SQLite file remembering each
+ *                                                           importToList batch (default
+ *                                                           ./mktows-imports.sqlite, opened
+ *                                                           on first use)
+ *   name_cache_ttl_seconds             MKTOWS_NAME_CACHE_TTL  list/campaign name -> id
+ *                                                           cache TTL (default 300, 0 off)
  *
  * The mapping's operation table decides which operations are served: one
  * marked "unsupported" answers fault 20019 whatever code exists for it.
@@ -26,6 +32,8 @@
 #include "ops/common.h"
 #include "ops/objcache.h"
 #include "ops/actsvc.h"
+#include "ops/importstore.h"
+#include "ops/namecache.h"
 #include "server/config.h"
 
 static const cJSON *json_path(const cJSON *root, const char *a, const char *b)
@@ -106,6 +114,29 @@ int mk_services_start(const mktows_config *cfg, void **out, char *err, size_t er
             goto fail;
         }
     }
+    /* Name -> id lookups (lists, campaigns): one REST call saved per SOAP call. */
+    const cJSON *nttl = json_path(root, "name_cache_ttl_seconds", NULL);
+    if (nttl && (!cJSON_IsNumber(nttl) || nttl->valuedouble < 0 || nttl->valuedouble > 86400)) {
+        snprintf(err, errlen, "config: key 'name_cache_ttl_seconds' (MKTOWS_NAME_CACHE_TTL) "
+                 "must be a number of seconds from 0 (off) to 86400");
+        goto fail;
+    }
+    int64_t ttl_ms = nttl ? (int64_t)nttl->valuedouble * 1000 : 300000;
+    if (mk_namecache_new(ttl_ms, 0, NULL, &s->pub.names) != 0) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    /* An import_db named in the configuration is opened now, so a bad path
+     * stops start-up; the default file is created only when first needed. */
+    const char *db = json_str(root, "import_db", NULL);
+    if (mk_importstore_new(db, db != NULL, &s->pub.imports, err, errlen) != 0) {
+        if (db) {
+            size_t n = strlen(err);
+            snprintf(err + n, errlen > n ? errlen - n : 0, " (config key 'import_db', MKTOWS_IMPORT_DB)");
+        }
+        goto fail;
+    }
+
     const cJSON *ottl = json_path(root, "objects", "cache_ttl_seconds");
     if (ottl && (!cJSON_IsNumber(ottl) || ottl->valuedouble < 0)) {
         snprintf(err, errlen, "config: objects.cache_ttl_seconds must be a number >= 0");
@@ -134,6 +165,8 @@ void mk_services_stop(void *p)
     struct mk_services_impl *s = p;
     if (!s)
         return;
+    mk_importstore_free(s->pub.imports);
+    mk_namecache_free(s->pub.names);
     mk_fields_cache_free(s->pub.fields);
     mk_objcache_free(s->pub.objects);
     mk_actsvc_free(s->pub.acts);

@@ -42,6 +42,8 @@ static const struct {
     {"MKTOWS_MAPPING_DIR", "mapping_dir", ENV_STRING},
     {"MKTOWS_FSPI_FIELD", "leads.foreign_sys_person_id_field", ENV_STRING},
     {"MKTOWS_WORKSPACES", "workspaces", ENV_JSON},
+    {"MKTOWS_IMPORT_DB", "import_db", ENV_STRING},
+    {"MKTOWS_NAME_CACHE_TTL", "name_cache_ttl_seconds", ENV_INT},
 };
 
 const char *mktows_strerror(int err)
