@@ -146,7 +146,8 @@ static const char *const DEFAULT_FIELDS[] = {"email", "updatedAt", "createdAt", 
 
 typedef struct { const emu_field *f[512]; int n; } fieldset;
 
-/* `fields` parameter → field definitions; 1006 for an unknown name. */
+/* `fields` parameter → field definitions; 1006 for an unknown name.  The
+ * definitions belong to the store: caller holds a lock while it uses them. */
 static bool parse_fields(const emu_req *req, emu_resp *resp, fieldset *fs)
 {
     const char *p = emu_param_list(req, "fields");
@@ -297,18 +298,43 @@ static void find_leads(const emu_field *f, const char *value, int64_t partition,
 
 /* ---- GET /rest/v1/leads.json ----------------------------------------------------------- */
 
-static void get_leads(const emu_req *req, emu_resp *resp)
+/* Leads matching any of `vals` on field `f`, in id order, at most
+ * MAX_FILTER_MATCHES + 1 (the caller refuses more).  Caller holds a lock. */
+static void collect_matches(const emu_field *f, const strlist *vals, leadvec *all)
 {
-    const char *ft = emu_param(req, "filterType");
-    const char *fv = emu_param_list(req, "filterValues");
-    if (!ft || !*ft) {
-        emu_fail(resp, "701", "filterType cannot be blank");
+    if (strcmp(f->name, "id") && strcmp(f->name, "email")) {
+        /* No index: one pass over the leads, testing every value. */
+        cJSON *l;
+        cJSON_ArrayForEach(l, emu_store_get("leads")) {
+            for (int i = 0; i < vals->n; i++) {
+                bool hit = !strcmp(f->name, "cookies")
+                               ? lead_has_cookie(l, vals->v[i])
+                               : value_matches(cJSON_GetObjectItemCaseSensitive(l, f->name),
+                                               vals->v[i]);
+                if (hit) {
+                    leadvec_push(all, l);
+                    break;
+                }
+            }
+            if (all->n > MAX_FILTER_MATCHES)
+                break;
+        }
         return;
     }
-    if (!fv || !*fv) {
-        emu_fail(resp, "701", "filterValues cannot be blank");
-        return;
+    for (int i = 0; i < vals->n && all->n <= MAX_FILTER_MATCHES; i++) {
+        leadvec one = {0};
+        find_leads(f, vals->v[i], 0, &one);
+        for (int k = 0; k < one.n; k++)
+            if (!leadvec_has(all, one.v[k]))
+                leadvec_push(all, one.v[k]);
+        free(one.v);
     }
+}
+
+/* Everything after the blank checks; the caller holds the read lock, since
+ * field definitions belong to the store and a reset replaces them. */
+static void query_leads(const emu_req *req, emu_resp *resp, const char *ft, const char *fv)
+{
     fieldset fs;
     int batch;
     int64_t offset;
@@ -322,11 +348,11 @@ static void get_leads(const emu_req *req, emu_resp *resp)
     }
     strlist vals;
     strlist_split(&vals, fv);
+    leadvec all = {0};
     if (vals.n > MAX_FILTER_VALUES) {
         emu_fail(resp, "1003", "Number of filterValues '%d' exceeds max allowed '%d'", vals.n,
                  MAX_FILTER_VALUES);
-        strlist_free(&vals);
-        return;
+        goto out;
     }
     bool numeric = !strcmp(f->type, "integer");
     for (int i = 0; i < vals.n; i++) {
@@ -334,58 +360,44 @@ static void get_leads(const emu_req *req, emu_resp *resp)
         if (numeric && !parse_i64(vals.v[i], &x)) {
             emu_fail(resp, "1001", "Invalid value '%.100s'. Required of type 'integer'",
                      vals.v[i]);
-            strlist_free(&vals);
-            return;
+            goto out;
         }
         if (!strcmp(f->name, "cookies") && !cookie_valid(vals.v[i])) {
             emu_fail(resp, "1012", "Invalid cookie value '%.150s'", vals.v[i]);
-            strlist_free(&vals);
-            return;
+            goto out;
         }
     }
-    leadvec all = {0};
-    bool scan = strcmp(f->name, "id") && strcmp(f->name, "email");
-    emu_store_rdlock();
-    if (scan) {
-        /* One pass over the leads, in id order, testing every value. */
-        cJSON *l;
-        cJSON_ArrayForEach(l, emu_store_get("leads")) {
-            for (int i = 0; i < vals.n; i++) {
-                bool hit = !strcmp(f->name, "cookies")
-                               ? lead_has_cookie(l, vals.v[i])
-                               : value_matches(cJSON_GetObjectItemCaseSensitive(l, f->name), vals.v[i]);
-                if (hit) {
-                    leadvec_push(&all, l);
-                    break;
-                }
-            }
-            if (all.n > MAX_FILTER_MATCHES)
-                break;
-        }
-    } else {
-        for (int i = 0; i < vals.n && all.n <= MAX_FILTER_MATCHES; i++) {
-            leadvec one = {0};
-            find_leads(f, vals.v[i], 0, &one);
-            for (int k = 0; k < one.n; k++)
-                if (!leadvec_has(&all, one.v[k]))
-                    leadvec_push(&all, one.v[k]);
-            free(one.v);
-        }
-    }
+    collect_matches(f, &vals, &all);
     if (all.n > MAX_FILTER_MATCHES) {
-        emu_store_unlock();
         emu_fail(resp, "1003", "Too many results match the filter");
-    } else {
-        resp->result = cJSON_CreateArray();
-        /* i - offset, not offset + batch: a token may carry any offset. */
-        for (int64_t i = offset; i < all.n && i - offset < batch; i++)
-            cJSON_AddItemToArray(resp->result, project(all.v[i], &fs));
-        emu_store_unlock();
-        if (offset < all.n && all.n - offset > batch)
-            resp->next_page_token = emu_page_token_encode(offset + batch);
+        goto out;
     }
+    resp->result = cJSON_CreateArray();
+    /* i - offset, not offset + batch: a token may carry any offset. */
+    for (int64_t i = offset; i < all.n && i - offset < batch; i++)
+        cJSON_AddItemToArray(resp->result, project(all.v[i], &fs));
+    if (offset < all.n && all.n - offset > batch)
+        resp->next_page_token = emu_page_token_encode(offset + batch);
+out:
     free(all.v);
     strlist_free(&vals);
+}
+
+static void get_leads(const emu_req *req, emu_resp *resp)
+{
+    const char *ft = emu_param(req, "filterType");
+    const char *fv = emu_param_list(req, "filterValues");
+    if (!ft || !*ft) {
+        emu_fail(resp, "701", "filterType cannot be blank");
+        return;
+    }
+    if (!fv || !*fv) {
+        emu_fail(resp, "701", "filterValues cannot be blank");
+        return;
+    }
+    emu_store_rdlock();
+    query_leads(req, resp, ft, fv);
+    emu_store_unlock();
 }
 
 /* ---- GET /rest/v1/lead/{id}.json ------------------------------------------------------------- */
@@ -394,14 +406,16 @@ static void get_lead(const emu_req *req, emu_resp *resp)
 {
     int64_t id;
     fieldset fs;
-    if (!lead_id_capture(req, resp, &id) || !parse_fields(req, resp, &fs))
+    if (!lead_id_capture(req, resp, &id))
         return;
-    resp->result = cJSON_CreateArray();
     emu_store_rdlock();
-    const cJSON *l = emu_lead_by_id(id);
-    /* Not documented for a missing id; like filter queries: empty result. */
-    if (l)
-        cJSON_AddItemToArray(resp->result, project(l, &fs));
+    if (parse_fields(req, resp, &fs)) {
+        resp->result = cJSON_CreateArray();
+        const cJSON *l = emu_lead_by_id(id);
+        /* Not documented for a missing id; like filter queries: empty result. */
+        if (l)
+            cJSON_AddItemToArray(resp->result, project(l, &fs));
+    }
     emu_store_unlock();
 }
 
@@ -731,21 +745,20 @@ static void sync_leads(const emu_req *req, emu_resp *resp)
         return;
     }
     const char *lf = lookup ? lookup->valuestring : "email";
+    emu_store_wrlock(); /* field definitions too are the store's */
     const emu_field *f = emu_field_find(lf);
-    if (!f) {
+    if (!f)
         emu_fail(resp, "1006", "Field '%.100s' not found", lf);
-        return;
-    }
-    if (!f->searchable) {
+    else if (!f->searchable)
         emu_fail(resp, "1011", "Field '%.100s' not supported", lf);
-        return;
+    else {
+        resp->result = cJSON_CreateArray();
+        const cJSON *rec;
+        cJSON_ArrayForEach(rec, input)
+            cJSON_AddItemToArray(resp->result,
+                                 emu_lead_sync_one(rec, a, lf,
+                                                   cJSON_IsString(part) ? part->valuestring : NULL));
     }
-    resp->result = cJSON_CreateArray();
-    emu_store_wrlock();
-    const cJSON *rec;
-    cJSON_ArrayForEach(rec, input)
-        cJSON_AddItemToArray(resp->result,
-                             emu_lead_sync_one(rec, a, lf, cJSON_IsString(part) ? part->valuestring : NULL));
     emu_store_unlock();
 }
 
