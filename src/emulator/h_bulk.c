@@ -552,11 +552,16 @@ static void send_file(const emu_req *req, emu_resp *resp, const char *which)
         return;
     emu_store_rdlock();
     const cJSON *imp = fam_find_i64(emu_store_get("imports"), "id", id);
+    bool found = imp != NULL;
     const char *text = imp ? fam_get_str(imp, which) : NULL;
     const char *format = imp ? fam_get_str(imp, "format") : NULL;
     char *copy = text ? strdup(text) : NULL;
+    /* Decided under the lock: `format` points into the store. */
+    resp->raw_type = format && !strcasecmp(format, "tsv")   ? "text/tab-separated-values"
+                     : format && !strcasecmp(format, "ssv") ? "text/plain"
+                                                            : "text/csv";
     emu_store_unlock();
-    if (!imp) {
+    if (!found) {
         emu_fail(resp, "1013", "Object not found");
         return;
     }
@@ -567,9 +572,6 @@ static void send_file(const emu_req *req, emu_resp *resp, const char *which)
     resp->kind = EMU_BODY_RAW;
     resp->raw = copy;
     resp->raw_len = strlen(copy);
-    resp->raw_type = format && !strcasecmp(format, "tsv")   ? "text/tab-separated-values"
-                     : format && !strcasecmp(format, "ssv") ? "text/plain"
-                                                            : "text/csv";
 }
 
 static void h_import_failures(const emu_req *req, emu_resp *resp)
