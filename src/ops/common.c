@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "mapping/mapping.h"
+#include "ops/opstats.h"
 #include "server/config.h"
 #include "rest/json.h"
 #include "soap/fault.h"
@@ -48,6 +49,12 @@ int mk_ops_rest_fault_in(struct soap *soap, const char *context, mk_rest_status 
     mk_services *s = mk_ops_services(soap);
     mk_mapping_fault f = mk_mapping_error_for_rest(s->mapping, st, res, context);
     int code = f.soap_code ? f.soap_code : MK_ERR_API_INTERNAL;
+    /* A field Marketo does not know: the cached describe is stale. */
+    if (st == MK_REST_ERR_API && res->error_code == 1006 && s->fields)
+        mk_fields_invalidate(s->fields);
+    /* The shim's own quota guard or circuit breaker refused: say so. */
+    if (res->limited)
+        return mk_fault(soap, code, "%s: %s", what, res->error_message);
     switch (st) {
     case MK_REST_ERR_API:
         return mk_fault(soap, code, "%s failed: Marketo REST error %d: %s", what,
@@ -89,6 +96,7 @@ int mk_ops_rest_in(struct soap *soap, const char *context, const mk_rest_req *rr
     if (!req.deadline_ms)
         req.deadline_ms = mk_ops_deadline_ms(r);
     mk_rest_status st = mk_rest_call(s->rest, &cred, &req, res);
+    mk_opstats_charge(r, res);
     static const char *const methods[] = {"GET", "POST", "DELETE"};
     mk_request_trace(r, methods[req.method], req.path_template ? req.path_template : req.path,
                      res->attempts);

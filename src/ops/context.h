@@ -15,6 +15,7 @@
 #ifndef MK_OPS_CONTEXT_H
 #define MK_OPS_CONTEXT_H
 
+#include <stdint.h>
 #include <time.h>
 
 struct soap;
@@ -52,6 +53,17 @@ struct mk_request {
      * and the access log: the shim explains every SOAP call it serves. ---- */
     int rest_calls;                 /* REST calls made (HTTP sends, replays included) */
     char rest_trace[512];           /* "GET /rest/v1/leads.json, POST ..." (truncated with "...") */
+
+    /* -- cost for GET /_shim/stats, charged by the REST helpers
+     *    (ops/opstats.h): shared calls count 1/k to each of k requests --- */
+    struct mk_request_cost {
+        double rest_calls;          /* HTTP sends, shared ones divided */
+        double retries;             /* backoff retries, shared the same way */
+        int64_t limiter_wait_ms;    /* time waiting for the quota guard */
+        int64_t batch_wait_ms;      /* time waiting for companions to share a call */
+        int waited;                 /* 1: waited for the quota guard at least once */
+        int shared;                 /* 1: at least one REST call was shared */
+    } cost;
 };
 
 /* Record one REST call made for req (method + path template). */

@@ -19,6 +19,10 @@
  *   name_cache_ttl_seconds             MKTOWS_NAME_CACHE_TTL  list/campaign name -> id
  *                                                           cache TTL (default 300, 0 off)
  *
+ *   rest.rate_limit, rest.max_concurrency, rest.daily_quota, rest.retry.*,
+ *   rest.breaker.*, coalesce.*, stats_endpoint: Marketo's limits, retries,
+ *   coalescing and GET /_shim/stats (ops/limits.h lists them)
+ *
  * The mapping's operation table decides which operations are served: one
  * marked "unsupported" answers fault 20019 whatever code exists for it.
  */
@@ -29,7 +33,10 @@
 #include <string.h>
 
 #include "mapping/mapping.h"
+#include "ops/coalesce.h"
 #include "ops/common.h"
+#include "ops/limits.h"
+#include "ops/opstats.h"
 #include "ops/objcache.h"
 #include "ops/actsvc.h"
 #include "ops/importstore.h"
@@ -70,8 +77,16 @@ int mk_services_start(const mktows_config *cfg, void **out, char *err, size_t er
         goto fail;
 
     mk_rest_config rc = {.endpoint = cfg->rest_endpoint, .identity = cfg->rest_identity};
+    mk_coalesce_config cc;
+    if (mk_limits_config(root, s->mapping, &rc, &cc, err, errlen) != 0)
+        goto fail;
     if (mk_rest_client_new(&rc, &s->pub.rest, err, errlen) != MK_REST_OK)
         goto fail;
+    if (mk_coalescer_new(s->pub.rest, &cc, &s->pub.coalesce) != 0 ||
+        mk_opstats_new(&s->pub.opstats) != 0) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
 
     size_t nf = 0;
     const mk_mapping_field *mf = mk_mapping_fields(s->mapping, &nf);
@@ -170,6 +185,8 @@ void mk_services_stop(void *p)
     mk_fields_cache_free(s->pub.fields);
     mk_objcache_free(s->pub.objects);
     mk_actsvc_free(s->pub.acts);
+    mk_coalescer_free(s->pub.coalesce);
+    mk_opstats_free(s->pub.opstats);
     mk_rest_client_free(s->pub.rest);
     mk_mapping_free(s->mapping);
     cJSON_Delete(s->workspaces);
@@ -177,4 +194,5 @@ void mk_services_stop(void *p)
     free(s);
 }
 
-const struct mk_server_hooks mk_services_hooks = {mk_services_start, mk_services_stop};
+const struct mk_server_hooks mk_services_hooks = {mk_services_start, mk_services_stop,
+                                                  mk_limits_request_done, mk_limits_stats_json};

@@ -11,6 +11,10 @@
  * Routes:
  *   GET|HEAD <any path>?WSDL (any case)  the WSDL, soap:address = this URL
  *   GET|HEAD /health                     "ok"
+ *   GET|HEAD /_shim/stats                operator statistics (JSON): per SOAP
+ *                                        operation REST calls, retries, waits;
+ *                                        quota guard and coalescing (off with
+ *                                        "stats_endpoint": false)
  *   POST /soap/mktows/<version>          SOAP
  *   anything else                        404 (405 for other methods)
  */
@@ -28,6 +32,7 @@
 #include <unistd.h>
 
 #include <microhttpd.h>
+#include <cjson/cJSON.h>
 
 #include "ops/context.h"
 #include "server/config.h"
@@ -142,6 +147,13 @@ static void worker_run(struct mk_pool_item *item, void *state, void *arg)
                  req.rest_trace);
     if (job->srv->cfg->access_log)
         log_request(job, &req);
+    if (job->srv->hooks.request_done) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long ms = (long)((now.tv_sec - job->started.tv_sec) * 1000 +
+                         (now.tv_nsec - job->started.tv_nsec) / 1000000);
+        job->srv->hooks.request_done(job->srv->services, &req, ms);
+    }
     free(job->body);
     job->body = NULL;
     job->state = JOB_DONE;
@@ -228,6 +240,18 @@ static enum MHD_Result serve_wsdl(struct mktows_server *srv, struct MHD_Connecti
     return send_buffer(c, 200, XML_TYPE, text, len, MHD_RESPMEM_MUST_FREE);
 }
 
+/* Operator statistics from the services (ops/limits.h). */
+static enum MHD_Result serve_stats(struct mktows_server *srv, struct MHD_Connection *c)
+{
+    const cJSON *on = cJSON_GetObjectItemCaseSensitive(mk_config_json(srv->cfg), "stats_endpoint");
+    if (!srv->hooks.stats_json || cJSON_IsFalse(on))
+        return send_text(c, 404, "not found\n");
+    char *text = srv->hooks.stats_json(srv->services);
+    if (!text)
+        return send_text(c, 500, "out of memory\n");
+    return send_buffer(c, 200, "application/json", text, strlen(text), MHD_RESPMEM_MUST_FREE);
+}
+
 /* "/soap/mktows/3_1" → "3_1"; NULL if the path is not a SOAP endpoint. */
 static const char *soap_version(const char *url)
 {
@@ -273,6 +297,8 @@ static enum MHD_Result on_first_call(struct mktows_server *srv, struct MHD_Conne
             return serve_wsdl(srv, c, url);
         if (strcmp(url, "/health") == 0)
             return send_text(c, 200, "ok\n");
+        if (strcmp(url, "/_shim/stats") == 0)
+            return serve_stats(srv, c);
         if (soap_version(url))
             return send_text(c, 405, "POST a SOAP envelope here, or GET ?WSDL\n");
         return send_text(c, 404, "not found\n");

@@ -14,6 +14,8 @@
 
 #include "mktows.h"
 
+struct mk_request;
+
 struct mk_server_hooks {
     /* Make the services for cfg into *services.  Returns 0, or non-zero
      * with a message (naming the config key at fault) in errbuf. */
@@ -21,6 +23,10 @@ struct mk_server_hooks {
                           size_t errlen);
     /* Release what services_start made (called with NULL never). */
     void (*services_stop)(void *services);
+    /* Optional: a SOAP request has been answered (operation, fault, cost). */
+    void (*request_done)(void *services, const struct mk_request *req, long elapsed_ms);
+    /* Optional: the GET /_shim/stats document, malloc'd JSON text or NULL. */
+    char *(*stats_json)(void *services);
 };
 
 /* mktows_server_start with services; hooks may be NULL (no services).

@@ -1,0 +1,102 @@
+/*
+ * coalesce.h — many SOAP requests, one REST call.
+ *
+ * Legacy SOAP integrations send one lead per call; Marketo allows 100 REST
+ * calls per 20 s.  The coalescer merges concurrent work of the same shape
+ * into one REST call and hands every caller exactly its own part of the
+ * answer, in its own order:
+ *
+ *   - Sync Leads (POST /rest/v1/leads.json): requests with the same REST
+ *     service (client id), action, lookupField and partition share one call
+ *     of up to 300 records (and under 1 MB).  A lookup key value never
+ *     appears twice in one call (REST would treat the second as a
+ *     duplicate), so a request whose key is already in the open batch waits
+ *     for the next one.
+ *   - Get Leads by filter (GET /rest/v1/leads.json): getLead requests by id
+ *     or email with the same field list share one call of up to 300 filter
+ *     values; the matches are split back by value (emails compared without
+ *     case, as Marketo does; two values differing only by case never share
+ *     a call, so the split is never ambiguous).
+ *
+ * When is a batch sent?  The first request of a batch leads it: it sends at
+ * once when its kind is idle (a lone client pays no extra latency); when
+ * other requests of the kind are about (the previous batch had company, or
+ * one is in flight) it lingers wait_ms for companions, counted from when
+ * the previous batch came back, so callers just answered can join again.
+ * While a batch of the kind is in flight, the next one keeps collecting
+ * (group commit) for up to max_hold_ms; and while the quota guard could not
+ * admit a call anyway, a batch keeps collecting instead of queueing.  It is
+ * sent at once when full, and in time for its earliest member's deadline.
+ *
+ * Failures: a per-record failure (status "skipped") belongs to its record
+ * and so to one caller.  A whole-call failure that one caller's records may
+ * have caused (609 invalid JSON, 1003, HTTP 413 ...) is not blamed on the
+ * others: every member of that batch then makes its own call.  Failures of
+ * the endpoint itself (quota, REST down, timeouts) go to every member.
+ *
+ * Thread-safety: one mutex for the coalescer; the REST call is made by the
+ * leading thread outside it while the members wait on the batch's
+ * condition variable.
+ */
+#ifndef MK_OPS_COALESCE_H
+#define MK_OPS_COALESCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+#include "rest/rest.h"
+
+typedef struct mk_coalescer mk_coalescer;
+
+typedef struct mk_coalesce_config {
+    int disabled;            /* 1: every request makes its own REST call */
+    long wait_ms;            /* linger for companions; 0: 5, negative: none */
+    long max_hold_ms;        /* longest a batch waits for the previous one; 0: 200 */
+    int max_records;         /* per call; 0: 300 */
+    size_t max_body_bytes;   /* per call; 0: 900000 (Marketo refuses over 1 MB) */
+    long send_reserve_ms;    /* send at the latest this long before the earliest
+                                member's deadline; 0: 2000 */
+} mk_coalesce_config;
+
+/* What one request's part of a (possibly shared) REST call cost. */
+typedef struct mk_coalesce_cost {
+    double rest_calls;       /* HTTP sends / members of the batch */
+    double retries;          /* backoff retries / members */
+    int64_t limiter_wait_ms; /* quota-guard wait the request sat through */
+    int64_t batch_wait_ms;   /* time spent waiting for companions */
+    int shared;              /* 1: the call carried other requests' work too */
+} mk_coalesce_cost;
+
+/* Returns 0 and *out, or -1 (out of memory).  rest is borrowed. */
+int mk_coalescer_new(mk_rest_client *rest, const mk_coalesce_config *cfg, mk_coalescer **out);
+
+/* No request may be inside.  NULL is ignored. */
+void mk_coalescer_free(mk_coalescer *co);
+
+/* Sync Leads for input (a JSON array of at most 300 REST lead records,
+ * read only, not kept).  partition may be NULL.  On return *out is what a
+ * call with exactly these records would have answered: on success its json
+ * is {"requestId", "success": true, "result": [one item per record, in
+ * order]}; on failure the status, code and message of the failed call.
+ * The call is idempotent unless action is createDuplicate or createOnly.
+ * Free *out with mk_rest_result_free; *cost may be NULL. */
+mk_rest_status mk_coalesce_sync(mk_coalescer *co, const mk_rest_cred *cred, const char *action,
+                                const char *lookup, const char *partition, const cJSON *input,
+                                int64_t deadline_ms, mk_rest_result *out, mk_coalesce_cost *cost);
+
+/* Leads whose filter field equals value (GET /rest/v1/leads.json),
+ * following pages up to max_results leads.  fields: CSV of REST names or
+ * NULL.  On success *leads is a new JSON array (caller frees) and *out is
+ * an empty successful result; on failure *leads is NULL and *out says why.
+ * Only "id" and "email" are coalesced; other filters go alone. */
+mk_rest_status mk_coalesce_get(mk_coalescer *co, const mk_rest_cred *cred, const char *filter,
+                               const char *value, const char *fields, int max_results,
+                               int64_t deadline_ms, cJSON **leads, mk_rest_result *out,
+                               mk_coalesce_cost *cost);
+
+/* Counters (batches, members, records, largest batch, solo fallbacks,
+ * key-clash waits) added to obj as members "sync" and "get". */
+void mk_coalescer_stats_json(mk_coalescer *co, cJSON *obj);
+
+#endif /* MK_OPS_COALESCE_H */
