@@ -20,8 +20,9 @@
  * and /_emulator/reset forgets imports with the rest of the store.
  *
  * Limits: at most 10 imports Queued at once (1016); a second import into a
- * list whose import has not completed yet gets 1019.  The 10 MB body limit is
- * the server's.
+ * list whose import has not completed yet gets 1019; at most 1000 columns
+ * (1003).  The 10 MB body limit is the server's.  A row costs time and
+ * memory in proportion to its header's columns, whatever the file holds.
  *
  * Store: "imports": [{id, listId, createdMs, imported, failed, warned,
  * members, format, failures, warnings}] — failures/warnings are the files'
@@ -37,6 +38,9 @@
 #include <time.h>
 
 #define MAX_QUEUED_IMPORTS 10
+/* Marketo documents no column limit; a lead has far fewer fields than this,
+ * and the limit keeps a 10 MB header of empty names from costing gigabytes. */
+#define MAX_IMPORT_COLUMNS 1000
 #define DEFAULT_STEP_MS 1000
 
 /* ---- small growable text buffer (for the failure/warning files) ------------ */
@@ -90,16 +94,16 @@ static void sb_cell(sbuf *b, const char *s, char delim)
  * so the reason always lands in the reason column), then the reason. */
 static void sb_row(sbuf *b, const cJSON *cells, int ncols, const char *reason, char delim)
 {
-    bool first = true;
+    const cJSON *c = cells ? cells->child : NULL;
     for (int i = 0; i < ncols; i++) {
-        const cJSON *c = cJSON_GetArrayItem(cells, i);
-        if (!first)
+        if (i)
             sb_put(b, &delim, 1);
         sb_cell(b, cJSON_IsString(c) ? c->valuestring : "", delim);
-        first = false;
+        if (c)
+            c = c->next;
     }
     if (reason) {
-        if (!first)
+        if (ncols)
             sb_put(b, &delim, 1);
         sb_cell(b, reason, delim);
     }
@@ -108,19 +112,37 @@ static void sb_row(sbuf *b, const cJSON *cells, int ncols, const char *reason, c
 
 /* ---- delimited text ---------------------------------------------------------- */
 
-/* Parse one record starting at *p (RFC 4180 quoting, LF or CRLF ends it).
- * Returns an array of strings, or NULL at end of input. */
-static cJSON *next_record(const char **p, const char *end, char delim)
+/* One record of the file: its first cells (at most the `max` asked for, so
+ * a row of millions of empty cells costs no memory), how many it had, and
+ * whether all of them were empty. */
+typedef struct {
+    cJSON *cells;            /* array of strings */
+    int n;                   /* cells in the row, kept or not */
+    bool blank;
+} record;
+
+static void record_cell(record *r, const sbuf *cell, int max)
+{
+    const char *text = cell->s ? cell->s : "";
+    if (*text)
+        r->blank = false;
+    if (r->n++ < max)
+        cJSON_AddItemToArray(r->cells, cJSON_CreateString(text));
+}
+
+/* Parse the record starting at *p (RFC 4180 quoting, LF or CRLF ends it).
+ * Returns false at end of input. */
+static bool next_record(const char **p, const char *end, char delim, int max, record *r)
 {
     const char *s = *p;
     if (s >= end)
-        return NULL;
-    cJSON *cells = cJSON_CreateArray();
+        return false;
+    *r = (record){.cells = cJSON_CreateArray(), .blank = true};
     sbuf cell = {0};
     bool quoted = false, at_start = true;
     for (;;) {
         if (s >= end) {
-            cJSON_AddItemToArray(cells, cJSON_CreateString(cell.s ? cell.s : ""));
+            record_cell(r, &cell, max);
             break;
         }
         char ch = *s;
@@ -146,7 +168,7 @@ static cJSON *next_record(const char **p, const char *end, char delim)
             continue;
         }
         if (ch == delim) {
-            cJSON_AddItemToArray(cells, cJSON_CreateString(cell.s ? cell.s : ""));
+            record_cell(r, &cell, max);
             cell.n = 0;
             if (cell.s)
                 cell.s[0] = '\0';
@@ -155,7 +177,7 @@ static cJSON *next_record(const char **p, const char *end, char delim)
             continue;
         }
         if (ch == '\n' || ch == '\r') {
-            cJSON_AddItemToArray(cells, cJSON_CreateString(cell.s ? cell.s : ""));
+            record_cell(r, &cell, max);
             if (ch == '\r' && s + 1 < end && s[1] == '\n')
                 s++;
             s++;
@@ -167,17 +189,45 @@ static cJSON *next_record(const char **p, const char *end, char delim)
     }
     free(cell.s);
     *p = s;
-    return cells;
+    return true;
 }
 
-static bool blank_record(const cJSON *cells)
+/* For each header column, the index of the first column of the same name
+ * (names compare case-insensitively, as lead fields do), or -1 for an
+ * unnamed one: a row's value for a field is its first non-empty cell among
+ * those columns.  Sorting keeps this linearithmic for any header. */
+typedef struct { const char *name; int idx; } colname;
+
+static int colname_cmp(const void *a, const void *b)
 {
-    const cJSON *c;
-    cJSON_ArrayForEach(c, cells) {
-        if (cJSON_IsString(c) && *c->valuestring)
-            return false;
+    const colname *x = a, *y = b;
+    int c = strcasecmp(x->name, y->name);
+    return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+static int *column_groups(const cJSON *header, int ncols)
+{
+    int *group = malloc((size_t)ncols * sizeof *group);
+    colname *v = malloc((size_t)ncols * sizeof *v);
+    if (!group || !v) {
+        free(group);
+        free(v);
+        return NULL;
     }
-    return true;
+    int i = 0;
+    const cJSON *h;
+    cJSON_ArrayForEach(h, header) {
+        v[i] = (colname){h->valuestring, i};
+        i++;
+    }
+    qsort(v, (size_t)ncols, sizeof *v, colname_cmp);
+    for (i = 0; i < ncols; i++) {
+        int first = i > 0 && !strcasecmp(v[i - 1].name, v[i].name) ? group[v[i - 1].idx]
+                                                                    : v[i].idx;
+        group[v[i].idx] = *v[i].name ? first : -1;
+    }
+    free(v);
+    return group;
 }
 
 /* ---- multipart/form-data ----------------------------------------------------- */
@@ -360,6 +410,56 @@ static void reason_text(const cJSON *item, char *out, size_t n)
 
 /* ---- POST /bulk/v1/leads.json ----------------------------------------------- */
 
+/* One upload being applied: what the rows need, and what they produced. */
+typedef struct {
+    char delim;
+    const cJSON *header;     /* column names */
+    int ncols;
+    int *group;              /* column_groups(header) */
+    int *seen;               /* per group: the last row that gave it a value */
+    const char *action, *lookup, *partition;
+    int64_t list_id;
+    int64_t imported, failed, warned, members;
+    sbuf failures, warnings;
+} import_job;
+
+/* Upsert one row (write lock held) and account for it. */
+static void import_row(import_job *job, const record *row, int rowno)
+{
+    cJSON *rec = cJSON_CreateObject();
+    const cJSON *cell = row->cells->child, *col = job->header->child;
+    for (int i = 0; cell && i < job->ncols; i++, cell = cell->next, col = col->next) {
+        int g = job->group[i];
+        /* Empty cells leave a field as it is, as Marketo's import does; of
+         * columns naming the same field, the first with a value wins. */
+        if (g < 0 || !*cell->valuestring || job->seen[g] == rowno)
+            continue;
+        job->seen[g] = rowno;
+        cJSON_AddStringToObject(rec, col->valuestring, cell->valuestring);
+    }
+    cJSON *item = emu_lead_sync_one(rec, job->action, job->lookup, job->partition);
+    const char *status = fam_get_str(item, "status");
+    int64_t lead_id;
+    if (status && (!strcmp(status, "created") || !strcmp(status, "updated")) &&
+        fam_get_i64(item, "id", &lead_id)) {
+        job->imported++;
+        if (job->list_id && fam_list_add_member(job->list_id, lead_id))
+            job->members++;
+        if (row->n > job->ncols) {
+            job->warned++;
+            sb_row(&job->warnings, row->cells, job->ncols, "Extra values in row ignored",
+                   job->delim);
+        }
+    } else {
+        char why[256];
+        reason_text(item, why, sizeof why);
+        job->failed++;
+        sb_row(&job->failures, row->cells, job->ncols, why, job->delim);
+    }
+    cJSON_Delete(item);
+    cJSON_Delete(rec);
+}
+
 static void h_import(const emu_req *req, emu_resp *resp)
 {
     const char *format = emu_param(req, "format");
@@ -367,20 +467,19 @@ static void h_import(const emu_req *req, emu_resp *resp)
         emu_fail(resp, "701", "format cannot be blank");
         return;
     }
-    char delim = delimiter_of(format);
-    if (!delim) {
+    import_job job = {.delim = delimiter_of(format)};
+    if (!job.delim) {
         emu_fail(resp, "1003", "Invalid format '%.16s': use csv, tsv or ssv", format);
         return;
     }
-    const char *lookup = emu_param(req, "lookupField");
-    if (lookup && !*lookup)
-        lookup = NULL;
-    const char *partition = emu_param(req, "partitionName");
-    if (partition && !*partition)
-        partition = NULL;
+    job.lookup = emu_param(req, "lookupField");
+    if (job.lookup && !*job.lookup)
+        job.lookup = NULL;
+    job.partition = emu_param(req, "partitionName");
+    if (job.partition && !*job.partition)
+        job.partition = NULL;
     const char *qlist = emu_param(req, "listId");
-    int64_t list_id = 0;
-    if (qlist && *qlist && (!fam_parse_i64(qlist, &list_id) || list_id <= 0)) {
+    if (qlist && *qlist && (!fam_parse_i64(qlist, &job.list_id) || job.list_id <= 0)) {
         emu_fail(resp, "1001", "Invalid value '%.32s'. Required of type 'integer'", qlist);
         return;
     }
@@ -399,18 +498,31 @@ static void h_import(const emu_req *req, emu_resp *resp)
     if (end - p >= 3 && (unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB &&
         (unsigned char)p[2] == 0xBF)
         p += 3; /* UTF-8 byte order mark, as spreadsheet exports write it */
-    cJSON *header = next_record(&p, end, delim);
-    if (!header || blank_record(header)) {
-        cJSON_Delete(header);
+    record header = {0};
+    if (!next_record(&p, end, job.delim, MAX_IMPORT_COLUMNS + 1, &header) || header.blank) {
+        cJSON_Delete(header.cells);
         emu_fail(resp, "1003", "Empty file: the first row must name REST API fields");
         return;
     }
+    if (header.n > MAX_IMPORT_COLUMNS) {
+        cJSON_Delete(header.cells);
+        emu_fail(resp, "1003", "Too many columns: %d, at most %d", header.n, MAX_IMPORT_COLUMNS);
+        return;
+    }
     /* A lookup by id can only update (DOCS bulk-import). */
-    const char *action = lookup && !strcasecmp(lookup, "id") ? "updateOnly" : "createOrUpdate";
-    int ncols = cJSON_GetArraySize(header);
-    sbuf failures = {0}, warnings = {0};
-    sb_row(&failures, header, ncols, "Import Failure Reason", delim);
-    sb_row(&warnings, header, ncols, "Import Warning Reason", delim);
+    job.action = job.lookup && !strcasecmp(job.lookup, "id") ? "updateOnly" : "createOrUpdate";
+    job.header = header.cells;
+    job.ncols = header.n;
+    job.group = column_groups(header.cells, header.n);
+    job.seen = malloc((size_t)header.n * sizeof *job.seen);
+    if (!job.group || !job.seen) {
+        emu_fail(resp, "611", "System error");
+        goto out;
+    }
+    for (int i = 0; i < header.n; i++)
+        job.seen[i] = -1;
+    sb_row(&job.failures, header.cells, job.ncols, "Import Failure Reason", job.delim);
+    sb_row(&job.warnings, header.cells, job.ncols, "Import Warning Reason", job.delim);
 
     int64_t now = now_ms();
     emu_store_wrlock();
@@ -421,7 +533,7 @@ static void h_import(const emu_req *req, emu_resp *resp)
         import_state st = state_of(imp, now);
         if (st == ST_QUEUED)
             queued++;
-        if (list_id && st != ST_COMPLETE && get_num(imp, "listId") == list_id) {
+        if (job.list_id && st != ST_COMPLETE && get_num(imp, "listId") == job.list_id) {
             emu_store_unlock();
             emu_fail(resp, "1019", "Import in progress");
             goto out;
@@ -432,55 +544,19 @@ static void h_import(const emu_req *req, emu_resp *resp)
         emu_fail(resp, "1016", "Too many imports");
         goto out;
     }
-    if (list_id && !fam_list_exists(list_id)) {
+    if (job.list_id && !fam_list_exists(job.list_id)) {
         emu_store_unlock();
         emu_fail(resp, "1013", "Object not found");
         goto out;
     }
 
-    int64_t imported = 0, failed = 0, warned = 0, members = 0;
-    cJSON *row;
-    while ((row = next_record(&p, end, delim))) {
-        if (blank_record(row)) {
-            cJSON_Delete(row);
-            continue;
-        }
-        cJSON *rec = cJSON_CreateObject();
-        int i = 0;
-        const cJSON *cell;
-        cJSON_ArrayForEach(cell, row) {
-            if (i >= ncols)
-                break;
-            const char *col = cJSON_GetArrayItem(header, i)->valuestring;
-            /* Empty cells leave a field as it is, as Marketo's import does. */
-            if (*col && *cell->valuestring && !cJSON_GetObjectItem(rec, col))
-                cJSON_AddStringToObject(rec, col, cell->valuestring);
-            i++;
-        }
-        cJSON *item = emu_lead_sync_one(rec, action, lookup, partition);
-        const char *status = fam_get_str(item, "status");
-        int64_t lead_id;
-        if (status && (!strcmp(status, "created") || !strcmp(status, "updated")) &&
-            fam_get_i64(item, "id", &lead_id)) {
-            imported++;
-            if (list_id && fam_list_add_member(list_id, lead_id))
-                members++;
-            if (cJSON_GetArraySize(row) > ncols) {
-                warned++;
-                sb_row(&warnings, row, ncols, "Extra values in row ignored",
-                       delim);
-            }
-        } else {
-            char why[256];
-            reason_text(item, why, sizeof why);
-            failed++;
-            sb_row(&failures, row, ncols, why, delim);
-        }
-        cJSON_Delete(item);
-        cJSON_Delete(rec);
-        cJSON_Delete(row);
+    record row;
+    for (int rowno = 0; next_record(&p, end, job.delim, job.ncols, &row); rowno++) {
+        if (!row.blank)
+            import_row(&job, &row, rowno);
+        cJSON_Delete(row.cells);
     }
-    if (failures.oom || warnings.oom) {
+    if (job.failures.oom || job.warnings.oom) {
         emu_store_unlock();
         emu_fail(resp, "611", "System error");
         goto out;
@@ -489,15 +565,15 @@ static void h_import(const emu_req *req, emu_resp *resp)
     int64_t id = emu_next_id("imports");
     cJSON *rec = cJSON_CreateObject();
     cJSON_AddNumberToObject(rec, "id", (double)id);
-    cJSON_AddNumberToObject(rec, "listId", (double)list_id);
+    cJSON_AddNumberToObject(rec, "listId", (double)job.list_id);
     cJSON_AddNumberToObject(rec, "createdMs", (double)now);
     cJSON_AddStringToObject(rec, "format", format);
-    cJSON_AddNumberToObject(rec, "imported", (double)imported);
-    cJSON_AddNumberToObject(rec, "failed", (double)failed);
-    cJSON_AddNumberToObject(rec, "warned", (double)warned);
-    cJSON_AddNumberToObject(rec, "members", (double)(list_id ? members : imported));
-    cJSON_AddStringToObject(rec, "failures", failures.s ? failures.s : "");
-    cJSON_AddStringToObject(rec, "warnings", warnings.s ? warnings.s : "");
+    cJSON_AddNumberToObject(rec, "imported", (double)job.imported);
+    cJSON_AddNumberToObject(rec, "failed", (double)job.failed);
+    cJSON_AddNumberToObject(rec, "warned", (double)job.warned);
+    cJSON_AddNumberToObject(rec, "members", (double)(job.list_id ? job.members : job.imported));
+    cJSON_AddStringToObject(rec, "failures", job.failures.s ? job.failures.s : "");
+    cJSON_AddStringToObject(rec, "warnings", job.warnings.s ? job.warnings.s : "");
     cJSON_AddItemToArray(imports, rec);
     emu_store_unlock();
 
@@ -510,9 +586,11 @@ static void h_import(const emu_req *req, emu_resp *resp)
     cJSON_AddStringToObject(r, "status", "Queued");
     cJSON_AddItemToArray(resp->result, r);
 out:
-    cJSON_Delete(header);
-    free(failures.s);
-    free(warnings.s);
+    cJSON_Delete(header.cells);
+    free(job.group);
+    free(job.seen);
+    free(job.failures.s);
+    free(job.warnings.s);
 }
 
 /* ---- status and files ---------------------------------------------------------- */

@@ -279,6 +279,56 @@ static void test_bad_uploads(void **state)
     ft_expect_error(ft_get(c, "/bulk/v1/leads/batch/abc/warnings.json"), "1001");
 }
 
+/* Columns naming the same field (case-insensitively): the first non-empty
+ * cell among them is the value.  At most 1000 columns: a header of a
+ * million empty names must not cost the emulator gigabytes. */
+static void test_columns(void **state)
+{
+    ft_ctx *c = *state;
+    ft_reset(c);
+    int64_t b = batch_of(upload_csv(c, "format=csv",
+                                    "Email,company,EMAIL,Company,\n"
+                                    ",First Co,dup@example.com,Second Co,ignored\n"
+                                    "dup2@example.com,,other@example.com,Only Co,\n"));
+    bool q, i;
+    cJSON *env;
+    const cJSON *r = wait_complete(c, b, &env, &q, &i);
+    assert_int_equal(ft_int(r, "numOfLeadsProcessed"), 2);
+    cJSON_Delete(env);
+    cJSON *j = ft_get(c, "/rest/v1/leads.json?filterType=email"
+                         "&filterValues=dup@example.com,dup2@example.com,other@example.com"
+                         "&fields=email,company");
+    cJSON *res = ft_ok(j);
+    assert_int_equal(ft_count(res), 2);
+    assert_string_equal(ft_str(cJSON_GetArrayItem(res, 0), "email"), "dup@example.com");
+    assert_string_equal(ft_str(cJSON_GetArrayItem(res, 0), "company"), "First Co");
+    assert_string_equal(ft_str(cJSON_GetArrayItem(res, 1), "email"), "dup2@example.com");
+    assert_string_equal(ft_str(cJSON_GetArrayItem(res, 1), "company"), "Only Co");
+    cJSON_Delete(j);
+
+    /* 1000 columns are fine; 1001 are refused before anything is imported. */
+    size_t cap = 1002 * 8 + 64;
+    char *file = malloc(cap);
+    size_t n = (size_t)snprintf(file, cap, "email");
+    for (int k = 1; k < 1000; k++)
+        n += (size_t)snprintf(file + n, cap - n, ",c%d", k);
+    snprintf(file + n, cap - n, "\nwide@example.com\n");
+    b = batch_of(upload_csv(c, "format=csv", file));
+    r = wait_complete(c, b, &env, &q, &i);
+    assert_int_equal(ft_int(r, "numOfLeadsProcessed"), 1);
+    cJSON_Delete(env);
+    snprintf(file + n, cap - n, ",c1000\nwider@example.com\n");
+    cJSON *e = upload_csv(c, "format=csv", file);
+    const cJSON *e0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(e, "errors"), 0);
+    assert_non_null(ft_str(e0, "message"));
+    assert_non_null(strstr(ft_str(e0, "message"), "Too many columns"));
+    ft_expect_error(e, "1003");
+    j = ft_get(c, "/rest/v1/leads.json?filterType=email&filterValues=wider@example.com");
+    assert_int_equal(ft_count(ft_ok(j)), 0);
+    cJSON_Delete(j);
+    free(file);
+}
+
 /* Import files may reach 10 MB (other calls stop at 1 MB); beyond is 413. */
 static void test_body_limits(void **state)
 {
@@ -329,6 +379,7 @@ int main(void)
         cmocka_unit_test(test_formats_and_quoting),
         cmocka_unit_test(test_lookup_id_and_unknown_columns),
         cmocka_unit_test(test_bad_uploads),
+        cmocka_unit_test(test_columns),
         cmocka_unit_test(test_body_limits),
         cmocka_unit_test(test_queue_limits),
     };
