@@ -34,8 +34,6 @@ typedef struct mk_services {
     const cJSON *workspaces;  /* {"<workspace>": "<partition>"} or NULL */
     struct mk_coalescer *coalesce; /* lead sync/get requests sharing REST calls (coalesce.h) */
     struct mk_opstats *opstats;    /* per-operation REST cost for operators (opstats.h) */
-    struct mk_coalescer *coalesce; /* lead sync/get requests sharing REST calls (coalesce.h) */
-    struct mk_opstats *opstats;    /* per-operation REST cost for operators (opstats.h) */
     struct mk_objcache *objects; /* REST metadata of the object operations (objcache.h) */
     struct mk_actsvc *acts;      /* activity and asset operations: aliases, caches (actsvc.h) */
     struct mk_namecache *names;     /* list/campaign name -> id, with a TTL (namecache.h) */
