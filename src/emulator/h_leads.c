@@ -100,9 +100,13 @@ static bool scalar_text(const cJSON *v, char *buf, size_t n)
     return false;
 }
 
+/* A value as activities carry it: text, whole (strings are not cut to a
+ * buffer), or null. */
 static cJSON *text_or_null(const cJSON *v)
 {
-    char buf[512];
+    if (cJSON_IsString(v))
+        return cJSON_CreateString(v->valuestring);
+    char buf[64];
     return scalar_text(v, buf, sizeof buf) ? cJSON_CreateString(buf) : cJSON_CreateNull();
 }
 

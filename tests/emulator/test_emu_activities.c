@@ -231,6 +231,37 @@ static void test_lead_changes(void **state)
     free(t);
 }
 
+/* A long text value is logged whole, old and new (it was cut at 511 bytes). */
+static void test_lead_changes_long_values(void **state)
+{
+    (void)state;
+    emu_reset(&g);
+    char *t = token_since("2026-06-01T00:00:00Z");
+    char v1[701], v2[901], body[2048];
+    memset(v1, 'a', sizeof v1 - 1);
+    v1[sizeof v1 - 1] = '\0';
+    memset(v2, 'b', sizeof v2 - 1);
+    v2[sizeof v2 - 1] = '\0';
+    snprintf(body, sizeof body, "{\"input\":[{\"email\":\"asmith@example.com\",\"title\":\"%s\"}]}", v1);
+    cJSON_Delete(emu_post(&g, "/rest/v1/leads.json", body));
+    snprintf(body, sizeof body, "{\"input\":[{\"email\":\"asmith@example.com\",\"title\":\"%s\"}]}", v2);
+    cJSON_Delete(emu_post(&g, "/rest/v1/leads.json", body));
+    cJSON *j = emu_get(&g, "/rest/v1/activities/leadchanges.json?fields=title&nextPageToken=%s", t);
+    assert_ok(j);
+    assert_int_equal(emu_count(j), 2);
+    const cJSON *f = cJSON_GetArrayItem(cJSON_GetObjectItem(emu_item(j, 1), "fields"), 0);
+    assert_string_equal(emu_str(f, "oldValue"), v1);
+    assert_string_equal(emu_str(f, "newValue"), v2);
+    cJSON_Delete(j);
+    /* The activities.json view carries them as New/Old Value attributes. */
+    j = emu_get(&g, "/rest/v1/activities.json?activityTypeIds=13&nextPageToken=%s", t);
+    const cJSON *attrs = cJSON_GetObjectItem(emu_item(j, 1), "attributes");
+    assert_string_equal(emu_str(cJSON_GetArrayItem(attrs, 0), "value"), v2);
+    assert_string_equal(emu_str(cJSON_GetArrayItem(attrs, 1), "value"), v1);
+    cJSON_Delete(j);
+    free(t);
+}
+
 static void test_deleted_leads(void **state)
 {
     (void)state;
@@ -291,6 +322,7 @@ int main(void)
         cmocka_unit_test(test_paging_to_last_page),
         cmocka_unit_test(test_filters),
         cmocka_unit_test(test_lead_changes),
+        cmocka_unit_test(test_lead_changes_long_values),
         cmocka_unit_test(test_deleted_leads),
         cmocka_unit_test(test_empty_pages_with_more),
     };
