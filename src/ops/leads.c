@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "ops/common.h"
+#include "ops/leadbatch.h"
 #include "ops/leadrec.h"
 #include "ops/op.h"
 #include "ops/streampos.h"
@@ -165,13 +166,13 @@ int __ns1__getLead(struct soap *soap, struct ns1__ParamsGetLead *p, struct ns1__
     }
     const mk_fields *f = NULL;
     cJSON *leads = NULL;
-    const char *vals[1] = {value};
     int attempt = 0;
     do {
         mk_ops_release_fields(f);
         f = mk_ops_fields(soap);
-        rc = mk_ops_get_leads(soap, filter, vals, 1, all_fields_csv(soap, f), REST_MAX_MATCHES,
-                              &leads, "getLead");
+        /* Concurrent getLeads by the same key type share one REST call (leadbatch.h). */
+        rc = mk_ops_get_leads_by_value(soap, filter, value, all_fields_csv(soap, f),
+                                       REST_MAX_MATCHES, &leads, "getLead");
     } while (retry_with_fresh_fields(soap, rc, &attempt));
     if (rc == SOAP_OK && cJSON_GetArraySize(leads) == 0)
         rc = mk_fault(soap, MK_ERR_LEAD_NOT_FOUND, "No lead found with %s = %s", kt, value);
@@ -688,18 +689,10 @@ static char *skip_reason(struct soap *soap, const cJSON *item, int *code)
 static int post_sync(struct soap *soap, const char *action, const char *lookup,
                      const char *partition, cJSON *input, mk_rest_result *res, const char *what)
 {
-    cJSON *body = cJSON_CreateObject();
-    cJSON_AddStringToObject(body, "action", action);
-    /* REST refuses lookupField with createDuplicate; id only with updateOnly. */
-    if (strcmp(action, "createDuplicate") != 0)
-        cJSON_AddStringToObject(body, "lookupField", lookup);
-    if (partition && strcmp(action, "updateOnly") != 0)
-        cJSON_AddStringToObject(body, "partitionName", partition);
-    cJSON_AddItemReferenceToObject(body, "input", input);
-    mk_rest_req rr = {.method = MK_REST_POST, .path = "/rest/v1/leads.json", .json = body};
-    int rc = mk_ops_rest(soap, &rr, res, what);
-    cJSON_Delete(body);
-    return rc;
+    /* Concurrent syncs with the same action, lookupField and partition share
+     * one REST call; the body (lookupField left out for createDuplicate,
+     * partitionName for updateOnly) is built there (leadbatch.h). */
+    return mk_ops_sync_leads(soap, action, lookup, partition, input, res, what);
 }
 
 static int fetch_lead(struct soap *soap, const mk_fields *f, int64_t id, struct ns1__LeadRecord **out)
