@@ -143,8 +143,9 @@ static int read_doc(ctx *c, cJSON **out)
         free(buf);
         return fail(c, NULL, rd_err ? "read error" : "larger than 1 MiB");
     }
+    buf[n] = '\0';
     const char *end = NULL;
-    *out = cJSON_ParseWithLengthOpts(buf, n, &end, 1);
+    *out = cJSON_ParseWithLengthOpts(buf, n + 1, &end, 1);
     if (!*out) {
         size_t at = end && end >= buf ? (size_t)(end - buf) : 0;
         free(buf);
