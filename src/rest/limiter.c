@@ -48,6 +48,7 @@ struct mk_limiter {
     int64_t blocked_until_unix;  /* 607: refuse until then (wall clock) */
 
     int64_t pause_until;
+    mk_limit_verdict pause_reason;   /* RATE after a 606, CONCURRENCY after a 615 */
     int streak_606, streak_615;
 
     int fail_streak;
@@ -201,7 +202,7 @@ static mk_limit_verdict blocked_by(const mk_limiter *l, int64_t now, int64_t *wa
     *wake = INT64_MAX;
     if (now < l->pause_until) {
         *wake = l->pause_until;
-        return l->streak_615 > l->streak_606 ? MK_LIMIT_CONCURRENCY : MK_LIMIT_RATE;
+        return l->pause_reason;
     }
     if (l->in_flight >= l->cfg.max_concurrency)
         return MK_LIMIT_CONCURRENCY;
@@ -439,8 +440,10 @@ void mk_limiter_release(mk_limiter *l, const mk_limit_slot *slot, mk_limit_outco
         if (d > l->cfg.rate_window_ms)
             d = l->cfg.rate_window_ms;
         d = rnd_locked(l, d / 2, d);
-        if (now + d > l->pause_until)
+        if (now + d > l->pause_until) {
             l->pause_until = now + d;
+            l->pause_reason = MK_LIMIT_RATE;
+        }
         l->streak_606++;
         break;
     }
@@ -451,8 +454,10 @@ void mk_limiter_release(mk_limiter *l, const mk_limit_slot *slot, mk_limit_outco
         if (d > PAUSE_615_MAX_MS)
             d = PAUSE_615_MAX_MS;
         d = rnd_locked(l, d / 2, d);
-        if (now + d > l->pause_until)
+        if (now + d > l->pause_until) {
             l->pause_until = now + d;
+            l->pause_reason = MK_LIMIT_CONCURRENCY;
+        }
         l->streak_615++;
         break;
     }

@@ -1,0 +1,386 @@
+/*
+ * test_limiter.c — the REST quota guard (src/rest/limiter.c) on its own:
+ * the sliding window counted from answers, the in-flight cap, waiting up
+ * to a deadline and the reason given when it passes, first come first
+ * served, the daily budget and Marketo's day (US Central, daylight saving
+ * included), 606/615 pauses, the circuit breaker, and many threads at once
+ * never exceeding either limit.  Written to run under TSan as well
+ * (no sleeps inside the limiter's lock, only its own API).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "rest/limiter.h"
+#include "rest/rest.h"
+
+static int64_t now_ms(void)
+{
+    return mk_rest_now_ms();
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+static mk_limiter *make(int rate, long window_ms, int conc, long daily)
+{
+    mk_limiter_config c = {.rate_limit = rate, .rate_window_ms = window_ms,
+                           .max_concurrency = conc, .daily_quota = daily,
+                           .window_margin_ms = -1, .breaker_failures = 3,
+                           .breaker_probe_ms = 200};
+    mk_limiter *l = NULL;
+    assert_int_equal(mk_limiter_new(&c, &l), 0);
+    return l;
+}
+
+/* ---- the window ---------------------------------------------------------- */
+
+static void window_counts_from_the_answer(void **st)
+{
+    (void)st;
+    mk_limiter *l = make(3, 400, 10, 0);
+    mk_limit_slot s[4];
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(mk_limiter_acquire(l, now_ms() + 50, &s[i]), MK_LIMIT_OK);
+    /* In flight for 150 ms: the window starts when the answer comes. */
+    sleep_ms(150);
+    int64_t answered = now_ms();
+    for (int i = 0; i < 3; i++)
+        mk_limiter_release(l, &s[i], MK_LIMIT_ANSWERED);
+    assert_true(mk_limiter_ready_in(l) > 0);
+    assert_int_equal(mk_limiter_acquire(l, now_ms() + 2000, &s[3]), MK_LIMIT_OK);
+    int64_t admitted = now_ms();
+    assert_true(admitted - answered >= 395);      /* not 400 - 150 */
+    assert_true(s[3].waited_ms >= 390);
+    mk_limiter_release(l, &s[3], MK_LIMIT_ANSWERED);
+
+    mk_limiter_stats ls;
+    mk_limiter_stats_get(l, &ls);
+    assert_int_equal(ls.admitted, 4);
+    assert_int_equal(ls.waited, 1);
+    assert_int_equal(ls.window_used, 1);   /* the first three have left the window */
+    mk_limiter_free(l);
+}
+
+static void deadline_gives_the_reason(void **st)
+{
+    (void)st;
+    mk_limiter *l = make(2, 10000, 10, 0);
+    mk_limit_slot a, b, c;
+    assert_int_equal(mk_limiter_acquire(l, now_ms() + 10, &a), MK_LIMIT_OK);
+    assert_int_equal(mk_limiter_acquire(l, now_ms() + 10, &b), MK_LIMIT_OK);
+    mk_limiter_release(l, &a, MK_LIMIT_ANSWERED);
+    mk_limiter_release(l, &b, MK_LIMIT_ANSWERED);
+    int64_t t0 = now_ms();
+    assert_int_equal(mk_limiter_acquire(l, t0 + 120, &c), MK_LIMIT_RATE);
+    int64_t waited = now_ms() - t0;
+    assert_true(waited >= 115 && waited < 1000);
+    char why[300];
+    mk_limiter_describe(l, MK_LIMIT_RATE, why, sizeof why);
+    assert_non_null(strstr(why, "2 of 2 calls per 10 s"));
+
+    /* Uncounted answers (601/602) and sends that never left free their slot. */
+    mk_limiter *u = make(1, 10000, 10, 0);
+    assert_int_equal(mk_limiter_acquire(u, now_ms() + 10, &a), MK_LIMIT_OK);
+    mk_limiter_release(u, &a, MK_LIMIT_UNCOUNTED);
+    assert_int_equal(mk_limiter_acquire(u, now_ms() + 10, &a), MK_LIMIT_OK);
+    mk_limiter_release(u, &a, MK_LIMIT_NOT_SENT);
+    assert_int_equal(mk_limiter_acquire(u, now_ms() + 10, &a), MK_LIMIT_OK);
+    mk_limiter_release(u, &a, MK_LIMIT_ANSWERED);
+    assert_int_equal(mk_limiter_acquire(u, now_ms() + 10, &a), MK_LIMIT_RATE);
+    mk_limiter_free(u);
+    mk_limiter_free(l);
+}
+
+struct holder {
+    mk_limiter *l;
+    int64_t deadline;
+    mk_limit_verdict v;
+    int64_t admitted_at;
+    mk_limit_slot slot;
+};
+
+static void *acquire_thread(void *arg)
+{
+    struct holder *h = arg;
+    h->v = mk_limiter_acquire(h->l, h->deadline, &h->slot);
+    h->admitted_at = now_ms();
+    return NULL;
+}
+
+static void concurrency_cap_and_order(void **st)
+{
+    (void)st;
+    mk_limiter *l = make(100, 20000, 2, 0);
+    mk_limit_slot a, b;
+    assert_int_equal(mk_limiter_acquire(l, now_ms() + 10, &a), MK_LIMIT_OK);
+    assert_int_equal(mk_limiter_acquire(l, now_ms() + 10, &b), MK_LIMIT_OK);
+    mk_limit_slot c;
+    assert_int_equal(mk_limiter_acquire(l, now_ms() + 80, &c), MK_LIMIT_CONCURRENCY);
+
+    /* Two waiters: the first to arrive is the first admitted. */
+    struct holder h1 = {.l = l, .deadline = now_ms() + 3000};
+    struct holder h2 = {.l = l, .deadline = now_ms() + 3000};
+    pthread_t t1, t2;
+    pthread_create(&t1, NULL, acquire_thread, &h1);
+    sleep_ms(50);
+    pthread_create(&t2, NULL, acquire_thread, &h2);
+    sleep_ms(50);
+    mk_limiter_stats ls;
+    mk_limiter_stats_get(l, &ls);
+    assert_int_equal(ls.waiting, 2);
+    mk_limiter_release(l, &a, MK_LIMIT_ANSWERED);
+    pthread_join(t1, NULL);
+    assert_int_equal(h1.v, MK_LIMIT_OK);
+    sleep_ms(50);
+    mk_limiter_stats_get(l, &ls);
+    assert_int_equal(ls.waiting, 1);  /* h2 still waits: two in flight */
+    mk_limiter_release(l, &b, MK_LIMIT_ANSWERED);
+    pthread_join(t2, NULL);
+    assert_int_equal(h2.v, MK_LIMIT_OK);
+    assert_true(h2.admitted_at >= h1.admitted_at);
+    mk_limiter_release(l, &h1.slot, MK_LIMIT_ANSWERED);
+    mk_limiter_release(l, &h2.slot, MK_LIMIT_ANSWERED);
+    mk_limiter_stats_get(l, &ls);
+    assert_int_equal(ls.max_in_flight, 2);
+    assert_int_equal(ls.refused_concurrency, 1);
+    mk_limiter_free(l);
+}
+
+/* ---- many threads: neither limit is ever exceeded ------------------------- */
+
+#define RATE 20
+#define WINDOW 300
+#define CONC 3
+#define THREADS 8
+#define PER_THREAD 12
+
+static struct {
+    pthread_mutex_t mu;
+    int64_t admitted[THREADS * PER_THREAD];
+    int64_t answered[THREADS * PER_THREAD];
+    int n;
+    atomic_int in_flight, max_in_flight;
+} rec = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static void *hammer(void *arg)
+{
+    mk_limiter *l = arg;
+    for (int i = 0; i < PER_THREAD; i++) {
+        mk_limit_slot s;
+        if (mk_limiter_acquire(l, now_ms() + 20000, &s) != MK_LIMIT_OK)
+            continue;
+        int k;
+        pthread_mutex_lock(&rec.mu);
+        k = rec.n++;
+        rec.admitted[k] = now_ms();
+        pthread_mutex_unlock(&rec.mu);
+        int f = atomic_fetch_add(&rec.in_flight, 1) + 1;
+        int m = atomic_load(&rec.max_in_flight);
+        while (f > m && !atomic_compare_exchange_weak(&rec.max_in_flight, &m, f))
+            ;
+        sleep_ms(5 + (i * 7 + k) % 20);
+        atomic_fetch_sub(&rec.in_flight, 1);
+        /* Stamp the answer before giving the slot back, as the client does. */
+        pthread_mutex_lock(&rec.mu);
+        rec.answered[k] = now_ms();
+        pthread_mutex_unlock(&rec.mu);
+        mk_limiter_release(l, &s, MK_LIMIT_ANSWERED);
+    }
+    return NULL;
+}
+
+static void threads_never_exceed_limits(void **st)
+{
+    (void)st;
+    mk_limiter *l = make(RATE, WINDOW, CONC, 0);
+    pthread_t t[THREADS];
+    for (int i = 0; i < THREADS; i++)
+        pthread_create(&t[i], NULL, hammer, l);
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(t[i], NULL);
+    assert_int_equal(rec.n, THREADS * PER_THREAD);
+    assert_true(atomic_load(&rec.max_in_flight) <= CONC);
+    /* At every admission, fewer than RATE earlier sends may still be inside
+     * the window (in flight, or answered less than WINDOW ms before). */
+    for (int i = 0; i < rec.n; i++) {
+        int inside = 0;
+        for (int j = 0; j < rec.n; j++)
+            if (j != i && rec.admitted[j] <= rec.admitted[i] &&
+                rec.answered[j] + WINDOW > rec.admitted[i])
+                inside++;
+        if (inside >= RATE)
+            fail_msg("admission %d had %d sends inside the window", i, inside);
+    }
+    mk_limiter_stats ls;
+    mk_limiter_stats_get(l, &ls);
+    assert_true(ls.max_in_flight <= CONC);
+    assert_int_equal(ls.admitted, THREADS * PER_THREAD);
+    assert_int_equal(ls.in_flight, 0);
+    mk_limiter_free(l);
+}
+
+/* ---- daily budget and Marketo's day ---------------------------------------- */
+
+static int64_t utc(int y, int mo, int d, int h, int mi, int s)
+{
+    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d,
+                    .tm_hour = h, .tm_min = mi, .tm_sec = s};
+    return (int64_t)timegm(&tm) * 1000;
+}
+
+static void marketo_day(void **st)
+{
+    (void)st;
+    /* Winter: CST, the day turns at 06:00 UTC. */
+    assert_int_equal(mk_limiter_quota_day(utc(2026, 1, 15, 5, 59, 59)) + 1,
+                     mk_limiter_quota_day(utc(2026, 1, 15, 6, 0, 0)));
+    assert_int_equal(mk_limiter_quota_day_end(utc(2026, 1, 15, 12, 0, 0)),
+                     utc(2026, 1, 16, 6, 0, 0));
+    /* Summer: CDT, at 05:00 UTC. */
+    assert_int_equal(mk_limiter_quota_day(utc(2026, 7, 1, 4, 59, 59)) + 1,
+                     mk_limiter_quota_day(utc(2026, 7, 1, 5, 0, 0)));
+    assert_int_equal(mk_limiter_quota_day_end(utc(2026, 7, 1, 4, 0, 0)),
+                     utc(2026, 7, 1, 5, 0, 0));
+    /* 2026-03-08 (second Sunday of March) starts in CST, ends in CDT: 23 h. */
+    assert_int_equal(mk_limiter_quota_day_end(utc(2026, 3, 8, 7, 0, 0)),
+                     utc(2026, 3, 9, 5, 0, 0));
+    assert_int_equal(mk_limiter_quota_day(utc(2026, 3, 8, 6, 0, 0)),
+                     mk_limiter_quota_day(utc(2026, 3, 9, 4, 59, 59)));
+    /* 2026-11-01 (first Sunday of November) is 25 h long. */
+    assert_int_equal(mk_limiter_quota_day_end(utc(2026, 11, 1, 12, 0, 0)),
+                     utc(2026, 11, 2, 6, 0, 0));
+    assert_int_equal(mk_limiter_quota_day(utc(2026, 11, 1, 5, 0, 0)),
+                     mk_limiter_quota_day(utc(2026, 11, 2, 5, 59, 59)));
+    /* Consecutive days are consecutive numbers. */
+    assert_int_equal(mk_limiter_quota_day(utc(2026, 12, 31, 12, 0, 0)) + 1,
+                     mk_limiter_quota_day(utc(2027, 1, 1, 12, 0, 0)));
+}
+
+static void daily_budget(void **st)
+{
+    (void)st;
+    mk_limiter *l = make(100, 20000, 10, 3);
+    mk_limit_slot s;
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(mk_limiter_acquire(l, now_ms() + 10, &s), MK_LIMIT_OK);
+        /* A send that never left is not charged to the day. */
+        mk_limiter_release(l, &s, i == 0 ? MK_LIMIT_NOT_SENT : MK_LIMIT_ANSWERED);
+    }
+    assert_int_equal(mk_limiter_acquire(l, now_ms() + 10, &s), MK_LIMIT_OK);
+    mk_limiter_release(l, &s, MK_LIMIT_ANSWERED);
+    int64_t t0 = now_ms();
+    assert_int_equal(mk_limiter_acquire(l, now_ms() + 5000, &s), MK_LIMIT_DAILY);
+    assert_true(now_ms() - t0 < 1000); /* refused at once, no waiting till midnight */
+    assert_int_equal(mk_limiter_ready_in(l), -1);
+    mk_limiter_stats ls;
+    mk_limiter_stats_get(l, &ls);
+    assert_int_equal(ls.daily_used, 3);
+    assert_true(ls.daily_blocked);
+    assert_true(ls.daily_reset_unix_ms > (int64_t)time(NULL) * 1000);
+    mk_limiter_free(l);
+
+    /* Marketo's 607 blocks every caller, whatever the local budget. */
+    l = make(100, 20000, 10, 0);
+    assert_int_equal(mk_limiter_acquire(l, now_ms() + 10, &s), MK_LIMIT_OK);
+    mk_limiter_release(l, &s, MK_LIMIT_607);
+    assert_int_equal(mk_limiter_acquire(l, now_ms() + 10, &s), MK_LIMIT_DAILY);
+    char why[300];
+    mk_limiter_describe(l, MK_LIMIT_DAILY, why, sizeof why);
+    assert_non_null(strstr(why, "607"));
+    mk_limiter_stats_get(l, &ls);
+    assert_int_equal(ls.answers_607, 1);
+    assert_int_equal(ls.refused_daily, 1);
+    mk_limiter_free(l);
+}
+
+/* ---- what Marketo says about the others ------------------------------------- */
+
+static void pauses_after_606_and_615(void **st)
+{
+    (void)st;
+    mk_limiter *l = make(100, 20000, 10, 0);
+    mk_limit_slot s;
+    assert_int_equal(mk_limiter_acquire(l, now_ms() + 10, &s), MK_LIMIT_OK);
+    mk_limiter_release(l, &s, MK_LIMIT_606);
+    /* First pause: 500..1000 ms. */
+    assert_int_equal(mk_limiter_acquire(l, now_ms() + 100, &s), MK_LIMIT_RATE);
+    int64_t t0 = now_ms();
+    assert_int_equal(mk_limiter_acquire(l, now_ms() + 3000, &s), MK_LIMIT_OK);
+    assert_true(now_ms() - t0 >= 350);
+    mk_limiter_release(l, &s, MK_LIMIT_615);
+    assert_int_equal(mk_limiter_acquire(l, now_ms() + 20, &s), MK_LIMIT_CONCURRENCY);
+    assert_int_equal(mk_limiter_acquire(l, now_ms() + 3000, &s), MK_LIMIT_OK);
+    mk_limiter_release(l, &s, MK_LIMIT_ANSWERED);
+    mk_limiter_stats ls;
+    mk_limiter_stats_get(l, &ls);
+    assert_int_equal(ls.answers_606, 1);
+    assert_int_equal(ls.answers_615, 1);
+    mk_limiter_free(l);
+}
+
+static void breaker_opens_and_recovers(void **st)
+{
+    (void)st;
+    mk_limiter *l = make(100, 20000, 10, 0);
+    mk_limit_slot s;
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(mk_limiter_acquire(l, now_ms() + 10, &s), MK_LIMIT_OK);
+        mk_limiter_release(l, &s, i == 1 ? MK_LIMIT_LOST : MK_LIMIT_NOT_SENT);
+    }
+    int64_t in = 0;
+    assert_int_equal(mk_limiter_check_down(l, &in), MK_LIMIT_DOWN);
+    assert_true(in > 0 && in <= 200);
+    int64_t t0 = now_ms();
+    assert_int_equal(mk_limiter_acquire(l, now_ms() + 5000, &s), MK_LIMIT_DOWN);
+    assert_true(now_ms() - t0 < 100); /* refused at once */
+    sleep_ms(220);
+    /* One probe goes; a second caller meanwhile is refused. */
+    mk_limit_slot probe;
+    assert_int_equal(mk_limiter_acquire(l, now_ms() + 10, &probe), MK_LIMIT_OK);
+    assert_true(probe.probe);
+    assert_int_equal(mk_limiter_acquire(l, now_ms() + 10, &s), MK_LIMIT_DOWN);
+    mk_limiter_release(l, &probe, MK_LIMIT_NOT_SENT); /* still down */
+    assert_int_equal(mk_limiter_check_down(l, NULL), MK_LIMIT_DOWN);
+    sleep_ms(220);
+    assert_int_equal(mk_limiter_acquire(l, now_ms() + 10, &probe), MK_LIMIT_OK);
+    mk_limiter_release(l, &probe, MK_LIMIT_ANSWERED); /* back */
+    assert_int_equal(mk_limiter_check_down(l, NULL), MK_LIMIT_OK);
+    assert_int_equal(mk_limiter_acquire(l, now_ms() + 10, &s), MK_LIMIT_OK);
+    mk_limiter_release(l, &s, MK_LIMIT_ANSWERED);
+    /* Identity silence counts too. */
+    for (int i = 0; i < 3; i++)
+        mk_limiter_note_transport(l, 0);
+    assert_int_equal(mk_limiter_check_down(l, NULL), MK_LIMIT_DOWN);
+    mk_limiter_stats ls;
+    mk_limiter_stats_get(l, &ls);
+    assert_int_equal(ls.breaker_opens, 2);
+    assert_true(ls.breaker_open);
+    mk_limiter_free(l);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(window_counts_from_the_answer),
+        cmocka_unit_test(deadline_gives_the_reason),
+        cmocka_unit_test(concurrency_cap_and_order),
+        cmocka_unit_test(threads_never_exceed_limits),
+        cmocka_unit_test(marketo_day),
+        cmocka_unit_test(daily_budget),
+        cmocka_unit_test(pauses_after_606_and_615),
+        cmocka_unit_test(breaker_opens_and_recovers),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
