@@ -1,0 +1,597 @@
+/*
+ * test_coalesce.c — the coalescer (src/ops/coalesce.c) against an
+ * in-process fake Marketo that records every call it gets:
+ *   - concurrent syncs share calls, each caller gets exactly its own
+ *     results in its own order, never a key value twice in one call;
+ *   - a skipped record fails only its caller; a whole-call failure that a
+ *     record may have caused (609) sends every member alone, so only the
+ *     guilty caller fails;
+ *   - concurrent getLeads by email/id share one filter call and get their
+ *     own matches (no match, several matches, values differing by case);
+ *   - with coalescing off every request makes its own call;
+ *   - retries: a 604 is retried for createOrUpdate (idempotent) but not for
+ *     createDuplicate, a 606 is retried for both.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "ops/coalesce.h"
+#include "rest/json.h"
+#include "rest/rest.h"
+
+/* ---- the fake Marketo ------------------------------------------------------ */
+
+static struct fake {
+    pthread_mutex_t mu;
+    struct MHD_Daemon *d;
+    int port;
+    int sync_calls, get_calls;
+    int max_sync_records, max_get_values;
+    int dup_key_in_call;          /* a call carried one email twice */
+    char fail_next[8];            /* answer the next sync with this error code */
+    int delay_ms;                 /* every REST answer takes this long */
+} fk = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+typedef struct upload {
+    char *data;
+    size_t len;
+} upload;
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+static enum MHD_Result send_json(struct MHD_Connection *c, cJSON *j)
+{
+    char *s = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_COPY);
+    cJSON_free(s);
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    enum MHD_Result ret = MHD_queue_response(c, 200, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static cJSON *error_env(const char *code, const char *msg)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "requestId", "f#1");
+    cJSON_AddFalseToObject(j, "success");
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddStringToObject(e, "code", code);
+    cJSON_AddStringToObject(e, "message", msg);
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(j, "errors"), e);
+    return j;
+}
+
+/* Sync: "updated" with id = the record's n; "skipme" records are skipped;
+ * a "poison" record fails the whole call with 609. */
+static enum MHD_Result fake_sync(struct MHD_Connection *c, const upload *up)
+{
+    cJSON *body = cJSON_Parse(up->data ? up->data : "");
+    cJSON *input = cJSON_GetObjectItem(body, "input");
+    int n = cJSON_GetArraySize(input);
+    pthread_mutex_lock(&fk.mu);
+    fk.sync_calls++;
+    if (n > fk.max_sync_records)
+        fk.max_sync_records = n;
+    for (int i = 0; i < n; i++)
+        for (int k = i + 1; k < n; k++) {
+            const char *a = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(input, i), "email"));
+            const char *b = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(input, k), "email"));
+            if (a && b && strcasecmp(a, b) == 0)
+                fk.dup_key_in_call = 1;
+        }
+    char fail[8];
+    memcpy(fail, fk.fail_next, sizeof fail);
+    fk.fail_next[0] = '\0';
+    int delay = fk.delay_ms;
+    pthread_mutex_unlock(&fk.mu);
+    if (delay)
+        sleep_ms(delay);
+    if (fail[0]) {
+        cJSON_Delete(body);
+        return send_json(c, error_env(fail, "injected"));
+    }
+    cJSON *it;
+    cJSON_ArrayForEach(it, input) {
+        if (cJSON_GetObjectItem(it, "poison")) {
+            cJSON_Delete(body);
+            return send_json(c, error_env("609", "Invalid JSON"));
+        }
+    }
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "requestId", "f#2");
+    cJSON_AddTrueToObject(j, "success");
+    cJSON *res = cJSON_AddArrayToObject(j, "result");
+    cJSON_ArrayForEach(it, input) {
+        cJSON *r = cJSON_CreateObject();
+        if (cJSON_GetObjectItem(it, "skipme")) {
+            cJSON_AddStringToObject(r, "status", "skipped");
+            cJSON *why = cJSON_CreateObject();
+            cJSON_AddStringToObject(why, "code", "1006");
+            cJSON_AddStringToObject(why, "message", "Field 'skipme' not found");
+            cJSON_AddItemToArray(cJSON_AddArrayToObject(r, "reasons"), why);
+        } else {
+            cJSON_AddNumberToObject(r, "id", cJSON_GetObjectItem(it, "n")->valuedouble);
+            cJSON_AddStringToObject(r, "status", "updated");
+        }
+        cJSON_AddItemToArray(res, r);
+    }
+    cJSON_Delete(body);
+    return send_json(c, j);
+}
+
+/* Get by email: "none*" match nothing, "two*" match two leads, others one
+ * lead whose stored email is the value upper-cased (Marketo matches
+ * emails without case).  By id: one lead with that id. */
+static enum MHD_Result fake_get(struct MHD_Connection *c)
+{
+    const char *ft = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "filterType");
+    const char *fv = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "filterValues");
+    char *vals = strdup(fv ? fv : "");
+    int nvals = 0;
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "requestId", "f#3");
+    cJSON_AddTrueToObject(j, "success");
+    cJSON *res = cJSON_AddArrayToObject(j, "result");
+    char *save = NULL;
+    for (char *v = strtok_r(vals, ",", &save); v; v = strtok_r(NULL, ",", &save)) {
+        nvals++;
+        if (ft && strcmp(ft, "id") == 0) {
+            cJSON *l = cJSON_CreateObject();
+            cJSON_AddNumberToObject(l, "id", atof(v));
+            cJSON_AddItemToArray(res, l);
+            continue;
+        }
+        if (strncmp(v, "none", 4) == 0)
+            continue;
+        int copies = strncmp(v, "two", 3) == 0 ? 2 : 1;
+        for (int k = 0; k < copies; k++) {
+            cJSON *l = cJSON_CreateObject();
+            char up[128];
+            snprintf(up, sizeof up, "%s", v);
+            for (char *p = up; *p; p++)
+                *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+            cJSON_AddNumberToObject(l, "id", 1000 * (k + 1) + (double)strlen(v));
+            cJSON_AddStringToObject(l, "email", up);
+            cJSON_AddItemToArray(res, l);
+        }
+    }
+    free(vals);
+    pthread_mutex_lock(&fk.mu);
+    fk.get_calls++;
+    if (nvals > fk.max_get_values)
+        fk.max_get_values = nvals;
+    int delay = fk.delay_ms;
+    pthread_mutex_unlock(&fk.mu);
+    if (delay)
+        sleep_ms(delay);
+    return send_json(c, j);
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
+                               const char *method, const char *version, const char *data,
+                               size_t *data_size, void **con_cls)
+{
+    (void)cls;
+    (void)version;
+    upload *up = *con_cls;
+    if (!up) {
+        *con_cls = calloc(1, sizeof *up);
+        return MHD_YES;
+    }
+    if (*data_size) {
+        up->data = realloc(up->data, up->len + *data_size + 1);
+        memcpy(up->data + up->len, data, *data_size);
+        up->len += *data_size;
+        up->data[up->len] = '\0';
+        *data_size = 0;
+        return MHD_YES;
+    }
+    if (strcmp(url, "/identity/oauth/token") == 0) {
+        cJSON *j = cJSON_CreateObject();
+        cJSON_AddStringToObject(j, "access_token", "tok");
+        cJSON_AddNumberToObject(j, "expires_in", 3600);
+        return send_json(c, j);
+    }
+    if (strcmp(url, "/rest/v1/leads.json") == 0)
+        return strcmp(method, "POST") == 0 ? fake_sync(c, up) : fake_get(c);
+    return send_json(c, error_env("610", "Requested resource not found"));
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                      enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)c;
+    (void)toe;
+    upload *up = *con_cls;
+    if (up) {
+        free(up->data);
+        free(up);
+    }
+    *con_cls = NULL;
+}
+
+static int fake_start(void **st)
+{
+    (void)st;
+    fk.d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0,
+                            NULL, NULL, handler, NULL, MHD_OPTION_NOTIFY_COMPLETED, completed,
+                            NULL, MHD_OPTION_END);
+    if (!fk.d)
+        return -1;
+    fk.port = MHD_get_daemon_info(fk.d, MHD_DAEMON_INFO_BIND_PORT)->port;
+    return 0;
+}
+
+static int fake_stop(void **st)
+{
+    (void)st;
+    MHD_stop_daemon(fk.d);
+    return 0;
+}
+
+/* ---- per test: a client and a coalescer ------------------------------------- */
+
+static mk_rest_client *client;
+static mk_coalescer *co;
+static const mk_rest_cred cred = {"id", "secret"};
+
+static int setup_with(int disabled)
+{
+    pthread_mutex_lock(&fk.mu);
+    fk.sync_calls = fk.get_calls = fk.max_sync_records = fk.max_get_values = 0;
+    fk.dup_key_in_call = 0;
+    fk.fail_next[0] = '\0';
+    fk.delay_ms = 30; /* time for companions to arrive while a call is out */
+    pthread_mutex_unlock(&fk.mu);
+    char base[64], ident[80], err[256];
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", fk.port);
+    snprintf(ident, sizeof ident, "http://127.0.0.1:%d/identity", fk.port);
+    mk_rest_config cfg = {.endpoint = base, .identity = ident, .timeout_ms = 20000,
+                          .retry_base_ms = 20, .limits = {.max_concurrency = 10}};
+    if (mk_rest_client_new(&cfg, &client, err, sizeof err) != MK_REST_OK)
+        return -1;
+    mk_coalesce_config cc = {.disabled = disabled, .wait_ms = 5};
+    return mk_coalescer_new(client, &cc, &co);
+}
+
+static int setup(void **st)
+{
+    (void)st;
+    return setup_with(0);
+}
+
+static int setup_disabled(void **st)
+{
+    (void)st;
+    return setup_with(1);
+}
+
+static int teardown(void **st)
+{
+    (void)st;
+    mk_coalescer_free(co);
+    mk_rest_client_free(client);
+    return 0;
+}
+
+/* ---- a crowd of concurrent callers -------------------------------------------- */
+
+typedef struct caller {
+    int i;
+    int nrec;
+    const char *action;
+    const char *email;        /* shared key (clash test); NULL: own */
+    int skip, poison;
+    mk_rest_status st;
+    mk_rest_result res;
+    mk_coalesce_cost cost;
+    /* get */
+    const char *filter, *value;
+    cJSON *leads;
+} caller;
+
+static pthread_barrier_t gate;
+
+static void *sync_caller(void *arg)
+{
+    caller *c = arg;
+    cJSON *input = cJSON_CreateArray();
+    for (int k = 0; k < c->nrec; k++) {
+        cJSON *r = cJSON_CreateObject();
+        char email[64];
+        if (c->email)
+            snprintf(email, sizeof email, "%s", c->email);
+        else
+            snprintf(email, sizeof email, "p%d-%d@x.io", c->i, k);
+        cJSON_AddStringToObject(r, "email", email);
+        cJSON_AddNumberToObject(r, "n", c->i * 10 + k);
+        if (c->skip)
+            cJSON_AddTrueToObject(r, "skipme");
+        if (c->poison)
+            cJSON_AddTrueToObject(r, "poison");
+        cJSON_AddItemToArray(input, r);
+    }
+    pthread_barrier_wait(&gate);
+    c->st = mk_coalesce_sync(co, &cred, c->action ? c->action : "createOrUpdate", "email", NULL,
+                             input, mk_rest_now_ms() + 15000, &c->res, &c->cost);
+    cJSON_Delete(input);
+    return NULL;
+}
+
+static void *get_caller(void *arg)
+{
+    caller *c = arg;
+    pthread_barrier_wait(&gate);
+    c->st = mk_coalesce_get(co, &cred, c->filter, c->value, NULL, 1000, mk_rest_now_ms() + 15000,
+                            &c->leads, &c->res, &c->cost);
+    return NULL;
+}
+
+static void run(caller *cs, int n, void *(*fn)(void *))
+{
+    pthread_t t[64];
+    pthread_barrier_init(&gate, NULL, (unsigned)n);
+    for (int i = 0; i < n; i++)
+        pthread_create(&t[i], NULL, fn, &cs[i]);
+    for (int i = 0; i < n; i++)
+        pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&gate);
+}
+
+static const cJSON *result_of(const caller *c)
+{
+    return cJSON_GetObjectItem(c->res.json, "result");
+}
+
+static void syncs_share_calls(void **st)
+{
+    (void)st;
+    enum { N = 40 };
+    caller cs[N];
+    memset(cs, 0, sizeof cs);
+    for (int i = 0; i < N; i++) {
+        cs[i].i = i + 1;
+        cs[i].nrec = 1 + i % 3;
+    }
+    run(cs, N, sync_caller);
+    double calls = 0;
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(cs[i].st, MK_REST_OK);
+        const cJSON *r = result_of(&cs[i]);
+        assert_int_equal(cJSON_GetArraySize(r), cs[i].nrec);
+        for (int k = 0; k < cs[i].nrec; k++) {
+            int64_t id = 0;
+            assert_int_equal(mk_rest_json_get_int64(cJSON_GetArrayItem(r, k), "id", &id),
+                             MK_REST_JSON_OK);
+            assert_int_equal(id, cs[i].i * 10 + k); /* its own record, in its order */
+        }
+        calls += cs[i].cost.rest_calls;
+        mk_rest_result_free(&cs[i].res);
+    }
+    /* 40 callers arriving together need a handful of calls, not 40. */
+    if (fk.sync_calls > 6)
+        fail_msg("%d sync calls for %d concurrent callers", fk.sync_calls, N);
+    assert_true(fk.max_sync_records > 1);
+    assert_false(fk.dup_key_in_call);
+    /* Their shares add up to the calls made. */
+    assert_true(calls > fk.sync_calls - 0.01 && calls < fk.sync_calls + 0.01);
+    cJSON *stats = cJSON_CreateObject();
+    mk_coalescer_stats_json(co, stats);
+    const cJSON *s = cJSON_GetObjectItem(stats, "sync");
+    assert_int_equal(cJSON_GetObjectItem(s, "requests_batched")->valueint, N);
+    assert_int_equal(cJSON_GetObjectItem(s, "batches")->valueint, fk.sync_calls);
+    cJSON_Delete(stats);
+}
+
+static void same_key_never_twice_in_a_call(void **st)
+{
+    (void)st;
+    enum { N = 12 };
+    caller cs[N];
+    memset(cs, 0, sizeof cs);
+    for (int i = 0; i < N; i++) {
+        cs[i].i = i + 1;
+        cs[i].nrec = 1;
+        cs[i].email = i % 2 ? "Same@X.io" : "same@x.io";
+    }
+    run(cs, N, sync_caller);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(cs[i].st, MK_REST_OK);
+        int64_t id = 0;
+        mk_rest_json_get_int64(cJSON_GetArrayItem(result_of(&cs[i]), 0), "id", &id);
+        assert_int_equal(id, cs[i].i * 10);
+        mk_rest_result_free(&cs[i].res);
+    }
+    assert_false(fk.dup_key_in_call);
+    assert_int_equal(fk.sync_calls, N); /* one per caller: all share the key */
+}
+
+static void a_failing_record_fails_only_its_caller(void **st)
+{
+    (void)st;
+    enum { N = 20 };
+    caller cs[N];
+    memset(cs, 0, sizeof cs);
+    for (int i = 0; i < N; i++) {
+        cs[i].i = i + 1;
+        cs[i].nrec = 1;
+        cs[i].skip = i == 7;
+    }
+    run(cs, N, sync_caller);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(cs[i].st, MK_REST_OK);
+        const char *status =
+            cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(result_of(&cs[i]), 0), "status"));
+        assert_string_equal(status, i == 7 ? "skipped" : "updated");
+        mk_rest_result_free(&cs[i].res);
+    }
+    assert_true(fk.sync_calls < N);
+
+    /* A record that makes the whole call fail (609): the batch is retried
+     * member by member, so only its own caller sees the failure. */
+    pthread_mutex_lock(&fk.mu);
+    fk.sync_calls = 0;
+    pthread_mutex_unlock(&fk.mu);
+    memset(cs, 0, sizeof cs);
+    for (int i = 0; i < N; i++) {
+        cs[i].i = i + 100;
+        cs[i].nrec = 1;
+        cs[i].poison = i == 3;
+    }
+    run(cs, N, sync_caller);
+    for (int i = 0; i < N; i++) {
+        if (i == 3) {
+            assert_int_equal(cs[i].st, MK_REST_ERR_API);
+            assert_int_equal(cs[i].res.error_code, 609);
+        } else {
+            assert_int_equal(cs[i].st, MK_REST_OK);
+            int64_t id = 0;
+            mk_rest_json_get_int64(cJSON_GetArrayItem(result_of(&cs[i]), 0), "id", &id);
+            assert_int_equal(id, cs[i].i * 10);
+        }
+        mk_rest_result_free(&cs[i].res);
+    }
+    cJSON *stats = cJSON_CreateObject();
+    mk_coalescer_stats_json(co, stats);
+    assert_true(cJSON_GetObjectItem(cJSON_GetObjectItem(stats, "sync"),
+                                    "solo_after_batch_failure")->valueint > 0);
+    cJSON_Delete(stats);
+}
+
+static void gets_share_calls_and_split(void **st)
+{
+    (void)st;
+    enum { N = 30 };
+    caller cs[N];
+    char vals[N][32];
+    memset(cs, 0, sizeof cs);
+    for (int i = 0; i < N; i++) {
+        cs[i].filter = "email";
+        switch (i % 6) {
+        case 0: snprintf(vals[i], sizeof vals[i], "none%d@x.io", i); break;
+        case 1: snprintf(vals[i], sizeof vals[i], "two%d@x.io", i); break;
+        case 2: snprintf(vals[i], sizeof vals[i], "shared@x.io"); break;   /* same value */
+        case 3: snprintf(vals[i], sizeof vals[i], "Shared@X.io"); break;   /* differs by case */
+        case 4: snprintf(vals[i], sizeof vals[i], "%d", 500 + i); cs[i].filter = "id"; break;
+        default: snprintf(vals[i], sizeof vals[i], "one%d@x.io", i); break;
+        }
+        cs[i].value = vals[i];
+    }
+    run(cs, N, get_caller);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(cs[i].st, MK_REST_OK);
+        int want = i % 6 == 0 ? 0 : i % 6 == 1 ? 2 : 1;
+        if (cJSON_GetArraySize(cs[i].leads) != want)
+            fail_msg("caller %d (%s) got %d leads, want %d", i, cs[i].value,
+                     cJSON_GetArraySize(cs[i].leads), want);
+        const cJSON *l;
+        cJSON_ArrayForEach(l, cs[i].leads) {
+            if (strcmp(cs[i].filter, "id") == 0) {
+                int64_t id;
+                mk_rest_json_get_int64(l, "id", &id);
+                assert_int_equal(id, atoi(cs[i].value));
+            } else {
+                assert_int_equal(strcasecmp(cJSON_GetStringValue(cJSON_GetObjectItem(l, "email")),
+                                            cs[i].value), 0);
+            }
+        }
+        cJSON_Delete(cs[i].leads);
+        mk_rest_result_free(&cs[i].res);
+    }
+    /* Two filter types, and "shared"/"Shared" never in one call: a few calls. */
+    if (fk.get_calls > 8)
+        fail_msg("%d get calls for %d concurrent callers", fk.get_calls, N);
+    assert_true(fk.max_get_values > 1);
+}
+
+static void disabled_means_alone(void **st)
+{
+    (void)st;
+    enum { N = 8 };
+    caller cs[N];
+    memset(cs, 0, sizeof cs);
+    for (int i = 0; i < N; i++) {
+        cs[i].i = i + 1;
+        cs[i].nrec = 1;
+    }
+    run(cs, N, sync_caller);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(cs[i].st, MK_REST_OK);
+        assert_int_equal(cJSON_GetArraySize(result_of(&cs[i])), 1);
+        assert_false(cs[i].cost.shared);
+        mk_rest_result_free(&cs[i].res);
+    }
+    assert_int_equal(fk.sync_calls, N);
+    assert_int_equal(fk.max_sync_records, 1);
+}
+
+static void retries_respect_idempotency(void **st)
+{
+    (void)st;
+    fk.delay_ms = 0;
+    caller c = {.i = 1, .nrec = 1};
+    /* 604 on createOrUpdate (safe to repeat): retried, succeeds. */
+    snprintf(fk.fail_next, sizeof fk.fail_next, "604");
+    pthread_barrier_init(&gate, NULL, 1);
+    sync_caller(&c);
+    assert_int_equal(c.st, MK_REST_OK);
+    assert_int_equal(c.res.retries, 1);
+    assert_int_equal(fk.sync_calls, 2);
+    mk_rest_result_free(&c.res);
+
+    /* 604 on createDuplicate: Marketo may have created it; never resent. */
+    c.action = "createDuplicate";
+    snprintf(fk.fail_next, sizeof fk.fail_next, "604");
+    sync_caller(&c);
+    assert_int_equal(c.st, MK_REST_ERR_API);
+    assert_int_equal(c.res.error_code, 604);
+    assert_int_equal(c.res.retries, 0);
+    assert_int_equal(fk.sync_calls, 3);
+    mk_rest_result_free(&c.res);
+
+    /* 606: Marketo did not execute it; resent even for createDuplicate. */
+    snprintf(fk.fail_next, sizeof fk.fail_next, "606");
+    sync_caller(&c);
+    assert_int_equal(c.st, MK_REST_OK);
+    assert_int_equal(c.res.retries, 1);
+    assert_int_equal(fk.sync_calls, 5);
+    mk_rest_result_free(&c.res);
+    pthread_barrier_destroy(&gate);
+
+    mk_rest_stats s;
+    mk_rest_stats_get(client, &s);
+    assert_int_equal(s.retries, 2);
+    assert_int_equal(s.limiter.answers_606, 1);
+    mk_rest_stats_free(&s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(syncs_share_calls, setup, teardown),
+        cmocka_unit_test_setup_teardown(same_key_never_twice_in_a_call, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_failing_record_fails_only_its_caller, setup, teardown),
+        cmocka_unit_test_setup_teardown(gets_share_calls_and_split, setup, teardown),
+        cmocka_unit_test_setup_teardown(disabled_means_alone, setup_disabled, teardown),
+        cmocka_unit_test_setup_teardown(retries_respect_idempotency, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, fake_start, fake_stop);
+}
