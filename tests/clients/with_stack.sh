@@ -28,7 +28,8 @@ stop() {   # stop PID NAME: SIGTERM, wait, report an unclean exit
     fi
 }
 
-# wait_ready FILE: the URL from the program's "listening on URL" line.
+# wait_ready FILE PID: the URL from the program's "listening on URL" line
+# (fails at once if the program exits first, after 20 s otherwise).
 wait_ready() {
     i=0
     while [ $i -lt 200 ]; do
@@ -37,6 +38,7 @@ wait_ready() {
             echo "$url"
             return 0
         fi
+        kill -0 "$2" 2>/dev/null || return 1
         sleep 0.1
         i=$((i + 1))
     done
@@ -54,7 +56,7 @@ finish() {
 "$emulator" --listen 127.0.0.1:0 --client-id client-test --client-secret secret-test \
     > "$tmp/emu.out" &
 emu_pid=$!
-emu_url=$(wait_ready "$tmp/emu.out") || { echo "with_stack.sh: emulator not ready" >&2; finish 1; }
+emu_url=$(wait_ready "$tmp/emu.out" $emu_pid) || { echo "with_stack.sh: emulator not ready" >&2; finish 1; }
 
 cat > "$tmp/shim.json" <<EOF
 {"listen": "127.0.0.1:0",
@@ -66,7 +68,7 @@ cat > "$tmp/shim.json" <<EOF
 EOF
 "$shim" --config "$tmp/shim.json" > "$tmp/shim.out" &
 shim_pid=$!
-shim_url=$(wait_ready "$tmp/shim.out") || { echo "with_stack.sh: shim not ready" >&2; finish 1; }
+shim_url=$(wait_ready "$tmp/shim.out" $shim_pid) || { echo "with_stack.sh: shim not ready" >&2; finish 1; }
 
 MKTOWS_SHIM_URL=$shim_url MKTOWS_EMULATOR_URL=$emu_url "$@"
 finish $?

@@ -730,6 +730,24 @@ static void test_get_multiple_by_last_update(void **state)
     assert_int_equal(n, 0);
     free(s2);
 
+    /* As a Marketo blog example sent it: oldestUpdatedAt first (the schema
+     * has it second), milliseconds and a numeric offset. */
+    {
+        char o8[64], l8[64];
+        time_t t = time(NULL) - 120 - 8 * 3600, u = time(NULL) + 60 - 8 * 3600;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(o8, sizeof o8, "%Y-%m-%dT%H:%M:%S.710-08:00", &tm);
+        gmtime_r(&u, &tm);
+        strftime(l8, sizeof l8, "%Y-%m-%dT%H:%M:%S.000-08:00", &tm);
+        char *s3 = fmt("<leadSelector xsi:type=\"ns1:LastUpdateAtSelector\"><oldestUpdatedAt>%s"
+                       "</oldestUpdatedAt><latestUpdatedAt>%s</latestUpdatedAt></leadSelector>",
+                       o8, l8);
+        loop_stream(s3, "", ids, 64, &n);
+        assert_same_ids(ids, n, want, 3);
+        free(s3);
+    }
+
     /* The deprecated top-level lastUpdatedAt means the same. */
     char *legacy = fmt("<lastUpdatedAt>%s</lastUpdatedAt>", since);
     loop_stream(legacy, "", ids, 64, &n);
