@@ -10,12 +10,12 @@
  * count against any limit.
  */
 #include "emu_core.h"
+#include "h_family.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #define TOKEN_HISTORY 256
 
@@ -28,32 +28,12 @@ static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 static token g_tokens[TOKEN_HISTORY]; /* ring; g_cur is the newest */
 static int g_count, g_cur = -1;
 
+/* Tokens look like Marketo's: a UUID with the pod suffix. */
 static void new_token_value(char out[64])
 {
-    unsigned char r[16];
-    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
-        /* getrandom on Linux does not fail for 16 bytes once seeded; keep
-         * the token unique anyway. */
-        int64_t t = emu_now_ms();
-        memcpy(r, &t, sizeof t);
-        memcpy(r + 8, &g_count, sizeof g_count);
-    }
-    r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
-    r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
-    snprintf(out, 64,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x:int",
-             r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11],
-             r[12], r[13], r[14], r[15]);
-}
-
-static void raw_json(emu_resp *resp, int status, cJSON *body)
-{
-    resp->kind = EMU_BODY_RAW;
-    resp->http_status = status;
-    resp->raw = cJSON_PrintUnformatted(body);
-    resp->raw_len = resp->raw ? strlen(resp->raw) : 0;
-    resp->raw_type = "application/json;charset=UTF-8";
-    cJSON_Delete(body);
+    char guid[37];
+    fam_new_guid(guid);
+    snprintf(out, 64, "%s:int", guid);
 }
 
 static void unauthorized(emu_resp *resp, const char *desc)
@@ -62,7 +42,7 @@ static void unauthorized(emu_resp *resp, const char *desc)
     cJSON_AddStringToObject(b, "error", "unauthorized");
     cJSON_AddStringToObject(b, "error_description", desc);
     emu_stats_reject("401");
-    raw_json(resp, 401, b);
+    emu_resp_json(resp, 401, b);
 }
 
 void emu_identity(const emu_req *req, emu_resp *resp)
@@ -76,7 +56,7 @@ void emu_identity(const emu_req *req, emu_resp *resp)
         cJSON_AddStringToObject(b, "error_description",
                                 grant ? "Unsupported grant type" : "Missing grant type");
         emu_stats_reject("400");
-        raw_json(resp, 400, b);
+        emu_resp_json(resp, 400, b);
         return;
     }
     if (!id || !secret) {
@@ -108,7 +88,7 @@ void emu_identity(const emu_req *req, emu_resp *resp)
     cJSON_AddStringToObject(b, "token_type", "bearer");
     cJSON_AddNumberToObject(b, "expires_in", (double)remaining);
     cJSON_AddStringToObject(b, "scope", "apis@marketo-emulator.local");
-    raw_json(resp, 200, b);
+    emu_resp_json(resp, 200, b);
 }
 
 emu_token_state emu_token_check(const char *value)

@@ -95,9 +95,8 @@ typedef struct emu_resp {
 void emu_fail(emu_resp *resp, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Append a record-level skip {"status":"skipped","reasons":[{code,message}]}
- * to `result`; returns the new item so the caller can add id/seq. */
-cJSON *emu_skipped(cJSON *result, const char *code, const char *message);
+/* The handlers' shared toolkit (parameters, paging, bodies, record-level
+ * outcomes) is h_family.h. */
 
 /* ---- routes -------------------------------------------------------------- */
 
@@ -140,8 +139,22 @@ cJSON *emu_lead_by_id(int64_t id);
 /* Next id for a collection ("leads", "activities", "lists"...). */
 int64_t emu_next_id(const char *collection);
 
+/* Exact int64 members: below 2^53 as numbers, beyond as raw text, never
+ * through a lossy double. */
+void emu_add_i64(cJSON *obj, const char *name, int64_t v);
+cJSON *emu_raw_i64(int64_t v);
+
+/* ---- time ------------------------------------------------------------------ */
+
+/* Wall-clock time in epoch milliseconds. */
+int64_t emu_now_ms(void);
 /* Current time as Marketo prints it: "2026-11-28T12:13:10Z". */
 void emu_now_iso(char out[32]);
+/* Epoch milliseconds as Marketo prints a time (UTC, whole seconds). */
+void emu_format_iso(int64_t ms, char out[32]);
+/* ISO-8601 → epoch ms; accepts "T" or " " between date and time, seconds and
+ * fractions optional, Z, ±hh:mm, ±hhmm, "Z+0000" (Asset API), date only. */
+bool emu_parse_iso(const char *s, int64_t *ms);
 
 /* ---- activities ---------------------------------------------------------- */
 

@@ -32,8 +32,6 @@ typedef struct emu_config {
 
 extern emu_config emu_cfg;
 
-int64_t emu_now_ms(void);
-
 /* ---- server (server.c) ----------------------------------------------------- */
 
 int emu_server_start(int *bound_port);   /* 0 or -1 (message on stderr) */
@@ -159,10 +157,6 @@ void emu_activity_add_at(int64_t lead_id, int type_id, int64_t primary_value_id,
 char *emu_activity_token_encode(int64_t next_id);
 bool emu_activity_token_decode(const char *tok, int64_t *next_id);
 
-/* ISO-8601 → epoch ms; accepts Z, ±hh:mm, ±hhmm, "Z+0000", fractions,
- * date only. */
-bool emu_parse_iso(const char *s, int64_t *ms);
-void emu_format_iso(int64_t ms, char out[32]);
 
 /* ---- seed (seed.c) ------------------------------------------------------------ */
 
@@ -171,12 +165,10 @@ int emu_seed_init(char *err, size_t errsz);
 const cJSON *emu_seed(void);
 void emu_seed_free(void);
 
-/* ---- helpers shared by the core handlers ---------------------------------------- */
+/* ---- helpers shared by the core ------------------------------------------------- */
 
-/* Body must be JSON: fails with 612 (content type) / 609 (parse) / 701 (empty). */
-const cJSON *emu_json_body(const emu_req *r, emu_resp *resp);
-/* Add a raw int64 member (exact, never through double). */
-void emu_add_i64(cJSON *obj, const char *name, int64_t v);
-cJSON *emu_raw_i64(int64_t v);
+/* A raw JSON answer (identity, /_emulator/…): `body` (taken) printed as is
+ * with HTTP `status`, outside the Marketo envelope. */
+void emu_resp_json(emu_resp *resp, int status, cJSON *body);
 
 #endif

@@ -1,7 +1,7 @@
 /*
- * h_family.c — helpers shared by the non-lead endpoint families (see
- * h_family.h for why they exist).  Pure functions over requests and cJSON
- * values; none of them takes the store lock.
+ * h_family.c — the toolkit every endpoint family uses (see h_family.h for
+ * why it exists).  Functions over requests and cJSON values; only
+ * fam_view_by_* take the store lock.
  */
 #include "h_family.h"
 
@@ -19,16 +19,18 @@
 
 bool fam_parse_i64(const char *s, int64_t *out)
 {
-    if (!s || !*s)
+    if (!s)
         return false;
-    const char *p = s;
-    if (*p == '-')
-        p++;
+    while (isspace((unsigned char)*s))
+        s++;
+    const char *p = *s == '-' || *s == '+' ? s + 1 : s;
     if (!isdigit((unsigned char)*p))
         return false;
     errno = 0;
     char *end = NULL;
     long long v = strtoll(s, &end, 10);
+    while (isspace((unsigned char)*end))
+        end++;
     if (errno || *end != '\0')
         return false;
     *out = (int64_t)v;
@@ -124,6 +126,34 @@ void fam_set_page(emu_resp *resp, int64_t next_offset, bool more, bool with_more
         resp->more_result = more ? 1 : 0;
 }
 
+fam_page fam_page_start(int64_t offset, int limit)
+{
+    return (fam_page){.offset = offset, .limit = limit};
+}
+
+bool fam_page_take(fam_page *pg)
+{
+    if (pg->pos < pg->offset) {
+        pg->pos++;
+        return false;
+    }
+    if (pg->n == pg->limit) {
+        pg->more = true;
+        return false;
+    }
+    pg->pos++;
+    pg->n++;
+    return true;
+}
+
+bool fam_batch_within(emu_resp *resp, int n)
+{
+    if (n <= FAM_MAX_BATCH)
+        return true;
+    emu_fail(resp, "1003", "Batch size '%d' exceeds max allowed '%d'", n, FAM_MAX_BATCH);
+    return false;
+}
+
 bool fam_asset_paging(const emu_req *r, emu_resp *resp, int *max_return,
                       int64_t *offset)
 {
@@ -159,31 +189,51 @@ void fam_asset_empty(emu_resp *resp)
     cJSON_AddItemToArray(resp->warnings, cJSON_CreateString(FAM_ASSET_EMPTY_WARNING));
 }
 
+void fam_strlist_split(fam_strlist *l, const char *csv)
+{
+    l->buf = strdup(csv ? csv : "");
+    l->n = 0;
+    /* Items are at most (commas + 1). */
+    size_t cap = 1;
+    for (const char *c = l->buf; c && *c; c++)
+        cap += *c == ',';
+    l->v = l->buf ? malloc(cap * sizeof *l->v) : NULL;
+    if (!l->v)
+        return;
+    for (char *t = l->buf;;) {
+        char *comma = strchr(t, ',');
+        if (comma)
+            *comma = '\0';
+        while (isspace((unsigned char)*t))
+            t++;
+        char *e = t + strlen(t);
+        while (e > t && isspace((unsigned char)e[-1]))
+            *--e = '\0';
+        if (*t)
+            l->v[l->n++] = t;
+        if (!comma)
+            break;
+        t = comma + 1;
+    }
+}
+
+void fam_strlist_free(fam_strlist *l)
+{
+    free(l->buf);
+    free(l->v);
+    l->buf = NULL;
+    l->v = NULL;
+    l->n = 0;
+}
+
 cJSON *fam_split(const char *csv)
 {
     cJSON *arr = cJSON_CreateArray();
-    if (!csv)
-        return arr;
-    const char *p = csv;
-    while (*p) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        const char *b = p, *e = p + len;
-        while (b < e && isspace((unsigned char)*b))
-            b++;
-        while (e > b && isspace((unsigned char)e[-1]))
-            e--;
-        if (e > b) {
-            char *s = strndup(b, (size_t)(e - b));
-            if (s) {
-                cJSON_AddItemToArray(arr, cJSON_CreateString(s));
-                free(s);
-            }
-        }
-        if (!comma)
-            break;
-        p = comma + 1;
-    }
+    fam_strlist l;
+    fam_strlist_split(&l, csv);
+    for (int i = 0; i < l.n; i++)
+        cJSON_AddItemToArray(arr, cJSON_CreateString(l.v[i]));
+    fam_strlist_free(&l);
     return arr;
 }
 
@@ -252,26 +302,100 @@ bool fam_scalar_text(const cJSON *v, char *buf, size_t n)
     return false;
 }
 
+bool fam_capture_i64(const emu_req *r, emu_resp *resp, int64_t *id)
+{
+    const char *s = r->ncaptures > 0 ? r->captures[0] : NULL;
+    if (!fam_parse_i64(s, id)) {
+        emu_fail(resp, "1001", "Invalid value '%.64s'. Required of type 'integer'", s ? s : "");
+        return false;
+    }
+    return true;
+}
+
+bool fam_param_ids(const emu_req *r, emu_resp *resp, const char *name, int max,
+                   int64_t **ids, int *n)
+{
+    *ids = NULL;
+    *n = 0;
+    fam_strlist l;
+    fam_strlist_split(&l, emu_param_list(r, name));
+    bool ok = true;
+    if (l.n && !(*ids = malloc((size_t)l.n * sizeof **ids))) {
+        emu_fail(resp, "611", "System error");
+        ok = false;
+    }
+    for (int i = 0; ok && i < l.n; i++) {
+        if (!fam_parse_i64(l.v[i], &(*ids)[i])) {
+            emu_fail(resp, "1001", "Invalid value '%.64s'. Required of type 'integer'", l.v[i]);
+            ok = false;
+        } else if (max > 0 && i == max) {
+            emu_fail(resp, "1003", "Number of %s exceeds max allowed '%d'", name, max);
+            ok = false;
+        }
+    }
+    if (ok) {
+        *n = l.n;
+    } else {
+        free(*ids);
+        *ids = NULL;
+    }
+    fam_strlist_free(&l);
+    return ok;
+}
+
+bool fam_param_bool(const emu_req *r, emu_resp *resp, const char *name, bool *out)
+{
+    const char *v = emu_param(r, name);
+    *out = false;
+    if (!v || !*v || !strcasecmp(v, "false"))
+        return true;
+    if (!strcasecmp(v, "true")) {
+        *out = true;
+        return true;
+    }
+    emu_fail(resp, "1001", "Invalid value '%.32s'. Required of type 'boolean'", v);
+    return false;
+}
+
+bool fam_param_folder(const emu_req *r, emu_resp *resp, cJSON **folder, int64_t *id)
+{
+    const char *v = emu_param(r, "folder");
+    *folder = NULL;
+    *id = 0;
+    if (!v || !*v)
+        return true;
+    cJSON *f = cJSON_Parse(v);
+    if (!cJSON_IsObject(f) || !fam_get_i64(f, "id", id)) {
+        cJSON_Delete(f);
+        emu_fail(resp, "1003", "Invalid folder: expected {\"id\":…,\"type\":…}");
+        return false;
+    }
+    *folder = f;
+    return true;
+}
+
 cJSON *fam_lead_ids(const emu_req *r, emu_resp *resp, int max)
 {
     cJSON *ids = cJSON_CreateArray();
-    const char *q = emu_param_list(r, "id");
-    if (q) {
-        cJSON *parts = fam_split(q);
-        const cJSON *it;
-        cJSON_ArrayForEach(it, parts) {
-            int64_t v;
+    int64_t *q;
+    int nq;
+    if (!fam_param_ids(r, resp, "id", 0, &q, &nq)) {
+        cJSON_Delete(ids);
+        return NULL;
+    }
+    if (emu_param(r, "id")) {
+        for (int i = 0; i < nq; i++) {
             /* Beyond 2^53 no id can exist, and doubles would not hold it. */
-            if (!fam_parse_i64(it->valuestring, &v) || v > FAM_MAX_ID || v < -FAM_MAX_ID) {
-                emu_fail(resp, "1001", "Invalid value '%.64s'. Required of type 'integer'",
-                         it->valuestring);
-                cJSON_Delete(parts);
+            if (q[i] > FAM_MAX_ID || q[i] < -FAM_MAX_ID) {
+                emu_fail(resp, "1001", "Invalid value '%" PRId64 "'. Required of type 'integer'",
+                         q[i]);
+                free(q);
                 cJSON_Delete(ids);
                 return NULL;
             }
-            cJSON_AddItemToArray(ids, cJSON_CreateNumber((double)v));
+            cJSON_AddItemToArray(ids, cJSON_CreateNumber((double)q[i]));
         }
-        cJSON_Delete(parts);
+        free(q);
     } else if (r->json || (r->body && r->body_len)) {
         const cJSON *body = fam_json_body(r, resp);
         if (!body) {
@@ -359,19 +483,82 @@ cJSON *fam_find_str(const cJSON *arr, const char *name, const char *s, bool noca
     return NULL;
 }
 
+cJSON *fam_status(cJSON *result, const char *key, int64_t value, const char *status)
+{
+    cJSON *item = cJSON_CreateObject();
+    if (key)
+        emu_add_i64(item, key, value);
+    cJSON_AddStringToObject(item, "status", status);
+    if (result)
+        cJSON_AddItemToArray(result, item);
+    return item;
+}
+
 cJSON *fam_skip(cJSON *result, const char *key, int64_t value, const char *code,
                 const char *message)
 {
-    cJSON *item = cJSON_CreateObject();
-    cJSON_AddNumberToObject(item, key, (double)value);
-    cJSON_AddStringToObject(item, "status", "skipped");
+    cJSON *item = fam_status(result, key, value, "skipped");
     cJSON *reasons = cJSON_AddArrayToObject(item, "reasons");
     cJSON *reason = cJSON_CreateObject();
     cJSON_AddStringToObject(reason, "code", code);
     cJSON_AddStringToObject(reason, "message", message);
     cJSON_AddItemToArray(reasons, reason);
-    cJSON_AddItemToArray(result, item);
     return item;
+}
+
+cJSON *fam_attr(const char *name, cJSON *value)
+{
+    cJSON *a = cJSON_CreateObject();
+    cJSON_AddStringToObject(a, "name", name);
+    cJSON_AddItemToObject(a, "value", value);
+    return a;
+}
+
+cJSON *fam_view_by_id(const char *collection, int64_t id, cJSON *(*view)(const cJSON *))
+{
+    emu_store_rdlock();
+    const cJSON *r = fam_find_i64(emu_store_get(collection), "id", id);
+    cJSON *v = r ? view(r) : NULL;
+    emu_store_unlock();
+    return v;
+}
+
+cJSON *fam_view_by_name(const char *collection, const char *member, const char *name,
+                        cJSON *(*view)(const cJSON *))
+{
+    emu_store_rdlock();
+    const cJSON *r = fam_find_str(emu_store_get(collection), member, name, true);
+    cJSON *v = r ? view(r) : NULL;
+    emu_store_unlock();
+    return v;
+}
+
+void fam_answer_record(emu_resp *resp, cJSON *view)
+{
+    if (!view) {
+        emu_fail(resp, "1013", "Object not found");
+        return;
+    }
+    resp->result = cJSON_CreateArray();
+    cJSON_AddItemToArray(resp->result, view);
+}
+
+void fam_asset_answer(emu_resp *resp, cJSON *items)
+{
+    if (cJSON_GetArraySize(items) == 0) {
+        cJSON_Delete(items);
+        fam_asset_empty(resp);
+        return;
+    }
+    resp->result = items;
+}
+
+void fam_asset_record(emu_resp *resp, cJSON *view)
+{
+    cJSON *items = cJSON_CreateArray();
+    if (view)
+        cJSON_AddItemToArray(items, view);
+    fam_asset_answer(resp, items);
 }
 
 void fam_new_guid(char out[37])
@@ -399,75 +586,12 @@ void fam_new_guid(char out[37])
              b[11], b[12], b[13], b[14], b[15]);
 }
 
-static bool digits(const char *p, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (!isdigit((unsigned char)p[i]))
-            return false;
-        v = v * 10 + (p[i] - '0');
-    }
-    *out = v;
-    return true;
-}
-
 bool fam_parse_time(const char *s, int64_t *epoch)
 {
-    int Y, M, D, h = 0, m = 0, sec = 0;
-    if (!s || strlen(s) < 10 || !digits(s, 4, &Y) || s[4] != '-' ||
-        !digits(s + 5, 2, &M) || s[7] != '-' || !digits(s + 8, 2, &D))
+    int64_t ms;
+    if (!emu_parse_iso(s, &ms))
         return false;
-    const char *p = s + 10;
-    if (*p == 'T' || *p == ' ') {
-        p++;
-        if (!digits(p, 2, &h) || p[2] != ':' || !digits(p + 3, 2, &m))
-            return false;
-        p += 5;
-        if (*p == ':') {
-            if (!digits(p + 1, 2, &sec))
-                return false;
-            p += 3;
-            if (*p == '.') {
-                p++;
-                if (!isdigit((unsigned char)*p))
-                    return false;
-                while (isdigit((unsigned char)*p))
-                    p++;
-            }
-        }
-    }
-    long off = 0;
-    if (*p == 'Z') {
-        p++;
-        if (strcmp(p, "+0000") == 0) /* "Z+0000", as some Asset APIs print */
-            p += 5;
-    } else if (*p == '+' || *p == '-') {
-        int oh, om = 0, sign = *p == '-' ? -1 : 1;
-        p++;
-        if (!digits(p, 2, &oh))
-            return false;
-        p += 2;
-        if (*p == ':')
-            p++;
-        if (*p) {
-            if (!digits(p, 2, &om))
-                return false;
-            p += 2;
-        }
-        off = sign * (oh * 3600L + om * 60L);
-    }
-    if (*p || M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 60)
-        return false;
-    struct tm tm = {0};
-    tm.tm_year = Y - 1900;
-    tm.tm_mon = M - 1;
-    tm.tm_mday = D;
-    tm.tm_hour = h;
-    tm.tm_min = m;
-    tm.tm_sec = sec;
-    time_t t = timegm(&tm);
-    if (t == (time_t)-1)
-        return false;
-    *epoch = (int64_t)t - off;
+    /* Whole seconds, rounding down also before 1970. */
+    *epoch = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
     return true;
 }

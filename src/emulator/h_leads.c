@@ -12,93 +12,22 @@
  * code; the codes and messages themselves are Marketo's (error-codes.md).
  */
 #include "emu_core.h"
+#include "h_family.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#define MAX_BATCH 300
-#define MAX_FILTER_VALUES 300
 #define MAX_FILTER_MATCHES 1000
 #define MAX_MERGE_IDS 25
 
 /* ---- small helpers ----------------------------------------------------------- */
-
-static bool parse_i64(const char *s, int64_t *out)
-{
-    if (!s || !*s)
-        return false;
-    while (*s == ' ')
-        s++;
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    while (*end == ' ')
-        end++;
-    if (errno || end == s || *end)
-        return false;
-    *out = v;
-    return true;
-}
-
-/* Split "a, b,c" into trimmed non-empty tokens (in place in a copy). */
-typedef struct { char *buf; char **v; int n; } strlist;
-
-static void strlist_split(strlist *l, const char *csv)
-{
-    l->buf = strdup(csv ? csv : "");
-    l->n = 0;
-    int cap = 8;
-    l->v = malloc((size_t)cap * sizeof *l->v);
-    for (char *save = NULL, *t = strtok_r(l->buf, ",", &save); t;
-         t = strtok_r(NULL, ",", &save)) {
-        while (isspace((unsigned char)*t))
-            t++;
-        char *e = t + strlen(t);
-        while (e > t && isspace((unsigned char)e[-1]))
-            *--e = '\0';
-        if (!*t)
-            continue;
-        if (l->n == cap) {
-            cap *= 2;
-            l->v = realloc(l->v, (size_t)cap * sizeof *l->v);
-        }
-        l->v[l->n++] = t;
-    }
-}
-
-static void strlist_free(strlist *l)
-{
-    free(l->buf);
-    free(l->v);
-}
-
-/* Text of a scalar so "7" and 7 compare equal; false for null/absent. */
-static bool scalar_text(const cJSON *v, char *buf, size_t n)
-{
-    if (cJSON_IsString(v)) {
-        snprintf(buf, n, "%s", v->valuestring);
-        return true;
-    }
-    if (cJSON_IsNumber(v)) {
-        double d = v->valuedouble;
-        if (d == floor(d) && fabs(d) < 9007199254740992.0)
-            snprintf(buf, n, "%" PRId64, (int64_t)d);
-        else
-            snprintf(buf, n, "%.17g", d);
-        return true;
-    }
-    if (cJSON_IsBool(v)) {
-        snprintf(buf, n, "%s", cJSON_IsTrue(v) ? "true" : "false");
-        return true;
-    }
-    return false;
-}
 
 /* A value as activities carry it: text, whole (strings are not cut to a
  * buffer), or null. */
@@ -107,35 +36,12 @@ static cJSON *text_or_null(const cJSON *v)
     if (cJSON_IsString(v))
         return cJSON_CreateString(v->valuestring);
     char buf[64];
-    return scalar_text(v, buf, sizeof buf) ? cJSON_CreateString(buf) : cJSON_CreateNull();
-}
-
-static bool batch_size(const emu_req *req, emu_resp *resp, int *out)
-{
-    const char *s = emu_param(req, "batchSize");
-    int64_t v = MAX_BATCH;
-    if (s && (!parse_i64(s, &v) || v < 1 || v > MAX_BATCH)) {
-        emu_fail(resp, "1003", "Invalid batchSize: must be an integer from 1 to %d", MAX_BATCH);
-        return false;
-    }
-    *out = (int)v;
-    return true;
-}
-
-static bool page_offset(const emu_req *req, emu_resp *resp, int64_t *out)
-{
-    const char *t = emu_param(req, "nextPageToken");
-    *out = 0;
-    if (t && *t && !emu_page_token_decode(t, out)) {
-        emu_fail(resp, "1003", "Invalid nextPageToken");
-        return false;
-    }
-    return true;
+    return fam_scalar_text(v, buf, sizeof buf) ? cJSON_CreateString(buf) : cJSON_CreateNull();
 }
 
 static bool lead_id_capture(const emu_req *req, emu_resp *resp, int64_t *id)
 {
-    if (req->ncaptures < 1 || !parse_i64(req->captures[0], id) || *id < 1) {
+    if (req->ncaptures < 1 || !fam_parse_i64(req->captures[0], id) || *id < 1) {
         emu_fail(resp, "1003", "Invalid lead id '%.64s'",
                  req->ncaptures ? req->captures[0] : "");
         return false;
@@ -164,8 +70,8 @@ static bool parse_fields(const emu_req *req, emu_resp *resp, fieldset *fs)
         }
         return true;
     }
-    strlist l;
-    strlist_split(&l, p);
+    fam_strlist l;
+    fam_strlist_split(&l, p);
     bool ok = true;
     for (int i = 0; i < l.n; i++) {
         const emu_field *f = emu_field_find(l.v[i]);
@@ -180,7 +86,7 @@ static bool parse_fields(const emu_req *req, emu_resp *resp, fieldset *fs)
         if (!dup && fs->n < (int)(sizeof fs->f / sizeof *fs->f))
             fs->f[fs->n++] = f;
     }
-    strlist_free(&l);
+    fam_strlist_free(&l);
     return ok;
 }
 
@@ -239,12 +145,10 @@ static bool lead_has_cookie(const cJSON *lead, const char *cookie)
  * text keys); numbers and booleans by their text. */
 static bool value_matches(const cJSON *v, const char *want)
 {
-    char buf[512];
-    if (!scalar_text(v, buf, sizeof buf))
-        return false;
     if (cJSON_IsString(v))
-        return !strcasecmp(buf, want);
-    return !strcmp(buf, want);
+        return !strcasecmp(v->valuestring, want); /* whole, however long */
+    char buf[64];
+    return fam_scalar_text(v, buf, sizeof buf) && !strcmp(buf, want);
 }
 
 typedef struct { cJSON **v; int n, cap; } leadvec;
@@ -271,7 +175,7 @@ static void find_leads(const emu_field *f, const char *value, int64_t partition,
 {
     if (!strcmp(f->name, "id")) {
         int64_t id;
-        cJSON *l = parse_i64(value, &id) ? emu_lead_by_id(id) : NULL;
+        cJSON *l = fam_parse_i64(value, &id) ? emu_lead_by_id(id) : NULL;
         if (l)
             leadvec_push(out, l);
     } else if (!strcmp(f->name, "email")) {
@@ -304,7 +208,7 @@ static void find_leads(const emu_field *f, const char *value, int64_t partition,
 
 /* Leads matching any of `vals` on field `f`, in id order, at most
  * MAX_FILTER_MATCHES + 1 (the caller refuses more).  Caller holds a lock. */
-static void collect_matches(const emu_field *f, const strlist *vals, leadvec *all)
+static void collect_matches(const emu_field *f, const fam_strlist *vals, leadvec *all)
 {
     if (strcmp(f->name, "id") && strcmp(f->name, "email")) {
         /* No index: one pass over the leads, testing every value. */
@@ -342,26 +246,26 @@ static void query_leads(const emu_req *req, emu_resp *resp, const char *ft, cons
     fieldset fs;
     int batch;
     int64_t offset;
-    if (!parse_fields(req, resp, &fs) || !batch_size(req, resp, &batch) ||
-        !page_offset(req, resp, &offset))
+    if (!parse_fields(req, resp, &fs) || !fam_batch_size(req, NULL, resp, &batch) ||
+        !fam_page_offset(req, NULL, resp, &offset))
         return;
     const emu_field *f = emu_field_find(ft);
     if (!f || !f->searchable) {
         emu_fail(resp, "1011", "Field '%.100s' not supported", ft);
         return;
     }
-    strlist vals;
-    strlist_split(&vals, fv);
+    fam_strlist vals;
+    fam_strlist_split(&vals, fv);
     leadvec all = {0};
-    if (vals.n > MAX_FILTER_VALUES) {
+    if (vals.n > FAM_MAX_BATCH) {
         emu_fail(resp, "1003", "Number of filterValues '%d' exceeds max allowed '%d'", vals.n,
-                 MAX_FILTER_VALUES);
+                 FAM_MAX_BATCH);
         goto out;
     }
     bool numeric = !strcmp(f->type, "integer");
     for (int i = 0; i < vals.n; i++) {
         int64_t x;
-        if (numeric && !parse_i64(vals.v[i], &x)) {
+        if (numeric && !fam_parse_i64(vals.v[i], &x)) {
             emu_fail(resp, "1001", "Invalid value '%.100s'. Required of type 'integer'",
                      vals.v[i]);
             goto out;
@@ -384,7 +288,7 @@ static void query_leads(const emu_req *req, emu_resp *resp, const char *ft, cons
         resp->next_page_token = emu_page_token_encode(offset + batch);
 out:
     free(all.v);
-    strlist_free(&vals);
+    fam_strlist_free(&vals);
 }
 
 static void get_leads(const emu_req *req, emu_resp *resp)
@@ -447,7 +351,7 @@ static bool convert(const emu_field *f, const cJSON *in, cJSON **out)
             *out = cJSON_CreateBool(cJSON_IsTrue(in));
             return true;
         }
-        if (!scalar_text(in, buf, sizeof buf))
+        if (!fam_scalar_text(in, buf, sizeof buf))
             return false;
         if (!strcasecmp(buf, "true") || !strcmp(buf, "1"))
             *out = cJSON_CreateTrue();
@@ -473,19 +377,21 @@ static bool convert(const emu_field *f, const cJSON *in, cJSON **out)
         *out = cJSON_CreateNumber(d);
         return true;
     }
-    if (!scalar_text(in, buf, sizeof buf))
+    /* Text: a string as it is, however long; a number or boolean as text. */
+    const char *text = cJSON_IsString(in) ? in->valuestring : buf;
+    if (!cJSON_IsString(in) && !fam_scalar_text(in, buf, sizeof buf))
         return false;
     if (!strcmp(t, "email")) {
-        for (const char *p = in->valuestring ? in->valuestring : buf; *p; p++)
+        for (const char *p = text; *p; p++)
             if ((unsigned char)*p > 127) /* Marketo: emails must be ASCII */
                 return false;
     }
     if (!strcmp(t, "datetime") || !strcmp(t, "date")) {
         int64_t ms;
-        if (!emu_parse_iso(buf, &ms))
+        if (!emu_parse_iso(text, &ms))
             return false;
     }
-    *out = cJSON_CreateString(cJSON_IsString(in) ? in->valuestring : buf);
+    *out = cJSON_CreateString(text);
     return true;
 }
 
@@ -494,51 +400,24 @@ static bool writable(const emu_field *f)
     return !f->rest_ro && strcmp(f->name, "id");
 }
 
-static cJSON *ok_item(cJSON *result_or_null, int64_t id, const char *status)
-{
-    cJSON *item = cJSON_CreateObject();
-    emu_add_i64(item, "id", id);
-    cJSON_AddStringToObject(item, "status", status);
-    if (result_or_null)
-        cJSON_AddItemToArray(result_or_null, item);
-    return item;
-}
-
-/* {"id":N,"status":"skipped","reasons":[…]} — id first, as Marketo prints it. */
-static void skip_id(cJSON *result, int64_t id, const char *code, const char *msg)
-{
-    cJSON *item = cJSON_CreateObject();
-    emu_add_i64(item, "id", id);
-    cJSON *tmp = cJSON_CreateArray();
-    cJSON *sk = emu_skipped(tmp, code, msg);
-    cJSON_AddItemToObject(item, "status", cJSON_DetachItemFromObjectCaseSensitive(sk, "status"));
-    cJSON_AddItemToObject(item, "reasons", cJSON_DetachItemFromObjectCaseSensitive(sk, "reasons"));
-    cJSON_Delete(tmp);
-    cJSON_AddItemToArray(result, item);
-}
-
-static cJSON *skip_item(const char *code, const char *fmt, const char *arg)
+/* A record-level skip without an id, as Sync Leads answers one. */
+static cJSON *skipped(const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static cJSON *skipped(const char *code, const char *fmt, ...)
 {
     char msg[256];
-    snprintf(msg, sizeof msg, fmt, arg);
-    cJSON *tmp = cJSON_CreateArray();
-    emu_skipped(tmp, code, msg);
-    cJSON *item = cJSON_DetachItemFromArray(tmp, 0);
-    cJSON_Delete(tmp);
-    return item;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return fam_skip(NULL, NULL, 0, code, msg);
 }
 
 static cJSON *cdv_attrs(void)
 {
     cJSON *a = cJSON_CreateArray();
-    cJSON *r = cJSON_CreateObject();
-    cJSON_AddStringToObject(r, "name", "Reason");
-    cJSON_AddStringToObject(r, "value", "Web service API");
-    cJSON_AddItemToArray(a, r);
-    cJSON *s = cJSON_CreateObject();
-    cJSON_AddStringToObject(s, "name", "Source");
-    cJSON_AddStringToObject(s, "value", "Web service API");
-    cJSON_AddItemToArray(a, s);
+    cJSON_AddItemToArray(a, fam_attr("Reason", cJSON_CreateString("Web service API")));
+    cJSON_AddItemToArray(a, fam_attr("Source", cJSON_CreateString("Web service API")));
     return a;
 }
 
@@ -614,10 +493,7 @@ static cJSON *create_lead(const cJSON *record, int64_t partition)
     cJSON_AddItemToArray(emu_store_get("leads"), lead);
     emu_lead_index_add(lead);
     cJSON *attrs = cJSON_CreateArray();
-    cJSON *a = cJSON_CreateObject();
-    cJSON_AddStringToObject(a, "name", "Source Type");
-    cJSON_AddStringToObject(a, "value", "Web service API");
-    cJSON_AddItemToArray(attrs, a);
+    cJSON_AddItemToArray(attrs, fam_attr("Source Type", cJSON_CreateString("Web service API")));
     emu_activity_add(id, EMU_ACT_NEW_LEAD, 0, NULL, 0, attrs, NULL);
     return lead;
 }
@@ -651,45 +527,47 @@ cJSON *emu_lead_sync_one(const cJSON *record, const char *action, const char *lo
     if (!lookup_field)
         lookup_field = "email";
     if (!cJSON_IsObject(record))
-        return skip_item("1003", "Invalid data%s", "");
+        return skipped("1003", "Invalid data");
     if (!valid_action(action))
-        return skip_item("1003", "Invalid action '%.64s'", action);
+        return skipped("1003", "Invalid action '%.64s'", action);
     const emu_field *lf = emu_field_find(lookup_field);
     if (!lf)
-        return skip_item("1006", "Field '%.100s' not found", lookup_field);
+        return skipped("1006", "Field '%.100s' not found", lookup_field);
     if (!lf->searchable)
-        return skip_item("1011", "Field '%.100s' not supported", lookup_field);
+        return skipped("1011", "Field '%.100s' not supported", lookup_field);
     bool update_only = !strcmp(action, "updateOnly");
     int64_t partition = 0;
     if (partition_name && *partition_name && !update_only) {
         partition = emu_partition_id(partition_name);
         if (!partition)
-            return skip_item("1008", "Access denied to partition '%.100s'", partition_name);
+            return skipped("1008", "Access denied to partition '%.100s'", partition_name);
     }
     const cJSON *m;
     cJSON_ArrayForEach(m, record) {
         const emu_field *f = emu_field_find(m->string);
         if (!f)
-            return skip_item("1006", "Field '%.100s' not found", m->string);
+            return skipped("1006", "Field '%.100s' not found", m->string);
         cJSON *v;
-        if (!convert(f, m, &v)) {
-            char msg[256];
-            snprintf(msg, sizeof msg, "Invalid value for field '%.100s'. Required of type '%s'",
-                     f->name, f->type);
-            return skip_item("1001", "%s", msg);
-        }
+        if (!convert(f, m, &v))
+            return skipped("1001", "Invalid value for field '%.100s'. Required of type '%s'",
+                           f->name, f->type);
         cJSON_Delete(v);
     }
     /* id is system-managed: only updateOnly may name it (leads.md). */
     if (!update_only && (!strcmp(lf->name, "id") || cJSON_GetObjectItem(record, "id")))
-        return skip_item("1003", "Invalid data%s", "");
-    char key[512];
-    bool has_key = scalar_text(cJSON_GetObjectItem(record, lf->name), key, sizeof key) && *key;
+        return skipped("1003", "Invalid data");
+    /* The lookup value whole: a long key must not match by its prefix. */
+    const cJSON *kv = cJSON_GetObjectItem(record, lf->name);
+    char buf[64];
+    const char *key = cJSON_IsString(kv)                        ? kv->valuestring
+                      : fam_scalar_text(kv, buf, sizeof buf) ? buf
+                                                               : NULL;
+    bool has_key = key && *key;
     bool create_dup = !strcmp(action, "createDuplicate");
     leadvec found = {0};
     if (!create_dup) {
         if (!has_key && strcmp(action, "createOnly"))
-            return skip_item("1002", "Missing value for the required parameter '%.100s'",
+            return skipped("1002", "Missing value for the required parameter '%.100s'",
                              lf->name);
         if (has_key)
             find_leads(lf, key, partition, &found);
@@ -697,16 +575,16 @@ cJSON *emu_lead_sync_one(const cJSON *record, const char *action, const char *lo
     cJSON *item;
     if (create_dup || found.n == 0) {
         if (update_only)
-            item = skip_item("1004", "Lead not found%s", "");
+            item = skipped("1004", "Lead not found");
         else
-            item = ok_item(NULL, emu_lead_id(create_lead(record, partition)), "created");
+            item = fam_status(NULL, "id", emu_lead_id(create_lead(record, partition)), "created");
     } else if (!strcmp(action, "createOnly"))
-        item = skip_item("1005", "Lead already exists%s", "");
+        item = skipped("1005", "Lead already exists");
     else if (found.n > 1)
-        item = skip_item("1007", "Multiple leads match the lookup criteria%s", "");
+        item = skipped("1007", "Multiple leads match the lookup criteria");
     else {
         update_lead(found.v[0], record, lf);
-        item = ok_item(NULL, emu_lead_id(found.v[0]), "updated");
+        item = fam_status(NULL, "id", emu_lead_id(found.v[0]), "updated");
     }
     free(found.v);
     return item;
@@ -714,13 +592,9 @@ cJSON *emu_lead_sync_one(const cJSON *record, const char *action, const char *lo
 
 static void sync_leads(const emu_req *req, emu_resp *resp)
 {
-    const cJSON *b = emu_json_body(req, resp);
+    const cJSON *b = fam_json_body(req, resp);
     if (!b)
         return;
-    if (!cJSON_IsObject(b)) {
-        emu_fail(resp, "609", "Invalid JSON");
-        return;
-    }
     const cJSON *input = cJSON_GetObjectItemCaseSensitive(b, "input");
     const cJSON *action = cJSON_GetObjectItemCaseSensitive(b, "action");
     const cJSON *lookup = cJSON_GetObjectItemCaseSensitive(b, "lookupField");
@@ -739,10 +613,8 @@ static void sync_leads(const emu_req *req, emu_resp *resp)
         emu_fail(resp, "701", "input cannot be blank");
         return;
     }
-    if (n > MAX_BATCH) {
-        emu_fail(resp, "1003", "Batch size '%d' exceeds max allowed '%d'", n, MAX_BATCH);
+    if (!fam_batch_within(resp, n))
         return;
-    }
     const char *a = action ? action->valuestring : "createOrUpdate";
     if (!valid_action(a)) {
         emu_fail(resp, "1003", "Invalid action '%.64s'", a);
@@ -795,43 +667,32 @@ static void delete_one(cJSON *lead)
 
 static void delete_leads(const emu_req *req, emu_resp *resp)
 {
-    /* Ids come from the query (id=1,2 or repeated) or from input[{id}]. */
-    cJSON *ids = cJSON_CreateArray();
-    const char *q = emu_param_list(req, "id");
-    if (q) {
-        strlist l;
-        strlist_split(&l, q);
-        for (int i = 0; i < l.n; i++)
-            cJSON_AddItemToArray(ids, cJSON_CreateString(l.v[i]));
-        strlist_free(&l);
-    }
+    /* Ids come from the query (id=1,2 or repeated) or from input[{id}], as
+     * text: a malformed one is skipped with 1001, not the whole call. */
+    cJSON *ids = fam_split(emu_param_list(req, "id"));
     if (req->body_len || req->json) {
-        const cJSON *b = emu_json_body(req, resp);
-        if (!b) {
-            cJSON_Delete(ids);
-            return;
-        }
+        const cJSON *b = fam_json_body(req, resp);
         const cJSON *input = cJSON_GetObjectItemCaseSensitive(b, "input"), *it;
-        if (!cJSON_IsObject(b) || (input && !cJSON_IsArray(input))) {
-            cJSON_Delete(ids);
+        if (b && input && !cJSON_IsArray(input))
             emu_fail(resp, "609", "Invalid JSON");
+        if (!b || resp->error_code) {
+            cJSON_Delete(ids);
             return;
         }
         cJSON_ArrayForEach(it, input) {
             const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "id");
             char buf[64];
-            cJSON_AddItemToArray(ids, cJSON_CreateString(scalar_text(id, buf, sizeof buf) ? buf : ""));
+            cJSON_AddItemToArray(ids, cJSON_CreateString(cJSON_IsString(id) ? id->valuestring
+                                                         : fam_scalar_text(id, buf, sizeof buf)
+                                                             ? buf
+                                                             : ""));
         }
     }
     int n = cJSON_GetArraySize(ids);
-    if (n == 0) {
+    if (n == 0 || !fam_batch_within(resp, n)) {
+        if (n == 0)
+            emu_fail(resp, "701", "input cannot be blank");
         cJSON_Delete(ids);
-        emu_fail(resp, "701", "input cannot be blank");
-        return;
-    }
-    if (n > MAX_BATCH) {
-        cJSON_Delete(ids);
-        emu_fail(resp, "1003", "Batch size '%d' exceeds max allowed '%d'", n, MAX_BATCH);
         return;
     }
     resp->result = cJSON_CreateArray();
@@ -839,17 +700,17 @@ static void delete_leads(const emu_req *req, emu_resp *resp)
     const cJSON *it;
     cJSON_ArrayForEach(it, ids) {
         int64_t id;
-        cJSON *lead = parse_i64(it->valuestring, &id) ? emu_lead_by_id(id) : NULL;
-        if (!parse_i64(it->valuestring, &id)) {
+        cJSON *lead;
+        if (!fam_parse_i64(it->valuestring, &id)) {
             char msg[160];
             snprintf(msg, sizeof msg, "Invalid value '%.64s'. Required of type 'integer'",
                      it->valuestring);
-            emu_skipped(resp->result, "1001", msg);
-        } else if (!lead) {
-            skip_id(resp->result, id, "1004", "Lead not found");
+            fam_skip(resp->result, NULL, 0, "1001", msg);
+        } else if (!(lead = emu_lead_by_id(id))) {
+            fam_skip(resp->result, "id", id, "1004", "Lead not found");
         } else {
             delete_one(lead);
-            ok_item(resp->result, id, "deleted");
+            fam_status(resp->result, "id", id, "deleted");
         }
     }
     emu_store_unlock();
@@ -896,10 +757,10 @@ static void merge_leads(const emu_req *req, emu_resp *resp)
         emu_fail(resp, "1003", "Invalid value '%.32s' for mergeInCRM", crm);
         return;
     }
-    strlist l;
-    strlist_split(&l, many ? many : one);
+    fam_strlist l;
+    fam_strlist_split(&l, many ? many : one);
     if (l.n == 0) {
-        strlist_free(&l);
+        fam_strlist_free(&l);
         emu_fail(resp, "701", "leadId cannot be blank");
         return;
     }
@@ -909,19 +770,19 @@ static void merge_leads(const emu_req *req, emu_resp *resp)
         char msg[128];
         snprintf(msg, sizeof msg, "Too many leads to merge: %d ids given, at most %d", l.n,
                  MAX_MERGE_IDS);
-        skip_id(resp->result, winner_id, "1080", msg);
-        strlist_free(&l);
+        fam_skip(resp->result, "id", winner_id, "1080", msg);
+        fam_strlist_free(&l);
         return;
     }
     int64_t losers[MAX_MERGE_IDS];
     for (int i = 0; i < l.n; i++)
-        if (!parse_i64(l.v[i], &losers[i]) || losers[i] == winner_id) {
+        if (!fam_parse_i64(l.v[i], &losers[i]) || losers[i] == winner_id) {
             emu_fail(resp, "1003", "Invalid lead id '%.64s'", l.v[i]);
-            strlist_free(&l);
+            fam_strlist_free(&l);
             return;
         }
     int n = l.n;
-    strlist_free(&l);
+    fam_strlist_free(&l);
     emu_store_wrlock();
     cJSON *winner = emu_lead_by_id(winner_id);
     if (!winner) {
@@ -961,19 +822,11 @@ static void merge_leads(const emu_req *req, emu_resp *resp)
         touch(winner);
     char *ids = cJSON_PrintUnformatted(merged);
     cJSON_Delete(merged);
-    cJSON *attrs = cJSON_CreateArray(), *a;
-    a = cJSON_CreateObject();
-    cJSON_AddStringToObject(a, "name", "Merge IDs");
-    cJSON_AddStringToObject(a, "value", ids);
-    cJSON_AddItemToArray(attrs, a);
-    a = cJSON_CreateObject();
-    cJSON_AddStringToObject(a, "name", "Merge Source");
-    cJSON_AddStringToObject(a, "value", "Web service API");
-    cJSON_AddItemToArray(attrs, a);
-    a = cJSON_CreateObject();
-    cJSON_AddStringToObject(a, "name", "Merged in Sales");
-    cJSON_AddBoolToObject(a, "value", crm && !strcasecmp(crm, "true"));
-    cJSON_AddItemToArray(attrs, a);
+    cJSON *attrs = cJSON_CreateArray();
+    cJSON_AddItemToArray(attrs, fam_attr("Merge IDs", cJSON_CreateString(ids)));
+    cJSON_AddItemToArray(attrs, fam_attr("Merge Source", cJSON_CreateString("Web service API")));
+    cJSON_AddItemToArray(attrs, fam_attr("Merged in Sales",
+                                         cJSON_CreateBool(crm && !strcasecmp(crm, "true"))));
     char *name = lead_name(winner);
     emu_activity_add(winner_id, EMU_ACT_MERGE_LEADS, winner_id, name, 0, attrs, NULL);
     free(name);
@@ -989,8 +842,8 @@ static void remove_cookie(cJSON *lead, const char *cookie)
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(lead, "cookies");
     if (!cJSON_IsString(c))
         return;
-    strlist l;
-    strlist_split(&l, c->valuestring);
+    fam_strlist l;
+    fam_strlist_split(&l, c->valuestring);
     size_t cap = strlen(c->valuestring) + 1, o = 0;
     char *out = calloc(1, cap);
     for (int i = 0; i < l.n; i++) {
@@ -998,7 +851,7 @@ static void remove_cookie(cJSON *lead, const char *cookie)
             continue;
         o += (size_t)snprintf(out + o, cap - o, "%s%s", o ? "," : "", l.v[i]);
     }
-    strlist_free(&l);
+    fam_strlist_free(&l);
     if (o)
         cJSON_ReplaceItemInObjectCaseSensitive(lead, "cookies", cJSON_CreateString(out));
     else
@@ -1053,7 +906,7 @@ static void get_partitions(const emu_req *req, emu_resp *resp)
 
 static void update_partitions(const emu_req *req, emu_resp *resp)
 {
-    const cJSON *b = emu_json_body(req, resp);
+    const cJSON *b = fam_json_body(req, resp);
     if (!b)
         return;
     const cJSON *input = cJSON_GetObjectItemCaseSensitive(b, "input"), *it;
@@ -1065,11 +918,8 @@ static void update_partitions(const emu_req *req, emu_resp *resp)
         emu_fail(resp, "609", "Invalid JSON");
         return;
     }
-    if (cJSON_GetArraySize(input) > MAX_BATCH) {
-        emu_fail(resp, "1003", "Batch size '%d' exceeds max allowed '%d'",
-                 cJSON_GetArraySize(input), MAX_BATCH);
+    if (!fam_batch_within(resp, cJSON_GetArraySize(input)))
         return;
-    }
     resp->result = cJSON_CreateArray();
     emu_store_wrlock();
     cJSON_ArrayForEach(it, input) {
@@ -1077,21 +927,21 @@ static void update_partitions(const emu_req *req, emu_resp *resp)
         const cJSON *pn = cJSON_GetObjectItemCaseSensitive(it, "partitionName");
         char buf[64];
         int64_t id = 0;
-        cJSON *lead = scalar_text(idv, buf, sizeof buf) && parse_i64(buf, &id)
+        cJSON *lead = fam_scalar_text(idv, buf, sizeof buf) && fam_parse_i64(buf, &id)
                           ? emu_lead_by_id(id) : NULL;
         if (!cJSON_IsString(pn) || !pn->valuestring[0]) {
-            skip_id(resp->result, id, "1009", "Partition name must be specified");
+            fam_skip(resp->result, "id", id, "1009", "Partition name must be specified");
             continue;
         }
         if (!lead) {
-            skip_id(resp->result, id, "1004", "Lead not found");
+            fam_skip(resp->result, "id", id, "1004", "Lead not found");
             continue;
         }
         int64_t pid = emu_partition_id(pn->valuestring);
         if (!pid) {
             char msg[200];
             snprintf(msg, sizeof msg, "Access denied to partition '%.100s'", pn->valuestring);
-            skip_id(resp->result, id, "1008", msg);
+            fam_skip(resp->result, "id", id, "1008", msg);
             continue;
         }
         const cJSON *cur = cJSON_GetObjectItemCaseSensitive(lead, "leadPartitionId");
@@ -1102,7 +952,7 @@ static void update_partitions(const emu_req *req, emu_resp *resp)
                              NULL, NULL);
             touch(lead);
         }
-        ok_item(resp->result, id, "updated");
+        fam_status(resp->result, "id", id, "updated");
     }
     emu_store_unlock();
 }
@@ -1187,7 +1037,7 @@ static void schema_fields(const emu_req *req, emu_resp *resp)
 {
     int batch;
     int64_t offset;
-    if (!batch_size(req, resp, &batch) || !page_offset(req, resp, &offset))
+    if (!fam_batch_size(req, NULL, resp, &batch) || !fam_page_offset(req, NULL, resp, &offset))
         return;
     resp->result = cJSON_CreateArray();
     emu_store_rdlock();
@@ -1217,7 +1067,7 @@ static void schema_field_one(const emu_req *req, emu_resp *resp)
 
 static void push_leads(const emu_req *req, emu_resp *resp)
 {
-    const cJSON *b = emu_json_body(req, resp);
+    const cJSON *b = fam_json_body(req, resp);
     if (!b)
         return;
     const cJSON *input = cJSON_GetObjectItemCaseSensitive(b, "input");
@@ -1232,11 +1082,8 @@ static void push_leads(const emu_req *req, emu_resp *resp)
         emu_fail(resp, "701", "input cannot be blank");
         return;
     }
-    if (cJSON_GetArraySize(input) > MAX_BATCH) {
-        emu_fail(resp, "1003", "Batch size '%d' exceeds max allowed '%d'",
-                 cJSON_GetArraySize(input), MAX_BATCH);
+    if (!fam_batch_within(resp, cJSON_GetArraySize(input)))
         return;
-    }
     resp->result = cJSON_CreateArray();
     emu_store_wrlock();
     const cJSON *rec;

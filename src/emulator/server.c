@@ -148,39 +148,20 @@ void emu_fail(emu_resp *resp, const char *code, const char *fmt, ...)
     va_end(ap);
 }
 
-cJSON *emu_skipped(cJSON *result, const char *code, const char *message)
+void emu_resp_json(emu_resp *resp, int status, cJSON *body)
 {
-    cJSON *item = cJSON_CreateObject();
-    cJSON_AddStringToObject(item, "status", "skipped");
-    cJSON *reasons = cJSON_AddArrayToObject(item, "reasons");
-    cJSON *r = cJSON_CreateObject();
-    cJSON_AddStringToObject(r, "code", code);
-    cJSON_AddStringToObject(r, "message", message);
-    cJSON_AddItemToArray(reasons, r);
-    cJSON_AddItemToArray(result, item);
-    return item;
+    resp->kind = EMU_BODY_RAW;
+    resp->http_status = status;
+    resp->raw = cJSON_PrintUnformatted(body);
+    resp->raw_len = resp->raw ? strlen(resp->raw) : 0;
+    resp->raw_type = "application/json;charset=UTF-8";
+    cJSON_Delete(body);
 }
 
 static bool ct_is(const char *ct, const char *type)
 {
     size_t n = strlen(type);
     return ct && !strncasecmp(ct, type, n) && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
-}
-
-const cJSON *emu_json_body(const emu_req *r, emu_resp *resp)
-{
-    if (r->json)
-        return r->json;
-    if (r->body_len > 0 || (r->content_type && !ct_is(r->content_type, "application/json"))) {
-        if (!ct_is(r->content_type, "application/json")) {
-            emu_fail(resp, "612", "Invalid Content Type");
-            return NULL;
-        }
-        emu_fail(resp, "609", "Invalid JSON");
-        return NULL;
-    }
-    emu_fail(resp, "701", "Request body cannot be blank");
-    return NULL;
 }
 
 /* ---- the delay timer (latency injection) --------------------------------------- */
@@ -405,11 +386,9 @@ static enum MHD_Result admin(struct MHD_Connection *conn, const char *method, co
              (!strcmp(method, "POST") || !strcmp(method, "GET")))
         emu_admin_faults(req, &resp);
     else {
-        resp.kind = EMU_BODY_RAW;
-        resp.http_status = 404;
-        resp.raw = strdup("{\"error\":\"no such emulator endpoint\"}");
-        resp.raw_len = strlen(resp.raw);
-        resp.raw_type = "application/json;charset=UTF-8";
+        cJSON *b = cJSON_CreateObject();
+        cJSON_AddStringToObject(b, "error", "no such emulator endpoint");
+        emu_resp_json(&resp, 404, b);
     }
     enum MHD_Result ret = send_envelope(conn, &resp);
     resp_free(&resp);

@@ -131,21 +131,11 @@ double emu_random01(void)
 
 /* ---- admin endpoints --------------------------------------------------------- */
 
-static void admin_json(emu_resp *resp, int status, cJSON *body)
-{
-    resp->kind = EMU_BODY_RAW;
-    resp->http_status = status;
-    resp->raw = cJSON_PrintUnformatted(body);
-    resp->raw_len = resp->raw ? strlen(resp->raw) : 0;
-    resp->raw_type = "application/json;charset=UTF-8";
-    cJSON_Delete(body);
-}
-
 static void admin_error(emu_resp *resp, const char *msg)
 {
     cJSON *b = cJSON_CreateObject();
     cJSON_AddStringToObject(b, "error", msg);
-    admin_json(resp, 400, b);
+    emu_resp_json(resp, 400, b);
 }
 
 void emu_admin_stats(const emu_req *req, emu_resp *resp)
@@ -170,7 +160,7 @@ void emu_admin_stats(const emu_req *req, emu_resp *resp)
     pthread_mutex_unlock(&g_mu);
     cJSON_AddNumberToObject(b, "maxInFlight", atomic_load(&g_max_in_flight));
     cJSON_AddNumberToObject(b, "countedCalls", (double)atomic_load(&g_counted));
-    admin_json(resp, 200, b);
+    emu_resp_json(resp, 200, b);
 }
 
 void emu_admin_reset(const emu_req *req, emu_resp *resp)
@@ -190,7 +180,7 @@ void emu_admin_reset(const emu_req *req, emu_resp *resp)
     cJSON_AddBoolToObject(b, "reset", rc == 0);
     if (rc)
         cJSON_AddStringToObject(b, "error", err);
-    admin_json(resp, rc ? 500 : 200, b);
+    emu_resp_json(resp, rc ? 500 : 200, b);
 }
 
 static cJSON *faults_json(void)
@@ -216,7 +206,7 @@ static bool share(const cJSON *v, double *out)
 void emu_admin_faults(const emu_req *req, emu_resp *resp)
 {
     if (!strcmp(req->method, "GET")) {
-        admin_json(resp, 200, faults_json());
+        emu_resp_json(resp, 200, faults_json());
         return;
     }
     const cJSON *j = req->json;
@@ -267,5 +257,5 @@ void emu_admin_faults(const emu_req *req, emu_resp *resp)
     g_faults = f;
     atomic_store(&g_faults_on, f.latency_ms > 0 || f.error_share > 0 || f.drop_share > 0);
     pthread_mutex_unlock(&g_mu);
-    admin_json(resp, 200, faults_json());
+    emu_resp_json(resp, 200, faults_json());
 }

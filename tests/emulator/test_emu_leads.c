@@ -420,6 +420,40 @@ static void test_sync_partitions_and_limits(void **state)
     free(body);
 }
 
+/* Long lookup values are matched whole: two leads whose keys share their
+ * first 600 characters are told apart (values were cut at 511 bytes, so
+ * such leads were not found, or both matched). */
+static void test_long_lookup_values(void **state)
+{
+    (void)state;
+    emu_reset(&g);
+    char a[602], b[602], body[2048];
+    memset(a, 'x', 600);
+    memcpy(b, a, 600);
+    a[600] = 'A';
+    b[600] = 'B';
+    a[601] = b[601] = '\0';
+    snprintf(body, sizeof body,
+             "{\"action\":\"createOnly\",\"input\":[{\"email\":\"long-a@example.com\","
+             "\"foreignSysPersonId\":\"%s\"},{\"email\":\"long-b@example.com\","
+             "\"foreignSysPersonId\":\"%s\"}]}", a, b);
+    cJSON *j = emu_post(&g, "/rest/v1/leads.json", body);
+    int id_b = (int)emu_num(emu_item(j, 1), "id");
+    cJSON_Delete(j);
+    j = emu_get(&g, "/rest/v1/leads.json?filterType=foreignSysPersonId&filterValues=%s", b);
+    assert_ok(j);
+    assert_int_equal(emu_count(j), 1);
+    assert_int_equal((int)emu_num(emu_item(j, 0), "id"), id_b);
+    cJSON_Delete(j);
+    snprintf(body, sizeof body,
+             "{\"lookupField\":\"foreignSysPersonId\",\"input\":[{\"foreignSysPersonId\":\"%s\","
+             "\"title\":\"Long\"}]}", b);
+    j = emu_post(&g, "/rest/v1/leads.json", body);
+    assert_string_equal(emu_str(emu_item(j, 0), "status"), "updated");
+    assert_int_equal((int)emu_num(emu_item(j, 0), "id"), id_b);
+    cJSON_Delete(j);
+}
+
 /* ---- merge, associate, delete ------------------------------------------------------------------ */
 
 static void test_merge(void **state)
@@ -575,6 +609,7 @@ int main(void)
         cmocka_unit_test(test_partitions),
         cmocka_unit_test(test_sync_actions),
         cmocka_unit_test(test_sync_partitions_and_limits),
+        cmocka_unit_test(test_long_lookup_values),
         cmocka_unit_test(test_merge),
         cmocka_unit_test(test_associate),
         cmocka_unit_test(test_delete),
