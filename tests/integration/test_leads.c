@@ -1021,11 +1021,22 @@ static void test_sync_lead_cookie_then_get_by_cookie(void **state)
     char *rec = get_one("COOKIE", cookie, id);
     assert_non_null(strstr(rec, "<Email>cookie.person@example.com</Email>"));
     free(rec);
-    /* A cookie Munchkin could not have written. */
+    /* A cookie Munchkin could not have written: with an Email key the cookie
+     * lookup refuses it before anything is written (REST 1012 → 20102) ... */
+    long syncs = stat_calls(SYNC_CALLS);
     r = call_fault("<ns1:paramsSyncLead><leadRecord><Email>cookie.person@example.com</Email>"
                    "</leadRecord><returnLead>false</returnLead><marketoCookie>not-a-cookie"
                    "</marketoCookie></ns1:paramsSyncLead>", 20102);
     free(r);
+    assert_int_equal(stat_calls(SYNC_CALLS), syncs);
+    /* ... with an Id key the lead is written first, and the fault says so. */
+    r = call_fault("<ns1:paramsSyncLead><leadRecord><Id>4</Id><leadAttributeList><attribute>"
+                   "<attrName>City</attrName><attrValue>Smallville</attrValue></attribute>"
+                   "</leadAttributeList></leadRecord><returnLead>false</returnLead>"
+                   "<marketoCookie>not-a-cookie</marketoCookie></ns1:paramsSyncLead>", 20110);
+    assert_non_null(strstr(r, "lead 4 was updated"));
+    free(r);
+    assert_lead_field(4, "city", "Smallville");
 }
 
 static void test_sync_lead_workspace_partition(void **state)
@@ -1134,6 +1145,23 @@ static void test_sync_multiple_groups_rest_calls(void **state)
     nth_status(r, 3, "UPDATED", 4);
     free(r);
     assert_lead_field(3, "city", "Star City");
+
+    /* REST takes at most 300 records a call: 301 records are two calls. */
+    b = (sbuf){0};
+    for (int i = 0; i < 301; i++)
+        sb_add(&b, "<leadRecord><Email>bulk%d@example.com</Email></leadRecord>", i);
+    before = stat_calls(SYNC_CALLS);
+    r = sync_multiple(b.s, NULL);
+    assert_int_equal(stat_calls(SYNC_CALLS) - before, 2);
+    assert_int_equal(count_of(r, "<status>CREATED</status>"), 301);
+    /* The last record's status is the last one's lead. */
+    char *last = text_k(r, "syncStatus", 300);
+    cJSON *a = rest_leads("email", "bulk300@example.com", "id");
+    assert_int_equal(jnum(cJSON_GetArrayItem(a, 0), "id"), num_of(last, "leadId"));
+    cJSON_Delete(a);
+    free(last);
+    free(r);
+    free(b.s);
 }
 
 static void test_sync_multiple_order_and_failures(void **state)
