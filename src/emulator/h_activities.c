@@ -14,9 +14,8 @@
  * append-only.  Every answer carries nextPageToken and moreResult.
  */
 #include "emu_core.h"
+#include "h_family.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,65 +23,9 @@
 #include <strings.h>
 
 #define SCAN_BLOCK 1000
-#define MAX_BATCH 300
 #define MAX_TYPE_IDS 10
 #define MAX_LEAD_IDS 30
 #define MAX_LIST_MEMBERS 10000
-
-static bool parse_i64(const char *s, int64_t *out)
-{
-    while (*s == ' ')
-        s++;
-    if (!*s)
-        return false;
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    while (*end == ' ')
-        end++;
-    if (errno || end == s || *end)
-        return false;
-    *out = v;
-    return true;
-}
-
-/* Comma list of integers → array; 1001 for a non-integer, 1003 over max. */
-static bool id_list(const emu_req *req, emu_resp *resp, const char *name, int max,
-                    int64_t **out, int *n)
-{
-    *out = NULL;
-    *n = 0;
-    const char *p = emu_param_list(req, name);
-    if (!p || !*p)
-        return true;
-    char *copy = strdup(p), *save = NULL;
-    int cap = 0;
-    bool ok = true;
-    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        int64_t v;
-        if (!parse_i64(t, &v)) {
-            emu_fail(resp, "1001", "Invalid value '%.64s'. Required of type 'integer'", t);
-            ok = false;
-            break;
-        }
-        if (*n == max) {
-            emu_fail(resp, "1003", "Number of %s exceeds max allowed '%d'", name, max);
-            ok = false;
-            break;
-        }
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 8;
-            *out = realloc(*out, (size_t)cap * sizeof **out);
-        }
-        (*out)[(*n)++] = v;
-    }
-    free(copy);
-    if (!ok) {
-        free(*out);
-        *out = NULL;
-    }
-    return ok;
-}
 
 static bool has(const int64_t *v, int n, int64_t x)
 {
@@ -90,18 +33,6 @@ static bool has(const int64_t *v, int n, int64_t x)
         if (v[i] == x)
             return true;
     return false;
-}
-
-static bool batch_size(const emu_req *req, emu_resp *resp, int *out)
-{
-    const char *s = emu_param(req, "batchSize");
-    int64_t v = MAX_BATCH;
-    if (s && (!parse_i64(s, &v) || v < 1 || v > MAX_BATCH)) {
-        emu_fail(resp, "1003", "Invalid batchSize: must be an integer from 1 to %d", MAX_BATCH);
-        return false;
-    }
-    *out = (int)v;
-    return true;
 }
 
 static bool start_token(const emu_req *req, emu_resp *resp, int64_t *next_id)
@@ -169,14 +100,6 @@ static bool field_wanted(const query *q, const char *name)
     return false;
 }
 
-static cJSON *attr(const char *name, cJSON *value)
-{
-    cJSON *a = cJSON_CreateObject();
-    cJSON_AddStringToObject(a, "name", name);
-    cJSON_AddItemToObject(a, "value", value);
-    return a;
-}
-
 static bool has_attr(const cJSON *attrs, const char *name)
 {
     const cJSON *a;
@@ -199,8 +122,8 @@ static cJSON *render_activity(const emu_activity *a)
     if (a->type == EMU_ACT_CHANGE_DATA_VALUE && f0 && !has_attr(attrs, "New Value")) {
         cJSON *nv = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(f0, "newValue"), 1);
         cJSON *ov = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(f0, "oldValue"), 1);
-        cJSON_InsertItemInArray(attrs, 0, attr("Old Value", ov ? ov : cJSON_CreateNull()));
-        cJSON_InsertItemInArray(attrs, 0, attr("New Value", nv ? nv : cJSON_CreateNull()));
+        cJSON_InsertItemInArray(attrs, 0, fam_attr("Old Value", ov ? ov : cJSON_CreateNull()));
+        cJSON_InsertItemInArray(attrs, 0, fam_attr("New Value", nv ? nv : cJSON_CreateNull()));
     }
     cJSON_Delete(fields);
     return o;
@@ -240,7 +163,7 @@ static cJSON *render_change(const emu_activity *a, const query *q)
             continue;
         cJSON_AddItemToArray(attrs, cJSON_Duplicate(at, 1));
     }
-    cJSON_AddItemToArray(attrs, attr("Lead ID", emu_raw_i64(a->lead_id)));
+    cJSON_AddItemToArray(attrs, fam_attr("Lead ID", emu_raw_i64(a->lead_id)));
     cJSON_AddItemToObject(o, "attributes", attrs);
     return o;
 }
@@ -287,14 +210,14 @@ static void scan(const query *q, int64_t next_id, emu_resp *resp)
 static bool common(const emu_req *req, emu_resp *resp, query *q, int64_t **leads,
                    int64_t **members)
 {
-    if (!batch_size(req, resp, &q->batch) ||
-        !id_list(req, resp, "leadIds", MAX_LEAD_IDS, leads, &q->nleads))
+    if (!fam_batch_size(req, NULL, resp, &q->batch) ||
+        !fam_param_ids(req, resp, "leadIds", MAX_LEAD_IDS, leads, &q->nleads))
         return false;
     q->leads = *leads;
     const char *list = emu_param(req, "listId");
     if (list && *list) {
         int64_t lid;
-        if (!parse_i64(list, &lid)) {
+        if (!fam_parse_i64(list, &lid)) {
             emu_fail(resp, "1001", "Invalid value '%.64s'. Required of type 'integer'", list);
             return false;
         }
@@ -327,14 +250,14 @@ static void activities(const emu_req *req, emu_resp *resp)
     query q = {0};
     if (!start_token(req, resp, &next))
         return;
-    if (!id_list(req, resp, "activityTypeIds", MAX_TYPE_IDS, &types, &q.ntypes))
+    if (!fam_param_ids(req, resp, "activityTypeIds", MAX_TYPE_IDS, &types, &q.ntypes))
         return;
     q.types = types;
     if (q.ntypes == 0) {
         emu_fail(resp, "701", "activityTypeIds cannot be blank");
         goto out;
     }
-    if (!id_list(req, resp, "assetIds", MAX_BATCH, &assets, &q.nassets))
+    if (!fam_param_ids(req, resp, "assetIds", FAM_MAX_BATCH, &assets, &q.nassets))
         goto out;
     q.assets = assets;
     if (q.nassets && q.ntypes != 1) {
@@ -360,37 +283,29 @@ static void lead_changes(const emu_req *req, emu_resp *resp)
     query q = {.types = change_types, .ntypes = 2};
     if (!start_token(req, resp, &next))
         return;
-    const char *fl = emu_param_list(req, "fields");
-    if (!fl || !*fl) {
+    fam_strlist names;
+    fam_strlist_split(&names, emu_param_list(req, "fields"));
+    if (names.n == 0) {
+        fam_strlist_free(&names);
         emu_fail(resp, "701", "fields cannot be blank");
         return;
     }
-    char *copy = strdup(fl), *save = NULL;
-    char *names[512];
-    int nn = 0;
-    for (char *t = strtok_r(copy, ",", &save); t && nn < 512; t = strtok_r(NULL, ",", &save)) {
-        while (isspace((unsigned char)*t))
-            t++;
-        char *e = t + strlen(t);
-        while (e > t && isspace((unsigned char)e[-1]))
-            *--e = '\0';
-        if (!*t)
-            continue;
-        emu_store_rdlock();
-        bool known = emu_field_find(t) != NULL;
-        emu_store_unlock();
-        if (!known) {
-            emu_fail(resp, "1006", "Field '%.100s' not found", t);
-            free(copy);
-            return;
-        }
-        names[nn++] = t;
+    emu_store_rdlock();
+    const char *unknown = NULL;
+    for (int i = 0; i < names.n && !unknown; i++)
+        if (!emu_field_find(names.v[i]))
+            unknown = names.v[i];
+    emu_store_unlock();
+    if (unknown) {
+        emu_fail(resp, "1006", "Field '%.100s' not found", unknown);
+        fam_strlist_free(&names);
+        return;
     }
-    q.fields = names;
-    q.nfields = nn;
+    q.fields = names.v;
+    q.nfields = names.n;
     if (common(req, resp, &q, &leads, &members))
         scan(&q, next, resp);
-    free(copy);
+    fam_strlist_free(&names);
     free(leads);
     free(members);
 }
@@ -402,7 +317,7 @@ static void deleted_leads(const emu_req *req, emu_resp *resp)
     static const int64_t del[] = {EMU_ACT_DELETE_LEAD};
     query q = {.types = del, .ntypes = 1};
     int64_t next;
-    if (!start_token(req, resp, &next) || !batch_size(req, resp, &q.batch))
+    if (!start_token(req, resp, &next) || !fam_batch_size(req, NULL, resp, &q.batch))
         return;
     scan(&q, next, resp);
 }
