@@ -230,6 +230,10 @@ int __ns1__getCampaignsForSource(struct soap *soap, struct ns1__ParamsGetCampaig
             if (!cn || mk_rest_json_get_int64(it, "id", &id) != MK_REST_JSON_OK)
                 continue;
             char *shown = soap_malloc(soap, strlen(cn) + (pn ? strlen(pn) + 1 : 0) + 1);
+            if (!shown) {
+                rc = mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
+                break;
+            }
             sprintf(shown, "%s%s%s", pn && *pn ? pn : "", pn && *pn ? "." : "", cn);
             if (pn && *pn)   /* the next requestCampaign by name needs no lookup */
                 mk_namecache_put(svc->names, "campaign", cache_scope(soap, pn), cn, id);
@@ -245,7 +249,8 @@ int __ns1__getCampaignsForSource(struct soap *soap, struct ns1__ParamsGetCampaig
         }
         const char *next = mk_rest_json_get_string(res.json, "nextPageToken");
         free(token);
-        token = next && *next && cJSON_GetArraySize(result) > 0 ? strdup(next) : NULL;
+        token = rc == SOAP_OK && next && *next && cJSON_GetArraySize(result) > 0
+                    ? strdup(next) : NULL;
         mk_rest_result_free(&res);
         if (!token)
             break;
@@ -254,11 +259,16 @@ int __ns1__getCampaignsForSource(struct soap *soap, struct ns1__ParamsGetCampaig
     if (rc == SOAP_OK) {
         int n = cJSON_GetArraySize(picked), k = 0;
         struct ns1__ResultGetCampaignsForSource *r = soap_malloc(soap, sizeof *r);
+        struct ns1__ArrayOfCampaignRecord *list = soap_malloc(soap, sizeof *list);
+        struct ns1__CampaignRecord *recs = soap_malloc(soap, sizeof *recs * (size_t)(n ? n : 1));
+        if (!r || !list || !recs) {
+            cJSON_Delete(picked);
+            return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
+        }
         r->returnCount = n;
         r->campaignRecordList = NULL;
         if (n > 0) {
-            r->campaignRecordList = soap_malloc(soap, sizeof *r->campaignRecordList);
-            struct ns1__CampaignRecord *recs = soap_malloc(soap, sizeof *recs * (size_t)n);
+            r->campaignRecordList = list;
             const cJSON *it;
             cJSON_ArrayForEach(it, picked) {
                 int64_t id = 0;
@@ -325,6 +335,8 @@ static int resolve_leads(struct soap *soap, const struct ns1__ArrayOfLeadKey *ke
             continue;
         enum ns1__LeadKeyRef type = keys->leadKey[i].keyType;
         const char **vals = soap_malloc(soap, sizeof *vals * (size_t)n);
+        if (!vals)
+            return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
         int nv = 0;
         for (int j = i; j < n; j++) {
             if (done[j] || keys->leadKey[j].keyType != type)
@@ -454,6 +466,8 @@ int __ns1__requestCampaign(struct soap *soap, struct ns1__ParamsRequestCampaign 
     cJSON_Delete(tokens);
     if (rc == SOAP_OK) {
         struct ns1__ResultRequestCampaign *r = soap_malloc(soap, sizeof *r);
+        if (!r)
+            return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
         r->success = xsd__boolean__true_;
         out->result = r;
     }
@@ -509,6 +523,8 @@ int __ns1__scheduleCampaign(struct soap *soap, struct ns1__ParamsScheduleCampaig
     cJSON_Delete(tokens);
     if (rc == SOAP_OK) {
         struct ns1__ResultScheduleCampaign *r = soap_malloc(soap, sizeof *r);
+        if (!r)
+            return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
         r->success = xsd__boolean__true_;
         out->result = r;
     }

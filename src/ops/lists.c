@@ -358,12 +358,16 @@ static int check_membership(struct soap *soap, mk_list_ref *l, membership *ms, c
     for (int start = 0; start < ms->nids; start += REST_IDS_MAX) {
         int cnt = ms->nids - start < REST_IDS_MAX ? ms->nids - start : REST_IDS_MAX;
         const char **txt = soap_malloc(soap, sizeof *txt * (size_t)cnt);
+        char *digits = soap_malloc(soap, (size_t)cnt * 24);
+        if (!txt || !digits)
+            return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
         for (int i = 0; i < cnt; i++) {
-            char *t = soap_malloc(soap, 24);
-            snprintf(t, 24, "%" PRId64, ms->ids[start + i]);
-            txt[i] = t;
+            snprintf(digits + i * 24, 24, "%" PRId64, ms->ids[start + i]);
+            txt[i] = digits + i * 24;
         }
         char *joined = mk_ops_join(txt, cnt, ',');
+        if (!joined)
+            return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
         mk_rest_param q[1] = {{"id", joined}};
         mk_rest_req rr = {.method = MK_REST_GET, .query = q, .nquery = 1};
         mk_rest_result res = {0};
