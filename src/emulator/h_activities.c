@@ -37,11 +37,9 @@ static bool has(const int64_t *v, int n, int64_t x)
 
 static bool start_token(const emu_req *req, emu_resp *resp, int64_t *next_id)
 {
-    const char *t = emu_param(req, "nextPageToken");
-    if (!t || !*t) {
-        emu_fail(resp, "701", "nextPageToken cannot be blank");
+    const char *t = fam_param_required(req, resp, "nextPageToken");
+    if (!t)
         return false;
-    }
     if (!emu_activity_token_decode(t, next_id)) {
         emu_fail(resp, "1003", "Invalid nextPageToken");
         return false;
@@ -63,11 +61,9 @@ static void types(const emu_req *req, emu_resp *resp)
 
 static void paging_token(const emu_req *req, emu_resp *resp)
 {
-    const char *since = emu_param(req, "sinceDatetime");
-    if (!since || !*since) {
-        emu_fail(resp, "701", "sinceDatetime cannot be blank");
+    const char *since = fam_param_required(req, resp, "sinceDatetime");
+    if (!since)
         return;
-    }
     int64_t ms;
     if (!emu_parse_iso(since, &ms)) {
         emu_fail(resp, "704", "Invalid date format");

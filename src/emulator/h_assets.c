@@ -36,17 +36,6 @@
 #include <string.h>
 #include <strings.h>
 
-/* Answer `items` (a new array, taken) with Asset API semantics. */
-static void asset_answer(emu_resp *resp, cJSON *items)
-{
-    if (cJSON_GetArraySize(items) == 0) {
-        cJSON_Delete(items);
-        fam_asset_empty(resp);
-        return;
-    }
-    resp->result = items;
-}
-
 /* A page of a whole collection, each item passed through `view`. */
 static void asset_page(const emu_req *req, emu_resp *resp, const char *collection,
                        cJSON *(*view)(const cJSON *))
@@ -56,30 +45,27 @@ static void asset_page(const emu_req *req, emu_resp *resp, const char *collectio
     if (!fam_asset_paging(req, resp, &max, &offset))
         return;
     cJSON *items = cJSON_CreateArray();
+    fam_page pg = fam_page_start(offset, max);
     emu_store_rdlock();
-    int64_t pos = 0;
     const cJSON *r;
     cJSON_ArrayForEach(r, emu_store_get(collection)) {
-        if (pos++ < offset)
+        if (fam_page_skip(&pg))
             continue;
-        if (cJSON_GetArraySize(items) == max)
+        if (!fam_page_add(&pg))
             break;
         cJSON_AddItemToArray(items, view(r));
     }
     emu_store_unlock();
-    asset_answer(resp, items);
+    fam_asset_answer(resp, items);
 }
 
+/* The name parameter; SPEC spells it "Name" for channels, so both work. */
 static const char *name_param(const emu_req *req, emu_resp *resp)
 {
     const char *name = emu_param(req, "name");
     if (!name || !*name)
         name = emu_param(req, "Name");
-    if (!name || !*name) {
-        emu_fail(resp, "701", "name cannot be blank");
-        return NULL;
-    }
-    return name;
+    return name && *name ? name : fam_param_required(req, resp, "name");
 }
 
 /* One record of `collection` whose `member` equals the name parameter. */
@@ -87,15 +73,8 @@ static void asset_by_name(const emu_req *req, emu_resp *resp, const char *collec
                           const char *member, cJSON *(*view)(const cJSON *))
 {
     const char *name = name_param(req, resp);
-    if (!name)
-        return;
-    cJSON *items = cJSON_CreateArray();
-    emu_store_rdlock();
-    const cJSON *r = fam_find_str(emu_store_get(collection), member, name, true);
-    if (r)
-        cJSON_AddItemToArray(items, view(r));
-    emu_store_unlock();
-    asset_answer(resp, items);
+    if (name)
+        fam_asset_record(resp, fam_view_by_name(collection, member, name, view));
 }
 
 static cJSON *copy_view(const cJSON *r) { return cJSON_Duplicate(r, true); }
@@ -219,66 +198,43 @@ static void h_programs(const emu_req *req, emu_resp *resp)
     }
     cJSON *values = fam_split(fv);
     cJSON *items = cJSON_CreateArray();
+    fam_page pg = fam_page_start(offset, max);
     emu_store_rdlock();
-    int64_t pos = 0;
     const cJSON *r;
     cJSON_ArrayForEach(r, emu_store_get("programs")) {
-        if (!program_passes(r, ft, values) || !updated_within(r, has_e, earliest, has_l, latest))
+        if (!program_passes(r, ft, values) ||
+            !updated_within(r, has_e, earliest, has_l, latest) || fam_page_skip(&pg))
             continue;
-        if (pos++ < offset)
-            continue;
-        if (cJSON_GetArraySize(items) == max)
+        if (!fam_page_add(&pg))
             break;
         cJSON_AddItemToArray(items, program_browse_view(r));
     }
     emu_store_unlock();
     cJSON_Delete(values);
-    asset_answer(resp, items);
+    fam_asset_answer(resp, items);
 }
 
 static void h_program_by_id(const emu_req *req, emu_resp *resp)
 {
-    const char *s = req->ncaptures > 0 ? req->captures[0] : NULL;
     int64_t id;
-    if (!fam_parse_i64(s, &id)) {
-        emu_fail(resp, "1001", "Invalid value '%.32s'. Required of type 'integer'", s ? s : "");
-        return;
-    }
-    cJSON *items = cJSON_CreateArray();
-    emu_store_rdlock();
-    const cJSON *r = fam_find_i64(emu_store_get("programs"), "id", id);
-    if (r)
-        cJSON_AddItemToArray(items, program_full_view(r));
-    emu_store_unlock();
-    asset_answer(resp, items);
-}
-
-static bool flag(const emu_req *req, const char *name)
-{
-    const char *v = emu_param(req, name);
-    return v && !strcasecmp(v, "true");
+    if (fam_capture_i64(req, resp, &id))
+        fam_asset_record(resp, fam_view_by_id("programs", id, program_full_view));
 }
 
 static void h_program_by_name(const emu_req *req, emu_resp *resp)
 {
     const char *name = name_param(req, resp);
-    if (!name)
+    bool tags, costs;
+    if (!name || !fam_param_bool(req, resp, "includeTags", &tags) ||
+        !fam_param_bool(req, resp, "includeCosts", &costs))
         return;
-    bool tags = flag(req, "includeTags"), costs = flag(req, "includeCosts");
-    cJSON *items = cJSON_CreateArray();
-    emu_store_rdlock();
-    const cJSON *r = fam_find_str(emu_store_get("programs"), "name", name, true);
-    if (r) {
-        cJSON *v = program_full_view(r);
-        /* Tags and costs are only populated on request (SPEC). */
-        if (!tags)
-            cJSON_DeleteItemFromObjectCaseSensitive(v, "tags");
-        if (!costs)
-            cJSON_DeleteItemFromObjectCaseSensitive(v, "costs");
-        cJSON_AddItemToArray(items, v);
-    }
-    emu_store_unlock();
-    asset_answer(resp, items);
+    cJSON *v = fam_view_by_name("programs", "name", name, program_full_view);
+    /* Tags and costs are only populated on request (SPEC). */
+    if (v && !tags)
+        cJSON_DeleteItemFromObjectCaseSensitive(v, "tags");
+    if (v && !costs)
+        cJSON_DeleteItemFromObjectCaseSensitive(v, "costs");
+    fam_asset_record(resp, v);
 }
 
 static void h_program_by_tag(const emu_req *req, emu_resp *resp)
@@ -287,19 +243,13 @@ static void h_program_by_tag(const emu_req *req, emu_resp *resp)
     int64_t offset;
     if (!fam_asset_paging(req, resp, &max, &offset))
         return;
-    const char *type = emu_param(req, "tagType");
-    const char *value = emu_param(req, "tagValue");
-    if (!type || !*type) {
-        emu_fail(resp, "701", "tagType cannot be blank");
+    const char *type = fam_param_required(req, resp, "tagType");
+    const char *value = type ? fam_param_required(req, resp, "tagValue") : NULL;
+    if (!value)
         return;
-    }
-    if (!value || !*value) {
-        emu_fail(resp, "701", "tagValue cannot be blank");
-        return;
-    }
     cJSON *items = cJSON_CreateArray();
+    fam_page pg = fam_page_start(offset, max);
     emu_store_rdlock();
-    int64_t pos = 0;
     const cJSON *r;
     cJSON_ArrayForEach(r, emu_store_get("programs")) {
         bool hit = false;
@@ -309,16 +259,14 @@ static void h_program_by_tag(const emu_req *req, emu_resp *resp)
             if (tt && tv && !strcasecmp(tt, type) && !strcasecmp(tv, value))
                 hit = true;
         }
-        if (!hit)
+        if (!hit || fam_page_skip(&pg))
             continue;
-        if (pos++ < offset)
-            continue;
-        if (cJSON_GetArraySize(items) == max)
+        if (!fam_page_add(&pg))
             break;
         cJSON_AddItemToArray(items, program_full_view(r));
     }
     emu_store_unlock();
-    asset_answer(resp, items);
+    fam_asset_answer(resp, items);
 }
 
 /* ---- Update Program ------------------------------------------------------------------ */
@@ -399,12 +347,11 @@ static cJSON *checked_costs(const cJSON *costs, emu_resp *resp)
 
 static void h_program_update(const emu_req *req, emu_resp *resp)
 {
-    const char *s = req->ncaptures > 0 ? req->captures[0] : NULL;
     int64_t id;
-    if (!fam_parse_i64(s, &id)) {
-        emu_fail(resp, "1001", "Invalid value '%.32s'. Required of type 'integer'", s ? s : "");
+    bool replace;
+    if (!fam_capture_i64(req, resp, &id) ||
+        !fam_param_bool(req, resp, "costsDestructiveUpdate", &replace))
         return;
-    }
     bool bad_costs, bad_tags;
     cJSON *costs = form_array(req, "costs", &bad_costs);
     cJSON *tags = form_array(req, "tags", &bad_tags);
@@ -415,8 +362,6 @@ static void h_program_update(const emu_req *req, emu_resp *resp)
     }
     if (costs && !(checked = checked_costs(costs, resp)))
         goto out;
-    const char *destructive = emu_param(req, "costsDestructiveUpdate");
-    bool replace = destructive && !strcasecmp(destructive, "true");
     emu_store_wrlock();
     cJSON *prog = fam_find_i64(emu_store_get("programs"), "id", id);
     if (!prog) {
@@ -474,10 +419,9 @@ static void h_program_update(const emu_req *req, emu_resp *resp)
     snprintf(stamp, sizeof stamp, "%.19sZ+0000", now);
     cJSON_DeleteItemFromObjectCaseSensitive(prog, "updatedAt");
     cJSON_AddStringToObject(prog, "updatedAt", stamp);
-    cJSON *items = cJSON_CreateArray();
-    cJSON_AddItemToArray(items, program_full_view(prog));
+    cJSON *view = program_full_view(prog);
     emu_store_unlock();
-    resp->result = items;
+    fam_answer_record(resp, view);
 out:
     cJSON_Delete(costs);
     cJSON_Delete(tags);

@@ -462,11 +462,9 @@ static void import_row(import_job *job, const record *row, int rowno)
 
 static void h_import(const emu_req *req, emu_resp *resp)
 {
-    const char *format = emu_param(req, "format");
-    if (!format || !*format) {
-        emu_fail(resp, "701", "format cannot be blank");
+    const char *format = fam_param_required(req, resp, "format");
+    if (!format)
         return;
-    }
     import_job job = {.delim = delimiter_of(format)};
     if (!job.delim) {
         emu_fail(resp, "1003", "Invalid format '%.16s': use csv, tsv or ssv", format);

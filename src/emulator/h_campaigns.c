@@ -112,113 +112,43 @@ static cJSON *smart_campaign_view(const cJSON *c)
     return out;
 }
 
-static bool capture_id(const emu_req *req, emu_resp *resp, int64_t *id)
-{
-    const char *s = req->ncaptures > 0 ? req->captures[0] : NULL;
-    if (!fam_parse_i64(s, id)) {
-        emu_fail(resp, "1001", "Invalid value '%.64s'. Required of type 'integer'",
-                 s ? s : "");
-        return false;
-    }
-    return true;
-}
-
 /* ---- GET /rest/v1/campaigns.json ------------------------------------------ */
 
 static void h_campaigns_get(const emu_req *req, emu_resp *resp)
 {
     int batch;
     int64_t offset;
+    bool triggerable;
+    fam_filter f;
     if (!fam_batch_size(req, NULL, resp, &batch) ||
-        !fam_page_offset(req, NULL, resp, &offset))
+        !fam_page_offset(req, NULL, resp, &offset) ||
+        !fam_param_bool(req, resp, "isTriggerable", &triggerable) ||
+        !fam_filter_parse(req, resp, &f))
         return;
-    const char *qid = emu_param_list(req, "id");
-    const char *qname = emu_param_list(req, "name");
-    const char *qprog = emu_param_list(req, "programName");
-    const char *qws = emu_param_list(req, "workspaceName");
-    const char *qtrig = emu_param(req, "isTriggerable");
-    bool triggerable = false;
-    if (qtrig) {
-        if (strcasecmp(qtrig, "true") == 0) {
-            triggerable = true;
-        } else if (strcasecmp(qtrig, "false") != 0) {
-            emu_fail(resp, "1001", "Invalid value '%.32s'. Required of type 'boolean'", qtrig);
-            return;
-        }
-    }
-    cJSON *ids = fam_split(qid), *names = fam_split(qname);
-    cJSON *progs = fam_split(qprog), *wss = fam_split(qws);
-    const cJSON *it;
-    cJSON_ArrayForEach(it, ids) {
-        int64_t v;
-        if (!fam_parse_i64(it->valuestring, &v)) {
-            emu_fail(resp, "1001", "Invalid value '%.64s'. Required of type 'integer'",
-                     it->valuestring);
-            goto out;
-        }
-    }
-
     resp->result = cJSON_CreateArray();
+    fam_page pg = fam_page_start(offset, batch);
     emu_store_rdlock();
-    int64_t pos = 0;
-    int n = 0;
-    bool more = false;
     const cJSON *c;
     cJSON_ArrayForEach(c, emu_store_get("campaigns")) {
-        int64_t id = 0;
-        fam_get_i64(c, "id", &id);
-        if (qid) {
-            bool hit = false;
-            cJSON_ArrayForEach(it, ids) {
-                int64_t v;
-                if (fam_parse_i64(it->valuestring, &v) && v == id)
-                    hit = true;
-            }
-            if (!hit)
-                continue;
-        }
-        if (qname && !fam_list_has(names, fam_get_str(c, "name"), true))
+        if (!fam_filter_match(&f, c) ||
+            (triggerable && !(bool_member(c, "isActive") && bool_member(c, "isRequestable"))) ||
+            fam_page_skip(&pg))
             continue;
-        if (qprog && !fam_list_has(progs, fam_get_str(c, "programName"), true))
-            continue;
-        if (qws && !fam_list_has(wss, fam_get_str(c, "workspaceName"), true))
-            continue;
-        if (triggerable && !(bool_member(c, "isActive") && bool_member(c, "isRequestable")))
-            continue;
-        if (pos++ < offset)
-            continue;
-        if (n == batch) {
-            more = true;
+        if (!fam_page_add(&pg))
             break;
-        }
         cJSON_AddItemToArray(resp->result, campaign_view(c));
-        n++;
     }
     emu_store_unlock();
+    fam_filter_free(&f);
     /* Campaign responses carry nextPageToken without moreResult (rest-api.md §b). */
-    fam_set_page(resp, offset + n, more, false);
-out:
-    cJSON_Delete(ids);
-    cJSON_Delete(names);
-    cJSON_Delete(progs);
-    cJSON_Delete(wss);
+    fam_set_page(resp, pg.pos, pg.more, false);
 }
 
 static void h_campaign_by_id(const emu_req *req, emu_resp *resp)
 {
     int64_t id;
-    if (!capture_id(req, resp, &id))
-        return;
-    emu_store_rdlock();
-    const cJSON *c = campaign_by_id(id);
-    cJSON *view = c ? campaign_view(c) : NULL;
-    emu_store_unlock();
-    if (!view) {
-        emu_fail(resp, "1013", "Object not found");
-        return;
-    }
-    resp->result = cJSON_CreateArray();
-    cJSON_AddItemToArray(resp->result, view);
+    if (fam_capture_i64(req, resp, &id))
+        fam_answer_record(resp, fam_view_by_id("campaigns", id, campaign_view));
 }
 
 /* ---- shared body checks ------------------------------------------------------ */
@@ -278,7 +208,7 @@ static const cJSON *input_object(const emu_req *req, emu_resp *resp, bool requir
 static void h_campaign_trigger(const emu_req *req, emu_resp *resp)
 {
     int64_t id;
-    if (!capture_id(req, resp, &id))
+    if (!fam_capture_i64(req, resp, &id))
         return;
     const cJSON *input = input_object(req, resp, true);
     if (!input)
@@ -331,28 +261,16 @@ static void h_campaign_trigger(const emu_req *req, emu_resp *resp)
         if (!emu_lead_by_id(lid))
             continue;
         cJSON *attrs = cJSON_CreateArray();
-        cJSON *a = cJSON_CreateObject();
-        cJSON_AddStringToObject(a, "name", "Source");
-        cJSON_AddStringToObject(a, "value", "Web Service API");
-        cJSON_AddItemToArray(attrs, a);
+        cJSON_AddItemToArray(attrs, fam_attr("Source", cJSON_CreateString("Web Service API")));
         emu_activity_add(lid, EMU_ACT_REQUEST_CAMPAIGN, id, cname, id, attrs, NULL);
     }
     emu_store_unlock();
-    resp->result = cJSON_CreateArray();
     cJSON *item = cJSON_CreateObject();
     cJSON_AddNumberToObject(item, "id", (double)id);
-    cJSON_AddItemToArray(resp->result, item);
+    fam_answer_record(resp, item);
 }
 
 /* ---- POST /rest/v1/campaigns/{campaignId}/schedule.json --------------------- */
-
-static void iso_from_epoch(int64_t t, char out[32])
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 /* The day the clone allotment belongs to: Marketo's limits reset at midnight
  * US Central time, so count days in UTC-6. */
@@ -430,7 +348,7 @@ static cJSON *clone_into_program(const cJSON *c, const char *name, const char *n
 static void h_campaign_schedule(const emu_req *req, emu_resp *resp)
 {
     int64_t id;
-    if (!capture_id(req, resp, &id))
+    if (!fam_capture_i64(req, resp, &id))
         return;
     const cJSON *input = input_object(req, resp, false);
     if (!input && resp->error_code)
@@ -465,7 +383,7 @@ static void h_campaign_schedule(const emu_req *req, emu_resp *resp)
 
     char now_iso[32], run_iso[32], day[16];
     emu_now_iso(now_iso);
-    iso_from_epoch(run_at, run_iso);
+    emu_format_iso(run_at * 1000, run_iso);
     clone_day(now, day);
 
     emu_store_wrlock();
@@ -520,10 +438,9 @@ static void h_campaign_schedule(const emu_req *req, emu_resp *resp)
     cJSON_AddItemToArray(emu_store_get("campaignRuns"), run);
     emu_store_unlock();
 
-    resp->result = cJSON_CreateArray();
     cJSON *item = cJSON_CreateObject();
     cJSON_AddNumberToObject(item, "id", (double)scheduled);
-    cJSON_AddItemToArray(resp->result, item);
+    fam_answer_record(resp, item);
 }
 
 /* ---- Asset API ------------------------------------------------------------- */
@@ -531,33 +448,24 @@ static void h_campaign_schedule(const emu_req *req, emu_resp *resp)
 static void h_smart_campaigns(const emu_req *req, emu_resp *resp)
 {
     int max;
-    int64_t offset, earliest = 0, latest = 0;
-    if (!fam_asset_paging(req, resp, &max, &offset))
+    int64_t offset, earliest = 0, latest = 0, folder_id;
+    bool only_active;
+    cJSON *folder;
+    if (!fam_asset_paging(req, resp, &max, &offset) ||
+        !fam_param_bool(req, resp, "isActive", &only_active))
         return;
-    const char *qa = emu_param(req, "isActive");
-    bool only_active = qa && strcasecmp(qa, "true") == 0;
     const char *qe = emu_param(req, "earliestUpdatedAt");
     const char *ql = emu_param(req, "latestUpdatedAt");
-    if ((qe && *qe && !fam_parse_time(qe, &earliest)) ||
-        (ql && *ql && !fam_parse_time(ql, &latest))) {
+    bool has_e = qe && *qe, has_l = ql && *ql;
+    if ((has_e && !fam_parse_time(qe, &earliest)) || (has_l && !fam_parse_time(ql, &latest))) {
         emu_fail(resp, "704", "Invalid date format");
         return;
     }
-    cJSON *folder = NULL;
-    int64_t folder_id = 0;
-    const char *qf = emu_param(req, "folder");
-    if (qf && *qf) {
-        folder = cJSON_Parse(qf);
-        if (!cJSON_IsObject(folder) || !fam_get_i64(folder, "id", &folder_id)) {
-            cJSON_Delete(folder);
-            emu_fail(resp, "1003", "Invalid folder: expected {\"id\":…,\"type\":…}");
-            return;
-        }
-    }
-    resp->result = cJSON_CreateArray();
+    if (!fam_param_folder(req, resp, &folder, &folder_id))
+        return;
+    cJSON *items = cJSON_CreateArray();
+    fam_page pg = fam_page_start(offset, max);
     emu_store_rdlock();
-    int64_t pos = 0;
-    int n = 0;
     const cJSON *c;
     cJSON_ArrayForEach(c, emu_store_get("campaigns")) {
         if (only_active && !bool_member(c, "isActive"))
@@ -568,61 +476,37 @@ static void h_smart_campaigns(const emu_req *req, emu_resp *resp)
                 fid != folder_id)
                 continue;
         }
-        if ((qe && *qe) || (ql && *ql)) {
+        if (has_e || has_l) {
             int64_t up;
             const char *u = fam_get_str(c, "updatedAt");
-            if (!u || !fam_parse_time(u, &up))
-                continue;
-            if ((qe && *qe && up < earliest) || (ql && *ql && up > latest))
+            if (!u || !fam_parse_time(u, &up) || (has_e && up < earliest) ||
+                (has_l && up > latest))
                 continue;
         }
-        if (pos++ < offset)
+        if (fam_page_skip(&pg))
             continue;
-        if (n == max)
+        if (!fam_page_add(&pg))
             break;
-        cJSON_AddItemToArray(resp->result, smart_campaign_view(c));
-        n++;
+        cJSON_AddItemToArray(items, smart_campaign_view(c));
     }
     emu_store_unlock();
     cJSON_Delete(folder);
-    if (n == 0)
-        fam_asset_empty(resp);
+    fam_asset_answer(resp, items);
 }
 
 static void h_smart_campaign_by_id(const emu_req *req, emu_resp *resp)
 {
     int64_t id;
-    if (!capture_id(req, resp, &id))
-        return;
-    emu_store_rdlock();
-    const cJSON *c = campaign_by_id(id);
-    cJSON *view = c ? smart_campaign_view(c) : NULL;
-    emu_store_unlock();
-    if (!view) {
-        fam_asset_empty(resp);
-        return;
-    }
-    resp->result = cJSON_CreateArray();
-    cJSON_AddItemToArray(resp->result, view);
+    if (fam_capture_i64(req, resp, &id))
+        fam_asset_record(resp, fam_view_by_id("campaigns", id, smart_campaign_view));
 }
 
 static void h_smart_campaign_by_name(const emu_req *req, emu_resp *resp)
 {
-    const char *name = emu_param(req, "name");
-    if (!name || !*name) {
-        emu_fail(resp, "701", "name cannot be blank");
+    const char *name = fam_param_required(req, resp, "name");
+    if (!name)
         return;
-    }
-    emu_store_rdlock();
-    const cJSON *c = fam_find_str(emu_store_get("campaigns"), "name", name, true);
-    cJSON *view = c ? smart_campaign_view(c) : NULL;
-    emu_store_unlock();
-    if (!view) {
-        fam_asset_empty(resp);
-        return;
-    }
-    resp->result = cJSON_CreateArray();
-    cJSON_AddItemToArray(resp->result, view);
+    fam_asset_record(resp, fam_view_by_name("campaigns", "name", name, smart_campaign_view));
 }
 
 const emu_route emu_routes_campaigns[] = {

@@ -131,12 +131,16 @@ fam_page fam_page_start(int64_t offset, int limit)
     return (fam_page){.offset = offset, .limit = limit};
 }
 
-bool fam_page_take(fam_page *pg)
+bool fam_page_skip(fam_page *pg)
 {
-    if (pg->pos < pg->offset) {
-        pg->pos++;
+    if (pg->pos >= pg->offset)
         return false;
-    }
+    pg->pos++;
+    return true;
+}
+
+bool fam_page_add(fam_page *pg)
+{
     if (pg->n == pg->limit) {
         pg->more = true;
         return false;
@@ -302,6 +306,15 @@ bool fam_scalar_text(const cJSON *v, char *buf, size_t n)
     return false;
 }
 
+const char *fam_param_required(const emu_req *r, emu_resp *resp, const char *name)
+{
+    const char *v = emu_param(r, name);
+    if (v && *v)
+        return v;
+    emu_fail(resp, "701", "%s cannot be blank", name);
+    return NULL;
+}
+
 bool fam_capture_i64(const emu_req *r, emu_resp *resp, int64_t *id)
 {
     const char *s = r->ncaptures > 0 ? r->captures[0] : NULL;
@@ -347,7 +360,7 @@ bool fam_param_bool(const emu_req *r, emu_resp *resp, const char *name, bool *ou
 {
     const char *v = emu_param(r, name);
     *out = false;
-    if (!v || !*v || !strcasecmp(v, "false"))
+    if (!v || !strcasecmp(v, "false"))
         return true;
     if (!strcasecmp(v, "true")) {
         *out = true;
@@ -372,6 +385,48 @@ bool fam_param_folder(const emu_req *r, emu_resp *resp, cJSON **folder, int64_t 
     }
     *folder = f;
     return true;
+}
+
+static cJSON *split_param(const emu_req *r, const char *name)
+{
+    const char *v = emu_param_list(r, name);
+    return v ? fam_split(v) : NULL;
+}
+
+bool fam_filter_parse(const emu_req *r, emu_resp *resp, fam_filter *f)
+{
+    *f = (fam_filter){.by_id = emu_param(r, "id") != NULL};
+    if (!fam_param_ids(r, resp, "id", 0, &f->ids, &f->nids))
+        return false;
+    f->names = split_param(r, "name");
+    f->programs = split_param(r, "programName");
+    f->workspaces = split_param(r, "workspaceName");
+    return true;
+}
+
+bool fam_filter_match(const fam_filter *f, const cJSON *rec)
+{
+    if (f->by_id) {
+        int64_t id = 0;
+        fam_get_i64(rec, "id", &id);
+        bool hit = false;
+        for (int i = 0; i < f->nids && !hit; i++)
+            hit = f->ids[i] == id;
+        if (!hit)
+            return false;
+    }
+    return (!f->names || fam_list_has(f->names, fam_get_str(rec, "name"), true)) &&
+           (!f->programs || fam_list_has(f->programs, fam_get_str(rec, "programName"), true)) &&
+           (!f->workspaces || fam_list_has(f->workspaces, fam_get_str(rec, "workspaceName"), true));
+}
+
+void fam_filter_free(fam_filter *f)
+{
+    free(f->ids);
+    cJSON_Delete(f->names);
+    cJSON_Delete(f->programs);
+    cJSON_Delete(f->workspaces);
+    *f = (fam_filter){0};
 }
 
 cJSON *fam_lead_ids(const emu_req *r, emu_resp *resp, int max)

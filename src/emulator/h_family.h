@@ -79,6 +79,10 @@ bool fam_list_has(const cJSON *arr, const char *s, bool nocase);
 
 /* ---- request parameters ------------------------------------------------------- */
 
+/* A parameter that must be given: NULL, after 701 "<name> cannot be
+ * blank", when it is absent or empty. */
+const char *fam_param_required(const emu_req *r, emu_resp *resp, const char *name);
+
 /* The integer in the route's first capture ({listId}, {id}, {batchId}…);
  * 1001 otherwise. */
 bool fam_capture_i64(const emu_req *r, emu_resp *resp, int64_t *id);
@@ -89,8 +93,8 @@ bool fam_capture_i64(const emu_req *r, emu_resp *resp, int64_t *id);
 bool fam_param_ids(const emu_req *r, emu_resp *resp, const char *name, int max,
                    int64_t **ids, int *n);
 
-/* Boolean parameter: absent or empty → false, "true"/"false" in any case;
- * 1001 otherwise. */
+/* Boolean parameter: absent → false, "true"/"false" in any case; 1001
+ * otherwise. */
 bool fam_param_bool(const emu_req *r, emu_resp *resp, const char *name, bool *out);
 
 /* The Asset API's folder={"id":…,"type":…} parameter: *folder is the parsed
@@ -102,6 +106,21 @@ bool fam_param_folder(const emu_req *r, emu_resp *resp, cJSON **folder, int64_t 
  * all integers (1001).  Returns a new array of numbers in request order, or
  * NULL after failing the response. */
 cJSON *fam_lead_ids(const emu_req *r, emu_resp *resp, int max);
+
+/* The filters Get Lists and Get Campaigns share: id, name, programName and
+ * workspaceName, each repeated or comma-separated (1001 for a non-integer
+ * id); names match case-insensitively, and a filter given empty matches
+ * nothing. */
+typedef struct {
+    bool by_id;
+    int64_t *ids;
+    int nids;
+    cJSON *names, *programs, *workspaces; /* NULL: not given */
+} fam_filter;
+
+bool fam_filter_parse(const emu_req *r, emu_resp *resp, fam_filter *f);
+bool fam_filter_match(const fam_filter *f, const cJSON *rec);
+void fam_filter_free(fam_filter *f);
 
 /* ---- paging --------------------------------------------------------------------- */
 
@@ -119,18 +138,27 @@ bool fam_batch_within(emu_resp *resp, int n);
 bool fam_asset_paging(const emu_req *r, emu_resp *resp, int *max_return, int64_t *offset);
 
 /* One page of the records a handler visits in order.  For each record that
- * matches, fam_page_take says whether it goes on the page; when it says no
- * and `more` is set, the page is full and the handler stops.  Any offset a
- * token carries is safe: nothing is added to it. */
+ * matches: fam_page_skip says it lies before the page (pass over it), then
+ * fam_page_add counts it onto the page, or says the page is full (setting
+ * `more`; stop there).  Any offset a token carries is safe: nothing is added
+ * to it, and `pos` is where the next page starts.
+ *
+ *     if (!matches(r) || fam_page_skip(&pg))
+ *         continue;
+ *     if (!fam_page_add(&pg))
+ *         break;
+ *     …add r's view…
+ */
 typedef struct {
     int64_t offset;          /* matching records to pass over */
-    int64_t pos;             /* matching records passed over or taken */
-    int limit, n;            /* page size, records taken */
+    int64_t pos;             /* matching records passed over or added */
+    int limit, n;            /* page size, records added */
     bool more;               /* a matching record was left for the next page */
 } fam_page;
 
 fam_page fam_page_start(int64_t offset, int limit);
-bool fam_page_take(fam_page *pg);
+bool fam_page_skip(fam_page *pg);
+bool fam_page_add(fam_page *pg);
 
 /* Fill nextPageToken (when `more`) and moreResult (when the endpoint
  * documents it, `with_more`) for a page that stopped at `next_offset`. */

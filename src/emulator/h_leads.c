@@ -293,12 +293,10 @@ out:
 
 static void get_leads(const emu_req *req, emu_resp *resp)
 {
-    const char *ft = emu_param(req, "filterType");
+    const char *ft = fam_param_required(req, resp, "filterType");
     const char *fv = emu_param_list(req, "filterValues");
-    if (!ft || !*ft) {
-        emu_fail(resp, "701", "filterType cannot be blank");
+    if (!ft)
         return;
-    }
     if (!fv || !*fv) {
         emu_fail(resp, "701", "filterValues cannot be blank");
         return;
@@ -864,11 +862,9 @@ static void associate(const emu_req *req, emu_resp *resp)
     int64_t id;
     if (!lead_id_capture(req, resp, &id))
         return;
-    const char *cookie = emu_param(req, "cookie");
-    if (!cookie || !*cookie) {
-        emu_fail(resp, "701", "cookie cannot be blank");
+    const char *cookie = fam_param_required(req, resp, "cookie");
+    if (!cookie)
         return;
-    }
     if (!cookie_valid(cookie)) {
         emu_fail(resp, "1012", "Invalid cookie value '%.150s'", cookie);
         return;

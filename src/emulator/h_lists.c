@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Fields Get Leads by List Id returns when `fields` is not given (SPEC:
  * "email, updatedAt, createdAt, lastName, firstName and id"). */
@@ -113,96 +114,31 @@ static cJSON *asset_list_view(const cJSON *l)
     return out;
 }
 
-/* {listId} capture → id; fails with 1013 for a missing list and 1001 for a
- * non-integer so clients see the same code a typo'd id gives. */
-static bool capture_id(const emu_req *req, emu_resp *resp, int64_t *id)
-{
-    const char *s = req->ncaptures > 0 ? req->captures[0] : NULL;
-    if (!fam_parse_i64(s, id)) {
-        emu_fail(resp, "1001", "Invalid value '%.64s'. Required of type 'integer'",
-                 s ? s : "");
-        return false;
-    }
-    return true;
-}
-
 /* ---- GET /rest/v1/lists.json ---------------------------------------------- */
-
-static bool id_filter_ok(const cJSON *ids, emu_resp *resp)
-{
-    const cJSON *it;
-    cJSON_ArrayForEach(it, ids) {
-        int64_t v;
-        if (!fam_parse_i64(it->valuestring, &v)) {
-            emu_fail(resp, "1001", "Invalid value '%.64s'. Required of type 'integer'",
-                     it->valuestring);
-            return false;
-        }
-    }
-    return true;
-}
-
-static bool id_in(const cJSON *ids, int64_t id)
-{
-    const cJSON *it;
-    cJSON_ArrayForEach(it, ids) {
-        int64_t v;
-        if (fam_parse_i64(it->valuestring, &v) && v == id)
-            return true;
-    }
-    return false;
-}
 
 static void h_lists_get(const emu_req *req, emu_resp *resp)
 {
     int batch;
     int64_t offset;
+    fam_filter f;
     if (!fam_batch_size(req, NULL, resp, &batch) ||
-        !fam_page_offset(req, NULL, resp, &offset))
+        !fam_page_offset(req, NULL, resp, &offset) || !fam_filter_parse(req, resp, &f))
         return;
-    const char *qid = emu_param_list(req, "id");
-    const char *qname = emu_param_list(req, "name");
-    const char *qprog = emu_param_list(req, "programName");
-    const char *qws = emu_param_list(req, "workspaceName");
-    cJSON *ids = fam_split(qid), *names = fam_split(qname);
-    cJSON *progs = fam_split(qprog), *wss = fam_split(qws);
-    if (!id_filter_ok(ids, resp))
-        goto out;
-
     resp->result = cJSON_CreateArray();
+    fam_page pg = fam_page_start(offset, batch);
     emu_store_rdlock();
-    int64_t pos = 0;
-    int n = 0;
-    bool more = false;
     const cJSON *l;
     cJSON_ArrayForEach(l, emu_store_get("lists")) {
-        int64_t id = 0;
-        fam_get_i64(l, "id", &id);
-        if (qid && !id_in(ids, id))
+        if (!fam_filter_match(&f, l) || fam_page_skip(&pg))
             continue;
-        if (qname && !fam_list_has(names, fam_get_str(l, "name"), true))
-            continue;
-        if (qprog && !fam_list_has(progs, fam_get_str(l, "programName"), true))
-            continue;
-        if (qws && !fam_list_has(wss, fam_get_str(l, "workspaceName"), true))
-            continue;
-        if (pos++ < offset)
-            continue;
-        if (n == batch) {
-            more = true;
+        if (!fam_page_add(&pg))
             break;
-        }
         cJSON_AddItemToArray(resp->result, list_view(l));
-        n++;
     }
     emu_store_unlock();
+    fam_filter_free(&f);
     /* SPEC ResponseOfStaticList carries nextPageToken but no moreResult. */
-    fam_set_page(resp, offset + n, more, false);
-out:
-    cJSON_Delete(ids);
-    cJSON_Delete(names);
-    cJSON_Delete(progs);
-    cJSON_Delete(wss);
+    fam_set_page(resp, pg.pos, pg.more, false);
 }
 
 /* ---- GET /rest/v1/lists/{listId}.json ------------------------------------- */
@@ -210,18 +146,8 @@ out:
 static void h_list_by_id(const emu_req *req, emu_resp *resp)
 {
     int64_t id;
-    if (!capture_id(req, resp, &id))
-        return;
-    emu_store_rdlock();
-    const cJSON *l = list_by_id(id);
-    cJSON *view = l ? list_view(l) : NULL;
-    emu_store_unlock();
-    if (!view) {
-        emu_fail(resp, "1013", "Object not found");
-        return;
-    }
-    resp->result = cJSON_CreateArray();
-    cJSON_AddItemToArray(resp->result, view);
+    if (fam_capture_i64(req, resp, &id))
+        fam_answer_record(resp, fam_view_by_id("lists", id, list_view));
 }
 
 /* ---- GET /rest/v1/lists/{listId}/leads.json -------------------------------- */
@@ -230,7 +156,7 @@ static void h_list_leads(const emu_req *req, emu_resp *resp)
 {
     int64_t id, offset;
     int batch;
-    if (!capture_id(req, resp, &id) || !fam_batch_size(req, NULL, resp, &batch) ||
+    if (!fam_capture_i64(req, resp, &id) || !fam_batch_size(req, NULL, resp, &batch) ||
         !fam_page_offset(req, NULL, resp, &offset))
         return;
     const char *qf = emu_param_list(req, "fields");
@@ -292,23 +218,10 @@ static void h_list_leads(const emu_req *req, emu_resp *resp)
 
 enum list_op { OP_ADD, OP_REMOVE, OP_ISMEMBER };
 
-static void status_item(cJSON *result, int64_t lead_id, const char *status)
-{
-    cJSON *item = cJSON_CreateObject();
-    cJSON_AddNumberToObject(item, "id", (double)lead_id);
-    cJSON_AddStringToObject(item, "status", status);
-    cJSON_AddItemToArray(result, item);
-}
-
-static void skip_item(cJSON *result, int64_t lead_id, const char *code, const char *msg)
-{
-    fam_skip(result, "id", lead_id, code, msg);
-}
-
 static void list_op(const emu_req *req, emu_resp *resp, enum list_op op)
 {
     int64_t list_id;
-    if (!capture_id(req, resp, &list_id))
+    if (!fam_capture_i64(req, resp, &list_id))
         return;
     cJSON *ids = fam_lead_ids(req, resp, FAM_MAX_BATCH);
     if (!ids)
@@ -332,7 +245,7 @@ static void list_op(const emu_req *req, emu_resp *resp, enum list_op op)
     cJSON_ArrayForEach(it, ids) {
         int64_t lead_id = (int64_t)it->valuedouble;
         if (!emu_lead_by_id(lead_id)) {
-            skip_item(resp->result, lead_id, "1004", "Lead not found");
+            fam_skip(resp->result, "id", lead_id, "1004", "Lead not found");
             continue;
         }
         cJSON *mem = member_item(members, lead_id);
@@ -341,20 +254,20 @@ static void list_op(const emu_req *req, emu_resp *resp, enum list_op op)
             /* Adding a member again succeeds without a second activity:
              * membership did not change. */
             fam_list_add_member(list_id, lead_id);
-            status_item(resp->result, lead_id, "added");
+            fam_status(resp->result, "id", lead_id, "added");
             break;
         case OP_REMOVE:
             if (!mem) {
-                skip_item(resp->result, lead_id, "1015", "Lead not in list");
+                fam_skip(resp->result, "id", lead_id, "1015", "Lead not in list");
                 break;
             }
             cJSON_Delete(cJSON_DetachItemViaPointer(members, mem));
             emu_activity_add(lead_id, EMU_ACT_REMOVE_FROM_LIST, list_id, list_name, 0,
                              NULL, NULL);
-            status_item(resp->result, lead_id, "removed");
+            fam_status(resp->result, "id", lead_id, "removed");
             break;
         case OP_ISMEMBER:
-            status_item(resp->result, lead_id, mem ? "memberof" : "notmemberof");
+            fam_status(resp->result, "id", lead_id, mem ? "memberof" : "notmemberof");
             break;
         }
     }
@@ -372,41 +285,32 @@ static void h_lead_lists(const emu_req *req, emu_resp *resp)
 {
     int64_t lead_id, offset;
     int batch;
-    if (!capture_id(req, resp, &lead_id) || !fam_batch_size(req, NULL, resp, &batch) ||
+    if (!fam_capture_i64(req, resp, &lead_id) || !fam_batch_size(req, NULL, resp, &batch) ||
         !fam_page_offset(req, NULL, resp, &offset))
         return;
     resp->result = cJSON_CreateArray();
+    fam_page pg = fam_page_start(offset, batch);
     emu_store_rdlock();
-    int64_t pos = 0;
-    int n = 0;
-    bool more = false;
     /* An unknown lead belongs to no list: empty result, as Get Lead by Id. */
-    if (emu_lead_by_id(lead_id)) {
-        const cJSON *l;
-        cJSON_ArrayForEach(l, emu_store_get("lists")) {
-            int64_t id = 0;
-            fam_get_i64(l, "id", &id);
-            if (!member_item(members_of(id, false), lead_id))
-                continue;
-            if (pos++ < offset)
-                continue;
-            if (n == batch) {
-                more = true;
-                break;
-            }
-            cJSON *item = cJSON_CreateObject();
-            cJSON_AddNumberToObject(item, "listId", (double)id);
-            const cJSON *v;
-            if ((v = cJSON_GetObjectItemCaseSensitive(l, "createdAt")))
-                cJSON_AddItemToObject(item, "createdAt", cJSON_Duplicate(v, true));
-            if ((v = cJSON_GetObjectItemCaseSensitive(l, "updatedAt")))
-                cJSON_AddItemToObject(item, "updatedAt", cJSON_Duplicate(v, true));
-            cJSON_AddItemToArray(resp->result, item);
-            n++;
-        }
+    const cJSON *lists = emu_lead_by_id(lead_id) ? emu_store_get("lists") : NULL, *l;
+    cJSON_ArrayForEach(l, lists) {
+        int64_t id = 0;
+        fam_get_i64(l, "id", &id);
+        if (!member_item(members_of(id, false), lead_id) || fam_page_skip(&pg))
+            continue;
+        if (!fam_page_add(&pg))
+            break;
+        cJSON *item = cJSON_CreateObject();
+        cJSON_AddNumberToObject(item, "listId", (double)id);
+        const cJSON *v;
+        if ((v = cJSON_GetObjectItemCaseSensitive(l, "createdAt")))
+            cJSON_AddItemToObject(item, "createdAt", cJSON_Duplicate(v, true));
+        if ((v = cJSON_GetObjectItemCaseSensitive(l, "updatedAt")))
+            cJSON_AddItemToObject(item, "updatedAt", cJSON_Duplicate(v, true));
+        cJSON_AddItemToArray(resp->result, item);
     }
     emu_store_unlock();
-    fam_set_page(resp, offset + n, more, true);
+    fam_set_page(resp, pg.pos, pg.more, true);
 }
 
 /* ---- Asset API: staticList/{id}, staticList/byName, staticLists ----------- */
@@ -414,64 +318,32 @@ static void h_lead_lists(const emu_req *req, emu_resp *resp)
 static void h_asset_list_by_id(const emu_req *req, emu_resp *resp)
 {
     int64_t id;
-    if (!capture_id(req, resp, &id))
-        return;
-    emu_store_rdlock();
-    const cJSON *l = list_by_id(id);
-    cJSON *view = l ? asset_list_view(l) : NULL;
-    emu_store_unlock();
-    if (!view) {
-        fam_asset_empty(resp);
-        return;
-    }
-    resp->result = cJSON_CreateArray();
-    cJSON_AddItemToArray(resp->result, view);
+    if (fam_capture_i64(req, resp, &id))
+        fam_asset_record(resp, fam_view_by_id("lists", id, asset_list_view));
 }
 
 static void h_asset_list_by_name(const emu_req *req, emu_resp *resp)
 {
-    const char *name = emu_param(req, "name");
-    if (!name || !*name) {
-        emu_fail(resp, "701", "name cannot be blank");
+    const char *name = fam_param_required(req, resp, "name");
+    if (!name)
         return;
-    }
-    emu_store_rdlock();
     /* Exact match (DOCS static-lists.md), but Marketo names ignore case. */
-    const cJSON *l = fam_find_str(emu_store_get("lists"), "name", name, true);
-    cJSON *view = l ? asset_list_view(l) : NULL;
-    emu_store_unlock();
-    if (!view) {
-        fam_asset_empty(resp);
-        return;
-    }
-    resp->result = cJSON_CreateArray();
-    cJSON_AddItemToArray(resp->result, view);
+    fam_asset_record(resp, fam_view_by_name("lists", "name", name, asset_list_view));
 }
 
 static void h_asset_lists(const emu_req *req, emu_resp *resp)
 {
     int max;
-    int64_t offset;
-    if (!fam_asset_paging(req, resp, &max, &offset))
-        return;
+    int64_t offset, folder_id;
+    cJSON *folder;
     /* folder={"id":1034,"type":"Program"} narrows to one parent. */
-    int64_t folder_id = 0;
-    const char *folder_type = NULL;
-    cJSON *folder = NULL;
-    const char *qf = emu_param(req, "folder");
-    if (qf && *qf) {
-        folder = cJSON_Parse(qf);
-        if (!cJSON_IsObject(folder) || !fam_get_i64(folder, "id", &folder_id)) {
-            cJSON_Delete(folder);
-            emu_fail(resp, "1003", "Invalid folder: expected {\"id\":…,\"type\":…}");
-            return;
-        }
-        folder_type = fam_get_str(folder, "type");
-    }
-    resp->result = cJSON_CreateArray();
+    if (!fam_asset_paging(req, resp, &max, &offset) ||
+        !fam_param_folder(req, resp, &folder, &folder_id))
+        return;
+    const char *folder_type = fam_get_str(folder, "type");
+    cJSON *items = cJSON_CreateArray();
+    fam_page pg = fam_page_start(offset, max);
     emu_store_rdlock();
-    int64_t pos = 0;
-    int n = 0;
     const cJSON *l;
     cJSON_ArrayForEach(l, emu_store_get("lists")) {
         if (folder) {
@@ -482,17 +354,15 @@ static void h_asset_lists(const emu_req *req, emu_resp *resp)
                 (folder_type && ft && strcasecmp(ft, folder_type) != 0))
                 continue;
         }
-        if (pos++ < offset)
+        if (fam_page_skip(&pg))
             continue;
-        if (n == max)
+        if (!fam_page_add(&pg))
             break;
-        cJSON_AddItemToArray(resp->result, asset_list_view(l));
-        n++;
+        cJSON_AddItemToArray(items, asset_list_view(l));
     }
     emu_store_unlock();
     cJSON_Delete(folder);
-    if (n == 0)
-        fam_asset_empty(resp);
+    fam_asset_answer(resp, items);
 }
 
 /* ---- used by bulk import (h_family.h) ---------------------------------------- */

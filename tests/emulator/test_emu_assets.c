@@ -176,6 +176,58 @@ static void test_program_lookups(void **state)
     ft_expect_error(ft_get(c, "/rest/asset/v1/program/byTag.json?tagValue=x"), "701");
 }
 
+/* Update Program: a form body. */
+static cJSON *update_program(ft_ctx *c, const char *path, const char *form)
+{
+    long st = 0;
+    cJSON *j = ft_call(c, "POST", path, "application/x-www-form-urlencoded", form, strlen(form),
+                       &st);
+    assert_int_equal(st, 200);
+    assert_non_null(j);
+    return j;
+}
+
+static void test_program_update(void **state)
+{
+    ft_ctx *c = *state;
+    ft_reset(c);
+    cJSON *j = update_program(c, "/rest/asset/v1/program/2001.json",
+                              "name=Spring%20Webinar%202&description=Renamed"
+                              "&costs=%5B%7B%22startDate%22:%222026-04-01%22,%22cost%22:300%7D%5D"
+                              "&tags=%5B%7B%22tagType%22:%22region%22,%22tagValue%22:%22EMEA%22%7D%5D");
+    const cJSON *p = cJSON_GetArrayItem(ft_ok(j), 0);
+    assert_string_equal(ft_str(p, "name"), "Spring Webinar 2");
+    assert_string_equal(ft_str(p, "description"), "Renamed");
+    const cJSON *costs = cJSON_GetObjectItemCaseSensitive(p, "costs");
+    assert_int_equal(cJSON_GetArraySize(costs), 2); /* appended */
+    assert_int_equal(ft_int(cJSON_GetArrayItem(costs, 1), "cost"), 300);
+    const cJSON *tag = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(p, "tags"), 0);
+    assert_string_equal(ft_str(tag, "tagValue"), "EMEA");
+    assert_non_null(strstr(ft_str(p, "updatedAt"), "Z+0000"));
+    cJSON_Delete(j);
+    j = update_program(c, "/rest/asset/v1/program/2001.json",
+                       "costsDestructiveUpdate=TRUE"
+                       "&costs=%5B%7B%22startDate%22:%222026-05-01%22,%22cost%22:7%7D%5D");
+    costs = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(ft_ok(j), 0), "costs");
+    assert_int_equal(cJSON_GetArraySize(costs), 1); /* replaced */
+    cJSON_Delete(j);
+
+    ft_expect_error(update_program(c, "/rest/asset/v1/program/4.json", "name=X"), "702");
+    ft_expect_error(update_program(c, "/rest/asset/v1/program/x.json", "name=X"), "1001");
+    ft_expect_error(update_program(c, "/rest/asset/v1/program/2001.json", "costs=%7B%7D"), "1003");
+    ft_expect_error(update_program(c, "/rest/asset/v1/program/2001.json",
+                                   "tags=%5B%7B%22tagType%22:%22Region%22,%22tagValue%22:%22Mars%22%7D%5D"),
+                    "709");
+    /* A boolean that is not one is refused, and changes nothing (it used to
+     * mean false and append). */
+    ft_expect_error(update_program(c, "/rest/asset/v1/program/2001.json",
+                                   "costsDestructiveUpdate=yes&name=Changed"),
+                    "1001");
+    j = ft_get(c, "/rest/asset/v1/program/2001.json");
+    assert_string_equal(ft_str(cJSON_GetArrayItem(ft_ok(j), 0), "name"), "Spring Webinar 2");
+    cJSON_Delete(j);
+}
+
 static void test_bad_input(void **state)
 {
     ft_ctx *c = *state;
@@ -185,6 +237,15 @@ static void test_bad_input(void **state)
     ft_expect_no_assets(ft_get(c, "/rest/asset/v1/tagType/byName.json?name=%%22%%5C%%27"));
     ft_expect_error(ft_get(c, "/rest/asset/v1/programs.json?maxReturn=99999999999999999999"), "1003");
     ft_expect_error(ft_get(c, "/rest/asset/v1/programs.json?offset=-5"), "1003");
+    /* Booleans are true or false (anything else used to mean false). */
+    ft_expect_error(ft_get(c, "/rest/asset/v1/program/byName.json?name=Spring%%20Webinar"
+                              "&includeTags=yes"), "1001");
+    ft_expect_error(ft_get(c, "/rest/asset/v1/program/byName.json?name=Spring%%20Webinar"
+                              "&includeCosts=1"), "1001");
+    ft_expect_error(ft_get(c, "/rest/asset/v1/smartCampaigns.json?isActive=maybe"), "1001");
+    cJSON *k = ft_get(c, "/rest/asset/v1/smartCampaigns.json?isActive=FALSE&maxReturn=200");
+    assert_int_equal(ft_count(ft_ok(k)), 8);
+    cJSON_Delete(k);
     /* A POST where only GET exists. */
     long st;
     cJSON *j = ft_call(c, "POST", "/rest/asset/v1/channels.json", "application/json", "{}", 2, &st);
@@ -199,6 +260,7 @@ int main(void)
         cmocka_unit_test(test_tag_types),
         cmocka_unit_test(test_programs_browse),
         cmocka_unit_test(test_program_lookups),
+        cmocka_unit_test(test_program_update),
         cmocka_unit_test(test_bad_input),
     };
     return cmocka_run_group_tests(tests, ft_setup, ft_teardown);
