@@ -35,7 +35,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #define MAX_QUEUED_IMPORTS 10
 /* Marketo documents no column limit; a lead has far fewer fields than this,
@@ -306,13 +305,6 @@ static bool multipart_file(const emu_req *req, const char **data, size_t *len, b
 
 /* ---- imports in the store ------------------------------------------------------ */
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int64_t step_ms(void)
 {
     const char *e = getenv("MKTOWS_EMU_IMPORT_STEP_MS");
@@ -343,9 +335,10 @@ static int64_t get_num(const cJSON *o, const char *name)
     return v;
 }
 
-/* The status record a client sees (SPEC ImportLeadResponse). */
-static cJSON *status_view(const cJSON *imp, int64_t now)
+/* The status record a client sees (SPEC ImportLeadResponse), as of now. */
+static cJSON *status_view(const cJSON *imp)
 {
+    int64_t now = emu_now_ms();
     int64_t id = get_num(imp, "id");
     int64_t imported = get_num(imp, "imported"), failed = get_num(imp, "failed");
     int64_t warned = get_num(imp, "warned"), members = get_num(imp, "members");
@@ -522,7 +515,7 @@ static void h_import(const emu_req *req, emu_resp *resp)
     sb_row(&job.failures, header.cells, job.ncols, "Import Failure Reason", job.delim);
     sb_row(&job.warnings, header.cells, job.ncols, "Import Warning Reason", job.delim);
 
-    int64_t now = now_ms();
+    int64_t now = emu_now_ms();
     emu_store_wrlock();
     cJSON *imports = emu_store_get("imports");
     int queued = 0;
@@ -575,14 +568,13 @@ static void h_import(const emu_req *req, emu_resp *resp)
     cJSON_AddItemToArray(imports, rec);
     emu_store_unlock();
 
-    resp->result = cJSON_CreateArray();
     cJSON *r = cJSON_CreateObject();
     char idtext[24];
     snprintf(idtext, sizeof idtext, "%" PRId64, id);
     cJSON_AddNumberToObject(r, "batchId", (double)id);
     cJSON_AddStringToObject(r, "importId", idtext);
     cJSON_AddStringToObject(r, "status", "Queued");
-    cJSON_AddItemToArray(resp->result, r);
+    fam_answer_record(resp, r);
 out:
     cJSON_Delete(header.cells);
     free(job.group);
@@ -593,38 +585,17 @@ out:
 
 /* ---- status and files ---------------------------------------------------------- */
 
-static bool batch_id(const emu_req *req, emu_resp *resp, int64_t *id)
-{
-    const char *s = req->ncaptures > 0 ? req->captures[0] : NULL;
-    if (!fam_parse_i64(s, id)) {
-        emu_fail(resp, "1001", "Invalid value '%.32s'. Required of type 'integer'", s ? s : "");
-        return false;
-    }
-    return true;
-}
-
 static void h_import_status(const emu_req *req, emu_resp *resp)
 {
     int64_t id;
-    if (!batch_id(req, resp, &id))
-        return;
-    int64_t now = now_ms();
-    emu_store_rdlock();
-    const cJSON *imp = fam_find_i64(emu_store_get("imports"), "id", id);
-    cJSON *view = imp ? status_view(imp, now) : NULL;
-    emu_store_unlock();
-    if (!view) {
-        emu_fail(resp, "1013", "Object not found");
-        return;
-    }
-    resp->result = cJSON_CreateArray();
-    cJSON_AddItemToArray(resp->result, view);
+    if (fam_capture_i64(req, resp, &id))
+        fam_answer_record(resp, fam_view_by_id("imports", id, status_view));
 }
 
 static void send_file(const emu_req *req, emu_resp *resp, const char *which)
 {
     int64_t id;
-    if (!batch_id(req, resp, &id))
+    if (!fam_capture_i64(req, resp, &id))
         return;
     emu_store_rdlock();
     const cJSON *imp = fam_find_i64(emu_store_get("imports"), "id", id);
