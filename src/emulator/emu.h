@@ -126,6 +126,8 @@ typedef struct emu_store emu_store;  /* defined in store.c */
 void emu_store_rdlock(void);
 void emu_store_wrlock(void);
 void emu_store_unlock(void);
+/* The write lock when `write`, else the read lock. */
+void emu_store_lock(bool write);
 
 /* Top-level collections of the store, by name ("leads", "lists",
  * "campaigns", "programs", "channels", "tagTypes", "opportunities",

@@ -91,10 +91,7 @@ static void run(const emu_req *req, emu_resp *resp,
                 void (*op)(const fam_objtype *, const emu_req *, emu_resp *), bool write)
 {
     const char *name = capture_name(req);
-    if (write)
-        emu_store_wrlock();
-    else
-        emu_store_rdlock();
+    emu_store_lock(write);
     const cJSON *meta = type_by_name(name);
     if (!meta) {
         emu_store_unlock();

@@ -315,6 +315,13 @@ const char *fam_param_required(const emu_req *r, emu_resp *resp, const char *nam
     return NULL;
 }
 
+const char *fam_scalar_str(const cJSON *v, char buf[FAM_SCALAR_BUF])
+{
+    if (cJSON_IsString(v))
+        return v->valuestring;
+    return fam_scalar_text(v, buf, FAM_SCALAR_BUF) ? buf : NULL;
+}
+
 bool fam_capture_i64(const emu_req *r, emu_resp *resp, int64_t *id)
 {
     const char *s = r->ncaptures > 0 ? r->captures[0] : NULL;

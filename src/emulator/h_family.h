@@ -53,6 +53,12 @@ const char *fam_get_str(const cJSON *obj, const char *name);
  * anything else, or when the text does not fit in `buf`. */
 bool fam_scalar_text(const cJSON *v, char *buf, size_t n);
 
+/* The same without copying strings, so that a value of any length compares
+ * whole: a string's own text, or a number's or boolean's text in `buf`;
+ * NULL for anything else. */
+#define FAM_SCALAR_BUF 32
+const char *fam_scalar_str(const cJSON *v, char buf[FAM_SCALAR_BUF]);
+
 /* Does `s` parse as an ISO-8601 date-time (emu_parse_iso)?  Stores the UTC
  * epoch seconds. */
 bool fam_parse_time(const char *s, int64_t *epoch);

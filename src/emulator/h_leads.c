@@ -33,10 +33,9 @@
  * buffer), or null. */
 static cJSON *text_or_null(const cJSON *v)
 {
-    if (cJSON_IsString(v))
-        return cJSON_CreateString(v->valuestring);
-    char buf[64];
-    return fam_scalar_text(v, buf, sizeof buf) ? cJSON_CreateString(buf) : cJSON_CreateNull();
+    char buf[FAM_SCALAR_BUF];
+    const char *t = fam_scalar_str(v, buf);
+    return t ? cJSON_CreateString(t) : cJSON_CreateNull();
 }
 
 static bool lead_id_capture(const emu_req *req, emu_resp *resp, int64_t *id)
@@ -145,10 +144,11 @@ static bool lead_has_cookie(const cJSON *lead, const char *cookie)
  * text keys); numbers and booleans by their text. */
 static bool value_matches(const cJSON *v, const char *want)
 {
-    if (cJSON_IsString(v))
-        return !strcasecmp(v->valuestring, want); /* whole, however long */
-    char buf[64];
-    return fam_scalar_text(v, buf, sizeof buf) && !strcmp(buf, want);
+    char buf[FAM_SCALAR_BUF];
+    const char *have = fam_scalar_str(v, buf);
+    if (!have)
+        return false;
+    return cJSON_IsString(v) ? !strcasecmp(have, want) : !strcmp(have, want);
 }
 
 typedef struct { cJSON **v; int n, cap; } leadvec;
@@ -343,7 +343,7 @@ static bool convert(const emu_field *f, const cJSON *in, cJSON **out)
     if (cJSON_IsArray(in) || cJSON_IsObject(in) || cJSON_IsRaw(in))
         return false;
     const char *t = f->type;
-    char buf[512];
+    char buf[FAM_SCALAR_BUF];
     if (!strcmp(t, "boolean")) {
         if (cJSON_IsBool(in)) {
             *out = cJSON_CreateBool(cJSON_IsTrue(in));
@@ -376,8 +376,8 @@ static bool convert(const emu_field *f, const cJSON *in, cJSON **out)
         return true;
     }
     /* Text: a string as it is, however long; a number or boolean as text. */
-    const char *text = cJSON_IsString(in) ? in->valuestring : buf;
-    if (!cJSON_IsString(in) && !fam_scalar_text(in, buf, sizeof buf))
+    const char *text = fam_scalar_str(in, buf);
+    if (!text)
         return false;
     if (!strcmp(t, "email")) {
         for (const char *p = text; *p; p++)
@@ -555,11 +555,8 @@ cJSON *emu_lead_sync_one(const cJSON *record, const char *action, const char *lo
     if (!update_only && (!strcmp(lf->name, "id") || cJSON_GetObjectItem(record, "id")))
         return skipped("1003", "Invalid data");
     /* The lookup value whole: a long key must not match by its prefix. */
-    const cJSON *kv = cJSON_GetObjectItem(record, lf->name);
-    char buf[64];
-    const char *key = cJSON_IsString(kv)                        ? kv->valuestring
-                      : fam_scalar_text(kv, buf, sizeof buf) ? buf
-                                                               : NULL;
+    char buf[FAM_SCALAR_BUF];
+    const char *key = fam_scalar_str(cJSON_GetObjectItem(record, lf->name), buf);
     bool has_key = key && *key;
     bool create_dup = !strcmp(action, "createDuplicate");
     leadvec found = {0};
@@ -679,11 +676,9 @@ static void delete_leads(const emu_req *req, emu_resp *resp)
         }
         cJSON_ArrayForEach(it, input) {
             const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "id");
-            char buf[64];
-            cJSON_AddItemToArray(ids, cJSON_CreateString(cJSON_IsString(id) ? id->valuestring
-                                                         : fam_scalar_text(id, buf, sizeof buf)
-                                                             ? buf
-                                                             : ""));
+            char buf[FAM_SCALAR_BUF];
+            const char *text = fam_scalar_str(id, buf);
+            cJSON_AddItemToArray(ids, cJSON_CreateString(text ? text : ""));
         }
     }
     int n = cJSON_GetArraySize(ids);

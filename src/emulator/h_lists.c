@@ -227,10 +227,7 @@ static void list_op(const emu_req *req, emu_resp *resp, enum list_op op)
     if (!ids)
         return;
 
-    if (op == OP_ISMEMBER)
-        emu_store_rdlock();
-    else
-        emu_store_wrlock();
+    emu_store_lock(op != OP_ISMEMBER);
     const cJSON *list = list_by_id(list_id);
     if (!list) {
         emu_store_unlock();

@@ -57,15 +57,24 @@ static const cJSON *dedupe_fields(const cJSON *meta)
 }
 
 /* Compare a record member with a wanted value by text, case-insensitively
- * (Marketo string keys are case-insensitive; numbers compare as integers). */
+ * (Marketo string keys are case-insensitive; numbers compare as integers),
+ * whole however long. */
 static bool value_equals(const cJSON *have, const cJSON *want)
 {
-    char a[512], b[512];
-    if (!have || cJSON_IsNull(have) || !want || cJSON_IsNull(want))
-        return false;
-    if (!fam_scalar_text(have, a, sizeof a) || !fam_scalar_text(want, b, sizeof b))
-        return false;
-    return strcasecmp(a, b) == 0;
+    char a[FAM_SCALAR_BUF], b[FAM_SCALAR_BUF];
+    const char *x = fam_scalar_str(have, a), *y = fam_scalar_str(want, b);
+    return x && y && strcasecmp(x, y) == 0;
+}
+
+/* Is there a record in `arr` whose `field` equals `v`? */
+static bool any_equal(const cJSON *arr, const char *field, const cJSON *v)
+{
+    const cJSON *r;
+    cJSON_ArrayForEach(r, arr) {
+        if (value_equals(cJSON_GetObjectItem(r, field), v))
+            return true;
+    }
+    return false;
 }
 
 /* Does `rec` carry, for every field of `keys`, the value `vals` has for it? */
@@ -265,32 +274,26 @@ void fam_obj_query(const fam_objtype *t, const emu_req *req, emu_resp *resp)
         goto out;
 
     resp->result = cJSON_CreateArray();
-    int64_t pos = 0;
-    int n = 0, seq = 0;
-    bool more = false;
+    fam_page pg = fam_page_start(offset, batch);
+    int seq = 0;
     const cJSON *w;
     cJSON_ArrayForEach(w, wanted) {
         const cJSON *r;
         cJSON_ArrayForEach(r, t->records) {
-            if (!record_matches(r, keys, w))
+            if (!record_matches(r, keys, w) || fam_page_skip(&pg))
                 continue;
-            if (pos++ < offset)
-                continue;
-            if (n == batch) {
-                more = true;
+            if (!fam_page_add(&pg))
                 break;
-            }
             cJSON *item = cJSON_CreateObject();
             cJSON_AddNumberToObject(item, "seq", seq);
             fam_project_into(item, r, fields, NULL);
             cJSON_AddItemToArray(resp->result, item);
-            n++;
         }
-        if (more)
+        if (pg.more)
             break;
         seq++;
     }
-    fam_set_page(resp, offset + n, more, true);
+    fam_set_page(resp, pg.pos, pg.more, true);
 out:
     cJSON_Delete(keys);
     cJSON_Delete(wanted);
@@ -346,10 +349,9 @@ static cJSON *coerce(const cJSON *field, const cJSON *v)
         return NULL;
     }
     /* string, text, email, phone, url…: any scalar, kept as text. */
-    char buf[4096];
-    if (!fam_scalar_text(v, buf, sizeof buf))
-        return NULL;
-    return cJSON_CreateString(buf);
+    char buf[FAM_SCALAR_BUF];
+    const char *text = fam_scalar_str(v, buf);
+    return text ? cJSON_CreateString(text) : NULL;
 }
 
 /* Every relationship to a lead or an opportunity must point at an existing
@@ -366,36 +368,18 @@ static const char *check_links(const cJSON *meta, const cJSON *rec, char *msg, s
         if (!to_name || !to_field || !v || cJSON_IsNull(v))
             continue;
         if (strcasecmp(to_name, "lead") == 0) {
-            bool found = false;
             int64_t id;
-            if (strcasecmp(to_field, "id") == 0) {
-                found = fam_value_i64(v, &id) && emu_lead_by_id(id);
-            } else {
-                const cJSON *lead;
-                cJSON_ArrayForEach(lead, emu_store_get("leads")) {
-                    if (value_equals(cJSON_GetObjectItem(lead, to_field), v)) {
-                        found = true;
-                        break;
-                    }
-                }
-            }
+            bool found = strcasecmp(to_field, "id") == 0
+                             ? fam_value_i64(v, &id) && emu_lead_by_id(id)
+                             : any_equal(emu_store_get("leads"), to_field, v);
             if (!found) {
                 snprintf(msg, n, "Lead not found");
                 return "1004";
             }
-        } else if (strcasecmp(to_name, "opportunity") == 0) {
-            bool found = false;
-            const cJSON *o;
-            cJSON_ArrayForEach(o, emu_store_get("opportunities")) {
-                if (value_equals(cJSON_GetObjectItem(o, to_field), v)) {
-                    found = true;
-                    break;
-                }
-            }
-            if (!found) {
-                snprintf(msg, n, "Object not found");
-                return "1013";
-            }
+        } else if (strcasecmp(to_name, "opportunity") == 0 &&
+                   !any_equal(emu_store_get("opportunities"), to_field, v)) {
+            snprintf(msg, n, "Object not found");
+            return "1013";
         }
     }
     return NULL;
@@ -410,12 +394,9 @@ static bool is_system_field(const char *name)
 static void ok_item(cJSON *result, int seq, const char *status, const cJSON *rec,
                     const char *idf)
 {
-    cJSON *item = cJSON_CreateObject();
-    cJSON_AddNumberToObject(item, "seq", seq);
-    cJSON_AddStringToObject(item, "status", status);
+    cJSON *item = fam_status(result, "seq", seq, status);
     const cJSON *g = cJSON_GetObjectItem(rec, idf);
     cJSON_AddItemToObject(item, idf, g ? cJSON_Duplicate(g, true) : cJSON_CreateNull());
-    cJSON_AddItemToArray(result, item);
 }
 
 /* Common checks of a sync/delete body: JSON object with input[1..300]. */
@@ -438,12 +419,7 @@ static const cJSON *write_input(const emu_req *req, emu_resp *resp, const cJSON 
         emu_fail(resp, "1003", "input must be an array");
         return NULL;
     }
-    if (cJSON_GetArraySize(input) > FAM_MAX_BATCH) {
-        emu_fail(resp, "1003", "Batch size '%d' exceeds max allowed '%d'",
-                 cJSON_GetArraySize(input), FAM_MAX_BATCH);
-        return NULL;
-    }
-    return input;
+    return fam_batch_within(resp, cJSON_GetArraySize(input)) ? input : NULL;
 }
 
 /* The key fields of dedupeBy/deleteBy ("dedupeFields" default, "idField"). */
@@ -795,10 +771,7 @@ static void with_type(enum obj_kind kind, const emu_req *req, emu_resp *resp,
                       void (*op)(const fam_objtype *, const emu_req *, emu_resp *), bool write)
 {
     cJSON *meta = cJSON_Parse(kind == OPP ? OPPORTUNITY_META : ROLE_META);
-    if (write)
-        emu_store_wrlock();
-    else
-        emu_store_rdlock();
+    emu_store_lock(write);
     fam_objtype t = {
         .meta = meta,
         .records = emu_store_get(kind == OPP ? "opportunities" : "opportunityRoles"),

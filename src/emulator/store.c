@@ -33,6 +33,7 @@ static cJSON *g_root;
 void emu_store_rdlock(void) { pthread_rwlock_rdlock(&g_lock); }
 void emu_store_wrlock(void) { pthread_rwlock_wrlock(&g_lock); }
 void emu_store_unlock(void) { pthread_rwlock_unlock(&g_lock); }
+void emu_store_lock(bool write) { write ? emu_store_wrlock() : emu_store_rdlock(); }
 
 int64_t emu_now_ms(void)
 {

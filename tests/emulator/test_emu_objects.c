@@ -234,6 +234,46 @@ static void test_sync_opportunities(void **state)
     cJSON_Delete(b);
 }
 
+/* Long values are kept and compared whole: a text field beyond 4095 bytes
+ * was refused (1001), and a key beyond 511 bytes never matched, so each
+ * sync of it made a duplicate. */
+static void test_long_values(void **state)
+{
+    ft_ctx *c = *state;
+    ft_reset(c);
+    char key[601], body[1024];
+    /* Long text values are kept whole (beyond 4095 bytes they were refused, 1001). */
+    size_t dn = 5000, cap = dn + 256;
+    char *big = malloc(cap);
+    int k = snprintf(big, cap, "{\"input\":[{\"externalOpportunityId\":\"OPP-1001\",\"description\":\"");
+    memset(big + k, 'd', dn);
+    snprintf(big + k + dn, cap - (size_t)k - dn, "\"}]}");
+    cJSON *j = ft_post(c, "/rest/v1/opportunities.json", big);
+    ft_expect_item(ft_ok(j), 0, "updated", NULL);
+    cJSON_Delete(j);
+    free(big);
+    j = ft_get(c, "/rest/v1/opportunities.json?filterType=externalOpportunityId&filterValues=OPP-1001"
+                  "&fields=description");
+    const char *d = ft_str(cJSON_GetArrayItem(ft_ok(j), 0), "description");
+    assert_non_null(d);
+    assert_int_equal(strlen(d), dn);
+    cJSON_Delete(j);
+
+    memset(key, 'k', sizeof key - 1);
+    key[sizeof key - 1] = '\0';
+    snprintf(body, sizeof body, "{\"input\":[{\"externalOpportunityId\":\"%s\",\"name\":\"Long\"}]}",
+             key);
+    j = ft_post(c, "/rest/v1/opportunities.json", body);
+    ft_expect_item(ft_ok(j), 0, "created", NULL);
+    cJSON_Delete(j);
+    j = ft_post(c, "/rest/v1/opportunities.json", body);
+    ft_expect_item(ft_ok(j), 0, "updated", NULL);
+    cJSON_Delete(j);
+    j = ft_get(c, "/rest/v1/opportunities.json?filterType=externalOpportunityId&filterValues=%s", key);
+    assert_int_equal(ft_count(ft_ok(j)), 1);
+    cJSON_Delete(j);
+}
+
 static void test_roles_sync_delete_and_activities(void **state)
 {
     ft_ctx *c = *state;
@@ -334,6 +374,7 @@ int main(void)
         cmocka_unit_test(test_query),
         cmocka_unit_test(test_roles_compound_query),
         cmocka_unit_test(test_sync_opportunities),
+        cmocka_unit_test(test_long_values),
         cmocka_unit_test(test_roles_sync_delete_and_activities),
         cmocka_unit_test(test_bad_input),
     };
