@@ -546,6 +546,11 @@ int __ns1__listOperation(struct soap *soap, struct ns1__ParamsListOperation *p,
 
     enum ns1__ListOperationType op = p->listOperation;
     bool strict = p->strict && *p->strict == xsd__boolean__true_;
+    if (p->skipActivityLog && *p->skipActivityLog == xsd__boolean__true_ &&
+        op != ns1__ListOperationType__ISMEMBEROFLIST)
+        return mk_fault(soap, MK_ERR_BAD_PARAMETER,
+                        "skipActivityLog=true (Marketo 2_2) is not supported: the REST API "
+                        "always logs Add to List / Remove from List activities");
     int n = p->listMemberList ? p->listMemberList->__sizeleadKey : 0;
     if (op == ns1__ListOperationType__CLEARLIST) {
         if (n > 0)

@@ -659,6 +659,19 @@ static void test_list_faults(void **state)
     expect_fault_saying("<ns1:paramsListOperation><listOperation>ADDTOLIST</listOperation>"
                         "<listMemberList><leadKey><keyType>IDNUM</keyType><keyValue>1</keyValue>"
                         "</leadKey></listMemberList></ns1:paramsListOperation>", 20109, "listKey");
+    /* Marketo 2_2's skipActivityLog: REST always logs, so true is refused;
+     * false (or ISMEMBEROFLIST, which logs nothing) is fine. */
+    expect_fault_saying("<ns1:paramsListOperation><listOperation>ADDTOLIST</listOperation>"
+                        "<listKey><keyType>MKTOLISTNAME</keyType><keyValue>Webinar Attendees"
+                        "</keyValue></listKey><listMemberList><leadKey><keyType>IDNUM</keyType>"
+                        "<keyValue>9</keyValue></leadKey></listMemberList><strict>false</strict>"
+                        "<skipActivityLog>true</skipActivityLog></ns1:paramsListOperation>",
+                        20110, "skipActivityLog");
+    free(call("<ns1:paramsListOperation><listOperation>ISMEMBEROFLIST</listOperation>"
+              "<listKey><keyType>MKTOLISTNAME</keyType><keyValue>Webinar Attendees</keyValue>"
+              "</listKey><listMemberList><leadKey><keyType>IDNUM</keyType><keyValue>9</keyValue>"
+              "</leadKey></listMemberList><skipActivityLog>true</skipActivityLog>"
+              "</ns1:paramsListOperation>"));
     /* Nothing was changed by any of them. */
     assert_int_equal(stat_calls(ADD_CALLS), 0);
     assert_int_equal(stat_calls(REMOVE_CALLS), 0);
@@ -1342,6 +1355,21 @@ static void test_schedule_campaign(void **state)
                         "</ns1:paramsScheduleCampaign>", 20109, NULL);
 }
 
+/* A configured import_db that cannot be opened stops the shim at start-up
+ * instead of failing the first importToList. */
+static void test_bad_import_db_stops_startup(void **state)
+{
+    (void)state;
+    char *cfg = config_for("/nonexistent-dir-for-mktows/imports.sqlite");
+    char *path = ts_write_temp(".json", cfg);
+    free(cfg);
+    ts_proc other;
+    const char *argv[] = {ts_env("MKTOWS_SHIM"), "--config", path, NULL};
+    assert_int_equal(ts_proc_start(&other, argv), -1);
+    unlink(path);
+    free(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1366,6 +1394,7 @@ int main(void)
         cmocka_unit_test_setup(test_request_campaign_first_100_keys, reset),
         cmocka_unit_test_setup(test_request_campaign_faults, reset),
         cmocka_unit_test_setup(test_schedule_campaign, reset),
+        cmocka_unit_test(test_bad_import_db_stops_startup),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
