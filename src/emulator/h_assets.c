@@ -134,18 +134,6 @@ static cJSON *program_full_view(const cJSON *r)
     return out;
 }
 
-static bool updated_within(const cJSON *r, bool has_e, int64_t earliest, bool has_l,
-                           int64_t latest)
-{
-    if (!has_e && !has_l)
-        return true;
-    int64_t up;
-    const char *u = fam_get_str(r, "updatedAt");
-    if (!u || !fam_parse_time(u, &up))
-        return false;
-    return (!has_e || up >= earliest) && (!has_l || up <= latest);
-}
-
 static bool program_passes(const cJSON *r, const char *ft, const cJSON *values)
 {
     if (!ft)
@@ -172,7 +160,8 @@ static bool program_passes(const cJSON *r, const char *ft, const cJSON *values)
 static void h_programs(const emu_req *req, emu_resp *resp)
 {
     int max;
-    int64_t offset, earliest = 0, latest = 0;
+    int64_t offset;
+    fam_updated window;
     if (!fam_asset_paging(req, resp, &max, &offset))
         return;
     const char *ft = emu_param(req, "filterType");
@@ -189,13 +178,8 @@ static void h_programs(const emu_req *req, emu_resp *resp)
         emu_fail(resp, "701", "filterValues cannot be blank");
         return;
     }
-    const char *qe = emu_param(req, "earliestUpdatedAt");
-    const char *ql = emu_param(req, "latestUpdatedAt");
-    bool has_e = qe && *qe, has_l = ql && *ql;
-    if ((has_e && !fam_parse_time(qe, &earliest)) || (has_l && !fam_parse_time(ql, &latest))) {
-        emu_fail(resp, "704", "Invalid date format");
+    if (!fam_param_updated(req, resp, &window))
         return;
-    }
     cJSON *values = fam_split(fv);
     cJSON *items = cJSON_CreateArray();
     fam_page pg = fam_page_start(offset, max);
@@ -203,7 +187,7 @@ static void h_programs(const emu_req *req, emu_resp *resp)
     const cJSON *r;
     cJSON_ArrayForEach(r, emu_store_get("programs")) {
         if (!program_passes(r, ft, values) ||
-            !updated_within(r, has_e, earliest, has_l, latest) || fam_page_skip(&pg))
+            !fam_updated_within(&window, r) || fam_page_skip(&pg))
             continue;
         if (!fam_page_add(&pg))
             break;

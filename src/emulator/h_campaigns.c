@@ -448,20 +448,15 @@ static void h_campaign_schedule(const emu_req *req, emu_resp *resp)
 static void h_smart_campaigns(const emu_req *req, emu_resp *resp)
 {
     int max;
-    int64_t offset, earliest = 0, latest = 0, folder_id;
+    int64_t offset, folder_id;
+    fam_updated window;
     bool only_active;
     cJSON *folder;
     if (!fam_asset_paging(req, resp, &max, &offset) ||
         !fam_param_bool(req, resp, "isActive", &only_active))
         return;
-    const char *qe = emu_param(req, "earliestUpdatedAt");
-    const char *ql = emu_param(req, "latestUpdatedAt");
-    bool has_e = qe && *qe, has_l = ql && *ql;
-    if ((has_e && !fam_parse_time(qe, &earliest)) || (has_l && !fam_parse_time(ql, &latest))) {
-        emu_fail(resp, "704", "Invalid date format");
-        return;
-    }
-    if (!fam_param_folder(req, resp, &folder, &folder_id))
+    if (!fam_param_updated(req, resp, &window) ||
+        !fam_param_folder(req, resp, &folder, &folder_id))
         return;
     cJSON *items = cJSON_CreateArray();
     fam_page pg = fam_page_start(offset, max);
@@ -476,14 +471,7 @@ static void h_smart_campaigns(const emu_req *req, emu_resp *resp)
                 fid != folder_id)
                 continue;
         }
-        if (has_e || has_l) {
-            int64_t up;
-            const char *u = fam_get_str(c, "updatedAt");
-            if (!u || !fam_parse_time(u, &up) || (has_e && up < earliest) ||
-                (has_l && up > latest))
-                continue;
-        }
-        if (fam_page_skip(&pg))
+        if (!fam_updated_within(&window, c) || fam_page_skip(&pg))
             continue;
         if (!fam_page_add(&pg))
             break;

@@ -394,6 +394,29 @@ bool fam_param_folder(const emu_req *r, emu_resp *resp, cJSON **folder, int64_t 
     return true;
 }
 
+bool fam_param_updated(const emu_req *r, emu_resp *resp, fam_updated *w)
+{
+    const char *e = emu_param(r, "earliestUpdatedAt");
+    const char *l = emu_param(r, "latestUpdatedAt");
+    *w = (fam_updated){.has_earliest = e && *e, .has_latest = l && *l};
+    if ((w->has_earliest && !fam_parse_time(e, &w->earliest)) ||
+        (w->has_latest && !fam_parse_time(l, &w->latest))) {
+        emu_fail(resp, "704", "Invalid date format");
+        return false;
+    }
+    return true;
+}
+
+bool fam_updated_within(const fam_updated *w, const cJSON *rec)
+{
+    if (!w->has_earliest && !w->has_latest)
+        return true;
+    int64_t up;
+    const char *u = fam_get_str(rec, "updatedAt");
+    return u && fam_parse_time(u, &up) && (!w->has_earliest || up >= w->earliest) &&
+           (!w->has_latest || up <= w->latest);
+}
+
 static cJSON *split_param(const emu_req *r, const char *name)
 {
     const char *v = emu_param_list(r, name);

@@ -107,6 +107,16 @@ bool fam_param_bool(const emu_req *r, emu_resp *resp, const char *name, bool *ou
  * object (caller frees; NULL when absent) and *id its id; 1003 otherwise. */
 bool fam_param_folder(const emu_req *r, emu_resp *resp, cJSON **folder, int64_t *id);
 
+/* The Asset API's earliestUpdatedAt/latestUpdatedAt window (704 for a date
+ * that does not parse); a record passes when its updatedAt lies within. */
+typedef struct {
+    bool has_earliest, has_latest;
+    int64_t earliest, latest;  /* epoch seconds */
+} fam_updated;
+
+bool fam_param_updated(const emu_req *r, emu_resp *resp, fam_updated *w);
+bool fam_updated_within(const fam_updated *w, const cJSON *rec);
+
 /* Lead ids of a list operation: query/form `id` (repeated or comma-joined)
  * or the JSON body's input[{id}].  At least one (701), at most `max` (1003),
  * all integers (1001).  Returns a new array of numbers in request order, or

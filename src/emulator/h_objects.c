@@ -461,6 +461,24 @@ static bool has_keys(const cJSON *in, const cJSON *keys, const char **missing)
     return true;
 }
 
+/* Is input record `in` an object giving every key field a value?  Otherwise
+ * its skip (1003, 1002) is appended to `result` as record `seq`. */
+static bool input_keyed(cJSON *result, int seq, const cJSON *in, const cJSON *keys)
+{
+    const char *missing = NULL;
+    if (!cJSON_IsObject(in)) {
+        fam_skip(result, "seq", seq, "1003", "Invalid data");
+        return false;
+    }
+    if (!has_keys(in, keys, &missing)) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "Missing value for the required parameter '%.64s'", missing);
+        fam_skip(result, "seq", seq, "1002", msg);
+        return false;
+    }
+    return true;
+}
+
 /* Was an earlier input record (before index `upto`) keyed the same? */
 static bool duplicate_in_input(const cJSON *input, int upto, const cJSON *keys,
                                const cJSON *in)
@@ -510,15 +528,8 @@ void fam_obj_sync(const fam_objtype *t, const emu_req *req, emu_resp *resp)
     const cJSON *in;
     cJSON_ArrayForEach(in, input) {
         char msg[160];
-        const char *missing = NULL;
-        if (!cJSON_IsObject(in)) {
-            fam_skip(resp->result, "seq", seq++, "1003", "Invalid data");
-            continue;
-        }
-        if (!has_keys(in, keys, &missing)) {
-            snprintf(msg, sizeof msg, "Missing value for the required parameter '%.64s'",
-                     missing);
-            fam_skip(resp->result, "seq", seq++, "1002", msg);
+        if (!input_keyed(resp->result, seq, in, keys)) {
+            seq++;
             continue;
         }
         /* Validate and coerce every member before touching the store. */
@@ -632,16 +643,8 @@ void fam_obj_delete(const fam_objtype *t, const emu_req *req, emu_resp *resp)
     int seq = 0;
     const cJSON *in;
     cJSON_ArrayForEach(in, input) {
-        const char *missing = NULL;
-        char msg[160];
-        if (!cJSON_IsObject(in)) {
-            fam_skip(resp->result, "seq", seq++, "1003", "Invalid data");
-            continue;
-        }
-        if (!has_keys(in, keys, &missing)) {
-            snprintf(msg, sizeof msg, "Missing value for the required parameter '%.64s'",
-                     missing);
-            fam_skip(resp->result, "seq", seq++, "1002", msg);
+        if (!input_keyed(resp->result, seq, in, keys)) {
+            seq++;
             continue;
         }
         cJSON *rec = find_record(t->records, keys, in);
