@@ -18,13 +18,14 @@
  *   stats.c       /_emulator/stats, /_emulator/reset, /_emulator/faults
  *   store.c       the data: one lock for the whole store (see below)
  *   seed.c        loads the seed JSON into the store; synthetic leads
- *   routes_stub.c weak stand-ins for the family route arrays and hooks, so
- *                 the program links before (or without) those files
  *   emu_core.h    what the core files share and handlers need not see
  *   h_*.c         endpoint handlers, one file per REST family:
  *                 h_leads.c h_activities.c h_lists.c h_campaigns.c
- *                 h_objects.c (opportunities, roles) h_customobjects.c
+ *                 h_objects.c (opportunities, roles, and the object engine
+ *                 custom objects share, h_objects.h) h_customobjects.c
  *                 h_bulk.c h_assets.c
+ *   h_family.c    the handlers' toolkit (h_family.h): parameters, paging,
+ *                 bodies and answers, the same for every endpoint
  *
  * Handlers never see HTTP: they get an emu_req (method, path captures,
  * parameters, body) and fill an emu_resp.  The server wraps the result in
@@ -205,15 +206,12 @@ void emu_activity_add(int64_t lead_id, int type_id, int64_t primary_value_id,
 cJSON *emu_lead_sync_one(const cJSON *record, const char *action,
                          const char *lookup_field, const char *partition_name);
 
-/* Hooks the lead handlers call so that data kept by other families stays
- * consistent.  Default (weak) versions do nothing / report "no such list";
- * h_lists.c provides the real ones.  All are called with the write lock
- * held (emu_list_member_ids: at least the read lock). */
+/* Hooks the lead handlers call so that list membership (h_lists.c) stays
+ * consistent.  Called with the write lock held (emu_list_member_ids: at
+ * least the read lock).  Every family keeps its state in the store, so
+ * /_emulator/reset needs no hook of its own. */
 void emu_on_lead_deleted(int64_t lead_id);
 void emu_on_leads_merged(int64_t winner_id, int64_t loser_id);
-/* Called by /_emulator/reset after the store was reloaded from the seed, for
- * families that keep state outside the store (e.g. bulk import timers). */
-void emu_on_reset(void);
 /* Lead ids of a static list (for activities.json / leadchanges.json
  * ?listId=).  Returns 0 and a malloc'd array (caller frees), or -1 when the
  * list does not exist. */

@@ -169,8 +169,6 @@ void emu_admin_reset(const emu_req *req, emu_resp *resp)
     char err[256] = "";
     emu_store_wrlock();
     int rc = emu_store_load(emu_seed(), err, sizeof err);
-    if (rc == 0)
-        emu_on_reset();
     emu_store_unlock();
     emu_stats_reset();
     emu_tokens_clear();
