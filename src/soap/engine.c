@@ -20,6 +20,7 @@
 #include "MktowsApiSoapBinding.nsmap"
 #include "ops/context.h"
 #include "soap/fault.h"
+#include "soap/xmlcheck.h"
 
 struct mk_engine {
     struct soap *soap;
@@ -240,8 +241,12 @@ int mk_engine_serve(mk_engine *e, struct mk_request *req, const char *body, size
     struct soap *soap = e->soap;
     int rc = 0;
 
+    char why[160];
     prepare(e, req, body, len);
-    if (soap_begin_serve(soap) != SOAP_OK) {
+    if (mk_xml_check(body, len, MK_MAX_XML_DEPTH, why, sizeof why) != 0) {
+        mk_fault(soap, MK_ERR_NOT_UNDERSTOOD, "Request Not Understood: malformed XML: %s", why);
+        rc = send_fault(e);
+    } else if (soap_begin_serve(soap) != SOAP_OK) {
         rc = send_fault(e);
     } else if (soap->version == 0) {
         mk_fault(soap, MK_ERR_NOT_UNDERSTOOD, "Request Not Understood: no SOAP Envelope");
