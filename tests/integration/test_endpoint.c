@@ -401,7 +401,7 @@ static void test_malformed_and_unknown(void **state)
     ts_http_free(&r);
     free(good);
 
-    const char *bad[] = {"this is not XML", "", "<a><b>",
+    const char *bad[] = {"this is not XML", "", "<a><b>", "<<<",
                          "<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"" ENV_NS "\"><SOAP-ENV:Body>"
                          "<x:paramsGetLead xmlns:x=\"" NS "\"><leadKey><keyType>NOPE</keyType>"
                          "</leadKey></x:paramsGetLead></SOAP-ENV:Body></SOAP-ENV:Envelope>"};
@@ -410,6 +410,29 @@ static void test_malformed_and_unknown(void **state)
         expect_fault(&r, 20012);
         ts_http_free(&r);
     }
+
+    /* Signed and otherwise valid, but not XML: a closing tag naming another
+     * element, text after the root, a DTD.  gSOAP alone would accept the
+     * first two. */
+    char *valid = signed_get_lead("SOAP-ENV", "ns1");
+    const char *swaps[][2] = {{"</leadKey>", "</leadKeyX>"},
+                              {"</SOAP-ENV:Envelope>", "</SOAP-ENV:Envelope>trailing"},
+                              {"<SOAP-ENV:Envelope", "<!DOCTYPE x [<!ENTITY e 'v'>]><SOAP-ENV:Envelope"}};
+    for (size_t i = 0; i < sizeof swaps / sizeof swaps[0]; i++) {
+        const char *at = strstr(valid, swaps[i][0]);
+        assert_non_null(at);
+        size_t head = (size_t)(at - valid);
+        char *doc = malloc(strlen(valid) + strlen(swaps[i][1]) + 1);
+        memcpy(doc, valid, head);
+        strcpy(doc + head, swaps[i][1]);
+        strcat(doc, at + strlen(swaps[i][0]));
+        post("/soap/mktows/3_1", NULL, doc, &r);
+        expect_fault(&r, 20012);
+        assert_non_null(strstr(r.body, "malformed XML"));
+        ts_http_free(&r);
+        free(doc);
+    }
+    free(valid);
 
     /* a well-formed envelope whose root names no operation */
     char *env = envelope("SOAP-ENV", "ns1", "", "<ns1:paramsSyncTags/>");
