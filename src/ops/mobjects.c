@@ -98,6 +98,14 @@ static const objtype *type_by_name(const char *name)
     return NULL;
 }
 
+/* Attributes that carry a SOAP integer id REST does not have: an
+ * opportunity's or role's own Id, and a role's OpportunityId. */
+static bool soap_id_attribute(const objtype *t, const char *name)
+{
+    return name && t->k != K_PROGRAM &&
+           (!strcasecmp(name, "Id") || (t->k == K_ROLE && !strcasecmp(name, "OpportunityId")));
+}
+
 /* ---- describe metadata ------------------------------------------------------ */
 
 typedef struct meta {
@@ -625,6 +633,13 @@ static int get_leaddb(struct soap *soap, const objtype *t, const struct ns1__Par
         const struct ns1__MObjCriteria *c = &p->mObjCriteriaList->mObjCriteria[i];
         const char *f = rest_name(t, &m, c->attrName);
         const char *cmp = soap_ns1__ComparisonEnum2s(soap, c->comparison);
+        if (!f && soap_id_attribute(t, c->attrName)) {
+            rc = mk_fault(soap, MK_ERR_BAD_PARAMETER,
+                          "%s: %s cannot be filtered by %s: REST has no integer ids for "
+                          "opportunities or roles (they are identified by marketoGUID and "
+                          "externalOpportunityId)", op, t->name, c->attrName);
+            goto out;
+        }
         if (!f) {
             rc = mk_fault(soap, MK_ERR_BAD_PARAMETER, "%s: %s has no attribute '%s'", op,
                           t->name, c->attrName ? c->attrName : "");
@@ -1601,6 +1616,13 @@ static int write_mobjects(struct soap *soap, const struct ns1__ArrayOfMObject *l
                                          "OpportunityPersonRole, as in Marketo's SOAP API"
                                        : "types are Opportunity, OpportunityPersonRole and "
                                          "Program");
+        for (int a = 0; t->k != K_PROGRAM && o->attribList && a < o->attribList->__sizeattrib; a++)
+            if (soap_id_attribute(t, o->attribList->attrib[a].name))
+                return mk_fault(soap, MK_ERR_BAD_PARAMETER,
+                                "%s: mObject %d (%s) has attribute %s, an integer id that cannot be "
+                                "mapped: REST has no integer ids for opportunities or roles; name "
+                                "the opportunity by ExternalOpportunityId (or externalKey "
+                                "marketoGUID)", op, i + 1, t->name, o->attribList->attrib[a].name);
         if (t->k != K_PROGRAM && o->id)
             return mk_fault(soap, MK_ERR_BAD_PARAMETER,
                             "%s: mObject %d (%s) has id %d, which cannot be mapped: REST has no "

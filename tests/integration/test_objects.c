@@ -653,6 +653,9 @@ static void test_get_mobjects_refused(void **state)
     free(b);
     call_fault("<ns1:paramsGetMObjects><type>Opportunity</type><id>4</id>"
                "</ns1:paramsGetMObjects>", 20110, "Opportunity id 4 cannot be looked up");
+    b = get_by_criteria("OpportunityPersonRole", "OpportunityId", "EQ", "4");
+    call_fault(b, 20110, "no integer ids for opportunities or roles");
+    free(b);
     call_fault("<ns1:paramsGetMObjects><type>Opportunity</type></ns1:paramsGetMObjects>",
                20109, "REST cannot list every Opportunity");
     call_fault("<ns1:paramsGetMObjects><type>Opportunity</type><mObjAssociationList>"
@@ -1089,6 +1092,12 @@ static void test_sync_roles(void **state)
     assert_text(r, "status", "FAILED");
     assert_non_null(strstr(r, "<error>1004 - "));
     free(r);
+
+    /* SOAP's OpportunityId (an integer id) cannot be mapped: nothing is written. */
+    b = sync_one("INSERT", "OpportunityPersonRole", NULL, NULL,
+                 "OpportunityId=4|PersonId=4|Role=Champion");
+    call_fault(b, 20110, "has attribute OpportunityId, an integer id that cannot be mapped");
+    free(b);
 
     /* An opportunity id in an association cannot be mapped. */
     call_fault("<ns1:paramsSyncMObjects><mObjectList><mObject><type>OpportunityPersonRole"
