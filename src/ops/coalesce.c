@@ -75,7 +75,7 @@ typedef struct co_batch {
     size_t bytes;
     char **keys;            /* sync: lower-cased lookup values; get: values as sent */
     int nkeys, capkeys;
-    int64_t opened_at, min_deadline;
+    int64_t opened_at, last_join, min_deadline;
     int sealed, done, refs;
     mk_rest_cred cred;      /* the leader's; every member has the same client id */
     pthread_cond_t cv;
@@ -302,6 +302,7 @@ static void batch_append(co_batch *b, co_member *m)
     b->bytes += m->bytes;
     b->refs++;
     m->joined_at = mk_rest_now_ms();
+    b->last_join = m->joined_at;
     if (m->deadline < b->min_deadline)
         b->min_deadline = m->deadline;
 }
@@ -334,8 +335,12 @@ static void leader_wait(mk_coalescer *co, co_batch *b)
         if (g->inflight > 0 && now < hold_end) {
             wake = hold_end; /* or earlier, when the batch in flight comes back */
         } else {
-            int64_t since = b->opened_at > g->last_done_at ? b->opened_at : g->last_done_at;
-            int64_t linger_end = busy ? since + co->cfg.wait_ms : now;
+            /* Linger while companions keep coming: until wait_ms passed
+             * without a new member (counted from the previous batch's
+             * return too, so its callers can come back), at most until
+             * hold_end. */
+            int64_t since = b->last_join > g->last_done_at ? b->last_join : g->last_done_at;
+            int64_t linger_end = busy ? min64(since + co->cfg.wait_ms, hold_end) : now;
             if (now < linger_end) {
                 wake = linger_end;
             } else {

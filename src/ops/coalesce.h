@@ -19,13 +19,16 @@
  *     a call, so the split is never ambiguous).
  *
  * When is a batch sent?  The first request of a batch leads it: it sends at
- * once when its kind is idle (a lone client pays no extra latency); when
+ * once when its kind is idle (a lone client pays no extra latency).  When
  * other requests of the kind are about (the previous batch had company, or
- * one is in flight) it lingers wait_ms for companions, counted from when
- * the previous batch came back, so callers just answered can join again.
- * While a batch of the kind is in flight, the next one keeps collecting
- * (group commit) for up to max_hold_ms; and while the quota guard could not
- * admit a call anyway, a batch keeps collecting instead of queueing.  It is
+ * one is in flight) it lingers for companions while they keep coming: it
+ * goes once wait_ms (a few ms) passed without a new member, counting from
+ * the previous batch's return too, so callers just answered can join again
+ * -- with closed-loop legacy clients that is when every one of them is
+ * waiting in the batch.  While a batch of the kind is in flight, the next
+ * one keeps collecting (group commit); no batch lingers longer than
+ * max_hold_ms for either reason.  And while the quota guard could not admit
+ * a call anyway, a batch keeps collecting instead of queueing.  A batch is
  * sent at once when full, and in time for its earliest member's deadline.
  *
  * Failures: a per-record failure (status "skipped") belongs to its record
@@ -51,8 +54,10 @@ typedef struct mk_coalescer mk_coalescer;
 
 typedef struct mk_coalesce_config {
     int disabled;            /* 1: every request makes its own REST call */
-    long wait_ms;            /* linger for companions; 0: 5, negative: none */
-    long max_hold_ms;        /* longest a batch waits for the previous one; 0: 200 */
+    long wait_ms;            /* send after this long without a new member; 0: 5,
+                                negative: never linger */
+    long max_hold_ms;        /* longest a batch lingers or waits for the previous
+                                one to come back; 0: 200 */
     int max_records;         /* per call; 0: 300 */
     size_t max_body_bytes;   /* per call; 0: 900000 (Marketo refuses over 1 MB) */
     long send_reserve_ms;    /* send at the latest this long before the earliest

@@ -41,6 +41,8 @@ struct mk_fields_cache {
     bool have_thread;
     pthread_t thread;
     char *refresh_id, *refresh_secret;
+    bool first_fetch;        /* a caller is fetching the first snapshot ... */
+    pthread_cond_t first_cv; /* ... and the others wait here for it */
 };
 
 /* ---- snapshots ----------------------------------------------------------- */
@@ -259,6 +261,7 @@ int mk_fields_cache_new(mk_rest_client *rest, const mk_field *fallback, size_t n
     }
     c->fallback->fallback = true;
     pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->first_cv, NULL);
     *out = c;
     return 0;
 }
@@ -277,6 +280,7 @@ void mk_fields_cache_free(mk_fields_cache *c)
     mk_fields_release(c->fallback);
     free(c->refresh_id);
     free(c->refresh_secret);
+    pthread_cond_destroy(&c->first_cv);
     pthread_mutex_destroy(&c->mu);
     free(c);
 }
@@ -351,12 +355,25 @@ int mk_fields_acquire(mk_fields_cache *c, const mk_rest_cred *cred, int64_t dead
         *out = c->fallback;
         return 0;
     }
+    /* No snapshot yet: one caller fetches synchronously; concurrent first
+     * callers wait for its answer instead of each spending a REST call
+     * (a burst at start-up would otherwise cost one describe per worker). */
+    if (c->first_fetch) {
+        while (c->first_fetch)
+            pthread_cond_wait(&c->first_cv, &c->mu);
+        cur = c->current ? c->current : c->fallback;
+        atomic_fetch_add(&cur->refs, 1);
+        pthread_mutex_unlock(&c->mu);
+        *out = cur;
+        return 0;
+    }
+    c->first_fetch = true;
     pthread_mutex_unlock(&c->mu);
 
-    /* No snapshot yet: fetch synchronously (concurrent first callers may
-     * each fetch once; the last one installed wins, all are valid). */
     mk_fields *f = fetch_describe(c->rest, cred, deadline_ms);
     pthread_mutex_lock(&c->mu);
+    c->first_fetch = false;
+    pthread_cond_broadcast(&c->first_cv);
     if (f && !c->current)
         install(c, f);
     else if (f)

@@ -912,7 +912,11 @@ mk_rest_status mk_rest_call(mk_rest_client *c, const mk_rest_cred *cred,
         }
         if (st != MK_REST_ERR_AUTH && st != MK_REST_ERR_INVALID && st != MK_REST_ERR_NOMEM &&
             retry_decision(c, st, out, idempotent, not_sent)) {
-            if (out->retries >= c->max_retries) {
+            /* Once the endpoint is taken as down, callers fail now (20011)
+             * rather than spend their deadline probing it one by one. */
+            int gave_up_down = (st == MK_REST_ERR_TRANSPORT || st == MK_REST_ERR_TIMEOUT ||
+                                out->http_status >= 502) && mk_limiter_is_down(c->limiter);
+            if (out->retries >= c->max_retries || gave_up_down) {
                 stats_bump(c, &c->n_exhausted);
                 break;
             }

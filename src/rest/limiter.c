@@ -525,6 +525,14 @@ mk_limit_verdict mk_limiter_check_down(mk_limiter *l, int64_t *retry_in_ms)
     return v;
 }
 
+int mk_limiter_is_down(mk_limiter *l)
+{
+    pthread_mutex_lock(&l->mu);
+    int down = l->breaker_open;
+    pthread_mutex_unlock(&l->mu);
+    return down;
+}
+
 int64_t mk_limiter_jitter(mk_limiter *l, int64_t lo, int64_t hi)
 {
     pthread_mutex_lock(&l->mu);

@@ -99,6 +99,10 @@ int64_t mk_limiter_ready_in(mk_limiter *l);
  * MK_LIMIT_OK.  Lets callers skip token renewal while the endpoint is down. */
 mk_limit_verdict mk_limiter_check_down(mk_limiter *l, int64_t *retry_in_ms);
 
+/* 1 while the breaker is open (the endpoint is taken as down), probe
+ * pending or not: a caller should not keep retrying then. */
+int mk_limiter_is_down(mk_limiter *l);
+
 /* Uniform random integer in [lo, hi] (jitter for backoff), thread-safe. */
 int64_t mk_limiter_jitter(mk_limiter *l, int64_t lo, int64_t hi);
 

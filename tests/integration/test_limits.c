@@ -1,0 +1,961 @@
+/*
+ * test_limits.c — mktows-shim living within Marketo's REST limits, against
+ * marketo-emulator enforcing the real ones (100 calls / 20 s, 10 in
+ * flight, daily quota):
+ *   - 1,000 concurrent syncLead calls (one lead each, 50 client threads) all
+ *     succeed; the emulator saw no 606 and no 615, never more than 10 calls
+ *     in flight, and under 0.05 REST calls per SOAP call; every lead was
+ *     written once and each caller got its own lead's id;
+ *   - 500 concurrent getLeads share calls the same way, each gets its lead;
+ *   - the same burst with the emulator answering 20 % of calls with
+ *     606 / 615 / 604: every call succeeds, no record is written twice;
+ *   - access tokens expired by the emulator in the middle of a burst: no
+ *     caller sees a fault;
+ *   - the REST endpoint down for 5 s in the middle of traffic: callers in
+ *     that window get 20011 (or 10001) within their deadline, the server
+ *     keeps answering, and traffic recovers without a restart;
+ *   - daily quota spent in the emulator: 20015 at once, no further REST
+ *     call; the shim's own daily budget: 20015, nothing written (read back);
+ *   - GET /_shim/stats shows each operation's REST cost, retries and waits.
+ * Each test gets a fresh emulator and shim.  Figures (REST/SOAP ratios,
+ * rejections, latencies) are printed for the record; time limits are
+ * deadlines of correctness (the documented fault within the request
+ * deadline), never speed goals.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "soap/auth.h"
+#include "testsupport.h"
+
+#define USER "limits_7D3A91C2E5B0F4"
+#define KEY "4F1E2D3C4B5A69788796A5B4C3D2E1F0AABBCCDD"
+#define NS "http://www.marketo.com/mktows/"
+#define REQUEST_SECONDS 60
+
+static ts_proc emu, shim;
+static int emu_up, shim_up;
+static char *cfg_path;
+
+/* ---- small helpers ------------------------------------------------------------- */
+
+static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static char *fmt(const char *f, ...)
+{
+    va_list ap;
+    va_start(ap, f);
+    int n = vsnprintf(NULL, 0, f, ap);
+    va_end(ap);
+    char *s = malloc((size_t)n + 1);
+    va_start(ap, f);
+    vsnprintf(s, (size_t)n + 1, f, ap);
+    va_end(ap);
+    return s;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+static long long num_after(const char *s, const char *tag)
+{
+    const char *p = s ? strstr(s, tag) : NULL;
+    return p ? atoll(p + strlen(tag)) : -1;
+}
+
+static int fault_code(const char *body)
+{
+    return (int)num_after(body, "<code>");
+}
+
+/* ---- the programs ------------------------------------------------------------------ */
+
+static int start_emulator_at(const char *listen, const char *const extra[])
+{
+    const char *argv[32];
+    int n = 0;
+    argv[n++] = ts_env("MKTOWS_EMULATOR");
+    argv[n++] = "--listen";
+    argv[n++] = listen;
+    argv[n++] = "--client-id";
+    argv[n++] = "test-id";
+    argv[n++] = "--client-secret";
+    argv[n++] = "test-secret";
+    argv[n++] = "--rate-limit";
+    argv[n++] = "100/20";
+    argv[n++] = "--concurrency";
+    argv[n++] = "10";
+    for (int i = 0; extra && extra[i] && n < 31; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
+    if (ts_proc_start(&emu, argv) != 0)
+        return -1;
+    emu_up = 1;
+    return 0;
+}
+
+/* rest_extra / top_extra: JSON members (with a leading comma) added to the
+ * "rest" object and to the top level of the shim's configuration. */
+static int start_shim(const char *rest_extra, const char *top_extra)
+{
+    char *cfg = fmt("{\"listen\": \"127.0.0.1:0\","
+                    " \"rest\": {\"endpoint\": \"%s\", \"client_id\": \"test-id\","
+                    "            \"client_secret\": \"test-secret\"%s},"
+                    " \"soap_users\": {\"" USER "\": {\"encryption_key\": \"" KEY "\"}},"
+                    " \"workers\": 64, \"access_log\": false,"
+                    " \"timeouts\": {\"request_seconds\": %d}%s}",
+                    emu.url, rest_extra ? rest_extra : "", REQUEST_SECONDS,
+                    top_extra ? top_extra : "");
+    cfg_path = ts_write_temp(".json", cfg);
+    free(cfg);
+    const char *argv[] = {ts_env("MKTOWS_SHIM"), "--config", cfg_path, NULL};
+    if (ts_proc_start(&shim, argv) != 0)
+        return -1;
+    shim_up = 1;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    int rc = 0;
+    if (shim_up && ts_proc_stop(&shim) != 0)
+        rc = -1;  /* a sanitizer report or an unclean exit fails the test */
+    if (emu_up)
+        ts_proc_stop(&emu);
+    shim_up = emu_up = 0;
+    if (cfg_path) {
+        unlink(cfg_path);
+        free(cfg_path);
+        cfg_path = NULL;
+    }
+    return rc;
+}
+
+static int setup_real_limits(void **state)
+{
+    (void)state;
+    if (start_emulator_at("127.0.0.1:0", NULL) != 0)
+        return -1;
+    return start_shim(NULL, NULL);
+}
+
+static int setup_synthetic(void **state)
+{
+    (void)state;
+    const char *extra[] = {"--synthetic-leads", "2000", NULL};
+    if (start_emulator_at("127.0.0.1:0", extra) != 0)
+        return -1;
+    return start_shim(NULL, NULL);
+}
+
+static cJSON *get_json(const char *base, const char *path)
+{
+    char *url = fmt("%s%s", base, path);
+    ts_http_resp r;
+    cJSON *j = NULL;
+    if (ts_http("GET", url, NULL, NULL, 0, &r) == 0) {
+        j = ts_json(&r);
+        ts_http_free(&r);
+    }
+    free(url);
+    return j;
+}
+
+static double num_at(const cJSON *j, const char *a, const char *b)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, a);
+    if (b)
+        v = cJSON_GetObjectItemCaseSensitive(v, b);
+    return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+static void post_faults(const char *json)
+{
+    char *url = fmt("%s/_emulator/faults", emu.url);
+    const char *hdrs[] = {"Content-Type: application/json", NULL};
+    ts_http_resp r;
+    assert_int_equal(ts_http("POST", url, hdrs, json, strlen(json), &r), 0);
+    if (r.status != 200)
+        fail_msg("faults %s: HTTP %ld %s", json, r.status, r.body);
+    ts_http_free(&r);
+    free(url);
+}
+
+/* ---- a SOAP client per thread ------------------------------------------------------- */
+
+typedef struct client {
+    CURL *h;
+    struct curl_slist *hdrs;
+    char *url;
+    char *buf;
+    size_t len, cap;
+} client;
+
+static size_t on_data(char *p, size_t sz, size_t n, void *ud)
+{
+    client *c = ud;
+    size_t len = sz * n;
+    if (c->len + len + 1 > c->cap) {
+        c->cap = (c->len + len + 1) * 2;
+        c->buf = realloc(c->buf, c->cap);
+    }
+    memcpy(c->buf + c->len, p, len);
+    c->len += len;
+    c->buf[c->len] = '\0';
+    return len;
+}
+
+static void client_init(client *c)
+{
+    memset(c, 0, sizeof *c);
+    c->h = curl_easy_init();
+    c->hdrs = curl_slist_append(NULL, "Content-Type: text/xml;charset=UTF-8");
+    c->hdrs = curl_slist_append(c->hdrs, "SOAPAction: \"\"");
+    c->url = fmt("%s/soap/mktows/2_9", shim.url);
+}
+
+static void client_free(client *c)
+{
+    curl_slist_free_all(c->hdrs);
+    curl_easy_cleanup(c->h);
+    free(c->url);
+    free(c->buf);
+}
+
+/* POST a signed envelope around body; returns the HTTP status (0: no
+ * answer) with the response in c->buf. */
+static long soap(client *c, const char *body)
+{
+    char ts[64], sig[MK_AUTH_SIG_HEX + 1];
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S+00:00", &tm);
+    if (mk_auth_signature(KEY, ts, USER, sig) != 0)
+        return 0;
+    char *xml = fmt("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                    "<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"http://schemas.xmlsoap.org/soap/envelope/\""
+                    " xmlns:ns1=\"" NS "\"><SOAP-ENV:Header><ns1:AuthenticationHeader>"
+                    "<mktowsUserId>" USER "</mktowsUserId><requestSignature>%s</requestSignature>"
+                    "<requestTimestamp>%s</requestTimestamp></ns1:AuthenticationHeader>"
+                    "</SOAP-ENV:Header><SOAP-ENV:Body>%s</SOAP-ENV:Body></SOAP-ENV:Envelope>",
+                    sig, ts, body);
+    c->len = 0;
+    if (c->buf)
+        c->buf[0] = '\0';
+    curl_easy_setopt(c->h, CURLOPT_URL, c->url);
+    curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, c->hdrs);
+    curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, xml);
+    curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c->h, CURLOPT_WRITEDATA, c);
+    curl_easy_setopt(c->h, CURLOPT_TIMEOUT, (long)REQUEST_SECONDS + 30);
+    curl_easy_setopt(c->h, CURLOPT_NOSIGNAL, 1L);
+    long status = 0;
+    if (curl_easy_perform(c->h) == CURLE_OK)
+        curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &status);
+    free(xml);
+    return status;
+}
+
+static char *sync_body(const char *email, const char *first)
+{
+    return fmt("<ns1:paramsSyncLead><leadRecord><Email>%s</Email><leadAttributeList>"
+               "<attribute><attrName>FirstName</attrName><attrValue>%s</attrValue></attribute>"
+               "</leadAttributeList></leadRecord><returnLead>false</returnLead>"
+               "</ns1:paramsSyncLead>", email, first);
+}
+
+static char *get_body(const char *email)
+{
+    return fmt("<ns1:paramsGetLead><leadKey><keyType>EMAIL</keyType><keyValue>%s</keyValue>"
+               "</leadKey></ns1:paramsGetLead>", email);
+}
+
+/* ---- a burst of syncLeads from many threads -------------------------------------------- */
+
+#define MAX_CALLS 1000
+
+typedef struct burst {
+    int threads, per_thread;
+    const char *tag;             /* in every email, so bursts never collide */
+    pthread_barrier_t gate;
+    atomic_int started;
+    /* per call */
+    long status[MAX_CALLS];
+    int fault[MAX_CALLS];
+    long long lead_id[MAX_CALLS];
+    int64_t ms[MAX_CALLS];
+} burst;
+
+typedef struct burst_arg {
+    burst *b;
+    int t;
+} burst_arg;
+
+static void email_of(const burst *b, int k, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s-%04d@example.com", b->tag, k);
+}
+
+static void *burst_thread(void *arg)
+{
+    burst_arg *a = arg;
+    burst *b = a->b;
+    client c;
+    client_init(&c);
+    pthread_barrier_wait(&b->gate);
+    for (int i = 0; i < b->per_thread; i++) {
+        int k = a->t * b->per_thread + i;
+        char email[96], first[32];
+        email_of(b, k, email, sizeof email);
+        snprintf(first, sizeof first, "F%04d", k);
+        char *body = sync_body(email, first);
+        int64_t t0 = now_ms();
+        atomic_fetch_add(&b->started, 1);
+        b->status[k] = soap(&c, body);
+        b->ms[k] = now_ms() - t0;
+        b->fault[k] = b->status[k] == 200 ? 0 : fault_code(c.buf);
+        b->lead_id[k] = num_after(c.buf, "<leadId>");
+        if (b->status[k] == 200 && !strstr(c.buf, "<status>CREATED</status>"))
+            b->fault[k] = -1;
+        free(body);
+    }
+    client_free(&c);
+    return NULL;
+}
+
+static void run_burst(burst *b)
+{
+    pthread_t t[64];
+    burst_arg a[64];
+    assert_true(b->threads <= 64 && b->threads * b->per_thread <= MAX_CALLS);
+    pthread_barrier_init(&b->gate, NULL, (unsigned)b->threads);
+    for (int i = 0; i < b->threads; i++) {
+        a[i] = (burst_arg){b, i};
+        pthread_create(&t[i], NULL, burst_thread, &a[i]);
+    }
+    for (int i = 0; i < b->threads; i++)
+        pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&b->gate);
+}
+
+static int cmp_i64(const void *x, const void *y)
+{
+    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+static void print_latency(const char *what, const int64_t *ms, int n)
+{
+    int64_t *s = malloc(sizeof *s * (size_t)n);
+    memcpy(s, ms, sizeof *s * (size_t)n);
+    qsort(s, (size_t)n, sizeof *s, cmp_i64);
+    print_message("%s: latency p50 %lld ms, p99 %lld ms, max %lld ms\n", what,
+                  (long long)s[n / 2], (long long)s[n * 99 / 100], (long long)s[n - 1]);
+    free(s);
+}
+
+/* Every call succeeded with a lead created for it. */
+static void assert_all_created(const burst *b)
+{
+    int n = b->threads * b->per_thread;
+    for (int k = 0; k < n; k++)
+        if (b->status[k] != 200 || b->fault[k] != 0 || b->lead_id[k] <= 0)
+            fail_msg("call %d: HTTP %ld fault %d lead %lld", k, b->status[k], b->fault[k],
+                     b->lead_id[k]);
+}
+
+/* Read every email of the burst back over REST: exactly one lead each,
+ * with the id its caller was told and the FirstName its caller sent. */
+static void assert_written_once(const burst *b)
+{
+    int n = b->threads * b->per_thread;
+    char *token = ts_emulator_token(&emu);
+    assert_non_null(token);
+    int found = 0;
+    for (int start = 0; start < n; start += 100) {
+        size_t cap = 100 * 64 + 256, o = 0;
+        char *path = malloc(cap);
+        o += (size_t)snprintf(path, cap,
+                              "/rest/v1/leads.json?fields=id,email,firstName&filterType=email"
+                              "&filterValues=");
+        for (int k = start; k < n && k < start + 100; k++) {
+            char email[96];
+            email_of(b, k, email, sizeof email);
+            char *at = strchr(email, '@');
+            *at = '\0';
+            o += (size_t)snprintf(path + o, cap - o, "%s%s%%40%s", k > start ? "," : "", email,
+                                  at + 1);
+        }
+        long status = 0;
+        cJSON *j = ts_rest(&emu, token, "GET", path, NULL, &status);
+        free(path);
+        assert_int_equal(status, 200);
+        const cJSON *l;
+        cJSON_ArrayForEach(l, cJSON_GetObjectItem(j, "result")) {
+            const char *em = cJSON_GetStringValue(cJSON_GetObjectItem(l, "email"));
+            assert_non_null(em);
+            const char *dash = strrchr(em, '-');
+            int k = atoi(dash + 1);
+            assert_true(k >= start && k < start + 100);
+            long long id = (long long)cJSON_GetObjectItem(l, "id")->valuedouble;
+            if (id != b->lead_id[k])
+                fail_msg("%s: lead %lld in Marketo, caller was told %lld", em, id, b->lead_id[k]);
+            char first[32];
+            snprintf(first, sizeof first, "F%04d", k);
+            assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(l, "firstName")), first);
+            found++;
+        }
+        cJSON_Delete(j);
+    }
+    free(token);
+    /* n distinct emails, each matched at most by itself: n means once each. */
+    if (found != n)
+        fail_msg("%d leads found for %d emails (duplicates or missing)", found, n);
+}
+
+static burst burst_store;
+
+static burst *new_burst(const char *tag, int threads, int per_thread)
+{
+    burst *b = &burst_store;
+    memset(b, 0, sizeof *b);
+    b->tag = tag;
+    b->threads = threads;
+    b->per_thread = per_thread;
+    return b;
+}
+
+/* ---- 1,000 concurrent syncLeads ------------------------------------------------------------ */
+
+static void burst_of_1000_sync_leads(void **state)
+{
+    (void)state;
+    burst *b = new_burst("burst", 50, 20);
+    int64_t t0 = now_ms();
+    run_burst(b);
+    int64_t took = now_ms() - t0;
+    assert_all_created(b);
+
+    cJSON *st = get_json(emu.url, "/_emulator/stats");
+    assert_non_null(st);
+    double r606 = num_at(st, "rejections", "606"), r615 = num_at(st, "rejections", "615");
+    double inflight = num_at(st, "maxInFlight", NULL), rest = num_at(st, "countedCalls", NULL);
+    print_message("1000 syncLeads (50 threads) in %lld ms: %.0f REST calls, %.4f REST calls per "
+                  "SOAP call; emulator: 606=%.0f 615=%.0f maxInFlight=%.0f\n",
+                  (long long)took, rest, rest / 1000.0, r606, r615, inflight);
+    print_latency("syncLead", b->ms, 1000);
+    char *calls = cJSON_PrintUnformatted(st);
+    print_message("emulator calls: %s\n", calls);
+    free(calls);
+    assert_true(r606 == 0);
+    assert_true(r615 == 0);
+    assert_true(inflight >= 1 && inflight <= 10);
+    assert_true(rest >= 1);
+
+    /* The shim's own account of it (GET /_shim/stats). */
+    cJSON *ss = get_json(shim.url, "/_shim/stats");
+    assert_non_null(ss);
+    const cJSON *op = cJSON_GetObjectItem(cJSON_GetObjectItem(ss, "operations"), "syncLead");
+    assert_int_equal((int)num_at(op, "soap_calls", NULL), 1000);
+    assert_int_equal((int)num_at(op, "faults", NULL), 0);
+    double per = num_at(op, "rest_calls_per_soap_call", NULL);
+    char *dbg = cJSON_PrintUnformatted(ss);
+    print_message("SHIM %s\n", dbg);
+    free(dbg);
+    const cJSON *cs = cJSON_GetObjectItem(cJSON_GetObjectItem(ss, "coalescing"), "sync");
+    print_message("shim stats: syncLead rest_calls_per_soap_call %.4f, shared_requests %.0f; "
+                  "%.0f batches, mean %.1f requests, largest %.0f\n", per,
+                  num_at(op, "shared_requests", NULL), num_at(cs, "batches", NULL),
+                  num_at(cs, "mean_batch", NULL), num_at(cs, "largest_batch", NULL));
+    assert_true(per > 0 && per < 0.05);
+    assert_true(rest / 1000.0 < 0.05);
+    cJSON_Delete(st);
+    const cJSON *lim = cJSON_GetObjectItem(ss, "limiter");
+    assert_true(num_at(lim, "max_in_flight", NULL) <= 10);
+    assert_int_equal((int)num_at(lim, "marketo_answers", "606"), 0);
+    cJSON_Delete(ss);
+
+    assert_written_once(b);
+}
+
+/* ---- 500 concurrent getLeads -------------------------------------------------------------------- */
+
+typedef struct get_arg {
+    int t;
+    int ok;
+    int64_t ms[10];
+    pthread_barrier_t *gate;
+} get_arg;
+
+static void *get_thread(void *arg)
+{
+    get_arg *a = arg;
+    client c;
+    client_init(&c);
+    pthread_barrier_wait(a->gate);
+    for (int i = 0; i < 10; i++) {
+        int k = 1 + a->t * 10 + i;   /* synthetic lead k has email synthetic-k@example.com */
+        char email[64], want[96];
+        snprintf(email, sizeof email, "synthetic-%d@example.com", k);
+        snprintf(want, sizeof want, "<Email>%s</Email>", email);
+        char *body = get_body(email);
+        int64_t t0 = now_ms();
+        long status = soap(&c, body);
+        a->ms[i] = now_ms() - t0;
+        if (status == 200 && strstr(c.buf, want) && num_after(c.buf, "<count>") == 1)
+            a->ok++;
+        else
+            print_message("getLead %s: HTTP %ld %.300s\n", email, status, c.buf);
+        free(body);
+    }
+    client_free(&c);
+    return NULL;
+}
+
+static void burst_of_500_get_leads(void **state)
+{
+    (void)state;
+    pthread_t t[50];
+    get_arg a[50];
+    pthread_barrier_t gate;
+    pthread_barrier_init(&gate, NULL, 50);
+    for (int i = 0; i < 50; i++) {
+        a[i] = (get_arg){.t = i, .gate = &gate};
+        pthread_create(&t[i], NULL, get_thread, &a[i]);
+    }
+    int ok = 0;
+    int64_t ms[500];
+    for (int i = 0; i < 50; i++) {
+        pthread_join(t[i], NULL);
+        ok += a[i].ok;
+        memcpy(ms + i * 10, a[i].ms, sizeof a[i].ms);
+    }
+    pthread_barrier_destroy(&gate);
+    assert_int_equal(ok, 500);
+    cJSON *st = get_json(emu.url, "/_emulator/stats");
+    double rest = num_at(st, "countedCalls", NULL);
+    print_message("500 getLeads (50 threads): %.0f REST calls, %.4f per SOAP call; 606=%.0f "
+                  "615=%.0f maxInFlight=%.0f\n", rest, rest / 500.0,
+                  num_at(st, "rejections", "606"), num_at(st, "rejections", "615"),
+                  num_at(st, "maxInFlight", NULL));
+    print_latency("getLead", ms, 500);
+    assert_true(num_at(st, "rejections", "606") == 0 && num_at(st, "rejections", "615") == 0);
+    assert_true(num_at(st, "maxInFlight", NULL) <= 10);
+    assert_true(rest / 500.0 < 0.05);
+    cJSON_Delete(st);
+}
+
+/* ---- the same burst with 20 % of REST calls failing ------------------------------------------- */
+
+typedef struct injector {
+    atomic_int stop;
+    int rounds;
+} injector;
+
+static void *inject_thread(void *arg)
+{
+    injector *in = arg;
+    static const char *const codes[] = {"606", "615", "604"};
+    while (!atomic_load(&in->stop)) {
+        char *j = fmt("{\"error_code\": \"%s\", \"error_share\": 0.2}", codes[in->rounds % 3]);
+        post_faults(j);
+        free(j);
+        in->rounds++;
+        sleep_ms(60);
+    }
+    return NULL;
+}
+
+static void burst_with_injected_failures(void **state)
+{
+    (void)state;
+    /* With coalescing a burst costs only a few dozen REST calls, so 20 %
+     * may by chance hit very few of them: repeat the burst (new leads each
+     * time) until the failures have really been injected a few times. */
+    static const char *const tags[] = {"faulty-a", "faulty-b", "faulty-c", "faulty-d"};
+    double hits = 0;
+    for (int round = 0; round < 4 && hits < 3; round++) {
+        injector in = {0};
+        pthread_t it;
+        pthread_create(&it, NULL, inject_thread, &in);
+        burst *b = new_burst(tags[round], 50, 20);
+        run_burst(b);
+        atomic_store(&in.stop, 1);
+        pthread_join(it, NULL);
+        post_faults("{\"clear\": true}");
+        assert_all_created(b);
+
+        cJSON *st = get_json(emu.url, "/_emulator/stats");
+        double i606 = num_at(st, "rejections", "606"), i615 = num_at(st, "rejections", "615"),
+               i604 = num_at(st, "rejections", "604"), rest = num_at(st, "countedCalls", NULL);
+        cJSON *ss = get_json(shim.url, "/_shim/stats");
+        const cJSON *op = cJSON_GetObjectItem(cJSON_GetObjectItem(ss, "operations"), "syncLead");
+        double retries = num_at(cJSON_GetObjectItem(ss, "rest"), "retries", NULL);
+        print_message("%d000 syncLeads so far with 20%% injected failures: %.0f REST calls, "
+                      "answered 606=%.0f 615=%.0f 604=%.0f, %.0f retries, %d fault rounds\n",
+                      round + 1, rest, i606, i615, i604, retries, in.rounds);
+        print_latency("syncLead under failures", b->ms, 1000);
+        hits = i606 + i615 + i604;
+        /* Every injected failure was retried through: nobody saw a fault. */
+        assert_int_equal((int)num_at(op, "faults", NULL), 0);
+        assert_true(retries >= hits - 0.5);
+        cJSON_Delete(ss);
+        cJSON_Delete(st);
+        assert_written_once(b);
+    }
+    assert_true(hits >= 3);
+}
+
+/* ---- tokens expiring in the middle of a burst ---------------------------------------------------- */
+
+static void *expire_thread(void *arg)
+{
+    injector *in = arg;
+    while (!atomic_load(&in->stop)) {
+        sleep_ms(40);
+        post_faults("{\"expire_tokens_now\": true}");
+        in->rounds++;
+    }
+    return NULL;
+}
+
+static void token_expiry_mid_burst(void **state)
+{
+    (void)state;
+    injector in = {0};
+    pthread_t it;
+    burst *b = new_burst("expiry", 50, 10);
+    pthread_create(&it, NULL, expire_thread, &in);
+    run_burst(b);
+    atomic_store(&in.stop, 1);
+    pthread_join(it, NULL);
+    assert_all_created(b);
+    cJSON *st = get_json(emu.url, "/_emulator/stats");
+    cJSON *ss = get_json(shim.url, "/_shim/stats");
+    double r602 = num_at(st, "rejections", "602");
+    double replays = num_at(cJSON_GetObjectItem(ss, "rest"), "token_replays", NULL);
+    print_message("500 syncLeads, tokens expired %d times: %.0f calls answered 602, %.0f "
+                  "replays, 0 faults\n", in.rounds, r602, replays);
+    assert_true(in.rounds >= 2);
+    assert_true(r602 >= 1);  /* the expiry did hit calls in flight */
+    assert_true(replays >= 1);
+    cJSON_Delete(ss);
+    cJSON_Delete(st);
+    assert_written_once(b);
+}
+
+/* ---- REST down for 5 seconds ------------------------------------------------------------------------ */
+
+#define DOWN_THREADS 8
+#define DOWN_MAX 4000
+
+typedef struct traffic {
+    atomic_int stop;
+    atomic_int n;
+    int64_t start[DOWN_MAX], end[DOWN_MAX];
+    int code[DOWN_MAX];    /* 0 ok, fault code, -1 anything else */
+} traffic;
+
+typedef struct traffic_arg {
+    traffic *tr;
+    int t;
+} traffic_arg;
+
+static void *traffic_thread(void *arg)
+{
+    traffic_arg *a = arg;
+    client c;
+    client_init(&c);
+    for (int i = 0; !atomic_load(&a->tr->stop); i++) {
+        int k = atomic_fetch_add(&a->tr->n, 1);
+        if (k >= DOWN_MAX)
+            break;
+        char email[64];
+        snprintf(email, sizeof email, "down-%d-%d@example.com", a->t, i);
+        char *body = sync_body(email, "Down");
+        a->tr->start[k] = now_ms();
+        long status = soap(&c, body);
+        a->tr->end[k] = now_ms();
+        a->tr->code[k] = status == 200 && strstr(c.buf, "<status>CREATED</status>") ? 0
+                         : status == 500 ? fault_code(c.buf) : -1;
+        free(body);
+        sleep_ms(20);
+    }
+    client_free(&c);
+    return NULL;
+}
+
+static void rest_down_for_5_seconds(void **state)
+{
+    (void)state;
+    static traffic store;
+    traffic *tr = &store;
+    memset(tr, 0, sizeof *tr);
+    pthread_t t[DOWN_THREADS];
+    traffic_arg a[DOWN_THREADS];
+    char listen[64];
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", emu.port);
+    for (int i = 0; i < DOWN_THREADS; i++) {
+        a[i] = (traffic_arg){tr, i};
+        pthread_create(&t[i], NULL, traffic_thread, &a[i]);
+    }
+    sleep_ms(1500);
+    int64_t down_at = now_ms();
+    assert_int_equal(ts_proc_stop(&emu), 0);
+    emu_up = 0;
+    sleep_ms(2500);
+    /* The server keeps answering while REST is away. */
+    char *hurl = fmt("%s/health", shim.url);
+    ts_http_resp hr;
+    int64_t h0 = now_ms();
+    assert_int_equal(ts_http("GET", hurl, NULL, NULL, 0, &hr), 0);
+    int64_t health_ms = now_ms() - h0;
+    assert_int_equal(hr.status, 200);
+    ts_http_free(&hr);
+    free(hurl);
+    int down_seen = 0;
+    for (int i = 0; i < 10; i++) {
+        cJSON *mid = get_json(shim.url, "/_shim/stats");
+        down_seen |= cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(mid, "limiter"), "rest_down"));
+        cJSON_Delete(mid);
+        sleep_ms(250);
+    }
+    assert_int_equal(start_emulator_at(listen, NULL), 0);
+    int64_t up_at = now_ms();
+    sleep_ms(4000);
+    atomic_store(&tr->stop, 1);
+    for (int i = 0; i < DOWN_THREADS; i++)
+        pthread_join(t[i], NULL);
+
+    int n = atomic_load(&tr->n);
+    if (n > DOWN_MAX)
+        n = DOWN_MAX;
+    int ok_before = 0, ok_after = 0, faults = 0, late_fault = 0;
+    int64_t max_fault_ms = 0, recovered_at = 0;
+    for (int k = 0; k < n; k++) {
+        int c = tr->code[k];
+        if (c != 0 && c != 20011 && c != 10001)
+            fail_msg("call %d: neither success nor 20011/10001 but %d", k, c);
+        if (tr->end[k] <= down_at) {
+            if (c != 0)
+                fail_msg("call %d failed (%d) before REST went down", k, c);
+            ok_before++;
+        }
+        if (c != 0) {
+            faults++;
+            if (tr->end[k] - tr->start[k] > max_fault_ms)
+                max_fault_ms = tr->end[k] - tr->start[k];
+            /* Faults only for calls that overlapped the outage. */
+            if (tr->end[k] < down_at || tr->start[k] > up_at + 2000)
+                late_fault++;
+        } else if (tr->start[k] >= up_at) {
+            ok_after++;
+            if (!recovered_at || tr->end[k] < recovered_at)
+                recovered_at = tr->end[k];
+        }
+    }
+    print_message("REST down %lld ms: %d calls, %d ok before, %d faults (20011/10001, slowest "
+                  "answered in %lld ms), %d ok after restart, first success %lld ms after it; "
+                  "/health answered in %lld ms during the outage\n",
+                  (long long)(up_at - down_at), n, ok_before, faults, (long long)max_fault_ms,
+                  ok_after, (long long)(recovered_at - up_at), (long long)health_ms);
+    assert_true(ok_before > 0);
+    assert_true(faults > 0);
+    assert_true(down_seen);
+    assert_int_equal(late_fault, 0);
+    assert_true(max_fault_ms < REQUEST_SECONDS * 1000);
+    assert_true(health_ms < 2000);
+    assert_true(ok_after > 0);
+    cJSON *ss = get_json(shim.url, "/_shim/stats");
+    const cJSON *lim = cJSON_GetObjectItem(ss, "limiter");
+    assert_false(cJSON_IsTrue(cJSON_GetObjectItem(lim, "rest_down")));
+    assert_true(num_at(lim, "breaker_opens", NULL) >= 1);
+    cJSON_Delete(ss);
+}
+
+/* ---- daily quota ---------------------------------------------------------------------------------- */
+
+static int setup_emulator_quota(void **state)
+{
+    (void)state;
+    const char *extra[] = {"--daily-quota", "8", NULL};
+    if (start_emulator_at("127.0.0.1:0", extra) != 0)
+        return -1;
+    return start_shim(NULL, NULL);
+}
+
+static char *multi_body(const char *e1, const char *e2)
+{
+    return fmt("<ns1:paramsSyncMultipleLeads><leadRecordList>"
+               "<leadRecord><Email>%s</Email></leadRecord>"
+               "<leadRecord><Email>%s</Email></leadRecord>"
+               "</leadRecordList><dedupEnabled>true</dedupEnabled></ns1:paramsSyncMultipleLeads>",
+               e1, e2);
+}
+
+static void emulator_daily_quota_spent(void **state)
+{
+    (void)state;
+    client c;
+    client_init(&c);
+    int ok = 0, first_fault = 0;
+    for (int i = 0; i < 20 && !first_fault; i++) {
+        char email[64];
+        snprintf(email, sizeof email, "quota-%d@example.com", i);
+        char *body = sync_body(email, "Q");
+        long status = soap(&c, body);
+        free(body);
+        if (status == 200)
+            ok++;
+        else
+            first_fault = fault_code(c.buf);
+    }
+    assert_int_equal(first_fault, 20015);
+    assert_true(ok >= 3);
+    cJSON *st = get_json(emu.url, "/_emulator/stats");
+    double counted = num_at(st, "countedCalls", NULL);
+    assert_int_equal((int)num_at(st, "rejections", "607"), 1);
+    cJSON_Delete(st);
+
+    /* Now every caller hears 20015 at once, and Marketo hears nothing. */
+    const char *bodies[3];
+    char *b0 = sync_body("quota-late@example.com", "Q"), *b1 = get_body("quota-0@example.com"),
+         *b2 = multi_body("quota-m1@example.com", "quota-m2@example.com");
+    bodies[0] = b0;
+    bodies[1] = b1;
+    bodies[2] = b2;
+    for (int i = 0; i < 3; i++) {
+        int64_t t0 = now_ms();
+        assert_int_equal(soap(&c, bodies[i]), 500);
+        assert_int_equal(fault_code(c.buf), 20015);
+        assert_true(now_ms() - t0 < 5000);
+    }
+    free(b0);
+    free(b1);
+    free(b2);
+    st = get_json(emu.url, "/_emulator/stats");
+    /* No call after the 607: nothing was even attempted, so nothing written;
+     * the one call Marketo refused was not executed (6xx). */
+    assert_true(num_at(st, "countedCalls", NULL) == counted);
+    assert_int_equal((int)num_at(st, "rejections", "607"), 1);
+    print_message("emulator quota 8: %d syncLeads written, then 20015; %.0f counted calls, one "
+                  "607, later callers refused by the shim without a REST call\n", ok, counted);
+    cJSON_Delete(st);
+    cJSON *ss = get_json(shim.url, "/_shim/stats");
+    const cJSON *lim = cJSON_GetObjectItem(ss, "limiter");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(lim, "daily_blocked")));
+    assert_int_equal((int)num_at(lim, "marketo_answers", "607"), 1);
+    assert_true(num_at(lim, "refused", "daily") >= 3);
+    cJSON_Delete(ss);
+    client_free(&c);
+}
+
+static int setup_local_budget(void **state)
+{
+    (void)state;
+    if (start_emulator_at("127.0.0.1:0", NULL) != 0)
+        return -1;
+    return start_shim(", \"daily_quota\": 6", NULL);
+}
+
+static int lead_count(const char *token, const char *email)
+{
+    char *path = fmt("/rest/v1/leads.json?filterType=email&filterValues=%s", email);
+    char *at = strchr(path, '@');
+    char *p2 = fmt("%.*s%%40%s", (int)(at - path), path, at + 1);
+    long status = 0;
+    cJSON *j = ts_rest(&emu, token, "GET", p2, NULL, &status);
+    int n = status == 200 ? cJSON_GetArraySize(cJSON_GetObjectItem(j, "result")) : -1;
+    cJSON_Delete(j);
+    free(path);
+    free(p2);
+    return n;
+}
+
+static void shim_daily_budget_spent(void **state)
+{
+    (void)state;
+    client c;
+    client_init(&c);
+    int ok = 0, fault_at = -1, fault = 0;
+    for (int i = 0; i < 20 && fault_at < 0; i++) {
+        char email[64];
+        snprintf(email, sizeof email, "budget-%d@example.com", i);
+        char *body = sync_body(email, "B");
+        long status = soap(&c, body);
+        free(body);
+        if (status == 200) {
+            ok++;
+        } else {
+            fault_at = i;
+            fault = fault_code(c.buf);
+            assert_non_null(strstr(c.buf, "daily REST budget"));
+        }
+    }
+    assert_int_equal(fault, 20015);
+    assert_true(ok >= 3);
+    char *multi = multi_body("budget-m1@example.com", "budget-m2@example.com");
+    assert_int_equal(soap(&c, multi), 500);
+    assert_int_equal(fault_code(c.buf), 20015);
+    free(multi);
+    cJSON *st = get_json(emu.url, "/_emulator/stats");
+    assert_int_equal((int)num_at(st, "countedCalls", NULL), 6); /* exactly the budget */
+    cJSON_Delete(st);
+
+    /* Read back: the accepted leads once each, the refused ones not at all. */
+    char *token = ts_emulator_token(&emu);
+    for (int i = 0; i < fault_at; i++) {
+        char email[64];
+        snprintf(email, sizeof email, "budget-%d@example.com", i);
+        assert_int_equal(lead_count(token, email), 1);
+    }
+    char refused[64];
+    snprintf(refused, sizeof refused, "budget-%d@example.com", fault_at);
+    assert_int_equal(lead_count(token, refused), 0);
+    assert_int_equal(lead_count(token, "budget-m1@example.com"), 0);
+    assert_int_equal(lead_count(token, "budget-m2@example.com"), 0);
+    free(token);
+    print_message("shim budget 6: %d syncLeads written, then 20015; refused records absent\n", ok);
+    client_free(&c);
+}
+
+int main(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(burst_of_1000_sync_leads, setup_real_limits, teardown),
+        cmocka_unit_test_setup_teardown(burst_of_500_get_leads, setup_synthetic, teardown),
+        cmocka_unit_test_setup_teardown(burst_with_injected_failures, setup_real_limits, teardown),
+        cmocka_unit_test_setup_teardown(token_expiry_mid_burst, setup_real_limits, teardown),
+        cmocka_unit_test_setup_teardown(rest_down_for_5_seconds, setup_real_limits, teardown),
+        cmocka_unit_test_setup_teardown(emulator_daily_quota_spent, setup_emulator_quota, teardown),
+        cmocka_unit_test_setup_teardown(shim_daily_budget_spent, setup_local_budget, teardown),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    curl_global_cleanup();
+    return rc;
+}
