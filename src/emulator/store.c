@@ -17,6 +17,7 @@
 
 #include <ctype.h>
 #include <inttypes.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -238,10 +239,24 @@ void emu_add_i64(cJSON *obj, const char *name, int64_t v)
         cJSON_AddItemToObject(obj, name, emu_raw_i64(v));
 }
 
+/* A JSON number that is an exact integer (|v| <= 2^53), read without an
+ * undefined conversion whatever the seed holds. */
+static bool exact_i64(const cJSON *v, int64_t *out)
+{
+    if (!cJSON_IsNumber(v))
+        return false;
+    double d = v->valuedouble;
+    if (!(d >= -9007199254740992.0 && d <= 9007199254740992.0) || d != floor(d))
+        return false;
+    *out = (int64_t)d;
+    return true;
+}
+
 int64_t emu_lead_id(const cJSON *lead)
 {
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(lead, "id");
-    return cJSON_IsNumber(id) ? (int64_t)id->valuedouble : 0;
+    int64_t id = 0;
+    exact_i64(cJSON_GetObjectItemCaseSensitive(lead, "id"), &id);
+    return id;
 }
 
 /* ---- lead indexes -------------------------------------------------------- */
@@ -583,9 +598,9 @@ int64_t emu_next_id(const char *collection)
         int64_t max = 0;
         const cJSON *arr = cJSON_GetObjectItemCaseSensitive(g_root, collection), *r;
         cJSON_ArrayForEach(r, arr) {
-            const cJSON *id = cJSON_GetObjectItemCaseSensitive(r, "id");
-            if (cJSON_IsNumber(id) && id->valuedouble > (double)max)
-                max = (int64_t)id->valuedouble;
+            int64_t id;
+            if (exact_i64(cJSON_GetObjectItemCaseSensitive(r, "id"), &id) && id > max)
+                max = id;
         }
         c->next = max + 1;
     }
@@ -706,10 +721,15 @@ static void store_clear(void)
 
 void emu_store_free(void) { store_clear(); }
 
-static int cmp_seed_act(const void *a, const void *b)
+/* A seed activity in date order: by date, then by its place in the seed. */
+typedef struct { int64_t ms; int pos; const cJSON *a; } seed_act;
+
+static int cmp_seed_act(const void *x, const void *y)
 {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
+    const seed_act *a = x, *b = y;
+    if (a->ms != b->ms)
+        return a->ms < b->ms ? -1 : 1;
+    return (a->pos > b->pos) - (a->pos < b->pos);
 }
 
 static int load_activities(const cJSON *arr, char *err, size_t errsz)
@@ -717,37 +737,35 @@ static int load_activities(const cJSON *arr, char *err, size_t errsz)
     int n = cJSON_GetArraySize(arr);
     if (n == 0)
         return 0;
-    if (n >= 100000) {
-        snprintf(err, errsz, "too many seed activities (%d, at most 99999)", n);
+    /* Sort by date (stable on seed order) so ids follow dates. */
+    seed_act *order = calloc((size_t)n, sizeof *order);
+    if (!order) {
+        snprintf(err, errsz, "out of memory loading %d seed activities", n);
         return -1;
     }
-    /* Sort by date (stable on seed order) so ids follow dates. */
-    int64_t (*order)[2] = calloc((size_t)n, sizeof *order);
     int i = 0;
     const cJSON *a;
     cJSON_ArrayForEach(a, arr) {
-        int64_t ms;
-        if (!emu_parse_iso(jstr(a, "activityDate"), &ms)) {
+        if (!emu_parse_iso(jstr(a, "activityDate"), &order[i].ms)) {
             snprintf(err, errsz, "activities[%d]: bad or missing activityDate", i);
             free(order);
             return -1;
         }
-        order[i][0] = ms * 100000 + i; /* date, then seed position */
-        order[i][1] = i;
+        order[i].pos = i;
+        order[i].a = a;
         i++;
     }
     qsort(order, (size_t)n, sizeof *order, cmp_seed_act);
     for (i = 0; i < n; i++) {
-        a = cJSON_GetArrayItem(arr, (int)order[i][1]);
-        const cJSON *pv = cJSON_GetObjectItemCaseSensitive(a, "primaryAttributeValueId");
+        a = order[i].a;
+        int64_t pv = 0;
+        exact_i64(cJSON_GetObjectItemCaseSensitive(a, "primaryAttributeValueId"), &pv);
         const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(a, "attributes");
         const cJSON *fields = cJSON_GetObjectItemCaseSensitive(a, "fields");
-        emu_activity_add_at(jint(a, "leadId"), jint(a, "activityTypeId"),
-                            cJSON_IsNumber(pv) ? (int64_t)pv->valuedouble : 0,
+        emu_activity_add_at(jint(a, "leadId"), jint(a, "activityTypeId"), pv,
                             jstr(a, "primaryAttributeValue"), jint(a, "campaignId"),
                             attrs ? cJSON_Duplicate(attrs, 1) : NULL,
-                            fields ? cJSON_Duplicate(fields, 1) : NULL,
-                            order[i][0] / 100000);
+                            fields ? cJSON_Duplicate(fields, 1) : NULL, order[i].ms);
     }
     free(order);
     return 0;
@@ -769,13 +787,13 @@ int emu_store_load(const cJSON *seed, char *err, size_t errsz)
     cJSON *lead;
     int i = 0;
     cJSON_ArrayForEach(lead, emu_store_get("leads")) {
-        const cJSON *id = cJSON_GetObjectItemCaseSensitive(lead, "id");
-        if (!cJSON_IsNumber(id) || id->valuedouble < 1) {
+        int64_t id;
+        if (!exact_i64(cJSON_GetObjectItemCaseSensitive(lead, "id"), &id) || id < 1) {
             snprintf(err, errsz, "leads[%d]: a positive integer id is required", i);
             return -1;
         }
-        if (emu_lead_by_id(emu_lead_id(lead))) {
-            snprintf(err, errsz, "leads[%d]: duplicate id %" PRId64, i, emu_lead_id(lead));
+        if (emu_lead_by_id(id)) {
+            snprintf(err, errsz, "leads[%d]: duplicate id %" PRId64, i, id);
             return -1;
         }
         if (!cJSON_GetObjectItemCaseSensitive(lead, "createdAt"))

@@ -14,7 +14,9 @@
 #include <stdatomic.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <regex.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -604,6 +606,9 @@ static void test_reset_under_load(void **state)
 
 /* ---- command line ------------------------------------------------------------------------- */
 
+/* Run the program to its end (at most 30 s: one that keeps running, as an
+ * emulator that accepted what it should refuse would, is killed) and
+ * return its exit status with its output in `out`. */
 static int run(const char *const argv[], char *out, size_t outsz)
 {
     int fds[2];
@@ -618,9 +623,22 @@ static int run(const char *const argv[], char *out, size_t outsz)
     }
     close(fds[1]);
     size_t n = 0;
-    ssize_t r;
-    while (n + 1 < outsz && (r = read(fds[0], out + n, outsz - n - 1)) > 0)
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long left = 30000 - ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000);
+        struct pollfd pfd = {fds[0], POLLIN, 0};
+        if (left <= 0 || poll(&pfd, 1, (int)left) <= 0) {
+            kill(pid, SIGKILL);
+            break;
+        }
+        ssize_t r = n + 1 < outsz ? read(fds[0], out + n, outsz - n - 1) : 0;
+        if (r <= 0)
+            break;
         n += (size_t)r;
+    }
     out[n] = '\0';
     close(fds[0]);
     int st;
@@ -676,6 +694,60 @@ static void test_command_line(void **state)
     assert_int_equal(emu_fixture_stop(&f), 0);
 }
 
+/* Numbers in a seed are checked, not cast: a lead id that is not an exact
+ * integer is refused with a message, and far-future activity dates or huge
+ * attribute ids load (both were undefined conversions: UBSan aborted). */
+static void test_seed_numbers(void **state)
+{
+    (void)state;
+    const char *emu = ts_env("MKTOWS_EMULATOR");
+    char out[65536];
+    static const char *const bad_ids[] = {"1e300", "1.5", "1e19"};
+    for (size_t i = 0; i < sizeof bad_ids / sizeof *bad_ids; i++) {
+        char seed[512];
+        snprintf(seed, sizeof seed,
+                 "{\"leadFields\":[{\"id\":1,\"name\":\"id\",\"displayName\":\"Id\","
+                 "\"dataType\":\"integer\"}],\"leads\":[{\"id\":%s}]}", bad_ids[i]);
+        char *path = ts_write_temp(".json", seed);
+        const char *argv[] = {emu, "--listen", "127.0.0.1:0", "--client-id", "a",
+                              "--client-secret", "b", "--seed", path, NULL};
+        assert_int_not_equal(run(argv, out, sizeof out), 0);
+        if (!strstr(out, "a positive integer id is required"))
+            fail_msg("lead id %s: %s", bad_ids[i], out);
+        unlink(path);
+        free(path);
+    }
+
+    char *path = ts_write_temp(".json",
+        "{\"leadFields\":[{\"id\":1,\"name\":\"id\",\"displayName\":\"Id\","
+        "\"dataType\":\"integer\"},{\"id\":2,\"name\":\"email\",\"displayName\":\"Email\","
+        "\"dataType\":\"email\",\"searchable\":true}],"
+        "\"leads\":[{\"id\":1,\"email\":\"a@example.com\"}],"
+        "\"imports\":[{\"id\":1e300}],"
+        "\"activities\":[{\"leadId\":1,\"activityTypeId\":1,\"activityDate\":\"9999-12-31T00:00:00Z\","
+        "\"primaryAttributeValueId\":1e300},"
+        "{\"leadId\":1,\"activityTypeId\":1,\"activityDate\":\"2026-01-01T00:00:00Z\"}]}");
+    emu_fixture f;
+    const char *opts[] = {"--seed", path, NULL};
+    assert_int_equal(emu_fixture_start(&f, opts), 0);
+    cJSON *j = emu_get(&f, "/rest/v1/activities/pagingtoken.json?sinceDatetime=2000-01-01");
+    char *tok = strdup(emu_str(j, "nextPageToken"));
+    cJSON_Delete(j);
+    j = emu_get(&f, "/rest/v1/activities.json?activityTypeIds=1&nextPageToken=%s", tok);
+    assert_ok(j);
+    assert_int_equal(emu_count(j), 2);
+    assert_string_equal(emu_str(emu_item(j, 1), "activityDate"), "9999-12-31T00:00:00Z");
+    cJSON_Delete(j);
+    free(tok);
+    /* A lead created next gets the next id. */
+    j = emu_post(&f, "/rest/v1/leads.json", "{\"input\":[{\"email\":\"b@example.com\"}]}");
+    assert_int_equal((int)emu_num(emu_item(j, 0), "id"), 2);
+    cJSON_Delete(j);
+    assert_int_equal(emu_fixture_stop(&f), 0);
+    unlink(path);
+    free(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -696,6 +768,7 @@ int main(void)
         cmocka_unit_test(test_stats_and_reset),
         cmocka_unit_test(test_reset_under_load),
         cmocka_unit_test(test_command_line),
+        cmocka_unit_test(test_seed_numbers),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
