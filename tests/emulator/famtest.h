@@ -5,31 +5,20 @@
  * a fresh seed before every test (/_emulator/reset, which also drops tokens),
  * and short ways to call it and check Marketo envelopes.
  *
- * Header-only (static functions) so each test program stays one source file;
- * marked unused because no test program needs all of them.
+ * Built on emu_testutil.h (the fixture, emu_get, emu_str, emu_reset…);
+ * what is here is the families' own way of checking answers.  Header-only
+ * (static functions) so each test program stays one source file; marked
+ * unused because no test program needs all of them.
  */
 #ifndef FAMTEST_H
 #define FAMTEST_H
 
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
-
-#include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "testsupport.h"
+#include "emu_testutil.h"
 
 #define FT_UNUSED __attribute__((unused))
 
-typedef struct ft_ctx {
-    ts_proc emu;
-    char *token;
-} ft_ctx;
+/* A family test group's emulator: emu_testutil.h's fixture. */
+typedef emu_fixture ft_ctx;
 
 /* Start the emulator with the limits off (these tests are about endpoint
  * behaviour, and make many calls) plus `extra` options. */
@@ -47,13 +36,9 @@ FT_UNUSED static int ft_start(void **state, const char *const extra[])
     for (int i = 0; extra && extra[i] && n < 31; i++)
         argv[n++] = extra[i];
     argv[n] = NULL;
-    if (!c || ts_emulator_start(&c->emu, argv) != 0) {
-        free(c);
-        return -1;
-    }
-    c->token = ts_emulator_token(&c->emu);
-    if (!c->token) {
-        ts_proc_stop(&c->emu);
+    if (!c || emu_fixture_start(c, argv) != 0) {
+        if (c && c->proc.pid > 0)
+            emu_fixture_stop(c);
         free(c);
         return -1;
     }
@@ -68,61 +53,22 @@ FT_UNUSED static int ft_teardown(void **state)
     ft_ctx *c = *state;
     if (!c)
         return 0;
-    int rc = ts_proc_stop(&c->emu);
-    free(c->token);
+    int rc = emu_fixture_stop(c);
     free(c);
     /* Exit status 0 means a clean shutdown (and, under ASan, no leaks). */
     return rc == 0 ? 0 : -1;
 }
 
-/* Back to the seed; a new token because reset forgets tokens. */
-FT_UNUSED static void ft_reset(ft_ctx *c)
-{
-    char url[256];
-    snprintf(url, sizeof url, "%s/_emulator/reset", c->emu.url);
-    ts_http_resp r;
-    assert_int_equal(ts_http("POST", url, NULL, NULL, 0, &r), 0);
-    assert_int_equal(r.status, 200);
-    ts_http_free(&r);
-    free(c->token);
-    c->token = ts_emulator_token(&c->emu);
-    assert_non_null(c->token);
-}
-
-/* Any request: method, path+query, content type (NULL: none), body. */
+/* Any request: method, path+query, content type (NULL: none), body; the
+ * HTTP status in *status. */
 FT_UNUSED static cJSON *ft_call(ft_ctx *c, const char *method, const char *path, const char *ctype,
-                      const char *body, size_t len, long *status)
+                                const char *body, size_t len, long *status)
 {
-    char url[16384], auth[512], ct[256];
-    snprintf(url, sizeof url, "%s%s", c->emu.url, path);
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", c->token);
-    const char *hdrs[3] = {auth, NULL, NULL};
-    if (ctype) {
-        snprintf(ct, sizeof ct, "Content-Type: %s", ctype);
-        hdrs[1] = ct;
-    }
-    ts_http_resp r;
-    assert_int_equal(ts_http(method, url, hdrs, body, len, &r), 0);
+    cJSON *j = NULL;
+    long st = emu_raw(c, method, path, ctype, body, len, &j);
+    assert_int_not_equal(st, 0); /* the emulator answered */
     if (status)
-        *status = r.status;
-    cJSON *j = ts_json(&r);
-    ts_http_free(&r);
-    return j;
-}
-
-/* GET with a printf-formatted path; expects HTTP 200 and a JSON body. */
-FT_UNUSED static cJSON *ft_get(ft_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-FT_UNUSED static cJSON *ft_get(ft_ctx *c, const char *fmt, ...)
-{
-    char path[12288];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(path, sizeof path, fmt, ap);
-    va_end(ap);
-    long st = 0;
-    cJSON *j = ft_call(c, "GET", path, NULL, NULL, 0, &st);
-    assert_int_equal(st, 200);
-    assert_non_null(j);
+        *status = st;
     return j;
 }
 
@@ -175,12 +121,6 @@ FT_UNUSED static void ft_expect_error(cJSON *j, const char *code)
 
 FT_UNUSED static int ft_count(const cJSON *result) { return cJSON_GetArraySize(result); }
 
-FT_UNUSED static const char *ft_str(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 FT_UNUSED static int64_t ft_int(const cJSON *o, const char *name)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
@@ -193,13 +133,13 @@ FT_UNUSED static void ft_expect_item(const cJSON *result, int i, const char *sta
 {
     const cJSON *it = cJSON_GetArrayItem(result, i);
     assert_non_null(it);
-    assert_non_null(ft_str(it, "status"));
-    assert_string_equal(ft_str(it, "status"), status);
+    assert_non_null(emu_str(it, "status"));
+    assert_string_equal(emu_str(it, "status"), status);
     if (code) {
         const cJSON *r = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(it, "reasons"), 0);
-        assert_non_null(ft_str(r, "code"));
-        assert_string_equal(ft_str(r, "code"), code);
-        assert_non_null(ft_str(r, "message"));
+        assert_non_null(emu_str(r, "code"));
+        assert_string_equal(emu_str(r, "code"), code);
+        assert_non_null(emu_str(r, "message"));
     } else {
         assert_null(cJSON_GetObjectItemCaseSensitive(it, "reasons"));
     }
@@ -215,10 +155,35 @@ FT_UNUSED static void ft_expect_no_assets(cJSON *j)
     cJSON_Delete(j);
 }
 
+/* A POST endpoint that takes a JSON object answers malformed bodies with
+ * the documented codes, never a crash: 609 for JSON that does not parse
+ * (truncated, trailing garbage, binary bytes) or is not an object, 612 for
+ * a body of another content type. */
+FT_UNUSED static void ft_expect_bad_bodies(ft_ctx *c, const char *path)
+{
+    static const char *const not_json[] = {"{\"input\":[{\"id\":1},", "{\"input\":[]}}}", "not json"};
+    static const char *const not_objects[] = {"[1,2,3]", "[{}]", "null", "\"just a string\"", "7"};
+    static const char *const other_types[] = {"text/plain", "text/csv", "text/xml"};
+    long st;
+    for (size_t i = 0; i < sizeof not_json / sizeof *not_json; i++)
+        ft_expect_error(ft_call(c, "POST", path, "application/json", not_json[i],
+                                strlen(not_json[i]), &st),
+                        "609");
+    char garbage[512];
+    for (size_t i = 0; i < sizeof garbage; i++)
+        garbage[i] = (char)(0xff - i * 37);
+    ft_expect_error(ft_call(c, "POST", path, "application/json", garbage, sizeof garbage, &st),
+                    "609");
+    for (size_t i = 0; i < sizeof not_objects / sizeof *not_objects; i++)
+        ft_expect_error(ft_post(c, path, not_objects[i]), "609");
+    for (size_t i = 0; i < sizeof other_types / sizeof *other_types; i++)
+        ft_expect_error(ft_call(c, "POST", path, other_types[i], "input=1", 7, &st), "612");
+}
+
 /* nextPageToken of a response, copied (NULL when absent). */
 FT_UNUSED static char *ft_token(const cJSON *j)
 {
-    const char *t = ft_str(j, "nextPageToken");
+    const char *t = emu_str(j, "nextPageToken");
     return t ? strdup(t) : NULL;
 }
 
@@ -227,14 +192,14 @@ FT_UNUSED static char *ft_token(const cJSON *j)
  * would, and returns all matching items (caller frees). */
 FT_UNUSED static char *ft_activity_mark(ft_ctx *c)
 {
-    cJSON *j = ft_get(c, "/rest/v1/activities/pagingtoken.json?sinceDatetime=2000-01-01T00:00:00Z");
+    cJSON *j = emu_get(c, "/rest/v1/activities/pagingtoken.json?sinceDatetime=2000-01-01T00:00:00Z");
     ft_ok(j);
     char *t = ft_token(j);
     cJSON_Delete(j);
     assert_non_null(t);
     /* Walk to the end, so the mark is "now". */
     for (int guard = 0; guard < 1000; guard++) {
-        j = ft_get(c, "/rest/v1/activities.json?activityTypeIds=1,2,6,12,13&nextPageToken=%s", t);
+        j = emu_get(c, "/rest/v1/activities.json?activityTypeIds=1,2,6,12,13&nextPageToken=%s", t);
         ft_ok(j);
         free(t);
         t = ft_token(j);
@@ -252,7 +217,7 @@ FT_UNUSED static cJSON *ft_activities_since(ft_ctx *c, const char *mark, const c
     cJSON *all = cJSON_CreateArray();
     char *t = strdup(mark);
     for (int guard = 0; guard < 1000; guard++) {
-        cJSON *j = ft_get(c, "/rest/v1/activities.json?activityTypeIds=%s&nextPageToken=%s",
+        cJSON *j = emu_get(c, "/rest/v1/activities.json?activityTypeIds=%s&nextPageToken=%s",
                           type_ids, t);
         cJSON *res = ft_ok(j);
         cJSON *it;

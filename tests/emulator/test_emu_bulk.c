@@ -47,11 +47,11 @@ static cJSON *upload_csv(ft_ctx *c, const char *query, const char *file)
 static int64_t batch_of(cJSON *j)
 {
     const cJSON *r = cJSON_GetArrayItem(ft_ok(j), 0);
-    assert_string_equal(ft_str(r, "status"), "Queued");
+    assert_string_equal(emu_str(r, "status"), "Queued");
     int64_t id = ft_int(r, "batchId");
     char idtext[32];
     snprintf(idtext, sizeof idtext, "%lld", (long long)id);
-    assert_string_equal(ft_str(r, "importId"), idtext);
+    assert_string_equal(emu_str(r, "importId"), idtext);
     cJSON_Delete(j);
     return id;
 }
@@ -62,11 +62,11 @@ static const cJSON *wait_complete(ft_ctx *c, int64_t batch, cJSON **env, bool *s
                                   bool *saw_importing)
 {
     for (int i = 0; i < 400; i++) {
-        cJSON *j = ft_get(c, "/bulk/v1/leads/batch/%lld.json", (long long)batch);
+        cJSON *j = emu_get(c, "/bulk/v1/leads/batch/%lld.json", (long long)batch);
         const cJSON *r = cJSON_GetArrayItem(ft_ok(j), 0);
-        const char *st = ft_str(r, "status");
+        const char *st = emu_str(r, "status");
         assert_non_null(st);
-        assert_non_null(ft_str(r, "message"));
+        assert_non_null(emu_str(r, "message"));
         if (!strcmp(st, "Queued"))
             *saw_queued = true;
         else if (!strcmp(st, "Importing"))
@@ -87,7 +87,7 @@ static char *get_text(ft_ctx *c, const char *fmt, long long id, char **ctype)
 {
     char path[256], url[512], auth[512];
     snprintf(path, sizeof path, fmt, id);
-    snprintf(url, sizeof url, "%s%s", c->emu.url, path);
+    snprintf(url, sizeof url, "%s%s", c->proc.url, path);
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", c->token);
     const char *hdrs[] = {auth, NULL};
     ts_http_resp r;
@@ -103,7 +103,7 @@ static char *get_text(ft_ctx *c, const char *fmt, long long id, char **ctype)
 static void test_import_lifecycle(void **state)
 {
     ft_ctx *c = *state;
-    ft_reset(c);
+    emu_reset(c);
     char *mark = ft_activity_mark(c);
     cJSON *j = upload_csv(c, "format=csv&listId=3005",
                           "firstName,lastName,email,company\n"
@@ -120,7 +120,7 @@ static void test_import_lifecycle(void **state)
     assert_int_equal(ft_int(r, "numOfLeadsProcessed"), 3);
     assert_int_equal(ft_int(r, "numOfRowsFailed"), 1);
     assert_int_equal(ft_int(r, "numOfRowsWithWarning"), 0);
-    assert_non_null(strstr(ft_str(r, "message"), "completed with errors"));
+    assert_non_null(strstr(emu_str(r, "message"), "completed with errors"));
     cJSON_Delete(env);
 
     char *ct = NULL;
@@ -136,17 +136,17 @@ static void test_import_lifecycle(void **state)
     free(warn);
 
     /* The leads are really there, and in the list. */
-    j = ft_get(c, "/rest/v1/leads.json?filterType=email&filterValues=ablebaker@marketo.com"
+    j = emu_get(c, "/rest/v1/leads.json?filterType=email&filterValues=ablebaker@marketo.com"
                   "&fields=firstName,company");
     cJSON *res = ft_ok(j);
     assert_int_equal(ft_count(res), 1);
     int64_t able = ft_int(cJSON_GetArrayItem(res, 0), "id");
-    assert_string_equal(ft_str(cJSON_GetArrayItem(res, 0), "company"), "Marketo");
+    assert_string_equal(emu_str(cJSON_GetArrayItem(res, 0), "company"), "Marketo");
     cJSON_Delete(j);
-    j = ft_get(c, "/rest/v1/lead/1.json?fields=company");
-    assert_string_equal(ft_str(cJSON_GetArrayItem(ft_ok(j), 0), "company"), "Acme Imported");
+    j = emu_get(c, "/rest/v1/lead/1.json?fields=company");
+    assert_string_equal(emu_str(cJSON_GetArrayItem(ft_ok(j), 0), "company"), "Acme Imported");
     cJSON_Delete(j);
-    j = ft_get(c, "/rest/v1/lists/3005/leads.json");
+    j = emu_get(c, "/rest/v1/lists/3005/leads.json");
     assert_int_equal(ft_count(ft_ok(j)), 3);
     cJSON_Delete(j);
 
@@ -168,7 +168,7 @@ static void test_import_lifecycle(void **state)
 static void test_formats_and_quoting(void **state)
 {
     ft_ctx *c = *state;
-    ft_reset(c);
+    emu_reset(c);
     /* BOM, CRLF, a quoted cell with the delimiter, a doubled quote, a line break. */
     const char csv[] = "\xEF\xBB\xBF" "email,lastName,company\r\n"
                        "q1@example.com,\"O\"\"Brien\",\"Smith, Jones\nand Co\"\r\n";
@@ -180,7 +180,7 @@ static void test_formats_and_quoting(void **state)
     cJSON *env;
     const cJSON *r = wait_complete(c, b1, &env, &q, &i);
     assert_int_equal(ft_int(r, "numOfLeadsProcessed"), 1);
-    assert_non_null(strstr(ft_str(r, "message"), "succeeded"));
+    assert_non_null(strstr(emu_str(r, "message"), "succeeded"));
     cJSON_Delete(env);
     r = wait_complete(c, b2, &env, &q, &i);
     assert_int_equal(ft_int(r, "numOfLeadsProcessed"), 1);
@@ -195,20 +195,20 @@ static void test_formats_and_quoting(void **state)
     assert_non_null(strstr(warn, "q4@example.com;Extra;X;Extra values in row ignored\n"));
     free(warn);
 
-    cJSON *j = ft_get(c, "/rest/v1/leads.json?filterType=email&filterValues=q1@example.com,q2@example.com,q3@example.com"
+    cJSON *j = emu_get(c, "/rest/v1/leads.json?filterType=email&filterValues=q1@example.com,q2@example.com,q3@example.com"
                          "&fields=email,lastName,company");
     cJSON *res = ft_ok(j);
     assert_int_equal(ft_count(res), 3);
     const cJSON *it;
     cJSON_ArrayForEach(it, res) {
-        const char *e = ft_str(it, "email");
+        const char *e = emu_str(it, "email");
         if (!strcmp(e, "q1@example.com")) {
-            assert_string_equal(ft_str(it, "lastName"), "O\"Brien");
-            assert_string_equal(ft_str(it, "company"), "Smith, Jones\nand Co");
+            assert_string_equal(emu_str(it, "lastName"), "O\"Brien");
+            assert_string_equal(emu_str(it, "company"), "Smith, Jones\nand Co");
         } else if (!strcmp(e, "q2@example.com")) {
-            assert_string_equal(ft_str(it, "company"), "A;B");
+            assert_string_equal(emu_str(it, "company"), "A;B");
         } else {
-            assert_string_equal(ft_str(it, "company"), "A,B");
+            assert_string_equal(emu_str(it, "company"), "A,B");
         }
     }
     cJSON_Delete(j);
@@ -217,7 +217,7 @@ static void test_formats_and_quoting(void **state)
 static void test_lookup_id_and_unknown_columns(void **state)
 {
     ft_ctx *c = *state;
-    ft_reset(c);
+    emu_reset(c);
     int64_t b = batch_of(upload_csv(c, "format=csv&lookupField=id",
                                     "id,title\n1,Chief Importer\n999999,Nobody\n"));
     bool q, i;
@@ -226,8 +226,8 @@ static void test_lookup_id_and_unknown_columns(void **state)
     assert_int_equal(ft_int(r, "numOfLeadsProcessed"), 1);
     assert_int_equal(ft_int(r, "numOfRowsFailed"), 1); /* id lookup only updates */
     cJSON_Delete(env);
-    cJSON *j = ft_get(c, "/rest/v1/lead/1.json?fields=title");
-    assert_string_equal(ft_str(cJSON_GetArrayItem(ft_ok(j), 0), "title"), "Chief Importer");
+    cJSON *j = emu_get(c, "/rest/v1/lead/1.json?fields=title");
+    assert_string_equal(emu_str(cJSON_GetArrayItem(ft_ok(j), 0), "title"), "Chief Importer");
     cJSON_Delete(j);
 
     /* A header that is not a REST field name fails the rows that use it. */
@@ -245,7 +245,7 @@ static void test_lookup_id_and_unknown_columns(void **state)
 static void test_bad_uploads(void **state)
 {
     ft_ctx *c = *state;
-    ft_reset(c);
+    emu_reset(c);
     const char *ok = "email\na@example.com\n";
     ft_expect_error(upload_csv(c, "listId=3005", ok), "701");
     ft_expect_error(upload_csv(c, "format=xml", ok), "1003");
@@ -274,9 +274,9 @@ static void test_bad_uploads(void **state)
     assert_true(cJSON_IsBool(s));
     cJSON_Delete(j);
 
-    ft_expect_error(ft_get(c, "/bulk/v1/leads/batch/424242.json"), "1013");
-    ft_expect_error(ft_get(c, "/bulk/v1/leads/batch/424242/failures.json"), "1013");
-    ft_expect_error(ft_get(c, "/bulk/v1/leads/batch/abc/warnings.json"), "1001");
+    ft_expect_error(emu_get(c, "/bulk/v1/leads/batch/424242.json"), "1013");
+    ft_expect_error(emu_get(c, "/bulk/v1/leads/batch/424242/failures.json"), "1013");
+    ft_expect_error(emu_get(c, "/bulk/v1/leads/batch/abc/warnings.json"), "1001");
 }
 
 /* Columns naming the same field (case-insensitively): the first non-empty
@@ -285,7 +285,7 @@ static void test_bad_uploads(void **state)
 static void test_columns(void **state)
 {
     ft_ctx *c = *state;
-    ft_reset(c);
+    emu_reset(c);
     int64_t b = batch_of(upload_csv(c, "format=csv",
                                     "Email,company,EMAIL,Company,\n"
                                     ",First Co,dup@example.com,Second Co,ignored\n"
@@ -295,15 +295,15 @@ static void test_columns(void **state)
     const cJSON *r = wait_complete(c, b, &env, &q, &i);
     assert_int_equal(ft_int(r, "numOfLeadsProcessed"), 2);
     cJSON_Delete(env);
-    cJSON *j = ft_get(c, "/rest/v1/leads.json?filterType=email"
+    cJSON *j = emu_get(c, "/rest/v1/leads.json?filterType=email"
                          "&filterValues=dup@example.com,dup2@example.com,other@example.com"
                          "&fields=email,company");
     cJSON *res = ft_ok(j);
     assert_int_equal(ft_count(res), 2);
-    assert_string_equal(ft_str(cJSON_GetArrayItem(res, 0), "email"), "dup@example.com");
-    assert_string_equal(ft_str(cJSON_GetArrayItem(res, 0), "company"), "First Co");
-    assert_string_equal(ft_str(cJSON_GetArrayItem(res, 1), "email"), "dup2@example.com");
-    assert_string_equal(ft_str(cJSON_GetArrayItem(res, 1), "company"), "Only Co");
+    assert_string_equal(emu_str(cJSON_GetArrayItem(res, 0), "email"), "dup@example.com");
+    assert_string_equal(emu_str(cJSON_GetArrayItem(res, 0), "company"), "First Co");
+    assert_string_equal(emu_str(cJSON_GetArrayItem(res, 1), "email"), "dup2@example.com");
+    assert_string_equal(emu_str(cJSON_GetArrayItem(res, 1), "company"), "Only Co");
     cJSON_Delete(j);
 
     /* 1000 columns are fine; 1001 are refused before anything is imported. */
@@ -320,10 +320,10 @@ static void test_columns(void **state)
     snprintf(file + n, cap - n, ",c1000\nwider@example.com\n");
     cJSON *e = upload_csv(c, "format=csv", file);
     const cJSON *e0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(e, "errors"), 0);
-    assert_non_null(ft_str(e0, "message"));
-    assert_non_null(strstr(ft_str(e0, "message"), "Too many columns"));
+    assert_non_null(emu_str(e0, "message"));
+    assert_non_null(strstr(emu_str(e0, "message"), "Too many columns"));
     ft_expect_error(e, "1003");
-    j = ft_get(c, "/rest/v1/leads.json?filterType=email&filterValues=wider@example.com");
+    j = emu_get(c, "/rest/v1/leads.json?filterType=email&filterValues=wider@example.com");
     assert_int_equal(ft_count(ft_ok(j)), 0);
     cJSON_Delete(j);
     free(file);
@@ -333,7 +333,7 @@ static void test_columns(void **state)
 static void test_body_limits(void **state)
 {
     ft_ctx *c = *state;
-    ft_reset(c);
+    emu_reset(c);
     size_t big = 2 * 1024 * 1024;
     char *file = malloc(11 * 1024 * 1024 + 64);
     size_t n = (size_t)sprintf(file, "email,company\nbig@example.com,");

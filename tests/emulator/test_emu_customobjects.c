@@ -12,18 +12,18 @@
 static void test_list_and_describe(void **state)
 {
     ft_ctx *c = *state;
-    ft_reset(c);
-    cJSON *j = ft_get(c, "/rest/v1/customobjects.json");
+    emu_reset(c);
+    cJSON *j = emu_get(c, "/rest/v1/customobjects.json");
     cJSON *res = ft_ok(j);
     assert_int_equal(ft_count(res), 2);
     const cJSON *t = cJSON_GetArrayItem(res, 0);
-    assert_string_equal(ft_str(t, "name"), "car_c");
-    assert_string_equal(ft_str(t, "idField"), "marketoGUID");
+    assert_string_equal(emu_str(t, "name"), "car_c");
+    assert_string_equal(emu_str(t, "idField"), "marketoGUID");
     assert_non_null(cJSON_GetObjectItemCaseSensitive(t, "relationships"));
     assert_null(cJSON_GetObjectItemCaseSensitive(t, "fields")); /* describe only */
     cJSON_Delete(j);
 
-    j = ft_get(c, "/rest/v1/customobjects.json?names=roadshow_c,nope_c");
+    j = emu_get(c, "/rest/v1/customobjects.json?names=roadshow_c,nope_c");
     res = ft_ok(j);
     assert_int_equal(ft_count(res), 1);
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(res, 0),
@@ -31,15 +31,15 @@ static void test_list_and_describe(void **state)
                      2);
     cJSON_Delete(j);
 
-    j = ft_get(c, "/rest/v1/customobjects/car_c/describe.json");
+    j = emu_get(c, "/rest/v1/customobjects/car_c/describe.json");
     t = cJSON_GetArrayItem(ft_ok(j), 0);
     assert_true(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(t, "fields")) >= 8);
-    assert_string_equal(ft_str(t, "state"), "approved");
-    assert_string_equal(ft_str(t, "version"), "approved");
+    assert_string_equal(emu_str(t, "state"), "approved");
+    assert_string_equal(emu_str(t, "version"), "approved");
     cJSON_Delete(j);
 
-    ft_expect_error(ft_get(c, "/rest/v1/customobjects/nope_c/describe.json"), "1013");
-    ft_expect_error(ft_get(c, "/rest/v1/customobjects/nope_c.json?filterType=x&filterValues=y"), "1013");
+    ft_expect_error(emu_get(c, "/rest/v1/customobjects/nope_c/describe.json"), "1013");
+    ft_expect_error(emu_get(c, "/rest/v1/customobjects/nope_c.json?filterType=x&filterValues=y"), "1013");
     ft_expect_error(ft_post(c, "/rest/v1/customobjects/nope_c.json", "{\"input\":[{}]}"), "1013");
     ft_expect_error(ft_post(c, "/rest/v1/customobjects/nope_c/delete.json", "{\"input\":[{}]}"), "1013");
 }
@@ -47,28 +47,28 @@ static void test_list_and_describe(void **state)
 static void test_query(void **state)
 {
     ft_ctx *c = *state;
-    ft_reset(c);
-    cJSON *j = ft_get(c, "/rest/v1/customobjects/car_c.json?filterType=vin&filterValues=19UYA31581L000000");
+    emu_reset(c);
+    cJSON *j = emu_get(c, "/rest/v1/customobjects/car_c.json?filterType=vin&filterValues=19UYA31581L000000");
     cJSON *res = ft_ok(j);
     const cJSON *r = cJSON_GetArrayItem(res, 0);
     /* Default fields: marketoGUID, dedupeFields, updatedAt, createdAt. */
-    assert_non_null(ft_str(r, "marketoGUID"));
-    assert_string_equal(ft_str(r, "vin"), "19UYA31581L000000");
-    assert_non_null(ft_str(r, "createdAt"));
+    assert_non_null(emu_str(r, "marketoGUID"));
+    assert_string_equal(emu_str(r, "vin"), "19UYA31581L000000");
+    assert_non_null(emu_str(r, "createdAt"));
     assert_null(cJSON_GetObjectItemCaseSensitive(r, "make"));
     cJSON_Delete(j);
 
     int seen = 0;
     char *tok = NULL;
     do {
-        j = tok ? ft_get(c, "/rest/v1/customobjects/car_c.json?filterType=leadId&filterValues=1,2"
+        j = tok ? emu_get(c, "/rest/v1/customobjects/car_c.json?filterType=leadId&filterValues=1,2"
                             "&fields=make,model,year&batchSize=2&nextPageToken=%s", tok)
-                : ft_get(c, "/rest/v1/customobjects/car_c.json?filterType=leadId&filterValues=1,2"
+                : emu_get(c, "/rest/v1/customobjects/car_c.json?filterType=leadId&filterValues=1,2"
                             "&fields=make,model,year&batchSize=2");
         res = ft_ok(j);
         const cJSON *it;
         cJSON_ArrayForEach(it, res) {
-            assert_non_null(ft_str(it, "make"));
+            assert_non_null(emu_str(it, "make"));
             assert_true(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(it, "year")));
         }
         seen += ft_count(res);
@@ -85,33 +85,33 @@ static void test_query(void **state)
                 "{\"leadId\":\"2\",\"rid\":\"RID0\"}]}");
     res = ft_ok(j);
     assert_int_equal(ft_count(res), 2);
-    assert_string_equal(ft_str(cJSON_GetArrayItem(res, 0), "city"), "San Mateo");
+    assert_string_equal(emu_str(cJSON_GetArrayItem(res, 0), "city"), "San Mateo");
     assert_int_equal(ft_int(cJSON_GetArrayItem(res, 1), "seq"), 2);
     cJSON_Delete(j);
 
-    j = ft_get(c, "/rest/v1/customobjects/roadshow_c.json?filterType=city&filterValues=Chicago");
+    j = emu_get(c, "/rest/v1/customobjects/roadshow_c.json?filterType=city&filterValues=Chicago");
     assert_int_equal(ft_count(ft_ok(j)), 2);
     cJSON_Delete(j);
 
-    ft_expect_error(ft_get(c, "/rest/v1/customobjects/roadshow_c.json?filterType=dedupeFields&filterValues=1"),
+    ft_expect_error(emu_get(c, "/rest/v1/customobjects/roadshow_c.json?filterType=dedupeFields&filterValues=1"),
                     "1003");
-    ft_expect_error(ft_get(c, "/rest/v1/customobjects/car_c.json?filterType=make&filterValues=BMW"), "1011");
-    ft_expect_error(ft_get(c, "/rest/v1/customobjects/car_c.json?filterType=vin&filterValues=x&fields=color"),
+    ft_expect_error(emu_get(c, "/rest/v1/customobjects/car_c.json?filterType=make&filterValues=BMW"), "1011");
+    ft_expect_error(emu_get(c, "/rest/v1/customobjects/car_c.json?filterType=vin&filterValues=x&fields=color"),
                     "1006");
-    ft_expect_error(ft_get(c, "/rest/v1/customobjects/car_c.json?filterType=vin"), "701");
+    ft_expect_error(emu_get(c, "/rest/v1/customobjects/car_c.json?filterType=vin"), "701");
 }
 
 static void test_sync(void **state)
 {
     ft_ctx *c = *state;
-    ft_reset(c);
+    emu_reset(c);
     cJSON *j = ft_post(c, "/rest/v1/customobjects/car_c.json",
                        "{\"action\":\"updateOnly\",\"dedupeBy\":\"dedupeFields\",\"input\":["
                        "{\"vin\":\"19UYA31581L000000\",\"make\":\"BMW\",\"model\":\"3-Series 330i\",\"year\":2003},"
                        "{\"vin\":\"NOPE\",\"make\":\"x\"}]}");
     cJSON *res = ft_ok(j);
     ft_expect_item(res, 0, "updated", NULL);
-    assert_string_equal(ft_str(cJSON_GetArrayItem(res, 0), "marketoGUID"),
+    assert_string_equal(emu_str(cJSON_GetArrayItem(res, 0), "marketoGUID"),
                         "c4a1e0b2-1111-4c1d-8e2f-000000003001");
     ft_expect_item(res, 1, "skipped", "1013");
     cJSON_Delete(j);
@@ -146,21 +146,21 @@ static void test_sync(void **state)
     char body[256];
     snprintf(body, sizeof body,
              "{\"action\":\"updateOnly\",\"dedupeBy\":\"idField\",\"input\":[{\"marketoGUID\":\"%s\",\"city\":\"Houston\"}]}",
-             ft_str(cJSON_GetArrayItem(res, 0), "marketoGUID"));
+             emu_str(cJSON_GetArrayItem(res, 0), "marketoGUID"));
     cJSON_Delete(j);
     j = ft_post(c, "/rest/v1/customobjects/roadshow_c.json", body);
     ft_expect_item(ft_ok(j), 0, "updated", NULL);
     cJSON_Delete(j);
     j = ft_post(c, "/rest/v1/customobjects/roadshow_c.json?_method=GET",
                 "{\"fields\":[\"city\"],\"input\":[{\"leadId\":3,\"rid\":\"rid7\"}]}");
-    assert_string_equal(ft_str(cJSON_GetArrayItem(ft_ok(j), 0), "city"), "Houston");
+    assert_string_equal(emu_str(cJSON_GetArrayItem(ft_ok(j), 0), "city"), "Houston");
     cJSON_Delete(j);
 }
 
 static void test_delete(void **state)
 {
     ft_ctx *c = *state;
-    ft_reset(c);
+    emu_reset(c);
     cJSON *j = ft_post(c, "/rest/v1/customobjects/roadshow_c/delete.json",
                        "{\"deleteBy\":\"dedupeFields\",\"input\":[{\"leadId\":1,\"rid\":\"rid0\"},"
                        "{\"leadId\":1,\"rid\":\"none\"},{\"leadId\":1}]}");
@@ -173,10 +173,10 @@ static void test_delete(void **state)
                 "{\"deleteBy\":\"idField\",\"input\":[{\"marketoGUID\":\"c4a1e0b2-1111-4c1d-8e2f-000000003002\"}]}");
     ft_expect_item(ft_ok(j), 0, "deleted", NULL);
     cJSON_Delete(j);
-    j = ft_get(c, "/rest/v1/customobjects/car_c.json?filterType=leadId&filterValues=2");
+    j = emu_get(c, "/rest/v1/customobjects/car_c.json?filterType=leadId&filterValues=2");
     assert_int_equal(ft_count(ft_ok(j)), 0);
     cJSON_Delete(j);
-    j = ft_get(c, "/rest/v1/customobjects/roadshow_c.json?filterType=leadId&filterValues=1");
+    j = emu_get(c, "/rest/v1/customobjects/roadshow_c.json?filterType=leadId&filterValues=1");
     assert_int_equal(ft_count(ft_ok(j)), 1);
     cJSON_Delete(j);
 }
@@ -184,20 +184,13 @@ static void test_delete(void **state)
 static void test_bad_input(void **state)
 {
     ft_ctx *c = *state;
-    ft_reset(c);
-    long st;
-    const char *bad = "{\"input\":[{\"vin\":\"x\"}";
-    ft_expect_error(ft_call(c, "POST", "/rest/v1/customobjects/car_c.json", "application/json", bad,
-                            strlen(bad), &st),
-                    "609");
-    ft_expect_error(ft_call(c, "POST", "/rest/v1/customobjects/car_c.json", "text/xml", "<a/>", 4, &st),
-                    "612");
-    ft_expect_error(ft_post(c, "/rest/v1/customobjects/car_c.json", "null"), "609");
+    emu_reset(c);
+    ft_expect_bad_bodies(c, "/rest/v1/customobjects/car_c.json");
     ft_expect_error(ft_post(c, "/rest/v1/customobjects/car_c.json", "{\"action\":1,\"input\":[{}]}"), "1003");
     /* Names with odd characters are simply unknown types; a path that no
      * longer has the route's shape is an unknown resource. */
-    ft_expect_error(ft_get(c, "/rest/v1/customobjects/bad%%20name%%ff/describe.json"), "1013");
-    ft_expect_error(ft_get(c, "/rest/v1/customobjects/%%2e%%2e%%2fx/describe.json"), "610");
+    ft_expect_error(emu_get(c, "/rest/v1/customobjects/bad%%20name%%ff/describe.json"), "1013");
+    ft_expect_error(emu_get(c, "/rest/v1/customobjects/%%2e%%2e%%2fx/describe.json"), "610");
     cJSON *j = ft_post(c, "/rest/v1/customobjects/car_c.json",
                        "{\"input\":[{\"vin\":\"ODD\",\"leadId\":1,\"make\":\"\\u0000\\u00e9\\ud83d\\ude00\"}]}");
     ft_expect_item(ft_ok(j), 0, "created", NULL);

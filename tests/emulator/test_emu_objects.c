@@ -14,20 +14,20 @@
 static void test_describe(void **state)
 {
     ft_ctx *c = *state;
-    ft_reset(c);
-    cJSON *j = ft_get(c, "/rest/v1/opportunities/describe.json");
+    emu_reset(c);
+    cJSON *j = emu_get(c, "/rest/v1/opportunities/describe.json");
     const cJSON *d = cJSON_GetArrayItem(ft_ok(j), 0);
-    assert_string_equal(ft_str(d, "idField"), "marketoGUID");
+    assert_string_equal(emu_str(d, "idField"), "marketoGUID");
     const cJSON *dd = cJSON_GetObjectItemCaseSensitive(d, "dedupeFields");
     assert_int_equal(cJSON_GetArraySize(dd), 1);
     assert_string_equal(cJSON_GetArrayItem(dd, 0)->valuestring, "externalOpportunityId");
     const cJSON *f = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(d, "fields"), 0);
-    assert_non_null(ft_str(f, "dataType"));
+    assert_non_null(emu_str(f, "dataType"));
     assert_true(cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(f, "updateable")));
     assert_null(cJSON_GetObjectItemCaseSensitive(f, "required"));
     cJSON_Delete(j);
 
-    j = ft_get(c, "/rest/v1/opportunities/roles/describe.json");
+    j = emu_get(c, "/rest/v1/opportunities/roles/describe.json");
     d = cJSON_GetArrayItem(ft_ok(j), 0);
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(d, "dedupeFields")), 3);
     assert_true(cJSON_IsArray(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(d, "searchableFields"), 0)));
@@ -37,36 +37,36 @@ static void test_describe(void **state)
 static void test_query(void **state)
 {
     ft_ctx *c = *state;
-    ft_reset(c);
-    cJSON *j = ft_get(c, "/rest/v1/opportunities.json?filterType=externalOpportunityId"
+    emu_reset(c);
+    cJSON *j = emu_get(c, "/rest/v1/opportunities.json?filterType=externalOpportunityId"
                          "&filterValues=OPP-1003,nope,OPP-1001");
     cJSON *res = ft_ok(j);
     assert_int_equal(ft_count(res), 2);
     const cJSON *o = cJSON_GetArrayItem(res, 0);
     assert_int_equal(ft_int(o, "seq"), 0); /* seq = index of the filter value */
-    assert_string_equal(ft_str(o, "externalOpportunityId"), "OPP-1003");
-    assert_non_null(ft_str(o, "marketoGUID"));
-    assert_non_null(ft_str(o, "updatedAt"));
+    assert_string_equal(emu_str(o, "externalOpportunityId"), "OPP-1003");
+    assert_non_null(emu_str(o, "marketoGUID"));
+    assert_non_null(emu_str(o, "updatedAt"));
     assert_null(cJSON_GetObjectItemCaseSensitive(o, "name")); /* not a default field */
     assert_int_equal(ft_int(cJSON_GetArrayItem(res, 1), "seq"), 2);
     cJSON_Delete(j);
 
     /* idField alias, fields with Marketo's own loose spelling. */
-    j = ft_get(c, "/rest/v1/opportunities.json?filterType=idField"
+    j = emu_get(c, "/rest/v1/opportunities.json?filterType=idField"
                   "&filterValues=7d3c8f0e-2b1a-4c5d-9e8f-000000001002&fields=marketoGuid,name,amount");
     o = cJSON_GetArrayItem(ft_ok(j), 0);
-    assert_string_equal(ft_str(o, "name"), "Globex Renewal");
+    assert_string_equal(emu_str(o, "name"), "Globex Renewal");
     assert_int_equal(ft_int(o, "amount"), 120000);
-    assert_non_null(ft_str(o, "marketoGUID"));
+    assert_non_null(emu_str(o, "marketoGUID"));
     cJSON_Delete(j);
 
     /* Paging to the last page. */
     int seen = 0;
     char *tok = NULL;
     do {
-        j = tok ? ft_get(c, "/rest/v1/opportunities.json?filterType=externalSalesPersonId"
+        j = tok ? emu_get(c, "/rest/v1/opportunities.json?filterType=externalSalesPersonId"
                             "&filterValues=SP-1,SP-2&batchSize=1&nextPageToken=%s", tok)
-                : ft_get(c, "/rest/v1/opportunities.json?filterType=externalSalesPersonId"
+                : emu_get(c, "/rest/v1/opportunities.json?filterType=externalSalesPersonId"
                             "&filterValues=SP-1,SP-2&batchSize=1");
         seen += ft_count(ft_ok(j));
         free(tok);
@@ -84,13 +84,13 @@ static void test_query(void **state)
     assert_int_equal(ft_count(ft_ok(j)), 1);
     cJSON_Delete(j);
 
-    ft_expect_error(ft_get(c, "/rest/v1/opportunities.json?filterValues=x"), "701");
-    ft_expect_error(ft_get(c, "/rest/v1/opportunities.json?filterType=externalOpportunityId"), "701");
-    ft_expect_error(ft_get(c, "/rest/v1/opportunities.json?filterType=stage&filterValues=x"), "1011");
-    ft_expect_error(ft_get(c, "/rest/v1/opportunities.json?filterType=externalOpportunityId"
+    ft_expect_error(emu_get(c, "/rest/v1/opportunities.json?filterValues=x"), "701");
+    ft_expect_error(emu_get(c, "/rest/v1/opportunities.json?filterType=externalOpportunityId"), "701");
+    ft_expect_error(emu_get(c, "/rest/v1/opportunities.json?filterType=stage&filterValues=x"), "1011");
+    ft_expect_error(emu_get(c, "/rest/v1/opportunities.json?filterType=externalOpportunityId"
                               "&filterValues=x&fields=name,bogus"),
                     "1006");
-    ft_expect_error(ft_get(c, "/rest/v1/opportunities.json?filterType=externalOpportunityId"
+    ft_expect_error(emu_get(c, "/rest/v1/opportunities.json?filterType=externalOpportunityId"
                               "&filterValues=x&batchSize=301"),
                     "1003");
     /* 301 filter values. */
@@ -98,14 +98,14 @@ static void test_query(void **state)
     size_t off = (size_t)snprintf(path, 8192, "/rest/v1/opportunities.json?filterType=marketoGUID&filterValues=");
     for (int i = 0; i < 301; i++)
         off += (size_t)snprintf(path + off, 8192 - off, i ? ",v%d" : "v%d", i);
-    ft_expect_error(ft_get(c, "%s", path), "1003");
+    ft_expect_error(emu_get(c, "%s", path), "1003");
     free(path);
 }
 
 static void test_roles_compound_query(void **state)
 {
     ft_ctx *c = *state;
-    ft_reset(c);
+    emu_reset(c);
     cJSON *j = ft_post(c, "/rest/v1/opportunities/roles.json?_method=GET",
                        "{\"filterType\":\"dedupeFields\",\"fields\":[\"marketoGuid\","
                        "\"externalOpportunityId\",\"leadId\",\"role\",\"isPrimary\"],"
@@ -139,15 +139,15 @@ static void test_roles_compound_query(void **state)
     j = ft_post(c, "/rest/v1/opportunities/roles.json?_method=GET", body);
     res = ft_ok(j);
     assert_int_equal(ft_int(cJSON_GetArrayItem(res, 0), "leadId"), 2);
-    assert_null(ft_str(j, "nextPageToken"));
+    assert_null(emu_str(j, "nextPageToken"));
     cJSON_Delete(j);
 
-    j = ft_get(c, "/rest/v1/opportunities/roles.json?filterType=leadId&filterValues=1,3");
+    j = emu_get(c, "/rest/v1/opportunities/roles.json?filterType=leadId&filterValues=1,3");
     assert_int_equal(ft_count(ft_ok(j)), 2);
     cJSON_Delete(j);
 
     /* A compound key cannot travel in a query string. */
-    ft_expect_error(ft_get(c, "/rest/v1/opportunities/roles.json?filterType=dedupeFields&filterValues=x"),
+    ft_expect_error(emu_get(c, "/rest/v1/opportunities/roles.json?filterType=dedupeFields&filterValues=x"),
                     "1003");
     ft_expect_error(ft_post(c, "/rest/v1/opportunities/roles.json?_method=GET",
                             "{\"filterType\":\"dedupeFields\",\"input\":[{\"leadId\":1}]}"),
@@ -157,7 +157,7 @@ static void test_roles_compound_query(void **state)
 static void test_sync_opportunities(void **state)
 {
     ft_ctx *c = *state;
-    ft_reset(c);
+    emu_reset(c);
     cJSON *j = ft_post(c, "/rest/v1/opportunities.json",
                        "{\"action\":\"createOrUpdate\",\"dedupeBy\":\"dedupeFields\",\"input\":["
                        "{\"externalOpportunityId\":\"OPP-1001\",\"amount\":\"1604.47\",\"stage\":\"Closed Won\"},"
@@ -181,16 +181,16 @@ static void test_sync_opportunities(void **state)
     for (int i = 0; i < 8; i++)
         assert_int_equal(ft_int(cJSON_GetArrayItem(res, i), "seq"), i);
     char guid[64];
-    snprintf(guid, sizeof guid, "%s", ft_str(cJSON_GetArrayItem(res, 1), "marketoGUID"));
+    snprintf(guid, sizeof guid, "%s", emu_str(cJSON_GetArrayItem(res, 1), "marketoGUID"));
     assert_int_equal(strlen(guid), 36);
     cJSON_Delete(j);
 
-    j = ft_get(c, "/rest/v1/opportunities.json?filterType=externalOpportunityId&filterValues=OPP-1001,OPP-2000"
+    j = emu_get(c, "/rest/v1/opportunities.json?filterType=externalOpportunityId&filterValues=OPP-1001,OPP-2000"
                   "&fields=amount,stage,isWon,name");
     res = ft_ok(j);
     const cJSON *o = cJSON_GetArrayItem(res, 0);
     assert_true(cJSON_GetObjectItemCaseSensitive(o, "amount")->valuedouble == 1604.47);
-    assert_string_equal(ft_str(o, "stage"), "Closed Won");
+    assert_string_equal(emu_str(o, "stage"), "Closed Won");
     assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(res, 1), "isWon")));
     cJSON_Delete(j);
 
@@ -211,7 +211,7 @@ static void test_sync_opportunities(void **state)
     j = ft_post(c, "/rest/v1/opportunities.json", body);
     res = ft_ok(j);
     ft_expect_item(res, 0, "updated", NULL);
-    assert_string_equal(ft_str(cJSON_GetArrayItem(res, 0), "marketoGUID"), guid);
+    assert_string_equal(emu_str(cJSON_GetArrayItem(res, 0), "marketoGUID"), guid);
     ft_expect_item(res, 1, "skipped", "1013");
     cJSON_Delete(j);
 
@@ -240,7 +240,7 @@ static void test_sync_opportunities(void **state)
 static void test_long_values(void **state)
 {
     ft_ctx *c = *state;
-    ft_reset(c);
+    emu_reset(c);
     char key[601], body[1024];
     /* Long text values are kept whole (beyond 4095 bytes they were refused, 1001). */
     size_t dn = 5000, cap = dn + 256;
@@ -252,9 +252,9 @@ static void test_long_values(void **state)
     ft_expect_item(ft_ok(j), 0, "updated", NULL);
     cJSON_Delete(j);
     free(big);
-    j = ft_get(c, "/rest/v1/opportunities.json?filterType=externalOpportunityId&filterValues=OPP-1001"
+    j = emu_get(c, "/rest/v1/opportunities.json?filterType=externalOpportunityId&filterValues=OPP-1001"
                   "&fields=description");
-    const char *d = ft_str(cJSON_GetArrayItem(ft_ok(j), 0), "description");
+    const char *d = emu_str(cJSON_GetArrayItem(ft_ok(j), 0), "description");
     assert_non_null(d);
     assert_int_equal(strlen(d), dn);
     cJSON_Delete(j);
@@ -269,7 +269,7 @@ static void test_long_values(void **state)
     j = ft_post(c, "/rest/v1/opportunities.json", body);
     ft_expect_item(ft_ok(j), 0, "updated", NULL);
     cJSON_Delete(j);
-    j = ft_get(c, "/rest/v1/opportunities.json?filterType=externalOpportunityId&filterValues=%s", key);
+    j = emu_get(c, "/rest/v1/opportunities.json?filterType=externalOpportunityId&filterValues=%s", key);
     assert_int_equal(ft_count(ft_ok(j)), 1);
     cJSON_Delete(j);
 }
@@ -277,7 +277,7 @@ static void test_long_values(void **state)
 static void test_roles_sync_delete_and_activities(void **state)
 {
     ft_ctx *c = *state;
-    ft_reset(c);
+    emu_reset(c);
     char *mark = ft_activity_mark(c);
     cJSON *j = ft_post(c, "/rest/v1/opportunities/roles.json",
                        "{\"input\":[{\"externalOpportunityId\":\"OPP-1003\",\"leadId\":4,\"role\":\"Champion\",\"isPrimary\":true},"
@@ -299,12 +299,12 @@ static void test_roles_sync_delete_and_activities(void **state)
                 "{\"externalOpportunityId\":\"nope\"},{}]}");
     res = ft_ok(j);
     ft_expect_item(res, 0, "deleted", NULL);
-    assert_string_equal(ft_str(cJSON_GetArrayItem(res, 0), "marketoGUID"),
+    assert_string_equal(emu_str(cJSON_GetArrayItem(res, 0), "marketoGUID"),
                         "7d3c8f0e-2b1a-4c5d-9e8f-000000001003");
     ft_expect_item(res, 1, "skipped", "1013");
     ft_expect_item(res, 2, "skipped", "1002");
     cJSON_Delete(j);
-    j = ft_get(c, "/rest/v1/opportunities/roles.json?filterType=externalOpportunityId&filterValues=OPP-1003");
+    j = emu_get(c, "/rest/v1/opportunities/roles.json?filterType=externalOpportunityId&filterValues=OPP-1003");
     assert_int_equal(ft_count(ft_ok(j)), 0);
     cJSON_Delete(j);
 
@@ -335,17 +335,9 @@ static void test_roles_sync_delete_and_activities(void **state)
 static void test_bad_input(void **state)
 {
     ft_ctx *c = *state;
-    ft_reset(c);
-    long st;
-    const char *bad = "{\"input\":[{\"externalOpportunityId\":";
-    ft_expect_error(ft_call(c, "POST", "/rest/v1/opportunities.json", "application/json", bad,
-                            strlen(bad), &st),
-                    "609");
-    const char *form = "input=1";
-    ft_expect_error(ft_call(c, "POST", "/rest/v1/opportunities/delete.json", "text/csv", form,
-                            strlen(form), &st),
-                    "612");
-    ft_expect_error(ft_post(c, "/rest/v1/opportunities/delete.json", "[{}]"), "609");
+    emu_reset(c);
+    ft_expect_bad_bodies(c, "/rest/v1/opportunities.json");
+    ft_expect_bad_bodies(c, "/rest/v1/opportunities/delete.json");
     ft_expect_error(ft_post(c, "/rest/v1/opportunities/delete.json", "{\"deleteBy\":7,\"input\":[{}]}"),
                     "1003");
     ft_expect_error(ft_post(c, "/rest/v1/opportunities/roles.json?_method=GET", "{\"input\":7}"), "1003");
@@ -361,7 +353,7 @@ static void test_bad_input(void **state)
     char *longv = malloc(5000);
     memset(longv, 'k', 4999);
     longv[4999] = '\0';
-    j = ft_get(c, "/rest/v1/opportunities.json?filterType=externalOpportunityId&filterValues=%s", longv);
+    j = emu_get(c, "/rest/v1/opportunities.json?filterType=externalOpportunityId&filterValues=%s", longv);
     assert_int_equal(ft_count(ft_ok(j)), 0);
     cJSON_Delete(j);
     free(longv);
