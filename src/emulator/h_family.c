@@ -17,6 +17,8 @@
 #include <sys/random.h>
 #include <time.h>
 
+/* ---- values -------------------------------------------------------------- */
+
 bool fam_parse_i64(const char *s, int64_t *out)
 {
     if (!s)
@@ -37,11 +39,6 @@ bool fam_parse_i64(const char *s, int64_t *out)
     return true;
 }
 
-bool fam_get_i64(const cJSON *obj, const char *name, int64_t *out)
-{
-    return fam_value_i64(cJSON_GetObjectItemCaseSensitive(obj, name), out);
-}
-
 bool fam_value_i64(const cJSON *v, int64_t *out)
 {
     if (cJSON_IsNumber(v)) {
@@ -57,141 +54,58 @@ bool fam_value_i64(const cJSON *v, int64_t *out)
     return false;
 }
 
+bool fam_get_i64(const cJSON *obj, const char *name, int64_t *out)
+{
+    return fam_value_i64(cJSON_GetObjectItemCaseSensitive(obj, name), out);
+}
+
 const char *fam_get_str(const cJSON *obj, const char *name)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-/* A parameter from the query/form, falling back to a JSON body member (the
- * compound-key POST ?_method=GET carries batchSize/nextPageToken there). */
-static bool param_or_body(const emu_req *r, const cJSON *body, const char *name,
-                          char *buf, size_t n, const char **out)
+bool fam_scalar_text(const cJSON *v, char *buf, size_t n)
 {
-    const char *q = emu_param(r, name);
-    if (q) {
-        *out = q;
+    if (cJSON_IsString(v)) {
+        int k = snprintf(buf, n, "%s", v->valuestring);
+        return k >= 0 && (size_t)k < n;
+    }
+    if (cJSON_IsBool(v)) {
+        snprintf(buf, n, "%s", cJSON_IsTrue(v) ? "true" : "false");
         return true;
     }
-    const cJSON *v = body ? cJSON_GetObjectItemCaseSensitive(body, name) : NULL;
-    if (!v || cJSON_IsNull(v)) {
-        *out = NULL;
+    if (cJSON_IsNumber(v)) {
+        double d = v->valuedouble;
+        if (!isfinite(d))
+            return false;
+        if (d == floor(d) && fabs(d) < 9007199254740992.0)
+            snprintf(buf, n, "%" PRId64, (int64_t)d);
+        else
+            snprintf(buf, n, "%.17g", d);
         return true;
     }
-    if (!fam_scalar_text(v, buf, n))
-        return false;
-    *out = buf;
-    return true;
-}
-
-bool fam_batch_size(const emu_req *r, const cJSON *body, emu_resp *resp, int *out)
-{
-    char buf[64];
-    const char *s;
-    int64_t v;
-    if (!param_or_body(r, body, "batchSize", buf, sizeof buf, &s) ||
-        (s && (!fam_parse_i64(s, &v) || v < 1 || v > FAM_MAX_BATCH))) {
-        emu_fail(resp, "1003", "Invalid batchSize: must be an integer from 1 to %d",
-                 FAM_MAX_BATCH);
-        return false;
-    }
-    *out = s ? (int)v : FAM_MAX_BATCH;
-    return true;
-}
-
-bool fam_page_offset(const emu_req *r, const cJSON *body, emu_resp *resp,
-                     int64_t *offset)
-{
-    char buf[512];
-    const char *s;
-    *offset = 0;
-    if (!param_or_body(r, body, "nextPageToken", buf, sizeof buf, &s)) {
-        emu_fail(resp, "1003", "Invalid nextPageToken");
-        return false;
-    }
-    if (!s || !*s)
-        return true;
-    if (!emu_page_token_decode(s, offset) || *offset < 0) {
-        emu_fail(resp, "1003", "Invalid nextPageToken");
-        return false;
-    }
-    return true;
-}
-
-void fam_set_page(emu_resp *resp, int64_t next_offset, bool more, bool with_more)
-{
-    if (more)
-        resp->next_page_token = emu_page_token_encode(next_offset);
-    if (with_more)
-        resp->more_result = more ? 1 : 0;
-}
-
-fam_page fam_page_start(int64_t offset, int limit)
-{
-    return (fam_page){.offset = offset, .limit = limit};
-}
-
-bool fam_page_skip(fam_page *pg)
-{
-    if (pg->pos >= pg->offset)
-        return false;
-    pg->pos++;
-    return true;
-}
-
-bool fam_page_add(fam_page *pg)
-{
-    if (pg->n == pg->limit) {
-        pg->more = true;
-        return false;
-    }
-    pg->pos++;
-    pg->n++;
-    return true;
-}
-
-bool fam_batch_within(emu_resp *resp, int n)
-{
-    if (n <= FAM_MAX_BATCH)
-        return true;
-    emu_fail(resp, "1003", "Batch size '%d' exceeds max allowed '%d'", n, FAM_MAX_BATCH);
     return false;
 }
 
-bool fam_asset_paging(const emu_req *r, emu_resp *resp, int *max_return,
-                      int64_t *offset)
+const char *fam_scalar_str(const cJSON *v, char buf[FAM_SCALAR_BUF])
 {
-    const char *m = emu_param(r, "maxReturn");
-    const char *o = emu_param(r, "offset");
-    int64_t v;
-    *max_return = FAM_ASSET_DEFAULT_RETURN;
-    *offset = 0;
-    if (m && *m) {
-        if (!fam_parse_i64(m, &v) || v < 1 || v > FAM_ASSET_MAX_RETURN) {
-            emu_fail(resp, "1003", "maxReturn must be an integer from 1 to %d",
-                     FAM_ASSET_MAX_RETURN);
-            return false;
-        }
-        *max_return = (int)v;
-    }
-    if (o && *o) {
-        if (!fam_parse_i64(o, &v) || v < 0) {
-            emu_fail(resp, "1003", "offset must be a non-negative integer");
-            return false;
-        }
-        *offset = v;
-    }
+    if (cJSON_IsString(v))
+        return v->valuestring;
+    return fam_scalar_text(v, buf, FAM_SCALAR_BUF) ? buf : NULL;
+}
+
+bool fam_parse_time(const char *s, int64_t *epoch)
+{
+    int64_t ms;
+    if (!emu_parse_iso(s, &ms))
+        return false;
+    /* Whole seconds, rounding down also before 1970. */
+    *epoch = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
     return true;
 }
 
-void fam_asset_empty(emu_resp *resp)
-{
-    cJSON_Delete(resp->result);
-    resp->result = NULL;
-    if (!resp->warnings)
-        resp->warnings = cJSON_CreateArray();
-    cJSON_AddItemToArray(resp->warnings, cJSON_CreateString(FAM_ASSET_EMPTY_WARNING));
-}
+/* ---- comma-separated values ---------------------------------------------- */
 
 void fam_strlist_split(fam_strlist *l, const char *csv)
 {
@@ -256,55 +170,7 @@ bool fam_list_has(const cJSON *arr, const char *s, bool nocase)
     return false;
 }
 
-static bool is_json_type(const char *ct)
-{
-    return ct && strncasecmp(ct, "application/json", 16) == 0;
-}
-
-const cJSON *fam_json_body(const emu_req *r, emu_resp *resp)
-{
-    /* Every documented body is an object; anything else cannot be read as
-     * the request, which Marketo reports as invalid JSON. */
-    if (r->json && !cJSON_IsObject(r->json)) {
-        emu_fail(resp, "609", "Invalid JSON");
-        return NULL;
-    }
-    if (r->json)
-        return r->json;
-    if (!r->body || r->body_len == 0) {
-        emu_fail(resp, "701", "input cannot be blank");
-        return NULL;
-    }
-    if (!is_json_type(r->content_type)) {
-        emu_fail(resp, "612", "Invalid Content Type");
-        return NULL;
-    }
-    emu_fail(resp, "609", "Invalid JSON");
-    return NULL;
-}
-
-bool fam_scalar_text(const cJSON *v, char *buf, size_t n)
-{
-    if (cJSON_IsString(v)) {
-        int k = snprintf(buf, n, "%s", v->valuestring);
-        return k >= 0 && (size_t)k < n;
-    }
-    if (cJSON_IsBool(v)) {
-        snprintf(buf, n, "%s", cJSON_IsTrue(v) ? "true" : "false");
-        return true;
-    }
-    if (cJSON_IsNumber(v)) {
-        double d = v->valuedouble;
-        if (!isfinite(d))
-            return false;
-        if (d == floor(d) && fabs(d) < 9007199254740992.0)
-            snprintf(buf, n, "%" PRId64, (int64_t)d);
-        else
-            snprintf(buf, n, "%.17g", d);
-        return true;
-    }
-    return false;
-}
+/* ---- request parameters -------------------------------------------------- */
 
 const char *fam_param_required(const emu_req *r, emu_resp *resp, const char *name)
 {
@@ -313,13 +179,6 @@ const char *fam_param_required(const emu_req *r, emu_resp *resp, const char *nam
         return v;
     emu_fail(resp, "701", "%s cannot be blank", name);
     return NULL;
-}
-
-const char *fam_scalar_str(const cJSON *v, char buf[FAM_SCALAR_BUF])
-{
-    if (cJSON_IsString(v))
-        return v->valuestring;
-    return fam_scalar_text(v, buf, FAM_SCALAR_BUF) ? buf : NULL;
 }
 
 bool fam_capture_i64(const emu_req *r, emu_resp *resp, int64_t *id)
@@ -518,6 +377,249 @@ cJSON *fam_lead_ids(const emu_req *r, emu_resp *resp, int max)
     return ids;
 }
 
+/* ---- paging -------------------------------------------------------------- */
+
+/* A parameter from the query/form, falling back to a JSON body member (the
+ * compound-key POST ?_method=GET carries batchSize/nextPageToken there). */
+static bool param_or_body(const emu_req *r, const cJSON *body, const char *name,
+                          char *buf, size_t n, const char **out)
+{
+    const char *q = emu_param(r, name);
+    if (q) {
+        *out = q;
+        return true;
+    }
+    const cJSON *v = body ? cJSON_GetObjectItemCaseSensitive(body, name) : NULL;
+    if (!v || cJSON_IsNull(v)) {
+        *out = NULL;
+        return true;
+    }
+    if (!fam_scalar_text(v, buf, n))
+        return false;
+    *out = buf;
+    return true;
+}
+
+bool fam_batch_size(const emu_req *r, const cJSON *body, emu_resp *resp, int *out)
+{
+    char buf[64];
+    const char *s;
+    int64_t v;
+    if (!param_or_body(r, body, "batchSize", buf, sizeof buf, &s) ||
+        (s && (!fam_parse_i64(s, &v) || v < 1 || v > FAM_MAX_BATCH))) {
+        emu_fail(resp, "1003", "Invalid batchSize: must be an integer from 1 to %d",
+                 FAM_MAX_BATCH);
+        return false;
+    }
+    *out = s ? (int)v : FAM_MAX_BATCH;
+    return true;
+}
+
+bool fam_page_offset(const emu_req *r, const cJSON *body, emu_resp *resp,
+                     int64_t *offset)
+{
+    char buf[512];
+    const char *s;
+    *offset = 0;
+    if (!param_or_body(r, body, "nextPageToken", buf, sizeof buf, &s)) {
+        emu_fail(resp, "1003", "Invalid nextPageToken");
+        return false;
+    }
+    if (!s || !*s)
+        return true;
+    if (!emu_page_token_decode(s, offset) || *offset < 0) {
+        emu_fail(resp, "1003", "Invalid nextPageToken");
+        return false;
+    }
+    return true;
+}
+
+bool fam_batch_within(emu_resp *resp, int n)
+{
+    if (n <= FAM_MAX_BATCH)
+        return true;
+    emu_fail(resp, "1003", "Batch size '%d' exceeds max allowed '%d'", n, FAM_MAX_BATCH);
+    return false;
+}
+
+bool fam_asset_paging(const emu_req *r, emu_resp *resp, int *max_return,
+                      int64_t *offset)
+{
+    const char *m = emu_param(r, "maxReturn");
+    const char *o = emu_param(r, "offset");
+    int64_t v;
+    *max_return = FAM_ASSET_DEFAULT_RETURN;
+    *offset = 0;
+    if (m && *m) {
+        if (!fam_parse_i64(m, &v) || v < 1 || v > FAM_ASSET_MAX_RETURN) {
+            emu_fail(resp, "1003", "maxReturn must be an integer from 1 to %d",
+                     FAM_ASSET_MAX_RETURN);
+            return false;
+        }
+        *max_return = (int)v;
+    }
+    if (o && *o) {
+        if (!fam_parse_i64(o, &v) || v < 0) {
+            emu_fail(resp, "1003", "offset must be a non-negative integer");
+            return false;
+        }
+        *offset = v;
+    }
+    return true;
+}
+
+fam_page fam_page_start(int64_t offset, int limit)
+{
+    return (fam_page){.offset = offset, .limit = limit};
+}
+
+bool fam_page_skip(fam_page *pg)
+{
+    if (pg->pos >= pg->offset)
+        return false;
+    pg->pos++;
+    return true;
+}
+
+bool fam_page_add(fam_page *pg)
+{
+    if (pg->n == pg->limit) {
+        pg->more = true;
+        return false;
+    }
+    pg->pos++;
+    pg->n++;
+    return true;
+}
+
+void fam_set_page(emu_resp *resp, int64_t next_offset, bool more, bool with_more)
+{
+    if (more)
+        resp->next_page_token = emu_page_token_encode(next_offset);
+    if (with_more)
+        resp->more_result = more ? 1 : 0;
+}
+
+/* ---- bodies -------------------------------------------------------------- */
+
+static bool is_json_type(const char *ct)
+{
+    return ct && strncasecmp(ct, "application/json", 16) == 0;
+}
+
+const cJSON *fam_json_body(const emu_req *r, emu_resp *resp)
+{
+    /* Every documented body is an object; anything else cannot be read as
+     * the request, which Marketo reports as invalid JSON. */
+    if (r->json && !cJSON_IsObject(r->json)) {
+        emu_fail(resp, "609", "Invalid JSON");
+        return NULL;
+    }
+    if (r->json)
+        return r->json;
+    if (!r->body || r->body_len == 0) {
+        emu_fail(resp, "701", "input cannot be blank");
+        return NULL;
+    }
+    if (!is_json_type(r->content_type)) {
+        emu_fail(resp, "612", "Invalid Content Type");
+        return NULL;
+    }
+    emu_fail(resp, "609", "Invalid JSON");
+    return NULL;
+}
+
+/* ---- answers ------------------------------------------------------------- */
+
+cJSON *fam_view_by_id(const char *collection, int64_t id, cJSON *(*view)(const cJSON *))
+{
+    emu_store_rdlock();
+    const cJSON *r = fam_find_i64(emu_store_get(collection), "id", id);
+    cJSON *v = r ? view(r) : NULL;
+    emu_store_unlock();
+    return v;
+}
+
+cJSON *fam_view_by_name(const char *collection, const char *member, const char *name,
+                        cJSON *(*view)(const cJSON *))
+{
+    emu_store_rdlock();
+    const cJSON *r = fam_find_str(emu_store_get(collection), member, name, true);
+    cJSON *v = r ? view(r) : NULL;
+    emu_store_unlock();
+    return v;
+}
+
+void fam_answer_record(emu_resp *resp, cJSON *view)
+{
+    if (!view) {
+        emu_fail(resp, "1013", "Object not found");
+        return;
+    }
+    resp->result = cJSON_CreateArray();
+    cJSON_AddItemToArray(resp->result, view);
+}
+
+void fam_asset_answer(emu_resp *resp, cJSON *items)
+{
+    if (cJSON_GetArraySize(items) == 0) {
+        cJSON_Delete(items);
+        fam_asset_empty(resp);
+        return;
+    }
+    resp->result = items;
+}
+
+void fam_asset_record(emu_resp *resp, cJSON *view)
+{
+    cJSON *items = cJSON_CreateArray();
+    if (view)
+        cJSON_AddItemToArray(items, view);
+    fam_asset_answer(resp, items);
+}
+
+void fam_asset_empty(emu_resp *resp)
+{
+    cJSON_Delete(resp->result);
+    resp->result = NULL;
+    if (!resp->warnings)
+        resp->warnings = cJSON_CreateArray();
+    cJSON_AddItemToArray(resp->warnings, cJSON_CreateString(FAM_ASSET_EMPTY_WARNING));
+}
+
+cJSON *fam_status(cJSON *result, const char *key, int64_t value, const char *status)
+{
+    cJSON *item = cJSON_CreateObject();
+    if (key)
+        emu_add_i64(item, key, value);
+    cJSON_AddStringToObject(item, "status", status);
+    if (result)
+        cJSON_AddItemToArray(result, item);
+    return item;
+}
+
+cJSON *fam_skip(cJSON *result, const char *key, int64_t value, const char *code,
+                const char *message)
+{
+    cJSON *item = fam_status(result, key, value, "skipped");
+    cJSON *reasons = cJSON_AddArrayToObject(item, "reasons");
+    cJSON *reason = cJSON_CreateObject();
+    cJSON_AddStringToObject(reason, "code", code);
+    cJSON_AddStringToObject(reason, "message", message);
+    cJSON_AddItemToArray(reasons, reason);
+    return item;
+}
+
+cJSON *fam_attr(const char *name, cJSON *value)
+{
+    cJSON *a = cJSON_CreateObject();
+    cJSON_AddStringToObject(a, "name", name);
+    cJSON_AddItemToObject(a, "value", value);
+    return a;
+}
+
+/* ---- records ------------------------------------------------------------- */
+
 cJSON *fam_project(const cJSON *rec, const cJSON *fields, const char *always)
 {
     cJSON *out = cJSON_CreateObject();
@@ -568,84 +670,6 @@ cJSON *fam_find_str(const cJSON *arr, const char *name, const char *s, bool noca
     return NULL;
 }
 
-cJSON *fam_status(cJSON *result, const char *key, int64_t value, const char *status)
-{
-    cJSON *item = cJSON_CreateObject();
-    if (key)
-        emu_add_i64(item, key, value);
-    cJSON_AddStringToObject(item, "status", status);
-    if (result)
-        cJSON_AddItemToArray(result, item);
-    return item;
-}
-
-cJSON *fam_skip(cJSON *result, const char *key, int64_t value, const char *code,
-                const char *message)
-{
-    cJSON *item = fam_status(result, key, value, "skipped");
-    cJSON *reasons = cJSON_AddArrayToObject(item, "reasons");
-    cJSON *reason = cJSON_CreateObject();
-    cJSON_AddStringToObject(reason, "code", code);
-    cJSON_AddStringToObject(reason, "message", message);
-    cJSON_AddItemToArray(reasons, reason);
-    return item;
-}
-
-cJSON *fam_attr(const char *name, cJSON *value)
-{
-    cJSON *a = cJSON_CreateObject();
-    cJSON_AddStringToObject(a, "name", name);
-    cJSON_AddItemToObject(a, "value", value);
-    return a;
-}
-
-cJSON *fam_view_by_id(const char *collection, int64_t id, cJSON *(*view)(const cJSON *))
-{
-    emu_store_rdlock();
-    const cJSON *r = fam_find_i64(emu_store_get(collection), "id", id);
-    cJSON *v = r ? view(r) : NULL;
-    emu_store_unlock();
-    return v;
-}
-
-cJSON *fam_view_by_name(const char *collection, const char *member, const char *name,
-                        cJSON *(*view)(const cJSON *))
-{
-    emu_store_rdlock();
-    const cJSON *r = fam_find_str(emu_store_get(collection), member, name, true);
-    cJSON *v = r ? view(r) : NULL;
-    emu_store_unlock();
-    return v;
-}
-
-void fam_answer_record(emu_resp *resp, cJSON *view)
-{
-    if (!view) {
-        emu_fail(resp, "1013", "Object not found");
-        return;
-    }
-    resp->result = cJSON_CreateArray();
-    cJSON_AddItemToArray(resp->result, view);
-}
-
-void fam_asset_answer(emu_resp *resp, cJSON *items)
-{
-    if (cJSON_GetArraySize(items) == 0) {
-        cJSON_Delete(items);
-        fam_asset_empty(resp);
-        return;
-    }
-    resp->result = items;
-}
-
-void fam_asset_record(emu_resp *resp, cJSON *view)
-{
-    cJSON *items = cJSON_CreateArray();
-    if (view)
-        cJSON_AddItemToArray(items, view);
-    fam_asset_answer(resp, items);
-}
-
 void fam_new_guid(char out[37])
 {
     unsigned char b[16];
@@ -669,14 +693,4 @@ void fam_new_guid(char out[37])
              "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
              b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
              b[11], b[12], b[13], b[14], b[15]);
-}
-
-bool fam_parse_time(const char *s, int64_t *epoch)
-{
-    int64_t ms;
-    if (!emu_parse_iso(s, &ms))
-        return false;
-    /* Whole seconds, rounding down also before 1970. */
-    *epoch = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
-    return true;
 }
