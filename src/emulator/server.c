@@ -426,8 +426,12 @@ static enum MHD_Result process(rq *q, struct MHD_Connection *conn, const char *u
 {
     const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                  MHD_HTTP_HEADER_CONTENT_TYPE);
-    bool form = ct_is(ct, "application/x-www-form-urlencoded");
-    bool json_ct = ct_is(ct, "application/json");
+    /* Only bulk uploads may exceed MAX_BODY, and they are multipart: their
+     * handler reads the raw body.  Parsing 10 MB as a form or as JSON would
+     * cost tens of bytes of memory per byte received. */
+    bool parsable = q->body_len <= MAX_BODY;
+    bool form = parsable && ct_is(ct, "application/x-www-form-urlencoded");
+    bool json_ct = parsable && ct_is(ct, "application/json");
     if (form && q->body_len && !q->form_parsed) {
         q->form_parsed = true; /* process() runs again after a latency pause */
         parse_params(q, q->body, q->body_len);
