@@ -119,6 +119,24 @@ static UNUSED_OK const char *emu_err_msg(const cJSON *j)
 #define assert_ok(j) assert_null(emu_err(j))
 #define assert_code(j, code) assert_string_equal(emu_err(j) ? emu_err(j) : "(success)", code)
 
+/* success:false with errors[0].code == code; frees j. */
+static UNUSED_OK void emu_expect_error(cJSON *j, const char *code)
+{
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(j, "success");
+    const cJSON *e = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "errors"), 0);
+    const cJSON *cd = cJSON_GetObjectItemCaseSensitive(e, "code");
+    if (!cJSON_IsFalse(s) || !cJSON_IsString(cd) || strcmp(cd->valuestring, code) != 0) {
+        char *txt = cJSON_PrintUnformatted(j);
+        fprintf(stderr, "expected error %s, got %s\n", code, txt ? txt : "?");
+        free(txt);
+    }
+    assert_true(cJSON_IsFalse(s));
+    assert_true(cJSON_IsString(cd));
+    assert_string_equal(cd->valuestring, code);
+    assert_true(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(e, "message")));
+    cJSON_Delete(j);
+}
+
 static UNUSED_OK cJSON *emu_result(const cJSON *j)
 {
     return cJSON_GetObjectItemCaseSensitive(j, "result");

@@ -101,24 +101,6 @@ FT_UNUSED static cJSON *ft_ok(const cJSON *j)
     return cJSON_GetObjectItemCaseSensitive(j, "result");
 }
 
-/* success:false with errors[0].code == code; frees j. */
-FT_UNUSED static void ft_expect_error(cJSON *j, const char *code)
-{
-    const cJSON *s = cJSON_GetObjectItemCaseSensitive(j, "success");
-    const cJSON *e = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "errors"), 0);
-    const cJSON *cd = cJSON_GetObjectItemCaseSensitive(e, "code");
-    if (!cJSON_IsFalse(s) || !cJSON_IsString(cd) || strcmp(cd->valuestring, code) != 0) {
-        char *txt = cJSON_PrintUnformatted(j);
-        fprintf(stderr, "expected error %s, got %s\n", code, txt ? txt : "?");
-        free(txt);
-    }
-    assert_true(cJSON_IsFalse(s));
-    assert_true(cJSON_IsString(cd));
-    assert_string_equal(cd->valuestring, code);
-    assert_true(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(e, "message")));
-    cJSON_Delete(j);
-}
-
 FT_UNUSED static int ft_count(const cJSON *result) { return cJSON_GetArraySize(result); }
 
 FT_UNUSED static int64_t ft_int(const cJSON *o, const char *name)
@@ -166,18 +148,18 @@ FT_UNUSED static void ft_expect_bad_bodies(ft_ctx *c, const char *path)
     static const char *const other_types[] = {"text/plain", "text/csv", "text/xml"};
     long st;
     for (size_t i = 0; i < sizeof not_json / sizeof *not_json; i++)
-        ft_expect_error(ft_call(c, "POST", path, "application/json", not_json[i],
+        emu_expect_error(ft_call(c, "POST", path, "application/json", not_json[i],
                                 strlen(not_json[i]), &st),
                         "609");
     char garbage[512];
     for (size_t i = 0; i < sizeof garbage; i++)
         garbage[i] = (char)(0xff - i * 37);
-    ft_expect_error(ft_call(c, "POST", path, "application/json", garbage, sizeof garbage, &st),
+    emu_expect_error(ft_call(c, "POST", path, "application/json", garbage, sizeof garbage, &st),
                     "609");
     for (size_t i = 0; i < sizeof not_objects / sizeof *not_objects; i++)
-        ft_expect_error(ft_post(c, path, not_objects[i]), "609");
+        emu_expect_error(ft_post(c, path, not_objects[i]), "609");
     for (size_t i = 0; i < sizeof other_types / sizeof *other_types; i++)
-        ft_expect_error(ft_call(c, "POST", path, other_types[i], "input=1", 7, &st), "612");
+        emu_expect_error(ft_call(c, "POST", path, other_types[i], "input=1", 7, &st), "612");
 }
 
 /* nextPageToken of a response, copied (NULL when absent). */

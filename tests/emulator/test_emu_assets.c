@@ -49,10 +49,10 @@ static void test_channels(void **state)
     cJSON_Delete(j);
 
     ft_expect_no_assets(emu_get(c, "/rest/asset/v1/channel/byName.json?name=Carrier%%20Pigeon"));
-    ft_expect_error(emu_get(c, "/rest/asset/v1/channel/byName.json"), "701");
-    ft_expect_error(emu_get(c, "/rest/asset/v1/channels.json?maxReturn=0"), "1003");
-    ft_expect_error(emu_get(c, "/rest/asset/v1/channels.json?maxReturn=201"), "1003");
-    ft_expect_error(emu_get(c, "/rest/asset/v1/channels.json?offset=x"), "1003");
+    emu_expect_error(emu_get(c, "/rest/asset/v1/channel/byName.json"), "701");
+    emu_expect_error(emu_get(c, "/rest/asset/v1/channels.json?maxReturn=0"), "1003");
+    emu_expect_error(emu_get(c, "/rest/asset/v1/channels.json?maxReturn=201"), "1003");
+    emu_expect_error(emu_get(c, "/rest/asset/v1/channels.json?offset=x"), "1003");
     j = emu_get(c, "/rest/asset/v1/channels.json?maxReturn=200");
     assert_int_equal(ft_count(ft_ok(j)), 7);
     cJSON_Delete(j);
@@ -86,7 +86,7 @@ static void test_tag_types(void **state)
     assert_string_equal(emu_str(t, "applicableProgramTypes"), "[program,email_batch,nurture,event,webinar]");
     cJSON_Delete(j);
     ft_expect_no_assets(emu_get(c, "/rest/asset/v1/tagType/byName.json?name=Channel"));
-    ft_expect_error(emu_get(c, "/rest/asset/v1/tagType/byName.json?name="), "701");
+    emu_expect_error(emu_get(c, "/rest/asset/v1/tagType/byName.json?name="), "701");
 }
 
 static void test_programs_browse(void **state)
@@ -127,9 +127,9 @@ static void test_programs_browse(void **state)
     cJSON_Delete(j);
     ft_expect_no_assets(emu_get(c, "/rest/asset/v1/programs.json?earliestUpdatedAt=2027-01-01"));
 
-    ft_expect_error(emu_get(c, "/rest/asset/v1/programs.json?filterType=name&filterValues=x"), "1003");
-    ft_expect_error(emu_get(c, "/rest/asset/v1/programs.json?filterType=id"), "701");
-    ft_expect_error(emu_get(c, "/rest/asset/v1/programs.json?earliestUpdatedAt=31/12/2026"), "704");
+    emu_expect_error(emu_get(c, "/rest/asset/v1/programs.json?filterType=name&filterValues=x"), "1003");
+    emu_expect_error(emu_get(c, "/rest/asset/v1/programs.json?filterType=id"), "701");
+    emu_expect_error(emu_get(c, "/rest/asset/v1/programs.json?earliestUpdatedAt=31/12/2026"), "704");
 }
 
 static void test_program_lookups(void **state)
@@ -146,7 +146,7 @@ static void test_program_lookups(void **state)
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(p, "tags")), 2);
     cJSON_Delete(j);
     ft_expect_no_assets(emu_get(c, "/rest/asset/v1/program/4.json"));
-    ft_expect_error(emu_get(c, "/rest/asset/v1/program/x.json"), "1001");
+    emu_expect_error(emu_get(c, "/rest/asset/v1/program/x.json"), "1001");
 
     j = emu_get(c, "/rest/asset/v1/program/byName.json?name=Spring%%20Webinar");
     p = cJSON_GetArrayItem(ft_ok(j), 0);
@@ -161,7 +161,7 @@ static void test_program_lookups(void **state)
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(p, "costs")), 1);
     cJSON_Delete(j);
     ft_expect_no_assets(emu_get(c, "/rest/asset/v1/program/byName.json?name=Nope"));
-    ft_expect_error(emu_get(c, "/rest/asset/v1/program/byName.json"), "701");
+    emu_expect_error(emu_get(c, "/rest/asset/v1/program/byName.json"), "701");
 
     j = emu_get(c, "/rest/asset/v1/program/byTag.json?tagType=region&tagValue=North%%20America");
     cJSON *res = ft_ok(j);
@@ -172,8 +172,8 @@ static void test_program_lookups(void **state)
     assert_int_equal(ft_int(cJSON_GetArrayItem(ft_ok(j), 0), "id"), 2002);
     cJSON_Delete(j);
     ft_expect_no_assets(emu_get(c, "/rest/asset/v1/program/byTag.json?tagType=Region&tagValue=Mars"));
-    ft_expect_error(emu_get(c, "/rest/asset/v1/program/byTag.json?tagType=Region"), "701");
-    ft_expect_error(emu_get(c, "/rest/asset/v1/program/byTag.json?tagValue=x"), "701");
+    emu_expect_error(emu_get(c, "/rest/asset/v1/program/byTag.json?tagType=Region"), "701");
+    emu_expect_error(emu_get(c, "/rest/asset/v1/program/byTag.json?tagValue=x"), "701");
 }
 
 /* Update Program: a form body. */
@@ -212,15 +212,15 @@ static void test_program_update(void **state)
     assert_int_equal(cJSON_GetArraySize(costs), 1); /* replaced */
     cJSON_Delete(j);
 
-    ft_expect_error(update_program(c, "/rest/asset/v1/program/4.json", "name=X"), "702");
-    ft_expect_error(update_program(c, "/rest/asset/v1/program/x.json", "name=X"), "1001");
-    ft_expect_error(update_program(c, "/rest/asset/v1/program/2001.json", "costs=%7B%7D"), "1003");
-    ft_expect_error(update_program(c, "/rest/asset/v1/program/2001.json",
+    emu_expect_error(update_program(c, "/rest/asset/v1/program/4.json", "name=X"), "702");
+    emu_expect_error(update_program(c, "/rest/asset/v1/program/x.json", "name=X"), "1001");
+    emu_expect_error(update_program(c, "/rest/asset/v1/program/2001.json", "costs=%7B%7D"), "1003");
+    emu_expect_error(update_program(c, "/rest/asset/v1/program/2001.json",
                                    "tags=%5B%7B%22tagType%22:%22Region%22,%22tagValue%22:%22Mars%22%7D%5D"),
                     "709");
     /* A boolean that is not one is refused, and changes nothing (it used to
      * mean false and append). */
-    ft_expect_error(update_program(c, "/rest/asset/v1/program/2001.json",
+    emu_expect_error(update_program(c, "/rest/asset/v1/program/2001.json",
                                    "costsDestructiveUpdate=yes&name=Changed"),
                     "1001");
     j = emu_get(c, "/rest/asset/v1/program/2001.json");
@@ -235,14 +235,14 @@ static void test_bad_input(void **state)
     /* Parameters full of odd bytes never crash a lookup. */
     ft_expect_no_assets(emu_get(c, "/rest/asset/v1/channel/byName.json?name=%%ff%%fe%%00%%01"));
     ft_expect_no_assets(emu_get(c, "/rest/asset/v1/tagType/byName.json?name=%%22%%5C%%27"));
-    ft_expect_error(emu_get(c, "/rest/asset/v1/programs.json?maxReturn=99999999999999999999"), "1003");
-    ft_expect_error(emu_get(c, "/rest/asset/v1/programs.json?offset=-5"), "1003");
+    emu_expect_error(emu_get(c, "/rest/asset/v1/programs.json?maxReturn=99999999999999999999"), "1003");
+    emu_expect_error(emu_get(c, "/rest/asset/v1/programs.json?offset=-5"), "1003");
     /* Booleans are true or false (anything else used to mean false). */
-    ft_expect_error(emu_get(c, "/rest/asset/v1/program/byName.json?name=Spring%%20Webinar"
+    emu_expect_error(emu_get(c, "/rest/asset/v1/program/byName.json?name=Spring%%20Webinar"
                               "&includeTags=yes"), "1001");
-    ft_expect_error(emu_get(c, "/rest/asset/v1/program/byName.json?name=Spring%%20Webinar"
+    emu_expect_error(emu_get(c, "/rest/asset/v1/program/byName.json?name=Spring%%20Webinar"
                               "&includeCosts=1"), "1001");
-    ft_expect_error(emu_get(c, "/rest/asset/v1/smartCampaigns.json?isActive=maybe"), "1001");
+    emu_expect_error(emu_get(c, "/rest/asset/v1/smartCampaigns.json?isActive=maybe"), "1001");
     cJSON *k = emu_get(c, "/rest/asset/v1/smartCampaigns.json?isActive=FALSE&maxReturn=200");
     assert_int_equal(ft_count(ft_ok(k)), 8);
     cJSON_Delete(k);
@@ -250,7 +250,7 @@ static void test_bad_input(void **state)
     long st;
     cJSON *j = ft_call(c, "POST", "/rest/asset/v1/channels.json", "application/json", "{}", 2, &st);
     assert_int_equal(st, 200);
-    ft_expect_error(j, "605");
+    emu_expect_error(j, "605");
 }
 
 int main(void)

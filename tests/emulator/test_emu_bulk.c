@@ -247,22 +247,22 @@ static void test_bad_uploads(void **state)
     ft_ctx *c = *state;
     emu_reset(c);
     const char *ok = "email\na@example.com\n";
-    ft_expect_error(upload_csv(c, "listId=3005", ok), "701");
-    ft_expect_error(upload_csv(c, "format=xml", ok), "1003");
-    ft_expect_error(upload_csv(c, "format=csv&listId=abc", ok), "1001");
-    ft_expect_error(upload_csv(c, "format=csv&listId=9999", ok), "1013");
-    ft_expect_error(upload(c, "format=csv", "upload", ok, strlen(ok)), "1002");
-    ft_expect_error(upload_csv(c, "format=csv", ""), "1003");
-    ft_expect_error(upload_csv(c, "format=csv", "\n\n"), "1003");
+    emu_expect_error(upload_csv(c, "listId=3005", ok), "701");
+    emu_expect_error(upload_csv(c, "format=xml", ok), "1003");
+    emu_expect_error(upload_csv(c, "format=csv&listId=abc", ok), "1001");
+    emu_expect_error(upload_csv(c, "format=csv&listId=9999", ok), "1013");
+    emu_expect_error(upload(c, "format=csv", "upload", ok, strlen(ok)), "1002");
+    emu_expect_error(upload_csv(c, "format=csv", ""), "1003");
+    emu_expect_error(upload_csv(c, "format=csv", "\n\n"), "1003");
     long st;
     /* Not multipart at all, and multipart that never closes. */
-    ft_expect_error(ft_call(c, "POST", "/bulk/v1/leads.json?format=csv", "text/csv", ok, strlen(ok), &st),
+    emu_expect_error(ft_call(c, "POST", "/bulk/v1/leads.json?format=csv", "text/csv", ok, strlen(ok), &st),
                     "613");
     const char *broken = "--" BOUNDARY "\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nemail\n";
-    ft_expect_error(ft_call(c, "POST", "/bulk/v1/leads.json?format=csv",
+    emu_expect_error(ft_call(c, "POST", "/bulk/v1/leads.json?format=csv",
                             "multipart/form-data; boundary=" BOUNDARY, broken, strlen(broken), &st),
                     "613");
-    ft_expect_error(ft_call(c, "POST", "/bulk/v1/leads.json?format=csv", "multipart/form-data", ok,
+    emu_expect_error(ft_call(c, "POST", "/bulk/v1/leads.json?format=csv", "multipart/form-data", ok,
                             strlen(ok), &st),
                     "613");
     /* Binary garbage as the file: rows fail, nothing crashes. */
@@ -274,9 +274,9 @@ static void test_bad_uploads(void **state)
     assert_true(cJSON_IsBool(s));
     cJSON_Delete(j);
 
-    ft_expect_error(emu_get(c, "/bulk/v1/leads/batch/424242.json"), "1013");
-    ft_expect_error(emu_get(c, "/bulk/v1/leads/batch/424242/failures.json"), "1013");
-    ft_expect_error(emu_get(c, "/bulk/v1/leads/batch/abc/warnings.json"), "1001");
+    emu_expect_error(emu_get(c, "/bulk/v1/leads/batch/424242.json"), "1013");
+    emu_expect_error(emu_get(c, "/bulk/v1/leads/batch/424242/failures.json"), "1013");
+    emu_expect_error(emu_get(c, "/bulk/v1/leads/batch/abc/warnings.json"), "1001");
 }
 
 /* Columns naming the same field (case-insensitively): the first non-empty
@@ -322,7 +322,7 @@ static void test_columns(void **state)
     const cJSON *e0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(e, "errors"), 0);
     assert_non_null(emu_str(e0, "message"));
     assert_non_null(strstr(emu_str(e0, "message"), "Too many columns"));
-    ft_expect_error(e, "1003");
+    emu_expect_error(e, "1003");
     j = emu_get(c, "/rest/v1/leads.json?filterType=email&filterValues=wider@example.com");
     assert_int_equal(ft_count(ft_ok(j)), 0);
     cJSON_Delete(j);
@@ -364,10 +364,10 @@ static void test_queue_limits(void **state)
     const char *ok = "email\nlimit@example.com\n";
     batch_of(upload_csv(c, "format=csv&listId=3005", ok));
     /* The list is being imported to: a second import into it waits. */
-    ft_expect_error(upload_csv(c, "format=csv&listId=3005", ok), "1019");
+    emu_expect_error(upload_csv(c, "format=csv&listId=3005", ok), "1019");
     for (int i = 2; i <= 10; i++)
         batch_of(upload_csv(c, "format=csv", ok));
-    ft_expect_error(upload_csv(c, "format=csv", ok), "1016");
+    emu_expect_error(upload_csv(c, "format=csv", ok), "1016");
     assert_int_equal(ft_teardown(&slow), 0);
 }
 

@@ -54,9 +54,9 @@ static void test_campaigns_paging_and_filters(void **state)
     assert_int_equal(ft_count(ft_ok(j)), 2);
     cJSON_Delete(j);
 
-    ft_expect_error(emu_get(c, "/rest/v1/campaigns.json?isTriggerable=maybe"), "1001");
-    ft_expect_error(emu_get(c, "/rest/v1/campaigns.json?id=x"), "1001");
-    ft_expect_error(emu_get(c, "/rest/v1/campaigns.json?batchSize=500"), "1003");
+    emu_expect_error(emu_get(c, "/rest/v1/campaigns.json?isTriggerable=maybe"), "1001");
+    emu_expect_error(emu_get(c, "/rest/v1/campaigns.json?id=x"), "1001");
+    emu_expect_error(emu_get(c, "/rest/v1/campaigns.json?batchSize=500"), "1003");
 }
 
 static void test_campaign_by_id(void **state)
@@ -68,8 +68,8 @@ static void test_campaign_by_id(void **state)
     assert_string_equal(emu_str(cp, "name"), "Nurture Entry Trigger");
     assert_int_equal(ft_int(cp, "programId"), 2004);
     cJSON_Delete(j);
-    ft_expect_error(emu_get(c, "/rest/v1/campaigns/4242.json"), "1013");
-    ft_expect_error(emu_get(c, "/rest/v1/campaigns/x1.json"), "1001");
+    emu_expect_error(emu_get(c, "/rest/v1/campaigns/4242.json"), "1013");
+    emu_expect_error(emu_get(c, "/rest/v1/campaigns/x1.json"), "1001");
 }
 
 static void test_trigger_logs_request_campaign(void **state)
@@ -102,17 +102,17 @@ static void test_trigger_refusals(void **state)
     ft_ctx *c = *state;
     emu_reset(c);
     const char *one = "{\"input\":{\"leads\":[{\"id\":1}]}}";
-    ft_expect_error(ft_post(c, "/rest/v1/campaigns/1001/trigger.json", one), "1003"); /* batch */
-    ft_expect_error(ft_post(c, "/rest/v1/campaigns/1005/trigger.json", one), "1003"); /* not requestable */
-    ft_expect_error(ft_post(c, "/rest/v1/campaigns/1006/trigger.json", one), "1003"); /* inactive */
-    ft_expect_error(ft_post(c, "/rest/v1/campaigns/9999/trigger.json", one), "1013");
-    ft_expect_error(ft_post(c, "/rest/v1/campaigns/1002/trigger.json", "{\"input\":{}}"), "701");
-    ft_expect_error(ft_post(c, "/rest/v1/campaigns/1002/trigger.json", "{}"), "701");
-    ft_expect_error(ft_post(c, "/rest/v1/campaigns/1002/trigger.json", NULL), "701");
-    ft_expect_error(ft_post(c, "/rest/v1/campaigns/1002/trigger.json",
+    emu_expect_error(ft_post(c, "/rest/v1/campaigns/1001/trigger.json", one), "1003"); /* batch */
+    emu_expect_error(ft_post(c, "/rest/v1/campaigns/1005/trigger.json", one), "1003"); /* not requestable */
+    emu_expect_error(ft_post(c, "/rest/v1/campaigns/1006/trigger.json", one), "1003"); /* inactive */
+    emu_expect_error(ft_post(c, "/rest/v1/campaigns/9999/trigger.json", one), "1013");
+    emu_expect_error(ft_post(c, "/rest/v1/campaigns/1002/trigger.json", "{\"input\":{}}"), "701");
+    emu_expect_error(ft_post(c, "/rest/v1/campaigns/1002/trigger.json", "{}"), "701");
+    emu_expect_error(ft_post(c, "/rest/v1/campaigns/1002/trigger.json", NULL), "701");
+    emu_expect_error(ft_post(c, "/rest/v1/campaigns/1002/trigger.json",
                             "{\"input\":{\"leads\":[{\"id\":\"one\"}]}}"),
                     "1001");
-    ft_expect_error(ft_post(c, "/rest/v1/campaigns/1002/trigger.json",
+    emu_expect_error(ft_post(c, "/rest/v1/campaigns/1002/trigger.json",
                             "{\"input\":{\"leads\":[{\"id\":1}],\"tokens\":[{\"value\":\"x\"}]}}"),
                     "1003");
 
@@ -138,7 +138,7 @@ static void test_trigger_refusals(void **state)
             }
         }
         char *txt = cJSON_PrintUnformatted(b);
-        ft_expect_error(ft_post(c, "/rest/v1/campaigns/1002/trigger.json", txt), "1003");
+        emu_expect_error(ft_post(c, "/rest/v1/campaigns/1002/trigger.json", txt), "1003");
         free(txt);
         cJSON_Delete(b);
     }
@@ -158,15 +158,15 @@ static void test_schedule(void **state)
     assert_int_equal(ft_int(cJSON_GetArrayItem(ft_ok(j), 0), "id"), 1003);
     cJSON_Delete(j);
 
-    ft_expect_error(ft_post(c, "/rest/v1/campaigns/1001/schedule.json",
+    emu_expect_error(ft_post(c, "/rest/v1/campaigns/1001/schedule.json",
                             "{\"input\":{\"runAt\":\"2099-01-01T00:00:00Z\"}}"),
                     "1042");
-    ft_expect_error(ft_post(c, "/rest/v1/campaigns/1001/schedule.json",
+    emu_expect_error(ft_post(c, "/rest/v1/campaigns/1001/schedule.json",
                             "{\"input\":{\"runAt\":\"next tuesday\"}}"),
                     "704");
-    ft_expect_error(ft_post(c, "/rest/v1/campaigns/1002/schedule.json", NULL), "1003"); /* trigger */
-    ft_expect_error(ft_post(c, "/rest/v1/campaigns/9999/schedule.json", NULL), "1013");
-    ft_expect_error(ft_post(c, "/rest/v1/campaigns/1001/schedule.json", "{\"input\":[1]}"), "1003");
+    emu_expect_error(ft_post(c, "/rest/v1/campaigns/1002/schedule.json", NULL), "1003"); /* trigger */
+    emu_expect_error(ft_post(c, "/rest/v1/campaigns/9999/schedule.json", NULL), "1013");
+    emu_expect_error(ft_post(c, "/rest/v1/campaigns/1001/schedule.json", "{\"input\":[1]}"), "1003");
 }
 
 static void test_schedule_clone_allotment(void **state)
@@ -184,7 +184,7 @@ static void test_schedule_clone_allotment(void **state)
             first_clone = id;
         cJSON_Delete(j);
     }
-    ft_expect_error(ft_post(c, "/rest/v1/campaigns/1001/schedule.json",
+    emu_expect_error(ft_post(c, "/rest/v1/campaigns/1001/schedule.json",
                             "{\"input\":{\"cloneToProgramName\":\"Newsletter Clone 21\"}}"),
                     "1020");
 
@@ -201,7 +201,7 @@ static void test_schedule_clone_allotment(void **state)
 
     /* Reset restores the allotment; a taken program name is refused. */
     emu_reset(c);
-    ft_expect_error(ft_post(c, "/rest/v1/campaigns/1001/schedule.json",
+    emu_expect_error(ft_post(c, "/rest/v1/campaigns/1001/schedule.json",
                             "{\"input\":{\"cloneToProgramName\":\"Spring Webinar\"}}"),
                     "709");
     j = ft_post(c, "/rest/v1/campaigns/1001/schedule.json",
@@ -254,10 +254,10 @@ static void test_asset_smart_campaigns(void **state)
 
     ft_expect_no_assets(emu_get(c, "/rest/asset/v1/smartCampaign/77.json"));
     ft_expect_no_assets(emu_get(c, "/rest/asset/v1/smartCampaign/byName.json?name=nope"));
-    ft_expect_error(emu_get(c, "/rest/asset/v1/smartCampaign/byName.json"), "701");
-    ft_expect_error(emu_get(c, "/rest/asset/v1/smartCampaigns.json?maxReturn=201"), "1003");
-    ft_expect_error(emu_get(c, "/rest/asset/v1/smartCampaigns.json?offset=-1"), "1003");
-    ft_expect_error(emu_get(c, "/rest/asset/v1/smartCampaigns.json?latestUpdatedAt=yesterday"), "704");
+    emu_expect_error(emu_get(c, "/rest/asset/v1/smartCampaign/byName.json"), "701");
+    emu_expect_error(emu_get(c, "/rest/asset/v1/smartCampaigns.json?maxReturn=201"), "1003");
+    emu_expect_error(emu_get(c, "/rest/asset/v1/smartCampaigns.json?offset=-1"), "1003");
+    emu_expect_error(emu_get(c, "/rest/asset/v1/smartCampaigns.json?latestUpdatedAt=yesterday"), "704");
 }
 
 static void test_bad_input(void **state)
@@ -267,13 +267,13 @@ static void test_bad_input(void **state)
     long st;
     ft_expect_bad_bodies(c, "/rest/v1/campaigns/1002/trigger.json");
     ft_expect_bad_bodies(c, "/rest/v1/campaigns/1001/schedule.json");
-    ft_expect_error(ft_post(c, "/rest/v1/campaigns/1002/trigger.json",
+    emu_expect_error(ft_post(c, "/rest/v1/campaigns/1002/trigger.json",
                             "{\"input\":{\"leads\":{\"id\":1}}}"),
                     "701");
-    ft_expect_error(ft_post(c, "/rest/v1/campaigns/1001/schedule.json",
+    emu_expect_error(ft_post(c, "/rest/v1/campaigns/1001/schedule.json",
                             "{\"input\":{\"runAt\":12345}}"),
                     "704");
-    ft_expect_error(ft_post(c, "/rest/v1/campaigns/1001/schedule.json",
+    emu_expect_error(ft_post(c, "/rest/v1/campaigns/1001/schedule.json",
                             "{\"input\":{\"cloneToProgramName\":42}}"),
                     "1003");
     /* Unknown members are ignored. */
@@ -284,7 +284,7 @@ static void test_bad_input(void **state)
     /* 605: the path exists, the method does not. */
     j = ft_call(c, "GET", "/rest/v1/campaigns/1002/trigger.json", NULL, NULL, 0, &st);
     assert_int_equal(st, 200);
-    ft_expect_error(j, "605");
+    emu_expect_error(j, "605");
 }
 
 int main(void)

@@ -38,10 +38,10 @@ static void test_list_and_describe(void **state)
     assert_string_equal(emu_str(t, "version"), "approved");
     cJSON_Delete(j);
 
-    ft_expect_error(emu_get(c, "/rest/v1/customobjects/nope_c/describe.json"), "1013");
-    ft_expect_error(emu_get(c, "/rest/v1/customobjects/nope_c.json?filterType=x&filterValues=y"), "1013");
-    ft_expect_error(ft_post(c, "/rest/v1/customobjects/nope_c.json", "{\"input\":[{}]}"), "1013");
-    ft_expect_error(ft_post(c, "/rest/v1/customobjects/nope_c/delete.json", "{\"input\":[{}]}"), "1013");
+    emu_expect_error(emu_get(c, "/rest/v1/customobjects/nope_c/describe.json"), "1013");
+    emu_expect_error(emu_get(c, "/rest/v1/customobjects/nope_c.json?filterType=x&filterValues=y"), "1013");
+    emu_expect_error(ft_post(c, "/rest/v1/customobjects/nope_c.json", "{\"input\":[{}]}"), "1013");
+    emu_expect_error(ft_post(c, "/rest/v1/customobjects/nope_c/delete.json", "{\"input\":[{}]}"), "1013");
 }
 
 static void test_query(void **state)
@@ -93,12 +93,12 @@ static void test_query(void **state)
     assert_int_equal(ft_count(ft_ok(j)), 2);
     cJSON_Delete(j);
 
-    ft_expect_error(emu_get(c, "/rest/v1/customobjects/roadshow_c.json?filterType=dedupeFields&filterValues=1"),
+    emu_expect_error(emu_get(c, "/rest/v1/customobjects/roadshow_c.json?filterType=dedupeFields&filterValues=1"),
                     "1003");
-    ft_expect_error(emu_get(c, "/rest/v1/customobjects/car_c.json?filterType=make&filterValues=BMW"), "1011");
-    ft_expect_error(emu_get(c, "/rest/v1/customobjects/car_c.json?filterType=vin&filterValues=x&fields=color"),
+    emu_expect_error(emu_get(c, "/rest/v1/customobjects/car_c.json?filterType=make&filterValues=BMW"), "1011");
+    emu_expect_error(emu_get(c, "/rest/v1/customobjects/car_c.json?filterType=vin&filterValues=x&fields=color"),
                     "1006");
-    ft_expect_error(emu_get(c, "/rest/v1/customobjects/car_c.json?filterType=vin"), "701");
+    emu_expect_error(emu_get(c, "/rest/v1/customobjects/car_c.json?filterType=vin"), "701");
 }
 
 static void test_sync(void **state)
@@ -186,11 +186,11 @@ static void test_bad_input(void **state)
     ft_ctx *c = *state;
     emu_reset(c);
     ft_expect_bad_bodies(c, "/rest/v1/customobjects/car_c.json");
-    ft_expect_error(ft_post(c, "/rest/v1/customobjects/car_c.json", "{\"action\":1,\"input\":[{}]}"), "1003");
+    emu_expect_error(ft_post(c, "/rest/v1/customobjects/car_c.json", "{\"action\":1,\"input\":[{}]}"), "1003");
     /* Names with odd characters are simply unknown types; a path that no
      * longer has the route's shape is an unknown resource. */
-    ft_expect_error(emu_get(c, "/rest/v1/customobjects/bad%%20name%%ff/describe.json"), "1013");
-    ft_expect_error(emu_get(c, "/rest/v1/customobjects/%%2e%%2e%%2fx/describe.json"), "610");
+    emu_expect_error(emu_get(c, "/rest/v1/customobjects/bad%%20name%%ff/describe.json"), "1013");
+    emu_expect_error(emu_get(c, "/rest/v1/customobjects/%%2e%%2e%%2fx/describe.json"), "610");
     cJSON *j = ft_post(c, "/rest/v1/customobjects/car_c.json",
                        "{\"input\":[{\"vin\":\"ODD\",\"leadId\":1,\"make\":\"\\u0000\\u00e9\\ud83d\\ude00\"}]}");
     ft_expect_item(ft_ok(j), 0, "created", NULL);

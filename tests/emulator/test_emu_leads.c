@@ -89,27 +89,21 @@ static void test_filter_errors(void **state)
     cJSON *j = emu_get(&g, "/rest/v1/leads.json?filterType=firstName&filterValues=John");
     assert_code(j, "1011");
     cJSON_Delete(j);
-    j = emu_get(&g, "/rest/v1/leads.json?filterType=email");
-    assert_code(j, "701");
-    cJSON_Delete(j);
-    j = emu_get(&g, "/rest/v1/leads.json?filterValues=1");
-    assert_code(j, "701");
-    cJSON_Delete(j);
-    j = emu_get(&g, "/rest/v1/leads.json?filterType=id&filterValues=abc");
-    assert_code(j, "1001");
-    cJSON_Delete(j);
-    j = emu_get(&g, "/rest/v1/leads.json?filterType=cookies&filterValues=not-a-cookie");
-    assert_code(j, "1012");
-    cJSON_Delete(j);
-    j = emu_get(&g, "/rest/v1/leads.json?filterType=id&filterValues=1&fields=email,noSuchField");
-    assert_code(j, "1006");
-    cJSON_Delete(j);
-    j = emu_get(&g, "/rest/v1/leads.json?filterType=id&filterValues=1&batchSize=301");
-    assert_code(j, "1003");
-    cJSON_Delete(j);
-    j = emu_get(&g, "/rest/v1/leads.json?filterType=id&filterValues=1&nextPageToken=garbage!");
-    assert_code(j, "1003");
-    cJSON_Delete(j);
+    emu_expect_error(emu_get(&g, "/rest/v1/leads.json?filterType=email"), "701");
+    emu_expect_error(emu_get(&g, "/rest/v1/leads.json?filterValues=1"), "701");
+    emu_expect_error(emu_get(&g, "/rest/v1/leads.json?filterType=id&filterValues=abc"), "1001");
+    emu_expect_error(emu_get(&g, "/rest/v1/leads.json?filterType=cookies"
+                                 "&filterValues=not-a-cookie"),
+                     "1012");
+    emu_expect_error(emu_get(&g, "/rest/v1/leads.json?filterType=id&filterValues=1"
+                                 "&fields=email,noSuchField"),
+                     "1006");
+    emu_expect_error(emu_get(&g, "/rest/v1/leads.json?filterType=id&filterValues=1"
+                                 "&batchSize=301"),
+                     "1003");
+    emu_expect_error(emu_get(&g, "/rest/v1/leads.json?filterType=id&filterValues=1"
+                                 "&nextPageToken=garbage!"),
+                     "1003");
     /* 301 filter values. */
     char path[4096];
     int k = snprintf(path, sizeof path, "/rest/v1/leads.json?filterType=id&filterValues=1");
@@ -211,9 +205,7 @@ static void test_get_by_id(void **state)
     assert_ok(j);
     assert_int_equal(emu_count(j), 0);
     cJSON_Delete(j);
-    j = emu_get(&g, "/rest/v1/lead/abc.json");
-    assert_code(j, "1003");
-    cJSON_Delete(j);
+    emu_expect_error(emu_get(&g, "/rest/v1/lead/abc.json"), "1003");
     /* The synthetic leads are there and found by email in one step. */
     j = emu_get(&g, "/rest/v1/leads.json?filterType=email&filterValues=synthetic-1234@example.com"
                     "&fields=company,leadScore");
@@ -363,16 +355,13 @@ static void test_sync_actions(void **state)
     assert_string_equal(emu_str(emu_item(j, 0), "status"), "updated");
     assert_int_equal((int)emu_num(emu_item(j, 0), "id"), 2);
     cJSON_Delete(j);
-    j = emu_post(&g, "/rest/v1/leads.json",
-                 "{\"lookupField\":\"firstName\",\"input\":[{\"firstName\":\"John\"}]}");
-    assert_code(j, "1011");
-    cJSON_Delete(j);
-    j = emu_post(&g, "/rest/v1/leads.json", "{\"action\":\"upsert\",\"input\":[{\"email\":\"a@b.c\"}]}");
-    assert_code(j, "1003");
-    cJSON_Delete(j);
-    j = emu_post(&g, "/rest/v1/leads.json", "{\"input\":[]}");
-    assert_code(j, "701");
-    cJSON_Delete(j);
+    emu_expect_error(emu_post(&g, "/rest/v1/leads.json",
+                              "{\"lookupField\":\"firstName\",\"input\":[{\"firstName\":\"John\"}]}"),
+                     "1011");
+    emu_expect_error(emu_post(&g, "/rest/v1/leads.json",
+                              "{\"action\":\"upsert\",\"input\":[{\"email\":\"a@b.c\"}]}"),
+                     "1003");
+    emu_expect_error(emu_post(&g, "/rest/v1/leads.json", "{\"input\":[]}"), "701");
 
     /* The stored values. */
     j = emu_get(&g, "/rest/v1/lead/%d.json?fields=leadScore,postalCode,firstName", id1);
@@ -475,12 +464,8 @@ static void test_merge(void **state)
     j = emu_post(&g, "/rest/v1/leads/4/merge.json?leadIds=10,11&mergeInCRM=true", NULL);
     assert_ok(j);
     cJSON_Delete(j);
-    j = emu_post(&g, "/rest/v1/leads/4/merge.json?leadId=999999", NULL);
-    assert_code(j, "1004");
-    cJSON_Delete(j);
-    j = emu_post(&g, "/rest/v1/leads/4/merge.json", NULL);
-    assert_code(j, "701");
-    cJSON_Delete(j);
+    emu_expect_error(emu_post(&g, "/rest/v1/leads/4/merge.json?leadId=999999", NULL), "1004");
+    emu_expect_error(emu_post(&g, "/rest/v1/leads/4/merge.json", NULL), "701");
     /* More than 25 ids: skipped with 1080. */
     char path[512];
     int k = snprintf(path, sizeof path, "/rest/v1/leads/1/merge.json?leadIds=100");
@@ -521,16 +506,10 @@ static void test_associate(void **state)
     assert_int_equal(emu_count(j), 1);
     assert_int_equal((int)emu_num(emu_item(j, 0), "id"), 2);
     cJSON_Delete(j);
-    j = emu_post(&g, "/rest/v1/leads/4/associate.json?cookie=garbage", NULL);
-    assert_code(j, "1012");
-    cJSON_Delete(j);
-    j = emu_post(&g, "/rest/v1/leads/4/associate.json", NULL);
-    assert_code(j, "701");
-    cJSON_Delete(j);
+    emu_expect_error(emu_post(&g, "/rest/v1/leads/4/associate.json?cookie=garbage", NULL), "1012");
+    emu_expect_error(emu_post(&g, "/rest/v1/leads/4/associate.json", NULL), "701");
     snprintf(path, sizeof path, "/rest/v1/leads/999999/associate.json?cookie=%s", cookie);
-    j = emu_post(&g, path, NULL);
-    assert_code(j, "1004");
-    cJSON_Delete(j);
+    emu_expect_error(emu_post(&g, path, NULL), "1004");
 }
 
 static void test_delete(void **state)
@@ -550,9 +529,7 @@ static void test_delete(void **state)
     j = emu_get(&g, "/rest/v1/leads.json?filterType=id&filterValues=11,12,13,14");
     assert_int_equal(emu_count(j), 1);
     cJSON_Delete(j);
-    j = emu_post(&g, "/rest/v1/leads/delete.json", "{\"input\":[]}");
-    assert_code(j, "701");
-    cJSON_Delete(j);
+    emu_expect_error(emu_post(&g, "/rest/v1/leads/delete.json", "{\"input\":[]}"), "701");
     /* Gone from the email index too. */
     j = emu_get(&g, "/rest/v1/leads.json?filterType=email&filterValues=ghopper@example.com");
     assert_int_equal(emu_count(j), 0);

@@ -58,10 +58,10 @@ static void test_lists_filters(void **state)
     assert_int_equal(ft_count(ft_ok(j)), 0);
     cJSON_Delete(j);
 
-    ft_expect_error(emu_get(c, "/rest/v1/lists.json?id=abc"), "1001");
-    ft_expect_error(emu_get(c, "/rest/v1/lists.json?batchSize=301"), "1003");
-    ft_expect_error(emu_get(c, "/rest/v1/lists.json?batchSize=0"), "1003");
-    ft_expect_error(emu_get(c, "/rest/v1/lists.json?nextPageToken=garbage!!"), "1003");
+    emu_expect_error(emu_get(c, "/rest/v1/lists.json?id=abc"), "1001");
+    emu_expect_error(emu_get(c, "/rest/v1/lists.json?batchSize=301"), "1003");
+    emu_expect_error(emu_get(c, "/rest/v1/lists.json?batchSize=0"), "1003");
+    emu_expect_error(emu_get(c, "/rest/v1/lists.json?nextPageToken=garbage!!"), "1003");
 }
 
 static void test_list_by_id(void **state)
@@ -76,8 +76,8 @@ static void test_list_by_id(void **state)
     assert_non_null(emu_str(l, "createdAt"));
     assert_null(cJSON_GetObjectItemCaseSensitive(l, "folder")); /* REST v1 shape only */
     cJSON_Delete(j);
-    ft_expect_error(emu_get(c, "/rest/v1/lists/9999.json"), "1013");
-    ft_expect_error(emu_get(c, "/rest/v1/lists/abc.json"), "1001");
+    emu_expect_error(emu_get(c, "/rest/v1/lists/9999.json"), "1013");
+    emu_expect_error(emu_get(c, "/rest/v1/lists/abc.json"), "1001");
 }
 
 static void test_leads_by_list_paging_and_fields(void **state)
@@ -127,10 +127,10 @@ static void test_leads_by_list_paging_and_fields(void **state)
     assert_null(emu_str(j, "nextPageToken"));
     cJSON_Delete(j);
 
-    ft_expect_error(emu_get(c, "/rest/v1/lists/3001/leads.json?fields=email,noSuchField"), "1006");
-    ft_expect_error(emu_get(c, "/rest/v1/lists/9999/leads.json"), "1013");
-    ft_expect_error(emu_get(c, "/rest/v1/lists/3001/leads.json?batchSize=1000"), "1003");
-    ft_expect_error(emu_get(c, "/rest/v1/lists/3001/leads.json?nextPageToken=%%ff%%fe"), "1003");
+    emu_expect_error(emu_get(c, "/rest/v1/lists/3001/leads.json?fields=email,noSuchField"), "1006");
+    emu_expect_error(emu_get(c, "/rest/v1/lists/9999/leads.json"), "1013");
+    emu_expect_error(emu_get(c, "/rest/v1/lists/3001/leads.json?batchSize=1000"), "1003");
+    emu_expect_error(emu_get(c, "/rest/v1/lists/3001/leads.json?nextPageToken=%%ff%%fe"), "1003");
 }
 
 static void test_add_remove_ismember(void **state)
@@ -183,11 +183,11 @@ static void test_list_op_errors(void **state)
 {
     ft_ctx *c = *state;
     emu_reset(c);
-    ft_expect_error(ft_post(c, "/rest/v1/lists/9999/leads.json?id=1", NULL), "1013");
-    ft_expect_error(ft_post(c, "/rest/v1/lists/3005/leads.json", NULL), "701");
-    ft_expect_error(ft_post(c, "/rest/v1/lists/3005/leads.json?id=1,x", NULL), "1001");
-    ft_expect_error(emu_get(c, "/rest/v1/lists/3005/leads/ismember.json"), "701");
-    ft_expect_error(ft_send(c, "DELETE", "/rest/v1/lists/3005/leads.json?id=1.5", NULL), "1001");
+    emu_expect_error(ft_post(c, "/rest/v1/lists/9999/leads.json?id=1", NULL), "1013");
+    emu_expect_error(ft_post(c, "/rest/v1/lists/3005/leads.json", NULL), "701");
+    emu_expect_error(ft_post(c, "/rest/v1/lists/3005/leads.json?id=1,x", NULL), "1001");
+    emu_expect_error(emu_get(c, "/rest/v1/lists/3005/leads/ismember.json"), "701");
+    emu_expect_error(ft_send(c, "DELETE", "/rest/v1/lists/3005/leads.json?id=1.5", NULL), "1001");
 
     /* 301 ids: over the documented 300. */
     size_t cap = 301 * 8 + 64;
@@ -195,7 +195,7 @@ static void test_list_op_errors(void **state)
     size_t off = (size_t)snprintf(path, cap, "/rest/v1/lists/3005/leads.json?id=");
     for (int i = 1; i <= 301; i++)
         off += (size_t)snprintf(path + off, cap - off, i > 1 ? ",%d" : "%d", i);
-    ft_expect_error(ft_post(c, path, NULL), "1003");
+    emu_expect_error(ft_post(c, path, NULL), "1003");
     free(path);
 
     /* 300 is fine: lead 1 is added, ids no seed uses are skipped per record. */
@@ -314,7 +314,7 @@ static void test_asset_static_lists(void **state)
 
     ft_expect_no_assets(emu_get(c, "/rest/asset/v1/staticList/byName.json?name=Nope"));
     ft_expect_no_assets(emu_get(c, "/rest/asset/v1/staticList/42.json"));
-    ft_expect_error(emu_get(c, "/rest/asset/v1/staticList/byName.json"), "701");
+    emu_expect_error(emu_get(c, "/rest/asset/v1/staticList/byName.json"), "701");
 
     j = emu_get(c, "/rest/asset/v1/staticLists.json?maxReturn=5");
     assert_int_equal(ft_count(ft_ok(j)), 5);
@@ -326,8 +326,8 @@ static void test_asset_static_lists(void **state)
     j = emu_get(c, "/rest/asset/v1/staticLists.json?folder=%%7B%%22id%%22:2001,%%22type%%22:%%22Program%%22%%7D");
     assert_int_equal(ft_count(ft_ok(j)), 2);
     cJSON_Delete(j);
-    ft_expect_error(emu_get(c, "/rest/asset/v1/staticLists.json?folder=notjson"), "1003");
-    ft_expect_error(emu_get(c, "/rest/asset/v1/staticLists.json?maxReturn=201"), "1003");
+    emu_expect_error(emu_get(c, "/rest/asset/v1/staticLists.json?folder=notjson"), "1003");
+    emu_expect_error(emu_get(c, "/rest/asset/v1/staticLists.json?maxReturn=201"), "1003");
 }
 
 /* Malformed and unexpected input gets a documented error, never a crash. */
@@ -338,8 +338,8 @@ static void test_bad_input(void **state)
     long st;
     ft_expect_bad_bodies(c, "/rest/v1/lists/3005/leads.json");
     /* Wrong JSON shapes. */
-    ft_expect_error(ft_post(c, "/rest/v1/lists/3005/leads.json", "{\"input\":{\"id\":1}}"), "1003");
-    ft_expect_error(ft_post(c, "/rest/v1/lists/3005/leads.json", "{\"input\":[{\"id\":\"x\"}]}"),
+    emu_expect_error(ft_post(c, "/rest/v1/lists/3005/leads.json", "{\"input\":{\"id\":1}}"), "1003");
+    emu_expect_error(ft_post(c, "/rest/v1/lists/3005/leads.json", "{\"input\":[{\"id\":\"x\"}]}"),
                     "1001");
     /* Unknown members in the body are ignored, as Marketo does. */
     cJSON *j = ft_post(c, "/rest/v1/lists/3005/leads.json",
@@ -359,9 +359,9 @@ static void test_bad_input(void **state)
     j = emu_get(c, "/rest/v1/lists/3001/leads/ismember.json?id=-5");
     ft_expect_item(ft_ok(j), 0, "skipped", "1004");
     cJSON_Delete(j);
-    ft_expect_error(emu_get(c, "/rest/v1/lists/3001/leads/ismember.json?id=9223372036854775807"),
+    emu_expect_error(emu_get(c, "/rest/v1/lists/3001/leads/ismember.json?id=9223372036854775807"),
                     "1001");
-    ft_expect_error(emu_get(c, "/rest/v1/lists/3001/leads/ismember.json?id=99999999999999999999"),
+    emu_expect_error(emu_get(c, "/rest/v1/lists/3001/leads/ismember.json?id=99999999999999999999"),
                     "1001");
 }
 

@@ -84,13 +84,13 @@ static void test_query(void **state)
     assert_int_equal(ft_count(ft_ok(j)), 1);
     cJSON_Delete(j);
 
-    ft_expect_error(emu_get(c, "/rest/v1/opportunities.json?filterValues=x"), "701");
-    ft_expect_error(emu_get(c, "/rest/v1/opportunities.json?filterType=externalOpportunityId"), "701");
-    ft_expect_error(emu_get(c, "/rest/v1/opportunities.json?filterType=stage&filterValues=x"), "1011");
-    ft_expect_error(emu_get(c, "/rest/v1/opportunities.json?filterType=externalOpportunityId"
+    emu_expect_error(emu_get(c, "/rest/v1/opportunities.json?filterValues=x"), "701");
+    emu_expect_error(emu_get(c, "/rest/v1/opportunities.json?filterType=externalOpportunityId"), "701");
+    emu_expect_error(emu_get(c, "/rest/v1/opportunities.json?filterType=stage&filterValues=x"), "1011");
+    emu_expect_error(emu_get(c, "/rest/v1/opportunities.json?filterType=externalOpportunityId"
                               "&filterValues=x&fields=name,bogus"),
                     "1006");
-    ft_expect_error(emu_get(c, "/rest/v1/opportunities.json?filterType=externalOpportunityId"
+    emu_expect_error(emu_get(c, "/rest/v1/opportunities.json?filterType=externalOpportunityId"
                               "&filterValues=x&batchSize=301"),
                     "1003");
     /* 301 filter values. */
@@ -98,7 +98,7 @@ static void test_query(void **state)
     size_t off = (size_t)snprintf(path, 8192, "/rest/v1/opportunities.json?filterType=marketoGUID&filterValues=");
     for (int i = 0; i < 301; i++)
         off += (size_t)snprintf(path + off, 8192 - off, i ? ",v%d" : "v%d", i);
-    ft_expect_error(emu_get(c, "%s", path), "1003");
+    emu_expect_error(emu_get(c, "%s", path), "1003");
     free(path);
 }
 
@@ -147,9 +147,9 @@ static void test_roles_compound_query(void **state)
     cJSON_Delete(j);
 
     /* A compound key cannot travel in a query string. */
-    ft_expect_error(emu_get(c, "/rest/v1/opportunities/roles.json?filterType=dedupeFields&filterValues=x"),
+    emu_expect_error(emu_get(c, "/rest/v1/opportunities/roles.json?filterType=dedupeFields&filterValues=x"),
                     "1003");
-    ft_expect_error(ft_post(c, "/rest/v1/opportunities/roles.json?_method=GET",
+    emu_expect_error(ft_post(c, "/rest/v1/opportunities/roles.json?_method=GET",
                             "{\"filterType\":\"dedupeFields\",\"input\":[{\"leadId\":1}]}"),
                     "1003");
 }
@@ -215,21 +215,21 @@ static void test_sync_opportunities(void **state)
     ft_expect_item(res, 1, "skipped", "1013");
     cJSON_Delete(j);
 
-    ft_expect_error(ft_post(c, "/rest/v1/opportunities.json",
+    emu_expect_error(ft_post(c, "/rest/v1/opportunities.json",
                             "{\"action\":\"createOnly\",\"dedupeBy\":\"idField\",\"input\":[{\"marketoGUID\":\"x\"}]}"),
                     "1003");
-    ft_expect_error(ft_post(c, "/rest/v1/opportunities.json", "{\"action\":\"upsert\",\"input\":[{}]}"), "1003");
-    ft_expect_error(ft_post(c, "/rest/v1/opportunities.json", "{\"dedupeBy\":\"name\",\"input\":[{}]}"), "1003");
-    ft_expect_error(ft_post(c, "/rest/v1/opportunities.json", "{\"input\":[]}"), "701");
-    ft_expect_error(ft_post(c, "/rest/v1/opportunities.json", "{\"input\":{}}"), "1003");
-    ft_expect_error(ft_post(c, "/rest/v1/opportunities.json", "{}"), "701");
+    emu_expect_error(ft_post(c, "/rest/v1/opportunities.json", "{\"action\":\"upsert\",\"input\":[{}]}"), "1003");
+    emu_expect_error(ft_post(c, "/rest/v1/opportunities.json", "{\"dedupeBy\":\"name\",\"input\":[{}]}"), "1003");
+    emu_expect_error(ft_post(c, "/rest/v1/opportunities.json", "{\"input\":[]}"), "701");
+    emu_expect_error(ft_post(c, "/rest/v1/opportunities.json", "{\"input\":{}}"), "1003");
+    emu_expect_error(ft_post(c, "/rest/v1/opportunities.json", "{}"), "701");
 
     cJSON *b = cJSON_CreateObject();
     cJSON *in = cJSON_AddArrayToObject(b, "input");
     for (int i = 0; i < 301; i++)
         cJSON_AddItemToArray(in, cJSON_CreateObject());
     char *txt = cJSON_PrintUnformatted(b);
-    ft_expect_error(ft_post(c, "/rest/v1/opportunities.json", txt), "1003");
+    emu_expect_error(ft_post(c, "/rest/v1/opportunities.json", txt), "1003");
     free(txt);
     cJSON_Delete(b);
 }
@@ -338,9 +338,9 @@ static void test_bad_input(void **state)
     emu_reset(c);
     ft_expect_bad_bodies(c, "/rest/v1/opportunities.json");
     ft_expect_bad_bodies(c, "/rest/v1/opportunities/delete.json");
-    ft_expect_error(ft_post(c, "/rest/v1/opportunities/delete.json", "{\"deleteBy\":7,\"input\":[{}]}"),
+    emu_expect_error(ft_post(c, "/rest/v1/opportunities/delete.json", "{\"deleteBy\":7,\"input\":[{}]}"),
                     "1003");
-    ft_expect_error(ft_post(c, "/rest/v1/opportunities/roles.json?_method=GET", "{\"input\":7}"), "1003");
+    emu_expect_error(ft_post(c, "/rest/v1/opportunities/roles.json?_method=GET", "{\"input\":7}"), "1003");
     /* Deeply nested values are refused per record, not crashed on. */
     cJSON *j = ft_post(c, "/rest/v1/opportunities.json",
                        "{\"input\":[{\"externalOpportunityId\":{\"a\":[1,[2,[3]]]},\"name\":\"x\"},"
