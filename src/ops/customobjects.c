@@ -728,7 +728,7 @@ int __ns1__syncCustomObjects(struct soap *soap, struct ns1__ParamsSyncCustomObje
         return rc;
     soap_set_omode(soap, SOAP_XML_NIL);
     int n = p->customObjList ? p->customObjList->__sizecustomObj : 0;
-    if (n == 0)
+    if (n <= 0)
         return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED, "%s needs customObjList/customObj", op);
     if (n > SOAP_SYNC_MAX)
         return mk_fault(soap, MK_ERR_BAD_PARAMETER, "%s takes at most %d records per call, not %d",
@@ -792,7 +792,7 @@ int __ns1__deleteCustomObjects(struct soap *soap, struct ns1__ParamsDeleteCustom
         return rc;
     soap_set_omode(soap, SOAP_XML_NIL);
     int n = p->customObjKeyLists ? p->customObjKeyLists->__sizekeyList : 0;
-    if (n == 0)
+    if (n <= 0)
         return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED, "%s needs customObjKeyLists/keyList", op);
     cotype c;
     if ((rc = resolve_type(soap, op, p->objTypeName, true, &c)) != SOAP_OK) {

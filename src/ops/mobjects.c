@@ -1369,7 +1369,7 @@ static int leaddb_record(struct soap *soap, const objtype *t, const meta *m,
 
 /* Send the records of wobjs in batches; fill statuses. */
 static int send_leaddb(struct soap *soap, wobj *w, int n, bool for_delete, const char *op,
-                       struct ns1__MObjStatus *st)
+                       struct ns1__MObjStatus *st, int *written)
 {
     const char **group = calloc((size_t)n + 1, sizeof *group);
     const char **key = calloc((size_t)n + 1, sizeof *key);
@@ -1408,6 +1408,8 @@ static int send_leaddb(struct soap *soap, wobj *w, int n, bool for_delete, const
         char what[96];
         snprintf(what, sizeof what, "%s: %s %s", op, for_delete ? "delete" : "sync", t->name);
         rc = mk_ops_rest_in(soap, "mobject", &rr, &res, what);
+        if (rc == SOAP_OK)
+            (*written)++;
         if (rc != SOAP_OK && b > 0)
             rc = mk_fault(soap, MK_ERR_API_INTERNAL,
                           "%s: %d of %d REST calls succeeded before Marketo failed (%s); the "
@@ -1581,8 +1583,9 @@ static int sync_program(struct soap *soap, const struct ns1__MObject *o, bool up
         rc = mk_ops_rest_fault_in(soap, "program", rs, &res, "syncMObjects: update program");
         if (*written > 0)
             rc = mk_fault(soap, MK_ERR_API_INTERNAL,
-                          "syncMObjects: %d programs were updated before Marketo failed (%s)",
-                          *written, res.error_message);
+                          "syncMObjects: %d REST writes of this call succeeded before Marketo "
+                          "failed updating program %d (%s); they were not undone",
+                          *written, *o->id, res.error_message);
     }
     mk_rest_result_free(&res);
     free(cj);
@@ -1600,7 +1603,7 @@ static int write_mobjects(struct soap *soap, const struct ns1__ArrayOfMObject *l
                           struct ns1__ArrayOfMObjStatus **out)
 {
     int n = list ? list->__sizemObject : 0;
-    if (n == 0)
+    if (n <= 0)
         return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED, "%s needs mObjectList/mObject", op);
     if (n > SOAP_SYNC_MAX)
         return mk_fault(soap, MK_ERR_BAD_PARAMETER, "%s takes at most %d objects per call, not %d",
@@ -1655,7 +1658,7 @@ static int write_mobjects(struct soap *soap, const struct ns1__ArrayOfMObject *l
         st[i].error = (char *)w[i].error;
     }
     if (rc == SOAP_OK)
-        rc = send_leaddb(soap, w, n, for_delete, op, st);
+        rc = send_leaddb(soap, w, n, for_delete, op, st, &written);
     for (int i = 0; i < n && rc == SOAP_OK; i++)
         if (w[i].t->k == K_PROGRAM)
             rc = sync_program(soap, &list->mObject[i], update, &st[i], &written);
