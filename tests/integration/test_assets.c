@@ -1,0 +1,388 @@
+/*
+ * test_assets.c — getChannels and getTags end to end: signed SOAP requests
+ * to a real mktows-shim in front of a real marketo-emulator.
+ *
+ * The emulator runs on the repository's seed (channels Webinar, Tradeshow,
+ * Blog, … and tag types Region, Product, Cost Center, Campaign Owner) plus
+ * 430 channels "Channel 0001"… (so the Asset API's 200-per-page paging is
+ * walked to its empty end), a channel without statuses, and three tag types
+ * (one with no allowed values).  Answers are compared with what the Asset
+ * API itself returns.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "acts_support.h"
+
+#define EXTRA_CHANNELS 430
+
+static acts_env env;
+
+static cJSON *status(const char *name, int step, bool success)
+{
+    cJSON *s = cJSON_CreateObject();
+    cJSON_AddStringToObject(s, "name", name);
+    cJSON_AddNumberToObject(s, "step", step);
+    cJSON_AddStringToObject(s, "description", name);
+    cJSON_AddBoolToObject(s, "hidden", false);
+    cJSON_AddBoolToObject(s, "success", success);
+    return s;
+}
+
+static cJSON *tag_type(const char *type, const char *values)
+{
+    cJSON *t = cJSON_CreateObject();
+    cJSON_AddStringToObject(t, "tagType", type);
+    cJSON_AddStringToObject(t, "applicableProgramTypes", "[program,event]");
+    cJSON_AddBoolToObject(t, "required", false);
+    cJSON_AddStringToObject(t, "allowableValues", values);
+    return t;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    cJSON *seed = acts_default_seed();
+    cJSON *channels = cJSON_GetObjectItemCaseSensitive(seed, "channels");
+    for (int i = 1; i <= EXTRA_CHANNELS; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "Channel %04d", i);
+        cJSON *c = cJSON_CreateObject();
+        cJSON_AddNumberToObject(c, "id", 1000 + i);
+        cJSON_AddStringToObject(c, "name", name);
+        cJSON_AddStringToObject(c, "applicableProgramType", "program");
+        cJSON *st = cJSON_AddArrayToObject(c, "progressionStatuses");
+        cJSON_AddItemToArray(st, status("Subscribed", 30, true));
+        cJSON_AddItemToArray(st, status("Engaged", 20, true));
+        cJSON_AddItemToArray(st, status("Visited", 10, false));
+        cJSON_AddStringToObject(c, "createdAt", "2026-01-01T00:00:00Z+0000");
+        cJSON_AddStringToObject(c, "updatedAt", "2026-01-01T00:00:00Z+0000");
+        cJSON_AddItemToArray(channels, c);
+    }
+    cJSON *bare = cJSON_CreateObject();
+    cJSON_AddNumberToObject(bare, "id", 5000);
+    cJSON_AddStringToObject(bare, "name", "No Statuses");
+    cJSON_AddStringToObject(bare, "applicableProgramType", "program");
+    cJSON_AddArrayToObject(bare, "progressionStatuses");
+    cJSON_AddItemToArray(channels, bare);
+    cJSON *tags = cJSON_GetObjectItemCaseSensitive(seed, "tagTypes");
+    cJSON_AddItemToArray(tags, tag_type("Content Channel", "[SEM, Email, Website]"));
+    cJSON_AddItemToArray(tags, tag_type("Theme", "[Revenue Master, Revenue Power house]"));
+    cJSON_AddItemToArray(tags, tag_type("Empty Type", "[]"));
+    return acts_start(&env, seed, NULL);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    return acts_stop(&env);
+}
+
+/* Every record of a paged Asset API list, straight from the emulator. */
+static cJSON *asset_truth(const char *path)
+{
+    cJSON *all = cJSON_CreateArray();
+    for (int off = 0;; off += 200) {
+        char *p = acts_fmt("%s?maxReturn=200&offset=%d", path, off);
+        long st;
+        cJSON *j = ts_rest(&env.emu, env.token, "GET", p, NULL, &st);
+        free(p);
+        assert_int_equal(st, 200);
+        cJSON *r = cJSON_DetachItemFromObjectCaseSensitive(j, "result");
+        int n = cJSON_GetArraySize(r);
+        while (cJSON_GetArraySize(r) > 0)
+            cJSON_AddItemToArray(all, cJSON_DetachItemFromArray(r, 0));
+        cJSON_Delete(r);
+        cJSON_Delete(j);
+        if (n < 200)
+            return all;
+    }
+}
+
+static int count(const char *s, const char *needle)
+{
+    int n = 0;
+    for (const char *p = strstr(s, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+/* ---- getChannels ------------------------------------------------------------------ */
+
+static void check_channel(const char *ts, const cJSON *rest)
+{
+    char *name = xml_text(ts, "tagValue");
+    assert_string_equal(name, cJSON_GetObjectItemCaseSensitive(rest, "name")->valuestring);
+    free(name);
+    assert_true(xml_has(ts, "statusList"));
+    int n;
+    char **items = xml_all(ts, "progressionStatus", &n);
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(rest, "progressionStatuses");
+    assert_int_equal(n, cJSON_GetArraySize(st));
+    char prev[128] = "";
+    for (int i = 0; i < n; i++) {
+        int na;
+        char **attrs = xml_all(items[i], "attrib", &na);
+        assert_int_equal(na, 3);
+        char *k0 = xml_text(attrs[0], "name"), *k1 = xml_text(attrs[1], "name");
+        char *k2 = xml_text(attrs[2], "name");
+        assert_string_equal(k0, "Status");
+        assert_string_equal(k1, "Step");
+        assert_string_equal(k2, "Success");
+        char *sname = xml_text(attrs[0], "value"), *step = xml_text(attrs[1], "value");
+        char *succ = xml_text(attrs[2], "value");
+        /* Ordered by status name, as Marketo's answers were. */
+        assert_true(strcasecmp(prev, sname) <= 0);
+        snprintf(prev, sizeof prev, "%s", sname);
+        const cJSON *s, *match = NULL;
+        cJSON_ArrayForEach(s, st)
+            if (!strcmp(cJSON_GetObjectItemCaseSensitive(s, "name")->valuestring, sname))
+                match = s;
+        assert_non_null(match);
+        char want[32];
+        snprintf(want, sizeof want, "%d", cJSON_GetObjectItemCaseSensitive(match, "step")->valueint);
+        assert_string_equal(step, want);
+        assert_string_equal(succ, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(match, "success"))
+                                      ? "true" : "false");
+        free(k0), free(k1), free(k2), free(sname), free(step), free(succ);
+        xml_free_all(attrs, na);
+    }
+    xml_free_all(items, n);
+}
+
+static void test_channels_all_pages(void **state)
+{
+    (void)state;
+    cJSON *truth = asset_truth("/rest/asset/v1/channels.json");
+    int nt = cJSON_GetArraySize(truth);
+    assert_int_equal(nt, 7 + EXTRA_CHANNELS + 1);
+    char *calls = NULL;
+    char *resp = acts_call_h(&env, "<ns1:paramsGetChannels/>", &calls);
+    /* 438 channels: pages of 200, 200 and 38. */
+    assert_int_equal(strtol(calls, NULL, 10), 3);
+    assert_int_equal(count(calls, "GET /rest/asset/v1/channels.json"), 3);
+    int n;
+    char **tags = xml_all(resp, "tagStatus", &n);
+    assert_int_equal(n, nt);
+    for (int i = 0; i < n; i++)   /* in REST's order */
+        check_channel(tags[i], cJSON_GetArrayItem(truth, i));
+    /* A channel without statuses still has its (empty) statusList. */
+    assert_non_null(strstr(resp, "<tagValue>No Statuses</tagValue><statusList></statusList>"));
+    xml_free_all(tags, n);
+    free(resp);
+    free(calls);
+    cJSON_Delete(truth);
+}
+
+static void test_channels_by_name(void **state)
+{
+    (void)state;
+    cJSON *truth = asset_truth("/rest/asset/v1/channels.json");
+    /* Several names: one paged list, kept to those names, REST's order. */
+    char *calls = NULL;
+    char *resp = acts_call_h(&env, "<ns1:paramsGetChannels><tag><values><stringItem>Webinar"
+                             "</stringItem><stringItem>Blog</stringItem><stringItem>Tradeshow"
+                             "</stringItem><stringItem>Blog</stringItem><stringItem>Nope"
+                             "</stringItem></values></tag></ns1:paramsGetChannels>", &calls);
+    assert_null(strstr(calls, "byName"));
+    int n;
+    char **tags = xml_all(resp, "tagStatus", &n);
+    assert_int_equal(n, 3);
+    const char *want[] = {"Webinar", "Tradeshow", "Blog"};   /* the seed's order */
+    for (int i = 0; i < n; i++) {
+        char *v = xml_text(tags[i], "tagValue");
+        assert_string_equal(v, want[i]);
+        const cJSON *c;
+        cJSON_ArrayForEach(c, truth)
+            if (!strcmp(cJSON_GetObjectItemCaseSensitive(c, "name")->valuestring, v))
+                check_channel(tags[i], c);
+        free(v);
+    }
+    xml_free_all(tags, n);
+    free(resp);
+    free(calls);
+
+    /* One name: channel/byName.json, one call. */
+    resp = acts_call_h(&env, "<ns1:paramsGetChannels><tag><values><stringItem>Webinar</stringItem>"
+                       "</values></tag></ns1:paramsGetChannels>", &calls);
+    assert_string_equal(calls, "1; GET /rest/asset/v1/channel/byName.json");
+    tags = xml_all(resp, "tagStatus", &n);
+    assert_int_equal(n, 1);
+    const cJSON *c;
+    cJSON_ArrayForEach(c, truth)
+        if (!strcmp(cJSON_GetObjectItemCaseSensitive(c, "name")->valuestring, "Webinar"))
+            check_channel(tags[0], c);
+    /* Marketo's order of the Webinar statuses in its documentation. */
+    char *p = strstr(tags[0], "No Show"), *q = strstr(tags[0], "Pending Approval");
+    char *r = strstr(tags[0], "Registered"), *s = strstr(tags[0], "Wait Listed");
+    assert_true(p && q && r && s && p < q && q < r && r < s);
+    xml_free_all(tags, n);
+    free(resp);
+    free(calls);
+
+    /* A name that is no channel: an empty answer, not a fault. */
+    resp = acts_call(&env, "<ns1:paramsGetChannels><tag><values><stringItem>Carrier Pigeon"
+                     "</stringItem></values></tag></ns1:paramsGetChannels>");
+    assert_true(xml_has(resp, "tags"));
+    assert_false(xml_has(resp, "tagStatus"));
+    free(resp);
+    cJSON_Delete(truth);
+}
+
+/* ---- getTags ------------------------------------------------------------------------ */
+
+/* The values of tag type `type` in a getTags answer, comma-joined. */
+static char *values_of(const char *resp, const char *type)
+{
+    int n;
+    char **tags = xml_all(resp, "tag", &n);
+    char *out = NULL;
+    for (int i = 0; i < n && !out; i++) {
+        char *t = xml_text(tags[i], "type");
+        if (t && !strcmp(t, type)) {
+            int nv;
+            char **vals = xml_all(tags[i], "stringItem", &nv);
+            char buf[1024] = "";
+            for (int k = 0; k < nv; k++) {
+                char *v = xml_text(vals[k], "stringItem");
+                size_t l = strlen(buf);
+                snprintf(buf + l, sizeof buf - l, "%s%s", k ? "|" : "", v);
+                free(v);
+            }
+            xml_free_all(vals, nv);
+            out = strdup(buf);
+        }
+        free(t);
+    }
+    xml_free_all(tags, n);
+    return out;
+}
+
+static void test_tags_all(void **state)
+{
+    (void)state;
+    cJSON *truth = asset_truth("/rest/asset/v1/tagTypes.json");
+    int nt = cJSON_GetArraySize(truth);
+    assert_int_equal(nt, 7);
+    long before = acts_emu_calls(&env, "GET /rest/asset/v1/tagType/byName.json");
+    char *calls = NULL;
+    char *resp = acts_call_h(&env, "<ns1:paramsGetTags/>", &calls);
+    assert_int_equal(strtol(calls, NULL, 10), 1 + nt);
+    assert_int_equal(acts_emu_calls(&env, "GET /rest/asset/v1/tagType/byName.json"), before + nt);
+    int n;
+    char **tags = xml_all(resp, "tag", &n);
+    assert_int_equal(n, nt);
+    for (int i = 0; i < n; i++) {
+        char *t = xml_text(tags[i], "type");
+        assert_string_equal(t, cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(truth, i),
+                                                                 "tagType")->valuestring);
+        free(t);
+    }
+    xml_free_all(tags, n);
+    char *v = values_of(resp, "Region");
+    assert_string_equal(v, "North America|EMEA|APAC|LATAM");
+    free(v);
+    v = values_of(resp, "Theme");
+    assert_string_equal(v, "Revenue Master|Revenue Power house");
+    free(v);
+    v = values_of(resp, "Empty Type");
+    assert_string_equal(v, "");
+    free(v);
+    free(resp);
+    free(calls);
+
+    /* Steady state: the tag types list only; values come from the cache. */
+    resp = acts_call_h(&env, "<ns1:paramsGetTags></ns1:paramsGetTags>", &calls);
+    assert_string_equal(calls, "1; GET /rest/asset/v1/tagTypes.json");
+    v = values_of(resp, "Cost Center");
+    assert_string_equal(v, "Marketing|Sales|Partners");
+    free(v);
+    free(resp);
+    free(calls);
+    cJSON_Delete(truth);
+}
+
+static void test_tags_by_type_and_value(void **state)
+{
+    (void)state;
+    /* Marketo's documented request: Content Channel, values SEM and Email. */
+    char *resp = acts_call(&env, "<ns1:paramsGetTags><tagList><tag><type>Content Channel</type>"
+                           "<values><stringItem>SEM</stringItem><stringItem>Email</stringItem>"
+                           "</values></tag></tagList></ns1:paramsGetTags>");
+    int n;
+    char **tags = xml_all(resp, "tag", &n);
+    assert_int_equal(n, 1);
+    xml_free_all(tags, n);
+    char *v = values_of(resp, "Content Channel");
+    assert_string_equal(v, "SEM|Email");
+    free(v);
+    free(resp);
+
+    /* Two types, one unknown (left out); a type in another case. */
+    resp = acts_call(&env, "<ns1:paramsGetTags><tagList><tag><type>region</type></tag>"
+                     "<tag><type>Astrology</type></tag></tagList></ns1:paramsGetTags>");
+    tags = xml_all(resp, "tag", &n);
+    assert_int_equal(n, 1);
+    xml_free_all(tags, n);
+    v = values_of(resp, "Region");   /* Marketo's spelling of the type */
+    assert_string_equal(v, "North America|EMEA|APAC|LATAM");
+    free(v);
+    free(resp);
+
+    /* Values without a type: looked for in every type. */
+    resp = acts_call(&env, "<ns1:paramsGetTags><tagList><tag><values><stringItem>EMEA</stringItem>"
+                     "<stringItem>Sales</stringItem></values></tag></tagList></ns1:paramsGetTags>");
+    tags = xml_all(resp, "tag", &n);
+    assert_int_equal(n, 2);
+    xml_free_all(tags, n);
+    v = values_of(resp, "Region");
+    assert_string_equal(v, "EMEA");
+    free(v);
+    v = values_of(resp, "Cost Center");
+    assert_string_equal(v, "Sales");
+    free(v);
+    free(resp);
+
+    /* Nothing matches: an empty tagList, not a fault. */
+    resp = acts_call(&env, "<ns1:paramsGetTags><tagList><tag><type>Region</type><values>"
+                     "<stringItem>Atlantis</stringItem></values></tag></tagList></ns1:paramsGetTags>");
+    assert_true(xml_has(resp, "tagList"));
+    assert_false(xml_has(resp, "<tag>"));
+    assert_null(strstr(resp, "<tag>"));
+    free(resp);
+}
+
+static void test_asset_rest_errors(void **state)
+{
+    (void)state;
+    acts_emu_faults(&env, "{\"error_code\": \"611\", \"error_share\": 1}");
+    free(acts_fault(&env, "<ns1:paramsGetChannels/>", 20011));
+    free(acts_fault(&env, "<ns1:paramsGetTags/>", 20011));
+    acts_emu_faults(&env, "{\"clear\": true}");
+    char *resp = acts_call(&env, "<ns1:paramsGetChannels/>");
+    assert_true(xml_has(resp, "tagStatus"));
+    free(resp);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_channels_all_pages),
+        cmocka_unit_test(test_channels_by_name),
+        cmocka_unit_test(test_tags_all),
+        cmocka_unit_test(test_tags_by_type_and_value),
+        cmocka_unit_test(test_asset_rest_errors),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
