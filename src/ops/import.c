@@ -555,7 +555,7 @@ int __ns1__importToList(struct soap *soap, struct ns1__ParamsImportToList *p,
     now_utc(rec.submitted_at);
     const char *soap_status = NULL;
     if (rc == SOAP_OK && listonly) {
-        listonly_outcome lo;
+        listonly_outcome lo = {0};
         rc = list_only(soap, &l, &ir, &lo);
         if (rc == SOAP_OK) {
             char summary[400];
