@@ -85,7 +85,7 @@ struct mk_rest_client {
     pthread_mutex_t stats_mu;
     uint64_t n_calls, n_identity, n_replays, n_overrides, n_transport;
     uint64_t n_retries, n_exhausted;
-    char last_transport_error[200];  /* why the last call got no answer */
+    char last_transport_error[320];  /* why the last call got no answer */
     endpoint_counter *eps;
     size_t neps, cap_eps;
 };
@@ -815,7 +815,7 @@ static mk_rest_status refusal(mk_rest_client *c, mk_limit_verdict v, mk_rest_res
         size_t n = strlen(out->error_message);
         pthread_mutex_lock(&c->stats_mu);
         if (c->last_transport_error[0] && n < sizeof out->error_message)
-            snprintf(out->error_message + n, sizeof out->error_message - n, " (last error: %s)",
+            snprintf(out->error_message + n, sizeof out->error_message - n, " (last error: %.200s)",
                      c->last_transport_error);
         pthread_mutex_unlock(&c->stats_mu);
         return MK_REST_ERR_TRANSPORT;
