@@ -668,7 +668,8 @@ int __ns1__getLeadActivity(struct soap *soap, struct ns1__ParamsGetLeadActivity 
     if (sp && !blank(sp->offset)) {
         if ((rc = decode_position(soap, sp->offset, "gla", fpt, &state)) != SOAP_OK ||
             (rc = same_date(soap, state, "top", has_latest, latest, "latestCreatedAt")) != SOAP_OK ||
-            (rc = same_date(soap, state, "o", has_oldest, oldest, "oldestCreatedAt")) != SOAP_OK)
+            (rc = same_date(soap, state, "o", has_oldest, oldest, "oldestCreatedAt")) != SOAP_OK ||
+            (rc = same_date(soap, state, "a", has_since, since, "activityCreatedAt")) != SOAP_OK)
             goto out;
         int end = 0;
         mk_rest_json_get_bool(state, "end", &end);
@@ -702,6 +703,8 @@ int __ns1__getLeadActivity(struct soap *soap, struct ns1__ParamsGetLeadActivity 
         cJSON_AddNumberToObject(state, "top", (double)top);
         if (has_oldest)
             cJSON_AddNumberToObject(state, "o", (double)oldest);
+        if (has_since)
+            cJSON_AddNumberToObject(state, "a", (double)since);
         cJSON_AddBoolToObject(state, "hx", 0);
         cJSON_AddItemToObject(state, "ex", cJSON_CreateArray());
         cJSON_AddNumberToObject(state, "w", (double)svc->window_s);
@@ -725,7 +728,7 @@ int __ns1__getLeadActivity(struct soap *soap, struct ns1__ParamsGetLeadActivity 
         goto out;
     }
 
-    /* Walk back from hi in slices that double in width (see the top). */
+    /* Walk back from hi in slices, each four times as wide (see the top). */
     time_t floor = (time_t)lo64, slice_hi = (time_t)hi64, last_lo = slice_hi;
     bool slice_hx = hx != 0, reached = nids == 0, stopped = false;
     int64_t w = w64;
@@ -737,7 +740,7 @@ int __ns1__getLeadActivity(struct soap *soap, struct ns1__ParamsGetLeadActivity 
             }
         }
         time_t lo = slice_hi - (time_t)w;
-        if (lo <= floor || (int64_t)slice_hi - w < (int64_t)floor) {
+        if ((int64_t)slice_hi - w <= (int64_t)floor) {
             lo = floor;
             reached = true;
         }
@@ -1355,17 +1358,23 @@ int __ns1__getLeadChanges(struct soap *soap, struct ns1__ParamsGetLeadChanges *p
         }
     }
 
+    /* Every stream must show its next record before any record can go out,
+     * so a call may always read one page of each: a budget below that would
+     * re-read the same pages on every call and never get anywhere. */
+    if (g.w.max_calls < g.ns + 2)
+        g.w.max_calls = g.ns + 2;
+
     /* Merge by date: the earliest head of all streams goes next. */
-    bool stopped = false, window_end = end0 != 0, caught_up = false;
+    /* A stream that needs a REST page once the call budget is spent ends the
+     * page early (remainingCount 1): its position is kept, nothing is lost. */
+    bool window_end = end0 != 0, caught_up = false;
     while (!window_end && cJSON_GetArraySize(emitted) < batch) {
         int status = STREAM_OK;
         for (int i = 0; i < g.ns && status == STREAM_OK; i++)
             if ((rc = advance(&g, &g.s[i], &status)) != SOAP_OK)
                 goto out;
-        if (status == STREAM_STOPPED) {
-            stopped = true;
+        if (status == STREAM_STOPPED)
             break;
-        }
         stream *best = NULL;
         for (int i = 0; i < g.ns; i++)
             if (!g.s[i].at_end && (!best || g.s[i].head < best->head))
@@ -1414,7 +1423,6 @@ int __ns1__getLeadChanges(struct soap *soap, struct ns1__ParamsGetLeadChanges *p
         rc = mk_fault(soap, MK_ERR_INTERNAL, "could not encode the stream position");
         goto out;
     }
-    (void)stopped;
 
     if ((rc = campaign_names(soap, emitted, &camps, "getLeadChanges")) != SOAP_OK)
         goto out;

@@ -821,6 +821,13 @@ static void test_glc_selectors(void **state)
         free(last);
         seen_free(&s);
     }
+    /* The list name was looked up once and is cached: no lists.json now. */
+    char *calls = NULL;
+    body = glc(start, NULL, byname, 5);
+    free(acts_call_h(&env, body, &calls));
+    assert_null(strstr(calls, "lists.json"));
+    free(calls);
+    free(body);
     body = glc(start, NULL, "<leadSelector xsi:type=\"ns1:StaticListSelector\"><staticListName>"
                "No Such List</staticListName></leadSelector>", 10);
     free(acts_fault(&env, body, 20111));
@@ -934,6 +941,38 @@ static void test_rest_errors(void **state)
     free(start);
 }
 
+/* The smallest call budget (3) still pages everything to the end: the
+ * first slice of getLeadActivity always completes, and getLeadChanges may
+ * always read one page of each of its streams. */
+static void test_tiny_budget_still_progresses(void **state)
+{
+    (void)state;
+    acts_env tiny;
+    assert_int_equal(acts_start(&tiny, build_seed(),
+                                "{\"activities\": {\"window_seconds\": 86400, \"max_rest_calls\": 3}}"),
+                     0);
+    acts_env saved = env;
+    env = tiny;   /* the page helpers talk to env */
+    seen s = {0};
+    char *last = gla_all(&s, "IDNUM", "501", NULL, 50);
+    cJSON *truth = acts_truth(&env, all_types, "501", 0, T0 - 1);
+    same_as_truth(&s, truth);
+    assert_true(s.short_pages > 0);   /* the budget did cut pages short */
+    cJSON_Delete(truth);
+    free(last);
+    seen_free(&s);
+    char *start = since_start(T0 - 1);
+    last = glc_all(&s, start, NULL, NULL, 50);
+    truth = acts_truth(&env, all_types, NULL, 0, T0 - 1);
+    same_as_truth(&s, truth);
+    cJSON_Delete(truth);
+    free(last);
+    free(start);
+    seen_free(&s);
+    env = saved;
+    assert_int_equal(acts_stop(&tiny), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -946,6 +985,7 @@ int main(void)
         cmocka_unit_test(test_glc_read_after_write),
         cmocka_unit_test(test_glc_selectors),
         cmocka_unit_test(test_glc_faults),
+        cmocka_unit_test(test_tiny_budget_still_progresses),
         cmocka_unit_test(test_rest_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
