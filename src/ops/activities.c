@@ -1332,7 +1332,12 @@ int __ns1__getLeadChanges(struct soap *soap, struct ns1__ParamsGetLeadChanges *p
     }
     if (g.lc) {
         fields = mk_ops_fields(soap);
-        g.fields = mk_fields_all_soap_csv(fields);
+        g.fields = fields ? mk_fields_all_soap_csv(fields) : NULL;
+        if (!g.fields || !*g.fields) {
+            rc = mk_fault(soap, MK_ERR_API_INTERNAL,
+                          "getLeadChanges: the lead field catalogue is not available");
+            goto out;
+        }
     }
     g.s = calloc((size_t)g.ns + 1, sizeof *g.s);
     if (!g.s) {
