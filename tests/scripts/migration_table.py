@@ -64,10 +64,18 @@ def main():
                 break
         return 1
     # Every operation also needs its own section.
-    missing = [o["name"] for o in ops if f"\n### {o['name']}\n" not in doc]
-    if missing:
-        print(f"{doc_path}: no section for: {', '.join(missing)}")
-        return 1
+    # Every operation also needs exactly one section of its own, and a
+    # served operation must not keep the "not served" text.
+    for o in ops:
+        head = f"\n### {o['name']}\n"
+        n = doc.count(head)
+        if n != 1:
+            print(f"{doc_path}: {n} sections for {o['name']} (want exactly one)")
+            return 1
+        body = doc.split(head, 1)[1].split("\n### ", 1)[0]
+        if o["status"] == "implemented" and "Not served by this version" in body:
+            print(f"{doc_path}: {o['name']} is served but its section says it is not")
+            return 1
     return 0
 
 
