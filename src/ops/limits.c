@@ -88,12 +88,14 @@ static mk_rest_retry_class retry_from_table(void *ctx, mk_rest_status st, const 
 int mk_limits_config(const cJSON *root, const struct mk_mapping *mapping, mk_rest_config *rc,
                      mk_coalesce_config *cc, char *err, size_t errlen)
 {
-    long rate, window, conc, daily, retries, base, maxd, bfail, probe, wait, hold;
+    long rate, window, burst, conc, daily, retries, base, maxd, bfail, probe, wait, hold;
     int coalesce;
     if (get_num(root, "rest.rate_limit", "MKTOWS_REST_RATE_LIMIT", 100, 1, 100000, &rate, err,
                 errlen) ||
         get_num(root, "rest.rate_window_seconds", "MKTOWS_REST_RATE_WINDOW", 20, 1, 86400,
                 &window, err, errlen) ||
+        get_num(root, "rest.rate_burst", "MKTOWS_REST_RATE_BURST", -1, 1, 100000, &burst, err,
+                errlen) ||
         get_num(root, "rest.max_concurrency", "MKTOWS_REST_MAX_CONCURRENCY", 10, 1, 1000, &conc,
                 err, errlen) ||
         get_num(root, "rest.daily_quota", "MKTOWS_REST_DAILY_QUOTA", 0, 0, 1000000000L, &daily,
@@ -119,7 +121,14 @@ int mk_limits_config(const cJSON *root, const struct mk_mapping *mapping, mk_res
                  "'rest.retry.base_ms' (%ld)", base);
         return -1;
     }
+    if (burst > rate) {
+        snprintf(err, errlen, "config: key 'rest.rate_burst' (MKTOWS_REST_RATE_BURST) must not "
+                 "exceed 'rest.rate_limit' (%ld)", rate);
+        return -1;
+    }
     rc->limits.rate_limit = (int)rate;
+    /* unset: half the window; the whole window: never paced */
+    rc->limits.burst = burst < 0 ? 0 : burst >= rate ? -1 : (int)burst;
     rc->limits.rate_window_ms = window * 1000;
     rc->limits.max_concurrency = (int)conc;
     rc->limits.daily_quota = daily;

@@ -8,6 +8,10 @@
  * Configuration keys (JSON path, environment variable, default):
  *   rest.rate_limit              MKTOWS_REST_RATE_LIMIT          100 calls per window
  *   rest.rate_window_seconds     MKTOWS_REST_RATE_WINDOW         20
+ *   rest.rate_burst              MKTOWS_REST_RATE_BURST          rate_limit / 2 calls in the
+ *                                                                window, then the others paced
+ *                                                                window / rate_limit apart
+ *                                                                (= rate_limit: never paced)
  *   rest.max_concurrency         MKTOWS_REST_MAX_CONCURRENCY     10 calls in flight
  *   rest.daily_quota             MKTOWS_REST_DAILY_QUOTA         0: no local budget; Marketo's
  *                                                                607 is honoured either way

@@ -47,6 +47,7 @@ struct mk_limiter {
     long day_used;
     int64_t blocked_until_unix;  /* 607: refuse until then (wall clock) */
 
+    int64_t last_admit;              /* for pacing */
     int64_t pause_until;
     mk_limit_verdict pause_reason;   /* RATE after a 606, CONCURRENCY after a 615 */
     int streak_606, streak_615;
@@ -210,6 +211,12 @@ static mk_limit_verdict blocked_by(const mk_limiter *l, int64_t now, int64_t *wa
         *wake = next_slot_free(l);
         return MK_LIMIT_RATE;
     }
+    if (l->cfg.burst > 0 && l->last_admit &&
+        now < l->last_admit + l->cfg.rate_window_ms / l->cfg.rate_limit &&
+        window_used(l, now) >= l->cfg.burst) {
+        *wake = l->last_admit + l->cfg.rate_window_ms / l->cfg.rate_limit;
+        return MK_LIMIT_RATE;
+    }
     return MK_LIMIT_OK;
 }
 
@@ -264,6 +271,8 @@ int mk_limiter_new(const mk_limiter_config *cfg, mk_limiter **out)
         c.breaker_probe_ms = 1000;
     if (c.quota_recheck_ms <= 0)
         c.quota_recheck_ms = 300000;
+    if (c.burst == 0)
+        c.burst = c.rate_limit / 2 > 0 ? c.rate_limit / 2 : 1;
     l->cfg = c;
     l->slot_until = calloc((size_t)c.rate_limit, sizeof *l->slot_until);
     if (!l->slot_until) {
@@ -338,6 +347,7 @@ mk_limit_verdict mk_limiter_acquire(mk_limiter *l, int64_t deadline_ms, mk_limit
         if (l->head == &me && why == MK_LIMIT_OK) {
             int i = free_slot(l, now);
             l->slot_until[i] = SLOT_BUSY;
+            l->last_admit = now;
             l->in_flight++;
             if (l->in_flight > l->st.max_in_flight)
                 l->st.max_in_flight = l->in_flight;

@@ -26,6 +26,14 @@
  *     deadline, workers stay free); every `breaker_probe_ms` one call is let
  *     through as a probe, and the first answer closes the breaker again.
  *
+ * Pacing: once `burst` calls (half the window by default) are inside the
+ * window, admissions are spaced window / rate_limit apart (200 ms for
+ * 100 / 20 s).  A sliding window alone lets a busy shim spend the whole
+ * window in a second and then stall every caller for 20 s; paced, the
+ * same calls leave callers waiting a fraction of a second, and the
+ * coalescer (which holds its batches while the guard would make them
+ * queue) fills the calls it does make.
+ *
  * Waiting callers are served first come, first served; a caller waits at
  * most until its deadline and is then refused with the reason it was held
  * up for (rate or concurrency), having sent nothing.

@@ -76,6 +76,9 @@ typedef struct mk_rest_limits {
     int breaker_failures;      /* consecutive unanswered calls that mean "down"; 0: 5, <0: never */
     long breaker_probe_ms;     /* while down, one probe call this often; 0: 1000 */
     long quota_recheck_ms;     /* after a 607, ask Marketo again after; 0: 300000 */
+    int burst;                 /* calls in the window before admissions are paced at
+                                  one per window/rate_limit; 0: rate_limit / 2,
+                                  negative: never paced */
 } mk_rest_limits;
 
 /* How a failure may be retried (see mk_rest_config.retry_class). */

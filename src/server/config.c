@@ -45,6 +45,7 @@ static const struct {
     /* Marketo's limits, retries, coalescing, stats (ops/limits.h) */
     {"MKTOWS_REST_RATE_LIMIT", "rest.rate_limit", ENV_INT},
     {"MKTOWS_REST_RATE_WINDOW", "rest.rate_window_seconds", ENV_INT},
+    {"MKTOWS_REST_RATE_BURST", "rest.rate_burst", ENV_INT},
     {"MKTOWS_REST_MAX_CONCURRENCY", "rest.max_concurrency", ENV_INT},
     {"MKTOWS_REST_DAILY_QUOTA", "rest.daily_quota", ENV_INT},
     {"MKTOWS_REST_RETRY_MAX", "rest.retry.max_retries", ENV_INT},

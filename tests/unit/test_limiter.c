@@ -38,7 +38,7 @@ static mk_limiter *make(int rate, long window_ms, int conc, long daily)
     mk_limiter_config c = {.rate_limit = rate, .rate_window_ms = window_ms,
                            .max_concurrency = conc, .daily_quota = daily,
                            .window_margin_ms = -1, .breaker_failures = 3,
-                           .breaker_probe_ms = 200};
+                           .breaker_probe_ms = 200, .burst = -1};
     mk_limiter *l = NULL;
     assert_int_equal(mk_limiter_new(&c, &l), 0);
     return l;
@@ -155,6 +155,35 @@ static void concurrency_cap_and_order(void **st)
     mk_limiter_stats_get(l, &ls);
     assert_int_equal(ls.max_in_flight, 2);
     assert_int_equal(ls.refused_concurrency, 1);
+    mk_limiter_free(l);
+}
+
+static void paced_after_the_burst(void **st)
+{
+    (void)st;
+    /* 10 per second, the last 6 paced 100 ms apart. */
+    mk_limiter_config c = {.rate_limit = 10, .rate_window_ms = 1000, .max_concurrency = 10,
+                           .window_margin_ms = -1, .burst = 4};
+    mk_limiter *l = NULL;
+    assert_int_equal(mk_limiter_new(&c, &l), 0);
+    mk_limit_slot s;
+    int64_t t0 = now_ms();
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(mk_limiter_acquire(l, now_ms() + 10, &s), MK_LIMIT_OK);
+        mk_limiter_release(l, &s, MK_LIMIT_ANSWERED);
+    }
+    assert_true(now_ms() - t0 < 50);
+    assert_true(mk_limiter_ready_in(l) > 0);
+    /* Refused with the rate as the reason when the deadline is nearer. */
+    assert_int_equal(mk_limiter_acquire(l, now_ms() + 20, &s), MK_LIMIT_RATE);
+    int64_t prev = now_ms();
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(mk_limiter_acquire(l, now_ms() + 1000, &s), MK_LIMIT_OK);
+        int64_t t = now_ms();
+        assert_true(t - prev >= 60);  /* 100 ms after the previous admission */
+        prev = t;
+        mk_limiter_release(l, &s, MK_LIMIT_ANSWERED);
+    }
     mk_limiter_free(l);
 }
 
@@ -376,6 +405,7 @@ int main(void)
         cmocka_unit_test(window_counts_from_the_answer),
         cmocka_unit_test(deadline_gives_the_reason),
         cmocka_unit_test(concurrency_cap_and_order),
+        cmocka_unit_test(paced_after_the_burst),
         cmocka_unit_test(threads_never_exceed_limits),
         cmocka_unit_test(marketo_day),
         cmocka_unit_test(daily_budget),
