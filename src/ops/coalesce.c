@@ -34,6 +34,7 @@
 #define DEFAULT_SEND_RESERVE_MS 2000
 #define READY_POLL_MS 5
 #define BUSY_MEMORY_MS 1000   /* a kind stays "busy" this long after a shared batch */
+#define RETURN_WAITS 3        /* wait_ms periods granted to the previous batch's callers */
 #define GET_MAX_VALUES 300
 #define GET_PAGE_SIZE "300"
 #define VALUE_MAX 255
@@ -340,7 +341,18 @@ static void leader_wait(mk_coalescer *co, co_batch *b)
              * return too, so its callers can come back), at most until
              * hold_end. */
             int64_t since = b->last_join > g->last_done_at ? b->last_join : g->last_done_at;
-            int64_t linger_end = busy ? min64(since + co->cfg.wait_ms, hold_end) : now;
+            int64_t linger_end = since + co->cfg.wait_ms;
+            /* Legacy clients call again as soon as they are answered: give
+             * the previous batch's callers a little longer to come back, as
+             * long as fewer new requests than it had have arrived. */
+            int back = 0;
+            for (co_member *m = b->head; m; m = m->next)
+                back += m->joined_at >= g->last_done_at;
+            if (g->last_members > 1 && back < g->last_members &&
+                now - g->last_done_at < BUSY_MEMORY_MS &&
+                g->last_done_at + RETURN_WAITS * co->cfg.wait_ms > linger_end)
+                linger_end = g->last_done_at + RETURN_WAITS * co->cfg.wait_ms;
+            linger_end = busy ? min64(linger_end, hold_end) : now;
             if (now < linger_end) {
                 wake = linger_end;
             } else {

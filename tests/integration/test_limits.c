@@ -47,6 +47,7 @@
 
 static ts_proc emu, shim;
 static int emu_up, shim_up;
+static int request_seconds = REQUEST_SECONDS;   /* the next shim's request deadline */
 static char *cfg_path;
 
 /* ---- small helpers ------------------------------------------------------------- */
@@ -126,7 +127,7 @@ static int start_shim(const char *rest_extra, const char *top_extra)
                     " \"soap_users\": {\"" USER "\": {\"encryption_key\": \"" KEY "\"}},"
                     " \"workers\": 64, \"access_log\": false,"
                     " \"timeouts\": {\"request_seconds\": %d}%s}",
-                    emu.url, rest_extra ? rest_extra : "", REQUEST_SECONDS,
+                    emu.url, rest_extra ? rest_extra : "", request_seconds,
                     top_extra ? top_extra : "");
     cfg_path = ts_write_temp(".json", cfg);
     free(cfg);
@@ -146,6 +147,7 @@ static int teardown(void **state)
     if (emu_up)
         ts_proc_stop(&emu);
     shim_up = emu_up = 0;
+    request_seconds = REQUEST_SECONDS;
     if (cfg_path) {
         unlink(cfg_path);
         free(cfg_path);
@@ -943,6 +945,120 @@ static void shim_daily_budget_spent(void **state)
     client_free(&c);
 }
 
+/* ---- a caller waits for a slot up to its deadline, then 20023 ------------------------ */
+
+static int setup_tiny_window(void **state)
+{
+    (void)state;
+    if (start_emulator_at("127.0.0.1:0", NULL) != 0)
+        return -1;
+    /* 3 calls per minute, never paced; requests may take 3 s. */
+    request_seconds = 3;
+    return start_shim(", \"rate_limit\": 3, \"rate_window_seconds\": 60, \"rate_burst\": 3",
+                      NULL);
+}
+
+static void rate_guard_answers_20023_in_time(void **state)
+{
+    (void)state;
+    client c;
+    client_init(&c);
+    /* The field catalogue (1 call) and two syncs fill the window. */
+    for (int i = 0; i < 2; i++) {
+        char email[64];
+        snprintf(email, sizeof email, "window-%d@example.com", i);
+        char *body = sync_body(email, "W");
+        assert_int_equal(soap(&c, body), 200);
+        free(body);
+    }
+    char *body = sync_body("window-late@example.com", "W");
+    int64_t t0 = now_ms();
+    assert_int_equal(soap(&c, body), 500);
+    int64_t took = now_ms() - t0;
+    free(body);
+    assert_int_equal(fault_code(c.buf), 20023);
+    assert_non_null(strstr(c.buf, "quota guard"));
+    print_message("window full: 20023 after %lld ms (request deadline 3000 ms)\n",
+                  (long long)took);
+    assert_true(took >= 1000 && took < 3500); /* it waited, and answered within the deadline */
+    client_free(&c);
+
+    /* REST state unchanged: nothing was sent for it. */
+    cJSON *st = get_json(emu.url, "/_emulator/stats");
+    assert_int_equal((int)num_at(st, "countedCalls", NULL), 3);
+    cJSON_Delete(st);
+    char *token = ts_emulator_token(&emu);
+    assert_int_equal(lead_count(token, "window-late@example.com"), 0);
+    free(token);
+    cJSON *ss = get_json(shim.url, "/_shim/stats");
+    const cJSON *op = cJSON_GetObjectItem(cJSON_GetObjectItem(ss, "operations"), "syncLead");
+    assert_int_equal((int)num_at(op, "faults_by_code", "20023"), 1);
+    assert_true(num_at(cJSON_GetObjectItem(ss, "limiter"), "refused", "rate") >= 1);
+    cJSON_Delete(ss);
+}
+
+/* ---- operators can turn the stats endpoint off; bad limits stop start-up -------------- */
+
+static int setup_stats_off(void **state)
+{
+    (void)state;
+    if (start_emulator_at("127.0.0.1:0", NULL) != 0)
+        return -1;
+    return start_shim(NULL, ", \"stats_endpoint\": false");
+}
+
+static void stats_endpoint_off_and_bad_config(void **state)
+{
+    (void)state;
+    char *url = fmt("%s/_shim/stats", shim.url);
+    ts_http_resp r;
+    assert_int_equal(ts_http("GET", url, NULL, NULL, 0, &r), 0);
+    assert_int_equal(r.status, 404);
+    ts_http_free(&r);
+    free(url);
+
+    static const char *const bad[][2] = {
+        {"\"rest\": {\"endpoint\": \"http://127.0.0.1:9\", \"client_id\": \"a\", "
+         "\"client_secret\": \"b\", \"rate_limit\": 0}", "rest.rate_limit"},
+        {"\"rest\": {\"endpoint\": \"http://127.0.0.1:9\", \"client_id\": \"a\", "
+         "\"client_secret\": \"b\", \"max_concurrency\": \"ten\"}", "rest.max_concurrency"},
+        {"\"rest\": {\"endpoint\": \"http://127.0.0.1:9\", \"client_id\": \"a\", "
+         "\"client_secret\": \"b\"}, \"coalesce\": {\"wait_ms\": -1}", "coalesce.wait_ms"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *cfg = fmt("{\"listen\": \"127.0.0.1:0\", %s, \"soap_users\": {\"u\": \"k\"}}",
+                        bad[i][0]);
+        char *path = ts_write_temp(".json", cfg);
+        char *cmd = fmt("'%s' --config '%s' 2>&1", ts_env("MKTOWS_SHIM"), path);
+        FILE *p = popen(cmd, "r");
+        char out[2048] = "";
+        size_t n = fread(out, 1, sizeof out - 1, p);
+        out[n] = '\0';
+        int rc = pclose(p);
+        if (rc == 0 || !strstr(out, bad[i][1]))
+            fail_msg("config %s: exit %d, output %s", bad[i][0], rc, out);
+        unlink(path);
+        free(path);
+        free(cmd);
+        free(cfg);
+    }
+    /* The environment variable is named too. */
+    char *cfg = fmt("{\"listen\": \"127.0.0.1:0\", \"rest\": {\"endpoint\": \"http://127.0.0.1:9\","
+                    " \"client_id\": \"a\", \"client_secret\": \"b\"}, \"soap_users\": {\"u\": \"k\"}}");
+    char *path = ts_write_temp(".json", cfg);
+    char *cmd = fmt("MKTOWS_REST_DAILY_QUOTA=-5 '%s' --config '%s' 2>&1", ts_env("MKTOWS_SHIM"), path);
+    FILE *p = popen(cmd, "r");
+    char out[2048] = "";
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    assert_true(pclose(p) != 0);
+    assert_non_null(strstr(out, "MKTOWS_REST_DAILY_QUOTA"));
+    unlink(path);
+    free(path);
+    free(cmd);
+    free(cfg);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -954,6 +1070,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(rest_down_for_5_seconds, setup_real_limits, teardown),
         cmocka_unit_test_setup_teardown(emulator_daily_quota_spent, setup_emulator_quota, teardown),
         cmocka_unit_test_setup_teardown(shim_daily_budget_spent, setup_local_budget, teardown),
+        cmocka_unit_test_setup_teardown(rate_guard_answers_20023_in_time, setup_tiny_window,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(stats_endpoint_off_and_bad_config, setup_stats_off,
+                                        teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

@@ -583,6 +583,67 @@ static void retries_respect_idempotency(void **st)
     mk_rest_stats_free(&s);
 }
 
+/* The quota guard's refusals read like Marketo's own answers (606 rate,
+ * 615 concurrency) so that errors.json maps them to 20023 / 20024, and
+ * nothing reaches Marketo. */
+static void *slow_call(void *arg)
+{
+    (void)arg;
+    caller c = {.i = 7, .nrec = 1};
+    sync_caller(&c); /* meets the main thread at the gate */
+    mk_rest_result_free(&c.res);
+    return NULL;
+}
+
+static void guard_refusals_read_like_marketo(void **st)
+{
+    (void)st;
+    mk_coalescer_free(co);
+    mk_rest_client_free(client);
+    char base[64], ident[80], err[256];
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", fk.port);
+    snprintf(ident, sizeof ident, "http://127.0.0.1:%d/identity", fk.port);
+    mk_rest_config cfg = {.endpoint = base, .identity = ident, .timeout_ms = 20000,
+                          .limits = {.rate_limit = 2, .rate_window_ms = 60000,
+                                     .max_concurrency = 1, .burst = -1}};
+    assert_int_equal(mk_rest_client_new(&cfg, &client, err, sizeof err), MK_REST_OK);
+    mk_coalesce_config cc = {.disabled = 1};
+    assert_int_equal(mk_coalescer_new(client, &cc, &co), 0);
+
+    /* One call in flight for 400 ms holds the only concurrency slot. */
+    fk.delay_ms = 400;
+    pthread_t t;
+    pthread_barrier_init(&gate, NULL, 2);
+    pthread_create(&t, NULL, slow_call, NULL);
+    pthread_barrier_wait(&gate);
+    sleep_ms(100);
+    mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/leads.json",
+                      .deadline_ms = mk_rest_now_ms() + 150};
+    mk_rest_result res;
+    assert_int_equal(mk_rest_call(client, &cred, &rr, &res), MK_REST_ERR_API);
+    assert_int_equal(res.error_code, 615);
+    assert_true(res.limited);
+    assert_int_equal(res.attempts, 0);
+    assert_non_null(strstr(res.error_message, "in flight"));
+    mk_rest_result_free(&res);
+    pthread_join(t, NULL);
+    pthread_barrier_destroy(&gate);
+
+    /* The window (2 per 60 s) now has one more: the third call is refused. */
+    fk.delay_ms = 0;
+    rr.deadline_ms = mk_rest_now_ms() + 1000;
+    assert_int_equal(mk_rest_call(client, &cred, &rr, &res), MK_REST_OK);
+    mk_rest_result_free(&res);
+    int before = fk.get_calls;
+    rr.deadline_ms = mk_rest_now_ms() + 150;
+    assert_int_equal(mk_rest_call(client, &cred, &rr, &res), MK_REST_ERR_API);
+    assert_int_equal(res.error_code, 606);
+    assert_true(res.limited);
+    assert_true(res.limiter_wait_ms >= 100);
+    mk_rest_result_free(&res);
+    assert_int_equal(fk.get_calls, before);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -592,6 +653,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(gets_share_calls_and_split, setup, teardown),
         cmocka_unit_test_setup_teardown(disabled_means_alone, setup_disabled, teardown),
         cmocka_unit_test_setup_teardown(retries_respect_idempotency, setup, teardown),
+        cmocka_unit_test_setup_teardown(guard_refusals_read_like_marketo, setup, teardown),
     };
     return cmocka_run_group_tests(tests, fake_start, fake_stop);
 }
