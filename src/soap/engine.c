@@ -231,6 +231,12 @@ static int send_fault(mk_engine *e)
     soap->header = NULL;
     e->out_len = 0;
     mk_engine_response_namespaces(soap);
+    /* A handler may have asked for xsi:nil on its response; a fault is
+     * serialised with gSOAP's own struct, whose unused SOAP 1.2 members
+     * must stay absent, not nil.  Cleared here, when the fault is sent,
+     * rather than when it is raised: a handler that takes a fault back
+     * (a lookup REST answered "not found") still answers with nil. */
+    soap_clr_omode(soap, SOAP_XML_NIL);
     soap_send_fault(soap);
     return e->out_len ? 0 : -1;
 }

@@ -97,19 +97,33 @@ static char *xml_escape_into(char *dst, const char *s)
     return dst;
 }
 
+/* The specific text often quotes the request (a name, a key value); when
+ * it is cut to fit, the cut must not split a UTF-8 sequence, or the fault
+ * is no longer well-formed XML and the client cannot read it at all. */
+static void cut_at_char(char *s, size_t len)
+{
+    size_t i = len;
+    while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+        i--;   /* continuation bytes */
+    if (i > 0 && ((unsigned char)s[i - 1] & 0x80)) {
+        unsigned char lead = (unsigned char)s[i - 1];
+        size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+        if (len - (i - 1) < need)
+            s[i - 1] = '\0';   /* the last sequence is incomplete */
+    }
+}
+
 int mk_vfault(struct soap *soap, int code, const char *fmt, va_list ap)
 {
     char specific[1024];
     char message[1100];
 
-    /* A handler may have asked for xsi:nil on its response; a fault is
-     * serialised with gSOAP's own struct, whose unused SOAP 1.2 members
-     * must stay absent, not nil. */
-    soap_clr_omode(soap, SOAP_XML_NIL);
     const char *text = mk_fault_text(code);
 
     if (fmt) {
-        vsnprintf(specific, sizeof specific, fmt, ap);
+        int n = vsnprintf(specific, sizeof specific, fmt, ap);
+        if (n >= (int)sizeof specific)
+            cut_at_char(specific, sizeof specific - 1);
     } else {
         snprintf(specific, sizeof specific, "%s", text);
     }
