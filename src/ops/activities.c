@@ -151,17 +151,6 @@ static void fp_filter(fp *f, const struct ns1__ActivityTypeFilter *flt,
             fp_add(f, names->stringItem[i]);
 }
 
-/* Take back the fault mk_ops_rest raised for an answer the caller can use
- * (REST's "not found" for a lookup that may come back empty). */
-static int unfault(struct soap *soap)
-{
-    struct mk_request *r = mk_request_of(soap);
-    soap->error = SOAP_OK;
-    if (r)
-        r->fault_code = 0;
-    return SOAP_OK;
-}
-
 /* ---- REST calls with a per-SOAP-call budget ---------------------------------- */
 
 typedef struct walk {
@@ -379,8 +368,10 @@ static int campaign_names(struct soap *soap, const cJSON *list, cJSON **out, con
             char what[96];
             snprintf(what, sizeof what, "%s: campaign name by id", op);
             rc = mk_ops_rest(soap, &rr, &res, what);
-            if (rc != SOAP_OK && (res.error_code == 1013 || res.error_code == 702))
-                rc = unfault(soap);   /* the campaign is gone: no name to show */
+            if (rc != SOAP_OK && (res.error_code == 1013 || res.error_code == 702)) {
+                mk_ops_clear_fault(soap);   /* the campaign is gone: no name to show */
+                rc = SOAP_OK;
+            }
             if (rc == SOAP_OK) {
                 const char *name = mk_rest_json_get_string(
                     cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res.json, "result"), 0),

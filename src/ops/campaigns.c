@@ -37,26 +37,6 @@
 #define TRIGGER_LEADS_MAX 100 /* REST trigger.json */
 #define TOKENS_MAX 100        /* REST tokens per trigger/schedule */
 
-static const char *cache_scope(struct soap *soap, const char *program)
-{
-    struct mk_request *req = mk_request_of(soap);
-    const char *cid = req && req->rest_client_id ? req->rest_client_id : "";
-    size_t n = strlen(cid) + strlen(program) + 2;
-    char *s = soap_malloc(soap, n);
-    if (s)
-        snprintf(s, n, "%s\x1e%s", cid, program);
-    return s ? s : "";
-}
-
-static void clear_fault(struct soap *soap)
-{
-    struct mk_request *req = mk_request_of(soap);
-    if (req)
-        req->fault_code = 0;
-    soap->error = SOAP_OK;
-    soap_set_omode(soap, SOAP_XML_NIL);
-}
-
 /* A smart campaign as the SOAP request named it. */
 typedef struct campaign_ref {
     const char *program, *name;  /* NULL when addressed by id */
@@ -68,7 +48,7 @@ typedef struct campaign_ref {
 static int resolve_campaign(struct soap *soap, campaign_ref *c, bool fresh, const char *what)
 {
     mk_services *svc = mk_ops_services(soap);
-    const char *scope = cache_scope(soap, c->program);
+    const char *scope = mk_ops_name_scope(soap, c->program);
     c->cached = false;
     if (!fresh && mk_namecache_get(svc->names, "campaign", scope, c->name, &c->id)) {
         c->cached = true;
@@ -133,7 +113,7 @@ static int campaign_post(struct soap *soap, campaign_ref *c, const char *action,
             return rc;
         if (attempt == 0 && c->cached) {
             mk_namecache_forget_id(mk_ops_services(soap)->names, "campaign", c->id);
-            clear_fault(soap);
+            mk_ops_clear_fault(soap);
             if ((rc = resolve_campaign(soap, c, true, what)) != SOAP_OK)
                 return rc;
             continue;
@@ -236,7 +216,7 @@ int __ns1__getCampaignsForSource(struct soap *soap, struct ns1__ParamsGetCampaig
             }
             sprintf(shown, "%s%s%s", pn && *pn ? pn : "", pn && *pn ? "." : "", cn);
             if (pn && *pn)   /* the next requestCampaign by name needs no lookup */
-                mk_namecache_put(svc->names, "campaign", cache_scope(soap, pn), cn, id);
+                mk_namecache_put(svc->names, "campaign", mk_ops_name_scope(soap, pn), cn, id);
             if (name && (exact ? strcasecmp(shown, name) != 0 && strcasecmp(cn, name) != 0
                                : !contains_ci(shown, name)))
                 continue;

@@ -105,6 +105,21 @@ int mk_ops_rest_in(struct soap *soap, const char *context, const mk_rest_req *rr
     return mk_ops_rest_fault_in(soap, context, st, res, what);
 }
 
+int mk_ops_partial_fault(struct soap *soap, const mk_rest_result *res, const char *what,
+                         long long done, long long total, const char *unit)
+{
+    /* Keep the code the failure was mapped to (rate limit, quota, ...) so
+     * clients still retry what they would retry; add what was written. */
+    struct mk_request *req = mk_request_of(soap);
+    int code = req && req->fault_code ? req->fault_code : MK_ERR_API_INTERNAL;
+    mk_ops_clear_fault(soap);
+    return mk_fault(soap, code,
+                    "%s: Marketo REST failed after %lld of %lld %s had been changed; those "
+                    "changes stay (REST has no transactions). Marketo said: %s",
+                    what, done, total, unit,
+                    res && res->error_message[0] ? res->error_message : "no answer");
+}
+
 const char *mk_ops_lead_filter(struct soap *soap, const char *key_type, const char **why)
 {
     mk_services *s = mk_ops_services(soap);
@@ -140,6 +155,25 @@ int mk_ops_partition(struct soap *soap, const char **partition)
     return mk_fault(soap, MK_ERR_BAD_PARAMETER,
                     "targetWorkspace '%s' is not configured: add it to 'workspaces' "
                     "(workspace name -> lead partition name) in the shim's configuration", ws);
+}
+
+void mk_ops_clear_fault(struct soap *soap)
+{
+    struct mk_request *r = mk_request_of(soap);
+    if (r)
+        r->fault_code = 0;
+    soap->error = SOAP_OK;
+}
+
+const char *mk_ops_name_scope(struct soap *soap, const char *program)
+{
+    struct mk_request *r = mk_request_of(soap);
+    const char *cid = r && r->rest_client_id ? r->rest_client_id : "";
+    size_t n = strlen(cid) + (program ? strlen(program) : 0) + 2;
+    char *s = soap_malloc(soap, n);
+    if (s)
+        snprintf(s, n, "%s\x1e%s", cid, program ? program : "");
+    return s ? s : "";
 }
 
 const char *mk_ops_user_key(struct soap *soap)

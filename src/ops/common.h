@@ -67,6 +67,13 @@ int mk_ops_rest_in(struct soap *soap, const char *context, const mk_rest_req *rr
 int mk_ops_rest_fault_in(struct soap *soap, const char *context, mk_rest_status st,
                          const mk_rest_result *res, const char *what);
 
+/* Turn the fault just raised for a failed REST call into one that also
+ * says `done` of `total` items (unit: "leads", "members") had already been
+ * written, so the client learns the change was partial.  The code stays
+ * the one mapping/errors.json gave the failure.  res may be NULL. */
+int mk_ops_partial_fault(struct soap *soap, const mk_rest_result *res, const char *what,
+                         long long done, long long total, const char *unit);
+
 /* The Marketo fault code that a REST error code stands for (0 if none is
  * known).  Record-level reasons (1xxx) use the same table. */
 int mk_ops_fault_for_rest_code(struct soap *soap, int rest_code);
@@ -99,6 +106,16 @@ int mk_ops_resolve_lead(struct soap *soap, const char *key_type, const char *val
  * (NULL: REST's default).  An unmapped workspace other than "Default" is
  * fault 20110. */
 int mk_ops_partition(struct soap *soap, const char **partition);
+
+/* Take back the fault the last REST helper raised, for a failure the
+ * handler can answer anyway (a lookup REST answered "not found", a call
+ * about to be retried).  The request no longer counts as faulted. */
+void mk_ops_clear_fault(struct soap *soap);
+
+/* The scope of this request's name → id cache entries (namecache.h): the
+ * REST client id, and the program for names unique only inside one
+ * (NULL: none).  In the soap arena; "" when out of memory. */
+const char *mk_ops_name_scope(struct soap *soap, const char *program);
 
 /* The SOAP user's encryption key (stream positions are sealed with it). */
 const char *mk_ops_user_key(struct soap *soap);

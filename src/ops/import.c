@@ -329,10 +329,7 @@ static int bulk_import(struct soap *soap, mk_list_ref *l, const buf *csv, int64_
             mk_rest_result_free(&res);
             if (attempt == 0 && l->cached) {
                 /* The cached list id went stale: look the list up again. */
-                struct mk_request *req = mk_request_of(soap);
-                req->fault_code = 0;
-                soap->error = SOAP_OK;
-                soap_set_omode(soap, SOAP_XML_NIL);
+                mk_ops_clear_fault(soap);
                 rc = mk_lists_resolve(soap, l, true, "importToList");
                 continue;
             }
@@ -643,12 +640,8 @@ static const char *rest_state_of_stored(struct soap *soap, const mk_import_rec *
     const char *st = b ? mk_rest_json_get_string(b, "status") : NULL;
     const char *copy = st ? soap_strdup(soap, st) : NULL;
     mk_rest_result_free(&res);
-    if (rc != SOAP_OK) {
-        struct mk_request *req = mk_request_of(soap);
-        req->fault_code = 0;
-        soap->error = SOAP_OK;
-        soap_set_omode(soap, SOAP_XML_NIL);
-    }
+    if (rc != SOAP_OK)
+        mk_ops_clear_fault(soap);
     return copy;
 }
 

@@ -41,31 +41,10 @@
 
 /* ---- helpers shared with import.c (lists.h) --------------------------------- */
 
-/* Undo a fault raised for a call that is about to be retried. */
-static void clear_fault(struct soap *soap)
-{
-    struct mk_request *req = mk_request_of(soap);
-    if (req)
-        req->fault_code = 0;
-    soap->error = SOAP_OK;
-    soap_set_omode(soap, SOAP_XML_NIL);
-}
-
-static const char *cache_scope(struct soap *soap, const char *program)
-{
-    struct mk_request *req = mk_request_of(soap);
-    const char *cid = req && req->rest_client_id ? req->rest_client_id : "";
-    size_t n = strlen(cid) + (program ? strlen(program) : 0) + 2;
-    char *s = soap_malloc(soap, n);
-    if (s)
-        snprintf(s, n, "%s\x1e%s", cid, program ? program : "");
-    return s ? s : "";
-}
-
 int mk_lists_resolve(struct soap *soap, mk_list_ref *l, bool fresh, const char *what)
 {
     mk_services *svc = mk_ops_services(soap);
-    const char *scope = cache_scope(soap, l->program);
+    const char *scope = mk_ops_name_scope(soap, l->program);
     l->cached = false;
     if (!fresh && mk_namecache_get(svc->names, "list", scope, l->name, &l->id)) {
         l->cached = true;
@@ -136,7 +115,7 @@ int mk_lists_call(struct soap *soap, mk_list_ref *l, const char *suffix, mk_rest
         if (attempt == 0 && l->cached && l->name) {
             /* The cached id is gone (list deleted or recreated): ask again. */
             mk_namecache_forget_id(mk_ops_services(soap)->names, "list", l->id);
-            clear_fault(soap);
+            mk_ops_clear_fault(soap);
             rc = mk_lists_resolve(soap, l, true, what);
             if (rc != SOAP_OK)
                 return rc;
@@ -146,21 +125,6 @@ int mk_lists_call(struct soap *soap, mk_list_ref *l, const char *suffix, mk_rest
             return mk_fault(soap, MK_ERR_LIST_NOT_FOUND, "Static list not found: %s", l->name);
         return mk_fault(soap, MK_ERR_LIST_NOT_FOUND, "Static list not found: id %" PRId64, l->id);
     }
-}
-
-int mk_ops_partial_fault(struct soap *soap, const mk_rest_result *res, const char *what,
-                         long long done, long long total, const char *unit)
-{
-    /* Keep the code the failure was mapped to (rate limit, quota, ...) so
-     * clients still retry what they would retry; add what was written. */
-    struct mk_request *req = mk_request_of(soap);
-    int code = req && req->fault_code ? req->fault_code : MK_ERR_API_INTERNAL;
-    clear_fault(soap);
-    return mk_fault(soap, code,
-                    "%s: Marketo REST failed after %lld of %lld %s had been changed; those "
-                    "changes stay (REST has no transactions). Marketo said: %s",
-                    what, done, total, unit,
-                    res && res->error_message[0] ? res->error_message : "no answer");
 }
 
 static int push_id(int64_t **ids, size_t *n, size_t *cap, int64_t id)

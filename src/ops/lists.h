@@ -49,11 +49,4 @@ typedef struct mk_list_clear {
  * must be freed with free() whatever is returned. */
 int mk_lists_clear_all(struct soap *soap, mk_list_ref *l, mk_list_clear *out, const char *what);
 
-/* Turn the fault just raised for a failed REST call into one that also
- * says `done` of `total` items (unit: "leads", "members") had already been
- * written, so the client learns the change was partial.  The code stays
- * the one mapping/errors.json gave the failure.  res may be NULL. */
-int mk_ops_partial_fault(struct soap *soap, const mk_rest_result *res, const char *what,
-                         long long done, long long total, const char *unit);
-
 #endif
