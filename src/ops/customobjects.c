@@ -162,15 +162,6 @@ static int resolve_type(struct soap *soap, const char *op, const char *name, boo
     return SOAP_OK;
 }
 
-static bool in_list(const cJSON *arr, const char *name)
-{
-    const cJSON *e;
-    cJSON_ArrayForEach(e, arr)
-        if (cJSON_IsString(e) && name && !strcasecmp(e->valuestring, name))
-            return true;
-    return false;
-}
-
 /* A SOAP attribute name → the REST field (the type's spelling), or NULL. */
 static const char *rest_field(cotype *c, const char *soap_name)
 {
@@ -216,15 +207,7 @@ static cJSON *rest_value(const cotype *c, const char *field, const char *value)
     }
     if (!c->fields && c->lead_link && !strcasecmp(field, c->lead_link))
         type = "link";
-    if (type && (!strcmp(type, "integer") || !strcmp(type, "link")) && value && *value) {
-        const char *p = value + (*value == '-');
-        const char *digits = p;
-        while (*p >= '0' && *p <= '9')
-            p++;
-        if (!*p && p != digits)
-            return cJSON_CreateRaw(value);
-    }
-    return cJSON_CreateString(value ? value : "");
+    return mk_obj_rest_value(type, value);
 }
 
 static struct ns1__ArrayOfAttribute *attr_array(struct soap *soap, int n)
@@ -259,15 +242,6 @@ static struct ns1__ArrayOfAttribute *echo_keys(struct soap *soap,
 }
 
 /* ---- getCustomObjects ------------------------------------------------------------ */
-
-static bool is_searchable(const cotype *c, const char *field)
-{
-    const cJSON *e;
-    cJSON_ArrayForEach(e, c->searchable)
-        if (cJSON_GetArraySize(e) == 1 && in_list(e, field))
-            return true;
-    return false;
-}
 
 static char *key_shapes(struct soap *soap, const cotype *c)
 {
@@ -307,8 +281,7 @@ int __ns1__getCustomObjects(struct soap *soap, struct ns1__ParamsGetCustomObject
         batch = MK_OBJ_SOAP_PAGE_MAX;   /* Marketo's maximum; paging continues */
 
     cJSON *sel = cJSON_CreateArray(), *want = cJSON_CreateObject(), *fields = cJSON_CreateArray();
-    cJSON *state = NULL, *body = NULL, *records = NULL;
-    mk_rest_result res = {0};
+    cJSON *state = NULL, *key = NULL, *records = NULL;
     char *shapes = key_shapes(soap, &c);
     cJSON_AddItemToArray(sel, cJSON_CreateString(c.api));
     int nk = p->customObjKeyList ? p->customObjKeyList->__sizeattribute : 0;
@@ -342,8 +315,8 @@ int __ns1__getCustomObjects(struct soap *soap, struct ns1__ParamsGetCustomObject
     bool by_dedupe = nwant == cJSON_GetArraySize(c.dedupe);
     const cJSON *w;
     cJSON_ArrayForEach(w, want)
-        by_dedupe = by_dedupe && in_list(c.dedupe, w->string);
-    bool single = nwant == 1 && is_searchable(&c, want->child->string);
+        by_dedupe = by_dedupe && mk_obj_in_list(c.dedupe, w->string);
+    bool single = nwant == 1 && mk_obj_is_searchable(c.searchable, want->child->string);
     if (!single && !by_dedupe) {
         rc = mk_fault(soap, MK_ERR_BAD_PARAMETER,
                       "%s: REST cannot filter %s by that key: it reads records by one of %s "
@@ -366,14 +339,14 @@ int __ns1__getCustomObjects(struct soap *soap, struct ns1__ParamsGetCustomObject
                           "is not a field of %s", op, name ? name : "", c.soap_name);
             goto out;
         }
-        if (!in_list(fields, rf))
+        if (!mk_obj_in_list(fields, rf))
             cJSON_AddItemToArray(fields, cJSON_CreateString(rf));
         cJSON_AddItemToArray(sel, cJSON_CreateString(rf));
     }
     if (ni == 0) {
         cJSON_ArrayForEach(f, c.fields) {
             const char *n = mk_rest_json_get_string(f, "name");
-            if (n && !in_list(fields, n))
+            if (n && !mk_obj_in_list(fields, n))
                 cJSON_AddItemToArray(fields, cJSON_CreateString(n));
         }
     }
@@ -386,68 +359,27 @@ int __ns1__getCustomObjects(struct soap *soap, struct ns1__ParamsGetCustomObject
         goto out;
     const char *token = mk_rest_json_get_string(state, "t");
 
-    char path[256], what[128], bs[16];
+    char path[256], what[128];
     snprintf(path, sizeof path, "/rest/v1/customobjects/%s.json", c.api);
     snprintf(what, sizeof what, "%s: query %s", op, c.api);
-    snprintf(bs, sizeof bs, "%d", batch);
-    if (single) {
-        const char *v = want->child->valuestring;
-        if (strchr(v, ',')) {
-            rc = mk_fault(soap, MK_ERR_BAD_PARAMETER, "%s: '%s' contains a comma, which a REST "
-                          "filter value cannot carry", op, v);
-            goto out;
-        }
-        char *csv = NULL;
-        {
-            int nf = cJSON_GetArraySize(fields), k = 0;
-            const char **names = soap_malloc(soap, sizeof *names * (size_t)(nf ? nf : 1));
-            cJSON_ArrayForEach(f, fields)
-                if (names)
-                    names[k++] = f->valuestring;
-            csv = names ? mk_ops_join(names, k, ',') : NULL;
-        }
-        mk_rest_param q[5] = {{"filterType", want->child->string}, {"filterValues", v},
-                              {"fields", csv ? csv : ""}, {"batchSize", bs}};
-        size_t nq = 4;
-        if (token)
-            q[nq++] = (mk_rest_param){"nextPageToken", token};
-        mk_rest_req rr = {.method = MK_REST_GET, .path = path,
-                          .path_template = "/rest/v1/customobjects/{apiName}.json", .query = q,
-                          .nquery = nq};
-        rc = mk_ops_rest_in(soap, "customobject", &rr, &res, what);
-        free(csv);
-    } else {
-        /* The compound key: POST ?_method=GET with a JSON body (Marketo's documented form). */
-        body = cJSON_CreateObject();
-        cJSON_AddStringToObject(body, "filterType", "dedupeFields");
-        cJSON_AddItemToObject(body, "fields", cJSON_Duplicate(fields, 1));
-        cJSON *input = cJSON_AddArrayToObject(body, "input");
-        cJSON *key = cJSON_CreateObject();
+    /* One searchable field as text; the whole dedupe key with typed values. */
+    key = single ? cJSON_Duplicate(want, 1) : cJSON_CreateObject();
+    if (!single)
         cJSON_ArrayForEach(w, want)
             cJSON_AddItemToObject(key, w->string, rest_value(&c, w->string, w->valuestring));
-        cJSON_AddItemToArray(input, key);
-        cJSON_AddNumberToObject(body, "batchSize", batch);
-        if (token)
-            cJSON_AddStringToObject(body, "nextPageToken", token);
-        mk_rest_param q[1] = {{"_method", "GET"}};
-        mk_rest_req rr = {.method = MK_REST_POST, .path = path,
-                          .path_template = "/rest/v1/customobjects/{apiName}.json", .query = q,
-                          .nquery = 1, .json = body};
-        rc = mk_ops_rest_in(soap, "customobject", &rr, &res, what);
-    }
+    char *next = NULL;
+    int rest_code = 0;
+    rc = mk_obj_query(soap, path, "/rest/v1/customobjects/{apiName}.json", key, fields, batch,
+                      token, "customobject", what, &records, &next, &rest_code);
     if (rc != SOAP_OK) {
-        if (res.error_code == 1013) {
+        if (rest_code == 1013) {
             forget_type(soap, &c);
             rc = mk_fault(soap, MK_ERR_BAD_PARAMETER, "Object name is not valid: Marketo no "
                           "longer has custom object type %s", c.api);
         }
         goto out;
     }
-    records = cJSON_DetachItemFromObjectCaseSensitive(res.json, "result");
-    const char *next = mk_rest_json_get_string(res.json, "nextPageToken");
-    int more = -1;
-    mk_rest_json_get_bool(res.json, "moreResult", &more);
-    bool has_more = next && *next && cJSON_GetArraySize(records) > 0 && more != 0;
+    bool has_more = next != NULL;
 
     int n = cJSON_GetArraySize(records), k = 0;
     struct ns1__ResultGetCustomObjects *r = soap_malloc(soap, sizeof *r);
@@ -461,7 +393,8 @@ int __ns1__getCustomObjects(struct soap *soap, struct ns1__ParamsGetCustomObject
     const cJSON *rec;
     cJSON_ArrayForEach(rec, records) {
         struct ns1__CustomObj *o = &objs[k++];
-        o->customObjKeyList = attr_array(soap, cJSON_GetArraySize(c.dedupe));
+        /* Sized for every field: a describe may spell a dedupe field twice. */
+        o->customObjKeyList = attr_array(soap, nf);
         o->customObjAttributeList = attr_array(soap, nf);
         if (!o->customObjKeyList || !o->customObjAttributeList) {
             rc = mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op);
@@ -471,7 +404,7 @@ int __ns1__getCustomObjects(struct soap *soap, struct ns1__ParamsGetCustomObject
             char *v = mk_obj_text(soap, cJSON_GetObjectItem(rec, f->valuestring));
             if (!v)
                 continue;
-            attr_add(soap, in_list(c.dedupe, f->valuestring) ? o->customObjKeyList
+            attr_add(soap, mk_obj_in_list(c.dedupe, f->valuestring) ? o->customObjKeyList
                                                        : o->customObjAttributeList,
                      soap_field(&c, f->valuestring), v);
         }
@@ -496,12 +429,11 @@ int __ns1__getCustomObjects(struct soap *soap, struct ns1__ParamsGetCustomObject
     r->objTypeName = soap_strdup(soap, c.soap_name);
     out->result = r;
 out:
-    mk_rest_result_free(&res);
     cJSON_Delete(sel);
     cJSON_Delete(want);
     cJSON_Delete(fields);
     cJSON_Delete(state);
-    cJSON_Delete(body);
+    cJSON_Delete(key);
     cJSON_Delete(records);
     cotype_free(&c);
     return rc;
@@ -509,21 +441,15 @@ out:
 
 /* ---- syncCustomObjects / deleteCustomObjects ----------------------------------------- */
 
-typedef struct corec {
-    cJSON *rec;              /* REST record (owned until sent) */
-    const char *group;       /* "<action>|<by>", NULL when not sent */
-    const char *key;
-    const char *action;
-    const char *by;
-    const char *error;       /* FAILED reason when not sent */
-} corec;
-
-/* Merge the key and attribute lists of one record; decide its REST key. */
+/* Merge the key and attribute lists of one record; decide its REST key
+ * and call (path: the type's sync or delete endpoint). */
 static void make_record(struct soap *soap, cotype *c, const struct ns1__ArrayOfAttribute *keys,
                         const struct ns1__ArrayOfAttribute *attrs, const char *action,
-                        corec *w)
+                        const char *path, const char *path_template, mk_obj_write *w)
 {
     w->rec = cJSON_CreateObject();
+    w->path = path;
+    w->path_template = path_template;
     char unknown[512] = "";
     size_t used = 0;
     const struct ns1__ArrayOfAttribute *lists[2] = {keys, attrs};
@@ -608,100 +534,22 @@ static enum ns1__SyncStatusEnum sync_status(const char *s)
     return ns1__SyncStatusEnum__FAILED;
 }
 
-static char *reason_text(struct soap *soap, const cJSON *item)
-{
-    const cJSON *r = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(item, "reasons"), 0);
-    const char *code = mk_rest_json_get_string(r, "code");
-    const char *msg = mk_rest_json_get_string(r, "message");
-    size_t n = (code ? strlen(code) : 1) + (msg ? strlen(msg) : 32) + 8;
-    char *t = soap_malloc(soap, n);
-    if (t)
-        snprintf(t, n, "%s - %s", code ? code : "?", msg ? msg : "record skipped by Marketo");
-    return t;
-}
+typedef struct co_status_ctx {
+    struct ns1__SyncCustomObjStatus *st;
+    const char *group;   /* status group of mapping/status.json */
+} co_status_ctx;
 
-/* Send records in batches and fill statuses.  for_delete picks the
- * endpoint, the body member and the status group. */
-static int write_records(struct soap *soap, cotype *c, corec *w, int n, bool for_delete,
-                         const char *op, struct ns1__SyncCustomObjStatus *st)
+static void take_status(struct soap *soap, void *ctx, int i, const cJSON *item)
 {
-    const char **group = calloc((size_t)n + 1, sizeof *group);
-    const char **key = calloc((size_t)n + 1, sizeof *key);
-    int *batch = calloc((size_t)n + 1, sizeof *batch), *slot = calloc((size_t)n + 1, sizeof *slot);
-    int rc = SOAP_OK;
-    if (!group || !key || !batch || !slot) {
-        rc = mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op);
-        goto out;
-    }
-    for (int i = 0; i < n; i++) {
-        group[i] = w[i].error ? NULL : w[i].group;
-        key[i] = w[i].key;
-    }
-    int nb = mk_obj_batches(n, group, key, batch, slot);
-    char path[256], what[128];
-    snprintf(path, sizeof path, "/rest/v1/customobjects/%s%s.json", c->api,
-             for_delete ? "/delete" : "");
-    snprintf(what, sizeof what, "%s: %s %s", op, for_delete ? "delete" : "sync", c->api);
-    mk_services *s = mk_ops_services(soap);
-    for (int b = 0; b < nb && rc == SOAP_OK; b++) {
-        int first = -1;
-        cJSON *input = cJSON_CreateArray();
-        for (int i = 0; i < n; i++) {
-            if (batch[i] != b)
-                continue;
-            if (first < 0)
-                first = i;
-            cJSON_AddItemToArray(input, w[i].rec);
-            w[i].rec = NULL;
-        }
-        cJSON *body = cJSON_CreateObject();
-        if (!for_delete)
-            cJSON_AddStringToObject(body, "action", w[first].action);
-        cJSON_AddStringToObject(body, for_delete ? "deleteBy" : "dedupeBy", w[first].by);
-        cJSON_AddItemToObject(body, "input", input);
-        mk_rest_req rr = {.method = MK_REST_POST, .path = path,
-                          .path_template = for_delete
-                                               ? "/rest/v1/customobjects/{apiName}/delete.json"
-                                               : "/rest/v1/customobjects/{apiName}.json",
-                          .json = body};
-        mk_rest_result res = {0};
-        rc = mk_ops_rest_in(soap, "customobject", &rr, &res, what);
-        if (rc != SOAP_OK && res.error_code == 1013 && b == 0) {
-            forget_type(soap, c);
-            rc = mk_fault(soap, MK_ERR_BAD_PARAMETER, "Object name is not valid: Marketo no "
-                          "longer has custom object type %s", c->api);
-        } else if (rc != SOAP_OK && b > 0) {
-            rc = mk_fault(soap, MK_ERR_API_INTERNAL,
-                          "%s: %d of %d REST calls succeeded before Marketo failed (%s); the "
-                          "records of the earlier calls were written", op, b, nb,
-                          res.error_message);
-        }
-        const cJSON *result = cJSON_GetObjectItemCaseSensitive(res.json, "result");
-        for (int i = 0; i < n && rc == SOAP_OK; i++) {
-            if (batch[i] != b)
-                continue;
-            const cJSON *item = cJSON_GetArrayItem(result, slot[i]);
-            const char *rs = mk_rest_json_get_string(item, "status");
-            const char *soapst = rs ? mk_mapping_status_to_soap(s->mapping,
-                                                                for_delete ? "customobject_delete"
-                                                                           : "customobject_sync",
-                                                                rs, 0)
-                                    : NULL;
-            st[i].status = sync_status(soapst);
-            if (!item)
-                st[i].error = "Marketo returned no status for this record";
-            else if (st[i].status == ns1__SyncStatusEnum__FAILED)
-                st[i].error = reason_text(soap, item);
-        }
-        mk_rest_result_free(&res);
-        cJSON_Delete(body);
-    }
-out:
-    free(group);
-    free(key);
-    free(batch);
-    free(slot);
-    return rc;
+    co_status_ctx *x = ctx;
+    const char *rs = mk_rest_json_get_string(item, "status");
+    const char *soapst =
+        rs ? mk_mapping_status_to_soap(mk_ops_services(soap)->mapping, x->group, rs, 0) : NULL;
+    x->st[i].status = sync_status(soapst);
+    if (!item)
+        x->st[i].error = "Marketo returned no status for this record";
+    else if (x->st[i].status == ns1__SyncStatusEnum__FAILED)
+        x->st[i].error = mk_obj_reason(soap, item, NULL);
 }
 
 static int statuses(struct soap *soap, const cotype *c, int n,
@@ -716,6 +564,65 @@ static int statuses(struct soap *soap, const cotype *c, int n,
         (*out)[i].status = ns1__SyncStatusEnum__FAILED;
     }
     return SOAP_OK;
+}
+
+/* syncCustomObjects and deleteCustomObjects alike: record i is keys[i]
+ * (+ attrs[i] for a sync); one status per record, in the caller's order,
+ * echoing its key list.  action NULL: delete. */
+static int write_objects(struct soap *soap, const char *op, const char *type_name, int n,
+                         const struct ns1__ArrayOfAttribute *const *keys,
+                         const struct ns1__ArrayOfAttribute *const *attrs, const char *action,
+                         struct ns1__ArrayOfSyncCustomObjStatus **out)
+{
+    bool for_delete = action == NULL;
+    cotype c;
+    int rc = resolve_type(soap, op, type_name, true, &c);
+    if (rc != SOAP_OK) {
+        cotype_free(&c);
+        return rc;
+    }
+    struct ns1__SyncCustomObjStatus *st = NULL;
+    mk_obj_write *w = calloc((size_t)n, sizeof *w);
+    *out = soap_malloc(soap, sizeof **out);
+    if (!w || !*out) {
+        rc = mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op);
+        goto out;
+    }
+    if ((rc = statuses(soap, &c, n, &st, op)) != SOAP_OK)
+        goto out;
+    char path[256], what[128];
+    snprintf(path, sizeof path, "/rest/v1/customobjects/%s%s.json", c.api,
+             for_delete ? "/delete" : "");
+    snprintf(what, sizeof what, "%s: %s %s", op, for_delete ? "delete" : "sync", c.api);
+    for (int i = 0; i < n; i++) {
+        make_record(soap, &c, keys[i], attrs ? attrs[i] : NULL, action, path,
+                    for_delete ? "/rest/v1/customobjects/{apiName}/delete.json"
+                               : "/rest/v1/customobjects/{apiName}.json",
+                    &w[i]);
+        st[i].error = (char *)w[i].error;
+    }
+    co_status_ctx ctx = {st, for_delete ? "customobject_delete" : "customobject_sync"};
+    int first_error = 0;
+    rc = mk_obj_write_all(soap, w, n, for_delete ? "deleteBy" : "dedupeBy", "customobject", what,
+                          take_status, &ctx, NULL, &first_error);
+    if (rc != SOAP_OK && first_error == 1013) {
+        forget_type(soap, &c);
+        rc = mk_fault(soap, MK_ERR_BAD_PARAMETER, "Object name is not valid: Marketo no "
+                      "longer has custom object type %s", c.api);
+    }
+    /* Echo each key list under the names the client used. */
+    for (int i = 0; i < n && rc == SOAP_OK; i++)
+        st[i].customObjKeyList = echo_keys(soap, keys[i]);
+    if (rc == SOAP_OK) {
+        (*out)->__sizesyncCustomObjStatus = n;
+        (*out)->syncCustomObjStatus = st;
+    }
+out:
+    for (int i = 0; w && i < n; i++)
+        cJSON_Delete(w[i].rec);
+    free(w);
+    cotype_free(&c);
+    return rc;
 }
 
 int __ns1__syncCustomObjects(struct soap *soap, struct ns1__ParamsSyncCustomObjects *p,
@@ -741,44 +648,19 @@ int __ns1__syncCustomObjects(struct soap *soap, struct ns1__ParamsSyncCustomObje
     if (!action)
         return mk_fault(soap, MK_ERR_BAD_PARAMETER, "%s: operation must be INSERT, UPDATE or "
                         "UPSERT", op);
-    cotype c;
-    if ((rc = resolve_type(soap, op, p->objTypeName, true, &c)) != SOAP_OK) {
-        cotype_free(&c);
-        return rc;
-    }
-    struct ns1__SyncCustomObjStatus *st;
-    corec *w = calloc((size_t)n, sizeof *w);
-    if (!w) {
-        cotype_free(&c);
+    const struct ns1__ArrayOfAttribute **keys = soap_malloc(soap, sizeof *keys * (size_t)n);
+    const struct ns1__ArrayOfAttribute **attrs = soap_malloc(soap, sizeof *attrs * (size_t)n);
+    struct ns1__ResultSyncCustomObjects *r = soap_malloc(soap, sizeof *r);
+    if (!keys || !attrs || !r)
         return mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op);
+    for (int i = 0; i < n; i++) {
+        keys[i] = p->customObjList->customObj[i].customObjKeyList;
+        attrs[i] = p->customObjList->customObj[i].customObjAttributeList;
     }
-    if ((rc = statuses(soap, &c, n, &st, op)) == SOAP_OK) {
-        for (int i = 0; i < n; i++) {
-            const struct ns1__CustomObj *o = &p->customObjList->customObj[i];
-            make_record(soap, &c, o->customObjKeyList, o->customObjAttributeList, action, &w[i]);
-            st[i].error = (char *)w[i].error;
-        }
-        rc = write_records(soap, &c, w, n, false, op, st);
-        /* Echo each key list under the names the client used. */
-        for (int i = 0; i < n && rc == SOAP_OK; i++)
-            st[i].customObjKeyList = echo_keys(soap, p->customObjList->customObj[i].customObjKeyList);
-    }
-    if (rc == SOAP_OK) {
-        struct ns1__ResultSyncCustomObjects *r = soap_malloc(soap, sizeof *r);
-        struct ns1__ArrayOfSyncCustomObjStatus *l = soap_malloc(soap, sizeof *l);
-        if (!r || !l) {
-            rc = mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op);
-        } else {
-            l->__sizesyncCustomObjStatus = n;
-            l->syncCustomObjStatus = st;
-            r->syncCustomObjStatusList = l;
-            out->result = r;
-        }
-    }
-    for (int i = 0; i < n; i++)
-        cJSON_Delete(w[i].rec);
-    free(w);
-    cotype_free(&c);
+    rc = write_objects(soap, op, p->objTypeName, n, keys, attrs, action,
+                       &r->syncCustomObjStatusList);
+    if (rc == SOAP_OK)
+        out->result = r;
     return rc;
 }
 
@@ -794,41 +676,15 @@ int __ns1__deleteCustomObjects(struct soap *soap, struct ns1__ParamsDeleteCustom
     int n = p->customObjKeyLists ? p->customObjKeyLists->__sizekeyList : 0;
     if (n <= 0)
         return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED, "%s needs customObjKeyLists/keyList", op);
-    cotype c;
-    if ((rc = resolve_type(soap, op, p->objTypeName, true, &c)) != SOAP_OK) {
-        cotype_free(&c);
-        return rc;
-    }
-    struct ns1__SyncCustomObjStatus *st;
-    corec *w = calloc((size_t)n, sizeof *w);
-    if (!w) {
-        cotype_free(&c);
+    const struct ns1__ArrayOfAttribute **keys = soap_malloc(soap, sizeof *keys * (size_t)n);
+    struct ns1__ResultDeleteCustomObjects *r = soap_malloc(soap, sizeof *r);
+    if (!keys || !r)
         return mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op);
-    }
-    if ((rc = statuses(soap, &c, n, &st, op)) == SOAP_OK) {
-        for (int i = 0; i < n; i++) {
-            make_record(soap, &c, &p->customObjKeyLists->keyList[i], NULL, NULL, &w[i]);
-            st[i].error = (char *)w[i].error;
-        }
-        rc = write_records(soap, &c, w, n, true, op, st);
-        for (int i = 0; i < n && rc == SOAP_OK; i++)
-            st[i].customObjKeyList = echo_keys(soap, &p->customObjKeyLists->keyList[i]);
-    }
-    if (rc == SOAP_OK) {
-        struct ns1__ResultDeleteCustomObjects *r = soap_malloc(soap, sizeof *r);
-        struct ns1__ArrayOfSyncCustomObjStatus *l = soap_malloc(soap, sizeof *l);
-        if (!r || !l) {
-            rc = mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op);
-        } else {
-            l->__sizesyncCustomObjStatus = n;
-            l->syncCustomObjStatus = st;
-            r->deleteCustomObjStatusList = l;
-            out->result = r;
-        }
-    }
     for (int i = 0; i < n; i++)
-        cJSON_Delete(w[i].rec);
-    free(w);
-    cotype_free(&c);
+        keys[i] = &p->customObjKeyLists->keyList[i];
+    rc = write_objects(soap, op, p->objTypeName, n, keys, NULL, NULL,
+                       &r->deleteCustomObjStatusList);
+    if (rc == SOAP_OK)
+        out->result = r;
     return rc;
 }

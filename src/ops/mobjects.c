@@ -178,24 +178,6 @@ static char *soap_name(struct soap *soap, const objtype *t, const char *rest)
     return s;
 }
 
-static bool in_list(const cJSON *arr, const char *name)
-{
-    const cJSON *e;
-    cJSON_ArrayForEach(e, arr)
-        if (cJSON_IsString(e) && name && strcasecmp(e->valuestring, name) == 0)
-            return true;
-    return false;
-}
-
-static bool is_searchable(const meta *m, const char *rest)
-{
-    const cJSON *e;
-    cJSON_ArrayForEach(e, m->searchable)
-        if (cJSON_GetArraySize(e) == 1 && in_list(e, rest))
-            return true;
-    return false;
-}
-
 /* "ExternalOpportunityId, MarketoGUID, ..." for messages. */
 static char *searchable_text(struct soap *soap, const objtype *t, const meta *m)
 {
@@ -222,15 +204,7 @@ static char *searchable_text(struct soap *soap, const objtype *t, const meta *m)
  * everything else as the string the client sent. */
 static cJSON *rest_value(const meta *m, const char *field, const char *value)
 {
-    const char *type = mk_rest_json_get_string(meta_field(m, field), "dataType");
-    if (type && (!strcmp(type, "integer") || !strcmp(type, "link")) && value && *value) {
-        const char *p = value + (*value == '-');
-        while (*p >= '0' && *p <= '9')
-            p++;
-        if (!*p && p != value + (*value == '-'))
-            return cJSON_CreateRaw(value);
-    }
-    return cJSON_CreateString(value ? value : "");
+    return mk_obj_rest_value(mk_rest_json_get_string(meta_field(m, field), "dataType"), value);
 }
 
 /* ---- statuses ---------------------------------------------------------------- */
@@ -243,20 +217,6 @@ static enum ns1__MObjStatusEnum status_enum(const char *s)
         if (strcmp(names[i], s) == 0)
             return (enum ns1__MObjStatusEnum)i;
     return ns1__MObjStatusEnum__FAILED;
-}
-
-/* "1013 - Object not found" from a skipped record. */
-static char *reason_text(struct soap *soap, const cJSON *item, int *code)
-{
-    const cJSON *r = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(item, "reasons"), 0);
-    const char *c = mk_rest_json_get_string(r, "code");
-    const char *msg = mk_rest_json_get_string(r, "message");
-    *code = c ? atoi(c) : 0;
-    size_t n = (c ? strlen(c) : 1) + (msg ? strlen(msg) : 32) + 8;
-    char *t = soap_malloc(soap, n);
-    if (t)
-        snprintf(t, n, "%s - %s", c ? c : "?", msg ? msg : "record skipped by Marketo");
-    return t;
 }
 
 static struct ns1__Attrib *attrib(struct soap *soap, const char *name, const char *value)
@@ -574,24 +534,28 @@ static int leaddb_mobject(struct soap *soap, const objtype *t, const meta *m, co
     return SOAP_OK;
 }
 
-static char *fields_csv(struct soap *soap, const meta *m)
+/* Fill r with the page objs[0..k) and the position of the next page:
+ * next_state (taken), or the end of the stream when NULL. */
+static int answer_page(struct soap *soap, struct ns1__ResultGetMObjects *r,
+                       struct ns1__MObject *objs, int k, cJSON *next_state, const char *kind,
+                       const char *digest)
 {
-    size_t len = 1;
-    const cJSON *f;
-    cJSON_ArrayForEach(f, m->fields) {
-        const char *n = mk_rest_json_get_string(f, "name");
-        len += n ? strlen(n) + 1 : 0;
+    bool has_more = next_state != NULL;
+    if (!has_more) {
+        next_state = cJSON_CreateObject();
+        cJSON_AddTrueToObject(next_state, "end");
     }
-    char *csv = soap_malloc(soap, len), *p = csv;
-    if (!csv)
-        return NULL;
-    *p = '\0';
-    cJSON_ArrayForEach(f, m->fields) {
-        const char *n = mk_rest_json_get_string(f, "name");
-        if (n)
-            p += sprintf(p, "%s%s", p == csv ? "" : ",", n);
-    }
-    return csv;
+    r->newStreamPosition = mk_obj_pos_encode(soap, next_state, kind, digest);
+    if (!r->newStreamPosition)
+        return soap->error;
+    r->returnCount = k;
+    r->hasMore = has_more ? xsd__boolean__true_ : xsd__boolean__false_;
+    r->mObjectList = soap_malloc(soap, sizeof *r->mObjectList);
+    if (!r->mObjectList)
+        return mk_fault(soap, MK_ERR_INTERNAL, "getMObjects: out of memory");
+    r->mObjectList->__sizemObject = k;
+    r->mObjectList->mObject = objs;
+    return SOAP_OK;
 }
 
 static int get_leaddb(struct soap *soap, const objtype *t, const struct ns1__ParamsGetMObjects *p,
@@ -613,8 +577,7 @@ static int get_leaddb(struct soap *soap, const objtype *t, const struct ns1__Par
     int nassoc = p->mObjAssociationList ? p->mObjAssociationList->__sizemObjAssociation : 0;
     cond *cs = soap_malloc(soap, sizeof *cs * (size_t)(ncrit + nassoc + 1));
     int nc = 0;
-    mk_rest_result res = {0};
-    cJSON *body = NULL, *records = NULL;
+    cJSON *key = NULL, *fields = NULL, *records = NULL;
     char *searchable = searchable_text(soap, t, &m);
     if (!cs) {
         rc = mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op);
@@ -678,32 +641,27 @@ static int get_leaddb(struct soap *soap, const objtype *t, const struct ns1__Par
         compound = compound && have;
     }
     for (int i = 0; i < nc; i++) {
-        if (!is_searchable(&m, cs[i].field) && !(compound && in_list(m.dedupe, cs[i].field))) {
+        if (!mk_obj_is_searchable(m.searchable, cs[i].field) &&
+            !(compound && mk_obj_in_list(m.dedupe, cs[i].field))) {
             rc = mk_fault(soap, MK_ERR_BAD_PARAMETER,
                           "%s: REST cannot filter %s by %s: it filters only on a searchable "
                           "field (%s)", op, t->name, soap_name(soap, t, cs[i].field), searchable);
             goto out;
         }
     }
-    char bs[16];
-    snprintf(bs, sizeof bs, "%d", MK_OBJ_SOAP_PAGE_MAX);
     const char *token = mk_rest_json_get_string(state, "t");
-    char *fields = fields_csv(soap, &m);
     char what[96];
     snprintf(what, sizeof what, "%s: query %s", op, t->name);
+    /* Every described field; one searchable field, or the whole compound key. */
+    fields = cJSON_CreateArray();
+    const cJSON *f;
+    cJSON_ArrayForEach(f, m.fields) {
+        const char *n = mk_rest_json_get_string(f, "name");
+        if (n)
+            cJSON_AddItemToArray(fields, cJSON_CreateString(n));
+    }
+    key = cJSON_CreateObject();
     if (compound) {
-        /* Documented form for compound keys: POST ?_method=GET with a JSON body. */
-        body = cJSON_CreateObject();
-        cJSON_AddStringToObject(body, "filterType", "dedupeFields");
-        cJSON *fa = cJSON_AddArrayToObject(body, "fields");
-        const cJSON *f;
-        cJSON_ArrayForEach(f, m.fields) {
-            const char *n = mk_rest_json_get_string(f, "name");
-            if (n)
-                cJSON_AddItemToArray(fa, cJSON_CreateString(n));
-        }
-        cJSON *input = cJSON_AddArrayToObject(body, "input");
-        cJSON *key = cJSON_CreateObject();
         cJSON_ArrayForEach(dk, m.dedupe) {
             for (int i = 0; i < nc; i++) {
                 if (!strcasecmp(cs[i].field, dk->valuestring)) {
@@ -713,36 +671,16 @@ static int get_leaddb(struct soap *soap, const objtype *t, const struct ns1__Par
                 }
             }
         }
-        cJSON_AddItemToArray(input, key);
-        cJSON_AddNumberToObject(body, "batchSize", MK_OBJ_SOAP_PAGE_MAX);
-        if (token)
-            cJSON_AddStringToObject(body, "nextPageToken", token);
-        mk_rest_param q[1] = {{"_method", "GET"}};
-        mk_rest_req rr = {.method = MK_REST_POST, .path = t->path, .query = q, .nquery = 1,
-                          .json = body};
-        rc = mk_ops_rest_in(soap, "mobject", &rr, &res, what);
     } else {
-        if (strchr(cs[0].value, ',')) {
-            rc = mk_fault(soap, MK_ERR_BAD_PARAMETER,
-                          "%s: '%s' contains a comma, which a REST filter value cannot carry",
-                          op, cs[0].value);
-            goto out;
-        }
-        mk_rest_param q[5] = {{"filterType", cs[0].field}, {"filterValues", cs[0].value},
-                              {"fields", fields}, {"batchSize", bs}};
-        size_t nq = 4;
-        if (token)
-            q[nq++] = (mk_rest_param){"nextPageToken", token};
-        mk_rest_req rr = {.method = MK_REST_GET, .path = t->path, .query = q, .nquery = nq};
-        rc = mk_ops_rest_in(soap, "mobject", &rr, &res, what);
+        cJSON_AddStringToObject(key, cs[0].field, cs[0].value);
     }
+    char *next = NULL;
+    int rest_code = 0;
+    rc = mk_obj_query(soap, t->path, NULL, key, fields, MK_OBJ_SOAP_PAGE_MAX, token, "mobject",
+                      what, &records, &next, &rest_code);
     if (rc != SOAP_OK)
         goto out;
-    records = cJSON_DetachItemFromObjectCaseSensitive(res.json, "result");
-    const char *next = mk_rest_json_get_string(res.json, "nextPageToken");
-    int more = -1;
-    mk_rest_json_get_bool(res.json, "moreResult", &more);
-    bool has_more = next && *next && cJSON_GetArraySize(records) > 0 && more != 0;
+    bool has_more = next != NULL;
     int n = cJSON_GetArraySize(records), k = 0;
     struct ns1__MObject *objs = soap_malloc(soap, sizeof *objs * (size_t)(n ? n : 1));
     if (!objs) {
@@ -758,28 +696,15 @@ static int get_leaddb(struct soap *soap, const objtype *t, const struct ns1__Par
             goto out;
         k++;
     }
-    cJSON *st = cJSON_CreateObject();
-    if (has_more)
+    cJSON *st = NULL;
+    if (has_more) {
+        st = cJSON_CreateObject();
         cJSON_AddStringToObject(st, "t", next);
-    else
-        cJSON_AddTrueToObject(st, "end");
-    r->newStreamPosition = mk_obj_pos_encode(soap, st, "mobj", digest);
-    if (!r->newStreamPosition) {
-        rc = soap->error;
-        goto out;
     }
-    r->returnCount = k;
-    r->hasMore = has_more ? xsd__boolean__true_ : xsd__boolean__false_;
-    r->mObjectList = soap_malloc(soap, sizeof *r->mObjectList);
-    if (!r->mObjectList) {
-        rc = mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op);
-        goto out;
-    }
-    r->mObjectList->__sizemObject = k;
-    r->mObjectList->mObject = objs;
+    rc = answer_page(soap, r, objs, k, st, "mobj", digest);
 out:
-    mk_rest_result_free(&res);
-    cJSON_Delete(body);
+    cJSON_Delete(key);
+    cJSON_Delete(fields);
     cJSON_Delete(records);
     cJSON_Delete(m.all);
     return rc;
@@ -1167,25 +1092,12 @@ static int get_programs(struct soap *soap, const struct ns1__ParamsGetMObjects *
             goto out;
         k++;
     }
-    cJSON *st = cJSON_CreateObject();
-    if (has_more)
+    cJSON *st = NULL;
+    if (has_more) {
+        st = cJSON_CreateObject();
         cJSON_AddNumberToObject(st, "o", (double)(offset + page));
-    else
-        cJSON_AddTrueToObject(st, "end");
-    r->newStreamPosition = mk_obj_pos_encode(soap, st, "prog", digest);
-    if (!r->newStreamPosition) {
-        rc = soap->error;
-        goto out;
     }
-    r->returnCount = k;
-    r->hasMore = has_more ? xsd__boolean__true_ : xsd__boolean__false_;
-    r->mObjectList = soap_malloc(soap, sizeof *r->mObjectList);
-    if (!r->mObjectList) {
-        rc = mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op);
-        goto out;
-    }
-    r->mObjectList->__sizemObject = k;
-    r->mObjectList->mObject = objs;
+    rc = answer_page(soap, r, objs, k, st, "prog", digest);
 out:
     mk_rest_result_free(&res);
     cJSON_Delete(records);
@@ -1263,27 +1175,24 @@ int __ns1__getMObjects(struct soap *soap, struct ns1__ParamsGetMObjects *p,
 
 /* ---- syncMObjects / deleteMObjects: opportunities and roles -------------------- */
 
+/* What a write keeps per object beside its REST record (objects.h's
+ * mk_obj_write, group "<type>|<action>|<by>"). */
 typedef struct wobj {
     const objtype *t;
-    cJSON *rec;            /* REST record (owned until sent) */
-    const char *group;     /* "<type>|<action>|<by>" or NULL when not sent */
-    const char *key;       /* key value(s), for duplicate separation */
-    const char *action;
-    const char *by;        /* "dedupeFields" | "idField" */
-    const char *error;     /* FAILED reason when not sent */
     struct ns1__Attrib *echo;  /* the key the client sent, echoed back */
-    bool update;           /* SOAP UPDATE: a missing object is SKIPPED */
+    bool update;               /* SOAP UPDATE: a missing object is SKIPPED */
 } wobj;
 
 /* Translate one opportunity/role object into a REST record.  Returns
  * SOAP_OK with either w->group set, or w->error (the object FAILED). */
 static int leaddb_record(struct soap *soap, const objtype *t, const meta *m,
                          const struct ns1__MObject *o, const char *action, bool for_delete,
-                         const char *op, wobj *w)
+                         const char *op, mk_obj_write *w, wobj *x)
 {
     w->rec = cJSON_CreateObject();
-    w->echo = o->externalKey;
-    w->update = action && !strcmp(action, "updateOnly");
+    w->path = for_delete ? t->delete_path : t->path;
+    x->echo = o->externalKey;
+    x->update = action && !strcmp(action, "updateOnly");
     if (!w->rec)
         return mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op);
     if (o->externalKey) {
@@ -1312,7 +1221,7 @@ static int leaddb_record(struct soap *soap, const objtype *t, const meta *m,
     for (int i = 0; for_delete && o->attribList && i < o->attribList->__sizeattrib; i++) {
         const struct ns1__Attrib *a = &o->attribList->attrib[i];
         const char *f = rest_name(t, m, a->name);
-        if (f && (in_list(m->dedupe, f) || !strcasecmp(f, m->id_field))) {
+        if (f && (mk_obj_in_list(m->dedupe, f) || !strcasecmp(f, m->id_field))) {
             cJSON_DeleteItemFromObject(w->rec, f);
             cJSON_AddItemToObject(w->rec, f, rest_value(m, f, a->value));
         }
@@ -1367,90 +1276,35 @@ static int leaddb_record(struct soap *soap, const objtype *t, const meta *m,
     return SOAP_OK;
 }
 
-/* Send the records of wobjs in batches; fill statuses. */
-static int send_leaddb(struct soap *soap, wobj *w, int n, bool for_delete, const char *op,
-                       struct ns1__MObjStatus *st, int *written)
+typedef struct mobj_status_ctx {
+    struct ns1__MObjStatus *st;
+    const wobj *x;
+    bool for_delete;
+} mobj_status_ctx;
+
+static void take_status(struct soap *soap, void *ctx, int i, const cJSON *item)
 {
-    const char **group = calloc((size_t)n + 1, sizeof *group);
-    const char **key = calloc((size_t)n + 1, sizeof *key);
-    int *batch = calloc((size_t)n + 1, sizeof *batch), *slot = calloc((size_t)n + 1, sizeof *slot);
-    int rc = SOAP_OK;
-    if (!group || !key || !batch || !slot) {
-        rc = mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op);
-        goto out;
-    }
-    for (int i = 0; i < n; i++) {
-        group[i] = w[i].t && w[i].t->k != K_PROGRAM && !w[i].error ? w[i].group : NULL;
-        key[i] = w[i].key;
-    }
-    int nb = mk_obj_batches(n, group, key, batch, slot);
-    mk_services *s = mk_ops_services(soap);
-    for (int b = 0; b < nb && rc == SOAP_OK; b++) {
-        int first = -1;
-        cJSON *input = cJSON_CreateArray();
-        for (int i = 0; i < n; i++) {
-            if (batch[i] != b)
-                continue;
-            if (first < 0)
-                first = i;
-            cJSON_AddItemToArray(input, w[i].rec);
-            w[i].rec = NULL;
-        }
-        const objtype *t = w[first].t;
-        cJSON *body = cJSON_CreateObject();
-        if (!for_delete)
-            cJSON_AddStringToObject(body, "action", w[first].action);
-        cJSON_AddStringToObject(body, for_delete ? "deleteBy" : "dedupeBy", w[first].by);
-        cJSON_AddItemToObject(body, "input", input);
-        mk_rest_req rr = {.method = MK_REST_POST, .path = for_delete ? t->delete_path : t->path,
-                          .json = body};
-        mk_rest_result res = {0};
-        char what[96];
-        snprintf(what, sizeof what, "%s: %s %s", op, for_delete ? "delete" : "sync", t->name);
-        rc = mk_ops_rest_in(soap, "mobject", &rr, &res, what);
-        if (rc == SOAP_OK)
-            (*written)++;
-        if (rc != SOAP_OK && b > 0)
-            rc = mk_fault(soap, MK_ERR_API_INTERNAL,
-                          "%s: %d of %d REST calls succeeded before Marketo failed (%s); the "
-                          "objects of the earlier calls were written", op, b, nb,
-                          res.error_message);
-        const cJSON *result = cJSON_GetObjectItemCaseSensitive(res.json, "result");
-        for (int i = 0; i < n && rc == SOAP_OK; i++) {
-            if (batch[i] != b)
-                continue;
-            const cJSON *item = cJSON_GetArrayItem(result, slot[i]);
-            const char *rs = mk_rest_json_get_string(item, "status");
-            int code = 0;
-            char *err = NULL;
-            if (!item)
-                err = "Marketo returned no status for this object";
-            else if (rs && !strcmp(rs, "skipped"))
-                err = reason_text(soap, item, &code);
-            const char *soapst = rs ? mk_mapping_status_to_soap(s->mapping,
-                                                                for_delete ? "mobject_delete"
-                                                                           : "mobject_sync",
-                                                                rs, code)
-                                    : NULL;
-            st[i].status = status_enum(soapst);
-            /* UPDATE "skips new objects": updateOnly's 1013 is that skip (a role's
-             * links cannot be the cause: they are part of its key). */
-            if (!for_delete && code == 1013 && w[i].update)
-                st[i].status = ns1__MObjStatusEnum__SKIPPED;
-            st[i].error = err;
-            const char *guid = mk_rest_json_get_string(item, "marketoGUID");
-            if (guid)
-                st[i].externalKey = attrib(soap, "marketoGUID", guid);
-        }
-        mk_rest_result_free(&res);
-        cJSON_Delete(body);
-    }
-out:
-    free(group);
-    free(key);
-    free(batch);
-    free(slot);
-    return rc;
+    mobj_status_ctx *c = ctx;
+    const char *rs = mk_rest_json_get_string(item, "status");
+    int code = 0;
+    char *err = NULL;
+    if (!item)
+        err = "Marketo returned no status for this object";
+    else if (rs && !strcmp(rs, "skipped"))
+        err = mk_obj_reason(soap, item, &code);
+    const char *soapst =
+        rs ? mk_mapping_status_to_soap(mk_ops_services(soap)->mapping,
+                                       c->for_delete ? "mobject_delete" : "mobject_sync", rs, code)
+           : NULL;
+    c->st[i].status = status_enum(soapst);
+    /* UPDATE "skips new objects": updateOnly's 1013 is that skip (a role's
+     * links cannot be the cause: they are part of its key). */
+    if (!c->for_delete && code == 1013 && c->x[i].update)
+        c->st[i].status = ns1__MObjStatusEnum__SKIPPED;
+    c->st[i].error = err;
+    const char *guid = mk_rest_json_get_string(item, "marketoGUID");
+    if (guid)
+        c->st[i].externalKey = attrib(soap, "marketoGUID", guid);
 }
 
 /* ---- syncMObjects: programs ------------------------------------------------------
@@ -1528,7 +1382,7 @@ static const char *program_update(const struct ns1__MObject *o, cJSON *costs, cJ
 }
 
 static int sync_program(struct soap *soap, const struct ns1__MObject *o, bool update,
-                        struct ns1__MObjStatus *st, int *written)
+                        struct ns1__MObjStatus *st, int *written, int total)
 {
     st->status = ns1__MObjStatusEnum__FAILED;
     if (o->id)
@@ -1580,12 +1434,11 @@ static int sync_program(struct soap *soap, const struct ns1__MObject *o, bool up
             snprintf(e, n, "%d - %s", res.error_code, res.error_message);
         st->error = e;
     } else {
-        rc = mk_ops_rest_fault_in(soap, "program", rs, &res, "syncMObjects: update program");
+        char what[64];
+        snprintf(what, sizeof what, "syncMObjects: update program %d", *o->id);
+        rc = mk_ops_rest_fault_in(soap, "program", rs, &res, what);
         if (*written > 0)
-            rc = mk_fault(soap, MK_ERR_API_INTERNAL,
-                          "syncMObjects: %d REST writes of this call succeeded before Marketo "
-                          "failed updating program %d (%s); they were not undone",
-                          *written, *o->id, res.error_message);
+            rc = mk_ops_partial_fault(soap, &res, what, *written, total, "objects");
     }
     mk_rest_result_free(&res);
     free(cj);
@@ -1634,37 +1487,49 @@ static int write_mobjects(struct soap *soap, const struct ns1__ArrayOfMObject *l
                             op, i + 1, t->name, *o->id, t->name);
     }
     struct ns1__MObjStatus *st = soap_malloc(soap, sizeof *st * (size_t)n);
-    wobj *w = calloc((size_t)n, sizeof *w);
+    mk_obj_write *w = calloc((size_t)n, sizeof *w);
+    wobj *x = calloc((size_t)n, sizeof *x);
     meta metas[2] = {{0}, {0}};
-    bool loaded[2] = {false, false};
+    bool loaded[2] = {false, false}, used[2] = {false, false};
     int rc = SOAP_OK, written = 0;
-    if (!st || !w) {
+    if (!st || !w || !x) {
         free(w);
+        free(x);
         return mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op);
     }
     memset(st, 0, sizeof *st * (size_t)n);
     for (int i = 0; i < n && rc == SOAP_OK; i++) {
         const struct ns1__MObject *o = &list->mObject[i];
         const objtype *t = type_by_name(o->type);
-        w[i].t = t;
+        x[i].t = t;
         st[i].status = ns1__MObjStatusEnum__FAILED;
         if (t->k == K_PROGRAM)
             continue;
+        used[t->k] = true;
         if (!loaded[t->k] && (rc = load_meta(soap, t, op, &metas[t->k])) == SOAP_OK)
             loaded[t->k] = true;
         if (rc == SOAP_OK)
-            rc = leaddb_record(soap, t, &metas[t->k], o, action, for_delete, op, &w[i]);
-        st[i].externalKey = w[i].echo;
+            rc = leaddb_record(soap, t, &metas[t->k], o, action, for_delete, op, &w[i], &x[i]);
+        st[i].externalKey = x[i].echo;
         st[i].error = (char *)w[i].error;
     }
-    if (rc == SOAP_OK)
-        rc = send_leaddb(soap, w, n, for_delete, op, st, &written);
+    if (rc == SOAP_OK) {
+        char what[96];
+        snprintf(what, sizeof what, "%s: %s %s", op, for_delete ? "delete" : "sync",
+                 used[K_OPP] && used[K_ROLE] ? "Opportunity and OpportunityPersonRole"
+                 : used[K_ROLE]              ? "OpportunityPersonRole"
+                                             : "Opportunity");
+        mobj_status_ctx ctx = {st, x, for_delete};
+        rc = mk_obj_write_all(soap, w, n, for_delete ? "deleteBy" : "dedupeBy", "mobject", what,
+                              take_status, &ctx, &written, NULL);
+    }
     for (int i = 0; i < n && rc == SOAP_OK; i++)
-        if (w[i].t->k == K_PROGRAM)
-            rc = sync_program(soap, &list->mObject[i], update, &st[i], &written);
+        if (x[i].t->k == K_PROGRAM)
+            rc = sync_program(soap, &list->mObject[i], update, &st[i], &written, n);
     for (int i = 0; i < n; i++)
         cJSON_Delete(w[i].rec);
     free(w);
+    free(x);
     for (int k = 0; k < 2; k++)
         cJSON_Delete(metas[k].all);
     if (rc != SOAP_OK)

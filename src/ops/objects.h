@@ -59,6 +59,44 @@ char *mk_obj_datetime(struct soap *soap, const char *rest_date);
 /* Case-insensitive equality of two SOAP/REST values as text. */
 bool mk_obj_text_equal(const char *a, const char *b);
 
+/* Is name one of the strings of arr (ignoring case, as SOAP names match)? */
+bool mk_obj_in_list(const cJSON *arr, const char *name);
+
+/* Does a describe's searchableFields ([[f], [a, b], ...]) let REST filter
+ * by field alone? */
+bool mk_obj_is_searchable(const cJSON *searchable, const char *field);
+
+/* The REST value of SOAP text for a field of REST dataType `type`: integer
+ * and link fields as JSON numbers with every digit kept, everything else
+ * (and text that is no integer) as the string sent. */
+cJSON *mk_obj_rest_value(const char *type, const char *value);
+
+/* "1013 - Object not found" from a REST record that was skipped (its first
+ * reasons[] entry), in the soap arena; *code (if not NULL) receives the
+ * reason's code, 0 when none. */
+char *mk_obj_reason(struct soap *soap, const cJSON *item, int *code);
+
+/* ---- queries ----------------------------------------------------------------- */
+
+/* One page of a lead-database object query (opportunities, roles, custom
+ * objects) on path (path_template for the trace):
+ *   - key with one member {field: value}: GET ?filterType=field
+ *     &filterValues=value (a value with a comma is fault 20110: REST's
+ *     filter values cannot carry one);
+ *   - a compound key (every dedupe field): POST ?_method=GET with
+ *     {"filterType": "dedupeFields", "input": [key], ...}, Marketo's
+ *     documented form.
+ * fields: the REST field names to return; batch: page size; token: the
+ * nextPageToken of the page to read (NULL: the first).  On success
+ * *records is the page (caller frees) and *next the token of the next page
+ * in the soap arena, NULL when this is the last.  On failure the fault is
+ * raised (errors.json context `context`), *rest_code is REST's error code
+ * (0 if none) and SOAP_FAULT returned. */
+int mk_obj_query(struct soap *soap, const char *path, const char *path_template,
+                 const cJSON *key, const cJSON *fields, int batch, const char *token,
+                 const char *context, const char *what, cJSON **records, char **next,
+                 int *rest_code);
+
 /* ---- stream positions ------------------------------------------------------ */
 
 /* 16 hex digits identifying a request's selection (FNV-1a 64 of `text`):
@@ -89,5 +127,33 @@ char *mk_obj_pos_encode(struct soap *soap, cJSON *state, const char *kind, const
  * and returns the number of calls.  Calls keep the records' order. */
 int mk_obj_batches(int n, const char *const *group, const char *const *key, int *batch,
                    int *slot);
+
+/* One record of a REST write (sync or delete) of a lead-database object. */
+typedef struct mk_obj_write {
+    cJSON *rec;                 /* REST record; owned until sent, then NULL */
+    const char *group;          /* records of one REST call share it; NULL: not sent */
+    const char *key;            /* key value(s): a repeated key waits for a later call */
+    const char *action;         /* the call's "action" (NULL: none, as for deletes) */
+    const char *by;             /* the call's dedupeBy / deleteBy */
+    const char *path;           /* the call's endpoint ... */
+    const char *path_template;  /* ... and its template for the trace (NULL: path) */
+    const char *error;          /* why the record is not sent (FAILED), or NULL */
+} mk_obj_write;
+
+/* REST's answer for record i: its "result" entry, NULL when REST sent none. */
+typedef void (*mk_obj_write_fn)(struct soap *soap, void *ctx, int i, const cJSON *item);
+
+/* Send w[0..n) in as few REST calls as mk_obj_batches allows, in SOAP
+ * order: each a POST to the first record's path of {"action": action (when
+ * set), by_member: by, "input": [records]}.  fn is called for every record
+ * sent.  A failed call raises its fault (errors.json context `context`);
+ * when earlier calls had written records, the fault says how many of the
+ * call's records were written (mk_ops_partial_fault).  *written (if not
+ * NULL) counts the records of successful calls, across calls to this
+ * function; *first_error (if not NULL) receives REST's error code when the
+ * first call failed, before anything was written (0 otherwise). */
+int mk_obj_write_all(struct soap *soap, mk_obj_write *w, int n, const char *by_member,
+                     const char *context, const char *what, mk_obj_write_fn fn, void *ctx,
+                     int *written, int *first_error);
 
 #endif
