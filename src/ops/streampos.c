@@ -15,8 +15,10 @@
 #include <string.h>
 
 #define MAC_LEN 16
-/* Positions larger than this are refused before any work is done. */
-#define MAX_POSITION_LEN 16384
+/* Positions larger than this are refused before any work is done, and
+ * never issued.  The largest the shim makes are getLeadChanges' over many
+ * leads and activity types (a page token per stream): tens of KB. */
+#define MAX_POSITION_LEN (256 * 1024)
 
 static const char b64u[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -128,8 +130,12 @@ int mk_streampos_encode(const char *user_key, const cJSON *state, char **out)
     }
     size_t o = b64u_encode((unsigned char *)json, n, pos);
     pos[o++] = '.';
-    b64u_encode(mac, MAC_LEN, pos + o);
+    o += b64u_encode(mac, MAC_LEN, pos + o);
     free(json);
+    if (o > MAX_POSITION_LEN) {   /* one it would refuse when sent back */
+        free(pos);
+        return MK_STREAMPOS_BAD;
+    }
     *out = pos;
     return MK_STREAMPOS_OK;
 }

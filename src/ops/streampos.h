@@ -30,7 +30,9 @@ enum {
 };
 
 /* Encode `state` (any JSON object) into a position for the user whose
- * encryption key is `user_key`.  *out is malloc'd; the caller frees it. */
+ * encryption key is `user_key`.  *out is malloc'd; the caller frees it.
+ * MK_STREAMPOS_BAD when the position would be larger than decode accepts
+ * (256 KB), so no position is issued that would be refused. */
 int mk_streampos_encode(const char *user_key, const cJSON *state, char **out);
 
 /* Verify and decode a position.  On success *state is a new cJSON object

@@ -140,6 +140,34 @@ static void garbage_is_rejected(void **st)
     free(huge);
 }
 
+/* A getLeadChanges over 1,000 leads and every activity type keeps a page
+ * token per (lead group, type group) stream: a position of some 30 KB.
+ * The decoder used to refuse anything over 16 KB, so the shim handed out
+ * positions it would then answer 20122. */
+static void big_positions_round_trip(void **st)
+{
+    (void)st;
+    cJSON *s = cJSON_CreateObject();
+    cJSON *streams = cJSON_AddArrayToObject(s, "s");
+    for (int i = 0; i < 500; i++) {
+        char tok[64];
+        snprintf(tok, sizeof tok, "GIYDAOBNGEYS2MBWKQ3DOOBSGQ%06d======", i);
+        cJSON *pair = cJSON_CreateArray();
+        cJSON_AddItemToArray(pair, cJSON_CreateString(tok));
+        cJSON_AddItemToArray(pair, cJSON_CreateNumber(i % 300));
+        cJSON_AddItemToArray(streams, pair);
+    }
+    char *pos = NULL;
+    assert_int_equal(mk_streampos_encode(KEY, s, &pos), MK_STREAMPOS_OK);
+    assert_true(strlen(pos) > 16384);
+    cJSON *back = NULL;
+    assert_int_equal(mk_streampos_decode(KEY, pos, &back), MK_STREAMPOS_OK);
+    assert_true(cJSON_Compare(s, back, 1));
+    cJSON_Delete(back);
+    free(pos);
+    cJSON_Delete(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -149,6 +177,7 @@ int main(void)
         cmocka_unit_test(forged_payload_with_old_mac_is_rejected),
         cmocka_unit_test(other_users_key_is_rejected),
         cmocka_unit_test(garbage_is_rejected),
+        cmocka_unit_test(big_positions_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
