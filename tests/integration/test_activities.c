@@ -38,7 +38,7 @@
 #define WALKER_MORE 233
 #define STEP 70000
 
-static acts_env env;
+static ss_stack stack;
 static time_t T0;
 static char *all_types;
 
@@ -49,7 +49,7 @@ static cJSON *activity(long lead, int type, time_t at)
     cJSON *a = cJSON_CreateObject();
     cJSON_AddNumberToObject(a, "leadId", (double)lead);
     cJSON_AddNumberToObject(a, "activityTypeId", type);
-    char *iso = acts_iso(at);
+    char *iso = ss_iso(at);
     cJSON_AddStringToObject(a, "activityDate", iso);
     free(iso);
     cJSON_AddItemToObject(a, "attributes", cJSON_CreateArray());
@@ -77,7 +77,7 @@ static cJSON *lead(long id, const char *email, const char *first, const char *la
     cJSON_AddStringToObject(l, "email", email);
     cJSON_AddStringToObject(l, "firstName", first);
     cJSON_AddStringToObject(l, "lastName", last);
-    char *iso = acts_iso(created);
+    char *iso = ss_iso(created);
     cJSON_AddStringToObject(l, "createdAt", iso);
     cJSON_AddStringToObject(l, "updatedAt", iso);
     free(iso);
@@ -94,7 +94,7 @@ static time_t walker_at(int i)
 
 static cJSON *build_seed(void)
 {
-    cJSON *seed = acts_default_seed();
+    cJSON *seed = ss_default_seed();
     cJSON *leads = cJSON_GetObjectItemCaseSensitive(seed, "leads");
     cJSON *acts = cJSON_GetObjectItemCaseSensitive(seed, "activities");
     cJSON_AddItemToArray(leads, lead(WALKER, "walker@example.com", "Walker", "Activity", T0));
@@ -170,11 +170,11 @@ static int setup(void **state)
     time_t now = time(NULL);
     T0 = now - 200 * 86400;
     T0 -= T0 % 60;
-    if (acts_start(&env, build_seed(),
+    if (acts_start(&stack, build_seed(),
                    "{\"activities\": {\"window_seconds\": 432000, \"max_rest_calls\": 20},"
                    " \"timeouts\": {\"request_seconds\": 6}}") != 0)
         return -1;
-    all_types = acts_all_type_ids(&env);
+    all_types = acts_all_type_ids(&stack);
     return 0;
 }
 
@@ -182,7 +182,7 @@ static int teardown(void **state)
 {
     (void)state;
     free(all_types);
-    return acts_stop(&env);
+    return ss_stop(&stack);
 }
 
 /* ---- request bodies ------------------------------------------------------------------ */
@@ -192,9 +192,9 @@ static char *gla(const char *kt, const char *kv, const char *filter, const char 
     char b[32] = "";
     if (batch)
         snprintf(b, sizeof b, "<batchSize>%d</batchSize>", batch);
-    return acts_fmt("<ns1:paramsGetLeadActivity><leadKey><keyType>%s</keyType><keyValue>%s"
-                    "</keyValue></leadKey>%s%s%s</ns1:paramsGetLeadActivity>",
-                    kt, kv, filter ? filter : "", start ? start : "", b);
+    return ts_fmt("<ns1:paramsGetLeadActivity><leadKey><keyType>%s</keyType><keyValue>%s"
+                  "</keyValue></leadKey>%s%s%s</ns1:paramsGetLeadActivity>",
+                  kt, kv, filter ? filter : "", start ? start : "", b);
 }
 
 static char *glc(const char *start, const char *filter, const char *selector, int batch)
@@ -202,8 +202,8 @@ static char *glc(const char *start, const char *filter, const char *selector, in
     char b[32] = "";
     if (batch)
         snprintf(b, sizeof b, "<batchSize>%d</batchSize>", batch);
-    return acts_fmt("<ns1:paramsGetLeadChanges>%s%s%s%s</ns1:paramsGetLeadChanges>",
-                    start ? start : "", filter ? filter : "", b, selector ? selector : "");
+    return ts_fmt("<ns1:paramsGetLeadChanges>%s%s%s%s</ns1:paramsGetLeadChanges>",
+                  start ? start : "", filter ? filter : "", b, selector ? selector : "");
 }
 
 /* newStartPosition of an answer, renamed so it can be sent back. */
@@ -214,13 +214,13 @@ static char *resend(const char *body)
     assert_non_null(p);
     assert_non_null(q);
     p += strlen("<newStartPosition>");
-    return acts_fmt("<startPosition>%.*s</startPosition>", (int)(q - p), p);
+    return ts_fmt("<startPosition>%.*s</startPosition>", (int)(q - p), p);
 }
 
 static char *since_start(time_t t)
 {
-    char *iso = acts_iso(t);
-    char *s = acts_fmt("<startPosition><oldestCreatedAt>%s</oldestCreatedAt></startPosition>", iso);
+    char *iso = ss_iso(t);
+    char *s = ts_fmt("<startPosition><oldestCreatedAt>%s</oldestCreatedAt></startPosition>", iso);
     free(iso);
     return s;
 }
@@ -275,21 +275,21 @@ static bool seen_has(const seen *s, const char *guid)
 static long collect(seen *s, const char *body, const char *record_tag, int batch)
 {
     int n;
-    char **recs = xml_all(body, record_tag, &n);
-    assert_int_equal(xml_long(body, "returnCount"), n);
+    char **recs = ss_xml_all(body, record_tag, &n);
+    assert_int_equal(ss_xml_num(body, "returnCount"), n);
     assert_true(n <= batch);
     for (int i = 0; i < n; i++) {
-        char *g = xml_text(recs[i], "marketoGUID"), *d = xml_text(recs[i], "activityDateTime");
-        char *t = xml_text(recs[i], "activityType");
+        char *g = ss_xml_text(recs[i], "marketoGUID"), *d = ss_xml_text(recs[i], "activityDateTime");
+        char *t = ss_xml_text(recs[i], "activityType");
         assert_non_null(g);
         assert_non_null(t);
-        seen_add(s, g, acts_time(d), t);
+        seen_add(s, g, ss_time(d), t);
         free(g);
         free(d);
         free(t);
     }
-    xml_free_all(recs, n);
-    long rem = xml_long(body, "remainingCount");
+    ss_xml_free_all(recs, n);
+    long rem = ss_xml_num(body, "remainingCount");
     s->pages++;
     if (rem > 0 && n < batch)
         s->short_pages++;
@@ -320,13 +320,13 @@ static int cmp_guid(const char *a, const char *b)
 static char *gla_all(seen *s, const char *kt, const char *kv, const char *filter, int batch)
 {
     char *body = gla(kt, kv, filter, NULL, batch);
-    char *resp = acts_call(&env, body);
+    char *resp = ss_call(&stack, body);
     free(body);
     while (collect(s, resp, "activityRecord", batch) > 0) {
         char *start = resend(resp);
         body = gla(kt, kv, filter, start, batch);
         free(resp);
-        resp = acts_call(&env, body);
+        resp = ss_call(&stack, body);
         free(body);
         free(start);
         assert_true(s->pages < 200);
@@ -345,7 +345,7 @@ static char *gla_all(seen *s, const char *kt, const char *kv, const char *filter
 static void test_gla_pages_newest_first_to_the_end(void **state)
 {
     (void)state;
-    cJSON *truth = acts_truth(&env, all_types, "501", 0, T0 - 1);
+    cJSON *truth = acts_truth(&stack, all_types, "501", 0, T0 - 1);
     assert_int_equal(cJSON_GetArraySize(truth), 1 + WALKER_MORE);
     const int batches[] = {100, 25};
     for (size_t b = 0; b < sizeof batches / sizeof *batches; b++) {
@@ -357,7 +357,7 @@ static void test_gla_pages_newest_first_to_the_end(void **state)
         /* The end: remainingCount 0, and the position sent back is 20123. */
         char *start = resend(last);
         char *body = gla("EMAIL", "walker@example.com", NULL, start, batches[b]);
-        free(acts_fault(&env, body, 20123));
+        free(ss_call_fault(&stack, body, 20123));
         free(body);
         free(start);
         free(last);
@@ -375,7 +375,7 @@ static void test_gla_type_filters(void **state)
                          "<activityFilter><includeTypes><activityType>VisitWebpage</activityType>"
                          "<activityType>ClickLink</activityType></includeTypes></activityFilter>",
                          30);
-    cJSON *truth = acts_truth(&env, "1,3", "501", 0, T0 - 1);
+    cJSON *truth = acts_truth(&stack, "1,3", "501", 0, T0 - 1);
     same_as_truth(&s, truth);
     for (int i = 0; i < s.n; i++)
         assert_true(!strcmp(s.type[i], "Visit Webpage") || !strcmp(s.type[i], "Click Link"));
@@ -387,7 +387,7 @@ static void test_gla_type_filters(void **state)
     last = gla_all(&s, "IDNUM", "501",
                    "<activityFilter><excludeTypes><activityType>VisitWebpage</activityType>"
                    "</excludeTypes></activityFilter>", 100);
-    truth = acts_truth(&env, all_types, "501", 0, T0 - 1);
+    truth = acts_truth(&stack, all_types, "501", 0, T0 - 1);
     int visits = 0;
     const cJSON *a;
     cJSON_ArrayForEach(a, truth)
@@ -405,24 +405,24 @@ static void test_gla_type_filters(void **state)
     char *body = gla("IDNUM", "501",
                      "<activityFilter><excludeTypes><activityType>Wait</activityType>"
                      "</excludeTypes></activityFilter>", NULL, 100);
-    char *resp = acts_call(&env, body);
-    assert_int_equal(xml_long(resp, "returnCount"), 100);
+    char *resp = ss_call(&stack, body);
+    assert_int_equal(ss_xml_num(resp, "returnCount"), 100);
     free(body);
     free(resp);
     body = gla("IDNUM", "501", "<activityFilter><includeTypes><activityType></activityType>"
                "</includeTypes></activityFilter>", NULL, 10);
-    resp = acts_call(&env, body);
-    assert_int_equal(xml_long(resp, "returnCount"), 10);
+    resp = ss_call(&stack, body);
+    assert_int_equal(ss_xml_num(resp, "returnCount"), 10);
     free(body);
     free(resp);
 
     /* An alias: PushLeadToSales is "Sync Lead to SFDC" (type 19); the lead has none. */
     body = gla("IDNUM", "501", "<activityFilter><includeTypes><activityType>PushLeadToSales"
                "</activityType></includeTypes></activityFilter>", NULL, 10);
-    resp = acts_call(&env, body);
-    assert_int_equal(xml_long(resp, "returnCount"), 0);
-    assert_int_equal(xml_long(resp, "remainingCount"), 0);
-    assert_false(xml_has(resp, "activityRecord"));
+    resp = ss_call(&stack, body);
+    assert_int_equal(ss_xml_num(resp, "returnCount"), 0);
+    assert_int_equal(ss_xml_num(resp, "remainingCount"), 0);
+    assert_false(ss_xml_has(resp, "activityRecord"));
     free(body);
     free(resp);
 }
@@ -433,53 +433,53 @@ static void test_gla_record_shape(void **state)
     char *body = gla("IDNUM", "501", "<activityFilter><includeTypes><activityType>SendEmail"
                      "</activityType><activityType>NewLead</activityType><activityType>"
                      "VisitWebpage</activityType></includeTypes></activityFilter>", NULL, 100);
-    char *resp = acts_call(&env, body);
+    char *resp = ss_call(&stack, body);
     free(body);
     int n;
-    char **recs = xml_all(resp, "activityRecord", &n);
+    char **recs = ss_xml_all(resp, "activityRecord", &n);
     assert_true(n > 50);
     bool named = false, gone = false, none = false;
     for (int i = 0; i < n; i++) {
         const char *r = recs[i];
-        char *type = xml_text(r, "activityType"), *id = xml_text(r, "id");
-        char *guid = xml_text(r, "marketoGUID"), *pid = xml_text(r, "mktPersonId");
+        char *type = ss_xml_text(r, "activityType"), *id = ss_xml_text(r, "id");
+        char *guid = ss_xml_text(r, "marketoGUID"), *pid = ss_xml_text(r, "mktPersonId");
         /* 64-bit ids: the emulator's start above 2^32, printed exactly. */
         assert_non_null(id);
         assert_true(strtoll(id, NULL, 10) > 4294967296LL);
         assert_string_equal(guid, id);
         assert_string_equal(pid, "501");
-        char *leadattr = xml_attr(r, "Lead ID");
+        char *leadattr = ss_xml_attr(r, "Lead ID");
         assert_string_equal(leadattr, "501");
         free(leadattr);
-        assert_true(xml_is_nil(r, "personName") && xml_is_nil(r, "foreignSysId") &&
-                    xml_is_nil(r, "orgName") && xml_is_nil(r, "foreignSysOrgId"));
-        assert_true(xml_is_nil(r, "attrType"));
+        assert_true(ss_xml_is_nil(r, "personName") && ss_xml_is_nil(r, "foreignSysId") &&
+                    ss_xml_is_nil(r, "orgName") && ss_xml_is_nil(r, "foreignSysOrgId"));
+        assert_true(ss_xml_is_nil(r, "attrType"));
         if (!strcmp(type, "Send Email")) {
-            char *c = xml_text(r, "campaign");
+            char *c = ss_xml_text(r, "campaign");
             if (c && !strcmp(c, "Spring Newsletter Send"))
                 named = true;
-            else if (!c && xml_is_nil(r, "campaign"))
+            else if (!c && ss_xml_is_nil(r, "campaign"))
                 gone = true;   /* campaign 424242 does not exist */
             else
                 fail_msg("unexpected campaign in %s", r);
             free(c);
-            char *mid = xml_attr(r, "Mailing ID");
+            char *mid = ss_xml_attr(r, "Mailing ID");
             assert_string_equal(mid, "5001");   /* the type's primary attribute */
             free(mid);
-            char *asset = xml_text(r, "mktgAssetName");
+            char *asset = ss_xml_text(r, "mktgAssetName");
             assert_string_equal(asset, "Spring Newsletter");
             free(asset);
         } else if (!strcmp(type, "Visit Webpage")) {
-            char *c = xml_text(r, "campaign");
+            char *c = ss_xml_text(r, "campaign");
             assert_string_equal(c, "");   /* no campaign: Marketo's empty element */
             free(c);
             none = true;
-            char *wp = xml_attr(r, "Webpage ID");
+            char *wp = ss_xml_attr(r, "Webpage ID");
             assert_string_equal(wp, "71");
             free(wp);
         } else if (!strcmp(type, "New Lead")) {
             /* No primary value: mktgAssetName (not nillable) is left out. */
-            assert_false(xml_has(r, "mktgAssetName"));
+            assert_false(ss_xml_has(r, "mktgAssetName"));
         }
         free(type);
         free(id);
@@ -498,7 +498,7 @@ static void test_gla_record_shape(void **state)
         assert_true(p >= prev);
         prev = p;
     }
-    xml_free_all(recs, n);
+    ss_xml_free_all(recs, n);
     free(resp);
 }
 
@@ -509,14 +509,14 @@ static void test_gla_faults(void **state)
 #define FAULT(code, b)                               \
     do {                                             \
         body = (b);                                  \
-        free(acts_fault(&env, body, code));          \
+        free(ss_call_fault(&stack, body, code));          \
         free(body);                                  \
     } while (0)
     FAULT(20103, gla("EMAIL", "nobody@example.com", NULL, NULL, 10));
     FAULT(20103, gla("IDNUM", "999999", NULL, NULL, 10));
     FAULT(20102, gla("IDNUM", "abc", NULL, NULL, 10));
     FAULT(20102, gla("LEADOWNEREMAIL", "owner@example.com", NULL, NULL, 10));
-    FAULT(20101, acts_fmt("<ns1:paramsGetLeadActivity><batchSize>5</batchSize></ns1:paramsGetLeadActivity>"));
+    FAULT(20101, ts_fmt("<ns1:paramsGetLeadActivity><batchSize>5</batchSize></ns1:paramsGetLeadActivity>"));
     FAULT(20110, gla("IDNUM", "501", NULL, NULL, -1));
     FAULT(20107, gla("IDNUM", "501", "<activityFilter><includeTypes><activityType>Bogus"
                      "</activityType></includeTypes></activityFilter>", NULL, 10));
@@ -538,31 +538,31 @@ static void test_gla_faults(void **state)
 
     /* Positions: tampered, for another lead, with a changed date or filter. */
     body = gla("IDNUM", "501", NULL, NULL, 5);
-    char *resp = acts_call(&env, body);
+    char *resp = ss_call(&stack, body);
     free(body);
-    char *start = resend(resp), *off = xml_text(resp, "offset");
+    char *start = resend(resp), *off = ss_xml_text(resp, "offset");
     char *bad = strdup(off);
     size_t k = strlen(bad) / 2;
     bad[k] = bad[k] == 'A' ? 'B' : 'A';
-    char *sp = acts_fmt("<startPosition><offset>%s</offset></startPosition>", bad);
+    char *sp = ts_fmt("<startPosition><offset>%s</offset></startPosition>", bad);
     FAULT(20122, gla("IDNUM", "501", NULL, sp, 5));
     free(sp);
     FAULT(20122, gla("IDNUM", "601", NULL, start, 5));
     FAULT(20122, gla("IDNUM", "501", "<activityFilter><includeTypes><activityType>NewLead"
                      "</activityType></includeTypes></activityFilter>", start, 5));
-    char *latest = xml_text(resp, "latestCreatedAt");
-    char *moved = acts_iso(acts_time(latest) - 3600);
-    sp = acts_fmt("<startPosition><latestCreatedAt>%s</latestCreatedAt><offset>%s</offset>"
-                  "</startPosition>", moved, off);
+    char *latest = ss_xml_text(resp, "latestCreatedAt");
+    char *moved = ss_iso(ss_time(latest) - 3600);
+    sp = ts_fmt("<startPosition><latestCreatedAt>%s</latestCreatedAt><offset>%s</offset>"
+                "</startPosition>", moved, off);
     FAULT(20122, gla("IDNUM", "501", NULL, sp, 5));
     free(sp);
     /* The untouched position still works, with or without its dates. */
     body = gla("IDNUM", "501", NULL, start, 5);
-    free(acts_call(&env, body));
+    free(ss_call(&stack, body));
     free(body);
-    sp = acts_fmt("<startPosition><offset>%s</offset></startPosition>", off);
+    sp = ts_fmt("<startPosition><offset>%s</offset></startPosition>", off);
     body = gla("IDNUM", "501", NULL, sp, 5);
-    free(acts_call(&env, body));
+    free(ss_call(&stack, body));
     free(body);
     free(sp);
     free(latest);
@@ -579,24 +579,22 @@ static void test_gla_faults(void **state)
 static void test_gla_caches(void **state)
 {
     (void)state;
-    char *calls = NULL;
     char *body = gla("IDNUM", "501", "<activityFilter><includeTypes><activityType>SendEmail"
                      "</activityType></includeTypes></activityFilter>", NULL, 20);
-    free(acts_call_h(&env, body, &calls));
-    free(calls);
-    long types = acts_emu_calls(&env, "GET /rest/v1/activities/types.json");
-    long camps = acts_emu_calls(&env, "GET /rest/v1/campaigns/{campaignId}.json");
-    char *resp = acts_call_h(&env, body, &calls);
+    free(ss_call(&stack, body));
+    long types = ss_emu_calls(&stack, "GET /rest/v1/activities/types.json");
+    long camps = ss_emu_calls(&stack, "GET /rest/v1/campaigns/{campaignId}.json");
+    char *resp = ss_call(&stack, body);
+    const char *calls = stack.rest_trace;
     assert_null(strstr(calls, "types.json"));
     assert_null(strstr(calls, "/campaigns/"));
     /* IDNUM with a filter of one type: the lead lookup, then per slice one
      * paging token and one activities.json. */
     assert_non_null(strstr(calls, "GET /rest/v1/leads.json"));
-    assert_int_equal(acts_emu_calls(&env, "GET /rest/v1/activities/types.json"), types);
-    assert_int_equal(acts_emu_calls(&env, "GET /rest/v1/campaigns/{campaignId}.json"), camps);
+    assert_int_equal(ss_emu_calls(&stack, "GET /rest/v1/activities/types.json"), types);
+    assert_int_equal(ss_emu_calls(&stack, "GET /rest/v1/campaigns/{campaignId}.json"), camps);
     assert_non_null(strstr(resp, "<campaign>Spring Newsletter Send</campaign>"));
     free(resp);
-    free(calls);
     free(body);
 }
 
@@ -607,13 +605,13 @@ static char *glc_all(seen *s, const char *start0, const char *filter, const char
                      int batch)
 {
     char *body = glc(start0, filter, selector, batch);
-    char *resp = acts_call(&env, body);
+    char *resp = ss_call(&stack, body);
     free(body);
     while (collect(s, resp, "leadChangeRecord", batch) > 0) {
         char *start = resend(resp);
         body = glc(start, filter, selector, batch);
         free(resp);
-        resp = acts_call(&env, body);
+        resp = ss_call(&stack, body);
         free(body);
         free(start);
         assert_true(s->pages < 300);
@@ -631,14 +629,14 @@ static void test_glc_pages_to_the_end(void **state)
                         "<stringItem>Click Link</stringItem></activityNameFilter>";
     seen s = {0};
     char *last = glc_all(&s, start, names, NULL, 25);
-    cJSON *truth = acts_truth(&env, "1,3", NULL, 0, T0 - 1);
+    cJSON *truth = acts_truth(&stack, "1,3", NULL, 0, T0 - 1);
     same_as_truth(&s, truth);
     assert_true(s.pages > 4);
     /* Caught up: the position sent back now has nothing new → 20123. */
     char *again = resend(last);
     assert_non_null(strstr(again, "<oldestCreatedAt>"));   /* echoed */
     char *body = glc(again, names, NULL, 25);
-    free(acts_fault(&env, body, 20123));
+    free(ss_call_fault(&stack, body, 20123));
     free(body);
     free(again);
     free(last);
@@ -647,7 +645,7 @@ static void test_glc_pages_to_the_end(void **state)
 
     /* All types (more than 10 ids: several REST streams merged by date). */
     last = glc_all(&s, start, NULL, NULL, 300);
-    truth = acts_truth(&env, all_types, NULL, 0, T0 - 1);
+    truth = acts_truth(&stack, all_types, NULL, 0, T0 - 1);
     same_as_truth(&s, truth);
     cJSON_Delete(truth);
     free(last);
@@ -663,19 +661,17 @@ static void test_glc_read_after_write(void **state)
     const char *filter = "<activityFilter><includeTypes><activityType>ChangeDataValue</activityType>"
                          "<activityType>NewLead</activityType></includeTypes></activityFilter>";
     char *start = since_start(time(NULL) - 5);
-    char *calls = NULL;
     char *body = glc(start, filter, NULL, 100);
-    char *resp = acts_call_h(&env, body, &calls);
-    assert_non_null(strstr(calls, "leadchanges.json"));
-    assert_null(strstr(calls, "/rest/v1/activities.json"));
-    free(calls);
+    char *resp = ss_call(&stack, body);
+    assert_non_null(strstr(stack.rest_trace, "leadchanges.json"));
+    assert_null(strstr(stack.rest_trace, "/rest/v1/activities.json"));
     free(body);
     seen s = {0};
     while (collect(&s, resp, "leadChangeRecord", 100) > 0) {
         char *st = resend(resp);
         body = glc(st, filter, NULL, 100);
         free(resp);
-        resp = acts_call(&env, body);
+        resp = ss_call(&stack, body);
         free(body);
         free(st);
     }
@@ -685,30 +681,30 @@ static void test_glc_read_after_write(void **state)
 
     /* Write through REST: lead 601's first name, and a new lead. */
     long st;
-    cJSON *j = ts_rest(&env.emu, env.token, "POST", "/rest/v1/leads.json",
+    cJSON *j = ts_rest(&stack.emu, stack.token, "POST", "/rest/v1/leads.json",
                        "{\"action\":\"updateOnly\",\"lookupField\":\"id\",\"input\":"
                        "[{\"id\":601,\"firstName\":\"Renamed\"}]}", &st);
     assert_int_equal(st, 200);
     cJSON_Delete(j);
-    j = ts_rest(&env.emu, env.token, "POST", "/rest/v1/leads.json",
+    j = ts_rest(&stack.emu, stack.token, "POST", "/rest/v1/leads.json",
                 "{\"action\":\"createOnly\",\"input\":[{\"email\":\"brand.new@example.com\"}]}", &st);
     assert_int_equal(st, 200);
     cJSON_Delete(j);
 
     body = glc(pos, filter, NULL, 100);
-    resp = acts_call(&env, body);
+    resp = ss_call(&stack, body);
     free(body);
     int n;
-    char **recs = xml_all(resp, "leadChangeRecord", &n);
+    char **recs = ss_xml_all(resp, "leadChangeRecord", &n);
     assert_int_equal(n, 2);
-    assert_int_equal(xml_long(resp, "remainingCount"), 0);
-    char *t0 = xml_text(recs[0], "activityType"), *t1 = xml_text(recs[1], "activityType");
+    assert_int_equal(ss_xml_num(resp, "remainingCount"), 0);
+    char *t0 = ss_xml_text(recs[0], "activityType"), *t1 = ss_xml_text(recs[1], "activityType");
     assert_string_equal(t0, "Change Data Value");
     assert_string_equal(t1, "New Lead");
     /* Change Data Value as Marketo showed it: the field's display name. */
-    char *an = xml_attr(recs[0], "Attribute Name"), *ov = xml_attr(recs[0], "Old Value");
-    char *nv = xml_attr(recs[0], "New Value"), *asset = xml_text(recs[0], "mktgAssetName");
-    char *who = xml_text(recs[0], "mktPersonId");
+    char *an = ss_xml_attr(recs[0], "Attribute Name"), *ov = ss_xml_attr(recs[0], "Old Value");
+    char *nv = ss_xml_attr(recs[0], "New Value"), *asset = ss_xml_text(recs[0], "mktgAssetName");
+    char *who = ss_xml_text(recs[0], "mktPersonId");
     assert_string_equal(an, "First Name");
     assert_string_equal(ov, "Fan");
     assert_string_equal(nv, "Renamed");
@@ -719,38 +715,38 @@ static void test_glc_read_after_write(void **state)
     assert_true(strstr(recs[0], "<attrName>Old Value</attrName>") <
                 strstr(recs[0], "<attrName>New Value</attrName>"));
     /* LeadChangeRecord has no person/org members, and no campaign here. */
-    assert_false(xml_has(recs[0], "personName"));
-    assert_false(xml_has(recs[0], "campaign"));
+    assert_false(ss_xml_has(recs[0], "personName"));
+    assert_false(ss_xml_has(recs[0], "campaign"));
     free(t0), free(t1), free(an), free(ov), free(nv), free(asset), free(who);
-    xml_free_all(recs, n);
+    ss_xml_free_all(recs, n);
 
     /* And the SOAP write path: syncLead, then the change shows up. */
     char *pos2 = resend(resp);
     free(resp);
-    body = acts_fmt("<ns1:paramsSyncLead><leadRecord><Id>602</Id><leadAttributeList><attribute>"
-                    "<attrName>LastName</attrName><attrValue>Synced</attrValue></attribute>"
-                    "</leadAttributeList></leadRecord><returnLead>false</returnLead>"
-                    "</ns1:paramsSyncLead>");
-    free(acts_call(&env, body));
+    body = ts_fmt("<ns1:paramsSyncLead><leadRecord><Id>602</Id><leadAttributeList><attribute>"
+                  "<attrName>LastName</attrName><attrValue>Synced</attrValue></attribute>"
+                  "</leadAttributeList></leadRecord><returnLead>false</returnLead>"
+                  "</ns1:paramsSyncLead>");
+    free(ss_call(&stack, body));
     free(body);
     body = glc(pos2, filter, NULL, 100);
-    resp = acts_call(&env, body);
+    resp = ss_call(&stack, body);
     free(body);
-    recs = xml_all(resp, "leadChangeRecord", &n);
+    recs = ss_xml_all(resp, "leadChangeRecord", &n);
     assert_int_equal(n, 1);
-    an = xml_attr(recs[0], "Attribute Name");
-    ov = xml_attr(recs[0], "Old Value");
-    nv = xml_attr(recs[0], "New Value");
+    an = ss_xml_attr(recs[0], "Attribute Name");
+    ov = ss_xml_attr(recs[0], "Old Value");
+    nv = ss_xml_attr(recs[0], "New Value");
     assert_string_equal(an, "Last Name");
     assert_string_equal(ov, "602");
     assert_string_equal(nv, "Synced");
     free(an), free(ov), free(nv);
-    xml_free_all(recs, n);
+    ss_xml_free_all(recs, n);
 
     /* Nothing newer: 20123, and the position stays usable. */
     char *pos3 = resend(resp);
     body = glc(pos3, filter, NULL, 100);
-    free(acts_fault(&env, body, 20123));
+    free(ss_call_fault(&stack, body, 20123));
     free(body);
     free(pos3);
     free(pos2);
@@ -770,8 +766,8 @@ static void test_glc_selectors(void **state)
         size_t l = strlen(keys);
         snprintf(keys + l, sizeof keys - l, "<stringItem>fan%d@example.com</stringItem>", k);
     }
-    char *sel = acts_fmt("<leadSelector xsi:type=\"ns1:LeadKeySelector\"><keyType>EMAIL</keyType>"
-                         "<keyValues>%s</keyValues></leadSelector>", keys);
+    char *sel = ts_fmt("<leadSelector xsi:type=\"ns1:LeadKeySelector\"><keyType>EMAIL</keyType>"
+                       "<keyValues>%s</keyValues></leadSelector>", keys);
     seen s = {0};
     char *last = glc_all(&s, start, NULL, sel, 40);
     char a30[512] = "", a5[64] = "";
@@ -780,8 +776,8 @@ static void test_glc_selectors(void **state)
         size_t l = strlen(dst);
         snprintf(dst + l, (k <= 630 ? sizeof a30 : sizeof a5) - l, "%s%d", l ? "," : "", k);
     }
-    cJSON *truth = acts_truth(&env, all_types, a30, 0, T0 - 1);
-    cJSON *more = acts_truth(&env, all_types, a5, 0, T0 - 1);
+    cJSON *truth = acts_truth(&stack, all_types, a30, 0, T0 - 1);
+    cJSON *more = acts_truth(&stack, all_types, a5, 0, T0 - 1);
     while (cJSON_GetArraySize(more) > 0)
         cJSON_AddItemToArray(truth, cJSON_DetachItemFromArray(more, 0));
     cJSON_Delete(more);
@@ -797,10 +793,10 @@ static void test_glc_selectors(void **state)
     many[0] = '\0';
     for (int k = 0; k < 101; k++)
         sprintf(many + strlen(many), "<stringItem>%d</stringItem>", 700 + k);
-    sel = acts_fmt("<leadSelector xsi:type=\"ns1:LeadKeySelector\"><keyType>IDNUM</keyType>"
-                   "<keyValues>%s</keyValues></leadSelector>", many);
+    sel = ts_fmt("<leadSelector xsi:type=\"ns1:LeadKeySelector\"><keyType>IDNUM</keyType>"
+                 "<keyValues>%s</keyValues></leadSelector>", many);
     char *body = glc(start, NULL, sel, 10);
-    free(acts_fault(&env, body, 20110));
+    free(ss_call_fault(&stack, body, 20110));
     free(body);
     free(sel);
     free(many);
@@ -814,7 +810,7 @@ static void test_glc_selectors(void **state)
     for (int i = 0; i < 2; i++) {
         last = glc_all(&s, start, "<activityNameFilter><stringItem>Visit Webpage</stringItem>"
                        "</activityNameFilter>", sels[i], 5);
-        truth = acts_truth(&env, "1", NULL, 3901, T0 - 1);
+        truth = acts_truth(&stack, "1", NULL, 3901, T0 - 1);
         assert_int_equal(cJSON_GetArraySize(truth), 12);
         same_as_truth(&s, truth);
         cJSON_Delete(truth);
@@ -822,21 +818,19 @@ static void test_glc_selectors(void **state)
         seen_free(&s);
     }
     /* The list name was looked up once and is cached: no lists.json now. */
-    char *calls = NULL;
     body = glc(start, NULL, byname, 5);
-    free(acts_call_h(&env, body, &calls));
-    assert_null(strstr(calls, "lists.json"));
-    free(calls);
+    free(ss_call(&stack, body));
+    assert_null(strstr(stack.rest_trace, "lists.json"));
     free(body);
     body = glc(start, NULL, "<leadSelector xsi:type=\"ns1:StaticListSelector\"><staticListName>"
                "No Such List</staticListName></leadSelector>", 10);
-    free(acts_fault(&env, body, 20111));
+    free(ss_call_fault(&stack, body, 20111));
     free(body);
 
     /* LastUpdateAtSelector: a window; the stream ends at its end for good. */
-    char *o = acts_iso(T0 + 7200), *l = acts_iso(T0 + 7200 + 10 * 600);
-    sel = acts_fmt("<leadSelector xsi:type=\"ns1:LastUpdateAtSelector\"><oldestUpdatedAt>%s"
-                   "</oldestUpdatedAt><latestUpdatedAt>%s</latestUpdatedAt></leadSelector>", o, l);
+    char *o = ss_iso(T0 + 7200), *l = ss_iso(T0 + 7200 + 10 * 600);
+    sel = ts_fmt("<leadSelector xsi:type=\"ns1:LastUpdateAtSelector\"><oldestUpdatedAt>%s"
+                 "</oldestUpdatedAt><latestUpdatedAt>%s</latestUpdatedAt></leadSelector>", o, l);
     char *ostart = since_start(T0 + 7200);
     last = glc_all(&s, ostart, "<activityNameFilter><stringItem>Visit Webpage</stringItem>"
                    "</activityNameFilter>", sel, 4);
@@ -846,18 +840,18 @@ static void test_glc_selectors(void **state)
     char *again = resend(last);
     body = glc(again, "<activityNameFilter><stringItem>Visit Webpage</stringItem>"
                "</activityNameFilter>", sel, 4);
-    free(acts_fault(&env, body, 20123));
+    free(ss_call_fault(&stack, body, 20123));
     free(body);
     free(again);
     free(last);
     seen_free(&s);
     free(sel);
     free(ostart);
-    char *far = acts_iso(T0 + 7200 + 31 * 86400);
-    sel = acts_fmt("<leadSelector xsi:type=\"ns1:LastUpdateAtSelector\"><oldestUpdatedAt>%s"
-                   "</oldestUpdatedAt><latestUpdatedAt>%s</latestUpdatedAt></leadSelector>", o, far);
+    char *far = ss_iso(T0 + 7200 + 31 * 86400);
+    sel = ts_fmt("<leadSelector xsi:type=\"ns1:LastUpdateAtSelector\"><oldestUpdatedAt>%s"
+                 "</oldestUpdatedAt><latestUpdatedAt>%s</latestUpdatedAt></leadSelector>", o, far);
     body = glc(start, NULL, sel, 10);
-    free(acts_fault(&env, body, 20022));
+    free(ss_call_fault(&stack, body, 20022));
     free(body);
     free(sel);
     free(far);
@@ -867,7 +861,7 @@ static void test_glc_selectors(void **state)
     /* Only New Lead, through leadchanges.json. */
     last = glc_all(&s, start, "<activityFilter><includeTypes><activityType>NewLead</activityType>"
                    "</includeTypes></activityFilter>", NULL, 500);
-    truth = acts_truth(&env, "12", NULL, 0, T0 - 1);
+    truth = acts_truth(&stack, "12", NULL, 0, T0 - 1);
     same_as_truth(&s, truth);
     cJSON_Delete(truth);
     free(last);
@@ -883,7 +877,7 @@ static void test_glc_faults(void **state)
 #define FAULT(code, b)                               \
     do {                                             \
         body = (b);                                  \
-        free(acts_fault(&env, body, code));          \
+        free(ss_call_fault(&stack, body, code));          \
         free(body);                                  \
     } while (0)
     FAULT(20109, glc("<startPosition></startPosition>", NULL, NULL, 10));
@@ -899,16 +893,16 @@ static void test_glc_faults(void **state)
                      "</leadSelector>", 10));
     /* A position from getLeadActivity is not a getLeadChanges position. */
     char *g = gla("IDNUM", "501", NULL, NULL, 5);
-    char *resp = acts_call(&env, g);
-    char *off = xml_text(resp, "offset");
-    char *sp = acts_fmt("<startPosition><offset>%s</offset></startPosition>", off);
+    char *resp = ss_call(&stack, g);
+    char *off = ss_xml_text(resp, "offset");
+    char *sp = ts_fmt("<startPosition><offset>%s</offset></startPosition>", off);
     FAULT(20122, glc(sp, NULL, NULL, 10));
     free(sp);
     free(off);
     free(resp);
     free(g);
     /* Same request, other selector: refused. */
-    resp = acts_call(&env, (body = glc(start, NULL, NULL, 5)));
+    resp = ss_call(&stack, (body = glc(start, NULL, NULL, 5)));
     free(body);
     char *pos = resend(resp);
     FAULT(20122, glc(pos, NULL, "<leadSelector xsi:type=\"ns1:StaticListSelector\"><staticListId>"
@@ -927,16 +921,16 @@ static void test_rest_errors(void **state)
     char *start = since_start(T0);
     struct { const char *code; int fault; } cases[] = {{"611", 20011}, {"615", 20024}, {"606", 20023}};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        char *f = acts_fmt("{\"error_code\": \"%s\", \"error_share\": 1}", cases[i].code);
-        acts_emu_faults(&env, f);
+        char *f = ts_fmt("{\"error_code\": \"%s\", \"error_share\": 1}", cases[i].code);
+        ss_emu_admin(&stack, "/_emulator/faults", f);
         free(f);
         char *body = gla("IDNUM", "501", NULL, NULL, 5);
-        free(acts_fault(&env, body, cases[i].fault));
+        free(ss_call_fault(&stack, body, cases[i].fault));
         free(body);
         body = glc(start, NULL, NULL, 10);
-        free(acts_fault(&env, body, cases[i].fault));
+        free(ss_call_fault(&stack, body, cases[i].fault));
         free(body);
-        acts_emu_faults(&env, "{\"clear\": true}");
+        ss_emu_admin(&stack, "/_emulator/faults", "{\"clear\": true}");
     }
     free(start);
 }
@@ -947,15 +941,13 @@ static void test_rest_errors(void **state)
 static void test_tiny_budget_still_progresses(void **state)
 {
     (void)state;
-    acts_env tiny;
-    assert_int_equal(acts_start(&tiny, build_seed(),
+    ss_stack saved = stack;   /* the page helpers talk to stack: a second one stands in */
+    assert_int_equal(acts_start(&stack, build_seed(),
                                 "{\"activities\": {\"window_seconds\": 86400, \"max_rest_calls\": 3}}"),
                      0);
-    acts_env saved = env;
-    env = tiny;   /* the page helpers talk to env */
     seen s = {0};
     char *last = gla_all(&s, "IDNUM", "501", NULL, 50);
-    cJSON *truth = acts_truth(&env, all_types, "501", 0, T0 - 1);
+    cJSON *truth = acts_truth(&stack, all_types, "501", 0, T0 - 1);
     same_as_truth(&s, truth);
     assert_true(s.short_pages > 0);   /* the budget did cut pages short */
     cJSON_Delete(truth);
@@ -963,14 +955,14 @@ static void test_tiny_budget_still_progresses(void **state)
     seen_free(&s);
     char *start = since_start(T0 - 1);
     last = glc_all(&s, start, NULL, NULL, 50);
-    truth = acts_truth(&env, all_types, NULL, 0, T0 - 1);
+    truth = acts_truth(&stack, all_types, NULL, 0, T0 - 1);
     same_as_truth(&s, truth);
     cJSON_Delete(truth);
     free(last);
     free(start);
     seen_free(&s);
-    env = saved;
-    assert_int_equal(acts_stop(&tiny), 0);
+    assert_int_equal(ss_stop(&stack), 0);
+    stack = saved;
 }
 
 int main(void)
@@ -988,5 +980,5 @@ int main(void)
         cmocka_unit_test(test_tiny_budget_still_progresses),
         cmocka_unit_test(test_rest_errors),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return ts_run_tests(tests, setup, teardown);
 }

@@ -27,7 +27,7 @@
 
 #define EXTRA_CHANNELS 430
 
-static acts_env env;
+static ss_stack stack;
 
 static cJSON *status(const char *name, int step, bool success)
 {
@@ -53,7 +53,7 @@ static cJSON *tag_type(const char *type, const char *values)
 static int setup(void **state)
 {
     (void)state;
-    cJSON *seed = acts_default_seed();
+    cJSON *seed = ss_default_seed();
     cJSON *channels = cJSON_GetObjectItemCaseSensitive(seed, "channels");
     for (int i = 1; i <= EXTRA_CHANNELS; i++) {
         char name[32];
@@ -80,13 +80,13 @@ static int setup(void **state)
     cJSON_AddItemToArray(tags, tag_type("Content Channel", "[SEM, Email, Website]"));
     cJSON_AddItemToArray(tags, tag_type("Theme", "[Revenue Master, Revenue Power house]"));
     cJSON_AddItemToArray(tags, tag_type("Empty Type", "[]"));
-    return acts_start(&env, seed, NULL);
+    return acts_start(&stack, seed, NULL);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    return acts_stop(&env);
+    return ss_stop(&stack);
 }
 
 /* Every record of a paged Asset API list, straight from the emulator. */
@@ -94,54 +94,42 @@ static cJSON *asset_truth(const char *path)
 {
     cJSON *all = cJSON_CreateArray();
     for (int off = 0;; off += 200) {
-        char *p = acts_fmt("%s?maxReturn=200&offset=%d", path, off);
-        long st;
-        cJSON *j = ts_rest(&env.emu, env.token, "GET", p, NULL, &st);
+        char *p = ts_fmt("%s?maxReturn=200&offset=%d", path, off);
+        cJSON *r = ss_rest_result(&stack, p);
         free(p);
-        assert_int_equal(st, 200);
-        cJSON *r = cJSON_DetachItemFromObjectCaseSensitive(j, "result");
         int n = cJSON_GetArraySize(r);
         while (cJSON_GetArraySize(r) > 0)
             cJSON_AddItemToArray(all, cJSON_DetachItemFromArray(r, 0));
         cJSON_Delete(r);
-        cJSON_Delete(j);
         if (n < 200)
             return all;
     }
-}
-
-static int count(const char *s, const char *needle)
-{
-    int n = 0;
-    for (const char *p = strstr(s, needle); p; p = strstr(p + 1, needle))
-        n++;
-    return n;
 }
 
 /* ---- getChannels ------------------------------------------------------------------ */
 
 static void check_channel(const char *ts, const cJSON *rest)
 {
-    char *name = xml_text(ts, "tagValue");
+    char *name = ss_xml_text(ts, "tagValue");
     assert_string_equal(name, cJSON_GetObjectItemCaseSensitive(rest, "name")->valuestring);
     free(name);
-    assert_true(xml_has(ts, "statusList"));
+    assert_true(ss_xml_has(ts, "statusList"));
     int n;
-    char **items = xml_all(ts, "progressionStatus", &n);
+    char **items = ss_xml_all(ts, "progressionStatus", &n);
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(rest, "progressionStatuses");
     assert_int_equal(n, cJSON_GetArraySize(st));
     char prev[128] = "";
     for (int i = 0; i < n; i++) {
         int na;
-        char **attrs = xml_all(items[i], "attrib", &na);
+        char **attrs = ss_xml_all(items[i], "attrib", &na);
         assert_int_equal(na, 3);
-        char *k0 = xml_text(attrs[0], "name"), *k1 = xml_text(attrs[1], "name");
-        char *k2 = xml_text(attrs[2], "name");
+        char *k0 = ss_xml_text(attrs[0], "name"), *k1 = ss_xml_text(attrs[1], "name");
+        char *k2 = ss_xml_text(attrs[2], "name");
         assert_string_equal(k0, "Status");
         assert_string_equal(k1, "Step");
         assert_string_equal(k2, "Success");
-        char *sname = xml_text(attrs[0], "value"), *step = xml_text(attrs[1], "value");
-        char *succ = xml_text(attrs[2], "value");
+        char *sname = ss_xml_text(attrs[0], "value"), *step = ss_xml_text(attrs[1], "value");
+        char *succ = ss_xml_text(attrs[2], "value");
         /* Ordered by status name, as Marketo's answers were. */
         assert_true(strcasecmp(prev, sname) <= 0);
         snprintf(prev, sizeof prev, "%s", sname);
@@ -156,9 +144,9 @@ static void check_channel(const char *ts, const cJSON *rest)
         assert_string_equal(succ, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(match, "success"))
                                       ? "true" : "false");
         free(k0), free(k1), free(k2), free(sname), free(step), free(succ);
-        xml_free_all(attrs, na);
+        ss_xml_free_all(attrs, na);
     }
-    xml_free_all(items, n);
+    ss_xml_free_all(items, n);
 }
 
 static void test_channels_all_pages(void **state)
@@ -167,21 +155,19 @@ static void test_channels_all_pages(void **state)
     cJSON *truth = asset_truth("/rest/asset/v1/channels.json");
     int nt = cJSON_GetArraySize(truth);
     assert_int_equal(nt, 7 + EXTRA_CHANNELS + 1);
-    char *calls = NULL;
-    char *resp = acts_call_h(&env, "<ns1:paramsGetChannels/>", &calls);
+    char *resp = ss_call(&stack, "<ns1:paramsGetChannels/>");
     /* 438 channels: pages of 200, 200 and 38. */
-    assert_int_equal(strtol(calls, NULL, 10), 3);
-    assert_int_equal(count(calls, "GET /rest/asset/v1/channels.json"), 3);
+    assert_int_equal(strtol(stack.rest_trace, NULL, 10), 3);
+    assert_int_equal(ts_count(stack.rest_trace, "GET /rest/asset/v1/channels.json"), 3);
     int n;
-    char **tags = xml_all(resp, "tagStatus", &n);
+    char **tags = ss_xml_all(resp, "tagStatus", &n);
     assert_int_equal(n, nt);
     for (int i = 0; i < n; i++)   /* in REST's order */
         check_channel(tags[i], cJSON_GetArrayItem(truth, i));
     /* A channel without statuses still has its (empty) statusList. */
     assert_non_null(strstr(resp, "<tagValue>No Statuses</tagValue><statusList></statusList>"));
-    xml_free_all(tags, n);
+    ss_xml_free_all(tags, n);
     free(resp);
-    free(calls);
     cJSON_Delete(truth);
 }
 
@@ -190,18 +176,17 @@ static void test_channels_by_name(void **state)
     (void)state;
     cJSON *truth = asset_truth("/rest/asset/v1/channels.json");
     /* Several names: one paged list, kept to those names, REST's order. */
-    char *calls = NULL;
-    char *resp = acts_call_h(&env, "<ns1:paramsGetChannels><tag><values><stringItem>Webinar"
+    char *resp = ss_call(&stack, "<ns1:paramsGetChannels><tag><values><stringItem>Webinar"
                              "</stringItem><stringItem>Blog</stringItem><stringItem>Tradeshow"
                              "</stringItem><stringItem>Blog</stringItem><stringItem>Nope"
-                             "</stringItem></values></tag></ns1:paramsGetChannels>", &calls);
-    assert_null(strstr(calls, "byName"));
+                             "</stringItem></values></tag></ns1:paramsGetChannels>");
+    assert_null(strstr(stack.rest_trace, "byName"));
     int n;
-    char **tags = xml_all(resp, "tagStatus", &n);
+    char **tags = ss_xml_all(resp, "tagStatus", &n);
     assert_int_equal(n, 3);
     const char *want[] = {"Webinar", "Tradeshow", "Blog"};   /* the seed's order */
     for (int i = 0; i < n; i++) {
-        char *v = xml_text(tags[i], "tagValue");
+        char *v = ss_xml_text(tags[i], "tagValue");
         assert_string_equal(v, want[i]);
         const cJSON *c;
         cJSON_ArrayForEach(c, truth)
@@ -209,15 +194,14 @@ static void test_channels_by_name(void **state)
                 check_channel(tags[i], c);
         free(v);
     }
-    xml_free_all(tags, n);
+    ss_xml_free_all(tags, n);
     free(resp);
-    free(calls);
 
     /* One name: channel/byName.json, one call. */
-    resp = acts_call_h(&env, "<ns1:paramsGetChannels><tag><values><stringItem>Webinar</stringItem>"
-                       "</values></tag></ns1:paramsGetChannels>", &calls);
-    assert_string_equal(calls, "1; GET /rest/asset/v1/channel/byName.json");
-    tags = xml_all(resp, "tagStatus", &n);
+    resp = ss_call(&stack, "<ns1:paramsGetChannels><tag><values><stringItem>Webinar</stringItem>"
+                       "</values></tag></ns1:paramsGetChannels>");
+    assert_string_equal(stack.rest_trace, "1; GET /rest/asset/v1/channel/byName.json");
+    tags = ss_xml_all(resp, "tagStatus", &n);
     assert_int_equal(n, 1);
     const cJSON *c;
     cJSON_ArrayForEach(c, truth)
@@ -227,15 +211,14 @@ static void test_channels_by_name(void **state)
     char *p = strstr(tags[0], "No Show"), *q = strstr(tags[0], "Pending Approval");
     char *r = strstr(tags[0], "Registered"), *s = strstr(tags[0], "Wait Listed");
     assert_true(p && q && r && s && p < q && q < r && r < s);
-    xml_free_all(tags, n);
+    ss_xml_free_all(tags, n);
     free(resp);
-    free(calls);
 
     /* A name that is no channel: an empty answer, not a fault. */
-    resp = acts_call(&env, "<ns1:paramsGetChannels><tag><values><stringItem>Carrier Pigeon"
+    resp = ss_call(&stack, "<ns1:paramsGetChannels><tag><values><stringItem>Carrier Pigeon"
                      "</stringItem></values></tag></ns1:paramsGetChannels>");
-    assert_true(xml_has(resp, "tags"));
-    assert_false(xml_has(resp, "tagStatus"));
+    assert_true(ss_xml_has(resp, "tags"));
+    assert_false(ss_xml_has(resp, "tagStatus"));
     free(resp);
     cJSON_Delete(truth);
 }
@@ -246,26 +229,26 @@ static void test_channels_by_name(void **state)
 static char *values_of(const char *resp, const char *type)
 {
     int n;
-    char **tags = xml_all(resp, "tag", &n);
+    char **tags = ss_xml_all(resp, "tag", &n);
     char *out = NULL;
     for (int i = 0; i < n && !out; i++) {
-        char *t = xml_text(tags[i], "type");
+        char *t = ss_xml_text(tags[i], "type");
         if (t && !strcmp(t, type)) {
             int nv;
-            char **vals = xml_all(tags[i], "stringItem", &nv);
+            char **vals = ss_xml_all(tags[i], "stringItem", &nv);
             char buf[1024] = "";
             for (int k = 0; k < nv; k++) {
-                char *v = xml_text(vals[k], "stringItem");
+                char *v = ss_xml_text(vals[k], "stringItem");
                 size_t l = strlen(buf);
                 snprintf(buf + l, sizeof buf - l, "%s%s", k ? "|" : "", v);
                 free(v);
             }
-            xml_free_all(vals, nv);
+            ss_xml_free_all(vals, nv);
             out = strdup(buf);
         }
         free(t);
     }
-    xml_free_all(tags, n);
+    ss_xml_free_all(tags, n);
     return out;
 }
 
@@ -275,21 +258,20 @@ static void test_tags_all(void **state)
     cJSON *truth = asset_truth("/rest/asset/v1/tagTypes.json");
     int nt = cJSON_GetArraySize(truth);
     assert_int_equal(nt, 7);
-    long before = acts_emu_calls(&env, "GET /rest/asset/v1/tagType/byName.json");
-    char *calls = NULL;
-    char *resp = acts_call_h(&env, "<ns1:paramsGetTags/>", &calls);
-    assert_int_equal(strtol(calls, NULL, 10), 1 + nt);
-    assert_int_equal(acts_emu_calls(&env, "GET /rest/asset/v1/tagType/byName.json"), before + nt);
+    long before = ss_emu_calls(&stack, "GET /rest/asset/v1/tagType/byName.json");
+    char *resp = ss_call(&stack, "<ns1:paramsGetTags/>");
+    assert_int_equal(strtol(stack.rest_trace, NULL, 10), 1 + nt);
+    assert_int_equal(ss_emu_calls(&stack, "GET /rest/asset/v1/tagType/byName.json"), before + nt);
     int n;
-    char **tags = xml_all(resp, "tag", &n);
+    char **tags = ss_xml_all(resp, "tag", &n);
     assert_int_equal(n, nt);
     for (int i = 0; i < n; i++) {
-        char *t = xml_text(tags[i], "type");
+        char *t = ss_xml_text(tags[i], "type");
         assert_string_equal(t, cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(truth, i),
                                                                  "tagType")->valuestring);
         free(t);
     }
-    xml_free_all(tags, n);
+    ss_xml_free_all(tags, n);
     char *v = values_of(resp, "Region");
     assert_string_equal(v, "North America|EMEA|APAC|LATAM");
     free(v);
@@ -300,16 +282,14 @@ static void test_tags_all(void **state)
     assert_string_equal(v, "");
     free(v);
     free(resp);
-    free(calls);
 
     /* Steady state: the tag types list only; values come from the cache. */
-    resp = acts_call_h(&env, "<ns1:paramsGetTags></ns1:paramsGetTags>", &calls);
-    assert_string_equal(calls, "1; GET /rest/asset/v1/tagTypes.json");
+    resp = ss_call(&stack, "<ns1:paramsGetTags></ns1:paramsGetTags>");
+    assert_string_equal(stack.rest_trace, "1; GET /rest/asset/v1/tagTypes.json");
     v = values_of(resp, "Cost Center");
     assert_string_equal(v, "Marketing|Sales|Partners");
     free(v);
     free(resp);
-    free(calls);
     cJSON_Delete(truth);
 }
 
@@ -317,35 +297,35 @@ static void test_tags_by_type_and_value(void **state)
 {
     (void)state;
     /* Marketo's documented request: Content Channel, values SEM and Email. */
-    char *resp = acts_call(&env, "<ns1:paramsGetTags><tagList><tag><type>Content Channel</type>"
+    char *resp = ss_call(&stack, "<ns1:paramsGetTags><tagList><tag><type>Content Channel</type>"
                            "<values><stringItem>SEM</stringItem><stringItem>Email</stringItem>"
                            "</values></tag></tagList></ns1:paramsGetTags>");
     int n;
-    char **tags = xml_all(resp, "tag", &n);
+    char **tags = ss_xml_all(resp, "tag", &n);
     assert_int_equal(n, 1);
-    xml_free_all(tags, n);
+    ss_xml_free_all(tags, n);
     char *v = values_of(resp, "Content Channel");
     assert_string_equal(v, "SEM|Email");
     free(v);
     free(resp);
 
     /* Two types, one unknown (left out); a type in another case. */
-    resp = acts_call(&env, "<ns1:paramsGetTags><tagList><tag><type>region</type></tag>"
+    resp = ss_call(&stack, "<ns1:paramsGetTags><tagList><tag><type>region</type></tag>"
                      "<tag><type>Astrology</type></tag></tagList></ns1:paramsGetTags>");
-    tags = xml_all(resp, "tag", &n);
+    tags = ss_xml_all(resp, "tag", &n);
     assert_int_equal(n, 1);
-    xml_free_all(tags, n);
+    ss_xml_free_all(tags, n);
     v = values_of(resp, "Region");   /* Marketo's spelling of the type */
     assert_string_equal(v, "North America|EMEA|APAC|LATAM");
     free(v);
     free(resp);
 
     /* Values without a type: looked for in every type. */
-    resp = acts_call(&env, "<ns1:paramsGetTags><tagList><tag><values><stringItem>EMEA</stringItem>"
+    resp = ss_call(&stack, "<ns1:paramsGetTags><tagList><tag><values><stringItem>EMEA</stringItem>"
                      "<stringItem>Sales</stringItem></values></tag></tagList></ns1:paramsGetTags>");
-    tags = xml_all(resp, "tag", &n);
+    tags = ss_xml_all(resp, "tag", &n);
     assert_int_equal(n, 2);
-    xml_free_all(tags, n);
+    ss_xml_free_all(tags, n);
     v = values_of(resp, "Region");
     assert_string_equal(v, "EMEA");
     free(v);
@@ -355,10 +335,10 @@ static void test_tags_by_type_and_value(void **state)
     free(resp);
 
     /* Nothing matches: an empty tagList, not a fault. */
-    resp = acts_call(&env, "<ns1:paramsGetTags><tagList><tag><type>Region</type><values>"
+    resp = ss_call(&stack, "<ns1:paramsGetTags><tagList><tag><type>Region</type><values>"
                      "<stringItem>Atlantis</stringItem></values></tag></tagList></ns1:paramsGetTags>");
-    assert_true(xml_has(resp, "tagList"));
-    assert_false(xml_has(resp, "<tag>"));
+    assert_true(ss_xml_has(resp, "tagList"));
+    assert_false(ss_xml_has(resp, "tag"));
     assert_null(strstr(resp, "<tag>"));
     free(resp);
 }
@@ -366,12 +346,12 @@ static void test_tags_by_type_and_value(void **state)
 static void test_asset_rest_errors(void **state)
 {
     (void)state;
-    acts_emu_faults(&env, "{\"error_code\": \"611\", \"error_share\": 1}");
-    free(acts_fault(&env, "<ns1:paramsGetChannels/>", 20011));
-    free(acts_fault(&env, "<ns1:paramsGetTags/>", 20011));
-    acts_emu_faults(&env, "{\"clear\": true}");
-    char *resp = acts_call(&env, "<ns1:paramsGetChannels/>");
-    assert_true(xml_has(resp, "tagStatus"));
+    ss_emu_admin(&stack, "/_emulator/faults", "{\"error_code\": \"611\", \"error_share\": 1}");
+    free(ss_call_fault(&stack, "<ns1:paramsGetChannels/>", 20011));
+    free(ss_call_fault(&stack, "<ns1:paramsGetTags/>", 20011));
+    ss_emu_admin(&stack, "/_emulator/faults", "{\"clear\": true}");
+    char *resp = ss_call(&stack, "<ns1:paramsGetChannels/>");
+    assert_true(ss_xml_has(resp, "tagStatus"));
     free(resp);
 }
 
@@ -384,5 +364,5 @@ int main(void)
         cmocka_unit_test(test_tags_by_type_and_value),
         cmocka_unit_test(test_asset_rest_errors),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return ts_run_tests(tests, setup, teardown);
 }

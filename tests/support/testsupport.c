@@ -12,9 +12,116 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+/* ---- running a suite --------------------------------------------------------- */
+
+/* The group teardown of the run in progress and what it returned: cmocka
+ * calls a plain function pointer, so the trampoline finds them here. */
+static CMFixtureFunction group_teardown;
+static int group_teardown_rc;
+
+static int teardown_trampoline(void **state)
+{
+    group_teardown_rc = group_teardown ? group_teardown(state) : 0;
+    return group_teardown_rc;
+}
+
+int ts_run_group(const char *name, const struct CMUnitTest *tests, size_t n,
+                 CMFixtureFunction setup, CMFixtureFunction teardown)
+{
+    group_teardown = teardown;
+    group_teardown_rc = 0;
+    int failed = _cmocka_run_group_tests(name, tests, n, setup, teardown_trampoline);
+    return failed || group_teardown_rc != 0 ? 1 : 0;
+}
+
+/* ---- strings and files --------------------------------------------------------- */
+
+static char *vfmt(const char *f, va_list ap)
+{
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(NULL, 0, f, ap);
+    char *s = malloc((size_t)n + 1);
+    if (s)
+        vsnprintf(s, (size_t)n + 1, f, again);
+    va_end(again);
+    return s;
+}
+
+char *ts_fmt(const char *f, ...)
+{
+    va_list ap;
+    va_start(ap, f);
+    char *s = vfmt(f, ap);
+    va_end(ap);
+    return s;
+}
+
+void ts_buf_add(ts_buf *b, const char *f, ...)
+{
+    va_list ap;
+    va_start(ap, f);
+    char *s = vfmt(f, ap);
+    va_end(ap);
+    size_t n = strlen(s);
+    if (b->n + n + 1 > b->cap) {
+        b->cap = (b->n + n + 1) * 2;
+        b->s = realloc(b->s, b->cap);
+    }
+    memcpy(b->s + b->n, s, n + 1);
+    b->n += n;
+    free(s);
+}
+
+int ts_count(const char *s, const char *needle)
+{
+    int n = 0;
+    for (const char *p = s; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+char *ts_urlenc(const char *s)
+{
+    char *out = malloc(strlen(s) * 3 + 1), *o = out;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            strchr("-_.~", c))
+            *o++ = (char)c;
+        else
+            o += sprintf(o, "%%%02X", c);
+    }
+    *o = '\0';
+    return out;
+}
+
+char *ts_read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        fail_msg("cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+void ts_sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
 
 /* ---- child processes ----------------------------------------------------- */
 
@@ -124,11 +231,16 @@ const char *ts_env(const char *name)
 
 int ts_emulator_start(ts_proc *p, const char *const extra[])
 {
+    return ts_emulator_start_at(p, "127.0.0.1:0", extra);
+}
+
+int ts_emulator_start_at(ts_proc *p, const char *listen, const char *const extra[])
+{
     const char *argv[64];
     int n = 0;
     argv[n++] = ts_env("MKTOWS_EMULATOR");
     argv[n++] = "--listen";
-    argv[n++] = "127.0.0.1:0";
+    argv[n++] = listen;
     argv[n++] = "--client-id";
     argv[n++] = "test-id";
     argv[n++] = "--client-secret";
@@ -246,6 +358,36 @@ cJSON *ts_json(const ts_http_resp *r)
     return r->body ? cJSON_ParseWithLength(r->body, r->len) : NULL;
 }
 
+char *ts_http_header(const ts_http_resp *r, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = r->headers; p && *p;) {
+        const char *eol = strstr(p, "\r\n");
+        if (!eol)
+            eol = p + strlen(p);
+        if ((size_t)(eol - p) > n && strncasecmp(p, name, n) == 0 && p[n] == ':') {
+            const char *v = p + n + 1;
+            while (*v == ' ')
+                v++;
+            return ts_fmt("%.*s", (int)(eol - v), v);
+        }
+        p = *eol ? eol + 2 : eol;
+    }
+    return NULL;
+}
+
+cJSON *ts_get_json(const char *base, const char *path)
+{
+    char *url = ts_fmt("%s%s", base, path);
+    ts_http_resp r;
+    cJSON *j = NULL;
+    if (ts_http("GET", url, NULL, NULL, 0, &r) == 0)
+        j = ts_json(&r);
+    ts_http_free(&r);
+    free(url);
+    return j;
+}
+
 char *ts_emulator_token(const ts_proc *emu)
 {
     char url[512];
@@ -286,4 +428,27 @@ cJSON *ts_rest(const ts_proc *emu, const char *token, const char *method,
     ts_http_free(&r);
     free(url);
     return j;
+}
+
+long ts_emulator_calls(const ts_proc *emu, const char *route)
+{
+    cJSON *j = ts_get_json(emu->url, "/_emulator/stats");
+    if (!j)
+        fail_msg("GET %s/_emulator/stats: no JSON answer", emu->url);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItem(j, "calls"), route);
+    long n = cJSON_IsNumber(v) ? (long)v->valuedouble : 0;
+    cJSON_Delete(j);
+    return n;
+}
+
+void ts_emulator_admin(const ts_proc *emu, const char *path, const char *json)
+{
+    char *url = ts_fmt("%s%s", emu->url, path);
+    const char *hdrs[] = {"Content-Type: application/json", NULL};
+    ts_http_resp r;
+    assert_int_equal(ts_http("POST", url, hdrs, json, json ? strlen(json) : 0, &r), 0);
+    if (r.status != 200)
+        fail_msg("POST %s %s: HTTP %ld %s", path, json ? json : "", r.status, r.body);
+    ts_http_free(&r);
+    free(url);
 }

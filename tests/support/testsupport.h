@@ -1,6 +1,11 @@
 /*
- * testsupport.h — what every integration test needs: start a real program
- * (marketo-emulator, mktows-shim) on a free port, talk HTTP to it, read JSON.
+ * testsupport.h — what every test program needs: run its cmocka group so
+ * that a failing teardown counts, start a real program (marketo-emulator,
+ * mktows-shim) on a free port, talk HTTP to it, read JSON, and the few
+ * string and file helpers C makes every test write again.
+ *
+ * The SOAP side (a shim in front of an emulator, signed calls, reading the
+ * answers) is in soapstack.h, built on this.
  *
  * Programs are started with port 0 and print `listening on http://HOST:PORT`
  * when ready; ts_proc_start waits for that line, so a test never races the
@@ -12,9 +17,47 @@
 #ifndef TESTSUPPORT_H
 #define TESTSUPPORT_H
 
+#include <setjmp.h>
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
+#include <cmocka.h>
 #include <cjson/cJSON.h>
+
+/* ---- running a suite --------------------------------------------------------- */
+
+/* cmocka_run_group_tests, except that a failing group teardown fails the
+ * run as well.  cmocka 1.1 only prints "GROUP TEARDOWN" and returns 0, so a
+ * program under test that exits uncleanly at the end (a sanitizer report)
+ * would go unnoticed. */
+#define ts_run_tests(tests, setup, teardown) \
+    ts_run_group(#tests, tests, sizeof(tests) / sizeof((tests)[0]), setup, teardown)
+int ts_run_group(const char *name, const struct CMUnitTest *tests, size_t n,
+                 CMFixtureFunction setup, CMFixtureFunction teardown);
+
+/* ---- strings and files --------------------------------------------------------- */
+
+/* printf into a new string (malloc'd). */
+char *ts_fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+
+/* A growable string: ts_buf b = {0}; ts_buf_add(&b, ...); then b.s (caller frees). */
+typedef struct ts_buf {
+    char *s;
+    size_t n, cap;
+} ts_buf;
+void ts_buf_add(ts_buf *b, const char *f, ...) __attribute__((format(printf, 2, 3)));
+
+/* How often needle occurs in s (occurrences do not overlap). */
+int ts_count(const char *s, const char *needle);
+
+/* s with everything but RFC 3986's unreserved characters %-encoded (malloc'd). */
+char *ts_urlenc(const char *s);
+
+/* The whole file (malloc'd, NUL-terminated); fails the test if it cannot be read. */
+char *ts_read_file(const char *path);
+
+void ts_sleep_ms(long ms);
 
 /* ---- child processes ----------------------------------------------------- */
 
@@ -38,6 +81,9 @@ int ts_proc_stop(ts_proc *p);
  * "test-id", secret "test-secret" and the extra options given (NULL-terminated
  * list, may be NULL). */
 int ts_emulator_start(ts_proc *p, const char *const extra[]);
+/* The same on a given listen address ("127.0.0.1:41234": a restart on the
+ * port a shim already talks to). */
+int ts_emulator_start_at(ts_proc *p, const char *listen, const char *const extra[]);
 
 /* Path of a binary or source file from the environment; aborts the test if unset. */
 const char *ts_env(const char *name);
@@ -61,6 +107,12 @@ int ts_http(const char *method, const char *url, const char *const headers[],
             const char *body, size_t len, ts_http_resp *out);
 void ts_http_free(ts_http_resp *r);
 
+/* Value of response header `name` (case-insensitive), malloc'd; NULL if absent. */
+char *ts_http_header(const ts_http_resp *r, const char *name);
+
+/* GET base+path and parse the answer as JSON; NULL if no answer or not JSON. */
+cJSON *ts_get_json(const char *base, const char *path);
+
 /* Parse the body as JSON (NULL if it is not JSON). Caller frees. */
 cJSON *ts_json(const ts_http_resp *r);
 
@@ -71,5 +123,14 @@ char *ts_emulator_token(const ts_proc *emu);
  * body (NULL if not JSON) and stores the HTTP status in *status if non-NULL. */
 cJSON *ts_rest(const ts_proc *emu, const char *token, const char *method,
                const char *path_and_query, const char *json_body, long *status);
+
+/* How many calls the emulator has counted for route ("GET /rest/v1/leads.json",
+ * the path as a template: "POST /rest/v1/lists/{listId}/leads.json"), from
+ * GET /_emulator/stats; fails the test if the stats cannot be read. */
+long ts_emulator_calls(const ts_proc *emu, const char *route);
+
+/* POST json (may be NULL) to one of the emulator's own endpoints
+ * ("/_emulator/reset", "/_emulator/faults"); fails the test unless HTTP 200. */
+void ts_emulator_admin(const ts_proc *emu, const char *path, const char *json);
 
 #endif
