@@ -29,12 +29,7 @@
 
 #include <cmocka.h>
 
-#include "soap/auth.h"
-#include "testsupport.h"
-
-#define USER "bigcorp1_461839624B16E06BA2D663"
-#define KEY "899756834129871744AAEE88DDCC77CDEEDEC1AAAD66"
-#define NS "http://www.marketo.com/mktows/"
+#include "soapstack.h"
 
 /* Seed facts. */
 #define LIST_REGISTRANTS 3001      /* "Webinar Registrants", Spring Webinar: 1,2,3,4,5 */
@@ -54,162 +49,27 @@
 #define BULK_CALLS "POST /bulk/v1/leads.json"
 #define BATCH_CALLS "GET /bulk/v1/leads/batch/{batchId}.json"
 
-static ts_proc emu, shim;
-static char *config_path, *db_path;
-static char *token;
+static ss_stack stack;
 
-/* ---- small helpers ------------------------------------------------------------ */
-
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...)
-{
-    va_list ap;
-    va_start(ap, f);
-    int n = vsnprintf(NULL, 0, f, ap);
-    va_end(ap);
-    char *s = malloc((size_t)n + 1);
-    va_start(ap, f);
-    vsnprintf(s, (size_t)n + 1, f, ap);
-    va_end(ap);
-    return s;
-}
-
-typedef struct { char *s; size_t n, cap; } sbuf;
-static void sb_add(sbuf *b, const char *f, ...) __attribute__((format(printf, 2, 3)));
-static void sb_add(sbuf *b, const char *f, ...)
-{
-    va_list ap;
-    va_start(ap, f);
-    int n = vsnprintf(NULL, 0, f, ap);
-    va_end(ap);
-    if (b->n + (size_t)n + 1 > b->cap) {
-        b->cap = (b->n + (size_t)n + 1) * 2;
-        b->s = realloc(b->s, b->cap);
-    }
-    va_start(ap, f);
-    vsnprintf(b->s + b->n, (size_t)n + 1, f, ap);
-    va_end(ap);
-    b->n += (size_t)n;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&t, NULL);
-}
-
-/* ---- SOAP ---------------------------------------------------------------------- */
-
-static void post(const char *body, ts_http_resp *r)
-{
-    char ts[64], sig[MK_AUTH_SIG_HEX + 1];
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S+00:00", &tm);
-    assert_int_equal(mk_auth_signature(KEY, ts, USER, sig), 0);
-    char *xml = fmt("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                    "<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"http://schemas.xmlsoap.org/soap/envelope/\""
-                    " xmlns:ns1=\"" NS "\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">"
-                    "<SOAP-ENV:Header><ns1:AuthenticationHeader><mktowsUserId>" USER "</mktowsUserId>"
-                    "<requestSignature>%s</requestSignature><requestTimestamp>%s</requestTimestamp>"
-                    "</ns1:AuthenticationHeader></SOAP-ENV:Header>"
-                    "<SOAP-ENV:Body>%s</SOAP-ENV:Body></SOAP-ENV:Envelope>", sig, ts, body);
-    char *url = fmt("%s/soap/mktows/3_1", shim.url);
-    const char *hdrs[] = {"Content-Type: text/xml;charset=UTF-8", NULL};
-    assert_int_equal(ts_http("POST", url, hdrs, xml, strlen(xml), r), 0);
-    free(url);
-    free(xml);
-}
-
-/* A call that must succeed; the response body (caller frees). */
-static char *call(const char *body)
-{
-    ts_http_resp r;
-    post(body, &r);
-    if (r.status != 200)
-        fail_msg("HTTP %ld for %s\n%s", r.status, body, r.body);
-    assert_null(strstr(r.body, ":Header>"));
-    char *b = strdup(r.body);
-    ts_http_free(&r);
-    return b;
-}
-
-/* A call that must fault with code; the fault body (caller frees). */
-static char *call_fault(const char *body, int code)
-{
-    ts_http_resp r;
-    post(body, &r);
-    char want[64];
-    if (r.status != 500)
-        fail_msg("HTTP %ld, want a %d fault for %s\n%s", r.status, code, body, r.body);
-    snprintf(want, sizeof want, "<code>%d</code>", code);
-    if (!strstr(r.body, want))
-        fail_msg("want fault %d, got: %s", code, r.body);
-    snprintf(want, sizeof want, "<faultstring>%d - ", code);
-    assert_non_null(strstr(r.body, want));
-    assert_non_null(strstr(r.body, "<name>mktServiceException</name>"));
-    char *b = strdup(r.body);
-    ts_http_free(&r);
-    return b;
-}
-
+static char *call(const char *body) { return ss_call(&stack, body); }
+static char *call_fault(const char *body, int code) { return ss_call_fault(&stack, body, code); }
 static void expect_fault_saying(const char *body, int code, const char *words)
 {
-    char *r = call_fault(body, code);
-    if (words && !strstr(r, words))
-        fail_msg("fault %d does not say '%s': %s", code, words, r);
-    free(r);
+    ss_expect_call_fault(&stack, body, code, words);
 }
-
-static int count_of(const char *doc, const char *needle)
-{
-    int n = 0;
-    for (const char *p = doc; (p = strstr(p, needle)); p += strlen(needle))
-        n++;
-    return n;
-}
-
-/* Text of the k-th (0-based) <tag>…</tag>, or NULL; malloc'd. */
-static char *text_k(const char *doc, const char *tag, int k)
-{
-    char open[64], close[64];
-    snprintf(open, sizeof open, "<%s>", tag);
-    snprintf(close, sizeof close, "</%s>", tag);
-    const char *p = doc;
-    for (int i = 0; i <= k; i++) {
-        p = strstr(p, open);
-        if (!p)
-            return NULL;
-        p += strlen(open);
-    }
-    const char *e = strstr(p, close);
-    return e ? fmt("%.*s", (int)(e - p), p) : NULL;
-}
-
-static void assert_text(const char *doc, const char *tag, const char *want)
-{
-    char *t = text_k(doc, tag, 0);
-    if (!t || strcmp(t, want) != 0)
-        fail_msg("<%s> is %s, want %s in %s", tag, t ? t : "(absent)", want, doc);
-    free(t);
-}
+static long stat_calls(const char *route) { return ss_emu_calls(&stack, route); }
 
 /* ---- the emulator's REST side ---------------------------------------------------- */
 
 static cJSON *rest(const char *method, const char *path, const char *json)
 {
-    long st = 0;
-    cJSON *j = ts_rest(&emu, token, method, path, json, &st);
-    if (st != 200 || !j || !cJSON_IsTrue(cJSON_GetObjectItem(j, "success")))
-        fail_msg("REST %s %s: HTTP %ld %s", method, path, st, j ? cJSON_PrintUnformatted(j) : "");
-    return j;
+    return ss_rest(&stack, method, path, json);
 }
 
 /* Is lead a member of list, per REST? */
 static bool rest_member(long list, long long lead)
 {
-    char *p = fmt("/rest/v1/lists/%ld/leads/ismember.json?id=%lld", list, lead);
+    char *p = ts_fmt("/rest/v1/lists/%ld/leads/ismember.json?id=%lld", list, lead);
     cJSON *j = rest("GET", p, NULL);
     free(p);
     const cJSON *st = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "result"), 0),
@@ -225,9 +85,9 @@ static int rest_member_count(long list)
     int n = 0;
     char *tok = NULL;
     for (;;) {
-        char *p = tok ? fmt("/rest/v1/lists/%ld/leads.json?fields=id&batchSize=300&nextPageToken=%s",
-                            list, tok)
-                      : fmt("/rest/v1/lists/%ld/leads.json?fields=id&batchSize=300", list);
+        char *p = tok ? ts_fmt("/rest/v1/lists/%ld/leads.json?fields=id&batchSize=300&nextPageToken=%s",
+                               list, tok)
+                      : ts_fmt("/rest/v1/lists/%ld/leads.json?fields=id&batchSize=300", list);
         cJSON *j = rest("GET", p, NULL);
         free(p);
         free(tok);
@@ -252,8 +112,8 @@ static int rest_activities(int type, long long lead, long asset_id)
     cJSON_Delete(j);
     int n = 0;
     for (;;) {
-        char *p = fmt("/rest/v1/activities.json?nextPageToken=%s&activityTypeIds=%d&leadIds=%lld",
-                      tok, type, lead);
+        char *p = ts_fmt("/rest/v1/activities.json?nextPageToken=%s&activityTypeIds=%d&leadIds=%lld",
+                         tok, type, lead);
         j = rest("GET", p, NULL);
         free(p);
         const cJSON *a;
@@ -275,7 +135,7 @@ static int rest_activities(int type, long long lead, long asset_id)
 
 static char *rest_lead_field(const char *email, const char *field)
 {
-    char *p = fmt("/rest/v1/leads.json?filterType=email&filterValues=%s&fields=%s", email, field);
+    char *p = ts_fmt("/rest/v1/leads.json?filterType=email&filterValues=%s&fields=%s", email, field);
     cJSON *j = rest("GET", p, NULL);
     free(p);
     const cJSON *v = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "result"), 0),
@@ -290,11 +150,11 @@ static void rest_create_leads(const char *tag, int n, long long *ids)
 {
     for (int start = 0; start < n; start += 300) {
         int cnt = n - start < 300 ? n - start : 300;
-        sbuf b = {0};
-        sb_add(&b, "{\"action\":\"createOnly\",\"input\":[");
+        ts_buf b = {0};
+        ts_buf_add(&b, "{\"action\":\"createOnly\",\"input\":[");
         for (int i = 0; i < cnt; i++)
-            sb_add(&b, "%s{\"email\":\"lc-%s-%d@example.com\"}", i ? "," : "", tag, start + i);
-        sb_add(&b, "]}");
+            ts_buf_add(&b, "%s{\"email\":\"lc-%s-%d@example.com\"}", i ? "," : "", tag, start + i);
+        ts_buf_add(&b, "]}");
         cJSON *j = rest("POST", "/rest/v1/leads.json", b.s);
         free(b.s);
         int k = 0;
@@ -309,97 +169,32 @@ static void rest_create_leads(const char *tag, int n, long long *ids)
     }
 }
 
-static long stat_calls(const char *route)
-{
-    char *url = fmt("%s/_emulator/stats", emu.url);
-    ts_http_resp r;
-    assert_int_equal(ts_http("GET", url, NULL, NULL, 0, &r), 0);
-    free(url);
-    cJSON *j = ts_json(&r);
-    ts_http_free(&r);
-    assert_non_null(j);
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItem(j, "calls"), route);
-    long n = cJSON_IsNumber(v) ? (long)v->valuedouble : 0;
-    cJSON_Delete(j);
-    return n;
-}
-
-static void emu_admin(const char *path, const char *json)
-{
-    char *url = fmt("%s%s", emu.url, path);
-    const char *hdrs[] = {"Content-Type: application/json", NULL};
-    ts_http_resp r;
-    assert_int_equal(ts_http("POST", url, hdrs, json, json ? strlen(json) : 0, &r), 0);
-    if (r.status != 200)
-        fail_msg("%s: HTTP %ld %s", path, r.status, r.body);
-    ts_http_free(&r);
-    free(url);
-}
-
 /* ---- fixtures ----------------------------------------------------------------------- */
-
-static int start_shim(void)
-{
-    const char *argv[] = {ts_env("MKTOWS_SHIM"), "--config", config_path, NULL};
-    return ts_proc_start(&shim, argv);
-}
-
-static char *config_for(const char *db)
-{
-    return fmt("{\"listen\": \"127.0.0.1:0\","
-               " \"rest\": {\"endpoint\": \"%s\", \"identity\": \"%s/identity\","
-               "            \"client_id\": \"test-id\", \"client_secret\": \"test-secret\"},"
-               " \"soap_users\": {\"" USER "\": {\"encryption_key\": \"" KEY "\"}},"
-               " \"import_db\": \"%s\","
-               " \"workers\": 4, \"timeouts\": {\"request_seconds\": 60}}",
-               emu.url, emu.url, db);
-}
 
 static int group_setup(void **state)
 {
     (void)state;
     setenv("MKTOWS_EMU_IMPORT_STEP_MS", "300", 1);
-    const char *extra[] = {"--rate-limit", "off", NULL};
-    if (ts_emulator_start(&emu, extra) != 0)
-        return -1;
-    db_path = ts_write_temp(".sqlite", "");
-    unlink(db_path);   /* the shim creates it */
-    char *cfg = config_for(db_path);
-    config_path = ts_write_temp(".json", cfg);
-    free(cfg);
-    return start_shim();
+    static const char *const no_rate_limit[] = {"--rate-limit", "off", NULL};
+    ss_options o = {
+        .emulator_args = no_rate_limit,
+        .import_db = true,
+        .config = "{\"workers\": 4, \"timeouts\": {\"request_seconds\": 60}}",
+    };
+    return ss_start(&stack, &o);
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    int rc = ts_proc_stop(&shim);
-    int erc = ts_proc_stop(&emu);
-    unlink(config_path);
-    char *wal = fmt("%s-wal", db_path), *shm = fmt("%s-shm", db_path);
-    unlink(db_path);
-    unlink(wal);
-    unlink(shm);
-    free(wal);
-    free(shm);
-    free(config_path);
-    free(db_path);
-    free(token);
-    return rc == 0 && erc == 0 ? 0 : -1;
+    return ss_stop(&stack);
 }
 
-/* Back to the seed.  The reset also drops the shim's REST token; one
- * warm-up call lets the shim renew it, so call counts taken afterwards are
- * the operation's own. */
+/* Back to the seed, the shim's REST token renewed (see ss_reset). */
 static int reset(void **state)
 {
     (void)state;
-    emu_admin("/_emulator/reset", NULL);
-    free(token);
-    token = ts_emulator_token(&emu);
-    free(call("<ns1:paramsGetLead><leadKey><keyType>IDNUM</keyType><keyValue>1</keyValue>"
-              "</leadKey></ns1:paramsGetLead>"));
-    return token ? 0 : -1;
+    return ss_reset(&stack, SS_GET_LEAD_1);
 }
 
 /* ---- listOperation ------------------------------------------------------------------- */
@@ -407,25 +202,25 @@ static int reset(void **state)
 static char *list_op(const char *op, const char *key_type, const char *list, const char *strict,
                      const long long *ids, int n)
 {
-    sbuf b = {0};
-    sb_add(&b, "<ns1:paramsListOperation><listOperation>%s</listOperation>"
+    ts_buf b = {0};
+    ts_buf_add(&b, "<ns1:paramsListOperation><listOperation>%s</listOperation>"
                "<listKey><keyType>%s</keyType><keyValue>%s</keyValue></listKey><listMemberList>",
-           op, key_type, list);
+               op, key_type, list);
     for (int i = 0; i < n; i++)
-        sb_add(&b, "<leadKey><keyType>IDNUM</keyType><keyValue>%lld</keyValue></leadKey>", ids[i]);
-    sb_add(&b, "</listMemberList>%s</ns1:paramsListOperation>", strict ? strict : "");
+        ts_buf_add(&b, "<leadKey><keyType>IDNUM</keyType><keyValue>%lld</keyValue></leadKey>", ids[i]);
+    ts_buf_add(&b, "</listMemberList>%s</ns1:paramsListOperation>", strict ? strict : "");
     return b.s;
 }
 
 /* The k-th leadStatus: its key value and status. */
 static void assert_status(const char *doc, int k, const char *key, const char *status)
 {
-    char *ls = text_k(doc, "leadStatus", k);
+    char *ls = ss_xml_inner(doc, "leadStatus", k);
     if (!ls)
         fail_msg("no leadStatus %d in %s", k, doc);
-    assert_text(ls, "keyType", "IDNUM");
-    assert_text(ls, "keyValue", key);
-    assert_text(ls, "status", status);
+    ss_assert_text(ls, "keyType", "IDNUM");
+    ss_assert_text(ls, "keyValue", key);
+    ss_assert_text(ls, "status", status);
     free(ls);
 }
 
@@ -444,8 +239,8 @@ static void test_ismember_statuses_in_request_order(void **state)
         "<leadKey><keyType>IDNUM</keyType><keyValue>1</keyValue></leadKey>"
         "</listMemberList><strict>false</strict></ns1:paramsListOperation>";
     char *r = call(body);
-    assert_text(r, "success", "false");
-    assert_int_equal(count_of(r, "<leadStatus>"), 5);
+    ss_assert_text(r, "success", "false");
+    assert_int_equal(ts_count(r, "<leadStatus>"), 5);
     assert_status(r, 0, "9", "false");
     assert_status(r, 1, "1", "true");
     assert_status(r, 2, "99999", "false");
@@ -460,8 +255,8 @@ static void test_ismember_statuses_in_request_order(void **state)
     long long all[] = {1, 2, 3, 4, 5};
     char *b2 = list_op("ISMEMBEROFLIST", "MKTOLISTNAME", "Webinar Registrants", NULL, all, 5);
     r = call(b2);
-    assert_text(r, "success", "true");
-    assert_int_equal(count_of(r, "<leadStatus>"), 5);
+    ss_assert_text(r, "success", "true");
+    assert_int_equal(ts_count(r, "<leadStatus>"), 5);
     free(r);
     free(b2);
     /* The name was cached: still one lookup. */
@@ -477,7 +272,7 @@ static void test_add_then_read_back(void **state)
                       ids, 2);
     char *r = call(b);
     /* Marketo's captured answer to a fully successful ADDTOLIST. */
-    assert_text(r, "success", "true");
+    ss_assert_text(r, "success", "true");
     assert_non_null(strstr(r, "<statusList xsi:nil=\"true\"/>"));
     free(r);
     free(b);
@@ -489,7 +284,7 @@ static void test_add_then_read_back(void **state)
     /* ... and the shim sees it too. */
     b = list_op("ISMEMBEROFLIST", "MKTOLISTNAME", "Webinar Attendees", NULL, ids, 2);
     r = call(b);
-    assert_text(r, "success", "true");
+    ss_assert_text(r, "success", "true");
     assert_status(r, 0, "9", "true");
     assert_status(r, 1, "10", "true");
     free(r);
@@ -502,8 +297,8 @@ static void test_add_with_unknown_lead_is_partial(void **state)
     long long ids[] = {11, 99999};
     char *b = list_op("ADDTOLIST", "MKTOLISTID", "3002", NULL, ids, 2);
     char *r = call(b);
-    assert_text(r, "success", "false");
-    assert_int_equal(count_of(r, "<leadStatus>"), 2);
+    ss_assert_text(r, "success", "false");
+    assert_int_equal(ts_count(r, "<leadStatus>"), 2);
     assert_status(r, 0, "11", "true");
     assert_status(r, 1, "99999", "false");
     free(r);
@@ -538,7 +333,7 @@ static void test_strict_add_changes_nothing(void **state)
     b = list_op("ADDTOLIST", "MKTOLISTNAME", "Webinar Attendees", "<strict>true</strict>", ok, 2);
     char *r = call(b);
     free(b);
-    assert_text(r, "success", "true");
+    ss_assert_text(r, "success", "true");
     free(r);
     assert_true(rest_member(LIST_ATTENDEES, 12));
     assert_true(rest_member(LIST_ATTENDEES, 13));
@@ -560,7 +355,7 @@ static void test_remove_strict_and_not(void **state)
                 ids, 2);
     char *r = call(b);
     free(b);
-    assert_text(r, "success", "false");
+    ss_assert_text(r, "success", "false");
     assert_status(r, 0, "1", "true");
     assert_status(r, 1, "9", "false");
     free(r);
@@ -572,7 +367,7 @@ static void test_remove_strict_and_not(void **state)
     b = list_op("REMOVEFROMLIST", "MKTOLISTNAME", "Webinar Registrants", NULL, two, 1);
     r = call(b);
     free(b);
-    assert_text(r, "success", "true");
+    ss_assert_text(r, "success", "true");
     assert_non_null(strstr(r, "<statusList xsi:nil=\"true\"/>"));
     free(r);
 }
@@ -587,7 +382,7 @@ static void test_thousand_members_and_clearlist(void **state)
     char *b = list_op("ADDTOLIST", "MKTOLISTNAME", "Import Target", NULL, ids, 1000);
     char *r = call(b);
     free(b);
-    assert_text(r, "success", "true");
+    ss_assert_text(r, "success", "true");
     free(r);
     assert_int_equal(stat_calls(ADD_CALLS), 4);   /* 300 + 300 + 300 + 100 */
     assert_int_equal(rest_member_count(LIST_IMPORT), 1000);
@@ -596,9 +391,9 @@ static void test_thousand_members_and_clearlist(void **state)
     b = list_op("ISMEMBEROFLIST", "MKTOLISTNAME", "Import Target", NULL, ids + 1, 1000);
     r = call(b);
     free(b);
-    assert_text(r, "success", "false");   /* ids[1000] is not a member */
-    assert_int_equal(count_of(r, "<status>true</status>"), 999);
-    assert_int_equal(count_of(r, "<status>false</status>"), 1);
+    ss_assert_text(r, "success", "false");   /* ids[1000] is not a member */
+    assert_int_equal(ts_count(r, "<status>true</status>"), 999);
+    assert_int_equal(ts_count(r, "<status>false</status>"), 1);
     char last[32];
     snprintf(last, sizeof last, "%lld", ids[1000]);
     assert_status(r, 999, last, "false");
@@ -614,7 +409,7 @@ static void test_thousand_members_and_clearlist(void **state)
     r = call("<ns1:paramsListOperation><listOperation>CLEARLIST</listOperation>"
              "<listKey><keyType>MKTOLISTNAME</keyType><keyValue>Import Target</keyValue></listKey>"
              "<listMemberList/></ns1:paramsListOperation>");
-    assert_text(r, "success", "true");
+    ss_assert_text(r, "success", "true");
     assert_non_null(strstr(r, "<statusList xsi:nil=\"true\"/>"));
     free(r);
     assert_int_equal(rest_member_count(LIST_IMPORT), 0);
@@ -687,7 +482,7 @@ static void test_elements_out_of_order(void **state)
                    "<keyValue>Webinar Attendees</keyValue></listKey><listMemberList><leadKey>"
                    "<keyType>IDNUM</keyType><keyValue>14</keyValue></leadKey></listMemberList>"
                    "</ns1:paramsListOperation>");
-    assert_text(r, "success", "true");
+    ss_assert_text(r, "success", "true");
     free(r);
     assert_true(rest_member(LIST_ATTENDEES, 14));
 }
@@ -696,7 +491,7 @@ static void test_elements_out_of_order(void **state)
 static void test_rest_error_is_a_fault(void **state)
 {
     (void)state;
-    emu_admin("/_emulator/faults", "{\"error_code\":\"611\",\"error_share\":1.0}");
+    ss_emu_admin(&stack, "/_emulator/faults", "{\"error_code\":\"611\",\"error_share\":1.0}");
     long long one[] = {1};
     char *b = list_op("ISMEMBEROFLIST", "MKTOLISTID", "3001", NULL, one, 1);
     char *r = call_fault(b, 20011);
@@ -708,44 +503,14 @@ static void test_rest_error_is_a_fault(void **state)
     expect_fault_saying("<ns1:paramsGetImportToListStatus><programName>Spring Webinar"
                         "</programName><listName>Webinar Attendees</listName>"
                         "</ns1:paramsGetImportToListStatus>", 20011, "611");
-    emu_admin("/_emulator/faults", "{\"clear\":true}");
-}
-
-/* The emulator's default seed, parsed (caller frees). */
-static cJSON *default_seed(void)
-{
-    char *path = fmt("%s/src/emulator/seed/default.json", ts_env("MKTOWS_SOURCE_DIR"));
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = malloc((size_t)n + 1);
-    assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
-    text[n] = '\0';
-    fclose(f);
-    free(path);
-    cJSON *seed = cJSON_Parse(text);
-    free(text);
-    assert_non_null(seed);
-    return seed;
-}
-
-/* Write a seed to a temporary file (malloc'd path) and free it. */
-static char *seed_file(cJSON *seed)
-{
-    char *out = cJSON_Print(seed);
-    cJSON_Delete(seed);
-    char *p = ts_write_temp(".json", out);
-    free(out);
-    return p;
+    ss_emu_admin(&stack, "/_emulator/faults", "{\"clear\":true}");
 }
 
 /* A seed where "Webinar Registrants" is list 3901 and "Webinar
  * Confirmation" campaign 1902 (malloc'd path). */
 static char *seed_with_new_ids(void)
 {
-    cJSON *seed = default_seed();
+    cJSON *seed = ss_default_seed();
     cJSON *it;
     cJSON_ArrayForEach(it, cJSON_GetObjectItem(seed, "lists"))
         if ((long)cJSON_GetObjectItem(it, "id")->valuedouble == LIST_REGISTRANTS)
@@ -756,27 +521,10 @@ static char *seed_with_new_ids(void)
     cJSON_ArrayForEach(it, cJSON_GetObjectItem(seed, "campaigns"))
         if ((long)cJSON_GetObjectItem(it, "id")->valuedouble == CAMPAIGN_CONFIRMATION)
             cJSON_SetNumberValue(cJSON_GetObjectItem(it, "id"), 1902);
-    return seed_file(seed);
+    return ss_seed_file(seed);
 }
 
-static void restart_emulator(const char *seed)
-{
-    char listen[64];
-    snprintf(listen, sizeof listen, "127.0.0.1:%d", emu.port);
-    assert_int_equal(ts_proc_stop(&emu), 0);
-    const char *argv[] = {ts_env("MKTOWS_EMULATOR"), "--listen", listen, "--client-id", "test-id",
-                          "--client-secret", "test-secret", "--rate-limit", "off",
-                          seed ? "--seed" : NULL, seed, NULL};
-    int rc = -1;
-    for (int i = 0; i < 50 && rc != 0; i++) {   /* the port may linger for a moment */
-        rc = ts_proc_start(&emu, argv);
-        if (rc != 0)
-            sleep_ms(100);
-    }
-    assert_int_equal(rc, 0);
-    free(token);
-    token = ts_emulator_token(&emu);
-}
+static void restart_emulator(const char *seed) { ss_emulator_restart(&stack, seed); }
 
 /* A cached name whose id REST no longer knows (1013) is looked up again,
  * and the call succeeds on the new id. */
@@ -798,7 +546,7 @@ static void test_cached_id_gone_is_looked_up_again(void **state)
     free(call_fault("<ns1:paramsGetLead><leadKey><keyType>EMAIL</keyType><keyValue>nobody@"
                     "example.com</keyValue></leadKey></ns1:paramsGetLead>", 20103));
     char *r = call(b);
-    assert_text(r, "success", "true");
+    ss_assert_text(r, "success", "true");
     free(r);
     assert_int_equal(stat_calls(ISMEMBER_CALLS), 2);   /* 1013 on 3001, then 3901 */
     assert_int_equal(stat_calls(LISTS_CALLS), 1);
@@ -822,22 +570,22 @@ static char *import_body(const char *program, const char *list, const char *head
                          const char *const *rows, const char *mode, bool clear,
                          const char *campaign)
 {
-    sbuf b = {0};
-    sb_add(&b, "<ns1:paramsImportToList><programName>%s</programName>"
+    ts_buf b = {0};
+    ts_buf_add(&b, "<ns1:paramsImportToList><programName>%s</programName>"
                "<importFileHeader>%s</importFileHeader><importFileRows>", program, header);
     for (int i = 0; rows && rows[i]; i++)
-        sb_add(&b, "<stringItem>%s</stringItem>", rows[i]);
-    sb_add(&b, "</importFileRows><importListMode>%s</importListMode><listName>%s</listName>"
+        ts_buf_add(&b, "<stringItem>%s</stringItem>", rows[i]);
+    ts_buf_add(&b, "</importFileRows><importListMode>%s</importListMode><listName>%s</listName>"
                "<clearList>%s</clearList>%s</ns1:paramsImportToList>",
-           mode, list, clear ? "true" : "false",
-           campaign ? campaign : "<campaignName xsi:nil=\"true\"/>");
+               mode, list, clear ? "true" : "false",
+               campaign ? campaign : "<campaignName xsi:nil=\"true\"/>");
     return b.s;
 }
 
 static char *status_body(const char *program, const char *list)
 {
-    return fmt("<ns1:paramsGetImportToListStatus><programName>%s</programName>"
-               "<listName>%s</listName></ns1:paramsGetImportToListStatus>", program, list);
+    return ts_fmt("<ns1:paramsGetImportToListStatus><programName>%s</programName>"
+                  "<listName>%s</listName></ns1:paramsGetImportToListStatus>", program, list);
 }
 
 /* Poll getImportToListStatus until it is not PROCESSING; the last answer. */
@@ -850,7 +598,7 @@ static char *wait_import(const char *program, const char *list)
         r = call(b);
         if (!strstr(r, "<status>PROCESSING</status>"))
             break;
-        sleep_ms(100);
+        ts_sleep_ms(100);
     }
     free(b);
     return r;
@@ -871,24 +619,24 @@ static void test_import_upsert_and_status(void **state)
                           "<campaignName>Spring Newsletter Send</campaignName>");
     char *r = call(b);
     free(b);
-    assert_text(r, "importStatus", "PROCESSING");
+    ss_assert_text(r, "importStatus", "PROCESSING");
     free(r);
     assert_int_equal(stat_calls(BULK_CALLS), 1);
 
     b = status_body("Spring Newsletter", "Import Target");
     r = call(b);
     free(b);
-    assert_text(r, "status", "PROCESSING");
-    assert_text(r, "estimatedRows", "3");
+    ss_assert_text(r, "status", "PROCESSING");
+    ss_assert_text(r, "estimatedRows", "3");
     assert_non_null(strstr(r, "<startedTime>20"));
     assert_non_null(strstr(r, "<endedTime xsi:nil=\"true\"/>"));
     assert_non_null(strstr(r, "<rowsIgnored xsi:nil=\"true\"/>"));
     free(r);
 
     r = wait_import("Spring Newsletter", "Import Target");
-    assert_text(r, "status", "COMPLETE");
-    assert_text(r, "rowsImported", "2");
-    assert_text(r, "rowsFailed", "1");
+    ss_assert_text(r, "status", "COMPLETE");
+    ss_assert_text(r, "rowsImported", "2");
+    ss_assert_text(r, "rowsFailed", "1");
     assert_non_null(strstr(r, "<importSummary>Import completed with errors"));
     free(r);
 
@@ -906,7 +654,7 @@ static void test_import_upsert_and_status(void **state)
     b = status_body("spring newsletter", "IMPORT TARGET");
     r = call(b);
     free(b);
-    assert_text(r, "status", "COMPLETE");
+    ss_assert_text(r, "status", "COMPLETE");
     free(r);
 }
 
@@ -919,46 +667,48 @@ static void test_import_survives_restart(void **state)
                           rows, "UPSERTLEADS", false, NULL);
     char *r = call(b);
     free(b);
-    assert_text(r, "importStatus", "PROCESSING");
+    ss_assert_text(r, "importStatus", "PROCESSING");
     free(r);
 
-    assert_int_equal(ts_proc_stop(&shim), 0);
-    assert_int_equal(start_shim(), 0);
+    assert_int_equal(ss_shim_stop(&stack), 0);
+    assert_int_equal(ss_shim_start(&stack), 0);
 
     r = wait_import("Spring Webinar", "Webinar Attendees");
-    assert_text(r, "status", "COMPLETE");
-    assert_text(r, "rowsImported", "1");
-    assert_text(r, "estimatedRows", "1");
+    ss_assert_text(r, "status", "COMPLETE");
+    ss_assert_text(r, "rowsImported", "1");
+    ss_assert_text(r, "estimatedRows", "1");
     free(r);
     assert_int_equal(stat_calls(BULK_CALLS), 1);
     assert_true(stat_calls(BATCH_CALLS) >= 1);
 
     /* A shim with another (empty) store does not know the import: the
      * store is what carried it across the restart. */
-    assert_int_equal(ts_proc_stop(&shim), 0);
+    assert_int_equal(ss_shim_stop(&stack), 0);
     char *other = ts_write_temp(".sqlite", "");
     unlink(other);
-    char *cfg = config_for(other), *saved = config_path;
-    config_path = ts_write_temp(".json", cfg);
+    char *db = ts_fmt("{\"import_db\": \"%s\"}", other);
+    char *cfg = ss_config_text(&stack, db), *saved = stack.config_path;
+    stack.config_path = ts_write_temp(".json", cfg);
     free(cfg);
-    assert_int_equal(start_shim(), 0);
+    free(db);
+    assert_int_equal(ss_shim_start(&stack), 0);
     b = status_body("Spring Webinar", "Webinar Attendees");
     expect_fault_saying(b, 20110, "known to this shim");
-    assert_int_equal(ts_proc_stop(&shim), 0);
-    unlink(config_path);
-    free(config_path);
-    config_path = saved;
-    char *wal = fmt("%s-wal", other), *shm = fmt("%s-shm", other);
+    assert_int_equal(ss_shim_stop(&stack), 0);
+    unlink(stack.config_path);
+    free(stack.config_path);
+    stack.config_path = saved;
+    char *wal = ts_fmt("%s-wal", other), *shm = ts_fmt("%s-shm", other);
     unlink(other);
     unlink(wal);
     unlink(shm);
     free(wal);
     free(shm);
     free(other);
-    assert_int_equal(start_shim(), 0);
+    assert_int_equal(ss_shim_start(&stack), 0);
     r = call(b);
     free(b);
-    assert_text(r, "status", "COMPLETE");
+    ss_assert_text(r, "status", "COMPLETE");
     free(r);
 }
 
@@ -973,7 +723,7 @@ static void test_import_listonly(void **state)
                           "LISTONLY", false, NULL);
     char *r = call(b);
     free(b);
-    assert_text(r, "importStatus", "COMPLETE");
+    ss_assert_text(r, "importStatus", "COMPLETE");
     free(r);
     assert_int_equal(stat_calls(BULK_CALLS), 0);
     assert_true(rest_member(LIST_IMPORT, 1));
@@ -988,10 +738,10 @@ static void test_import_listonly(void **state)
     long before = stat_calls(BATCH_CALLS);
     r = call(b);
     free(b);
-    assert_text(r, "status", "COMPLETE");
-    assert_text(r, "rowsImported", "1");
-    assert_text(r, "rowsFailed", "3");
-    assert_text(r, "estimatedRows", "4");
+    ss_assert_text(r, "status", "COMPLETE");
+    ss_assert_text(r, "rowsImported", "1");
+    ss_assert_text(r, "rowsFailed", "3");
+    ss_assert_text(r, "estimatedRows", "4");
     assert_non_null(strstr(r, "1 with no lead of that email, 1 with several leads"));
     free(r);
     assert_int_equal(stat_calls(BATCH_CALLS), before);   /* answered from the store */
@@ -1014,10 +764,10 @@ static void test_import_clear_list(void **state)
                           "UPSERTLEADS", true, NULL);
     char *r = call(b);
     free(b);
-    assert_text(r, "importStatus", "PROCESSING");
+    ss_assert_text(r, "importStatus", "PROCESSING");
     free(r);
     r = wait_import("Spring Webinar", "Webinar Attendees");
-    assert_text(r, "status", "COMPLETE");
+    ss_assert_text(r, "status", "COMPLETE");
     free(r);
     assert_int_equal(rest_member_count(LIST_ATTENDEES), 1);
     assert_true(rest_member(LIST_ATTENDEES, 3));
@@ -1114,8 +864,8 @@ static void test_get_campaigns_for_source(void **state)
                    "</ns1:paramsGetCampaignsForSource>");
     char n[16];
     snprintf(n, sizeof n, "%d", want);
-    assert_text(r, "returnCount", n);
-    assert_int_equal(count_of(r, "<campaignRecord>"), want);
+    ss_assert_text(r, "returnCount", n);
+    assert_int_equal(ts_count(r, "<campaignRecord>"), want);
     assert_non_null(strstr(r, "<id>1002</id><name>Spring Webinar.Webinar Confirmation</name>"));
     assert_null(strstr(r, "<id>1001</id>"));   /* batch */
     assert_null(strstr(r, "<id>1005</id>"));   /* trigger, not requestable */
@@ -1124,23 +874,23 @@ static void test_get_campaigns_for_source(void **state)
     /* exactName=false: substring, any case. */
     r = call("<ns1:paramsGetCampaignsForSource><source>MKTOWS</source><name>trigger</name>"
              "<exactName>false</exactName></ns1:paramsGetCampaignsForSource>");
-    assert_text(r, "returnCount", "2");
+    ss_assert_text(r, "returnCount", "2");
     assert_non_null(strstr(r, "<id>1004</id>"));
     assert_non_null(strstr(r, "<id>1007</id>"));
     free(r);
     /* exactName=true: the shown name or the campaign's own. */
     r = call("<ns1:paramsGetCampaignsForSource><source>MKTOWS</source><name>Webinar "
              "Confirmation</name><exactName>true</exactName></ns1:paramsGetCampaignsForSource>");
-    assert_text(r, "returnCount", "1");
+    ss_assert_text(r, "returnCount", "1");
     free(r);
     r = call("<ns1:paramsGetCampaignsForSource><source>MKTOWS</source><name>Spring Webinar."
              "Webinar Confirmation</name><exactName>true</exactName>"
              "</ns1:paramsGetCampaignsForSource>");
-    assert_text(r, "returnCount", "1");
+    ss_assert_text(r, "returnCount", "1");
     free(r);
     r = call("<ns1:paramsGetCampaignsForSource><source>MKTOWS</source><name>Webinar</name>"
              "<exactName>true</exactName></ns1:paramsGetCampaignsForSource>");
-    assert_text(r, "returnCount", "0");
+    ss_assert_text(r, "returnCount", "0");
     assert_non_null(strstr(r, "<campaignRecordList xsi:nil=\"true\"/>"));
     free(r);
     expect_fault_saying("<ns1:paramsGetCampaignsForSource><source>SALES</source>"
@@ -1160,7 +910,7 @@ static void test_get_campaigns_pages_to_the_end(void **state)
 {
     (void)state;
     /* A seed with 650 more requestable campaigns (copies of 1002). */
-    cJSON *seed = default_seed();
+    cJSON *seed = ss_default_seed();
     cJSON *campaigns = cJSON_GetObjectItem(seed, "campaigns");
     for (int i = 0; i < 650; i++) {
         cJSON *c = cJSON_Duplicate(cJSON_GetArrayItem(campaigns, 1), 1);
@@ -1171,14 +921,14 @@ static void test_get_campaigns_pages_to_the_end(void **state)
         cJSON_SetValuestring(cJSON_GetObjectItem(c, "name"), name);
         cJSON_AddItemToArray(campaigns, c);
     }
-    char *seedp = seed_file(seed);
+    char *seedp = ss_seed_file(seed);
     restart_emulator(seedp);
     free(call_fault("<ns1:paramsGetLead><leadKey><keyType>EMAIL</keyType><keyValue>nobody@"
                     "example.com</keyValue></leadKey></ns1:paramsGetLead>", 20103));
 
     char *r = call("<ns1:paramsGetCampaignsForSource><source>MKTOWS</source><name>paged "
                    "trigger</name></ns1:paramsGetCampaignsForSource>");
-    assert_text(r, "returnCount", "650");
+    ss_assert_text(r, "returnCount", "650");
     assert_non_null(strstr(r, "<id>50649</id><name>Spring Webinar.Paged Trigger 649</name>"));
     free(r);
     assert_int_equal(stat_calls(CAMPAIGNS_CALLS), 3);   /* 300 + 300 + 53 */
@@ -1201,7 +951,7 @@ static void test_request_campaign(void **state)
     (void)state;
     long leads_before = stat_calls("GET /rest/v1/leads.json");
     char *r = call(REQ_BY_ID);
-    assert_text(r, "success", "true");
+    ss_assert_text(r, "success", "true");
     free(r);
     /* Lead 1 by id, 2 by email, 7 and 8 share an email: four Request
      * Campaign activities; nobody@ matches no lead. */
@@ -1234,12 +984,12 @@ static void test_request_campaign_first_100_keys(void **state)
     (void)state;
     static long long ids[150];
     rest_create_leads("rc", 150, ids);
-    sbuf b = {0};
-    sb_add(&b, "<ns1:paramsRequestCampaign><source>MKTOWS</source><campaignId>1002</campaignId>"
+    ts_buf b = {0};
+    ts_buf_add(&b, "<ns1:paramsRequestCampaign><source>MKTOWS</source><campaignId>1002</campaignId>"
                "<leadList>");
     for (int i = 0; i < 150; i++)
-        sb_add(&b, "<leadKey><keyType>IDNUM</keyType><keyValue>%lld</keyValue></leadKey>", ids[i]);
-    sb_add(&b, "</leadList></ns1:paramsRequestCampaign>");
+        ts_buf_add(&b, "<leadKey><keyType>IDNUM</keyType><keyValue>%lld</keyValue></leadKey>", ids[i]);
+    ts_buf_add(&b, "</leadList></ns1:paramsRequestCampaign>");
     free(call(b.s));
     free(b.s);
     assert_int_equal(rest_activities(47, ids[99], CAMPAIGN_CONFIRMATION), 1);
@@ -1252,35 +1002,35 @@ static void test_request_campaign_faults(void **state)
     (void)state;
     const char *lead = "<leadList><leadKey><keyType>IDNUM</keyType><keyValue>1</keyValue>"
                        "</leadKey></leadList>";
-    char *b = fmt("<ns1:paramsRequestCampaign><source>MKTOWS</source><campaignId>999999"
-                  "</campaignId>%s</ns1:paramsRequestCampaign>", lead);
+    char *b = ts_fmt("<ns1:paramsRequestCampaign><source>MKTOWS</source><campaignId>999999"
+                     "</campaignId>%s</ns1:paramsRequestCampaign>", lead);
     expect_fault_saying(b, 20113, "999999");
     free(b);
-    b = fmt("<ns1:paramsRequestCampaign><source>MKTOWS</source><programName>Spring Webinar"
-            "</programName><campaignName>No Such Campaign</campaignName>%s"
-            "</ns1:paramsRequestCampaign>", lead);
+    b = ts_fmt("<ns1:paramsRequestCampaign><source>MKTOWS</source><programName>Spring Webinar"
+               "</programName><campaignName>No Such Campaign</campaignName>%s"
+               "</ns1:paramsRequestCampaign>", lead);
     expect_fault_saying(b, 20113, "No Such Campaign");
     free(b);
     /* A batch campaign cannot be requested (REST 1003). */
-    b = fmt("<ns1:paramsRequestCampaign><source>MKTOWS</source><campaignId>1001</campaignId>%s"
-            "</ns1:paramsRequestCampaign>", lead);
+    b = ts_fmt("<ns1:paramsRequestCampaign><source>MKTOWS</source><campaignId>1001</campaignId>%s"
+               "</ns1:paramsRequestCampaign>", lead);
     expect_fault_saying(b, 20110, "1003");
     free(b);
-    b = fmt("<ns1:paramsRequestCampaign><source>SALES</source><campaignId>1002</campaignId>%s"
-            "</ns1:paramsRequestCampaign>", lead);
+    b = ts_fmt("<ns1:paramsRequestCampaign><source>SALES</source><campaignId>1002</campaignId>%s"
+               "</ns1:paramsRequestCampaign>", lead);
     expect_fault_saying(b, 20110, "SALES");
     free(b);
-    b = fmt("<ns1:paramsRequestCampaign><source>MKTOWS</source><campaignId>1002</campaignId>"
-            "<campaignName>Webinar Confirmation</campaignName>%s</ns1:paramsRequestCampaign>",
-            lead);
+    b = ts_fmt("<ns1:paramsRequestCampaign><source>MKTOWS</source><campaignId>1002</campaignId>"
+               "<campaignName>Webinar Confirmation</campaignName>%s</ns1:paramsRequestCampaign>",
+               lead);
     expect_fault_saying(b, 20110, "campaignId");
     free(b);
-    b = fmt("<ns1:paramsRequestCampaign><source>MKTOWS</source><programName>Spring Webinar"
-            "</programName>%s</ns1:paramsRequestCampaign>", lead);
+    b = ts_fmt("<ns1:paramsRequestCampaign><source>MKTOWS</source><programName>Spring Webinar"
+               "</programName>%s</ns1:paramsRequestCampaign>", lead);
     expect_fault_saying(b, 20110, "campaignName");
     free(b);
-    b = fmt("<ns1:paramsRequestCampaign><source>MKTOWS</source>%s</ns1:paramsRequestCampaign>",
-            lead);
+    b = ts_fmt("<ns1:paramsRequestCampaign><source>MKTOWS</source>%s</ns1:paramsRequestCampaign>",
+               lead);
     expect_fault_saying(b, 20109, NULL);
     free(b);
     expect_fault_saying("<ns1:paramsRequestCampaign><source>MKTOWS</source><campaignId>1002"
@@ -1305,15 +1055,15 @@ static void test_schedule_campaign(void **state)
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(run, sizeof run, "%Y-%m-%dT%H:%M:%S-07:00", &tm);
-    char *b = fmt("<ns1:paramsScheduleCampaign><programName>Spring Newsletter</programName>"
-                  "<campaignName>Spring Newsletter Send</campaignName><campaignRunAt>%s"
-                  "</campaignRunAt><cloneToProgramName>Newsletter Clone From SOAP"
-                  "</cloneToProgramName><programTokenList><attrib><name>{{my.message}}</name>"
-                  "<value>Updated message</value></attrib></programTokenList>"
-                  "</ns1:paramsScheduleCampaign>", run);
+    char *b = ts_fmt("<ns1:paramsScheduleCampaign><programName>Spring Newsletter</programName>"
+                     "<campaignName>Spring Newsletter Send</campaignName><campaignRunAt>%s"
+                     "</campaignRunAt><cloneToProgramName>Newsletter Clone From SOAP"
+                     "</cloneToProgramName><programTokenList><attrib><name>{{my.message}}</name>"
+                     "<value>Updated message</value></attrib></programTokenList>"
+                     "</ns1:paramsScheduleCampaign>", run);
     char *r = call(b);
     free(b);
-    assert_text(r, "success", "true");
+    ss_assert_text(r, "success", "true");
     free(r);
     assert_int_equal(stat_calls(SCHEDULE_CALLS), 1);
     /* The clone exists, with a copy of the campaign. */
@@ -1326,7 +1076,7 @@ static void test_schedule_campaign(void **state)
     /* No runAt, no clone. */
     r = call("<ns1:paramsScheduleCampaign><programName>Spring Newsletter</programName>"
              "<campaignName>Spring Newsletter Send</campaignName></ns1:paramsScheduleCampaign>");
-    assert_text(r, "success", "true");
+    ss_assert_text(r, "success", "true");
     free(r);
     assert_int_equal(stat_calls(SCHEDULE_CALLS), 2);
     assert_int_equal(stat_calls(CAMPAIGNS_CALLS), 2);   /* the name was cached: only ours */
@@ -1335,9 +1085,9 @@ static void test_schedule_campaign(void **state)
     t = time(NULL) + 3 * 366 * 86400;
     gmtime_r(&t, &tm);
     strftime(run, sizeof run, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    b = fmt("<ns1:paramsScheduleCampaign><programName>Spring Newsletter</programName>"
-            "<campaignName>Spring Newsletter Send</campaignName><campaignRunAt>%s"
-            "</campaignRunAt></ns1:paramsScheduleCampaign>", run);
+    b = ts_fmt("<ns1:paramsScheduleCampaign><programName>Spring Newsletter</programName>"
+               "<campaignName>Spring Newsletter Send</campaignName><campaignRunAt>%s"
+               "</campaignRunAt></ns1:paramsScheduleCampaign>", run);
     expect_fault_saying(b, 20110, "1042");
     free(b);
     expect_fault_saying("<ns1:paramsScheduleCampaign><programName>Spring Newsletter</programName>"
@@ -1360,7 +1110,8 @@ static void test_schedule_campaign(void **state)
 static void test_bad_import_db_stops_startup(void **state)
 {
     (void)state;
-    char *cfg = config_for("/nonexistent-dir-for-mktows/imports.sqlite");
+    char *cfg = ss_config_text(&stack,
+                               "{\"import_db\": \"/nonexistent-dir-for-mktows/imports.sqlite\"}");
     char *path = ts_write_temp(".json", cfg);
     free(cfg);
     ts_proc other;
@@ -1396,5 +1147,5 @@ int main(void)
         cmocka_unit_test_setup(test_schedule_campaign, reset),
         cmocka_unit_test(test_bad_import_db_stops_startup),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return ts_run_tests(tests, group_setup, group_teardown);
 }
