@@ -25,234 +25,27 @@
 
 #include <cmocka.h>
 
-#include "soap/auth.h"
-#include "testsupport.h"
+#include "soapstack.h"
 
 #define USER "objects_user_0001"
 #define KEY "5ec2e7a1objects"
 #define USER2 "objects_user_0002"
 #define KEY2 "another-key"
-#define NS "http://www.marketo.com/mktows/"
 #define BULK_PROGRAMS 230
 #define BULK_TAGGED 150
 
-static ts_proc emu, shim;
-static char *config_path, *seed_path;
-static bool teardown_failed;    /* a program exited badly (e.g. a sanitizer report) */
-static char *token;
-static int rest_calls;          /* X-Mktows-Rest-Calls of the last SOAP call (0: none) */
-static char rest_trace[600];
+static ss_stack stack;
 
-/* ---- helpers ------------------------------------------------------------------ */
-
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...)
-{
-    va_list ap;
-    va_start(ap, f);
-    int n = vsnprintf(NULL, 0, f, ap);
-    va_end(ap);
-    char *s = malloc((size_t)n + 1);
-    va_start(ap, f);
-    vsnprintf(s, (size_t)n + 1, f, ap);
-    va_end(ap);
-    return s;
-}
-
-typedef struct { char *s; size_t n, cap; } sbuf;
-static void sb_add(sbuf *b, const char *f, ...) __attribute__((format(printf, 2, 3)));
-static void sb_add(sbuf *b, const char *f, ...)
-{
-    va_list ap;
-    va_start(ap, f);
-    int n = vsnprintf(NULL, 0, f, ap);
-    va_end(ap);
-    if (b->n + (size_t)n + 1 > b->cap) {
-        b->cap = (b->n + (size_t)n + 1) * 2;
-        b->s = realloc(b->s, b->cap);
-    }
-    va_start(ap, f);
-    vsnprintf(b->s + b->n, (size_t)n + 1, f, ap);
-    va_end(ap);
-    b->n += (size_t)n;
-}
-
-static void post_as(const char *user, const char *key, const char *body, ts_http_resp *r)
-{
-    char ts[64], sig[MK_AUTH_SIG_HEX + 1];
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S+00:00", &tm);
-    assert_int_equal(mk_auth_signature(key, ts, user, sig), 0);
-    char *xml = fmt("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                    "<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"http://schemas.xmlsoap.org/soap/envelope/\""
-                    " xmlns:ns1=\"" NS "\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">"
-                    "<SOAP-ENV:Header><ns1:AuthenticationHeader><mktowsUserId>%s</mktowsUserId>"
-                    "<requestSignature>%s</requestSignature><requestTimestamp>%s</requestTimestamp>"
-                    "</ns1:AuthenticationHeader></SOAP-ENV:Header>"
-                    "<SOAP-ENV:Body>%s</SOAP-ENV:Body></SOAP-ENV:Envelope>",
-                    user, sig, ts, body);
-    char *url = fmt("%s/soap/mktows/2_9", shim.url);
-    const char *hdrs[] = {"Content-Type: text/xml;charset=UTF-8", "SOAPAction: \"\"", NULL};
-    assert_int_equal(ts_http("POST", url, hdrs, xml, strlen(xml), r), 0);
-    free(url);
-    free(xml);
-    rest_calls = 0;
-    rest_trace[0] = '\0';
-    const char *h = r->headers ? strstr(r->headers, "X-Mktows-Rest-Calls: ") : NULL;
-    if (h) {
-        h += strlen("X-Mktows-Rest-Calls: ");
-        rest_calls = atoi(h);
-        size_t n = strcspn(h, "\r\n");
-        snprintf(rest_trace, sizeof rest_trace, "%.*s", (int)n, h);
-    }
-}
-
-/* A call that must succeed; the body (caller frees). */
-static char *call(const char *body)
-{
-    ts_http_resp r;
-    post_as(USER, KEY, body, &r);
-    if (r.status != 200)
-        fail_msg("HTTP %ld for %s\n%s", r.status, body, r.body);
-    assert_null(strstr(r.body, ":Header>"));
-    char *b = strdup(r.body);
-    ts_http_free(&r);
-    return b;
-}
-
-static char *fault_of(ts_http_resp *r, int code, const char *body)
-{
-    char want[64];
-    if (r->status != 500)
-        fail_msg("HTTP %ld, want fault %d for %s\n%s", r->status, code, body, r->body);
-    snprintf(want, sizeof want, "<code>%d</code>", code);
-    if (!strstr(r->body, want))
-        fail_msg("want fault %d for %s, got: %s", code, body, r->body);
-    snprintf(want, sizeof want, "<faultstring>%d - ", code);
-    assert_non_null(strstr(r->body, want));
-    char *b = strdup(r->body);
-    ts_http_free(r);
-    return b;
-}
-
-/* A call that must fault with code, its message containing `says`. */
+static char *call(const char *body) { return ss_call(&stack, body); }
+/* A call that must fault with code, its message containing `says` (NULL: anything). */
 static void call_fault(const char *body, int code, const char *says)
 {
-    ts_http_resp r;
-    post_as(USER, KEY, body, &r);
-    char *b = fault_of(&r, code, body);
-    if (says && !strstr(b, says))
-        fail_msg("fault %d does not say \"%s\": %s", code, says, b);
-    free(b);
-}
-
-static int count_of(const char *doc, const char *needle)
-{
-    int n = 0;
-    for (const char *p = doc; (p = strstr(p, needle)); p += strlen(needle))
-        n++;
-    return n;
-}
-
-/* Text of the k-th <tag>…</tag> in doc (malloc'd), NULL if none. */
-static char *text_k(const char *doc, const char *tag, int k)
-{
-    char open[64], close[64];
-    snprintf(open, sizeof open, "<%s>", tag);
-    snprintf(close, sizeof close, "</%s>", tag);
-    const char *p = doc;
-    for (int i = 0; i <= k; i++) {
-        if (!(p = strstr(p, open)))
-            return NULL;
-        p += strlen(open);
-    }
-    const char *e = strstr(p, close);
-    return e ? fmt("%.*s", (int)(e - p), p) : NULL;
-}
-
-static char *text_of(const char *doc, const char *tag) { return text_k(doc, tag, 0); }
-
-static long long num_of(const char *doc, const char *tag)
-{
-    char *t = text_of(doc, tag);
-    if (!t)
-        fail_msg("no <%s> in %s", tag, doc);
-    long long v = atoll(t);
-    free(t);
-    return v;
-}
-
-static void assert_text(const char *doc, const char *tag, const char *want)
-{
-    char *t = text_of(doc, tag);
-    if (!t || strcmp(t, want) != 0)
-        fail_msg("<%s> is %s, want %s in %s", tag, t ? t : "(absent)", want, doc);
-    free(t);
-}
-
-/* Value of the name/value attrib `name` (MObject attribList), or NULL. */
-static char *attrib(const char *obj, const char *name)
-{
-    char *want = fmt("<name>%s</name>", name);
-    const char *p = strstr(obj, want);
-    free(want);
-    return p ? text_of(p, "value") : NULL;
-}
-
-static void assert_attrib(const char *obj, const char *name, const char *value)
-{
-    char *v = attrib(obj, name);
-    if (!v || strcmp(v, value) != 0)
-        fail_msg("attrib %s = %s, want %s in %s", name, v ? v : "(absent)", value, obj);
-    free(v);
-}
-
-/* Value of the custom object Attribute `name`, or NULL. */
-static char *attr(const char *obj, const char *name)
-{
-    char *want = fmt("<attrName>%s</attrName>", name);
-    const char *p = strstr(obj, want);
-    free(want);
-    return p ? text_of(p, "attrValue") : NULL;
-}
-
-static void assert_attr(const char *obj, const char *name, const char *value)
-{
-    char *v = attr(obj, name);
-    if (!v || strcmp(v, value) != 0)
-        fail_msg("attribute %s = %s, want %s in %s", name, v ? v : "(absent)", value, obj);
-    free(v);
-}
-
-static void emu_admin(const char *path, const char *json)
-{
-    char *url = fmt("%s%s", emu.url, path);
-    const char *hdrs[] = {"Content-Type: application/json", NULL};
-    ts_http_resp r;
-    assert_int_equal(ts_http("POST", url, hdrs, json, json ? strlen(json) : 0, &r), 0);
-    if (r.status != 200)
-        fail_msg("%s: HTTP %ld %s", path, r.status, r.body);
-    ts_http_free(&r);
-    free(url);
-}
-
-/* The REST result array of a GET on the emulator (caller frees). */
-static cJSON *rest_get(const char *path_and_query)
-{
-    long st = 0;
-    cJSON *j = ts_rest(&emu, token, "GET", path_and_query, NULL, &st);
-    assert_int_equal(st, 200);
-    assert_non_null(j);
-    cJSON *res = cJSON_DetachItemFromObject(j, "result");
-    cJSON_Delete(j);
-    return res ? res : cJSON_CreateArray();
+    ss_expect_call_fault(&stack, body, code, says);
 }
 
 static int rest_count(const char *path_and_query)
 {
-    cJSON *a = rest_get(path_and_query);
+    cJSON *a = ss_rest_result(&stack, path_and_query);
     int n = cJSON_GetArraySize(a);
     cJSON_Delete(a);
     return n;
@@ -261,24 +54,9 @@ static int rest_count(const char *path_and_query)
 /* ---- fixtures ------------------------------------------------------------------- */
 
 /* default.json plus the bulk programs. */
-static char *make_seed(void)
+static cJSON *make_seed(void)
 {
-    char *path = fmt("%s/src/emulator/seed/default.json", ts_env("MKTOWS_SOURCE_DIR"));
-    FILE *f = fopen(path, "rb");
-    free(path);
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = malloc((size_t)n + 1);
-    size_t got = fread(text, 1, (size_t)n, f);
-    fclose(f);
-    text[got] = '\0';
-    cJSON *seed = cJSON_Parse(text);
-    free(text);
-    if (!seed)
-        return NULL;
+    cJSON *seed = ss_default_seed();
     cJSON *programs = cJSON_GetObjectItem(seed, "programs");
     for (int i = 1; i <= BULK_PROGRAMS; i++) {
         char name[64];
@@ -315,61 +93,33 @@ static char *make_seed(void)
         cJSON_AddItemToArray(costs, c);
         cJSON_AddItemToArray(programs, p);
     }
-    char *out = cJSON_PrintUnformatted(seed);
-    cJSON_Delete(seed);
-    char *file = ts_write_temp(".json", out);
-    free(out);
-    return file;
+    return seed;
 }
 
 static int group_setup(void **state)
 {
     (void)state;
-    seed_path = make_seed();
-    if (!seed_path)
-        return -1;
-    const char *extra[] = {"--seed", seed_path, NULL};
-    if (ts_emulator_start(&emu, extra) != 0)
-        return -1;
-    char *cfg = fmt("{\"listen\": \"127.0.0.1:0\","
-                    " \"rest\": {\"endpoint\": \"%s\", \"identity\": \"%s/identity\","
-                    "            \"client_id\": \"test-id\", \"client_secret\": \"test-secret\"},"
-                    " \"soap_users\": {\"" USER "\": {\"encryption_key\": \"" KEY "\"},"
-                    "                  \"" USER2 "\": {\"encryption_key\": \"" KEY2 "\"}},"
-                    " \"workers\": 4, \"timeouts\": {\"request_seconds\": 60}}",
-                    emu.url, emu.url);
-    config_path = ts_write_temp(".json", cfg);
-    free(cfg);
-    const char *argv[] = {ts_env("MKTOWS_SHIM"), "--config", config_path, NULL};
-    return ts_proc_start(&shim, argv);
+    ss_options o = {
+        .seed = make_seed(),
+        .users = {{USER, KEY}, {USER2, KEY2}},
+        .config = "{\"workers\": 4, \"timeouts\": {\"request_seconds\": 60}}",
+        .version = "2_9",
+    };
+    return ss_start(&stack, &o);
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    int rc = ts_proc_stop(&shim);
-    int erc = ts_proc_stop(&emu);
-    unlink(config_path);
-    unlink(seed_path);
-    free(config_path);
-    free(seed_path);
-    free(token);
-    teardown_failed = rc != 0 || erc != 0;
-    return teardown_failed ? -1 : 0;
+    return ss_stop(&stack);
 }
 
-/* Back to the seed; one warm-up call renews the shim's REST token, which
- * the reset forgot, so later call counts are the operation's own. */
+/* Back to the seed, the shim's REST token renewed (see ss_reset). */
 static int reset(void **state)
 {
     (void)state;
-    emu_admin("/_emulator/reset", NULL);
-    free(token);
-    token = ts_emulator_token(&emu);
-    char *b = call("<ns1:paramsGetMObjects><type>Program</type><id>2001</id>"
-                   "</ns1:paramsGetMObjects>");
-    free(b);
-    return token ? 0 : -1;
+    return ss_reset(&stack, "<ns1:paramsGetMObjects><type>Program</type><id>2001</id>"
+                            "</ns1:paramsGetMObjects>");
 }
 
 /* ---- request builders -------------------------------------------------------------- */
@@ -377,48 +127,48 @@ static int reset(void **state)
 static char *get_by_criteria(const char *type, const char *name, const char *cmp,
                              const char *value)
 {
-    return fmt("<ns1:paramsGetMObjects><type>%s</type><mObjCriteriaList><mObjCriteria>"
-               "<attrName>%s</attrName><comparison>%s</comparison><attrValue>%s</attrValue>"
-               "</mObjCriteria></mObjCriteriaList></ns1:paramsGetMObjects>",
-               type, name, cmp, value);
+    return ts_fmt("<ns1:paramsGetMObjects><type>%s</type><mObjCriteriaList><mObjCriteria>"
+                  "<attrName>%s</attrName><comparison>%s</comparison><attrValue>%s</attrValue>"
+                  "</mObjCriteria></mObjCriteriaList></ns1:paramsGetMObjects>",
+                  type, name, cmp, value);
 }
 
 static char *get_opp_by_guid(const char *guid)
 {
-    return fmt("<ns1:paramsGetMObjects><type>Opportunity</type><externalKey>"
-               "<name>marketoGUID</name><value>%s</value></externalKey></ns1:paramsGetMObjects>",
-               guid);
+    return ts_fmt("<ns1:paramsGetMObjects><type>Opportunity</type><externalKey>"
+                  "<name>marketoGUID</name><value>%s</value></externalKey></ns1:paramsGetMObjects>",
+                  guid);
 }
 
 /* One opportunity mObject: externalKey (name may be NULL) and attribs "N=V|N=V". */
-static void opp_object(sbuf *b, const char *type, const char *key_name, const char *key_value,
+static void opp_object(ts_buf *b, const char *type, const char *key_name, const char *key_value,
                        const char *attrs)
 {
-    sb_add(b, "<mObject><type>%s</type>", type);
+    ts_buf_add(b, "<mObject><type>%s</type>", type);
     if (key_name)
-        sb_add(b, "<externalKey><name>%s</name><value>%s</value></externalKey>", key_name,
-               key_value);
+        ts_buf_add(b, "<externalKey><name>%s</name><value>%s</value></externalKey>", key_name,
+                   key_value);
     if (attrs && *attrs) {
-        sb_add(b, "<attribList>");
+        ts_buf_add(b, "<attribList>");
         char *copy = strdup(attrs), *save = NULL;
         for (char *kv = strtok_r(copy, "|", &save); kv; kv = strtok_r(NULL, "|", &save)) {
             char *eq = strchr(kv, '=');
             *eq = '\0';
-            sb_add(b, "<attrib><name>%s</name><value>%s</value></attrib>", kv, eq + 1);
+            ts_buf_add(b, "<attrib><name>%s</name><value>%s</value></attrib>", kv, eq + 1);
         }
         free(copy);
-        sb_add(b, "</attribList>");
+        ts_buf_add(b, "</attribList>");
     }
-    sb_add(b, "</mObject>");
+    ts_buf_add(b, "</mObject>");
 }
 
 static char *sync_one(const char *op, const char *type, const char *key_name,
                       const char *key_value, const char *attrs)
 {
-    sbuf b = {0};
-    sb_add(&b, "<ns1:paramsSyncMObjects><mObjectList>");
+    ts_buf b = {0};
+    ts_buf_add(&b, "<ns1:paramsSyncMObjects><mObjectList>");
     opp_object(&b, type, key_name, key_value, attrs);
-    sb_add(&b, "</mObjectList><operation>%s</operation></ns1:paramsSyncMObjects>", op);
+    ts_buf_add(&b, "</mObjectList><operation>%s</operation></ns1:paramsSyncMObjects>", op);
     return b.s;
 }
 
@@ -428,13 +178,14 @@ static void test_list_mobjects(void **state)
 {
     (void)state;
     char *r = call("<ns1:paramsListMObjects/>");
-    assert_int_equal(count_of(r, "<objects>"), 3);
-    char *a = text_k(r, "objects", 0), *b = text_k(r, "objects", 1), *c = text_k(r, "objects", 2);
+    assert_int_equal(ts_count(r, "<objects>"), 3);
+    char *a = ss_xml_text_k(r, "objects", 0), *b = ss_xml_text_k(r, "objects", 1);
+    char *c = ss_xml_text_k(r, "objects", 2);
     assert_string_equal(a, "LeadRecord");
     assert_string_equal(b, "Opportunity");
     assert_string_equal(c, "OpportunityPersonRole");
     assert_null(strstr(r, "ActivityRecord"));
-    assert_int_equal(rest_calls, 0);   /* the shim's own list: no REST call */
+    assert_int_equal(stack.rest_calls, 0);   /* the shim's own list: no REST call */
     free(a);
     free(b);
     free(c);
@@ -443,10 +194,10 @@ static void test_list_mobjects(void **state)
 
 static char *field_k(const char *doc, const char *name)
 {
-    char *want = fmt("<field><name>%s</name>", name);
+    char *want = ts_fmt("<field><name>%s</name>", name);
     const char *p = strstr(doc, want);
     free(want);
-    return p ? text_of(p, "field") : NULL;
+    return p ? ss_xml_inner(p, "field", 0) : NULL;
 }
 
 static void test_describe_mobject(void **state)
@@ -455,23 +206,23 @@ static void test_describe_mobject(void **state)
     /* Opportunity: REST names with a capital first letter; marketoGUID is the key. */
     char *r = call("<ns1:paramsDescribeMObject><objectName>Opportunity</objectName>"
                    "</ns1:paramsDescribeMObject>");
-    assert_text(r, "name", "Opportunity");
-    assert_text(r, "isVirtual", "false");
-    assert_int_equal(count_of(r, "<field>"), 21);   /* the emulator's opportunity describe */
+    ss_assert_text(r, "name", "Opportunity");
+    ss_assert_text(r, "isVirtual", "false");
+    assert_int_equal(ts_count(r, "<field>"), 21);   /* the emulator's opportunity describe */
     char *guid = field_k(r, "MarketoGUID"), *name = field_k(r, "Name"),
          *close = field_k(r, "CloseDate");
     assert_non_null(guid);
     assert_non_null(name);
     assert_non_null(close);
-    assert_text(guid, "isPrimaryKey", "true");
-    assert_text(guid, "isReadonly", "true");
-    assert_text(name, "isReadonly", "false");
-    assert_text(name, "size", "255");
-    assert_text(close, "dataType", "date");
+    ss_assert_text(guid, "isPrimaryKey", "true");
+    ss_assert_text(guid, "isReadonly", "true");
+    ss_assert_text(name, "isReadonly", "false");
+    ss_assert_text(name, "size", "255");
+    ss_assert_text(close, "dataType", "date");
     assert_non_null(strstr(close, "<size xsi:nil=\"true\"/>"));
     assert_non_null(strstr(close, "<description xsi:nil=\"true\"/>"));
-    assert_text(close, "displayName", "Close Date");
-    assert_in_range(rest_calls, 0, 1);   /* 0 if an earlier test cached it */
+    ss_assert_text(close, "displayName", "Close Date");
+    assert_in_range(stack.rest_calls, 0, 1);   /* 0 if an earlier test cached it */
     free(guid);
     free(name);
     free(close);
@@ -480,7 +231,7 @@ static void test_describe_mobject(void **state)
     /* Cached: the same describe costs nothing the second time. */
     r = call("<ns1:paramsDescribeMObject><objectName>Opportunity</objectName>"
              "</ns1:paramsDescribeMObject>");
-    assert_int_equal(rest_calls, 0);
+    assert_int_equal(stack.rest_calls, 0);
     free(r);
 
     /* Roles: leadId is PersonId. */
@@ -488,7 +239,7 @@ static void test_describe_mobject(void **state)
              "</ns1:paramsDescribeMObject>");
     char *person = field_k(r, "PersonId");
     assert_non_null(person);
-    assert_text(person, "dataType", "integer");
+    ss_assert_text(person, "dataType", "integer");
     assert_null(strstr(r, "<name>LeadId</name>"));
     free(person);
     free(r);
@@ -496,12 +247,12 @@ static void test_describe_mobject(void **state)
     /* LeadRecord: the SOAP names of leads/describe.json. */
     r = call("<ns1:paramsDescribeMObject><objectName>LeadRecord</objectName>"
              "</ns1:paramsDescribeMObject>");
-    assert_text(r, "isVirtual", "true");
+    ss_assert_text(r, "isVirtual", "true");
     char *company = field_k(r, "Company");
     assert_non_null(company);
-    assert_text(company, "displayName", "Company Name");
-    assert_text(company, "size", "255");
-    assert_text(company, "updatedAt", "1970-01-01T00:00:00Z");
+    ss_assert_text(company, "displayName", "Company Name");
+    ss_assert_text(company, "size", "255");
+    ss_assert_text(company, "updatedAt", "1970-01-01T00:00:00Z");
     assert_null(field_k(r, "company"));
     free(company);
     free(r);
@@ -522,22 +273,22 @@ static void test_get_opportunities(void **state)
     /* By an EQ criterion on a searchable field. */
     char *b = get_by_criteria("Opportunity", "ExternalOpportunityId", "EQ", "OPP-1002");
     char *r = call(b);
-    assert_int_equal(num_of(r, "returnCount"), 1);
-    assert_text(r, "hasMore", "false");
-    char *o = text_of(r, "mObject");
-    assert_text(o, "type", "Opportunity");
+    assert_int_equal(ss_xml_num(r, "returnCount"), 1);
+    ss_assert_text(r, "hasMore", "false");
+    char *o = ss_xml_inner(r, "mObject", 0);
+    ss_assert_text(o, "type", "Opportunity");
     assert_null(strstr(o, "<id>"));   /* no integer id is invented */
     assert_non_null(strstr(o, "<externalKey><name>marketoGUID</name>"
                               "<value>7d3c8f0e-2b1a-4c5d-9e8f-000000001002</value>"));
-    assert_attrib(o, "Name", "Globex Renewal");
-    assert_attrib(o, "Amount", "120000");
-    assert_attrib(o, "IsClosed", "false");
-    assert_attrib(o, "CloseDate", "2026-06-30");
-    assert_text(o, "updatedAt", "2026-02-04T10:00:00Z");
+    ss_assert_attrib(o, "Name", "Globex Renewal");
+    ss_assert_attrib(o, "Amount", "120000");
+    ss_assert_attrib(o, "IsClosed", "false");
+    ss_assert_attrib(o, "CloseDate", "2026-06-30");
+    ss_assert_text(o, "updatedAt", "2026-02-04T10:00:00Z");
     assert_non_null(strstr(o, "<mObjType>Company</mObjType><externalKey>"
                               "<name>externalCompanyId</name><value>COMP-2</value>"));
-    assert_in_range(rest_calls, 1, 2);   /* + describe on first use */
-    assert_non_null(strstr(rest_trace, "GET /rest/v1/opportunities.json"));
+    assert_in_range(stack.rest_calls, 1, 2);   /* + describe on first use */
+    assert_non_null(strstr(stack.rest_trace, "GET /rest/v1/opportunities.json"));
     free(o);
     free(r);
     free(b);
@@ -545,9 +296,9 @@ static void test_get_opportunities(void **state)
     /* By externalKey marketoGUID; the describe is cached now. */
     b = get_opp_by_guid("7d3c8f0e-2b1a-4c5d-9e8f-000000001003");
     r = call(b);
-    assert_int_equal(num_of(r, "returnCount"), 1);
+    assert_int_equal(ss_xml_num(r, "returnCount"), 1);
     assert_non_null(strstr(r, "Initech Pilot"));
-    assert_int_equal(rest_calls, 1);
+    assert_int_equal(stack.rest_calls, 1);
     free(r);
     free(b);
 
@@ -556,7 +307,7 @@ static void test_get_opportunities(void **state)
              "<mObjAssociation><mObjType>Company</mObjType><externalKey>"
              "<name>externalCompanyId</name><value>COMP-3</value></externalKey>"
              "</mObjAssociation></mObjAssociationList></ns1:paramsGetMObjects>");
-    assert_int_equal(num_of(r, "returnCount"), 1);
+    assert_int_equal(ss_xml_num(r, "returnCount"), 1);
     assert_non_null(strstr(r, "Initech Pilot"));
     free(r);
 
@@ -567,7 +318,7 @@ static void test_get_opportunities(void **state)
              "<mObjCriteria><attrName>ExternalCompanyId</attrName><comparison>EQ"
              "</comparison><attrValue>COMP-3</attrValue></mObjCriteria>"
              "</mObjCriteriaList></ns1:paramsGetMObjects>");
-    assert_int_equal(num_of(r, "returnCount"), 1);   /* SP-1 has OPP-1001 and OPP-1003 */
+    assert_int_equal(ss_xml_num(r, "returnCount"), 1);   /* SP-1 has OPP-1001 and OPP-1003 */
     assert_non_null(strstr(r, "OPP-1003"));
     assert_null(strstr(r, "OPP-1001"));
     free(r);
@@ -575,8 +326,8 @@ static void test_get_opportunities(void **state)
     /* Nothing matches: an empty list, the end of the stream. */
     b = get_by_criteria("Opportunity", "externalOpportunityId", "EQ", "OPP-NONE");
     r = call(b);
-    assert_int_equal(num_of(r, "returnCount"), 0);
-    assert_text(r, "hasMore", "false");
+    assert_int_equal(ss_xml_num(r, "returnCount"), 0);
+    ss_assert_text(r, "hasMore", "false");
     free(r);
     free(b);
 }
@@ -588,11 +339,11 @@ static void test_get_roles(void **state)
     char *r = call("<ns1:paramsGetMObjects><type>OpportunityPersonRole</type>"
                    "<mObjAssociationList><mObjAssociation><mObjType>Lead</mObjType><id>1</id>"
                    "</mObjAssociation></mObjAssociationList></ns1:paramsGetMObjects>");
-    assert_int_equal(num_of(r, "returnCount"), 1);
-    char *o = text_of(r, "mObject");
-    assert_attrib(o, "PersonId", "1");
-    assert_attrib(o, "Role", "Decision Maker");
-    assert_attrib(o, "IsPrimary", "true");
+    assert_int_equal(ss_xml_num(r, "returnCount"), 1);
+    char *o = ss_xml_inner(r, "mObject", 0);
+    ss_assert_attrib(o, "PersonId", "1");
+    ss_assert_attrib(o, "Role", "Decision Maker");
+    ss_assert_attrib(o, "IsPrimary", "true");
     assert_non_null(strstr(o, "<mObjType>Lead</mObjType><id>1</id>"));
     free(o);
     free(r);
@@ -602,7 +353,7 @@ static void test_get_roles(void **state)
              "<mObjAssociationList><mObjAssociation><mObjType>Opportunity</mObjType>"
              "<externalKey><name>externalOpportunityId</name><value>OPP-1001</value>"
              "</externalKey></mObjAssociation></mObjAssociationList></ns1:paramsGetMObjects>");
-    assert_int_equal(num_of(r, "returnCount"), 2);
+    assert_int_equal(ss_xml_num(r, "returnCount"), 2);
     free(r);
 
     /* The whole compound key: POST ?_method=GET with a JSON body. */
@@ -614,9 +365,9 @@ static void test_get_roles(void **state)
              "<mObjCriteria><attrName>Role</attrName><comparison>EQ</comparison>"
              "<attrValue>Influencer</attrValue></mObjCriteria>"
              "</mObjCriteriaList></ns1:paramsGetMObjects>");
-    assert_int_equal(num_of(r, "returnCount"), 1);
+    assert_int_equal(ss_xml_num(r, "returnCount"), 1);
     assert_non_null(strstr(r, "9a1b2c3d-4e5f-4a6b-8c7d-000000002002"));
-    assert_non_null(strstr(rest_trace, "POST /rest/v1/opportunities/roles.json"));
+    assert_non_null(strstr(stack.rest_trace, "POST /rest/v1/opportunities/roles.json"));
     free(r);
 
     /* Role alone is no REST filter. */
@@ -639,12 +390,12 @@ static void test_get_mobjects_refused(void **state)
     const char *cmps[] = {"NE", "LT", "LE", "GT", "GE"};
     for (int i = 0; i < 5; i++) {
         b = get_by_criteria("Opportunity", "ExternalOpportunityId", cmps[i], "OPP-1001");
-        char *says = fmt("REST cannot filter Opportunity by ExternalOpportunityId %s", cmps[i]);
+        char *says = ts_fmt("REST cannot filter Opportunity by ExternalOpportunityId %s", cmps[i]);
         call_fault(b, 20110, says);
         free(says);
         free(b);
     }
-    assert_int_equal(rest_calls, 0);   /* refused before any query (describe is cached) */
+    assert_int_equal(stack.rest_calls, 0);   /* refused before any query (describe is cached) */
     b = get_by_criteria("Opportunity", "Stage", "EQ", "Prospecting");
     call_fault(b, 20110, "REST cannot filter Opportunity by Stage");
     free(b);
@@ -690,18 +441,18 @@ static void test_get_mobjects_refused(void **state)
 static void make_opportunities(int n, const char *company)
 {
     for (int start = 0; start < n; start += 100) {
-        sbuf b = {0};
-        sb_add(&b, "<ns1:paramsSyncMObjects><mObjectList>");
+        ts_buf b = {0};
+        ts_buf_add(&b, "<ns1:paramsSyncMObjects><mObjectList>");
         for (int i = start; i < n && i < start + 100; i++) {
-            char *a = fmt("ExternalOpportunityId=PG-%s-%03d|Name=Paged %d|ExternalCompanyId=%s",
-                          company, i, i, company);
+            char *a = ts_fmt("ExternalOpportunityId=PG-%s-%03d|Name=Paged %d|ExternalCompanyId=%s",
+                             company, i, i, company);
             opp_object(&b, "Opportunity", NULL, NULL, a);
             free(a);
         }
-        sb_add(&b, "</mObjectList><operation>INSERT</operation></ns1:paramsSyncMObjects>");
+        ts_buf_add(&b, "</mObjectList><operation>INSERT</operation></ns1:paramsSyncMObjects>");
         char *r = call(b.s);
         int k = start + 100 < n ? 100 : n - start;
-        assert_int_equal(count_of(r, "<status>CREATED</status>"), k);
+        assert_int_equal(ts_count(r, "<status>CREATED</status>"), k);
         free(r);
         free(b.s);
     }
@@ -716,20 +467,20 @@ static void test_get_opportunities_paging(void **state)
     int total = 0, pages = 0;
     char seen[250] = {0};
     for (;;) {
-        char *b = pos ? fmt("<ns1:paramsGetMObjects><type>Opportunity</type><mObjCriteriaList>"
-                            "<mObjCriteria><attrName>ExternalCompanyId</attrName>"
-                            "<comparison>EQ</comparison><attrValue>COMP-PAGE</attrValue>"
-                            "</mObjCriteria></mObjCriteriaList><streamPosition>%s"
-                            "</streamPosition></ns1:paramsGetMObjects>", pos)
+        char *b = pos ? ts_fmt("<ns1:paramsGetMObjects><type>Opportunity</type><mObjCriteriaList>"
+                               "<mObjCriteria><attrName>ExternalCompanyId</attrName>"
+                               "<comparison>EQ</comparison><attrValue>COMP-PAGE</attrValue>"
+                               "</mObjCriteria></mObjCriteriaList><streamPosition>%s"
+                               "</streamPosition></ns1:paramsGetMObjects>", pos)
                       : strdup(first);
         char *r = call(b);
         free(b);
-        int n = (int)num_of(r, "returnCount");
-        assert_int_equal(count_of(r, "<mObject>"), n);
-        assert_int_equal(rest_calls, 1);
+        int n = (int)ss_xml_num(r, "returnCount");
+        assert_int_equal(ts_count(r, "<mObject>"), n);
+        assert_int_equal(stack.rest_calls, 1);
         for (int i = 0; i < n; i++) {
-            char *o = text_k(r, "mObject", i);
-            char *ext = attrib(o, "ExternalOpportunityId");
+            char *o = ss_xml_inner(r, "mObject", i);
+            char *ext = ss_xml_attrib(o, "ExternalOpportunityId");
             int k = atoi(ext + strlen("PG-COMP-PAGE-"));
             assert_in_range(k, 0, 249);
             assert_int_equal(seen[k], 0);   /* never twice */
@@ -739,9 +490,9 @@ static void test_get_opportunities_paging(void **state)
         }
         total += n;
         pages++;
-        char *more = text_of(r, "hasMore");
+        char *more = ss_xml_text(r, "hasMore");
         free(pos);
-        pos = text_of(r, "newStreamPosition");
+        pos = ss_xml_inner(r, "newStreamPosition", 0);
         assert_non_null(pos);
         assert_true(strlen(pos) > 0);
         bool done = strcmp(more, "false") == 0;
@@ -758,39 +509,37 @@ static void test_get_opportunities_paging(void **state)
     assert_int_equal(pages, 3);
 
     /* The last page's position marks the end of the stream. */
-    char *again = fmt("<ns1:paramsGetMObjects><type>Opportunity</type><mObjCriteriaList>"
-                      "<mObjCriteria><attrName>ExternalCompanyId</attrName><comparison>EQ"
-                      "</comparison><attrValue>COMP-PAGE</attrValue></mObjCriteria>"
-                      "</mObjCriteriaList><streamPosition>%s</streamPosition>"
-                      "</ns1:paramsGetMObjects>", pos);
+    char *again = ts_fmt("<ns1:paramsGetMObjects><type>Opportunity</type><mObjCriteriaList>"
+                         "<mObjCriteria><attrName>ExternalCompanyId</attrName><comparison>EQ"
+                         "</comparison><attrValue>COMP-PAGE</attrValue></mObjCriteria>"
+                         "</mObjCriteriaList><streamPosition>%s</streamPosition>"
+                         "</ns1:paramsGetMObjects>", pos);
     call_fault(again, 20123, "end of the stream");
     free(again);
 
     /* A position with another selection, forged, or for another user: 20122. */
-    char *other = fmt("<ns1:paramsGetMObjects><type>Opportunity</type><mObjCriteriaList>"
-                      "<mObjCriteria><attrName>ExternalCompanyId</attrName><comparison>EQ"
-                      "</comparison><attrValue>COMP-1</attrValue></mObjCriteria>"
-                      "</mObjCriteriaList><streamPosition>%s</streamPosition>"
-                      "</ns1:paramsGetMObjects>", last_pos);
+    char *other = ts_fmt("<ns1:paramsGetMObjects><type>Opportunity</type><mObjCriteriaList>"
+                         "<mObjCriteria><attrName>ExternalCompanyId</attrName><comparison>EQ"
+                         "</comparison><attrValue>COMP-1</attrValue></mObjCriteria>"
+                         "</mObjCriteriaList><streamPosition>%s</streamPosition>"
+                         "</ns1:paramsGetMObjects>", last_pos);
     call_fault(other, 20122, "belongs to another request");
     free(other);
     char *forged = strdup(last_pos);
     forged[3] = forged[3] == 'A' ? 'B' : 'A';
-    other = fmt("<ns1:paramsGetMObjects><type>Opportunity</type><mObjCriteriaList>"
-                "<mObjCriteria><attrName>ExternalCompanyId</attrName><comparison>EQ"
-                "</comparison><attrValue>COMP-PAGE</attrValue></mObjCriteria>"
-                "</mObjCriteriaList><streamPosition>%s</streamPosition>"
-                "</ns1:paramsGetMObjects>", forged);
+    other = ts_fmt("<ns1:paramsGetMObjects><type>Opportunity</type><mObjCriteriaList>"
+                   "<mObjCriteria><attrName>ExternalCompanyId</attrName><comparison>EQ"
+                   "</comparison><attrValue>COMP-PAGE</attrValue></mObjCriteria>"
+                   "</mObjCriteriaList><streamPosition>%s</streamPosition>"
+                   "</ns1:paramsGetMObjects>", forged);
     call_fault(other, 20122, "not issued by this service");
     free(other);
-    other = fmt("<ns1:paramsGetMObjects><type>Opportunity</type><mObjCriteriaList>"
-                "<mObjCriteria><attrName>ExternalCompanyId</attrName><comparison>EQ"
-                "</comparison><attrValue>COMP-PAGE</attrValue></mObjCriteria>"
-                "</mObjCriteriaList><streamPosition>%s</streamPosition>"
-                "</ns1:paramsGetMObjects>", last_pos);
-    ts_http_resp hr;
-    post_as(USER2, KEY2, other, &hr);
-    free(fault_of(&hr, 20122, other));
+    other = ts_fmt("<ns1:paramsGetMObjects><type>Opportunity</type><mObjCriteriaList>"
+                   "<mObjCriteria><attrName>ExternalCompanyId</attrName><comparison>EQ"
+                   "</comparison><attrValue>COMP-PAGE</attrValue></mObjCriteria>"
+                   "</mObjCriteriaList><streamPosition>%s</streamPosition>"
+                   "</ns1:paramsGetMObjects>", last_pos);
+    free(ss_call_fault_as(&stack, USER2, KEY2, NULL, other, 20122));
     free(other);
     call_fault("<ns1:paramsGetMObjects><type>Opportunity</type><externalKey><name>marketoGUID"
                "</name><value>x</value></externalKey><streamPosition>garbage</streamPosition>"
@@ -809,32 +558,32 @@ static void test_get_programs(void **state)
     /* By id: tags, the channel as a Tag, costs without an Id. */
     char *r = call("<ns1:paramsGetMObjects><type>Program</type><id>2002</id>"
                    "</ns1:paramsGetMObjects>");
-    assert_int_equal(num_of(r, "returnCount"), 1);
-    char *o = text_of(r, "mObject");
-    assert_text(o, "id", "2002");
-    assert_attrib(o, "Name", "Trade Show - Dreamforce");
-    assert_attrib(o, "Type", "Marketing Event");
-    assert_attrib(o, "Workspace Name", "Default");
-    assert_text(o, "createdAt", "2026-01-05T09:00:00Z");   /* "Z+0000" made xs:dateTime */
+    assert_int_equal(ss_xml_num(r, "returnCount"), 1);
+    char *o = ss_xml_inner(r, "mObject", 0);
+    ss_assert_text(o, "id", "2002");
+    ss_assert_attrib(o, "Name", "Trade Show - Dreamforce");
+    ss_assert_attrib(o, "Type", "Marketing Event");
+    ss_assert_attrib(o, "Workspace Name", "Default");
+    ss_assert_text(o, "createdAt", "2026-01-05T09:00:00Z");   /* "Z+0000" made xs:dateTime */
     assert_non_null(strstr(o, "<attrType>Tag</attrType><attrList><attrib><name>Type</name>"
                               "<value>Channel</value></attrib><attrib><name>Value</name>"
                               "<value>Tradeshow</value>"));
     assert_non_null(strstr(o, "<value>Cost Center</value></attrib><attrib><name>Value</name>"
                               "<value>Sales</value>"));
-    assert_int_equal(count_of(o, "<attrType>Cost</attrType>"), 2);
+    assert_int_equal(ts_count(o, "<attrType>Cost</attrType>"), 2);
     assert_non_null(strstr(o, "<name>Month</name><value>2026-02-01</value></attrib><attrib>"
                               "<name>Amount</name><value>3500</value>"));
     assert_null(strstr(o, "<name>Id</name>"));
-    assert_int_equal(rest_calls, 1);
+    assert_int_equal(stack.rest_calls, 1);
     free(o);
     free(r);
 
     /* By name, by tag, nothing found. */
     char *b = get_by_criteria("Program", "Name", "EQ", "Spring Newsletter");
     r = call(b);
-    assert_int_equal(num_of(r, "returnCount"), 1);
-    assert_text(r, "id", "2003");
-    assert_non_null(strstr(rest_trace, "program/byName.json"));
+    assert_int_equal(ss_xml_num(r, "returnCount"), 1);
+    ss_assert_text(r, "id", "2003");
+    assert_non_null(strstr(stack.rest_trace, "program/byName.json"));
     free(r);
     free(b);
     r = call("<ns1:paramsGetMObjects><type>Program</type><mObjCriteriaList>"
@@ -842,15 +591,15 @@ static void test_get_programs(void **state)
              "<attrValue>Region</attrValue></mObjCriteria><mObjCriteria><attrName>Tag Value"
              "</attrName><comparison>EQ</comparison><attrValue>North America</attrValue>"
              "</mObjCriteria></mObjCriteriaList></ns1:paramsGetMObjects>");
-    assert_int_equal(num_of(r, "returnCount"), 2);
+    assert_int_equal(ss_xml_num(r, "returnCount"), 2);
     assert_non_null(strstr(r, "<id>2001</id>"));
     assert_non_null(strstr(r, "<id>2002</id>"));
-    assert_non_null(strstr(rest_trace, "program/byTag.json"));
+    assert_non_null(strstr(stack.rest_trace, "program/byTag.json"));
     free(r);
     b = get_by_criteria("Program", "Name", "EQ", "No Such Program");
     r = call(b);
-    assert_int_equal(num_of(r, "returnCount"), 0);
-    assert_text(r, "hasMore", "false");
+    assert_int_equal(ss_xml_num(r, "returnCount"), 0);
+    ss_assert_text(r, "hasMore", "false");
     free(r);
     free(b);
 
@@ -859,25 +608,25 @@ static void test_get_programs(void **state)
              "<mObjCriteria><attrName>Name</attrName><comparison>EQ</comparison>"
              "<attrValue>Spring Newsletter</attrValue></mObjCriteria></mObjCriteriaList>"
              "</ns1:paramsGetMObjects>");
-    assert_int_equal(num_of(r, "returnCount"), 0);
+    assert_int_equal(ss_xml_num(r, "returnCount"), 0);
     free(r);
 
     /* Workspace listing: the list call has no tags or costs; includeDetails reads them. */
     b = get_by_criteria("Program", "Workspace Name", "EQ", "Default");
     r = call(b);
-    assert_int_equal(num_of(r, "returnCount"), 6);
-    assert_int_equal(count_of(r, "<attrType>Cost</attrType>"), 0);
-    assert_int_equal(count_of(r, "<value>Channel</value>"), 6);
-    assert_int_equal(rest_calls, 1);
+    assert_int_equal(ss_xml_num(r, "returnCount"), 6);
+    assert_int_equal(ts_count(r, "<attrType>Cost</attrType>"), 0);
+    assert_int_equal(ts_count(r, "<value>Channel</value>"), 6);
+    assert_int_equal(stack.rest_calls, 1);
     free(r);
     free(b);
     r = call("<ns1:paramsGetMObjects><type>Program</type><mObjCriteriaList><mObjCriteria>"
              "<attrName>Workspace Name</attrName><comparison>EQ</comparison><attrValue>Default"
              "</attrValue></mObjCriteria></mObjCriteriaList><includeDetails>true"
              "</includeDetails></ns1:paramsGetMObjects>");
-    assert_int_equal(num_of(r, "returnCount"), 6);
-    assert_int_equal(count_of(r, "<attrType>Cost</attrType>"), 4);   /* 1 + 2 + 1 in the seed */
-    assert_int_equal(rest_calls, 7);   /* the list + one read per program */
+    assert_int_equal(ss_xml_num(r, "returnCount"), 6);
+    assert_int_equal(ts_count(r, "<attrType>Cost</attrType>"), 4);   /* 1 + 2 + 1 in the seed */
+    assert_int_equal(stack.rest_calls, 7);   /* the list + one read per program */
     free(r);
 
     /* Updated At ranges become earliestUpdatedAt / latestUpdatedAt. */
@@ -887,8 +636,8 @@ static void test_get_programs(void **state)
              "<mObjCriteria><attrName>Updated At</attrName><comparison>LT</comparison>"
              "<attrValue>2026-03-04T00:00:00+00:00</attrValue></mObjCriteria>"
              "</mObjCriteriaList></ns1:paramsGetMObjects>");
-    assert_int_equal(num_of(r, "returnCount"), 10);   /* bulk programs 5001-5010 */
-    assert_int_equal(rest_calls, 1);
+    assert_int_equal(ss_xml_num(r, "returnCount"), 10);   /* bulk programs 5001-5010 */
+    assert_int_equal(stack.rest_calls, 1);
     free(r);
 }
 
@@ -898,24 +647,24 @@ static void page_programs(const char *criteria, bool details, int want_total, in
     char *pos = NULL;
     int total = 0, pages = 0;
     for (;;) {
-        char *b = fmt("<ns1:paramsGetMObjects><type>Program</type>%s%s%s%s%s"
-                      "</ns1:paramsGetMObjects>", criteria,
-                      details ? "<includeDetails>true</includeDetails>" : "",
-                      pos ? "<streamPosition>" : "", pos ? pos : "",
-                      pos ? "</streamPosition>" : "");
+        char *b = ts_fmt("<ns1:paramsGetMObjects><type>Program</type>%s%s%s%s%s"
+                         "</ns1:paramsGetMObjects>", criteria,
+                         details ? "<includeDetails>true</includeDetails>" : "",
+                         pos ? "<streamPosition>" : "", pos ? pos : "",
+                         pos ? "</streamPosition>" : "");
         char *r = call(b);
         free(b);
-        int n = (int)num_of(r, "returnCount");
-        char *more = text_of(r, "hasMore");
+        int n = (int)ss_xml_num(r, "returnCount");
+        char *more = ss_xml_text(r, "hasMore");
         bool done = strcmp(more, "false") == 0;
         assert_int_equal(n, done ? want_total - total : page);
         if (details)
-            assert_int_equal(count_of(r, "<attrType>Cost</attrType>"), n);
-        assert_int_equal(rest_calls, calls_per_page ? calls_per_page : 1 + n);
+            assert_int_equal(ts_count(r, "<attrType>Cost</attrType>"), n);
+        assert_int_equal(stack.rest_calls, calls_per_page ? calls_per_page : 1 + n);
         total += n;
         pages++;
         free(pos);
-        pos = text_of(r, "newStreamPosition");
+        pos = ss_xml_inner(r, "newStreamPosition", 0);
         free(more);
         free(r);
         if (done)
@@ -923,9 +672,9 @@ static void page_programs(const char *criteria, bool details, int want_total, in
         assert_true(pages < 40);
     }
     assert_int_equal(total, want_total);
-    char *b = fmt("<ns1:paramsGetMObjects><type>Program</type>%s%s<streamPosition>%s"
-                  "</streamPosition></ns1:paramsGetMObjects>", criteria,
-                  details ? "<includeDetails>true</includeDetails>" : "", pos);
+    char *b = ts_fmt("<ns1:paramsGetMObjects><type>Program</type>%s%s<streamPosition>%s"
+                     "</streamPosition></ns1:paramsGetMObjects>", criteria,
+                     details ? "<includeDetails>true</includeDetails>" : "", pos);
     call_fault(b, 20123, NULL);
     free(b);
     free(pos);
@@ -958,14 +707,14 @@ static void test_sync_opportunities(void **state)
                        "Name=Chairs|Amount=1604.47|Stage=Prospecting|IsWon=false");
     char *r = call(b);
     free(b);
-    assert_text(r, "status", "CREATED");
+    ss_assert_text(r, "status", "CREATED");
     assert_non_null(strstr(r, "<id xsi:nil=\"true\"/>"));
-    char *key = text_of(r, "externalKey");
-    char *guid = text_of(key, "value");
+    char *key = ss_xml_inner(r, "externalKey", 0);
+    char *guid = ss_xml_text(key, "value");
     assert_non_null(strstr(key, "<name>marketoGUID</name>"));
     assert_int_equal(strlen(guid), 36);
-    assert_in_range(rest_calls, 1, 2);   /* + describe on first use */
-    assert_non_null(strstr(rest_trace, "POST /rest/v1/opportunities.json"));
+    assert_in_range(stack.rest_calls, 1, 2);   /* + describe on first use */
+    assert_non_null(strstr(stack.rest_trace, "POST /rest/v1/opportunities.json"));
     free(key);
     free(r);
 
@@ -973,17 +722,17 @@ static void test_sync_opportunities(void **state)
     b = get_opp_by_guid(guid);
     r = call(b);
     free(b);
-    assert_int_equal(num_of(r, "returnCount"), 1);
-    assert_attrib(r, "Name", "Chairs");
-    assert_attrib(r, "Amount", "1604.47");
-    assert_attrib(r, "ExternalOpportunityId", "OPP-NEW");
+    assert_int_equal(ss_xml_num(r, "returnCount"), 1);
+    ss_assert_attrib(r, "Name", "Chairs");
+    ss_assert_attrib(r, "Amount", "1604.47");
+    ss_assert_attrib(r, "ExternalOpportunityId", "OPP-NEW");
     free(r);
 
     /* INSERT again: SOAP's "skip existing objects". */
     b = sync_one("INSERT", "Opportunity", "externalOpportunityId", "OPP-NEW", "Name=Other");
     r = call(b);
     free(b);
-    assert_text(r, "status", "SKIPPED");
+    ss_assert_text(r, "status", "SKIPPED");
     assert_non_null(strstr(r, "<error>1017 - "));
     free(r);
 
@@ -991,47 +740,47 @@ static void test_sync_opportunities(void **state)
     b = sync_one("UPDATE", "Opportunity", "marketoGUID", guid, "Stage=Closed Won|IsWon=true");
     r = call(b);
     free(b);
-    assert_text(r, "status", "UPDATED");
+    ss_assert_text(r, "status", "UPDATED");
     free(r);
     b = sync_one("UPDATE", "Opportunity", "marketoGUID", "00000000-0000-4000-8000-000000000000",
                  "Stage=Lost");
     r = call(b);
     free(b);
-    assert_text(r, "status", "SKIPPED");
+    ss_assert_text(r, "status", "SKIPPED");
     assert_non_null(strstr(r, "<error>1013 - "));
     free(r);
     b = get_opp_by_guid(guid);
     r = call(b);
     free(b);
-    assert_attrib(r, "Stage", "Closed Won");
-    assert_attrib(r, "IsWon", "true");
-    assert_attrib(r, "Name", "Chairs");
+    ss_assert_attrib(r, "Stage", "Closed Won");
+    ss_assert_attrib(r, "IsWon", "true");
+    ss_assert_attrib(r, "Name", "Chairs");
     free(r);
 
     /* UPSERT by the dedupe field among the attributes; a record REST skips; an
      * unknown attribute; the same key twice applies in order. */
-    sbuf s = {0};
-    sb_add(&s, "<ns1:paramsSyncMObjects><mObjectList>");
+    ts_buf s = {0};
+    ts_buf_add(&s, "<ns1:paramsSyncMObjects><mObjectList>");
     opp_object(&s, "Opportunity", NULL, NULL, "ExternalOpportunityId=OPP-1001|Stage=Negotiation");
     opp_object(&s, "Opportunity", NULL, NULL, "ExternalOpportunityId=OPP-NAMELESS");
     opp_object(&s, "Opportunity", NULL, NULL, "ExternalOpportunityId=OPP-X|Colour=red");
     opp_object(&s, "Opportunity", NULL, NULL, "ExternalOpportunityId=OPP-TWICE|Name=First");
     opp_object(&s, "Opportunity", NULL, NULL, "ExternalOpportunityId=OPP-TWICE|Name=Second");
-    sb_add(&s, "</mObjectList><operation>UPSERT</operation></ns1:paramsSyncMObjects>");
+    ts_buf_add(&s, "</mObjectList><operation>UPSERT</operation></ns1:paramsSyncMObjects>");
     r = call(s.s);
     free(s.s);
-    char *st0 = text_k(r, "mObjStatus", 0), *st1 = text_k(r, "mObjStatus", 1),
-         *st2 = text_k(r, "mObjStatus", 2), *st3 = text_k(r, "mObjStatus", 3),
-         *st4 = text_k(r, "mObjStatus", 4);
-    assert_text(st0, "status", "UPDATED");
+    char *st0 = ss_xml_inner(r, "mObjStatus", 0), *st1 = ss_xml_inner(r, "mObjStatus", 1),
+         *st2 = ss_xml_inner(r, "mObjStatus", 2), *st3 = ss_xml_inner(r, "mObjStatus", 3),
+         *st4 = ss_xml_inner(r, "mObjStatus", 4);
+    ss_assert_text(st0, "status", "UPDATED");
     assert_non_null(strstr(st0, "7d3c8f0e-2b1a-4c5d-9e8f-000000001001"));
-    assert_text(st1, "status", "FAILED");   /* name is required (REST 1002) */
+    ss_assert_text(st1, "status", "FAILED");   /* name is required (REST 1002) */
     assert_non_null(strstr(st1, "<error>1002 - "));
-    assert_text(st2, "status", "FAILED");
-    assert_text(st2, "error", "Unknown attribute for Opportunity: Colour");
-    assert_text(st3, "status", "CREATED");
-    assert_text(st4, "status", "UPDATED");
-    assert_int_equal(rest_calls, 2);   /* the repeated key waits for a second call */
+    ss_assert_text(st2, "status", "FAILED");
+    ss_assert_text(st2, "error", "Unknown attribute for Opportunity: Colour");
+    ss_assert_text(st3, "status", "CREATED");
+    ss_assert_text(st4, "status", "UPDATED");
+    assert_int_equal(stack.rest_calls, 2);   /* the repeated key waits for a second call */
     free(st0);
     free(st1);
     free(st2);
@@ -1041,12 +790,12 @@ static void test_sync_opportunities(void **state)
     b = get_by_criteria("Opportunity", "ExternalOpportunityId", "EQ", "OPP-TWICE");
     r = call(b);
     free(b);
-    assert_attrib(r, "Name", "Second");
+    ss_assert_attrib(r, "Name", "Second");
     free(r);
     b = get_by_criteria("Opportunity", "ExternalOpportunityId", "EQ", "OPP-1001");
     r = call(b);
     free(b);
-    assert_attrib(r, "Stage", "Negotiation");
+    ss_assert_attrib(r, "Stage", "Negotiation");
     free(r);
     assert_int_equal(rest_count("/rest/v1/opportunities.json?filterType=externalOpportunityId"
                                 "&filterValues=OPP-X"), 0);
@@ -1061,14 +810,14 @@ static void test_sync_roles(void **state)
                        "ExternalOpportunityId=OPP-1002|PersonId=4|Role=Champion|IsPrimary=false");
     char *r = call(b);
     free(b);
-    assert_text(r, "status", "CREATED");
+    ss_assert_text(r, "status", "CREATED");
     free(r);
     r = call("<ns1:paramsGetMObjects><type>OpportunityPersonRole</type>"
              "<mObjAssociationList><mObjAssociation><mObjType>Lead</mObjType><id>4</id>"
              "</mObjAssociation></mObjAssociationList></ns1:paramsGetMObjects>");
-    assert_int_equal(num_of(r, "returnCount"), 1);
-    assert_attrib(r, "Role", "Champion");
-    assert_attrib(r, "ExternalOpportunityId", "OPP-1002");
+    assert_int_equal(ss_xml_num(r, "returnCount"), 1);
+    ss_assert_attrib(r, "Role", "Champion");
+    ss_assert_attrib(r, "ExternalOpportunityId", "OPP-1002");
     free(r);
 
     /* Associations carry the keys too. */
@@ -1079,7 +828,7 @@ static void test_sync_roles(void **state)
              "<name>externalOpportunityId</name><value>OPP-1003</value></externalKey>"
              "</mObjAssociation></associationList></mObject></mObjectList>"
              "<operation>UPSERT</operation></ns1:paramsSyncMObjects>");
-    assert_text(r, "status", "CREATED");
+    ss_assert_text(r, "status", "CREATED");
     free(r);
     assert_int_equal(rest_count("/rest/v1/opportunities/roles.json?filterType=leadId"
                                 "&filterValues=5"), 1);
@@ -1089,7 +838,7 @@ static void test_sync_roles(void **state)
                  "ExternalOpportunityId=OPP-1002|PersonId=999999|Role=Champion");
     r = call(b);
     free(b);
-    assert_text(r, "status", "FAILED");
+    ss_assert_text(r, "status", "FAILED");
     assert_non_null(strstr(r, "<error>1004 - "));
     free(r);
 
@@ -1110,17 +859,17 @@ static void test_sync_roles(void **state)
 static char *program_cost_body(const char *op, int id, const char *cost_attrs,
                                const char *tag_type, const char *tag_value)
 {
-    sbuf b = {0};
-    sb_add(&b, "<ns1:paramsSyncMObjects><mObjectList><mObject><type>Program</type><id>%d</id>"
+    ts_buf b = {0};
+    ts_buf_add(&b, "<ns1:paramsSyncMObjects><mObjectList><mObject><type>Program</type><id>%d</id>"
                "<typeAttribList>", id);
     if (cost_attrs)
-        sb_add(&b, "<typeAttrib><attrType>Cost</attrType><attrList>%s</attrList></typeAttrib>",
-               cost_attrs);
+        ts_buf_add(&b, "<typeAttrib><attrType>Cost</attrType><attrList>%s</attrList></typeAttrib>",
+                   cost_attrs);
     if (tag_type)
-        sb_add(&b, "<typeAttrib><attrType>Tag</attrType><attrList><attrib><name>Type</name>"
+        ts_buf_add(&b, "<typeAttrib><attrType>Tag</attrType><attrList><attrib><name>Type</name>"
                    "<value>%s</value></attrib><attrib><name>Value</name><value>%s</value>"
                    "</attrib></attrList></typeAttrib>", tag_type, tag_value);
-    sb_add(&b, "</typeAttribList></mObject></mObjectList><operation>%s</operation>"
+    ts_buf_add(&b, "</typeAttribList></mObject></mObjectList><operation>%s</operation>"
                "</ns1:paramsSyncMObjects>", op);
     return b.s;
 }
@@ -1134,10 +883,10 @@ static void test_sync_programs(void **state)
     char *b = program_cost_body("UPDATE", 2003, cost, "Product", "Sales Insight");
     char *r = call(b);
     free(b);
-    assert_text(r, "id", "2003");
-    assert_text(r, "status", "UPDATED");
-    assert_int_equal(rest_calls, 1);
-    assert_non_null(strstr(rest_trace, "POST /rest/asset/v1/program/{programId}.json"));
+    ss_assert_text(r, "id", "2003");
+    ss_assert_text(r, "status", "UPDATED");
+    assert_int_equal(stack.rest_calls, 1);
+    assert_non_null(strstr(stack.rest_trace, "POST /rest/asset/v1/program/{programId}.json"));
     free(r);
     /* Read after write. */
     r = call("<ns1:paramsGetMObjects><type>Program</type><id>2003</id></ns1:paramsGetMObjects>");
@@ -1172,14 +921,14 @@ static void test_sync_programs(void **state)
                               failing[i].tv);
         r = call(b);
         free(b);
-        assert_text(r, "status", "FAILED");
-        char *err = text_of(r, "error");
+        ss_assert_text(r, "status", "FAILED");
+        char *err = ss_xml_text(r, "error");
         if (!err || !strstr(err, failing[i].says))
             fail_msg("case %zu: error %s, want %s", i, err ? err : "(none)", failing[i].says);
         free(err);
         free(r);
     }
-    cJSON *p = rest_get("/rest/asset/v1/program/2003.json");
+    cJSON *p = ss_rest_result(&stack, "/rest/asset/v1/program/2003.json");
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetArrayItem(p, 0), "costs")), 1);
     cJSON_Delete(p);
 }
@@ -1190,13 +939,13 @@ static void test_sync_mobjects_refused(void **state)
     int before = rest_count("/rest/v1/opportunities.json?filterType=externalCompanyId"
                             "&filterValues=COMP-R");
     /* An integer id anywhere: the whole call is refused, nothing written. */
-    sbuf s = {0};
-    sb_add(&s, "<ns1:paramsSyncMObjects><mObjectList>");
+    ts_buf s = {0};
+    ts_buf_add(&s, "<ns1:paramsSyncMObjects><mObjectList>");
     opp_object(&s, "Opportunity", NULL, NULL, "ExternalOpportunityId=OPP-R1|Name=R|"
                                               "ExternalCompanyId=COMP-R");
-    sb_add(&s, "<mObject><type>Opportunity</type><id>7</id><attribList><attrib><name>Name"
+    ts_buf_add(&s, "<mObject><type>Opportunity</type><id>7</id><attribList><attrib><name>Name"
                "</name><value>x</value></attrib></attribList></mObject>");
-    sb_add(&s, "</mObjectList><operation>UPSERT</operation></ns1:paramsSyncMObjects>");
+    ts_buf_add(&s, "</mObjectList><operation>UPSERT</operation></ns1:paramsSyncMObjects>");
     call_fault(s.s, 20110, "mObject 2 (Opportunity) has id 7, which cannot be mapped");
     free(s.s);
     assert_int_equal(rest_count("/rest/v1/opportunities.json?filterType=externalCompanyId"
@@ -1206,11 +955,11 @@ static void test_sync_mobjects_refused(void **state)
     call_fault("<ns1:paramsSyncMObjects><mObjectList><mObject><type>Lead</type></mObject>"
                "</mObjectList><operation>UPSERT</operation></ns1:paramsSyncMObjects>",
                20110, "type 'Lead'");
-    s = (sbuf){0};
-    sb_add(&s, "<ns1:paramsSyncMObjects><mObjectList>");
+    s = (ts_buf){0};
+    ts_buf_add(&s, "<ns1:paramsSyncMObjects><mObjectList>");
     for (int i = 0; i < 101; i++)
         opp_object(&s, "Opportunity", NULL, NULL, "ExternalOpportunityId=OPP-MANY|Name=x");
-    sb_add(&s, "</mObjectList><operation>UPSERT</operation></ns1:paramsSyncMObjects>");
+    ts_buf_add(&s, "</mObjectList><operation>UPSERT</operation></ns1:paramsSyncMObjects>");
     call_fault(s.s, 20110, "at most 100 objects");
     free(s.s);
 }
@@ -1220,23 +969,23 @@ static void test_delete_mobjects(void **state)
     (void)state;
     /* Delete OPP-1002 by GUID, then once more: UNCHANGED (REST 1013). */
     const char *guid = "7d3c8f0e-2b1a-4c5d-9e8f-000000001002";
-    char *body = fmt("<ns1:paramsDeleteMObjects><mObjectList><mObject><type>Opportunity</type>"
-                     "<externalKey><name>marketoGUID</name><value>%s</value></externalKey>"
-                     "</mObject></mObjectList></ns1:paramsDeleteMObjects>", guid);
+    char *body = ts_fmt("<ns1:paramsDeleteMObjects><mObjectList><mObject><type>Opportunity</type>"
+                        "<externalKey><name>marketoGUID</name><value>%s</value></externalKey>"
+                        "</mObject></mObjectList></ns1:paramsDeleteMObjects>", guid);
     char *r = call(body);
-    assert_text(r, "status", "DELETED");
+    ss_assert_text(r, "status", "DELETED");
     assert_non_null(strstr(r, guid));
-    assert_non_null(strstr(rest_trace, "POST /rest/v1/opportunities/delete.json"));
+    assert_non_null(strstr(stack.rest_trace, "POST /rest/v1/opportunities/delete.json"));
     free(r);
     r = call(body);
-    assert_text(r, "status", "UNCHANGED");
+    ss_assert_text(r, "status", "UNCHANGED");
     assert_non_null(strstr(r, "<error>1013 - "));
     free(r);
     free(body);
     char *b = get_opp_by_guid(guid);
     r = call(b);
     free(b);
-    assert_int_equal(num_of(r, "returnCount"), 0);
+    assert_int_equal(ss_xml_num(r, "returnCount"), 0);
     free(r);
     /* Its role went with it (REST cascades). */
     assert_int_equal(rest_count("/rest/v1/opportunities/roles.json?filterType=leadId"
@@ -1250,7 +999,7 @@ static void test_delete_mobjects(void **state)
              "<mObject><type>Opportunity</type><externalKey><name>externalOpportunityId</name>"
              "<value>OPP-1003</value></externalKey></mObject></mObjectList>"
              "</ns1:paramsDeleteMObjects>");
-    assert_int_equal(count_of(r, "<status>DELETED</status>"), 2);
+    assert_int_equal(ts_count(r, "<status>DELETED</status>"), 2);
     free(r);
     assert_int_equal(rest_count("/rest/v1/opportunities/roles.json?filterType=leadId"
                                 "&filterValues=2"), 0);
@@ -1267,7 +1016,7 @@ static void test_delete_mobjects(void **state)
     /* No key: FAILED. */
     r = call("<ns1:paramsDeleteMObjects><mObjectList><mObject><type>Opportunity</type>"
              "</mObject></mObjectList></ns1:paramsDeleteMObjects>");
-    assert_text(r, "status", "FAILED");
+    ss_assert_text(r, "status", "FAILED");
     assert_non_null(strstr(r, "needs its key"));
     free(r);
 }
@@ -1277,16 +1026,16 @@ static void test_delete_mobjects(void **state)
 static char *co_get(const char *type, const char *keys, const char *include, int batch,
                     const char *pos)
 {
-    sbuf b = {0};
-    sb_add(&b, "<ns1:paramsGetCustomObjects><objTypeName>%s</objTypeName>", type);
+    ts_buf b = {0};
+    ts_buf_add(&b, "<ns1:paramsGetCustomObjects><objTypeName>%s</objTypeName>", type);
     if (pos)
-        sb_add(&b, "<streamPosition>%s</streamPosition>", pos);
+        ts_buf_add(&b, "<streamPosition>%s</streamPosition>", pos);
     if (batch)
-        sb_add(&b, "<batchSize>%d</batchSize>", batch);
+        ts_buf_add(&b, "<batchSize>%d</batchSize>", batch);
     if (keys)
-        sb_add(&b, "<customObjKeyList>%s</customObjKeyList>", keys);
-    sb_add(&b, "<includeAttributes>%s</includeAttributes></ns1:paramsGetCustomObjects>",
-           include ? include : "");
+        ts_buf_add(&b, "<customObjKeyList>%s</customObjKeyList>", keys);
+    ts_buf_add(&b, "<includeAttributes>%s</includeAttributes></ns1:paramsGetCustomObjects>",
+               include ? include : "");
     return b.s;
 }
 
@@ -1299,20 +1048,20 @@ static void test_get_custom_objects(void **state)
     char *b = co_get("RoadShow", KEY_ATTR("MKTOID", "1"), NULL, 0, NULL);
     char *r = call(b);
     free(b);
-    assert_text(r, "objTypeName", "Roadshow");   /* the definition's spelling */
-    assert_int_equal(num_of(r, "returnCount"), 2);
-    assert_int_equal(num_of(r, "remainingCount"), 0);
-    char *o = text_k(r, "customObj", 1);
-    char *keys = text_of(o, "customObjKeyList");
-    assert_attr(keys, "MKTOID", "1");
-    assert_attr(keys, "rid", "rid1");
+    ss_assert_text(r, "objTypeName", "Roadshow");   /* the definition's spelling */
+    assert_int_equal(ss_xml_num(r, "returnCount"), 2);
+    assert_int_equal(ss_xml_num(r, "remainingCount"), 0);
+    char *o = ss_xml_inner(r, "customObj", 1);
+    char *keys = ss_xml_inner(o, "customObjKeyList", 0);
+    ss_assert_attr(keys, "MKTOID", "1");
+    ss_assert_attr(keys, "rid", "rid1");
     assert_non_null(strstr(keys, "<attrType xsi:nil=\"true\"/>"));
-    char *attrs = text_of(o, "customObjAttributeList");
-    assert_attr(attrs, "city", "San Mateo");
-    assert_attr(attrs, "zip", "94404");
-    assert_attr(attrs, "marketoGUID", "d5b2f1c3-2222-4d2e-9f30-000000004002");
-    assert_null(attr(attrs, "rid"));
-    assert_in_range(rest_calls, 1, 3);   /* + type list and describe on first use */
+    char *attrs = ss_xml_inner(o, "customObjAttributeList", 0);
+    ss_assert_attr(attrs, "city", "San Mateo");
+    ss_assert_attr(attrs, "zip", "94404");
+    ss_assert_attr(attrs, "marketoGUID", "d5b2f1c3-2222-4d2e-9f30-000000004002");
+    assert_null(strstr(attrs, "<attrName>rid</attrName>"));
+    assert_in_range(stack.rest_calls, 1, 3);   /* + type list and describe on first use */
     free(attrs);
     free(keys);
     free(o);
@@ -1322,21 +1071,21 @@ static void test_get_custom_objects(void **state)
     b = co_get("roadshow_c", KEY_ATTR("leadId", "2"), "<stringItem>city</stringItem>", 0, NULL);
     r = call(b);
     free(b);
-    assert_int_equal(rest_calls, 1);
-    assert_text(r, "objTypeName", "roadshow_c");
-    assert_int_equal(num_of(r, "returnCount"), 1);
-    assert_attr(r, "leadId", "2");
-    assert_attr(r, "city", "Chicago");
-    assert_null(attr(r, "state"));   /* includeAttributes: only city */
+    assert_int_equal(stack.rest_calls, 1);
+    ss_assert_text(r, "objTypeName", "roadshow_c");
+    assert_int_equal(ss_xml_num(r, "returnCount"), 1);
+    ss_assert_attr(r, "leadId", "2");
+    ss_assert_attr(r, "city", "Chicago");
+    assert_null(strstr(r, "<attrName>state</attrName>"));   /* includeAttributes: only city */
     free(r);
 
     /* The whole dedupe key: POST ?_method=GET with a JSON body. */
     b = co_get("ROADSHOW", KEY_ATTR("MKTOID", "1") KEY_ATTR("rid", "rid0"), NULL, 0, NULL);
     r = call(b);
     free(b);
-    assert_int_equal(num_of(r, "returnCount"), 1);
-    assert_attr(r, "city", "Chicago");
-    assert_non_null(strstr(rest_trace, "POST /rest/v1/customobjects/{apiName}.json"));
+    assert_int_equal(ss_xml_num(r, "returnCount"), 1);
+    ss_assert_attr(r, "city", "Chicago");
+    assert_non_null(strstr(stack.rest_trace, "POST /rest/v1/customobjects/{apiName}.json"));
     free(r);
 
     /* Refused: unknown type, no key, a key REST cannot filter on, unknown names. */
@@ -1363,7 +1112,7 @@ static void test_get_custom_objects(void **state)
     b = co_get("Roadshow", KEY_ATTR("MKTOID", "17"), NULL, 0, NULL);
     r = call(b);
     free(b);
-    assert_int_equal(num_of(r, "returnCount"), 0);
+    assert_int_equal(ss_xml_num(r, "returnCount"), 0);
     assert_non_null(strstr(r, "<customObjList></customObjList>"));
     free(r);
 }
@@ -1373,17 +1122,17 @@ static void test_get_custom_objects_paging(void **state)
     (void)state;
     /* 150 cars for lead 3, in two syncs of 100 and 50. */
     for (int start = 0; start < 150; start += 100) {
-        sbuf s = {0};
-        sb_add(&s, "<ns1:paramsSyncCustomObjects><objTypeName>Car</objTypeName><customObjList>");
+        ts_buf s = {0};
+        ts_buf_add(&s, "<ns1:paramsSyncCustomObjects><objTypeName>Car</objTypeName><customObjList>");
         for (int i = start; i < 150 && i < start + 100; i++)
-            sb_add(&s, "<customObj><customObjKeyList>" KEY_ATTR("vin", "PAGEDVIN%05d")
+            ts_buf_add(&s, "<customObj><customObjKeyList>" KEY_ATTR("vin", "PAGEDVIN%05d")
                        "</customObjKeyList><customObjAttributeList>" KEY_ATTR("MKTOID", "3")
                        KEY_ATTR("make", "Make %d") "</customObjAttributeList></customObj>",
-                   i, i);
-        sb_add(&s, "</customObjList><operation>INSERT</operation></ns1:paramsSyncCustomObjects>");
+                       i, i);
+        ts_buf_add(&s, "</customObjList><operation>INSERT</operation></ns1:paramsSyncCustomObjects>");
         char *r = call(s.s);
         free(s.s);
-        assert_int_equal(count_of(r, "<status>CREATED</status>"), start ? 50 : 100);
+        assert_int_equal(ts_count(r, "<status>CREATED</status>"), start ? 50 : 100);
         free(r);
     }
     int sizes[][4] = {{0, 100, 50, -1}, {40, 40, 40, 40}};   /* batchSize, pages... */
@@ -1396,11 +1145,11 @@ static void test_get_custom_objects_paging(void **state)
                              sizes[t][0], pos);
             char *r = call(b);
             free(b);
-            assert_int_equal(rest_calls, 1);
-            int n = (int)num_of(r, "returnCount"), rem = (int)num_of(r, "remainingCount");
+            assert_int_equal(stack.rest_calls, 1);
+            int n = (int)ss_xml_num(r, "returnCount"), rem = (int)ss_xml_num(r, "remainingCount");
             for (int i = 0; i < n; i++) {
-                char *o = text_k(r, "customObj", i);
-                char *vin = attr(o, "vin");
+                char *o = ss_xml_inner(r, "customObj", i);
+                char *vin = ss_xml_attr(o, "vin");
                 int k = atoi(vin + strlen("PAGEDVIN"));
                 assert_in_range(k, 0, 149);
                 assert_int_equal(seen[k], 0);
@@ -1411,7 +1160,7 @@ static void test_get_custom_objects_paging(void **state)
             total += n;
             pages++;
             free(pos);
-            pos = text_of(r, "newStreamPosition");
+            pos = ss_xml_inner(r, "newStreamPosition", 0);
             free(r);
             if (rem == 0)
                 break;
@@ -1435,16 +1184,16 @@ static void test_get_custom_objects_paging(void **state)
     char *b = co_get("Car", KEY_ATTR("MKTOID", "3"), NULL, 500, NULL);
     char *r = call(b);
     free(b);
-    assert_int_equal(num_of(r, "returnCount"), 100);
-    assert_int_equal(num_of(r, "remainingCount"), 100);
+    assert_int_equal(ss_xml_num(r, "returnCount"), 100);
+    assert_int_equal(ss_xml_num(r, "remainingCount"), 100);
     free(r);
 }
 
 static char *co_sync(const char *op, const char *records)
 {
-    return fmt("<ns1:paramsSyncCustomObjects><objTypeName>RoadShow</objTypeName>"
-               "<customObjList>%s</customObjList>%s%s%s</ns1:paramsSyncCustomObjects>",
-               records, op ? "<operation>" : "", op ? op : "", op ? "</operation>" : "");
+    return ts_fmt("<ns1:paramsSyncCustomObjects><objTypeName>RoadShow</objTypeName>"
+                  "<customObjList>%s</customObjList>%s%s%s</ns1:paramsSyncCustomObjects>",
+                  records, op ? "<operation>" : "", op ? op : "", op ? "</operation>" : "");
 }
 
 #define CO_REC(keys, attrs) "<customObj><customObjKeyList>" keys "</customObjKeyList>" \
@@ -1458,8 +1207,8 @@ static void test_sync_custom_objects(void **state)
                                    KEY_ATTR("city", "Lyon") KEY_ATTR("zip", "69001")));
     char *r = call(b);
     free(b);
-    assert_text(r, "objTypeName", "Roadshow");
-    assert_text(r, "status", "CREATED");
+    ss_assert_text(r, "objTypeName", "Roadshow");
+    ss_assert_text(r, "status", "CREATED");
     assert_non_null(strstr(r, "<customObjKeyList><attribute><attrName>MKTOID</attrName>"
                               "<attrType xsi:nil=\"true\"/><attrValue>2</attrValue></attribute>"
                               "<attribute><attrName>rid</attrName><attrType xsi:nil=\"true\"/>"
@@ -1470,8 +1219,8 @@ static void test_sync_custom_objects(void **state)
     b = co_get("RoadShow", KEY_ATTR("MKTOID", "2") KEY_ATTR("rid", "rid9"), NULL, 0, NULL);
     r = call(b);
     free(b);
-    assert_int_equal(num_of(r, "returnCount"), 1);
-    assert_attr(r, "city", "Lyon");
+    assert_int_equal(ss_xml_num(r, "returnCount"), 1);
+    ss_assert_attr(r, "city", "Lyon");
     free(r);
 
     /* UPDATE; INSERT of an existing record; unknown names; a missing lead;
@@ -1481,9 +1230,10 @@ static void test_sync_custom_objects(void **state)
                 CO_REC(KEY_ATTR("MKTOID", "1") KEY_ATTR("rid", "rid-none"), KEY_ATTR("city", "X")));
     r = call(b);
     free(b);
-    char *s0 = text_k(r, "syncCustomObjStatus", 0), *s1 = text_k(r, "syncCustomObjStatus", 1);
-    assert_text(s0, "status", "UPDATED");
-    assert_text(s1, "status", "FAILED");
+    char *s0 = ss_xml_inner(r, "syncCustomObjStatus", 0);
+    char *s1 = ss_xml_inner(r, "syncCustomObjStatus", 1);
+    ss_assert_text(s0, "status", "UPDATED");
+    ss_assert_text(s1, "status", "FAILED");
     assert_non_null(strstr(s1, "<error>1013 - "));
     free(s0);
     free(s1);
@@ -1499,15 +1249,15 @@ static void test_sync_custom_objects(void **state)
     free(b);
     char *s[5];
     for (int i = 0; i < 5; i++)
-        s[i] = text_k(r, "syncCustomObjStatus", i);
-    assert_text(s[0], "status", "FAILED");
+        s[i] = ss_xml_inner(r, "syncCustomObjStatus", i);
+    ss_assert_text(s[0], "status", "FAILED");
     assert_non_null(strstr(s[0], "<error>1017 - "));
-    assert_text(s[1], "status", "FAILED");
-    assert_text(s[1], "error", "Unknown name attribute list: nameasdf");
-    assert_text(s[2], "status", "FAILED");
+    ss_assert_text(s[1], "status", "FAILED");
+    ss_assert_text(s[1], "error", "Unknown name attribute list: nameasdf");
+    ss_assert_text(s[2], "status", "FAILED");
     assert_non_null(strstr(s[2], "<error>1004 - "));
-    assert_text(s[3], "status", "CREATED");
-    assert_text(s[4], "status", "FAILED");
+    ss_assert_text(s[3], "status", "CREATED");
+    ss_assert_text(s[4], "status", "FAILED");
     assert_non_null(strstr(s[4], "dedupe fields (MKTOID, rid) or marketoGUID"));
     for (int i = 0; i < 5; i++)
         free(s[i]);
@@ -1517,13 +1267,13 @@ static void test_sync_custom_objects(void **state)
                 CO_REC(KEY_ATTR("MKTOID", "3") KEY_ATTR("rid", "twice"), KEY_ATTR("city", "Three")));
     r = call(b);
     free(b);
-    assert_int_equal(count_of(r, "<status>UPDATED</status>"), 2);
-    assert_int_equal(rest_calls, 2);
+    assert_int_equal(ts_count(r, "<status>UPDATED</status>"), 2);
+    assert_int_equal(stack.rest_calls, 2);
     free(r);
     b = co_get("RoadShow", KEY_ATTR("MKTOID", "3"), "<stringItem>city</stringItem>", 0, NULL);
     r = call(b);
     free(b);
-    assert_attr(r, "city", "Three");
+    ss_assert_attr(r, "city", "Three");
     free(r);
 
     /* By marketoGUID (REST idField: update only). */
@@ -1531,16 +1281,16 @@ static void test_sync_custom_objects(void **state)
                                  KEY_ATTR("city", "Evanston")));
     r = call(b);
     free(b);
-    assert_text(r, "status", "UPDATED");
+    ss_assert_text(r, "status", "UPDATED");
     free(r);
     b = co_get("RoadShow", KEY_ATTR("MKTOID", "2") KEY_ATTR("rid", "rid0"), NULL, 0, NULL);
     r = call(b);
     free(b);
-    assert_attr(r, "city", "Evanston");
+    ss_assert_attr(r, "city", "Evanston");
     free(r);
 
-    b = fmt("<ns1:paramsSyncCustomObjects><objTypeName>Spaceship</objTypeName><customObjList>"
-            CO_REC(KEY_ATTR("a", "b"), "") "</customObjList></ns1:paramsSyncCustomObjects>");
+    b = ts_fmt("<ns1:paramsSyncCustomObjects><objTypeName>Spaceship</objTypeName><customObjList>"
+               CO_REC(KEY_ATTR("a", "b"), "") "</customObjList></ns1:paramsSyncCustomObjects>");
     call_fault(b, 20110, "Object name is not valid");
     free(b);
     call_fault("<ns1:paramsSyncCustomObjects><objTypeName>RoadShow</objTypeName><customObjList/>"
@@ -1555,13 +1305,14 @@ static void test_delete_custom_objects(void **state)
                        KEY_ATTR("rid", "rid1") "</keyList><keyList>" KEY_ATTR("city", "Chicago")
                        "</keyList></customObjKeyLists></ns1:paramsDeleteCustomObjects>";
     char *r = call(body);
-    char *s0 = text_k(r, "syncCustomObjStatus", 0), *s1 = text_k(r, "syncCustomObjStatus", 1);
-    assert_text(s0, "objTypeName", "Roadshow");
-    assert_text(s0, "status", "DELETED");
-    assert_attr(s0, "rid", "rid1");
-    assert_text(s1, "status", "FAILED");
+    char *s0 = ss_xml_inner(r, "syncCustomObjStatus", 0);
+    char *s1 = ss_xml_inner(r, "syncCustomObjStatus", 1);
+    ss_assert_text(s0, "objTypeName", "Roadshow");
+    ss_assert_text(s0, "status", "DELETED");
+    ss_assert_attr(s0, "rid", "rid1");
+    ss_assert_text(s1, "status", "FAILED");
     assert_non_null(strstr(r, "<deleteCustomObjStatusList>"));
-    assert_non_null(strstr(rest_trace, "POST /rest/v1/customobjects/{apiName}/delete.json"));
+    assert_non_null(strstr(stack.rest_trace, "POST /rest/v1/customobjects/{apiName}/delete.json"));
     free(s0);
     free(s1);
     free(r);
@@ -1571,14 +1322,14 @@ static void test_delete_custom_objects(void **state)
     char *b = co_get("RoadShow", KEY_ATTR("MKTOID", "1"), NULL, 0, NULL);
     r = call(b);
     free(b);
-    assert_int_equal(num_of(r, "returnCount"), 1);
+    assert_int_equal(ss_xml_num(r, "returnCount"), 1);
     assert_null(strstr(r, "rid1"));
     free(r);
     /* By marketoGUID. */
     r = call("<ns1:paramsDeleteCustomObjects><objTypeName>Car</objTypeName><customObjKeyLists>"
              "<keyList>" KEY_ATTR("marketoGUID", "c4a1e0b2-1111-4c1d-8e2f-000000003002")
              "</keyList></customObjKeyLists></ns1:paramsDeleteCustomObjects>");
-    assert_text(r, "status", "DELETED");
+    ss_assert_text(r, "status", "DELETED");
     free(r);
     assert_int_equal(rest_count("/rest/v1/customobjects/car_c.json?filterType=leadId"
                                 "&filterValues=2"), 0);
@@ -1594,10 +1345,8 @@ static void test_rest_errors(void **state)
     free(call(b));
     char *g = get_by_criteria("Opportunity", "ExternalOpportunityId", "EQ", "OPP-1001");
     free(call(g));
-    emu_admin("/_emulator/faults", "{\"error_code\":\"611\",\"error_share\":1}");
-    ts_http_resp r;
-    post_as(USER, KEY, b, &r);
-    char *f = fault_of(&r, 20011, b);
+    ss_emu_admin(&stack, "/_emulator/faults", "{\"error_code\":\"611\",\"error_share\":1}");
+    char *f = ss_call_fault(&stack, b, 20011);
     assert_non_null(strstr(f, "<faultcode>SOAP-ENV:Server</faultcode>"));
     assert_non_null(strstr(f, "Marketo REST error 611"));
     free(f);
@@ -1612,7 +1361,7 @@ static void test_rest_errors(void **state)
                                  "</attrib>", NULL, NULL);
     call_fault(pc, 20011, "update program");
     free(pc);
-    emu_admin("/_emulator/faults", "{\"clear\":true}");
+    ss_emu_admin(&stack, "/_emulator/faults", "{\"clear\":true}");
     free(call(g));
     free(g);
     free(b);
@@ -1640,8 +1389,5 @@ int main(void)
         cmocka_unit_test_setup(test_delete_custom_objects, reset),
         cmocka_unit_test_setup(test_rest_errors, reset),
     };
-    int failed = cmocka_run_group_tests(tests, group_setup, group_teardown);
-    /* cmocka does not count a failed group teardown: the shim or the emulator
-     * exiting with a sanitizer report must fail the test all the same. */
-    return failed || teardown_failed ? 1 : 0;
+    return ts_run_tests(tests, group_setup, group_teardown);
 }
