@@ -24,53 +24,30 @@
 #include <curl/curl.h>
 
 #include "soap/auth.h"
-#include "testsupport.h"
+#include "soapstack.h"
 
-#define USER "bigcorp1_461839624B16E06BA2D663"
-#define KEY "899756834129871744AAEE88DDCC77CDEEDEC1AAAD66"
-#define NS "http://www.marketo.com/mktows/"
 #define ENV_NS "http://schemas.xmlsoap.org/soap/envelope/"
 #define MAX_BYTES 65536
 
-static ts_proc shim;
-static char *config_path;
+static ss_stack stack;   /* the shim alone: no REST back-end */
 
 /* ---- helpers ---------------------------------------------------------------- */
 
 static int setup(void **state)
 {
     (void)state;
-    char cfg[1024];
-    snprintf(cfg, sizeof cfg,
-             "{\"listen\": \"127.0.0.1:0\","
-             " \"rest\": {\"endpoint\": \"http://127.0.0.1:9\", \"client_id\": \"id\","
-             "            \"client_secret\": \"secret\"},"
-             " \"soap_users\": {\"%s\": {\"encryption_key\": \"%s\"}},"
-             " \"workers\": 4, \"max_request_bytes\": %d,"
-             " \"timeouts\": {\"request_seconds\": 5}}",
-             USER, KEY, MAX_BYTES);
-    config_path = ts_write_temp(".json", cfg);
-    const char *argv[] = {ts_env("MKTOWS_SHIM"), "--config", config_path, NULL};
-    if (ts_proc_start(&shim, argv) != 0)
-        return -1;
-    return 0;
+    char *cfg = ts_fmt("{\"workers\": 4, \"max_request_bytes\": %d,"
+                       " \"timeouts\": {\"request_seconds\": 5}}", MAX_BYTES);
+    ss_options o = {.no_emulator = true, .config = cfg};
+    int rc = ss_start(&stack, &o);
+    free(cfg);
+    return rc;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    int rc = ts_proc_stop(&shim);
-    unlink(config_path);
-    free(config_path);
-    return rc == 0 ? 0 : -1;  /* clean exit on SIGTERM, and no sanitizer report */
-}
-
-static void now_iso(char *buf, size_t len, long offset_seconds)
-{
-    time_t t = time(NULL) + offset_seconds;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, len, "%Y-%m-%dT%H:%M:%S+00:00", &tm);
+    return ss_stop(&stack);  /* clean exit on SIGTERM, and no sanitizer report */
 }
 
 /* An AuthenticationHeader element with prefix p for the mktows namespace
@@ -94,7 +71,7 @@ static char *envelope(const char *e, const char *p, const char *header, const ch
     char *s = malloc(n);
     snprintf(s, n,
              "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-             "<%s:Envelope xmlns:%s=\"" ENV_NS "\" xmlns:%s=\"" NS "\""
+             "<%s:Envelope xmlns:%s=\"" ENV_NS "\" xmlns:%s=\"" SS_NS "\""
              " xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">"
              "<%s:Header>%s</%s:Header><%s:Body>%s</%s:Body></%s:Envelope>",
              e, e, p, e, header, e, e, body, e, e);
@@ -104,8 +81,8 @@ static char *envelope(const char *e, const char *p, const char *header, const ch
 static char *signed_get_lead(const char *e, const char *p)
 {
     char ts[64], hdr[1024], body[512];
-    now_iso(ts, sizeof ts, 0);
-    auth_header(hdr, sizeof hdr, p, USER, KEY, ts);
+    ss_timestamp(ts, sizeof ts, 0);
+    auth_header(hdr, sizeof hdr, p, SS_USER, SS_KEY, ts);
     snprintf(body, sizeof body,
              "<%s:paramsGetLead><leadKey><keyType>EMAIL</keyType>"
              "<keyValue>someone@example.com</keyValue></leadKey></%s:paramsGetLead>",
@@ -117,7 +94,7 @@ static void post(const char *path, const char *soapaction, const char *body, ts_
 {
     char url[256], action[256];
     const char *headers[3] = {"Content-Type: text/xml;charset=UTF-8", NULL, NULL};
-    snprintf(url, sizeof url, "%s%s", shim.url, path);
+    snprintf(url, sizeof url, "%s%s", stack.shim.url, path);
     if (soapaction) {
         snprintf(action, sizeof action, "SOAPAction: %s", soapaction);
         /* curl drops a header with an empty value unless it ends in ';' */
@@ -128,23 +105,6 @@ static void post(const char *path, const char *soapaction, const char *body, ts_
     assert_int_equal(ts_http("POST", url, headers, body, strlen(body), r), 0);
 }
 
-/* Assert r is a Marketo fault with this code; return its body. */
-static void expect_fault(const ts_http_resp *r, int code)
-{
-    char want[64];
-    if (r->status != 500)
-        fail_msg("HTTP %ld, want 500; body: %s", r->status, r->body);
-    assert_non_null(r->content_type);
-    assert_non_null(strstr(r->content_type, "text/xml"));
-    snprintf(want, sizeof want, "<code>%d</code>", code);
-    if (!strstr(r->body, want))
-        fail_msg("want fault %d, got: %s", code, r->body);
-    snprintf(want, sizeof want, "<faultstring>%d - ", code);
-    assert_non_null(strstr(r->body, want));
-    assert_non_null(strstr(r->body, "<name>mktServiceException</name>"));
-    assert_null(strstr(r->body, ":Header>"));  /* responses never carry a SOAP Header */
-}
-
 /* Dispatch reached the handler of op: its 20019, or a later failure naming
  * nothing about parsing/auth. */
 static void expect_dispatched(const ts_http_resp *r, const char *op)
@@ -152,7 +112,7 @@ static void expect_dispatched(const ts_http_resp *r, const char *op)
     char want[128];
     snprintf(want, sizeof want, "%s is not ", op);
     if (strstr(r->body, want)) {
-        expect_fault(r, 20019);
+        ss_expect_fault(r, 20019);
         return;
     }
     assert_null(strstr(r->body, "<code>20012</code>"));
@@ -171,17 +131,17 @@ static void test_wsdl_on_every_version(void **state)
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         char url[256], want[256];
         ts_http_resp r;
-        snprintf(url, sizeof url, "%s%s", shim.url, paths[i]);
+        snprintf(url, sizeof url, "%s%s", stack.shim.url, paths[i]);
         assert_int_equal(ts_http("GET", url, NULL, NULL, 0, &r), 0);
         assert_int_equal(r.status, 200);
         assert_non_null(strstr(r.content_type, "text/xml"));
         size_t plen = strcspn(paths[i], "?");
-        snprintf(want, sizeof want, "<soap:address location=\"%s%.*s\"/>", shim.url, (int)plen,
-                 paths[i]);
+        snprintf(want, sizeof want, "<soap:address location=\"%s%.*s\"/>", stack.shim.url,
+                 (int)plen, paths[i]);
         if (!strstr(r.body, want))
             fail_msg("%s: no %s", paths[i], want);
         assert_non_null(strstr(r.body, "name=\"MktMktowsApiService\""));
-        assert_non_null(strstr(r.body, "targetNamespace=\"" NS "\""));
+        assert_non_null(strstr(r.body, "targetNamespace=\"" SS_NS "\""));
         ts_http_free(&r);
     }
 }
@@ -192,7 +152,7 @@ static void test_wsdl_address_follows_host(void **state)
     char url[256];
     ts_http_resp r;
     const char *hdrs[] = {"Host: shim.example.com:8443", "X-Forwarded-Proto: https", NULL};
-    snprintf(url, sizeof url, "%s/soap/mktows/2_9?WSDL", shim.url);
+    snprintf(url, sizeof url, "%s/soap/mktows/2_9?WSDL", stack.shim.url);
     assert_int_equal(ts_http("GET", url, hdrs, NULL, 0, &r), 0);
     assert_int_equal(r.status, 200);
     assert_non_null(
@@ -205,7 +165,7 @@ static void test_health_and_routes(void **state)
     (void)state;
     char url[256];
     ts_http_resp r;
-    snprintf(url, sizeof url, "%s/health", shim.url);
+    snprintf(url, sizeof url, "%s/health", stack.shim.url);
     assert_int_equal(ts_http("GET", url, NULL, NULL, 0, &r), 0);
     assert_int_equal(r.status, 200);
     ts_http_free(&r);
@@ -219,7 +179,7 @@ static void test_health_and_routes(void **state)
     ts_http_free(&r);
     free(body);
 
-    snprintf(url, sizeof url, "%s/nothing", shim.url);
+    snprintf(url, sizeof url, "%s/nothing", stack.shim.url);
     assert_int_equal(ts_http("GET", url, NULL, NULL, 0, &r), 0);
     assert_int_equal(r.status, 404);
     ts_http_free(&r);
@@ -249,12 +209,12 @@ static void test_default_namespace_and_qualified_children(void **state)
 {
     (void)state;
     char ts[64], hdr[1024];
-    now_iso(ts, sizeof ts, 0);
-    auth_header(hdr, sizeof hdr, "m", USER, KEY, ts);
+    ss_timestamp(ts, sizeof ts, 0);
+    auth_header(hdr, sizeof hdr, "m", SS_USER, SS_KEY, ts);
     /* mktows as the default namespace on the root, children reset to none;
      * and a client that qualifies children (Marketo's own Java sample). */
     const char *bodies[] = {
-        "<paramsGetLead xmlns=\"" NS "\"><leadKey xmlns=\"\"><keyType>IDNUM</keyType>"
+        "<paramsGetLead xmlns=\"" SS_NS "\"><leadKey xmlns=\"\"><keyType>IDNUM</keyType>"
         "<keyValue>1</keyValue></leadKey></paramsGetLead>",
         "<m:paramsGetLead><m:leadKey><m:keyType>IDNUM</m:keyType><m:keyValue>1</m:keyValue>"
         "</m:leadKey><unknownElement>ignored</unknownElement></m:paramsGetLead>",
@@ -273,8 +233,8 @@ static void test_other_operations_dispatch(void **state)
 {
     (void)state;
     char ts[64], hdr[1024], full[2048];
-    now_iso(ts, sizeof ts, 0);
-    auth_header(hdr, sizeof hdr, "ns1", USER, KEY, ts);
+    ss_timestamp(ts, sizeof ts, 0);
+    auth_header(hdr, sizeof hdr, "ns1", SS_USER, SS_KEY, ts);
     const struct {
         const char *op, *body, *extra_header;
     } cases[] = {
@@ -307,8 +267,8 @@ static void test_fault_shape_exact(void **state)
 {
     (void)state;
     char ts[64], hdr[1024];
-    now_iso(ts, sizeof ts, 0);
-    auth_header(hdr, sizeof hdr, "ns1", USER, "not-the-key", ts);
+    ss_timestamp(ts, sizeof ts, 0);
+    auth_header(hdr, sizeof hdr, "ns1", SS_USER, "not-the-key", ts);
     char *env = envelope("SOAP-ENV", "ns1", hdr, "<ns1:paramsGetLead/>");
     ts_http_resp r;
     post("/soap/mktows/2_9", NULL, env, &r);
@@ -339,27 +299,27 @@ static void test_auth_faults(void **state)
                        "<keyValue>1</keyValue></leadKey></ns1:paramsGetLead>";
 
     /* unknown user */
-    now_iso(ts, sizeof ts, 0);
-    auth_header(hdr, sizeof hdr, "ns1", "nobody_1", KEY, ts);
+    ss_timestamp(ts, sizeof ts, 0);
+    auth_header(hdr, sizeof hdr, "ns1", "nobody_1", SS_KEY, ts);
     char *env = envelope("SOAP-ENV", "ns1", hdr, body);
     post("/soap/mktows/3_1", NULL, env, &r);
-    expect_fault(&r, 20014);
+    ss_expect_fault(&r, 20014);
     ts_http_free(&r);
     free(env);
 
     /* stale: signed correctly, 20 minutes old (window 15) */
-    now_iso(ts, sizeof ts, -1200);
-    auth_header(hdr, sizeof hdr, "ns1", USER, KEY, ts);
+    ss_timestamp(ts, sizeof ts, -1200);
+    auth_header(hdr, sizeof hdr, "ns1", SS_USER, SS_KEY, ts);
     env = envelope("SOAP-ENV", "ns1", hdr, body);
     post("/soap/mktows/3_1", NULL, env, &r);
-    expect_fault(&r, 20016);
+    ss_expect_fault(&r, 20016);
     assert_non_null(strstr(r.body, "<faultstring>20016 - Request Expired</faultstring>"));
     ts_http_free(&r);
     free(env);
 
     /* 10 minutes in the future is inside the window */
-    now_iso(ts, sizeof ts, 600);
-    auth_header(hdr, sizeof hdr, "ns1", USER, KEY, ts);
+    ss_timestamp(ts, sizeof ts, 600);
+    auth_header(hdr, sizeof hdr, "ns1", SS_USER, SS_KEY, ts);
     env = envelope("SOAP-ENV", "ns1", hdr, body);
     post("/soap/mktows/3_1", NULL, env, &r);
     expect_dispatched(&r, "getLead");
@@ -369,20 +329,20 @@ static void test_auth_faults(void **state)
     /* no header at all */
     env = envelope("SOAP-ENV", "ns1", "", body);
     post("/soap/mktows/3_1", NULL, env, &r);
-    expect_fault(&r, 20014);
+    ss_expect_fault(&r, 20014);
     assert_non_null(strstr(r.body, "AuthenticationHeader"));
     ts_http_free(&r);
     free(env);
 
     /* header without the signature */
-    now_iso(ts, sizeof ts, 0);
+    ss_timestamp(ts, sizeof ts, 0);
     snprintf(hdr, sizeof hdr,
-             "<ns1:AuthenticationHeader><mktowsUserId>" USER "</mktowsUserId>"
+             "<ns1:AuthenticationHeader><mktowsUserId>" SS_USER "</mktowsUserId>"
              "<requestTimestamp>%s</requestTimestamp></ns1:AuthenticationHeader>",
              ts);
     env = envelope("SOAP-ENV", "ns1", hdr, body);
     post("/soap/mktows/3_1", NULL, env, &r);
-    expect_fault(&r, 20014);
+    ss_expect_fault(&r, 20014);
     assert_non_null(strstr(r.body, "requestSignature"));
     ts_http_free(&r);
     free(env);
@@ -397,17 +357,17 @@ static void test_malformed_and_unknown(void **state)
     /* truncated in the middle of the body */
     good[strlen(good) - 60] = '\0';
     post("/soap/mktows/3_1", NULL, good, &r);
-    expect_fault(&r, 20012);
+    ss_expect_fault(&r, 20012);
     ts_http_free(&r);
     free(good);
 
     const char *bad[] = {"this is not XML", "", "<a><b>", "<<<",
                          "<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"" ENV_NS "\"><SOAP-ENV:Body>"
-                         "<x:paramsGetLead xmlns:x=\"" NS "\"><leadKey><keyType>NOPE</keyType>"
+                         "<x:paramsGetLead xmlns:x=\"" SS_NS "\"><leadKey><keyType>NOPE</keyType>"
                          "</leadKey></x:paramsGetLead></SOAP-ENV:Body></SOAP-ENV:Envelope>"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         post("/soap/mktows/3_1", NULL, bad[i], &r);
-        expect_fault(&r, 20012);
+        ss_expect_fault(&r, 20012);
         ts_http_free(&r);
     }
 
@@ -427,7 +387,7 @@ static void test_malformed_and_unknown(void **state)
         strcpy(doc + head, swaps[i][1]);
         strcat(doc, at + strlen(swaps[i][0]));
         post("/soap/mktows/3_1", NULL, doc, &r);
-        expect_fault(&r, 20012);
+        ss_expect_fault(&r, 20012);
         assert_non_null(strstr(r.body, "malformed XML"));
         ts_http_free(&r);
         free(doc);
@@ -437,7 +397,7 @@ static void test_malformed_and_unknown(void **state)
     /* a well-formed envelope whose root names no operation */
     char *env = envelope("SOAP-ENV", "ns1", "", "<ns1:paramsSyncTags/>");
     post("/soap/mktows/3_1", NULL, env, &r);
-    expect_fault(&r, 20019);
+    ss_expect_fault(&r, 20019);
     ts_http_free(&r);
     free(env);
 }
@@ -452,16 +412,16 @@ static void test_oversized_body(void **state)
     memcpy(big, "<x>", 3);
     ts_http_resp r;
     post("/soap/mktows/3_1", NULL, big, &r);
-    expect_fault(&r, 20012);
+    ss_expect_fault(&r, 20012);
     assert_non_null(strstr(r.body, "exceeds"));
     ts_http_free(&r);
 
     /* chunked, so the size is only known while reading */
     char url[256];
     const char *hdrs[] = {"Content-Type: text/xml", "Transfer-Encoding: chunked", NULL};
-    snprintf(url, sizeof url, "%s/soap/mktows/3_1", shim.url);
+    snprintf(url, sizeof url, "%s/soap/mktows/3_1", stack.shim.url);
     assert_int_equal(ts_http("POST", url, hdrs, big, n, &r), 0);
-    expect_fault(&r, 20012);
+    ss_expect_fault(&r, 20012);
     ts_http_free(&r);
     free(big);
 
@@ -502,8 +462,8 @@ static void test_200_keepalive_clients(void **state)
     (void)state;
     struct client cl[CLIENTS];
     char url[256], health[256];
-    snprintf(url, sizeof url, "%s/soap/mktows/3_1", shim.url);
-    snprintf(health, sizeof health, "%s/health", shim.url);
+    snprintf(url, sizeof url, "%s/soap/mktows/3_1", stack.shim.url);
+    snprintf(health, sizeof health, "%s/health", stack.shim.url);
     char *body = signed_get_lead("soapenv", "mkt");
 
     /* One multi handle per client keeps each connection separate and alive. */
@@ -632,7 +592,7 @@ int main(void)
         cmocka_unit_test(test_200_keepalive_clients),
         cmocka_unit_test(test_bad_config_exits_nonzero),
     };
-    int rc = cmocka_run_group_tests(tests, setup, teardown);
+    int rc = ts_run_tests(tests, setup, teardown);
     curl_global_cleanup();
     return rc;
 }

@@ -37,47 +37,22 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "soap/auth.h"
-#include "testsupport.h"
+#include "soapstack.h"
 
 #define USER "limits_7D3A91C2E5B0F4"
 #define KEY "4F1E2D3C4B5A69788796A5B4C3D2E1F0AABBCCDD"
-#define NS "http://www.marketo.com/mktows/"
 #define REQUEST_SECONDS 60
 
-static ts_proc emu, shim;
-static int emu_up, shim_up;
+static ss_stack stack;
 static int request_seconds = REQUEST_SECONDS;   /* the next shim's request deadline */
-static char *cfg_path;
 
 /* ---- small helpers ------------------------------------------------------------- */
-
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...)
-{
-    va_list ap;
-    va_start(ap, f);
-    int n = vsnprintf(NULL, 0, f, ap);
-    va_end(ap);
-    char *s = malloc((size_t)n + 1);
-    va_start(ap, f);
-    vsnprintf(s, (size_t)n + 1, f, ap);
-    va_end(ap);
-    return s;
-}
 
 static int64_t now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0)
-        ;
 }
 
 static long long num_after(const char *s, const char *tag)
@@ -93,97 +68,43 @@ static int fault_code(const char *body)
 
 /* ---- the programs ------------------------------------------------------------------ */
 
-static int start_emulator_at(const char *listen, const char *const extra[])
+/* An emulator enforcing Marketo's limits (100 calls / 20 s, 10 in flight)
+ * and these options, and a shim in front of it with 64 workers and the
+ * members of config merged into its configuration (JSON object text). */
+static int start(const char *const emulator_args[], const char *config)
 {
-    const char *argv[32];
-    int n = 0;
-    argv[n++] = ts_env("MKTOWS_EMULATOR");
-    argv[n++] = "--listen";
-    argv[n++] = listen;
-    argv[n++] = "--client-id";
-    argv[n++] = "test-id";
-    argv[n++] = "--client-secret";
-    argv[n++] = "test-secret";
-    argv[n++] = "--rate-limit";
-    argv[n++] = "100/20";
-    argv[n++] = "--concurrency";
-    argv[n++] = "10";
-    for (int i = 0; extra && extra[i] && n < 31; i++)
-        argv[n++] = extra[i];
-    argv[n] = NULL;
-    if (ts_proc_start(&emu, argv) != 0)
-        return -1;
-    emu_up = 1;
-    return 0;
-}
-
-/* rest_extra / top_extra: JSON members (with a leading comma) added to the
- * "rest" object and to the top level of the shim's configuration. */
-static int start_shim(const char *rest_extra, const char *top_extra)
-{
-    char *cfg = fmt("{\"listen\": \"127.0.0.1:0\","
-                    " \"rest\": {\"endpoint\": \"%s\", \"client_id\": \"test-id\","
-                    "            \"client_secret\": \"test-secret\"%s},"
-                    " \"soap_users\": {\"" USER "\": {\"encryption_key\": \"" KEY "\"}},"
-                    " \"workers\": 64, \"access_log\": false,"
-                    " \"timeouts\": {\"request_seconds\": %d}%s}",
-                    emu.url, rest_extra ? rest_extra : "", request_seconds,
-                    top_extra ? top_extra : "");
-    cfg_path = ts_write_temp(".json", cfg);
-    free(cfg);
-    const char *argv[] = {ts_env("MKTOWS_SHIM"), "--config", cfg_path, NULL};
-    if (ts_proc_start(&shim, argv) != 0)
-        return -1;
-    shim_up = 1;
-    return 0;
+    const char *args[16] = {"--rate-limit", "100/20", "--concurrency", "10"};
+    for (int i = 0, n = 4; emulator_args && emulator_args[i] && n < 15; i++)
+        args[n++] = emulator_args[i];
+    char *base = ts_fmt("{\"workers\": 64, \"access_log\": false,"
+                        " \"timeouts\": {\"request_seconds\": %d}}", request_seconds);
+    char *merged = ss_json_merged(base, config);
+    ss_options o = {.emulator_args = args, .users = {{USER, KEY}}, .config = merged,
+                    .version = "2_9"};
+    int rc = ss_start(&stack, &o);
+    free(merged);
+    free(base);
+    return rc;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    int rc = 0;
-    if (shim_up && ts_proc_stop(&shim) != 0)
-        rc = -1;  /* a sanitizer report or an unclean exit fails the test */
-    if (emu_up)
-        ts_proc_stop(&emu);
-    shim_up = emu_up = 0;
     request_seconds = REQUEST_SECONDS;
-    if (cfg_path) {
-        unlink(cfg_path);
-        free(cfg_path);
-        cfg_path = NULL;
-    }
-    return rc;
+    return ss_stop(&stack);   /* a sanitizer report or an unclean exit fails the test */
 }
 
 static int setup_real_limits(void **state)
 {
     (void)state;
-    if (start_emulator_at("127.0.0.1:0", NULL) != 0)
-        return -1;
-    return start_shim(NULL, NULL);
+    return start(NULL, NULL);
 }
 
 static int setup_synthetic(void **state)
 {
     (void)state;
     const char *extra[] = {"--synthetic-leads", "2000", NULL};
-    if (start_emulator_at("127.0.0.1:0", extra) != 0)
-        return -1;
-    return start_shim(NULL, NULL);
-}
-
-static cJSON *get_json(const char *base, const char *path)
-{
-    char *url = fmt("%s%s", base, path);
-    ts_http_resp r;
-    cJSON *j = NULL;
-    if (ts_http("GET", url, NULL, NULL, 0, &r) == 0) {
-        j = ts_json(&r);
-        ts_http_free(&r);
-    }
-    free(url);
-    return j;
+    return start(extra, NULL);
 }
 
 static double num_at(const cJSON *j, const char *a, const char *b)
@@ -194,17 +115,7 @@ static double num_at(const cJSON *j, const char *a, const char *b)
     return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
-static void post_faults(const char *json)
-{
-    char *url = fmt("%s/_emulator/faults", emu.url);
-    const char *hdrs[] = {"Content-Type: application/json", NULL};
-    ts_http_resp r;
-    assert_int_equal(ts_http("POST", url, hdrs, json, strlen(json), &r), 0);
-    if (r.status != 200)
-        fail_msg("faults %s: HTTP %ld %s", json, r.status, r.body);
-    ts_http_free(&r);
-    free(url);
-}
+static void post_faults(const char *json) { ss_emu_admin(&stack, "/_emulator/faults", json); }
 
 /* ---- a SOAP client per thread ------------------------------------------------------- */
 
@@ -236,7 +147,7 @@ static void client_init(client *c)
     c->h = curl_easy_init();
     c->hdrs = curl_slist_append(NULL, "Content-Type: text/xml;charset=UTF-8");
     c->hdrs = curl_slist_append(c->hdrs, "SOAPAction: \"\"");
-    c->url = fmt("%s/soap/mktows/2_9", shim.url);
+    c->url = ts_fmt("%s/soap/mktows/2_9", stack.shim.url);
 }
 
 static void client_free(client *c)
@@ -251,20 +162,11 @@ static void client_free(client *c)
  * answer) with the response in c->buf. */
 static long soap(client *c, const char *body)
 {
-    char ts[64], sig[MK_AUTH_SIG_HEX + 1];
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S+00:00", &tm);
-    if (mk_auth_signature(KEY, ts, USER, sig) != 0)
+    char ts[64];
+    ss_timestamp(ts, sizeof ts, 0);
+    char *xml = ss_envelope(USER, KEY, ts, NULL, body);
+    if (!xml)
         return 0;
-    char *xml = fmt("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                    "<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"http://schemas.xmlsoap.org/soap/envelope/\""
-                    " xmlns:ns1=\"" NS "\"><SOAP-ENV:Header><ns1:AuthenticationHeader>"
-                    "<mktowsUserId>" USER "</mktowsUserId><requestSignature>%s</requestSignature>"
-                    "<requestTimestamp>%s</requestTimestamp></ns1:AuthenticationHeader>"
-                    "</SOAP-ENV:Header><SOAP-ENV:Body>%s</SOAP-ENV:Body></SOAP-ENV:Envelope>",
-                    sig, ts, body);
     c->len = 0;
     if (c->buf)
         c->buf[0] = '\0';
@@ -284,16 +186,16 @@ static long soap(client *c, const char *body)
 
 static char *sync_body(const char *email, const char *first)
 {
-    return fmt("<ns1:paramsSyncLead><leadRecord><Email>%s</Email><leadAttributeList>"
-               "<attribute><attrName>FirstName</attrName><attrValue>%s</attrValue></attribute>"
-               "</leadAttributeList></leadRecord><returnLead>false</returnLead>"
-               "</ns1:paramsSyncLead>", email, first);
+    return ts_fmt("<ns1:paramsSyncLead><leadRecord><Email>%s</Email><leadAttributeList>"
+                  "<attribute><attrName>FirstName</attrName><attrValue>%s</attrValue></attribute>"
+                  "</leadAttributeList></leadRecord><returnLead>false</returnLead>"
+                  "</ns1:paramsSyncLead>", email, first);
 }
 
 static char *get_body(const char *email)
 {
-    return fmt("<ns1:paramsGetLead><leadKey><keyType>EMAIL</keyType><keyValue>%s</keyValue>"
-               "</leadKey></ns1:paramsGetLead>", email);
+    return ts_fmt("<ns1:paramsGetLead><leadKey><keyType>EMAIL</keyType><keyValue>%s</keyValue>"
+                  "</leadKey></ns1:paramsGetLead>", email);
 }
 
 /* ---- a burst of syncLeads from many threads -------------------------------------------- */
@@ -395,7 +297,7 @@ static void assert_all_created(const burst *b)
 static void assert_written_once(const burst *b)
 {
     int n = b->threads * b->per_thread;
-    char *token = ts_emulator_token(&emu);
+    char *token = ts_emulator_token(&stack.emu);
     assert_non_null(token);
     int found = 0;
     for (int start = 0; start < n; start += 100) {
@@ -413,7 +315,7 @@ static void assert_written_once(const burst *b)
                                   at + 1);
         }
         long status = 0;
-        cJSON *j = ts_rest(&emu, token, "GET", path, NULL, &status);
+        cJSON *j = ts_rest(&stack.emu, token, "GET", path, NULL, &status);
         free(path);
         assert_int_equal(status, 200);
         const cJSON *l;
@@ -462,7 +364,7 @@ static void burst_of_1000_sync_leads(void **state)
     int64_t took = now_ms() - t0;
     assert_all_created(b);
 
-    cJSON *st = get_json(emu.url, "/_emulator/stats");
+    cJSON *st = ts_get_json(stack.emu.url, "/_emulator/stats");
     assert_non_null(st);
     double r606 = num_at(st, "rejections", "606"), r615 = num_at(st, "rejections", "615");
     double inflight = num_at(st, "maxInFlight", NULL), rest = num_at(st, "countedCalls", NULL);
@@ -479,7 +381,7 @@ static void burst_of_1000_sync_leads(void **state)
     assert_true(rest >= 1);
 
     /* The shim's own account of it (GET /_shim/stats). */
-    cJSON *ss = get_json(shim.url, "/_shim/stats");
+    cJSON *ss = ts_get_json(stack.shim.url, "/_shim/stats");
     assert_non_null(ss);
     const cJSON *op = cJSON_GetObjectItem(cJSON_GetObjectItem(ss, "operations"), "syncLead");
     assert_int_equal((int)num_at(op, "soap_calls", NULL), 1000);
@@ -558,7 +460,7 @@ static void burst_of_500_get_leads(void **state)
     }
     pthread_barrier_destroy(&gate);
     assert_int_equal(ok, 500);
-    cJSON *st = get_json(emu.url, "/_emulator/stats");
+    cJSON *st = ts_get_json(stack.emu.url, "/_emulator/stats");
     double rest = num_at(st, "countedCalls", NULL);
     print_message("500 getLeads (50 threads): %.0f REST calls, %.4f per SOAP call; 606=%.0f "
                   "615=%.0f maxInFlight=%.0f\n", rest, rest / 500.0,
@@ -583,11 +485,11 @@ static void *inject_thread(void *arg)
     injector *in = arg;
     static const char *const codes[] = {"606", "615", "604"};
     while (!atomic_load(&in->stop)) {
-        char *j = fmt("{\"error_code\": \"%s\", \"error_share\": 0.2}", codes[in->rounds % 3]);
+        char *j = ts_fmt("{\"error_code\": \"%s\", \"error_share\": 0.2}", codes[in->rounds % 3]);
         post_faults(j);
         free(j);
         in->rounds++;
-        sleep_ms(60);
+        ts_sleep_ms(60);
     }
     return NULL;
 }
@@ -611,10 +513,10 @@ static void burst_with_injected_failures(void **state)
         post_faults("{\"clear\": true}");
         assert_all_created(b);
 
-        cJSON *st = get_json(emu.url, "/_emulator/stats");
+        cJSON *st = ts_get_json(stack.emu.url, "/_emulator/stats");
         double i606 = num_at(st, "rejections", "606"), i615 = num_at(st, "rejections", "615"),
                i604 = num_at(st, "rejections", "604"), rest = num_at(st, "countedCalls", NULL);
-        cJSON *ss = get_json(shim.url, "/_shim/stats");
+        cJSON *ss = ts_get_json(stack.shim.url, "/_shim/stats");
         const cJSON *op = cJSON_GetObjectItem(cJSON_GetObjectItem(ss, "operations"), "syncLead");
         double retries = num_at(cJSON_GetObjectItem(ss, "rest"), "retries", NULL);
         print_message("%d000 syncLeads so far with 20%% injected failures: %.0f REST calls, "
@@ -638,7 +540,7 @@ static void *expire_thread(void *arg)
 {
     injector *in = arg;
     while (!atomic_load(&in->stop)) {
-        sleep_ms(40);
+        ts_sleep_ms(40);
         post_faults("{\"expire_tokens_now\": true}");
         in->rounds++;
     }
@@ -656,8 +558,8 @@ static void token_expiry_mid_burst(void **state)
     atomic_store(&in.stop, 1);
     pthread_join(it, NULL);
     assert_all_created(b);
-    cJSON *st = get_json(emu.url, "/_emulator/stats");
-    cJSON *ss = get_json(shim.url, "/_shim/stats");
+    cJSON *st = ts_get_json(stack.emu.url, "/_emulator/stats");
+    cJSON *ss = ts_get_json(stack.shim.url, "/_shim/stats");
     double r602 = num_at(st, "rejections", "602");
     double replays = num_at(cJSON_GetObjectItem(ss, "rest"), "token_replays", NULL);
     print_message("500 syncLeads, tokens expired %d times: %.0f calls answered 602, %.0f "
@@ -705,7 +607,7 @@ static void *traffic_thread(void *arg)
         a->tr->code[k] = status == 200 && strstr(c.buf, "<status>CREATED</status>") ? 0
                          : status == 500 ? fault_code(c.buf) : -1;
         free(body);
-        sleep_ms(20);
+        ts_sleep_ms(20);
     }
     client_free(&c);
     return NULL;
@@ -719,19 +621,16 @@ static void rest_down_for_5_seconds(void **state)
     memset(tr, 0, sizeof *tr);
     pthread_t t[DOWN_THREADS];
     traffic_arg a[DOWN_THREADS];
-    char listen[64];
-    snprintf(listen, sizeof listen, "127.0.0.1:%d", emu.port);
     for (int i = 0; i < DOWN_THREADS; i++) {
         a[i] = (traffic_arg){tr, i};
         pthread_create(&t[i], NULL, traffic_thread, &a[i]);
     }
-    sleep_ms(1500);
+    ts_sleep_ms(1500);
     int64_t down_at = now_ms();
-    assert_int_equal(ts_proc_stop(&emu), 0);
-    emu_up = 0;
-    sleep_ms(2500);
+    assert_int_equal(ss_emulator_stop(&stack), 0);
+    ts_sleep_ms(2500);
     /* The server keeps answering while REST is away. */
-    char *hurl = fmt("%s/health", shim.url);
+    char *hurl = ts_fmt("%s/health", stack.shim.url);
     ts_http_resp hr;
     int64_t h0 = now_ms();
     assert_int_equal(ts_http("GET", hurl, NULL, NULL, 0, &hr), 0);
@@ -741,14 +640,14 @@ static void rest_down_for_5_seconds(void **state)
     free(hurl);
     int down_seen = 0;
     for (int i = 0; i < 10; i++) {
-        cJSON *mid = get_json(shim.url, "/_shim/stats");
+        cJSON *mid = ts_get_json(stack.shim.url, "/_shim/stats");
         down_seen |= cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(mid, "limiter"), "rest_down"));
         cJSON_Delete(mid);
-        sleep_ms(250);
+        ts_sleep_ms(250);
     }
-    assert_int_equal(start_emulator_at(listen, NULL), 0);
+    assert_int_equal(ss_emulator_start(&stack, NULL), 0);   /* on the port the shim knows */
     int64_t up_at = now_ms();
-    sleep_ms(4000);
+    ts_sleep_ms(4000);
     atomic_store(&tr->stop, 1);
     for (int i = 0; i < DOWN_THREADS; i++)
         pthread_join(t[i], NULL);
@@ -792,7 +691,7 @@ static void rest_down_for_5_seconds(void **state)
     assert_true(max_fault_ms < REQUEST_SECONDS * 1000);
     assert_true(health_ms < 2000);
     assert_true(ok_after > 0);
-    cJSON *ss = get_json(shim.url, "/_shim/stats");
+    cJSON *ss = ts_get_json(stack.shim.url, "/_shim/stats");
     const cJSON *lim = cJSON_GetObjectItem(ss, "limiter");
     assert_false(cJSON_IsTrue(cJSON_GetObjectItem(lim, "rest_down")));
     assert_true(num_at(lim, "breaker_opens", NULL) >= 1);
@@ -805,18 +704,16 @@ static int setup_emulator_quota(void **state)
 {
     (void)state;
     const char *extra[] = {"--daily-quota", "8", NULL};
-    if (start_emulator_at("127.0.0.1:0", extra) != 0)
-        return -1;
-    return start_shim(NULL, NULL);
+    return start(extra, NULL);
 }
 
 static char *multi_body(const char *e1, const char *e2)
 {
-    return fmt("<ns1:paramsSyncMultipleLeads><leadRecordList>"
-               "<leadRecord><Email>%s</Email></leadRecord>"
-               "<leadRecord><Email>%s</Email></leadRecord>"
-               "</leadRecordList><dedupEnabled>true</dedupEnabled></ns1:paramsSyncMultipleLeads>",
-               e1, e2);
+    return ts_fmt("<ns1:paramsSyncMultipleLeads><leadRecordList>"
+                  "<leadRecord><Email>%s</Email></leadRecord>"
+                  "<leadRecord><Email>%s</Email></leadRecord>"
+                  "</leadRecordList><dedupEnabled>true</dedupEnabled></ns1:paramsSyncMultipleLeads>",
+                  e1, e2);
 }
 
 static void emulator_daily_quota_spent(void **state)
@@ -838,7 +735,7 @@ static void emulator_daily_quota_spent(void **state)
     }
     assert_int_equal(first_fault, 20015);
     assert_true(ok >= 3);
-    cJSON *st = get_json(emu.url, "/_emulator/stats");
+    cJSON *st = ts_get_json(stack.emu.url, "/_emulator/stats");
     double counted = num_at(st, "countedCalls", NULL);
     assert_int_equal((int)num_at(st, "rejections", "607"), 1);
     cJSON_Delete(st);
@@ -859,7 +756,7 @@ static void emulator_daily_quota_spent(void **state)
     free(b0);
     free(b1);
     free(b2);
-    st = get_json(emu.url, "/_emulator/stats");
+    st = ts_get_json(stack.emu.url, "/_emulator/stats");
     /* No call after the 607: nothing was even attempted, so nothing written;
      * the one call Marketo refused was not executed (6xx). */
     assert_true(num_at(st, "countedCalls", NULL) == counted);
@@ -867,7 +764,7 @@ static void emulator_daily_quota_spent(void **state)
     print_message("emulator quota 8: %d syncLeads written, then 20015; %.0f counted calls, one "
                   "607, later callers refused by the shim without a REST call\n", ok, counted);
     cJSON_Delete(st);
-    cJSON *ss = get_json(shim.url, "/_shim/stats");
+    cJSON *ss = ts_get_json(stack.shim.url, "/_shim/stats");
     const cJSON *lim = cJSON_GetObjectItem(ss, "limiter");
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(lim, "daily_blocked")));
     assert_int_equal((int)num_at(lim, "marketo_answers", "607"), 1);
@@ -879,18 +776,16 @@ static void emulator_daily_quota_spent(void **state)
 static int setup_local_budget(void **state)
 {
     (void)state;
-    if (start_emulator_at("127.0.0.1:0", NULL) != 0)
-        return -1;
-    return start_shim(", \"daily_quota\": 6", NULL);
+    return start(NULL, "{\"rest\": {\"daily_quota\": 6}}");
 }
 
 static int lead_count(const char *token, const char *email)
 {
-    char *path = fmt("/rest/v1/leads.json?filterType=email&filterValues=%s", email);
+    char *path = ts_fmt("/rest/v1/leads.json?filterType=email&filterValues=%s", email);
     char *at = strchr(path, '@');
-    char *p2 = fmt("%.*s%%40%s", (int)(at - path), path, at + 1);
+    char *p2 = ts_fmt("%.*s%%40%s", (int)(at - path), path, at + 1);
     long status = 0;
-    cJSON *j = ts_rest(&emu, token, "GET", p2, NULL, &status);
+    cJSON *j = ts_rest(&stack.emu, token, "GET", p2, NULL, &status);
     int n = status == 200 ? cJSON_GetArraySize(cJSON_GetObjectItem(j, "result")) : -1;
     cJSON_Delete(j);
     free(path);
@@ -924,12 +819,12 @@ static void shim_daily_budget_spent(void **state)
     assert_int_equal(soap(&c, multi), 500);
     assert_int_equal(fault_code(c.buf), 20015);
     free(multi);
-    cJSON *st = get_json(emu.url, "/_emulator/stats");
+    cJSON *st = ts_get_json(stack.emu.url, "/_emulator/stats");
     assert_int_equal((int)num_at(st, "countedCalls", NULL), 6); /* exactly the budget */
     cJSON_Delete(st);
 
     /* Read back: the accepted leads once each, the refused ones not at all. */
-    char *token = ts_emulator_token(&emu);
+    char *token = ts_emulator_token(&stack.emu);
     for (int i = 0; i < fault_at; i++) {
         char email[64];
         snprintf(email, sizeof email, "budget-%d@example.com", i);
@@ -950,12 +845,10 @@ static void shim_daily_budget_spent(void **state)
 static int setup_tiny_window(void **state)
 {
     (void)state;
-    if (start_emulator_at("127.0.0.1:0", NULL) != 0)
-        return -1;
     /* 3 calls per minute, never paced; requests may take 3 s. */
     request_seconds = 3;
-    return start_shim(", \"rate_limit\": 3, \"rate_window_seconds\": 60, \"rate_burst\": 3",
-                      NULL);
+    return start(NULL, "{\"rest\": {\"rate_limit\": 3, \"rate_window_seconds\": 60,"
+                       " \"rate_burst\": 3}}");
 }
 
 static void rate_guard_answers_20023_in_time(void **state)
@@ -984,13 +877,13 @@ static void rate_guard_answers_20023_in_time(void **state)
     client_free(&c);
 
     /* REST state unchanged: nothing was sent for it. */
-    cJSON *st = get_json(emu.url, "/_emulator/stats");
+    cJSON *st = ts_get_json(stack.emu.url, "/_emulator/stats");
     assert_int_equal((int)num_at(st, "countedCalls", NULL), 3);
     cJSON_Delete(st);
-    char *token = ts_emulator_token(&emu);
+    char *token = ts_emulator_token(&stack.emu);
     assert_int_equal(lead_count(token, "window-late@example.com"), 0);
     free(token);
-    cJSON *ss = get_json(shim.url, "/_shim/stats");
+    cJSON *ss = ts_get_json(stack.shim.url, "/_shim/stats");
     const cJSON *op = cJSON_GetObjectItem(cJSON_GetObjectItem(ss, "operations"), "syncLead");
     assert_int_equal((int)num_at(op, "faults_by_code", "20023"), 1);
     assert_true(num_at(cJSON_GetObjectItem(ss, "limiter"), "refused", "rate") >= 1);
@@ -1002,15 +895,13 @@ static void rate_guard_answers_20023_in_time(void **state)
 static int setup_stats_off(void **state)
 {
     (void)state;
-    if (start_emulator_at("127.0.0.1:0", NULL) != 0)
-        return -1;
-    return start_shim(NULL, ", \"stats_endpoint\": false");
+    return start(NULL, "{\"stats_endpoint\": false}");
 }
 
 static void stats_endpoint_off_and_bad_config(void **state)
 {
     (void)state;
-    char *url = fmt("%s/_shim/stats", shim.url);
+    char *url = ts_fmt("%s/_shim/stats", stack.shim.url);
     ts_http_resp r;
     assert_int_equal(ts_http("GET", url, NULL, NULL, 0, &r), 0);
     assert_int_equal(r.status, 404);
@@ -1026,10 +917,10 @@ static void stats_endpoint_off_and_bad_config(void **state)
          "\"client_secret\": \"b\"}, \"coalesce\": {\"wait_ms\": -1}", "coalesce.wait_ms"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        char *cfg = fmt("{\"listen\": \"127.0.0.1:0\", %s, \"soap_users\": {\"u\": \"k\"}}",
-                        bad[i][0]);
+        char *cfg = ts_fmt("{\"listen\": \"127.0.0.1:0\", %s, \"soap_users\": {\"u\": \"k\"}}",
+                           bad[i][0]);
         char *path = ts_write_temp(".json", cfg);
-        char *cmd = fmt("'%s' --config '%s' 2>&1", ts_env("MKTOWS_SHIM"), path);
+        char *cmd = ts_fmt("'%s' --config '%s' 2>&1", ts_env("MKTOWS_SHIM"), path);
         FILE *p = popen(cmd, "r");
         char out[2048] = "";
         size_t n = fread(out, 1, sizeof out - 1, p);
@@ -1043,10 +934,10 @@ static void stats_endpoint_off_and_bad_config(void **state)
         free(cfg);
     }
     /* The environment variable is named too. */
-    char *cfg = fmt("{\"listen\": \"127.0.0.1:0\", \"rest\": {\"endpoint\": \"http://127.0.0.1:9\","
-                    " \"client_id\": \"a\", \"client_secret\": \"b\"}, \"soap_users\": {\"u\": \"k\"}}");
+    char *cfg = ts_fmt("{\"listen\": \"127.0.0.1:0\", \"rest\": {\"endpoint\": \"http://127.0.0.1:9\","
+                       " \"client_id\": \"a\", \"client_secret\": \"b\"}, \"soap_users\": {\"u\": \"k\"}}");
     char *path = ts_write_temp(".json", cfg);
-    char *cmd = fmt("MKTOWS_REST_DAILY_QUOTA=-5 '%s' --config '%s' 2>&1", ts_env("MKTOWS_SHIM"), path);
+    char *cmd = ts_fmt("MKTOWS_REST_DAILY_QUOTA=-5 '%s' --config '%s' 2>&1", ts_env("MKTOWS_SHIM"), path);
     FILE *p = popen(cmd, "r");
     char out[2048] = "";
     size_t n = fread(out, 1, sizeof out - 1, p);

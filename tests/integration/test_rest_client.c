@@ -54,22 +54,6 @@ static void stop(world *w)
     ts_proc_stop(&w->emu);
 }
 
-/* Calls the emulator counted for key ("GET /rest/v1/leads.json"). */
-static long emulator_calls(const world *w, const char *key)
-{
-    char url[200];
-    snprintf(url, sizeof url, "%s/_emulator/stats", w->emu.url);
-    ts_http_resp r;
-    assert_int_equal(ts_http("GET", url, NULL, NULL, 0, &r), 0);
-    cJSON *j = ts_json(&r);
-    ts_http_free(&r);
-    assert_non_null(j);
-    const cJSON *n = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "calls"), key);
-    long v = cJSON_IsNumber(n) ? (long)n->valuedouble : 0;
-    cJSON_Delete(j);
-    return v;
-}
-
 static mk_rest_status get_lead_1(mk_rest_client *c, mk_rest_result *r)
 {
     static const mk_rest_param q[] = {{"filterType", "id"}, {"filterValues", "1"}};
@@ -128,7 +112,7 @@ static void token_shared_by_threads(void **st)
     assert_int_equal(s.calls, N * 3);
     assert_int_equal(s.token_replays, 0);
     mk_rest_stats_free(&s);
-    assert_int_equal(emulator_calls(&w, "GET /rest/v1/leads.json"), N * 3);
+    assert_int_equal(ts_emulator_calls(&w.emu, "GET /rest/v1/leads.json"), N * 3);
     stop(&w);
 }
 
@@ -148,7 +132,7 @@ static void bad_credentials(void **st)
     assert_int_equal(r.attempts, 0);
     mk_rest_result_free(&r);
     /* nothing reached the REST side */
-    assert_int_equal(emulator_calls(&w, "GET /rest/v1/leads.json"), 0);
+    assert_int_equal(ts_emulator_calls(&w.emu, "GET /rest/v1/leads.json"), 0);
     stop(&w);
 }
 
@@ -189,14 +173,7 @@ static void forced_expiry_replays_once(void **st)
     assert_int_equal(get_lead_1(w.client, &r), MK_REST_OK);
     mk_rest_result_free(&r);
 
-    char url[200];
-    snprintf(url, sizeof url, "%s/_emulator/faults", w.emu.url);
-    const char *body = "{\"expire_tokens_now\":true}";
-    const char *const hdrs[] = {"Content-Type: application/json", NULL};
-    ts_http_resp hr;
-    assert_int_equal(ts_http("POST", url, hdrs, body, strlen(body), &hr), 0);
-    assert_int_equal(hr.status, 200);
-    ts_http_free(&hr);
+    ts_emulator_admin(&w.emu, "/_emulator/faults", "{\"expire_tokens_now\":true}");
 
     /* The client still believes its token good for an hour: the emulator
      * answers 602, the client renews and replays, the caller sees success. */
@@ -239,7 +216,7 @@ static void long_filter_values_as_post(void **st)
     mk_rest_result_free(&r);
     free(vals);
     /* the emulator saw the GET the POST stands for */
-    assert_int_equal(emulator_calls(&w, "GET /rest/v1/leads.json"), 1);
+    assert_int_equal(ts_emulator_calls(&w.emu, "GET /rest/v1/leads.json"), 1);
     stop(&w);
 }
 
