@@ -25,8 +25,7 @@
 
 #include <cmocka.h>
 
-#include "soap/auth.h"
-#include "testsupport.h"
+#include "soapstack.h"
 
 /* The SOAP users of the examples; demo17's key is the one of Marketo's
  * Java syncLead sample (synclead.md). */
@@ -35,24 +34,14 @@
 #define DEMO17 "demo17_1_809934544BFABAE58E5D27"
 #define DEMO17_KEY "27272727aa"
 
-static ts_proc emu, shim;
-static char *config_path;
+static ss_stack stack;
 
 static char *read_golden(const char *name)
 {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/tests/golden/leads/%s", ts_env("MKTOWS_SOURCE_DIR"), name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
-    s[n] = '\0';
-    fclose(f);
-    return s;
+    char *path = ts_fmt("%s/tests/golden/leads/%s", ts_env("MKTOWS_SOURCE_DIR"), name);
+    char *text = ts_read_file(path);
+    free(path);
+    return text;
 }
 
 /* ---- element structure ---------------------------------------------------------- */
@@ -142,36 +131,25 @@ static void structure(const char *xml, const char *root, paths *out)
 static int group_setup(void **state)
 {
     (void)state;
-    if (ts_emulator_start(&emu, NULL) != 0)
-        return -1;
-    char cfg[2048];
-    snprintf(cfg, sizeof cfg,
-             "{\"listen\": \"127.0.0.1:0\","
-             " \"rest\": {\"endpoint\": \"%s\", \"identity\": \"%s/identity\","
-             "            \"client_id\": \"test-id\", \"client_secret\": \"test-secret\"},"
-             " \"soap_users\": {\"" BIGCORP "\": {\"encryption_key\": \"" BIGCORP_KEY "\"},"
-             "                  \"" DEMO17 "\": {\"encryption_key\": \"" DEMO17_KEY "\"}},"
-             " \"leads\": {\"foreign_sys_person_id_field\": \"foreignSysPersonId\"}}",
-             emu.url, emu.url);
-    config_path = ts_write_temp(".json", cfg);
-    const char *argv[] = {ts_env("MKTOWS_SHIM"), "--config", config_path, NULL};
-    return ts_proc_start(&shim, argv);
+    ss_options o = {
+        .users = {{BIGCORP, BIGCORP_KEY}, {DEMO17, DEMO17_KEY}},
+        .config = "{\"leads\": {\"foreign_sys_person_id_field\": \"foreignSysPersonId\"}}",
+        .version = "2_3",
+    };
+    return ss_start(&stack, &o);
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    int rc = ts_proc_stop(&shim), erc = ts_proc_stop(&emu);
-    unlink(config_path);
-    free(config_path);
-    return rc == 0 && erc == 0 ? 0 : -1;
+    return ss_stop(&stack);
 }
 
 /* Send the documented request of op as user, compare with the documented
  * response. */
 static void run_example(const char *op, const char *user, const char *key)
 {
-    char name[128], ts[64], sig[MK_AUTH_SIG_HEX + 1];
+    char name[128];
     snprintf(name, sizeof name, "%s.request.xml", op);
     char *request = read_golden(name);
     snprintf(name, sizeof name, "%s.response.xml", op);
@@ -181,31 +159,8 @@ static void run_example(const char *op, const char *user, const char *key)
     const char *body = strstr(request, "-->");
     assert_non_null(body);
     body += 3;
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S+00:00", &tm);
-    assert_int_equal(mk_auth_signature(key, ts, user, sig), 0);
-    size_t n = strlen(body) + 2048;
-    char *xml = malloc(n);
-    snprintf(xml, n,
-             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-             "<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"http://schemas.xmlsoap.org/soap/envelope/\""
-             " xmlns:ns1=\"http://www.marketo.com/mktows/\""
-             " xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">\n"
-             "  <SOAP-ENV:Header>\n    <ns1:AuthenticationHeader>\n"
-             "      <mktowsUserId>%s</mktowsUserId>\n"
-             "      <requestSignature>%s</requestSignature>\n"
-             "      <requestTimestamp>%s</requestTimestamp>\n"
-             "    </ns1:AuthenticationHeader>\n  </SOAP-ENV:Header>\n"
-             "  <SOAP-ENV:Body>%s  </SOAP-ENV:Body>\n</SOAP-ENV:Envelope>\n",
-             user, sig, ts, body);
-
-    char url[256];
-    snprintf(url, sizeof url, "%s/soap/mktows/2_3", shim.url);
-    const char *hdrs[] = {"Content-Type: text/xml; charset=utf-8", NULL};
     ts_http_resp r;
-    assert_int_equal(ts_http("POST", url, hdrs, xml, strlen(xml), &r), 0);
+    ss_post_as(&stack, user, key, NULL, body, &r);
     if (r.status != 200)
         fail_msg("%s: HTTP %ld\n%s", op, r.status, r.body);
 
@@ -230,7 +185,6 @@ static void run_example(const char *op, const char *user, const char *key)
     paths_free(&want);
     paths_free(&got);
     ts_http_free(&r);
-    free(xml);
     free(request);
     free(documented);
 }
@@ -277,5 +231,5 @@ int main(void)
         cmocka_unit_test(test_sync_multiple_leads),
         cmocka_unit_test(test_merge_leads),   /* last: it merges away leads 15 and 16 */
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return ts_run_tests(tests, group_setup, group_teardown);
 }

@@ -23,23 +23,9 @@
 #include "ops/fields.h"
 #include "ops/nilfilter.h"
 #include "rest/json.h"
+#include "testsupport.h"
 
 static char mapping_dir[4096];
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
 
 /* ---- the alias table ------------------------------------------------------------ */
 
@@ -70,7 +56,7 @@ static void test_tokens_are_the_wsdls(void **state)
     (void)state;
     char path[4200];
     snprintf(path, sizeof path, "%s/wsdl/mktows.wsdl", getenv("MKTOWS_SOURCE_DIR"));
-    char *w = slurp(path);
+    char *w = ts_read_file(path);
     char *start = strstr(w, "<xs:simpleType name=\"ActivityType\">");
     assert_non_null(start);
     char *end = strstr(start, "</xs:simpleType>");

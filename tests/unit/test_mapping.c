@@ -16,26 +16,13 @@
 #include <unistd.h>
 
 #include "mapping/mapping.h"
+#include "testsupport.h"
 
 static const char *const TABLES[] = {
     "operations.json", "lead_keys.json", "statuses.json", "errors.json", "fields.json",
 };
 
 static char real_dir[4096];
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
 
 static void spit(const char *path, const char *text)
 {
@@ -58,7 +45,7 @@ static void copy_tables(copy *c)
         char src[4200], dst[200];
         snprintf(src, sizeof src, "%s/%s", real_dir, TABLES[i]);
         snprintf(dst, sizeof dst, "%s/%s", c->dir, TABLES[i]);
-        char *t = slurp(src);
+        char *t = ts_read_file(src);
         spit(dst, t);
         free(t);
     }
@@ -78,7 +65,7 @@ static cJSON *load_table(copy *c, const char *name)
 {
     char p[200];
     snprintf(p, sizeof p, "%s/%s", c->dir, name);
-    char *t = slurp(p);
+    char *t = ts_read_file(p);
     cJSON *j = cJSON_Parse(t);
     free(t);
     assert_non_null(j);
