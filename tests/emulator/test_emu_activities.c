@@ -323,5 +323,5 @@ int main(void)
         cmocka_unit_test(test_deleted_leads),
         cmocka_unit_test(test_empty_pages_with_more),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return ts_run_tests(tests, setup, teardown);
 }

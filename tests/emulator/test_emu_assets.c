@@ -263,5 +263,5 @@ int main(void)
         cmocka_unit_test(test_program_update),
         cmocka_unit_test(test_bad_input),
     };
-    return cmocka_run_group_tests(tests, ft_setup, ft_teardown);
+    return ts_run_tests(tests, ft_setup, ft_teardown);
 }

@@ -383,5 +383,5 @@ int main(void)
         cmocka_unit_test(test_body_limits),
         cmocka_unit_test(test_queue_limits),
     };
-    return cmocka_run_group_tests(tests, ft_setup, ft_teardown);
+    return ts_run_tests(tests, ft_setup, ft_teardown);
 }

@@ -824,5 +824,5 @@ int main(void)
         cmocka_unit_test(test_command_line),
         cmocka_unit_test(test_seed_numbers),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return ts_run_tests(tests, setup, teardown);
 }

@@ -206,5 +206,5 @@ int main(void)
         cmocka_unit_test(test_delete),
         cmocka_unit_test(test_bad_input),
     };
-    return cmocka_run_group_tests(tests, ft_setup, ft_teardown);
+    return ts_run_tests(tests, ft_setup, ft_teardown);
 }

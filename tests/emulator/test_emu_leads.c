@@ -592,5 +592,5 @@ int main(void)
         cmocka_unit_test(test_delete),
         cmocka_unit_test(test_write_activities),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return ts_run_tests(tests, setup, teardown);
 }

@@ -370,5 +370,5 @@ int main(void)
         cmocka_unit_test(test_roles_sync_delete_and_activities),
         cmocka_unit_test(test_bad_input),
     };
-    return cmocka_run_group_tests(tests, ft_setup, ft_teardown);
+    return ts_run_tests(tests, ft_setup, ft_teardown);
 }
