@@ -348,9 +348,10 @@ static void leader_wait(mk_coalescer *co, co_batch *b)
             int back = 0;
             for (co_member *m = b->head; m; m = m->next)
                 back += m->joined_at >= g->last_done_at;
-            if (g->last_members > 1 && back < g->last_members &&
-                now - g->last_done_at < BUSY_MEMORY_MS &&
-                g->last_done_at + RETURN_WAITS * co->cfg.wait_ms > linger_end)
+            int cycle = g->last_members > 1 && now - g->last_done_at < BUSY_MEMORY_MS;
+            if (cycle && back >= g->last_members)
+                linger_end = now; /* they are all back: nobody else is coming soon */
+            else if (cycle && g->last_done_at + RETURN_WAITS * co->cfg.wait_ms > linger_end)
                 linger_end = g->last_done_at + RETURN_WAITS * co->cfg.wait_ms;
             linger_end = busy ? min64(linger_end, hold_end) : now;
             if (now < linger_end) {

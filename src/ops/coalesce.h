@@ -26,7 +26,8 @@
  * the previous batch's return too, so callers just answered can join again
  * -- with closed-loop legacy clients that is when every one of them is
  * waiting in the batch.  Until as many new requests as the previous batch
- * had have arrived, that grace is 3 x wait_ms from its return.  While a batch of the kind is in flight, the next
+ * had have arrived, that grace is 3 x wait_ms from its return; once they
+ * have, the batch goes at once.  While a batch of the kind is in flight, the next
  * one keeps collecting (group commit); no batch lingers longer than
  * max_hold_ms for either reason.  And while the quota guard could not admit
  * a call anyway, a batch keeps collecting instead of queueing.  A batch is
