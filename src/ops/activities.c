@@ -64,6 +64,7 @@
 #include "ops/acttypes.h"
 #include "ops/actsvc.h"
 #include "ops/common.h"
+#include "ops/lists.h"
 #include "ops/nilfilter.h"
 #include "ops/op.h"
 #include "ops/streampos.h"
@@ -568,38 +569,14 @@ static int read_slice(gla *g, time_t lo, time_t hi, bool hx, const cJSON *ex, cJ
 static int find_lead(struct soap *soap, const struct ns1__LeadKey *key, int64_t *id, time_t *created,
                      bool *have_created)
 {
-    const char *kt = soap_ns1__LeadKeyRef2s(soap, key->keyType);
-    const char *why = NULL;
-    const char *filter = mk_ops_lead_filter(soap, kt, &why);
-    if (!filter)
-        return mk_fault(soap, MK_ERR_LEAD_KEY_BAD, "Lead key type %s is not supported: %s", kt,
-                        why ? why : "no REST filter exists for it");
-    if (strcmp(filter, "id") == 0) {
-        char *end;
-        long long v = strtoll(key->keyValue, &end, 10);
-        if (*end || v <= 0)
-            return mk_fault(soap, MK_ERR_LEAD_KEY_BAD, "IDNUM must be a lead id, not '%s'",
-                            key->keyValue);
+    cJSON *lead = NULL;
+    int rc = mk_ops_find_lead(soap, soap_ns1__LeadKeyRef2s(soap, key->keyType), key->keyValue,
+                              "id,createdAt", &lead, "getLeadActivity");
+    if (rc == SOAP_OK) {
+        mk_rest_json_get_int64(lead, "id", id);
+        *have_created = mk_actrec_parse_date(mk_rest_json_get_date(lead, "createdAt"), created) == 0;
     }
-    const char *vals[1] = {key->keyValue};
-    cJSON *leads = NULL;
-    int rc = mk_ops_get_leads(soap, filter, vals, 1, "id,createdAt", 2, &leads,
-                              "getLeadActivity: find the lead");
-    if (rc != SOAP_OK)
-        return rc;
-    int n = cJSON_GetArraySize(leads);
-    const cJSON *l = cJSON_GetArrayItem(leads, 0);
-    if (n == 0)
-        rc = mk_fault(soap, MK_ERR_LEAD_NOT_FOUND, "No lead found with %s = %s", kt, key->keyValue);
-    else if (n > 1)
-        rc = mk_fault(soap, MK_ERR_BAD_PARAMETER,
-                      "getLeadActivity: more than one lead matches %s = %s; use a unique key "
-                      "such as IDNUM", kt, key->keyValue);
-    else if (mk_rest_json_get_int64(l, "id", id) != MK_REST_JSON_OK)
-        rc = mk_fault(soap, MK_ERR_API_INTERNAL, "getLeadActivity: Marketo returned a lead without an id");
-    else
-        *have_created = mk_actrec_parse_date(mk_rest_json_get_date(l, "createdAt"), created) == 0;
-    cJSON_Delete(leads);
+    cJSON_Delete(lead);
     return rc;
 }
 
@@ -1039,8 +1016,9 @@ static int key_lead_ids(struct soap *soap, const struct ns1__LeadKeySelector *se
     return SOAP_OK;
 }
 
-/* StaticListSelector → list id: staticListId, else the name through
- * GET /rest/v1/lists.json?name= (cached for name_cache_ttl_seconds). */
+/* StaticListSelector → list id: staticListId, else the name, through the
+ * lookup listOperation and importToList use (lists.h: cached for
+ * name_cache_ttl_seconds, the exact spelling wins among several). */
 static int list_id(struct soap *soap, const struct ns1__StaticListSelector *sel, int64_t *id)
 {
     if (sel->staticListId && *sel->staticListId > 0) {
@@ -1050,32 +1028,9 @@ static int list_id(struct soap *soap, const struct ns1__StaticListSelector *sel,
     if (blank(sel->staticListName))
         return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED,
                         "StaticListSelector needs staticListId or staticListName");
-    mk_actsvc *a = acts(soap);
-    struct mk_request *r = mk_request_of(soap);
-    char key[512];
-    snprintf(key, sizeof key, "%s/%s", r->rest_client_id ? r->rest_client_id : "",
-             sel->staticListName);
-    cJSON *doc = mk_objcache_get(a->lists, key, NULL);
-    int rc = SOAP_OK;
-    if (!doc) {
-        mk_rest_param q[1] = {{"name", sel->staticListName}};
-        mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/lists.json", .query = q, .nquery = 1};
-        mk_rest_result res = {0};
-        rc = mk_ops_rest_in(soap, "list", &rr, &res, "getLeadChanges: static list by name");
-        const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res.json, "result"), 0);
-        int64_t v;
-        if (rc == SOAP_OK && mk_rest_json_get_int64(first, "id", &v) == MK_REST_JSON_OK) {
-            doc = cJSON_CreateObject();
-            cJSON_AddNumberToObject(doc, "id", (double)v);
-            mk_objcache_put(a->lists, key, doc);
-        } else if (rc == SOAP_OK) {
-            rc = mk_fault(soap, MK_ERR_LIST_NOT_FOUND, "Static list not found: %s", sel->staticListName);
-        }
-        mk_rest_result_free(&res);
-    }
-    if (rc == SOAP_OK && mk_rest_json_get_int64(doc, "id", id) != MK_REST_JSON_OK)
-        rc = mk_fault(soap, MK_ERR_INTERNAL, "getLeadChanges: list cache holds no id");
-    cJSON_Delete(doc);
+    mk_list_ref l = {.name = sel->staticListName};
+    int rc = mk_lists_resolve(soap, &l, false, "getLeadChanges");
+    *id = l.id;
     return rc;
 }
 

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ops/common.h"
 #include "rest/json.h"
 #include "soap/auth.h"
 
@@ -78,24 +79,10 @@ int mk_actrec_parse_date(const char *s, time_t *out)
 
 char *mk_actrec_value_text(struct soap *soap, const cJSON *v)
 {
-    char buf[64];
     if (!v || cJSON_IsNull(v))
         return soap_strdup(soap, "");
-    if (cJSON_IsString(v))
-        return soap_strdup(soap, v->valuestring);
-    if (cJSON_IsTrue(v))
-        return soap_strdup(soap, "true");
-    if (cJSON_IsFalse(v))
-        return soap_strdup(soap, "false");
-    if (cJSON_IsNumber(v)) {
-        if (mk_rest_json_id_text(v, buf, sizeof buf) == MK_REST_JSON_OK)
-            return soap_strdup(soap, buf);
-        /* Not an integer: the shortest text that reads back as the same double. */
-        snprintf(buf, sizeof buf, "%.15g", v->valuedouble);
-        if (strtod(buf, NULL) != v->valuedouble)
-            snprintf(buf, sizeof buf, "%.17g", v->valuedouble);
-        return soap_strdup(soap, buf);
-    }
+    if (cJSON_IsString(v) || cJSON_IsBool(v) || cJSON_IsNumber(v))
+        return mk_ops_value_text(soap, v);
     char *json = cJSON_PrintUnformatted(v);
     char *out = json ? soap_strdup(soap, json) : NULL;
     free(json);

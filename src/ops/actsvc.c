@@ -33,7 +33,6 @@ int mk_actsvc_new(const cJSON *config, const char *mapping_dir, mk_actsvc **out,
     } keys[] = {
         {"activities", "types_ttl_seconds", 3600, 0, 7 * 86400},
         {"activities", "campaign_ttl_seconds", 3600, 0, 7 * 86400},
-        {"name_cache_ttl_seconds", NULL, 300, 0, 86400},
         {"activities", "window_seconds", 7 * 86400, 60, 3650L * 86400},
         {"activities", "max_rest_calls", 50, 3, 10000},
         {"assets", "cache_ttl_seconds", 300, 0, 7 * 86400},
@@ -58,13 +57,12 @@ int mk_actsvc_new(const cJSON *config, const char *mapping_dir, mk_actsvc **out,
         goto fail;
     if (mk_objcache_new(v[0] * 1000, 16, &s->types) != 0 ||
         mk_objcache_new(v[1] * 1000, 4096, &s->campaigns) != 0 ||
-        mk_objcache_new(v[2] * 1000, 1024, &s->lists) != 0 ||
-        mk_objcache_new(v[5] * 1000, 1024, &s->tags) != 0) {
+        mk_objcache_new(v[4] * 1000, 1024, &s->tags) != 0) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    s->window_s = v[3];
-    s->max_calls = (int)v[4];
+    s->window_s = v[2];
+    s->max_calls = (int)v[3];
     *out = s;
     return 0;
 fail:
@@ -79,7 +77,6 @@ void mk_actsvc_free(mk_actsvc *s)
     mk_acttype_aliases_free(s->aliases);
     mk_objcache_free(s->types);
     mk_objcache_free(s->campaigns);
-    mk_objcache_free(s->lists);
     mk_objcache_free(s->tags);
     free(s);
 }

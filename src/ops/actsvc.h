@@ -7,8 +7,9 @@
  *   - the WSDL ActivityType alias table (mapping/activity_types.json),
  *     validated at start-up so a broken table stops the shim;
  *   - TTL caches of REST answers that every call would otherwise repeat:
- *     the activity types (types.json), campaign id → name, static list
- *     name → id and tag type → allowable values.  Marketo's REST quota is
+ *     the activity types (types.json), campaign id → name and tag type →
+ *     allowable values (static list names are the name cache's,
+ *     namecache.h).  Marketo's REST quota is
  *     shared by every integration of an instance, so in steady state a SOAP
  *     call costs only the REST calls that do its work;
  *   - the knobs of getLeadActivity's newest-first walk.
@@ -16,7 +17,6 @@
  * Configuration (all optional; a TTL of 0 turns that cache off):
  *   activities.types_ttl_seconds     activity types        default 3600
  *   activities.campaign_ttl_seconds  campaign id -> name   default 3600
- *   name_cache_ttl_seconds           list name -> id       default 300
  *   activities.window_seconds        getLeadActivity's first backward
  *                                    window                default 604800 (7 days)
  *   activities.max_rest_calls        REST calls one activity SOAP call may
@@ -38,7 +38,6 @@ typedef struct mk_actsvc {
     mk_acttype_aliases *aliases;
     mk_objcache *types;       /* "<client id>" -> types.json result array */
     mk_objcache *campaigns;   /* "<client id>/<campaign id>" -> {"name": ...} or {} */
-    mk_objcache *lists;       /* "<client id>/<list name>" -> {"id": ...} */
     mk_objcache *tags;        /* "<client id>/<tag type>" -> byName result[0] or {} */
     int64_t window_s;
     int max_calls;

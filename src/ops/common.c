@@ -4,6 +4,7 @@
 #include "ops/common.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,6 +198,29 @@ void mk_ops_release_fields(const mk_fields *f)
     mk_fields_release(f);
 }
 
+char *mk_ops_value_text(struct soap *soap, const cJSON *v)
+{
+    char buf[64];
+    if (cJSON_IsString(v) || cJSON_IsRaw(v))
+        return soap_strdup(soap, v->valuestring);
+    if (cJSON_IsBool(v))
+        return soap_strdup(soap, cJSON_IsTrue(v) ? "true" : "false");
+    if (!cJSON_IsNumber(v))
+        return NULL;
+    if (mk_rest_json_id_text(v, buf, sizeof buf) == MK_REST_JSON_OK)
+        return soap_strdup(soap, buf);
+    /* Not an exact integer: the shortest text that reads back the same. */
+    double d = v->valuedouble;
+    if (!isfinite(d))
+        return NULL;
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, d);
+        if (strtod(buf, NULL) == d)
+            break;
+    }
+    return soap_strdup(soap, buf);
+}
+
 char *mk_ops_join(const char *const *v, int n, char sep)
 {
     size_t len = 1;
@@ -269,9 +293,10 @@ out:
     return rc;
 }
 
-int mk_ops_resolve_lead(struct soap *soap, const char *key_type, const char *value,
-                        int64_t *id, const char *what)
+int mk_ops_find_lead(struct soap *soap, const char *key_type, const char *value,
+                     const char *fields, cJSON **lead, const char *what)
 {
+    *lead = NULL;
     if (!key_type || !value || !*value)
         return mk_fault(soap, MK_ERR_LEAD_KEY_REQUIRED, "%s: lead key type and value are required",
                         what);
@@ -289,7 +314,8 @@ int mk_ops_resolve_lead(struct soap *soap, const char *key_type, const char *val
     }
     cJSON *leads = NULL;
     const char *vals[1] = {value};
-    int rc = mk_ops_get_leads(soap, filter, vals, 1, "id", 2, &leads, what);
+    int64_t id;
+    int rc = mk_ops_get_leads(soap, filter, vals, 1, fields, 2, &leads, what);
     if (rc != SOAP_OK)
         return rc;
     int n = cJSON_GetArraySize(leads);
@@ -299,8 +325,21 @@ int mk_ops_resolve_lead(struct soap *soap, const char *key_type, const char *val
         rc = mk_fault(soap, MK_ERR_BAD_PARAMETER,
                       "%s: more than one lead matches %s = %s; use a unique key such as IDNUM",
                       what, key_type, value);
-    else if (mk_rest_json_get_int64(cJSON_GetArrayItem(leads, 0), "id", id) != MK_REST_JSON_OK)
+    else if (mk_rest_json_get_int64(cJSON_GetArrayItem(leads, 0), "id", &id) != MK_REST_JSON_OK)
         rc = mk_fault(soap, MK_ERR_API_INTERNAL, "%s: Marketo returned a lead without an id", what);
+    else
+        *lead = cJSON_DetachItemFromArray(leads, 0);
     cJSON_Delete(leads);
+    return rc;
+}
+
+int mk_ops_resolve_lead(struct soap *soap, const char *key_type, const char *value,
+                        int64_t *id, const char *what)
+{
+    cJSON *lead = NULL;
+    int rc = mk_ops_find_lead(soap, key_type, value, "id", &lead, what);
+    if (rc == SOAP_OK)
+        mk_rest_json_get_int64(lead, "id", id);
+    cJSON_Delete(lead);
     return rc;
 }

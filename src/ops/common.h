@@ -95,9 +95,15 @@ int mk_ops_get_leads(struct soap *soap, const char *filter_type, const char *con
                      int nvalues, const char *fields, int max_results, cJSON **leads,
                      const char *what);
 
-/* Resolve a SOAP key (type name, value) to exactly one lead id.  Faults:
- * 20101 empty, 20102 unsupported type or bad value, 20103 not found, and
- * 20110 when several leads match a key that must name one lead. */
+/* The one lead a SOAP key (type name, value) names, with the REST fields
+ * of `fields` (CSV, "id" among them): *lead is a new JSON object (caller
+ * frees) that has an integer id.  Faults: 20101 empty, 20102 unsupported
+ * type or bad value, 20103 not found, and 20110 when several leads match a
+ * key that must name one lead. */
+int mk_ops_find_lead(struct soap *soap, const char *key_type, const char *value,
+                     const char *fields, cJSON **lead, const char *what);
+
+/* Resolve a SOAP key to exactly one lead id (mk_ops_find_lead's faults). */
 int mk_ops_resolve_lead(struct soap *soap, const char *key_type, const char *value,
                         int64_t *id, const char *what);
 
@@ -119,6 +125,12 @@ const char *mk_ops_name_scope(struct soap *soap, const char *program);
 
 /* The SOAP user's encryption key (stream positions are sealed with it). */
 const char *mk_ops_user_key(struct soap *soap);
+
+/* A REST scalar as SOAP text, in the soap arena: strings as they are,
+ * integers with every digit (never through a double), other numbers in the
+ * shortest form that reads back to the same double, booleans
+ * "true"/"false".  NULL for null, objects and arrays. */
+char *mk_ops_value_text(struct soap *soap, const cJSON *v);
 
 /* Comma-join strings (malloc'd). */
 char *mk_ops_join(const char *const *v, int n, char sep);

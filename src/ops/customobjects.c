@@ -401,7 +401,7 @@ int __ns1__getCustomObjects(struct soap *soap, struct ns1__ParamsGetCustomObject
             goto out;
         }
         cJSON_ArrayForEach(f, fields) {
-            char *v = mk_obj_text(soap, cJSON_GetObjectItem(rec, f->valuestring));
+            char *v = mk_ops_value_text(soap, cJSON_GetObjectItem(rec, f->valuestring));
             if (!v)
                 continue;
             attr_add(soap, mk_obj_in_list(c.dedupe, f->valuestring) ? o->customObjKeyList
@@ -481,7 +481,7 @@ static void make_record(struct soap *soap, cotype *c, const struct ns1__ArrayOfA
     bool all = cJSON_GetArraySize(c->dedupe) > 0;
     const cJSON *d;
     cJSON_ArrayForEach(d, c->dedupe) {
-        char *v = cJSON_IsString(d) ? mk_obj_text(soap, cJSON_GetObjectItem(w->rec, d->valuestring))
+        char *v = cJSON_IsString(d) ? mk_ops_value_text(soap, cJSON_GetObjectItem(w->rec, d->valuestring))
                                     : NULL;
         all = all && v && *v;
         if (v && used < sizeof key)

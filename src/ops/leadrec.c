@@ -11,27 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ops/common.h"
 #include "rest/json.h"
-
-char *mk_leadrec_value_text(struct soap *soap, const cJSON *v)
-{
-    char buf[64];
-    if (cJSON_IsString(v))
-        return soap_strdup(soap, v->valuestring);
-    if (cJSON_IsBool(v))
-        return soap_strdup(soap, cJSON_IsTrue(v) ? "true" : "false");
-    if (cJSON_IsNumber(v)) {
-        if (mk_rest_json_id_text(v, buf, sizeof buf) == MK_REST_JSON_OK)
-            return soap_strdup(soap, buf);
-        /* Not an exact integer: cJSON prints the shortest text that reads
-         * back as the same double. */
-        char *t = cJSON_PrintUnformatted(v);
-        char *r = t ? soap_strdup(soap, t) : NULL;
-        free(t);
-        return r;
-    }
-    return NULL;
-}
 
 static bool is_key_field(const char *rest, const char *fspi_field)
 {
@@ -61,7 +42,7 @@ int mk_leadrec_to_soap(struct soap *soap, const mk_fields *f, const cJSON *lead,
         out->Email = soap_strdup(soap, email);
     if (fspi_field) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(lead, fspi_field);
-        char *t = mk_leadrec_value_text(soap, v);
+        char *t = mk_ops_value_text(soap, v);
         if (t && *t) {
             out->ForeignSysPersonId = t;
             out->ForeignSysType = soap_malloc(soap, sizeof *out->ForeignSysType);
@@ -86,7 +67,7 @@ int mk_leadrec_to_soap(struct soap *soap, const mk_fields *f, const cJSON *lead,
          * clients, as it was when they were written. */
         if (!fd || !fd->soap)
             continue;
-        char *val = mk_leadrec_value_text(soap, it);
+        char *val = mk_ops_value_text(soap, it);
         if (!val || !*val)
             continue;
         attrs[k].attrName = soap_strdup(soap, fd->soap);

@@ -47,8 +47,4 @@ int mk_leadrec_attrs_to_rest(const mk_fields *f, const struct ns1__ArrayOfAttrib
  * text is not a valid value of that type. */
 int mk_leadrec_set_typed(cJSON *obj, const char *name, const char *type, const char *text);
 
-/* The text of a JSON scalar as SOAP prints it, in the soap arena; NULL for
- * null, objects and arrays. */
-char *mk_leadrec_value_text(struct soap *soap, const cJSON *v);
-
 #endif

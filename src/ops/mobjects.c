@@ -463,7 +463,7 @@ static int association_cond(struct soap *soap, const objtype *t, const meta *m,
 static bool record_matches(struct soap *soap, const cJSON *rec, const cond *cs, int nc)
 {
     for (int i = 0; i < nc; i++) {
-        char *have = mk_obj_text(soap, cJSON_GetObjectItem(rec, cs[i].field));
+        char *have = mk_ops_value_text(soap, cJSON_GetObjectItem(rec, cs[i].field));
         if (!mk_obj_text_equal(have, cs[i].value))
             return false;
     }
@@ -497,7 +497,7 @@ static int leaddb_mobject(struct soap *soap, const objtype *t, const meta *m, co
     cJSON_ArrayForEach(f, m->fields) {
         const char *name = mk_rest_json_get_string(f, "name");
         const cJSON *v = name ? cJSON_GetObjectItem(rec, name) : NULL;
-        char *text = mk_obj_text(soap, v);
+        char *text = mk_ops_value_text(soap, v);
         if (!name || is_system(name) || !text)
             continue;
         as[k].name = soap_name(soap, t, name);
@@ -897,7 +897,7 @@ static int program_mobject(struct soap *soap, const cJSON *rec, struct ns1__MObj
         {"Workspace Name", "workspace"}, {"Status", "status"}, {"CRM Id", "sfdcId"},
         {"Start Date", "startDate"}, {"End Date", "endDate"}};
     for (size_t i = 0; i < sizeof A / sizeof A[0]; i++) {
-        char *v = mk_obj_text(soap, cJSON_GetObjectItemCaseSensitive(rec, A[i].rest));
+        char *v = mk_ops_value_text(soap, cJSON_GetObjectItemCaseSensitive(rec, A[i].rest));
         if (!v || (!*v && strcmp(A[i].soap, "Name") != 0))
             continue;
         add_attr(soap, o->attribList, A[i].soap,
@@ -934,9 +934,9 @@ static int program_mobject(struct soap *soap, const cJSON *rec, struct ns1__MObj
     cJSON_ArrayForEach(t, costs) {
         if (!type_attrib(soap, &ta[k], "Cost", 3))
             return mk_fault(soap, MK_ERR_INTERNAL, "getMObjects: out of memory");
-        char *month = mk_obj_text(soap, cJSON_GetObjectItemCaseSensitive(t, "startDate"));
-        char *amount = mk_obj_text(soap, cJSON_GetObjectItemCaseSensitive(t, "cost"));
-        char *note = mk_obj_text(soap, cJSON_GetObjectItemCaseSensitive(t, "note"));
+        char *month = mk_ops_value_text(soap, cJSON_GetObjectItemCaseSensitive(t, "startDate"));
+        char *amount = mk_ops_value_text(soap, cJSON_GetObjectItemCaseSensitive(t, "cost"));
+        char *note = mk_ops_value_text(soap, cJSON_GetObjectItemCaseSensitive(t, "note"));
         if (month && strlen(month) > 10)
             month[10] = '\0';   /* the period's month, as SOAP showed it: 2011-07-01 */
         add_attr(soap, ta[k].attrList, "Month", month ? month : "");
@@ -1253,7 +1253,7 @@ static int leaddb_record(struct soap *soap, const objtype *t, const meta *m,
         w->action = action;
         const cJSON *dk;
         cJSON_ArrayForEach(dk, m->dedupe) {
-            char *v = mk_obj_text(soap, cJSON_GetObjectItem(w->rec, dk->valuestring));
+            char *v = mk_ops_value_text(soap, cJSON_GetObjectItem(w->rec, dk->valuestring));
             if (!v || !*v) {
                 size_t n = 160;
                 char *e = soap_malloc(soap, n);

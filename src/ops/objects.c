@@ -5,7 +5,6 @@
 
 #include <ctype.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,34 +79,6 @@ long long mk_obj_metadata_age(struct soap *soap, const char *cache_key)
 }
 
 /* ---- values -------------------------------------------------------------- */
-
-char *mk_obj_text(struct soap *soap, const cJSON *v)
-{
-    char buf[64];
-    if (!v || cJSON_IsNull(v) || cJSON_IsObject(v) || cJSON_IsArray(v))
-        return NULL;
-    if (cJSON_IsString(v))
-        return soap_strdup(soap, v->valuestring);
-    if (cJSON_IsBool(v))
-        return soap_strdup(soap, cJSON_IsTrue(v) ? "true" : "false");
-    if (cJSON_IsNumber(v)) {
-        if (mk_rest_json_id_text(v, buf, sizeof buf) == MK_REST_JSON_OK)
-            return soap_strdup(soap, buf);
-        /* Not an exact integer: the shortest text that reads back the same. */
-        double d = v->valuedouble;
-        if (!isfinite(d))
-            return NULL;
-        for (int prec = 1; prec <= 17; prec++) {
-            snprintf(buf, sizeof buf, "%.*g", prec, d);
-            if (strtod(buf, NULL) == d)
-                break;
-        }
-        return soap_strdup(soap, buf);
-    }
-    if (cJSON_IsRaw(v))
-        return soap_strdup(soap, v->valuestring);
-    return NULL;
-}
 
 char *mk_obj_datetime(struct soap *soap, const char *rest_date)
 {
@@ -184,7 +155,7 @@ int mk_obj_query(struct soap *soap, const char *path, const char *path_template,
     int rc;
     if (cJSON_GetArraySize(key) == 1) {
         const cJSON *k = key->child;
-        char *v = mk_obj_text(soap, k);
+        char *v = mk_ops_value_text(soap, k);
         if (!v)
             v = "";
         if (strchr(v, ','))

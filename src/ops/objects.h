@@ -45,12 +45,6 @@ long long mk_obj_metadata_age(struct soap *soap, const char *cache_key);
 
 /* ---- values -------------------------------------------------------------- */
 
-/* A REST scalar as SOAP text in the soap arena: strings as they are,
- * integers with every digit (json.h), other numbers in the shortest form
- * that reads back to the same double, booleans "true"/"false".  NULL for
- * null, objects and arrays. */
-char *mk_obj_text(struct soap *soap, const cJSON *v);
-
 /* An xs:dateTime from a REST date: Asset API dates end in "Z+0000", which
  * is not a valid xs:dateTime, and become "...Z".  Other values pass
  * unchanged (arena copy); NULL stays NULL. */

@@ -20,6 +20,7 @@
 
 #include "soapH.h"
 #include "ops/objcache.h"
+#include "ops/common.h"
 #include "ops/objects.h"
 #include "rest/json.h"
 
@@ -200,15 +201,15 @@ static void test_values_and_dates(void **state)
                        " \"obj\": {}}";
     cJSON *j = mk_rest_json_parse(json, strlen(json));
     assert_non_null(j);
-    assert_string_equal(mk_obj_text(soap, cJSON_GetObjectItem(j, "big")), "9007199254740993");
-    assert_string_equal(mk_obj_text(soap, cJSON_GetObjectItem(j, "id")), "1090177");
-    assert_string_equal(mk_obj_text(soap, cJSON_GetObjectItem(j, "amount")), "1604.47");
-    assert_string_equal(mk_obj_text(soap, cJSON_GetObjectItem(j, "third")), "0.1");
-    assert_string_equal(mk_obj_text(soap, cJSON_GetObjectItem(j, "yes")), "true");
-    assert_string_equal(mk_obj_text(soap, cJSON_GetObjectItem(j, "s")), "text");
-    assert_null(mk_obj_text(soap, cJSON_GetObjectItem(j, "none")));
-    assert_null(mk_obj_text(soap, cJSON_GetObjectItem(j, "obj")));
-    assert_null(mk_obj_text(soap, NULL));
+    assert_string_equal(mk_ops_value_text(soap, cJSON_GetObjectItem(j, "big")), "9007199254740993");
+    assert_string_equal(mk_ops_value_text(soap, cJSON_GetObjectItem(j, "id")), "1090177");
+    assert_string_equal(mk_ops_value_text(soap, cJSON_GetObjectItem(j, "amount")), "1604.47");
+    assert_string_equal(mk_ops_value_text(soap, cJSON_GetObjectItem(j, "third")), "0.1");
+    assert_string_equal(mk_ops_value_text(soap, cJSON_GetObjectItem(j, "yes")), "true");
+    assert_string_equal(mk_ops_value_text(soap, cJSON_GetObjectItem(j, "s")), "text");
+    assert_null(mk_ops_value_text(soap, cJSON_GetObjectItem(j, "none")));
+    assert_null(mk_ops_value_text(soap, cJSON_GetObjectItem(j, "obj")));
+    assert_null(mk_ops_value_text(soap, NULL));
     cJSON_Delete(j);
 
     assert_string_equal(mk_obj_datetime(soap, "2026-01-05T09:00:00Z+0000"), "2026-01-05T09:00:00Z");
