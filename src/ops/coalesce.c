@@ -390,16 +390,16 @@ static cJSON *sync_body(const char *action, const char *lookup, const char *part
     return body;
 }
 
+/* Sync with a lookup key may be repeated after an unclear failure (the
+ * same record lands on the same lead); createDuplicate would add another
+ * lead, and createOnly would answer 1005 for the lead it created itself. */
 static mk_rest_status sync_call(mk_coalescer *co, const mk_rest_cred *cred, const char *action,
-                                const char *lookup, const char *partition, cJSON *body,
-                                int64_t deadline, mk_rest_result *res)
+                                cJSON *body, int64_t deadline, mk_rest_result *res)
 {
     mk_rest_req rr = {.method = MK_REST_POST, .path = "/rest/v1/leads.json", .json = body,
                       .deadline_ms = deadline,
                       .idempotent = is_idempotent_sync(action) ? MK_REST_IDEMPOTENT
                                                                : MK_REST_NOT_IDEMPOTENT};
-    (void)lookup;
-    (void)partition;
     return mk_rest_call(co->rest, cred, &rr, res);
 }
 
@@ -414,7 +414,7 @@ static mk_rest_status sync_alone(mk_coalescer *co, const mk_rest_cred *cred, con
         snprintf(out->error_message, sizeof out->error_message, "out of memory");
         return MK_REST_ERR_NOMEM;
     }
-    mk_rest_status st = sync_call(co, cred, action, lookup, partition, body, deadline, out);
+    mk_rest_status st = sync_call(co, cred, action, body, deadline, out);
     cJSON_Delete(body);
     cost->rest_calls += out->attempts;
     cost->retries += out->retries;
@@ -686,7 +686,7 @@ static void send_batch(mk_coalescer *co, co_batch *b)
                 ok = ok && cJSON_AddItemReferenceToArray(input, (cJSON *)rec);
         }
         if (ok) {
-            st = sync_call(co, &b->cred, g->p1, g->p2, g->p3, body, b->min_deadline, &res);
+            st = sync_call(co, &b->cred, g->p1, body, b->min_deadline, &res);
             sum.rest_calls = res.attempts;
             sum.retries = res.retries;
             sum.limiter_wait_ms = res.limiter_wait_ms;
