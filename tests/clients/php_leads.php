@@ -1,60 +1,12 @@
 <?php
 // The five lead operations through PHP's SoapClient, written the way
-// Marketo's own PHP samples are: WSDL from <endpoint>?WSDL, a SoapHeader
-// "AuthenticationHeader" signed with hash_hmac('sha1', $timeStamp . $userId,
-// $key) over a DATE_W3C timestamp in America/Los_Angeles, __soapCall with
-// the params array, SoapVar for the leadSelector's xsi:type.
+// Marketo's own PHP samples are (mktows_client.php: WSDL from ?WSDL, signed
+// with hash_hmac over a DATE_W3C timestamp), __soapCall with the params
+// array, SoapVar for the leadSelector's xsi:type.
 //
-// Runs under tests/clients/with_stack.sh (MKTOWS_SHIM_URL), against the
-// emulator's seed: leads 1-20, static list 3001 = leads 1-5.
-$ns = "http://www.marketo.com/mktows/";
-$userId = "bigcorp1_461839624B16E06BA2D663";
-$key = "899756834129871744AAEE88DDCC77CDEEDEC1AAAD66";
-$endpoint = getenv("MKTOWS_SHIM_URL") . "/soap/mktows/2_3";
-
-function check($cond, $what)
-{
-    if (!$cond) {
-        throw new Exception("check failed: " . (is_string($what) ? $what : print_r($what, true)));
-    }
-}
-
-function authHeader()
-{
-    global $ns, $userId, $key;
-    $dtObj = new DateTime('now', new DateTimeZone("America/Los_Angeles"));
-    $timeStamp = $dtObj->format(DATE_W3C);
-    $attrs = new stdClass();
-    $attrs->mktowsUserId = $userId;
-    $attrs->requestSignature = hash_hmac('sha1', $timeStamp . $userId, $key);
-    $attrs->requestTimestamp = $timeStamp;
-    return new SoapHeader($ns, 'AuthenticationHeader', $attrs);
-}
-
-// Marketo's PHP samples read one-element lists as a bare object; with
-// SOAP_SINGLE_ELEMENT_ARRAYS they are arrays.  Both must work.
-$options = ["trace" => 1, "cache_wsdl" => WSDL_CACHE_NONE, "location" => $endpoint];
-$client = new SoapClient($endpoint . "?WSDL", $options);
-$arrays = new SoapClient($endpoint . "?WSDL",
-                         $options + ["features" => SOAP_SINGLE_ELEMENT_ARRAYS]);
-
-function call($c, $op, $params)
-{
-    global $options;
-    return $c->__soapCall($op, [$params], $options, authHeader());
-}
-
-function faultCode($c, $op, $params)
-{
-    try {
-        call($c, $op, $params);
-    } catch (SoapFault $f) {
-        $code = $f->detail->serviceException->code;
-        check(strpos($f->faultstring, "$code - ") === 0, $f->faultstring);
-        return (int)$code;
-    }
-    throw new Exception("$op answered without a fault");
-}
+// Runs under tests/clients/with_stack.sh, against the emulator's seed: leads
+// 1-20, static list 3001 = leads 1-5.
+require __DIR__ . "/mktows_client.php";
 
 function attrs($rec)
 {
@@ -66,24 +18,28 @@ function attrs($rec)
     return $out;
 }
 
-$ok = false;
-try {
+mkt_main("php leads", function () {
+    // Marketo's PHP samples read one-element lists as a bare object; with
+    // SOAP_SINGLE_ELEMENT_ARRAYS they are arrays.  Both must work.
+    $client = new MktClient();
+    $arrays = new MktClient("2_3", ["features" => SOAP_SINGLE_ELEMENT_ARRAYS]);
+
     // getLead, as in Marketo's sample.
     $leadKey = array("keyType" => "EMAIL", "keyValue" => "jdoe@example.com");
-    $r = $client->__soapCall('getLead', array("paramsGetLead" => array("leadKey" => $leadKey)),
-                             $options, authHeader());
+    $r = $client->soap->__soapCall('getLead', array("paramsGetLead" => array("leadKey" => $leadKey)),
+                                   $client->options, mkt_auth_header());
     check($r->result->count == 1, $r);
     $rec = $r->result->leadRecordList->leadRecord;        // one lead: an object
     check(is_object($rec) && $rec->Id == 1 && $rec->Email == "jdoe@example.com", $rec);
     check($rec->ForeignSysPersonId == "CRM-0001", $rec);
     $a = attrs($rec);
     check($a["FirstName"] == "John" && $a["LeadScore"] == "42", $a);
-    $r = call($arrays, "getLead", ["leadKey" => $leadKey]);
+    $r = $arrays->call("getLead", ["leadKey" => $leadKey]);
     check(is_array($r->result->leadRecordList->leadRecord)
           && count($r->result->leadRecordList->leadRecord) == 1, $r);
-    $r = call($client, "getLead", ["leadKey" => ["keyType" => "EMAIL", "keyValue" => "shared@example.com"]]);
+    $r = $client->call("getLead", ["leadKey" => ["keyType" => "EMAIL", "keyValue" => "shared@example.com"]]);
     check($r->result->count == 2 && count($r->result->leadRecordList->leadRecord) == 2, $r);
-    check(faultCode($client, "getLead", ["leadKey" => ["keyType" => "IDNUM", "keyValue" => "999999"]]) == 20103,
+    check($client->faultCode("getLead", ["leadKey" => ["keyType" => "IDNUM", "keyValue" => "999999"]]) == 20103,
           "not found");
     echo "getLead: OK\n";
 
@@ -93,9 +49,9 @@ try {
     $leadSel->keyValues = new stdClass();
     $leadSel->keyValues->stringItem = array("2");
     $params = new stdClass();
-    $params->leadSelector = new SoapVar($leadSel, SOAP_ENC_OBJECT, "LeadKeySelector", $ns);
+    $params->leadSelector = new SoapVar($leadSel, SOAP_ENC_OBJECT, "LeadKeySelector", MKT_NS);
     $params->includeAttributes = ["stringItem" => ["LastName"]];
-    $r = call($arrays, "getMultipleLeads", $params);
+    $r = $arrays->call("getMultipleLeads", $params);
     check($r->result->returnCount == 1 && $r->result->remainingCount == 0, $r);
     $recs = $r->result->leadRecordList->leadRecord;
     check(is_array($recs) && count($recs) == 1 && $recs[0]->Id == 2, $recs);
@@ -110,10 +66,10 @@ try {
     for ($pages = 1;; $pages++) {
         check($pages < 10, "the stream does not end");
         $params = new stdClass();
-        $params->leadSelector = new SoapVar($leadSel, SOAP_ENC_OBJECT, "StaticListSelector", $ns);
+        $params->leadSelector = new SoapVar($leadSel, SOAP_ENC_OBJECT, "StaticListSelector", MKT_NS);
         $params->streamPosition = $startPosition;
         $params->batchSize = 2;
-        $r = call($arrays, "getMultipleLeads", $params);
+        $r = $arrays->call("getMultipleLeads", $params);
         foreach ($r->result->leadRecordList->leadRecord ?? [] as $l) {
             $seen[] = $l->Id;
         }
@@ -137,22 +93,22 @@ try {
     $leadRecord = new stdClass();
     $leadRecord->leadRecord = $leadKey;
     $leadRecord->returnLead = true;
-    $r = $client->__soapCall('syncLead', array("paramsSyncLead" => $leadRecord), $options, authHeader());
+    $r = $client->soap->__soapCall('syncLead', array("paramsSyncLead" => $leadRecord), $client->options, mkt_auth_header());
     check($r->result->syncStatus->status == "CREATED" && $r->result->leadId > 20, $r);
     check($r->result->leadRecord->Email == "george@jungle.com"
           && attrs($r->result->leadRecord)["FirstName"] == "George", $r);
     $georgeId = $r->result->leadId;
     $leadRecord->returnLead = false;
-    $r = $client->__soapCall('syncLead', array("paramsSyncLead" => $leadRecord), $options, authHeader());
+    $r = $client->soap->__soapCall('syncLead', array("paramsSyncLead" => $leadRecord), $client->options, mkt_auth_header());
     check($r->result->syncStatus->status == "UPDATED" && $r->result->leadId == $georgeId, $r);
     echo "syncLead: OK\n";
 
     // syncMultipleLeads: one record, then the caller's order.
-    $r = call($arrays, "syncMultipleLeads", ["leadRecordList" => ["leadRecord" => [["Email" => "php.single@example.com"]]],
+    $r = $arrays->call("syncMultipleLeads", ["leadRecordList" => ["leadRecord" => [["Email" => "php.single@example.com"]]],
                                             "dedupEnabled" => true]);
     $st = $r->result->syncStatusList->syncStatus;
     check(is_array($st) && count($st) == 1 && $st[0]->status == "CREATED", $st);
-    $r = call($client, "syncMultipleLeads", ["leadRecordList" => ["leadRecord" => [
+    $r = $client->call("syncMultipleLeads", ["leadRecordList" => ["leadRecord" => [
         ["Email" => "php.single@example.com"], ["Id" => 3], ["Id" => 999999]]]]);
     $st = $r->result->syncStatusList->syncStatus;
     check($st[0]->status == "UPDATED" && $st[1]->status == "UPDATED" && $st[1]->leadId == 3
@@ -177,21 +133,13 @@ try {
     $params = new stdClass();
     $params->winningLeadKeyList = $winningKeyList;
     $params->losingLeadKeyLists = ["keyList" => $keyList];
-    $r = call($client, "mergeLeads", $params);
+    $r = $client->call("mergeLeads", $params);
     $ms = $r->result->mergeStatus;
     check($ms->status == "MERGED" && $ms->winningLeadId == 2 && $ms->losingLeadIdList->integerItem == [15, 16], $ms);
     $params->losingLeadKeyLists = ["keyList" => [["attribute" => [["attrName" => "IDNUM", "attrValue" => "17"]]]]];
-    $r = call($arrays, "mergeLeads", $params);
+    $r = $arrays->call("mergeLeads", $params);
     check($r->result->mergeStatus->losingLeadIdList->integerItem == [17], $r);
-    check(faultCode($client, "getLead", ["leadKey" => ["keyType" => "IDNUM", "keyValue" => "17"]]) == 20103,
+    check($client->faultCode("getLead", ["leadKey" => ["keyType" => "IDNUM", "keyValue" => "17"]]) == 20103,
           "merged away");
     echo "mergeLeads: OK\n";
-    $ok = true;
-} catch (Exception $e) {
-    fwrite(STDERR, "php leads: " . $e->getMessage() . "\n");
-    if ($client->__getLastResponse()) {
-        fwrite(STDERR, "last response: " . $client->__getLastResponse() . "\n");
-    }
-}
-echo $ok ? "php leads: OK\n" : "php leads: FAILED\n";
-exit($ok ? 0 : 1);
+});

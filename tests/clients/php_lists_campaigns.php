@@ -1,60 +1,16 @@
 <?php
 // listOperation, importToList, getImportToListStatus, requestCampaign,
 // scheduleCampaign and getCampaignsForSource through PHP's SoapClient,
-// written the way Marketo's PHP samples for these operations are: WSDL from
-// <endpoint>?WSDL, a SoapHeader "AuthenticationHeader" signed with
-// hash_hmac('sha1', $timeStamp . $userId, $key) over a DATE_W3C timestamp in
-// America/Los_Angeles, stdClass requests, __soapCall with the params array.
+// written the way Marketo's PHP samples for these operations are
+// (mktows_client.php: WSDL from ?WSDL, signed with hash_hmac over a DATE_W3C
+// timestamp), stdClass requests, __soapCall with the params array.
 //
-// Runs under tests/clients/with_stack.sh (MKTOWS_SHIM_URL), against the
-// emulator's seed: static list 3001 "Webinar Registrants" = leads 1-5, 3002
-// "Webinar Attendees" (Spring Webinar) = 1, 2, 3005 "Import Target" (Spring
-// Newsletter) empty; campaign 1002 "Webinar Confirmation" requestable, 1001
-// "Spring Newsletter Send" batch.
-$ns = "http://www.marketo.com/mktows/";
-$userId = "bigcorp1_461839624B16E06BA2D663";
-$key = "899756834129871744AAEE88DDCC77CDEEDEC1AAAD66";
-$endpoint = getenv("MKTOWS_SHIM_URL") . "/soap/mktows/2_3";
-
-function check($cond, $what)
-{
-    if (!$cond) {
-        throw new Exception("check failed: " . (is_string($what) ? $what : print_r($what, true)));
-    }
-}
-
-function authHeader()
-{
-    global $ns, $userId, $key;
-    $dtObj = new DateTime('now', new DateTimeZone("America/Los_Angeles"));
-    $timeStamp = $dtObj->format(DATE_W3C);
-    $attrs = new stdClass();
-    $attrs->mktowsUserId = $userId;
-    $attrs->requestSignature = hash_hmac('sha1', $timeStamp . $userId, $key);
-    $attrs->requestTimestamp = $timeStamp;
-    return new SoapHeader($ns, 'AuthenticationHeader', $attrs);
-}
-
-$options = ["trace" => 1, "cache_wsdl" => WSDL_CACHE_NONE, "location" => $endpoint];
-$client = new SoapClient($endpoint . "?WSDL", $options);
-
-function call($op, $params)
-{
-    global $client, $options;
-    return $client->__soapCall($op, [$params], $options, authHeader());
-}
-
-function faultCode($op, $params)
-{
-    try {
-        call($op, $params);
-    } catch (SoapFault $f) {
-        $code = $f->detail->serviceException->code;
-        check(strpos($f->faultstring, "$code - ") === 0, $f->faultstring);
-        return (int)$code;
-    }
-    throw new Exception("$op answered without a fault");
-}
+// Runs under tests/clients/with_stack.sh, against the emulator's seed: static
+// list 3001 "Webinar Registrants" = leads 1-5, 3002 "Webinar Attendees"
+// (Spring Webinar) = 1, 2, 3005 "Import Target" (Spring Newsletter) empty;
+// campaign 1002 "Webinar Confirmation" requestable, 1001 "Spring Newsletter
+// Send" batch.
+require __DIR__ . "/mktows_client.php";
 
 // As Marketo's listOperation sample builds it.
 function listOp($op, $listName, $ids, $strict = false, $keyType = "MKTOLISTNAME")
@@ -82,27 +38,28 @@ function statuses($r)
     return is_array($s) ? $s : [$s];
 }
 
-$ok = false;
-try {
+mkt_main("php lists/import/campaigns", function () {
+    $client = new MktClient();
+
     // listOperation: the docs' ISMEMBEROFLIST shape, then ADD, REMOVE, CLEAR.
-    $r = call("listOperation", listOp("ISMEMBEROFLIST", "Webinar Registrants", [1, 9]));
+    $r = $client->call("listOperation", listOp("ISMEMBEROFLIST", "Webinar Registrants", [1, 9]));
     check($r->result->success === false, $r);
     $st = statuses($r);
     check(count($st) == 2 && $st[0]->leadKey->keyValue === "1" && $st[0]->status === true
           && $st[1]->status === false, $r);
-    $r = call("listOperation", listOp("ADDTOLIST", "Webinar Registrants", [9]));
+    $r = $client->call("listOperation", listOp("ADDTOLIST", "Webinar Registrants", [9]));
     check($r->result->success === true && $r->result->statusList === null, $r);
-    $r = call("listOperation", listOp("ISMEMBEROFLIST", "3001", [9], false, "MKTOLISTID"));
+    $r = $client->call("listOperation", listOp("ISMEMBEROFLIST", "3001", [9], false, "MKTOLISTID"));
     check($r->result->success === true && statuses($r)[0]->status === true, $r);
-    check(faultCode("listOperation", listOp("REMOVEFROMLIST", "Webinar Registrants", [9, 10], true))
+    check($client->faultCode("listOperation", listOp("REMOVEFROMLIST", "Webinar Registrants", [9, 10], true))
           == 20110, "strict remove of a non-member");
-    $r = call("listOperation", listOp("REMOVEFROMLIST", "Webinar Registrants", [9]));
+    $r = $client->call("listOperation", listOp("REMOVEFROMLIST", "Webinar Registrants", [9]));
     check($r->result->success === true, $r);
-    $r = call("listOperation", listOp("CLEARLIST", "Webinar Attendees", []));
+    $r = $client->call("listOperation", listOp("CLEARLIST", "Webinar Attendees", []));
     check($r->result->success === true, $r);
-    $r = call("listOperation", listOp("ISMEMBEROFLIST", "Webinar Attendees", [1]));
+    $r = $client->call("listOperation", listOp("ISMEMBEROFLIST", "Webinar Attendees", [1]));
     check($r->result->success === false, $r);
-    check(faultCode("listOperation", listOp("ADDTOLIST", "x", [1], false, "MKTOSALESUSERID"))
+    check($client->faultCode("listOperation", listOp("ADDTOLIST", "x", [1], false, "MKTOSALESUSERID"))
           == 20110, "MKTOSALESUSERID");
     echo "listOperation: OK\n";
 
@@ -117,13 +74,13 @@ try {
     $params->importListMode = "UPSERTLEADS";
     $params->clearList = false;
     $params->campaignName = null;
-    $r = call("importToList", $params);
+    $r = $client->call("importToList", $params);
     check($r->result->importStatus === "PROCESSING", $r);
     $st = new stdClass();
     $st->programName = "Spring Newsletter";
     $st->listName = "Import Target";
     for ($i = 0; $i < 100; $i++) {
-        $s = call("getImportToListStatus", $st);
+        $s = $client->call("getImportToListStatus", $st);
         if ($s->result->status !== "PROCESSING") {
             break;
         }
@@ -136,15 +93,15 @@ try {
     $params->importFileRows = ["stringItem" => ["asmith@example.com"]];
     $params->importListMode = "LISTONLY";
     $params->clearList = true;
-    $r = call("importToList", $params);
+    $r = $client->call("importToList", $params);
     check($r->result->importStatus === "COMPLETE", $r);
-    $s = call("getImportToListStatus", $st);
+    $s = $client->call("getImportToListStatus", $st);
     check($s->result->rowsImported === 1 && $s->result->rowsFailed === 0, $s);
     $params->importFileHeader = "Email Address,{{my.specialToken}}";
     $params->importFileRows = ["stringItem" => ["a@example.com,Fish"]];
     $params->importListMode = "UPSERTLEADS";
     $params->campaignName = "Spring Newsletter Send";
-    check(faultCode("importToList", $params) == 20110, "token columns");
+    check($client->faultCode("importToList", $params) == 20110, "token columns");
     echo "importToList / getImportToListStatus: OK\n";
 
     // getCampaignsForSource, requestCampaign, scheduleCampaign
@@ -152,19 +109,19 @@ try {
     $p->source = "MKTOWS";
     $p->name = "Trigger";
     $p->exactName = false;
-    $r = call("getCampaignsForSource", $p);
+    $r = $client->call("getCampaignsForSource", $p);
     check($r->result->returnCount === 2, $r);
     $recs = $r->result->campaignRecordList->campaignRecord;
     check(is_array($recs) && count($recs) == 2, $r);
     $p->source = "SALES";
-    check(faultCode("getCampaignsForSource", $p) == 20110, "SALES");
+    check($client->faultCode("getCampaignsForSource", $p) == 20110, "SALES");
 
     $req = new stdClass();
     $req->source = "MKTOWS";
     $req->campaignId = 1002;
     $req->leadList = ["leadKey" => [["keyType" => "EMAIL", "keyValue" => "ckent@example.com"],
                                     ["keyType" => "IDNUM", "keyValue" => "5"]]];
-    $r = call("requestCampaign", $req);
+    $r = $client->call("requestCampaign", $req);
     check($r->result->success === true, $r);
     $req2 = new stdClass();
     $req2->source = "MKTOWS";
@@ -172,10 +129,10 @@ try {
     $req2->campaignName = "Webinar Confirmation";
     $req2->leadList = ["leadKey" => ["keyType" => "IDNUM", "keyValue" => "1"]];
     $req2->programTokenList = ["attrib" => [["name" => "{{my.message}}", "value" => "Hi"]]];
-    $r = call("requestCampaign", $req2);
+    $r = $client->call("requestCampaign", $req2);
     check($r->result->success === true, $r);
     $req->campaignId = 1001;   // a batch campaign
-    check(faultCode("requestCampaign", $req) == 20110, "batch campaign");
+    check($client->faultCode("requestCampaign", $req) == 20110, "batch campaign");
 
     $sc = new stdClass();
     $sc->programName = "Spring Newsletter";
@@ -184,17 +141,9 @@ try {
     $runAt->modify('+1 day');
     $sc->campaignRunAt = $runAt->format(DATE_W3C);
     $sc->programTokenList = ["attrib" => [["name" => "{{my.message}}", "value" => "Updated"]]];
-    $r = call("scheduleCampaign", $sc);
+    $r = $client->call("scheduleCampaign", $sc);
     check($r->result->success === true, $r);
     $sc->campaignName = "No Such Campaign";
-    check(faultCode("scheduleCampaign", $sc) == 20113, "unknown campaign");
+    check($client->faultCode("scheduleCampaign", $sc) == 20113, "unknown campaign");
     echo "campaigns: OK\n";
-    $ok = true;
-} catch (Exception $e) {
-    fwrite(STDERR, "php: " . $e->getMessage() . "\n");
-    if ($client->__getLastResponse()) {
-        fwrite(STDERR, "last response: " . $client->__getLastResponse() . "\n");
-    }
-}
-echo $ok ? "php lists/import/campaigns: OK\n" : "php lists/import/campaigns: FAILED\n";
-exit($ok ? 0 : 1);
+});

@@ -1,60 +1,14 @@
 <?php
 // The eight MObject and custom object operations through PHP's SoapClient,
-// written the way Marketo's own PHP samples are: WSDL from <endpoint>?WSDL,
-// a SoapHeader "AuthenticationHeader" signed with hash_hmac('sha1',
-// $timeStamp . $userId, $key) over a DATE_W3C timestamp in
-// America/Los_Angeles, __soapCall with the params array.
+// written the way Marketo's own PHP samples are (mktows_client.php: WSDL
+// from ?WSDL, signed with hash_hmac over a DATE_W3C timestamp), __soapCall
+// with the params array.
 //
-// Runs under tests/clients/with_stack.sh (MKTOWS_SHIM_URL), against the
-// emulator's seed: opportunities OPP-1001..1003 with roles of leads 1-3,
-// programs 2001-2006, custom object types car_c and roadshow_c ("Roadshow",
-// lead 1 has rid0 and rid1).
-$ns = "http://www.marketo.com/mktows/";
-$userId = "bigcorp1_461839624B16E06BA2D663";
-$key = "899756834129871744AAEE88DDCC77CDEEDEC1AAAD66";
-$endpoint = getenv("MKTOWS_SHIM_URL") . "/soap/mktows/2_3";
-
-function check($cond, $what)
-{
-    if (!$cond) {
-        throw new Exception("check failed: " . (is_string($what) ? $what : print_r($what, true)));
-    }
-}
-
-function authHeader()
-{
-    global $ns, $userId, $key;
-    $dtObj = new DateTime('now', new DateTimeZone("America/Los_Angeles"));
-    $timeStamp = $dtObj->format(DATE_W3C);
-    $attrs = new stdClass();
-    $attrs->mktowsUserId = $userId;
-    $attrs->requestSignature = hash_hmac('sha1', $timeStamp . $userId, $key);
-    $attrs->requestTimestamp = $timeStamp;
-    return new SoapHeader($ns, 'AuthenticationHeader', $attrs);
-}
-
-$options = ["trace" => 1, "cache_wsdl" => WSDL_CACHE_NONE, "location" => $endpoint];
-$client = new SoapClient($endpoint . "?WSDL", $options);
-$arrays = new SoapClient($endpoint . "?WSDL",
-                         $options + ["features" => SOAP_SINGLE_ELEMENT_ARRAYS]);
-
-function call($c, $op, $params)
-{
-    global $options;
-    return $c->__soapCall($op, [$params], $options, authHeader());
-}
-
-function fault($c, $op, $params)
-{
-    try {
-        call($c, $op, $params);
-    } catch (SoapFault $f) {
-        $code = $f->detail->serviceException->code;
-        check(strpos($f->faultstring, "$code - ") === 0, $f->faultstring);
-        return [(int)$code, $f->detail->serviceException->message];
-    }
-    throw new Exception("$op answered without a fault");
-}
+// Runs under tests/clients/with_stack.sh, against the emulator's seed:
+// opportunities OPP-1001..1003 with roles of leads 1-3, programs 2001-2006,
+// custom object types car_c and roadshow_c ("Roadshow", lead 1 has rid0 and
+// rid1).
+require __DIR__ . "/mktows_client.php";
 
 function attribs($obj)
 {
@@ -79,49 +33,51 @@ function criteria($name, $cmp, $value)
     return ["mObjCriteria" => [["attrName" => $name, "comparison" => $cmp, "attrValue" => $value]]];
 }
 
-$ok = false;
-try {
+mkt_main("php objects", function () {
+    $client = new MktClient();
+    $arrays = new MktClient("2_3", ["features" => SOAP_SINGLE_ELEMENT_ARRAYS]);
+
     // listMObjects / describeMObject (the docs' sample builds a stdClass).
-    $r = call($arrays, "listMObjects", new stdClass());
+    $r = $arrays->call("listMObjects", new stdClass());
     check($r->result->objects == ["LeadRecord", "Opportunity", "OpportunityPersonRole"], $r);
     $mObject = new stdClass();
     $mObject->objectName = "OpportunityPersonRole";
-    $r = call($arrays, "describeMObject", $mObject);
+    $r = $arrays->call("describeMObject", $mObject);
     $names = array_map(fn($f) => $f->name, $r->result->metadata->fieldList->field);
     check(in_array("PersonId", $names) && in_array("ExternalOpportunityId", $names), $names);
-    [$code, $msg] = fault($arrays, "describeMObject", ["objectName" => "ActivityRecord"]);
+    [$code, $msg] = $arrays->fault("describeMObject", ["objectName" => "ActivityRecord"]);
     check($code == 20110 && strpos($msg, "ActivityRecord") !== false, $msg);
     echo "listMObjects, describeMObject: OK\n";
 
     // getMObjects: a one-element list is a bare object without SOAP_SINGLE_ELEMENT_ARRAYS.
-    $r = call($client, "getMObjects", ["type" => "Opportunity",
+    $r = $client->call("getMObjects", ["type" => "Opportunity",
         "mObjCriteriaList" => criteria("ExternalOpportunityId", "EQ", "OPP-1002")]);
     check($r->result->returnCount == 1 && $r->result->hasMore === false, $r);
     $o = $r->result->mObjectList->mObject;
     check(!isset($o->id) && $o->externalKey->name == "marketoGUID", $o);
     $guid = $o->externalKey->value;
-    $r = call($arrays, "getMObjects", ["type" => "OpportunityPersonRole", "mObjAssociationList" =>
+    $r = $arrays->call("getMObjects", ["type" => "OpportunityPersonRole", "mObjAssociationList" =>
         ["mObjAssociation" => [["mObjType" => "Opportunity",
                                 "externalKey" => ["name" => "externalOpportunityId",
                                                   "value" => "OPP-1001"]]]]]);
     check($r->result->returnCount == 2, $r);
-    $r = call($arrays, "getMObjects", ["type" => "Program", "mObjCriteriaList" =>
+    $r = $arrays->call("getMObjects", ["type" => "Program", "mObjCriteriaList" =>
         ["mObjCriteria" => [["attrName" => "Tag Type", "comparison" => "EQ", "attrValue" => "Region"],
                             ["attrName" => "Tag Value", "comparison" => "EQ", "attrValue" => "EMEA"]]]]);
     check($r->result->returnCount == 1 && $r->result->mObjectList->mObject[0]->id == 2003, $r);
     $pos = $r->result->newStreamPosition;
-    [$code, ] = fault($arrays, "getMObjects", ["type" => "Program", "streamPosition" => $pos,
+    [$code, ] = $arrays->fault("getMObjects", ["type" => "Program", "streamPosition" => $pos,
         "mObjCriteriaList" => ["mObjCriteria" => [
             ["attrName" => "Tag Type", "comparison" => "EQ", "attrValue" => "Region"],
             ["attrName" => "Tag Value", "comparison" => "EQ", "attrValue" => "EMEA"]]]]);
     check($code == 20123, $code);
-    [$code, $msg] = fault($arrays, "getMObjects", ["type" => "Program",
+    [$code, $msg] = $arrays->fault("getMObjects", ["type" => "Program",
         "mObjCriteriaList" => criteria("Created At", "GE", "2026-01-01T00:00:00Z")]);
     check($code == 20110 && strpos($msg, "REST cannot filter") !== false, $msg);
     echo "getMObjects: OK\n";
 
     // syncMObjects: an opportunity role and an update by GUID, read back.
-    $r = call($arrays, "syncMObjects", ["operation" => "UPSERT", "mObjectList" => ["mObject" => [
+    $r = $arrays->call("syncMObjects", ["operation" => "UPSERT", "mObjectList" => ["mObject" => [
         ["type" => "OpportunityPersonRole", "attribList" => ["attrib" => [
             ["name" => "ExternalOpportunityId", "value" => "OPP-1002"],
             ["name" => "PersonId", "value" => "6"],
@@ -131,10 +87,10 @@ try {
     ]]]);
     $st = $r->result->mObjStatusList->mObjStatus;
     check($st[0]->status == "CREATED" && $st[1]->status == "UPDATED", $st);
-    $r = call($arrays, "getMObjects", ["type" => "Opportunity",
+    $r = $arrays->call("getMObjects", ["type" => "Opportunity",
         "externalKey" => ["name" => "marketoGUID", "value" => $guid]]);
     check(attribs($r->result->mObjectList->mObject[0])["NextStep"] == "Sign", $r);
-    $r = call($arrays, "getMObjects", ["type" => "OpportunityPersonRole", "mObjAssociationList" =>
+    $r = $arrays->call("getMObjects", ["type" => "OpportunityPersonRole", "mObjAssociationList" =>
         ["mObjAssociation" => [["mObjType" => "Lead", "id" => 6]]]]);
     check($r->result->returnCount == 1 &&
           attribs($r->result->mObjectList->mObject[0])["Role"] == "Buyer", $r);
@@ -142,11 +98,11 @@ try {
     echo "syncMObjects: OK\n";
 
     // deleteMObjects
-    $r = call($arrays, "deleteMObjects", ["mObjectList" => ["mObject" => [
+    $r = $arrays->call("deleteMObjects", ["mObjectList" => ["mObject" => [
         ["type" => "OpportunityPersonRole",
          "externalKey" => ["name" => "marketoGUID", "value" => $roleGuid]]]]]);
     check($r->result->mObjStatusList->mObjStatus[0]->status == "DELETED", $r);
-    [$code, ] = fault($arrays, "deleteMObjects", ["mObjectList" => ["mObject" => [
+    [$code, ] = $arrays->fault("deleteMObjects", ["mObjectList" => ["mObject" => [
         ["type" => "Opportunity", "id" => 7]]]]);
     check($code == 20110, $code);
     echo "deleteMObjects: OK\n";
@@ -155,38 +111,27 @@ try {
     $get = ["objTypeName" => "RoadShow",
             "customObjKeyList" => ["attribute" => [["attrName" => "MKTOID", "attrValue" => "1"]]],
             "includeAttributes" => ["stringItem" => []]];
-    $r = call($arrays, "getCustomObjects", $get);
+    $r = $arrays->call("getCustomObjects", $get);
     check($r->result->objTypeName == "Roadshow" && $r->result->returnCount == 2 &&
           $r->result->remainingCount == 0, $r);
     check(coAttrs($r->result->customObjList->customObj[0]->customObjKeyList)["MKTOID"] == "1", $r);
-    [$code, ] = fault($arrays, "getCustomObjects", $get + ["streamPosition" => $r->result->newStreamPosition]);
+    [$code, ] = $arrays->fault("getCustomObjects", $get + ["streamPosition" => $r->result->newStreamPosition]);
     check($code == 20123, $code);
     $keys = ["attribute" => [["attrName" => "MKTOID", "attrValue" => "4"],
                              ["attrName" => "rid", "attrValue" => "php"]]];
-    $r = call($arrays, "syncCustomObjects", ["objTypeName" => "RoadShow", "operation" => "INSERT",
+    $r = $arrays->call("syncCustomObjects", ["objTypeName" => "RoadShow", "operation" => "INSERT",
         "customObjList" => ["customObj" => [["customObjKeyList" => $keys,
             "customObjAttributeList" => ["attribute" => [["attrName" => "state", "attrValue" => "Ohio"]]]]]]]);
     $s = $r->result->syncCustomObjStatusList->syncCustomObjStatus[0];
     check($s->status == "CREATED" && coAttrs($s->customObjKeyList)["rid"] == "php", $s);
-    $r = call($arrays, "getCustomObjects", ["objTypeName" => "Roadshow", "customObjKeyList" => $keys,
+    $r = $arrays->call("getCustomObjects", ["objTypeName" => "Roadshow", "customObjKeyList" => $keys,
                                             "includeAttributes" => ["stringItem" => ["state"]]]);
     check(coAttrs($r->result->customObjList->customObj[0]->customObjAttributeList)["state"] == "Ohio", $r);
-    $r = call($arrays, "deleteCustomObjects", ["objTypeName" => "RoadShow",
+    $r = $arrays->call("deleteCustomObjects", ["objTypeName" => "RoadShow",
         "customObjKeyLists" => ["keyList" => [$keys]]]);
     check($r->result->deleteCustomObjStatusList->syncCustomObjStatus[0]->status == "DELETED", $r);
-    [$code, $msg] = fault($arrays, "syncCustomObjects", ["objTypeName" => "Spaceship",
+    [$code, $msg] = $arrays->fault("syncCustomObjects", ["objTypeName" => "Spaceship",
         "customObjList" => ["customObj" => [["customObjKeyList" => $keys]]]]);
     check($code == 20110 && strpos($msg, "Object name is not valid") !== false, $msg);
     echo "getCustomObjects, syncCustomObjects, deleteCustomObjects: OK\n";
-    $ok = true;
-} catch (Exception $e) {
-    fwrite(STDERR, "php: " . $e->getMessage() . "\n");
-    if ($client->__getLastResponse()) {
-        fwrite(STDERR, "last response (plain client): " . $client->__getLastResponse() . "\n");
-    }
-    if ($arrays->__getLastResponse()) {
-        fwrite(STDERR, "last response: " . $arrays->__getLastResponse() . "\n");
-    }
-}
-echo $ok ? "php objects: OK\n" : "php objects: FAILED\n";
-exit($ok ? 0 : 1);
+});

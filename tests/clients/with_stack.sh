@@ -1,17 +1,37 @@
 #!/bin/sh
 # with_stack.sh — run a real SOAP client against a fresh marketo-emulator and
-# mktows-shim, both on free ports.
+# mktows-shim, both on free ports: every client check (zeep_*.py, php_*.php)
+# runs under it.
 #
-# usage: with_stack.sh EMULATOR SHIM -- COMMAND [ARG...]
+# usage: with_stack.sh [--seeded] [--emulator-arg ARG]... EMULATOR SHIM -- COMMAND [ARG...]
+#        with_stack.sh --no-emulator SHIM -- COMMAND [ARG...]
+#
+#   --seeded            COMMAND builds the emulator's seed (dated from now, say):
+#                       it is first run as COMMAND --write-seed FILE, and the
+#                       emulator starts on FILE
+#   --emulator-arg ARG  one more option for marketo-emulator (repeatable; an
+#                       ARG holds no spaces)
+#   --no-emulator       the shim alone, its REST endpoint a closed port
 #
 # The command gets MKTOWS_SHIM_URL (http://127.0.0.1:PORT, the shim) and
 # MKTOWS_EMULATOR_URL in its environment, and the SOAP user of Marketo's
 # documentation examples (bigcorp1_461839624B16E06BA2D663) is configured.
+# More shim configuration comes from the environment (MKTOWS_* variables).
 # The exit status is the command's; it is 1 as well when either program
 # does not exit cleanly on SIGTERM (a sanitizer report makes it non-zero).
 set -u
-emulator=$1 shim=$2
-shift 2
+seeded= emu_args= emulator=
+while :; do
+    case "${1:-}" in
+    --seeded) seeded=1; shift ;;
+    --emulator-arg) emu_args="$emu_args $2"; shift 2 ;;
+    --no-emulator) emulator=-; shift ;;
+    *) break ;;
+    esac
+done
+[ -n "$emulator" ] || { emulator=$1; shift; }
+shim=$1
+shift
 [ "${1:-}" = "--" ] && shift
 
 tmp=$(mktemp -d)
@@ -53,10 +73,19 @@ finish() {
     exit "$rc"
 }
 
-"$emulator" --listen 127.0.0.1:0 --client-id client-test --client-secret secret-test \
-    > "$tmp/emu.out" &
-emu_pid=$!
-emu_url=$(wait_ready "$tmp/emu.out" $emu_pid) || { echo "with_stack.sh: emulator not ready" >&2; finish 1; }
+if [ "$emulator" = "-" ]; then
+    emu_url=http://127.0.0.1:9
+else
+    if [ -n "$seeded" ]; then
+        "$@" --write-seed "$tmp/seed.json" || { echo "with_stack.sh: no seed" >&2; finish 1; }
+        emu_args="--seed $tmp/seed.json $emu_args"
+    fi
+    # shellcheck disable=SC2086  # emu_args: one word per option
+    "$emulator" --listen 127.0.0.1:0 --client-id client-test --client-secret secret-test \
+        $emu_args > "$tmp/emu.out" &
+    emu_pid=$!
+    emu_url=$(wait_ready "$tmp/emu.out" $emu_pid) || { echo "with_stack.sh: emulator not ready" >&2; finish 1; }
+fi
 
 cat > "$tmp/shim.json" <<EOF
 {"listen": "127.0.0.1:0",

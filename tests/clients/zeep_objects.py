@@ -1,63 +1,14 @@
 #!/usr/bin/python3
 """The eight MObject and custom object operations through python3-zeep, the
-way a legacy Python integration calls them: the WSDL comes from the shim's
-?WSDL URL, the AuthenticationHeader is built as an element and signed as
-Marketo's documentation shows (HMAC-SHA1 of requestTimestamp + mktowsUserId,
-lower-case hex).
+way a legacy Python integration calls them (mktows_client.py: WSDL from
+?WSDL, signed as Marketo's documentation shows).
 
-Runs under tests/clients/with_stack.sh (MKTOWS_SHIM_URL), against the
-emulator's seed: opportunities OPP-1001..1003 with roles of leads 1-3,
-programs 2001-2006, custom object types car_c and roadshow_c ("Roadshow",
-lead 1 has rid0 and rid1).
+Runs under tests/clients/with_stack.sh, against the emulator's seed:
+opportunities OPP-1001..1003 with roles of leads 1-3, programs 2001-2006,
+custom object types car_c and roadshow_c ("Roadshow", lead 1 has rid0 and
+rid1).
 """
-import datetime
-import hashlib
-import hmac
-import os
-
-import zeep
-import zeep.exceptions
-
-NS = "http://www.marketo.com/mktows/"
-USER = "bigcorp1_461839624B16E06BA2D663"
-KEY = "899756834129871744AAEE88DDCC77CDEEDEC1AAAD66"
-
-
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
-
-
-class Marketo:
-    def __init__(self, base):
-        self.client = zeep.Client(base + "/soap/mktows/2_9?WSDL")
-        self.service = self.client.bind("MktMktowsApiService", "MktowsApiSoapPort")
-
-    def header(self):
-        ts = datetime.datetime.now(datetime.timezone.utc).astimezone().isoformat(timespec="seconds")
-        sig = hmac.new(KEY.encode(), (ts + USER).encode(), hashlib.sha1).hexdigest()
-        return self.client.get_element("{%s}AuthenticationHeader" % NS)(
-            mktowsUserId=USER, requestSignature=sig, requestTimestamp=ts)
-
-    def call(self, op, **kw):
-        return getattr(self.service, op)(_soapheaders=[self.header()], **kw)
-
-    def fault(self, op, **kw):
-        try:
-            self.call(op, **kw)
-        except zeep.exceptions.Fault as f:
-            code = f.detail.find(".//code").text
-            check(f.message.startswith(code + " - "), f.message)
-            return int(code), f.detail.find(".//message").text
-        raise AssertionError("%s answered without a fault" % op)
-
-
-def member(r, name):
-    """zeep hands a result whose only member is `name` as that member."""
-    try:
-        return getattr(r, name)
-    except AttributeError:
-        return r
+from mktows_client import Marketo, check, member, run
 
 
 def attribs(obj):
@@ -73,7 +24,7 @@ def co_attrs(lst):
 
 
 def main():
-    m = Marketo(os.environ["MKTOWS_SHIM_URL"])
+    m = Marketo()
 
     # listMObjects / describeMObject
     r = m.call("listMObjects")
@@ -209,8 +160,7 @@ def main():
                includeAttributes={"stringItem": []})
     check(r.returnCount == 0, r)
     print("getCustomObjects, syncCustomObjects, deleteCustomObjects: OK")
-    print("zeep objects: OK")
 
 
 if __name__ == "__main__":
-    main()
+    run("zeep objects", main)
