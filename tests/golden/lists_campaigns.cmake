@@ -1,11 +1,4 @@
 # The request examples of listOperation, importToList, getImportToListStatus,
 # requestCampaign, scheduleCampaign and getCampaignsForSource
-# (tests/golden/lists_campaigns/), through python3's standard library.
-find_program(MK_GOLDEN_PYTHON3 python3 PATHS /usr/bin NO_DEFAULT_PATH)
-if(TARGET mktows-shim AND MK_GOLDEN_PYTHON3)
-  add_test(NAME test_golden_lists_campaigns
-           COMMAND ${MK_GOLDEN_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/test_golden_lists_campaigns.py
-                   $<TARGET_FILE:mktows-shim> $<TARGET_FILE:marketo-emulator> ${PROJECT_SOURCE_DIR})
-  set_tests_properties(test_golden_lists_campaigns PROPERTIES LABELS golden TIMEOUT 300
-                       ENVIRONMENT "ASAN_OPTIONS=detect_leaks=1:abort_on_error=1;UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
-endif()
+# (tests/golden/lists_campaigns/).
+mk_add_golden_script(test_golden_lists_campaigns test_golden_lists_campaigns.py)

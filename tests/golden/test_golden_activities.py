@@ -23,87 +23,23 @@ getChannels response stops after its first tagStatus (closed here), the
 getLeadChanges one has an unescaped "<unknown>" in a value, and the getTags
 one is a bare successGetTags document.
 
-usage: test_golden_activities.py SHIM EMULATOR SOURCE_DIR
+usage: test_golden_activities.py SHIM EMULATOR (golden_support.py)
 """
-import copy
-import datetime
-import hashlib
-import hmac
-import json
 import os
 import re
-import subprocess
-import sys
-import tempfile
-import urllib.error
-import urllib.request
 import xml.etree.ElementTree as ET
+
+from golden_support import (ENV_NS, NS, XSI_NIL, Stack, check, example_user, post, resign,
+                            run, seed_with)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "activities")
 KEY = "golden-activities-key-42"
-XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
-ENV_NS = "{http://schemas.xmlsoap.org/soap/envelope/}"
 OPS = ["getleadactivity", "getleadchanges", "getchannels", "gettags"]
 SOAP_OP = {"getleadactivity": "getLeadActivity", "getleadchanges": "getLeadChanges",
            "getchannels": "getChannels", "gettags": "getTags"}
 # Children the 3_1 schema adds to what the examples show: name -> follows.
 EXTRA_CHILD = {"marketoGUID": "id"}
-
-
-def start(argv):
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
-    line = proc.stdout.readline().strip()
-    if not line.startswith("listening on http://"):
-        proc.kill()
-        sys.exit("%s did not start: %r" % (argv[0], line))
-    return proc, line[len("listening on "):]
-
-
-def stop(proc):
-    proc.terminate()
-    return proc.wait(timeout=20)
-
-
-def seed_file(source_dir):
-    with open(os.path.join(source_dir, "src/emulator/seed/default.json")) as f:
-        seed = json.load(f)
-    with open(os.path.join(DATA, "activities.seed.json")) as f:
-        extra = json.load(f)
-    for k, v in extra["append"].items():
-        seed.setdefault(k, []).extend(copy.deepcopy(v))
-    fd, path = tempfile.mkstemp(suffix=".json")
-    with os.fdopen(fd, "w") as f:
-        json.dump(seed, f)
-    return path
-
-
-def resign(xml):
-    """A fresh timestamp in the example's own format, and its signature."""
-    user = re.search(r"<mktowsUserId>(.*?)</mktowsUserId>", xml).group(1)
-    old = re.search(r"<requestTimestamp>(.*?)</requestTimestamp>", xml).group(1)
-    offset = old[-6:]
-    sign = -1 if offset[0] == "-" else 1
-    tz = datetime.timezone(sign * datetime.timedelta(hours=int(offset[1:3]),
-                                                     minutes=int(offset[4:6])))
-    ts = datetime.datetime.now(tz).strftime("%Y-%m-%dT%H:%M:%S") + offset
-    sig = hmac.new(KEY.encode(), (ts + user).encode(), hashlib.sha1).hexdigest()
-    xml = re.sub(r"<requestTimestamp>.*?</requestTimestamp>",
-                 "<requestTimestamp>%s</requestTimestamp>" % ts, xml)
-    xml = re.sub(r"<requestSignature>.*?</requestSignature>",
-                 "<requestSignature>%s</requestSignature>" % sig, xml)
-    return user, xml
-
-
-def post(url, xml, op):
-    req = urllib.request.Request(url, data=xml.encode(), headers={
-        "Content-Type": "text/xml;charset=UTF-8",
-        "SOAPAction": '"http://www.marketo.com/mktows/%s"' % SOAP_OP[op]})
-    try:
-        with urllib.request.urlopen(req, timeout=120) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
 
 
 def parse_lenient(text):
@@ -244,55 +180,25 @@ def check_values(op, req, doc):
 
 
 def main():
-    shim_bin, emu_bin, source_dir = sys.argv[1:4]
-    seed = seed_file(source_dir)
-    emu, emu_url = start([emu_bin, "--listen", "127.0.0.1:0", "--client-id", "golden",
-                          "--client-secret", "golden-secret", "--seed", seed,
-                          "--rate-limit", "off"])
-    requests, users = {}, {}
+    requests = {}
     for op in OPS:
         with open(os.path.join(DATA, op + ".request.xml")) as f:
             requests[op] = f.read()
-        users[re.search(r"<mktowsUserId>(.*?)</mktowsUserId>", requests[op]).group(1)] = {
-            "encryption_key": KEY}
-    cfg = {"listen": "127.0.0.1:0",
-           "rest": {"endpoint": emu_url, "identity": emu_url + "/identity",
-                    "client_id": "golden", "client_secret": "golden-secret"},
-           "soap_users": users}
-    fd, cfg_path = tempfile.mkstemp(suffix=".json")
-    with os.fdopen(fd, "w") as f:
-        json.dump(cfg, f)
-    shim, shim_url = start([shim_bin, "--config", cfg_path])
-    failures = []
-    try:
+    users = {example_user(x): KEY for x in requests.values()}
+    with Stack(seed_with(os.path.join(DATA, "activities.seed.json")), users,
+               emulator_args=["--rate-limit", "off"]) as stack:
         for op in OPS:
-            _, xml = resign(requests[op])
-            status, body = post(shim_url + "/soap/mktows/3_1", xml, op)
-            if status != 200:
-                failures.append("%s: HTTP %d\n%s" % (op, status, body))
+            status, body = post(stack.shim_url + "/soap/mktows/3_1", resign(requests[op], KEY),
+                                NS + SOAP_OP[op])
+            if not check(status == 200, "%s: HTTP %d\n%s" % (op, status, body)):
                 continue
             with open(os.path.join(DATA, op + ".response.xml")) as f:
                 want = parse_lenient(f.read())
             got = ET.fromstring(body.encode())
             problems = compare(want, got) + check_values(op, requests[op], got)
-            if problems:
-                failures.append("%s:\n  %s\n%s" % (op, "\n  ".join(problems), body))
-            else:
+            if check(not problems, "%s:\n  %s\n%s" % (op, "\n  ".join(problems), body)):
                 print("%s: accepted, response has the documented structure" % SOAP_OP[op])
-    finally:
-        rc_shim = stop(shim)
-        rc_emu = stop(emu)
-        for p in (seed, cfg_path):
-            os.unlink(p)
-    if rc_shim != 0:
-        failures.append("mktows-shim exited %d (sanitizer report?)" % rc_shim)
-    if rc_emu != 0:
-        failures.append("marketo-emulator exited %d" % rc_emu)
-    if failures:
-        print("\n\n".join(failures))
-        sys.exit(1)
-    print("golden activities/assets: OK")
 
 
 if __name__ == "__main__":
-    main()
+    run("golden activities/assets", main)

@@ -25,38 +25,19 @@ the least change REST can serve - must then give the documented structure.
 A fourth (a program cost with an Id) is answered in the documented structure
 with that object FAILED, and its twin without the Id is UPDATED.
 
-usage: test_golden_objects.py MKTOWS_SHIM MARKETO_EMULATOR
+usage: test_golden_objects.py SHIM EMULATOR (golden_support.py)
 """
-import datetime
-import hashlib
-import hmac
-import json
 import os
 import re
-import subprocess
-import sys
-import tempfile
-import urllib.error
-import urllib.request
 import xml.etree.ElementTree as ET
+
+from golden_support import NS, XSI, Stack, check, default_seed, envelope, http, post, run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GOLDEN = os.path.join(HERE, "objects")
-SOURCE = os.path.dirname(os.path.dirname(HERE))
-NS = "http://www.marketo.com/mktows/"
-XSI = "http://www.w3.org/2001/XMLSchema-instance"
 USER = "demo17_1_809934544BFABAE58E5D27"   # the examples' user
 KEY = "golden-objects-key"
 DATA_ELEMENTS = {"value", "attrValue"}
-
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
-    return cond
 
 
 # ---- the seed -----------------------------------------------------------------------
@@ -72,9 +53,8 @@ def program(pid, name, ptype, channel, path_folder, costs=()):
     }
 
 
-def golden_seed(path):
-    with open(os.path.join(SOURCE, "src/emulator/seed/default.json"), encoding="utf-8") as f:
-        seed = json.load(f)
+def golden_seed():
+    seed = default_seed()
     # The programs of getmobjects.md's response (channels as its Tag typeAttribs show them).
     seed["programs"] += [
         program(1001, "Program01", "program", "Content", "Training"),
@@ -104,29 +84,10 @@ def golden_seed(path):
                     "marketoGUID": "0e5c7a10-3333-4d2e-9f30-%012d" % (9000 + i),
                     "leadId": 1090177, "rid": rid, "city": city, "state": state, "zip": zip_,
                     "createdAt": "2013-08-20T10:00:00Z", "updatedAt": "2013-08-20T10:00:00Z"})
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(seed, f)
+    return seed
 
 
-# ---- processes and SOAP -----------------------------------------------------------------
-
-def start(argv):
-    p = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
-    line = p.stdout.readline().strip()
-    if not line.startswith("listening on http://"):
-        p.kill()
-        raise SystemExit("%s did not start: %r" % (argv[0], line))
-    return p, line[len("listening on "):]
-
-
-def http(method, url, body=None, headers=None):
-    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=120) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-
+# ---- SOAP -------------------------------------------------------------------------------
 
 def read_golden(name):
     with open(os.path.join(GOLDEN, name), encoding="utf-8") as f:
@@ -135,18 +96,7 @@ def read_golden(name):
 
 
 def soap(shim, body):
-    ts = datetime.datetime.now(datetime.timezone.utc).astimezone().isoformat(timespec="seconds")
-    sig = hmac.new(KEY.encode(), (ts + USER).encode(), hashlib.sha1).hexdigest()
-    env = ('<?xml version="1.0" encoding="UTF-8"?>\n'
-           '<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" '
-           'xmlns:ns1="%s">\n  <SOAP-ENV:Header>\n    <ns1:AuthenticationHeader>\n'
-           '      <mktowsUserId>%s</mktowsUserId>\n      <requestSignature>%s</requestSignature>\n'
-           '      <requestTimestamp>%s</requestTimestamp>\n    </ns1:AuthenticationHeader>\n'
-           '  </SOAP-ENV:Header>\n  <SOAP-ENV:Body>\n%s\n  </SOAP-ENV:Body>\n'
-           '</SOAP-ENV:Envelope>\n') % (NS, USER, sig, ts, body)
-    return http("POST", shim + "/soap/mktows/2_3", env.encode(),
-                {"Content-Type": "text/xml;charset=UTF-8",
-                 "SOAPAction": '"http://www.marketo.com/mktows/"'})
+    return post(shim + "/soap/mktows/2_3", envelope(body, USER, KEY), NS)
 
 
 # ---- structure ------------------------------------------------------------------------------
@@ -222,7 +172,7 @@ def expect_fault(op, status, answer, says):
 
 # ---- the examples -----------------------------------------------------------------------------
 
-def run(shim, emu):
+def check_examples(shim, emu):
     def reset():
         st, _ = http("POST", emu + "/_emulator/reset", b"", {"Content-Type": "application/json"})
         assert st == 200
@@ -323,34 +273,9 @@ def run(shim, emu):
 
 
 def main():
-    shim_bin = sys.argv[1] if len(sys.argv) > 1 else os.environ["MKTOWS_SHIM"]
-    emu_bin = sys.argv[2] if len(sys.argv) > 2 else os.environ["MKTOWS_EMULATOR"]
-    tmp = tempfile.mkdtemp(prefix="golden-objects-")
-    seed = os.path.join(tmp, "seed.json")
-    golden_seed(seed)
-    emu_p, emu = start([emu_bin, "--listen", "127.0.0.1:0", "--client-id", "golden-id",
-                        "--client-secret", "golden-secret", "--seed", seed])
-    cfg = os.path.join(tmp, "shim.json")
-    with open(cfg, "w") as f:
-        json.dump({"listen": "127.0.0.1:0",
-                   "rest": {"endpoint": emu, "identity": emu + "/identity",
-                            "client_id": "golden-id", "client_secret": "golden-secret"},
-                   "soap_users": {USER: {"encryption_key": KEY}}}, f)
-    shim_p, shim = start([shim_bin, "--config", cfg])
-    try:
-        run(shim, emu)
-    finally:
-        rcs = []
-        for p in (shim_p, emu_p):
-            p.terminate()
-            rcs.append(p.wait(timeout=30))
-        for name in os.listdir(tmp):
-            os.unlink(os.path.join(tmp, name))
-        os.rmdir(tmp)
-    check(rcs == [0, 0], "programs exited %s (a sanitizer report?)" % rcs)
-    print("golden objects: %d failure(s)" % len(failures))
-    sys.exit(1 if failures else 0)
+    with Stack(golden_seed(), {USER: KEY}) as stack:
+        check_examples(stack.shim_url, stack.emu_url)
 
 
 if __name__ == "__main__":
-    main()
+    run("golden objects", main)
