@@ -199,7 +199,8 @@ int mk_lists_clear_all(struct soap *soap, mk_list_ref *l, mk_list_clear *out, co
     for (size_t start = 0; start < n; start += REST_IDS_MAX) {
         size_t cnt = n - start < REST_IDS_MAX ? n - start : REST_IDS_MAX;
         cJSON *body = id_input(ids + start, cnt);
-        mk_rest_req rr = {.method = MK_REST_DELETE, .json = body};
+        /* Membership changes are safe to repeat after an unclear failure. */
+        mk_rest_req rr = {.method = MK_REST_DELETE, .json = body, .idempotent = MK_REST_IDEMPOTENT};
         mk_rest_result res = {0};
         rc = mk_lists_call(soap, l, "/leads.json", &rr, &res, ctx);
         cJSON_Delete(body);
@@ -377,7 +378,9 @@ static int change_membership(struct soap *soap, mk_list_ref *l, membership *ms, 
     for (int start = 0; start < ms->nids; start += REST_IDS_MAX) {
         int cnt = ms->nids - start < REST_IDS_MAX ? ms->nids - start : REST_IDS_MAX;
         cJSON *body = id_input(ms->ids + start, (size_t)cnt);
-        mk_rest_req rr = {.method = add ? MK_REST_POST : MK_REST_DELETE, .json = body};
+        /* Membership changes are safe to repeat after an unclear failure. */
+        mk_rest_req rr = {.method = add ? MK_REST_POST : MK_REST_DELETE, .json = body,
+                          .idempotent = MK_REST_IDEMPOTENT};
         mk_rest_result res = {0};
         int rc = mk_lists_call(soap, l, "/leads.json", &rr, &res, what);
         cJSON_Delete(body);
