@@ -300,8 +300,8 @@ char *ss_call_as(ss_stack *s, const char *user, const char *key, const char *hea
 {
     ts_http_resp r;
     ss_post_as(s, user, key, header, body, &r);
-    if (r.status != 200)
-        fail_msg("HTTP %ld for %s\n%s", r.status, body, r.body);
+    if (r.status != 200)   /* (a request may be megabytes: its start says which) */
+        fail_msg("HTTP %ld for %.1000s\n%.4000s", r.status, body, r.body);
     assert_null(strstr(r.body, ":Header>"));   /* responses carry no SOAP Header */
     char *b = strdup(r.body);
     ts_http_free(&r);
@@ -341,7 +341,7 @@ char *ss_call_fault_as(ss_stack *s, const char *user, const char *key, const cha
     ts_http_resp r;
     ss_post_as(s, user, key, header, body, &r);
     if (r.status != 500)
-        fail_msg("HTTP %ld, want a %d fault for %s\n%s", r.status, code, body, r.body);
+        fail_msg("HTTP %ld, want a %d fault for %.1000s\n%.4000s", r.status, code, body, r.body);
     ss_expect_fault(&r, code);
     char *b = strdup(r.body);
     ts_http_free(&r);
