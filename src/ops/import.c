@@ -360,38 +360,101 @@ typedef struct listonly_outcome {
     int no_email, unknown, several, refused;
 } listonly_outcome;
 
+/* Rows and leads are matched through sorted arrays, not by comparing every
+ * row with every other: an import may carry 100,000 rows. */
+typedef struct email_ref {
+    const char *email;
+    int row;
+} email_ref;
+
+static int cmp_email_ref(const void *x, const void *y)
+{
+    const email_ref *a = x, *b = y;
+    int c = strcasecmp(a->email, b->email);
+    return c ? c : (a->row > b->row) - (a->row < b->row);
+}
+
+typedef struct lead_ref {
+    int64_t id;
+    int email;   /* index of the distinct email that found the lead */
+} lead_ref;
+
+static int cmp_lead_ref(const void *x, const void *y)
+{
+    const lead_ref *a = x, *b = y;
+    if (a->id != b->id)
+        return a->id < b->id ? -1 : 1;
+    return (a->email > b->email) - (a->email < b->email);
+}
+
+/* First entry of p[0..n) with this id, or n. */
+static size_t first_lead(const lead_ref *p, size_t n, int64_t id)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 static int list_only(struct soap *soap, mk_list_ref *l, const import_req *ir,
                      listonly_outcome *lo)
 {
     int n = ir->nrows;
-    const char **email = soap_malloc(soap, sizeof *email * (size_t)n);
-    int *uniq = soap_malloc(soap, sizeof *uniq * (size_t)n);    /* row -> distinct email */
-    const char **distinct = soap_malloc(soap, sizeof *distinct * (size_t)n);
-    int *matches = soap_malloc(soap, sizeof *matches * (size_t)n);
-    int64_t *lead = soap_malloc(soap, sizeof *lead * (size_t)n);
-    const char **rstatus = soap_malloc(soap, sizeof *rstatus * (size_t)n);
-    if (!email || !uniq || !distinct || !matches || !lead || !rstatus)
-        return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
-    int nd = 0;
-    for (int i = 0; i < n; i++) {
-        const cJSON *c = cJSON_GetArrayItem(cJSON_GetArrayItem(ir->rows, i), ir->email_col);
+    size_t sz = (size_t)(n ? n : 1);
+    const char **email = soap_malloc(soap, sizeof *email * sz);
+    int *uniq = soap_malloc(soap, sizeof *uniq * sz);    /* row -> distinct email, -1: none */
+    const char **distinct = soap_malloc(soap, sizeof *distinct * sz);
+    int *matches = soap_malloc(soap, sizeof *matches * sz);
+    int64_t *lead = soap_malloc(soap, sizeof *lead * sz);
+    const char **rstatus = soap_malloc(soap, sizeof *rstatus * sz);
+    int64_t *ids = soap_malloc(soap, sizeof *ids * sz);
+    email_ref *byemail = malloc(sizeof *byemail * sz);
+    lead_ref *byid = malloc(sizeof *byid * sz);
+    int *firstrow = malloc(sizeof *firstrow * sz);   /* row -> first row of its email */
+    int rc = SOAP_OK;
+    if (!email || !uniq || !distinct || !matches || !lead || !rstatus || !ids || !byemail ||
+        !byid || !firstrow) {
+        rc = mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    /* Each row's email; a comma cannot travel in a REST filter value. */
+    int i = 0, ne = 0;
+    const cJSON *row;
+    cJSON_ArrayForEach(row, ir->rows) {
+        const cJSON *c = cJSON_GetArrayItem(row, ir->email_col);
         email[i] = c ? trimmed(soap, c->valuestring) : "";
         uniq[i] = -1;
-        /* A comma cannot travel in a REST filter value. */
-        if (!*email[i] || strchr(email[i], ','))
+        if (email[i] && *email[i] && !strchr(email[i], ','))
+            byemail[ne++] = (email_ref){email[i], i};
+        i++;
+    }
+    /* Rows of one email (ignoring case) share the distinct email of the
+     * first of them; distinct emails keep the order of their first row. */
+    qsort(byemail, (size_t)ne, sizeof *byemail, cmp_email_ref);
+    for (int k = 0, first = -1; k < ne; k++) {
+        if (k == 0 || strcasecmp(byemail[k].email, byemail[k - 1].email) != 0)
+            first = byemail[k].row;
+        firstrow[byemail[k].row] = first;
+    }
+    int nd = 0;
+    for (i = 0; i < n; i++) {
+        if (!email[i] || !*email[i] || strchr(email[i], ','))
             continue;
-        for (int j = 0; j < nd && uniq[i] < 0; j++)
-            if (strcasecmp(distinct[j], email[i]) == 0)
-                uniq[i] = j;
-        if (uniq[i] < 0) {
+        if (firstrow[i] == i) {
             distinct[nd] = email[i];
             matches[nd] = 0;
             lead[nd] = 0;
             rstatus[nd] = NULL;
             uniq[i] = nd++;
+        } else {
+            uniq[i] = uniq[firstrow[i]];   /* an earlier row: already numbered */
         }
     }
-    int rc = SOAP_OK;
     for (int start = 0; start < nd && rc == SOAP_OK; start += REST_BATCH) {
         int cnt = nd - start < REST_BATCH ? nd - start : REST_BATCH;
         cJSON *leads = NULL;
@@ -413,31 +476,26 @@ static int list_only(struct soap *soap, mk_list_ref *l, const import_req *ir,
         }
         cJSON_Delete(leads);
     }
-    /* Add the leads found (each distinct email matching exactly one lead). */
-    int64_t *ids = soap_malloc(soap, sizeof *ids * (size_t)(nd ? nd : 1));
-    if (!ids)
-        return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
+    if (rc != SOAP_OK)
+        goto out;
+    /* Add the leads found (each distinct email matching exactly one lead),
+     * each lead once, in the order of the emails that found them. */
+    size_t nbyid = 0;
+    for (int j = 0; j < nd; j++)
+        if (matches[j] == 1)
+            byid[nbyid++] = (lead_ref){lead[j], j};
+    qsort(byid, nbyid, sizeof *byid, cmp_lead_ref);
     int nids = 0;
     for (int j = 0; j < nd; j++) {
         if (matches[j] != 1)
             continue;
-        bool seen = false;
-        for (int k = 0; k < nids && !seen; k++)
-            seen = ids[k] == lead[j];
-        if (!seen)
+        size_t f = first_lead(byid, nbyid, lead[j]);
+        if (byid[f].email == j)   /* the first email that found this lead */
             ids[nids++] = lead[j];
     }
     for (int start = 0; start < nids && rc == SOAP_OK; start += REST_BATCH) {
         int cnt = nids - start < REST_BATCH ? nids - start : REST_BATCH;
-        cJSON *body = cJSON_CreateObject();
-        cJSON *input = cJSON_AddArrayToObject(body, "input");
-        for (int k = start; k < start + cnt; k++) {
-            char t[24];
-            snprintf(t, sizeof t, "%" PRId64, ids[k]);
-            cJSON *o = cJSON_CreateObject();
-            cJSON_AddItemToObject(o, "id", cJSON_CreateRaw(t));
-            cJSON_AddItemToArray(input, o);
-        }
+        cJSON *body = mk_lists_id_input(ids + start, (size_t)cnt);
         mk_rest_req rr = {.method = MK_REST_POST, .json = body};
         mk_rest_result res = {0};
         rc = mk_lists_call(soap, l, "/leads.json", &rr, &res,
@@ -450,11 +508,8 @@ static int list_only(struct soap *soap, mk_list_ref *l, const import_req *ir,
                 if (mk_rest_json_get_int64(it, "id", &id) != MK_REST_JSON_OK)
                     continue;
                 const char *st = mk_rest_json_get_string(it, "status");
-                for (int k = start; k < start + cnt; k++)
-                    if (ids[k] == id)
-                        for (int j = 0; j < nd; j++)
-                            if (matches[j] == 1 && lead[j] == id)
-                                rstatus[j] = st ? soap_strdup(soap, st) : "";
+                for (size_t f = first_lead(byid, nbyid, id); f < nbyid && byid[f].id == id; f++)
+                    rstatus[byid[f].email] = st ? soap_strdup(soap, st) : "";
             }
         } else if (start > 0) {
             rc = mk_ops_partial_fault(soap, &res, "importToList LISTONLY", start, nids, "leads");
@@ -462,9 +517,9 @@ static int list_only(struct soap *soap, mk_list_ref *l, const import_req *ir,
         mk_rest_result_free(&res);
     }
     if (rc != SOAP_OK)
-        return rc;
+        goto out;
     memset(lo, 0, sizeof *lo);
-    for (int i = 0; i < n; i++) {
+    for (i = 0; i < n; i++) {
         int j = uniq[i];
         if (j < 0)
             lo->no_email++;
@@ -478,12 +533,23 @@ static int list_only(struct soap *soap, mk_list_ref *l, const import_req *ir,
             lo->imported++;
     }
     lo->failed = n - lo->imported;
-    return SOAP_OK;
+out:
+    free(byemail);
+    free(byid);
+    free(firstrow);
+    return rc;
 }
 
 /* ---- importToList ----------------------------------------------------------------- */
 
 static const char *rest_state_of_stored(struct soap *soap, const mk_import_rec *rec);
+
+/* The import store's own error names the database file and SQLite's
+ * words: the operator's business, logged, not the SOAP client's. */
+static void log_store_error(const char *what, const char *err)
+{
+    fprintf(stderr, "mktows-shim: %s: %s\n", what, err);
+}
 
 int __ns1__importToList(struct soap *soap, struct ns1__ParamsImportToList *p,
                         struct ns1__SuccessImportToList *out)
@@ -567,10 +633,13 @@ int __ns1__importToList(struct soap *soap, struct ns1__ParamsImportToList *p,
             snprintf(rec.status, sizeof rec.status, "COMPLETE");
             now_utc(rec.ended_at);
             soap_status = "COMPLETE";
-            if (mk_importstore_put(svc->imports, ir.program, ir.list, &rec, err, sizeof err) != 0)
+            if (mk_importstore_put(svc->imports, ir.program, ir.list, &rec, err, sizeof err) != 0) {
+                log_store_error("importToList", err);
                 rc = mk_fault(soap, MK_ERR_INTERNAL,
                               "importToList: the leads were added, but the outcome could not "
-                              "be recorded for getImportToListStatus: %s", err);
+                              "be recorded for getImportToListStatus (the shim's import store "
+                              "failed; its log says why)");
+            }
             rec.summary = NULL;
         }
     } else if (rc == SOAP_OK) {
@@ -579,12 +648,13 @@ int __ns1__importToList(struct soap *soap, struct ns1__ParamsImportToList *p,
         rec.list_id = l.id;
         if (rc == SOAP_OK) {
             soap_status = mk_mapping_status_to_soap(svc->mapping, "import_status", rest_status, 0);
-            if (mk_importstore_put(svc->imports, ir.program, ir.list, &rec, err, sizeof err) != 0)
+            if (mk_importstore_put(svc->imports, ir.program, ir.list, &rec, err, sizeof err) != 0) {
+                log_store_error("importToList", err);
                 rc = mk_fault(soap, MK_ERR_INTERNAL,
                               "importToList: Marketo started import batch %" PRId64
-                              ", but it could not be recorded for getImportToListStatus: %s",
-                              rec.batch_id, err);
-            else if (!soap_status)
+                              ", but it could not be recorded for getImportToListStatus (the "
+                              "shim's import store failed; its log says why)", rec.batch_id);
+            } else if (!soap_status)
                 rc = mk_fault(soap, MK_ERR_API_INTERNAL,
                               "importToList: batch %" PRId64 " has a status the shim does not "
                               "know: %s", rec.batch_id, rest_status);
@@ -669,8 +739,11 @@ int __ns1__getImportToListStatus(struct soap *soap, struct ns1__ParamsGetImportT
     char err[256];
     mk_import_rec rec;
     int got = mk_importstore_get(svc->imports, p->programName, p->listName, &rec, err, sizeof err);
-    if (got < 0)
-        return mk_fault(soap, MK_ERR_INTERNAL, "getImportToListStatus: %s", err);
+    if (got < 0) {
+        log_store_error("getImportToListStatus", err);
+        return mk_fault(soap, MK_ERR_INTERNAL, "getImportToListStatus: the shim's import store "
+                        "failed; its log says why");
+    }
     if (got == 0) {
         /* Say whether the list itself is unknown (20111) or only the import. */
         mk_list_ref l = {.program = p->programName, .name = p->listName};

@@ -141,8 +141,7 @@ static int push_id(int64_t **ids, size_t *n, size_t *cap, int64_t id)
     return 0;
 }
 
-/* {"input":[{"id":..},...]} for ids[0..n). */
-static cJSON *id_input(const int64_t *ids, size_t n)
+cJSON *mk_lists_id_input(const int64_t *ids, size_t n)
 {
     cJSON *body = cJSON_CreateObject();
     cJSON *input = cJSON_AddArrayToObject(body, "input");
@@ -198,7 +197,7 @@ int mk_lists_clear_all(struct soap *soap, mk_list_ref *l, mk_list_clear *out, co
     snprintf(ctx, sizeof ctx, "%s: remove the list's members", what);
     for (size_t start = 0; start < n; start += REST_IDS_MAX) {
         size_t cnt = n - start < REST_IDS_MAX ? n - start : REST_IDS_MAX;
-        cJSON *body = id_input(ids + start, cnt);
+        cJSON *body = mk_lists_id_input(ids + start, cnt);
         /* Membership changes are safe to repeat after an unclear failure. */
         mk_rest_req rr = {.method = MK_REST_DELETE, .json = body, .idempotent = MK_REST_IDEMPOTENT};
         mk_rest_result res = {0};
@@ -377,7 +376,7 @@ static int change_membership(struct soap *soap, mk_list_ref *l, membership *ms, 
 {
     for (int start = 0; start < ms->nids; start += REST_IDS_MAX) {
         int cnt = ms->nids - start < REST_IDS_MAX ? ms->nids - start : REST_IDS_MAX;
-        cJSON *body = id_input(ms->ids + start, (size_t)cnt);
+        cJSON *body = mk_lists_id_input(ms->ids + start, (size_t)cnt);
         /* Membership changes are safe to repeat after an unclear failure. */
         mk_rest_req rr = {.method = add ? MK_REST_POST : MK_REST_DELETE, .json = body,
                           .idempotent = MK_REST_IDEMPOTENT};

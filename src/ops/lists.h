@@ -1,8 +1,9 @@
 /*
- * lists.h — static list helpers shared by listOperation (lists.c) and
- * importToList (import.c): finding a list by name (cached, see
- * namecache.h), calling REST on it with one retry when a cached id has gone
- * stale, and emptying a list.
+ * lists.h — static list helpers shared by listOperation (lists.c),
+ * importToList (import.c) and getLeadChanges' StaticListSelector
+ * (activities.c): finding a list by name (cached, see namecache.h), calling
+ * REST on it with one retry when a cached id has gone stale, the body of a
+ * membership change, and emptying a list.
  */
 #ifndef MK_OPS_LISTS_H
 #define MK_OPS_LISTS_H
@@ -35,6 +36,10 @@ int mk_lists_resolve(struct soap *soap, mk_list_ref *l, bool fresh, const char *
  * raise the fault mapped with context "list" (1013 -> 20111). */
 int mk_lists_call(struct soap *soap, mk_list_ref *l, const char *suffix, mk_rest_req *rr,
                   mk_rest_result *res, const char *what);
+
+/* The body of a membership change: {"input": [{"id": <id>}, ...]} for
+ * ids[0..n), the ids' digits exact.  Caller frees. */
+cJSON *mk_lists_id_input(const int64_t *ids, size_t n);
 
 /* Outcome of emptying a list. */
 typedef struct mk_list_clear {
