@@ -91,20 +91,45 @@ static int asset_all(struct soap *soap, const char *path, cJSON **all, const cha
     }
 }
 
-/* The non-blank strings of a SOAP ArrayOfString, without repeats (ignoring case). */
+typedef struct name_ref {
+    const char *s;
+    int i;
+} name_ref;
+
+static int cmp_name_ref(const void *x, const void *y)
+{
+    const name_ref *a = x, *b = y;
+    int c = strcasecmp(a->s, b->s);
+    return c ? c : (a->i > b->i) - (a->i < b->i);
+}
+
+/* The non-blank strings of a SOAP ArrayOfString, without repeats (ignoring
+ * case), in request order.  Sorted to find the repeats: the list is the
+ * client's and has no length limit. */
 static const char **wanted_names(struct soap *soap, const struct ns1__ArrayOfString *a, int *n)
 {
     int cap = a ? a->__sizestringItem : 0;
     const char **v = soap_malloc(soap, sizeof *v * ((size_t)cap + 1));
+    name_ref *r = malloc(sizeof *r * ((size_t)cap + 1));
+    bool *keep = calloc((size_t)cap + 1, sizeof *keep);
     *n = 0;
-    for (int i = 0; v && i < cap; i++) {
-        const char *s = a->stringItem[i];
-        bool seen = blank(s);
-        for (int k = 0; k < *n && !seen; k++)
-            seen = strcasecmp(v[k], s) == 0;
-        if (!seen)
-            v[(*n)++] = s;
+    if (!v || !r || !keep) {
+        free(r);
+        free(keep);
+        return NULL;
     }
+    int nr = 0;
+    for (int i = 0; i < cap; i++)
+        if (!blank(a->stringItem[i]))
+            r[nr++] = (name_ref){a->stringItem[i], i};
+    qsort(r, (size_t)nr, sizeof *r, cmp_name_ref);
+    for (int k = 0; k < nr; k++)
+        keep[r[k].i] = k == 0 || strcasecmp(r[k].s, r[k - 1].s) != 0;
+    for (int i = 0; i < cap; i++)
+        if (keep[i])
+            v[(*n)++] = a->stringItem[i];
+    free(r);
+    free(keep);
     return v;
 }
 
