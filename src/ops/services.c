@@ -152,9 +152,12 @@ int mk_services_start(const mktows_config *cfg, void **out, char *err, size_t er
         goto fail;
     }
 
+    /* Bounded, so the milliseconds below cannot overflow (1e300 did). */
     const cJSON *ottl = json_path(root, "objects", "cache_ttl_seconds");
-    if (ottl && (!cJSON_IsNumber(ottl) || ottl->valuedouble < 0)) {
-        snprintf(err, errlen, "config: objects.cache_ttl_seconds must be a number >= 0");
+    if (ottl && (!cJSON_IsNumber(ottl) || ottl->valuedouble < 0 ||
+                 ottl->valuedouble > 30.0 * 86400)) {
+        snprintf(err, errlen, "config: objects.cache_ttl_seconds must be a number of seconds "
+                 "from 0 (off) to 2592000 (30 days)");
         goto fail;
     }
     if (mk_objcache_new(ottl ? (int64_t)ottl->valuedouble * 1000 : 3600 * 1000, 0,
