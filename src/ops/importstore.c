@@ -134,6 +134,31 @@ const char *mk_importstore_path(const mk_importstore *s)
     return s ? s->path : "";
 }
 
+/* Lock the store, open it if need be, and prepare sql with the (program,
+ * list) key bound to ?1 and ?2.  NULL (err filled) on failure; either way
+ * the caller calls finish(). */
+static sqlite3_stmt *start(mk_importstore *s, const char *sql, const char *program,
+                           const char *list, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    pthread_mutex_lock(&s->mu);
+    if (ensure_open(s, err, errlen) != 0)
+        return NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        db_error(s->db, s->path, "cannot prepare a statement", err, errlen);
+        return NULL;
+    }
+    sqlite3_bind_text(st, 1, program, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, list, -1, SQLITE_TRANSIENT);
+    return st;
+}
+
+static void finish(mk_importstore *s, sqlite3_stmt *st)
+{
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+}
+
 int mk_importstore_put(mk_importstore *s, const char *program, const char *list,
                        const mk_import_rec *r, char *err, size_t errlen)
 {
@@ -148,16 +173,9 @@ int mk_importstore_put(mk_importstore *s, const char *program, const char *list,
         "  rows_imported = excluded.rows_imported, rows_failed = excluded.rows_failed,"
         "  summary = excluded.summary, ended_at = excluded.ended_at";
     int rc = -1;
-    pthread_mutex_lock(&s->mu);
-    sqlite3_stmt *st = NULL;
-    if (ensure_open(s, err, errlen) != 0)
+    sqlite3_stmt *st = start(s, sql, program, list, err, errlen);
+    if (!st)
         goto out;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        db_error(s->db, s->path, "cannot prepare the insert", err, errlen);
-        goto out;
-    }
-    sqlite3_bind_text(st, 1, program, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, list, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 3, r->list_id);
     sqlite3_bind_int64(st, 4, r->batch_id);
     sqlite3_bind_text(st, 5, r->mode, -1, SQLITE_TRANSIENT);
@@ -177,8 +195,7 @@ int mk_importstore_put(mk_importstore *s, const char *program, const char *list,
     }
     rc = 0;
 out:
-    sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->mu);
+    finish(s, st);
     return rc;
 }
 
@@ -197,16 +214,9 @@ int mk_importstore_get(mk_importstore *s, const char *program, const char *list,
         " FROM imports WHERE program = ?1 AND list = ?2";
     memset(r, 0, sizeof *r);
     int rc = -1;
-    pthread_mutex_lock(&s->mu);
-    sqlite3_stmt *st = NULL;
-    if (ensure_open(s, err, errlen) != 0)
+    sqlite3_stmt *st = start(s, sql, program, list, err, errlen);
+    if (!st)
         goto out;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        db_error(s->db, s->path, "cannot prepare the query", err, errlen);
-        goto out;
-    }
-    sqlite3_bind_text(st, 1, program, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, list, -1, SQLITE_TRANSIENT);
     int step = sqlite3_step(st);
     if (step == SQLITE_DONE) {
         rc = 0;
@@ -232,8 +242,7 @@ int mk_importstore_get(mk_importstore *s, const char *program, const char *list,
     copy_col(st, 9, r->ended_at, sizeof r->ended_at);
     rc = 1;
 out:
-    sqlite3_finalize(st);
-    pthread_mutex_unlock(&s->mu);
+    finish(s, st);
     return rc;
 }
 
