@@ -130,19 +130,13 @@ static void structure(const char *xml, const char *root, paths *out)
 
 static int group_setup(void **state)
 {
-    (void)state;
     ss_options o = {
         .users = {{BIGCORP, BIGCORP_KEY}, {DEMO17, DEMO17_KEY}},
         .config = "{\"leads\": {\"foreign_sys_person_id_field\": \"foreignSysPersonId\"}}",
         .version = "2_3",
     };
+    *state = &stack;
     return ss_start(&stack, &o);
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    return ss_stop(&stack);
 }
 
 /* Send the documented request of op as user, compare with the documented
@@ -231,5 +225,5 @@ int main(void)
         cmocka_unit_test(test_sync_multiple_leads),
         cmocka_unit_test(test_merge_leads),   /* last: it merges away leads 15 and 16 */
     };
-    return ts_run_tests(tests, group_setup, group_teardown);
+    return ts_run_tests(tests, group_setup, ss_group_teardown);
 }

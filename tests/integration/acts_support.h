@@ -25,15 +25,4 @@ cJSON *acts_truth(ss_stack *s, const char *types, const char *leads, long list, 
 /* The comma list of every activity type id of the emulator. */
 char *acts_all_type_ids(ss_stack *s);
 
-/* The names test_regressions.c was written with, until it is moved onto
- * soapstack.h like the other suites. */
-typedef ss_stack acts_env;
-#define acts_default_seed ss_default_seed
-#define acts_stop ss_stop
-#define acts_call ss_call
-#define acts_iso ss_iso
-#define xml_all ss_xml_all
-#define xml_free_all ss_xml_free_all
-#define xml_is_nil ss_xml_is_nil
-
 #endif

@@ -52,7 +52,6 @@ static cJSON *tag_type(const char *type, const char *values)
 
 static int setup(void **state)
 {
-    (void)state;
     cJSON *seed = ss_default_seed();
     cJSON *channels = cJSON_GetObjectItemCaseSensitive(seed, "channels");
     for (int i = 1; i <= EXTRA_CHANNELS; i++) {
@@ -80,13 +79,8 @@ static int setup(void **state)
     cJSON_AddItemToArray(tags, tag_type("Content Channel", "[SEM, Email, Website]"));
     cJSON_AddItemToArray(tags, tag_type("Theme", "[Revenue Master, Revenue Power house]"));
     cJSON_AddItemToArray(tags, tag_type("Empty Type", "[]"));
+    *state = &stack;
     return acts_start(&stack, seed, NULL);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    return ss_stop(&stack);
 }
 
 /* Every record of a paged Asset API list, straight from the emulator. */
@@ -364,5 +358,5 @@ int main(void)
         cmocka_unit_test(test_tags_by_type_and_value),
         cmocka_unit_test(test_asset_rest_errors),
     };
-    return ts_run_tests(tests, setup, teardown);
+    return ts_run_tests(tests, setup, ss_group_teardown);
 }

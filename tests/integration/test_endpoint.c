@@ -35,19 +35,13 @@ static ss_stack stack;   /* the shim alone: no REST back-end */
 
 static int setup(void **state)
 {
-    (void)state;
     char *cfg = ts_fmt("{\"workers\": 4, \"max_request_bytes\": %d,"
                        " \"timeouts\": {\"request_seconds\": 5}}", MAX_BYTES);
     ss_options o = {.no_emulator = true, .config = cfg};
+    *state = &stack;
     int rc = ss_start(&stack, &o);
     free(cfg);
     return rc;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    return ss_stop(&stack);  /* clean exit on SIGTERM, and no sanitizer report */
 }
 
 /* An AuthenticationHeader element with prefix p for the mktows namespace
@@ -592,7 +586,7 @@ int main(void)
         cmocka_unit_test(test_200_keepalive_clients),
         cmocka_unit_test(test_bad_config_exits_nonzero),
     };
-    int rc = ts_run_tests(tests, setup, teardown);
+    int rc = ts_run_tests(tests, setup, ss_group_teardown);   /* a clean exit, no sanitizer report */
     curl_global_cleanup();
     return rc;
 }

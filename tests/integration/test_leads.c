@@ -21,7 +21,6 @@
 
 #include <cmocka.h>
 
-#include "soap/auth.h"
 #include "soapstack.h"
 
 /* A second SOAP user (the user id of Marketo's getMultipleLeads example). */
@@ -128,30 +127,19 @@ static int rest_count(const char *filter, const char *value)
 
 /* ---- fixtures ------------------------------------------------------------------------ */
 
+/* Every test starts from the seed, the shim's REST token renewed (ss_test_reset). */
 static int group_setup(void **state)
 {
-    (void)state;
     ss_options o = {
         .users = {{SS_USER, SS_KEY}, {USER2, KEY2}},
         .config = "{\"leads\": {\"foreign_sys_person_id_field\": \"" FSPI_FIELD "\"},"
                   " \"workspaces\": {\"Europe Workspace\": \"Europe\"},"
                   " \"workers\": 4, \"timeouts\": {\"request_seconds\": 30}}",
         .version = "2_9",
+        .warmup = SS_GET_LEAD_1,
     };
+    *state = &stack;
     return ss_start(&stack, &o);
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    return ss_stop(&stack);
-}
-
-/* Back to the seed, the shim's REST token renewed (see ss_reset). */
-static int reset(void **state)
-{
-    (void)state;
-    return ss_reset(&stack, SS_GET_LEAD_1);
 }
 
 /* ---- getLead ---------------------------------------------------------------------------- */
@@ -1204,15 +1192,13 @@ static void test_auth_faults(void **state)
     free(xml);
     ss_expect_fault(&r, 20014);
     ts_http_free(&r);
-    /* Signed for another timestamp than the one sent. */
-    char sig[MK_AUTH_SIG_HEX + 1], ts2[64];
-    ss_timestamp(ts2, sizeof ts2, -1);
-    assert_int_equal(mk_auth_signature(SS_KEY, ts2, SS_USER, sig), 0);
-    xml = ts_fmt("<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"http://schemas.xmlsoap.org/soap/envelope/\""
-                 " xmlns:ns1=\"" SS_NS "\"><SOAP-ENV:Header><ns1:AuthenticationHeader><mktowsUserId>"
-                 SS_USER "</mktowsUserId><requestSignature>%s</requestSignature><requestTimestamp>%s"
-                 "</requestTimestamp></ns1:AuthenticationHeader></SOAP-ENV:Header><SOAP-ENV:Body>%s"
-                 "</SOAP-ENV:Body></SOAP-ENV:Envelope>", sig, ts, body);
+    /* Signed for another timestamp than the one sent (two seconds or more
+     * apart, whenever the clock ticks). */
+    char signed_ts[64];
+    ss_timestamp(signed_ts, sizeof signed_ts, -1);
+    ss_timestamp(ts, sizeof ts, 1);
+    xml = ss_envelope(SS_USER, SS_KEY, signed_ts, NULL, body);
+    memcpy(strstr(xml, signed_ts), ts, strlen(ts));   /* the same length: one fixed form */
     ss_post_xml(&stack, xml, &r);
     free(xml);
     ss_expect_fault(&r, 20014);
@@ -1365,33 +1351,33 @@ static void test_rest_1006_field_gone(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup(test_get_lead_every_key_type, reset),
-        cmocka_unit_test_setup(test_get_lead_duplicate_email_counts_every_lead, reset),
-        cmocka_unit_test_setup(test_get_lead_unsupported_key_and_not_found, reset),
-        cmocka_unit_test_setup(test_get_multiple_by_keys_batches_and_pages, reset),
-        cmocka_unit_test_setup(test_get_multiple_by_keys_reads_100_keys_only, reset),
-        cmocka_unit_test_setup(test_get_multiple_by_static_list, reset),
-        cmocka_unit_test_setup(test_get_multiple_include_attributes, reset),
-        cmocka_unit_test_setup(test_get_multiple_by_last_update, reset),
-        cmocka_unit_test_setup(test_get_multiple_bad_stream_position, reset),
-        cmocka_unit_test_setup(test_sync_lead_created_and_updated, reset),
-        cmocka_unit_test_setup(test_sync_lead_key_precedence, reset),
-        cmocka_unit_test_setup(test_sync_lead_failed_with_rest_reason, reset),
-        cmocka_unit_test_setup(test_sync_lead_return_lead, reset),
-        cmocka_unit_test_setup(test_sync_lead_cookie_then_get_by_cookie, reset),
-        cmocka_unit_test_setup(test_sync_lead_workspace_partition, reset),
-        cmocka_unit_test_setup(test_sync_multiple_groups_rest_calls, reset),
-        cmocka_unit_test_setup(test_sync_multiple_order_and_failures, reset),
-        cmocka_unit_test_setup(test_sync_multiple_dedup_disabled, reset),
-        cmocka_unit_test_setup(test_sync_multiple_email_rule_with_id, reset),
-        cmocka_unit_test_setup(test_merge_leads, reset),
-        cmocka_unit_test_setup(test_merge_leads_in_sales, reset),
-        cmocka_unit_test_setup(test_merge_leads_more_than_25_losers, reset),
-        cmocka_unit_test_setup(test_merge_leads_faults, reset),
-        cmocka_unit_test_setup(test_auth_faults, reset),
-        cmocka_unit_test_setup(test_malformed_envelope, reset),
-        cmocka_unit_test_setup(test_expired_token_mid_run, reset),
-        cmocka_unit_test_setup(test_rest_1006_field_gone, reset),
+        cmocka_unit_test_setup(test_get_lead_every_key_type, ss_test_reset),
+        cmocka_unit_test_setup(test_get_lead_duplicate_email_counts_every_lead, ss_test_reset),
+        cmocka_unit_test_setup(test_get_lead_unsupported_key_and_not_found, ss_test_reset),
+        cmocka_unit_test_setup(test_get_multiple_by_keys_batches_and_pages, ss_test_reset),
+        cmocka_unit_test_setup(test_get_multiple_by_keys_reads_100_keys_only, ss_test_reset),
+        cmocka_unit_test_setup(test_get_multiple_by_static_list, ss_test_reset),
+        cmocka_unit_test_setup(test_get_multiple_include_attributes, ss_test_reset),
+        cmocka_unit_test_setup(test_get_multiple_by_last_update, ss_test_reset),
+        cmocka_unit_test_setup(test_get_multiple_bad_stream_position, ss_test_reset),
+        cmocka_unit_test_setup(test_sync_lead_created_and_updated, ss_test_reset),
+        cmocka_unit_test_setup(test_sync_lead_key_precedence, ss_test_reset),
+        cmocka_unit_test_setup(test_sync_lead_failed_with_rest_reason, ss_test_reset),
+        cmocka_unit_test_setup(test_sync_lead_return_lead, ss_test_reset),
+        cmocka_unit_test_setup(test_sync_lead_cookie_then_get_by_cookie, ss_test_reset),
+        cmocka_unit_test_setup(test_sync_lead_workspace_partition, ss_test_reset),
+        cmocka_unit_test_setup(test_sync_multiple_groups_rest_calls, ss_test_reset),
+        cmocka_unit_test_setup(test_sync_multiple_order_and_failures, ss_test_reset),
+        cmocka_unit_test_setup(test_sync_multiple_dedup_disabled, ss_test_reset),
+        cmocka_unit_test_setup(test_sync_multiple_email_rule_with_id, ss_test_reset),
+        cmocka_unit_test_setup(test_merge_leads, ss_test_reset),
+        cmocka_unit_test_setup(test_merge_leads_in_sales, ss_test_reset),
+        cmocka_unit_test_setup(test_merge_leads_more_than_25_losers, ss_test_reset),
+        cmocka_unit_test_setup(test_merge_leads_faults, ss_test_reset),
+        cmocka_unit_test_setup(test_auth_faults, ss_test_reset),
+        cmocka_unit_test_setup(test_malformed_envelope, ss_test_reset),
+        cmocka_unit_test_setup(test_expired_token_mid_run, ss_test_reset),
+        cmocka_unit_test_setup(test_rest_1006_field_gone, ss_test_reset),
     };
-    return ts_run_tests(tests, group_setup, group_teardown);
+    return ts_run_tests(tests, group_setup, ss_group_teardown);
 }

@@ -171,30 +171,19 @@ static void rest_create_leads(const char *tag, int n, long long *ids)
 
 /* ---- fixtures ----------------------------------------------------------------------- */
 
+/* Every test starts from the seed, the shim's REST token renewed (ss_test_reset). */
 static int group_setup(void **state)
 {
-    (void)state;
     setenv("MKTOWS_EMU_IMPORT_STEP_MS", "300", 1);
     static const char *const no_rate_limit[] = {"--rate-limit", "off", NULL};
     ss_options o = {
         .emulator_args = no_rate_limit,
         .import_db = true,
         .config = "{\"workers\": 4, \"timeouts\": {\"request_seconds\": 60}}",
+        .warmup = SS_GET_LEAD_1,
     };
+    *state = &stack;
     return ss_start(&stack, &o);
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    return ss_stop(&stack);
-}
-
-/* Back to the seed, the shim's REST token renewed (see ss_reset). */
-static int reset(void **state)
-{
-    (void)state;
-    return ss_reset(&stack, SS_GET_LEAD_1);
 }
 
 /* ---- listOperation ------------------------------------------------------------------- */
@@ -1124,28 +1113,28 @@ static void test_bad_import_db_stops_startup(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup(test_ismember_statuses_in_request_order, reset),
-        cmocka_unit_test_setup(test_add_then_read_back, reset),
-        cmocka_unit_test_setup(test_add_with_unknown_lead_is_partial, reset),
-        cmocka_unit_test_setup(test_strict_add_changes_nothing, reset),
-        cmocka_unit_test_setup(test_remove_strict_and_not, reset),
-        cmocka_unit_test_setup(test_thousand_members_and_clearlist, reset),
-        cmocka_unit_test_setup(test_list_faults, reset),
-        cmocka_unit_test_setup(test_elements_out_of_order, reset),
-        cmocka_unit_test_setup(test_rest_error_is_a_fault, reset),
-        cmocka_unit_test_setup(test_cached_id_gone_is_looked_up_again, reset),
-        cmocka_unit_test_setup(test_import_upsert_and_status, reset),
-        cmocka_unit_test_setup(test_import_survives_restart, reset),
-        cmocka_unit_test_setup(test_import_listonly, reset),
-        cmocka_unit_test_setup(test_import_clear_list, reset),
-        cmocka_unit_test_setup(test_import_faults, reset),
-        cmocka_unit_test_setup(test_get_campaigns_for_source, reset),
-        cmocka_unit_test_setup(test_get_campaigns_pages_to_the_end, reset),
-        cmocka_unit_test_setup(test_request_campaign, reset),
-        cmocka_unit_test_setup(test_request_campaign_first_100_keys, reset),
-        cmocka_unit_test_setup(test_request_campaign_faults, reset),
-        cmocka_unit_test_setup(test_schedule_campaign, reset),
+        cmocka_unit_test_setup(test_ismember_statuses_in_request_order, ss_test_reset),
+        cmocka_unit_test_setup(test_add_then_read_back, ss_test_reset),
+        cmocka_unit_test_setup(test_add_with_unknown_lead_is_partial, ss_test_reset),
+        cmocka_unit_test_setup(test_strict_add_changes_nothing, ss_test_reset),
+        cmocka_unit_test_setup(test_remove_strict_and_not, ss_test_reset),
+        cmocka_unit_test_setup(test_thousand_members_and_clearlist, ss_test_reset),
+        cmocka_unit_test_setup(test_list_faults, ss_test_reset),
+        cmocka_unit_test_setup(test_elements_out_of_order, ss_test_reset),
+        cmocka_unit_test_setup(test_rest_error_is_a_fault, ss_test_reset),
+        cmocka_unit_test_setup(test_cached_id_gone_is_looked_up_again, ss_test_reset),
+        cmocka_unit_test_setup(test_import_upsert_and_status, ss_test_reset),
+        cmocka_unit_test_setup(test_import_survives_restart, ss_test_reset),
+        cmocka_unit_test_setup(test_import_listonly, ss_test_reset),
+        cmocka_unit_test_setup(test_import_clear_list, ss_test_reset),
+        cmocka_unit_test_setup(test_import_faults, ss_test_reset),
+        cmocka_unit_test_setup(test_get_campaigns_for_source, ss_test_reset),
+        cmocka_unit_test_setup(test_get_campaigns_pages_to_the_end, ss_test_reset),
+        cmocka_unit_test_setup(test_request_campaign, ss_test_reset),
+        cmocka_unit_test_setup(test_request_campaign_first_100_keys, ss_test_reset),
+        cmocka_unit_test_setup(test_request_campaign_faults, ss_test_reset),
+        cmocka_unit_test_setup(test_schedule_campaign, ss_test_reset),
         cmocka_unit_test(test_bad_import_db_stops_startup),
     };
-    return ts_run_tests(tests, group_setup, group_teardown);
+    return ts_run_tests(tests, group_setup, ss_group_teardown);
 }

@@ -96,30 +96,19 @@ static cJSON *make_seed(void)
     return seed;
 }
 
+/* Every test starts from the seed, the shim's REST token renewed (ss_test_reset). */
 static int group_setup(void **state)
 {
-    (void)state;
     ss_options o = {
         .seed = make_seed(),
         .users = {{USER, KEY}, {USER2, KEY2}},
         .config = "{\"workers\": 4, \"timeouts\": {\"request_seconds\": 60}}",
         .version = "2_9",
+        .warmup = "<ns1:paramsGetMObjects><type>Program</type><id>2001</id>"
+                  "</ns1:paramsGetMObjects>",
     };
+    *state = &stack;
     return ss_start(&stack, &o);
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    return ss_stop(&stack);
-}
-
-/* Back to the seed, the shim's REST token renewed (see ss_reset). */
-static int reset(void **state)
-{
-    (void)state;
-    return ss_reset(&stack, "<ns1:paramsGetMObjects><type>Program</type><id>2001</id>"
-                            "</ns1:paramsGetMObjects>");
 }
 
 /* ---- request builders -------------------------------------------------------------- */
@@ -1370,24 +1359,24 @@ static void test_rest_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup(test_list_mobjects, reset),
-        cmocka_unit_test_setup(test_describe_mobject, reset),
-        cmocka_unit_test_setup(test_get_opportunities, reset),
-        cmocka_unit_test_setup(test_get_roles, reset),
-        cmocka_unit_test_setup(test_get_mobjects_refused, reset),
-        cmocka_unit_test_setup(test_get_opportunities_paging, reset),
-        cmocka_unit_test_setup(test_get_programs, reset),
-        cmocka_unit_test_setup(test_get_programs_paging, reset),
-        cmocka_unit_test_setup(test_sync_opportunities, reset),
-        cmocka_unit_test_setup(test_sync_roles, reset),
-        cmocka_unit_test_setup(test_sync_programs, reset),
-        cmocka_unit_test_setup(test_sync_mobjects_refused, reset),
-        cmocka_unit_test_setup(test_delete_mobjects, reset),
-        cmocka_unit_test_setup(test_get_custom_objects, reset),
-        cmocka_unit_test_setup(test_get_custom_objects_paging, reset),
-        cmocka_unit_test_setup(test_sync_custom_objects, reset),
-        cmocka_unit_test_setup(test_delete_custom_objects, reset),
-        cmocka_unit_test_setup(test_rest_errors, reset),
+        cmocka_unit_test_setup(test_list_mobjects, ss_test_reset),
+        cmocka_unit_test_setup(test_describe_mobject, ss_test_reset),
+        cmocka_unit_test_setup(test_get_opportunities, ss_test_reset),
+        cmocka_unit_test_setup(test_get_roles, ss_test_reset),
+        cmocka_unit_test_setup(test_get_mobjects_refused, ss_test_reset),
+        cmocka_unit_test_setup(test_get_opportunities_paging, ss_test_reset),
+        cmocka_unit_test_setup(test_get_programs, ss_test_reset),
+        cmocka_unit_test_setup(test_get_programs_paging, ss_test_reset),
+        cmocka_unit_test_setup(test_sync_opportunities, ss_test_reset),
+        cmocka_unit_test_setup(test_sync_roles, ss_test_reset),
+        cmocka_unit_test_setup(test_sync_programs, ss_test_reset),
+        cmocka_unit_test_setup(test_sync_mobjects_refused, ss_test_reset),
+        cmocka_unit_test_setup(test_delete_mobjects, ss_test_reset),
+        cmocka_unit_test_setup(test_get_custom_objects, ss_test_reset),
+        cmocka_unit_test_setup(test_get_custom_objects_paging, ss_test_reset),
+        cmocka_unit_test_setup(test_sync_custom_objects, ss_test_reset),
+        cmocka_unit_test_setup(test_delete_custom_objects, ss_test_reset),
+        cmocka_unit_test_setup(test_rest_errors, ss_test_reset),
     };
-    return ts_run_tests(tests, group_setup, group_teardown);
+    return ts_run_tests(tests, group_setup, ss_group_teardown);
 }

@@ -153,6 +153,7 @@ int ss_start(ss_stack *s, const ss_options *o)
         s->users[0] = (ss_user){SS_USER, SS_KEY};
     s->config_extra = o->config ? strdup(o->config) : NULL;
     s->version = strdup(o->version ? o->version : "3_1");
+    s->warmup = o->warmup ? strdup(o->warmup) : NULL;
     s->no_emulator = o->no_emulator;
     s->rest_trace = strdup("");
     if (o->seed)
@@ -202,6 +203,7 @@ int ss_stop(ss_stack *s)
     free(s->emulator_args);
     free(s->config_extra);
     free(s->version);
+    free(s->warmup);
     free(s->token);
     free(s->rest_trace);
     memset(s, 0, sizeof *s);
@@ -216,6 +218,21 @@ int ss_reset(ss_stack *s, const char *warmup_body)
     if (warmup_body)
         free(ss_call(s, warmup_body));
     return s->token ? 0 : -1;
+}
+
+int ss_group_teardown(void **state)
+{
+    if (!state || !*state) {
+        fprintf(stderr, "ss_group_teardown: the group setup did not hand over its stack\n");
+        return -1;
+    }
+    return ss_stop(*state);
+}
+
+int ss_test_reset(void **state)
+{
+    ss_stack *s = *state;
+    return ss_reset(s, s->warmup);
 }
 
 cJSON *ss_default_seed(void)

@@ -6,22 +6,27 @@
  * checked, the answer's XML read, and what the shim did read back through
  * the emulator (its REST API, its call counts).
  *
- * A suite keeps one ss_stack (static) and starts it in its group setup:
+ * A suite keeps one ss_stack (static), starts it in its group setup and
+ * hands it to cmocka as the group's state, which the shared fixtures use:
  *
  *     static ss_stack stack;
  *     static int group_setup(void **state)
  *     {
- *         ss_options o = {.version = "2_9", .config = "{\"workers\": 4}"};
+ *         ss_options o = {.version = "2_9", .config = "{\"workers\": 4}",
+ *                         .warmup = SS_GET_LEAD_1};
+ *         *state = &stack;
  *         return ss_start(&stack, &o);
  *     }
- *     static int group_teardown(void **state) { return ss_stop(&stack); }
  *     ...
- *     return ts_run_tests(tests, group_setup, group_teardown);
+ *         cmocka_unit_test_setup(test_something, ss_test_reset),
+ *     ...
+ *     return ts_run_tests(tests, group_setup, ss_group_teardown);
  *
  * Everything that can fail inside a test fails it through cmocka (the
  * calls return what the test reads next), except ss_start / ss_stop /
- * ss_reset, which return 0 or -1 as cmocka's fixtures do, and ss_envelope,
- * which threads may call (cmocka's assertions belong to the main thread).
+ * ss_reset and the fixtures, which return 0 or -1 as cmocka's fixtures do,
+ * and ss_envelope, which threads may call (cmocka's assertions belong to
+ * the main thread).
  *
  * The XML readers are deliberately simple: the shim writes no CDATA,
  * comments or insignificant whitespace, and only xsi:nil / xsi:type as
@@ -69,8 +74,10 @@ typedef struct ss_options {
     const char *config;
     bool import_db;
     /* The endpoint version calls are posted to (/soap/mktows/<version>);
-     * NULL: "3_1". */
+     * NULL: "3_1".  warmup: the call ss_test_reset makes after a reset (may
+     * be NULL). */
     const char *version;
+    const char *warmup;
 } ss_options;
 
 typedef struct ss_stack {
@@ -78,7 +85,7 @@ typedef struct ss_stack {
     bool emu_up, shim_up;
     char **emulator_args;     /* copied from the options */
     ss_user users[SS_MAX_USERS];
-    char *config_extra, *version;
+    char *config_extra, *version, *warmup;
     bool no_emulator;
     char *seed_path, *config_path, *db_path;
     char *token;              /* a REST token of the emulator's, to read it with */
@@ -123,6 +130,12 @@ char *ss_json_merged(const char *base, const char *more);
  * so one call lets the shim renew it and the calls counted afterwards are
  * the operation's own.  0, or -1 when no token could be had. */
 int ss_reset(ss_stack *s, const char *warmup_body);
+
+/* cmocka fixtures for a suite whose group setup put its stack in *state:
+ * the group teardown (ss_stop), and a test's setup that resets the stack
+ * with the warm-up call of its options (ss_reset). */
+int ss_group_teardown(void **state);
+int ss_test_reset(void **state);
 
 /* The repository's emulator seed (src/emulator/seed/default.json), parsed. */
 cJSON *ss_default_seed(void);
