@@ -183,6 +183,32 @@ def post(url, xml, soapaction):
                                              "SOAPAction": '"%s"' % soapaction})
 
 
+# ---- the examples --------------------------------------------------------------------------------
+
+def examples(data_dir, ops):
+    """{op: the documented request <data_dir>/<op>.request.xml}."""
+    out = {}
+    for op in ops:
+        with open(os.path.join(data_dir, op + ".request.xml"), encoding="utf-8") as f:
+            out[op] = f.read()
+    return out
+
+
+def send_examples(stack, requests, key, data_dir, soapaction, judge):
+    """Send every documented request, re-signed, to the shim's 3_1 endpoint;
+    judge(op, documented response text, answer text) lists what differs."""
+    for op, xml in requests.items():
+        status, body = post(stack.shim_url + "/soap/mktows/3_1", resign(xml, key),
+                            NS + soapaction(op))
+        if not check(status == 200, "%s: HTTP %d\n%s" % (op, status, body)):
+            continue
+        with open(os.path.join(data_dir, op + ".response.xml"), encoding="utf-8") as f:
+            want = f.read()
+        problems = judge(op, want, body)
+        if check(not problems, "%s:\n  %s\n%s" % (op, "\n  ".join(problems), body)):
+            print("%s: accepted, response has the documented structure" % soapaction(op))
+
+
 # ---- running -----------------------------------------------------------------------------------
 
 def run(name, checks):

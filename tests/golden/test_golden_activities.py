@@ -29,8 +29,8 @@ import os
 import re
 import xml.etree.ElementTree as ET
 
-from golden_support import (ENV_NS, NS, XSI_NIL, Stack, check, example_user, post, resign,
-                            run, seed_with)
+from golden_support import (ENV_NS, XSI_NIL, Stack, example_user, examples, run, seed_with,
+                            send_examples)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "activities")
@@ -127,7 +127,7 @@ def text_of(root, path):
     return [e.text or "" for e in root.iterfind(path)]
 
 
-def check_values(op, req, doc):
+def check_values(op, doc):
     """Values that follow from the request and the seed."""
     r = op_root(doc)
     p = []
@@ -179,25 +179,17 @@ def check_values(op, req, doc):
     return p
 
 
+def judge(op, documented, answer):
+    got = ET.fromstring(answer.encode())
+    return compare(parse_lenient(documented), got) + check_values(op, got)
+
+
 def main():
-    requests = {}
-    for op in OPS:
-        with open(os.path.join(DATA, op + ".request.xml")) as f:
-            requests[op] = f.read()
-    users = {example_user(x): KEY for x in requests.values()}
-    with Stack(seed_with(os.path.join(DATA, "activities.seed.json")), users,
+    requests = examples(DATA, OPS)
+    with Stack(seed_with(os.path.join(DATA, "activities.seed.json")),
+               {example_user(x): KEY for x in requests.values()},
                emulator_args=["--rate-limit", "off"]) as stack:
-        for op in OPS:
-            status, body = post(stack.shim_url + "/soap/mktows/3_1", resign(requests[op], KEY),
-                                NS + SOAP_OP[op])
-            if not check(status == 200, "%s: HTTP %d\n%s" % (op, status, body)):
-                continue
-            with open(os.path.join(DATA, op + ".response.xml")) as f:
-                want = parse_lenient(f.read())
-            got = ET.fromstring(body.encode())
-            problems = compare(want, got) + check_values(op, requests[op], got)
-            if check(not problems, "%s:\n  %s\n%s" % (op, "\n  ".join(problems), body)):
-                print("%s: accepted, response has the documented structure" % SOAP_OP[op])
+        send_examples(stack, requests, KEY, DATA, SOAP_OP.get, judge)
 
 
 if __name__ == "__main__":

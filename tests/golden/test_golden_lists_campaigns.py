@@ -18,8 +18,8 @@ usage: test_golden_lists_campaigns.py SHIM EMULATOR (golden_support.py)
 import os
 import xml.etree.ElementTree as ET
 
-from golden_support import (ENV_NS, NS, XSI_NIL, Stack, check, example_user, post, resign,
-                            run, seed_with)
+from golden_support import (ENV_NS, XSI_NIL, Stack, example_user, examples, run, seed_with,
+                            send_examples)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "lists_campaigns")
@@ -79,23 +79,11 @@ def compare(op, want_doc, got_doc):
 
 
 def main():
-    requests = {}
-    for op in OPS:
-        with open(os.path.join(DATA, op + ".request.xml")) as f:
-            requests[op] = f.read()
-    users = {example_user(x): KEY for x in requests.values()}
-    with Stack(seed_with(os.path.join(DATA, "lists_campaigns.seed.json")), users,
+    requests = examples(DATA, OPS)   # in OPS' order: the import is queried after it started
+    with Stack(seed_with(os.path.join(DATA, "lists_campaigns.seed.json")),
+               {example_user(x): KEY for x in requests.values()},
                import_db=True, emulator_env={"MKTOWS_EMU_IMPORT_STEP_MS": "5000"}) as stack:
-        for op in OPS:
-            status, body = post(stack.shim_url + "/soap/mktows/3_1", resign(requests[op], KEY),
-                                NS + op)
-            with open(os.path.join(DATA, op + ".response.xml")) as f:
-                want = f.read()
-            if not check(status == 200, "%s: HTTP %d\n%s" % (op, status, body)):
-                continue
-            problems = compare(op, want, body)
-            if check(not problems, "%s:\n  %s\n%s" % (op, "\n  ".join(problems), body)):
-                print("%s: accepted, response has the documented structure" % op)
+        send_examples(stack, requests, KEY, DATA, lambda op: op, compare)
 
 
 if __name__ == "__main__":
