@@ -19,7 +19,9 @@
  *               GET /rest/asset/v1/tagType/byName.json?name=
  *   tag{type}   that type only; tag{values} keeps only those values (a tag
  *               without a type looks for them in every type); a type left
- *               with no value asked for is not in the answer
+ *               with no value asked for is not in the answer.  More than
+ *               10 named types are first checked against tagTypes.json, so
+ *               unknown names cost no REST call each
  *   REST sends allowableValues as one string "[A, B, C]"; it is split on
  *   commas (a value containing a comma cannot be told apart — REST's format
  *   cannot carry one).  A type's values are cached for
@@ -35,6 +37,7 @@
 #include "ops/actsvc.h"
 #include "ops/actrec.h"
 #include "ops/common.h"
+#include "ops/objects.h"
 #include "ops/op.h"
 #include "rest/json.h"
 #include "soap/fault.h"
@@ -289,16 +292,34 @@ static char **split_values(struct soap *soap, const char *s, int *n)
     return v;
 }
 
-/* The tag type called `type`: cached, else tagType/byName.json.  *found
- * is false when Marketo has no such type. */
-static int tag_type(struct soap *soap, const char *type, cJSON **doc, const char *what)
+/* A request naming more tag types than this checks them against the
+ * instance's list (tagTypes.json, one call a page) before asking for any
+ * type's values: REST calls stay bounded by the types the instance has, not
+ * by the names a client sends (80,000 unknown names were 80,000 calls, and
+ * the daily quota is shared by every integration of the instance). */
+#define NAMED_TYPES_UNCHECKED 10
+
+static bool type_in(const cJSON *types, const char *type)
+{
+    const cJSON *t;
+    cJSON_ArrayForEach(t, types)
+        if (mk_obj_text_equal(mk_rest_json_get_string(t, "tagType"), type))
+            return true;
+    return false;
+}
+
+/* The tag type called `type`: cached, else tagType/byName.json (skipped
+ * when known, the instance's types, does not have it).  *doc is NULL when
+ * Marketo has no such type. */
+static int tag_type(struct soap *soap, const char *type, const cJSON *known, cJSON **doc,
+                    const char *what)
 {
     mk_actsvc *a = mk_ops_services(soap)->acts;
     struct mk_request *r = mk_request_of(soap);
     char key[512];
     snprintf(key, sizeof key, "%s/%s", r->rest_client_id ? r->rest_client_id : "", type);
     *doc = mk_objcache_get(a->tags, key, NULL);
-    if (*doc)
+    if (*doc || (known && !type_in(known, type)))
         return SOAP_OK;
     mk_rest_param q[1] = {{"name", type}};
     cJSON *items = NULL;
@@ -320,11 +341,11 @@ typedef struct tag_out {
 } tag_out;
 
 /* Append `type` (with only `want` of its values when nwant > 0). */
-static int add_type(struct soap *soap, tag_out *o, const char *type, const char *const *want,
-                    int nwant)
+static int add_type(struct soap *soap, tag_out *o, const char *type, const cJSON *known,
+                    const char *const *want, int nwant)
 {
     cJSON *doc = NULL;
-    int rc = tag_type(soap, type, &doc, "getTags: tag type by name");
+    int rc = tag_type(soap, type, known, &doc, "getTags: tag type by name");
     if (rc != SOAP_OK || !doc)
         return rc;
     int nv = 0;
@@ -375,8 +396,11 @@ int __ns1__getTags(struct soap *soap, struct ns1__ParamsGetTags *p, struct ns1__
 
     int ntags = p->tagList ? p->tagList->__sizetag : 0;
     bool need_all = ntags == 0;
-    for (int i = 0; i < ntags; i++)
+    for (int i = 0, named = 0; i < ntags; i++) {
         need_all = need_all || blank(p->tagList->tag[i].type);
+        named += !blank(p->tagList->tag[i].type);
+        need_all = need_all || named > NAMED_TYPES_UNCHECKED;
+    }
     cJSON *all = NULL;
     if (need_all &&
         (rc = asset_all(soap, "/rest/asset/v1/tagTypes.json", &all, "getTags: tag types")) != SOAP_OK)
@@ -387,7 +411,7 @@ int __ns1__getTags(struct soap *soap, struct ns1__ParamsGetTags *p, struct ns1__
         const cJSON *t;
         cJSON_ArrayForEach(t, all) {
             const char *type = mk_rest_json_get_string(t, "tagType");
-            if (type && (rc = add_type(soap, &o, type, NULL, 0)) != SOAP_OK)
+            if (type && (rc = add_type(soap, &o, type, NULL, NULL, 0)) != SOAP_OK)
                 break;
         }
     }
@@ -400,14 +424,14 @@ int __ns1__getTags(struct soap *soap, struct ns1__ParamsGetTags *p, struct ns1__
             break;
         }
         if (!blank(tag->type)) {
-            rc = add_type(soap, &o, tag->type, want, nwant);
+            rc = add_type(soap, &o, tag->type, all, want, nwant);
             continue;
         }
         const cJSON *t;
         cJSON_ArrayForEach(t, all) {
             const char *type = mk_rest_json_get_string(t, "tagType");
             /* A tag without type or values asks for every type, as no tagList does. */
-            if (type && (rc = add_type(soap, &o, type, want, nwant)) != SOAP_OK)
+            if (type && (rc = add_type(soap, &o, type, NULL, want, nwant)) != SOAP_OK)
                 break;
         }
     }
