@@ -214,12 +214,16 @@ static int send_fault(mk_engine *e)
         soap_set_fault(soap);
         const char *what = *soap_faultstring(soap) ? *soap_faultstring(soap) : NULL;
         char detail[256];
+        /* Both quote the request: cut at a character, never inside one. */
+        const char *tag = soap->tag[0] ? soap->tag : "(empty body)";
+        if (!what)
+            what = "malformed SOAP message";
         if (err == SOAP_NO_METHOD)
-            snprintf(detail, sizeof detail, "Unsupported Operation: %.200s is not a mktows operation",
-                     soap->tag[0] ? soap->tag : "(empty body)");
+            snprintf(detail, sizeof detail, "Unsupported Operation: %.*s is not a mktows operation",
+                     (int)mk_fault_utf8_prefix(tag, 200), tag);
         else if (code == MK_ERR_NOT_UNDERSTOOD)
-            snprintf(detail, sizeof detail, "Request Not Understood: %.200s",
-                     what ? what : "malformed SOAP message");
+            snprintf(detail, sizeof detail, "Request Not Understood: %.*s",
+                     (int)mk_fault_utf8_prefix(what, 200), what);
         else
             snprintf(detail, sizeof detail, "Internal Error");
         /* Parse state is gone; the fault is built fresh. */

@@ -100,17 +100,16 @@ static char *xml_escape_into(char *dst, const char *s)
 /* The specific text often quotes the request (a name, a key value); when
  * it is cut to fit, the cut must not split a UTF-8 sequence, or the fault
  * is no longer well-formed XML and the client cannot read it at all. */
-static void cut_at_char(char *s, size_t len)
+size_t mk_fault_utf8_prefix(const char *s, size_t max)
 {
-    size_t i = len;
+    size_t len = strnlen(s, max), i = len;
     while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
-        i--;   /* continuation bytes */
-    if (i > 0 && ((unsigned char)s[i - 1] & 0x80)) {
-        unsigned char lead = (unsigned char)s[i - 1];
-        size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-        if (len - (i - 1) < need)
-            s[i - 1] = '\0';   /* the last sequence is incomplete */
-    }
+        i--;   /* back over the continuation bytes to the last sequence's lead */
+    if (i == 0 || !((unsigned char)s[i - 1] & 0x80))
+        return len;
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    return len - (i - 1) < need ? i - 1 : len;   /* drop an incomplete last sequence */
 }
 
 int mk_vfault(struct soap *soap, int code, const char *fmt, va_list ap)
@@ -123,7 +122,7 @@ int mk_vfault(struct soap *soap, int code, const char *fmt, va_list ap)
     if (fmt) {
         int n = vsnprintf(specific, sizeof specific, fmt, ap);
         if (n >= (int)sizeof specific)
-            cut_at_char(specific, sizeof specific - 1);
+            specific[mk_fault_utf8_prefix(specific, sizeof specific - 1)] = '\0';
     } else {
         snprintf(specific, sizeof specific, "%s", text);
     }

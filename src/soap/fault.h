@@ -13,6 +13,7 @@
 #define MK_SOAP_FAULT_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 struct soap;
 
@@ -72,6 +73,11 @@ int mk_fault(struct soap *soap, int code, const char *fmt, ...)
 /* va_list form of mk_fault. */
 int mk_vfault(struct soap *soap, int code, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
+
+/* The length of the longest prefix of s that is at most max bytes and does
+ * not end inside a UTF-8 sequence: where text quoted from a request may be
+ * cut without making the fault invalid XML. */
+size_t mk_fault_utf8_prefix(const char *s, size_t max);
 
 /* Marketo code for a gSOAP engine error (soap->error) that was not raised
  * by mk_fault: parse and validation errors map to 20012, a root element

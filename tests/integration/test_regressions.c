@@ -127,6 +127,16 @@ static void test_long_fault_message_stays_utf8(void **state)
         free(body);
         free(resp);
     }
+    /* The engine's own faults quote the request too: a root element that
+     * names no operation (20019), cut to 200 bytes. */
+    char name[400] = "ns1:";
+    for (int i = 0; i < 100; i++)
+        strcat(name, "\xe2\x82\xac");
+    char *body = ts_fmt("<%s/>", name);
+    char *resp = ss_call_fault(&stack, body, 20019);
+    assert_true(valid_utf8((const unsigned char *)resp));
+    free(body);
+    free(resp);
 }
 
 static char *import_body(const char *header, const char *const *rows, int nrows)
@@ -222,6 +232,25 @@ static void test_channel_names_scale(void **state)
     free(b.s);
 }
 
+/* getTags asked REST for every tag type named (tagType/byName.json), so a
+ * request naming 5,000 types that do not exist cost 5,000 REST calls, half
+ * the default daily quota that every integration of the instance shares. */
+static void test_unknown_tag_types_cost_no_calls_each(void **state)
+{
+    (void)state;
+    ts_buf b = {0};
+    ts_buf_add(&b, "<ns1:paramsGetTags><tagList>");
+    for (int i = 0; i < 5000; i++)
+        ts_buf_add(&b, "<tag><type>No Such Type %d</type></tag>", i);
+    ts_buf_add(&b, "<tag><type>Region</type></tag></tagList></ns1:paramsGetTags>");
+    char *resp = ss_call(&stack, b.s);
+    assert_true(stack.rest_calls <= 5);
+    assert_int_equal(ts_count(resp, "<type>Region</type>"), 1);
+    assert_int_equal(ts_count(resp, "<type>No Such Type"), 0);
+    free(resp);
+    free(b.s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -230,6 +259,7 @@ int main(void)
         cmocka_unit_test(test_import_store_error_stays_in_the_log),
         cmocka_unit_test(test_listonly_scales_with_the_rows),
         cmocka_unit_test(test_channel_names_scale),
+        cmocka_unit_test(test_unknown_tag_types_cost_no_calls_each),
     };
     return ts_run_tests(tests, setup, teardown);
 }
