@@ -8,14 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* A number of seconds at root.a[.b], or def when absent; -1 when present
- * but not a number in [min, max]. */
-static int64_t seconds(const cJSON *root, const char *a, const char *b, int64_t def,
-                       int64_t min, int64_t max)
+#include "server/config.h"
+
+/* A whole number at the dotted path, or def when absent; -1 when present
+ * but not a whole number in [min, max] (the range is checked before the
+ * conversion, which would be undefined out of range). */
+static int64_t seconds(const cJSON *root, const char *path, int64_t def, int64_t min,
+                       int64_t max)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, a);
-    if (b)
-        v = cJSON_GetObjectItemCaseSensitive(v, b);
+    const cJSON *v = mk_config_get(root, path);
     if (!v)
         return def;
     if (!cJSON_IsNumber(v) || v->valuedouble < (double)min || v->valuedouble > (double)max ||
@@ -28,23 +29,22 @@ int mk_actsvc_new(const cJSON *config, const char *mapping_dir, mk_actsvc **out,
                   size_t errlen)
 {
     static const struct {
-        const char *a, *b;
+        const char *path;
         int64_t def, min, max;
     } keys[] = {
-        {"activities", "types_ttl_seconds", 3600, 0, 7 * 86400},
-        {"activities", "campaign_ttl_seconds", 3600, 0, 7 * 86400},
-        {"activities", "window_seconds", 7 * 86400, 60, 3650L * 86400},
-        {"activities", "max_rest_calls", 50, 3, 10000},
-        {"assets", "cache_ttl_seconds", 300, 0, 7 * 86400},
+        {"activities.types_ttl_seconds", 3600, 0, 7 * 86400},
+        {"activities.campaign_ttl_seconds", 3600, 0, 7 * 86400},
+        {"activities.window_seconds", 7 * 86400, 60, 3650L * 86400},
+        {"activities.max_rest_calls", 50, 3, 10000},
+        {"assets.cache_ttl_seconds", 300, 0, 7 * 86400},
     };
     int64_t v[sizeof keys / sizeof keys[0]];
     *out = NULL;
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        v[i] = seconds(config, keys[i].a, keys[i].b, keys[i].def, keys[i].min, keys[i].max);
+        v[i] = seconds(config, keys[i].path, keys[i].def, keys[i].min, keys[i].max);
         if (v[i] < 0) {
-            snprintf(err, errlen, "config: key '%s%s%s' must be a whole number from %lld to %lld",
-                     keys[i].a, keys[i].b ? "." : "", keys[i].b ? keys[i].b : "",
-                     (long long)keys[i].min, (long long)keys[i].max);
+            snprintf(err, errlen, "config: key '%s' must be a whole number from %lld to %lld",
+                     keys[i].path, (long long)keys[i].min, (long long)keys[i].max);
             return -1;
         }
     }

@@ -43,17 +43,11 @@
 #include "ops/namecache.h"
 #include "server/config.h"
 
-static const cJSON *json_path(const cJSON *root, const char *a, const char *b)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, a);
-    return b ? cJSON_GetObjectItemCaseSensitive(v, b) : v;
-}
-
 /* server/config.c has already merged the MKTOWS_* variables into the
  * document, so every key is read from it alone. */
-static const char *json_str(const cJSON *root, const char *a, const char *b)
+static const char *json_str(const cJSON *root, const char *path)
 {
-    const cJSON *v = json_path(root, a, b);
+    const cJSON *v = mk_config_get(root, path);
     return cJSON_IsString(v) && *v->valuestring ? v->valuestring : NULL;
 }
 
@@ -72,7 +66,7 @@ int mk_services_start(const mktows_config *cfg, void **out, char *err, size_t er
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    const char *dir = json_str(root, "mapping_dir", NULL);
+    const char *dir = json_str(root, "mapping_dir");
     if (mk_mapping_load(dir, &s->mapping, err, errlen) != 0)
         goto fail;
 
@@ -99,7 +93,7 @@ int mk_services_start(const mktows_config *cfg, void **out, char *err, size_t er
         fb[i] = (mk_field){.rest = (char *)mf[i].rest, .soap = (char *)mf[i].soap,
                            .type = (char *)mf[i].type, .display = (char *)mf[i].display,
                            .soap_readonly = mf[i].readonly, .rest_readonly = mf[i].readonly};
-    const cJSON *ttl = json_path(root, "leads", "describe_ttl_seconds");
+    const cJSON *ttl = mk_config_get(root, "leads.describe_ttl_seconds");
     int rcf = mk_fields_cache_new(s->pub.rest, fb, nf, cJSON_IsNumber(ttl) ? ttl->valueint : 0,
                                   &s->pub.fields);
     free(fb);
@@ -108,14 +102,14 @@ int mk_services_start(const mktows_config *cfg, void **out, char *err, size_t er
         goto fail;
     }
 
-    const char *fspi = json_str(root, "leads", "foreign_sys_person_id_field");
+    const char *fspi = json_str(root, "leads.foreign_sys_person_id_field");
     if (fspi && !(s->fspi = strdup(fspi))) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
     s->pub.fspi_field = s->fspi;
 
-    const cJSON *ws = json_path(root, "workspaces", NULL);
+    const cJSON *ws = mk_config_get(root, "workspaces");
     s->workspaces = ws ? cJSON_Duplicate(ws, 1) : NULL;
     if (s->workspaces && !cJSON_IsObject(s->workspaces)) {
         snprintf(err, errlen, "config: key 'workspaces' (MKTOWS_WORKSPACES) must be a JSON object "
@@ -130,7 +124,7 @@ int mk_services_start(const mktows_config *cfg, void **out, char *err, size_t er
         }
     }
     /* Name -> id lookups (lists, campaigns): one REST call saved per SOAP call. */
-    const cJSON *nttl = json_path(root, "name_cache_ttl_seconds", NULL);
+    const cJSON *nttl = mk_config_get(root, "name_cache_ttl_seconds");
     if (nttl && (!cJSON_IsNumber(nttl) || nttl->valuedouble < 0 || nttl->valuedouble > 86400)) {
         snprintf(err, errlen, "config: key 'name_cache_ttl_seconds' (MKTOWS_NAME_CACHE_TTL) "
                  "must be a number of seconds from 0 (off) to 86400");
@@ -143,7 +137,7 @@ int mk_services_start(const mktows_config *cfg, void **out, char *err, size_t er
     }
     /* An import_db named in the configuration is opened now, so a bad path
      * stops start-up; the default file is created only when first needed. */
-    const char *db = json_str(root, "import_db", NULL);
+    const char *db = json_str(root, "import_db");
     if (mk_importstore_new(db, db != NULL, &s->pub.imports, err, errlen) != 0) {
         if (db) {
             size_t n = strlen(err);
@@ -153,7 +147,7 @@ int mk_services_start(const mktows_config *cfg, void **out, char *err, size_t er
     }
 
     /* Bounded, so the milliseconds below cannot overflow (1e300 did). */
-    const cJSON *ottl = json_path(root, "objects", "cache_ttl_seconds");
+    const cJSON *ottl = mk_config_get(root, "objects.cache_ttl_seconds");
     if (ottl && (!cJSON_IsNumber(ottl) || ottl->valuedouble < 0 ||
                  ottl->valuedouble > 30.0 * 86400)) {
         snprintf(err, errlen, "config: objects.cache_ttl_seconds must be a number of seconds "

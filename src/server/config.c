@@ -133,7 +133,7 @@ static int json_set_path(cJSON *root, const char *path, cJSON *item)
     return cJSON_AddItemToObject(obj, seg, item) ? 0 : -1;
 }
 
-static const cJSON *json_get_path(const cJSON *root, const char *path)
+const cJSON *mk_config_get(const cJSON *root, const char *path)
 {
     char buf[128];
     snprintf(buf, sizeof buf, "%s", path);
@@ -189,7 +189,7 @@ static char *read_file(const char *path, int *err)
 static int get_string(const cJSON *root, const char *key, int required, char **out,
                       char *errbuf, size_t errlen)
 {
-    const cJSON *v = json_get_path(root, key);
+    const cJSON *v = mk_config_get(root, key);
     const char *var = env_for_key(key);
     *out = NULL;
     if (!v || cJSON_IsNull(v)) {
@@ -208,14 +208,15 @@ static int get_string(const cJSON *root, const char *key, int required, char **o
 static int get_int(const cJSON *root, const char *key, long def, long min, long max,
                    long *out, char *errbuf, size_t errlen)
 {
-    const cJSON *v = json_get_path(root, key);
+    const cJSON *v = mk_config_get(root, key);
     const char *var = env_for_key(key);
     if (!v || cJSON_IsNull(v)) {
         *out = def;
         return 0;
     }
-    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long long)v->valuedouble ||
-        v->valuedouble < (double)min || v->valuedouble > (double)max)
+    /* The range first: converting a double out of range (1e300) is undefined. */
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= (double)min && v->valuedouble <= (double)max) ||
+        v->valuedouble != (double)(long long)v->valuedouble)
         return fail(errbuf, errlen, MKTOWS_EINVAL,
                     "config: key '%s'%s%s%s must be an integer from %ld to %ld", key,
                     var ? " (" : "", var ? var : "", var ? ")" : "", min, max);

@@ -55,6 +55,12 @@ const struct mk_soap_user *mk_config_find_user(const struct mktows_config *cfg,
 /* The merged JSON document, for keys owned by other modules. */
 const struct cJSON *mk_config_json(const struct mktows_config *cfg);
 
+/* The member of a configuration document at a dotted path ("rest.retry.
+ * base_ms"), or NULL when a step is missing or not an object.  Paths are
+ * at most 127 bytes.  For the modules that read their own keys from
+ * mk_config_json(). */
+const struct cJSON *mk_config_get(const struct cJSON *root, const char *path);
+
 /* Parse "HOST:PORT" / "[v6]:PORT" into a malloc'd host and a port.
  * Returns 0 or -1. */
 int mk_config_parse_hostport(const char *s, char **host, unsigned *port);

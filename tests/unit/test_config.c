@@ -194,6 +194,21 @@ static void test_errors_name_the_key(void **state)
                  NULL, "timestamp_window_seconds");
 }
 
+/* Integers were converted before their range was checked: 1e300 was
+ * undefined behaviour (float-cast-overflow) before it was refused. */
+static void test_huge_numbers_are_refused(void **state)
+{
+    (void)state;
+    expect_error("{\"workers\": 1e300, \"rest\": {\"endpoint\": \"http://x\","
+                 " \"client_id\": \"a\", \"client_secret\": \"TOPSECRET\"},"
+                 " \"soap_users\": {\"u\": \"k\"}}",
+                 NULL, "workers");
+    expect_error("{\"timeouts\": {\"request_seconds\": -1e300}, \"rest\": {\"endpoint\":"
+                 " \"http://x\", \"client_id\": \"a\", \"client_secret\": \"TOPSECRET\"},"
+                 " \"soap_users\": {\"u\": \"k\"}}",
+                 NULL, "timeouts.request_seconds");
+}
+
 static void test_missing_file(void **state)
 {
     (void)state;
@@ -240,6 +255,7 @@ int main(void)
         cmocka_unit_test(test_env_overrides),
         cmocka_unit_test(test_env_only),
         cmocka_unit_test(test_errors_name_the_key),
+        cmocka_unit_test(test_huge_numbers_are_refused),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_hostport),
     };
