@@ -813,6 +813,10 @@ int __ns1__getLeadActivity(struct soap *soap, struct ns1__ParamsGetLeadActivity 
                                           has_since ? sp->activityCreatedAt : NULL, offset);
     if (ret > 0) {
         l->activityRecordList = soap_malloc(soap, sizeof *l->activityRecordList);
+        if (!l->activityRecordList) {
+            rc = mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
+            goto out;
+        }
         l->activityRecordList->__sizeactivityRecord = ret;
         l->activityRecordList->activityRecord = recs;
     }
@@ -1405,6 +1409,10 @@ int __ns1__getLeadChanges(struct soap *soap, struct ns1__ParamsGetLeadChanges *p
                                             sp->activityCreatedAt, offset);
     if (ret > 0) {
         res->leadChangeRecordList = soap_malloc(soap, sizeof *res->leadChangeRecordList);
+        if (!res->leadChangeRecordList) {
+            rc = mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
+            goto out;
+        }
         res->leadChangeRecordList->__sizeleadChangeRecord = ret;
         res->leadChangeRecordList->leadChangeRecord = recs;
     }

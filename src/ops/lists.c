@@ -457,9 +457,14 @@ static int clear_list(struct soap *soap, mk_list_ref *l, struct ns1__ResultListO
             r->statusList = soap_malloc(soap, sizeof *r->statusList);
             for (size_t i = 0; st && r->statusList && i < cl.nfailed; i++) {
                 st[i].leadKey = soap_malloc(soap, sizeof *st[i].leadKey);
+                char *digits = soap_malloc(soap, 24);
+                if (!st[i].leadKey || !digits) {
+                    st = NULL;
+                    break;
+                }
+                snprintf(digits, 24, "%" PRId64, cl.failed[i]);
                 st[i].leadKey->keyType = ns1__LeadKeyRef__IDNUM;
-                st[i].leadKey->keyValue = soap_malloc(soap, 24);
-                snprintf(st[i].leadKey->keyValue, 24, "%" PRId64, cl.failed[i]);
+                st[i].leadKey->keyValue = digits;
                 st[i].status = xsd__boolean__false_;
             }
             if (!st || !r->statusList) {

@@ -1253,6 +1253,8 @@ static int leaddb_record(struct soap *soap, const objtype *t, const meta *m,
         w->action = action;
         const cJSON *dk;
         cJSON_ArrayForEach(dk, m->dedupe) {
+            if (!cJSON_IsString(dk))
+                continue;   /* a describe REST should not send; not a key we can use */
             char *v = mk_ops_value_text(soap, cJSON_GetObjectItem(w->rec, dk->valuestring));
             if (!v || !*v) {
                 size_t n = 160;
