@@ -8,6 +8,7 @@
  * fault that says so (MIGRATION.md lists every case); nothing is guessed.
  */
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1098,6 +1099,13 @@ int __ns1__mergeLeads(struct soap *soap, struct ns1__ParamsMergeLeads *p, struct
     if ((rc = resolve_keys(soap, keys, n + 1, all)) != SOAP_OK)
         return rc;
     int64_t winner = all[0];
+    /* The answer carries the ids as SOAP xs:int; an id beyond it could not be
+     * reported, so such a merge is refused before anything changes. */
+    for (int i = 0; i <= n; i++)
+        if (all[i] <= 0 || all[i] > INT32_MAX)
+            return mk_fault(soap, MK_ERR_BAD_PARAMETER,
+                            "mergeLeads: lead id %" PRId64 " does not fit the SOAP API's xs:int "
+                            "ids; merge it with REST Merge Leads instead", all[i]);
     for (int i = 0; i < n; i++) {
         if (all[i + 1] == winner)
             return mk_fault(soap, MK_ERR_BAD_PARAMETER,
@@ -1109,9 +1117,9 @@ int __ns1__mergeLeads(struct soap *soap, struct ns1__ParamsMergeLeads *p, struct
     snprintf(path, sizeof path, "/rest/v1/leads/%" PRId64 "/merge.json", winner);
     for (int start = 0; start < n; start += MERGE_LOSERS_PER_CALL) {
         int end = start + MERGE_LOSERS_PER_CALL < n ? start + MERGE_LOSERS_PER_CALL : n;
-        char ids[MERGE_LOSERS_PER_CALL * 12 + 1], *q = ids;
+        char ids[MERGE_LOSERS_PER_CALL * 21 + 1], *q = ids;
         for (int i = start; i < end; i++)
-            q += sprintf(q, "%s%d", i > start ? "," : "", losers[i]);
+            q += sprintf(q, "%s%" PRId64, i > start ? "," : "", all[i + 1]);
         mk_rest_param qp[2] = {{"leadIds", ids}, {"mergeInCRM", crm ? "true" : "false"}};
         mk_rest_req rr = {.method = MK_REST_POST, .path = path,
                           .path_template = "/rest/v1/leads/{leadId}/merge.json", .query = qp, .nquery = 2};
@@ -1127,10 +1135,14 @@ int __ns1__mergeLeads(struct soap *soap, struct ns1__ParamsMergeLeads *p, struct
     }
     struct ns1__ResultMergeLeads *r = soap_malloc(soap, sizeof *r);
     struct ns1__MergeStatus *ms = soap_malloc(soap, sizeof *ms);
+    if (!r || !ms)
+        return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
     memset(ms, 0, sizeof *ms);
     ms->winningLeadId = soap_malloc(soap, sizeof *ms->winningLeadId);
-    *ms->winningLeadId = (int)winner;
     ms->losingLeadIdList = soap_malloc(soap, sizeof *ms->losingLeadIdList);
+    if (!ms->winningLeadId || !ms->losingLeadIdList)
+        return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
+    *ms->winningLeadId = (int)winner;
     ms->losingLeadIdList->__sizeintegerItem = n;
     ms->losingLeadIdList->integerItem = losers;
     ms->status = ns1__LeadMergeStatusEnum__MERGED;

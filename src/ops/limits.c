@@ -40,8 +40,10 @@ static int get_num(const cJSON *root, const char *path, const char *env, long de
         *out = def;
         return 0;
     }
-    if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long long)v->valuedouble ||
-        v->valuedouble < (double)min || v->valuedouble > (double)max) {
+    /* Range first: converting an out-of-range double (1e300) to an integer
+     * is undefined behaviour. */
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= (double)min && v->valuedouble <= (double)max) ||
+        v->valuedouble != (double)(long long)v->valuedouble) {
         snprintf(err, errlen, "config: key '%s' (%s) must be an integer from %ld to %ld", path,
                  env, min, max);
         return -1;
