@@ -318,6 +318,12 @@ static int page_by_list(struct soap *soap, const struct ns1__StaticListSelector 
     if (state) {
         if (mk_rest_json_get_int64(state, "list", &list_id) != MK_REST_JSON_OK)
             return mk_fault(soap, MK_ERR_BAD_STREAM_POSITION, "stream position is not for a static list");
+        /* A position continues the list it was issued for: sent with a
+         * selector naming another list id, it would page the wrong list. */
+        if (sel->staticListId && *sel->staticListId > 0 && *sel->staticListId != list_id)
+            return mk_fault(soap, MK_ERR_BAD_STREAM_POSITION,
+                            "stream position belongs to static list %" PRId64 ", not %d", list_id,
+                            *sel->staticListId);
     } else if ((rc = resolve_list(soap, sel, &list_id)) != SOAP_OK) {
         return rc;
     }
