@@ -61,9 +61,7 @@ static bool retry_with_fresh_fields(struct soap *soap, int rc, int *attempt)
     if (rc == SOAP_OK || (*attempt)++ > 0 || !r || r->fault_code != MK_ERR_LEAD_ATTRIBUTE_BAD)
         return false;
     refresh_fields(soap);
-    r->fault_code = 0;
-    soap->error = SOAP_OK;
-    soap_set_omode(soap, SOAP_XML_NIL);   /* mk_fault cleared it */
+    mk_ops_clear_fault(soap);
     return true;
 }
 
