@@ -322,12 +322,9 @@ void mk_connguard_request(mk_connguard *g, struct mk_conn *c)
     set_phase(g, c, PH_RECEIVING, 0, 1);
 }
 
-void mk_connguard_headers_done(mk_connguard *g, struct mk_conn *c, int expect_body)
+void mk_connguard_headers_done(mk_connguard *g, struct mk_conn *c)
 {
-    if (expect_body)
-        set_phase(g, c, PH_RECEIVING, 1, 0);
-    else
-        set_phase(g, c, PH_BUSY, 0, 1);
+    set_phase(g, c, PH_RECEIVING, 1, 0);
 }
 
 void mk_connguard_received(mk_connguard *g, struct mk_conn *c, size_t n)

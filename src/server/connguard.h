@@ -65,9 +65,9 @@ struct mk_conn *mk_connguard_open(mk_connguard *g, int fd, const struct mk_netad
 void mk_connguard_close(mk_connguard *g, struct mk_conn *c);
 /* The request line of a new request arrived: its receive deadline starts. */
 void mk_connguard_request(mk_connguard *g, struct mk_conn *c);
-/* Headers are complete.  With expect_body the body is being received (the
- * rate is measured from now); without, the request is busy. */
-void mk_connguard_headers_done(mk_connguard *g, struct mk_conn *c, int expect_body);
+/* Headers are complete: whatever body the request has is being received
+ * (the rate is measured from now) until mk_connguard_busy. */
+void mk_connguard_headers_done(mk_connguard *g, struct mk_conn *c);
 /* n more body bytes arrived. */
 void mk_connguard_received(mk_connguard *g, struct mk_conn *c, size_t n);
 /* The body is complete: no receive limits any more. */

@@ -552,8 +552,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
     (void)version;
 
     if (!*con_cls) {
-        mk_connguard_headers_done(srv->guard, conn_record(c),
-                                  strcmp(method, MHD_HTTP_METHOD_POST) == 0);
+        /* Any method may send a body: the receive limits hold until the
+         * request is complete, not only for SOAP posts. */
+        mk_connguard_headers_done(srv->guard, conn_record(c));
         if (strcmp(method, MHD_HTTP_METHOD_POST) != 0) {
             *con_cls = NO_JOB;
             return MHD_YES;
@@ -562,9 +563,11 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
     }
     if (*con_cls == NO_JOB) {
         if (*upload_data_size) {  /* a body on GET etc. is read and ignored */
+            mk_connguard_received(srv->guard, conn_record(c), *upload_data_size);
             *upload_data_size = 0;
             return MHD_YES;
         }
+        mk_connguard_busy(srv->guard, conn_record(c));
         return on_first_call(srv, c, url, method, con_cls);
     }
 
