@@ -521,6 +521,8 @@ static int append_body(struct job *job, const char *data, size_t n, size_t max)
         size_t cap = job->cap ? job->cap : job->expected ? job->expected + 1 : 4096;
         while (cap < job->len + n + 1)
             cap *= 2;
+        if (cap > max + 1)   /* len + n <= max here: no need to double past it */
+            cap = max + 1;
         /* A chunked body is charged as it grows; the rest is discarded and
          * answered 503 once the budget says no. */
         if (cap > job->charged) {
