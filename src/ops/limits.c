@@ -200,6 +200,7 @@ static cJSON *limiter_json(const mk_rest_limiter_stats *l)
     cJSON *sh = l->shared_mode ? cJSON_AddObjectToObject(o, "shared_budget") : NULL;
     if (sh) {
         cJSON_AddStringToObject(sh, "mode", l->shared_mode == 1 ? "shared" : "local share");
+        cJSON_AddStringToObject(sh, "replica", l->shared_replica);
         cJSON_AddNumberToObject(sh, "effective_rate_limit", l->effective_rate_limit);
         cJSON_AddNumberToObject(sh, "effective_max_concurrency", l->effective_max_concurrency);
         cJSON_AddNumberToObject(sh, "fallbacks", (double)l->shared_fallbacks);

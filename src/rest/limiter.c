@@ -819,6 +819,7 @@ void mk_limiter_stats_get(mk_limiter *l, mk_limiter_stats *out)
     out->max_concurrency = l->cfg.max_concurrency;
     out->daily_quota = l->cfg.daily_quota;
     out->shared_mode = l->sh ? l->sh_mode : SH_OFF;
+    snprintf(out->shared_replica, sizeof out->shared_replica, "%s", l->replica);
     out->effective_rate_limit = eff_rate(l);
     out->effective_max_concurrency = eff_concurrency(l);
     out->window_used = window_used(l, now);

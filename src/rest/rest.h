@@ -316,6 +316,7 @@ typedef struct mk_rest_limiter_stats {
     uint64_t shared_fallbacks;   /* times the local share took over */
     uint64_t shared_waits;       /* admissions the shared budget made wait */
     uint64_t shared_restores;    /* local slots put back after an outage */
+    char shared_replica[24];     /* this replica's prefix of its slot ids */
 } mk_rest_limiter_stats;
 
 /* A consistent snapshot of the client's counters. */
