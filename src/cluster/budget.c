@@ -13,9 +13,17 @@
 #include <string.h>
 #include <time.h>
 
-/* KEYS: win inflight day pause last blocked gen
- * ARGV: id rate window_ms maxc daily burst lease_ms newgen
- * -> {1, 0, gen} admitted | {0, retry_ms (-1: not today), why, gen} */
+/* KEYS: win inflight day pause last blocked gen active turn
+ * ARGV: id rate window_ms maxc daily burst lease_ms newgen replica
+ *
+ * Past the burst, sends are paced window / rate apart for the whole
+ * instance, and each replica takes its turn: after a paced send a replica
+ * waits gap x (replicas that asked in the last 2 s).  Without turns the
+ * replica that asks first wins every slot, and the others' coalesced
+ * batches are sealed and sent half full; with them each replica's batch
+ * fills for as long as a single shim's would. 
+ * -> {1, next_ms, 0, gen} admitted (the next send can be admitted in next_ms)
+ *  | {0, retry_ms (-1: not today), why, gen} */
 static const char ACQUIRE[] =
     "local t = redis.call('TIME')\n"
     "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
@@ -25,6 +33,9 @@ static const char ACQUIRE[] =
     "local rate, window, maxc = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])\n"
     "local daily, burst, lease = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])\n"
     "if redis.call('EXISTS', KEYS[6]) == 1 then return {0, -1, 3, gen} end\n"
+    "redis.call('ZADD', KEYS[8], now, ARGV[9])\n"
+    "redis.call('ZREMRANGEBYSCORE', KEYS[8], '-inf', now - 2000)\n"
+    "redis.call('PEXPIRE', KEYS[8], 2000)\n"
     "local p = redis.call('GET', KEYS[4])\n"
     "if p then\n"
     "  local untl, why = string.match(p, '(%d+) (%d+)')\n"
@@ -42,6 +53,8 @@ static const char ACQUIRE[] =
     "  return {0, wait, 1, gen}\n"
     "end\n"
     "if burst > 0 and used >= burst then\n"
+    "  local mine = tonumber(redis.call('HGET', KEYS[9], ARGV[9]) or '0')\n"
+    "  if mine > now then return {0, mine - now, 1, gen} end\n"
     "  local last = tonumber(redis.call('GET', KEYS[5]) or '0')\n"
     "  local gap = math.floor(window / rate)\n"
     "  if now < last + gap then return {0, last + gap - now, 1, gen} end\n"
@@ -54,7 +67,16 @@ static const char ACQUIRE[] =
     "redis.call('INCR', KEYS[3])\n"
     "redis.call('PEXPIRE', KEYS[3], 172800000)\n"
     "redis.call('SET', KEYS[5], now, 'PX', window)\n"
-    "return {1, 0, 0, gen}\n";
+    "local nxt = 0\n"
+    "if used + 1 >= rate then\n"
+    "  local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')\n"
+    "  nxt = tonumber(first[2]) - now\n"
+    "elseif burst > 0 and used + 1 >= burst then\n"
+    "  nxt = math.floor(window / rate) * redis.call('ZCARD', KEYS[8])\n"
+    "  redis.call('HSET', KEYS[9], ARGV[9], now + nxt)\n"
+    "  redis.call('PEXPIRE', KEYS[9], window)\n"
+    "end\n"
+    "return {1, nxt, 0, gen}\n";
 
 /* KEYS: win inflight day pause blocked
  * ARGV: id counted window_ms pause_ms pause_why blocked_ms */
@@ -105,6 +127,7 @@ struct mk_budget {
     mk_rest_shared_budget iface;
     char prefix[200];
     char k_win[224], k_inflight[224], k_pause[224], k_last[224], k_blocked[224], k_gen[224];
+    char k_active[224], k_turn[224];
     uint64_t newgen;     /* offered as the generation when Redis has none */
 };
 
@@ -130,7 +153,7 @@ static int b_acquire(void *ctx, const mk_rest_shared_ask *ask, int64_t *retry_ms
     char day[256];
     snprintf(day, sizeof day, "%sday:%" PRId64, b->prefix, ask->quota_day);
     const char *keys[] = {b->k_win, b->k_inflight, day, b->k_pause, b->k_last, b->k_blocked,
-                          b->k_gen};
+                          b->k_gen, b->k_active, b->k_turn};
     char a[7][24];
     num(a[0], sizeof a[0], ask->rate_limit);
     num(a[1], sizeof a[1], ask->rate_window_ms);
@@ -139,9 +162,9 @@ static int b_acquire(void *ctx, const mk_rest_shared_ask *ask, int64_t *retry_ms
     num(a[4], sizeof a[4], ask->burst);
     num(a[5], sizeof a[5], ask->lease_ms);
     num(a[6], sizeof a[6], (int64_t)(b->newgen & INT64_MAX));
-    const char *args[] = {ask->id, a[0], a[1], a[2], a[3], a[4], a[5], a[6]};
+    const char *args[] = {ask->id, a[0], a[1], a[2], a[3], a[4], a[5], a[6], ask->replica};
     mk_redis_reply rep;
-    if (mk_redis_eval(b->redis, ACQUIRE, 7, keys, 8, args, &rep) != 0)
+    if (mk_redis_eval(b->redis, ACQUIRE, 9, keys, 9, args, &rep) != 0)
         return -1;
     int admitted = (int)reply_int(&rep, 0);
     *retry_ms = reply_int(&rep, 1);
@@ -227,6 +250,8 @@ int mk_budget_new(mk_redis *r, const char *rest_endpoint, int replicas, mk_budge
     snprintf(b->k_last, sizeof b->k_last, "%slast", b->prefix);
     snprintf(b->k_blocked, sizeof b->k_blocked, "%sblocked", b->prefix);
     snprintf(b->k_gen, sizeof b->k_gen, "%sgen", b->prefix);
+    snprintf(b->k_active, sizeof b->k_active, "%sactive", b->prefix);
+    snprintf(b->k_turn, sizeof b->k_turn, "%sturn", b->prefix);
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     b->newgen = ((uint64_t)ts.tv_sec * 1000003u) ^ ((uint64_t)ts.tv_nsec << 20) ^

@@ -16,6 +16,8 @@
  *   <prefix>pause     "until why": a 606/615 seen by one replica pauses all
  *   <prefix>blocked   present while a 607 refuses everything
  *   <prefix>last      last admission, for pacing past the burst
+ *   <prefix>active    sorted set: replicas that asked in the last 2 s
+ *   <prefix>turn      hash: when each replica may take its next paced send
  *   <prefix>gen       a random generation, set when Redis has no state (first
  *                     use, or restarted empty): a replica seeing it change
  *                     puts its own recent sends back (restore)

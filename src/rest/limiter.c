@@ -88,6 +88,8 @@ struct mk_limiter {
     uint64_t sh_gen;             /* the store's generation last seen */
     int sh_need_restore;         /* the store lost its state: put ours back */
     int sh_busy;                 /* the head is talking to the store */
+    int64_t sh_wait_until;       /* the store's last word: nothing admitted before this */
+    mk_limit_verdict sh_wait_why;
     char replica[24];
     uint64_t seq;
     uint64_t *slot_seq;          /* per slot: the sequence number in its id */
@@ -281,6 +283,12 @@ static mk_limit_verdict blocked_by(const mk_limiter *l, int64_t now, int64_t *wa
     if (now < l->pause_until) {
         *wake = l->pause_until;
         return l->pause_reason;
+    }
+    /* What the shared store said last: so that ready_in, and with it the
+     * coalescer's decision to hold a batch open, sees the whole budget. */
+    if (l->sh && l->sh_mode == SH_SHARED && now < l->sh_wait_until) {
+        *wake = l->sh_wait_until;
+        return l->sh_wait_why;
     }
     if (l->in_flight >= eff_concurrency(l))
         return MK_LIMIT_CONCURRENCY;
@@ -479,6 +487,7 @@ static int ask_shared(mk_limiter *l, int i, int64_t now, int64_t deadline_ms, in
     slot_id(l, i, id, sizeof id);
     mk_rest_shared_ask ask = {
         .id = id,
+        .replica = l->replica,
         .rate_limit = l->cfg.rate_limit,
         .rate_window_ms = l->cfg.rate_window_ms + l->cfg.window_margin_ms,
         .max_concurrency = l->cfg.max_concurrency,
@@ -506,6 +515,8 @@ static int ask_shared(mk_limiter *l, int i, int64_t now, int64_t deadline_ms, in
         l->sh_gen = gen;
     if (r == 1) {
         l->slot_shared[i] = 1;
+        l->sh_wait_until = retry > 0 ? now + retry : 0;
+        l->sh_wait_why = MK_LIMIT_RATE;
         return 1;
     }
     l->st.shared_waits++;
@@ -513,6 +524,10 @@ static int ask_shared(mk_limiter *l, int i, int64_t now, int64_t deadline_ms, in
            : swhy == MK_SHARED_DAILY     ? MK_LIMIT_DAILY
                                          : MK_LIMIT_RATE;
     *wake = retry < 0 ? INT64_MAX : now + (retry > 0 ? retry : 1);
+    if (*wake != INT64_MAX) {
+        l->sh_wait_until = *wake;
+        l->sh_wait_why = *why;
+    }
     return 0;
 }
 

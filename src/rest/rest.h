@@ -72,6 +72,7 @@ const char *mk_rest_status_str(mk_rest_status st);
  * local share of the limits whenever it answers -1 (unreachable). */
 typedef struct mk_rest_shared_ask {
     const char *id;            /* this send's slot id, unique across replicas */
+    const char *replica;       /* the asking replica (the prefix of its ids) */
     int rate_limit;
     long rate_window_ms;       /* window + the guard's margin */
     int max_concurrency;
@@ -96,8 +97,8 @@ typedef struct mk_rest_shared_slot {
 
 typedef struct mk_rest_shared_budget {
     void *ctx;
-    /* 1 admitted; 0 not now: *retry_ms (-1: not today) and *why; -1 the
-     * store is unreachable.  *generation changes when the store lost its
+    /* 1 admitted (*retry_ms: when the next send could be); 0 not now:
+     * *retry_ms (-1: not today) and *why; -1 the store is unreachable.  *generation changes when the store lost its
      * state (restarted empty): the caller then restores its slots. */
     int (*acquire)(void *ctx, const mk_rest_shared_ask *ask, int64_t *retry_ms, int *why,
                    uint64_t *generation);

@@ -13,7 +13,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.error
@@ -104,34 +103,18 @@ def _resp(f):
     raise ValueError("bad RESP line %r" % line)
 
 
-class Cluster:
-    """marketo-emulator (limits on), redis-server, N shims, HAProxy."""
+class Cluster(gs.Stack):
+    """marketo-emulator (limits on), redis-server, N shims, HAProxy, as a
+    context manager (gs.Stack's): url is HAProxy's."""
 
     def __init__(self, replicas=3, seed=None, shim_config=None, emulator_args=()):
-        self.shim_bin, self.emu_bin = sys.argv[1:3]
-        self.n, self.seed = replicas, seed if seed is not None else gs.default_seed()
-        self.shim_config = shim_config or {}
-        self.emulator_args = list(emulator_args)
+        super().__init__(seed if seed is not None else gs.default_seed(), {},
+                         emulator_args=emulator_args)
+        self.n, self.shim_config = replicas, shim_config or {}
         self.shims = []          # [(proc, url)] (proc None once killed)
-        self.procs = []
-
-    def __enter__(self):
-        self.tmp = tempfile.mkdtemp(prefix="mktows-cluster-")
-        try:
-            self._start()
-        except BaseException:
-            self.__exit__()
-            raise
-        return self
 
     def _start(self):
-        seed = os.path.join(self.tmp, "seed.json")
-        with open(seed, "w", encoding="utf-8") as f:
-            json.dump(self.seed, f)
-        emu, self.emu_url = gs._start(
-            [self.emu_bin, "--listen", "127.0.0.1:0", "--client-id", CLIENT_ID,
-             "--client-secret", CLIENT_SECRET, "--seed", seed] + self.emulator_args)
-        self.emu = emu
+        self.emu = self.start_emulator(CLIENT_ID, CLIENT_SECRET)
         self.redis = Redis(self.tmp)
         self.redis.start()
         for i in range(self.n):

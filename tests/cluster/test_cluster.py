@@ -9,7 +9,8 @@ and counts every refusal; the checks read its counters and its lead store
 
   burst      3,000 concurrent one-lead syncLead calls through HAProxy from 100
              threads: all succeed, each lead is written once, no 606/615, never
-             more than 10 in flight; REST calls per SOAP call printed
+             more than 10 in flight; REST calls per SOAP call printed; tokens
+             lapsing mid-burst cost at most one identity call per replica
   imports    importToList through one replica, getImportToListStatus through
              each of the others: the same answer
   redis      Redis stopped in the middle of a burst and started again (empty):
@@ -67,8 +68,31 @@ def lead_writes(st):
     return st.get("calls", {}).get("POST /rest/v1/leads.json", 0)
 
 
+class Load:
+    """One syncLead per email from 100 threads, in the background."""
+
+    def __init__(self, url, emails):
+        self.res = None
+        self.t = threading.Thread(target=self._run, args=(url, emails))
+        self.t.start()
+
+    def _run(self, url, emails):
+        self.res = cs.run_calls(len(emails), 100, lambda k: cs.sync_lead(url, emails[k], 1))
+
+    def results(self):
+        self.t.join()
+        return self.res
+
+
+def identity_calls(st):
+    return sum(v for k, v in st.get("calls", {}).items() if "/identity/oauth/token" in k)
+
+
 def burst():
-    with cs.Cluster(3, seed(), config(60), LIMITS) as c:
+    # Tokens live 10 s, so they lapse several times during the burst: each
+    # lapse may cost one identity call per replica, never a storm.
+    ttl = 10
+    with cs.Cluster(3, seed(), config(60), LIMITS + ["--token-ttl", str(ttl)]) as c:
         n = 3000
         emails = ["burst%d@cluster.test" % k for k in range(n)]
         t0 = time.time()
@@ -79,6 +103,12 @@ def burst():
               (len(bad), n, bad[:1]))
         st = limits_held(c, "burst")
         writes = lead_writes(st)
+        ids = identity_calls(st)
+        bound = 3 * (int(secs / ttl) + 3)
+        check(ids <= bound, "burst: %d identity calls in %.0f s with %d s tokens (at most %d: "
+              "one per replica per token)" % (ids, secs, ttl, bound))
+        print("burst: %d identity calls in %.0f s with tokens of %d s (bound %d)" %
+              (ids, secs, ttl, bound))
         print("burst: %d syncLead calls through HAProxy to 3 replicas in %.1f s: %d REST "
               "Sync Leads calls, %.4f per SOAP call; emulator max in flight %d" %
               (n, secs, writes, writes / n, st.get("maxInFlight", 0)))
@@ -137,21 +167,15 @@ def redis_outage():
     with cs.Cluster(3, seed(), config(60), LIMITS) as c:
         n = 1500
         emails = ["redis%d@cluster.test" % k for k in range(n)]
-        box = {}
-
-        def load():
-            box["res"] = cs.run_calls(n, 100, lambda k: cs.sync_lead(c.url, emails[k], 7))
-
-        t = threading.Thread(target=load)
-        t.start()
+        load = Load(c.url, emails)
         time.sleep(1.0)
         c.redis.stop()
         print("redis: stopped during the burst")
         time.sleep(4.0)
         c.redis.start()
         print("redis: started again (empty)")
-        t.join()
-        bad = [(k, r) for k, r in enumerate(box["res"]) if not ok_sync(r)]
+        res = load.results()
+        bad = [(k, r) for k, r in enumerate(res) if not ok_sync(r)]
         check(not bad, "redis: %d of %d calls failed, first: %r" % (len(bad), n, bad[:1]))
         st = limits_held(c, "redis")
         count = cs.leads_by_email(c.emu_url, emails)
@@ -189,13 +213,7 @@ def kill():
         urllib.request.urlopen(req, timeout=10).read()
         n = 1500
         emails = ["kill%d@cluster.test" % k for k in range(n)]
-        box = {}
-
-        def load():
-            box["res"] = cs.run_calls(n, 100, lambda k: cs.sync_lead(c.url, emails[k], 3))
-
-        t = threading.Thread(target=load)
-        t.start()
+        load = Load(c.url, emails)
         held = []
         for _ in range(100):          # until the victim holds a shared slot
             members = c.redis.cmd("ZRANGE", "mktows:{%s}:inflight" % c.emu_url[7:], "0", "-1",
@@ -212,8 +230,7 @@ def kill():
         lease_bound = killed_at + (request_seconds + 2) * 1000 + 1000
         check(all(score <= lease_bound for _, score in held),
               "kill: leases outlive the request deadline: %s (bound %d)" % (held, lease_bound))
-        t.join()
-        res = box["res"]
+        res = load.results()
         bad = [(k, r) for k, r in enumerate(res) if not ok_sync(r)]
         print("kill: %d of %d calls failed (in flight on the killed replica)" % (len(bad), n))
         check(len(bad) <= 100, "kill: %d calls failed, more than were in flight" % len(bad))
