@@ -69,6 +69,10 @@ static const struct {
     {"MKTOWS_STATS_ENDPOINT", "stats_endpoint", ENV_BOOL},
     {"MKTOWS_IMPORT_DB", "import_db", ENV_STRING},
     {"MKTOWS_NAME_CACHE_TTL", "name_cache_ttl_seconds", ENV_INT},
+    /* several replicas (ops/services.c) */
+    {"MKTOWS_REDIS_URL", "cluster.redis", ENV_STRING},
+    {"MKTOWS_CLUSTER_REPLICAS", "cluster.replicas", ENV_INT},
+    {"MKTOWS_REDIS_TIMEOUT_MS", "cluster.timeout_ms", ENV_INT},
 };
 
 const char *mktows_strerror(int err)
