@@ -8,7 +8,8 @@
  * each member is one SOAP request's part, living on that request's stack.
  *
  * One member, the first, leads the batch: it waits until the batch should
- * go (leader_wait), seals it, makes the REST call without the lock, and
+ * go (leader_wait), takes its quota-guard slot without the lock (the batch
+ * still open meanwhile), seals it, makes the REST call without the lock, and
  * writes every member's answer into its member struct.  The others sleep
  * on the batch's condition variable until their `done` flag is set.  The
  * batch is freed by whoever drops the last reference (members, and
@@ -32,7 +33,6 @@
 #define DEFAULT_MAX_RECORDS 300
 #define DEFAULT_MAX_BODY 900000
 #define DEFAULT_SEND_RESERVE_MS 2000
-#define READY_POLL_MS 5
 #define BUSY_MEMORY_MS 1000   /* a kind stays "busy" this long after a shared batch */
 #define RETURN_WAITS 3        /* wait_ms periods granted to the previous batch's callers */
 #define GET_MAX_VALUES 300
@@ -78,6 +78,10 @@ typedef struct co_batch {
     int nkeys, capkeys;
     int64_t opened_at, last_join, min_deadline;
     int sealed, done, refs;
+    int reserving;          /* the leader waits in the quota guard (batch still open) */
+    mk_rest_reservation rv; /* the guard's slot for the first send */
+    mk_rest_status rv_st;   /* not OK: the guard refused; rv_res says why */
+    mk_rest_result rv_res;
     mk_rest_cred cred;      /* the leader's; every member has the same client id */
     pthread_cond_t cv;
 } co_batch;
@@ -264,6 +268,7 @@ static void batch_unref(co_batch *b)
     for (int i = 0; i < b->nkeys; i++)
         free(b->keys[i]);
     free(b->keys);
+    mk_rest_result_free(&b->rv_res);
     pthread_cond_destroy(&b->cv);
     free(b);
 }
@@ -354,18 +359,23 @@ static void leader_wait(mk_coalescer *co, co_batch *b)
             else if (cycle && g->last_done_at + RETURN_WAITS * co->cfg.wait_ms > linger_end)
                 linger_end = g->last_done_at + RETURN_WAITS * co->cfg.wait_ms;
             linger_end = busy ? min64(linger_end, hold_end) : now;
-            if (now < linger_end) {
-                wake = linger_end;
-            } else {
-                /* Collect more while the quota guard would make us queue. */
-                int64_t r = mk_rest_ready_in_ms(co->rest);
-                if (r <= 0)
-                    break;
-                wake = now + min64(r, READY_POLL_MS);
-            }
+            if (now >= linger_end)
+                break;
+            wake = linger_end;
         }
         wait_until(&b->cv, &co->mu, min64(wake, latest));
     }
+    /* Take the quota guard's slot before sealing: for as long as the guard
+     * makes the call wait, the batch stays open and keeps taking members
+     * (until full), so a call made under a saturated budget carries as
+     * much as it may.  The coalescer's lock is not held meanwhile. */
+    b->reserving = 1;
+    int64_t deadline = b->min_deadline;
+    pthread_mutex_unlock(&co->mu);
+    mk_rest_status st = mk_rest_reserve(co->rest, deadline, &b->rv, &b->rv_res);
+    pthread_mutex_lock(&co->mu);
+    b->reserving = 0;
+    b->rv_st = st;
     seal(b);
 }
 
@@ -394,10 +404,11 @@ static cJSON *sync_body(const char *action, const char *lookup, const char *part
  * same record lands on the same lead); createDuplicate would add another
  * lead, and createOnly would answer 1005 for the lead it created itself. */
 static mk_rest_status sync_call(mk_coalescer *co, const mk_rest_cred *cred, const char *action,
-                                cJSON *body, int64_t deadline, mk_rest_result *res)
+                                cJSON *body, int64_t deadline, mk_rest_reservation *rv,
+                                mk_rest_result *res)
 {
     mk_rest_req rr = {.method = MK_REST_POST, .path = "/rest/v1/leads.json", .json = body,
-                      .deadline_ms = deadline,
+                      .deadline_ms = deadline, .reservation = rv,
                       .idempotent = is_idempotent_sync(action) ? MK_REST_IDEMPOTENT
                                                                : MK_REST_NOT_IDEMPOTENT};
     return mk_rest_call(co->rest, cred, &rr, res);
@@ -414,7 +425,7 @@ static mk_rest_status sync_alone(mk_coalescer *co, const mk_rest_cred *cred, con
         snprintf(out->error_message, sizeof out->error_message, "out of memory");
         return MK_REST_ERR_NOMEM;
     }
-    mk_rest_status st = sync_call(co, cred, action, body, deadline, out);
+    mk_rest_status st = sync_call(co, cred, action, body, deadline, NULL, out);
     cJSON_Delete(body);
     cost->rest_calls += out->attempts;
     cost->retries += out->retries;
@@ -505,8 +516,8 @@ static void distribute_sync(co_batch *b, mk_rest_status st, const mk_rest_result
 /* Follow the pages of one filter query; append up to max leads to *all. */
 static mk_rest_status get_pages(mk_coalescer *co, const mk_rest_cred *cred, const char *filter,
                                 const char *values, const char *fields, int max,
-                                int64_t deadline, cJSON *all, mk_rest_result *out,
-                                mk_coalesce_cost *sum)
+                                int64_t deadline, mk_rest_reservation *rv, cJSON *all,
+                                mk_rest_result *out, mk_coalesce_cost *sum)
 {
     char *token = NULL;
     mk_rest_status st = MK_REST_OK;
@@ -522,7 +533,8 @@ static mk_rest_status get_pages(mk_coalescer *co, const mk_rest_cred *cred, cons
         if (token)
             q[nq++] = (mk_rest_param){"nextPageToken", token};
         mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/leads.json", .query = q,
-                          .nquery = nq, .deadline_ms = deadline};
+                          .nquery = nq, .deadline_ms = deadline, .reservation = rv};
+        rv = NULL;   /* later pages wait for their own slot */
         mk_rest_result res;
         st = mk_rest_call(co->rest, cred, &rr, &res);
         sum->rest_calls += res.attempts;
@@ -566,8 +578,8 @@ static mk_rest_status get_alone(mk_coalescer *co, const mk_rest_cred *cred, cons
         snprintf(out->error_message, sizeof out->error_message, "out of memory");
         return MK_REST_ERR_NOMEM;
     }
-    mk_rest_status st = get_pages(co, cred, filter, value, fields, max_results, deadline, all,
-                                  out, cost);
+    mk_rest_status st = get_pages(co, cred, filter, value, fields, max_results, deadline, NULL,
+                                  all, out, cost);
     if (st == MK_REST_OK)
         *leads = all;
     else
@@ -676,7 +688,14 @@ static void send_batch(mk_coalescer *co, co_batch *b)
     memset(&res, 0, sizeof res);
     int64_t started = mk_rest_now_ms();
 
-    if (g->kind == CO_SYNC) {
+    if (b->rv_st != MK_REST_OK) {
+        /* The quota guard refused before anything was sent: every member
+         * gets its refusal (none of them caused it). */
+        st = b->rv_st;
+        res = b->rv_res;
+        memset(&b->rv_res, 0, sizeof b->rv_res);
+        sum.limiter_wait_ms = res.limiter_wait_ms;
+    } else if (g->kind == CO_SYNC) {
         cJSON *body = sync_body(g->p1, g->p2, g->p3);
         cJSON *input = body ? cJSON_AddArrayToObject(body, "input") : NULL;
         int ok = input != NULL;
@@ -686,7 +705,7 @@ static void send_batch(mk_coalescer *co, co_batch *b)
                 ok = ok && cJSON_AddItemReferenceToArray(input, (cJSON *)rec);
         }
         if (ok) {
-            st = sync_call(co, &b->cred, g->p1, body, b->min_deadline, &res);
+            st = sync_call(co, &b->cred, g->p1, body, b->min_deadline, &b->rv, &res);
             sum.rest_calls = res.attempts;
             sum.retries = res.retries;
             sum.limiter_wait_ms = res.limiter_wait_ms;
@@ -706,14 +725,15 @@ static void send_batch(mk_coalescer *co, co_batch *b)
                 p += sprintf(p, "%s%s", i ? "," : "", b->keys[i]);
             /* Every member may see up to its own maximum; REST refuses
              * (1003) beyond 1000 matches, which sends everyone alone. */
-            st = get_pages(co, &b->cred, g->p1, values, g->p2, INT32_MAX, b->min_deadline, all,
-                           &res, &sum);
+            st = get_pages(co, &b->cred, g->p1, values, g->p2, INT32_MAX, b->min_deadline,
+                           &b->rv, all, &res, &sum);
         } else {
             st = MK_REST_ERR_NOMEM;
             snprintf(res.error_message, sizeof res.error_message, "out of memory");
         }
         free(values);
     }
+    mk_rest_reservation_cancel(co->rest, &b->rv); /* not used (out of memory) */
 
     pthread_mutex_lock(&co->mu);
     if (g->kind == CO_SYNC)

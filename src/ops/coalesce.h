@@ -29,9 +29,14 @@
  * had have arrived, that grace is 3 x wait_ms from its return; once they
  * have, the batch goes at once.  While a batch of the kind is in flight, the next
  * one keeps collecting (group commit); no batch lingers longer than
- * max_hold_ms for either reason.  And while the quota guard could not admit
- * a call anyway, a batch keeps collecting instead of queueing.  A batch is
- * sent at once when full, and in time for its earliest member's deadline.
+ * max_hold_ms for either reason.  Then the leader takes its slot from the
+ * quota guard (mk_rest_reserve) and only once the guard grants it is the
+ * batch sealed: while the guard makes it wait (a saturated budget) the
+ * batch stays open and keeps taking members until it is full, so each call
+ * made under saturation carries as much as Marketo allows.  A full batch is
+ * sealed at once (its leader may still be waiting for the slot; the next
+ * request opens the next batch, whose leader queues behind it in the
+ * guard's first-come-first-served order).
  *
  * Failures: a per-record failure (status "skipped") belongs to its record
  * and so to one caller.  A whole-call failure that one caller's records may

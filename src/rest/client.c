@@ -319,6 +319,39 @@ int64_t mk_rest_ready_in_ms(mk_rest_client *c)
     return c ? mk_limiter_ready_in(c->limiter) : -1;
 }
 
+static mk_rest_status refusal(mk_rest_client *c, mk_limit_verdict v, mk_rest_result *out);
+
+mk_rest_status mk_rest_reserve(mk_rest_client *c, int64_t deadline_ms, mk_rest_reservation *r,
+                               mk_rest_result *out)
+{
+    memset(r, 0, sizeof *r);
+    memset(out, 0, sizeof *out);
+    out->success = -1;
+    if (!c)
+        return MK_REST_ERR_INVALID;
+    if (deadline_ms <= 0)
+        deadline_ms = mk_rest_now_ms() + c->timeout_ms;
+    mk_limit_slot slot;
+    mk_limit_verdict v = mk_limiter_acquire(c->limiter, deadline_ms, &slot);
+    r->waited_ms = slot.waited_ms;
+    out->limiter_wait_ms = slot.waited_ms;
+    if (v != MK_LIMIT_OK)
+        return refusal(c, v, out);
+    r->held = 1;
+    r->slot = slot.index;
+    r->probe = slot.probe;
+    return MK_REST_OK;
+}
+
+void mk_rest_reservation_cancel(mk_rest_client *c, mk_rest_reservation *r)
+{
+    if (!c || !r || !r->held)
+        return;
+    mk_limit_slot slot = {.index = r->slot, .probe = r->probe};
+    r->held = 0;
+    mk_limiter_release(c->limiter, &slot, MK_LIMIT_UNUSED);
+}
+
 /* ---- one HTTP exchange ------------------------------------------------- */
 
 typedef struct sink {
@@ -841,6 +874,7 @@ mk_rest_status mk_rest_call(mk_rest_client *c, const mk_rest_cred *cred,
         snprintf(out->error_message, sizeof out->error_message, "%s",
                  st == MK_REST_ERR_NOMEM ? "out of memory"
                                          : "invalid request (path, method or body)");
+        mk_rest_reservation_cancel(c, req->reservation);
         return st;
     }
     out->method_override = plan.method_override;
@@ -873,7 +907,19 @@ mk_rest_status mk_rest_call(mk_rest_client *c, const mk_rest_cred *cred,
             snprintf(out->error_message, sizeof out->error_message, "%s", terr);
         } else {
             mk_limit_slot slot;
-            mk_limit_verdict v = mk_limiter_acquire(c->limiter, deadline, &slot);
+            mk_limit_verdict v;
+            mk_rest_reservation *rv = req->reservation;
+            if (rv && rv->held) {
+                /* Taken ahead by the caller; its wait counts as this call's. */
+                memset(&slot, 0, sizeof slot);
+                slot.index = rv->slot;
+                slot.probe = rv->probe;
+                slot.waited_ms = rv->waited_ms;
+                rv->held = 0;
+                v = MK_LIMIT_OK;
+            } else {
+                v = mk_limiter_acquire(c->limiter, deadline, &slot);
+            }
             out->limiter_wait_ms += slot.waited_ms;
             if (v != MK_LIMIT_OK) {
                 memset(&tok, 0, sizeof tok);
@@ -939,6 +985,8 @@ mk_rest_status mk_rest_call(mk_rest_client *c, const mk_rest_cred *cred,
         }
         break;
     }
+    /* Refused before its first send (breaker, token): the slot goes back. */
+    mk_rest_reservation_cancel(c, req->reservation);
     mk_rest_plan_free(&plan);
     return st;
 }

@@ -680,7 +680,8 @@ void mk_limiter_release(mk_limiter *l, const mk_limit_slot *slot, mk_limit_outco
         return;
     pthread_mutex_lock(&l->mu);
     int64_t now = mono_ms();
-    int counted = outcome != MK_LIMIT_UNCOUNTED && outcome != MK_LIMIT_NOT_SENT;
+    int counted = outcome != MK_LIMIT_UNCOUNTED && outcome != MK_LIMIT_NOT_SENT &&
+                  outcome != MK_LIMIT_UNUSED;
     char id[SHARED_ID_LEN];
     int shared = l->sh && l->slot_shared[slot->index];
     int64_t pause_ms = 0, blocked_ms = 0;
@@ -701,6 +702,8 @@ void mk_limiter_release(mk_limiter *l, const mk_limit_slot *slot, mk_limit_outco
     case MK_LIMIT_GATEWAY:
         breaker_failure(l, now, slot->probe);
         break;
+    case MK_LIMIT_UNUSED:
+        break;   /* nothing was sent: nothing learnt */
     default:
         breaker_success(l);
         break;

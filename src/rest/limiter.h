@@ -71,7 +71,8 @@ typedef enum mk_limit_outcome {
     MK_LIMIT_GATEWAY,      /* HTTP 502/503/504: answered by something in front of it */
     MK_LIMIT_606,
     MK_LIMIT_615,
-    MK_LIMIT_607
+    MK_LIMIT_607,
+    MK_LIMIT_UNUSED        /* a reserved slot given back without a send */
 } mk_limit_outcome;
 
 /* An admitted send.  Filled by mk_limiter_acquire, given back to release. */

@@ -220,6 +220,11 @@ typedef struct mk_rest_req {
                                     token renewal, quota-guard waits, backoff
                                     and retries too. */
     mk_rest_idempotency idempotent;
+    struct mk_rest_reservation *reservation; /* NULL, or a quota-guard slot taken
+                                    with mk_rest_reserve(): the first send uses
+                                    it instead of waiting again (later sends,
+                                    replays and retries wait as usual); the
+                                    call always consumes it */
 } mk_rest_req;
 
 /* What came back.  Zero it or let mk_rest_call() do so; always release it
@@ -277,6 +282,28 @@ int64_t mk_rest_now_ms(void);
  * refused outright (REST down, daily budget spent).  Lets a batching layer
  * keep collecting work while no call could be sent anyway. */
 int64_t mk_rest_ready_in_ms(mk_rest_client *c);
+
+/* A quota-guard slot taken ahead of the call that will use it.  A batching
+ * layer reserves first and decides what the call carries afterwards: the
+ * batch keeps taking members for as long as the guard makes it wait, and
+ * is sealed only once its send is certain. */
+typedef struct mk_rest_reservation {
+    int held;                   /* 1 between reserve and the call (or cancel) */
+    int slot;                   /* the guard's slot; internal */
+    int probe;                  /* internal */
+    int64_t waited_ms;          /* how long the guard made the reservation wait */
+} mk_rest_reservation;
+
+/* Wait for a slot until deadline_ms.  MK_REST_OK: r->held is 1 and the slot
+ * must be consumed by mk_rest_call (req.reservation) or given back with
+ * mk_rest_reservation_cancel.  Otherwise *out says why (606/615/607 as the
+ * guard words them, or REST down) and nothing is held; free *out. */
+mk_rest_status mk_rest_reserve(mk_rest_client *c, int64_t deadline_ms, mk_rest_reservation *r,
+                               mk_rest_result *out);
+
+/* Give an unused reservation back: not counted, nothing learnt about the
+ * endpoint.  A reservation not held is ignored. */
+void mk_rest_reservation_cancel(mk_rest_client *c, mk_rest_reservation *r);
 
 /* ---- statistics ------------------------------------------------------ */
 
