@@ -49,6 +49,8 @@ const char *mktows_strerror(int err);
  *   MKTOWS_REQUEST_TIMEOUT      timeouts.request_seconds    default 120
  *   MKTOWS_MAX_REQUEST_BYTES    max_request_bytes           default 16 MiB
  *   MKTOWS_WORKERS              workers                     default 32
+ *   MKTOWS_MAX_WORKERS          max_workers                 default 4096
+ *   MKTOWS_WORKER_STACK_KB      worker_stack_kb             default 256
  *   MKTOWS_MAX_CONNECTIONS      max_connections             default 4096
  *   MKTOWS_ACCESS_LOG           access_log                  default true
  *   MKTOWS_SOAP_USER + MKTOWS_SOAP_ENCRYPTION_KEY           adds one SOAP user

@@ -895,7 +895,9 @@ mk_rest_status mk_rest_call(mk_rest_client *c, const mk_rest_cred *cred,
 
     for (;;) {
         int not_sent = 1; /* until a send says otherwise */
-        mk_limit_verdict down = mk_limiter_check_down(c->limiter, NULL);
+        /* A reservation passed the breaker already (it may be its probe). */
+        int reserved = req->reservation && req->reservation->held;
+        mk_limit_verdict down = reserved ? MK_LIMIT_OK : mk_limiter_check_down(c->limiter, NULL);
         if (down != MK_LIMIT_OK) {
             st = refusal(c, down, out);
             break;

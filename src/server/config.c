@@ -37,6 +37,8 @@ static const struct {
     {"MKTOWS_REQUEST_TIMEOUT", "timeouts.request_seconds", ENV_INT},
     {"MKTOWS_MAX_REQUEST_BYTES", "max_request_bytes", ENV_INT},
     {"MKTOWS_WORKERS", "workers", ENV_INT},
+    {"MKTOWS_MAX_WORKERS", "max_workers", ENV_INT},
+    {"MKTOWS_WORKER_STACK_KB", "worker_stack_kb", ENV_INT},
     {"MKTOWS_MAX_CONNECTIONS", "max_connections", ENV_INT},
     /* connection budget (server/connguard.h) */
     {"MKTOWS_RECEIVE_TOTAL_TIMEOUT", "timeouts.receive_total_seconds", ENV_INT},
@@ -618,6 +620,15 @@ int mktows_config_load(const char *path, char *const envp[], mktows_config **out
     if ((rc = get_int(cfg->json, "workers", 32, 1, 1024, &v, errbuf, errlen)))
         goto out;
     cfg->workers = (unsigned)v;
+    /* Waiting requests hold a thread each (server/pool.h): the bound on
+     * threads is a bound on how many requests can share a REST call. */
+    if ((rc = get_int(cfg->json, "max_workers", 4096, (long)cfg->workers, 65536, &v, errbuf,
+                      errlen)))
+        goto out;
+    cfg->max_workers = (unsigned)v;
+    if ((rc = get_int(cfg->json, "worker_stack_kb", 256, 64, 65536, &v, errbuf, errlen)))
+        goto out;
+    cfg->worker_stack_kb = (unsigned)v;
     if ((rc = get_int(cfg->json, "max_connections", 4096, 1, 1000000, &v, errbuf, errlen)))
         goto out;
     cfg->max_connections = (unsigned)v;

@@ -42,7 +42,9 @@ struct mktows_config {
     long send_timeout;           /* seconds without progress while sending */
     long request_timeout;        /* seconds a handler may take in total */
     size_t max_request_bytes;    /* request body limit */
-    unsigned workers;            /* worker threads, default 32 */
+    unsigned workers;            /* worker threads kept, default 32 */
+    unsigned max_workers;        /* the pool grows to this with demand, default 4096 */
+    unsigned worker_stack_kb;    /* stack per worker thread, default 256 */
     unsigned max_connections;    /* simultaneous HTTP connections */
     int access_log;              /* one stderr line per SOAP request, default on */
 

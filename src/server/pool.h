@@ -1,13 +1,24 @@
 /*
- * pool.h — a fixed pool of worker threads fed from one FIFO queue.
+ * pool.h — worker threads fed from one FIFO queue, growing with demand.
  *
  * The HTTP thread never blocks on a handler: it suspends the connection and
  * pushes a job here.  Each worker has its own state (a gSOAP engine), made
- * once at start by init and released by fini, so nothing is shared between
- * requests except the queue itself (mutex + condition variable).
+ * by init when the thread starts and released by fini when it ends, so
+ * nothing is shared between requests except the queue itself (mutex +
+ * condition variable).
+ *
+ * A SOAP request waiting for the REST budget holds its worker for the whole
+ * wait (the handlers are plain blocking code), so the number of requests
+ * that can wait -- and share one REST call -- is the number of threads.
+ * The pool therefore starts `min` threads and adds one whenever a job is
+ * queued and no thread is idle, up to `max`; a thread idle for idle_ms
+ * beyond the first `min` ends.  Threads get small stacks (stack_bytes) so
+ * that thousands of waiting requests cost megabytes, not gigabytes.
  */
 #ifndef MK_SERVER_POOL_H
 #define MK_SERVER_POOL_H
+
+#include <stddef.h>
 
 /* Embed as the first member of a job struct. */
 struct mk_pool_item {
@@ -23,12 +34,30 @@ struct mk_pool_ops {
     void *arg;
 };
 
-/* Start n threads.  Returns NULL if memory or a thread could not be had
- * (threads already started are stopped). */
-mk_pool *mk_pool_start(unsigned n, const struct mk_pool_ops *ops);
+struct mk_pool_limits {
+    unsigned min;          /* threads started at once and kept */
+    unsigned max;          /* at most this many (>= min) */
+    size_t stack_bytes;    /* per thread; 0: the system default */
+    unsigned idle_ms;      /* a thread beyond min idle this long ends; 0: 10,000 */
+};
 
-/* Queue an item (never blocks for long).  Returns 0, or -1 once stopping. */
+struct mk_pool_stats {
+    unsigned threads;      /* alive now */
+    unsigned busy;         /* running a job */
+    unsigned queued;       /* jobs waiting for a thread */
+    unsigned peak;         /* most threads alive at once */
+    unsigned long long spawned, spawn_failures;
+};
+
+/* Start lim->min threads.  Returns NULL if memory or one of those threads
+ * could not be had (threads already started are stopped). */
+mk_pool *mk_pool_start(const struct mk_pool_limits *lim, const struct mk_pool_ops *ops);
+
+/* Queue an item (never blocks for long; may start a thread).  Returns 0,
+ * or -1 once stopping. */
 int mk_pool_push(mk_pool *p, struct mk_pool_item *item);
+
+void mk_pool_stats_get(mk_pool *p, struct mk_pool_stats *out);
 
 /* Run every queued item, then join the threads and free the pool. */
 void mk_pool_stop(mk_pool *p);

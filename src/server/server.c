@@ -50,6 +50,18 @@
 #include "soap/fault.h"
 
 #define SOAP_PREFIX "/soap/mktows/"
+
+/* AddressSanitizer's redzones make every frame several times larger. */
+#if defined(__SANITIZE_ADDRESS__)
+#define STACK_FACTOR 4
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define STACK_FACTOR 4
+#endif
+#endif
+#ifndef STACK_FACTOR
+#define STACK_FACTOR 1
+#endif
 #define XML_TYPE "text/xml; charset=UTF-8"
 
 enum job_state { JOB_RECEIVING, JOB_QUEUED, JOB_DONE };
@@ -305,6 +317,18 @@ static char *stats_with_connections(struct mktows_server *srv, char *text)
         cJSON_Delete(conns);
         cJSON_Delete(doc);
         return NULL;
+    }
+    struct mk_pool_stats ps;
+    mk_pool_stats_get(srv->pool, &ps);
+    cJSON *w = cJSON_AddObjectToObject(doc, "workers");
+    if (w) {
+        cJSON_AddNumberToObject(w, "threads", ps.threads);
+        cJSON_AddNumberToObject(w, "busy", ps.busy);
+        cJSON_AddNumberToObject(w, "queued", ps.queued);
+        cJSON_AddNumberToObject(w, "peak_threads", ps.peak);
+        cJSON_AddNumberToObject(w, "max_threads", srv->cfg->max_workers);
+        cJSON_AddNumberToObject(w, "threads_started", (double)ps.spawned);
+        cJSON_AddNumberToObject(w, "thread_start_failures", (double)ps.spawn_failures);
     }
     char *text2 = cJSON_PrintUnformatted(doc);
     cJSON_Delete(doc);
@@ -714,7 +738,10 @@ int mk_server_start(const mktows_config *cfg, const struct mk_server_hooks *hook
     }
 
     struct mk_pool_ops ops = {worker_init, worker_run, worker_fini, srv};
-    srv->pool = mk_pool_start(cfg->workers, &ops);
+    struct mk_pool_limits lim = {.min = cfg->workers, .max = cfg->max_workers,
+                                 .stack_bytes = (size_t)cfg->worker_stack_kb * 1024 *
+                                                STACK_FACTOR};
+    srv->pool = mk_pool_start(&lim, &ops);
     if (!srv->pool) {
         freeaddrinfo(ai);
         mktows_server_stop(srv);
