@@ -704,10 +704,11 @@ static int fetch_lead(struct soap *soap, const mk_fields *f, int64_t id, struct 
 {
     char v[24];
     snprintf(v, sizeof v, "%" PRId64, id);
-    const char *vals[1] = {v};
     cJSON *leads = NULL;
-    int rc = mk_ops_get_leads(soap, "id", vals, 1, all_fields_csv(soap, f), 1, &leads,
-                              "syncLead: read back the lead");
+    /* Through the coalescer: under load the read-backs of many syncLeads
+     * share one filter call as their writes shared one sync call. */
+    int rc = mk_ops_get_leads_by_value(soap, "id", v, all_fields_csv(soap, f), 1, &leads,
+                                       "syncLead: read back the lead");
     if (rc == SOAP_OK && cJSON_GetArraySize(leads) == 1) {
         *out = soap_malloc(soap, sizeof **out);
         rc = mk_leadrec_to_soap(soap, f, cJSON_GetArrayItem(leads, 0),

@@ -271,6 +271,26 @@ static int breaker_gate(const mk_limiter *l, int64_t now)
     return -1;
 }
 
+/* Spacing between admissions once the burst is used: window / rate, or
+ * wider when that pace would fill the window before its oldest send
+ * expires -- the free slots are then spread evenly until it does.  Paced
+ * at window / rate straight after a burst, a saturated shim would use the
+ * window up half-way through and admit nothing until the burst's sends
+ * expire: callers arriving then would wait ten seconds while others had
+ * passed in a fraction of one. */
+static int64_t pace_gap(const mk_limiter *l, int64_t now, int rate, int used)
+{
+    int64_t gap = l->cfg.rate_window_ms / rate;
+    int64_t oldest = INT64_MAX;
+    for (int i = 0; i < l->cfg.rate_limit; i++)
+        if (l->slot_until[i] > now && l->slot_until[i] != SLOT_BUSY && l->slot_until[i] < oldest)
+            oldest = l->slot_until[i];
+    int free = rate - used;
+    if (oldest != INT64_MAX && free > 0 && (oldest - now) / free > gap)
+        gap = (oldest - now) / free;
+    return gap;
+}
+
 /* Why the head cannot be admitted now (MK_LIMIT_OK if it can), and the
  * instant worth waking at to look again (INT64_MAX: only a release helps). */
 static mk_limit_verdict blocked_by(const mk_limiter *l, int64_t now, int64_t *wake)
@@ -297,10 +317,12 @@ static mk_limit_verdict blocked_by(const mk_limiter *l, int64_t now, int64_t *wa
         *wake = next_slot_free(l, now);
         return MK_LIMIT_RATE;
     }
-    if (burst > 0 && l->last_admit && now < l->last_admit + l->cfg.rate_window_ms / rate &&
-        used >= burst) {
-        *wake = l->last_admit + l->cfg.rate_window_ms / rate;
-        return MK_LIMIT_RATE;
+    if (burst > 0 && l->last_admit && used >= burst) {
+        int64_t gap = pace_gap(l, now, rate, used);
+        if (now < l->last_admit + gap) {
+            *wake = l->last_admit + gap;
+            return MK_LIMIT_RATE;
+        }
     }
     return MK_LIMIT_OK;
 }
