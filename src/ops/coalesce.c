@@ -43,10 +43,12 @@ typedef enum co_kind { CO_SYNC = 0, CO_GET = 1 } co_kind;
 
 typedef struct co_counters {
     uint64_t batches, members, records, shared_members, solo, clash_waits, alone;
+    uint64_t refused_late, moved;
     int max_members;
 } co_counters;
 
 typedef struct co_member co_member;
+typedef struct co_batch *co_batch_ptr;
 struct co_member {
     co_member *next;
     /* what the request brings */
@@ -57,6 +59,15 @@ struct co_member {
     int max_results;
     int64_t deadline;
     int64_t joined_at;
+    char **keys;            /* sync: its lookup values (lower-cased, owned by its caller) */
+    int nkeys;
+    const char *vkey;       /* get: its value as it goes into filterValues (caller's) */
+    const char *user;       /* the SOAP user: batches are shared fairly between users */
+    int weight;
+    co_batch_ptr batch;     /* the batch it is in now */
+    int moved;              /* the leader moved it on to the next batch: wait there */
+    int lead;               /* ... and it leads that one */
+    int picked;             /* scratch while the leader chooses who goes */
     /* what it gets back (written by the leader) */
     int done;
     int solo;               /* the batch failed in a way it may not have caused */
@@ -74,7 +85,8 @@ typedef struct co_batch {
     co_member *head, *tail;
     int nmembers, nrec;
     size_t bytes;
-    char **keys;            /* sync: lower-cased lookup values; get: values as sent */
+    char **keys;            /* sync: lower-cased lookup values; get: values as sent;
+                               borrowed from the members */
     int nkeys, capkeys;
     int64_t opened_at, last_join, min_deadline;
     int sealed, done, refs;
@@ -265,8 +277,6 @@ static void batch_unref(co_batch *b)
 {
     if (--b->refs > 0)
         return;
-    for (int i = 0; i < b->nkeys; i++)
-        free(b->keys[i]);
     free(b->keys);
     mk_rest_result_free(&b->rv_res);
     pthread_cond_destroy(&b->cv);
@@ -295,22 +305,74 @@ static void seal(co_batch *b)
     pthread_cond_broadcast(&b->cv);
 }
 
-static void batch_append(co_batch *b, co_member *m)
+static int key_index(const co_batch *b, const char *v)
 {
+    for (int i = 0; i < b->nkeys; i++)
+        if (strcmp(b->keys[i], v) == 0)
+            return i;
+    return -1;
+}
+
+/* Put m at the end of b's list with its keys (get: its value's index).
+ * Returns -1 (out of memory) with nothing changed but possibly keys. */
+static int link_member(co_batch *b, co_member *m)
+{
+    int had = b->nkeys;
+    if (m->vkey) {
+        int k = key_index(b, m->vkey);
+        if (k < 0) {
+            if (batch_add_key(b, (char *)m->vkey) != 0)
+                return -1;
+            k = b->nkeys - 1;
+        }
+        m->value = k;
+    }
+    for (int i = 0; m->keys && i < m->nkeys; i++)
+        if (m->keys[i] && batch_add_key(b, m->keys[i]) != 0) {
+            b->nkeys = had;  /* none of m's keys may outlive it here */
+            return -1;
+        }
+    m->next = NULL;
     if (b->tail)
         b->tail->next = m;
     else
         b->head = m;
     b->tail = m;
     m->offset = b->nrec;
+    m->batch = b;
     b->nmembers++;
     b->nrec += m->nrec;
     b->bytes += m->bytes;
+    if (m->deadline < b->min_deadline)
+        b->min_deadline = m->deadline;
+    return 0;
+}
+
+static int batch_append(co_batch *b, co_member *m)
+{
+    if (link_member(b, m) != 0)
+        return -1;
     b->refs++;
     m->joined_at = mk_rest_now_ms();
     b->last_join = m->joined_at;
-    if (m->deadline < b->min_deadline)
-        b->min_deadline = m->deadline;
+    return 0;
+}
+
+/* Make list (linked through next) b's members, keys and counts.  Keys are
+ * the members', so this cannot fail for lack of memory: the array only
+ * shrinks. */
+static void relink(co_batch *b, co_member *list)
+{
+    b->head = b->tail = NULL;
+    b->nmembers = b->nrec = 0;
+    b->bytes = 0;
+    b->nkeys = 0;
+    b->min_deadline = INT64_MAX;
+    while (list) {
+        co_member *next = list->next;
+        (void)link_member(b, list);
+        list = next;
+    }
 }
 
 /* Wait (co->mu held) until clashing batch b is finished, then drop it. */
@@ -323,13 +385,214 @@ static void wait_clash(mk_coalescer *co, co_batch *b, co_kind kind)
     batch_unref(b);
 }
 
+/* ---- who goes: fair shares between SOAP users ---------------------------------------- */
+
+static int batch_full(const mk_coalescer *co, const co_batch *b)
+{
+    return b->nrec >= co->cfg.max_records || b->bytes >= co->cfg.max_body_bytes ||
+           (b->g->kind == CO_GET && b->nkeys >= GET_MAX_VALUES);
+}
+
+static int reserve_keys(co_batch *b, int n)
+{
+    if (n <= b->capkeys)
+        return 0;
+    char **k = realloc(b->keys, (size_t)n * sizeof *k);
+    if (!k)
+        return -1;
+    b->keys = k;
+    b->capkeys = n;
+    return 0;
+}
+
+typedef struct co_share {
+    const char *user;
+    int weight;
+    co_member *next;        /* its earliest member not yet considered */
+    int stuck;              /* nothing more of it fits (or it has no more) */
+} co_share;
+
+/* Mark (m->picked) the members of b that go in its call: the open batch
+ * takes everyone who comes while its leader waits for the quota guard, so
+ * it can hold more than one call carries.  Users take turns, each taking
+ * as many members per turn as its weight, each in its own arrival order,
+ * until nothing more fits: a user with few requests waiting gets them all
+ * in, a busy one gets the rest.  Returns the number of members left out. */
+static int pick_members(const mk_coalescer *co, co_batch *b)
+{
+    int n = 0, left = 0;
+    for (co_member *m = b->head; m; m = m->next) {
+        m->picked = 0;
+        n++;
+    }
+    co_share *sh = calloc((size_t)n, sizeof *sh);
+    char *vpicked = b->g->kind == CO_GET ? calloc((size_t)b->nkeys + 1, 1) : NULL;
+    int nsh = 0, recs = 0, values = 0;
+    size_t bytes = 0;
+    if (!sh || (b->g->kind == CO_GET && !vpicked)) {
+        /* No memory to be fair: arrival order. */
+        for (co_member *m = b->head; m; m = m->next) {
+            m->picked = m == b->head || (recs + m->nrec <= co->cfg.max_records &&
+                                         bytes + m->bytes <= co->cfg.max_body_bytes && !left);
+            if (m->picked) {
+                recs += m->nrec;
+                bytes += m->bytes;
+            } else {
+                left++;
+            }
+        }
+        if (b->g->kind == CO_GET)
+            left = n - (n < GET_MAX_VALUES ? n : GET_MAX_VALUES); /* one value each at worst */
+        free(sh);
+        free(vpicked);
+        return left;
+    }
+    for (co_member *m = b->head; m; m = m->next) {
+        int i = 0;
+        while (i < nsh && !(sh[i].user == m->user ||
+                            (sh[i].user && m->user && strcmp(sh[i].user, m->user) == 0)))
+            i++;
+        if (i == nsh) {
+            sh[nsh].user = m->user;
+            sh[nsh].weight = m->weight > 0 ? m->weight : 1;
+            sh[nsh].next = m;
+            nsh++;
+        }
+    }
+    for (int progress = 1; progress;) {
+        progress = 0;
+        for (int i = 0; i < nsh; i++) {
+            for (int t = 0; t < sh[i].weight && !sh[i].stuck; t++) {
+                co_member *m = sh[i].next;
+                while (m && !(m->user == sh[i].user ||
+                              (m->user && sh[i].user && strcmp(m->user, sh[i].user) == 0)))
+                    m = m->next;
+                if (!m) {
+                    sh[i].stuck = 1;
+                    break;
+                }
+                int fits;
+                if (b->g->kind == CO_GET)
+                    fits = vpicked[m->value] || values < GET_MAX_VALUES;
+                else
+                    fits = recs + m->nrec <= co->cfg.max_records &&
+                           bytes + m->bytes <= co->cfg.max_body_bytes;
+                if (!fits) {
+                    sh[i].stuck = 1; /* later ones must not overtake it */
+                    break;
+                }
+                m->picked = 1;
+                if (vpicked && !vpicked[m->value]) {
+                    vpicked[m->value] = 1;
+                    values++;
+                }
+                recs += m->nrec;
+                bytes += m->bytes;
+                sh[i].next = m->next;
+                progress = 1;
+            }
+        }
+    }
+    for (co_member *m = b->head; m; m = m->next)
+        left += !m->picked;
+    free(sh);
+    free(vpicked);
+    return left;
+}
+
+/* The answer of a member that cannot be served before its deadline. */
+static void refuse_late(co_member *m, int ahead, int64_t wait_ms)
+{
+    memset(&m->res, 0, sizeof m->res);
+    m->st = MK_REST_ERR_API;
+    m->res.error_code = 606;
+    m->res.limited = 1;
+    m->res.success = 0;
+    snprintf(m->res.error_message, sizeof m->res.error_message,
+             "the shim's REST quota guard cannot send this request before its deadline: %d "
+             "requests are queued ahead of it (about %lld ms at the budget's pace)",
+             ahead, (long long)wait_ms);
+    m->done = 1;
+}
+
+/* The leader got its slot: b's call carries the picked members; the others
+ * move, in arrival order, to a new open batch that the earliest of them
+ * leads.  One that the queue ahead shows cannot be sent before its
+ * deadline is answered now instead of at the deadline.  co->mu held. */
+static void split_batch(mk_coalescer *co, co_batch *b)
+{
+    if (!b->head || pick_members(co, b) == 0)
+        return;
+    co_group *g = b->g;
+    co_member *in = NULL, **in_t = &in, *out = NULL, **out_t = &out;
+    int nout = 0, nkeys_out = 0;
+    for (co_member *m = b->head, *next; m; m = next) {
+        next = m->next;
+        m->next = NULL;
+        if (m->picked) {
+            *in_t = m;
+            in_t = &m->next;
+        } else {
+            *out_t = m;
+            out_t = &m->next;
+            nout++;
+            nkeys_out += m->vkey ? 1 : m->nkeys;
+        }
+    }
+    relink(b, in);
+    co_batch *b2 = batch_new(g, &b->cred);
+    if (b2 && reserve_keys(b2, nkeys_out) != 0) {
+        batch_unref(b2);
+        b2 = NULL;
+    }
+    int64_t now = mk_rest_now_ms(), pace = mk_rest_pace_ms(co->rest);
+    int per_call = g->kind == CO_GET ? GET_MAX_VALUES : co->cfg.max_records;
+    int ahead = 0;
+    co_member *keep = NULL, **keep_t = &keep;
+    for (co_member *m = out, *next; m; m = next) {
+        next = m->next;
+        m->next = NULL;
+        int64_t wait = (int64_t)(1 + ahead / per_call) * pace;
+        if (!b2) {
+            memset(&m->res, 0, sizeof m->res);
+            m->st = MK_REST_ERR_NOMEM;
+            snprintf(m->res.error_message, sizeof m->res.error_message, "out of memory");
+            m->done = 1;
+        } else if (now + wait > m->deadline) {
+            refuse_late(m, ahead, wait);
+            co->n[g->kind].refused_late++;
+        } else {
+            *keep_t = m;
+            keep_t = &m->next;
+            ahead += m->nrec;
+            co->n[g->kind].moved++;
+        }
+    }
+    if (b2) {
+        relink(b2, keep);
+        for (co_member *m = b2->head; m; m = m->next) {
+            m->moved = 1;  /* it drops its reference to b when it wakes */
+            b2->refs++;
+        }
+        if (b2->head) {
+            b2->head->lead = 1;
+            b2->last_join = now;
+            seal(b);
+            g->open = b2;
+        } else {
+            batch_unref(b2);   /* everyone left out was refused */
+        }
+    }
+    pthread_cond_broadcast(&b->cv);
+}
+
 /* ---- when to send ------------------------------------------------------------------ */
 
 /* The leader waits (co->mu held) until batch b should be sent, then seals it. */
 static void leader_wait(mk_coalescer *co, co_batch *b)
 {
     co_group *g = b->g;
-    while (!b->sealed) {
+    while (!b->sealed && !batch_full(co, b)) {
         int64_t now = mk_rest_now_ms();
         int64_t latest = b->min_deadline - co->cfg.send_reserve_ms;
         if (now >= latest)
@@ -376,6 +639,7 @@ static void leader_wait(mk_coalescer *co, co_batch *b)
     pthread_mutex_lock(&co->mu);
     b->reserving = 0;
     b->rv_st = st;
+    split_batch(co, b);
     seal(b);
 }
 
@@ -774,22 +1038,36 @@ static void send_batch(mk_coalescer *co, co_batch *b)
  * the answer.  Returns with co->mu held and b unreferenced by m. */
 static void take_part(mk_coalescer *co, co_batch *b, co_member *m, int leader)
 {
-    if (leader) {
-        leader_wait(co, b);
-        b->g->inflight++;
-        pthread_mutex_unlock(&co->mu);
-        send_batch(co, b);
-        pthread_mutex_lock(&co->mu);
-    } else {
-        while (!m->done)
+    for (;;) {
+        if (leader) {
+            leader_wait(co, b);  /* the leader is always among those who go */
+            b->g->inflight++;
+            pthread_mutex_unlock(&co->mu);
+            send_batch(co, b);
+            pthread_mutex_lock(&co->mu);
+            break;
+        }
+        while (!m->done && !m->moved)
             pthread_cond_wait(&b->cv, &co->mu);
+        if (!m->moved)
+            break;
+        /* Left for the next call: wait (or lead) there. */
+        co_batch *next = m->batch;
+        m->moved = 0;
+        leader = m->lead;
+        m->lead = 0;
+        batch_unref(b);
+        b = next;
+        if (m->done)
+            break;
     }
     if (m->solo)
         co->n[b->g->kind].solo++;
     batch_unref(b);
 }
 
-mk_rest_status mk_coalesce_sync(mk_coalescer *co, const mk_rest_cred *cred, const char *action,
+mk_rest_status mk_coalesce_sync(mk_coalescer *co, const mk_rest_cred *cred,
+                                const mk_coalesce_who *who, const char *action,
                                 const char *lookup, const char *partition, const cJSON *input,
                                 int64_t deadline_ms, mk_rest_result *out, mk_coalesce_cost *cost)
 {
@@ -821,6 +1099,10 @@ mk_rest_status mk_coalesce_sync(mk_coalescer *co, const mk_rest_cred *cred, cons
     m.nrec = n;
     m.bytes = bytes;
     m.deadline = deadline_ms > 0 ? deadline_ms : INT64_MAX / 2;
+    m.keys = keys;
+    m.nkeys = keys ? n : 0;
+    m.user = who ? who->user : NULL;
+    m.weight = who ? who->weight : 1;
 
     pthread_mutex_lock(&co->mu);
     co_group *g = find_group(co, CO_SYNC, cred->client_id, action, lookup, partition);
@@ -832,11 +1114,9 @@ mk_rest_status mk_coalesce_sync(mk_coalescer *co, const mk_rest_cred *cred, cons
             wait_clash(co, b, CO_SYNC);
             continue;
         }
-        if (b && (b->nrec + n > co->cfg.max_records ||
-                  b->bytes + bytes > co->cfg.max_body_bytes)) {
-            seal(b); /* full for us: it goes now, we open the next */
-            b = NULL;
-        }
+        /* A full batch still takes us: while its leader waits for the
+         * quota guard, who goes is decided fairly when the slot comes
+         * (split_batch); the others go on to the next call. */
         if (!b) {
             b = batch_new(g, cred);
             if (!b)
@@ -846,23 +1126,19 @@ mk_rest_status mk_coalesce_sync(mk_coalescer *co, const mk_rest_cred *cred, cons
         }
         break;
     }
+    if (g && b && batch_append(b, &m) != 0) {
+        if (leader) {
+            g->open = NULL;
+            batch_unref(b); /* refs 0: never shared */
+        }
+        b = NULL;
+    }
     if (!g || !b) {
         pthread_mutex_unlock(&co->mu);
         free_keys(keys, n);
         return sync_alone(co, cred, action, lookup, partition, input, deadline_ms, out, cost);
     }
-    int keys_ok = 1;
-    for (int i = 0; i < n && keys && keys_ok; i++) {
-        if (keys[i]) {
-            keys_ok = batch_add_key(b, keys[i]) == 0;
-            if (keys_ok)
-                keys[i] = NULL; /* the batch owns it now */
-        }
-    }
-    batch_append(b, &m);
-    if (b->nrec >= co->cfg.max_records || b->bytes >= co->cfg.max_body_bytes)
-        seal(b);
-    else if (b->nmembers > 1)
+    if (b->nmembers > 1)
         pthread_cond_broadcast(&b->cv); /* the leader may re-evaluate */
     take_part(co, b, &m, leader);
     pthread_mutex_unlock(&co->mu);
@@ -885,7 +1161,8 @@ mk_rest_status mk_coalesce_sync(mk_coalescer *co, const mk_rest_cred *cred, cons
     return m.st;
 }
 
-mk_rest_status mk_coalesce_get(mk_coalescer *co, const mk_rest_cred *cred, const char *filter,
+mk_rest_status mk_coalesce_get(mk_coalescer *co, const mk_rest_cred *cred,
+                               const mk_coalesce_who *who, const char *filter,
                                const char *value, const char *fields, int max_results,
                                int64_t deadline_ms, cJSON **leads, mk_rest_result *out,
                                mk_coalesce_cost *cost)
@@ -912,32 +1189,27 @@ mk_rest_status mk_coalesce_get(mk_coalescer *co, const mk_rest_cred *cred, const
     m.bytes = strlen(v) + 1;
     m.max_results = max_results;
     m.deadline = deadline_ms > 0 ? deadline_ms : INT64_MAX / 2;
+    m.vkey = v;
+    m.user = who ? who->user : NULL;
+    m.weight = who ? who->weight : 1;
     int is_email = strcmp(filter, "email") == 0;
 
     pthread_mutex_lock(&co->mu);
     co_group *g = find_group(co, CO_GET, cred->client_id, filter, fields, NULL);
     co_batch *b = NULL;
-    int leader = 0, k = -1;
+    int leader = 0;
     while (g) {
         b = g->open;
-        k = -1;
-        if (b) {
+        if (b && is_email) {
             int clash = 0;
-            for (int i = 0; i < b->nkeys && k < 0 && !clash; i++) {
-                if (strcmp(b->keys[i], v) == 0)
-                    k = i;
-                else if (is_email && strcasecmp(b->keys[i], v) == 0)
-                    clash = 1;
-            }
+            for (int i = 0; i < b->nkeys && !clash; i++)
+                clash = strcmp(b->keys[i], v) != 0 && strcasecmp(b->keys[i], v) == 0;
             if (clash) {
                 wait_clash(co, b, CO_GET);
                 continue;
             }
-            if (k < 0 && b->nkeys >= GET_MAX_VALUES) {
-                seal(b);
-                b = NULL;
-            }
         }
+        /* Full or not, the open batch takes us (see mk_coalesce_sync). */
         if (!b) {
             b = batch_new(g, cred);
             if (!b)
@@ -947,17 +1219,12 @@ mk_rest_status mk_coalesce_get(mk_coalescer *co, const mk_rest_cred *cred, const
         }
         break;
     }
-    if (g && b && k < 0) {
-        if (batch_add_key(b, v) == 0) {
-            k = b->nkeys - 1;
-            v = NULL;
-        } else if (leader) {
+    if (g && b && batch_append(b, &m) != 0) {
+        if (leader) {
             g->open = NULL;
             batch_unref(b); /* refs 0: never shared */
-            b = NULL;
-        } else {
-            b = NULL;
         }
+        b = NULL;
     }
     if (!g || !b) {
         pthread_mutex_unlock(&co->mu);
@@ -965,11 +1232,7 @@ mk_rest_status mk_coalesce_get(mk_coalescer *co, const mk_rest_cred *cred, const
         return get_alone(co, cred, filter, value, fields, max_results, deadline_ms, leads, out,
                          cost);
     }
-    m.value = k;
-    batch_append(b, &m);
-    if (b->nkeys >= GET_MAX_VALUES)
-        seal(b);
-    else if (b->nmembers > 1)
+    if (b->nmembers > 1)
         pthread_cond_broadcast(&b->cv);
     take_part(co, b, &m, leader);
     pthread_mutex_unlock(&co->mu);
@@ -1011,6 +1274,8 @@ static void counters_json(cJSON *obj, const char *name, const co_counters *n)
     cJSON_AddNumberToObject(o, "solo_after_batch_failure", (double)n->solo);
     cJSON_AddNumberToObject(o, "key_clash_waits", (double)n->clash_waits);
     cJSON_AddNumberToObject(o, "requests_alone", (double)n->alone);
+    cJSON_AddNumberToObject(o, "moved_to_next_batch", (double)n->moved);
+    cJSON_AddNumberToObject(o, "refused_before_deadline", (double)n->refused_late);
 }
 
 void mk_coalescer_stats_json(mk_coalescer *co, cJSON *obj)

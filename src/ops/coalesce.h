@@ -80,6 +80,16 @@ typedef struct mk_coalesce_cost {
     int shared;              /* 1: the call carried other requests' work too */
 } mk_coalesce_cost;
 
+/* Who a request is for: when more requests wait than one call carries,
+ * the call is shared between SOAP users in proportion to their weights
+ * (soap_users.<id>.weight), each user's requests in arrival order.  NULL
+ * in the calls below: one anonymous user of weight 1.  user is borrowed
+ * for the duration of the call. */
+typedef struct mk_coalesce_who {
+    const char *user;
+    int weight;              /* >= 1 */
+} mk_coalesce_who;
+
 /* Returns 0 and *out, or -1 (out of memory).  rest is borrowed. */
 int mk_coalescer_new(mk_rest_client *rest, const mk_coalesce_config *cfg, mk_coalescer **out);
 
@@ -93,7 +103,8 @@ void mk_coalescer_free(mk_coalescer *co);
  * order]}; on failure the status, code and message of the failed call.
  * The call is idempotent unless action is createDuplicate or createOnly.
  * Free *out with mk_rest_result_free; *cost may be NULL. */
-mk_rest_status mk_coalesce_sync(mk_coalescer *co, const mk_rest_cred *cred, const char *action,
+mk_rest_status mk_coalesce_sync(mk_coalescer *co, const mk_rest_cred *cred,
+                                const mk_coalesce_who *who, const char *action,
                                 const char *lookup, const char *partition, const cJSON *input,
                                 int64_t deadline_ms, mk_rest_result *out, mk_coalesce_cost *cost);
 
@@ -102,7 +113,8 @@ mk_rest_status mk_coalesce_sync(mk_coalescer *co, const mk_rest_cred *cred, cons
  * NULL.  On success *leads is a new JSON array (caller frees) and *out is
  * an empty successful result; on failure *leads is NULL and *out says why.
  * Only "id" and "email" are coalesced; other filters go alone. */
-mk_rest_status mk_coalesce_get(mk_coalescer *co, const mk_rest_cred *cred, const char *filter,
+mk_rest_status mk_coalesce_get(mk_coalescer *co, const mk_rest_cred *cred,
+                               const mk_coalesce_who *who, const char *filter,
                                const char *value, const char *fields, int max_results,
                                int64_t deadline_ms, cJSON **leads, mk_rest_result *out,
                                mk_coalesce_cost *cost);

@@ -10,6 +10,7 @@
 
 #include "ops/coalesce.h"
 #include "ops/opstats.h"
+#include "server/config.h"
 #include "soap/fault.h"
 
 /* Name the (maybe shared) call in the request's REST trace. */
@@ -21,6 +22,15 @@ static void trace(struct mk_request *r, const char *method, const mk_rest_result
     mk_request_trace(r, method, cost->shared ? "/rest/v1/leads.json (shared)"
                                              : "/rest/v1/leads.json",
                      cost->shared ? 1 : res->attempts);
+}
+
+/* The SOAP user a shared call is divided between (coalesce.h). */
+static mk_coalesce_who who_of(const struct mk_request *r)
+{
+    mk_coalesce_who w = {r ? r->user_id : NULL, 1};
+    if (r && r->user && r->user->weight > 0)
+        w.weight = r->user->weight;
+    return w;
 }
 
 int mk_ops_sync_leads(struct soap *soap, const char *action, const char *lookup,
@@ -35,7 +45,8 @@ int mk_ops_sync_leads(struct soap *soap, const char *action, const char *lookup,
     }
     mk_rest_cred cred = mk_ops_cred(r);
     mk_coalesce_cost cost;
-    mk_rest_status st = mk_coalesce_sync(s->coalesce, &cred, action, lookup, partition, input,
+    mk_coalesce_who who = who_of(r);
+    mk_rest_status st = mk_coalesce_sync(s->coalesce, &cred, &who, action, lookup, partition, input,
                                          mk_ops_deadline_ms(r), res, &cost);
     mk_opstats_charge_shared(r, &cost);
     trace(r, "POST", res, &cost);
@@ -58,7 +69,8 @@ int mk_ops_get_leads_by_value(struct soap *soap, const char *filter, const char 
     mk_rest_cred cred = mk_ops_cred(r);
     mk_coalesce_cost cost;
     mk_rest_result res;
-    mk_rest_status st = mk_coalesce_get(s->coalesce, &cred, filter, value, fields, max_results,
+    mk_coalesce_who who = who_of(r);
+    mk_rest_status st = mk_coalesce_get(s->coalesce, &cred, &who, filter, value, fields, max_results,
                                         mk_ops_deadline_ms(r), leads, &res, &cost);
     mk_opstats_charge_shared(r, &cost);
     trace(r, "GET", &res, &cost);

@@ -321,6 +321,15 @@ int64_t mk_rest_ready_in_ms(mk_rest_client *c)
 
 static mk_rest_status refusal(mk_rest_client *c, mk_limit_verdict v, mk_rest_result *out);
 
+int64_t mk_rest_pace_ms(mk_rest_client *c)
+{
+    mk_limiter_stats s;
+    if (!c)
+        return 0;
+    mk_limiter_stats_get(c->limiter, &s);
+    return s.effective_rate_limit > 0 ? s.rate_window_ms / s.effective_rate_limit : 0;
+}
+
 mk_rest_status mk_rest_reserve(mk_rest_client *c, int64_t deadline_ms, mk_rest_reservation *r,
                                mk_rest_result *out)
 {

@@ -283,6 +283,11 @@ int64_t mk_rest_now_ms(void);
  * keep collecting work while no call could be sent anyway. */
 int64_t mk_rest_ready_in_ms(mk_rest_client *c);
 
+/* Milliseconds between sends at the budget's sustained pace (window /
+ * rate; 0 when that rounds to nothing): lets a batching layer estimate
+ * how long a queue of calls will take. */
+int64_t mk_rest_pace_ms(mk_rest_client *c);
+
 /* A quota-guard slot taken ahead of the call that will use it.  A batching
  * layer reserves first and decides what the call carries afterwards: the
  * batch keeps taking members for as long as the guard makes it wait, and

@@ -341,6 +341,17 @@ static int load_users(struct mktows_config *cfg, char *errbuf, size_t errlen)
             if (!*fields[i].dst)
                 return fail(errbuf, errlen, MKTOWS_ENOMEM, "config: out of memory");
         }
+        /* Shares of the REST budget when several users' requests wait
+         * for one call (ops/coalesce.h). */
+        const cJSON *w = cJSON_GetObjectItemCaseSensitive(u, "weight");
+        su->weight = 1;
+        if (w && !cJSON_IsNull(w)) {
+            if (!cJSON_IsNumber(w) || !(w->valuedouble >= 1 && w->valuedouble <= 1000) ||
+                w->valuedouble != (double)(int)w->valuedouble)
+                return fail(errbuf, errlen, MKTOWS_EINVAL,
+                            "config: key '%s.weight' must be an integer from 1 to 1000", key);
+            su->weight = (int)w->valuedouble;
+        }
         if (!su->client_id != !su->client_secret)
             return fail(errbuf, errlen, MKTOWS_EINVAL,
                         "config: key '%s' must give both client_id and client_secret, or neither",

@@ -23,6 +23,7 @@ struct mk_soap_user {
     char *client_id;      /* NULL: use rest.client_id */
     char *client_secret;  /* NULL: use rest.client_secret */
     char *partition;      /* NULL: default partition */
+    int weight;           /* share of a contested REST budget, default 1 */
 };
 
 struct mktows_config {

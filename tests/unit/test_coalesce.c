@@ -40,6 +40,8 @@ static struct fake {
     int dup_key_in_call;          /* a call carried one email twice */
     char fail_next[8];            /* answer the next sync with this error code */
     int delay_ms;                 /* every REST answer takes this long */
+    int calls_hi[64];             /* per sync call: records with n >= 1000 */
+    int calls_n[64];              /* per sync call: records */
 } fk = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 typedef struct upload {
@@ -86,6 +88,13 @@ static enum MHD_Result fake_sync(struct MHD_Connection *c, const upload *up)
     cJSON *input = cJSON_GetObjectItem(body, "input");
     int n = cJSON_GetArraySize(input);
     pthread_mutex_lock(&fk.mu);
+    if (fk.sync_calls < 64) {
+        fk.calls_n[fk.sync_calls] = n;
+        fk.calls_hi[fk.sync_calls] = 0;
+        cJSON *r;
+        cJSON_ArrayForEach(r, input)
+            fk.calls_hi[fk.sync_calls] += cJSON_GetObjectItem(r, "n")->valuedouble >= 1000;
+    }
     fk.sync_calls++;
     if (n > fk.max_sync_records)
         fk.max_sync_records = n;
@@ -306,6 +315,10 @@ typedef struct caller {
     /* get */
     const char *filter, *value;
     cJSON *leads;
+    const char *user;         /* SOAP user (fair shares); NULL: anonymous */
+    int64_t deadline_ms;      /* 0: 15 s */
+    int64_t answered_at;
+    int no_gate;              /* starts at once, not with the others */
 } caller;
 
 static pthread_barrier_t gate;
@@ -329,9 +342,14 @@ static void *sync_caller(void *arg)
             cJSON_AddTrueToObject(r, "poison");
         cJSON_AddItemToArray(input, r);
     }
-    pthread_barrier_wait(&gate);
-    c->st = mk_coalesce_sync(co, &cred, c->action ? c->action : "createOrUpdate", "email", NULL,
-                             input, mk_rest_now_ms() + 15000, &c->res, &c->cost);
+    if (!c->no_gate)
+        pthread_barrier_wait(&gate);
+    mk_coalesce_who who = {c->user, 1};
+    c->st = mk_coalesce_sync(co, &cred, c->user ? &who : NULL,
+                             c->action ? c->action : "createOrUpdate", "email", NULL, input,
+                             c->deadline_ms ? c->deadline_ms : mk_rest_now_ms() + 15000, &c->res,
+                             &c->cost);
+    c->answered_at = mk_rest_now_ms();
     cJSON_Delete(input);
     return NULL;
 }
@@ -340,7 +358,7 @@ static void *get_caller(void *arg)
 {
     caller *c = arg;
     pthread_barrier_wait(&gate);
-    c->st = mk_coalesce_get(co, &cred, c->filter, c->value, NULL, 1000, mk_rest_now_ms() + 15000,
+    c->st = mk_coalesce_get(co, &cred, NULL, c->filter, c->value, NULL, 1000, mk_rest_now_ms() + 15000,
                             &c->leads, &c->res, &c->cost);
     return NULL;
 }
@@ -644,6 +662,93 @@ static void guard_refusals_read_like_marketo(void **st)
     assert_int_equal(fk.get_calls, before);
 }
 
+/* While the only concurrency slot is busy, a crowd from a busy user (30)
+ * and a quiet one (5) piles into one open batch of at most 10 records: the
+ * call that goes next takes turns between them, so the quiet user's five
+ * go together in it; the busy user's rest follows in arrival order.  A
+ * caller whose deadline the queue ahead already shows it cannot meet gets
+ * its refusal at once. */
+static void a_full_batch_is_shared_fairly(void **st)
+{
+    (void)st;
+    mk_coalescer_free(co);
+    mk_rest_client_free(client);
+    char base[64], ident[80], err[256];
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", fk.port);
+    snprintf(ident, sizeof ident, "http://127.0.0.1:%d/identity", fk.port);
+    /* 100 per 20 s: a 200 ms pace, so 3 calls of 10 take about 600 ms. */
+    mk_rest_config cfg = {.endpoint = base, .identity = ident, .timeout_ms = 20000,
+                          .limits = {.max_concurrency = 1, .burst = -1}};
+    assert_int_equal(mk_rest_client_new(&cfg, &client, err, sizeof err), MK_REST_OK);
+    mk_coalesce_config cc = {.wait_ms = 5, .max_records = 10};
+    assert_int_equal(mk_coalescer_new(client, &cc, &co), 0);
+    fk.delay_ms = 300;
+
+    enum { BUSY = 30, QUIET = 5, LATE = 1, N = 1 + BUSY + QUIET + LATE };
+    caller cs[N];
+    memset(cs, 0, sizeof cs);
+    /* The first goes alone (the kind is idle) and holds the slot 300 ms. */
+    cs[0] = (caller){.i = 1, .nrec = 1, .no_gate = 1};
+    for (int i = 1; i <= BUSY; i++)
+        cs[i] = (caller){.i = 10 + i, .nrec = 1, .user = "busy"};
+    for (int i = 0; i < QUIET; i++)
+        cs[1 + BUSY + i] = (caller){.i = 100 + i, .nrec = 1, .user = "quiet"};
+    /* The busy user's last: 29 of its own ahead, at 10 per call and one
+     * call per 200 ms at the budget's pace, but only 300 ms to live. */
+    cs[N - 1] = (caller){.i = 200, .nrec = 1, .user = "busy", .no_gate = 1};
+
+    pthread_t t[N];
+    pthread_create(&t[0], NULL, sync_caller, &cs[0]);
+    sleep_ms(50);
+    pthread_barrier_init(&gate, NULL, N - 2);
+    for (int i = 1; i < N - 1; i++)
+        pthread_create(&t[i], NULL, sync_caller, &cs[i]);
+    sleep_ms(30);
+    cs[N - 1].deadline_ms = mk_rest_now_ms() + 300;
+    pthread_create(&t[N - 1], NULL, sync_caller, &cs[N - 1]);
+    for (int i = 0; i < N; i++)
+        pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&gate);
+
+    int quiet_call = -1;
+    for (int k = 0; k < fk.sync_calls && k < 64; k++) {
+        assert_true(fk.calls_n[k] <= 10);
+        if (fk.calls_hi[k] == QUIET)
+            quiet_call = k;
+    }
+    if (quiet_call < 0)
+        fail_msg("the quiet user's %d requests were not carried by one call", QUIET);
+    int64_t quiet_last = 0, busy_last = 0;
+    for (int i = 0; i < N - 1; i++) {
+        if (cs[i].st != MK_REST_OK)
+            fail_msg("caller %d: status %d (%s)", cs[i].i, cs[i].st, cs[i].res.error_message);
+        int64_t id = 0;
+        mk_rest_json_get_int64(cJSON_GetArrayItem(result_of(&cs[i]), 0), "id", &id);
+        assert_int_equal(id, cs[i].i * 10);  /* its own record */
+        if (cs[i].user && strcmp(cs[i].user, "quiet") == 0 && cs[i].answered_at > quiet_last)
+            quiet_last = cs[i].answered_at;
+        if (cs[i].user && strcmp(cs[i].user, "busy") == 0 && cs[i].answered_at > busy_last)
+            busy_last = cs[i].answered_at;
+        mk_rest_result_free(&cs[i].res);
+    }
+    /* The quiet user is through before the busy one's last call. */
+    assert_true(quiet_last < busy_last);
+    /* The late caller: refused with the guard's 606, long before a call
+     * could have carried it. */
+    caller *late = &cs[N - 1];
+    assert_int_equal(late->st, MK_REST_ERR_API);
+    assert_int_equal(late->res.error_code, 606);
+    assert_true(late->res.limited);
+    assert_non_null(strstr(late->res.error_message, "before its deadline"));
+    mk_rest_result_free(&late->res);
+    cJSON *stats = cJSON_CreateObject();
+    mk_coalescer_stats_json(co, stats);
+    const cJSON *s = cJSON_GetObjectItem(stats, "sync");
+    assert_true(cJSON_GetObjectItem(s, "moved_to_next_batch")->valueint > 0);
+    assert_int_equal(cJSON_GetObjectItem(s, "refused_before_deadline")->valueint, 1);
+    cJSON_Delete(stats);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -654,6 +759,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(disabled_means_alone, setup_disabled, teardown),
         cmocka_unit_test_setup_teardown(retries_respect_idempotency, setup, teardown),
         cmocka_unit_test_setup_teardown(guard_refusals_read_like_marketo, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_full_batch_is_shared_fairly, setup, teardown),
     };
     return cmocka_run_group_tests(tests, fake_start, fake_stop);
 }
