@@ -112,6 +112,7 @@ struct co_group {
 struct mk_coalescer {
     mk_rest_client *rest;
     mk_coalesce_config cfg;
+    int unpaced;            /* the rate budget is effectively unlimited */
     pthread_mutex_t mu;
     co_group *groups;
     co_counters n[2];
@@ -202,6 +203,7 @@ int mk_coalescer_new(mk_rest_client *rest, const mk_coalesce_config *cfg, mk_coa
         co->cfg.max_body_bytes = DEFAULT_MAX_BODY;
     if (co->cfg.send_reserve_ms <= 0)
         co->cfg.send_reserve_ms = DEFAULT_SEND_RESERVE_MS;
+    co->unpaced = mk_rest_pace_ms(rest) == 0;
     pthread_mutex_init(&co->mu, NULL);
     *out = co;
     return 0;
@@ -592,7 +594,10 @@ static void split_batch(mk_coalescer *co, co_batch *b)
 static void leader_wait(mk_coalescer *co, co_batch *b)
 {
     co_group *g = b->g;
-    while (!b->sealed && !batch_full(co, b)) {
+    /* With a budget too large to pace (limits off, or raised far beyond
+     * Marketo's), lingering and waiting for the call in flight only add
+     * latency and serialise the calls: go now, concurrently with it. */
+    while (!co->unpaced && !b->sealed && !batch_full(co, b)) {
         int64_t now = mk_rest_now_ms();
         int64_t latest = b->min_deadline - co->cfg.send_reserve_ms;
         if (now >= latest)

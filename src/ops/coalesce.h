@@ -19,7 +19,10 @@
  *     a call, so the split is never ambiguous).
  *
  * When is a batch sent?  The first request of a batch leads it: it sends at
- * once when its kind is idle (a lone client pays no extra latency).  When
+ * once when its kind is idle (a lone client pays no extra latency), and
+ * always at once when the REST rate budget is too large to pace (window /
+ * rate_limit under 1 ms: limits off): then nothing is gained by waiting,
+ * and calls go concurrently up to max_concurrency.  When
  * other requests of the kind are about (the previous batch had company, or
  * one is in flight) it lingers for companions while they keep coming: it
  * goes once wait_ms (a few ms) passed without a new member, counting from

@@ -1,0 +1,177 @@
+#!/bin/sh
+# lean-bench.sh — what the shim adds to a getLead when Marketo's limits are
+# not the limit (issue 11, "lean").  In one run, with wrk over keep-alive
+# connections (16, then 1), getLead by email (a different synthetic lead
+# each request):
+#   bare   a bare gSOAP server of the same WSDL (tests/bench/bare_soap.c):
+#          parse the envelope, answer one lead, nothing else;
+#   rest   the REST lead query the shim makes for a getLead (captured from
+#          the shim through a logging proxy), sent to marketo-emulator
+#          directly;
+#   shim   mktows-shim in front of the same emulator.
+# Then the ideal serial composition 1 / (1/bare + 1/rest) and the shim's
+# ratio to it; for 1 connection also the shim's mean latency over the
+# direct REST call's, in microseconds.  A benchmark, not a test.
+#
+# usage: tests/bench/lean-bench.sh [--build-dir DIR] [--seconds S]
+# Needs wrk, a C compiler, gSOAP (libgsoap-dev), /usr/bin/python3.
+set -eu
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+build="$top/build-bench"
+seconds=10
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --build-dir) build=$2; shift 2 ;;
+    --seconds) seconds=$2; shift 2 ;;
+    *) echo "usage: $0 [--build-dir DIR] [--seconds S]" >&2; exit 2 ;;
+    esac
+done
+command -v wrk >/dev/null || { echo "lean-bench.sh: wrk is not installed (apt-get install wrk)" >&2; exit 2; }
+if [ ! -x "$build/src/mktows-shim" ] || [ ! -f "$build/src/gsoap/soapServer.c" ]; then
+    cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null 2>&1
+    cmake --build "$build" -j "$(nproc)" --target mktows-shim marketo-emulator >/dev/null 2>&1
+fi
+work=$(mktemp -d)
+pids=""
+cleanup() {
+    for p in $pids; do kill "$p" 2>/dev/null || true; done
+    for p in $pids; do wait "$p" 2>/dev/null || true; done
+    rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+# The bare server: bare_soap.c plus a fault-answering stub for every other
+# operation of the generated skeleton.
+gen="$build/src/gsoap"
+sed -n 's/^ *SOAP_FMAC5 int SOAP_FMAC6 \(__ns1__[A-Za-z0-9_]*\)(struct soap\*, \(struct [A-Za-z0-9_]* \*\)\([A-Za-z0-9_]*\), \(struct [A-Za-z0-9_]* \*\)\([A-Za-z0-9_]*\));/int \1(struct soap *soap, \2\3, \4\5) { (void)\3; (void)\5; return soap_receiver_fault(soap, "not served by bare_soap", NULL); }/p' \
+    "$gen/soapStub.h" | grep -v '__ns1__getLead(' >"$work/stubs.c"
+sed -i '1i #include "soapH.h"' "$work/stubs.c"
+# shellcheck disable=SC2046
+cc -O2 -w -I"$gen" -o "$work/bare_soap" "$top/tests/bench/bare_soap.c" "$work/stubs.c" \
+    "$gen/soapC.c" "$gen/soapServer.c" $(pkg-config --cflags --libs gsoap) -lpthread
+
+ready() { # name outfile pid
+    i=0
+    while ! grep -q "listening on" "$2" 2>/dev/null; do
+        i=$((i + 1))
+        if [ $i -gt 400 ] || ! kill -0 "$3" 2>/dev/null; then
+            echo "$1 did not start:" >&2; cat "$2" "$2.err" >&2 2>/dev/null; exit 1
+        fi
+        sleep 0.05
+    done
+    sed -n 's/.*listening on \(http[^ ]*\).*/\1/p' "$2" | head -1
+}
+
+leads=10000
+"$build/src/emulator/marketo-emulator" --listen 127.0.0.1:0 --client-id bench-id \
+    --client-secret bench-secret --synthetic-leads $leads --rate-limit off --concurrency off \
+    --daily-quota off >"$work/emu.out" 2>"$work/emu.out.err" &
+pids="$pids $!"
+emu_url=$(ready marketo-emulator "$work/emu.out" $!)
+"$work/bare_soap" --attributes "${BARE_ATTRIBUTES:-3}" >"$work/bare.out" 2>"$work/bare.out.err" &
+pids="$pids $!"
+bare_url=$(ready bare_soap "$work/bare.out" $!)
+
+# The query the shim sends for a getLead by email: one call through a
+# logging proxy in front of the emulator.
+cat >"$work/proxy.py" <<'EOF'
+import http.server, sys, urllib.request
+target = sys.argv[1]
+class P(http.server.BaseHTTPRequestHandler):
+    def do_GET(self): self.fwd(None)
+    def do_POST(self): self.fwd(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+    def fwd(self, body):
+        if self.path.startswith("/rest/v1/leads.json?"):
+            with open(sys.argv[2], "a") as f: f.write(self.path + "\n")
+        req = urllib.request.Request(target + self.path, data=body, method=self.command,
+                                     headers={k: v for k, v in self.headers.items() if k.lower() != "host"})
+        try:
+            r = urllib.request.urlopen(req)
+        except urllib.error.HTTPError as e:
+            r = e
+        data = r.read()
+        self.send_response(r.status)
+        self.send_header("Content-Type", r.headers.get("Content-Type", "application/json"))
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+    def log_message(self, *a): pass
+s = http.server.HTTPServer(("127.0.0.1", 0), P)
+print("listening on http://127.0.0.1:%d" % s.server_port, flush=True)
+s.serve_forever()
+EOF
+/usr/bin/python3 "$work/proxy.py" "$emu_url" "$work/queries" >"$work/proxy.out" 2>"$work/proxy.out.err" &
+pids="$pids $!"
+proxy_url=$(ready proxy "$work/proxy.out" $!)
+
+user=bench_user_5F0C
+key=0123456789ABCDEF0123456789ABCDEF
+start_shim() { # endpoint outfile
+    cat >"$work/shim-$2.json" <<EOF
+{"listen": "127.0.0.1:0",
+ "rest": {"endpoint": "$1", "identity": "$emu_url/identity", "client_id": "bench-id",
+          "client_secret": "bench-secret", "rate_limit": 100000, "max_concurrency": 1000},
+ "soap_users": {"$user": {"encryption_key": "$key"}},
+ "access_log": false}
+EOF
+    "$build/src/mktows-shim" --config "$work/shim-$2.json" >"$work/$2.out" 2>"$work/$2.out.err" &
+    pids="$pids $!"
+    shim_pid=$!
+    shim_url=$(ready mktows-shim "$work/$2.out" $!)
+}
+
+TS=$(date -u +%Y-%m-%dT%H:%M:%S+00:00)
+SIG=$(printf '%s%s' "$TS" "$user" | openssl dgst -sha1 -hmac "$key" | sed 's/^.*= //')
+envelope() { # email
+    printf '<?xml version="1.0" encoding="UTF-8"?>\n<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ns1="http://www.marketo.com/mktows/"><SOAP-ENV:Header><ns1:AuthenticationHeader><mktowsUserId>%s</mktowsUserId><requestSignature>%s</requestSignature><requestTimestamp>%s</requestTimestamp></ns1:AuthenticationHeader></SOAP-ENV:Header><SOAP-ENV:Body><ns1:paramsGetLead><leadKey><keyType>EMAIL</keyType><keyValue>%s</keyValue></leadKey></ns1:paramsGetLead></SOAP-ENV:Body></SOAP-ENV:Envelope>' \
+        "$user" "$SIG" "$TS" "$1"
+}
+start_shim "$proxy_url" capture
+envelope synthetic-7@example.com >"$work/one.xml"
+curl -s -o "$work/shim-answer.xml" -H 'Content-Type: text/xml' --data-binary @"$work/one.xml" \
+    "$shim_url/soap/mktows/2_9"
+query=$(grep 'filterValues=synthetic-7' "$work/queries" | tail -1 | sed 's/^[^?]*?//; s/synthetic-7%40example.com/%s/')
+[ -n "$query" ] || { echo "lean-bench.sh: could not capture the shim's REST query" >&2; exit 1; }
+kill "$shim_pid"; wait "$shim_pid" 2>/dev/null || true
+curl -s -o "$work/bare-answer.xml" -H 'Content-Type: text/xml' --data-binary @"$work/one.xml" \
+    "$bare_url/soap/mktows/2_9"
+TOKEN=$(curl -s "$emu_url/identity/oauth/token?grant_type=client_credentials&client_id=bench-id&client_secret=bench-secret" |
+        sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
+curl -s -o "$work/rest-answer.json" -H "Authorization: Bearer $TOKEN" \
+    "$emu_url/rest/v1/leads.json?$(printf '%s' "$query" | sed 's/%s/synthetic-7%40example.com/')"
+start_shim "$emu_url" shim
+export LEADS=$leads QUERY="$query" TOKEN USER_ID=$user SIG TS
+
+echo "lean: limits off, getLead by email, wrk 1 thread, $seconds s per figure, $(nproc) CPUs"
+echo "answer sizes (bytes): bare gSOAP $(wc -c <"$work/bare-answer.xml"), REST $(wc -c <"$work/rest-answer.json"), shim $(wc -c <"$work/shim-answer.xml")"
+echo "REST query: GET /rest/v1/leads.json?$query"
+wrk_run() { # mode url conns -> "req/s mean_us errors"
+    MODE=$1 wrk -t1 -c"$3" -d"${seconds}s" -s "$top/tests/bench/lean-wrk.lua" "$2" >"$work/wrk.out" 2>"$work/wrk.err" || true
+    rate=$(awk '/^Requests\/sec/ {print $2}' "$work/wrk.out")
+    # Closed loop: each connection has one request out at a time.
+    mean=$(awk -v r="${rate:-0}" -v c="$3" 'BEGIN {printf "%.1f", (r > 0 ? 1e6 * c / r : 0)}')
+    errs=$(awk '/Non-2xx|Socket errors/ {s = s $0 "; "} END {print s == "" ? "0" : s}' "$work/wrk.out")
+    echo "${rate:-0} ${mean:-0} $errs"
+}
+for conns in 16 1; do
+    set -- $(wrk_run soap "$bare_url/soap/mktows/2_9" $conns); bare=$1; bare_us=$2; bare_err=$3
+    set -- $(wrk_run rest "$emu_url" $conns); rest=$1; rest_us=$2; rest_err=$3
+    set -- $(wrk_run soap "$shim_url/soap/mktows/2_9" $conns); shim=$1; shim_us=$2; shim_err=$3
+    ideal=$(awk -v a="$bare" -v b="$rest" 'BEGIN {printf "%.0f", (a > 0 && b > 0) ? 1 / (1 / a + 1 / b) : 0}')
+    echo
+    echo "== $conns keep-alive connection(s) =="
+    printf '%-34s %12s %12s   %s\n' "" "req/s" "mean us" errors
+    printf '%-34s %12s %12s   %s\n' "bare gSOAP getLead" "$bare" "$bare_us" "$bare_err"
+    printf '%-34s %12s %12s   %s\n' "direct REST lead query" "$rest" "$rest_us" "$rest_err"
+    printf '%-34s %12s %12s\n' "ideal serial composition" "$ideal" \
+        "$(awk -v a="$bare_us" -v b="$rest_us" 'BEGIN {printf "%.1f", a + b}')"
+    printf '%-34s %12s %12s   %s\n' "mktows-shim getLead" "$shim" "$shim_us" "$shim_err"
+    printf '%-34s %12s\n' "shim / ideal" "$(awk -v a="$shim" -v b="$ideal" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')"
+    if [ "$conns" = 1 ]; then
+        printf '%-34s %12s\n' "shim latency over direct REST (us)" \
+            "$(awk -v a="$shim_us" -v b="$rest_us" 'BEGIN {printf "%.1f", a - b}')"
+    fi
+done
+echo
+echo "shim REST calls in flight at most: $(curl -s "$shim_url/_shim/stats" | sed -n 's/.*"max_in_flight":\([0-9]*\).*/\1/p')"
