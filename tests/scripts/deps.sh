@@ -11,6 +11,9 @@ PACKAGES=(
   libcurl4-openssl-dev libcjson-dev libssl-dev libsqlite3-dev
   libcmocka-dev                 # unit and integration tests
   python3 python3-zeep php-cli php-soap   # real SOAP client stacks in tests
+  mono-devel mono-mcs           # legacy stacks (tests/clients/legacy_clients.cmake):
+  default-jdk-headless libaxis-java   # .NET proxy, Axis 1.4, SOAP::Lite, soap4r
+  libsoap-lite-perl ruby ruby-soap4r
   curl openssl wrk              # demo and benchmarks
 )
 
