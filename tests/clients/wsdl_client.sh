@@ -32,12 +32,18 @@ axis)
     j=/usr/share/java
     cp=$j/axis.jar:$j/jaxrpc.jar:$j/saaj.jar:$j/commons-logging.jar:$j/commons-discovery.jar
     cp=$cp:$j/wsdl4j.jar:$j/javax.activation.jar:$j/javax.mail.jar
-    java -cp "$cp" org.apache.axis.wsdl.WSDL2Java -o src -p com.marketo.mktows "$wsdl"
+    # Three short JVM runs: the client compiler alone and the serial
+    # collector halve their CPU time (javac: 7 s -> 3.3 s user).
+    jvm="-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+    # shellcheck disable=SC2086  # $jvm: one word per option
+    java $jvm -cp "$cp" org.apache.axis.wsdl.WSDL2Java -o src -p com.marketo.mktows "$wsdl"
     mkdir classes
-    # generated code uses raw types and deprecated APIs: keep javac quiet
+    # Generated code uses raw types and deprecated APIs: javac kept quiet.
     # shellcheck disable=SC2046  # one argument per generated file
-    javac -nowarn -Xlint:none -XDsuppressNotes -encoding UTF-8 -cp "$cp" -d classes $(find src -name '*.java') "$source"
-    exec java -cp "classes:$cp" "$(basename "$source" .java)"
+    javac -J-XX:TieredStopAtLevel=1 -J-XX:+UseSerialGC -nowarn -Xlint:none -XDsuppressNotes \
+        -encoding UTF-8 -cp "$cp" -d classes $(find src -name '*.java') "$source"
+    # shellcheck disable=SC2086
+    exec java $jvm -cp "classes:$cp" "$(basename "$source" .java)"
     ;;
 soap4r)
     # wsdl2ruby.rb's own command line needs Logger::Application, gone from
