@@ -63,7 +63,8 @@ sub call {
 
 sub ok_call {
     my $som = call(@_);
-    die "$_[0]: fault " . $som->faultstring . "\n" if $som->fault;
+    die "$_[0]: fault " . $som->faultstring . " (" . ($som->valueof('//serviceException/message') // '') . ")\n"
+        if $som->fault;
     return $som;
 }
 
