@@ -190,16 +190,23 @@ public class AxisLegacy {
         gla.setLeadKey(byId(id));
         LeadActivityList acts = signed(port, KEY).getLeadActivity(gla).getLeadActivityList();
         List<String> types = new ArrayList<>();
-        boolean listNamed = false;
         for (ActivityRecord r : acts.getActivityRecordList()) {
             types.add(r.getActivityType());
             check(Integer.toString(id).equals(r.getMktPersonId()), "getLeadActivity: another lead's record");
-            listNamed |= "Add to List".equals(r.getActivityType()) && "Webinar Registrants".equals(r.getMktgAssetName());
+            Map<String, String> ra = new HashMap<>();
+            for (com.marketo.mktows.Attribute x : r.getActivityAttributes())
+                ra.put(x.getAttrName(), x.getAttrValue());
+            // The update changed FirstName alone; the list is the seed's 3001.
+            if ("Change Data Value".equals(r.getActivityType()))
+                check("First Name".equals(r.getMktgAssetName()) && "Axis".equals(ra.get("Old Value"))
+                      && "Axiom".equals(ra.get("New Value")), "getLeadActivity: Change Data Value " + ra);
+            if ("Add to List".equals(r.getActivityType()))
+                check("Webinar Registrants".equals(r.getMktgAssetName()) && "3001".equals(ra.get("List ID")),
+                      "getLeadActivity: Add to List " + ra);
         }
         check(acts.getReturnCount() == types.size() && acts.getRemainingCount() == 0, "getLeadActivity counts");
-        check(types.contains("New Lead") && types.contains("Change Data Value") && types.contains("Add to List"),
-              "getLeadActivity types: " + types);
-        check(listNamed, "getLeadActivity: Add to List names the list");
+        check(types.size() == 3 && types.contains("New Lead") && types.contains("Change Data Value")
+              && types.contains("Add to List"), "getLeadActivity types: " + types);
         System.out.println("getLeadActivity: " + types.size() + " records");
 
         // Faults, read through AxisFault.

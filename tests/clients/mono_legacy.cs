@@ -150,10 +150,17 @@ static class MonoLegacy
         var acts = svc.getLeadActivity(new ParamsGetLeadActivity { leadKey = ById(id) }).leadActivityList;
         var types = acts.activityRecordList.Select(r => r.activityType).ToList();
         Check(acts.returnCount == types.Count && acts.remainingCount == 0, "getLeadActivity counts");
-        Check(types.Contains("New Lead") && types.Contains("Change Data Value") && types.Contains("Add to List"),
+        Check(types.Count == 3 && types.Contains("New Lead") && types.Contains("Change Data Value") && types.Contains("Add to List"),
               "getLeadActivity types: " + string.Join(",", types));
         Check(acts.activityRecordList.All(r => r.mktPersonId == id.ToString()), "getLeadActivity: another lead's record");
-        Check(acts.activityRecordList.Any(r => r.activityType == "Add to List" && r.mktgAssetName == "Webinar Registrants"),
+        // The update changed FirstName alone; the list is the seed's 3001.
+        var cdv = acts.activityRecordList.Single(r => r.activityType == "Change Data Value");
+        var ca = cdv.activityAttributes.ToDictionary(x => x.attrName, x => x.attrValue);
+        Check(cdv.mktgAssetName == "First Name" && ca["Old Value"] == "Mono" && ca["New Value"] == "Monoid",
+              "getLeadActivity: Change Data Value " + string.Join(",", ca.Select(kv => kv.Key + "=" + kv.Value)));
+        var add = acts.activityRecordList.Single(r => r.activityType == "Add to List");
+        Check(add.mktgAssetName == "Webinar Registrants"
+              && add.activityAttributes.Any(x => x.attrName == "List ID" && x.attrValue == "3001"),
               "getLeadActivity: Add to List names the list");
         Console.WriteLine("getLeadActivity: " + types.Count + " records");
 

@@ -49,8 +49,12 @@ def list(x)
   x.nil? ? [] : (x.is_a?(Array) ? x : [x])
 end
 
+def attr_map(attributes)
+  list(attributes).map { |a| [a.attrName, a.attrValue] }.to_h
+end
+
 def attrs(rec)
-  list(rec.leadAttributeList).map { |a| [a.attrName, a.attrValue] }.to_h
+  attr_map(rec.leadAttributeList)
 end
 
 def fault_code
@@ -145,8 +149,14 @@ def run
   check(acts.returnCount.to_i == recs.size && acts.remainingCount.to_i == 0, 'getLeadActivity counts')
   check((['New Lead', 'Change Data Value', 'Add to List'] - types).empty?, "getLeadActivity types: #{types}")
   check(recs.all? { |x| x.mktPersonId == id.to_s }, "getLeadActivity: another lead's record")
-  check(recs.any? { |x| x.activityType == 'Add to List' && x.mktgAssetName == 'Webinar Registrants' },
-        'getLeadActivity: Add to List names the list')
+  # The update changed FirstName alone; the list is the seed's 3001.
+  by_type = recs.map { |x| [x.activityType, x] }.to_h
+  cdv = attr_map(by_type['Change Data Value'].activityAttributes)
+  check(recs.size == 3 && by_type['Change Data Value'].mktgAssetName == 'First Name' &&
+        cdv['Old Value'] == 'Ruby' && cdv['New Value'] == 'Rubyist', "getLeadActivity: Change Data Value #{cdv}")
+  add = attr_map(by_type['Add to List'].activityAttributes)
+  check(by_type['Add to List'].mktgAssetName == 'Webinar Registrants' && add['List ID'] == '3001',
+        "getLeadActivity: Add to List #{add}")
   puts "getLeadActivity: #{recs.size} records"
 
   # Faults, through SOAP::FaultError.

@@ -81,11 +81,12 @@ sub data { SOAP::Data->name(@_) }
 sub struct { my $name = shift; SOAP::Data->name($name => \SOAP::Data->value(@_)) }
 sub lead_key { struct(leadKey => data(keyType => $_[0]), data(keyValue => $_[1])) }
 
-sub attrs {   # attrName => attrValue of a lead record (a SOM hash)
-    my ($rec) = @_;
-    my $list = $rec->{leadAttributeList}{attribute};
+sub attr_map {   # attrName => attrValue of an attribute list (a SOM hash)
+    my $list = $_[0]{attribute};
     return { map { $_->{attrName} => $_->{attrValue} } ref $list eq 'ARRAY' ? @$list : ($list) };
 }
+
+sub attrs { attr_map($_[0]{leadAttributeList}) }   # of a lead record
 
 sub list_op {
     my ($op, @ids) = @_;
@@ -162,7 +163,13 @@ sub run {
     check($types{'New Lead'} && $types{'Change Data Value'} && $types{'Add to List'},
           "getLeadActivity types: " . join(",", sort keys %types));
     check(!grep({ $_->{mktPersonId} != $id } @acts), "getLeadActivity: another lead's record");
-    check(grep({ $_->{activityType} eq 'Add to List' && $_->{mktgAssetName} eq 'Webinar Registrants' } @acts),
+    # The update changed FirstName alone; the list is the seed's 3001.
+    my %by_type = map { $_->{activityType} => $_ } @acts;
+    my $cdv = attr_map($by_type{'Change Data Value'}{activityAttributes});
+    check(@acts == 3 && $by_type{'Change Data Value'}{mktgAssetName} eq 'First Name'
+          && $cdv->{'Old Value'} eq 'Soap' && $cdv->{'New Value'} eq 'Soapy', "getLeadActivity: Change Data Value");
+    check($by_type{'Add to List'}{mktgAssetName} eq 'Webinar Registrants'
+          && attr_map($by_type{'Add to List'}{activityAttributes})->{'List ID'} == 3001,
           "getLeadActivity: Add to List names the list");
     print "getLeadActivity: " . scalar(@acts) . " records\n";
 
