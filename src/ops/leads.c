@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ops/common.h"
 #include "ops/leadbatch.h"
@@ -81,7 +82,28 @@ static char *all_fields_csv(struct soap *soap, const mk_fields *f)
     return csv;
 }
 
-/* includeAttributes (SOAP names) → REST fields CSV; unknown → 20105. */
+/* LeadRecord's own elements.  Clients name them in includeAttributes too
+ * (Talend's default schema is Id, Email, ForeignSysPersonId, ForeignSysType,
+ * Company); they are filled whatever is asked, so naming them selects no
+ * attribute and is no error. */
+static bool record_member(const char *name)
+{
+    static const char *const members[] = {"Id", "Email", "ForeignSysPersonId", "ForeignSysType"};
+    for (size_t i = 0; i < sizeof members / sizeof *members; i++)
+        if (strcasecmp(name, members[i]) == 0)
+            return true;
+    return false;
+}
+
+/* The catalogue field an includeAttributes entry names (exactly, else
+ * ignoring case); NULL for a blank entry, which selects nothing. */
+static const mk_field *include_field(const mk_fields *f, const char *name)
+{
+    return name && *name ? mk_fields_by_soap(f, name) : NULL;
+}
+
+/* includeAttributes (SOAP names, any case) → REST fields CSV; a name that
+ * is neither a lead attribute nor a LeadRecord member → 20105. */
 static int include_to_fields(struct soap *soap, const mk_fields *f,
                              const struct ns1__ArrayOfString *inc, char **csv)
 {
@@ -92,24 +114,26 @@ static int include_to_fields(struct soap *soap, const mk_fields *f,
     }
     size_t len = 16 + (s->fspi_field ? strlen(s->fspi_field) + 1 : 0);
     for (int i = 0; i < inc->__sizestringItem; i++) {
-        const mk_field *fd = mk_fields_by_soap(f, inc->stringItem[i]);
-        if (!fd)
+        const char *name = inc->stringItem[i];
+        const mk_field *fd = include_field(f, name);
+        if (!fd && name && *name && !record_member(name))
             return mk_fault(soap, MK_ERR_LEAD_ATTRIBUTE_BAD,
-                            "includeAttributes names an unknown lead attribute: %s",
-                            inc->stringItem[i] ? inc->stringItem[i] : "(empty)");
-        len += strlen(fd->rest) + 1;
+                            "includeAttributes names an unknown lead attribute: %s", name);
+        if (fd)
+            len += strlen(fd->rest) + 1;
     }
     char *out = soap_malloc(soap, len), *p = out;
     if (!out)
         return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
-    /* Id and Email are LeadRecord members, always filled as Marketo did. */
+    /* Id and Email are LeadRecord members, always filled as Marketo did;
+     * ForeignSysPersonId too when the shim knows its field. */
     p += sprintf(p, "id,email");
     if (s->fspi_field && !csv_has(out, s->fspi_field))
         p += sprintf(p, ",%s", s->fspi_field);
     for (int i = 0; i < inc->__sizestringItem; i++) {
-        const char *rest = mk_fields_by_soap(f, inc->stringItem[i])->rest;
-        if (!csv_has(out, rest))
-            p += sprintf(p, ",%s", rest);
+        const mk_field *fd = include_field(f, inc->stringItem[i]);
+        if (fd && !csv_has(out, fd->rest))
+            p += sprintf(p, ",%s", fd->rest);
     }
     *csv = out;
     return SOAP_OK;
@@ -612,18 +636,35 @@ typedef struct sync_key {
     const char *value;    /* key value, for grouping and duplicate detection */
 } sync_key;
 
+/* A SOAP record's attributes and members as one REST record.  SOAP_OK
+ * with *out set; or SOAP_OK with *out NULL and *failed saying why this
+ * record alone cannot be written (a read-only field); or fault 20105 when
+ * an attribute names no lead field, which fails the whole call as it did
+ * in Marketo.  Values are never judged here (values.h): REST does that,
+ * record by record. */
 static int record_to_rest(struct soap *soap, const mk_fields *f, const struct ns1__LeadRecord *rec,
-                          bool email_is_update, const char *op, cJSON **out)
+                          bool email_is_update, const char *op, cJSON **out, const char **failed)
 {
     const char *bad = NULL;
-    if (mk_leadrec_attrs_to_rest(f, rec->leadAttributeList, out, &bad) != 0) {
-        const mk_field *fd = mk_fields_by_soap(f, bad);
-        if (fd)
-            return mk_fault(soap, MK_ERR_LEAD_ATTRIBUTE_BAD,
-                            "%s operation failed: field %s is read-only or its value is not a valid %s",
-                            op, bad, fd->type);
+    *failed = NULL;
+    switch (mk_leadrec_attrs_to_rest(f, rec->leadAttributeList, out, &bad)) {
+    case MK_LEADREC_OK:
+        break;
+    case MK_LEADREC_UNKNOWN:
         return mk_fault(soap, MK_ERR_LEAD_ATTRIBUTE_BAD,
                         "%s operation failed: unknown fields for import: %s", op, bad);
+    case MK_LEADREC_READONLY: {
+        size_t n = strlen(bad) + 96;
+        char *why = soap_malloc(soap, n);
+        if (!why)
+            return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
+        snprintf(why, n, "field %s is read-only in Marketo and cannot be written; this record "
+                 "was not synced", bad);
+        *failed = why;
+        return SOAP_OK;
+    }
+    default:
+        return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
     }
     mk_services *s = mk_ops_services(soap);
     /* When Email is the key (or must be written), the member is the value;
@@ -765,10 +806,27 @@ int __ns1__syncLead(struct soap *soap, struct ns1__ParamsSyncLead *p, struct ns1
     bool have_key = choose_key(soap, rec, true, &k, &why) == 0;
     const char *cookie = p->marketoCookie && *p->marketoCookie ? p->marketoCookie : NULL;
 
-    /* A bad attribute faults before anything is read or written. */
-    rc = record_to_rest(soap, f, rec, true, "syncLead", &lead);
+    /* An unknown attribute faults before anything is read or written; a
+     * read-only one fails the record (the call's only one) unwritten. */
+    const char *failed = NULL;
+    rc = record_to_rest(soap, f, rec, true, "syncLead", &lead, &failed);
     if (rc != SOAP_OK)
         goto out;
+    if (failed && (have_key || cookie)) {   /* without any key: fault 20101 below */
+        struct ns1__ResultSyncLead *r = soap_malloc(soap, sizeof *r);
+        struct ns1__SyncStatus *st = soap_malloc(soap, sizeof *st);
+        if (!r || !st) {
+            rc = mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
+            goto out;
+        }
+        memset(r, 0, sizeof *r);
+        memset(st, 0, sizeof *st);
+        st->status = ns1__LeadSyncStatus__FAILED;
+        st->error = (char *)failed;
+        r->syncStatus = st;
+        out->result = r;
+        goto out;
+    }
 
     /* The cookie outranks Email: a lead already known by it is updated. */
     if (cookie && (!have_key || strcmp(k.lookup, "email") == 0)) {
@@ -855,8 +913,10 @@ out:
 
 /* ---- syncMultipleLeads ------------------------------------------------------
  *
- * Every record is validated first, so a bad attribute anywhere faults the
- * call before anything is written.  Records are then grouped by REST
+ * Every record is checked first, so an unknown attribute anywhere faults
+ * the call (20105) before anything is written; anything else wrong with a
+ * record (no key, a read-only field, a value REST refuses) fails that
+ * record alone, in its place, and the others are written.  Records are then grouped by REST
  * (action, lookupField) into calls of at most 300, a key value never twice
  * in one call (REST would skip the second as a duplicate), and the answers
  * are put back in the caller's order.
@@ -898,18 +958,27 @@ int __ns1__syncMultipleLeads(struct soap *soap, struct ns1__ParamsSyncMultipleLe
         items[i].index = i;
         items[i].batch = -1;
         const char *why = NULL;
-        if (choose_key(soap, rec, dedup, &items[i].key, &why) != 0) {
-            items[i].error = why;
-            continue;
-        }
+        bool keyed = choose_key(soap, rec, dedup, &items[i].key, &why) == 0;
         /* "the Marketo ID takes precedence ... if Email is also present as
          * a key, it will not be updated unless it is specified in the list
          * of attributes" (syncMultipleLeads).  The rule is stated for the Id
          * key; a ForeignSysPersonId key may create the lead, so there Email
-         * is written as syncLead documents ("the Email will be updated"). */
-        bool email_update = strcmp(items[i].key.lookup, "id") != 0;
-        rc = record_to_rest(soap, f, rec, email_update, "syncMultipleLeads", &items[i].rest);
-        if (rc == SOAP_OK && strcmp(items[i].key.lookup, "id") == 0)
+         * is written as syncLead documents ("the Email will be updated").
+         * Every record is checked, keyed or not: an unknown attribute
+         * anywhere faults the call before anything is written. */
+        bool email_update = keyed && strcmp(items[i].key.lookup, "id") != 0;
+        const char *failed = NULL;
+        rc = record_to_rest(soap, f, rec, email_update, "syncMultipleLeads", &items[i].rest,
+                            &failed);
+        if (rc != SOAP_OK)
+            break;
+        if (!keyed || !items[i].rest) {
+            items[i].error = keyed ? failed : why;   /* this record alone fails, in its place */
+            cJSON_Delete(items[i].rest);
+            items[i].rest = NULL;
+            continue;
+        }
+        if (strcmp(items[i].key.lookup, "id") == 0)
             cJSON_AddItemToObject(items[i].rest, "id", cJSON_CreateRaw(items[i].key.value));
     }
 
