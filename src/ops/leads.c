@@ -28,6 +28,7 @@
 #define SOAP_KEYS_MAX 100
 #define REST_MAX_MATCHES 1000
 #define MERGE_LOSERS_PER_CALL 25
+#define PAGE_RESERVE_MS 2000   /* of a paging call's deadline, kept for building the answer */
 
 static const char *key_type_name(struct soap *soap, enum ns1__LeadKeyRef kt)
 {
@@ -352,30 +353,46 @@ static int page_by_list(struct soap *soap, const struct ns1__StaticListSelector 
     char path[64], bs[16];
     snprintf(path, sizeof path, "/rest/v1/lists/%" PRId64 "/leads.json", list_id);
     snprintf(bs, sizeof bs, "%d", batch);
-    const char *token = mk_rest_json_get_string(state, "t");
-    mk_rest_param q[3] = {{"fields", fields}, {"batchSize", bs}};
-    size_t nq = 2;
-    if (token)
-        q[nq++] = (mk_rest_param){"nextPageToken", token};
-    mk_rest_req rr = {.method = MK_REST_GET, .path = path,
-                      .path_template = "/rest/v1/lists/{listId}/leads.json", .query = q, .nquery = nq};
-    mk_rest_result res = {0};
-    rc = mk_ops_rest(soap, &rr, &res, "getMultipleLeads: get leads by list");
-    if (rc != SOAP_OK && res.error_code == 1013)
-        rc = mk_fault(soap, MK_ERR_LIST_NOT_FOUND, "Static list not found: id %" PRId64, list_id);
-    if (rc == SOAP_OK) {
+    char *token = mk_rest_json_get_string(state, "t") ? strdup(mk_rest_json_get_string(state, "t"))
+                                                      : NULL;
+    /* A REST page with no member but a nextPageToken is read past (within
+     * the deadline): an empty SOAP page would say the list has ended. */
+    rc = SOAP_OK;
+    while (rc == SOAP_OK) {
+        mk_rest_param q[3] = {{"fields", fields}, {"batchSize", bs}};
+        size_t nq = 2;
+        if (token)
+            q[nq++] = (mk_rest_param){"nextPageToken", token};
+        mk_rest_req rr = {.method = MK_REST_GET, .path = path,
+                          .path_template = "/rest/v1/lists/{listId}/leads.json", .query = q,
+                          .nquery = nq};
+        mk_rest_result res = {0};
+        rc = mk_ops_rest(soap, &rr, &res, "getMultipleLeads: get leads by list");
+        if (rc != SOAP_OK && res.error_code == 1013)
+            rc = mk_fault(soap, MK_ERR_LIST_NOT_FOUND, "Static list not found: id %" PRId64, list_id);
+        if (rc != SOAP_OK) {
+            mk_rest_result_free(&res);
+            break;
+        }
+        cJSON_Delete(pg->leads);
         pg->leads = cJSON_DetachItemFromObjectCaseSensitive(res.json, "result");
         if (!pg->leads)
             pg->leads = cJSON_CreateArray();
         const char *next = mk_rest_json_get_string(res.json, "nextPageToken");
-        if (next && *next && cJSON_GetArraySize(pg->leads) > 0) {
+        free(token);
+        token = next && *next ? strdup(next) : NULL;
+        mk_rest_result_free(&res);
+        bool empty = cJSON_GetArraySize(pg->leads) == 0;
+        if (token && (!empty || mk_request_ms_left(mk_request_of(soap)) <= PAGE_RESERVE_MS)) {
             pg->next = cJSON_CreateObject();
             cJSON_AddStringToObject(pg->next, "k", "list");
             cJSON_AddNumberToObject(pg->next, "list", (double)list_id);
-            cJSON_AddStringToObject(pg->next, "t", next);
+            cJSON_AddStringToObject(pg->next, "t", token);
         }
+        if (!token || pg->next)
+            break;
     }
-    mk_rest_result_free(&res);
+    free(token);
     return rc;
 }
 
@@ -385,7 +402,20 @@ static int page_by_list(struct soap *soap, const struct ns1__StaticListSelector 
  * collects the ids of the leads it names until latestUpdatedAt, and fetches
  * those leads by id.  A lead changed several times in the window is
  * returned once per page it appears in; MIGRATION.md says so. */
-#define UPD_MAX_ACTIVITY_PAGES 8
+#define UPD_MAX_ACTIVITY_PAGES 8   /* per SOAP call, once the page holds a lead */
+
+/* May one more activity page be read for this SOAP page?  Until it holds a
+ * lead the walk goes on while the deadline allows (an empty page that
+ * says more follows is where Talend and embulk stop); after that, at most
+ * UPD_MAX_ACTIVITY_PAGES per call. */
+static bool upd_may_read(struct soap *soap, int pages, int nids)
+{
+    if (pages == 0)
+        return true;
+    if (nids > 0 && pages >= UPD_MAX_ACTIVITY_PAGES)
+        return false;
+    return mk_request_ms_left(mk_request_of(soap)) > PAGE_RESERVE_MS;
+}
 
 static int parse_window(struct soap *soap, const struct ns1__LastUpdateAtSelector *sel,
                         time_t *oldest, time_t *latest)
@@ -443,64 +473,98 @@ static int page_by_update(struct soap *soap, const struct ns1__LastUpdateAtSelec
     /* Which lead fields count as an update: every SOAP-visible field. */
     const char *watch = mk_fields_all_soap_csv(f);
     int64_t *ids = soap_malloc(soap, sizeof *ids * (size_t)batch);
-    int nids = 0;
+    const char **vals = soap_malloc(soap, sizeof *vals * (size_t)batch);
+    char (*idtext)[24] = soap_malloc(soap, sizeof *idtext * (size_t)batch);
+    if (!ids || !vals || !idtext) {
+        free(token);
+        return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
+    }
     bool done = false;
     char bs[16];
     snprintf(bs, sizeof bs, "%d", REST_PAGE_MAX);
-    for (int pages = 0; pages < UPD_MAX_ACTIVITY_PAGES && nids < batch && !done; pages++) {
-        mk_rest_param q[3] = {{"nextPageToken", token}, {"fields", watch}, {"batchSize", bs}};
-        mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/activities/leadchanges.json",
-                          .query = q, .nquery = 3};
-        mk_rest_result res = {0};
-        rc = mk_ops_rest(soap, &rr, &res, "getMultipleLeads: get lead changes");
-        if (rc != SOAP_OK) {
+    int pages = 0;
+    pg->leads = NULL;
+    /* Collect lead ids from the change stream, then read those leads; if
+     * every one of them is gone (deleted since), walk on rather than answer
+     * an empty page. */
+    while (!pg->leads) {
+        int nids = 0;
+        while (nids < batch && !done && upd_may_read(soap, pages, nids)) {
+            pages++;
+            mk_rest_param q[3] = {{"nextPageToken", token}, {"fields", watch}, {"batchSize", bs}};
+            mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/activities/leadchanges.json",
+                              .query = q, .nquery = 3};
+            mk_rest_result res = {0};
+            rc = mk_ops_rest(soap, &rr, &res, "getMultipleLeads: get lead changes");
+            if (rc != SOAP_OK) {
+                mk_rest_result_free(&res);
+                free(token);
+                return rc;
+            }
+            const cJSON *acts = cJSON_GetObjectItemCaseSensitive(res.json, "result");
+            int i = 0, consumed = skip;
+            const cJSON *a;
+            cJSON_ArrayForEach(a, acts) {
+                if (i++ < skip)
+                    continue;
+                time_t when;
+                const char *d = mk_rest_json_get_string(a, "activityDate");
+                if (d && mk_auth_parse_timestamp(d, &when) == 0 && when > latest) {
+                    done = true;
+                    break;
+                }
+                consumed = i;
+                int64_t lead;
+                if (mk_rest_json_get_int64(a, "leadId", &lead) != MK_REST_JSON_OK)
+                    continue;
+                bool seen = false;
+                for (int j = 0; j < nids && !seen; j++)
+                    seen = ids[j] == lead;
+                if (!seen)
+                    ids[nids++] = lead;
+                if (nids == batch)
+                    break;
+            }
+            int more = 0;
+            mk_rest_json_get_bool(res.json, "moreResult", &more);
+            const char *next = mk_rest_json_get_string(res.json, "nextPageToken");
+            if (done) {
+                /* reached latestUpdatedAt */
+            } else if (consumed < cJSON_GetArraySize(acts)) {
+                /* The SOAP page filled up inside this REST page: resume there. */
+                skip = consumed;
+            } else if (more && next && *next) {
+                free(token);
+                token = strdup(next);
+                skip = 0;
+            } else {
+                /* The activity stream is exhausted, even when the last lead
+                 * filled the SOAP page exactly: no position that would replay
+                 * this REST page. */
+                done = true;
+            }
             mk_rest_result_free(&res);
+        }
+        if (nids == 0) {
+            pg->leads = cJSON_CreateArray();   /* the end, or the deadline */
+            break;
+        }
+        for (int i = 0; i < nids; i++) {
+            snprintf(idtext[i], sizeof idtext[i], "%" PRId64, ids[i]);
+            vals[i] = idtext[i];
+        }
+        cJSON *leads = NULL;
+        rc = mk_ops_get_leads(soap, "id", vals, nids, fields, nids, &leads,
+                              "getMultipleLeads: get updated leads");
+        if (rc != SOAP_OK) {
             free(token);
             return rc;
         }
-        const cJSON *acts = cJSON_GetObjectItemCaseSensitive(res.json, "result");
-        int i = 0, consumed = skip;
-        const cJSON *a;
-        cJSON_ArrayForEach(a, acts) {
-            if (i++ < skip)
-                continue;
-            time_t when;
-            const char *d = mk_rest_json_get_string(a, "activityDate");
-            if (d && mk_auth_parse_timestamp(d, &when) == 0 && when > latest) {
-                done = true;
-                break;
-            }
-            consumed = i;
-            int64_t lead;
-            if (mk_rest_json_get_int64(a, "leadId", &lead) != MK_REST_JSON_OK)
-                continue;
-            bool seen = false;
-            for (int j = 0; j < nids && !seen; j++)
-                seen = ids[j] == lead;
-            if (!seen)
-                ids[nids++] = lead;
-            if (nids == batch)
-                break;
-        }
-        int more = 0;
-        mk_rest_json_get_bool(res.json, "moreResult", &more);
-        const char *next = mk_rest_json_get_string(res.json, "nextPageToken");
-        if (done) {
-            /* reached latestUpdatedAt */
-        } else if (consumed < cJSON_GetArraySize(acts)) {
-            /* The SOAP page filled up inside this REST page: resume there. */
-            skip = consumed;
-        } else if (more && next && *next) {
-            free(token);
-            token = strdup(next);
-            skip = 0;
-        } else {
-            /* The activity stream is exhausted, even when the last lead
-             * filled the SOAP page exactly: no position that would replay
-             * this REST page. */
-            done = true;
-        }
-        mk_rest_result_free(&res);
+        if (cJSON_GetArraySize(leads) > 0 || done ||
+            mk_request_ms_left(mk_request_of(soap)) <= PAGE_RESERVE_MS)
+            pg->leads = leads;
+        else
+            cJSON_Delete(leads);
     }
     if (!done) {
         pg->next = cJSON_CreateObject();
@@ -509,23 +573,7 @@ static int page_by_update(struct soap *soap, const struct ns1__LastUpdateAtSelec
         cJSON_AddNumberToObject(pg->next, "o", skip);
     }
     free(token);
-    pg->leads = cJSON_CreateArray();
-    if (nids == 0)
-        return SOAP_OK;
-    const char **vals = soap_malloc(soap, sizeof *vals * (size_t)nids);
-    for (int i = 0; i < nids; i++) {
-        char *v = soap_malloc(soap, 24);
-        snprintf(v, 24, "%" PRId64, ids[i]);
-        vals[i] = v;
-    }
-    cJSON *leads = NULL;
-    rc = mk_ops_get_leads(soap, "id", vals, nids, fields, nids, &leads,
-                          "getMultipleLeads: get updated leads");
-    if (rc == SOAP_OK) {
-        cJSON_Delete(pg->leads);
-        pg->leads = leads;
-    }
-    return rc;
+    return SOAP_OK;
 }
 
 int __ns1__getMultipleLeads(struct soap *soap, struct ns1__ParamsGetMultipleLeads *p,
