@@ -1360,7 +1360,12 @@ int __ns1__getLeadChanges(struct soap *soap, struct ns1__ParamsGetLeadChanges *p
         }
     }
     int ret = cJSON_GetArraySize(emitted);
-    if (resumed && ret == 0 && caught_up) {
+    /* A position whose page promised more (remainingCount > 0) is answered
+     * at the end with an honest empty page, remainingCount 0; one issued
+     * at the end and re-sent before anything new happened is 20123. */
+    int promised = 0;
+    mk_rest_json_get_bool(state, "m", &promised);
+    if (resumed && ret == 0 && caught_up && !promised) {
         rc = mk_fault(soap, MK_ERR_STREAM_AT_END,
                       "getLeadChanges: no new records since this position; send it again later");
         goto out;
@@ -1383,6 +1388,8 @@ int __ns1__getLeadChanges(struct soap *soap, struct ns1__ParamsGetLeadChanges *p
         cJSON_AddItemToArray(ns, pair);
     }
     cJSON_ReplaceItemInObjectCaseSensitive(state, "s", ns);
+    cJSON_DeleteItemFromObjectCaseSensitive(state, "m");
+    cJSON_AddBoolToObject(state, "m", remaining > 0);
     cJSON_DeleteItemFromObjectCaseSensitive(state, "end");
     if (window_end)
         cJSON_AddBoolToObject(state, "end", 1);
