@@ -477,6 +477,53 @@ static void test_sync_custom_objects_value_forms(void **state)
     }
 }
 
+/* ---- syncMObjects --------------------------------------------------------------------------- */
+
+/* The same rule for opportunities: odd forms understood, a value REST
+ * refuses fails its own object, the others are written. */
+static void test_sync_mobjects_value_forms(void **state)
+{
+    (void)state;
+    static const char *const attrs[] = {
+        "<attrib><name>Probability</name><value> 40 </value></attrib><attrib><name>IsWon</name>"
+        "<value>1</value></attrib><attrib><name>Amount</name><value>2000.0</value></attrib>"
+        "<attrib><name>CloseDate</name><value>2026-12-31T10:00:00+01:00</value></attrib>",
+        "<attrib><name>Probability</name><value>abc</value></attrib>",
+        "<attrib><name>Probability</name><value>60.0</value></attrib>",
+    };
+    ts_buf b = {0};
+    ts_buf_add(&b, "<ns1:paramsSyncMObjects><mObjectList>");
+    for (int i = 0; i < 3; i++)
+        ts_buf_add(&b, "<mObject><type>Opportunity</type><attribList><attrib><name>"
+                   "ExternalOpportunityId</name><value>ETL-OPP-%d</value></attrib><attrib><name>"
+                   "Name</name><value>Deal %d</value></attrib>%s</attribList></mObject>", i, i,
+                   attrs[i]);
+    ts_buf_add(&b, "</mObjectList><operation>UPSERT</operation></ns1:paramsSyncMObjects>");
+    char *r = ss_call(&stack, b.s);
+    free(b.s);
+    int n;
+    char **st = ss_xml_all(r, "mObjStatus", &n);
+    assert_int_equal(n, 3);
+    ss_assert_text(st[0], "status", "CREATED");
+    ss_assert_text(st[1], "status", "FAILED");
+    assert_non_null(strstr(st[1], "1001"));
+    ss_assert_text(st[2], "status", "CREATED");
+    ss_xml_free_all(st, n);
+    free(r);
+    cJSON *opps = ss_rest_result(&stack, "/rest/v1/opportunities.json?filterType="
+                                         "externalOpportunityId&filterValues=ETL-OPP-0,ETL-OPP-1,"
+                                         "ETL-OPP-2&fields=externalOpportunityId,probability,isWon,"
+                                         "amount,closeDate");
+    assert_int_equal(cJSON_GetArraySize(opps), 2);
+    char *text = cJSON_PrintUnformatted(opps);
+    printf("syncMObjects: REST holds %s\n", text);
+    assert_non_null(strstr(text, "\"externalOpportunityId\":\"ETL-OPP-0\",\"probability\":40,"
+                                 "\"isWon\":true,\"amount\":2000,\"closeDate\":\"2026-12-31\""));
+    assert_non_null(strstr(text, "\"externalOpportunityId\":\"ETL-OPP-2\",\"probability\":60"));
+    free(text);
+    cJSON_Delete(opps);
+}
+
 /* ---- Talend's default schema --------------------------------------------------------------- */
 
 static void test_talend_default_include_attributes(void **state)
@@ -703,6 +750,7 @@ int main(void)
         cmocka_unit_test_setup(test_sync_multiple_leads_unknown_attribute, ss_test_reset),
         cmocka_unit_test_setup(test_sync_lead_value_forms, ss_test_reset),
         cmocka_unit_test_setup(test_sync_custom_objects_value_forms, ss_test_reset),
+        cmocka_unit_test_setup(test_sync_mobjects_value_forms, ss_test_reset),
         cmocka_unit_test_setup(test_talend_default_include_attributes, ss_test_reset),
         cmocka_unit_test_setup(test_get_multiple_leads_sparse_window, ss_test_reset),
         cmocka_unit_test_setup(test_get_lead_changes_sparse_window, ss_test_reset),
