@@ -607,8 +607,8 @@ static void test_talend_default_include_attributes(void **state)
  * page that says more follows fails the test. */
 static void page_seen(const char *op, int page, int n, long rem)
 {
-    printf("%s page %d: %d record(s), remainingCount %ld, %d REST call(s)\n", op, page, n, rem,
-           stack.rest_calls);
+    printf("%s page %d: %d record(s), remainingCount %ld, %d REST call(s): %.160s\n", op, page, n,
+           rem, stack.rest_calls, stack.rest_trace ? stack.rest_trace : "");
     if (n == 0 && rem > 0)
         fail_msg("%s page %d is empty but says %ld more follow", op, page, rem);
 }
