@@ -487,7 +487,7 @@ static int page_by_update(struct soap *soap, const struct ns1__LastUpdateAtSelec
     /* Collect lead ids from the change stream, then read those leads; if
      * every one of them is gone (deleted since), walk on rather than answer
      * an empty page. */
-    while (!pg->leads) {
+    for (bool answered = false; !answered;) {
         int nids = 0;
         while (nids < batch && !done && upd_may_read(soap, pages, nids)) {
             pages++;
@@ -547,7 +547,8 @@ static int page_by_update(struct soap *soap, const struct ns1__LastUpdateAtSelec
         }
         if (nids == 0) {
             pg->leads = cJSON_CreateArray();   /* the end, or the deadline */
-            break;
+            answered = true;
+            continue;
         }
         for (int i = 0; i < nids; i++) {
             snprintf(idtext[i], sizeof idtext[i], "%" PRId64, ids[i]);
@@ -560,8 +561,9 @@ static int page_by_update(struct soap *soap, const struct ns1__LastUpdateAtSelec
             free(token);
             return rc;
         }
-        if (cJSON_GetArraySize(leads) > 0 || done ||
-            mk_request_ms_left(mk_request_of(soap)) <= PAGE_RESERVE_MS)
+        answered = cJSON_GetArraySize(leads) > 0 || done ||
+                   mk_request_ms_left(mk_request_of(soap)) <= PAGE_RESERVE_MS;
+        if (answered)
             pg->leads = leads;
         else
             cJSON_Delete(leads);
