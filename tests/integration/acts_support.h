@@ -2,8 +2,10 @@
  * acts_support.h — what the activity and asset integration tests add to
  * soapstack.h: their stack (an emulator on a seed the test builds, run
  * without Marketo's rate limits, and a shim without its quota guard, so
- * that paging to the end never waits for call slots), and the REST "truth"
- * read straight from the emulator to compare the shim's answers with.
+ * that paging to the end never waits for call slots), the REST "truth"
+ * read straight from the emulator to compare the shim's answers with, and
+ * the collection of the records a client pages through (test_activities,
+ * test_etl).
  */
 #ifndef ACTS_SUPPORT_H
 #define ACTS_SUPPORT_H
