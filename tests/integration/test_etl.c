@@ -743,6 +743,77 @@ static void test_get_lead_activity_old_history(void **state)
     cJSON_Delete(truth);
 }
 
+/* ---- the deadline ----------------------------------------------------------------------------- */
+
+/* Restart the shim on its configuration with `extra` merged in (NULL: the
+ * suite's own).  Stream positions survive: they are sealed with the user's
+ * key, not with anything of the process. */
+static void restart_shim(const char *extra)
+{
+    char *text = ss_config_text(&stack, extra);
+    FILE *f = fopen(stack.config_path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    free(text);
+    assert_int_equal(ss_shim_stop(&stack), 0);
+    assert_int_equal(ss_shim_start(&stack), 0);
+}
+
+static int restore_shim(void **state)
+{
+    (void)state;
+    ss_emu_admin(&stack, "/_emulator/faults", "{\"clear\": true}");
+    restart_shim(NULL);
+    return 0;
+}
+
+/* With REST slow (250 ms a call) and a 3 s request deadline, the walk to
+ * the first change does not fit in one call: a page whose deadline came
+ * before any record is the one empty page that says more follows, and its
+ * position is past what was read, so a client looping on remainingCount
+ * gets every record with each REST page read about once. */
+static void test_deadline_keeps_progress(void **state)
+{
+    (void)state;
+    restart_shim("{\"timeouts\": {\"request_seconds\": 3}}");
+    cJSON *truth = acts_truth(&stack, "12,13", NULL, 0, W0);
+    ss_emu_admin(&stack, "/_emulator/faults", "{\"latency_ms\": 250}");
+    const char *route = "GET /rest/v1/activities/leadchanges.json";
+    long before = ss_emu_calls(&stack, route);
+    acts_seen s = {0};
+    char *start = acts_since_start(W0);
+    int pages = 0, cut = 0;
+    for (long rem = 1; rem > 0;) {
+        char *body = ts_fmt("<ns1:paramsGetLeadChanges>%s<activityFilter><includeTypes>"
+                            "<activityType>NewLead</activityType><activityType>ChangeDataValue"
+                            "</activityType></includeTypes></activityFilter><batchSize>2</batchSize>"
+                            "</ns1:paramsGetLeadChanges>", start);
+        char *r = ss_call(&stack, body);
+        free(body);
+        int n0 = s.n;
+        rem = acts_collect(&s, r, "leadChangeRecord", 2);
+        pages++;
+        printf("getLeadChanges, 3 s deadline, page %d: %d record(s), remainingCount %ld, "
+               "%d REST call(s)\n", pages, s.n - n0, rem, stack.rest_calls);
+        cut += s.n == n0 && rem > 0;
+        free(start);
+        start = acts_resend(r);
+        free(r);
+        assert_true(pages < 40);
+    }
+    free(start);
+    acts_same_as_truth(&s, truth);
+    long reads = ss_emu_calls(&stack, route) - before;
+    printf("%d pages, %d cut by the deadline, %ld REST lead-change pages read\n", pages, cut,
+           reads);
+    assert_true(cut > 0);   /* the deadline did cut pages */
+    /* 17,003 activities are 18 REST pages; a resumed page may be read again. */
+    assert_true(reads <= 18 + pages);
+    acts_seen_free(&s);
+    cJSON_Delete(truth);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -755,6 +826,8 @@ int main(void)
         cmocka_unit_test_setup(test_get_multiple_leads_sparse_window, ss_test_reset),
         cmocka_unit_test_setup(test_get_lead_changes_sparse_window, ss_test_reset),
         cmocka_unit_test_setup(test_get_lead_activity_old_history, ss_test_reset),
+        cmocka_unit_test_setup_teardown(test_deadline_keeps_progress, ss_test_reset,
+                                        restore_shim),
     };
     return ts_run_tests(tests, group_setup, ss_group_teardown);
 }
