@@ -168,9 +168,13 @@ typedef struct walk {
  * request's deadline for building the answer.  The call budget
  * (activities.max_rest_calls) only cuts a page that holds a record: an
  * empty page that says more follows is where Talend and embulk stop, so
- * until the first record the walk goes on as long as the deadline allows. */
+ * until the first record the walk goes on as long as the deadline allows.
+ * The first REST page of a call is always read, so every call moves its
+ * position on, however close the deadline. */
 static bool walk_may_start(const walk *w)
 {
+    if (w->calls == 0)
+        return true;
     return (!w->have || w->calls < w->max_calls) &&
            mk_request_ms_left(mk_request_of(w->soap)) > 2000;
 }
