@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "mktows.h"
+#include "soap/xmlcheck.h"
 
 struct cJSON;
 
@@ -44,6 +45,7 @@ struct mktows_config {
     unsigned workers;            /* worker threads, default 32 */
     unsigned max_connections;    /* simultaneous HTTP connections */
     int access_log;              /* one stderr line per SOAP request, default on */
+    struct mk_xml_limits xml_limits; /* xml.max_*: the gate before authentication */
 
     struct cJSON *json;          /* merged document (file + environment) */
 };
