@@ -258,6 +258,8 @@ static int reserve(struct buf *b, size_t more)
 
 static int put(cur *c, struct buf *b, const char *s, size_t n)
 {
+    if (n == 0)
+        return 0;
     if (reserve(b, n) != 0)
         return oom(c);
     memcpy(b->p + b->n, s, n);
@@ -309,13 +311,14 @@ static uint64_t hash_bytes(uint64_t h, const char *p, size_t n)
         n -= 8;
     }
     uint64_t w = 0;
-    memcpy(&w, p, n);
+    if (n)
+        memcpy(&w, p, n);
     return mix64(h ^ w ^ 0xa0761d6478bd642fULL);
 }
 
 static bool span_eq(span a, const char *p, size_t n)
 {
-    return a.n == n && memcmp(a.p, p, n) == 0;
+    return a.n == n && (n == 0 || memcmp(a.p, p, n) == 0);
 }
 
 static bool span_is(span a, const char *lit)
@@ -446,7 +449,10 @@ static int decode_value(cur *c, struct buf *b, span v)
 static int put_escaped(cur *c, const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        const char *rep = s[i] == '&' ? "&amp;" : s[i] == '<' ? "&lt;" : s[i] == '"' ? "&quot;" : NULL;
+        const char *rep = s[i] == '&'   ? "&amp;"
+                          : s[i] == '<' ? "&lt;"
+                          : s[i] == '"' ? "&quot;"
+                                        : NULL;
         if (rep ? puts_(c, rep) : put(c, &c->g->out, s + i, 1))
             return -1;
     }
@@ -904,7 +910,7 @@ static int start_tag(cur *c, const char **pp, bool *empty)
         return fail(c, tag, "an element name longer than %zu bytes", c->lim->max_name_bytes);
     if (++c->elements > c->lim->max_elements)
         return fail(c, tag, "more than %zu elements", c->lim->max_elements);
-    size_t nattrs;
+    size_t nattrs = 0;
     if (read_attributes(c, &p, tag, &nattrs, empty) != 0)
         return -1;
 
@@ -1197,7 +1203,7 @@ static int walk(cur *c)
             return fail(c, p, "'<' not starting a tag");
         if (c->depth == 0 && seen_root)
             return fail(c, p, "a second root element");
-        bool empty;
+        bool empty = false;
         if (start_tag(c, &p, &empty) != 0)
             return -1;
         seen_root = true;
