@@ -313,14 +313,14 @@ int mk_engine_serve(mk_engine *e, struct mk_request *req, const char *body, size
     prepare(e, req, body, len);
     soap->maxlevel = lim->max_depth;
     gate = mk_xml_normalise(e->gate, body, len, lim, &canon, &canon_len, why, sizeof why);
-    if (gate == 0) {
+    if (gate >= 0) {
         e->in = canon;
         e->in_len = canon_len;
     }
     if (gate == -2) {
         mk_fault(soap, MK_ERR_INTERNAL, "Internal Error: out of memory");
         rc = send_fault(e);
-    } else if (gate != 0) {
+    } else if (gate < 0) {
         mk_fault(soap, MK_ERR_NOT_UNDERSTOOD, "Request Not Understood: malformed XML: %s", why);
         rc = send_fault(e);
     } else if (soap_begin_serve(soap) != SOAP_OK) {
@@ -329,6 +329,9 @@ int mk_engine_serve(mk_engine *e, struct mk_request *req, const char *body, size
         mk_fault(soap, MK_ERR_NOT_UNDERSTOOD, "Request Not Understood: no SOAP Envelope");
         rc = send_fault(e);
     } else if (authenticate(e) != SOAP_OK) {
+        rc = send_fault(e);
+    } else if (gate == 1) {
+        mk_fault(soap, MK_ERR_NOT_UNDERSTOOD, "Request Not Understood: %s", why);
         rc = send_fault(e);
     } else if (soap_serve_request(soap) != SOAP_OK && soap->error && soap->error < SOAP_STOP) {
         rc = send_fault(e);

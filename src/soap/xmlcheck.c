@@ -204,6 +204,7 @@ typedef struct cur {
     size_t root_decl_off; /* where the root's namespace declarations go */
     enum ns_class env;    /* envelope namespace in use (NS_NONE: none yet) */
     bool use_ns1, use_xsi;
+    bool deferred;        /* a refusal reported after authentication (in why) */
 } cur;
 
 void mk_xml_limits_default(struct mk_xml_limits *lim)
@@ -224,6 +225,24 @@ __attribute__((format(printf, 3, 4))) static int fail(cur *c, const char *at, co
     va_end(ap);
     snprintf(c->why, c->whylen, "%s at byte %zu", msg, (size_t)(at - c->s));
     return -1;
+}
+
+/* A refusal of something well-formed that the schema does not allow: the
+ * attribute is left out, the walk goes on (the document stays canonical),
+ * and the first such reason is reported once the request is authenticated,
+ * so that a bad signature is answered as such whatever the body holds. */
+__attribute__((format(printf, 3, 4))) static int defer(cur *c, const char *at, const char *fmt, ...)
+{
+    if (c->deferred)
+        return 0;
+    char msg[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(c->why, c->whylen, "%s at byte %zu", msg, (size_t)(at - c->s));
+    c->deferred = true;
+    return 0;
 }
 
 static int oom(cur *c)
@@ -822,13 +841,13 @@ static int xsi_type(cur *c, const struct attr *a, span element)
         v.n--;
     span prefix, local;
     if (!v.n || split_qname(v, &prefix, &local) != 0)
-        return fail(c, a->name.p, "xsi:type '%.*s' of element '%.*s' is not a qualified name",
+        return defer(c, a->name.p, "xsi:type '%.*s' of element '%.*s' is not a qualified name",
                     QN(v), QN(element));
     enum ns_class cls;
     if (prefix.n) {
         const struct binding *b = span_is(prefix, "xml") ? NULL : lookup(g, prefix);
         if (!b)
-            return fail(c, a->name.p, "xsi:type '%.*s' of element '%.*s' uses an undeclared prefix",
+            return defer(c, a->name.p, "xsi:type '%.*s' of element '%.*s' uses an undeclared prefix",
                         QN(v), QN(element));
         cls = b->cls;
     } else {
@@ -839,7 +858,7 @@ static int xsi_type(cur *c, const struct attr *a, span element)
     case NS_XSD:
         if (xsd_builtin_name(local))
             return 0;
-        return fail(c, a->name.p, "xsi:type '%.*s' of element '%.*s' names no XML Schema type",
+        return defer(c, a->name.p, "xsi:type '%.*s' of element '%.*s' names no XML Schema type",
                     QN(v), QN(element));
     case NS_ENC:
     case NS_APACHE:
@@ -855,11 +874,11 @@ static int xsi_type(cur *c, const struct attr *a, span element)
                 return -1;
             return 0;
         default:
-            return fail(c, a->name.p, "xsi:type '%.*s' of element '%.*s' names no mktows type",
+            return defer(c, a->name.p, "xsi:type '%.*s' of element '%.*s' names no mktows type",
                         QN(v), QN(element));
         }
     default:
-        return fail(c, a->name.p,
+        return defer(c, a->name.p,
                     "xsi:type '%.*s' of element '%.*s' is neither an XML Schema nor an mktows type",
                     QN(v), QN(element));
     }
@@ -1232,7 +1251,7 @@ int mk_xml_normalise(mk_xml_gate *g, const char *doc, size_t len, const struct m
         return c.oom ? -2 : -1;
     *out = g->out.p;
     *outlen = g->out.n;
-    return 0;
+    return c.deferred ? 1 : 0;
 }
 
 int mk_xml_check(const char *doc, size_t len, size_t max_depth, char *why, size_t whylen)

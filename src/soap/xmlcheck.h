@@ -39,13 +39,17 @@ void mk_xml_gate_free(mk_xml_gate *g);
 
 /* Check doc[0..len) and write its canonical form.  Returns 0 with *out /
  * *outlen set (valid until the next call on g, not NUL-terminated);
- * -1 when the document is refused, with the reason (naming the element
- * where there is one) and byte offset in why; -2 when out of memory. */
+ * 1 likewise, but the document holds something well-formed the schema
+ * does not allow (an xsi:type naming no known type): the reason is in why,
+ * and the request is to be refused with it once authenticated; -1 when the
+ * document is refused outright (not well-formed, over a limit), with the
+ * reason (naming the element where there is one) and byte offset in why;
+ * -2 when out of memory. */
 int mk_xml_normalise(mk_xml_gate *g, const char *doc, size_t len, const struct mk_xml_limits *lim,
                      const char **out, size_t *outlen, char *why, size_t whylen);
 
-/* Only the check: 0 when doc[0..len) passes the gate with default limits
- * but max_depth, otherwise -1 (or -2) with the reason in why. */
+/* Only the check, with default limits but max_depth: as mk_xml_normalise
+ * returns. */
 int mk_xml_check(const char *doc, size_t len, size_t max_depth, char *why, size_t whylen);
 
 #endif

@@ -141,12 +141,19 @@ static void expect_canon(const char *doc, const char *want)
     free(got);
 }
 
-static void expect_refused(const char *doc, const char *reason)
+/* Refused outright (want -1) or once authenticated (want 1). */
+static void expect_refused(const char *doc, int want, const char *reason)
 {
     char why[256] = "";
-    char *got = canon(doc, why, sizeof why);
-    if (got)
-        fail_msg("accepted\n  %s\nas\n  %s", doc, got);
+    struct mk_xml_limits lim;
+    mk_xml_limits_default(&lim);
+    mk_xml_gate *g = mk_xml_gate_new();
+    const char *out;
+    size_t len;
+    int rc = mk_xml_normalise(g, doc, strlen(doc), &lim, &out, &len, why, sizeof why);
+    mk_xml_gate_free(g);
+    if (rc != want)
+        fail_msg("returned %d, want %d (%s) for\n  %s", rc, want, why, doc);
     if (!strstr(why, reason))
         fail_msg("want '%s', got '%s' for\n  %s", reason, why, doc);
 }
@@ -272,36 +279,42 @@ static void refuses_what_is_malformed(void **st)
 {
     (void)st;
     struct {
-        const char *doc, *reason;
+        const char *doc;
+        int want;  /* -1: refused outright; 1: refused once authenticated */
+        const char *reason;
     } bad[] = {
-        {"<p:a/>", "'p:a' uses the undeclared prefix 'p'"},
-        {"<a p:x='1'/>", "'p:x' uses the undeclared prefix 'p'"},
-        {"<a xmlns:p='urn:x'/><!-- --><p:b/>", "a second root element"},
-        {"<a xmlns:p='urn:x'><b/></a><p:c/>", "a second root element"},
-        {"<a><b xmlns:p='urn:x'/><p:c/></a>", "undeclared prefix 'p'"},
-        {"<a:b:c xmlns:a='urn:x'/>", "malformed element name"},
-        {"<a xmlns:p=''/>", "declared with an empty namespace"},
-        {"<a xmlns:p='urn:x' xmlns:q='urn:x' p:v='1' q:v='2'/>", "has the attribute 'v' twice"},
-        {"<a v='1' v='2'/>", "has the attribute 'v' twice"},
-        {"<a xmlns:p='urn:x' xmlns:p='urn:y'/>", "has the attribute 'p' twice"},
-        {"<a xmlns:i='" XSI "' i:type='xsd:string'/>", "xsi:type 'xsd:string' of element 'a' uses an undeclared prefix"},
-        {"<keyType xmlns:i='" XSI "' xmlns:xsd='" XSD "' i:type='xsd:strin'>EMAIL</keyType>",
-         "xsi:type 'xsd:strin' of element 'keyType' names no XML Schema type"},
-        {"<keyType xmlns:i='" XSI "' xmlns:m='" MKT "' i:type='m:NoSuchType'/>",
-         "names no mktows type"},
-        {"<keyType xmlns:i='" XSI "' xmlns:o='urn:o' i:type='o:T'/>",
-         "neither an XML Schema nor an mktows type"},
-        {"<keyType xmlns:i='" XSI "' i:type='a:b:c'/>", "is not a qualified name"},
-        {"<e:Envelope xmlns:e='" ENV "'><e:Body/><e:Body/></e:Envelope>", "a second SOAP Body"},
-        {"<e:Envelope xmlns:e='" ENV "'><e:Header/><e:Header/><e:Body/></e:Envelope>",
+        {"<p:a/>", -1, "'p:a' uses the undeclared prefix 'p'"},
+        {"<a p:x='1'/>", -1, "'p:x' uses the undeclared prefix 'p'"},
+        {"<a xmlns:p='urn:x'/><!-- --><p:b/>", -1, "a second root element"},
+        {"<a><b xmlns:p='urn:x'/><p:c/></a>", -1, "undeclared prefix 'p'"},
+        {"<a:b:c xmlns:a='urn:x'/>", -1, "malformed element name"},
+        {"<a xmlns:p=''/>", -1, "declared with an empty namespace"},
+        {"<a xmlns:p='urn:x' xmlns:q='urn:x' p:v='1' q:v='2'/>", -1, "has the attribute 'v' twice"},
+        {"<a v='1' v='2'/>", -1, "has the attribute 'v' twice"},
+        {"<a xmlns:p='urn:x' xmlns:p='urn:y'/>", -1, "has the attribute 'p' twice"},
+        {"<a xmlns:p='&undefined;'/>", -1, "undefined entity"},
+        {"<xmlns:a/>", -1, "undeclared prefix 'xmlns'"},
+        {"<e:Envelope xmlns:e='" ENV "'><e:Body/><e:Body/></e:Envelope>", -1, "a second SOAP Body"},
+        {"<e:Envelope xmlns:e='" ENV "'><e:Header/><e:Header/><e:Body/></e:Envelope>", -1,
          "a second SOAP Header"},
         {"<e:Envelope xmlns:e='" ENV "'><f:Body xmlns:f='http://www.w3.org/2003/05/soap-envelope'"
-         "/></e:Envelope>", "SOAP 1.1 and SOAP 1.2"},
-        {"<a xmlns:p='&undefined;'/>", "undefined entity"},
-        {"<xmlns:a/>", "undeclared prefix 'xmlns'"},
+         "/></e:Envelope>", -1, "SOAP 1.1 and SOAP 1.2"},
+        /* well-formed, but a type claim the schema cannot honour */
+        {"<a xmlns:i='" XSI "' i:type='xsd:string'/>", 1,
+         "xsi:type 'xsd:string' of element 'a' uses an undeclared prefix"},
+        {"<keyType xmlns:i='" XSI "' xmlns:xsd='" XSD "' i:type='xsd:strin'>EMAIL</keyType>", 1,
+         "xsi:type 'xsd:strin' of element 'keyType' names no XML Schema type"},
+        {"<keyType xmlns:i='" XSI "' xmlns:m='" MKT "' i:type='m:NoSuchType'/>", 1,
+         "xsi:type 'm:NoSuchType' of element 'keyType' names no mktows type"},
+        {"<keyType xmlns:i='" XSI "' xmlns:o='urn:o' i:type='o:T'/>", 1,
+         "neither an XML Schema nor an mktows type"},
+        {"<keyType xmlns:i='" XSI "' i:type='a:b:c'/>", 1, "is not a qualified name"},
+        /* the first such reason is kept; something malformed later wins */
+        {"<a xmlns:i='" XSI "'><b i:type='x:y'/><c i:type='z:w'/></a>", 1, "element 'b'"},
+        {"<a xmlns:i='" XSI "'><b i:type='x:y'/><c></a>", -1, "end tag does not match"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-        expect_refused(bad[i].doc, bad[i].reason);
+        expect_refused(bad[i].doc, bad[i].want, bad[i].reason);
 }
 
 static void limits_are_enforced(void **st)
@@ -357,20 +370,26 @@ static char *many_attributes(size_t n)
     return doc;
 }
 
-static double seconds_for(mk_xml_gate *g, const char *doc, const struct mk_xml_limits *lim)
+static double now_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Best of three: the gate on doc. */
+static double gate_seconds(mk_xml_gate *g, const char *doc, const struct mk_xml_limits *lim)
 {
     double best = 1e9;
     for (int rep = 0; rep < 3; rep++) {
-        struct timespec a, b;
         const char *out;
         size_t n;
         char why[256];
-        clock_gettime(CLOCK_MONOTONIC, &a);
+        double a = now_seconds();
         int rc = mk_xml_normalise(g, doc, strlen(doc), lim, &out, &n, why, sizeof why);
-        clock_gettime(CLOCK_MONOTONIC, &b);
+        double s = now_seconds() - a;
         if (rc != 0)
             fail_msg("refused: %s", why);
-        double s = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
         if (s < best)
             best = s;
     }
@@ -378,9 +397,14 @@ static double seconds_for(mk_xml_gate *g, const char *doc, const struct mk_xml_l
 }
 
 /* Issue 9: 160,000 attributes on one element took libgsoap 140 s (square
- * of the count).  The gate must grow linearly: 16 times the attributes may
- * take at most 64 times as long (quadratic would be 256), the slack for a
- * loaded machine and the growing tables. */
+ * of the count).  The gate must grow linearly.  Its cost per attribute
+ * still rises with the size while its tables and the document leave the
+ * caches (each attribute is a few random memory accesses): measured here
+ * 10k -> 160k 17 to 27 times (ASan) and 24 to 69 (Release, loaded machine),
+ * 40k -> 160k 3.4 to 6.4 times.  So: 4 times the attributes from 40k may
+ * take at most 12 times as long (quadratic: at least 16), and 16 times from
+ * 10k at most 100 times (quadratic: 256).  The largest document goes first,
+ * so the tables (which never shrink) are the same size for every run. */
 static void cost_grows_linearly_with_attributes(void **st)
 {
     (void)st;
@@ -389,16 +413,19 @@ static void cost_grows_linearly_with_attributes(void **st)
     lim.max_attributes = 1000000;
     mk_xml_gate *g = mk_xml_gate_new();
     size_t sizes[] = {10000, 40000, 160000};
+    char *docs[3];
     double t[3];
-    for (size_t i = 0; i < 3; i++) {
-        char *doc = many_attributes(sizes[i]);
-        t[i] = seconds_for(g, doc, &lim);
-        free(doc);
-    }
-    print_message("gate: 10k attributes %.4f s, 40k %.4f s, 160k %.4f s (ratio %.1f)\n", t[0], t[1],
-                  t[2], t[2] / t[0]);
-    assert_true(t[2] / t[0] < 64.0);
-    assert_true(t[1] / t[0] < 16.0);
+    for (size_t i = 0; i < 3; i++)
+        docs[i] = many_attributes(sizes[i]);
+    gate_seconds(g, docs[2], &lim);
+    for (size_t i = 0; i < 3; i++)
+        t[i] = gate_seconds(g, docs[i], &lim);
+    print_message("gate: 10k attributes %.4f s, 40k %.4f s, 160k %.4f s; 160k/10k %.1f, "
+                  "160k/40k %.1f\n", t[0], t[1], t[2], t[2] / t[0], t[2] / t[1]);
+    assert_true(t[2] / t[1] < 12.0);
+    assert_true(t[2] / t[0] < 100.0);
+    for (size_t i = 0; i < 3; i++)
+        free(docs[i]);
     mk_xml_gate_free(g);
 }
 
