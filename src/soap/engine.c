@@ -336,6 +336,8 @@ int mk_engine_serve(mk_engine *e, struct mk_request *req, const char *body, size
     } else if (soap_serve_request(soap) != SOAP_OK && soap->error && soap->error < SOAP_STOP) {
         rc = send_fault(e);
     }
+    /* gSOAP has read the canonical request: a large one's buffers go. */
+    mk_xml_gate_trim(e->gate);
     rc = finish(e, rc, res);
     return rc;
 }

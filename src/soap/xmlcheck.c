@@ -1179,6 +1179,44 @@ void mk_xml_gate_free(mk_xml_gate *g)
     free(g);
 }
 
+#define TRIM_BYTES (256u << 10)
+
+void mk_xml_gate_trim(mk_xml_gate *g)
+{
+    struct buf *bufs[] = {&g->out, &g->uris, &g->tmp};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) {
+        if (bufs[i]->cap > TRIM_BYTES) {
+            free(bufs[i]->p);
+            *bufs[i] = (struct buf){0};
+        }
+    }
+    if (g->capbind * sizeof *g->bind > TRIM_BYTES) {
+        free(g->bind);
+        g->bind = NULL;
+        g->capbind = g->nbind = 0;
+    }
+    if (g->ptab_cap * sizeof *g->ptab > TRIM_BYTES) {
+        free(g->ptab);
+        g->ptab = NULL;
+        g->ptab_cap = g->ptab_used = 0;
+    }
+    if (g->cap_attrs * sizeof *g->attrs > TRIM_BYTES) {
+        free(g->attrs);
+        g->attrs = NULL;
+        g->cap_attrs = 0;
+    }
+    if (g->atab_cap * sizeof *g->atab > TRIM_BYTES) {
+        free(g->atab);
+        g->atab = NULL;
+        g->atab_cap = 0;
+    }
+    if (g->cap_stack * sizeof *g->stack > TRIM_BYTES) {
+        free(g->stack);
+        g->stack = NULL;
+        g->cap_stack = 0;
+    }
+}
+
 static int walk(cur *c)
 {
     const char *p = c->s;

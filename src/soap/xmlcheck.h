@@ -37,6 +37,11 @@ typedef struct mk_xml_gate mk_xml_gate;
 mk_xml_gate *mk_xml_gate_new(void);
 void mk_xml_gate_free(mk_xml_gate *g);
 
+/* Give back the buffers a large document made grow (beyond 256 KiB each),
+ * so that a thread does not keep a megabytes-sized copy of its largest
+ * request; *out of the last call is invalid afterwards. */
+void mk_xml_gate_trim(mk_xml_gate *g);
+
 /* Check doc[0..len) and write its canonical form.  Returns 0 with *out /
  * *outlen set (valid until the next call on g, not NUL-terminated);
  * 1 likewise, but the document holds something well-formed the schema

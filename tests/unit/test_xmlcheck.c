@@ -424,6 +424,23 @@ static void cost_grows_linearly_with_attributes(void **st)
                   "160k/40k %.1f\n", t[0], t[1], t[2], t[2] / t[0], t[2] / t[1]);
     assert_true(t[2] / t[1] < 12.0);
     assert_true(t[2] / t[0] < 100.0);
+
+    /* Trimmed after a large document, the gate gives the same answers. */
+    const char *out;
+    size_t n, n2;
+    char why[256];
+    assert_int_equal(mk_xml_normalise(g, docs[0], strlen(docs[0]), &lim, &out, &n, why,
+                                      sizeof why), 0);
+    char *before = malloc(n);
+    memcpy(before, out, n);
+    assert_int_equal(mk_xml_normalise(g, docs[2], strlen(docs[2]), &lim, &out, &n2, why,
+                                      sizeof why), 0);
+    mk_xml_gate_trim(g);
+    assert_int_equal(mk_xml_normalise(g, docs[0], strlen(docs[0]), &lim, &out, &n2, why,
+                                      sizeof why), 0);
+    assert_int_equal(n2, n);
+    assert_memory_equal(out, before, n);
+    free(before);
     for (size_t i = 0; i < 3; i++)
         free(docs[i]);
     mk_xml_gate_free(g);
