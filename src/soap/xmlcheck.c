@@ -49,7 +49,7 @@
  *  - xsi:type (its value a QName resolved through the scope it appears in;
  *    an unprefixed value through the default namespace when that is XML
  *    Schema or mktows, otherwise as a mktows name, as SOAP::Lite sends
- *    "LeadKeySelector"):
+ *    "LeadKeySelector", or failing that an XML Schema built-in name):
  *      an XML Schema built-in type, a SOAP-ENC type or Apache SOAP's
  *      SOAPStruct/Map (SOAP::Lite's generic types): dropped — the schema's
  *      declared type decides, and the deserializer still refuses a value
@@ -851,8 +851,14 @@ static int xsi_type(cur *c, const struct attr *a, span element)
                         QN(v), QN(element));
         cls = b->cls;
     } else {
+        /* No prefix: the default namespace when it is one of the two that
+         * make sense, else an mktows name (SOAP::Lite's "LeadKeySelector"),
+         * else an XML Schema built-in name. */
         const struct binding *b = lookup(g, prefix);
-        cls = b && (b->cls == NS_XSD || b->cls == NS_MKTOWS) ? b->cls : NS_MKTOWS;
+        if (b && (b->cls == NS_XSD || b->cls == NS_MKTOWS))
+            cls = b->cls;
+        else
+            cls = !schema_type_kind(local) && xsd_builtin_name(local) ? NS_XSD : NS_MKTOWS;
     }
     switch (cls) {
     case NS_XSD:

@@ -228,6 +228,7 @@ static void xsi_type_is_normalised(void **st)
         {"ns1:LeadKeyRef", ""},
         {"tns:ArrayOfString", ""},
         {"LeadKey", ""},
+        {"string", ""},   /* no prefix, no default namespace: a built-in */
         /* the LeadSelector subtypes: kept, any prefix or none */
         {"ns1:LeadKeySelector", " xsi:type=\"ns1:LeadKeySelector\""},
         {"tns:StaticListSelector", " xsi:type=\"ns1:StaticListSelector\""},
