@@ -17,6 +17,8 @@ PACKAGES=(
   default-jdk-headless libaxis-java   # .NET proxy, Axis 1.4, SOAP::Lite, soap4r
   libsoap-lite-perl ruby ruby-soap4r
   curl openssl wrk              # demo and benchmarks
+  dpkg-dev debhelper lintian    # Debian packages built and checked by the tests
+  systemd                       # systemd-analyze verify of the unit
 )
 
 missing=()
