@@ -129,14 +129,14 @@ sub run {
     check(@recs == 1 && $recs[0]{Id} == 1 && $a->{FirstName} eq 'John' && $a->{LeadScore} == 42, "getLead seeded lead");
     print "getLead: OK\n";
 
-    # getMultipleLeads by keys, the selector's xsi:type written by hand and
-    # unprefixed, as SOAP::Lite users wrote it (->type('LeadKeySelector')
-    # would put it in SOAP::Lite's own Perl namespace).
+    # getMultipleLeads by keys, the selector typed the usual SOAP::Lite way:
+    # ->type('LeadKeySelector') puts the name in SOAP::Lite's own Perl
+    # namespace (xsi:type="namesp1:LeadKeySelector"); the name is what counts.
     $som = ok_call("getMultipleLeads", $KEY,
                    data(leadSelector => \SOAP::Data->value(data(keyType => 'IDNUM'),
                                                            struct(keyValues => data(stringItem => 1),
                                                                   data(stringItem => $id))))
-                       ->attr({'xsi:type' => 'LeadKeySelector'}),
+                       ->type('LeadKeySelector'),
                    struct(includeAttributes => data(stringItem => 'FirstName')));
     @recs = $som->valueof('//leadRecordList/leadRecord');
     check($som->valueof('//result/returnCount') == 2 && $som->valueof('//result/remainingCount') == 0 && @recs == 2,
