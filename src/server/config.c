@@ -331,6 +331,7 @@ static int load_users(struct mktows_config *cfg, char *errbuf, size_t errlen)
     cJSON_ArrayForEach(u, users)
     {
         struct mk_soap_user *su = &cfg->users[cfg->n_users++];
+        su->weight = 1;
         char key[300];
         if (!u->string || !u->string[0])
             return fail(errbuf, errlen, MKTOWS_EINVAL, "config: 'soap_users' has an empty user id");
@@ -380,7 +381,6 @@ static int load_users(struct mktows_config *cfg, char *errbuf, size_t errlen)
         /* Shares of the REST budget when several users' requests wait
          * for one call (ops/coalesce.h). */
         const cJSON *w = cJSON_GetObjectItemCaseSensitive(u, "weight");
-        su->weight = 1;
         if (w && !cJSON_IsNull(w)) {
             if (!cJSON_IsNumber(w) || !(w->valuedouble >= 1 && w->valuedouble <= 1000) ||
                 w->valuedouble != (double)(int)w->valuedouble)

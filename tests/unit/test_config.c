@@ -66,6 +66,9 @@ static void test_minimal_and_defaults(void **state)
     assert_string_equal(cfg->rest_identity, "http://127.0.0.1:9090/identity");
     assert_int_equal(cfg->timestamp_window, 900);
     assert_int_equal(cfg->workers, 32);
+    assert_int_equal(cfg->max_workers, 4096);
+    assert_int_equal(cfg->worker_stack_kb, 256);
+    assert_int_equal(cfg->users[0].weight, 1);
     assert_true(cfg->max_request_bytes > 0);
     assert_int_equal(cfg->n_users, 2);
     assert_int_equal(cfg->access_log, 1);
@@ -184,6 +187,19 @@ static void test_errors_name_the_key(void **state)
     expect_error(minimal, bad_workers, "MKTOWS_WORKERS");
     char *zero_workers[] = {"MKTOWS_WORKERS=0", NULL};
     expect_error(minimal, zero_workers, "workers");
+    /* The pool may not be bounded below the threads it keeps. */
+    char *few_max[] = {"MKTOWS_WORKERS=64", "MKTOWS_MAX_WORKERS=32", NULL};
+    expect_error(minimal, few_max, "max_workers");
+    char *tiny_stack[] = {"MKTOWS_WORKER_STACK_KB=8", NULL};
+    expect_error(minimal, tiny_stack, "worker_stack_kb");
+    expect_error("{\"rest\": {\"endpoint\": \"http://x\", \"client_id\": \"a\","
+                 " \"client_secret\": \"TOPSECRET\"}, \"soap_users\": {\"u\":"
+                 " {\"encryption_key\": \"k\", \"weight\": 0}}}",
+                 NULL, "soap_users.u.weight");
+    expect_error("{\"rest\": {\"endpoint\": \"http://x\", \"client_id\": \"a\","
+                 " \"client_secret\": \"TOPSECRET\"}, \"soap_users\": {\"u\":"
+                 " {\"encryption_key\": \"k\", \"weight\": \"2\"}}}",
+                 NULL, "soap_users.u.weight");
     char *bad_listen[] = {"MKTOWS_LISTEN=localhost", NULL};
     expect_error(minimal, bad_listen, "listen");
     char *bad_log[] = {"MKTOWS_ACCESS_LOG=maybe", NULL};
