@@ -84,7 +84,7 @@ int main(int argc, char **argv)
         return 1;
     soap_set_namespaces(soap, namespaces);
     soap->bind_flags = SO_REUSEADDR;
-    soap->max_keep_alive = -1;  /* no limit on requests per connection */
+    soap->max_keep_alive = 1000000;  /* requests per connection before it is closed */
     if (!soap_valid_socket(soap_bind(soap, "127.0.0.1", 0, 1024))) {
         soap_print_fault(soap, stderr);
         return 1;

@@ -33,7 +33,8 @@ function request()
       return wrk.format("GET", "/rest/v1/leads.json?" .. q, { ["Authorization"] = "Bearer " .. token })
    end
    return wrk.format("POST", wrk.path,
-      { ["Content-Type"] = "text/xml; charset=UTF-8", ["SOAPAction"] = '""' },
+      { ["Content-Type"] = "text/xml; charset=UTF-8", ["SOAPAction"] = '""',
+        ["Connection"] = "keep-alive" },  -- gSOAP's own server closes without it
       head .. "synthetic-" .. k .. "@example.com" .. tail)
 end
 
