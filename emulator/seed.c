@@ -1,6 +1,6 @@
 /*
  * seed.c — the emulator's initial data: the seed JSON file (default: the
- * repository's src/emulator/seed/default.json, compiled in as
+ * repository's emulator/seed/default.json, compiled in as
  * EMU_DEFAULT_SEED) plus, on request, N synthetic leads for benchmarks.
  *
  * The parsed seed is kept for the life of the process so that

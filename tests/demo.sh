@@ -31,7 +31,7 @@ start() {
   echo "demo: $1 did not start:" >&2; cat "$out.log" >&2; exit 1
 }
 
-REST=$(start "$work/emu" "$BUILD/src/emulator/marketo-emulator" --listen 127.0.0.1:0 \
+REST=$(start "$work/emu" "$BUILD/emulator/marketo-emulator" --listen 127.0.0.1:0 \
        --client-id demo-client --client-secret demo-secret)
 USER_ID=bigcorp1_461839624B16E06BA2D663
 KEY=899756834129871744AAEE88DDCC77CDEEDEC1AAAD66
