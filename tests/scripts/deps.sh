@@ -14,6 +14,8 @@ PACKAGES=(
   redis-server haproxy          # several-replica tests (started by the tests, on loopback)
   python3 python3-zeep php-cli php-soap   # real SOAP client stacks in tests
   curl openssl wrk              # demo and benchmarks
+  dpkg-dev debhelper lintian    # Debian packages built and checked by the tests
+  systemd                       # systemd-analyze verify of the unit
 )
 
 missing=()
