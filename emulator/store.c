@@ -527,12 +527,15 @@ size_t emu_activity_count(void) { return g_nacts; }
 const emu_activity *emu_activity_at(size_t i) { return &g_acts[i]; }
 int64_t emu_activity_next_id(void) { return g_next_act; }
 
-size_t emu_activity_lower_bound(int64_t id)
+/* Index of the first activity whose id (or date) is at least `v`: the log
+ * is in id order, which is also date order, so one binary search serves
+ * both. */
+static size_t first_at_least(int64_t v, bool by_date)
 {
     size_t lo = 0, hi = g_nacts;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (g_acts[mid].id < id)
+        if ((by_date ? g_acts[mid].at_ms : g_acts[mid].id) < v)
             lo = mid + 1;
         else
             hi = mid;
@@ -540,18 +543,8 @@ size_t emu_activity_lower_bound(int64_t id)
     return lo;
 }
 
-size_t emu_activity_since(int64_t ms)
-{
-    size_t lo = 0, hi = g_nacts;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (g_acts[mid].at_ms < ms)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
+size_t emu_activity_lower_bound(int64_t id) { return first_at_least(id, false); }
+size_t emu_activity_since(int64_t ms) { return first_at_least(ms, true); }
 
 void emu_activity_add_at(int64_t lead_id, int type_id, int64_t primary_value_id,
                          const char *primary_value, int64_t campaign_id,
