@@ -6,8 +6,9 @@
  * database, asset and bulk APIs) that every test, the demo and the
  * benchmarks of mktows-shim run against.  It is a separate program, kept
  * outside the library's src/.  Its files form four layers; a file includes
- * only headers of its own layer or of layers below it, never above, and
- * no two headers include each other:
+ * only headers of its own layer or of a lower one, and the includes between
+ * modules (x.c with its x.h) form no cycle, within a layer either
+ * (tests/emulator/test_emu_layers.py reads this table and checks both):
  *
  *   top       main.c      command line, start/stop
  *             server.c    libmicrohttpd front end: Marketo's cross-cutting
@@ -33,9 +34,9 @@
  *             clock.c     time and ISO-8601 dates
  *             config.h    the settings main.c fills
  *
- * Within a layer the order above is the direction of use (limits counts
- * through stats; the server calls admin and router); base includes nothing
- * of the emulator's but its own layer.
+ * Within a layer, uses go one way: main → server → admin → router;
+ * h_*.c and auth.c → h_family → emu.h; seed → store; limits → stats.  The
+ * base files include nothing of the emulator's outside the base.
  *
  * Handlers never see HTTP: they get an emu_req (method, path captures,
  * parameters, body) and fill an emu_resp (http.h); the server wraps the
