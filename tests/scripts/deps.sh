@@ -12,6 +12,8 @@ PACKAGES=(
   libcmocka-dev                 # unit and integration tests
   python3 python3-zeep php-cli php-soap   # real SOAP client stacks in tests
   curl openssl wrk              # demo and benchmarks
+  zlib1g-dev                    # mktows-shim report reads gzipped usage logs
+  chromium                      # the HTML usage report opened headless (test_report_html)
 )
 
 missing=()
