@@ -81,11 +81,14 @@ static int scan(const char *xml, size_t len, req_facts *f)
         }
         if (strcmp(local, "Body") == 0) {
             in_body = 1;
+        } else if (!f->op[0] && strncmp(local, "params", 6) == 0 && local[6]) {
+            /* a saved Body without its envelope starts here */
+            snprintf(f->op, sizeof f->op, "%c%s", tolower((unsigned char)local[6]), local + 7);
         } else if (in_body && !f->op[0]) {
             if (strncmp(local, "params", 6) != 0 || !local[6])
                 return -2;
             snprintf(f->op, sizeof f->op, "%c%s", tolower((unsigned char)local[6]), local + 7);
-        } else if (in_body && f->n < MAX_ELEMS) {
+        } else if (f->op[0] && f->n < MAX_ELEMS) {
             elem *e = &f->e[f->n++];
             memset(e, 0, sizeof *e);
             snprintf(e->name, sizeof e->name, "%s", local);
@@ -167,8 +170,19 @@ static enum verdict judge_part(const req_facts *f, const char *part)
     static const char *const words[] = {"ISMEMBEROFLIST", "ADDTOLIST", "REMOVEFROMLIST",
                                         "CLEARLIST", "UPSERTLEADS", "LISTONLY", "MKTOLISTNAME",
                                         NULL};
+    static const int word_group[] = {0, 0, 0, 0, 1, 1, 2};
     static const char *const objects[] = {"OpportunityPersonRole", "Opportunity", "Program",
                                           "LeadRecord", NULL};
+    /* "A and B": fails when one fails, holds when both hold */
+    const char *and = strstr(part, " and ");
+    if (and) {
+        char left[200];
+        snprintf(left, sizeof left, "%.*s", (int)(and - part), part);
+        enum verdict a = judge_part(f, left), b = judge_part(f, and + 5);
+        if (a == FAILS || b == FAILS)
+            return FAILS;
+        return a == HOLDS && b == HOLDS ? HOLDS : UNDECIDED;
+    }
     /* "A or B": holds when one holds, fails when all fail */
     const char *or = strstr(part, " or ");
     if (or && !strstr(part, "(or")) {
@@ -183,15 +197,29 @@ static enum verdict judge_part(const req_facts *f, const char *part)
         if (strstr(part, types[i]))
             return has_type(f, types[i]) ? HOLDS : FAILS;
     for (int i = 0; words[i]; i++)
-        if (strstr(part, words[i]))
+        if (strstr(part, words[i])) {
+            /* Only a request that carries a value of that kind decides it
+             * ("UPSERTLEADS import" in getImportToListStatus is about an
+             * earlier request). */
+            int kind = 0;
+            for (int k = 0; words[k]; k++)
+                kind |= word_group[k] == word_group[i] && has_text(f, words[k]);
+            if (word_group[i] == 2)
+                kind |= has_text(f, "MKTOLISTID") || has_text(f, "SFDCLEADID");
+            if (!kind)
+                return UNDECIDED;
             return has_text(f, words[i]) ? HOLDS : FAILS;
+        }
     for (int i = 0; objects[i]; i++)
         if (strncmp(part, objects[i], strlen(objects[i])) == 0 &&
             (part[strlen(objects[i])] == '\0' || part[strlen(objects[i])] == ' ')) {
             const elem *o = find(f, "objectName");
             if (!o)
                 o = find(f, "type");
-            return o && strcmp(o->text, objects[i]) == 0 ? HOLDS : FAILS;
+            if (!o || strcmp(o->text, objects[i]) != 0)
+                return FAILS;
+            /* "Program by id": the type holds, the rest is not judged here */
+            return part[strlen(objects[i])] == '\0' ? HOLDS : UNDECIDED;
         }
     if (strstr(part, "marketoCookie given")) {
         const elem *c = find(f, "marketoCookie");
@@ -228,16 +256,26 @@ static enum verdict judge(const req_facts *f, const char *when, char *rest, size
     enum verdict all = HOLDS;
     char buf[400];
     snprintf(buf, sizeof buf, "%s", when);
-    for (char *save = NULL, *part = strtok_r(buf, ",", &save); part;
-         part = strtok_r(NULL, ",", &save)) {
+    char *save = NULL, *part = strtok_r(buf, ",", &save);
+    while (part) {
         while (*part == ' ')
             part++;
+        char *this_part = part;
         enum verdict v = judge_part(f, part);
+        /* "A, or B": the part widens the one before it */
+        while ((part = strtok_r(NULL, ",", &save)) != NULL) {
+            while (*part == ' ')
+                part++;
+            if (strncmp(part, "or ", 3) != 0)
+                break;
+            enum verdict w = judge_part(f, part + 3);
+            v = v == HOLDS || w == HOLDS ? HOLDS : v == FAILS && w == FAILS ? FAILS : UNDECIDED;
+        }
         if (v == FAILS)
             return FAILS;
         if (v == UNDECIDED) {
             size_t used = strlen(rest);
-            snprintf(rest + used, restlen - used, "%s%s", used ? ", " : "", part);
+            snprintf(rest + used, restlen - used, "%s%s", used ? ", " : "", this_part);
             all = UNDECIDED;
         }
     }

@@ -239,7 +239,7 @@ static void table_start(const sink *s, const char *kind, int n, const char *cons
         }
         fputs("\n|", s->out);
         for (int i = 0; i < n; i++)
-            fputs(i ? "---:|" : "---|", s->out);
+            fputs("---|", s->out);
         fputc('\n', s->out);
     }
 }

@@ -6,9 +6,12 @@
  * Each send becomes
  *
  *     # 2. POST /rest/v1/leads.json -> HTTP 200
- *     curl -sS -X POST 'URL' -H "Authorization: Bearer $TOKEN" \
- *       -H 'Content-Type: application/json' --data-binary 'BODY'
+ *     curl -sS -X POST 'URL' -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' --data-binary 'BODY'
+ *     echo
  *     # answer: {...}
+ *
+ * A body may span lines (multipart CSV); the command ends at the "echo"
+ * line, which also puts each answer on a line of its own when run.
  *
  * The URL, query and body are exactly what was sent; only the token is
  * replaced by $TOKEN (double quotes, so the shell expands it).  Answers are
@@ -119,6 +122,13 @@ static void record(void *ctx, const mk_rest_send_record *s)
         snprintf(head, sizeof head, ", Marketo code %d\n", s->error_code);
         puts_(r, head);
     }
+    /* Marketo did not execute a send refused for its token (601, 602) or
+     * its rate (606, 615): the shim sent it again, so the script shows it
+     * as a comment, and running it does each write once. */
+    int not_executed = s->error_code == 601 || s->error_code == 602 || s->error_code == 606 ||
+                       s->error_code == 615;
+    if (not_executed)
+        puts_(r, "# not executed by Marketo, sent again below:\n# ");
     puts_(r, "curl -sS -X ");
     puts_(r, s->method);
     put(r, " ", 1);
@@ -130,11 +140,13 @@ static void record(void *ctx, const mk_rest_send_record *s)
         puts_(r, " -H ");
         put_quoted(r, ct, strlen(ct));
     }
-    if (s->body) {
+    if (s->body && not_executed) {
+        puts_(r, " --data-binary (the same body as below)");
+    } else if (s->body) {
         puts_(r, " --data-binary ");
         put_quoted(r, s->body, s->body_len);
     }
-    puts_(r, "\necho\n");
+    puts_(r, not_executed ? "\n" : "\necho\n");
     if (s->answer)
         put_comment(r, "# answer: ", s->answer, s->answer_len);
     else
