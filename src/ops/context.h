@@ -83,6 +83,12 @@ void mk_request_trace(struct mk_request *req, const char *method, const char *pa
 void mk_request_note(struct mk_request *req, const char *method, const char *path_template,
                      int sends, int code);
 
+/* The request this thread serves (set by the server around a request), for
+ * services that make REST calls without the soap context (the field
+ * catalogue's fill).  NULL outside a request. */
+void mk_request_set_current(struct mk_request *req);
+struct mk_request *mk_request_current(void);
+
 /* The request being served on this soap context, or NULL outside a request. */
 struct mk_request *mk_request_of(struct soap *soap);
 

@@ -77,6 +77,18 @@ long mk_request_ms_left(const struct mk_request *req)
     return ms > 0 ? (long)ms : 0;
 }
 
+static _Thread_local struct mk_request *current_request;
+
+void mk_request_set_current(struct mk_request *req)
+{
+    current_request = req;
+}
+
+struct mk_request *mk_request_current(void)
+{
+    return current_request;
+}
+
 void mk_request_trace(struct mk_request *req, const char *method, const char *path_template,
                       int sends)
 {

@@ -159,7 +159,10 @@ static void worker_run(struct mk_pool_item *item, void *state, void *arg)
     mk_trace_rec trace;
     if (job->trace_asked)
         mk_trace_begin(&trace, &req);
-    if (mk_engine_serve(state, &req, job->body ? job->body : "", job->len, &res) == 0) {
+    mk_request_set_current(&req);
+    int served = mk_engine_serve(state, &req, job->body ? job->body : "", job->len, &res);
+    mk_request_set_current(NULL);
+    if (served == 0) {
         job->resp = malloc(res.len);
         if (job->resp) {
             memcpy(job->resp, res.body, res.len);
