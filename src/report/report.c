@@ -15,6 +15,7 @@
  * there were ("late_lines").
  */
 #include "report/report.h"
+#include "report/usageline.h"
 
 #include <errno.h>
 #include <math.h>
@@ -23,7 +24,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
 #include <zlib.h>
 
 #include "mapping/mapping.h"
@@ -144,16 +144,22 @@ static uint64_t hash(const char *a, const char *b)
 
 /* ---- the 20-second window ----------------------------------------------------- */
 
+/* Close the windows ending at or before upto.  The busiest window always
+ * ends at a second with a line in it (moving a window's end back to its
+ * last line loses nothing), so only those seconds are summed. */
 static void window_close_to(rp_window *w, int64_t upto)
 {
-    /* Windows ending after the last event + 19 s hold nothing. */
-    int64_t stop = upto < w->last_event + RP_WINDOW_SECONDS ? upto
-                                                           : w->last_event + RP_WINDOW_SECONDS;
-    for (int64_t x = w->closed + 1; x <= stop; x++) {
+    int64_t stop = upto < w->last_event ? upto : w->last_event;
+    int64_t from = w->closed + 1;
+    if (from <= w->newest - RP_RING)
+        from = w->newest - RP_RING + 1;
+    for (int64_t x = from; x <= stop; x++) {
+        if (!w->calls[x % RP_RING])
+            continue;
         long calls = 0;
         double rest = 0;
         for (int64_t s = x - RP_WINDOW_SECONDS + 1; s <= x; s++) {
-            if (s <= w->newest - RP_RING || s > w->newest)
+            if (s <= w->newest - RP_RING)
                 continue;
             calls += w->calls[s % RP_RING];
             rest += w->rest[s % RP_RING];
@@ -340,67 +346,47 @@ static int day_add(rp_days *d, int day, const line_facts *f)
     return 0;
 }
 
-static double num(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsNumber(v) ? v->valuedouble : 0;
-}
-
 /* One line; 0 summed or filtered, 1 skipped (not a usage line), -1 out of memory. */
 static int take_line(rp_report *r, const char *line, size_t len)
 {
-    cJSON *j = cJSON_ParseWithLength(line, len);
-    if (!j)
+    ul_line l;
+    if (ul_parse(line, len, &l) != 0)
         return 1;
-    const cJSON *time_v = cJSON_GetObjectItemCaseSensitive(j, "time");
-    int64_t t = parse_time(cJSON_IsString(time_v) ? time_v->valuestring : NULL);
-    if (t < 0 || !cJSON_IsObject(j)) {
-        cJSON_Delete(j);
+    int64_t t = parse_time(l.time[0] ? l.time : NULL);
+    if (t < 0)
         return 1;
-    }
     if ((r->since && t < r->since) || (r->until && t >= r->until)) {
         r->filtered++;
-        cJSON_Delete(j);
         return 0;
     }
-    const cJSON *uv = cJSON_GetObjectItemCaseSensitive(j, "user");
-    const cJSON *ov = cJSON_GetObjectItemCaseSensitive(j, "operation");
-    const char *user = cJSON_IsString(uv) ? uv->valuestring : "(not authenticated)";
-    const char *op = cJSON_IsString(ov) ? ov->valuestring : "(no operation)";
-    line_facts f = {.fault = (long)num(j, "fault"), .rest = num(j, "rest_cost"),
-                    .sends = (long)num(j, "rest_calls"), .records_in = (long)num(j, "records_in"),
-                    .records_out = (long)num(j, "records_out"), .latency = num(j, "latency_ms"),
-                    .bytes_in = num(j, "bytes_in"), .bytes_out = num(j, "bytes_out")};
+    const char *user = l.has_user ? l.user : "(not authenticated)";
+    const char *op = l.has_operation ? l.operation : "(no operation)";
+    line_facts f = {.fault = (long)l.fault, .rest = l.rest_cost, .sends = (long)l.rest_calls,
+                    .records_in = (long)l.records_in, .records_out = (long)l.records_out,
+                    .latency = l.latency_ms, .bytes_in = l.bytes_in, .bytes_out = l.bytes_out};
     int day = (int)(t / 86400);
-    int rc = -1;
     int ui = user_get(r, user);
     rp_uo *uo = ui >= 0 ? uo_get(r, ui, op) : NULL;
     if (!uo)
-        goto out;
+        return -1;
     rp_user *u = &r->users[ui];
     sums_add(&r->sum, &f);
     sums_add(&u->sum, &f);
     sums_add(&uo->sum, &f);
     if (day_add(&r->days, day, &f) || day_add(&u->days, day, &f) || day_add(&uo->days, day, &f))
-        goto out;
+        return -1;
     if (f.fault) {
-        char code[16];
+        char code[24];
         snprintf(code, sizeof code, "%ld", f.fault);
         if (counts_add(&r->faults, code, 1) || counts_add(&u->faults, code, 1) ||
             counts_add(&uo->faults, code, 1))
-            goto out;
+            return -1;
     }
-    const cJSON *calls = cJSON_GetObjectItemCaseSensitive(j, "rest"), *c;
-    cJSON_ArrayForEach(c, calls)
-    {
-        const cJSON *m = cJSON_GetObjectItemCaseSensitive(c, "method");
-        const cJSON *p = cJSON_GetObjectItemCaseSensitive(c, "path");
-        if (!cJSON_IsString(m) || !cJSON_IsString(p))
-            continue;
-        char key[112];
-        snprintf(key, sizeof key, "%s %s", m->valuestring, p->valuestring);
-        if (counts_add(&uo->calls, key, (long)num(c, "count")))
-            goto out;
+    for (int i = 0; i < l.ncalls; i++) {
+        char key[132];
+        snprintf(key, sizeof key, "%s %s", l.calls[i].method, l.calls[i].path);
+        if (counts_add(&uo->calls, key, (long)l.calls[i].count))
+            return -1;
     }
     int late = window_add(r->win, t, f.rest);
     window_add(u->win, t, f.rest);
@@ -410,10 +396,7 @@ static int take_line(rp_report *r, const char *line, size_t len)
         r->first = t;
     if (t > r->last)
         r->last = t;
-    rc = 0;
-out:
-    cJSON_Delete(j);
-    return rc;
+    return 0;
 }
 
 /* ---- reading files --------------------------------------------------------------- */
@@ -457,10 +440,8 @@ static int64_t first_time(const char *path)
         long n = read_line(g, &buf, &cap);
         if (n <= 0)
             break;
-        cJSON *j = cJSON_ParseWithLength(buf, (size_t)n);
-        const cJSON *tv = cJSON_GetObjectItemCaseSensitive(j, "time");
-        int64_t x = parse_time(cJSON_IsString(tv) ? tv->valuestring : NULL);
-        cJSON_Delete(j);
+        ul_line l;
+        int64_t x = ul_parse(buf, (size_t)n, &l) == 0 ? parse_time(l.time) : -1;
         if (x >= 0) {
             t = x;
             break;
@@ -489,7 +470,8 @@ static int read_all(rp_report *r)
         return -1;
     for (size_t i = 0; i < r->nfiles; i++) {
         fo[i].path = r->files[i];
-        fo[i].first = first_time(r->files[i]);
+        /* one file needs no order, and may be a pipe that is read once */
+        fo[i].first = r->nfiles == 1 ? 0 : first_time(r->files[i]);
         if (fo[i].first == -1) {
             fprintf(stderr, "mktows-shim report: cannot open '%s': %s\n", r->files[i],
                     strerror(errno));

@@ -41,7 +41,7 @@ typedef struct rp_window {
 } rp_window;
 
 typedef struct rp_count {
-    char key[112];           /* fault code or "METHOD /path" */
+    char key[136];           /* fault code or "METHOD /path" */
     long n;
 } rp_count;
 
