@@ -312,7 +312,9 @@ static void faults_text(const rp_counts *c, char *buf, size_t len)
 /* ---- charts ------------------------------------------------------------------------- */
 
 static const char *const palette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728",
-                                      "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"};
+                                      "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+                                      "#bcbd22", "#17becf", "#393b79", "#e7ba52"};
+#define NPALETTE (sizeof palette / sizeof palette[0])
 
 /* Stacked bars: per day of r->days, one segment per user (calls or REST). */
 static void chart(const sink *s, const rp_report *r, int rest, const char *title)
@@ -358,7 +360,7 @@ static void chart(const sink *s, const rp_report *r, int rest, const char *title
             fprintf(s->out,
                     "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\" "
                     "data-user=\"",
-                    x, y, bw, h, palette[ui % 8]);
+                    x, y, bw, h, palette[ui % NPALETTE]);
             esc(s, r->users[ui].name);
             fprintf(s->out, "\" data-day=\"%s\" data-value=\"%.2f\"><title>", day, v);
             esc(s, r->users[ui].name);
@@ -370,7 +372,7 @@ static void chart(const sink *s, const rp_report *r, int rest, const char *title
     }
     fputs("</svg><figcaption>", s->out);
     for (size_t ui = 0; ui < r->nusers; ui++) {
-        fprintf(s->out, "<span class=\"key\" style=\"background:%s\"></span>", palette[ui % 8]);
+        fprintf(s->out, "<span class=\"key\" style=\"background:%s\"></span>", palette[ui % NPALETTE]);
         esc(s, r->users[ui].name);
         fputs(" ", s->out);
     }
