@@ -108,11 +108,19 @@ static long count_elements(const char *xml, size_t len, const char *const *tags)
         if (colon)
             name = colon + 1;
         size_t nl = (size_t)(p - name);
-        for (int i = 0; tags[i]; i++)
+        const char *gt = memchr(p, '>', (size_t)(end - p));
+        if (!gt)
+            break;
+        /* <leadRecord xsi:nil="true"/> is no record */
+        int nil = 0;
+        for (const char *a = p; a + 10 <= gt && !nil; a++)
+            nil = memcmp(a, "nil=\"true\"", 10) == 0;
+        for (int i = 0; tags[i] && !nil; i++)
             if (strlen(tags[i]) == nl && memcmp(tags[i], name, nl) == 0) {
                 n++;
                 break;
             }
+        p = gt;
     }
     return n;
 }
