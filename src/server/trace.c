@@ -31,7 +31,7 @@
 #include "rest/rest.h"
 #include "server/config.h"
 
-#define TRACE_MAX_BYTES ((size_t)4 * 1024 * 1024)  /* one transcript */
+#define TRACE_MAX_BYTES ((size_t)1024 * 1024)  /* one transcript; 64 kept: 64 MiB at most */
 #define STORE_SLOTS 64
 #define STORE_TTL_SECONDS 900
 
@@ -39,7 +39,7 @@
 
 static void put(mk_trace_rec *r, const char *s, size_t n)
 {
-    static const char cut[] = "\n# transcript cut: larger than 4 MiB\n";
+    static const char cut[] = "\n# transcript cut: larger than 1 MiB\n";
     if (r->truncated)
         return;
     int cutting = r->len + n + sizeof cut > TRACE_MAX_BYTES;

@@ -402,11 +402,34 @@ static void test_rotation(void **state)
     free(moved);
 }
 
+/* A configuration the shim refuses to start with. */
+static void expect_refused(const char *extra)
+{
+    char *cfg = ss_config_text(&stack, extra);
+    char *path = ts_write_temp(".json", cfg);
+    const char *argv[] = {ts_env("MKTOWS_SHIM"), "--config", path, NULL};
+    ts_proc p;
+    assert_int_not_equal(ts_proc_start(&p, argv), 0);
+    unlink(path);
+    free(path);
+    free(cfg);
+}
+
+static void test_bad_configuration(void **state)
+{
+    (void)state;
+    expect_refused("{\"usage_log\": \"/nonexistent-directory/usage.log\"}");
+    expect_refused("{\"usage_log\": 5}");
+    expect_refused("{\"soap_users\": {\"alpha_1\": {\"encryption_key\": \"k\", "
+                   "\"trace\": \"yes\"}}}");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_report_numbers),
         cmocka_unit_test(test_rotation),
+        cmocka_unit_test(test_bad_configuration),
     };
     return ts_run_tests(tests, setup, teardown);
 }
