@@ -322,8 +322,6 @@ static void print_placeholders(FILE *out, const mk_mapping_rest_call *c, const r
         snprintf(name, sizeof name, "%.*s", (int)(e - p - 1), p + 1);
         const char *from = "the answer of an earlier call above (or the shim's cache of it)";
         if (strcmp(name, "listId") == 0 && has_text(f, "MKTOLISTID")) {
-            const elem *lk = find(f, "listKey");
-            (void)lk;
             from = "the request (listKey MKTOLISTID)";
         } else if (strcmp(name, "leadId") == 0 && has_text(f, "IDNUM")) {
             from = "the request (IDNUM lead key) or a lead lookup's answer";
