@@ -6,6 +6,7 @@
  *   mktows-shim --explain [OPERATION]
  *   mktows-shim --explain-request FILE.xml
  *   mktows-shim report [--since …] [--until …] [--format html|md|json] LOGFILE…
+ *   mktows-shim --version
  *
  * Prints `listening on http://HOST:PORT` on stdout once requests are
  * accepted; stops cleanly on SIGINT/SIGTERM; SIGHUP reopens the usage log
@@ -19,6 +20,10 @@
 
 #include "mktows.h"
 
+#ifndef MKTOWS_VERSION
+#define MKTOWS_VERSION "unknown"
+#endif
+
 extern char **environ;
 
 static void usage(FILE *f)
@@ -29,6 +34,7 @@ static void usage(FILE *f)
             "       mktows-shim --explain-request FILE.xml\n"
             "       mktows-shim report [--since DATE] [--until DATE] [--format html|md|json]\n"
             "                          [--quota N] [--output FILE] LOGFILE...\n"
+            "       mktows-shim --version\n"
             "\n"
             "Serves Marketo's retired SOAP API (mktows) from the Marketo REST API.\n"
             "Every configuration key can also be set by a MKTOWS_* environment\n"
@@ -104,6 +110,9 @@ int main(int argc, char **argv)
             return 0;
         } else if (strcmp(argv[i], "--explain-request") == 0 && i + 1 < argc) {
             return explain_request(argv[i + 1]);
+        } else if (strcmp(argv[i], "--version") == 0) {
+            printf("mktows-shim %s\n", MKTOWS_VERSION);
+            return 0;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return 0;

@@ -16,6 +16,8 @@ PACKAGES=(
   curl openssl wrk              # demo and benchmarks
   zlib1g-dev                    # mktows-shim report reads gzipped usage logs
   chromium                      # the HTML usage report opened headless (test_report_html)
+  dpkg-dev debhelper lintian    # Debian packages built and checked by the tests
+  systemd                       # systemd-analyze verify of the unit
 )
 
 missing=()
