@@ -13,6 +13,9 @@ PACKAGES=(
   libcmocka-dev                 # unit and integration tests
   redis-server haproxy          # several-replica tests (started by the tests, on loopback)
   python3 python3-zeep php-cli php-soap   # real SOAP client stacks in tests
+  mono-devel mono-mcs           # legacy stacks (tests/clients/legacy_clients.cmake):
+  default-jdk-headless libaxis-java   # .NET proxy, Axis 1.4, SOAP::Lite, soap4r
+  libsoap-lite-perl ruby ruby-soap4r
   curl openssl wrk              # demo and benchmarks
   zlib1g-dev                    # mktows-shim report reads gzipped usage logs
   chromium                      # the HTML usage report opened headless (test_report_html)
