@@ -25,6 +25,7 @@ struct mk_soap_user {
     char *client_secret;  /* NULL: use rest.client_secret */
     char *partition;      /* NULL: default partition */
     int weight;           /* share of a contested REST budget, default 1 */
+    int trace;            /* "trace": true — may ask for REST transcripts (X-Mktows-Trace) */
 };
 
 struct mktows_config {

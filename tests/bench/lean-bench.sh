@@ -32,6 +32,8 @@ if [ ! -x "$build/src/mktows-shim" ] || [ ! -f "$build/src/gsoap/soapServer.c" ]
     cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null 2>&1
     cmake --build "$build" -j "$(nproc)" --target mktows-shim marketo-emulator >/dev/null 2>&1
 fi
+emu_bin="$build/emulator/marketo-emulator"
+[ -x "$emu_bin" ] || emu_bin="$build/src/emulator/marketo-emulator"   # older trees
 work=$(mktemp -d)
 pids=""
 cleanup() {
@@ -64,7 +66,7 @@ ready() { # name outfile pid
 }
 
 leads=10000
-"$build/src/emulator/marketo-emulator" --listen 127.0.0.1:0 --client-id bench-id \
+"$emu_bin" --listen 127.0.0.1:0 --client-id bench-id \
     --client-secret bench-secret --synthetic-leads $leads --rate-limit off --concurrency off \
     --daily-quota off >"$work/emu.out" 2>"$work/emu.out.err" &
 pids="$pids $!"

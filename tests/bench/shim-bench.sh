@@ -50,10 +50,13 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-if [ ! -x "$build/src/mktows-shim" ] || [ ! -x "$build/src/emulator/marketo-emulator" ]; then
+if [ ! -x "$build/src/mktows-shim" ]; then
     cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null 2>&1
     cmake --build "$build" -j "$(nproc)" --target mktows-shim marketo-emulator >/dev/null 2>&1
 fi
+# emulator/ since the emulator left src/; older trees (a "before" build) had it in src/.
+emu_bin="$build/emulator/marketo-emulator"
+[ -x "$emu_bin" ] || emu_bin="$build/src/emulator/marketo-emulator"
 work=$(mktemp -d)
 driver="$work/shim_bench"
 # shellcheck disable=SC2046
@@ -96,7 +99,7 @@ start_emulator() { # limits: yes|no
         emu_limits="--rate-limit off --concurrency off --daily-quota off"
     fi
     # shellcheck disable=SC2086
-    "$build/src/emulator/marketo-emulator" --listen 127.0.0.1:0 --client-id bench-id \
+    "$emu_bin" --listen 127.0.0.1:0 --client-id bench-id \
         --client-secret bench-secret --synthetic-leads $leads $emu_limits \
         >"$work/emu.out" 2>"$work/emu.out.err" &
     emu_pid=$!
