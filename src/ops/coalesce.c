@@ -41,10 +41,9 @@
 
 typedef enum co_kind { CO_SYNC = 0, CO_GET = 1 } co_kind;
 
-typedef struct co_counters {
-    uint64_t batches, members, records, shared_members, solo, clash_waits, alone;
-    int max_members;
-} co_counters;
+typedef mk_coalesce_counters co_counters;
+
+const int mk_coalesce_size_bounds[MK_COALESCE_SIZE_BOUNDS] = {1, 2, 5, 10, 25, 50, 100, 200, 300};
 
 typedef struct co_member co_member;
 struct co_member {
@@ -737,6 +736,10 @@ static void send_batch(mk_coalescer *co, co_batch *b)
         n->shared_members += (uint64_t)nm;
     if (nm > n->max_members)
         n->max_members = nm;
+    int bucket = 0;
+    while (bucket < MK_COALESCE_SIZE_BOUNDS && nm > mk_coalesce_size_bounds[bucket])
+        bucket++;
+    n->by_size[bucket]++;
     g->inflight--;
     g->last_done_at = mk_rest_now_ms();
     g->last_members = nm;
@@ -993,12 +996,17 @@ static void counters_json(cJSON *obj, const char *name, const co_counters *n)
     cJSON_AddNumberToObject(o, "requests_alone", (double)n->alone);
 }
 
+void mk_coalescer_counters(mk_coalescer *co, mk_coalesce_counters out[2])
+{
+    pthread_mutex_lock(&co->mu);
+    memcpy(out, co->n, 2 * sizeof *out);
+    pthread_mutex_unlock(&co->mu);
+}
+
 void mk_coalescer_stats_json(mk_coalescer *co, cJSON *obj)
 {
     co_counters n[2];
-    pthread_mutex_lock(&co->mu);
-    memcpy(n, co->n, sizeof n);
-    pthread_mutex_unlock(&co->mu);
+    mk_coalescer_counters(co, n);
     cJSON_AddBoolToObject(obj, "enabled", !co->cfg.disabled);
     cJSON_AddNumberToObject(obj, "wait_ms", (double)co->cfg.wait_ms);
     cJSON_AddNumberToObject(obj, "max_hold_ms", (double)co->cfg.max_hold_ms);

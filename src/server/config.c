@@ -59,6 +59,12 @@ static const struct {
     {"MKTOWS_STATS_ENDPOINT", "stats_endpoint", ENV_BOOL},
     {"MKTOWS_IMPORT_DB", "import_db", ENV_STRING},
     {"MKTOWS_NAME_CACHE_TTL", "name_cache_ttl_seconds", ENV_INT},
+    /* Deploying: TLS and metrics (server/tls.h, server/metrics.h) */
+    {"MKTOWS_TLS_CERT_FILE", "tls.cert_file", ENV_STRING},
+    {"MKTOWS_TLS_KEY_FILE", "tls.key_file", ENV_STRING},
+    {"MKTOWS_TLS_CLIENT_CA_FILE", "tls.client_ca_file", ENV_STRING},
+    {"MKTOWS_METRICS_ENABLED", "metrics.enabled", ENV_BOOL},
+    {"MKTOWS_METRICS_LISTEN", "metrics.listen", ENV_STRING},
 };
 
 const char *mktows_strerror(int err)
@@ -149,7 +155,7 @@ const cJSON *mk_config_get(const cJSON *root, const char *path)
     return cJSON_GetObjectItemCaseSensitive(obj, seg);
 }
 
-static char *read_file(const char *path, int *err)
+char *mk_config_read_file(const char *path, int *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -418,7 +424,7 @@ int mktows_config_load(const char *path, char *const envp[], mktows_config **out
 
     if (path) {
         int err = 0;
-        char *text = read_file(path, &err);
+        char *text = mk_config_read_file(path, &err);
         if (!text) {
             rc = fail(errbuf, errlen, err == ENOMEM ? MKTOWS_ENOMEM : MKTOWS_EIO,
                       "config: cannot read %s: %s", path, strerror(err));

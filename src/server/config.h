@@ -61,6 +61,10 @@ const struct cJSON *mk_config_json(const struct mktows_config *cfg);
  * mk_config_json(). */
 const struct cJSON *mk_config_get(const struct cJSON *root, const char *path);
 
+/* The whole file at path (malloc'd, NUL-terminated), or NULL with an
+ * errno value in *err. */
+char *mk_config_read_file(const char *path, int *err);
+
 /* Parse "HOST:PORT" / "[v6]:PORT" into a malloc'd host and a port.
  * Returns 0 or -1. */
 int mk_config_parse_hostport(const char *s, char **host, unsigned *port);
