@@ -8,9 +8,12 @@ PACKAGES=(
   build-essential cmake pkg-config
   gsoap libgsoap-dev            # wsdl2h/soapcpp2 and the SOAP engine
   libmicrohttpd-dev             # HTTP server of both programs
+  libgnutls28-dev               # TLS files and client certificates (server/tls.c)
   libcurl4-openssl-dev libcjson-dev libssl-dev libsqlite3-dev
   libcmocka-dev                 # unit and integration tests
   python3 python3-zeep php-cli php-soap   # real SOAP client stacks in tests
+  python3-requests              # ops_*.py: https, client certificates, keep-alive
+  prometheus                    # ops_metrics: promtool check metrics, a real scraper
   curl openssl wrk              # demo and benchmarks
 )
 
