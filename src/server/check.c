@@ -46,52 +46,26 @@ static int is_secret(const char *name)
                     strcmp(name, "encryption_key") == 0 || strcmp(name, "token") == 0);
 }
 
-/* Replace every secret under parent by "********" (soap_users' shorthand
- * "userId": "encryptionKey" included); the copy's text is wiped first. */
-static void mask(cJSON *parent, int in_users)
+/* Replace every secret below obj by "********" (the copy's text wiped
+ * first).  users: obj is soap_users, whose shorthand members
+ * ("userId": "encryptionKey") are secrets whatever their name. */
+static void mask(cJSON *obj, int is_root, int users)
 {
-    cJSON *j = parent->child;
+    cJSON *j = obj->child;
     while (j) {
         cJSON *next = j->next;
-        if ((is_secret(j->string) || (in_users && cJSON_IsString(j))) && !cJSON_IsObject(j) &&
+        if ((is_secret(j->string) || (users && cJSON_IsString(j))) && !cJSON_IsObject(j) &&
             !cJSON_IsArray(j)) {
             if (cJSON_IsString(j))
                 memset(j->valuestring, 0, strlen(j->valuestring));
             cJSON *m = cJSON_CreateString("********");
-            if (m && !cJSON_ReplaceItemInObjectCaseSensitive(parent, j->string, m))
+            if (m && !cJSON_ReplaceItemInObjectCaseSensitive(obj, j->string, m))
                 cJSON_Delete(m);
         } else if (j->child) {
-            mask(j, parent == NULL ? 0 : (j->string && strcmp(j->string, "soap_users") == 0 &&
-                                          !in_users && !parent->string));
+            mask(j, 0, is_root && j->string && strcmp(j->string, "soap_users") == 0);
         }
         j = next;
     }
-}
-
-/* Set a member at a dotted path, creating objects on the way. */
-static void set_path(cJSON *root, const char *path, cJSON *v)
-{
-    char buf[128];
-    snprintf(buf, sizeof buf, "%s", path);
-    cJSON *obj = root;
-    char *seg = buf, *dot;
-    while ((dot = strchr(seg, '.'))) {
-        *dot = '\0';
-        cJSON *next = cJSON_GetObjectItemCaseSensitive(obj, seg);
-        if (!cJSON_IsObject(next)) {
-            cJSON_DeleteItemFromObjectCaseSensitive(obj, seg);
-            next = cJSON_AddObjectToObject(obj, seg);
-        }
-        if (!next) {
-            cJSON_Delete(v);
-            return;
-        }
-        obj = next;
-        seg = dot + 1;
-    }
-    cJSON_DeleteItemFromObjectCaseSensitive(obj, seg);
-    if (v)
-        cJSON_AddItemToObject(obj, seg, v);
 }
 
 int mktows_config_print(const mktows_config *cfg, FILE *out)
@@ -104,24 +78,31 @@ int mktows_config_print(const mktows_config *cfg, FILE *out)
     int v6 = strchr(cfg->listen_host, ':') != NULL;
     snprintf(listen, sizeof listen, "%s%s%s:%u", v6 ? "[" : "", cfg->listen_host, v6 ? "]" : "",
              cfg->listen_port);
-    set_path(doc, "listen", cJSON_CreateString(listen));
-    set_path(doc, "rest.endpoint", cJSON_CreateString(cfg->rest_endpoint));
-    set_path(doc, "rest.identity", cJSON_CreateString(cfg->rest_identity));
-    set_path(doc, "timestamp_window_seconds", cJSON_CreateNumber((double)cfg->timestamp_window));
-    set_path(doc, "timeouts.receive_seconds", cJSON_CreateNumber((double)cfg->receive_timeout));
-    set_path(doc, "timeouts.send_seconds", cJSON_CreateNumber((double)cfg->send_timeout));
-    set_path(doc, "timeouts.request_seconds", cJSON_CreateNumber((double)cfg->request_timeout));
-    set_path(doc, "max_request_bytes", cJSON_CreateNumber((double)cfg->max_request_bytes));
-    set_path(doc, "workers", cJSON_CreateNumber(cfg->workers));
-    set_path(doc, "max_connections", cJSON_CreateNumber(cfg->max_connections));
-    set_path(doc, "access_log", cJSON_CreateBool(cfg->access_log));
+    mk_config_set(doc, "listen", cJSON_CreateString(listen));
+    mk_config_set(doc, "rest.endpoint", cJSON_CreateString(cfg->rest_endpoint));
+    mk_config_set(doc, "rest.identity", cJSON_CreateString(cfg->rest_identity));
+    const struct {
+        const char *path;
+        double value;
+    } numbers[] = {
+        {"timestamp_window_seconds", (double)cfg->timestamp_window},
+        {"timeouts.receive_seconds", (double)cfg->receive_timeout},
+        {"timeouts.send_seconds", (double)cfg->send_timeout},
+        {"timeouts.request_seconds", (double)cfg->request_timeout},
+        {"max_request_bytes", (double)cfg->max_request_bytes},
+        {"workers", cfg->workers},
+        {"max_connections", cfg->max_connections},
+    };
+    for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++)
+        mk_config_set(doc, numbers[i].path, cJSON_CreateNumber(numbers[i].value));
+    mk_config_set(doc, "access_log", cJSON_CreateBool(cfg->access_log));
     mk_metrics_config mc;
     char err[64];
     if (mk_metrics_config_load(mk_config_json(cfg), &mc, err, sizeof err) == 0) {
-        set_path(doc, "metrics.enabled", cJSON_CreateBool(mc.enabled));
+        mk_config_set(doc, "metrics.enabled", cJSON_CreateBool(mc.enabled));
         mk_metrics_config_clear(&mc);
     }
-    mask(doc, 0);
+    mask(doc, 1, 0);
     char *text = cJSON_Print(doc);
     cJSON_Delete(doc);
     if (!text)

@@ -112,10 +112,10 @@ static const char *env_for_key(const char *key)
     return NULL;
 }
 
-/* Replace the value at "a.b" with item (takes ownership), creating
- * intermediate objects. */
-static int json_set_path(cJSON *root, const char *path, cJSON *item)
+int mk_config_set(cJSON *root, const char *path, cJSON *item)
 {
+    if (!item)
+        return -1;
     char buf[128];
     snprintf(buf, sizeof buf, "%s", path);
     cJSON *obj = root;
@@ -384,7 +384,7 @@ static int apply_env(cJSON *root, char *const envp[], char *errbuf, size_t errle
                             env_table[i].var, env_table[i].key);
             break;
         }
-        if (!item || json_set_path(root, env_table[i].key, item) != 0)
+        if (!item || mk_config_set(root, env_table[i].key, item) != 0)
             return fail(errbuf, errlen, MKTOWS_ENOMEM, "config: out of memory");
     }
     /* One user without writing JSON: MKTOWS_SOAP_USER + MKTOWS_SOAP_ENCRYPTION_KEY. */
