@@ -118,7 +118,9 @@ const char *mktows_server_metrics_host(const mktows_server *srv);
  * connection is closed.  Other keys keep their start-up values.  next is
  * taken over in every case.  Returns MKTOWS_OK (errbuf then names changed
  * keys that need a restart, or is empty), or an error with a message; the
- * users are applied even when a reload hook failed (MKTOWS_EIO). */
+ * users are applied even when a reload hook failed (MKTOWS_EIO).  next
+ * NULL changes nothing and counts a reload that failed before it got here
+ * (a file that did not load) in the metrics. */
 int mktows_server_reload(mktows_server *srv, mktows_config *next, char *errbuf,
                          size_t errlen);
 

@@ -59,6 +59,7 @@ static void reload(mktows_server *srv, const char *path, const char *listen)
     if (rc != MKTOWS_OK) {
         mktows_config_free(next);
         fprintf(stderr, "mktows-shim: SIGHUP: configuration not reloaded: %s\n", err);
+        mktows_server_reload(srv, NULL, NULL, 0);  /* counted as a failed reload */
         return;
     }
     rc = mktows_server_reload(srv, next, err, sizeof err);

@@ -803,7 +803,7 @@ int mktows_server_reload(mktows_server *srv, mktows_config *next, char *errbuf, 
         errbuf[0] = '\0';
     if (!next) {
         atomic_fetch_add(&srv->reload_failures, 1);
-        fail(errbuf, errlen, "no configuration to reload");
+        fail(errbuf, errlen, "the configuration did not load");
         return MKTOWS_EINVAL;
     }
     /* The hooks see next before it is handed over (and may be freed by a

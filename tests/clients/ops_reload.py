@@ -149,6 +149,8 @@ def rotate_under_load():
         wait_log(st, "SIGHUP: configuration not reloaded", 1)
         check(signed(st.url, ROT, ROT_NEW) == 0 and signed(st.url, NEW, NEW_KEY) == 0,
               "a failed reload changed the users")
+        m = requests.get(st.url + "/metrics", timeout=10).text
+        check('mktows_config_reloads_total{result="failure"} 1\n' in m, m)
         # Keys a reload cannot apply are named; access_log is applied.
         st.config["workers"] = 4
         st.config["access_log"] = False
