@@ -75,6 +75,11 @@ void mk_metrics_server(mk_prom *p, const mk_server_gauges *g)
                    "Requests refused because the client certificate was missing or did not "
                    "verify (tls.client_ca_file).");
     mk_prom_u64(p, "mktows_tls_client_cert_refusals_total", NULL, g->client_cert_refusals);
+    mk_prom_family(p, "mktows_tls_cert_expiry_timestamp_seconds", "gauge",
+                   "When the server certificate (tls.cert_file) expires, Unix time; absent "
+                   "without TLS.  Read at start: a renewed certificate needs a restart.");
+    if (g->tls)
+        mk_prom_f64(p, "mktows_tls_cert_expiry_timestamp_seconds", NULL, g->tls_cert_expires);
 }
 
 /* ---- a listener of its own --------------------------------------------------- */

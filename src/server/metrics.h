@@ -42,6 +42,7 @@ typedef struct mk_server_gauges {
     uint64_t reloads, reload_failures;
     uint64_t client_cert_refusals;
     int tls;
+    double tls_cert_expires;  /* Unix seconds; with tls */
     double start_time;        /* Unix seconds */
 } mk_server_gauges;
 

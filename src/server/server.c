@@ -333,6 +333,14 @@ static const char *soap_version(const char *url)
 
 static enum MHD_Result send_too_large(struct mktows_server *srv, struct MHD_Connection *c)
 {
+    /* Answered without a worker, but a SOAP request all the same: counted
+     * with the others (operation unknown, fault 20012). */
+    if (srv->hooks.request_done) {
+        struct mk_request req;
+        memset(&req, 0, sizeof req);
+        req.fault_code = MK_ERR_NOT_UNDERSTOOD;
+        srv->hooks.request_done(srv->services, &req, 0);
+    }
     return send_buffer(c, 500, XML_TYPE, srv->too_large_fault, srv->too_large_len,
                        MHD_RESPMEM_PERSISTENT);
 }
@@ -366,6 +374,7 @@ static char *render_metrics(void *cls, size_t *len)
         .reload_failures = atomic_load(&srv->reload_failures),
         .client_cert_refusals = atomic_load(&srv->cert_refusals),
         .tls = srv->tls != NULL,
+        .tls_cert_expires = srv->tls ? srv->tls->cert_expires : 0,
         .start_time = srv->start_time,
     };
     mk_reloader_release(srv->reloader, gen);

@@ -70,7 +70,7 @@ static int read_pem(const char *key, const char *path, char **out, char *err, si
 }
 
 /* The certificate chain and key as GnuTLS reads them, and the CA file. */
-static int check_with_gnutls(const mk_tls *t, const char *cert_path, const char *key_path,
+static int check_with_gnutls(mk_tls *t, const char *cert_path, const char *key_path,
                              const char *ca_path, char *err, size_t errlen)
 {
     gnutls_certificate_credentials_t cred;
@@ -113,6 +113,13 @@ static int check_with_gnutls(const mk_tls *t, const char *cert_path, const char 
     }
     gnutls_priority_deinit(prio);
     rc = 0;
+    /* For the expiry gauge: the first certificate of the file is the server's. */
+    gnutls_x509_crt_t crt;
+    if (gnutls_x509_crt_init(&crt) == 0) {
+        if (gnutls_x509_crt_import(crt, &cert, GNUTLS_X509_FMT_PEM) == 0)
+            t->cert_expires = (double)gnutls_x509_crt_get_expiration_time(crt);
+        gnutls_x509_crt_deinit(crt);
+    }
 out:
     gnutls_certificate_free_credentials(cred);
     return rc;

@@ -34,6 +34,7 @@ typedef struct mk_tls {
     char *key_pem;
     char *client_ca_pem;  /* NULL: no client certificates */
     char *priorities;
+    double cert_expires;  /* the server certificate's notAfter, Unix time */
 } mk_tls;
 
 /* Read and check the tls.* keys of a configuration document.  *out is NULL

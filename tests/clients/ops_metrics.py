@@ -118,7 +118,7 @@ class Prometheus:
 
 
 def on_the_soap_listener(tmp):
-    st = Stack({"soap_users": {USER2: {"encryption_key": KEY2}}})
+    st = Stack({"soap_users": {USER2: {"encryption_key": KEY2}}, "max_request_bytes": 65536})
     prom = None
     try:
         url = st.url
@@ -130,13 +130,19 @@ def on_the_soap_listener(tmp):
             post(url, USER, KEY, MISSING_LEAD, expect=20103)
         for _ in range(3):
             post(url, USER, "not-the-key", expect=20014)
+        # Refused before a worker sees it (too large): counted all the same.
+        r = requests.post(url + "/soap/mktows/2_9", headers=HDRS, timeout=30,
+                          data=envelope(USER, KEY).replace("</SOAP-ENV:Body>",
+                                                           " " * 70000 + "</SOAP-ENV:Body>"))
+        check(fault_code(r.text) == 20012, r.text[:500])
         r = requests.get(url + "/metrics", timeout=10)
         check(r.status_code == 200 and r.headers["Content-Type"].startswith("text/plain; version=0.0.4"),
               r.headers)
         promtool(r.text)
         s = samples(r.text)
         want = {("getLead", USER, "success"): 7, ("getLead", USER2, "success"): 4,
-                ("getLead", USER, "20103"): 2, ("getLead", "", "20014"): 3}
+                ("getLead", USER, "20103"): 2, ("getLead", "", "20014"): 3,
+                ("(none)", "", "20012"): 1}
         for (op, user, outcome), n in want.items():
             got = value(s, "mktows_soap_requests_total", operation=op, user=user, outcome=outcome)
             check(got == n, (op, user, outcome, got, n))

@@ -6,6 +6,7 @@ TLS 1.0/1.1 refused by the server; mutual TLS (tls.client_ca_file): no
 certificate or one of another CA refused, the CA's own accepted; and clear
 start-up errors for an unreadable or mismatched key and certificate.
 """
+import calendar
 import os
 import re
 import socket
@@ -199,6 +200,14 @@ def main():
         session = requests.Session()
         session.verify = certs["ca"]
         get_lead_1(Marketo(base=st.url, transport=zeep.transports.Transport(session=session)))
+        # The certificate's expiry, for alerting on renewals.
+        end = subprocess.run(["openssl", "x509", "-noout", "-enddate", "-dateopt", "iso_8601",
+                              "-in", certs["server_chain"]], capture_output=True, text=True)
+        when = calendar.timegm(time.strptime(end.stdout.strip().split("=", 1)[1],
+                                             "%Y-%m-%d %H:%M:%SZ"))
+        m = session.get(st.url + "/metrics", timeout=10).text
+        check("mktows_tls_cert_expiry_timestamp_seconds %d\n" % when in m, (when, m[-3000:]))
+        check('mktows_build_info{version="' in m and 'tls="on"} 1' in m, "build info")
     finally:
         st.stop()
     mutual_tls(certs)
