@@ -19,9 +19,11 @@
 
 #include "server/config.h"
 
-/* Top-level keys a reload applies.  A module that can apply its own keys
- * on reload (through a reload hook, server.h) adds them here, so they are
- * not reported as ignored. */
+/* Top-level keys a reload applies.  Two ways to make a key reloadable:
+ * a member of struct mktows_config that requests read is copied into the
+ * view in mk_reloader_swap (as users and access_log are); a module that
+ * keeps its own state (a log file) applies it in a reload hook (server.h).
+ * Either way the key is listed here, so it is not reported as ignored. */
 static const char *const reloadable_keys[] = {"soap_users", "access_log"};
 
 struct mk_cfg_gen {
