@@ -2,6 +2,7 @@
 openssl now; the shim started on them; python3-zeep and PHP SoapClient
 calling it over https:// with the CA pinned; ?WSDL advertising https://;
 plain HTTP to the TLS port failing cleanly (and the server surviving);
+concurrent keep-alive TLS clients;
 TLS 1.0/1.1 refused by the server; mutual TLS (tls.client_ca_file): no
 certificate or one of another CA refused, the CA's own accepted; and clear
 start-up errors for an unreadable or mismatched key and certificate.
@@ -12,6 +13,7 @@ import re
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 import requests
@@ -86,6 +88,27 @@ def plain_http_fails(url, certs):
         pass
     r = requests.get(url + "/health", verify=certs["ca"], timeout=10)
     check(r.status_code == 200 and r.text == "ok\n", r.text)
+
+
+def concurrent_clients(url, certs):
+    """8 keep-alive TLS clients at once: requests handed to workers and
+    back (suspend, resume) while other TLS connections are being read."""
+    errors, done = [], []
+
+    def client():
+        s = requests.Session()
+        s.verify = certs["ca"]
+        for _ in range(25):
+            r = s.post(url + "/soap/mktows/2_9", data=envelope(USER, KEY), timeout=30,
+                       headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": '""'})
+            (done if r.status_code == 200 and fault_code(r.text) == 0 else errors).append(r.text)
+
+    threads = [threading.Thread(target=client) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    check(not errors and len(done) == 200, (len(done), errors[:2]))
 
 
 def s_client(port, *args):
@@ -194,6 +217,7 @@ def main():
         check(st.url.startswith("https://127.0.0.1:"), st.url)
         zeep_checks(st.url, certs)
         php_checks(st.url, certs)
+        concurrent_clients(st.url, certs)
         plain_http_fails(st.url, certs)
         protocol_versions(st.url, certs)
         # Still serving after all of that.
