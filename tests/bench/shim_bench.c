@@ -12,7 +12,8 @@
  *
  * usage: shim_bench --shim URL --emulator URL --user ID --key KEY
  *                   --op getLead|syncLead --clients N [--seconds S]
- *                   [--tag TEXT] [--leads N]
+ *                   [--tag TEXT] [--leads N] [--cacert FILE]
+ * --cacert: the CA an https:// shim's certificate is checked against.
  * getLead asks for synthetic-<k>@example.com, k random in 1..leads (the
  * emulator's --synthetic-leads); syncLead creates <tag>-<client>-<i>@example.com.
  */
@@ -29,6 +30,7 @@
 #include <time.h>
 
 static const char *shim_url, *emu_url, *user, *key, *op = "getLead", *tag = "bench";
+static const char *cacert;
 static int clients = 1, seconds = 10, leads = 10000;
 static atomic_int stop;
 
@@ -132,6 +134,8 @@ static void *run(void *arg)
         curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
         curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(h, CURLOPT_TIMEOUT, 180L);
+        if (cacert)
+            curl_easy_setopt(h, CURLOPT_CAINFO, cacert);
         int64_t t0 = now_us();
         long status = 0;
         if (curl_easy_perform(h) == CURLE_OK)
@@ -196,6 +200,7 @@ int main(int argc, char **argv)
         else if (!strcmp(k, "--seconds")) seconds = atoi(v);
         else if (!strcmp(k, "--tag")) tag = v;
         else if (!strcmp(k, "--leads")) leads = atoi(v);
+        else if (!strcmp(k, "--cacert")) cacert = v;
         else {
             fprintf(stderr, "shim_bench: unknown option %s\n", k);
             return 2;
