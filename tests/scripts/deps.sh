@@ -10,7 +10,9 @@ PACKAGES=(
   libmicrohttpd-dev             # HTTP server of both programs
   libgnutls28-dev               # TLS files and client certificates (server/tls.c)
   libcurl4-openssl-dev libcjson-dev libssl-dev libsqlite3-dev
+  libhiredis-dev                # cluster.redis: one REST budget for several replicas
   libcmocka-dev                 # unit and integration tests
+  redis-server haproxy          # several-replica tests (started by the tests, on loopback)
   python3 python3-zeep php-cli php-soap   # real SOAP client stacks in tests
   python3-requests              # ops_*.py: https, client certificates, keep-alive
   prometheus                    # ops_metrics: promtool check metrics, a real scraper
