@@ -82,6 +82,60 @@ void mk_metrics_server(mk_prom *p, const mk_server_gauges *g)
         mk_prom_f64(p, "mktows_tls_cert_expiry_timestamp_seconds", NULL, g->tls_cert_expires);
 }
 
+static double num(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+void mk_metrics_connections(mk_prom *p, const cJSON *conns)
+{
+    static const struct {
+        const char *name, *type, *help, *member;
+    } one[] = {
+        {"mktows_connections_open", "gauge", "HTTP connections open now.", "open"},
+        {"mktows_connections_max", "gauge", "Connections allowed at once (max_connections).",
+         "max_connections"},
+        {"mktows_connections_established_addresses", "gauge",
+         "Client addresses that authenticated recently (they get the reserves).",
+         "established_addresses"},
+        {"mktows_request_buffered_bytes", "gauge", "Request bodies held in memory now.",
+         "buffered_bytes"},
+        {"mktows_request_buffered_bytes_max", "gauge",
+         "The most request bodies may hold (connections.max_buffered_bytes).",
+         "max_buffered_bytes"},
+    };
+    if (!cJSON_IsObject(conns))
+        return;
+    for (size_t i = 0; i < sizeof one / sizeof one[0]; i++) {
+        mk_prom_family(p, one[i].name, one[i].type, one[i].help);
+        mk_prom_f64(p, one[i].name, NULL, num(conns, one[i].member));
+    }
+    mk_prom_family(p, "mktows_connections", "gauge", "Open connections by state.");
+    const char *receiving[] = {"state", "receiving", NULL}, *idle[] = {"state", "idle", NULL};
+    mk_prom_f64(p, "mktows_connections", receiving, num(conns, "receiving"));
+    mk_prom_f64(p, "mktows_connections", idle, num(conns, "idle"));
+    mk_prom_family(p, "mktows_connections_shed_total", "counter",
+                   "Connections closed by the connection budget, by reason (idle: no request "
+                   "line in time; deadline: past receive_total_seconds; slow: below the "
+                   "minimum rate).");
+    const char *const shed[][2] = {{"idle", "shed_idle"}, {"deadline", "shed_deadline"},
+                                   {"slow", "shed_slow"}};
+    for (size_t i = 0; i < 3; i++) {
+        const char *labels[] = {"reason", shed[i][0], NULL};
+        mk_prom_f64(p, "mktows_connections_shed_total", labels, num(conns, shed[i][1]));
+    }
+    mk_prom_family(p, "mktows_connections_refused_total", "counter",
+                   "Connections or bodies refused by the connection budget, by reason "
+                   "(reserve: kept for established clients; budget: buffered bytes spent).");
+    const char *const refused[][2] = {{"reserve", "refused_reserve"},
+                                      {"budget", "refused_budget"}};
+    for (size_t i = 0; i < 2; i++) {
+        const char *labels[] = {"reason", refused[i][0], NULL};
+        mk_prom_f64(p, "mktows_connections_refused_total", labels, num(conns, refused[i][1]));
+    }
+}
+
 /* ---- a listener of its own --------------------------------------------------- */
 
 struct mk_metrics_listener {

@@ -49,6 +49,10 @@ typedef struct mk_server_gauges {
 /* Write the server's families into p. */
 void mk_metrics_server(mk_prom *p, const mk_server_gauges *g);
 
+/* The connection budget's families, from the "connections" object of
+ * /_shim/stats (server/connguard.h), so both show the same counters. */
+void mk_metrics_connections(mk_prom *p, const struct cJSON *conns);
+
 /* Renders the whole document (malloc'd text, *len) or NULL. */
 typedef char *(*mk_metrics_render_fn)(void *cls, size_t *len);
 

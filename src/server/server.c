@@ -482,6 +482,9 @@ static char *render_metrics(void *cls, size_t *len)
     };
     mk_reloader_release(srv->reloader, gen);
     mk_metrics_server(&p, &g);
+    cJSON *conns = mk_connguard_stats(srv->guard);
+    mk_metrics_connections(&p, conns);
+    cJSON_Delete(conns);
     if (srv->hooks.metrics)
         srv->hooks.metrics(srv->services, &p);
     return mk_prom_finish(&p, len);

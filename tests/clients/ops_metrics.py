@@ -159,6 +159,10 @@ def on_the_soap_listener(tmp):
                                                                    "version"), tls="off") == 1,
               "build info")
         check(value(s, "mktows_soap_users") == 2, "users")
+        # The connection budget's figures (/_shim/stats "connections"): this
+        # scrape's own connection is open.
+        check(value(s, "mktows_connections_open") >= 1, "connections open")
+        check(value(s, "mktows_connections_shed_total", reason="slow") == 0, "shed")
         # /_shim/stats and /metrics are the same counters.
         stats = requests.get(url + "/_shim/stats", timeout=10).json()
         check(stats["operations"]["getLead"]["soap_calls"] == 16, stats["operations"])
