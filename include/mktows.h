@@ -119,8 +119,8 @@ const char *mktows_server_metrics_host(const mktows_server *srv);
  * taken over in every case.  Returns MKTOWS_OK (errbuf then names changed
  * keys that need a restart, or is empty), or an error with a message; the
  * users are applied even when a reload hook failed (MKTOWS_EIO).  next
- * NULL changes nothing and counts a reload that failed before it got here
- * (a file that did not load) in the metrics.  One reload at a time: calls
+ * NULL (the file did not load) changes no setting, runs the reload hooks
+ * (logs are reopened) and counts a failed reload in the metrics.  One reload at a time: calls
  * from several threads must be serialised by the caller. */
 int mktows_server_reload(mktows_server *srv, mktows_config *next, char *errbuf,
                          size_t errlen);

@@ -1025,23 +1025,24 @@ int mk_server_on_reload(mktows_server *srv, mk_reload_hook_fn fn, void *arg)
 
 int mktows_server_reload(mktows_server *srv, mktows_config *next, char *errbuf, size_t errlen)
 {
-    char notice[512] = "";
+    char notice[512] = "", herr[256] = "";
+    int rc = MKTOWS_OK;
     if (errbuf && errlen)
         errbuf[0] = '\0';
-    if (!next) {
-        atomic_fetch_add(&srv->reload_failures, 1);
-        fail(errbuf, errlen, "the configuration did not load");
-        return MKTOWS_EINVAL;
-    }
-    /* The hooks see next before it is handed over (and may be freed by a
-     * later reload); what they keep they copy. */
-    int rc = MKTOWS_OK;
-    char herr[256] = "";
+    /* The hooks run first, and also when the file did not load (next
+     * NULL): reopening a rotated log must not wait for a valid file.  They
+     * see next before it is handed over (a later reload may free it); what
+     * they keep they copy. */
     if (srv->hooks.reload && srv->hooks.reload(srv->services, next, herr, sizeof herr) != 0)
         rc = MKTOWS_EIO;
     for (size_t i = 0; i < srv->n_reload_hooks && rc == MKTOWS_OK; i++)
         if (srv->reload_hooks[i].fn(srv->reload_hooks[i].arg, next, herr, sizeof herr) != 0)
             rc = MKTOWS_EIO;
+    if (!next) {
+        atomic_fetch_add(&srv->reload_failures, 1);
+        fail(errbuf, errlen, "the configuration did not load%s%s", *herr ? "; " : "", herr);
+        return MKTOWS_EINVAL;
+    }
     int src = mk_reloader_swap(srv->reloader, next, notice, sizeof notice);
     if (src != MKTOWS_OK)
         rc = src;

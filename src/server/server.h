@@ -35,7 +35,8 @@ struct mk_server_hooks {
      * Runs on a worker thread; cfg is the current configuration. */
     int (*ready)(void *services, const mktows_config *cfg, char *why, size_t len);
     /* Optional: a reload is applying next (mktows_server_reload): reopen
-     * logs, read the module's reloadable keys.  0, or -1 with a message. */
+     * logs, read the module's reloadable keys.  next is NULL when the file
+     * did not load (reopen logs all the same).  0, or -1 with a message. */
     int (*reload)(void *services, const mktows_config *next, char *errbuf, size_t errlen);
 };
 
@@ -43,7 +44,8 @@ struct mk_server_hooks {
  * embedding program owns): fn(arg, next, ...) runs on every reload, after
  * hooks.reload, in the thread calling mktows_server_reload (mktows-shim's
  * main thread on SIGHUP), before next becomes current.  next is valid only
- * during the call.  Register before the first reload.  Returns MKTOWS_OK,
+ * during the call, and NULL when the file did not load (a log is reopened
+ * all the same).  Register before the first reload.  Returns MKTOWS_OK,
  * or MKTOWS_EINVAL when MK_SERVER_RELOAD_HOOKS are taken. */
 #define MK_SERVER_RELOAD_HOOKS 8
 typedef int (*mk_reload_hook_fn)(void *arg, const mktows_config *next, char *errbuf,

@@ -5,7 +5,9 @@
  * generations of a reload (src/server/reload.c: a pinned generation
  * outlives a swap, the last release frees it, keys a reload cannot apply
  * are named; many threads pinning while the main thread swaps, under
- * ASan/UBSan in the sanitizer build).
+ * ASan/UBSan in the sanitizer build), and the reload hooks of a running
+ * server (called with the new configuration, and also when the file did
+ * not load; a failing hook reported).
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -23,6 +25,7 @@
 #include "ops/promtext.h"
 #include "server/config.h"
 #include "server/reload.h"
+#include "server/server.h"
 
 /* ---- promtext -------------------------------------------------------------------- */
 
@@ -202,6 +205,60 @@ static void test_many_readers_while_swapping(void **state)
     mktows_config_free(base);
 }
 
+/* ---- reload hooks ---------------------------------------------------------------- */
+
+struct hook_calls {
+    int calls, with_null, fail;
+    char last_user_seen[32];
+};
+
+static int count_hook(void *arg, const mktows_config *next, char *err, size_t len)
+{
+    struct hook_calls *h = arg;
+    h->calls++;
+    if (!next)
+        h->with_null++;
+    else if (next->n_users)
+        snprintf(h->last_user_seen, sizeof h->last_user_seen, "%s", next->users[0].user_id);
+    if (h->fail) {
+        snprintf(err, len, "cannot reopen the log");
+        return -1;
+    }
+    return 0;
+}
+
+static void test_reload_hooks(void **state)
+{
+    (void)state;
+    mktows_config *cfg = load("{\"u1\": \"k1\"}", NULL);
+    mktows_server *srv = NULL;
+    char err[256];
+    assert_int_equal(mk_server_start(cfg, NULL, &srv, err, sizeof err), MKTOWS_OK);
+    struct hook_calls h = {0};
+    assert_int_equal(mk_server_on_reload(srv, count_hook, &h), MKTOWS_OK);
+
+    assert_int_equal(mktows_server_reload(srv, load("{\"u2\": \"k2\"}", NULL), err, sizeof err),
+                     MKTOWS_OK);
+    assert_int_equal(h.calls, 1);
+    assert_string_equal(h.last_user_seen, "u2");
+    assert_string_equal(err, "");
+    /* The file did not load: settings stay, the hooks still run (a rotated
+     * log is reopened). */
+    assert_int_equal(mktows_server_reload(srv, NULL, err, sizeof err), MKTOWS_EINVAL);
+    assert_int_equal(h.calls, 2);
+    assert_int_equal(h.with_null, 1);
+    assert_non_null(strstr(err, "did not load"));
+    /* A failing hook is reported; the users are applied all the same. */
+    h.fail = 1;
+    assert_int_equal(mktows_server_reload(srv, load("{\"u3\": \"k3\"}", ", \"workers\": 2"),
+                                          err, sizeof err),
+                     MKTOWS_EIO);
+    assert_non_null(strstr(err, "cannot reopen the log"));
+    assert_non_null(strstr(err, "need a restart to apply: workers"));
+    mktows_server_stop(srv);
+    mktows_config_free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -210,6 +267,7 @@ int main(void)
         cmocka_unit_test(test_large_document_grows),
         cmocka_unit_test(test_pinned_generation_outlives_a_swap),
         cmocka_unit_test(test_many_readers_while_swapping),
+        cmocka_unit_test(test_reload_hooks),
     };
     return ts_run_tests(tests, NULL, NULL);
 }
