@@ -1,6 +1,7 @@
 /*
  * op.c — shared start of every operation handler: authentication and the
- * user part of the request context; the "not implemented yet" answer.
+ * user part of the request context (run by the engine as soon as the SOAP
+ * Header is read, before the body); the "not implemented yet" answer.
  */
 #include "ops/op.h"
 
@@ -15,17 +16,12 @@
 #include "soap/auth.h"
 #include "soap/engine.h"
 
-int mk_op_begin(struct soap *soap, const char *operation, struct mk_request **out)
+int mk_op_authenticate(struct soap *soap, struct mk_request *req)
 {
-    struct mk_request *req = mk_request_of(soap);
     char msg[256];
 
-    *out = NULL;
-    mk_engine_response_namespaces(soap);
     if (!req || !req->config)
         return mk_fault(soap, MK_ERR_INTERNAL, "Internal Error: no request context");
-    req->operation = operation;
-
     const struct ns1__AuthenticationHeaderInfo *h = req->auth_header;
     if (!h)
         return mk_fault(soap, MK_ERR_AUTH,
@@ -45,6 +41,22 @@ int mk_op_begin(struct soap *soap, const char *operation, struct mk_request **ou
     req->rest_client_secret =
         user->client_secret ? user->client_secret : req->config->rest_client_secret;
     req->partition = user->partition;
+    return SOAP_OK;
+}
+
+int mk_op_begin(struct soap *soap, const char *operation, struct mk_request **out)
+{
+    struct mk_request *req = mk_request_of(soap);
+
+    *out = NULL;
+    mk_engine_response_namespaces(soap);
+    if (!req || !req->config)
+        return mk_fault(soap, MK_ERR_INTERNAL, "Internal Error: no request context");
+    req->operation = operation;
+    /* The engine authenticates before the body is read; a handler driven
+     * another way (no engine) is authenticated here. */
+    if (!req->user && mk_op_authenticate(soap, req) != SOAP_OK)
+        return soap->error;
 
     /* The operation table (mapping/operations.json) decides what is served. */
     const mk_services *svc = req->services;

@@ -21,10 +21,17 @@
 
 struct soap;
 
-/* Authenticate the request (AuthenticationHeader against soap_users, the
- * timestamp window) and fill the user part of the request context.
- * Returns SOAP_OK with *req set, or SOAP_FAULT with a 20014 / 20016 fault
- * already set on soap (return soap->error). */
+/* Authenticate req (its AuthenticationHeader against soap_users, the
+ * timestamp window) and fill the user part of it.  The engine calls it once
+ * the SOAP Header is parsed and before the body is, so that a bad signature
+ * is answered 20014 / 20016 whatever the body holds.  Returns SOAP_OK, or
+ * SOAP_FAULT with the fault set on soap. */
+int mk_op_authenticate(struct soap *soap, struct mk_request *req);
+
+/* Start an operation: name it in the request context, authenticate it
+ * unless the engine already has, and check the operation table serves it.
+ * Returns SOAP_OK with *req set, or SOAP_FAULT with a 20014 / 20016 (or
+ * 20019) fault already set on soap (return soap->error). */
 int mk_op_begin(struct soap *soap, const char *operation, struct mk_request **req);
 
 /* Authenticate, then answer 20019 "Unsupported Operation: <op> is not

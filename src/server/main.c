@@ -5,6 +5,7 @@
  *   mktows-shim --config FILE [--listen HOST:PORT]
  *   mktows-shim --check-config FILE
  *   mktows-shim --explain [OPERATION]
+ *   mktows-shim --version
  *
  * Prints `listening on http://HOST:PORT` (https:// with TLS) on stdout
  * once requests are accepted, then `metrics on http://HOST:PORT/metrics`
@@ -20,6 +21,10 @@
 
 #include "mktows.h"
 
+#ifndef MKTOWS_VERSION
+#define MKTOWS_VERSION "unknown"
+#endif
+
 extern char **environ;
 
 static void usage(FILE *f)
@@ -28,6 +33,7 @@ static void usage(FILE *f)
             "usage: mktows-shim --config FILE [--listen HOST:PORT]\n"
             "       mktows-shim --check-config FILE\n"
             "       mktows-shim --explain [OPERATION]\n"
+            "       mktows-shim --version\n"
             "\n"
             "Serves Marketo's retired SOAP API (mktows) from the Marketo REST API.\n"
             "Every configuration key can also be set by a MKTOWS_* environment\n"
@@ -94,6 +100,9 @@ int main(int argc, char **argv)
                 fprintf(stderr, "mktows-shim: %s\n", err);
                 return 1;
             }
+            return 0;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            printf("mktows-shim %s\n", MKTOWS_VERSION);
             return 0;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);

@@ -16,8 +16,8 @@
 
 #include "server/config.h"
 
-#ifndef MKTOWS_BUILD_VERSION
-#define MKTOWS_BUILD_VERSION "unknown"
+#ifndef MKTOWS_VERSION
+#define MKTOWS_VERSION "unknown"
 #endif
 
 int mk_metrics_config_load(const cJSON *root, mk_metrics_config *out, char *err, size_t errlen)
@@ -53,7 +53,7 @@ void mk_metrics_config_clear(mk_metrics_config *mc)
 
 void mk_metrics_server(mk_prom *p, const mk_server_gauges *g)
 {
-    const char *build[] = {"version", MKTOWS_BUILD_VERSION, "tls", g->tls ? "on" : "off", NULL};
+    const char *build[] = {"version", MKTOWS_VERSION, "tls", g->tls ? "on" : "off", NULL};
     mk_prom_family(p, "mktows_build_info", "gauge",
                    "Always 1; the labels say which mktows-shim this is and whether its SOAP "
                    "listener speaks TLS.");

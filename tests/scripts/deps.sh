@@ -17,6 +17,8 @@ PACKAGES=(
   python3-requests              # ops_*.py: https, client certificates, keep-alive
   prometheus                    # ops_metrics: promtool check metrics, a real scraper
   curl openssl wrk              # demo and benchmarks
+  dpkg-dev debhelper lintian    # Debian packages built and checked by the tests
+  systemd                       # systemd-analyze verify of the unit
 )
 
 missing=()
