@@ -16,6 +16,9 @@ PACKAGES=(
   python3 python3-zeep php-cli php-soap   # real SOAP client stacks in tests
   python3-requests              # ops_*.py: https, client certificates, keep-alive
   prometheus                    # ops_metrics: promtool check metrics, a real scraper
+  mono-devel mono-mcs           # legacy stacks (tests/clients/legacy_clients.cmake):
+  default-jdk-headless libaxis-java   # .NET proxy, Axis 1.4, SOAP::Lite, soap4r
+  libsoap-lite-perl ruby ruby-soap4r
   curl openssl wrk              # demo and benchmarks
   dpkg-dev debhelper lintian    # Debian packages built and checked by the tests
   systemd                       # systemd-analyze verify of the unit
