@@ -9,12 +9,11 @@ import os
 import re
 import socket
 import subprocess
-import tempfile
 import time
 
 import requests
 
-from ops_support import Stack, check, envelope, fault_code, run, USER, KEY
+from ops_support import temp_dir, Stack, check, envelope, fault_code, run, USER, KEY
 
 USER2 = "metrics_user_2"
 KEY2 = "second-users-key-0123456789"
@@ -215,7 +214,7 @@ def own_listener_and_off():
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="mktows-metrics-")
+    tmp = temp_dir("mktows-metrics-")
     on_the_soap_listener(tmp)
     own_listener_and_off()
 

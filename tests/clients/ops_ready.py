@@ -12,11 +12,10 @@ bad file, without starting anything.
 import json
 import os
 import subprocess
-import tempfile
 
 import requests
 
-from ops_support import Stack, check, envelope, fault_code, run, USER, KEY
+from ops_support import temp_dir, Stack, check, envelope, fault_code, run, USER, KEY
 
 HDRS = {"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": '""'}
 
@@ -65,7 +64,7 @@ def readiness():
 
 def check_config():
     shim = os.environ["MKTOWS_SHIM"]
-    tmp = tempfile.mkdtemp(prefix="mktows-check-")
+    tmp = temp_dir("mktows-check-")
     path = os.path.join(tmp, "shim.json")
     cfg = {"listen": "127.0.0.1:8443",
            "rest": {"endpoint": "http://127.0.0.1:9", "client_id": "svc",

@@ -8,9 +8,11 @@ The programs come from the environment CTest sets (MKTOWS_SHIM,
 MKTOWS_EMULATOR); a program that does not exit cleanly on SIGTERM (a
 sanitizer report) fails the check.
 """
+import atexit
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -98,6 +100,7 @@ class Stack:
     soap_users)."""
 
     def __init__(self, config=None, emulator_args=(), no_emulator=False, tmp=None):
+        self.own_tmp = tmp is None
         self.tmp = tmp or tempfile.mkdtemp(prefix="mktows-ops-")
         self.emu = None
         self.shim = None
@@ -130,8 +133,12 @@ class Stack:
             if self.shim:
                 self.shim.stop()
         finally:
-            if self.emu:
-                self.emu.stop()
+            try:
+                if self.emu:
+                    self.emu.stop()
+            finally:
+                if self.own_tmp:
+                    shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def merge(base, more):
@@ -141,6 +148,13 @@ def merge(base, more):
         else:
             base[k] = v
     return base
+
+
+def temp_dir(prefix):
+    """A temporary directory removed when the check exits."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(shutil.rmtree, d, True)
+    return d
 
 
 def openssl(*args, cwd):

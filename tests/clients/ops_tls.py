@@ -20,7 +20,7 @@ import requests
 import zeep
 import zeep.transports
 
-from ops_support import Stack, check, fault_code, envelope, pki, run, USER, KEY
+from ops_support import temp_dir, Stack, check, fault_code, envelope, pki, run, USER, KEY
 from mktows_client import Marketo
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -210,7 +210,7 @@ def start_errors(tmp, certs):
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="mktows-tls-")
+    tmp = temp_dir("mktows-tls-")
     certs = pki(tmp)
     st = Stack({"tls": {"cert_file": certs["server_chain"], "key_file": certs["server_key"]}})
     try:
