@@ -584,7 +584,7 @@ int __ns1__getLeadActivity(struct soap *soap, struct ns1__ParamsGetLeadActivity 
                            struct ns1__SuccessGetLeadActivity *out)
 {
     struct mk_request *req;
-    int rc = mk_op_begin(soap, "getLeadActivity", &req);
+    int rc = mk_op_begin(soap, "getLeadActivity", p, &req);
     if (rc != SOAP_OK)
         return rc;
     soap_set_omode(soap, SOAP_XML_NIL);
@@ -1097,7 +1097,7 @@ int __ns1__getLeadChanges(struct soap *soap, struct ns1__ParamsGetLeadChanges *p
                           struct ns1__SuccessGetLeadChanges *out)
 {
     struct mk_request *req;
-    int rc = mk_op_begin(soap, "getLeadChanges", &req);
+    int rc = mk_op_begin(soap, "getLeadChanges", p, &req);
     if (rc != SOAP_OK)
         return rc;
     soap_set_omode(soap, SOAP_XML_NIL);

@@ -267,7 +267,7 @@ int __ns1__getCustomObjects(struct soap *soap, struct ns1__ParamsGetCustomObject
 {
     struct mk_request *req;
     const char *op = "getCustomObjects";
-    int rc = mk_op_begin(soap, op, &req);
+    int rc = mk_op_begin(soap, op, p, &req);
     if (rc != SOAP_OK)
         return rc;
     soap_set_omode(soap, SOAP_XML_NIL);
@@ -630,7 +630,7 @@ int __ns1__syncCustomObjects(struct soap *soap, struct ns1__ParamsSyncCustomObje
 {
     struct mk_request *req;
     const char *op = "syncCustomObjects";
-    int rc = mk_op_begin(soap, op, &req);
+    int rc = mk_op_begin(soap, op, p, &req);
     if (rc != SOAP_OK)
         return rc;
     soap_set_omode(soap, SOAP_XML_NIL);
@@ -669,7 +669,7 @@ int __ns1__deleteCustomObjects(struct soap *soap, struct ns1__ParamsDeleteCustom
 {
     struct mk_request *req;
     const char *op = "deleteCustomObjects";
-    int rc = mk_op_begin(soap, op, &req);
+    int rc = mk_op_begin(soap, op, p, &req);
     if (rc != SOAP_OK)
         return rc;
     soap_set_omode(soap, SOAP_XML_NIL);

@@ -555,7 +555,7 @@ int __ns1__importToList(struct soap *soap, struct ns1__ParamsImportToList *p,
                         struct ns1__SuccessImportToList *out)
 {
     struct mk_request *req;
-    int rc = mk_op_begin(soap, "importToList", &req);
+    int rc = mk_op_begin(soap, "importToList", p, &req);
     if (rc != SOAP_OK)
         return rc;
     soap_set_omode(soap, SOAP_XML_NIL);
@@ -727,7 +727,7 @@ int __ns1__getImportToListStatus(struct soap *soap, struct ns1__ParamsGetImportT
                                  struct ns1__SuccessGetImportToListStatus *out)
 {
     struct mk_request *req;
-    int rc = mk_op_begin(soap, "getImportToListStatus", &req);
+    int rc = mk_op_begin(soap, "getImportToListStatus", p, &req);
     if (rc != SOAP_OK)
         return rc;
     soap_set_omode(soap, SOAP_XML_NIL);

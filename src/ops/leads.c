@@ -144,7 +144,7 @@ static int leads_to_soap(struct soap *soap, const mk_fields *f, const cJSON *lea
 int __ns1__getLead(struct soap *soap, struct ns1__ParamsGetLead *p, struct ns1__SuccessGetLead *out)
 {
     struct mk_request *req;
-    int rc = mk_op_begin(soap, "getLead", &req);
+    int rc = mk_op_begin(soap, "getLead", p, &req);
     if (rc != SOAP_OK)
         return rc;
     soap_set_omode(soap, SOAP_XML_NIL);
@@ -508,7 +508,7 @@ int __ns1__getMultipleLeads(struct soap *soap, struct ns1__ParamsGetMultipleLead
                             struct ns1__SuccessGetMultipleLeads *out)
 {
     struct mk_request *req;
-    int rc = mk_op_begin(soap, "getMultipleLeads", &req);
+    int rc = mk_op_begin(soap, "getMultipleLeads", p, &req);
     if (rc != SOAP_OK)
         return rc;
     soap_set_omode(soap, SOAP_XML_NIL);
@@ -745,7 +745,7 @@ static int key_to_id(struct soap *soap, const char *filter, const char *value, c
 int __ns1__syncLead(struct soap *soap, struct ns1__ParamsSyncLead *p, struct ns1__SuccessSyncLead *out)
 {
     struct mk_request *req;
-    int rc = mk_op_begin(soap, "syncLead", &req);
+    int rc = mk_op_begin(soap, "syncLead", p, &req);
     if (rc != SOAP_OK)
         return rc;
     soap_set_omode(soap, SOAP_XML_NIL);
@@ -874,7 +874,7 @@ int __ns1__syncMultipleLeads(struct soap *soap, struct ns1__ParamsSyncMultipleLe
                              struct ns1__SuccessSyncMultipleLeads *out)
 {
     struct mk_request *req;
-    int rc = mk_op_begin(soap, "syncMultipleLeads", &req);
+    int rc = mk_op_begin(soap, "syncMultipleLeads", p, &req);
     if (rc != SOAP_OK)
         return rc;
     soap_set_omode(soap, SOAP_XML_NIL);
@@ -1082,7 +1082,7 @@ static int resolve_keys(struct soap *soap, const struct ns1__Attribute *const *k
 int __ns1__mergeLeads(struct soap *soap, struct ns1__ParamsMergeLeads *p, struct ns1__SuccessMergeLeads *out)
 {
     struct mk_request *req;
-    int rc = mk_op_begin(soap, "mergeLeads", &req);
+    int rc = mk_op_begin(soap, "mergeLeads", p, &req);
     if (rc != SOAP_OK)
         return rc;
     soap_set_omode(soap, SOAP_XML_NIL);

@@ -1,9 +1,11 @@
 /*
- * op.c — shared start of every operation handler: authentication and the
- * user part of the request context; the "not implemented yet" answer.
+ * op.c — shared start of every operation handler: authentication, the
+ * user part of the request context, the nil operation element; the "not
+ * implemented yet" answer.
  */
 #include "ops/op.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -14,11 +16,19 @@
 #include "server/config.h"
 #include "soap/auth.h"
 #include "soap/engine.h"
+#include "soap/schema.h"
 
-int mk_op_begin(struct soap *soap, const char *operation, struct mk_request **out)
+/* The operation element's name: "params" + the operation, capitalised. */
+static void params_element(const char *operation, char *buf, size_t len)
+{
+    snprintf(buf, len, "params%c%s", toupper((unsigned char)operation[0]), operation + 1);
+}
+
+int mk_op_begin(struct soap *soap, const char *operation, const void *params,
+                struct mk_request **out)
 {
     struct mk_request *req = mk_request_of(soap);
-    char msg[256];
+    char msg[512];
 
     *out = NULL;
     mk_engine_response_namespaces(soap);
@@ -46,6 +56,14 @@ int mk_op_begin(struct soap *soap, const char *operation, struct mk_request **ou
         user->client_secret ? user->client_secret : req->config->rest_client_secret;
     req->partition = user->partition;
 
+    /* After authentication, so an unsigned caller learns nothing of it. */
+    if (!params) {
+        char el[96];
+        params_element(operation, el, sizeof el);
+        code = mk_schema_required_fault(el, NULL, msg, sizeof msg);
+        return mk_fault(soap, code, "%s", msg);
+    }
+
     /* The operation table (mapping/operations.json) decides what is served. */
     const mk_services *svc = req->services;
     if (svc && svc->mapping) {
@@ -59,10 +77,10 @@ int mk_op_begin(struct soap *soap, const char *operation, struct mk_request **ou
     return SOAP_OK;
 }
 
-int mk_op_unsupported(struct soap *soap, const char *operation)
+int mk_op_unsupported(struct soap *soap, const char *operation, const void *params)
 {
     struct mk_request *req;
-    if (mk_op_begin(soap, operation, &req) != SOAP_OK)
+    if (mk_op_begin(soap, operation, params, &req) != SOAP_OK)
         return soap->error;
     return mk_fault(soap, MK_ERR_UNSUPPORTED, "Unsupported Operation: %s is not implemented yet",
                     operation);
