@@ -599,11 +599,9 @@ int __ns1__getLeadActivity(struct soap *soap, struct ns1__ParamsGetLeadActivity 
     if (!key || blank(key->keyValue))
         return mk_fault(soap, MK_ERR_LEAD_KEY_REQUIRED,
                         "getLeadActivity needs leadKey with keyType and keyValue");
-    int batch = p->batchSize ? *p->batchSize : ACT_BATCH_MAX;
-    if (batch < 1)
-        return mk_fault(soap, MK_ERR_BAD_PARAMETER, "batchSize must be at least 1, not %d", batch);
-    if (batch > ACT_BATCH_MAX)
-        batch = ACT_BATCH_MAX;
+    int batch;
+    if ((rc = mk_ops_batch_size(soap, p->batchSize, ACT_BATCH_MAX, ACT_BATCH_MAX, &batch)) != SOAP_OK)
+        return rc;
 
     const struct ns1__StreamPosition *sp = p->startPosition;
     time_t oldest = 0, latest = 0, since = 0;
@@ -1111,11 +1109,9 @@ int __ns1__getLeadChanges(struct soap *soap, struct ns1__ParamsGetLeadChanges *p
     const struct ns1__StreamPosition *sp = p->startPosition;
     if (!sp)
         return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED, "getLeadChanges needs a startPosition");
-    int batch = p->batchSize ? *p->batchSize : CHANGES_BATCH_MAX;
-    if (batch < 1)
-        return mk_fault(soap, MK_ERR_BAD_PARAMETER, "batchSize must be at least 1, not %d", batch);
-    if (batch > CHANGES_BATCH_MAX)
-        batch = CHANGES_BATCH_MAX;
+    int batch;
+    if ((rc = mk_ops_batch_size(soap, p->batchSize, CHANGES_BATCH_MAX, CHANGES_BATCH_MAX, &batch)) != SOAP_OK)
+        return rc;
 
     /* The window: startPosition's dates and a LastUpdateAtSelector's both apply. */
     time_t oldest = 0, latest = 0, since = 0, uo = 0, ul = 0;

@@ -271,14 +271,15 @@ int __ns1__getCustomObjects(struct soap *soap, struct ns1__ParamsGetCustomObject
     if (rc != SOAP_OK)
         return rc;
     soap_set_omode(soap, SOAP_XML_NIL);
+    int batch;   /* Marketo's maximum is 100; paging continues */
+    if ((rc = mk_ops_batch_size(soap, p->batchSize, MK_OBJ_SOAP_PAGE_MAX, MK_OBJ_SOAP_PAGE_MAX,
+                                &batch)) != SOAP_OK)
+        return rc;
     cotype c;
     if ((rc = resolve_type(soap, op, p->objTypeName, true, &c)) != SOAP_OK) {
         cotype_free(&c);
         return rc;
     }
-    int batch = p->batchSize && *p->batchSize > 0 ? *p->batchSize : MK_OBJ_SOAP_PAGE_MAX;
-    if (batch > MK_OBJ_SOAP_PAGE_MAX)
-        batch = MK_OBJ_SOAP_PAGE_MAX;   /* Marketo's maximum; paging continues */
 
     cJSON *sel = cJSON_CreateArray(), *want = cJSON_CreateObject(), *fields = cJSON_CreateArray();
     cJSON *state = NULL, *key = NULL, *records = NULL;

@@ -528,9 +528,10 @@ int __ns1__getMultipleLeads(struct soap *soap, struct ns1__ParamsGetMultipleLead
                         "getMultipleLeads needs a leadSelector (LeadKeySelector, StaticListSelector "
                         "or LastUpdateAtSelector, chosen with xsi:type)");
 
-    int batch = p->batchSize && *p->batchSize > 0 ? *p->batchSize : 100;
-    if (batch > REST_PAGE_MAX)
-        batch = REST_PAGE_MAX;
+    /* The documentation says both 100 and 1,000 (soap-api.md); 300 is REST's page. */
+    int batch;
+    if ((rc = mk_ops_batch_size(soap, p->batchSize, 100, REST_PAGE_MAX, &batch)) != SOAP_OK)
+        return rc;
 
     const char *user_key = mk_ops_user_key(soap);
     cJSON *state = NULL;

@@ -24,17 +24,17 @@ static void params_element(const char *operation, char *buf, size_t len)
     snprintf(buf, len, "params%c%s", toupper((unsigned char)operation[0]), operation + 1);
 }
 
-int mk_op_begin(struct soap *soap, const char *operation, const void *params,
-                struct mk_request **out)
+int mk_op_authenticate(struct soap *soap, const char *operation, struct mk_request **out)
 {
     struct mk_request *req = mk_request_of(soap);
-    char msg[512];
+    char msg[256];
 
     *out = NULL;
     mk_engine_response_namespaces(soap);
     if (!req || !req->config)
         return mk_fault(soap, MK_ERR_INTERNAL, "Internal Error: no request context");
-    req->operation = operation;
+    if (operation)
+        req->operation = operation;
 
     const struct ns1__AuthenticationHeaderInfo *h = req->auth_header;
     if (!h)
@@ -55,6 +55,19 @@ int mk_op_begin(struct soap *soap, const char *operation, const void *params,
     req->rest_client_secret =
         user->client_secret ? user->client_secret : req->config->rest_client_secret;
     req->partition = user->partition;
+    *out = req;
+    return SOAP_OK;
+}
+
+int mk_op_begin(struct soap *soap, const char *operation, const void *params,
+                struct mk_request **out)
+{
+    struct mk_request *req;
+    char msg[512];
+    int code = mk_op_authenticate(soap, operation, &req);
+    *out = NULL;
+    if (code != SOAP_OK)
+        return code;
 
     /* After authentication, so an unsigned caller learns nothing of it. */
     if (!params) {

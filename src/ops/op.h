@@ -22,6 +22,14 @@
 struct soap;
 
 /* Authenticate the request (AuthenticationHeader against soap_users, the
+ * timestamp window) and fill the user part of the request context, as
+ * mk_op_begin does first; operation may be NULL (not known).  The engine
+ * calls it for a request the strict parser refused, so that an unsigned
+ * caller gets 20014 rather than a description of what it left out.
+ * Returns SOAP_OK with *req set, or SOAP_FAULT with the fault set. */
+int mk_op_authenticate(struct soap *soap, const char *operation, struct mk_request **req);
+
+/* Authenticate the request (AuthenticationHeader against soap_users, the
  * timestamp window), fill the user part of the request context and check
  * the operation's parameters: params is the handler's parameter pointer,
  * NULL when the client sent the operation element nil (xsi:nil="true"),

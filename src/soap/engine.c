@@ -21,6 +21,7 @@
 #include "soapH.h"
 #include "MktowsApiSoapBinding.nsmap"
 #include "ops/context.h"
+#include "ops/op.h"
 #include "soap/fault.h"
 #include "soap/schema.h"
 #include "soap/xmlcheck.h"
@@ -230,13 +231,20 @@ static int send_fault(mk_engine *e)
 
     if (err == SOAP_OCCURS || err == SOAP_NULL) {
         /* Strict parsing found a required element missing or nil; gSOAP
-         * names the element that lacks it, the WSDL says what it needs. */
+         * names the element that lacks it, the WSDL says what it needs.
+         * The caller is authenticated first, as a handler would: the SOAP
+         * Header was parsed before the Body (none when it was the Header
+         * that was incomplete). */
         char msg[512];
         int code = mk_schema_required_fault(soap->tag, soap->type, msg, sizeof msg);
+        struct mk_request *auth;
         soap->error = SOAP_OK;
-        mk_fault(soap, code, "%s", msg);
-        if (req)
-            req->fault_code = code;
+        if (!req || !req->auth_header) {
+            code = mk_schema_required_fault("AuthenticationHeader", NULL, msg, sizeof msg);
+            mk_fault(soap, code, "%s", msg);
+        }
+        else if (mk_op_authenticate(soap, NULL, &auth) == SOAP_OK)
+            mk_fault(soap, code, "%s", msg);
     } else if (!(err == SOAP_FAULT && req && req->fault_code)) {
         int code = mk_fault_code_for_soap_error(err);
         soap_set_fault(soap);
