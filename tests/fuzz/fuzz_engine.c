@@ -7,7 +7,7 @@
  * engine's own faults); any other input is taken as the Body's content and
  * wrapped in an envelope signed for the configured user, so mutations reach
  * the handlers' parameter checks rather than stopping at authentication.
- * Seeds: the golden request documents (tests/golden/*.request.xml).
+ * Seeds: the golden request documents (tests/golden/<family>/<op>.request.xml).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -72,7 +72,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (ready != 0)
         abort();
     static const char tail[] = "</SOAP-ENV:Body></SOAP-ENV:Envelope>";
-    int whole = memmem(data, size, "Envelope", 8) != NULL;
+    int whole = 0;
+    for (size_t i = 0; i + 8 <= size && !whole; i++)
+        whole = memcmp(data + i, "Envelope", 8) == 0;
     size_t hl = whole ? 0 : strlen(header), tl = whole ? 0 : sizeof tail - 1;
     char *body = malloc(hl + size + tl + 1);
     if (!body)

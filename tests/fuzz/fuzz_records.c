@@ -40,7 +40,26 @@ static int setup(void)
     cJSON *seed = cJSON_Parse(buf);
     if (!seed)
         return -1;
-    fields = mk_fields_from_describe(cJSON_GetObjectItemCaseSensitive(seed, "leadFields"));
+    /* The seed lists fields as the emulator stores them; the shim reads
+     * them as REST's describe answers them (rest and soap names). */
+    cJSON *describe = cJSON_CreateArray();
+    const cJSON *lf;
+    cJSON_ArrayForEach(lf, cJSON_GetObjectItemCaseSensitive(seed, "leadFields")) {
+        cJSON *d = cJSON_CreateObject(), *rest = cJSON_CreateObject(), *sp = cJSON_CreateObject();
+        cJSON_AddItemToObject(d, "id", cJSON_Duplicate(cJSON_GetObjectItem(lf, "id"), 1));
+        cJSON_AddItemToObject(d, "displayName",
+                              cJSON_Duplicate(cJSON_GetObjectItem(lf, "displayName"), 1));
+        cJSON_AddItemToObject(d, "dataType", cJSON_Duplicate(cJSON_GetObjectItem(lf, "dataType"), 1));
+        cJSON_AddItemToObject(rest, "name", cJSON_Duplicate(cJSON_GetObjectItem(lf, "name"), 1));
+        cJSON_AddBoolToObject(rest, "readOnly", cJSON_IsTrue(cJSON_GetObjectItem(lf, "readOnly")));
+        cJSON_AddItemToObject(sp, "name", cJSON_Duplicate(cJSON_GetObjectItem(lf, "displayName"), 1));
+        cJSON_AddBoolToObject(sp, "readOnly", cJSON_IsTrue(cJSON_GetObjectItem(lf, "readOnly")));
+        cJSON_AddItemToObject(d, "rest", rest);
+        cJSON_AddItemToObject(d, "soap", sp);
+        cJSON_AddItemToArray(describe, d);
+    }
+    fields = mk_fields_from_describe(describe);
+    cJSON_Delete(describe);
     types = mk_acttypes_from_json(cJSON_GetObjectItemCaseSensitive(seed, "activityTypes"));
     cJSON_Delete(seed);
     soap = soap_new1(SOAP_C_UTFSTRING);

@@ -12,6 +12,7 @@ PACKAGES=(
   libcmocka-dev                 # unit and integration tests
   python3 python3-zeep php-cli php-soap   # real SOAP client stacks in tests
   curl openssl wrk              # demo and benchmarks
+  clang libclang-rt-14-dev      # libFuzzer targets (tests/fuzz), smoke run in run.sh
 )
 
 missing=()
