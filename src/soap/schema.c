@@ -117,8 +117,10 @@ static void add_required(required *r, span name, span type)
         r->lead_record = true;
 }
 
-/* The minOccurs="1" children of type t, its base type's first. */
-static void required_children(const char *wsdl, span t, required *r, int depth)
+typedef void (*child_fn)(span name, span type, bool required, void *arg);
+
+/* Every child element declared for type t, its base type's first. */
+static void each_child(const char *wsdl, span t, child_fn fn, void *arg, int depth)
 {
     span body;
     if (depth > 8 || !complex_type(wsdl, t, &body))
@@ -127,7 +129,7 @@ static void required_children(const char *wsdl, span t, required *r, int depth)
     const char *ext = strstr(body.p, "<xs:extension ");
     if (ext && ext < end) {
         const char *te = strchr(ext, '>');
-        required_children(wsdl, strip_prefix(attr(ext, te, "base")), r, depth + 1);
+        each_child(wsdl, strip_prefix(attr(ext, te, "base")), fn, arg, depth + 1);
     }
     for (const char *p = strstr(body.p, "<xs:element "); p && p < end;
          p = strstr(p + 1, "<xs:element ")) {
@@ -135,26 +137,68 @@ static void required_children(const char *wsdl, span t, required *r, int depth)
         if (!te || te > end)
             break;
         span name = attr(p, te, "name"), min = attr(p, te, "minOccurs");
-        if (name.p && !(min.p && min.n == 1 && *min.p == '0'))
-            add_required(r, name, strip_prefix(attr(p, te, "type")));
+        if (name.p)
+            fn(name, strip_prefix(attr(p, te, "type")), !(min.p && min.n == 1 && *min.p == '0'),
+               arg);
     }
+}
+
+static void add_if_required(span name, span type, bool required, void *arg)
+{
+    if (required)
+        add_required(arg, name, type);
+}
+
+/* The complex type of element (xsi_type first when it names one). */
+static bool type_of(const char *wsdl, span el, const char *xsi_type, span *type)
+{
+    span body;
+    if (xsi_type && *xsi_type && complex_type(wsdl, local_name(xsi_type), &body)) {
+        *type = local_name(xsi_type);
+        return true;
+    }
+    return element_type(wsdl, el, type);
+}
+
+typedef struct names {
+    void (*fn)(const char *name, void *arg);
+    void *arg;
+    int n;
+} names;
+
+static void call_with_name(span name, span type, bool required, void *arg)
+{
+    names *ns = arg;
+    char buf[128];
+    (void)type;
+    (void)required;
+    snprintf(buf, sizeof buf, "%.*s", (int)name.n, name.p);
+    ns->fn(buf, ns->arg);
+    ns->n++;
+}
+
+int mk_schema_children(const char *element, void (*fn)(const char *name, void *arg), void *arg)
+{
+    size_t wlen;
+    const char *wsdl = mk_wsdl_source(&wlen);
+    span type;
+    names ns = {fn, arg, 0};
+    if (type_of(wsdl, local_name(element), NULL, &type))
+        each_child(wsdl, type, call_with_name, &ns, 0);
+    return ns.n;
 }
 
 int mk_schema_required_fault(const char *element, const char *xsi_type, char *msg, size_t len)
 {
     size_t wlen;
     const char *wsdl = mk_wsdl_source(&wlen);
-    span el = local_name(element), type = {NULL, 0}, body;
+    span el = local_name(element), type;
     required r;
     memset(&r, 0, sizeof r);
     int elen = (int)(el.n > 200 ? mk_fault_utf8_prefix(el.p, 200) : el.n);
 
-    if (xsi_type && *xsi_type && complex_type(wsdl, local_name(xsi_type), &body))
-        type = local_name(xsi_type);
-    else if (!element_type(wsdl, el, &type))
-        type.p = NULL;
-    if (type.p)
-        required_children(wsdl, type, &r, 0);
+    if (type_of(wsdl, el, xsi_type, &type))
+        each_child(wsdl, type, add_if_required, &r, 0);
     bool self_key = false;
     for (size_t i = 0; i + 7 <= el.n; i++)
         if (strncasecmp(el.p + i, "leadkey", 7) == 0)

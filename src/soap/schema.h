@@ -22,4 +22,10 @@
  * Never fails: an element the WSDL does not describe gets a generic text. */
 int mk_schema_required_fault(const char *element, const char *xsi_type, char *msg, size_t len);
 
+/* Call fn with the name of every child element the WSDL declares for
+ * element's type (required or not, a base type's first), e.g. to build
+ * test requests from the schema.  Returns how many; 0 when the WSDL does
+ * not describe element as a complex type. */
+int mk_schema_children(const char *element, void (*fn)(const char *name, void *arg), void *arg);
+
 #endif

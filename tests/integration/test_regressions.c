@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "soapstack.h"
+#include "soap/schema.h"
 
 static ss_stack stack;
 
@@ -331,6 +332,37 @@ static int answered(const char *body, int *code)
     return fault;
 }
 
+typedef struct absent {
+    const char *body, *root;
+    int *sent, *faults;
+} absent;
+
+/* A parameter of the operation (child of root) that body does not hold:
+ * sent nil and sent empty, added before the root's end tag. */
+static void add_absent(const char *name, void *arg)
+{
+    absent *a = arg;
+    char *open = ts_fmt("<%s>", name), *empty = ts_fmt("<%s/>", name);
+    bool held = strstr(a->body, open) || strstr(a->body, empty);
+    free(open);
+    free(empty);
+    if (held)
+        return;
+    const char *close = strrchr(a->body, '<');
+    const char *forms[] = {"<%s xsi:nil=\"true\"/>", "<%s/>"};
+    for (int k = 0; k < 2; k++) {
+        char *el = ts_fmt(forms[k], name);
+        /* A self-closed operation element is opened for it. */
+        char *m = close == a->body ? ts_fmt("<%s>%s</%s>", a->root, el, a->root)
+                                   : ts_fmt("%.*s%s%s", (int)(close - a->body), a->body, el, close);
+        int code = 0;
+        *a->faults += answered(m, &code);
+        (*a->sent)++;
+        free(el);
+        free(m);
+    }
+}
+
 /* 22 of the 23 handlers dereferenced a NULL parameter pointer when the
  * operation element was sent nil (SIGSEGV, the whole process), and a nil
  * or missing required element deeper down reached them as NULL as well.
@@ -390,6 +422,10 @@ static void test_nil_and_missing_elements_are_faults(void **state)
                 free(m);
             }
         }
+        /* The operation's parameters the golden request leaves out (the
+         * WSDL lists them), added nil and empty. */
+        absent a = {body, root, &sent, &faults};
+        mk_schema_children(root, add_absent, &a);
         free(body);
         free(ss_call(&stack, SS_GET_LEAD_1));
     }
