@@ -788,6 +788,9 @@ static void take_part(mk_coalescer *co, co_batch *b, co_member *m, int leader)
         send_batch(co, b);
         pthread_mutex_lock(&co->mu);
     } else {
+        /* Untimed, yet within m's deadline: m joined before the seal, so
+         * the call runs at most to b->min_deadline <= m->deadline (and
+         * the leader sends by min_deadline - send_reserve_ms). */
         while (!m->done)
             pthread_cond_wait(&b->cv, &co->mu);
     }
