@@ -195,6 +195,8 @@ int mk_schema_required_fault(const char *element, const char *xsi_type, char *ms
     span el = local_name(element), type;
     required r;
     memset(&r, 0, sizeof r);
+    if (el.n == 0)
+        el = (span){"an element", 10};   /* gSOAP may not have its name */
     int elen = (int)(el.n > 200 ? mk_fault_utf8_prefix(el.p, 200) : el.n);
 
     if (type_of(wsdl, el, xsi_type, &type))
