@@ -1,7 +1,8 @@
 # seeds.cmake — cmake -DTOP=<source dir> -DOUT=<dir> -P seeds.cmake
 # Writes the fuzz targets' seed corpora from the golden documents:
 #   engine/     every golden request document as it is (a Body's content
-#               is wrapped and signed by the target, an envelope sent as is)
+#               is wrapped and signed by the target, an envelope sent as is),
+#               and the Body of each envelope alone
 #   records/    every lead and activity of the golden seeds and of the
 #               emulator's seed, one JSON record per file
 #   streampos/  the records again (any JSON object is a state to encode)
@@ -18,6 +19,12 @@ foreach(f IN LISTS requests)
   get_filename_component(dir ${f} DIRECTORY)
   get_filename_component(family ${dir} NAME)
   configure_file(${f} ${OUT}/engine/${family}-${name} COPYONLY)
+  # A whole envelope carries the document's own (stale) signature: its Body
+  # alone is a seed too, which the target signs, so it reaches the handler.
+  file(READ ${f} text)
+  if(text MATCHES "<[A-Za-z0-9_-]+:Body>(.*)</[A-Za-z0-9_-]+:Body>")
+    file(WRITE ${OUT}/engine/${family}-body-${name} "${CMAKE_MATCH_1}")
+  endif()
 endforeach()
 
 file(GLOB seeds ${TOP}/tests/golden/*/*.seed.json)
