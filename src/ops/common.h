@@ -38,6 +38,7 @@ typedef struct mk_services {
     struct mk_actsvc *acts;      /* activity and asset operations: aliases, caches (actsvc.h) */
     struct mk_namecache *names;     /* list/campaign name -> id, with a TTL (namecache.h) */
     struct mk_importstore *imports; /* importToList batch per (program, list) (importstore.h) */
+    struct mk_redis *redis;         /* shared with the other replicas, or NULL (cluster/redis.h) */
 } mk_services;
 
 /* The services of the request being served on soap. */

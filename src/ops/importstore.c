@@ -6,6 +6,14 @@
  * is on disk, so a crash or restart right after it cannot lose the batch id.
  * The schema carries a version (PRAGMA user_version) so a later change can
  * migrate files written by this one.
+ *
+ * With a shared Redis (several replicas, mk_importstore_share): every
+ * import is written to Redis (one hash per (program, list), kept 90 days)
+ * and to the local file; a read asks Redis first, so any replica answers
+ * getImportToListStatus for an import another one started.  Redis trouble
+ * is not an outage: a write it misses is still in the local file, a read it
+ * cannot answer falls back to the file, and of two records the later
+ * submitted one wins.
  */
 #include "ops/importstore.h"
 
@@ -16,13 +24,19 @@
 
 #include <sqlite3.h>
 
+#include "cluster/redis.h"
+
 #define SCHEMA_VERSION 1
 #define BUSY_TIMEOUT_MS 5000
+
+#define SHARED_TTL_SECONDS "7776000"   /* 90 days */
 
 struct mk_importstore {
     pthread_mutex_t mu;
     char *path;
     sqlite3 *db;
+    mk_redis *redis;          /* not owned; NULL: this process alone */
+    char prefix[200];
 };
 
 static const char SCHEMA[] =
@@ -159,8 +173,8 @@ static void finish(mk_importstore *s, sqlite3_stmt *st)
     pthread_mutex_unlock(&s->mu);
 }
 
-int mk_importstore_put(mk_importstore *s, const char *program, const char *list,
-                       const mk_import_rec *r, char *err, size_t errlen)
+static int local_put(mk_importstore *s, const char *program, const char *list,
+                     const mk_import_rec *r, char *err, size_t errlen)
 {
     static const char sql[] =
         "INSERT INTO imports (program, list, list_id, batch_id, mode, rows, submitted_at,"
@@ -205,8 +219,8 @@ static void copy_col(sqlite3_stmt *st, int col, char *dst, size_t n)
     snprintf(dst, n, "%s", t ? (const char *)t : "");
 }
 
-int mk_importstore_get(mk_importstore *s, const char *program, const char *list,
-                       mk_import_rec *r, char *err, size_t errlen)
+static int local_get(mk_importstore *s, const char *program, const char *list,
+                     mk_import_rec *r, char *err, size_t errlen)
 {
     static const char sql[] =
         "SELECT list_id, batch_id, mode, rows, submitted_at, status, rows_imported,"
@@ -252,4 +266,136 @@ void mk_import_rec_free(mk_import_rec *r)
         return;
     free(r->summary);
     r->summary = NULL;
+}
+
+/* ---- shared through Redis ------------------------------------------------------------- */
+
+void mk_importstore_share(mk_importstore *s, mk_redis *redis, const char *prefix)
+{
+    s->redis = redis;
+    snprintf(s->prefix, sizeof s->prefix, "%s", prefix ? prefix : "mktows:");
+}
+
+/* The hash key of (program, list): names compared without ASCII case, as
+ * Marketo (and the SQLite table's NOCASE) compare them. */
+static char *shared_key(const mk_importstore *s, const char *program, const char *list)
+{
+    size_t n = strlen(s->prefix) + strlen("import:") + strlen(program) + 1 + strlen(list) + 1;
+    char *k = malloc(n);
+    if (!k)
+        return NULL;
+    snprintf(k, n, "%simport:%s\x1f%s", s->prefix, program, list);
+    for (char *p = k + strlen(s->prefix); *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
+    return k;
+}
+
+static int shared_put(mk_importstore *s, const char *key, const mk_import_rec *r)
+{
+    char list_id[24], batch_id[24], rows[16], imported[16], failed[16];
+    snprintf(list_id, sizeof list_id, "%lld", (long long)r->list_id);
+    snprintf(batch_id, sizeof batch_id, "%lld", (long long)r->batch_id);
+    snprintf(rows, sizeof rows, "%d", r->rows);
+    snprintf(imported, sizeof imported, "%d", r->rows_imported);
+    snprintf(failed, sizeof failed, "%d", r->rows_failed);
+    /* Every field is written (summary too, empty when none), so nothing of
+     * an older import into the same list survives. */
+    const char *argv[] = {"HSET", key,
+                          "list_id", list_id, "batch_id", batch_id, "mode", r->mode,
+                          "rows", rows, "submitted_at", r->submitted_at, "status", r->status,
+                          "rows_imported", imported, "rows_failed", failed,
+                          "summary", r->summary ? r->summary : "", "ended_at", r->ended_at};
+    mk_redis_reply rep;
+    if (mk_redis_cmd(s->redis, (int)(sizeof argv / sizeof argv[0]), argv, NULL, &rep) != 0)
+        return -1;
+    mk_redis_reply_free(&rep);
+    const char *ex[] = {"EXPIRE", key, SHARED_TTL_SECONDS};
+    if (mk_redis_cmd(s->redis, 3, ex, NULL, &rep) == 0)
+        mk_redis_reply_free(&rep);
+    return 0;
+}
+
+/* 1 found, 0 none, -1 Redis unreachable. */
+static int shared_get(mk_importstore *s, const char *key, mk_import_rec *r)
+{
+    const char *argv[] = {"HGETALL", key};
+    mk_redis_reply rep;
+    if (mk_redis_cmd(s->redis, 2, argv, NULL, &rep) != 0)
+        return -1;
+    int found = rep.type == MK_REDIS_ARRAY && rep.nelem >= 2;
+    memset(r, 0, sizeof *r);
+    for (size_t i = 0; found && i + 1 < rep.nelem; i += 2) {
+        const char *f = rep.elem[i].str ? rep.elem[i].str : "";
+        const char *v = rep.elem[i + 1].str ? rep.elem[i + 1].str : "";
+        if (!strcmp(f, "list_id"))
+            r->list_id = strtoll(v, NULL, 10);
+        else if (!strcmp(f, "batch_id"))
+            r->batch_id = strtoll(v, NULL, 10);
+        else if (!strcmp(f, "mode"))
+            snprintf(r->mode, sizeof r->mode, "%s", v);
+        else if (!strcmp(f, "rows"))
+            r->rows = atoi(v);
+        else if (!strcmp(f, "submitted_at"))
+            snprintf(r->submitted_at, sizeof r->submitted_at, "%s", v);
+        else if (!strcmp(f, "status"))
+            snprintf(r->status, sizeof r->status, "%s", v);
+        else if (!strcmp(f, "rows_imported"))
+            r->rows_imported = atoi(v);
+        else if (!strcmp(f, "rows_failed"))
+            r->rows_failed = atoi(v);
+        else if (!strcmp(f, "summary") && *v && !(r->summary = strdup(v)))
+            found = -1;
+        else if (!strcmp(f, "ended_at"))
+            snprintf(r->ended_at, sizeof r->ended_at, "%s", v);
+    }
+    mk_redis_reply_free(&rep);
+    if (found < 0) {
+        mk_import_rec_free(r);
+        return -1;
+    }
+    return found;
+}
+
+int mk_importstore_put(mk_importstore *s, const char *program, const char *list,
+                       const mk_import_rec *r, char *err, size_t errlen)
+{
+    int shared_ok = 0;
+    if (s->redis) {
+        char *key = shared_key(s, program, list);
+        shared_ok = key && shared_put(s, key, r) == 0;
+        free(key);
+    }
+    /* The local file keeps a copy either way: it answers when Redis
+     * cannot.  With Redis written, a local failure is not the client's. */
+    int rc = local_put(s, program, list, r, err, errlen);
+    return shared_ok ? 0 : rc;
+}
+
+int mk_importstore_get(mk_importstore *s, const char *program, const char *list,
+                       mk_import_rec *r, char *err, size_t errlen)
+{
+    if (!s->redis)
+        return local_get(s, program, list, r, err, errlen);
+    mk_import_rec shared;
+    char *key = shared_key(s, program, list);
+    int sf = key ? shared_get(s, key, &shared) : -1;
+    free(key);
+    char lerr[256];
+    int lf = local_get(s, program, list, r, lerr, sizeof lerr);
+    if (sf == 1 && (lf != 1 || strcmp(shared.submitted_at, r->submitted_at) >= 0)) {
+        if (lf == 1)
+            mk_import_rec_free(r);
+        *r = shared;
+        return 1;
+    }
+    if (sf == 1)
+        mk_import_rec_free(&shared);
+    if (lf < 0 && sf >= 0) {
+        memset(r, 0, sizeof *r);
+        return 0;  /* Redis answered "none"; the local file's trouble is moot */
+    }
+    if (lf < 0)
+        snprintf(err, errlen, "%s", lerr);
+    return lf;
 }

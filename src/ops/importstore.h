@@ -66,6 +66,11 @@ int mk_importstore_get(mk_importstore *s, const char *program, const char *list,
 /* Free what a record owns (its summary). */
 void mk_import_rec_free(mk_import_rec *r);
 
+/* Share the store through Redis (not owned; keys start with prefix): see
+ * importstore.c.  Call before the store is used by several threads. */
+struct mk_redis;
+void mk_importstore_share(mk_importstore *s, struct mk_redis *redis, const char *prefix);
+
 /* The path the store uses. */
 const char *mk_importstore_path(const mk_importstore *s);
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cluster/redis.h"
 #include "mapping/mapping.h"
 #include "ops/common.h"
 #include "ops/opstats.h"
@@ -196,6 +197,16 @@ static cJSON *limiter_json(const mk_rest_limiter_stats *l)
         cJSON_AddNumberToObject(ref, "daily", (double)l->refused_daily);
         cJSON_AddNumberToObject(ref, "rest_down", (double)l->refused_down);
     }
+    cJSON *sh = l->shared_mode ? cJSON_AddObjectToObject(o, "shared_budget") : NULL;
+    if (sh) {
+        cJSON_AddStringToObject(sh, "mode", l->shared_mode == 1 ? "shared" : "local share");
+        cJSON_AddStringToObject(sh, "replica", l->shared_replica);
+        cJSON_AddNumberToObject(sh, "effective_rate_limit", l->effective_rate_limit);
+        cJSON_AddNumberToObject(sh, "effective_max_concurrency", l->effective_max_concurrency);
+        cJSON_AddNumberToObject(sh, "fallbacks", (double)l->shared_fallbacks);
+        cJSON_AddNumberToObject(sh, "waits", (double)l->shared_waits);
+        cJSON_AddNumberToObject(sh, "restored_slots", (double)l->shared_restores);
+    }
     cJSON *ans = cJSON_AddObjectToObject(o, "marketo_answers");
     if (ans) {
         cJSON_AddNumberToObject(ans, "606", (double)l->answers_606);
@@ -244,6 +255,18 @@ char *mk_limits_stats_json(void *services)
         cJSON_AddItemToObject(doc, "limiter", limiter_json(&rs.limiter));
     }
     mk_rest_stats_free(&rs);
+    if (s->redis) {
+        mk_redis_stats r;
+        mk_redis_stats_get(s->redis, &r);
+        cJSON *c = cJSON_AddObjectToObject(doc, "redis");
+        if (c) {
+            cJSON_AddBoolToObject(c, "up", r.up);
+            cJSON_AddNumberToObject(c, "commands", (double)r.commands);
+            cJSON_AddNumberToObject(c, "errors", (double)r.errors);
+            cJSON_AddNumberToObject(c, "outages", (double)r.outages);
+            cJSON_AddNumberToObject(c, "connects", (double)r.connects);
+        }
+    }
     if (s->coalesce) {
         cJSON *co = cJSON_AddObjectToObject(doc, "coalescing");
         if (co)

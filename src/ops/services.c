@@ -18,6 +18,13 @@
  *                                                           on first use)
  *   name_cache_ttl_seconds             MKTOWS_NAME_CACHE_TTL  list/campaign name -> id
  *                                                           cache TTL (default 300, 0 off)
+ *   cluster.redis                      MKTOWS_REDIS_URL     redis://… shared by the replicas:
+ *                                                           one REST budget, importToList
+ *                                                           batches (default: none)
+ *   cluster.replicas                   MKTOWS_CLUSTER_REPLICAS  replicas sharing the budget;
+ *                                                           each keeps to limit / replicas
+ *                                                           while Redis is unreachable (2)
+ *   cluster.timeout_ms                 MKTOWS_REDIS_TIMEOUT_MS  connect and reply bound (250)
  *
  *   rest.rate_limit, rest.max_concurrency, rest.daily_quota, rest.retry.*,
  *   rest.breaker.*, coalesce.*, stats_endpoint: Marketo's limits, retries,
@@ -32,6 +39,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster/budget.h"
+#include "cluster/redis.h"
 #include "mapping/mapping.h"
 #include "ops/coalesce.h"
 #include "ops/common.h"
@@ -53,10 +62,59 @@ static const char *json_str(const cJSON *root, const char *path)
 
 struct mk_services_impl {
     mk_services pub;
+    mk_budget *budget;   /* the REST budget shared through pub.redis */
     mk_mapping *mapping;
     char *fspi;
     cJSON *workspaces;   /* owned copy */
 };
+
+static int cluster_num(const cJSON *root, const char *key, const char *env, long def, long min,
+                       long max, long *out, char *err, size_t errlen)
+{
+    const cJSON *v = mk_config_get(root, key);
+    if (!v) {
+        *out = def;
+        return 0;
+    }
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= (double)min && v->valuedouble <= (double)max) ||
+        v->valuedouble != (double)(long long)v->valuedouble) {
+        snprintf(err, errlen, "config: key '%s' (%s) must be an integer from %ld to %ld", key, env,
+                 min, max);
+        return -1;
+    }
+    *out = (long)v->valuedouble;
+    return 0;
+}
+
+/* cluster.*: Redis and the shared REST budget, when configured.  Redis
+ * being down at start-up is logged, not fatal: the replica starts on its
+ * local share and joins the shared budget when Redis answers. */
+static int start_cluster(const cJSON *root, const mktows_config *cfg,
+                         struct mk_services_impl *s, mk_rest_config *rc, char *err,
+                         size_t errlen)
+{
+    const char *url = json_str(root, "cluster.redis");
+    long replicas, timeout;
+    if (!url)
+        return 0;
+    if (cluster_num(root, "cluster.replicas", "MKTOWS_CLUSTER_REPLICAS", 2, 1, 1000, &replicas,
+                    err, errlen) ||
+        cluster_num(root, "cluster.timeout_ms", "MKTOWS_REDIS_TIMEOUT_MS", 250, 10, 60000,
+                    &timeout, err, errlen))
+        return -1;
+    if (mk_redis_new(url, timeout, &s->pub.redis, err, errlen) != 0)
+        return -1;
+    if (mk_budget_new(s->pub.redis, cfg->rest_endpoint, (int)replicas, &s->budget) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    rc->limits.shared = mk_budget_iface(s->budget);
+    char why[256];
+    if (mk_redis_ping(s->pub.redis, why, sizeof why) != 0)
+        fprintf(stderr, "mktows-shim: %s: starting on this replica's share of the REST "
+                "budget (1/%ld)\n", why, replicas);
+    return 0;
+}
 
 int mk_services_start(const mktows_config *cfg, void **out, char *err, size_t errlen)
 {
@@ -72,7 +130,8 @@ int mk_services_start(const mktows_config *cfg, void **out, char *err, size_t er
 
     mk_rest_config rc = {.endpoint = cfg->rest_endpoint, .identity = cfg->rest_identity};
     mk_coalesce_config cc;
-    if (mk_limits_config(root, s->mapping, &rc, &cc, err, errlen) != 0)
+    if (mk_limits_config(root, s->mapping, &rc, &cc, err, errlen) != 0 ||
+        start_cluster(root, cfg, s, &rc, err, errlen) != 0)
         goto fail;
     if (mk_rest_client_new(&rc, &s->pub.rest, err, errlen) != MK_REST_OK)
         goto fail;
@@ -145,6 +204,8 @@ int mk_services_start(const mktows_config *cfg, void **out, char *err, size_t er
         }
         goto fail;
     }
+    if (s->pub.redis)
+        mk_importstore_share(s->pub.imports, s->pub.redis, mk_budget_prefix(s->budget));
 
     /* Bounded, so the milliseconds below cannot overflow (1e300 did). */
     const cJSON *ottl = mk_config_get(root, "objects.cache_ttl_seconds");
@@ -185,6 +246,8 @@ void mk_services_stop(void *p)
     mk_coalescer_free(s->pub.coalesce);
     mk_opstats_free(s->pub.opstats);
     mk_rest_client_free(s->pub.rest);
+    mk_budget_free(s->budget);
+    mk_redis_free(s->pub.redis);
     mk_mapping_free(s->mapping);
     cJSON_Delete(s->workspaces);
     free(s->fspi);

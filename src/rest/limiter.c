@@ -14,17 +14,37 @@
  * Every change that can admit someone broadcasts the condition variable;
  * waiters also wake on their own at the next instant a slot frees or a
  * pause ends, so no release is needed to make progress.
+ *
+ * With a shared budget (several replicas, limits.shared): the local checks
+ * run first with the full limits, then the head of the queue asks the
+ * shared store, with the mutex released for that round trip (its local
+ * slot is reserved meanwhile, and nobody else may be admitted before the
+ * head anyway).  A store that does not answer switches this replica to its
+ * local share (limit / replicas): first one window without any admission
+ * (other replicas' sends of the current window are unknown here), then the
+ * share; every REJOIN_MS the head tries the store again and, when it
+ * answers, puts this replica's recent sends back into the shared window
+ * (restore) before drawing from it again.  The same restore runs when the
+ * store says it lost its state (a Redis restarted empty).
  */
 #include "limiter.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define SLOT_BUSY INT64_MAX
+#define REJOIN_MS 1000            /* local share: try the shared store again this often */
+#define LEASE_SLACK_MS 2000       /* a shared in-flight slot outlives its deadline by this */
+#define LEASE_MAX_MS 332000       /* sends without a deadline: the REST client's own cap */
+#define SHARED_ID_LEN 48
+
+enum { SH_OFF = 0, SH_SHARED = 1, SH_LOCAL = 2 };
 #define PAUSE_606_BASE_MS 1000
 #define PAUSE_615_BASE_MS 100
 #define PAUSE_615_MAX_MS 2000
@@ -59,6 +79,21 @@ struct mk_limiter {
 
     uint64_t rng;
     mk_limiter_stats st;
+
+    /* shared budget (NULL sh: this process alone) */
+    const mk_rest_shared_budget *sh;
+    int sh_mode;                 /* SH_SHARED, or SH_LOCAL while the store is unreachable */
+    int64_t sh_retry_at;         /* SH_LOCAL: next attempt to rejoin */
+    int64_t sh_stall_until;      /* SH_LOCAL: no admission before this */
+    uint64_t sh_gen;             /* the store's generation last seen */
+    int sh_need_restore;         /* the store lost its state: put ours back */
+    int sh_busy;                 /* the head is talking to the store */
+    int64_t sh_wait_until;       /* the store's last word: nothing admitted before this */
+    mk_limit_verdict sh_wait_why;
+    char replica[24];
+    uint64_t seq;
+    uint64_t *slot_seq;          /* per slot: the sequence number in its id */
+    unsigned char *slot_shared;  /* per slot: registered in the shared store */
 };
 
 /* ---- clocks and Marketo's day ------------------------------------------- */
@@ -152,12 +187,51 @@ static void roll_day(mk_limiter *l, int64_t now_unix)
     }
 }
 
+/* ---- the limits in force: all of them, or this replica's share ---------------- */
+
+static long share_of(long limit, int replicas)
+{
+    long s = replicas > 1 ? limit / replicas : limit;
+    return s > 0 ? s : 1;
+}
+
+static int local_share(const mk_limiter *l)
+{
+    return l->sh && l->sh_mode == SH_LOCAL;
+}
+
+static int eff_rate(const mk_limiter *l)
+{
+    return local_share(l) ? (int)share_of(l->cfg.rate_limit, l->sh->replicas) : l->cfg.rate_limit;
+}
+
+static int eff_concurrency(const mk_limiter *l)
+{
+    return local_share(l) ? (int)share_of(l->cfg.max_concurrency, l->sh->replicas)
+                          : l->cfg.max_concurrency;
+}
+
+static long eff_daily(const mk_limiter *l)
+{
+    if (l->cfg.daily_quota <= 0)
+        return 0;
+    return local_share(l) ? share_of(l->cfg.daily_quota, l->sh->replicas) : l->cfg.daily_quota;
+}
+
+static int eff_burst(const mk_limiter *l)
+{
+    if (l->cfg.burst <= 0)
+        return l->cfg.burst;
+    return local_share(l) ? (int)share_of(l->cfg.burst, l->sh->replicas) : l->cfg.burst;
+}
+
 static int daily_blocked(mk_limiter *l, int64_t now_unix)
 {
     roll_day(l, now_unix);
     if (l->blocked_until_unix > now_unix)
         return 1;
-    return l->cfg.daily_quota > 0 && l->day_used >= l->cfg.daily_quota;
+    long daily = eff_daily(l);
+    return daily > 0 && l->day_used >= daily;
 }
 
 static int window_used(const mk_limiter *l, int64_t now)
@@ -176,12 +250,13 @@ static int free_slot(const mk_limiter *l, int64_t now)
     return -1;
 }
 
-/* Earliest instant a window slot frees (INT64_MAX if all are in flight). */
-static int64_t next_slot_free(const mk_limiter *l)
+/* Earliest instant an occupied window slot frees (INT64_MAX if all
+ * occupied ones are in flight). */
+static int64_t next_slot_free(const mk_limiter *l, int64_t now)
 {
     int64_t t = INT64_MAX;
     for (int i = 0; i < l->cfg.rate_limit; i++)
-        if (l->slot_until[i] < t)
+        if (l->slot_until[i] > now && l->slot_until[i] < t)
             t = l->slot_until[i];
     return t;
 }
@@ -201,20 +276,30 @@ static int breaker_gate(const mk_limiter *l, int64_t now)
 static mk_limit_verdict blocked_by(const mk_limiter *l, int64_t now, int64_t *wake)
 {
     *wake = INT64_MAX;
+    if (local_share(l) && now < l->sh_stall_until) {
+        *wake = l->sh_stall_until < l->sh_retry_at ? l->sh_stall_until : l->sh_retry_at;
+        return MK_LIMIT_RATE;
+    }
     if (now < l->pause_until) {
         *wake = l->pause_until;
         return l->pause_reason;
     }
-    if (l->in_flight >= l->cfg.max_concurrency)
+    /* What the shared store said last: so that ready_in, and with it the
+     * coalescer's decision to hold a batch open, sees the whole budget. */
+    if (l->sh && l->sh_mode == SH_SHARED && now < l->sh_wait_until) {
+        *wake = l->sh_wait_until;
+        return l->sh_wait_why;
+    }
+    if (l->in_flight >= eff_concurrency(l))
         return MK_LIMIT_CONCURRENCY;
-    if (free_slot(l, now) < 0) {
-        *wake = next_slot_free(l);
+    int rate = eff_rate(l), used = window_used(l, now), burst = eff_burst(l);
+    if (used >= rate || free_slot(l, now) < 0) {
+        *wake = next_slot_free(l, now);
         return MK_LIMIT_RATE;
     }
-    if (l->cfg.burst > 0 && l->last_admit &&
-        now < l->last_admit + l->cfg.rate_window_ms / l->cfg.rate_limit &&
-        window_used(l, now) >= l->cfg.burst) {
-        *wake = l->last_admit + l->cfg.rate_window_ms / l->cfg.rate_limit;
+    if (burst > 0 && l->last_admit && now < l->last_admit + l->cfg.rate_window_ms / rate &&
+        used >= burst) {
+        *wake = l->last_admit + l->cfg.rate_window_ms / rate;
         return MK_LIMIT_RATE;
     }
     return MK_LIMIT_OK;
@@ -275,9 +360,18 @@ int mk_limiter_new(const mk_limiter_config *cfg, mk_limiter **out)
         c.burst = c.rate_limit / 2 > 0 ? c.rate_limit / 2 : 1;
     l->cfg = c;
     l->slot_until = calloc((size_t)c.rate_limit, sizeof *l->slot_until);
-    if (!l->slot_until) {
+    l->slot_seq = calloc((size_t)c.rate_limit, sizeof *l->slot_seq);
+    l->slot_shared = calloc((size_t)c.rate_limit, sizeof *l->slot_shared);
+    if (!l->slot_until || !l->slot_seq || !l->slot_shared) {
+        free(l->slot_until);
+        free(l->slot_seq);
+        free(l->slot_shared);
         free(l);
         return -1;
+    }
+    if (c.shared && c.shared->acquire && c.shared->release && c.shared->restore) {
+        l->sh = c.shared;
+        l->sh_mode = SH_SHARED;
     }
     pthread_mutex_init(&l->mu, NULL);
     pthread_condattr_t ca;
@@ -288,6 +382,10 @@ int mk_limiter_new(const mk_limiter_config *cfg, mk_limiter **out)
     l->rng = (uint64_t)unix_ms() * 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uintptr_t)l;
     if (!l->rng)
         l->rng = 88172645463325252ULL;
+    /* Slot ids must not collide between replicas, nor with this process's
+     * previous life (its leases may still be in the store). */
+    snprintf(l->replica, sizeof l->replica, "%08" PRIx64 "%06x",
+             (uint64_t)rnd_locked(l, 0, 0xffffffffLL), (unsigned)getpid() & 0xffffffu);
     l->day_end_unix_ms = mk_limiter_quota_day_end(unix_ms());
     *out = l;
     return 0;
@@ -300,7 +398,137 @@ void mk_limiter_free(mk_limiter *l)
     pthread_cond_destroy(&l->cv);
     pthread_mutex_destroy(&l->mu);
     free(l->slot_until);
+    free(l->slot_seq);
+    free(l->slot_shared);
     free(l);
+}
+
+/* ---- the shared budget (mutex held on entry and exit) ------------------------------- */
+
+static void slot_id(const mk_limiter *l, int i, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s-%" PRIu64, l->replica, l->slot_seq[i]);
+}
+
+static void enter_local_share(mk_limiter *l, int64_t now)
+{
+    if (l->sh_mode != SH_LOCAL) {
+        l->sh_mode = SH_LOCAL;
+        l->sh_stall_until = now + l->cfg.rate_window_ms + l->cfg.window_margin_ms;
+        l->st.shared_fallbacks++;
+    }
+    l->sh_retry_at = now + REJOIN_MS;
+    pthread_cond_broadcast(&l->cv);
+}
+
+static int64_t lease_for(int64_t now, int64_t deadline_ms)
+{
+    int64_t left = deadline_ms > now ? deadline_ms - now : 0;
+    if (left > LEASE_MAX_MS)
+        left = LEASE_MAX_MS;
+    return left + LEASE_SLACK_MS;
+}
+
+/* Put this replica's live slots into the store (after an outage or when
+ * the store lost its state); on success draw from the shared budget again.
+ * The mutex is released for the round trip. */
+static void rejoin(mk_limiter *l, int64_t now)
+{
+    int n = 0, cap = l->cfg.rate_limit;
+    char (*ids)[SHARED_ID_LEN] = calloc((size_t)cap, sizeof *ids);
+    mk_rest_shared_slot *slots = calloc((size_t)cap, sizeof *slots);
+    int *index = calloc((size_t)cap, sizeof *index);
+    uint64_t *seq = calloc((size_t)cap, sizeof *seq);
+    int rc = -1;
+    if (ids && slots && index && seq) {
+        for (int i = 0; i < cap; i++) {
+            if (l->slot_until[i] <= now)
+                continue;
+            slot_id(l, i, ids[n], sizeof ids[n]);
+            slots[n].id = ids[n];
+            slots[n].remaining_ms = l->slot_until[i] == SLOT_BUSY ? -1 : l->slot_until[i] - now;
+            index[n] = i;
+            seq[n] = l->slot_seq[i];
+            n++;
+        }
+        l->sh_busy = 1;
+        pthread_mutex_unlock(&l->mu);
+        rc = l->sh->restore(l->sh->ctx, slots, (size_t)n,
+                            l->cfg.rate_window_ms + l->cfg.window_margin_ms, LEASE_MAX_MS);
+        pthread_mutex_lock(&l->mu);
+        l->sh_busy = 0;
+    }
+    now = mono_ms();
+    if (rc == 0) {
+        /* In-flight slots are now in the store: their release must reach it. */
+        for (int k = 0; k < n; k++)
+            if (l->slot_until[index[k]] == SLOT_BUSY && l->slot_seq[index[k]] == seq[k])
+                l->slot_shared[index[k]] = 1;
+        l->st.shared_restores += (uint64_t)n;
+        l->sh_mode = SH_SHARED;
+        l->sh_need_restore = 0;
+    } else {
+        enter_local_share(l, now);
+    }
+    free(ids);
+    free(slots);
+    free(index);
+    free(seq);
+    pthread_cond_broadcast(&l->cv);
+}
+
+/* Ask the store for the slot i the head has reserved.  Returns 1 admitted,
+ * 0 refused for now (*wake, *why set), -1 unreachable (now on the local
+ * share).  The mutex is released for the round trip. */
+static int ask_shared(mk_limiter *l, int i, int64_t now, int64_t deadline_ms, int64_t *wake,
+                      mk_limit_verdict *why)
+{
+    char id[SHARED_ID_LEN];
+    slot_id(l, i, id, sizeof id);
+    mk_rest_shared_ask ask = {
+        .id = id,
+        .replica = l->replica,
+        .rate_limit = l->cfg.rate_limit,
+        .rate_window_ms = l->cfg.rate_window_ms + l->cfg.window_margin_ms,
+        .max_concurrency = l->cfg.max_concurrency,
+        .daily_quota = l->cfg.daily_quota,
+        .burst = l->cfg.burst > 0 ? l->cfg.burst : 0,
+        .lease_ms = lease_for(now, deadline_ms),
+        .quota_day = mk_limiter_quota_day(unix_ms()),
+    };
+    int64_t retry = 0;
+    int swhy = 0;
+    uint64_t gen = 0;
+    l->sh_busy = 1;
+    pthread_mutex_unlock(&l->mu);
+    int r = l->sh->acquire(l->sh->ctx, &ask, &retry, &swhy, &gen);
+    pthread_mutex_lock(&l->mu);
+    l->sh_busy = 0;
+    now = mono_ms();
+    if (r < 0) {
+        enter_local_share(l, now);
+        return -1;
+    }
+    if (gen && l->sh_gen && gen != l->sh_gen)
+        l->sh_need_restore = 1;
+    if (gen)
+        l->sh_gen = gen;
+    if (r == 1) {
+        l->slot_shared[i] = 1;
+        l->sh_wait_until = retry > 0 ? now + retry : 0;
+        l->sh_wait_why = MK_LIMIT_RATE;
+        return 1;
+    }
+    l->st.shared_waits++;
+    *why = swhy == MK_SHARED_CONCURRENCY ? MK_LIMIT_CONCURRENCY
+           : swhy == MK_SHARED_DAILY     ? MK_LIMIT_DAILY
+                                         : MK_LIMIT_RATE;
+    *wake = retry < 0 ? INT64_MAX : now + (retry > 0 ? retry : 1);
+    if (*wake != INT64_MAX) {
+        l->sh_wait_until = *wake;
+        l->sh_wait_why = *why;
+    }
+    return 0;
 }
 
 /* ---- admission ---------------------------------------------------------------- */
@@ -342,13 +570,38 @@ mk_limit_verdict mk_limiter_acquire(mk_limiter *l, int64_t deadline_ms, mk_limit
             v = MK_LIMIT_DOWN;
             break;
         }
+        if (l->head == &me && l->sh &&
+            (l->sh_need_restore || (l->sh_mode == SH_LOCAL && now >= l->sh_retry_at))) {
+            rejoin(l, now);
+            continue;
+        }
         int64_t wake = INT64_MAX;
         mk_limit_verdict why = blocked_by(l, now, &wake);
         if (l->head == &me && why == MK_LIMIT_OK) {
             int i = free_slot(l, now);
+            /* Reserved before the shared store is asked, so that nothing
+             * local can take it during the round trip. */
             l->slot_until[i] = SLOT_BUSY;
-            l->last_admit = now;
+            l->slot_seq[i] = ++l->seq;
+            l->slot_shared[i] = 0;
             l->in_flight++;
+            int shared = l->sh && l->sh_mode == SH_SHARED
+                             ? ask_shared(l, i, now, deadline_ms, &wake, &why)
+                             : 1;
+            if (shared != 1) {
+                l->slot_until[i] = 0;
+                l->in_flight--;
+                pthread_cond_broadcast(&l->cv);
+                if (shared < 0)
+                    continue;  /* now on the local share: look again */
+                now = mono_ms();
+                if (why == MK_LIMIT_DAILY && wake == INT64_MAX) {
+                    v = MK_LIMIT_DAILY;
+                    break;
+                }
+                goto wait;
+            }
+            l->last_admit = now;
             if (l->in_flight > l->st.max_in_flight)
                 l->st.max_in_flight = l->in_flight;
             l->day_used++;
@@ -360,6 +613,9 @@ mk_limit_verdict mk_limiter_acquire(mk_limiter *l, int64_t deadline_ms, mk_limit
             v = MK_LIMIT_OK;
             break;
         }
+    wait:
+        if (local_share(l) && l->sh_retry_at < wake)
+            wake = l->sh_retry_at;
         if (now >= deadline_ms) {
             v = why != MK_LIMIT_OK ? why : MK_LIMIT_RATE;
             break;
@@ -425,6 +681,13 @@ void mk_limiter_release(mk_limiter *l, const mk_limit_slot *slot, mk_limit_outco
     pthread_mutex_lock(&l->mu);
     int64_t now = mono_ms();
     int counted = outcome != MK_LIMIT_UNCOUNTED && outcome != MK_LIMIT_NOT_SENT;
+    char id[SHARED_ID_LEN];
+    int shared = l->sh && l->slot_shared[slot->index];
+    int64_t pause_ms = 0, blocked_ms = 0;
+    int pause_why = 0;
+    if (shared)
+        slot_id(l, slot->index, id, sizeof id);
+    l->slot_shared[slot->index] = 0;
     l->slot_until[slot->index] = counted ? now + l->cfg.rate_window_ms + l->cfg.window_margin_ms : 0;
     l->in_flight--;
     if (!counted && l->day_used > 0)
@@ -454,6 +717,8 @@ void mk_limiter_release(mk_limiter *l, const mk_limit_slot *slot, mk_limit_outco
             l->pause_until = now + d;
             l->pause_reason = MK_LIMIT_RATE;
         }
+        pause_ms = d;
+        pause_why = MK_SHARED_RATE;
         l->streak_606++;
         break;
     }
@@ -468,6 +733,8 @@ void mk_limiter_release(mk_limiter *l, const mk_limit_slot *slot, mk_limit_outco
             l->pause_until = now + d;
             l->pause_reason = MK_LIMIT_CONCURRENCY;
         }
+        pause_ms = d;
+        pause_why = MK_SHARED_CONCURRENCY;
         l->streak_615++;
         break;
     }
@@ -479,6 +746,7 @@ void mk_limiter_release(mk_limiter *l, const mk_limit_slot *slot, mk_limit_outco
         if (until > l->day_end_unix_ms)
             until = l->day_end_unix_ms;
         l->blocked_until_unix = until;
+        blocked_ms = until - wall;
         break;
     }
     case MK_LIMIT_ANSWERED:
@@ -487,8 +755,13 @@ void mk_limiter_release(mk_limiter *l, const mk_limit_slot *slot, mk_limit_outco
     default:
         break;
     }
+    long window = l->cfg.rate_window_ms + l->cfg.window_margin_ms;
     pthread_cond_broadcast(&l->cv);
     pthread_mutex_unlock(&l->mu);
+    /* A failed release leaves the slot to its lease: safe, only slower. */
+    if (shared)
+        (void)l->sh->release(l->sh->ctx, id, counted, window, pause_ms, pause_why, blocked_ms,
+                             mk_limiter_quota_day(unix_ms()));
 }
 
 void mk_limiter_note_transport(mk_limiter *l, int ok)
@@ -560,6 +833,10 @@ void mk_limiter_stats_get(mk_limiter *l, mk_limiter_stats *out)
     out->rate_window_ms = l->cfg.rate_window_ms;
     out->max_concurrency = l->cfg.max_concurrency;
     out->daily_quota = l->cfg.daily_quota;
+    out->shared_mode = l->sh ? l->sh_mode : SH_OFF;
+    snprintf(out->shared_replica, sizeof out->shared_replica, "%s", l->replica);
+    out->effective_rate_limit = eff_rate(l);
+    out->effective_max_concurrency = eff_concurrency(l);
     out->window_used = window_used(l, now);
     out->in_flight = l->in_flight;
     out->waiting = l->nwaiting;

@@ -65,6 +65,57 @@ typedef enum mk_rest_status {
 /* Static English name of a status ("ok", "transport error", ...). */
 const char *mk_rest_status_str(mk_rest_status st);
 
+/* A REST budget shared with other processes: the replicas of one
+ * deployment, which together must stay within the instance's limits.
+ * cluster/budget.c implements it over Redis; the quota guard (limiter.h)
+ * asks it for every admission after its own checks, and falls back to a
+ * local share of the limits whenever it answers -1 (unreachable). */
+typedef struct mk_rest_shared_ask {
+    const char *id;            /* this send's slot id, unique across replicas */
+    const char *replica;       /* the asking replica (the prefix of its ids) */
+    int rate_limit;
+    long rate_window_ms;       /* window + the guard's margin */
+    int max_concurrency;
+    long daily_quota;          /* 0: none */
+    int burst;                 /* 0: never paced */
+    long lease_ms;             /* the send ends before this (its deadline) */
+    int64_t quota_day;         /* Marketo day number (limiter.h) */
+} mk_rest_shared_ask;
+
+typedef enum mk_rest_shared_why {
+    MK_SHARED_RATE = 1,        /* window full, paced, or a shared 606 pause */
+    MK_SHARED_CONCURRENCY,     /* in-flight full or a shared 615 pause */
+    MK_SHARED_DAILY            /* daily budget spent or a shared 607 */
+} mk_rest_shared_why;
+
+/* One restored slot (after an outage or a Redis restart): id, and the ms
+ * it has left in the window (-1: still in flight). */
+typedef struct mk_rest_shared_slot {
+    const char *id;
+    int64_t remaining_ms;
+} mk_rest_shared_slot;
+
+typedef struct mk_rest_shared_budget {
+    void *ctx;
+    /* 1 admitted (*retry_ms: when the next send could be); 0 not now:
+     * *retry_ms (-1: not today) and *why; -1 the store is unreachable.  *generation changes when the store lost its
+     * state (restarted empty): the caller then restores its slots. */
+    int (*acquire)(void *ctx, const mk_rest_shared_ask *ask, int64_t *retry_ms, int *why,
+                   uint64_t *generation);
+    /* counted: Marketo counted the send (its window slot stays one window
+     * from now); pause_ms > 0 pauses every replica (why: RATE after 606,
+     * CONCURRENCY after 615); blocked_ms > 0 refuses all until then (607).
+     * An uncounted send gives its unit back to Marketo day quota_day. */
+    int (*release)(void *ctx, const char *id, int counted, long window_ms, int64_t pause_ms,
+                   int pause_why, int64_t blocked_ms, int64_t quota_day);
+    /* Put this replica's recent sends back into the shared window. */
+    int (*restore)(void *ctx, const mk_rest_shared_slot *slots, size_t n, long window_ms,
+                   long lease_ms);
+    /* How many replicas share the limits: while the store is unreachable
+     * each one keeps to limit / replicas (at least 1). */
+    int replicas;
+} mk_rest_shared_budget;
+
 /* Marketo's limits as the quota guard enforces them (limiter.h).  Zero
  * fields take Marketo's real values. */
 typedef struct mk_rest_limits {
@@ -79,6 +130,7 @@ typedef struct mk_rest_limits {
     int burst;                 /* calls in the window before admissions are paced at
                                   one per window/rate_limit; 0: rate_limit / 2,
                                   negative: never paced */
+    const mk_rest_shared_budget *shared;  /* NULL: this process alone (not owned) */
 } mk_rest_limits;
 
 /* How a failure may be retried (see mk_rest_config.retry_class). */
@@ -258,6 +310,14 @@ typedef struct mk_rest_limiter_stats {
     uint64_t refused_rate, refused_concurrency, refused_daily, refused_down;
     uint64_t answers_606, answers_615, answers_607;
     uint64_t breaker_opens;
+    /* Shared budget (cluster.redis): 0 not configured, 1 in use, 2 the store
+     * is unreachable and this replica keeps to its local share. */
+    int shared_mode;
+    int effective_rate_limit, effective_max_concurrency;  /* what is enforced now */
+    uint64_t shared_fallbacks;   /* times the local share took over */
+    uint64_t shared_waits;       /* admissions the shared budget made wait */
+    uint64_t shared_restores;    /* local slots put back after an outage */
+    char shared_replica[24];     /* this replica's prefix of its slot ids */
 } mk_rest_limiter_stats;
 
 /* A consistent snapshot of the client's counters. */

@@ -38,6 +38,16 @@ static const struct {
     {"MKTOWS_MAX_REQUEST_BYTES", "max_request_bytes", ENV_INT},
     {"MKTOWS_WORKERS", "workers", ENV_INT},
     {"MKTOWS_MAX_CONNECTIONS", "max_connections", ENV_INT},
+    /* connection budget (server/connguard.h) */
+    {"MKTOWS_RECEIVE_TOTAL_TIMEOUT", "timeouts.receive_total_seconds", ENV_INT},
+    {"MKTOWS_PER_CLIENT_CONNECTIONS", "connections.per_client_limit", ENV_INT},
+    {"MKTOWS_MIN_RECEIVE_RATE", "connections.min_receive_rate", ENV_INT},
+    {"MKTOWS_RATE_WINDOW", "connections.rate_window_seconds", ENV_INT},
+    {"MKTOWS_MAX_BUFFERED_BYTES", "connections.max_buffered_bytes", ENV_INT},
+    {"MKTOWS_RESERVE_CONNECTIONS", "connections.reserve_connections", ENV_INT},
+    {"MKTOWS_RESERVE_BUFFERED_BYTES", "connections.reserve_buffered_bytes", ENV_INT},
+    {"MKTOWS_ESTABLISHED_SECONDS", "connections.established_seconds", ENV_INT},
+    {"MKTOWS_TRUSTED_PROXIES", "trusted_proxies", ENV_STRING},
     {"MKTOWS_ACCESS_LOG", "access_log", ENV_BOOL},
     {"MKTOWS_MAPPING_DIR", "mapping_dir", ENV_STRING},
     {"MKTOWS_FSPI_FIELD", "leads.foreign_sys_person_id_field", ENV_STRING},
@@ -59,6 +69,10 @@ static const struct {
     {"MKTOWS_STATS_ENDPOINT", "stats_endpoint", ENV_BOOL},
     {"MKTOWS_IMPORT_DB", "import_db", ENV_STRING},
     {"MKTOWS_NAME_CACHE_TTL", "name_cache_ttl_seconds", ENV_INT},
+    /* several replicas (ops/services.c) */
+    {"MKTOWS_REDIS_URL", "cluster.redis", ENV_STRING},
+    {"MKTOWS_CLUSTER_REPLICAS", "cluster.replicas", ENV_INT},
+    {"MKTOWS_REDIS_TIMEOUT_MS", "cluster.timeout_ms", ENV_INT},
 };
 
 const char *mktows_strerror(int err)
@@ -404,6 +418,107 @@ static int apply_env(cJSON *root, char *const envp[], char *errbuf, size_t errle
     return 0;
 }
 
+/* trusted_proxies: an array of addresses/ranges, or one string of them
+ * separated by commas or blanks (the form MKTOWS_TRUSTED_PROXIES gives). */
+static int load_trusted_proxies(struct mktows_config *cfg, char *errbuf, size_t errlen)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg->json, "trusted_proxies");
+    static const char what[] =
+        "config: key 'trusted_proxies' (MKTOWS_TRUSTED_PROXIES) must be a list of addresses "
+        "or CIDR ranges";
+    if (!v || cJSON_IsNull(v))
+        return 0;
+    if (!cJSON_IsArray(v) && !cJSON_IsString(v))
+        return fail(errbuf, errlen, MKTOWS_EINVAL, "%s", what);
+
+    /* Collect the entries as strings first: one code path for both forms. */
+    char *joined = NULL;
+    if (cJSON_IsString(v)) {
+        joined = strdup(v->valuestring);
+    } else {
+        size_t len = 1;
+        const cJSON *e;
+        cJSON_ArrayForEach(e, v)
+        {
+            if (!cJSON_IsString(e))
+                return fail(errbuf, errlen, MKTOWS_EINVAL, "%s", what);
+            len += strlen(e->valuestring) + 1;
+        }
+        joined = calloc(1, len);
+        if (joined)
+            cJSON_ArrayForEach(e, v)
+            {
+                strcat(joined, e->valuestring);
+                strcat(joined, ",");
+            }
+    }
+    if (!joined)
+        return fail(errbuf, errlen, MKTOWS_ENOMEM, "config: out of memory");
+
+    size_t cap = 1;
+    for (const char *p = joined; *p; p++)
+        cap += *p == ',' || *p == ' ' || *p == '\t';
+    cfg->trusted_proxies = calloc(cap, sizeof *cfg->trusted_proxies);
+    if (!cfg->trusted_proxies) {
+        free(joined);
+        return fail(errbuf, errlen, MKTOWS_ENOMEM, "config: out of memory");
+    }
+    int rc = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(joined, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+        if (mk_netrange_parse(tok, &cfg->trusted_proxies[cfg->n_trusted_proxies]) != 0) {
+            rc = fail(errbuf, errlen, MKTOWS_EINVAL, "%s; '%.60s' is neither", what, tok);
+            break;
+        }
+        cfg->n_trusted_proxies++;
+    }
+    free(joined);
+    return rc;
+}
+
+/* The connection budget's keys (see config.h and README's table): ranges,
+ * defaults that follow the other limits, and the combinations that would
+ * leave nothing for anybody. */
+static int load_connection_budget(struct mktows_config *cfg, char *errbuf, size_t errlen)
+{
+    long v;
+    int rc;
+    if ((rc = get_int(cfg->json, "timeouts.receive_total_seconds", 120, 1, 86400,
+                      &cfg->receive_total_timeout, errbuf, errlen)) ||
+        (rc = get_int(cfg->json, "connections.rate_window_seconds", 10, 1, 3600,
+                      &cfg->rate_window, errbuf, errlen)) ||
+        (rc = get_int(cfg->json, "connections.established_seconds", 3600, 0, 30L * 86400,
+                      &cfg->established_seconds, errbuf, errlen)))
+        return rc;
+    if ((rc = get_int(cfg->json, "connections.per_client_limit", 256, 0, 1000000, &v, errbuf,
+                      errlen)))
+        return rc;
+    cfg->per_client_connections = (unsigned)v;
+    if ((rc = get_int(cfg->json, "connections.min_receive_rate", 1024, 0, 1L << 30, &v, errbuf,
+                      errlen)))
+        return rc;
+    cfg->min_receive_rate = (size_t)v;
+    if ((rc = get_int(cfg->json, "connections.max_buffered_bytes", 256L << 20, 1024,
+                      64L << 30, &v, errbuf, errlen)))
+        return rc;
+    cfg->max_buffered_bytes = (size_t)v;
+    if (cfg->max_buffered_bytes < cfg->max_request_bytes)
+        return fail(errbuf, errlen, MKTOWS_EINVAL,
+                    "config: key 'connections.max_buffered_bytes' (MKTOWS_MAX_BUFFERED_BYTES) "
+                    "must be at least max_request_bytes (%zu)", cfg->max_request_bytes);
+    if ((rc = get_int(cfg->json, "connections.reserve_buffered_bytes",
+                      (long)(cfg->max_buffered_bytes / 8), 0,
+                      (long)cfg->max_buffered_bytes - 1, &v, errbuf, errlen)))
+        return rc;
+    cfg->reserve_buffered_bytes = (size_t)v;
+    if ((rc = get_int(cfg->json, "connections.reserve_connections",
+                      (long)(cfg->max_connections / 8), 0, (long)cfg->max_connections - 1, &v,
+                      errbuf, errlen)))
+        return rc;
+    cfg->reserve_connections = (unsigned)v;
+    return 0;
+}
+
 int mktows_config_load(const char *path, char *const envp[], mktows_config **out,
                        char *errbuf, size_t errlen)
 {
@@ -513,6 +628,9 @@ int mktows_config_load(const char *path, char *const envp[], mktows_config **out
         goto out;
     }
     cfg->access_log = al ? cJSON_IsTrue(al) : 1;
+    if ((rc = load_connection_budget(cfg, errbuf, errlen)) ||
+        (rc = load_trusted_proxies(cfg, errbuf, errlen)))
+        goto out;
 
     *out = cfg;
     return MKTOWS_OK;
@@ -576,6 +694,7 @@ void mktows_config_free(mktows_config *cfg)
         free(cfg->users[i].partition);
     }
     free(cfg->users);
+    free(cfg->trusted_proxies);
     json_wipe(cfg->json);
     cJSON_Delete(cfg->json);
     free(cfg);

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "mktows.h"
+#include "server/netaddr.h"
 
 struct cJSON;
 
@@ -44,6 +45,21 @@ struct mktows_config {
     unsigned workers;            /* worker threads, default 32 */
     unsigned max_connections;    /* simultaneous HTTP connections */
     int access_log;              /* one stderr line per SOAP request, default on */
+
+    /* Connection budget (server/connguard.h): what slow, many or large
+     * uploads may hold.  Zero turns a limit off where the README says so. */
+    long receive_total_timeout;  /* seconds from request line to end of body */
+    unsigned per_client_connections; /* connections per client address, 0: no limit */
+    size_t min_receive_rate;     /* body bytes per second, 0: no minimum */
+    long rate_window;            /* seconds over which that rate is measured */
+    size_t max_buffered_bytes;   /* request bodies held at once, all connections */
+    unsigned reserve_connections;/* slots only established clients may take */
+    size_t reserve_buffered_bytes; /* bytes of the budget only they may take */
+    long established_seconds;    /* how long an authenticated address counts */
+
+    /* Proxies whose X-Forwarded-Host/-Proto are believed (none by default). */
+    struct mk_netrange *trusted_proxies;
+    size_t n_trusted_proxies;
 
     struct cJSON *json;          /* merged document (file + environment) */
 };

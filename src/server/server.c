@@ -17,6 +17,10 @@
  *                                        "stats_endpoint": false)
  *   POST /soap/mktows/<version>          SOAP
  *   anything else                        404 (405 for other methods)
+ *
+ * What a connection may hold — time, slots, buffered bytes — is the
+ * connection budget of server/connguard.h; the MHD callbacks that feed it
+ * are in their own section below.
  */
 #include "mktows.h"
 
@@ -36,6 +40,8 @@
 
 #include "ops/context.h"
 #include "server/config.h"
+#include "server/connguard.h"
+#include "server/netaddr.h"
 #include "server/pool.h"
 #include "server/server.h"
 #include "ops/services.h"
@@ -57,6 +63,13 @@ struct job {
     char *body;
     size_t len, cap;
     int too_large;
+    /* connection budget: the connection's record, the bytes of the
+     * buffered-bytes budget this body holds, the declared length (0 when
+     * chunked), and whether the budget refused it */
+    struct mk_conn *gconn;
+    size_t charged, expected;
+    int over_budget;
+    struct mk_netaddr client;
     struct timespec started, deadline;
     time_t received_at;
     /* response, written by the worker before it resumes the connection */
@@ -77,6 +90,9 @@ struct mktows_server {
      * resort when a worker cannot even build a fault. */
     char *too_large_fault;
     size_t too_large_len;
+    mk_connguard *guard;           /* the connection budget */
+    char *busy_fault;              /* the 503 when the budget is spent */
+    size_t busy_len;
 };
 
 static const char internal_fault[] =
@@ -116,6 +132,16 @@ static void log_request(const struct job *job, const struct mk_request *req)
             job->status, req->fault_code, req->rest_calls, ms);
 }
 
+/* Free a job's body and give its bytes back to the budget (any thread). */
+static void job_drop_body(struct job *job)
+{
+    free(job->body);
+    job->body = NULL;
+    job->len = job->cap = 0;
+    mk_connguard_release(job->srv->guard, job->charged);
+    job->charged = 0;
+}
+
 static void worker_run(struct mk_pool_item *item, void *state, void *arg)
 {
     struct job *job = (struct job *)item;
@@ -145,6 +171,8 @@ static void worker_run(struct mk_pool_item *item, void *state, void *arg)
     if (req.rest_calls > 0)
         snprintf(job->rest_header, sizeof job->rest_header, "%d; %s", req.rest_calls,
                  req.rest_trace);
+    if (req.user)   /* authenticated: the address gets the reserve */
+        mk_connguard_established(job->srv->guard, &job->client);
     if (job->srv->cfg->access_log)
         log_request(job, &req);
     if (job->srv->hooks.request_done) {
@@ -154,8 +182,7 @@ static void worker_run(struct mk_pool_item *item, void *state, void *arg)
                          (now.tv_nsec - job->started.tv_nsec) / 1000000);
         job->srv->hooks.request_done(job->srv->services, &req, ms);
     }
-    free(job->body);
-    job->body = NULL;
+    job_drop_body(job);
     job->state = JOB_DONE;
     MHD_resume_connection(job->conn);
 }
@@ -211,12 +238,38 @@ static enum MHD_Result find_wsdl_arg(void *cls, enum MHD_ValueKind kind, const c
     return MHD_YES;
 }
 
+/* The client's address as the front end compares it; -1 if MHD has none. */
+static int client_netaddr(struct MHD_Connection *c, struct mk_netaddr *out)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!ci || !ci->client_addr)
+        return -1;
+    size_t len = ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                         : sizeof(struct sockaddr_in);
+    return mk_netaddr_from_sockaddr(ci->client_addr, len, out);
+}
+
+/* X-Forwarded-Host/-Proto are believed only from a configured proxy: from
+ * anyone else they would let a caller put any address into the WSDL other
+ * clients are served (issue 9, item 6b). */
+static int from_trusted_proxy(const struct mktows_server *srv, struct MHD_Connection *c)
+{
+    struct mk_netaddr a;
+    if (!srv->cfg->n_trusted_proxies || client_netaddr(c, &a) != 0)
+        return 0;
+    return mk_netrange_any(srv->cfg->trusted_proxies, srv->cfg->n_trusted_proxies, &a);
+}
+
 static enum MHD_Result serve_wsdl(struct mktows_server *srv, struct MHD_Connection *c,
                                   const char *url)
 {
     char fallback[300];
-    const char *proto = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-Proto");
-    const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-Host");
+    const char *proto = NULL, *host = NULL;
+    if (from_trusted_proxy(srv, c)) {
+        proto = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-Proto");
+        host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-Host");
+    }
     if (!host || !*host)
         host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
     if (!host || !*host) {
@@ -240,13 +293,38 @@ static enum MHD_Result serve_wsdl(struct mktows_server *srv, struct MHD_Connecti
     return send_buffer(c, 200, XML_TYPE, text, len, MHD_RESPMEM_MUST_FREE);
 }
 
-/* Operator statistics from the services (ops/limits.h). */
+/* The services' statistics (text, taken) with the connection budget's
+ * "connections" object added; NULL when out of memory. */
+static char *stats_with_connections(struct mktows_server *srv, char *text)
+{
+    cJSON *doc = cJSON_Parse(text);
+    free(text);
+    cJSON *conns = mk_connguard_stats(srv->guard);
+    if (!doc || !conns || !cJSON_IsObject(doc) ||
+        !cJSON_AddItemToObject(doc, "connections", conns)) {
+        cJSON_Delete(conns);
+        cJSON_Delete(doc);
+        return NULL;
+    }
+    char *text2 = cJSON_PrintUnformatted(doc);
+    cJSON_Delete(doc);
+    /* MHD frees the answer with free(); cJSON's allocator may differ. */
+    char *out = text2 ? strdup(text2) : NULL;
+    cJSON_free(text2);
+    return out;
+}
+
+/* Operator statistics from the services (ops/limits.h) and the connection
+ * budget (server/connguard.h). */
 static enum MHD_Result serve_stats(struct mktows_server *srv, struct MHD_Connection *c)
 {
     const cJSON *on = cJSON_GetObjectItemCaseSensitive(mk_config_json(srv->cfg), "stats_endpoint");
     if (!srv->hooks.stats_json || cJSON_IsFalse(on))
         return send_text(c, 404, "not found\n");
     char *text = srv->hooks.stats_json(srv->services);
+    if (!text)
+        return send_text(c, 500, "out of memory\n");
+    text = stats_with_connections(srv, text);
     if (!text)
         return send_text(c, 500, "out of memory\n");
     return send_buffer(c, 200, "application/json", text, strlen(text), MHD_RESPMEM_MUST_FREE);
@@ -277,6 +355,89 @@ static enum MHD_Result send_too_large(struct mktows_server *srv, struct MHD_Conn
     return send_buffer(c, 500, XML_TYPE, srv->too_large_fault, srv->too_large_len,
                        MHD_RESPMEM_PERSISTENT);
 }
+
+/* ---- connection budget (server/connguard.h) ---------------------------------- */
+
+/* The guard's record of a connection (NULL when it has none). */
+static struct mk_conn *conn_record(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+/* The budget of buffered bytes is spent: 503 with a Marketo fault clients
+ * retry on (20024), and a hint when to. */
+static enum MHD_Result send_busy(struct mktows_server *srv, struct MHD_Connection *c)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(srv->busy_len, srv->busy_fault,
+                                                             MHD_RESPMEM_PERSISTENT);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, XML_TYPE);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+    enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_SERVICE_UNAVAILABLE, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* MHD's accept policy: strangers do not get the reserved slots. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    struct mktows_server *srv = cls;
+    struct mk_netaddr a;
+    int known = mk_netaddr_from_sockaddr(addr, addrlen, &a) == 0;
+    return mk_connguard_admit(srv->guard, known ? &a : NULL) ? MHD_YES : MHD_NO;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    struct mktows_server *srv = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *fd =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        struct mk_netaddr a;
+        int known = client_netaddr(c, &a) == 0;
+        *socket_context =
+            fd ? mk_connguard_open(srv->guard, fd->connect_fd, known ? &a : NULL) : NULL;
+    } else {
+        mk_connguard_close(srv->guard, *socket_context);
+        *socket_context = NULL;
+    }
+}
+
+/* Called when a request line has arrived: the request's deadline starts. */
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    struct mktows_server *srv = cls;
+    (void)uri;
+    mk_connguard_request(srv->guard, conn_record(c));
+    return NULL;   /* con_cls stays NULL: on_access sees its first call */
+}
+
+static int build_busy_fault(struct mktows_server *srv)
+{
+    mk_engine *e = mk_engine_new();
+    struct mk_engine_result res;
+    int rc = -1;
+    if (!e)
+        return -1;
+    if (mk_engine_fault(e, NULL, MK_ERR_CONCURRENCY, &res,
+                        "Concurrency Limit Exceeded: the shim holds as many request bodies "
+                        "as it may (connections.max_buffered_bytes); retry shortly") == 0) {
+        srv->busy_fault = malloc(res.len);
+        if (srv->busy_fault) {
+            memcpy(srv->busy_fault, res.body, res.len);
+            srv->busy_len = res.len;
+            rc = 0;
+        }
+    }
+    mk_engine_free(e);
+    return rc;
+}
+
+/* ---- request routing ---------------------------------------------------------- */
 
 /* con_cls of a request answered without a worker (GET, errors): MHD keeps
  * a connection alive only when the response is queued after the first
@@ -312,14 +473,28 @@ static enum MHD_Result on_first_call(struct mktows_server *srv, struct MHD_Conne
 
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                  MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (cl && strtoull(cl, NULL, 10) > srv->cfg->max_request_bytes)
+    unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
+    if (declared > srv->cfg->max_request_bytes)
         return send_too_large(srv, c);
 
+    /* A declared body takes its whole size from the budget before a byte of
+     * it is read, so a body admitted can always be completed. */
+    struct mk_conn *gconn = conn_record(c);
+    if (declared && mk_connguard_charge(srv->guard, gconn, (size_t)declared + 1) != 0)
+        return send_busy(srv, c);
+
     struct job *job = calloc(1, sizeof *job);
-    if (!job)
+    if (!job) {
+        mk_connguard_release(srv->guard, declared ? (size_t)declared + 1 : 0);
         return MHD_NO;
+    }
     job->srv = srv;
     job->conn = c;
+    job->gconn = gconn;
+    job->expected = (size_t)declared;
+    job->charged = declared ? (size_t)declared + 1 : 0;
+    if (gconn)
+        job->client = *mk_connguard_addr(gconn);
     job->state = JOB_RECEIVING;
     size_t vn = strlen(version);
     if (vn && version[vn - 1] == '/')
@@ -335,19 +510,29 @@ static enum MHD_Result on_first_call(struct mktows_server *srv, struct MHD_Conne
 
 static int append_body(struct job *job, const char *data, size_t n, size_t max)
 {
-    if (job->too_large)
+    if (job->too_large || job->over_budget)
         return 0;
     if (job->len + n > max) {
         job->too_large = 1;
-        free(job->body);
-        job->body = NULL;
-        job->len = job->cap = 0;
+        job_drop_body(job);
         return 0;
     }
     if (job->len + n + 1 > job->cap) {
-        size_t cap = job->cap ? job->cap : 4096;
+        size_t cap = job->cap ? job->cap : job->expected ? job->expected + 1 : 4096;
         while (cap < job->len + n + 1)
             cap *= 2;
+        if (cap > max + 1)   /* len + n <= max here: no need to double past it */
+            cap = max + 1;
+        /* A chunked body is charged as it grows; the rest is discarded and
+         * answered 503 once the budget says no. */
+        if (cap > job->charged) {
+            if (mk_connguard_charge(job->srv->guard, job->gconn, cap - job->charged) != 0) {
+                job->over_budget = 1;
+                job_drop_body(job);
+                return 0;
+            }
+            job->charged = cap;
+        }
         char *p = realloc(job->body, cap);
         if (!p)
             return -1;
@@ -369,6 +554,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
     (void)version;
 
     if (!*con_cls) {
+        /* Any method may send a body: the receive limits hold until the
+         * request is complete, not only for SOAP posts. */
+        mk_connguard_headers_done(srv->guard, conn_record(c));
         if (strcmp(method, MHD_HTTP_METHOD_POST) != 0) {
             *con_cls = NO_JOB;
             return MHD_YES;
@@ -377,14 +565,17 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
     }
     if (*con_cls == NO_JOB) {
         if (*upload_data_size) {  /* a body on GET etc. is read and ignored */
+            mk_connguard_received(srv->guard, conn_record(c), *upload_data_size);
             *upload_data_size = 0;
             return MHD_YES;
         }
+        mk_connguard_busy(srv->guard, conn_record(c));
         return on_first_call(srv, c, url, method, con_cls);
     }
 
     struct job *job = *con_cls;
     if (*upload_data_size) {
+        mk_connguard_received(srv->guard, job->gconn, *upload_data_size);
         if (append_body(job, upload_data, *upload_data_size, srv->cfg->max_request_bytes))
             return MHD_NO;
         *upload_data_size = 0;
@@ -392,8 +583,11 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
     }
     switch (job->state) {
     case JOB_RECEIVING:
+        mk_connguard_busy(srv->guard, job->gconn);
         if (job->too_large)
             return send_too_large(srv, c);
+        if (job->over_budget)
+            return send_busy(srv, c);
         job->state = JOB_QUEUED;
         MHD_suspend_connection(c);
         if (mk_pool_push(srv->pool, &job->item) != 0) {
@@ -420,12 +614,12 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
-    (void)c;
+    struct mktows_server *srv = cls;
     (void)toe;
+    mk_connguard_idle(srv->guard, conn_record(c));
     struct job *job = *con_cls;
     if (job && job != NO_JOB) {
-        free(job->body);
+        job_drop_body(job);
         free(job->resp);
         free(job);
         *con_cls = NULL;
@@ -488,9 +682,15 @@ int mk_server_start(const mktows_config *cfg, const struct mk_server_hooks *hook
     srv->cfg = cfg;
     if (hooks)
         srv->hooks = *hooks;
-    if (build_too_large_fault(srv) != 0) {
+    if (build_too_large_fault(srv) != 0 || build_busy_fault(srv) != 0) {
+        free(srv->too_large_fault);
         free(srv);
         return fail(errbuf, errlen, "cannot initialise the SOAP engine");
+    }
+    srv->guard = mk_connguard_start(cfg);
+    if (!srv->guard) {
+        mktows_server_stop(srv);
+        return fail(errbuf, errlen, "cannot start the connection guard");
     }
     if (srv->hooks.services_start &&
         srv->hooks.services_start(cfg, &srv->services, errbuf, errlen) != 0) {
@@ -524,13 +724,24 @@ int mk_server_start(const mktows_config *cfg, const struct mk_server_hooks *hook
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    /* The per-address limit is MHD's own; the guard's callbacks do the
+     * rest of the connection budget. */
+    struct MHD_OptionItem budget[] = {
+        {MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)cfg->per_client_connections, NULL},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    if (!cfg->per_client_connections)
+        budget[0].option = MHD_OPTION_END;
     srv->mhd = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_access, srv,
+        flags, 0, on_accept, srv, on_access, srv,
         MHD_OPTION_SOCK_ADDR, ai->ai_addr,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->receive_timeout,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+        MHD_OPTION_URI_LOG_CALLBACK, on_request_line, srv,
+        MHD_OPTION_ARRAY, budget,
         MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!srv->mhd) {
@@ -568,8 +779,11 @@ void mktows_server_stop(mktows_server *srv)
         MHD_stop_daemon(srv->mhd);
     if (lsock != MHD_INVALID_SOCKET)
         close(lsock);
+    /* After MHD: its last connection-closed notifications use the guard. */
+    mk_connguard_stop(srv->guard);
     if (srv->services && srv->hooks.services_stop)
         srv->hooks.services_stop(srv->services);
     free(srv->too_large_fault);
+    free(srv->busy_fault);
     free(srv);
 }

@@ -96,14 +96,19 @@ class Stack:
             raise
         return self
 
-    def _start(self):
+    def start_emulator(self, client_id, client_secret):
+        """marketo-emulator on self.seed: its process (self.emu_url set)."""
         seed = os.path.join(self.tmp, "seed.json")
         with open(seed, "w", encoding="utf-8") as f:
             json.dump(self.seed, f)
         emu, self.emu_url = _start(
-            [self.emu_bin, "--listen", "127.0.0.1:0", "--client-id", "golden",
-             "--client-secret", "golden-secret", "--seed", seed] + self.emulator_args,
+            [self.emu_bin, "--listen", "127.0.0.1:0", "--client-id", client_id,
+             "--client-secret", client_secret, "--seed", seed] + self.emulator_args,
             dict(os.environ, **self.emulator_env))
+        return emu
+
+    def _start(self):
+        emu = self.start_emulator("golden", "golden-secret")
         self.procs.append(("marketo-emulator", emu))
         cfg = {"listen": "127.0.0.1:0",
                "rest": {"endpoint": self.emu_url, "identity": self.emu_url + "/identity",

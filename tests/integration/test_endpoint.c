@@ -145,12 +145,16 @@ static void test_wsdl_address_follows_host(void **state)
     (void)state;
     char url[256];
     ts_http_resp r;
-    const char *hdrs[] = {"Host: shim.example.com:8443", "X-Forwarded-Proto: https", NULL};
+    /* No trusted_proxies configured: X-Forwarded-* from a client are not
+     * believed (test_connbudget checks a configured proxy's are). */
+    const char *hdrs[] = {"Host: shim.example.com:8443", "X-Forwarded-Proto: https",
+                          "X-Forwarded-Host: evil.example.net", NULL};
     snprintf(url, sizeof url, "%s/soap/mktows/2_9?WSDL", stack.shim.url);
     assert_int_equal(ts_http("GET", url, hdrs, NULL, 0, &r), 0);
     assert_int_equal(r.status, 200);
     assert_non_null(
-        strstr(r.body, "location=\"https://shim.example.com:8443/soap/mktows/2_9\""));
+        strstr(r.body, "location=\"http://shim.example.com:8443/soap/mktows/2_9\""));
+    assert_null(strstr(r.body, "evil.example.net"));
     ts_http_free(&r);
 }
 

@@ -9,7 +9,9 @@ PACKAGES=(
   gsoap libgsoap-dev            # wsdl2h/soapcpp2 and the SOAP engine
   libmicrohttpd-dev             # HTTP server of both programs
   libcurl4-openssl-dev libcjson-dev libssl-dev libsqlite3-dev
+  libhiredis-dev                # cluster.redis: one REST budget for several replicas
   libcmocka-dev                 # unit and integration tests
+  redis-server haproxy          # several-replica tests (started by the tests, on loopback)
   python3 python3-zeep php-cli php-soap   # real SOAP client stacks in tests
   curl openssl wrk              # demo and benchmarks
   clang libclang-rt-14-dev      # libFuzzer targets (tests/fuzz), smoke run in run.sh

@@ -108,6 +108,39 @@ static void test_wrong_key_and_user(void **state)
                      20014);
 }
 
+/* Issue 9, item 5: an unknown user must not be answered sooner than a known
+ * user with a wrong signature.  Rather than time it, count the HMACs: each
+ * case must compute exactly one and fail with the same code and message. */
+static void test_unknown_user_same_path(void **state)
+{
+    (void)state;
+    char msg_unknown[256], msg_wrong[256], sig[MK_AUTH_SIG_HEX + 1];
+    const char *ts = "2026-11-28T11:50:53Z";
+    assert_int_equal(mk_auth_signature("some-other-key", ts, USER, sig), 0);
+
+    unsigned long before = mk_auth_hmac_count();
+    assert_int_equal(mk_auth_check("nobody_1234", sig, ts, NULL, T0, 900, msg_unknown,
+                                   sizeof msg_unknown),
+                     20014);
+    unsigned long unknown_cost = mk_auth_hmac_count() - before;
+
+    before = mk_auth_hmac_count();
+    assert_int_equal(mk_auth_check(USER, sig, ts, KEY, T0, 900, msg_wrong, sizeof msg_wrong),
+                     20014);
+    unsigned long wrong_cost = mk_auth_hmac_count() - before;
+
+    assert_int_equal(unknown_cost, 1);
+    assert_int_equal(wrong_cost, 1);
+    assert_string_equal(msg_unknown, msg_wrong);
+
+    /* Whatever an unknown user sends, it never passes: not even a signature
+     * that is right for a configured key. */
+    assert_int_equal(mk_auth_signature(KEY, ts, "nobody_1234", sig), 0);
+    assert_int_equal(mk_auth_check("nobody_1234", sig, ts, NULL, T0, 900, msg_unknown,
+                                   sizeof msg_unknown),
+                     20014);
+}
+
 static void test_signature_case_and_length(void **state)
 {
     (void)state;
@@ -170,6 +203,7 @@ int main(void)
         cmocka_unit_test(test_timestamp_rejects),
         cmocka_unit_test(test_every_form_verifies),
         cmocka_unit_test(test_wrong_key_and_user),
+        cmocka_unit_test(test_unknown_user_same_path),
         cmocka_unit_test(test_signature_case_and_length),
         cmocka_unit_test(test_missing_fields),
         cmocka_unit_test(test_unparseable_timestamp),

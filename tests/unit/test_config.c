@@ -11,11 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <cmocka.h>
 
 #include "mktows.h"
 #include "server/config.h"
+#include "server/netaddr.h"
+#include "soapstack.h"
 
 static const char minimal[] =
     "{\"listen\": \"127.0.0.1:8080\","
@@ -248,6 +252,110 @@ static void test_hostport(void **state)
     mktows_config_free(cfg);
 }
 
+/* The connection budget's keys: defaults, file and MKTOWS_* values, and
+ * combinations that would leave nothing for anybody. */
+static void test_connection_budget_keys(void **state)
+{
+    (void)state;
+    mktows_config *cfg;
+    char err[256];
+    assert_int_equal(load(minimal, NULL, &cfg, err, sizeof err), MKTOWS_OK);
+    assert_int_equal(cfg->receive_total_timeout, 120);
+    assert_int_equal(cfg->per_client_connections, 256);
+    assert_int_equal(cfg->min_receive_rate, 1024);
+    assert_int_equal(cfg->rate_window, 10);
+    assert_int_equal(cfg->max_buffered_bytes, 256u << 20);
+    assert_int_equal(cfg->reserve_buffered_bytes, 32u << 20);
+    assert_int_equal(cfg->reserve_connections, 4096 / 8);
+    assert_int_equal(cfg->established_seconds, 3600);
+    assert_int_equal(cfg->n_trusted_proxies, 0);
+    mktows_config_free(cfg);
+
+    char *env[] = {"MKTOWS_RECEIVE_TOTAL_TIMEOUT=7", "MKTOWS_PER_CLIENT_CONNECTIONS=0",
+                   "MKTOWS_MIN_RECEIVE_RATE=0", "MKTOWS_RATE_WINDOW=3",
+                   "MKTOWS_MAX_BUFFERED_BYTES=33554432", "MKTOWS_RESERVE_BUFFERED_BYTES=0",
+                   "MKTOWS_RESERVE_CONNECTIONS=5", "MKTOWS_ESTABLISHED_SECONDS=60", NULL};
+    assert_int_equal(load(minimal, env, &cfg, err, sizeof err), MKTOWS_OK);
+    assert_int_equal(cfg->receive_total_timeout, 7);
+    assert_int_equal(cfg->per_client_connections, 0);
+    assert_int_equal(cfg->min_receive_rate, 0);
+    assert_int_equal(cfg->rate_window, 3);
+    assert_int_equal(cfg->max_buffered_bytes, 32u << 20);
+    assert_int_equal(cfg->reserve_buffered_bytes, 0);
+    assert_int_equal(cfg->reserve_connections, 5);
+    assert_int_equal(cfg->established_seconds, 60);
+    mktows_config_free(cfg);
+
+    /* A budget smaller than one request could never serve that request. */
+    char *small[] = {"MKTOWS_MAX_BUFFERED_BYTES=1048576", NULL};
+    expect_error(minimal, small, "MKTOWS_MAX_BUFFERED_BYTES");
+    /* Reserves must leave something for strangers. */
+    char *all_reserved[] = {"MKTOWS_MAX_CONNECTIONS=10", "MKTOWS_RESERVE_CONNECTIONS=10", NULL};
+    expect_error(minimal, all_reserved, "connections.reserve_connections");
+    char *bytes_reserved[] = {"MKTOWS_MAX_BUFFERED_BYTES=33554432",
+                              "MKTOWS_RESERVE_BUFFERED_BYTES=33554432", NULL};
+    expect_error(minimal, bytes_reserved, "connections.reserve_buffered_bytes");
+    char *neg_rate[] = {"MKTOWS_MIN_RECEIVE_RATE=-1", NULL};
+    expect_error(minimal, neg_rate, "MKTOWS_MIN_RECEIVE_RATE");
+}
+
+static struct mk_netaddr addr_of(int family, const char *text)
+{
+    struct mk_netaddr a = {.family = family};
+    assert_int_equal(inet_pton(family, text, a.bytes), 1);
+    return a;
+}
+
+/* trusted_proxies: a list or a comma/blank separated string (the form the
+ * environment variable gives), addresses and CIDR ranges, IPv4 and IPv6;
+ * IPv4-mapped clients match IPv4 ranges. */
+static void test_trusted_proxies(void **state)
+{
+    (void)state;
+    mktows_config *cfg;
+    char err[256];
+    char *text = ss_json_merged(minimal, "{\"trusted_proxies\": [\"10.0.0.0/8\", \"::1\","
+                                         " \"192.0.2.7\", \"2001:db8::/32\"]}");
+    assert_int_equal(load(text, NULL, &cfg, err, sizeof err), MKTOWS_OK);
+    free(text);
+    assert_int_equal(cfg->n_trusted_proxies, 4);
+    struct mk_netaddr in = addr_of(AF_INET, "10.200.3.4"), out = addr_of(AF_INET, "11.0.0.1");
+    struct mk_netaddr one = addr_of(AF_INET, "192.0.2.7"), near = addr_of(AF_INET, "192.0.2.8");
+    struct mk_netaddr v6 = addr_of(AF_INET6, "2001:db8:1::5"), v6out = addr_of(AF_INET6, "2001:db9::1");
+    struct mk_netaddr lo6 = addr_of(AF_INET6, "::1");
+    assert_true(mk_netrange_any(cfg->trusted_proxies, cfg->n_trusted_proxies, &in));
+    assert_false(mk_netrange_any(cfg->trusted_proxies, cfg->n_trusted_proxies, &out));
+    assert_true(mk_netrange_any(cfg->trusted_proxies, cfg->n_trusted_proxies, &one));
+    assert_false(mk_netrange_any(cfg->trusted_proxies, cfg->n_trusted_proxies, &near));
+    assert_true(mk_netrange_any(cfg->trusted_proxies, cfg->n_trusted_proxies, &v6));
+    assert_false(mk_netrange_any(cfg->trusted_proxies, cfg->n_trusted_proxies, &v6out));
+    assert_true(mk_netrange_any(cfg->trusted_proxies, cfg->n_trusted_proxies, &lo6));
+    /* a client seen through a dual-stack socket as ::ffff:10.1.1.1 */
+    struct sockaddr_in6 mapped = {.sin6_family = AF_INET6};
+    assert_int_equal(inet_pton(AF_INET6, "::ffff:10.1.1.1", &mapped.sin6_addr), 1);
+    struct mk_netaddr m;
+    assert_int_equal(mk_netaddr_from_sockaddr((struct sockaddr *)&mapped, sizeof mapped, &m), 0);
+    assert_int_equal(m.family, AF_INET);
+    assert_true(mk_netrange_any(cfg->trusted_proxies, cfg->n_trusted_proxies, &m));
+    mktows_config_free(cfg);
+
+    char *env[] = {"MKTOWS_TRUSTED_PROXIES=127.0.0.1, 172.16.0.0/12 ::1", NULL};
+    assert_int_equal(load(minimal, env, &cfg, err, sizeof err), MKTOWS_OK);
+    assert_int_equal(cfg->n_trusted_proxies, 3);
+    struct mk_netaddr priv = addr_of(AF_INET, "172.31.255.255"), pub = addr_of(AF_INET, "172.32.0.0");
+    assert_true(mk_netrange_any(cfg->trusted_proxies, cfg->n_trusted_proxies, &priv));
+    assert_false(mk_netrange_any(cfg->trusted_proxies, cfg->n_trusted_proxies, &pub));
+    mktows_config_free(cfg);
+
+    char *bad[] = {"MKTOWS_TRUSTED_PROXIES=10.0.0.0/33", NULL};
+    expect_error(minimal, bad, "trusted_proxies");
+    char *name[] = {"MKTOWS_TRUSTED_PROXIES=proxy.example.com", NULL};
+    expect_error(minimal, name, "MKTOWS_TRUSTED_PROXIES");
+    text = ss_json_merged(minimal, "{\"trusted_proxies\": [\"10.0.0.1\", 5]}");
+    expect_error(text, NULL, "trusted_proxies");
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -258,6 +366,8 @@ int main(void)
         cmocka_unit_test(test_huge_numbers_are_refused),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_hostport),
+        cmocka_unit_test(test_connection_budget_keys),
+        cmocka_unit_test(test_trusted_proxies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
