@@ -31,7 +31,10 @@
 
 /* Fill *out from a REST lead.  fspi_field: REST name of the custom field
  * that holds ForeignSysPersonId, or NULL.  only: if non-NULL, a REST lead
- * carries just the fields asked for anyway, so nothing more is filtered. */
+ * carries just the fields asked for anyway, so nothing more is filtered.
+ * Returns 0, MK_LEADREC_NOMEM, or MK_LEADREC_BAD when lead is not a JSON
+ * object (a REST answer whose result holds arrays or scalars). */
+enum { MK_LEADREC_NOMEM = -1, MK_LEADREC_BAD = -2 };
 int mk_leadrec_to_soap(struct soap *soap, const mk_fields *f, const cJSON *lead,
                        const char *fspi_field, struct ns1__LeadRecord *out);
 

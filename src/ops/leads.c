@@ -115,6 +115,15 @@ static int include_to_fields(struct soap *soap, const mk_fields *f,
     return SOAP_OK;
 }
 
+/* The fault for mk_leadrec_to_soap's failure rc. */
+static int leadrec_fault(struct soap *soap, int rc)
+{
+    if (rc == MK_LEADREC_BAD)
+        return mk_fault(soap, MK_ERR_API_INTERNAL,
+                        "Internal Error: REST answered a lead that is not a JSON object");
+    return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
+}
+
 /* JSON array of leads → SOAP ArrayOfLeadRecord (NULL when empty). */
 static int leads_to_soap(struct soap *soap, const mk_fields *f, const cJSON *leads,
                          struct ns1__ArrayOfLeadRecord **out)
@@ -130,8 +139,9 @@ static int leads_to_soap(struct soap *soap, const mk_fields *f, const cJSON *lea
     int k = 0;
     const cJSON *it;
     cJSON_ArrayForEach(it, leads) {
-        if (mk_leadrec_to_soap(soap, f, it, mk_ops_services(soap)->fspi_field, &recs[k++]) != 0)
-            return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
+        int rc = mk_leadrec_to_soap(soap, f, it, mk_ops_services(soap)->fspi_field, &recs[k++]);
+        if (rc != 0)
+            return leadrec_fault(soap, rc);
     }
     a->__sizeleadRecord = k;
     a->leadRecord = recs;
@@ -711,9 +721,11 @@ static int fetch_lead(struct soap *soap, const mk_fields *f, int64_t id, struct 
                               "syncLead: read back the lead");
     if (rc == SOAP_OK && cJSON_GetArraySize(leads) == 1) {
         *out = soap_malloc(soap, sizeof **out);
-        rc = mk_leadrec_to_soap(soap, f, cJSON_GetArrayItem(leads, 0),
-                                mk_ops_services(soap)->fspi_field, *out) == 0
-                 ? SOAP_OK : mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
+        if (!*out)
+            rc = mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
+        else if ((rc = mk_leadrec_to_soap(soap, f, cJSON_GetArrayItem(leads, 0),
+                                          mk_ops_services(soap)->fspi_field, *out)) != 0)
+            rc = leadrec_fault(soap, rc);
     }
     cJSON_Delete(leads);
     return rc;
