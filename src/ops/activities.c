@@ -34,9 +34,11 @@
  *   later).  Records are sorted newest first; the page is the first
  *   batchSize; the position records the date of the last one returned (and
  *   the ids already returned at that same second), so the next call walks on
- *   from there.  The first slice of a call always completes; no new slice is
- *   started once activities.max_rest_calls calls were made, and then the
- *   page may be short with remainingCount 1.
+ *   from there.  The first slice of a call always completes; once the page
+ *   holds a record, no new slice is started after activities.max_rest_calls
+ *   calls, and then the page may be short with remainingCount 1.  Until it
+ *   holds one, slices go on until the window's bottom or 2 s before the
+ *   request's deadline: a page is empty with remainingCount > 0 only then.
  *
  * getLeadChanges: oldest first, several REST streams merged
  *   New Lead / Change Data Value only: GET /rest/v1/activities/leadchanges.json
@@ -159,13 +161,22 @@ typedef struct walk {
     int calls;
     int max_calls;
     bool resumed;      /* tokens came from a stream position */
+    bool have;         /* the page holds a record already */
 } walk;
 
 /* May a new unit of work (a slice, a page) start?  Keeps 2 s of the
- * request's deadline for building the answer. */
+ * request's deadline for building the answer.  The call budget
+ * (activities.max_rest_calls) only cuts a page that holds a record: an
+ * empty page that says more follows is where Talend and embulk stop, so
+ * until the first record the walk goes on as long as the deadline allows.
+ * The first REST page of a call is always read, so every call moves its
+ * position on, however close the deadline. */
 static bool walk_may_start(const walk *w)
 {
-    return w->calls < w->max_calls && mk_request_ms_left(mk_request_of(w->soap)) > 2000;
+    if (w->calls == 0)
+        return true;
+    return (!w->have || w->calls < w->max_calls) &&
+           mk_request_ms_left(mk_request_of(w->soap)) > 2000;
 }
 
 static bool mentions_token(const char *msg)
@@ -699,7 +710,8 @@ int __ns1__getLeadActivity(struct soap *soap, struct ns1__ParamsGetLeadActivity 
     bool slice_hx = hx != 0, reached = nids == 0, stopped = false;
     int64_t w = w64;
     while (!reached && cJSON_GetArraySize(collected) <= batch) {
-        if (cJSON_GetArraySize(collected) > 0 || g.w.calls > 0) {
+        g.w.have = cJSON_GetArraySize(collected) > 0;
+        if (g.w.have || g.w.calls > 0) {
             if (!walk_may_start(&g.w)) {
                 stopped = true;
                 break;
@@ -1317,7 +1329,10 @@ int __ns1__getLeadChanges(struct soap *soap, struct ns1__ParamsGetLeadChanges *p
 
     /* Merge by date: the earliest head of all streams goes next. */
     /* A stream that needs a REST page once the call budget is spent ends the
-     * page early (remainingCount 1): its position is kept, nothing is lost. */
+     * page early (remainingCount 1): its position is kept, nothing is lost.
+     * The budget only counts once a record is in the page (walk_may_start):
+     * a page comes back empty with remainingCount > 0 only when the
+     * request's deadline is 2 s away. */
     bool window_end = end0 != 0, caught_up = false;
     while (!window_end && cJSON_GetArraySize(emitted) < batch) {
         int status = STREAM_OK;
@@ -1339,11 +1354,18 @@ int __ns1__getLeadChanges(struct soap *soap, struct ns1__ParamsGetLeadChanges *p
             break;
         }
         const cJSON *a = cJSON_GetArrayItem(best->page, best->pos++);
-        if (wanted(&g, a, best->head))
+        if (wanted(&g, a, best->head)) {
             cJSON_AddItemToArray(emitted, cJSON_Duplicate(a, 1));
+            g.w.have = true;
+        }
     }
     int ret = cJSON_GetArraySize(emitted);
-    if (resumed && ret == 0 && caught_up) {
+    /* A position whose page promised more (remainingCount > 0) is answered
+     * at the end with an honest empty page, remainingCount 0; one issued
+     * at the end and re-sent before anything new happened is 20123. */
+    int promised = 0;
+    mk_rest_json_get_bool(state, "m", &promised);
+    if (resumed && ret == 0 && caught_up && !promised) {
         rc = mk_fault(soap, MK_ERR_STREAM_AT_END,
                       "getLeadChanges: no new records since this position; send it again later");
         goto out;
@@ -1366,6 +1388,8 @@ int __ns1__getLeadChanges(struct soap *soap, struct ns1__ParamsGetLeadChanges *p
         cJSON_AddItemToArray(ns, pair);
     }
     cJSON_ReplaceItemInObjectCaseSensitive(state, "s", ns);
+    cJSON_DeleteItemFromObjectCaseSensitive(state, "m");
+    cJSON_AddBoolToObject(state, "m", remaining > 0);
     cJSON_DeleteItemFromObjectCaseSensitive(state, "end");
     if (window_end)
         cJSON_AddBoolToObject(state, "end", 1);

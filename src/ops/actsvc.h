@@ -21,7 +21,9 @@
  *                                    window                default 604800 (7 days)
  *   activities.max_rest_calls        REST calls one activity SOAP call may
  *                                    make before answering with what it
- *                                    has (remainingCount > 0)  default 50
+ *                                    has (remainingCount > 0), once it has
+ *                                    a record (until then the deadline
+ *                                    bounds the walk)  default 50
  *   assets.cache_ttl_seconds         tag type -> allowable values  default 300
  */
 #ifndef MK_OPS_ACTSVC_H

@@ -3,15 +3,13 @@
  */
 #include "ops/leadrec.h"
 
-#include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "ops/common.h"
+#include "ops/values.h"
 #include "rest/json.h"
 
 static bool is_key_field(const char *rest, const char *fspi_field)
@@ -93,57 +91,9 @@ int mk_leadrec_to_soap(struct soap *soap, const mk_fields *f, const cJSON *lead,
     return 0;
 }
 
-/* Decimal integer text → exact JSON number (raw digits, so nothing beyond
- * 2^53 is rounded). */
-static cJSON *exact_integer(const char *text)
-{
-    const char *p = text;
-    while (*p == ' ')
-        p++;
-    const char *start = p;
-    if (*p == '-' || *p == '+')
-        p++;
-    if (!*p)
-        return NULL;
-    for (const char *q = p; *q; q++)
-        if (*q < '0' || *q > '9')
-            return NULL;
-    errno = 0;
-    char *end;
-    long long v = strtoll(start, &end, 10);
-    if (errno || *end)
-        return NULL;
-    char buf[32];
-    snprintf(buf, sizeof buf, "%lld", v);
-    return cJSON_CreateRaw(buf);
-}
-
 int mk_leadrec_set_typed(cJSON *obj, const char *name, const char *type, const char *text)
 {
-    cJSON *v = NULL;
-    if (!text || !*text) {
-        v = cJSON_CreateNull();
-    } else if (type && strcmp(type, "integer") == 0) {
-        v = exact_integer(text);
-        if (!v)
-            return -1;
-    } else if (type && (strcmp(type, "float") == 0 || strcmp(type, "currency") == 0)) {
-        char *end;
-        errno = 0;
-        double d = strtod(text, &end);
-        if (errno || *end || !isfinite(d))
-            return -1;
-        v = cJSON_CreateNumber(d);
-    } else if (type && strcmp(type, "boolean") == 0) {
-        if (strcasecmp(text, "true") == 0 || strcmp(text, "1") == 0)
-            v = cJSON_CreateTrue();
-        else if (strcasecmp(text, "false") == 0 || strcmp(text, "0") == 0)
-            v = cJSON_CreateFalse();
-        else
-            return -1;
-    } else {
-        v = cJSON_CreateString(text);
-    }
+    cJSON *v = mk_value_to_rest(type, text);
     if (!v)
         return -1;
     cJSON_DeleteItemFromObjectCaseSensitive(obj, name);
@@ -155,23 +105,34 @@ int mk_leadrec_attrs_to_rest(const mk_fields *f, const struct ns1__ArrayOfAttrib
                              cJSON **out, const char **bad)
 {
     *bad = NULL;
+    *out = NULL;
     cJSON *o = cJSON_CreateObject();
     if (!o)
-        return -1;
+        return MK_LEADREC_NOMEM;
+    int rc = MK_LEADREC_OK;
     for (int i = 0; attrs && i < attrs->__sizeattribute; i++) {
         const struct ns1__Attribute *a = &attrs->attribute[i];
         const mk_field *fd = mk_fields_by_soap(f, a->attrName);
-        if (!fd || fd->soap_readonly || fd->rest_readonly) {
+        if (!fd) {
             *bad = a->attrName ? a->attrName : "(no attrName)";
             cJSON_Delete(o);
-            return -1;
+            return MK_LEADREC_UNKNOWN;   /* the whole call: nothing is checked further */
+        }
+        if (fd->soap_readonly || fd->rest_readonly) {
+            if (!*bad)
+                *bad = a->attrName;
+            rc = MK_LEADREC_READONLY;    /* keep looking: an unknown name outranks it */
+            continue;
         }
         if (mk_leadrec_set_typed(o, fd->rest, fd->type, a->attrValue) != 0) {
-            *bad = a->attrName;
             cJSON_Delete(o);
-            return -1;
+            return MK_LEADREC_NOMEM;
         }
     }
+    if (rc != MK_LEADREC_OK) {
+        cJSON_Delete(o);
+        return rc;
+    }
     *out = o;
-    return 0;
+    return MK_LEADREC_OK;
 }

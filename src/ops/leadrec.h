@@ -13,9 +13,10 @@
  *     ForeignSysPersonId comes from the configured custom field, else nil;
  *     numbers are printed from their exact digits (never through %g);
  *     attrType is the REST dataType;
- *   - to REST: unknown SOAP attribute names are refused (fault 20105, as
- *     Marketo did), read-only fields too; an empty attrValue clears the
- *     field (JSON null); integers stay exact.
+ *   - to REST: an unknown SOAP attribute name is refused (fault 20105, as
+ *     Marketo did); a read-only field fails its own record; values are
+ *     converted by dataType (values.h), and what is not recognised goes
+ *     to REST as sent; an empty attrValue clears the field (JSON null).
  *
  * Everything that ends up in a SOAP response is allocated in the gSOAP
  * context's arena (freed by soap_end after the response is sent).
@@ -38,16 +39,26 @@ enum { MK_LEADREC_NOMEM = -1, MK_LEADREC_BAD = -2 };
 int mk_leadrec_to_soap(struct soap *soap, const mk_fields *f, const cJSON *lead,
                        const char *fspi_field, struct ns1__LeadRecord *out);
 
+/* What mk_leadrec_attrs_to_rest found. */
+enum {
+    MK_LEADREC_OK = 0,
+    MK_LEADREC_NOMEM = -1,
+    MK_LEADREC_UNKNOWN = 1,    /* an attribute names no lead field (*bad): fault 20105 */
+    MK_LEADREC_READONLY = 2,   /* an attribute names a read-only field (*bad): this record fails */
+};
+
 /* Build REST lead fields from a SOAP record's attribute list (Id, Email and
- * ForeignSysPersonId are the caller's business: they are keys).  On an
- * unknown or read-only attribute returns -1 with its name in *bad.
- * *out is a new JSON object owned by the caller. */
+ * ForeignSysPersonId are the caller's business: they are keys).  Values
+ * are converted by the field's dataType (values.h): a value in a form the
+ * shim does not recognise goes to REST as sent, for REST to judge per
+ * record, so no value makes this fail.  Returns MK_LEADREC_OK with *out a
+ * new JSON object the caller owns, or one of the codes above with *out
+ * NULL (an unknown name is reported before a read-only one). */
 int mk_leadrec_attrs_to_rest(const mk_fields *f, const struct ns1__ArrayOfAttribute *attrs,
                              cJSON **out, const char **bad);
 
-/* Set obj[name] from text according to a REST dataType: integers stay exact,
- * booleans become true/false, empty text becomes null.  Returns 0, or -1 if
- * text is not a valid value of that type. */
+/* Set obj[name] to the REST value of text for a field of REST dataType
+ * type (mk_value_to_rest).  Returns 0, or -1 when out of memory. */
 int mk_leadrec_set_typed(cJSON *obj, const char *name, const char *type, const char *text);
 
 #endif

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ops/common.h"
 #include "ops/leadbatch.h"
@@ -27,6 +28,7 @@
 #define SOAP_KEYS_MAX 100
 #define REST_MAX_MATCHES 1000
 #define MERGE_LOSERS_PER_CALL 25
+#define PAGE_RESERVE_MS 2000   /* of a paging call's deadline, kept for building the answer */
 
 static const char *key_type_name(struct soap *soap, enum ns1__LeadKeyRef kt)
 {
@@ -81,7 +83,28 @@ static char *all_fields_csv(struct soap *soap, const mk_fields *f)
     return csv;
 }
 
-/* includeAttributes (SOAP names) → REST fields CSV; unknown → 20105. */
+/* LeadRecord's own elements.  Clients name them in includeAttributes too
+ * (Talend's default schema is Id, Email, ForeignSysPersonId, ForeignSysType,
+ * Company); they are filled whatever is asked, so naming them selects no
+ * attribute and is no error. */
+static bool record_member(const char *name)
+{
+    static const char *const members[] = {"Id", "Email", "ForeignSysPersonId", "ForeignSysType"};
+    for (size_t i = 0; i < sizeof members / sizeof *members; i++)
+        if (strcasecmp(name, members[i]) == 0)
+            return true;
+    return false;
+}
+
+/* The catalogue field an includeAttributes entry names (exactly, else
+ * ignoring case); NULL for a blank entry, which selects nothing. */
+static const mk_field *include_field(const mk_fields *f, const char *name)
+{
+    return name && *name ? mk_fields_by_soap(f, name) : NULL;
+}
+
+/* includeAttributes (SOAP names, any case) → REST fields CSV; a name that
+ * is neither a lead attribute nor a LeadRecord member → 20105. */
 static int include_to_fields(struct soap *soap, const mk_fields *f,
                              const struct ns1__ArrayOfString *inc, char **csv)
 {
@@ -92,24 +115,26 @@ static int include_to_fields(struct soap *soap, const mk_fields *f,
     }
     size_t len = 16 + (s->fspi_field ? strlen(s->fspi_field) + 1 : 0);
     for (int i = 0; i < inc->__sizestringItem; i++) {
-        const mk_field *fd = mk_fields_by_soap(f, inc->stringItem[i]);
-        if (!fd)
+        const char *name = inc->stringItem[i];
+        const mk_field *fd = include_field(f, name);
+        if (!fd && name && *name && !record_member(name))
             return mk_fault(soap, MK_ERR_LEAD_ATTRIBUTE_BAD,
-                            "includeAttributes names an unknown lead attribute: %s",
-                            inc->stringItem[i] ? inc->stringItem[i] : "(empty)");
-        len += strlen(fd->rest) + 1;
+                            "includeAttributes names an unknown lead attribute: %s", name);
+        if (fd)
+            len += strlen(fd->rest) + 1;
     }
     char *out = soap_malloc(soap, len), *p = out;
     if (!out)
         return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
-    /* Id and Email are LeadRecord members, always filled as Marketo did. */
+    /* Id and Email are LeadRecord members, always filled as Marketo did;
+     * ForeignSysPersonId too when the shim knows its field. */
     p += sprintf(p, "id,email");
     if (s->fspi_field && !csv_has(out, s->fspi_field))
         p += sprintf(p, ",%s", s->fspi_field);
     for (int i = 0; i < inc->__sizestringItem; i++) {
-        const char *rest = mk_fields_by_soap(f, inc->stringItem[i])->rest;
-        if (!csv_has(out, rest))
-            p += sprintf(p, ",%s", rest);
+        const mk_field *fd = include_field(f, inc->stringItem[i]);
+        if (fd && !csv_has(out, fd->rest))
+            p += sprintf(p, ",%s", fd->rest);
     }
     *csv = out;
     return SOAP_OK;
@@ -338,30 +363,46 @@ static int page_by_list(struct soap *soap, const struct ns1__StaticListSelector 
     char path[64], bs[16];
     snprintf(path, sizeof path, "/rest/v1/lists/%" PRId64 "/leads.json", list_id);
     snprintf(bs, sizeof bs, "%d", batch);
-    const char *token = mk_rest_json_get_string(state, "t");
-    mk_rest_param q[3] = {{"fields", fields}, {"batchSize", bs}};
-    size_t nq = 2;
-    if (token)
-        q[nq++] = (mk_rest_param){"nextPageToken", token};
-    mk_rest_req rr = {.method = MK_REST_GET, .path = path,
-                      .path_template = "/rest/v1/lists/{listId}/leads.json", .query = q, .nquery = nq};
-    mk_rest_result res = {0};
-    rc = mk_ops_rest(soap, &rr, &res, "getMultipleLeads: get leads by list");
-    if (rc != SOAP_OK && res.error_code == 1013)
-        rc = mk_fault(soap, MK_ERR_LIST_NOT_FOUND, "Static list not found: id %" PRId64, list_id);
-    if (rc == SOAP_OK) {
+    char *token = mk_rest_json_get_string(state, "t") ? strdup(mk_rest_json_get_string(state, "t"))
+                                                      : NULL;
+    /* A REST page with no member but a nextPageToken is read past (within
+     * the deadline): an empty SOAP page would say the list has ended. */
+    rc = SOAP_OK;
+    while (rc == SOAP_OK) {
+        mk_rest_param q[3] = {{"fields", fields}, {"batchSize", bs}};
+        size_t nq = 2;
+        if (token)
+            q[nq++] = (mk_rest_param){"nextPageToken", token};
+        mk_rest_req rr = {.method = MK_REST_GET, .path = path,
+                          .path_template = "/rest/v1/lists/{listId}/leads.json", .query = q,
+                          .nquery = nq};
+        mk_rest_result res = {0};
+        rc = mk_ops_rest(soap, &rr, &res, "getMultipleLeads: get leads by list");
+        if (rc != SOAP_OK && res.error_code == 1013)
+            rc = mk_fault(soap, MK_ERR_LIST_NOT_FOUND, "Static list not found: id %" PRId64, list_id);
+        if (rc != SOAP_OK) {
+            mk_rest_result_free(&res);
+            break;
+        }
+        cJSON_Delete(pg->leads);
         pg->leads = cJSON_DetachItemFromObjectCaseSensitive(res.json, "result");
         if (!pg->leads)
             pg->leads = cJSON_CreateArray();
         const char *next = mk_rest_json_get_string(res.json, "nextPageToken");
-        if (next && *next && cJSON_GetArraySize(pg->leads) > 0) {
+        free(token);
+        token = next && *next ? strdup(next) : NULL;
+        mk_rest_result_free(&res);
+        bool empty = cJSON_GetArraySize(pg->leads) == 0;
+        if (token && (!empty || mk_request_ms_left(mk_request_of(soap)) <= PAGE_RESERVE_MS)) {
             pg->next = cJSON_CreateObject();
             cJSON_AddStringToObject(pg->next, "k", "list");
             cJSON_AddNumberToObject(pg->next, "list", (double)list_id);
-            cJSON_AddStringToObject(pg->next, "t", next);
+            cJSON_AddStringToObject(pg->next, "t", token);
         }
+        if (!token || pg->next)
+            break;
     }
-    mk_rest_result_free(&res);
+    free(token);
     return rc;
 }
 
@@ -371,7 +412,20 @@ static int page_by_list(struct soap *soap, const struct ns1__StaticListSelector 
  * collects the ids of the leads it names until latestUpdatedAt, and fetches
  * those leads by id.  A lead changed several times in the window is
  * returned once per page it appears in; MIGRATION.md says so. */
-#define UPD_MAX_ACTIVITY_PAGES 8
+#define UPD_MAX_ACTIVITY_PAGES 8   /* per SOAP call, once the page holds a lead */
+
+/* May one more activity page be read for this SOAP page?  Until it holds a
+ * lead the walk goes on while the deadline allows (an empty page that
+ * says more follows is where Talend and embulk stop); after that, at most
+ * UPD_MAX_ACTIVITY_PAGES per call. */
+static bool upd_may_read(struct soap *soap, int pages, int nids)
+{
+    if (pages == 0)
+        return true;
+    if (nids > 0 && pages >= UPD_MAX_ACTIVITY_PAGES)
+        return false;
+    return mk_request_ms_left(mk_request_of(soap)) > PAGE_RESERVE_MS;
+}
 
 static int parse_window(struct soap *soap, const struct ns1__LastUpdateAtSelector *sel,
                         time_t *oldest, time_t *latest)
@@ -429,64 +483,100 @@ static int page_by_update(struct soap *soap, const struct ns1__LastUpdateAtSelec
     /* Which lead fields count as an update: every SOAP-visible field. */
     const char *watch = mk_fields_all_soap_csv(f);
     int64_t *ids = soap_malloc(soap, sizeof *ids * (size_t)batch);
-    int nids = 0;
+    const char **vals = soap_malloc(soap, sizeof *vals * (size_t)batch);
+    char (*idtext)[24] = soap_malloc(soap, sizeof *idtext * (size_t)batch);
+    if (!ids || !vals || !idtext) {
+        free(token);
+        return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
+    }
     bool done = false;
     char bs[16];
     snprintf(bs, sizeof bs, "%d", REST_PAGE_MAX);
-    for (int pages = 0; pages < UPD_MAX_ACTIVITY_PAGES && nids < batch && !done; pages++) {
-        mk_rest_param q[3] = {{"nextPageToken", token}, {"fields", watch}, {"batchSize", bs}};
-        mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/activities/leadchanges.json",
-                          .query = q, .nquery = 3};
-        mk_rest_result res = {0};
-        rc = mk_ops_rest(soap, &rr, &res, "getMultipleLeads: get lead changes");
-        if (rc != SOAP_OK) {
+    int pages = 0;
+    pg->leads = NULL;
+    /* Collect lead ids from the change stream, then read those leads; if
+     * every one of them is gone (deleted since), walk on rather than answer
+     * an empty page. */
+    for (bool answered = false; !answered;) {
+        int nids = 0;
+        while (nids < batch && !done && upd_may_read(soap, pages, nids)) {
+            pages++;
+            mk_rest_param q[3] = {{"nextPageToken", token}, {"fields", watch}, {"batchSize", bs}};
+            mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/activities/leadchanges.json",
+                              .query = q, .nquery = 3};
+            mk_rest_result res = {0};
+            rc = mk_ops_rest(soap, &rr, &res, "getMultipleLeads: get lead changes");
+            if (rc != SOAP_OK) {
+                mk_rest_result_free(&res);
+                free(token);
+                return rc;
+            }
+            const cJSON *acts = cJSON_GetObjectItemCaseSensitive(res.json, "result");
+            int i = 0, consumed = skip;
+            const cJSON *a;
+            cJSON_ArrayForEach(a, acts) {
+                if (i++ < skip)
+                    continue;
+                time_t when;
+                const char *d = mk_rest_json_get_string(a, "activityDate");
+                if (d && mk_auth_parse_timestamp(d, &when) == 0 && when > latest) {
+                    done = true;
+                    break;
+                }
+                consumed = i;
+                int64_t lead;
+                if (mk_rest_json_get_int64(a, "leadId", &lead) != MK_REST_JSON_OK)
+                    continue;
+                bool seen = false;
+                for (int j = 0; j < nids && !seen; j++)
+                    seen = ids[j] == lead;
+                if (!seen)
+                    ids[nids++] = lead;
+                if (nids == batch)
+                    break;
+            }
+            int more = 0;
+            mk_rest_json_get_bool(res.json, "moreResult", &more);
+            const char *next = mk_rest_json_get_string(res.json, "nextPageToken");
+            if (done) {
+                /* reached latestUpdatedAt */
+            } else if (consumed < cJSON_GetArraySize(acts)) {
+                /* The SOAP page filled up inside this REST page: resume there. */
+                skip = consumed;
+            } else if (more && next && *next) {
+                free(token);
+                token = strdup(next);
+                skip = 0;
+            } else {
+                /* The activity stream is exhausted, even when the last lead
+                 * filled the SOAP page exactly: no position that would replay
+                 * this REST page. */
+                done = true;
+            }
             mk_rest_result_free(&res);
+        }
+        if (nids == 0) {
+            pg->leads = cJSON_CreateArray();   /* the end, or the deadline */
+            answered = true;
+            continue;
+        }
+        for (int i = 0; i < nids; i++) {
+            snprintf(idtext[i], sizeof idtext[i], "%" PRId64, ids[i]);
+            vals[i] = idtext[i];
+        }
+        cJSON *leads = NULL;
+        rc = mk_ops_get_leads(soap, "id", vals, nids, fields, nids, &leads,
+                              "getMultipleLeads: get updated leads");
+        if (rc != SOAP_OK) {
             free(token);
             return rc;
         }
-        const cJSON *acts = cJSON_GetObjectItemCaseSensitive(res.json, "result");
-        int i = 0, consumed = skip;
-        const cJSON *a;
-        cJSON_ArrayForEach(a, acts) {
-            if (i++ < skip)
-                continue;
-            time_t when;
-            const char *d = mk_rest_json_get_string(a, "activityDate");
-            if (d && mk_auth_parse_timestamp(d, &when) == 0 && when > latest) {
-                done = true;
-                break;
-            }
-            consumed = i;
-            int64_t lead;
-            if (mk_rest_json_get_int64(a, "leadId", &lead) != MK_REST_JSON_OK)
-                continue;
-            bool seen = false;
-            for (int j = 0; j < nids && !seen; j++)
-                seen = ids[j] == lead;
-            if (!seen)
-                ids[nids++] = lead;
-            if (nids == batch)
-                break;
-        }
-        int more = 0;
-        mk_rest_json_get_bool(res.json, "moreResult", &more);
-        const char *next = mk_rest_json_get_string(res.json, "nextPageToken");
-        if (done) {
-            /* reached latestUpdatedAt */
-        } else if (consumed < cJSON_GetArraySize(acts)) {
-            /* The SOAP page filled up inside this REST page: resume there. */
-            skip = consumed;
-        } else if (more && next && *next) {
-            free(token);
-            token = strdup(next);
-            skip = 0;
-        } else {
-            /* The activity stream is exhausted, even when the last lead
-             * filled the SOAP page exactly: no position that would replay
-             * this REST page. */
-            done = true;
-        }
-        mk_rest_result_free(&res);
+        answered = cJSON_GetArraySize(leads) > 0 || done ||
+                   mk_request_ms_left(mk_request_of(soap)) <= PAGE_RESERVE_MS;
+        if (answered)
+            pg->leads = leads;
+        else
+            cJSON_Delete(leads);
     }
     if (!done) {
         pg->next = cJSON_CreateObject();
@@ -495,23 +585,7 @@ static int page_by_update(struct soap *soap, const struct ns1__LastUpdateAtSelec
         cJSON_AddNumberToObject(pg->next, "o", skip);
     }
     free(token);
-    pg->leads = cJSON_CreateArray();
-    if (nids == 0)
-        return SOAP_OK;
-    const char **vals = soap_malloc(soap, sizeof *vals * (size_t)nids);
-    for (int i = 0; i < nids; i++) {
-        char *v = soap_malloc(soap, 24);
-        snprintf(v, 24, "%" PRId64, ids[i]);
-        vals[i] = v;
-    }
-    cJSON *leads = NULL;
-    rc = mk_ops_get_leads(soap, "id", vals, nids, fields, nids, &leads,
-                          "getMultipleLeads: get updated leads");
-    if (rc == SOAP_OK) {
-        cJSON_Delete(pg->leads);
-        pg->leads = leads;
-    }
-    return rc;
+    return SOAP_OK;
 }
 
 int __ns1__getMultipleLeads(struct soap *soap, struct ns1__ParamsGetMultipleLeads *p,
@@ -623,18 +697,35 @@ typedef struct sync_key {
     const char *value;    /* key value, for grouping and duplicate detection */
 } sync_key;
 
+/* A SOAP record's attributes and members as one REST record.  SOAP_OK
+ * with *out set; or SOAP_OK with *out NULL and *failed saying why this
+ * record alone cannot be written (a read-only field); or fault 20105 when
+ * an attribute names no lead field, which fails the whole call as it did
+ * in Marketo.  Values are never judged here (values.h): REST does that,
+ * record by record. */
 static int record_to_rest(struct soap *soap, const mk_fields *f, const struct ns1__LeadRecord *rec,
-                          bool email_is_update, const char *op, cJSON **out)
+                          bool email_is_update, const char *op, cJSON **out, const char **failed)
 {
     const char *bad = NULL;
-    if (mk_leadrec_attrs_to_rest(f, rec->leadAttributeList, out, &bad) != 0) {
-        const mk_field *fd = mk_fields_by_soap(f, bad);
-        if (fd)
-            return mk_fault(soap, MK_ERR_LEAD_ATTRIBUTE_BAD,
-                            "%s operation failed: field %s is read-only or its value is not a valid %s",
-                            op, bad, fd->type);
+    *failed = NULL;
+    switch (mk_leadrec_attrs_to_rest(f, rec->leadAttributeList, out, &bad)) {
+    case MK_LEADREC_OK:
+        break;
+    case MK_LEADREC_UNKNOWN:
         return mk_fault(soap, MK_ERR_LEAD_ATTRIBUTE_BAD,
                         "%s operation failed: unknown fields for import: %s", op, bad);
+    case MK_LEADREC_READONLY: {
+        size_t n = strlen(bad) + 96;
+        char *why = soap_malloc(soap, n);
+        if (!why)
+            return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
+        snprintf(why, n, "field %s is read-only in Marketo and cannot be written; this record "
+                 "was not synced", bad);
+        *failed = why;
+        return SOAP_OK;
+    }
+    default:
+        return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
     }
     mk_services *s = mk_ops_services(soap);
     /* When Email is the key (or must be written), the member is the value;
@@ -778,10 +869,27 @@ int __ns1__syncLead(struct soap *soap, struct ns1__ParamsSyncLead *p, struct ns1
     bool have_key = choose_key(soap, rec, true, &k, &why) == 0;
     const char *cookie = p->marketoCookie && *p->marketoCookie ? p->marketoCookie : NULL;
 
-    /* A bad attribute faults before anything is read or written. */
-    rc = record_to_rest(soap, f, rec, true, "syncLead", &lead);
+    /* An unknown attribute faults before anything is read or written; a
+     * read-only one fails the record (the call's only one) unwritten. */
+    const char *failed = NULL;
+    rc = record_to_rest(soap, f, rec, true, "syncLead", &lead, &failed);
     if (rc != SOAP_OK)
         goto out;
+    if (failed && (have_key || cookie)) {   /* without any key: fault 20101 below */
+        struct ns1__ResultSyncLead *r = soap_malloc(soap, sizeof *r);
+        struct ns1__SyncStatus *st = soap_malloc(soap, sizeof *st);
+        if (!r || !st) {
+            rc = mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
+            goto out;
+        }
+        memset(r, 0, sizeof *r);
+        memset(st, 0, sizeof *st);
+        st->status = ns1__LeadSyncStatus__FAILED;
+        st->error = (char *)failed;
+        r->syncStatus = st;
+        out->result = r;
+        goto out;
+    }
 
     /* The cookie outranks Email: a lead already known by it is updated. */
     if (cookie && (!have_key || strcmp(k.lookup, "email") == 0)) {
@@ -868,8 +976,10 @@ out:
 
 /* ---- syncMultipleLeads ------------------------------------------------------
  *
- * Every record is validated first, so a bad attribute anywhere faults the
- * call before anything is written.  Records are then grouped by REST
+ * Every record is checked first, so an unknown attribute anywhere faults
+ * the call (20105) before anything is written; anything else wrong with a
+ * record (no key, a read-only field, a value REST refuses) fails that
+ * record alone, in its place, and the others are written.  Records are then grouped by REST
  * (action, lookupField) into calls of at most 300, a key value never twice
  * in one call (REST would skip the second as a duplicate), and the answers
  * are put back in the caller's order.
@@ -911,18 +1021,27 @@ int __ns1__syncMultipleLeads(struct soap *soap, struct ns1__ParamsSyncMultipleLe
         items[i].index = i;
         items[i].batch = -1;
         const char *why = NULL;
-        if (choose_key(soap, rec, dedup, &items[i].key, &why) != 0) {
-            items[i].error = why;
-            continue;
-        }
+        bool keyed = choose_key(soap, rec, dedup, &items[i].key, &why) == 0;
         /* "the Marketo ID takes precedence ... if Email is also present as
          * a key, it will not be updated unless it is specified in the list
          * of attributes" (syncMultipleLeads).  The rule is stated for the Id
          * key; a ForeignSysPersonId key may create the lead, so there Email
-         * is written as syncLead documents ("the Email will be updated"). */
-        bool email_update = strcmp(items[i].key.lookup, "id") != 0;
-        rc = record_to_rest(soap, f, rec, email_update, "syncMultipleLeads", &items[i].rest);
-        if (rc == SOAP_OK && strcmp(items[i].key.lookup, "id") == 0)
+         * is written as syncLead documents ("the Email will be updated").
+         * Every record is checked, keyed or not: an unknown attribute
+         * anywhere faults the call before anything is written. */
+        bool email_update = keyed && strcmp(items[i].key.lookup, "id") != 0;
+        const char *failed = NULL;
+        rc = record_to_rest(soap, f, rec, email_update, "syncMultipleLeads", &items[i].rest,
+                            &failed);
+        if (rc != SOAP_OK)
+            break;
+        if (!keyed || !items[i].rest) {
+            items[i].error = keyed ? failed : why;   /* this record alone fails, in its place */
+            cJSON_Delete(items[i].rest);
+            items[i].rest = NULL;
+            continue;
+        }
+        if (strcmp(items[i].key.lookup, "id") == 0)
             cJSON_AddItemToObject(items[i].rest, "id", cJSON_CreateRaw(items[i].key.value));
     }
 

@@ -14,6 +14,7 @@
 #include "ops/common.h"
 #include "ops/objcache.h"
 #include "ops/streampos.h"
+#include "ops/values.h"
 #include "rest/json.h"
 #include "soap/fault.h"
 
@@ -116,14 +117,8 @@ bool mk_obj_is_searchable(const cJSON *searchable, const char *field)
 
 cJSON *mk_obj_rest_value(const char *type, const char *value)
 {
-    if (type && (!strcmp(type, "integer") || !strcmp(type, "link")) && value && *value) {
-        const char *digits = value + (*value == '-'), *p = digits;
-        while (*p >= '0' && *p <= '9')
-            p++;
-        if (!*p && p != digits)
-            return cJSON_CreateRaw(value);
-    }
-    return cJSON_CreateString(value ? value : "");
+    cJSON *v = mk_value_to_rest(type, value);
+    return v ? v : cJSON_CreateNull();
 }
 
 char *mk_obj_reason(struct soap *soap, const cJSON *item, int *code)

@@ -60,9 +60,9 @@ bool mk_obj_in_list(const cJSON *arr, const char *name);
  * by field alone? */
 bool mk_obj_is_searchable(const cJSON *searchable, const char *field);
 
-/* The REST value of SOAP text for a field of REST dataType `type`: integer
- * and link fields as JSON numbers with every digit kept, everything else
- * (and text that is no integer) as the string sent. */
+/* The REST value of SOAP text for a field of REST dataType `type`
+ * (mk_value_to_rest, values.h: the forms legacy clients write become JSON
+ * types, anything else goes as sent for REST to judge per record). */
 cJSON *mk_obj_rest_value(const char *type, const char *value);
 
 /* "1013 - Object not found" from a REST record that was skipped (its first

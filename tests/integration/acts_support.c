@@ -1,13 +1,19 @@
 /*
- * acts_support.c — the activity and asset tests' stack and REST truth
- * (acts_support.h).
+ * acts_support.c — the activity and asset tests' stack, REST truth and
+ * page collection (acts_support.h).
  */
 #include "acts_support.h"
 
+#include <setjmp.h>
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 int acts_start(ss_stack *s, cJSON *seed, const char *extra_config)
 {
@@ -90,4 +96,102 @@ char *acts_all_type_ids(ss_stack *s)
         ts_buf_add(&b, "%s%d", b.n ? "," : "", cJSON_GetObjectItemCaseSensitive(t, "id")->valueint);
     cJSON_Delete(types);
     return b.s ? b.s : strdup("");
+}
+
+/* ---- paging through the shim ------------------------------------------------------------ */
+
+/* newStartPosition of an answer, renamed so it can be sent back. */
+char *acts_resend(const char *body)
+{
+    char *p = strstr(body, "<newStartPosition>");
+    char *q = strstr(body, "</newStartPosition>");
+    assert_non_null(p);
+    assert_non_null(q);
+    p += strlen("<newStartPosition>");
+    return ts_fmt("<startPosition>%.*s</startPosition>", (int)(q - p), p);
+}
+
+char *acts_since_start(time_t t)
+{
+    char *iso = ss_iso(t);
+    char *s = ts_fmt("<startPosition><oldestCreatedAt>%s</oldestCreatedAt></startPosition>", iso);
+    free(iso);
+    return s;
+}
+
+/* ---- collecting pages ------------------------------------------------------------------ */
+
+void acts_seen_add(acts_seen *s, const char *guid, time_t at, const char *type)
+{
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 64;
+        s->guid = realloc(s->guid, sizeof *s->guid * (size_t)s->cap);
+        s->at = realloc(s->at, sizeof *s->at * (size_t)s->cap);
+        s->type = realloc(s->type, sizeof *s->type * (size_t)s->cap);
+    }
+    for (int i = 0; i < s->n; i++)
+        if (strcmp(s->guid[i], guid) == 0)
+            fail_msg("record %s returned twice", guid);
+    s->guid[s->n] = strdup(guid);
+    s->type[s->n] = strdup(type);
+    s->at[s->n++] = at;
+}
+
+void acts_seen_free(acts_seen *s)
+{
+    for (int i = 0; i < s->n; i++) {
+        free(s->guid[i]);
+        free(s->type[i]);
+    }
+    free(s->guid);
+    free(s->at);
+    free(s->type);
+    memset(s, 0, sizeof *s);
+}
+
+bool acts_seen_has(const acts_seen *s, const char *guid)
+{
+    for (int i = 0; i < s->n; i++)
+        if (strcmp(s->guid[i], guid) == 0)
+            return true;
+    return false;
+}
+
+/* One page's records into s; returns the body's remainingCount. */
+long acts_collect(acts_seen *s, const char *body, const char *record_tag, int batch)
+{
+    int n;
+    char **recs = ss_xml_all(body, record_tag, &n);
+    assert_int_equal(ss_xml_num(body, "returnCount"), n);
+    assert_true(n <= batch);
+    for (int i = 0; i < n; i++) {
+        char *g = ss_xml_text(recs[i], "marketoGUID"), *d = ss_xml_text(recs[i], "activityDateTime");
+        char *t = ss_xml_text(recs[i], "activityType");
+        assert_non_null(g);
+        assert_non_null(t);
+        acts_seen_add(s, g, ss_time(d), t);
+        free(g);
+        free(d);
+        free(t);
+    }
+    ss_xml_free_all(recs, n);
+    long rem = ss_xml_num(body, "remainingCount");
+    s->pages++;
+    if (rem > 0 && n < batch)
+        s->short_pages++;
+    return rem;
+}
+
+/* The REST truth's marketoGUIDs must be exactly what s holds. */
+void acts_same_as_truth(const acts_seen *s, cJSON *truth)
+{
+    int n = cJSON_GetArraySize(truth);
+    if (n != s->n)
+        fail_msg("the shim returned %d records, REST has %d", s->n, n);
+    const cJSON *a;
+    cJSON_ArrayForEach(a, truth) {
+        const char *g = cJSON_GetObjectItemCaseSensitive(a, "marketoGUID")->valuestring;
+        if (!acts_seen_has(s, g))
+            fail_msg("REST record %s missing from the shim's pages", g);
+    }
 }

@@ -206,110 +206,6 @@ static char *glc(const char *start, const char *filter, const char *selector, in
                   start ? start : "", filter ? filter : "", b, selector ? selector : "");
 }
 
-/* newStartPosition of an answer, renamed so it can be sent back. */
-static char *resend(const char *body)
-{
-    char *p = strstr(body, "<newStartPosition>");
-    char *q = strstr(body, "</newStartPosition>");
-    assert_non_null(p);
-    assert_non_null(q);
-    p += strlen("<newStartPosition>");
-    return ts_fmt("<startPosition>%.*s</startPosition>", (int)(q - p), p);
-}
-
-static char *since_start(time_t t)
-{
-    char *iso = ss_iso(t);
-    char *s = ts_fmt("<startPosition><oldestCreatedAt>%s</oldestCreatedAt></startPosition>", iso);
-    free(iso);
-    return s;
-}
-
-/* ---- collecting pages ------------------------------------------------------------------ */
-
-typedef struct seen {
-    char **guid;
-    time_t *at;
-    char **type;
-    int n, cap;
-    int pages, short_pages;
-} seen;
-
-static void seen_add(seen *s, const char *guid, time_t at, const char *type)
-{
-    if (s->n == s->cap) {
-        s->cap = s->cap ? s->cap * 2 : 64;
-        s->guid = realloc(s->guid, sizeof *s->guid * (size_t)s->cap);
-        s->at = realloc(s->at, sizeof *s->at * (size_t)s->cap);
-        s->type = realloc(s->type, sizeof *s->type * (size_t)s->cap);
-    }
-    for (int i = 0; i < s->n; i++)
-        if (strcmp(s->guid[i], guid) == 0)
-            fail_msg("record %s returned twice", guid);
-    s->guid[s->n] = strdup(guid);
-    s->type[s->n] = strdup(type);
-    s->at[s->n++] = at;
-}
-
-static void seen_free(seen *s)
-{
-    for (int i = 0; i < s->n; i++) {
-        free(s->guid[i]);
-        free(s->type[i]);
-    }
-    free(s->guid);
-    free(s->at);
-    free(s->type);
-    memset(s, 0, sizeof *s);
-}
-
-static bool seen_has(const seen *s, const char *guid)
-{
-    for (int i = 0; i < s->n; i++)
-        if (strcmp(s->guid[i], guid) == 0)
-            return true;
-    return false;
-}
-
-/* One page's records into s; returns the body's remainingCount. */
-static long collect(seen *s, const char *body, const char *record_tag, int batch)
-{
-    int n;
-    char **recs = ss_xml_all(body, record_tag, &n);
-    assert_int_equal(ss_xml_num(body, "returnCount"), n);
-    assert_true(n <= batch);
-    for (int i = 0; i < n; i++) {
-        char *g = ss_xml_text(recs[i], "marketoGUID"), *d = ss_xml_text(recs[i], "activityDateTime");
-        char *t = ss_xml_text(recs[i], "activityType");
-        assert_non_null(g);
-        assert_non_null(t);
-        seen_add(s, g, ss_time(d), t);
-        free(g);
-        free(d);
-        free(t);
-    }
-    ss_xml_free_all(recs, n);
-    long rem = ss_xml_num(body, "remainingCount");
-    s->pages++;
-    if (rem > 0 && n < batch)
-        s->short_pages++;
-    return rem;
-}
-
-/* The REST truth's marketoGUIDs must be exactly what s holds. */
-static void same_as_truth(const seen *s, cJSON *truth)
-{
-    int n = cJSON_GetArraySize(truth);
-    if (n != s->n)
-        fail_msg("the shim returned %d records, REST has %d", s->n, n);
-    const cJSON *a;
-    cJSON_ArrayForEach(a, truth) {
-        const char *g = cJSON_GetObjectItemCaseSensitive(a, "marketoGUID")->valuestring;
-        if (!seen_has(s, g))
-            fail_msg("REST record %s missing from the shim's pages", g);
-    }
-}
-
 static int cmp_guid(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
@@ -317,13 +213,13 @@ static int cmp_guid(const char *a, const char *b)
 }
 
 /* Page getLeadActivity for lead `key` to the end; returns the last body. */
-static char *gla_all(seen *s, const char *kt, const char *kv, const char *filter, int batch)
+static char *gla_all(acts_seen *s, const char *kt, const char *kv, const char *filter, int batch)
 {
     char *body = gla(kt, kv, filter, NULL, batch);
     char *resp = ss_call(&stack, body);
     free(body);
-    while (collect(s, resp, "activityRecord", batch) > 0) {
-        char *start = resend(resp);
+    while (acts_collect(s, resp, "activityRecord", batch) > 0) {
+        char *start = acts_resend(resp);
         body = gla(kt, kv, filter, start, batch);
         free(resp);
         resp = ss_call(&stack, body);
@@ -349,19 +245,19 @@ static void test_gla_pages_newest_first_to_the_end(void **state)
     assert_int_equal(cJSON_GetArraySize(truth), 1 + WALKER_MORE);
     const int batches[] = {100, 25};
     for (size_t b = 0; b < sizeof batches / sizeof *batches; b++) {
-        seen s = {0};
+        acts_seen s = {0};
         char *last = gla_all(&s, "EMAIL", "walker@example.com", NULL, batches[b]);
-        same_as_truth(&s, truth);
+        acts_same_as_truth(&s, truth);
         assert_string_equal(s.type[s.n - 1], "New Lead");          /* the oldest */
         assert_true(s.pages >= (1 + WALKER_MORE) / batches[b]);
         /* The end: remainingCount 0, and the position sent back is 20123. */
-        char *start = resend(last);
+        char *start = acts_resend(last);
         char *body = gla("EMAIL", "walker@example.com", NULL, start, batches[b]);
         free(ss_call_fault(&stack, body, 20123));
         free(body);
         free(start);
         free(last);
-        seen_free(&s);
+        acts_seen_free(&s);
     }
     cJSON_Delete(truth);
 }
@@ -370,18 +266,18 @@ static void test_gla_type_filters(void **state)
 {
     (void)state;
     /* includeTypes: two WSDL tokens → Visit Webpage (1) and Click Link (3). */
-    seen s = {0};
+    acts_seen s = {0};
     char *last = gla_all(&s, "IDNUM", "501",
                          "<activityFilter><includeTypes><activityType>VisitWebpage</activityType>"
                          "<activityType>ClickLink</activityType></includeTypes></activityFilter>",
                          30);
     cJSON *truth = acts_truth(&stack, "1,3", "501", 0, T0 - 1);
-    same_as_truth(&s, truth);
+    acts_same_as_truth(&s, truth);
     for (int i = 0; i < s.n; i++)
         assert_true(!strcmp(s.type[i], "Visit Webpage") || !strcmp(s.type[i], "Click Link"));
     cJSON_Delete(truth);
     free(last);
-    seen_free(&s);
+    acts_seen_free(&s);
 
     /* excludeTypes VisitWebpage: everything else. */
     last = gla_all(&s, "IDNUM", "501",
@@ -398,7 +294,7 @@ static void test_gla_type_filters(void **state)
         assert_string_not_equal(s.type[i], "Visit Webpage");
     cJSON_Delete(truth);
     free(last);
-    seen_free(&s);
+    acts_seen_free(&s);
 
     /* Excluding a token REST has no type for changes nothing; a blank
      * includeTypes entry means all types, as Marketo documented. */
@@ -540,7 +436,7 @@ static void test_gla_faults(void **state)
     body = gla("IDNUM", "501", NULL, NULL, 5);
     char *resp = ss_call(&stack, body);
     free(body);
-    char *start = resend(resp), *off = ss_xml_text(resp, "offset");
+    char *start = acts_resend(resp), *off = ss_xml_text(resp, "offset");
     char *bad = strdup(off);
     size_t k = strlen(bad) / 2;
     bad[k] = bad[k] == 'A' ? 'B' : 'A';
@@ -601,14 +497,14 @@ static void test_gla_caches(void **state)
 /* ---- getLeadChanges -------------------------------------------------------------------- */
 
 /* Page getLeadChanges to the end; returns the last body. */
-static char *glc_all(seen *s, const char *start0, const char *filter, const char *selector,
+static char *glc_all(acts_seen *s, const char *start0, const char *filter, const char *selector,
                      int batch)
 {
     char *body = glc(start0, filter, selector, batch);
     char *resp = ss_call(&stack, body);
     free(body);
-    while (collect(s, resp, "leadChangeRecord", batch) > 0) {
-        char *start = resend(resp);
+    while (acts_collect(s, resp, "leadChangeRecord", batch) > 0) {
+        char *start = acts_resend(resp);
         body = glc(start, filter, selector, batch);
         free(resp);
         resp = ss_call(&stack, body);
@@ -624,16 +520,16 @@ static char *glc_all(seen *s, const char *start0, const char *filter, const char
 static void test_glc_pages_to_the_end(void **state)
 {
     (void)state;
-    char *start = since_start(T0 - 1);
+    char *start = acts_since_start(T0 - 1);
     const char *names = "<activityNameFilter><stringItem>Visit Webpage</stringItem>"
                         "<stringItem>Click Link</stringItem></activityNameFilter>";
-    seen s = {0};
+    acts_seen s = {0};
     char *last = glc_all(&s, start, names, NULL, 25);
     cJSON *truth = acts_truth(&stack, "1,3", NULL, 0, T0 - 1);
-    same_as_truth(&s, truth);
+    acts_same_as_truth(&s, truth);
     assert_true(s.pages > 4);
     /* Caught up: the position sent back now has nothing new → 20123. */
-    char *again = resend(last);
+    char *again = acts_resend(last);
     assert_non_null(strstr(again, "<oldestCreatedAt>"));   /* echoed */
     char *body = glc(again, names, NULL, 25);
     free(ss_call_fault(&stack, body, 20123));
@@ -641,15 +537,15 @@ static void test_glc_pages_to_the_end(void **state)
     free(again);
     free(last);
     cJSON_Delete(truth);
-    seen_free(&s);
+    acts_seen_free(&s);
 
     /* All types (more than 10 ids: several REST streams merged by date). */
     last = glc_all(&s, start, NULL, NULL, 300);
     truth = acts_truth(&stack, all_types, NULL, 0, T0 - 1);
-    same_as_truth(&s, truth);
+    acts_same_as_truth(&s, truth);
     cJSON_Delete(truth);
     free(last);
-    seen_free(&s);
+    acts_seen_free(&s);
     free(start);
 }
 
@@ -660,23 +556,23 @@ static void test_glc_read_after_write(void **state)
      * i.e. REST's leadchanges.json). */
     const char *filter = "<activityFilter><includeTypes><activityType>ChangeDataValue</activityType>"
                          "<activityType>NewLead</activityType></includeTypes></activityFilter>";
-    char *start = since_start(time(NULL) - 5);
+    char *start = acts_since_start(time(NULL) - 5);
     char *body = glc(start, filter, NULL, 100);
     char *resp = ss_call(&stack, body);
     assert_non_null(strstr(stack.rest_trace, "leadchanges.json"));
     assert_null(strstr(stack.rest_trace, "/rest/v1/activities.json"));
     free(body);
-    seen s = {0};
-    while (collect(&s, resp, "leadChangeRecord", 100) > 0) {
-        char *st = resend(resp);
+    acts_seen s = {0};
+    while (acts_collect(&s, resp, "leadChangeRecord", 100) > 0) {
+        char *st = acts_resend(resp);
         body = glc(st, filter, NULL, 100);
         free(resp);
         resp = ss_call(&stack, body);
         free(body);
         free(st);
     }
-    seen_free(&s);
-    char *pos = resend(resp);
+    acts_seen_free(&s);
+    char *pos = acts_resend(resp);
     free(resp);
 
     /* Write through REST: lead 601's first name, and a new lead. */
@@ -721,7 +617,7 @@ static void test_glc_read_after_write(void **state)
     ss_xml_free_all(recs, n);
 
     /* And the SOAP write path: syncLead, then the change shows up. */
-    char *pos2 = resend(resp);
+    char *pos2 = acts_resend(resp);
     free(resp);
     body = ts_fmt("<ns1:paramsSyncLead><leadRecord><Id>602</Id><leadAttributeList><attribute>"
                   "<attrName>LastName</attrName><attrValue>Synced</attrValue></attribute>"
@@ -744,7 +640,7 @@ static void test_glc_read_after_write(void **state)
     ss_xml_free_all(recs, n);
 
     /* Nothing newer: 20123, and the position stays usable. */
-    char *pos3 = resend(resp);
+    char *pos3 = acts_resend(resp);
     body = glc(pos3, filter, NULL, 100);
     free(ss_call_fault(&stack, body, 20123));
     free(body);
@@ -758,7 +654,7 @@ static void test_glc_read_after_write(void **state)
 static void test_glc_selectors(void **state)
 {
     (void)state;
-    char *start = since_start(T0 - 1);
+    char *start = acts_since_start(T0 - 1);
     /* 35 EMAIL keys → 35 lead ids → two REST groups (30 + 5), all types
      * (several type groups): every stream merged by date. */
     char keys[4096] = "";
@@ -768,7 +664,7 @@ static void test_glc_selectors(void **state)
     }
     char *sel = ts_fmt("<leadSelector xsi:type=\"ns1:LeadKeySelector\"><keyType>EMAIL</keyType>"
                        "<keyValues>%s</keyValues></leadSelector>", keys);
-    seen s = {0};
+    acts_seen s = {0};
     char *last = glc_all(&s, start, NULL, sel, 40);
     char a30[512] = "", a5[64] = "";
     for (int k = 601; k <= 635; k++) {
@@ -782,10 +678,10 @@ static void test_glc_selectors(void **state)
         cJSON_AddItemToArray(truth, cJSON_DetachItemFromArray(more, 0));
     cJSON_Delete(more);
     assert_true(cJSON_GetArraySize(truth) >= 35 * 3);   /* + changes other tests made */
-    same_as_truth(&s, truth);
+    acts_same_as_truth(&s, truth);
     cJSON_Delete(truth);
     free(last);
-    seen_free(&s);
+    acts_seen_free(&s);
     free(sel);
 
     /* More than 100 keys: Marketo's bad-parameter fault. */
@@ -812,10 +708,10 @@ static void test_glc_selectors(void **state)
                        "</activityNameFilter>", sels[i], 5);
         truth = acts_truth(&stack, "1", NULL, 3901, T0 - 1);
         assert_int_equal(cJSON_GetArraySize(truth), 12);
-        same_as_truth(&s, truth);
+        acts_same_as_truth(&s, truth);
         cJSON_Delete(truth);
         free(last);
-        seen_free(&s);
+        acts_seen_free(&s);
     }
     /* The list name was looked up once and is cached: no lists.json now. */
     body = glc(start, NULL, byname, 5);
@@ -831,20 +727,20 @@ static void test_glc_selectors(void **state)
     char *o = ss_iso(T0 + 7200), *l = ss_iso(T0 + 7200 + 10 * 600);
     sel = ts_fmt("<leadSelector xsi:type=\"ns1:LastUpdateAtSelector\"><oldestUpdatedAt>%s"
                  "</oldestUpdatedAt><latestUpdatedAt>%s</latestUpdatedAt></leadSelector>", o, l);
-    char *ostart = since_start(T0 + 7200);
+    char *ostart = acts_since_start(T0 + 7200);
     last = glc_all(&s, ostart, "<activityNameFilter><stringItem>Visit Webpage</stringItem>"
                    "</activityNameFilter>", sel, 4);
     assert_int_equal(s.n, 10);   /* fans 601-610: one visit each, 600 s apart from T0 + 7800 */
     for (int i = 0; i < s.n; i++)
         assert_true(s.at[i] >= T0 + 7200 && s.at[i] <= T0 + 7200 + 6000);
-    char *again = resend(last);
+    char *again = acts_resend(last);
     body = glc(again, "<activityNameFilter><stringItem>Visit Webpage</stringItem>"
                "</activityNameFilter>", sel, 4);
     free(ss_call_fault(&stack, body, 20123));
     free(body);
     free(again);
     free(last);
-    seen_free(&s);
+    acts_seen_free(&s);
     free(sel);
     free(ostart);
     char *far = ss_iso(T0 + 7200 + 31 * 86400);
@@ -862,17 +758,17 @@ static void test_glc_selectors(void **state)
     last = glc_all(&s, start, "<activityFilter><includeTypes><activityType>NewLead</activityType>"
                    "</includeTypes></activityFilter>", NULL, 500);
     truth = acts_truth(&stack, "12", NULL, 0, T0 - 1);
-    same_as_truth(&s, truth);
+    acts_same_as_truth(&s, truth);
     cJSON_Delete(truth);
     free(last);
-    seen_free(&s);
+    acts_seen_free(&s);
     free(start);
 }
 
 static void test_glc_faults(void **state)
 {
     (void)state;
-    char *start = since_start(T0);
+    char *start = acts_since_start(T0);
     char *body;
 #define FAULT(code, b)                               \
     do {                                             \
@@ -904,7 +800,7 @@ static void test_glc_faults(void **state)
     /* Same request, other selector: refused. */
     resp = ss_call(&stack, (body = glc(start, NULL, NULL, 5)));
     free(body);
-    char *pos = resend(resp);
+    char *pos = acts_resend(resp);
     FAULT(20122, glc(pos, NULL, "<leadSelector xsi:type=\"ns1:StaticListSelector\"><staticListId>"
                      "3901</staticListId></leadSelector>", 5));
     free(pos);
@@ -918,7 +814,7 @@ static void test_glc_faults(void **state)
 static void test_rest_errors(void **state)
 {
     (void)state;
-    char *start = since_start(T0);
+    char *start = acts_since_start(T0);
     struct { const char *code; int fault; } cases[] = {{"611", 20011}, {"615", 20024}, {"606", 20023}};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         char *f = ts_fmt("{\"error_code\": \"%s\", \"error_share\": 1}", cases[i].code);
@@ -945,22 +841,22 @@ static void test_tiny_budget_still_progresses(void **state)
     assert_int_equal(acts_start(&stack, build_seed(),
                                 "{\"activities\": {\"window_seconds\": 86400, \"max_rest_calls\": 3}}"),
                      0);
-    seen s = {0};
+    acts_seen s = {0};
     char *last = gla_all(&s, "IDNUM", "501", NULL, 50);
     cJSON *truth = acts_truth(&stack, all_types, "501", 0, T0 - 1);
-    same_as_truth(&s, truth);
+    acts_same_as_truth(&s, truth);
     assert_true(s.short_pages > 0);   /* the budget did cut pages short */
     cJSON_Delete(truth);
     free(last);
-    seen_free(&s);
-    char *start = since_start(T0 - 1);
+    acts_seen_free(&s);
+    char *start = acts_since_start(T0 - 1);
     last = glc_all(&s, start, NULL, NULL, 50);
     truth = acts_truth(&stack, all_types, NULL, 0, T0 - 1);
-    same_as_truth(&s, truth);
+    acts_same_as_truth(&s, truth);
     cJSON_Delete(truth);
     free(last);
     free(start);
-    seen_free(&s);
+    acts_seen_free(&s);
     assert_int_equal(ss_stop(&stack), 0);
     stack = saved;
 }

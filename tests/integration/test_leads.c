@@ -726,12 +726,24 @@ static void test_sync_lead_failed_with_rest_reason(void **state)
                    "<returnLead>false</returnLead></ns1:paramsSyncLead>", 20105);
     assert_non_null(strstr(r, "NoSuchField"));
     free(r);
-    /* A value of the wrong type. */
-    free(call_fault("<ns1:paramsSyncLead><leadRecord><Email>jdoe@example.com</Email>"
-                    "<leadAttributeList><attribute><attrName>LeadScore</attrName>"
-                    "<attrValue>lots</attrValue></attribute></leadAttributeList></leadRecord>"
-                    "<returnLead>false</returnLead></ns1:paramsSyncLead>", 20105));
     assert_int_equal(stat_calls(SYNC_CALLS), before);
+    /* A value of the wrong type is REST's to judge: the record is FAILED
+     * with REST's reason (1001), not the call. */
+    r = sync_lead("<Email>jdoe@example.com</Email><leadAttributeList><attribute>"
+                  "<attrName>LeadScore</attrName><attrValue>lots</attrValue></attribute>"
+                  "</leadAttributeList>", NULL);
+    assert_sync(r, "FAILED", -1);
+    assert_non_null(strstr(r, "1001"));
+    free(r);
+    assert_int_equal(stat_calls(SYNC_CALLS), before + 1);
+    /* A read-only field fails the record without a REST call. */
+    r = sync_lead("<Email>jdoe@example.com</Email><leadAttributeList><attribute>"
+                  "<attrName>InferredCompany</attrName><attrValue>Acme</attrValue></attribute>"
+                  "</leadAttributeList>", NULL);
+    assert_sync(r, "FAILED", -1);
+    assert_non_null(strstr(r, "InferredCompany is read-only"));
+    free(r);
+    assert_int_equal(stat_calls(SYNC_CALLS), before + 1);
 }
 
 static void test_sync_lead_return_lead(void **state)

@@ -4,7 +4,9 @@
  * to a deadline and the reason given when it passes, first come first
  * served, the daily budget and Marketo's day (US Central, daylight saving
  * included), 606/615 pauses, the circuit breaker, and many threads at once
- * never exceeding either limit.  Written to run under TSan as well
+ * never exceeding either limit.  The shared-budget path (several replicas)
+ * is driven here through a stand-in store that can be switched off, to
+ * pin down the fallback rules; tests/cluster/ runs it against real Redis.  Written to run under TSan as well
  * (no sleeps inside the limiter's lock, only its own API).
  */
 #include <setjmp.h>
@@ -399,6 +401,145 @@ static void breaker_opens_and_recovers(void **st)
     mk_limiter_free(l);
 }
 
+/* ---- the shared budget (several replicas) --------------------------------------- */
+
+/* A store that admits everything while up and is unreachable while down. */
+typedef struct fake_store {
+    atomic_int up;
+    atomic_int acquires, releases, restores, restored_slots;
+    atomic_int gen;
+    mk_rest_shared_budget iface;
+} fake_store;
+
+static int fake_acquire(void *ctx, const mk_rest_shared_ask *ask, int64_t *retry_ms, int *why,
+                        uint64_t *generation)
+{
+    fake_store *f = ctx;
+    (void)ask;
+    (void)why;
+    if (!atomic_load(&f->up))
+        return -1;
+    atomic_fetch_add(&f->acquires, 1);
+    *retry_ms = 0;
+    *generation = (uint64_t)atomic_load(&f->gen);
+    return 1;
+}
+
+static int fake_release(void *ctx, const char *id, int counted, long window_ms, int64_t pause_ms,
+                        int pause_why, int64_t blocked_ms, int64_t quota_day)
+{
+    fake_store *f = ctx;
+    (void)id, (void)counted, (void)window_ms, (void)pause_ms, (void)pause_why,
+        (void)blocked_ms, (void)quota_day;
+    atomic_fetch_add(&f->releases, 1);
+    return atomic_load(&f->up) ? 0 : -1;
+}
+
+static int fake_restore(void *ctx, const mk_rest_shared_slot *slots, size_t n, long window_ms,
+                        long lease_ms)
+{
+    fake_store *f = ctx;
+    (void)slots, (void)window_ms, (void)lease_ms;
+    if (!atomic_load(&f->up))
+        return -1;
+    atomic_fetch_add(&f->restores, 1);
+    atomic_fetch_add(&f->restored_slots, (int)n);
+    return 0;
+}
+
+static mk_limiter *make_shared(fake_store *f, int rate, long window_ms, int replicas)
+{
+    f->iface = (mk_rest_shared_budget){.ctx = f, .acquire = fake_acquire,
+                                       .release = fake_release, .restore = fake_restore,
+                                       .replicas = replicas};
+    atomic_store(&f->gen, 1);
+    mk_limiter_config c = {.rate_limit = rate, .rate_window_ms = window_ms,
+                           .max_concurrency = 10, .window_margin_ms = -1,
+                           .breaker_failures = 3, .breaker_probe_ms = 200, .burst = -1,
+                           .shared = &f->iface};
+    mk_limiter *l = NULL;
+    assert_int_equal(mk_limiter_new(&c, &l), 0);
+    return l;
+}
+
+/* Unreachable store: one window without sends (other replicas' sends are
+ * unknown), then limit / replicas per window. */
+static void local_share_when_the_store_is_down(void **st)
+{
+    (void)st;
+    fake_store f = {0};
+    mk_limiter *l = make_shared(&f, 10, 300, 2);
+    mk_limit_slot s;
+    int64_t t0 = now_ms();
+    assert_int_equal(mk_limiter_acquire(l, t0 + 2000, &s), MK_LIMIT_OK);
+    assert_true(now_ms() - t0 >= 295);            /* the stall */
+    mk_limiter_release(l, &s, MK_LIMIT_ANSWERED);
+    int admitted = 1;
+    while (mk_limiter_acquire(l, now_ms() + 100, &s) == MK_LIMIT_OK) {
+        mk_limiter_release(l, &s, MK_LIMIT_ANSWERED);
+        admitted++;
+    }
+    assert_int_equal(admitted, 5);                /* 10 / 2 replicas */
+    mk_limiter_stats ls;
+    mk_limiter_stats_get(l, &ls);
+    assert_int_equal(ls.shared_mode, 2);
+    assert_int_equal(ls.effective_rate_limit, 5);
+    assert_int_equal(ls.shared_fallbacks, 1);
+    assert_int_equal(atomic_load(&f.acquires), 0);
+    assert_int_equal(atomic_load(&f.releases), 0);  /* local sends never reach the store */
+    mk_limiter_free(l);
+}
+
+/* The store answers again: this replica's sends of the window are put back
+ * first, then it draws from the shared budget. */
+static void rejoin_restores_recent_sends(void **st)
+{
+    (void)st;
+    fake_store f = {0};
+    mk_limiter *l = make_shared(&f, 10, 300, 2);
+    mk_limit_slot s;
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(mk_limiter_acquire(l, now_ms() + 2000, &s), MK_LIMIT_OK);
+        mk_limiter_release(l, &s, MK_LIMIT_ANSWERED);
+    }
+    atomic_store(&f.up, 1);
+    sleep_ms(1050);                               /* the next rejoin attempt is due */
+    assert_int_equal(mk_limiter_acquire(l, now_ms() + 2000, &s), MK_LIMIT_OK);
+    mk_limiter_release(l, &s, MK_LIMIT_ANSWERED);
+    assert_int_equal(atomic_load(&f.restores), 1);
+    assert_int_equal(atomic_load(&f.acquires), 1);
+    assert_int_equal(atomic_load(&f.releases), 1);
+    mk_limiter_stats ls;
+    mk_limiter_stats_get(l, &ls);
+    assert_int_equal(ls.shared_mode, 1);
+    assert_int_equal(ls.effective_rate_limit, 10);
+    mk_limiter_free(l);
+}
+
+/* A store that lost its state (a new generation) gets this replica's
+ * sends of the window back before the next admission. */
+static void new_generation_restores(void **st)
+{
+    (void)st;
+    fake_store f = {0};
+    atomic_store(&f.up, 1);
+    mk_limiter *l = make_shared(&f, 10, 5000, 2);
+    mk_limit_slot s;
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(mk_limiter_acquire(l, now_ms() + 2000, &s), MK_LIMIT_OK);
+        mk_limiter_release(l, &s, MK_LIMIT_ANSWERED);
+    }
+    assert_int_equal(atomic_load(&f.restores), 0);
+    atomic_store(&f.gen, 2);                      /* Redis restarted empty */
+    assert_int_equal(mk_limiter_acquire(l, now_ms() + 2000, &s), MK_LIMIT_OK);
+    mk_limiter_release(l, &s, MK_LIMIT_ANSWERED);
+    assert_int_equal(mk_limiter_acquire(l, now_ms() + 2000, &s), MK_LIMIT_OK);
+    mk_limiter_release(l, &s, MK_LIMIT_ANSWERED);
+    assert_int_equal(atomic_load(&f.restores), 1);
+    assert_int_equal(atomic_load(&f.restored_slots), 4);  /* all sends still in the window */
+    mk_limiter_free(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -411,6 +552,9 @@ int main(void)
         cmocka_unit_test(daily_budget),
         cmocka_unit_test(pauses_after_606_and_615),
         cmocka_unit_test(breaker_opens_and_recovers),
+        cmocka_unit_test(local_share_when_the_store_is_down),
+        cmocka_unit_test(rejoin_restores_recent_sends),
+        cmocka_unit_test(new_generation_restores),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
