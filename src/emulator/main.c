@@ -6,6 +6,7 @@
  *                    [--concurrency N] [--daily-quota N]
  *                    [--synthetic-leads N] [--threads N]
  *   marketo-emulator --list-routes
+ *   marketo-emulator --version
  *
  * The command line is fixed by design.md (tests, documentation and operators
  * rely on it); the last two options are additions for benchmarks.  When the
@@ -15,6 +16,7 @@
  * that leak checkers stay quiet.
  */
 #include "emu_core.h"
+#include "common/datapath.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -26,9 +28,13 @@
 #include <strings.h>
 #include <unistd.h>
 
-#ifndef EMU_DEFAULT_SEED
-#define EMU_DEFAULT_SEED "seed/default.json"
+#ifndef MKTOWS_VERSION
+#define MKTOWS_VERSION "unknown"
 #endif
+
+/* The seed used without --seed: share/marketo-emulator/seed.json of the
+ * install (or the build tree's staged copy), see common/datapath.c. */
+static char default_seed[4096];
 
 emu_config emu_cfg;
 
@@ -43,10 +49,11 @@ static void usage(FILE *out)
             "                        [--concurrency N] [--daily-quota N]\n"
             "                        [--synthetic-leads N] [--threads N]\n"
             "       marketo-emulator --list-routes\n"
+            "       marketo-emulator --version\n"
             "  --rate-limit, --concurrency and --daily-quota accept 0 or 'off' to disable.\n"
             "  defaults: --rate-limit 100/20 --concurrency 10 --daily-quota 50000\n"
             "            --token-ttl 3600 --seed %s\n",
-            EMU_DEFAULT_SEED);
+            default_seed);
 }
 
 static int fail(const char *fmt, const char *arg)
@@ -98,7 +105,7 @@ static bool parse_listen(const char *s)
 int main(int argc, char **argv)
 {
     enum { O_LISTEN = 1, O_ID, O_SECRET, O_SEED, O_TTL, O_RATE, O_CONC, O_QUOTA, O_SYN,
-           O_THREADS, O_ROUTES, O_HELP };
+           O_THREADS, O_ROUTES, O_HELP, O_VERSION };
     static const struct option opts[] = {
         {"listen", required_argument, NULL, O_LISTEN},
         {"client-id", required_argument, NULL, O_ID},
@@ -112,9 +119,11 @@ int main(int argc, char **argv)
         {"threads", required_argument, NULL, O_THREADS},
         {"list-routes", no_argument, NULL, O_ROUTES},
         {"help", no_argument, NULL, O_HELP},
+        {"version", no_argument, NULL, O_VERSION},
         {NULL, 0, NULL, 0},
     };
-    emu_cfg.seed_path = EMU_DEFAULT_SEED;
+    (void)mk_datapath("marketo-emulator", "seed.json", default_seed, sizeof default_seed);
+    emu_cfg.seed_path = default_seed;
     emu_cfg.token_ttl = 3600;
     emu_cfg.rate_n = 100;
     emu_cfg.rate_secs = 20;
@@ -183,6 +192,7 @@ int main(int argc, char **argv)
             break;
         case O_ROUTES: list_routes = true; break;
         case O_HELP: usage(stdout); return 0;
+        case O_VERSION: printf("marketo-emulator %s\n", MKTOWS_VERSION); return 0;
         default:
             return fail("unknown or incomplete option '%s'", argv[optind - 1]);
         }

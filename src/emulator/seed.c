@@ -1,7 +1,8 @@
 /*
  * seed.c — the emulator's initial data: the seed JSON file (default: the
- * repository's src/emulator/seed/default.json, compiled in as
- * EMU_DEFAULT_SEED) plus, on request, N synthetic leads for benchmarks.
+ * repository's src/emulator/seed/default.json, installed as
+ * share/marketo-emulator/seed.json and found by main.c) plus, on request,
+ * N synthetic leads for benchmarks.
  *
  * The parsed seed is kept for the life of the process so that
  * POST /_emulator/reset can restore exactly the start state.

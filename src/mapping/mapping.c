@@ -11,6 +11,7 @@
  */
 #include "mapping.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,9 +20,7 @@
 
 #include <cjson/cJSON.h>
 
-#ifndef MKTOWS_MAPPING_DIR
-#define MKTOWS_MAPPING_DIR "mapping"
-#endif
+#include "common/datapath.h"
 
 #define MAX_TABLE_BYTES (4 * 1024 * 1024)
 
@@ -750,9 +749,20 @@ static int load_fields(ctx *c, mk_mapping *m, const cJSON *doc)
 
 /* ---- load / free ------------------------------------------------------- */
 
+static char default_dir[4096];
+
+static void find_default_dir(void)
+{
+    /* When nothing is found the installed path is kept: the load then fails
+     * naming the file it expected, which is what an operator needs to see. */
+    (void)mk_datapath("mktows-shim", "mapping", default_dir, sizeof default_dir);
+}
+
 const char *mk_mapping_default_dir(void)
 {
-    return MKTOWS_MAPPING_DIR;
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, find_default_dir);
+    return default_dir;
 }
 
 int mk_mapping_is_wsdl_operation(const char *name)

@@ -40,8 +40,9 @@ typedef struct mk_mapping mk_mapping;
 /* ---- loading ----------------------------------------------------------- */
 
 /* The directory mk_mapping_load() is meant to read when the configuration
- * names none: the compile-time MKTOWS_MAPPING_DIR (the source tree's
- * mapping/ for a build tree), else "mapping". */
+ * names none: share/mktows-shim/mapping found beside the library or the
+ * program, else under the configured install prefix (common/datapath.c; a
+ * build tree stages it the same way). */
 const char *mk_mapping_default_dir(void);
 
 /* Load and validate the five tables from dir.  Returns 0 and *out, or -1

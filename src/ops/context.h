@@ -4,7 +4,8 @@
  * One struct mk_request lives on a worker thread's stack for the duration of
  * one SOAP request.  The engine fills the transport part (config, version
  * from the URL, deadline, the parsed SOAP headers) before dispatch;
- * mk_op_begin() (ops/op.h) authenticates and fills the user part.  Handlers
+ * mk_op_authenticate() (ops/op.h), called by the engine as soon as the SOAP
+ * Header is parsed, fills the user part.  Handlers
  * get it with mk_request_of(soap).
  *
  * Ownership: everything pointed to is owned elsewhere (config by the server,
@@ -35,7 +36,7 @@ struct mk_request {
     struct ns1__AuthenticationHeaderInfo *auth_header;
     struct ns1__MktowsContextHeaderInfo *context_header;  /* syncLead's targetWorkspace */
 
-    /* -- set by mk_op_begin() after authentication ----------------------- */
+    /* -- set by authentication (mk_op_authenticate) and mk_op_begin() ---- */
     const char *operation;          /* "getLead" */
     const struct mk_soap_user *user;
     const char *user_id;

@@ -1,6 +1,7 @@
 /*
- * op.c — shared start of every operation handler: authentication, the
- * user part of the request context, the nil operation element; the "not
+ * op.c — shared start of every operation handler: authentication and the
+ * user part of the request context (run by the engine as soon as the SOAP
+ * Header is read, before the body), the nil operation element; the "not
  * implemented yet" answer.
  */
 #include "ops/op.h"
@@ -18,24 +19,12 @@
 #include "soap/engine.h"
 #include "soap/schema.h"
 
-/* The operation element's name: "params" + the operation, capitalised. */
-static void params_element(const char *operation, char *buf, size_t len)
+int mk_op_authenticate(struct soap *soap, struct mk_request *req)
 {
-    snprintf(buf, len, "params%c%s", toupper((unsigned char)operation[0]), operation + 1);
-}
-
-int mk_op_authenticate(struct soap *soap, const char *operation, struct mk_request **out)
-{
-    struct mk_request *req = mk_request_of(soap);
     char msg[256];
 
-    *out = NULL;
-    mk_engine_response_namespaces(soap);
     if (!req || !req->config)
         return mk_fault(soap, MK_ERR_INTERNAL, "Internal Error: no request context");
-    if (operation)
-        req->operation = operation;
-
     const struct ns1__AuthenticationHeaderInfo *h = req->auth_header;
     if (!h)
         return mk_fault(soap, MK_ERR_AUTH,
@@ -55,25 +44,35 @@ int mk_op_authenticate(struct soap *soap, const char *operation, struct mk_reque
     req->rest_client_secret =
         user->client_secret ? user->client_secret : req->config->rest_client_secret;
     req->partition = user->partition;
-    *out = req;
     return SOAP_OK;
+}
+
+/* The operation element's name: "params" + the operation, capitalised. */
+static void params_element(const char *operation, char *buf, size_t len)
+{
+    snprintf(buf, len, "params%c%s", toupper((unsigned char)operation[0]), operation + 1);
 }
 
 int mk_op_begin(struct soap *soap, const char *operation, const void *params,
                 struct mk_request **out)
 {
-    struct mk_request *req;
-    char msg[512];
-    int code = mk_op_authenticate(soap, operation, &req);
+    struct mk_request *req = mk_request_of(soap);
+
     *out = NULL;
-    if (code != SOAP_OK)
-        return code;
+    mk_engine_response_namespaces(soap);
+    if (!req || !req->config)
+        return mk_fault(soap, MK_ERR_INTERNAL, "Internal Error: no request context");
+    req->operation = operation;
+    /* The engine authenticates before the body is read; a handler driven
+     * another way (no engine) is authenticated here. */
+    if (!req->user && mk_op_authenticate(soap, req) != SOAP_OK)
+        return soap->error;
 
     /* After authentication, so an unsigned caller learns nothing of it. */
     if (!params) {
-        char el[96];
+        char el[96], msg[512];
         params_element(operation, el, sizeof el);
-        code = mk_schema_required_fault(el, NULL, msg, sizeof msg);
+        int code = mk_schema_required_fault(el, NULL, msg, sizeof msg);
         return mk_fault(soap, code, "%s", msg);
     }
 

@@ -21,24 +21,23 @@
 
 struct soap;
 
-/* Authenticate the request (AuthenticationHeader against soap_users, the
- * timestamp window) and fill the user part of the request context, as
- * mk_op_begin does first; operation may be NULL (not known).  The engine
- * calls it for a request the strict parser refused, so that an unsigned
- * caller gets 20014 rather than a description of what it left out.
- * Returns SOAP_OK with *req set, or SOAP_FAULT with the fault set. */
-int mk_op_authenticate(struct soap *soap, const char *operation, struct mk_request **req);
+/* Authenticate req (its AuthenticationHeader against soap_users, the
+ * timestamp window) and fill the user part of it.  The engine calls it once
+ * the SOAP Header is parsed and before the body is, so that a bad signature
+ * is answered 20014 / 20016 whatever the body holds.  Returns SOAP_OK, or
+ * SOAP_FAULT with the fault set on soap. */
+int mk_op_authenticate(struct soap *soap, struct mk_request *req);
 
-/* Authenticate the request (AuthenticationHeader against soap_users, the
- * timestamp window), fill the user part of the request context and check
- * the operation's parameters: params is the handler's parameter pointer,
+/* Start an operation: name it in the request context, authenticate it
+ * unless the engine already has, check its parameters and that the
+ * operation table serves it.  params is the handler's parameter pointer,
  * NULL when the client sent the operation element nil (xsi:nil="true"),
- * which is answered with the fault a missing required child would get
- * (schema.h).  Everything below the operation element was checked against
- * the WSDL's minOccurs / nillable by the strict parser (engine.c), so a
- * handler that passed here may rely on every required member being set.
- * Returns SOAP_OK with *req set, or SOAP_FAULT with the fault already set
- * on soap (return soap->error). */
+ * answered with the fault a missing required child would get (schema.h).
+ * Everything below the operation element was checked against the WSDL's
+ * minOccurs / nillable by the strict parser (engine.c), so a handler that
+ * passed here may rely on every required member being set.  Returns
+ * SOAP_OK with *req set, or SOAP_FAULT with the fault already set on soap
+ * (return soap->error). */
 int mk_op_begin(struct soap *soap, const char *operation, const void *params,
                 struct mk_request **req);
 

@@ -36,6 +36,11 @@ static const struct {
     {"MKTOWS_SEND_TIMEOUT", "timeouts.send_seconds", ENV_INT},
     {"MKTOWS_REQUEST_TIMEOUT", "timeouts.request_seconds", ENV_INT},
     {"MKTOWS_MAX_REQUEST_BYTES", "max_request_bytes", ENV_INT},
+    {"MKTOWS_XML_MAX_DEPTH", "xml.max_depth", ENV_INT},
+    {"MKTOWS_XML_MAX_ELEMENTS", "xml.max_elements", ENV_INT},
+    {"MKTOWS_XML_MAX_ATTRIBUTES", "xml.max_attributes", ENV_INT},
+    {"MKTOWS_XML_MAX_NAME_BYTES", "xml.max_name_bytes", ENV_INT},
+    {"MKTOWS_XML_MAX_VALUE_BYTES", "xml.max_value_bytes", ENV_INT},
     {"MKTOWS_WORKERS", "workers", ENV_INT},
     {"MKTOWS_MAX_CONNECTIONS", "max_connections", ENV_INT},
     /* connection budget (server/connguard.h) */
@@ -235,6 +240,37 @@ static int get_int(const cJSON *root, const char *key, long def, long min, long 
                     "config: key '%s'%s%s%s must be an integer from %ld to %ld", key,
                     var ? " (" : "", var ? var : "", var ? ")" : "", min, max);
     *out = (long)v->valuedouble;
+    return 0;
+}
+
+/* The gate's limits (soap/xmlcheck.h): each at least what a real request
+ * needs, at most what keeps one request's parse bounded. */
+static int load_xml_limits(struct mktows_config *cfg, char *errbuf, size_t errlen)
+{
+    static const struct {
+        const char *key;
+        long def, min, max;
+        size_t offset;
+    } keys[] = {
+        {"xml.max_depth", MK_XML_DEFAULT_MAX_DEPTH, 16, 10000,
+         offsetof(struct mk_xml_limits, max_depth)},
+        {"xml.max_elements", MK_XML_DEFAULT_MAX_ELEMENTS, 1000, 100000000,
+         offsetof(struct mk_xml_limits, max_elements)},
+        {"xml.max_attributes", MK_XML_DEFAULT_MAX_ATTRIBUTES, 16, 10000000,
+         offsetof(struct mk_xml_limits, max_attributes)},
+        {"xml.max_name_bytes", MK_XML_DEFAULT_MAX_NAME_BYTES, 64, 1L << 20,
+         offsetof(struct mk_xml_limits, max_name_bytes)},
+        {"xml.max_value_bytes", MK_XML_DEFAULT_MAX_VALUE_BYTES, 1024, 1L << 30,
+         offsetof(struct mk_xml_limits, max_value_bytes)},
+    };
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+        long v;
+        int rc = get_int(cfg->json, keys[i].key, keys[i].def, keys[i].min, keys[i].max, &v,
+                         errbuf, errlen);
+        if (rc)
+            return rc;
+        *(size_t *)((char *)&cfg->xml_limits + keys[i].offset) = (size_t)v;
+    }
     return 0;
 }
 
@@ -615,6 +651,8 @@ int mktows_config_load(const char *path, char *const envp[], mktows_config **out
                       errlen)))
         goto out;
     cfg->max_request_bytes = (size_t)v;
+    if ((rc = load_xml_limits(cfg, errbuf, errlen)))
+        goto out;
     if ((rc = get_int(cfg->json, "workers", 32, 1, 1024, &v, errbuf, errlen)))
         goto out;
     cfg->workers = (unsigned)v;

@@ -13,6 +13,7 @@
 
 #include "mktows.h"
 #include "server/netaddr.h"
+#include "soap/xmlcheck.h"
 
 struct cJSON;
 
@@ -45,6 +46,7 @@ struct mktows_config {
     unsigned workers;            /* worker threads, default 32 */
     unsigned max_connections;    /* simultaneous HTTP connections */
     int access_log;              /* one stderr line per SOAP request, default on */
+    struct mk_xml_limits xml_limits; /* xml.max_*: the gate before authentication */
 
     /* Connection budget (server/connguard.h): what slow, many or large
      * uploads may hold.  Zero turns a limit off where the README says so. */

@@ -4,6 +4,7 @@
  *
  *   mktows-shim --config FILE [--listen HOST:PORT]
  *   mktows-shim --explain [OPERATION]
+ *   mktows-shim --version
  *
  * Prints `listening on http://HOST:PORT` on stdout once requests are
  * accepted; stops cleanly on SIGINT/SIGTERM.
@@ -16,6 +17,10 @@
 
 #include "mktows.h"
 
+#ifndef MKTOWS_VERSION
+#define MKTOWS_VERSION "unknown"
+#endif
+
 extern char **environ;
 
 static void usage(FILE *f)
@@ -23,6 +28,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: mktows-shim --config FILE [--listen HOST:PORT]\n"
             "       mktows-shim --explain [OPERATION]\n"
+            "       mktows-shim --version\n"
             "\n"
             "Serves Marketo's retired SOAP API (mktows) from the Marketo REST API.\n"
             "Every configuration key can also be set by a MKTOWS_* environment\n"
@@ -52,6 +58,9 @@ int main(int argc, char **argv)
                 fprintf(stderr, "mktows-shim: %s\n", err);
                 return 1;
             }
+            return 0;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            printf("mktows-shim %s\n", MKTOWS_VERSION);
             return 0;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);

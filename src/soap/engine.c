@@ -11,6 +11,13 @@
  * Strict parsing (SOAP_XML_STRICT: every required element present, none
  * nil unless nillable) with unknown elements ignored (fignore), as Marketo
  * ignored them.
+ *
+ * What gSOAP reads is not the request body but its canonical form written
+ * by the gate (soap/xmlcheck.h): well-formed, within the configured limits,
+ * names matched by namespace rather than prefix, only the attributes gSOAP
+ * should act on.  The request is authenticated as soon as the SOAP Header
+ * is parsed, before the body is deserialized: a bad signature is 20014 /
+ * 20016 whatever the body holds.
  */
 #include "soap/engine.h"
 
@@ -20,8 +27,11 @@
 
 #include "soapH.h"
 #include "MktowsApiSoapBinding.nsmap"
+#include "mapping/mapping.h"
 #include "ops/context.h"
 #include "ops/op.h"
+#include "ops/common.h"
+#include "server/config.h"
 #include "soap/fault.h"
 #include "soap/schema.h"
 #include "soap/xmlcheck.h"
@@ -35,10 +45,8 @@ struct mk_engine {
     size_t out_len, out_cap;
     int out_oom;
     soap_mode imode, omode;  /* as after creation; a handler's soap_set_omode lasts one request */
+    mk_xml_gate *gate;       /* its buffer holds the canonical request gSOAP reads */
 };
-
-/* Deepest XML nesting accepted; Marketo messages are a dozen levels deep. */
-#define MK_MAX_XML_DEPTH 64
 
 struct mk_request *mk_request_of(struct soap *soap)
 {
@@ -149,9 +157,15 @@ mk_engine *mk_engine_new(void)
         free(e);
         return NULL;
     }
+    e->gate = mk_xml_gate_new();
+    if (!e->gate) {
+        soap_free(e->soap);
+        free(e);
+        return NULL;
+    }
     soap_set_namespaces(e->soap, namespaces);
     e->soap->user = e;
-    e->soap->maxlevel = MK_MAX_XML_DEPTH;
+    e->soap->maxlevel = MK_XML_DEFAULT_MAX_DEPTH;
     soap_set_imode(e->soap, SOAP_XML_STRICT);
     e->imode = e->soap->imode;
     e->omode = e->soap->omode;
@@ -165,6 +179,7 @@ void mk_engine_free(mk_engine *e)
     soap_destroy(e->soap);
     soap_end(e->soap);
     soap_free(e->soap);
+    mk_xml_gate_free(e->gate);
     free(e->out);
     free(e);
 }
@@ -232,19 +247,17 @@ static int send_fault(mk_engine *e)
     if (err == SOAP_OCCURS || err == SOAP_NULL) {
         /* Strict parsing found a required element missing or nil; gSOAP
          * names the element that lacks it, the WSDL says what it needs.
-         * The caller is authenticated first, as a handler would: the SOAP
-         * Header was parsed before the Body (none when it was the Header
-         * that was incomplete). */
+         * In the Body, the caller was authenticated already (authenticate()
+         * runs between Header and Body); in the Header, the request cannot
+         * be, and the fault is 20014 whatever it lacks. */
         char msg[512];
-        int code = mk_schema_required_fault(soap->tag, soap->type, msg, sizeof msg);
-        struct mk_request *auth;
+        int code;
         soap->error = SOAP_OK;
-        if (!req || !req->auth_header) {
+        if (!req || !req->auth_header || !req->user)
             code = mk_schema_required_fault("AuthenticationHeader", NULL, msg, sizeof msg);
-            mk_fault(soap, code, "%s", msg);
-        }
-        else if (mk_op_authenticate(soap, NULL, &auth) == SOAP_OK)
-            mk_fault(soap, code, "%s", msg);
+        else
+            code = mk_schema_required_fault(soap->tag, soap->type, msg, sizeof msg);
+        mk_fault(soap, code, "%s", msg);
     } else if (!(err == SOAP_FAULT && req && req->fault_code)) {
         int code = mk_fault_code_for_soap_error(err);
         soap_set_fault(soap);
@@ -281,15 +294,66 @@ static int send_fault(mk_engine *e)
     return e->out_len ? 0 : -1;
 }
 
+/* The operation a request names, for the access log and statistics when it
+ * is refused before its handler runs: "paramsGetLead" -> the table's
+ * "getLead" (a stable string), or NULL. */
+static const char *operation_of(struct soap *soap, const struct mk_request *req)
+{
+    const mk_services *svc = req->services;
+    if (!svc || !svc->mapping || strncmp(soap->tag, "ns1:params", 10) != 0 || !soap->tag[10])
+        return NULL;
+    char name[64];
+    snprintf(name, sizeof name, "%s", soap->tag + 10);
+    if (name[0] >= 'A' && name[0] <= 'Z')
+        name[0] = (char)(name[0] - 'A' + 'a');
+    const mk_mapping_op *op = mk_mapping_op_by_name(svc->mapping, name);
+    return op ? op->name : NULL;
+}
+
+/* Authenticate with the header just parsed, before the body is read. */
+static int authenticate(mk_engine *e)
+{
+    struct soap *soap = e->soap;
+    struct mk_request *req = e->req;
+    if (!req || !req->config)
+        return SOAP_OK;  /* no configuration: mk_op_begin() answers */
+    if (mk_op_authenticate(soap, req) == SOAP_OK)
+        return SOAP_OK;
+    /* Name the operation if the body starts with one; the fault stands
+     * whatever the body holds. */
+    int err = soap->error;
+    if (soap_peek_element(soap) == SOAP_OK)
+        req->operation = operation_of(soap, req);
+    soap->error = err;
+    return err;
+}
+
 int mk_engine_serve(mk_engine *e, struct mk_request *req, const char *body, size_t len,
                     struct mk_engine_result *res)
 {
     struct soap *soap = e->soap;
-    int rc = 0;
+    struct mk_xml_limits deflim;
+    const struct mk_xml_limits *lim = &deflim;
+    const char *canon;
+    size_t canon_len;
+    int rc = 0, gate;
 
-    char why[160];
+    if (req && req->config)
+        lim = &req->config->xml_limits;
+    else
+        mk_xml_limits_default(&deflim);
+    char why[256];
     prepare(e, req, body, len);
-    if (mk_xml_check(body, len, MK_MAX_XML_DEPTH, why, sizeof why) != 0) {
+    soap->maxlevel = lim->max_depth;
+    gate = mk_xml_normalise(e->gate, body, len, lim, &canon, &canon_len, why, sizeof why);
+    if (gate >= 0) {
+        e->in = canon;
+        e->in_len = canon_len;
+    }
+    if (gate == -2) {
+        mk_fault(soap, MK_ERR_INTERNAL, "Internal Error: out of memory");
+        rc = send_fault(e);
+    } else if (gate < 0) {
         mk_fault(soap, MK_ERR_NOT_UNDERSTOOD, "Request Not Understood: malformed XML: %s", why);
         rc = send_fault(e);
     } else if (soap_begin_serve(soap) != SOAP_OK) {
@@ -297,9 +361,16 @@ int mk_engine_serve(mk_engine *e, struct mk_request *req, const char *body, size
     } else if (soap->version == 0) {
         mk_fault(soap, MK_ERR_NOT_UNDERSTOOD, "Request Not Understood: no SOAP Envelope");
         rc = send_fault(e);
+    } else if (authenticate(e) != SOAP_OK) {
+        rc = send_fault(e);
+    } else if (gate == 1) {
+        mk_fault(soap, MK_ERR_NOT_UNDERSTOOD, "Request Not Understood: %s", why);
+        rc = send_fault(e);
     } else if (soap_serve_request(soap) != SOAP_OK && soap->error && soap->error < SOAP_STOP) {
         rc = send_fault(e);
     }
+    /* gSOAP has read the canonical request: a large one's buffers go. */
+    mk_xml_gate_trim(e->gate);
     rc = finish(e, rc, res);
     return rc;
 }

@@ -1,15 +1,60 @@
 /*
- * xmlcheck.h — a single-pass well-formedness check of a request body, run
- * before gSOAP's lenient parser (see xmlcheck.c for why).
+ * xmlcheck.h — the gate every request body passes before gSOAP: one pass
+ * that checks the document is well-formed XML within configured limits and
+ * writes the canonical form of it that gSOAP's generated deserializers are
+ * given (see xmlcheck.c for what "canonical" means and why).
  */
 #ifndef MK_SOAP_XMLCHECK_H
 #define MK_SOAP_XMLCHECK_H
 
 #include <stddef.h>
 
-/* 0 when doc[0..len) is one well-formed XML document without a DTD and with
- * elements nested at most max_depth deep; otherwise -1 with the reason and
- * byte offset in why. */
+/* Bounds on what one request may hold, enforced before anything else looks
+ * at it (configuration keys xml.max_*).  Marketo requests are a dozen levels
+ * deep, carry a handful of attributes per element and names of a few dozen
+ * bytes; the defaults are far above that. */
+struct mk_xml_limits {
+    size_t max_depth;       /* element nesting */
+    size_t max_elements;    /* elements in the document */
+    size_t max_attributes;  /* attributes (namespace declarations included) on one element */
+    size_t max_name_bytes;  /* element or attribute name, prefix included */
+    size_t max_value_bytes; /* one attribute value, one run of character data or CDATA */
+};
+
+#define MK_XML_DEFAULT_MAX_DEPTH 64
+#define MK_XML_DEFAULT_MAX_ELEMENTS 1000000
+#define MK_XML_DEFAULT_MAX_ATTRIBUTES 256
+#define MK_XML_DEFAULT_MAX_NAME_BYTES 1024
+#define MK_XML_DEFAULT_MAX_VALUE_BYTES (1u << 20)
+
+/* The defaults above. */
+void mk_xml_limits_default(struct mk_xml_limits *lim);
+
+/* Reusable state of the gate (buffers kept between documents); one per
+ * thread. */
+typedef struct mk_xml_gate mk_xml_gate;
+
+mk_xml_gate *mk_xml_gate_new(void);
+void mk_xml_gate_free(mk_xml_gate *g);
+
+/* Give back the buffers a large document made grow (beyond 256 KiB each),
+ * so that a thread does not keep a megabytes-sized copy of its largest
+ * request; *out of the last call is invalid afterwards. */
+void mk_xml_gate_trim(mk_xml_gate *g);
+
+/* Check doc[0..len) and write its canonical form.  Returns 0 with *out /
+ * *outlen set (valid until the next call on g, not NUL-terminated);
+ * 1 likewise, but the document holds something well-formed the schema
+ * does not allow (an xsi:type naming no known type): the reason is in why,
+ * and the request is to be refused with it once authenticated; -1 when the
+ * document is refused outright (not well-formed, over a limit), with the
+ * reason (naming the element where there is one) and byte offset in why;
+ * -2 when out of memory. */
+int mk_xml_normalise(mk_xml_gate *g, const char *doc, size_t len, const struct mk_xml_limits *lim,
+                     const char **out, size_t *outlen, char *why, size_t whylen);
+
+/* Only the check, with default limits but max_depth: as mk_xml_normalise
+ * returns. */
 int mk_xml_check(const char *doc, size_t len, size_t max_depth, char *why, size_t whylen);
 
 #endif

@@ -359,15 +359,20 @@ static void test_malformed_and_unknown(void **state)
     ts_http_free(&r);
     free(good);
 
-    const char *bad[] = {"this is not XML", "", "<a><b>", "<<<",
-                         "<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"" ENV_NS "\"><SOAP-ENV:Body>"
-                         "<x:paramsGetLead xmlns:x=\"" SS_NS "\"><leadKey><keyType>NOPE</keyType>"
-                         "</leadKey></x:paramsGetLead></SOAP-ENV:Body></SOAP-ENV:Envelope>"};
+    const char *bad[] = {"this is not XML", "", "<a><b>", "<<<"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         post("/soap/mktows/3_1", NULL, bad[i], &r);
         ss_expect_fault(&r, 20012);
         ts_http_free(&r);
     }
+    /* Well-formed but not valid for the schema, and not signed: the header
+     * is checked before the body, so this is an authentication failure. */
+    post("/soap/mktows/3_1", NULL,
+         "<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"" ENV_NS "\"><SOAP-ENV:Body>"
+         "<x:paramsGetLead xmlns:x=\"" SS_NS "\"><leadKey><keyType>NOPE</keyType>"
+         "</leadKey></x:paramsGetLead></SOAP-ENV:Body></SOAP-ENV:Envelope>", &r);
+    ss_expect_fault(&r, 20014);
+    ts_http_free(&r);
 
     /* Signed and otherwise valid, but not XML: a closing tag naming another
      * element, text after the root, a DTD.  gSOAP alone would accept the
@@ -390,10 +395,29 @@ static void test_malformed_and_unknown(void **state)
         ts_http_free(&r);
         free(doc);
     }
+
+    /* signed, well-formed, an enumeration value the schema does not have */
+    const char *at = strstr(valid, "<keyType>EMAIL<");
+    assert_non_null(at);
+    char *nope = strdup(valid);
+    memcpy(nope + (at - valid), "<keyType>NOPE!<", 15);
+    post("/soap/mktows/3_1", NULL, nope, &r);
+    ss_expect_fault(&r, 20012);
+    ts_http_free(&r);
+    free(nope);
     free(valid);
 
-    /* a well-formed envelope whose root names no operation */
+    /* a well-formed envelope whose root names no operation: unsigned, the
+     * header is refused first; signed, the operation */
     char *env = envelope("SOAP-ENV", "ns1", "", "<ns1:paramsSyncTags/>");
+    post("/soap/mktows/3_1", NULL, env, &r);
+    ss_expect_fault(&r, 20014);
+    ts_http_free(&r);
+    free(env);
+    char ts[64], hdr[1024];
+    ss_timestamp(ts, sizeof ts, 0);
+    auth_header(hdr, sizeof hdr, "ns1", SS_USER, SS_KEY, ts);
+    env = envelope("SOAP-ENV", "ns1", hdr, "<ns1:paramsSyncTags/>");
     post("/soap/mktows/3_1", NULL, env, &r);
     ss_expect_fault(&r, 20019);
     ts_http_free(&r);

@@ -15,6 +15,8 @@ PACKAGES=(
   python3 python3-zeep php-cli php-soap   # real SOAP client stacks in tests
   curl openssl wrk              # demo and benchmarks
   clang libclang-rt-14-dev      # libFuzzer targets (tests/fuzz), smoke run in run.sh
+  dpkg-dev debhelper lintian    # Debian packages built and checked by the tests
+  systemd                       # systemd-analyze verify of the unit
 )
 
 missing=()

@@ -213,6 +213,39 @@ static void test_huge_numbers_are_refused(void **state)
                  NULL, "timeouts.request_seconds");
 }
 
+/* The gate's limits (xml.*): defaults, file keys, variables, ranges. */
+static void test_xml_limits(void **state)
+{
+    (void)state;
+    mktows_config *cfg;
+    char err[256];
+    assert_int_equal(load(minimal, NULL, &cfg, err, sizeof err), MKTOWS_OK);
+    assert_int_equal(cfg->xml_limits.max_depth, MK_XML_DEFAULT_MAX_DEPTH);
+    assert_int_equal(cfg->xml_limits.max_elements, MK_XML_DEFAULT_MAX_ELEMENTS);
+    assert_int_equal(cfg->xml_limits.max_attributes, MK_XML_DEFAULT_MAX_ATTRIBUTES);
+    assert_int_equal(cfg->xml_limits.max_name_bytes, MK_XML_DEFAULT_MAX_NAME_BYTES);
+    assert_int_equal(cfg->xml_limits.max_value_bytes, MK_XML_DEFAULT_MAX_VALUE_BYTES);
+    mktows_config_free(cfg);
+
+    char *envp[] = {"MKTOWS_XML_MAX_ATTRIBUTES=100000", "MKTOWS_XML_MAX_VALUE_BYTES=4096", NULL};
+    const char *text = "{\"xml\": {\"max_depth\": 32, \"max_elements\": 5000,"
+                       " \"max_name_bytes\": 128}, \"rest\": {\"endpoint\": \"http://x\","
+                       " \"client_id\": \"a\", \"client_secret\": \"s\"},"
+                       " \"soap_users\": {\"u\": \"k\"}}";
+    assert_int_equal(load(text, envp, &cfg, err, sizeof err), MKTOWS_OK);
+    assert_int_equal(cfg->xml_limits.max_depth, 32);
+    assert_int_equal(cfg->xml_limits.max_elements, 5000);
+    assert_int_equal(cfg->xml_limits.max_attributes, 100000);
+    assert_int_equal(cfg->xml_limits.max_name_bytes, 128);
+    assert_int_equal(cfg->xml_limits.max_value_bytes, 4096);
+    mktows_config_free(cfg);
+
+    char *too_few[] = {"MKTOWS_XML_MAX_ATTRIBUTES=2", NULL};
+    expect_error(minimal, too_few, "MKTOWS_XML_MAX_ATTRIBUTES");
+    char *too_deep[] = {"MKTOWS_XML_MAX_DEPTH=1e300", NULL};
+    expect_error(minimal, too_deep, "xml.max_depth");
+}
+
 static void test_missing_file(void **state)
 {
     (void)state;
@@ -364,6 +397,7 @@ int main(void)
         cmocka_unit_test(test_env_only),
         cmocka_unit_test(test_errors_name_the_key),
         cmocka_unit_test(test_huge_numbers_are_refused),
+        cmocka_unit_test(test_xml_limits),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_hostport),
         cmocka_unit_test(test_connection_budget_keys),
