@@ -58,8 +58,11 @@
  *      StaticListSelector, LastUpdateAtSelector: the xsi:type of a
  *      LeadSelector is what selects the subtype): kept as ns1:name;
  *      any other mktows type: dropped (declared type decides);
- *      an unknown XSD or mktows type name, an undeclared prefix, or a type
- *      in any other namespace: refused, naming the element;
+ *      a type in any other namespace whose local name is an mktows type:
+ *      taken as that type (SOAP::Lite's ->type('LeadKeySelector') puts the
+ *      name in its own namespace, http://namespaces.soaplite.com/perl);
+ *      an unknown XSD or mktows type name, an undeclared prefix, or any
+ *      other type in another namespace: refused, naming the element;
  *  - character data, CDATA sections, comments and processing instructions
  *    are copied byte for byte (references are left for gSOAP to decode).
  *
@@ -860,6 +863,11 @@ static int xsi_type(cur *c, const struct attr *a, span element)
         else
             cls = !schema_type_kind(local) && xsd_builtin_name(local) ? NS_XSD : NS_MKTOWS;
     }
+    /* A client's own namespace with one of our type names: the name is what
+     * the client meant (see the top of the file). */
+    if (cls != NS_XSD && cls != NS_ENC && cls != NS_APACHE && cls != NS_MKTOWS &&
+        schema_type_kind(local))
+        cls = NS_MKTOWS;
     switch (cls) {
     case NS_XSD:
         if (xsd_builtin_name(local))

@@ -1,7 +1,7 @@
 #!/bin/sh
 # with_stack.sh — run a real SOAP client against a fresh marketo-emulator and
-# mktows-shim, both on free ports: every client check (zeep_*.py, php_*.php)
-# runs under it.
+# mktows-shim, both on free ports: every client check (zeep_*.py, php_*.php,
+# the legacy stacks of legacy_clients.cmake) runs under it.
 #
 # usage: with_stack.sh [--seeded] [--emulator-arg ARG]... EMULATOR SHIM -- COMMAND [ARG...]
 #        with_stack.sh --no-emulator SHIM -- COMMAND [ARG...]

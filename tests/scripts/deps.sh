@@ -13,6 +13,9 @@ PACKAGES=(
   libcmocka-dev                 # unit and integration tests
   redis-server haproxy          # several-replica tests (started by the tests, on loopback)
   python3 python3-zeep php-cli php-soap   # real SOAP client stacks in tests
+  mono-devel mono-mcs           # legacy stacks (tests/clients/legacy_clients.cmake):
+  default-jdk-headless libaxis-java   # .NET proxy, Axis 1.4, SOAP::Lite, soap4r
+  libsoap-lite-perl ruby ruby-soap4r
   curl openssl wrk              # demo and benchmarks
   clang libclang-rt-14-dev      # libFuzzer targets (tests/fuzz), smoke run in run.sh
   dpkg-dev debhelper lintian    # Debian packages built and checked by the tests
