@@ -588,7 +588,7 @@ int __ns1__importToList(struct soap *soap, struct ns1__ParamsImportToList *p,
 
     char err[256];
     mk_import_rec prev = {0};
-    if (rc == SOAP_OK && p->clearList == xsd__boolean__true_) {
+    if (rc == SOAP_OK && p->clearList && *p->clearList == xsd__boolean__true_) {
         /* Clearing while our previous import into this list is still running
          * would leave a half-filled list: refuse before anything changes. */
         int got = mk_importstore_get(svc->imports, ir.program, ir.list, &prev, err, sizeof err);

@@ -960,7 +960,7 @@ int __ns1__syncLead(struct soap *soap, struct ns1__ParamsSyncLead *p, struct ns1
         if (rc != SOAP_OK)
             goto out;
     }
-    if (p->returnLead == xsd__boolean__true_ && id > 0) {
+    if (p->returnLead && *p->returnLead == xsd__boolean__true_ && id > 0) {
         rc = fetch_lead(soap, f, id, &r->leadRecord);
         if (rc != SOAP_OK)
             goto out;
