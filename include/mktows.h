@@ -51,6 +51,7 @@ const char *mktows_strerror(int err);
  *   MKTOWS_WORKERS              workers                     default 32
  *   MKTOWS_MAX_CONNECTIONS      max_connections             default 4096
  *   MKTOWS_ACCESS_LOG           access_log                  default true
+ *   MKTOWS_USAGE_LOG            usage_log                   file path or "stderr"; default none
  *   MKTOWS_SOAP_USER + MKTOWS_SOAP_ENCRYPTION_KEY           adds one SOAP user
  *
  * mktows-shim also reads the file named by MKTOWS_CONFIG when --config is
@@ -102,6 +103,12 @@ unsigned mktows_server_port(const mktows_server *srv);
  * the server.  NULL is fine. */
 void mktows_server_stop(mktows_server *srv);
 
+/* Reopen the usage log file (usage_log) under its configured name, for
+ * log rotation: after logrotate moved it, the next line goes to a new file.
+ * Returns MKTOWS_OK (also when there is no usage log), or MKTOWS_EIO when
+ * the file cannot be opened (the old one is kept). */
+int mktows_server_reopen_logs(mktows_server *srv);
+
 /* ---- explanations ---------------------------------------------------------
  *
  * Print what a SOAP operation becomes in REST (its REST calls, their cost,
@@ -111,6 +118,18 @@ void mktows_server_stop(mktows_server *srv);
  * MKTOWS_EINVAL with a message in errbuf. */
 int mktows_explain(const char *mapping_dir, const char *operation, FILE *out, char *errbuf,
                    size_t errlen);
+
+/* Print the REST calls a saved SOAP request (the envelope's text) would
+ * make, read from the operation table and the request's own content,
+ * without sending anything.  Returns MKTOWS_OK, or MKTOWS_EINVAL with a
+ * message in errbuf (not a SOAP request, unknown operation). */
+int mktows_explain_request(const char *mapping_dir, const char *xml, size_t len, FILE *out,
+                           char *errbuf, size_t errlen);
+
+/* The usage report: `mktows-shim report [--since DATE] [--until DATE]
+ * [--format html|md|json] [--quota N] [--output FILE] LOGFILE...` with
+ * argv[0] == "report".  Returns the program's exit status. */
+int mktows_report_main(int argc, char **argv);
 
 #ifdef __cplusplus
 }

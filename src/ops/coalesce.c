@@ -810,7 +810,10 @@ mk_rest_status mk_coalesce_sync(mk_coalescer *co, const mk_rest_cred *cred, cons
     memset(out, 0, sizeof *out);
     int n = cJSON_GetArraySize(input);
     int create_dup = strcmp(action, "createDuplicate") == 0;
-    if (co->cfg.disabled || n == 0 || n > co->cfg.max_records || !cred || !cred->client_id) {
+    /* A traced request goes alone: its transcript must hold its own call,
+     * made on its own thread, and no other request's leads. */
+    if (co->cfg.disabled || n == 0 || n > co->cfg.max_records || !cred || !cred->client_id ||
+        mk_rest_recording()) {
         pthread_mutex_lock(&co->mu);
         co->n[CO_SYNC].alone++;
         pthread_mutex_unlock(&co->mu);
@@ -910,7 +913,8 @@ mk_rest_status mk_coalesce_get(mk_coalescer *co, const mk_rest_cred *cred, const
     memset(cost, 0, sizeof *cost);
     memset(out, 0, sizeof *out);
     *leads = NULL;
-    char *v = co->cfg.disabled || !cred || !cred->client_id || max_results <= 0
+    char *v = co->cfg.disabled || !cred || !cred->client_id || max_results <= 0 ||
+                      mk_rest_recording()  /* traced: alone, as for sync */
                   ? NULL : get_value(filter, value, fields);
     if (!v) {
         pthread_mutex_lock(&co->mu);

@@ -111,8 +111,8 @@ int mk_ops_rest_in(struct soap *soap, const char *context, const mk_rest_req *rr
     mk_rest_status st = mk_rest_call(s->rest, &cred, &req, res);
     mk_opstats_charge(r, res);
     static const char *const methods[] = {"GET", "POST", "DELETE"};
-    mk_request_trace(r, methods[req.method], req.path_template ? req.path_template : req.path,
-                     res->attempts);
+    mk_request_note(r, methods[req.method], req.path_template ? req.path_template : req.path,
+                    res->attempts, res->error_code);
     if (st == MK_REST_OK)
         return SOAP_OK;
     return mk_ops_rest_fault_in(soap, context, st, res, what);

@@ -54,6 +54,16 @@ struct mk_request {
      * and the access log: the shim explains every SOAP call it serves. ---- */
     int rest_calls;                 /* REST calls made (HTTP sends, replays included) */
     char rest_trace[512];           /* "GET /rest/v1/leads.json, POST ..." (truncated with "...") */
+    /* The same calls grouped by method, path template and Marketo code, for
+     * the usage log (server/usagelog.h); calls past the last row are only
+     * counted in rest_notes_dropped. */
+    struct mk_rest_note {
+        char method[8];
+        char path[96];
+        int count;                  /* HTTP sends */
+        int code;                   /* Marketo error code, 0 success, -1 not known */
+    } rest_notes[12];
+    int n_rest_notes, rest_notes_dropped;
 
     /* -- cost for GET /_shim/stats, charged by the REST helpers
      *    (ops/opstats.h): shared calls count 1/k to each of k requests --- */
@@ -70,6 +80,15 @@ struct mk_request {
 /* Record one REST call made for req (method + path template). */
 void mk_request_trace(struct mk_request *req, const char *method, const char *path_template,
                       int sends);
+/* The same, with the Marketo code it ended with (0: success; -1: unknown). */
+void mk_request_note(struct mk_request *req, const char *method, const char *path_template,
+                     int sends, int code);
+
+/* The request this thread serves (set by the server around a request), for
+ * services that make REST calls without the soap context (the field
+ * catalogue's fill).  NULL outside a request. */
+void mk_request_set_current(struct mk_request *req);
+struct mk_request *mk_request_current(void);
 
 /* The request being served on this soap context, or NULL outside a request. */
 struct mk_request *mk_request_of(struct soap *soap);

@@ -7,6 +7,8 @@
  * pointer to the current snapshot and the refresh bookkeeping, nothing else.
  */
 #include "fields.h"
+#include "ops/context.h"
+#include "ops/opstats.h"
 
 #include <cjson/cJSON.h>
 #include <pthread.h>
@@ -300,6 +302,12 @@ static mk_fields *fetch_describe(mk_rest_client *rest, const mk_rest_cred *cred,
     mk_fields *f = NULL;
     if (mk_rest_call(rest, cred, &req, &res) == MK_REST_OK)
         f = mk_fields_from_describe(cJSON_GetObjectItemCaseSensitive(res.json, "result"));
+    /* charged to the request this thread serves (none for the background
+     * refresh), so the usage log and /_shim/stats count the cache fill */
+    struct mk_request *r = mk_request_current();
+    mk_opstats_charge(r, &res);
+    if (res.attempts)
+        mk_request_note(r, "GET", req.path, res.attempts, res.error_code);
     mk_rest_result_free(&res);
     return f;
 }

@@ -18,9 +18,9 @@ static void trace(struct mk_request *r, const char *method, const mk_rest_result
 {
     if (!r || res->attempts == 0)
         return;
-    mk_request_trace(r, method, cost->shared ? "/rest/v1/leads.json (shared)"
-                                             : "/rest/v1/leads.json",
-                     cost->shared ? 1 : res->attempts);
+    mk_request_note(r, method, cost->shared ? "/rest/v1/leads.json (shared)"
+                                            : "/rest/v1/leads.json",
+                    cost->shared ? 1 : res->attempts, res->error_code);
 }
 
 int mk_ops_sync_leads(struct soap *soap, const char *action, const char *lookup,

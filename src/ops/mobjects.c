@@ -1423,7 +1423,7 @@ static int sync_program(struct soap *soap, const struct ns1__MObject *o, bool up
         mk_rest_cred cred = mk_ops_cred(r);
         rr.deadline_ms = mk_ops_deadline_ms(r);
         rs = mk_rest_call(mk_ops_services(soap)->rest, &cred, &rr, &res);
-        mk_request_trace(r, "POST", rr.path_template, res.attempts);
+        mk_request_note(r, "POST", rr.path_template, res.attempts, res.error_code);
     }
     if (rs == MK_REST_OK) {
         st->status = ns1__MObjStatusEnum__UPDATED;

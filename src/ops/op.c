@@ -107,11 +107,45 @@ long mk_request_ms_left(const struct mk_request *req)
     return ms > 0 ? (long)ms : 0;
 }
 
+static _Thread_local struct mk_request *current_request;
+
+void mk_request_set_current(struct mk_request *req)
+{
+    current_request = req;
+}
+
+struct mk_request *mk_request_current(void)
+{
+    return current_request;
+}
+
 void mk_request_trace(struct mk_request *req, const char *method, const char *path_template,
                       int sends)
 {
+    mk_request_note(req, method, path_template, sends, -1);
+}
+
+void mk_request_note(struct mk_request *req, const char *method, const char *path_template,
+                     int sends, int code)
+{
     if (!req)
         return;
+    struct mk_rest_note *row = NULL;
+    for (int i = 0; i < req->n_rest_notes && !row; i++)
+        if (req->rest_notes[i].code == code && strcmp(req->rest_notes[i].method, method) == 0 &&
+            strncmp(req->rest_notes[i].path, path_template, sizeof row->path - 1) == 0)
+            row = &req->rest_notes[i];
+    if (!row && req->n_rest_notes < (int)(sizeof req->rest_notes / sizeof req->rest_notes[0])) {
+        row = &req->rest_notes[req->n_rest_notes++];
+        snprintf(row->method, sizeof row->method, "%s", method);
+        snprintf(row->path, sizeof row->path, "%s", path_template);
+        row->code = code;
+        row->count = 0;
+    }
+    if (row)
+        row->count += sends > 0 ? sends : 1;
+    else
+        req->rest_notes_dropped += sends > 0 ? sends : 1;
     req->rest_calls += sends > 0 ? sends : 1;
     size_t used = strlen(req->rest_trace), room = sizeof req->rest_trace - used;
     if (room < 5 || (used >= 3 && strcmp(req->rest_trace + used - 3, "...") == 0))

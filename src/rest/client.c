@@ -668,6 +668,35 @@ void mk_rest_result_free(mk_rest_result *r)
     memset(r, 0, sizeof *r);
 }
 
+/* ---- recording ---------------------------------------------------------- */
+
+static _Thread_local mk_rest_recorder recorder;
+
+void mk_rest_recorder_set(const mk_rest_recorder *rec)
+{
+    if (rec)
+        recorder = *rec;
+    else
+        memset(&recorder, 0, sizeof recorder);
+}
+
+int mk_rest_recording(void)
+{
+    return recorder.record && (!recorder.wants || recorder.wants(recorder.ctx));
+}
+
+static void record_send(const mk_rest_plan *plan, const mk_rest_result *out)
+{
+    if (!mk_rest_recording())
+        return;
+    mk_rest_send_record rec = {.method = plan->method, .url = plan->url,
+                               .content_type = plan->content_type, .body = plan->body,
+                               .body_len = plan->body_len, .http_status = out->http_status,
+                               .answer = out->body, .answer_len = out->body_len,
+                               .error_code = out->error_code};
+    recorder.record(recorder.ctx, &rec);
+}
+
 /* ---- the call ---------------------------------------------------------- */
 
 /* Fill success/requestId/first error from the envelope in r->json. */
@@ -895,6 +924,7 @@ mk_rest_status mk_rest_call(mk_rest_client *c, const mk_rest_cred *cred,
                 st = classify(out, rep.is_json);
             }
             mk_limiter_release(c->limiter, &slot, limit_outcome(st, out, not_sent));
+            record_send(&plan, out);
             stats_count(c, key, st, plan.method_override, transport);
 
             if (st == MK_REST_ERR_API && (out->error_code == 601 || out->error_code == 602) &&

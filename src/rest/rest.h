@@ -278,6 +278,39 @@ int64_t mk_rest_now_ms(void);
  * keep collecting work while no call could be sent anyway. */
 int64_t mk_rest_ready_in_ms(mk_rest_client *c);
 
+/* ---- recording the sends of one thread (trace to REST) ---------------
+ *
+ * A worker serving a request whose SOAP user asked for a transcript sets a
+ * recorder on its own thread; every HTTP send mk_rest_call() makes on that
+ * thread (first try, 601/602 replay, retry; never the identity call) is
+ * handed to it as it really went out, with the answer.  Calls made on other
+ * threads (a coalesced batch led by another request) are not seen, which is
+ * why the lead batching layer sends a recorded request's calls alone
+ * (mk_rest_recording()). */
+typedef struct mk_rest_send_record {
+    const char *method;         /* as sent: "POST" for a GET sent as POST ?_method=GET */
+    const char *url;            /* full URL with the encoded query */
+    const char *content_type;   /* NULL without a body */
+    const char *body;
+    size_t body_len;
+    long http_status;           /* 0: no HTTP answer */
+    const char *answer;         /* the response body, may be NULL */
+    size_t answer_len;
+    int error_code;             /* Marketo code of the answer, 0 if none */
+} mk_rest_send_record;
+
+typedef struct mk_rest_recorder {
+    int (*wants)(void *ctx);    /* NULL: always; else asked before each send */
+    void (*record)(void *ctx, const mk_rest_send_record *rec);
+    void *ctx;
+} mk_rest_recorder;
+
+/* Set (or with NULL clear) this thread's recorder.  The struct is copied. */
+void mk_rest_recorder_set(const mk_rest_recorder *rec);
+
+/* 1 when this thread's sends are being recorded now. */
+int mk_rest_recording(void);
+
 /* ---- statistics ------------------------------------------------------ */
 
 /* Calls to one endpoint, keyed by "<METHOD> <path template>", e.g.

@@ -54,6 +54,7 @@ static const struct {
     {"MKTOWS_ESTABLISHED_SECONDS", "connections.established_seconds", ENV_INT},
     {"MKTOWS_TRUSTED_PROXIES", "trusted_proxies", ENV_STRING},
     {"MKTOWS_ACCESS_LOG", "access_log", ENV_BOOL},
+    {"MKTOWS_USAGE_LOG", "usage_log", ENV_STRING},
     {"MKTOWS_MAPPING_DIR", "mapping_dir", ENV_STRING},
     {"MKTOWS_FSPI_FIELD", "leads.foreign_sys_person_id_field", ENV_STRING},
     {"MKTOWS_WORKSPACES", "workspaces", ENV_JSON},
@@ -375,6 +376,11 @@ static int load_users(struct mktows_config *cfg, char *errbuf, size_t errlen)
             if (!*fields[i].dst)
                 return fail(errbuf, errlen, MKTOWS_ENOMEM, "config: out of memory");
         }
+        const cJSON *trace = cJSON_GetObjectItemCaseSensitive(u, "trace");
+        if (trace && !cJSON_IsBool(trace) && !cJSON_IsNull(trace))
+            return fail(errbuf, errlen, MKTOWS_EINVAL, "config: key '%s.trace' must be true or false",
+                        key);
+        su->trace = cJSON_IsTrue(trace);
         if (!su->client_id != !su->client_secret)
             return fail(errbuf, errlen, MKTOWS_EINVAL,
                         "config: key '%s' must give both client_id and client_secret, or neither",

@@ -24,6 +24,7 @@ struct mk_soap_user {
     char *client_id;      /* NULL: use rest.client_id */
     char *client_secret;  /* NULL: use rest.client_secret */
     char *partition;      /* NULL: default partition */
+    int trace;            /* "trace": true — may ask for REST transcripts (X-Mktows-Trace) */
 };
 
 struct mktows_config {

@@ -4,10 +4,13 @@
  *
  *   mktows-shim --config FILE [--listen HOST:PORT]
  *   mktows-shim --explain [OPERATION]
+ *   mktows-shim --explain-request FILE.xml
+ *   mktows-shim report [--since …] [--until …] [--format html|md|json] LOGFILE…
  *   mktows-shim --version
  *
  * Prints `listening on http://HOST:PORT` on stdout once requests are
- * accepted; stops cleanly on SIGINT/SIGTERM.
+ * accepted; stops cleanly on SIGINT/SIGTERM; SIGHUP reopens the usage log
+ * (log rotation).
  */
 #include <pthread.h>
 #include <signal.h>
@@ -28,12 +31,56 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: mktows-shim --config FILE [--listen HOST:PORT]\n"
             "       mktows-shim --explain [OPERATION]\n"
+            "       mktows-shim --explain-request FILE.xml\n"
+            "       mktows-shim report [--since DATE] [--until DATE] [--format html|md|json]\n"
+            "                          [--quota N] [--output FILE] LOGFILE...\n"
             "       mktows-shim --version\n"
             "\n"
             "Serves Marketo's retired SOAP API (mktows) from the Marketo REST API.\n"
             "Every configuration key can also be set by a MKTOWS_* environment\n"
             "variable (see README.md); --listen overrides both.\n"
-            "--explain prints what each SOAP operation becomes in REST.\n");
+            "--explain prints what each SOAP operation becomes in REST;\n"
+            "--explain-request what a saved SOAP request would call, sending nothing.\n"
+            "report plans a migration from usage logs (usage_log, may be gzipped).\n");
+}
+
+static int explain_request(const char *path)
+{
+    char err[512];
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "mktows-shim: cannot open '%s'\n", path);
+        return 1;
+    }
+    char *xml = NULL;
+    size_t len = 0, cap = 0, n;
+    char chunk[65536];
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (len + n + 1 > cap) {
+            cap = (len + n + 1) * 2;
+            char *p = realloc(xml, cap);
+            if (!p) {
+                free(xml);
+                if (f != stdin)
+                    fclose(f);
+                fprintf(stderr, "mktows-shim: out of memory\n");
+                return 1;
+            }
+            xml = p;
+        }
+        memcpy(xml + len, chunk, n);
+        len += n;
+    }
+    if (f != stdin)
+        fclose(f);
+    int rc = mktows_explain_request(getenv("MKTOWS_MAPPING_DIR"), xml ? xml : "", len, stdout,
+                                    err, sizeof err);
+    free(xml);
+    if (rc != MKTOWS_OK) {
+        fprintf(stderr, "mktows-shim: %s\n", err);
+        return 1;
+    }
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -43,6 +90,8 @@ int main(int argc, char **argv)
     mktows_config *cfg = NULL;
     mktows_server *srv = NULL;
 
+    if (argc > 1 && strcmp(argv[1], "report") == 0)
+        return mktows_report_main(argc - 1, argv + 1);
     for (int i = 1; i < argc; i++) {
         if ((strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "-c") == 0) && i + 1 < argc) {
             config_path = argv[++i];
@@ -59,6 +108,8 @@ int main(int argc, char **argv)
                 return 1;
             }
             return 0;
+        } else if (strcmp(argv[i], "--explain-request") == 0 && i + 1 < argc) {
+            return explain_request(argv[i + 1]);
         } else if (strcmp(argv[i], "--version") == 0) {
             printf("mktows-shim %s\n", MKTOWS_VERSION);
             return 0;
@@ -88,6 +139,7 @@ int main(int argc, char **argv)
     sigemptyset(&stop);
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -104,7 +156,14 @@ int main(int argc, char **argv)
     fflush(stdout);
 
     int sig = 0;
-    sigwait(&stop, &sig);
+    /* SIGHUP: reopen the usage log (logrotate's create or copy-less move). */
+    while (sigwait(&stop, &sig) == 0 && sig == SIGHUP) {
+        if (mktows_server_reopen_logs(srv) != MKTOWS_OK)
+            fprintf(stderr, "mktows-shim: SIGHUP: cannot reopen the usage log; still "
+                            "writing to the old file\n");
+        else
+            fprintf(stderr, "mktows-shim: SIGHUP: usage log reopened\n");
+    }
     fprintf(stderr, "mktows-shim: %s received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
     mktows_server_stop(srv);
     mktows_config_free(cfg);

@@ -11,6 +11,7 @@
  * Routes:
  *   GET|HEAD <any path>?WSDL (any case)  the WSDL, soap:address = this URL
  *   GET|HEAD /health                     "ok"
+ *   GET|HEAD /_shim/trace/<id>           a REST transcript (server/trace.h)
  *   GET|HEAD /_shim/stats                operator statistics (JSON): per SOAP
  *                                        operation REST calls, retries, waits;
  *                                        quota guard and coalescing (off with
@@ -44,6 +45,8 @@
 #include "server/netaddr.h"
 #include "server/pool.h"
 #include "server/server.h"
+#include "server/trace.h"
+#include "server/usagelog.h"
 #include "ops/services.h"
 #include "server/wsdl.h"
 #include "soap/engine.h"
@@ -75,6 +78,11 @@ struct job {
     /* response, written by the worker before it resumes the connection */
     unsigned status;
     char rest_header[600];        /* X-Mktows-Rest-Calls value, "" when none */
+    /* usage log and REST transcript (usagelog.h, trace.h) */
+    struct timespec received_rt;
+    char client_text[64];         /* numeric client address */
+    int trace_asked;              /* X-Mktows-Trace: curl */
+    char trace_id[33];            /* "" when the answer carries no transcript */
     char *resp;
     size_t resp_len;
 };
@@ -83,6 +91,8 @@ struct mktows_server {
     const struct mktows_config *cfg;
     struct mk_server_hooks hooks;
     void *services;                /* shared by all requests; see server.h */
+    mk_usagelog *usage;            /* NULL: no usage_log */
+    mk_tracestore *traces;
     struct MHD_Daemon *mhd;
     mk_pool *pool;
     unsigned port;
@@ -132,6 +142,21 @@ static void log_request(const struct job *job, const struct mk_request *req)
             job->status, req->fault_code, req->rest_calls, ms);
 }
 
+static void usage_line(const struct job *job, const struct mk_request *req)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    mk_usage_entry e = {
+        .received = job->received_rt,
+        .latency_ms = (long)((now.tv_sec - job->started.tv_sec) * 1000 +
+                             (now.tv_nsec - job->started.tv_nsec) / 1000000),
+        .version = job->version, .client = job->client_text, .http_status = job->status,
+        .request = job->body, .request_len = job->body ? job->len : 0,
+        .response = job->resp, .response_len = job->resp ? job->resp_len : 0,
+        .trace_id = job->trace_id[0] ? job->trace_id : NULL};
+    mk_usagelog_write(job->srv->usage, &e, req);
+}
+
 /* Free a job's body and give its bytes back to the budget (any thread). */
 static void job_drop_body(struct job *job)
 {
@@ -157,7 +182,13 @@ static void worker_run(struct mk_pool_item *item, void *state, void *arg)
     req.services = job->srv->services;
 
     job->resp = NULL;
-    if (mk_engine_serve(state, &req, job->body ? job->body : "", job->len, &res) == 0) {
+    mk_trace_rec trace;
+    if (job->trace_asked)
+        mk_trace_begin(&trace, &req);
+    mk_request_set_current(&req);
+    int served = mk_engine_serve(state, &req, job->body ? job->body : "", job->len, &res);
+    mk_request_set_current(NULL);
+    if (served == 0) {
         job->resp = malloc(res.len);
         if (job->resp) {
             memcpy(job->resp, res.body, res.len);
@@ -171,10 +202,19 @@ static void worker_run(struct mk_pool_item *item, void *state, void *arg)
     if (req.rest_calls > 0)
         snprintf(job->rest_header, sizeof job->rest_header, "%d; %s", req.rest_calls,
                  req.rest_trace);
+    if (job->trace_asked) {
+        mk_trace_end(&trace);
+        if (mk_trace_allowed(&req) && trace.text &&
+            mk_tracestore_put(job->srv->traces, trace.text, job->trace_id) == 0)
+            trace.text = NULL;  /* kept by the store */
+        mk_trace_free(&trace);
+    }
     if (req.user)   /* authenticated: the address gets the reserve */
         mk_connguard_established(job->srv->guard, &job->client);
     if (job->srv->cfg->access_log)
         log_request(job, &req);
+    if (job->srv->usage)
+        usage_line(job, &req);
     if (job->srv->hooks.request_done) {
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
@@ -216,6 +256,29 @@ static enum MHD_Result send_buffer_with(struct MHD_Connection *c, unsigned statu
     if (rest_calls && *rest_calls)
         MHD_add_response_header(r, "X-Mktows-Rest-Calls", rest_calls);
     enum MHD_Result ret = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* A SOAP answer with its REST headers; X-Mktows-Trace points at the
+ * transcript when one was kept (server/trace.h). */
+static enum MHD_Result send_answer(struct MHD_Connection *c, struct job *job, char *resp)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(job->resp_len, resp, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(resp);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, XML_TYPE);
+    if (job->rest_header[0])
+        MHD_add_response_header(r, "X-Mktows-Rest-Calls", job->rest_header);
+    if (job->trace_id[0]) {
+        char where[64];
+        snprintf(where, sizeof where, "/_shim/trace/%s", job->trace_id);
+        MHD_add_response_header(r, "X-Mktows-Trace", where);
+    }
+    enum MHD_Result ret = MHD_queue_response(c, job->status, r);
     MHD_destroy_response(r);
     return ret;
 }
@@ -460,6 +523,13 @@ static enum MHD_Result on_first_call(struct mktows_server *srv, struct MHD_Conne
             return send_text(c, 200, "ok\n");
         if (strcmp(url, "/_shim/stats") == 0)
             return serve_stats(srv, c);
+        if (strncmp(url, "/_shim/trace/", 13) == 0) {
+            char *text = mk_tracestore_get(srv->traces, url + 13);
+            if (!text)
+                return send_text(c, 404, "no such transcript (they are kept 15 minutes)\n");
+            return send_buffer(c, 200, "text/plain; charset=UTF-8", text, strlen(text),
+                               MHD_RESPMEM_MUST_FREE);
+        }
         if (soap_version(url))
             return send_text(c, 405, "POST a SOAP envelope here, or GET ?WSDL\n");
         return send_text(c, 404, "not found\n");
@@ -504,6 +574,17 @@ static enum MHD_Result on_first_call(struct mktows_server *srv, struct MHD_Conne
     job->deadline = job->started;
     job->deadline.tv_sec += srv->cfg->request_timeout;
     job->received_at = time(NULL);
+    clock_gettime(CLOCK_REALTIME, &job->received_rt);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr &&
+        getnameinfo(ci->client_addr,
+                    ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                           : sizeof(struct sockaddr_in),
+                    job->client_text, sizeof job->client_text, NULL, 0, NI_NUMERICHOST) != 0)
+        job->client_text[0] = '\0';
+    const char *tr = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Mktows-Trace");
+    job->trace_asked = tr && strcasecmp(tr, "curl") == 0;
     *con_cls = job;
     return MHD_YES;
 }
@@ -607,8 +688,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
                            MHD_RESPMEM_PERSISTENT);
     char *resp = job->resp;
     job->resp = NULL;
-    return send_buffer_with(c, job->status, XML_TYPE, resp, job->resp_len, MHD_RESPMEM_MUST_FREE,
-                            job->rest_header);
+    return send_answer(c, job, resp);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -691,6 +771,18 @@ int mk_server_start(const mktows_config *cfg, const struct mk_server_hooks *hook
     if (!srv->guard) {
         mktows_server_stop(srv);
         return fail(errbuf, errlen, "cannot start the connection guard");
+    }
+    const cJSON *ul = mk_config_get(mk_config_json(cfg), "usage_log");
+    if (ul && !cJSON_IsNull(ul) && (!cJSON_IsString(ul) || !ul->valuestring[0])) {
+        mktows_server_stop(srv);
+        snprintf(errbuf, errlen, "config: key 'usage_log' (MKTOWS_USAGE_LOG) must be a file "
+                                 "path or \"stderr\"");
+        return MKTOWS_EINVAL;
+    }
+    if (mk_tracestore_new(&srv->traces) != 0 ||
+        (cJSON_IsString(ul) && mk_usagelog_open(ul->valuestring, &srv->usage, errbuf, errlen))) {
+        mktows_server_stop(srv);
+        return MKTOWS_EINVAL;
     }
     if (srv->hooks.services_start &&
         srv->hooks.services_start(cfg, &srv->services, errbuf, errlen) != 0) {
@@ -783,7 +875,14 @@ void mktows_server_stop(mktows_server *srv)
     mk_connguard_stop(srv->guard);
     if (srv->services && srv->hooks.services_stop)
         srv->hooks.services_stop(srv->services);
+    mk_usagelog_close(srv->usage);
+    mk_tracestore_free(srv->traces);
     free(srv->too_large_fault);
     free(srv->busy_fault);
     free(srv);
+}
+
+int mktows_server_reopen_logs(mktows_server *srv)
+{
+    return srv && mk_usagelog_reopen(srv->usage) != 0 ? MKTOWS_EIO : MKTOWS_OK;
 }
