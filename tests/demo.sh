@@ -20,7 +20,7 @@ work=$(mktemp -d)
 cleanup() { stack_stop; rm -rf "$work"; }
 trap cleanup EXIT
 
-stack_start REST "$work/emu" "$BUILD/src/emulator/marketo-emulator" --listen 127.0.0.1:0 \
+stack_start REST "$work/emu" "$BUILD/emulator/marketo-emulator" --listen 127.0.0.1:0 \
             --client-id demo-client --client-secret demo-secret
 stack_shim_config "$work/shim.json" "$REST"
 stack_start SHIM "$work/shim" "$BUILD/src/mktows-shim" --config "$work/shim.json"

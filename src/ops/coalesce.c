@@ -307,14 +307,26 @@ static void batch_append(co_batch *b, co_member *m)
         b->min_deadline = m->deadline;
 }
 
-/* Wait (co->mu held) until clashing batch b is finished, then drop it. */
-static void wait_clash(mk_coalescer *co, co_batch *b, co_kind kind)
+/* Wait (co->mu held) until clashing batch b is finished, then drop it.
+ * The wait ends at the waiting request's own deadline, not at the clashing
+ * batch's: returns 0, or -1 when the deadline came first. */
+static int wait_clash(mk_coalescer *co, co_batch *b, co_kind kind, int64_t deadline)
 {
     co->n[kind].clash_waits++;
     b->refs++;
-    while (!b->done)
-        pthread_cond_wait(&b->cv, &co->mu);
+    while (!b->done && mk_rest_now_ms() < deadline)
+        wait_until(&b->cv, &co->mu, deadline);
+    int done = b->done;
     batch_unref(b);
+    return done ? 0 : -1;
+}
+
+/* The answer of a request whose deadline passed while it waited. */
+static mk_rest_status clash_timeout(mk_rest_result *out)
+{
+    snprintf(out->error_message, sizeof out->error_message,
+             "request deadline passed while an earlier batch with the same key was in flight");
+    return MK_REST_ERR_TIMEOUT;
 }
 
 /* ---- when to send ------------------------------------------------------------------ */
@@ -466,6 +478,21 @@ static void free_keys(char **keys, int n)
 }
 
 /* Give every member its slice of the shared answer (co->mu held). */
+
+/* A shared call runs until its earliest member's deadline, so each member
+ * is answered by its own.  One whose deadline is later than the moment the
+ * call was cut has time left: it redoes its part alone within its own
+ * deadline rather than inherit another member's (unless repeating it could
+ * write twice: createOnly / createDuplicate). */
+static int outlived(const co_batch *b, const co_member *m, mk_rest_status st)
+{
+    if (st != MK_REST_ERR_TIMEOUT || m->deadline <= b->min_deadline)
+        return 0;
+    if (b->g->kind == CO_SYNC && !is_idempotent_sync(b->g->p1))
+        return 0;
+    return m->deadline - mk_rest_now_ms() > 100;
+}
+
 static void distribute_sync(co_batch *b, mk_rest_status st, const mk_rest_result *res)
 {
     const cJSON *result = cJSON_GetObjectItemCaseSensitive(res->json, "result");
@@ -474,7 +501,7 @@ static void distribute_sync(co_batch *b, mk_rest_status st, const mk_rest_result
         copy_outline(&m->res, res);
         m->st = st;
         if (st != MK_REST_OK) {
-            m->solo = blame;
+            m->solo = blame || outlived(b, m, st);
             continue;
         }
         cJSON *obj = cJSON_CreateObject();
@@ -640,7 +667,7 @@ static void distribute_get(co_batch *b, mk_rest_status st, const mk_rest_result 
         copy_outline(&m->res, res);
         m->st = st;
         if (st != MK_REST_OK) {
-            m->solo = blame;
+            m->solo = blame || outlived(b, m, st);
             continue;
         }
         m->leads = cJSON_CreateArray();
@@ -764,6 +791,9 @@ static void take_part(mk_coalescer *co, co_batch *b, co_member *m, int leader)
         send_batch(co, b);
         pthread_mutex_lock(&co->mu);
     } else {
+        /* Untimed, yet within m's deadline: m joined before the seal, so
+         * the call runs at most to b->min_deadline <= m->deadline (and
+         * the leader sends by min_deadline - send_reserve_ms). */
         while (!m->done)
             pthread_cond_wait(&b->cv, &co->mu);
     }
@@ -815,7 +845,11 @@ mk_rest_status mk_coalesce_sync(mk_coalescer *co, const mk_rest_cred *cred, cons
     while (g) {
         b = g->open;
         if (b && !create_dup && keys_clash(b, keys, n)) {
-            wait_clash(co, b, CO_SYNC);
+            if (wait_clash(co, b, CO_SYNC, m.deadline) != 0) {
+                pthread_mutex_unlock(&co->mu);
+                free_keys(keys, n);
+                return clash_timeout(out);
+            }
             continue;
         }
         if (b && (b->nrec + n > co->cfg.max_records ||
@@ -917,7 +951,11 @@ mk_rest_status mk_coalesce_get(mk_coalescer *co, const mk_rest_cred *cred, const
                     clash = 1;
             }
             if (clash) {
-                wait_clash(co, b, CO_GET);
+                if (wait_clash(co, b, CO_GET, m.deadline) != 0) {
+                    pthread_mutex_unlock(&co->mu);
+                    free(v);
+                    return clash_timeout(out);
+                }
                 continue;
             }
             if (k < 0 && b->nkeys >= GET_MAX_VALUES) {

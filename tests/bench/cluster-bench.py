@@ -28,7 +28,7 @@ def main():
     ap.add_argument("--build-dir", default=os.path.join(TOP, "build", "release"))
     a = ap.parse_args()
     shim = os.path.join(a.build_dir, "src", "mktows-shim")
-    emu = os.path.join(a.build_dir, "src", "emulator", "marketo-emulator")
+    emu = os.path.join(a.build_dir, "emulator", "marketo-emulator")
     for p in (shim, emu):
         if not os.access(p, os.X_OK):
             sys.exit("%s: not built (cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release "

@@ -240,7 +240,7 @@ def main():
     ap.add_argument("--bodies", type=int, default=100)
     a = ap.parse_args()
     shim_bin = os.path.join(a.build_dir, "src", "mktows-shim")
-    emu_bin = os.path.join(a.build_dir, "src", "emulator", "marketo-emulator")
+    emu_bin = os.path.join(a.build_dir, "emulator", "marketo-emulator")
     if not (os.access(shim_bin, os.X_OK) and os.access(emu_bin, os.X_OK)):
         subprocess.run(["cmake", "-S", TOP, "-B", a.build_dir, "-DCMAKE_BUILD_TYPE=Release",
                         "-DBUILD_TESTING=OFF"], check=True, stdout=subprocess.DEVNULL)

@@ -29,7 +29,7 @@ command -v wrk >/dev/null || { echo "emulator-wrk.sh: wrk is not installed (apt-
 
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DMKTOWS_SANITIZE=OFF -DBUILD_TESTING=OFF >/dev/null
 cmake --build "$BUILD" --target marketo-emulator -j"$(nproc)" >/dev/null
-EMU="$BUILD/src/emulator/marketo-emulator"
+EMU="$BUILD/emulator/marketo-emulator"
 
 OUT=$(mktemp)
 "$EMU" --listen 127.0.0.1:0 --client-id bench --client-secret bench-secret \

@@ -76,7 +76,7 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     a = ap.parse_args()
     shim = os.path.join(a.build_dir, "src", "mktows-shim")
-    emu = os.path.join(a.build_dir, "src", "emulator", "marketo-emulator")
+    emu = os.path.join(a.build_dir, "emulator", "marketo-emulator")
     for p in (shim, emu):
         if not os.access(p, os.X_OK):
             sys.exit("no %s: build the tree first (see --help)" % p)

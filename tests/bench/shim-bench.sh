@@ -41,7 +41,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-if [ ! -x "$build/src/mktows-shim" ] || [ ! -x "$build/src/emulator/marketo-emulator" ]; then
+if [ ! -x "$build/src/mktows-shim" ] || [ ! -x "$build/emulator/marketo-emulator" ]; then
     cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null 2>&1
     cmake --build "$build" -j "$(nproc)" --target mktows-shim marketo-emulator >/dev/null 2>&1
 fi
@@ -79,7 +79,7 @@ else
     emu_limits="--rate-limit off --concurrency off --daily-quota off"
 fi
 # shellcheck disable=SC2086
-"$build/src/emulator/marketo-emulator" --listen 127.0.0.1:0 --client-id bench-id \
+"$build/emulator/marketo-emulator" --listen 127.0.0.1:0 --client-id bench-id \
     --client-secret bench-secret --synthetic-leads $leads $emu_limits \
     >"$work/emu.out" 2>"$work/emu.out.err" &
 emu_pid=$!

@@ -84,10 +84,10 @@ final class MktClient
     }
 }
 
-// The repository's emulator seed (src/emulator/seed/default.json), decoded.
+// The repository's emulator seed (emulator/seed/default.json), decoded.
 function mkt_default_seed()
 {
-    return json_decode(file_get_contents(__DIR__ . "/../../src/emulator/seed/default.json"), true);
+    return json_decode(file_get_contents(__DIR__ . "/../../emulator/seed/default.json"), true);
 }
 
 // Run $checks, print "<name>: OK" or the failure with the clients' last

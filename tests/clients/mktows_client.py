@@ -87,8 +87,8 @@ class Marketo:
 
 
 def default_seed():
-    """The repository's emulator seed (src/emulator/seed/default.json)."""
-    with open(os.path.join(SOURCE_DIR, "src/emulator/seed/default.json")) as f:
+    """The repository's emulator seed (emulator/seed/default.json)."""
+    with open(os.path.join(SOURCE_DIR, "emulator/seed/default.json")) as f:
         return json.load(f)
 
 

@@ -4,7 +4,7 @@
  * every per-record and request-level outcome, a lead's lists, the Asset API
  * views, the activities the writes log, and bad input.
  *
- * Seed facts used (src/emulator/seed/default.json): lists 3001–3007; 3001
+ * Seed facts used (emulator/seed/default.json): lists 3001–3007; 3001
  * has leads 1–5, 3002 leads 1–2, 3004 leads 1,3,5,7,9, 3005 is empty; leads
  * 1–20 exist.
  */

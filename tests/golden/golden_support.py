@@ -42,8 +42,8 @@ def check(cond, what):
 # ---- the seed -------------------------------------------------------------------------
 
 def default_seed():
-    """The repository's emulator seed (src/emulator/seed/default.json)."""
-    with open(os.path.join(SOURCE_DIR, "src/emulator/seed/default.json"), encoding="utf-8") as f:
+    """The repository's emulator seed (emulator/seed/default.json)."""
+    with open(os.path.join(SOURCE_DIR, "emulator/seed/default.json"), encoding="utf-8") as f:
         return json.load(f)
 
 

@@ -10,7 +10,7 @@ re-signed for a fresh timestamp, to mktows-shim backed by marketo-emulator.
 
 The emulator is seeded with the documents' own data (programs 1001-1007 and
 1970, lead 1090177 and its Roadshow records) on top of
-src/emulator/seed/default.json, so that the examples find what they name.
+emulator/seed/default.json, so that the examples find what they name.
 
 An answer must have the documented element structure: every element path of
 the documented response (local names from the success element down, children

@@ -5,7 +5,7 @@
  * REST calls it made through /_emulator/stats.
  *
  * Every test starts from the emulator's seed (POST /_emulator/reset): leads
- * 1-20 of src/emulator/seed/default.json, static lists 3001-3007.  The seed
+ * 1-20 of emulator/seed/default.json, static lists 3001-3007.  The seed
  * facts the tests rely on are named where they are used.
  */
 #include <setjmp.h>

@@ -9,7 +9,7 @@
  *
  * Every test starts from the emulator's seed (POST /_emulator/reset):
  * leads 1-20, static lists 3001-3007 with their members, campaigns
- * 1001-1007 of src/emulator/seed/default.json.  The seed facts a test
+ * 1001-1007 of emulator/seed/default.json.  The seed facts a test
  * relies on are named where they are used.  Imports step Queued ->
  * Importing -> Complete every 300 ms (MKTOWS_EMU_IMPORT_STEP_MS).
  *

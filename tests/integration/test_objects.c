@@ -6,7 +6,7 @@
  * API; what each SOAP call cost in REST comes from the shim's
  * X-Mktows-Rest-Calls response header.
  *
- * The emulator runs on a seed made at start-up: src/emulator/seed/default.json
+ * The emulator runs on a seed made at start-up: emulator/seed/default.json
  * (opportunities OPP-1001..1003, roles of leads 1-3, programs 2001-2006,
  * custom object types car_c and roadshow_c) plus 230 programs 5001-5230 in
  * workspace "Bulk" (the first 150 tagged Region=LATAM) so that program

@@ -20,6 +20,7 @@ PACKAGES=(
   default-jdk-headless libaxis-java   # .NET proxy, Axis 1.4, SOAP::Lite, soap4r
   libsoap-lite-perl ruby ruby-soap4r
   curl openssl wrk              # demo and benchmarks
+  clang libclang-rt-14-dev      # libFuzzer targets (tests/fuzz), smoke run in run.sh
   zlib1g-dev                    # mktows-shim report reads gzipped usage logs
   chromium                      # the HTML usage report opened headless (test_report_html)
   dpkg-dev debhelper lintian    # Debian packages built and checked by the tests

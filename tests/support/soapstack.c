@@ -237,7 +237,7 @@ int ss_test_reset(void **state)
 
 cJSON *ss_default_seed(void)
 {
-    char *path = ts_fmt("%s/src/emulator/seed/default.json", ts_env("MKTOWS_SOURCE_DIR"));
+    char *path = ts_fmt("%s/emulator/seed/default.json", ts_env("MKTOWS_SOURCE_DIR"));
     char *text = ts_read_file(path);
     cJSON *seed = cJSON_Parse(text);
     if (!seed)

@@ -137,7 +137,7 @@ int ss_reset(ss_stack *s, const char *warmup_body);
 int ss_group_teardown(void **state);
 int ss_test_reset(void **state);
 
-/* The repository's emulator seed (src/emulator/seed/default.json), parsed. */
+/* The repository's emulator seed (emulator/seed/default.json), parsed. */
 cJSON *ss_default_seed(void);
 /* Write seed (taken) to a temporary file; its path (malloc'd). */
 char *ss_seed_file(cJSON *seed);

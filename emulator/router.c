@@ -10,24 +10,20 @@
  * The merged table is also what `marketo-emulator --list-routes` prints,
  * which the conformance test compares with the OpenAPI files.
  */
-#include "emu_core.h"
+#include "router.h"
+
+#include "auth.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const emu_route core_routes[] = {
-    {"GET", "/identity/oauth/token", emu_identity, false},
-    {"POST", "/identity/oauth/token", emu_identity, false},
-    {NULL, NULL, NULL, false},
-};
 
 static const emu_route *g_routes;
 static int g_nroutes;
 
 int emu_routes_init(void)
 {
-    const emu_route *tables[] = {core_routes,          emu_routes_leads,
+    const emu_route *tables[] = {emu_routes_identity,  emu_routes_leads,
                                  emu_routes_activities, emu_routes_lists,
                                  emu_routes_campaigns,  emu_routes_objects,
                                  emu_routes_customobjects, emu_routes_bulk,
@@ -48,7 +44,6 @@ int emu_routes_init(void)
     return 0;
 }
 
-void emu_routes_free(void);
 void emu_routes_free(void)
 {
     free((void *)g_routes);

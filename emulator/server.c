@@ -11,20 +11,30 @@
  *   limits for counted calls (607 daily quota, 606 rate, 615 in flight);
  *   injected error codes; body content type (612) and JSON syntax (609);
  *   then the handler, whose emu_resp is wrapped in the Marketo envelope.
+ * The emulator's own /_emulator/ endpoints (admin.c) skip all of these.
  *
  * Latency is injected by suspending the connection and resuming it from a
  * timer thread, never by sleeping in a pool thread: that way slow answers
  * pile up as real concurrent requests and the 615 limit can be exercised.
  * A request is "in flight" from its headers to the end of its response.
  */
-#include "emu_core.h"
+#include "server.h"
 
-#include <ctype.h>
+#include "admin.h"
+#include "auth.h"
+#include "buf.h"
+#include "clock.h"
+#include "config.h"
+#include "faults.h"
+#include "http.h"
+#include "limits.h"
+#include "router.h"
+#include "stats.h"
+
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,134 +45,15 @@
 #define MAX_BODY (1024 * 1024)
 #define MAX_BULK_BODY (10 * 1024 * 1024)
 
-typedef struct param { char *k, *v; } param;
-
 typedef struct rq {
-    char *uri;                /* raw request target, as received */
-    size_t uri_len;
-    param *params;
-    int nparams, cap;
-    char *body;
-    size_t body_len, body_cap, limit;
+    size_t uri_len;           /* of the raw request target, as received */
+    emu_params params;
+    emu_buf body;
+    size_t limit;
     bool started, too_large, inflight, over_concurrency, delayed, form_parsed;
-    char **allocs;            /* strings handed out by emu_param_list */
-    int nallocs;
 } rq;
 
 static struct MHD_Daemon *g_daemon;
-static atomic_uint g_req_counter;
-
-/* ---- parameters ------------------------------------------------------------ */
-
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = tolower(c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-static char *url_decode(const char *s, size_t n)
-{
-    char *out = malloc(n + 1), *o = out;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '+')
-            *o++ = ' ';
-        else if (s[i] == '%' && i + 2 < n && hexval((unsigned char)s[i + 1]) >= 0 &&
-                 hexval((unsigned char)s[i + 2]) >= 0) {
-            *o++ = (char)(hexval((unsigned char)s[i + 1]) * 16 + hexval((unsigned char)s[i + 2]));
-            i += 2;
-        } else
-            *o++ = s[i];
-    }
-    *o = '\0';
-    return out;
-}
-
-static void parse_params(rq *q, const char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        size_t j = i;
-        while (j < n && s[j] != '&')
-            j++;
-        if (j > i) {
-            const char *eq = memchr(s + i, '=', j - i);
-            size_t klen = eq ? (size_t)(eq - (s + i)) : j - i;
-            if (q->nparams == q->cap) {
-                q->cap = q->cap ? q->cap * 2 : 8;
-                q->params = realloc(q->params, (size_t)q->cap * sizeof *q->params);
-            }
-            param *p = &q->params[q->nparams++];
-            p->k = url_decode(s + i, klen);
-            p->v = eq ? url_decode(eq + 1, (size_t)(s + j - eq - 1)) : strdup("");
-        }
-        i = j + 1;
-    }
-}
-
-const char *emu_param(const emu_req *r, const char *name)
-{
-    const rq *q = r->impl;
-    for (int i = 0; i < q->nparams; i++)
-        if (!strcmp(q->params[i].k, name))
-            return q->params[i].v;
-    return NULL;
-}
-
-const char *emu_param_list(const emu_req *r, const char *name)
-{
-    rq *q = r->impl;
-    size_t len = 0;
-    int n = 0;
-    for (int i = 0; i < q->nparams; i++)
-        if (!strcmp(q->params[i].k, name)) {
-            len += strlen(q->params[i].v) + 1;
-            n++;
-        }
-    if (n == 0)
-        return NULL;
-    char *out = malloc(len + 1), *o = out;
-    for (int i = 0; i < q->nparams; i++)
-        if (!strcmp(q->params[i].k, name)) {
-            if (o != out)
-                *o++ = ',';
-            size_t l = strlen(q->params[i].v);
-            memcpy(o, q->params[i].v, l);
-            o += l;
-        }
-    *o = '\0';
-    q->allocs = realloc(q->allocs, (size_t)(q->nallocs + 1) * sizeof *q->allocs);
-    q->allocs[q->nallocs++] = out;
-    return out;
-}
-
-/* ---- response helpers shared with handlers ---------------------------------- */
-
-void emu_fail(emu_resp *resp, const char *code, const char *fmt, ...)
-{
-    resp->error_code = code;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(resp->error_message, sizeof resp->error_message, fmt, ap);
-    va_end(ap);
-}
-
-void emu_resp_json(emu_resp *resp, int status, cJSON *body)
-{
-    resp->kind = EMU_BODY_RAW;
-    resp->http_status = status;
-    resp->raw = cJSON_PrintUnformatted(body);
-    resp->raw_len = resp->raw ? strlen(resp->raw) : 0;
-    resp->raw_type = "application/json;charset=UTF-8";
-    cJSON_Delete(body);
-}
-
-static bool ct_is(const char *ct, const char *type)
-{
-    size_t n = strlen(type);
-    return ct && !strncasecmp(ct, type, n) && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
-}
 
 /* ---- the delay timer (latency injection) --------------------------------------- */
 
@@ -243,82 +134,26 @@ static enum MHD_Result send_http_error(struct MHD_Connection *conn, int status, 
     snprintf(code, sizeof code, "%d", status);
     emu_stats_reject(code);
     char *body = malloc(256);
+    if (!body)
+        return MHD_NO;
     int n = snprintf(body, 256, "<html><body><h1>%d %s</h1></body></html>\n", status, text);
     return send_buf(conn, status, body, (size_t)n, "text/html;charset=UTF-8");
 }
 
-static void request_id(char out[40])
+/* Send `resp` (its raw body or the Marketo envelope) and count a
+ * response-level error among the rejections. */
+static enum MHD_Result send_resp(struct MHD_Connection *conn, emu_resp *resp)
 {
-    unsigned n = atomic_fetch_add_explicit(&g_req_counter, 1, memory_order_relaxed);
-    snprintf(out, 40, "%x#%llx", (n & 0xfffffu) | 0x10000u,
-             (unsigned long long)emu_now_ms());
-}
-
-static enum MHD_Result send_envelope(struct MHD_Connection *conn, emu_resp *resp)
-{
-    if (resp->kind == EMU_BODY_RAW) {
-        char *raw = resp->raw;
-        resp->raw = NULL;
-        if (!raw) {
-            raw = strdup("");
-            resp->raw_len = 0;
-        }
-        return send_buf(conn, resp->http_status ? resp->http_status : 200, raw,
-                        resp->raw_len,
-                        resp->raw_type ? resp->raw_type : "application/octet-stream");
-    }
-    char rid[40];
-    request_id(rid);
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "requestId", rid);
-    if (resp->error_code) {
+    if (resp->kind == EMU_BODY_ENVELOPE && resp->error_code)
         emu_stats_reject(resp->error_code);
-        cJSON_AddFalseToObject(o, "success");
-        cJSON *errs = cJSON_AddArrayToObject(o, "errors");
-        cJSON *e = cJSON_CreateObject();
-        cJSON_AddStringToObject(e, "code", resp->error_code);
-        cJSON_AddStringToObject(e, "message", resp->error_message);
-        cJSON_AddItemToArray(errs, e);
-    } else {
-        cJSON_AddTrueToObject(o, "success");
-        if (resp->result) {
-            cJSON_AddItemToObject(o, "result", resp->result);
-            resp->result = NULL;
-        }
-    }
-    if (resp->warnings) {
-        cJSON_AddItemToObject(o, "warnings", resp->warnings);
-        resp->warnings = NULL;
-    }
-    if (!resp->error_code) {
-        if (resp->extra) {
-            cJSON *m = resp->extra->child;
-            while (m) {
-                cJSON *next = m->next;
-                cJSON_AddItemToObject(o, m->string, cJSON_DetachItemViaPointer(resp->extra, m));
-                m = next;
-            }
-        }
-        if (resp->next_page_token)
-            cJSON_AddStringToObject(o, "nextPageToken", resp->next_page_token);
-        if (resp->more_result >= 0)
-            cJSON_AddBoolToObject(o, "moreResult", resp->more_result);
-    }
-    char *text = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    if (!text)
+    size_t len;
+    int status;
+    const char *type;
+    char *body = emu_resp_render(resp, &len, &status, &type);
+    emu_resp_free(resp);
+    if (!body)
         return MHD_NO;
-    return send_buf(conn, resp->http_status ? resp->http_status : 200, text, strlen(text),
-                    "application/json;charset=UTF-8");
-}
-
-static void resp_free(emu_resp *resp)
-{
-    cJSON_Delete(resp->result);
-    cJSON_Delete(resp->warnings);
-    cJSON_Delete(resp->extra);
-    free(resp->next_page_token);
-    free(resp->raw);
+    return send_buf(conn, status, body, len, type);
 }
 
 /* ---- the request pipeline -------------------------------------------------------- */
@@ -330,10 +165,12 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *c)
     rq *q = calloc(1, sizeof *q);
     if (q) {
         q->uri_len = strlen(uri);
-        /* Only the query part is kept: the path comes decoded from MHD. */
+        /* Only the query part is kept: the path comes decoded from MHD.  A
+         * parameter that does not fit in memory is absent, and answered as
+         * a missing one would be. */
         const char *qs = strchr(uri, '?');
         if (qs && q->uri_len <= MAX_URI)
-            parse_params(q, qs + 1, strlen(qs + 1));
+            (void)emu_params_parse(&q->params, qs + 1, strlen(qs + 1));
     }
     return q;
 }
@@ -349,15 +186,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
         return;
     if (q->inflight)
         emu_inflight_leave();
-    for (int i = 0; i < q->nparams; i++) {
-        free(q->params[i].k);
-        free(q->params[i].v);
-    }
-    free(q->params);
-    for (int i = 0; i < q->nallocs; i++)
-        free(q->allocs[i]);
-    free(q->allocs);
-    free(q->body);
+    emu_params_free(&q->params);
+    emu_buf_free(&q->body);
     free(q);
     *con_cls = NULL;
 }
@@ -373,28 +203,6 @@ static bool is_bulk_upload(const char *url)
 static bool is_admin(const char *url) { return !strncmp(url, "/_emulator/", 11); }
 static bool is_identity(const char *url) { return !strncmp(url, "/identity/", 10); }
 
-static enum MHD_Result admin(struct MHD_Connection *conn, const char *method, const char *url,
-                             emu_req *req)
-{
-    emu_resp resp = {.more_result = -1};
-    req->method = method;
-    if (!strcmp(url, "/_emulator/stats") && !strcmp(method, "GET"))
-        emu_admin_stats(req, &resp);
-    else if (!strcmp(url, "/_emulator/reset") && !strcmp(method, "POST"))
-        emu_admin_reset(req, &resp);
-    else if (!strcmp(url, "/_emulator/faults") &&
-             (!strcmp(method, "POST") || !strcmp(method, "GET")))
-        emu_admin_faults(req, &resp);
-    else {
-        cJSON *b = cJSON_CreateObject();
-        cJSON_AddStringToObject(b, "error", "no such emulator endpoint");
-        emu_resp_json(&resp, 404, b);
-    }
-    enum MHD_Result ret = send_envelope(conn, &resp);
-    resp_free(&resp);
-    return ret;
-}
-
 static const char *fault_message(const char *code)
 {
     if (!strcmp(code, "602")) return "Access token expired";
@@ -405,22 +213,6 @@ static const char *fault_message(const char *code)
     return NULL;
 }
 
-/* The whole body must be one JSON value: cJSON alone would accept a valid
- * prefix followed by garbage. */
-static cJSON *parse_json(const char *body, size_t len)
-{
-    const char *end = NULL;
-    cJSON *j = cJSON_ParseWithLengthOpts(body, len, &end, 0);
-    if (!j)
-        return NULL;
-    for (; end && end < body + len; end++)
-        if (!isspace((unsigned char)*end)) {
-            cJSON_Delete(j);
-            return NULL;
-        }
-    return j;
-}
-
 static enum MHD_Result process(rq *q, struct MHD_Connection *conn, const char *url,
                                const char *http_method)
 {
@@ -429,20 +221,24 @@ static enum MHD_Result process(rq *q, struct MHD_Connection *conn, const char *u
     /* Only bulk uploads may exceed MAX_BODY, and they are multipart: their
      * handler reads the raw body.  Parsing 10 MB as a form or as JSON would
      * cost tens of bytes of memory per byte received. */
-    bool parsable = q->body_len <= MAX_BODY;
-    bool form = parsable && ct_is(ct, "application/x-www-form-urlencoded");
-    bool json_ct = parsable && ct_is(ct, "application/json");
-    if (form && q->body_len && !q->form_parsed) {
+    const emu_buf *body = &q->body;
+    bool parsable = body->n <= MAX_BODY;
+    bool form = parsable && emu_content_type_is(ct, "application/x-www-form-urlencoded");
+    bool json_ct = parsable && emu_content_type_is(ct, "application/json");
+    if (form && body->n && !q->form_parsed) {
         q->form_parsed = true; /* process() runs again after a latency pause */
-        parse_params(q, q->body, q->body_len);
+        (void)emu_params_parse(&q->params, body->s, body->n);
     }
 
-    emu_req req = {.path = url, .body = q->body, .body_len = q->body_len,
-                   .content_type = ct, .impl = q};
+    emu_req req = {.path = url, .body = body->s, .body_len = body->n,
+                   .content_type = ct, .params = &q->params};
+    emu_resp resp = EMU_RESP_INIT;
     if (is_admin(url)) {
-        if (json_ct && q->body_len)
-            req.json = parse_json(q->body, q->body_len);
-        enum MHD_Result ret = admin(conn, http_method, url, &req);
+        req.method = http_method;
+        if (json_ct && body->n)
+            req.json = emu_json_parse_whole(body->s, body->n);
+        emu_admin(&req, &resp);
+        enum MHD_Result ret = send_resp(conn, &resp);
         cJSON_Delete(req.json);
         return ret;
     }
@@ -476,7 +272,6 @@ static enum MHD_Result process(rq *q, struct MHD_Connection *conn, const char *u
     int ncap = 0;
     int idx = emu_route_find(method, url, capbuf, sizeof capbuf, req.captures, &ncap);
     req.ncaptures = idx >= 0 ? ncap : 0;
-    emu_resp resp = {.more_result = -1};
 
     if (is_identity(url) && idx >= 0) {
         emu_stats_route(idx);
@@ -540,14 +335,14 @@ static enum MHD_Result process(rq *q, struct MHD_Connection *conn, const char *u
         emu_fail(&resp, "610", "Requested resource not found");
         goto send;
     }
-    if (q->body_len) {
+    if (body->n) {
         if (json_ct) {
-            req.json = parse_json(q->body, q->body_len);
+            req.json = emu_json_parse_whole(body->s, body->n);
             if (!req.json) {
                 emu_fail(&resp, "609", "Invalid JSON");
                 goto send;
             }
-        } else if (!form && !ct_is(ct, "multipart/form-data") &&
+        } else if (!form && !emu_content_type_is(ct, "multipart/form-data") &&
                    strncmp(url, "/bulk/", 6)) {
             emu_fail(&resp, "612", "Invalid Content Type");
             goto send;
@@ -556,8 +351,7 @@ static enum MHD_Result process(rq *q, struct MHD_Connection *conn, const char *u
     emu_route_at(idx)->handler(&req, &resp);
 
 send:;
-    enum MHD_Result ret = send_envelope(conn, &resp);
-    resp_free(&resp);
+    enum MHD_Result ret = send_resp(conn, &resp);
     cJSON_Delete(req.json);
     return ret;
 }
@@ -600,24 +394,11 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (q->too_large || q->body_len + n > q->limit) {
+        if (q->too_large || q->body.n + n > q->limit) {
             q->too_large = true;
             return MHD_YES; /* keep reading, answer 413 at the end */
         }
-        if (q->body_len + n + 1 > q->body_cap) {
-            size_t cap = q->body_cap ? q->body_cap : 4096;
-            while (cap < q->body_len + n + 1)
-                cap *= 2;
-            char *nb = realloc(q->body, cap);
-            if (!nb)
-                return MHD_NO;
-            q->body = nb;
-            q->body_cap = cap;
-        }
-        memcpy(q->body + q->body_len, upload_data, n);
-        q->body_len += n;
-        q->body[q->body_len] = '\0';
-        return MHD_YES;
+        return emu_buf_put(&q->body, upload_data, n) ? MHD_NO : MHD_YES;
     }
     if (q->too_large)
         return send_http_error(conn, 413, "Request Entity Too Large");

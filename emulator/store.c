@@ -13,7 +13,9 @@
  * O(1) on large seeds.  Activities live in a C array ordered by id, which
  * is also date order, so paging by token is a binary search.
  */
-#include "emu_core.h"
+#include "store.h"
+
+#include "clock.h"
 
 #include <ctype.h>
 #include <inttypes.h>
@@ -35,103 +37,6 @@ void emu_store_rdlock(void) { pthread_rwlock_rdlock(&g_lock); }
 void emu_store_wrlock(void) { pthread_rwlock_wrlock(&g_lock); }
 void emu_store_unlock(void) { pthread_rwlock_unlock(&g_lock); }
 void emu_store_lock(bool write) { write ? emu_store_wrlock() : emu_store_rdlock(); }
-
-int64_t emu_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void emu_format_iso(int64_t ms, char out[32])
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-void emu_now_iso(char out[32]) { emu_format_iso(emu_now_ms(), out); }
-
-static int digits(const char **p, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (!isdigit((unsigned char)**p))
-            return -1;
-        v = v * 10 + (**p - '0');
-        (*p)++;
-    }
-    *out = v;
-    return 0;
-}
-
-bool emu_parse_iso(const char *s, int64_t *ms)
-{
-    if (!s)
-        return false;
-    const char *p = s;
-    struct tm tm = {0};
-    int y, mo, d, h = 0, mi = 0, sec = 0, frac = 0;
-    if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' ||
-        digits(&p, 2, &d))
-        return false;
-    if (*p == 'T' || *p == ' ') {
-        p++;
-        if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi))
-            return false;
-        if (*p == ':') {
-            p++;
-            if (digits(&p, 2, &sec))
-                return false;
-            if (*p == '.') {
-                p++;
-                int n = 0, scale = 100;
-                while (isdigit((unsigned char)*p)) {
-                    if (n++ < 3) {
-                        frac += (*p - '0') * scale;
-                        scale /= 10;
-                    }
-                    p++;
-                }
-                if (n == 0)
-                    return false;
-            }
-        }
-    }
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-        return false;
-    int off = 0;
-    if (*p == ' ')
-        p++;
-    if (*p == 'Z') {
-        p++;
-        if (!strcmp(p, "+0000")) /* "Z+0000", as some Asset APIs print */
-            p += 5;
-    } else if (*p == '+' || *p == '-') {
-        int sign = *p++ == '-' ? -1 : 1, oh, om = 0;
-        if (digits(&p, 2, &oh))
-            return false;
-        if (*p == ':')
-            p++;
-        if (*p && digits(&p, 2, &om))
-            return false;
-        if (oh > 23 || om > 59)
-            return false;
-        off = sign * (oh * 60 + om);
-    }
-    if (*p)
-        return false;
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = sec;
-    time_t t = timegm(&tm);
-    *ms = ((int64_t)t - (int64_t)off * 60) * 1000 + frac;
-    return true;
-}
 
 /* ---- base32 tokens ------------------------------------------------------ */
 
@@ -622,12 +527,15 @@ size_t emu_activity_count(void) { return g_nacts; }
 const emu_activity *emu_activity_at(size_t i) { return &g_acts[i]; }
 int64_t emu_activity_next_id(void) { return g_next_act; }
 
-size_t emu_activity_lower_bound(int64_t id)
+/* Index of the first activity whose id (or date) is at least `v`: the log
+ * is in id order, which is also date order, so one binary search serves
+ * both. */
+static size_t first_at_least(int64_t v, bool by_date)
 {
     size_t lo = 0, hi = g_nacts;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (g_acts[mid].id < id)
+        if ((by_date ? g_acts[mid].at_ms : g_acts[mid].id) < v)
             lo = mid + 1;
         else
             hi = mid;
@@ -635,18 +543,8 @@ size_t emu_activity_lower_bound(int64_t id)
     return lo;
 }
 
-size_t emu_activity_since(int64_t ms)
-{
-    size_t lo = 0, hi = g_nacts;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (g_acts[mid].at_ms < ms)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
+size_t emu_activity_lower_bound(int64_t id) { return first_at_least(id, false); }
+size_t emu_activity_since(int64_t ms) { return first_at_least(ms, true); }
 
 void emu_activity_add_at(int64_t lead_id, int type_id, int64_t primary_value_id,
                          const char *primary_value, int64_t campaign_id,

@@ -1,10 +1,10 @@
 /*
- * stats.c — the emulator's own endpoints, which are never counted against
+ * admin.c — the emulator's own endpoints, which are never counted against
  * Marketo limits:
  *
  *   GET  /_emulator/stats   {"calls":{"GET /rest/v1/leads.json":N,…},
  *                            "unknownPathCalls":N, "rejections":{"606":N,…},
- *                            "maxInFlight":N, "inFlight":N, "countedCalls":N}
+ *                            "maxInFlight":N, "countedCalls":N}
  *   POST /_emulator/reset   reload the seed; clear stats, tokens, limits, faults
  *   GET|POST /_emulator/faults
  *        {"latency_ms":200, "error_code":"606", "error_share":0.5,
@@ -12,124 +12,21 @@
  *        error_code: 602 604 606 608 611 615 (Marketo JSON errors) or
  *        500 502 (HTTP statuses).  Members left out keep their value.
  *
- * Counters are atomics or a small mutex-guarded table so that the hot path
- * (one increment per request) never waits on the store lock.
+ * They sit on top of everything they read or reset, so that no lower file
+ * has to know about them.
  */
-#include "emu_core.h"
+#include "admin.h"
 
-#include <pthread.h>
+#include "auth.h"
+#include "faults.h"
+#include "limits.h"
+#include "router.h"
+#include "seed.h"
+#include "stats.h"
+#include "store.h"
+
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-static atomic_long *g_route_calls;
-static int g_nroutes;
-static atomic_long g_unknown_calls, g_counted;
-static atomic_int g_max_in_flight;
-
-#define MAX_CODES 64
-static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct { char code[8]; long n; } g_rej[MAX_CODES];
-static int g_nrej;
-static emu_faults g_faults;
-/* Lets the hot path skip the mutex when no fault is configured. */
-static atomic_bool g_faults_on;
-
-void emu_stats_init(int nroutes)
-{
-    g_nroutes = nroutes;
-    g_route_calls = calloc((size_t)nroutes + 1, sizeof *g_route_calls);
-}
-
-void emu_stats_free(void)
-{
-    free(g_route_calls);
-    g_route_calls = NULL;
-}
-
-void emu_stats_route(int idx)
-{
-    if (idx >= 0 && idx < g_nroutes)
-        atomic_fetch_add_explicit(&g_route_calls[idx], 1, memory_order_relaxed);
-    else
-        atomic_fetch_add_explicit(&g_unknown_calls, 1, memory_order_relaxed);
-}
-
-void emu_stats_counted(void) { atomic_fetch_add_explicit(&g_counted, 1, memory_order_relaxed); }
-
-void emu_stats_inflight(int now)
-{
-    int max = atomic_load(&g_max_in_flight);
-    while (now > max && !atomic_compare_exchange_weak(&g_max_in_flight, &max, now))
-        ;
-}
-
-void emu_stats_reject(const char *code)
-{
-    pthread_mutex_lock(&g_mu);
-    int i;
-    for (i = 0; i < g_nrej; i++)
-        if (!strcmp(g_rej[i].code, code))
-            break;
-    if (i == g_nrej && g_nrej < MAX_CODES) {
-        snprintf(g_rej[i].code, sizeof g_rej[i].code, "%s", code);
-        g_rej[i].n = 0;
-        g_nrej++;
-    }
-    if (i < MAX_CODES)
-        g_rej[i].n++;
-    pthread_mutex_unlock(&g_mu);
-}
-
-void emu_stats_reset(void)
-{
-    for (int i = 0; i < g_nroutes; i++)
-        atomic_store(&g_route_calls[i], 0);
-    atomic_store(&g_unknown_calls, 0);
-    atomic_store(&g_counted, 0);
-    atomic_store(&g_max_in_flight, 0);
-    pthread_mutex_lock(&g_mu);
-    g_nrej = 0;
-    pthread_mutex_unlock(&g_mu);
-}
-
-/* ---- faults ---------------------------------------------------------------- */
-
-void emu_faults_get(emu_faults *out)
-{
-    if (!atomic_load_explicit(&g_faults_on, memory_order_acquire)) {
-        memset(out, 0, sizeof *out);
-        return;
-    }
-    pthread_mutex_lock(&g_mu);
-    *out = g_faults;
-    pthread_mutex_unlock(&g_mu);
-}
-
-void emu_faults_clear(void)
-{
-    pthread_mutex_lock(&g_mu);
-    memset(&g_faults, 0, sizeof g_faults);
-    atomic_store(&g_faults_on, false);
-    pthread_mutex_unlock(&g_mu);
-}
-
-double emu_random01(void)
-{
-    static _Thread_local uint64_t s;
-    if (!s) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        s = (uint64_t)ts.tv_nsec ^ ((uint64_t)(uintptr_t)&s << 16) ^ 0x9e3779b97f4a7c15ULL;
-    }
-    s ^= s >> 12;
-    s ^= s << 25;
-    s ^= s >> 27;
-    return (double)((s * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0;
-}
-
-/* ---- admin endpoints --------------------------------------------------------- */
 
 static void admin_error(emu_resp *resp, const char *msg)
 {
@@ -138,32 +35,28 @@ static void admin_error(emu_resp *resp, const char *msg)
     emu_resp_json(resp, 400, b);
 }
 
-void emu_admin_stats(const emu_req *req, emu_resp *resp)
+static void admin_stats(const emu_req *req, emu_resp *resp)
 {
     (void)req;
     cJSON *b = cJSON_CreateObject();
     cJSON *calls = cJSON_AddObjectToObject(b, "calls");
     char key[300];
-    for (int i = 0; i < g_nroutes; i++) {
-        long n = atomic_load(&g_route_calls[i]);
+    for (int i = 0; i < emu_route_count(); i++) {
+        long n = emu_stats_route_calls(i);
         if (!n)
             continue;
         const emu_route *r = emu_route_at(i);
         snprintf(key, sizeof key, "%s %s", r->method, r->pattern);
         cJSON_AddNumberToObject(calls, key, (double)n);
     }
-    cJSON_AddNumberToObject(b, "unknownPathCalls", (double)atomic_load(&g_unknown_calls));
-    cJSON *rej = cJSON_AddObjectToObject(b, "rejections");
-    pthread_mutex_lock(&g_mu);
-    for (int i = 0; i < g_nrej; i++)
-        cJSON_AddNumberToObject(rej, g_rej[i].code, (double)g_rej[i].n);
-    pthread_mutex_unlock(&g_mu);
-    cJSON_AddNumberToObject(b, "maxInFlight", atomic_load(&g_max_in_flight));
-    cJSON_AddNumberToObject(b, "countedCalls", (double)atomic_load(&g_counted));
+    cJSON_AddNumberToObject(b, "unknownPathCalls", (double)emu_stats_unknown_calls());
+    emu_stats_rejections(cJSON_AddObjectToObject(b, "rejections"));
+    cJSON_AddNumberToObject(b, "maxInFlight", emu_stats_max_in_flight());
+    cJSON_AddNumberToObject(b, "countedCalls", (double)emu_stats_counted_calls());
     emu_resp_json(resp, 200, b);
 }
 
-void emu_admin_reset(const emu_req *req, emu_resp *resp)
+static void admin_reset(const emu_req *req, emu_resp *resp)
 {
     (void)req;
     char err[256] = "";
@@ -201,7 +94,7 @@ static bool share(const cJSON *v, double *out)
     return true;
 }
 
-void emu_admin_faults(const emu_req *req, emu_resp *resp)
+static void admin_faults(const emu_req *req, emu_resp *resp)
 {
     if (!strcmp(req->method, "GET")) {
         emu_resp_json(resp, 200, faults_json());
@@ -251,9 +144,23 @@ void emu_admin_faults(const emu_req *req, emu_resp *resp)
     }
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "expire_tokens_now")))
         emu_tokens_expire_all();
-    pthread_mutex_lock(&g_mu);
-    g_faults = f;
-    atomic_store(&g_faults_on, f.latency_ms > 0 || f.error_share > 0 || f.drop_share > 0);
-    pthread_mutex_unlock(&g_mu);
+    emu_faults_set(&f);
     emu_resp_json(resp, 200, faults_json());
+}
+
+void emu_admin(const emu_req *req, emu_resp *resp)
+{
+    const char *url = req->path, *method = req->method;
+    if (!strcmp(url, "/_emulator/stats") && !strcmp(method, "GET"))
+        admin_stats(req, resp);
+    else if (!strcmp(url, "/_emulator/reset") && !strcmp(method, "POST"))
+        admin_reset(req, resp);
+    else if (!strcmp(url, "/_emulator/faults") &&
+             (!strcmp(method, "POST") || !strcmp(method, "GET")))
+        admin_faults(req, resp);
+    else {
+        cJSON *b = cJSON_CreateObject();
+        cJSON_AddStringToObject(b, "error", "no such emulator endpoint");
+        emu_resp_json(resp, 404, b);
+    }
 }

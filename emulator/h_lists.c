@@ -28,7 +28,6 @@
  * by type see every membership change.
  */
 #include "h_family.h"
-#include "emu_core.h" /* emu_field_find: validate `fields` as leads.json does */
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -15,13 +15,21 @@
  * wait for that line.  SIGINT/SIGTERM stop it cleanly, freeing everything so
  * that leak checkers stay quiet.
  */
-#include "emu_core.h"
+#include "config.h"
+#include "limits.h"
+#include "router.h"
+#include "seed.h"
+#include "server.h"
+#include "stats.h"
+#include "store.h"
+
 #include "common/datapath.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,9 +45,6 @@
 static char default_seed[4096];
 
 emu_config emu_cfg;
-
-void emu_routes_free(void);
-void emu_limits_free(void);
 
 static void usage(FILE *out)
 {
@@ -236,7 +241,13 @@ int main(int argc, char **argv)
         emu_routes_free();
         return 1;
     }
-    emu_stats_init(emu_route_count());
+    if (emu_stats_init(emu_route_count())) {
+        fprintf(stderr, "marketo-emulator: out of memory\n");
+        emu_store_free();
+        emu_seed_free();
+        emu_routes_free();
+        return 1;
+    }
 
     /* Block the stop signals before any thread starts so that only the
      * sigwait below receives them. */

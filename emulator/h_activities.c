@@ -13,7 +13,6 @@
  * activity id to look at, which is date order because the log is
  * append-only.  Every answer carries nextPageToken and moreResult.
  */
-#include "emu_core.h"
 #include "h_family.h"
 
 #include <inttypes.h>

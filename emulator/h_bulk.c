@@ -30,6 +30,8 @@
  */
 #include "h_family.h"
 
+#include "buf.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,71 +44,42 @@
 #define MAX_IMPORT_COLUMNS 1000
 #define DEFAULT_STEP_MS 1000
 
-/* ---- small growable text buffer (for the failure/warning files) ------------ */
-
-typedef struct {
-    char *s;
-    size_t n, cap;
-    bool oom;
-} sbuf;
-
-static void sb_put(sbuf *b, const char *p, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->n + n + 1)
-            cap *= 2;
-        char *s = realloc(b->s, cap);
-        if (!s) {
-            b->oom = true;
-            return;
-        }
-        b->s = s;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->n, p, n);
-    b->n += n;
-    b->s[b->n] = '\0';
-}
-
-static void sb_str(sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
+/* ---- the failure/warning files ---------------------------------------------- */
 
 /* One cell, quoted when it holds the delimiter, a quote or a line break. */
-static void sb_cell(sbuf *b, const char *s, char delim)
+static void csv_cell(emu_buf *b, const char *s, char delim)
 {
     if (!strchr(s, delim) && !strchr(s, '"') && !strchr(s, '\n') && !strchr(s, '\r')) {
-        sb_str(b, s);
+        emu_buf_str(b, s);
         return;
     }
-    sb_put(b, "\"", 1);
+    emu_buf_put(b, "\"", 1);
     for (; *s; s++) {
         if (*s == '"')
-            sb_put(b, "\"", 1);
-        sb_put(b, s, 1);
+            emu_buf_put(b, "\"", 1);
+        emu_buf_put(b, s, 1);
     }
-    sb_put(b, "\"", 1);
+    emu_buf_put(b, "\"", 1);
 }
 
 /* A row of the failure/warning file: the row's first `ncols` cells (padded,
  * so the reason always lands in the reason column), then the reason. */
-static void sb_row(sbuf *b, const cJSON *cells, int ncols, const char *reason, char delim)
+static void csv_row(emu_buf *b, const cJSON *cells, int ncols, const char *reason, char delim)
 {
     const cJSON *c = cells ? cells->child : NULL;
     for (int i = 0; i < ncols; i++) {
         if (i)
-            sb_put(b, &delim, 1);
-        sb_cell(b, cJSON_IsString(c) ? c->valuestring : "", delim);
+            emu_buf_put(b, &delim, 1);
+        csv_cell(b, cJSON_IsString(c) ? c->valuestring : "", delim);
         if (c)
             c = c->next;
     }
     if (reason) {
         if (ncols)
-            sb_put(b, &delim, 1);
-        sb_cell(b, reason, delim);
+            emu_buf_put(b, &delim, 1);
+        csv_cell(b, reason, delim);
     }
-    sb_put(b, "\n", 1);
+    emu_buf_put(b, "\n", 1);
 }
 
 /* ---- delimited text ---------------------------------------------------------- */
@@ -120,7 +93,7 @@ typedef struct {
     bool blank;
 } record;
 
-static void record_cell(record *r, const sbuf *cell, int max)
+static void record_cell(record *r, const emu_buf *cell, int max)
 {
     const char *text = cell->s ? cell->s : "";
     if (*text)
@@ -137,7 +110,7 @@ static bool next_record(const char **p, const char *end, char delim, int max, re
     if (s >= end)
         return false;
     *r = (record){.cells = cJSON_CreateArray(), .blank = true};
-    sbuf cell = {0};
+    emu_buf cell = {0};
     bool quoted = false, at_start = true;
     for (;;) {
         if (s >= end) {
@@ -148,7 +121,7 @@ static bool next_record(const char **p, const char *end, char delim, int max, re
         if (quoted) {
             if (ch == '"') {
                 if (s + 1 < end && s[1] == '"') {
-                    sb_put(&cell, "\"", 1);
+                    emu_buf_put(&cell, "\"", 1);
                     s += 2;
                     continue;
                 }
@@ -156,7 +129,7 @@ static bool next_record(const char **p, const char *end, char delim, int max, re
                 s++;
                 continue;
             }
-            sb_put(&cell, s, 1);
+            emu_buf_put(&cell, s, 1);
             s++;
             continue;
         }
@@ -168,9 +141,7 @@ static bool next_record(const char **p, const char *end, char delim, int max, re
         }
         if (ch == delim) {
             record_cell(r, &cell, max);
-            cell.n = 0;
-            if (cell.s)
-                cell.s[0] = '\0';
+            emu_buf_clear(&cell);
             at_start = true;
             s++;
             continue;
@@ -182,11 +153,11 @@ static bool next_record(const char **p, const char *end, char delim, int max, re
             s++;
             break;
         }
-        sb_put(&cell, s, 1);
+        emu_buf_put(&cell, s, 1);
         at_start = false;
         s++;
     }
-    free(cell.s);
+    emu_buf_free(&cell);
     *p = s;
     return true;
 }
@@ -413,7 +384,7 @@ typedef struct {
     const char *action, *lookup, *partition;
     int64_t list_id;
     int64_t imported, failed, warned, members;
-    sbuf failures, warnings;
+    emu_buf failures, warnings;
 } import_job;
 
 /* Upsert one row (write lock held) and account for it. */
@@ -440,14 +411,14 @@ static void import_row(import_job *job, const record *row, int rowno)
             job->members++;
         if (row->n > job->ncols) {
             job->warned++;
-            sb_row(&job->warnings, row->cells, job->ncols, "Extra values in row ignored",
+            csv_row(&job->warnings, row->cells, job->ncols, "Extra values in row ignored",
                    job->delim);
         }
     } else {
         char why[256];
         reason_text(item, why, sizeof why);
         job->failed++;
-        sb_row(&job->failures, row->cells, job->ncols, why, job->delim);
+        csv_row(&job->failures, row->cells, job->ncols, why, job->delim);
     }
     cJSON_Delete(item);
     cJSON_Delete(rec);
@@ -512,8 +483,8 @@ static void h_import(const emu_req *req, emu_resp *resp)
     }
     for (int i = 0; i < header.n; i++)
         job.seen[i] = -1;
-    sb_row(&job.failures, header.cells, job.ncols, "Import Failure Reason", job.delim);
-    sb_row(&job.warnings, header.cells, job.ncols, "Import Warning Reason", job.delim);
+    csv_row(&job.failures, header.cells, job.ncols, "Import Failure Reason", job.delim);
+    csv_row(&job.warnings, header.cells, job.ncols, "Import Warning Reason", job.delim);
 
     int64_t now = emu_now_ms();
     emu_store_wrlock();
@@ -579,8 +550,8 @@ out:
     cJSON_Delete(header.cells);
     free(job.group);
     free(job.seen);
-    free(job.failures.s);
-    free(job.warnings.s);
+    emu_buf_free(&job.failures);
+    emu_buf_free(&job.warnings);
 }
 
 /* ---- status and files ---------------------------------------------------------- */

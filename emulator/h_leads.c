@@ -11,7 +11,6 @@
  * Error choices where the documentation is silent are noted next to the
  * code; the codes and messages themselves are Marketo's (error-codes.md).
  */
-#include "emu_core.h"
 #include "h_family.h"
 
 #include <ctype.h>

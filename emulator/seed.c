@@ -1,6 +1,6 @@
 /*
  * seed.c — the emulator's initial data: the seed JSON file (default: the
- * repository's src/emulator/seed/default.json, installed as
+ * repository's emulator/seed/default.json, installed as
  * share/marketo-emulator/seed.json and found by main.c) plus, on request,
  * N synthetic leads for benchmarks.
  *
@@ -10,7 +10,12 @@
  * Synthetic lead k (1-based) has email "synthetic-<k>@example.com"; the wrk
  * benchmark script relies on that pattern.
  */
-#include "emu_core.h"
+#include "seed.h"
+
+#include "buf.h"
+#include "clock.h"
+#include "config.h"
+#include "store.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -26,39 +31,6 @@ void emu_seed_free(void)
 {
     cJSON_Delete(g_seed);
     g_seed = NULL;
-}
-
-static char *read_file(const char *path, size_t *len, char *err, size_t errsz)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errsz, "cannot open seed %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    size_t r;
-    while (buf && (r = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-        n += r;
-        if (cap - n - 1 == 0) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (!buf) {
-        snprintf(err, errsz, "out of memory reading %s", path);
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
 }
 
 static const char *const FIRST[] = {"Ada", "Grace", "Alan", "Edsger", "Barbara",
@@ -99,21 +71,29 @@ static void add_synthetic(cJSON *leads, long n)
 
 int emu_seed_init(char *err, size_t errsz)
 {
-    size_t len;
-    char *text = read_file(emu_cfg.seed_path, &len, err, errsz);
-    if (!text)
+    emu_buf file = {0};
+    int rc = emu_buf_read_file(&file, emu_cfg.seed_path);
+    if (rc) {
+        if (rc == ENOMEM)
+            snprintf(err, errsz, "out of memory reading %s", emu_cfg.seed_path);
+        else
+            snprintf(err, errsz, "cannot open seed %s: %s", emu_cfg.seed_path, strerror(rc));
+        emu_buf_free(&file);
         return -1;
+    }
+    const char *text = file.s ? file.s : "";
+    size_t len = file.n;
     const char *end = NULL;
     g_seed = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     if (!g_seed || !cJSON_IsObject(g_seed)) {
         snprintf(err, errsz, "seed %s: invalid JSON near byte %ld", emu_cfg.seed_path,
                  end ? (long)(end - text) : 0L);
-        free(text);
+        emu_buf_free(&file);
         cJSON_Delete(g_seed);
         g_seed = NULL;
         return -1;
     }
-    free(text);
+    emu_buf_free(&file);
     cJSON *leads = cJSON_GetObjectItemCaseSensitive(g_seed, "leads");
     if (!leads) {
         leads = cJSON_CreateArray();

@@ -9,9 +9,15 @@
  * The window is a ring of the last N call times: the call is refused when
  * the oldest of the last N is still inside the window.
  */
-#include "emu_core.h"
+#include "limits.h"
+
+#include "clock.h"
+#include "config.h"
+#include "stats.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -77,5 +83,4 @@ void emu_limits_reset(void)
     pthread_mutex_unlock(&g_mu);
 }
 
-void emu_limits_free(void);
 void emu_limits_free(void) { emu_limits_reset(); }

@@ -9,8 +9,12 @@
  * Identity answers are OAuth-shaped JSON, not the REST envelope, and do not
  * count against any limit.
  */
-#include "emu_core.h"
+#include "auth.h"
+
+#include "clock.h"
+#include "config.h"
 #include "h_family.h"
+#include "stats.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -45,7 +49,7 @@ static void unauthorized(emu_resp *resp, const char *desc)
     emu_resp_json(resp, 401, b);
 }
 
-void emu_identity(const emu_req *req, emu_resp *resp)
+static void identity(const emu_req *req, emu_resp *resp)
 {
     const char *grant = emu_param(req, "grant_type");
     const char *id = emu_param(req, "client_id");
@@ -90,6 +94,12 @@ void emu_identity(const emu_req *req, emu_resp *resp)
     cJSON_AddStringToObject(b, "scope", "apis@marketo-emulator.local");
     emu_resp_json(resp, 200, b);
 }
+
+const emu_route emu_routes_identity[] = {
+    {"GET", "/identity/oauth/token", identity, false},
+    {"POST", "/identity/oauth/token", identity, false},
+    {NULL, NULL, NULL, false},
+};
 
 emu_token_state emu_token_check(const char *value)
 {
