@@ -53,6 +53,11 @@ const char *mktows_strerror(int err);
  *   MKTOWS_WORKER_STACK_KB      worker_stack_kb             default 256
  *   MKTOWS_MAX_CONNECTIONS      max_connections             default 4096
  *   MKTOWS_ACCESS_LOG           access_log                  default true
+ *   MKTOWS_TLS_CERT_FILE        tls.cert_file               PEM, chain allowed
+ *   MKTOWS_TLS_KEY_FILE         tls.key_file                PEM
+ *   MKTOWS_TLS_CLIENT_CA_FILE   tls.client_ca_file          PEM; mutual TLS
+ *   MKTOWS_METRICS_ENABLED      metrics.enabled             default true
+ *   MKTOWS_METRICS_LISTEN       metrics.listen              HOST:PORT
  *   MKTOWS_USAGE_LOG            usage_log                   file path or "stderr"; default none
  *   MKTOWS_SOAP_USER + MKTOWS_SOAP_ENCRYPTION_KEY           adds one SOAP user
  *
@@ -101,10 +106,41 @@ int mktows_server_start(const mktows_config *cfg, mktows_server **out,
 const char *mktows_server_host(const mktows_server *srv);
 unsigned mktows_server_port(const mktows_server *srv);
 
+/* 1 when the listener speaks HTTPS (tls.cert_file / tls.key_file). */
+int mktows_server_tls(const mktows_server *srv);
+
+/* The port of the separate metrics listener (metrics.listen), 0 when
+ * GET /metrics is served on the SOAP listener or not at all. */
+unsigned mktows_server_metrics_port(const mktows_server *srv);
+const char *mktows_server_metrics_host(const mktows_server *srv);
+
+/* Apply a newly loaded configuration to a running server (mktows-shim does
+ * this on SIGHUP): soap_users (added, removed, keys rotated) and the log
+ * settings take effect for requests that start afterwards; requests in
+ * flight finish with the configuration they started with, and no
+ * connection is closed.  Other keys keep their start-up values.  next is
+ * taken over in every case.  Returns MKTOWS_OK (errbuf then names changed
+ * keys that need a restart, or is empty), or an error with a message; the
+ * users are applied even when a reload hook failed (MKTOWS_EIO).  next
+ * NULL (the file did not load) changes no setting, runs the reload hooks
+ * (logs are reopened) and counts a failed reload in the metrics.  One reload at a time: calls
+ * from several threads must be serialised by the caller. */
+int mktows_server_reload(mktows_server *srv, mktows_config *next, char *errbuf,
+                         size_t errlen);
+
 /* Stop accepting, finish the requests in flight, join all threads and free
  * the server.  NULL is fine. */
 void mktows_server_stop(mktows_server *srv);
 
+/* ---- checking a configuration ------------------------------------------
+ *
+ * mktows-shim --check-config.  mktows_config_check runs every check a
+ * server start runs short of binding (TLS files, metrics, mapping tables,
+ * limits, the import store); mktows_config_print writes the effective
+ * configuration (file, environment and defaults merged) as JSON with every
+ * secret (client secrets, encryption keys) masked. */
+int mktows_config_check(const mktows_config *cfg, char *errbuf, size_t errlen);
+int mktows_config_print(const mktows_config *cfg, FILE *out);
 /* Reopen the usage log file (usage_log) under its configured name, for
  * log rotation: after logrotate moved it, the next line goes to a new file.
  * Returns MKTOWS_OK (also when there is no usage log), or MKTOWS_EIO when

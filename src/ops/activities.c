@@ -595,7 +595,7 @@ int __ns1__getLeadActivity(struct soap *soap, struct ns1__ParamsGetLeadActivity 
                            struct ns1__SuccessGetLeadActivity *out)
 {
     struct mk_request *req;
-    int rc = mk_op_begin(soap, "getLeadActivity", &req);
+    int rc = mk_op_begin(soap, "getLeadActivity", p, &req);
     if (rc != SOAP_OK)
         return rc;
     soap_set_omode(soap, SOAP_XML_NIL);
@@ -610,11 +610,9 @@ int __ns1__getLeadActivity(struct soap *soap, struct ns1__ParamsGetLeadActivity 
     if (!key || blank(key->keyValue))
         return mk_fault(soap, MK_ERR_LEAD_KEY_REQUIRED,
                         "getLeadActivity needs leadKey with keyType and keyValue");
-    int batch = p->batchSize ? *p->batchSize : ACT_BATCH_MAX;
-    if (batch < 1)
-        return mk_fault(soap, MK_ERR_BAD_PARAMETER, "batchSize must be at least 1, not %d", batch);
-    if (batch > ACT_BATCH_MAX)
-        batch = ACT_BATCH_MAX;
+    int batch;
+    if ((rc = mk_ops_batch_size(soap, p->batchSize, ACT_BATCH_MAX, ACT_BATCH_MAX, &batch)) != SOAP_OK)
+        return rc;
 
     const struct ns1__StreamPosition *sp = p->startPosition;
     time_t oldest = 0, latest = 0, since = 0;
@@ -1109,7 +1107,7 @@ int __ns1__getLeadChanges(struct soap *soap, struct ns1__ParamsGetLeadChanges *p
                           struct ns1__SuccessGetLeadChanges *out)
 {
     struct mk_request *req;
-    int rc = mk_op_begin(soap, "getLeadChanges", &req);
+    int rc = mk_op_begin(soap, "getLeadChanges", p, &req);
     if (rc != SOAP_OK)
         return rc;
     soap_set_omode(soap, SOAP_XML_NIL);
@@ -1123,11 +1121,9 @@ int __ns1__getLeadChanges(struct soap *soap, struct ns1__ParamsGetLeadChanges *p
     const struct ns1__StreamPosition *sp = p->startPosition;
     if (!sp)
         return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED, "getLeadChanges needs a startPosition");
-    int batch = p->batchSize ? *p->batchSize : CHANGES_BATCH_MAX;
-    if (batch < 1)
-        return mk_fault(soap, MK_ERR_BAD_PARAMETER, "batchSize must be at least 1, not %d", batch);
-    if (batch > CHANGES_BATCH_MAX)
-        batch = CHANGES_BATCH_MAX;
+    int batch;
+    if ((rc = mk_ops_batch_size(soap, p->batchSize, CHANGES_BATCH_MAX, CHANGES_BATCH_MAX, &batch)) != SOAP_OK)
+        return rc;
 
     /* The window: startPosition's dates and a LastUpdateAtSelector's both apply. */
     time_t oldest = 0, latest = 0, since = 0, uo = 0, ul = 0;

@@ -208,7 +208,7 @@ int __ns1__getChannels(struct soap *soap, struct ns1__ParamsGetChannels *p,
                        struct ns1__SuccessGetChannels *out)
 {
     struct mk_request *req;
-    int rc = mk_op_begin(soap, "getChannels", &req);
+    int rc = mk_op_begin(soap, "getChannels", p, &req);
     if (rc != SOAP_OK)
         return rc;
     soap_set_omode(soap, SOAP_XML_NIL);
@@ -387,7 +387,7 @@ static int add_type(struct soap *soap, tag_out *o, const char *type, const cJSON
 int __ns1__getTags(struct soap *soap, struct ns1__ParamsGetTags *p, struct ns1__SuccessGetTags *out)
 {
     struct mk_request *req;
-    int rc = mk_op_begin(soap, "getTags", &req);
+    int rc = mk_op_begin(soap, "getTags", p, &req);
     if (rc != SOAP_OK)
         return rc;
     soap_set_omode(soap, SOAP_XML_NIL);

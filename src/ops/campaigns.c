@@ -171,7 +171,7 @@ int __ns1__getCampaignsForSource(struct soap *soap, struct ns1__ParamsGetCampaig
                                  struct ns1__SuccessGetCampaignsForSource *out)
 {
     struct mk_request *req;
-    int rc = mk_op_begin(soap, "getCampaignsForSource", &req);
+    int rc = mk_op_begin(soap, "getCampaignsForSource", p, &req);
     if (rc != SOAP_OK)
         return rc;
     soap_set_omode(soap, SOAP_XML_NIL);
@@ -369,7 +369,7 @@ int __ns1__requestCampaign(struct soap *soap, struct ns1__ParamsRequestCampaign 
                            struct ns1__SuccessRequestCampaign *out)
 {
     struct mk_request *req;
-    int rc = mk_op_begin(soap, "requestCampaign", &req);
+    int rc = mk_op_begin(soap, "requestCampaign", p, &req);
     if (rc != SOAP_OK)
         return rc;
     soap_set_omode(soap, SOAP_XML_NIL);
@@ -460,7 +460,7 @@ int __ns1__scheduleCampaign(struct soap *soap, struct ns1__ParamsScheduleCampaig
                             struct ns1__SuccessScheduleCampaign *out)
 {
     struct mk_request *req;
-    int rc = mk_op_begin(soap, "scheduleCampaign", &req);
+    int rc = mk_op_begin(soap, "scheduleCampaign", p, &req);
     if (rc != SOAP_OK)
         return rc;
     soap_set_omode(soap, SOAP_XML_NIL);

@@ -41,11 +41,9 @@
 
 typedef enum co_kind { CO_SYNC = 0, CO_GET = 1 } co_kind;
 
-typedef struct co_counters {
-    uint64_t batches, members, records, shared_members, solo, clash_waits, alone;
-    uint64_t refused_late, moved;
-    int max_members;
-} co_counters;
+typedef mk_coalesce_counters co_counters;
+
+const int mk_coalesce_size_bounds[MK_COALESCE_SIZE_BOUNDS] = {1, 2, 5, 10, 25, 50, 100, 200, 300};
 
 typedef struct co_member co_member;
 typedef struct co_batch *co_batch_ptr;
@@ -377,14 +375,26 @@ static void relink(co_batch *b, co_member *list)
     }
 }
 
-/* Wait (co->mu held) until clashing batch b is finished, then drop it. */
-static void wait_clash(mk_coalescer *co, co_batch *b, co_kind kind)
+/* Wait (co->mu held) until clashing batch b is finished, then drop it.
+ * The wait ends at the waiting request's own deadline, not at the clashing
+ * batch's: returns 0, or -1 when the deadline came first. */
+static int wait_clash(mk_coalescer *co, co_batch *b, co_kind kind, int64_t deadline)
 {
     co->n[kind].clash_waits++;
     b->refs++;
-    while (!b->done)
-        pthread_cond_wait(&b->cv, &co->mu);
+    while (!b->done && mk_rest_now_ms() < deadline)
+        wait_until(&b->cv, &co->mu, deadline);
+    int done = b->done;
     batch_unref(b);
+    return done ? 0 : -1;
+}
+
+/* The answer of a request whose deadline passed while it waited. */
+static mk_rest_status clash_timeout(mk_rest_result *out)
+{
+    snprintf(out->error_message, sizeof out->error_message,
+             "request deadline passed while an earlier batch with the same key was in flight");
+    return MK_REST_ERR_TIMEOUT;
 }
 
 /* ---- who goes: fair shares between SOAP users ---------------------------------------- */
@@ -747,6 +757,21 @@ static void free_keys(char **keys, int n)
 }
 
 /* Give every member its slice of the shared answer (co->mu held). */
+
+/* A shared call runs until its earliest member's deadline, so each member
+ * is answered by its own.  One whose deadline is later than the moment the
+ * call was cut has time left: it redoes its part alone within its own
+ * deadline rather than inherit another member's (unless repeating it could
+ * write twice: createOnly / createDuplicate). */
+static int outlived(const co_batch *b, const co_member *m, mk_rest_status st)
+{
+    if (st != MK_REST_ERR_TIMEOUT || m->deadline <= b->min_deadline)
+        return 0;
+    if (b->g->kind == CO_SYNC && !is_idempotent_sync(b->g->p1))
+        return 0;
+    return m->deadline - mk_rest_now_ms() > 100;
+}
+
 static void distribute_sync(co_batch *b, mk_rest_status st, const mk_rest_result *res)
 {
     const cJSON *result = cJSON_GetObjectItemCaseSensitive(res->json, "result");
@@ -755,7 +780,7 @@ static void distribute_sync(co_batch *b, mk_rest_status st, const mk_rest_result
         copy_outline(&m->res, res);
         m->st = st;
         if (st != MK_REST_OK) {
-            m->solo = blame;
+            m->solo = blame || outlived(b, m, st);
             continue;
         }
         cJSON *obj = cJSON_CreateObject();
@@ -922,7 +947,7 @@ static void distribute_get(co_batch *b, mk_rest_status st, const mk_rest_result 
         copy_outline(&m->res, res);
         m->st = st;
         if (st != MK_REST_OK) {
-            m->solo = blame;
+            m->solo = blame || outlived(b, m, st);
             continue;
         }
         m->leads = cJSON_CreateArray();
@@ -1026,6 +1051,10 @@ static void send_batch(mk_coalescer *co, co_batch *b)
         n->shared_members += (uint64_t)nm;
     if (nm > n->max_members)
         n->max_members = nm;
+    int bucket = 0;
+    while (bucket < MK_COALESCE_SIZE_BOUNDS && nm > mk_coalesce_size_bounds[bucket])
+        bucket++;
+    n->by_size[bucket]++;
     g->inflight--;
     g->last_done_at = mk_rest_now_ms();
     g->last_members = nm;
@@ -1052,6 +1081,10 @@ static void take_part(mk_coalescer *co, co_batch *b, co_member *m, int leader)
             pthread_mutex_lock(&co->mu);
             break;
         }
+        /* Untimed, yet within m's deadline: the call that carries m runs at
+         * most to its batch's min_deadline <= m->deadline (the leader sends
+         * by min_deadline - send_reserve_ms), and a move to the next batch
+         * that could not meet it is refused at once (split_batch). */
         while (!m->done && !m->moved)
             pthread_cond_wait(&b->cv, &co->mu);
         if (!m->moved)
@@ -1119,7 +1152,11 @@ mk_rest_status mk_coalesce_sync(mk_coalescer *co, const mk_rest_cred *cred,
     while (g) {
         b = g->open;
         if (b && !create_dup && keys_clash(b, keys, n)) {
-            wait_clash(co, b, CO_SYNC);
+            if (wait_clash(co, b, CO_SYNC, m.deadline) != 0) {
+                pthread_mutex_unlock(&co->mu);
+                free_keys(keys, n);
+                return clash_timeout(out);
+            }
             continue;
         }
         /* A full batch still takes us: while its leader waits for the
@@ -1214,7 +1251,11 @@ mk_rest_status mk_coalesce_get(mk_coalescer *co, const mk_rest_cred *cred,
             for (int i = 0; i < b->nkeys && !clash; i++)
                 clash = strcmp(b->keys[i], v) != 0 && strcasecmp(b->keys[i], v) == 0;
             if (clash) {
-                wait_clash(co, b, CO_GET);
+                if (wait_clash(co, b, CO_GET, m.deadline) != 0) {
+                    pthread_mutex_unlock(&co->mu);
+                    free(v);
+                    return clash_timeout(out);
+                }
                 continue;
             }
         }
@@ -1287,12 +1328,17 @@ static void counters_json(cJSON *obj, const char *name, const co_counters *n)
     cJSON_AddNumberToObject(o, "refused_before_deadline", (double)n->refused_late);
 }
 
+void mk_coalescer_counters(mk_coalescer *co, mk_coalesce_counters out[2])
+{
+    pthread_mutex_lock(&co->mu);
+    memcpy(out, co->n, 2 * sizeof *out);
+    pthread_mutex_unlock(&co->mu);
+}
+
 void mk_coalescer_stats_json(mk_coalescer *co, cJSON *obj)
 {
     co_counters n[2];
-    pthread_mutex_lock(&co->mu);
-    memcpy(n, co->n, sizeof n);
-    pthread_mutex_unlock(&co->mu);
+    mk_coalescer_counters(co, n);
     cJSON_AddBoolToObject(obj, "enabled", !co->cfg.disabled);
     cJSON_AddNumberToObject(obj, "wait_ms", (double)co->cfg.wait_ms);
     cJSON_AddNumberToObject(obj, "max_hold_ms", (double)co->cfg.max_hold_ms);

@@ -122,6 +122,23 @@ mk_rest_status mk_coalesce_get(mk_coalescer *co, const mk_rest_cred *cred,
                                int64_t deadline_ms, cJSON **leads, mk_rest_result *out,
                                mk_coalesce_cost *cost);
 
+/* The counters of one kind of call (sync, get).  by_size counts batches by
+ * their members (requests sharing the call): by_size[i] those with at most
+ * mk_coalesce_size_bounds[i] and more than the bound before, the last those
+ * above every bound. */
+#define MK_COALESCE_SIZE_BOUNDS 9
+extern const int mk_coalesce_size_bounds[MK_COALESCE_SIZE_BOUNDS];
+typedef struct mk_coalesce_counters {
+    uint64_t batches, members, records, shared_members, solo, clash_waits, alone;
+    int max_members;
+    uint64_t by_size[MK_COALESCE_SIZE_BOUNDS + 1];
+    uint64_t moved;          /* left for the next call (more waited than one carries) */
+    uint64_t refused_late;   /* refused at once: the queue showed it could not make it */
+} mk_coalesce_counters;
+
+/* A consistent copy of the counters: out[0] Sync Leads, out[1] Get Leads. */
+void mk_coalescer_counters(mk_coalescer *co, mk_coalesce_counters out[2]);
+
 /* Counters (batches, members, records, largest batch, solo fallbacks,
  * key-clash waits) added to obj as members "sync" and "get". */
 void mk_coalescer_stats_json(mk_coalescer *co, cJSON *obj);

@@ -29,6 +29,18 @@ mk_rest_cred mk_ops_cred(const struct mk_request *r)
     return c;
 }
 
+int mk_ops_batch_size(struct soap *soap, const int *batch_size, int dflt, int max, int *out)
+{
+    *out = dflt;
+    if (!batch_size)
+        return SOAP_OK;
+    if (*batch_size < 1)
+        return mk_fault(soap, MK_ERR_BAD_PARAMETER, "batchSize must be at least 1, not %d",
+                        *batch_size);
+    *out = *batch_size < max ? *batch_size : max;
+    return SOAP_OK;
+}
+
 int64_t mk_ops_deadline_ms(const struct mk_request *r)
 {
     return mk_rest_now_ms() + mk_request_ms_left(r);

@@ -44,6 +44,12 @@ typedef struct mk_services {
 /* The services of the request being served on soap. */
 mk_services *mk_ops_services(struct soap *soap);
 
+/* A request's batchSize as Marketo took it: absent (NULL) -> dflt; above
+ * max -> max (the documentation's "System limits to <max> or batchSize,
+ * whichever is less"); below 1 -> fault 20110 naming the value (it was
+ * accepted silently before).  Returns SOAP_OK with *out set, or the fault. */
+int mk_ops_batch_size(struct soap *soap, const int *batch_size, int dflt, int max, int *out);
+
 /* The request's REST credentials and deadline, ready for mk_rest_call. */
 mk_rest_cred mk_ops_cred(const struct mk_request *r);
 int64_t mk_ops_deadline_ms(const struct mk_request *r);

@@ -267,18 +267,19 @@ int __ns1__getCustomObjects(struct soap *soap, struct ns1__ParamsGetCustomObject
 {
     struct mk_request *req;
     const char *op = "getCustomObjects";
-    int rc = mk_op_begin(soap, op, &req);
+    int rc = mk_op_begin(soap, op, p, &req);
     if (rc != SOAP_OK)
         return rc;
     soap_set_omode(soap, SOAP_XML_NIL);
+    int batch;   /* Marketo's maximum is 100; paging continues */
+    if ((rc = mk_ops_batch_size(soap, p->batchSize, MK_OBJ_SOAP_PAGE_MAX, MK_OBJ_SOAP_PAGE_MAX,
+                                &batch)) != SOAP_OK)
+        return rc;
     cotype c;
     if ((rc = resolve_type(soap, op, p->objTypeName, true, &c)) != SOAP_OK) {
         cotype_free(&c);
         return rc;
     }
-    int batch = p->batchSize && *p->batchSize > 0 ? *p->batchSize : MK_OBJ_SOAP_PAGE_MAX;
-    if (batch > MK_OBJ_SOAP_PAGE_MAX)
-        batch = MK_OBJ_SOAP_PAGE_MAX;   /* Marketo's maximum; paging continues */
 
     cJSON *sel = cJSON_CreateArray(), *want = cJSON_CreateObject(), *fields = cJSON_CreateArray();
     cJSON *state = NULL, *key = NULL, *records = NULL;
@@ -630,7 +631,7 @@ int __ns1__syncCustomObjects(struct soap *soap, struct ns1__ParamsSyncCustomObje
 {
     struct mk_request *req;
     const char *op = "syncCustomObjects";
-    int rc = mk_op_begin(soap, op, &req);
+    int rc = mk_op_begin(soap, op, p, &req);
     if (rc != SOAP_OK)
         return rc;
     soap_set_omode(soap, SOAP_XML_NIL);
@@ -669,7 +670,7 @@ int __ns1__deleteCustomObjects(struct soap *soap, struct ns1__ParamsDeleteCustom
 {
     struct mk_request *req;
     const char *op = "deleteCustomObjects";
-    int rc = mk_op_begin(soap, op, &req);
+    int rc = mk_op_begin(soap, op, p, &req);
     if (rc != SOAP_OK)
         return rc;
     soap_set_omode(soap, SOAP_XML_NIL);

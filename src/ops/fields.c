@@ -263,7 +263,13 @@ int mk_fields_cache_new(mk_rest_client *rest, const mk_field *fallback, size_t n
     }
     c->fallback->fallback = true;
     pthread_mutex_init(&c->mu, NULL);
-    pthread_cond_init(&c->first_cv, NULL);
+    /* Waits on it end at each waiter's own deadline (monotonic, as
+     * mk_rest_now_ms). */
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&c->first_cv, &ca);
+    pthread_condattr_destroy(&ca);
     *out = c;
     return 0;
 }
@@ -367,8 +373,17 @@ int mk_fields_acquire(mk_fields_cache *c, const mk_rest_cred *cred, int64_t dead
      * callers wait for its answer instead of each spending a REST call
      * (a burst at start-up would otherwise cost one describe per worker). */
     if (c->first_fetch) {
-        while (c->first_fetch)
-            pthread_cond_wait(&c->first_cv, &c->mu);
+        /* The fetch runs to the fetching request's deadline; a waiter
+         * stops at its own and goes on with the built-in table, as when
+         * the describe fails. */
+        struct timespec until = {.tv_sec = (time_t)(deadline_ms / 1000),
+                                 .tv_nsec = (long)(deadline_ms % 1000) * 1000000L};
+        while (c->first_fetch && (deadline_ms <= 0 || mk_rest_now_ms() < deadline_ms)) {
+            if (deadline_ms > 0)
+                pthread_cond_timedwait(&c->first_cv, &c->mu, &until);
+            else
+                pthread_cond_wait(&c->first_cv, &c->mu);
+        }
         cur = c->current ? c->current : c->fallback;
         atomic_fetch_add(&cur->refs, 1);
         pthread_mutex_unlock(&c->mu);

@@ -555,7 +555,7 @@ int __ns1__importToList(struct soap *soap, struct ns1__ParamsImportToList *p,
                         struct ns1__SuccessImportToList *out)
 {
     struct mk_request *req;
-    int rc = mk_op_begin(soap, "importToList", &req);
+    int rc = mk_op_begin(soap, "importToList", p, &req);
     if (rc != SOAP_OK)
         return rc;
     soap_set_omode(soap, SOAP_XML_NIL);
@@ -588,7 +588,7 @@ int __ns1__importToList(struct soap *soap, struct ns1__ParamsImportToList *p,
 
     char err[256];
     mk_import_rec prev = {0};
-    if (rc == SOAP_OK && p->clearList == xsd__boolean__true_) {
+    if (rc == SOAP_OK && p->clearList && *p->clearList == xsd__boolean__true_) {
         /* Clearing while our previous import into this list is still running
          * would leave a half-filled list: refuse before anything changes. */
         int got = mk_importstore_get(svc->imports, ir.program, ir.list, &prev, err, sizeof err);
@@ -727,7 +727,7 @@ int __ns1__getImportToListStatus(struct soap *soap, struct ns1__ParamsGetImportT
                                  struct ns1__SuccessGetImportToListStatus *out)
 {
     struct mk_request *req;
-    int rc = mk_op_begin(soap, "getImportToListStatus", &req);
+    int rc = mk_op_begin(soap, "getImportToListStatus", p, &req);
     if (rc != SOAP_OK)
         return rc;
     soap_set_omode(soap, SOAP_XML_NIL);

@@ -28,6 +28,9 @@ int mk_leadrec_to_soap(struct soap *soap, const mk_fields *f, const cJSON *lead,
                        const char *fspi_field, struct ns1__LeadRecord *out)
 {
     memset(out, 0, sizeof *out);
+    /* Its members are walked by name: an array's have none. */
+    if (!cJSON_IsObject(lead))
+        return MK_LEADREC_BAD;
     int64_t id;
     if (mk_rest_json_get_int64(lead, "id", &id) == MK_REST_JSON_OK && id >= 0 && id <= INT32_MAX) {
         out->Id = soap_malloc(soap, sizeof *out->Id);

@@ -30,19 +30,22 @@
 #include "soapH.h"
 #include "ops/fields.h"
 
-/* Fill *out from a REST lead.  fspi_field: REST name of the custom field
- * that holds ForeignSysPersonId, or NULL.  only: if non-NULL, a REST lead
- * carries just the fields asked for anyway, so nothing more is filtered. */
-int mk_leadrec_to_soap(struct soap *soap, const mk_fields *f, const cJSON *lead,
-                       const char *fspi_field, struct ns1__LeadRecord *out);
-
-/* What mk_leadrec_attrs_to_rest found. */
+/* What the functions below return. */
 enum {
     MK_LEADREC_OK = 0,
     MK_LEADREC_NOMEM = -1,
+    MK_LEADREC_BAD = -2,       /* mk_leadrec_to_soap: the lead is not a JSON object */
     MK_LEADREC_UNKNOWN = 1,    /* an attribute names no lead field (*bad): fault 20105 */
     MK_LEADREC_READONLY = 2,   /* an attribute names a read-only field (*bad): this record fails */
 };
+
+/* Fill *out from a REST lead.  fspi_field: REST name of the custom field
+ * that holds ForeignSysPersonId, or NULL.  only: if non-NULL, a REST lead
+ * carries just the fields asked for anyway, so nothing more is filtered.
+ * Returns MK_LEADREC_OK, MK_LEADREC_NOMEM, or MK_LEADREC_BAD when lead is
+ * not a JSON object (a REST answer whose result holds arrays or scalars). */
+int mk_leadrec_to_soap(struct soap *soap, const mk_fields *f, const cJSON *lead,
+                       const char *fspi_field, struct ns1__LeadRecord *out);
 
 /* Build REST lead fields from a SOAP record's attribute list (Id, Email and
  * ForeignSysPersonId are the caller's business: they are keys).  Values

@@ -140,6 +140,15 @@ static int include_to_fields(struct soap *soap, const mk_fields *f,
     return SOAP_OK;
 }
 
+/* The fault for mk_leadrec_to_soap's failure rc. */
+static int leadrec_fault(struct soap *soap, int rc)
+{
+    if (rc == MK_LEADREC_BAD)
+        return mk_fault(soap, MK_ERR_API_INTERNAL,
+                        "Internal Error: REST answered a lead that is not a JSON object");
+    return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
+}
+
 /* JSON array of leads → SOAP ArrayOfLeadRecord (NULL when empty). */
 static int leads_to_soap(struct soap *soap, const mk_fields *f, const cJSON *leads,
                          struct ns1__ArrayOfLeadRecord **out)
@@ -155,8 +164,9 @@ static int leads_to_soap(struct soap *soap, const mk_fields *f, const cJSON *lea
     int k = 0;
     const cJSON *it;
     cJSON_ArrayForEach(it, leads) {
-        if (mk_leadrec_to_soap(soap, f, it, mk_ops_services(soap)->fspi_field, &recs[k++]) != 0)
-            return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
+        int rc = mk_leadrec_to_soap(soap, f, it, mk_ops_services(soap)->fspi_field, &recs[k++]);
+        if (rc != 0)
+            return leadrec_fault(soap, rc);
     }
     a->__sizeleadRecord = k;
     a->leadRecord = recs;
@@ -169,7 +179,7 @@ static int leads_to_soap(struct soap *soap, const mk_fields *f, const cJSON *lea
 int __ns1__getLead(struct soap *soap, struct ns1__ParamsGetLead *p, struct ns1__SuccessGetLead *out)
 {
     struct mk_request *req;
-    int rc = mk_op_begin(soap, "getLead", &req);
+    int rc = mk_op_begin(soap, "getLead", p, &req);
     if (rc != SOAP_OK)
         return rc;
     soap_set_omode(soap, SOAP_XML_NIL);
@@ -582,7 +592,7 @@ int __ns1__getMultipleLeads(struct soap *soap, struct ns1__ParamsGetMultipleLead
                             struct ns1__SuccessGetMultipleLeads *out)
 {
     struct mk_request *req;
-    int rc = mk_op_begin(soap, "getMultipleLeads", &req);
+    int rc = mk_op_begin(soap, "getMultipleLeads", p, &req);
     if (rc != SOAP_OK)
         return rc;
     soap_set_omode(soap, SOAP_XML_NIL);
@@ -602,9 +612,10 @@ int __ns1__getMultipleLeads(struct soap *soap, struct ns1__ParamsGetMultipleLead
                         "getMultipleLeads needs a leadSelector (LeadKeySelector, StaticListSelector "
                         "or LastUpdateAtSelector, chosen with xsi:type)");
 
-    int batch = p->batchSize && *p->batchSize > 0 ? *p->batchSize : 100;
-    if (batch > REST_PAGE_MAX)
-        batch = REST_PAGE_MAX;
+    /* The documentation says both 100 and 1,000 (soap-api.md); 300 is REST's page. */
+    int batch;
+    if ((rc = mk_ops_batch_size(soap, p->batchSize, 100, REST_PAGE_MAX, &batch)) != SOAP_OK)
+        return rc;
 
     const char *user_key = mk_ops_user_key(soap);
     cJSON *state = NULL;
@@ -802,9 +813,11 @@ static int fetch_lead(struct soap *soap, const mk_fields *f, int64_t id, struct 
                                        "syncLead: read back the lead");
     if (rc == SOAP_OK && cJSON_GetArraySize(leads) == 1) {
         *out = soap_malloc(soap, sizeof **out);
-        rc = mk_leadrec_to_soap(soap, f, cJSON_GetArrayItem(leads, 0),
-                                mk_ops_services(soap)->fspi_field, *out) == 0
-                 ? SOAP_OK : mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
+        if (!*out)
+            rc = mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
+        else if ((rc = mk_leadrec_to_soap(soap, f, cJSON_GetArrayItem(leads, 0),
+                                          mk_ops_services(soap)->fspi_field, *out)) != 0)
+            rc = leadrec_fault(soap, rc);
     }
     cJSON_Delete(leads);
     return rc;
@@ -837,7 +850,7 @@ static int key_to_id(struct soap *soap, const char *filter, const char *value, c
 int __ns1__syncLead(struct soap *soap, struct ns1__ParamsSyncLead *p, struct ns1__SuccessSyncLead *out)
 {
     struct mk_request *req;
-    int rc = mk_op_begin(soap, "syncLead", &req);
+    int rc = mk_op_begin(soap, "syncLead", p, &req);
     if (rc != SOAP_OK)
         return rc;
     soap_set_omode(soap, SOAP_XML_NIL);
@@ -948,7 +961,7 @@ int __ns1__syncLead(struct soap *soap, struct ns1__ParamsSyncLead *p, struct ns1
         if (rc != SOAP_OK)
             goto out;
     }
-    if (p->returnLead == xsd__boolean__true_ && id > 0) {
+    if (p->returnLead && *p->returnLead == xsd__boolean__true_ && id > 0) {
         rc = fetch_lead(soap, f, id, &r->leadRecord);
         if (rc != SOAP_OK)
             goto out;
@@ -985,7 +998,7 @@ int __ns1__syncMultipleLeads(struct soap *soap, struct ns1__ParamsSyncMultipleLe
                              struct ns1__SuccessSyncMultipleLeads *out)
 {
     struct mk_request *req;
-    int rc = mk_op_begin(soap, "syncMultipleLeads", &req);
+    int rc = mk_op_begin(soap, "syncMultipleLeads", p, &req);
     if (rc != SOAP_OK)
         return rc;
     soap_set_omode(soap, SOAP_XML_NIL);
@@ -1202,7 +1215,7 @@ static int resolve_keys(struct soap *soap, const struct ns1__Attribute *const *k
 int __ns1__mergeLeads(struct soap *soap, struct ns1__ParamsMergeLeads *p, struct ns1__SuccessMergeLeads *out)
 {
     struct mk_request *req;
-    int rc = mk_op_begin(soap, "mergeLeads", &req);
+    int rc = mk_op_begin(soap, "mergeLeads", p, &req);
     if (rc != SOAP_OK)
         return rc;
     soap_set_omode(soap, SOAP_XML_NIL);

@@ -484,7 +484,7 @@ int __ns1__listOperation(struct soap *soap, struct ns1__ParamsListOperation *p,
                          struct ns1__SuccessListOperation *out)
 {
     struct mk_request *req;
-    int rc = mk_op_begin(soap, "listOperation", &req);
+    int rc = mk_op_begin(soap, "listOperation", p, &req);
     if (rc != SOAP_OK)
         return rc;
     soap_set_omode(soap, SOAP_XML_NIL);

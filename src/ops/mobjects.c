@@ -341,7 +341,7 @@ int __ns1__describeMObject(struct soap *soap, struct ns1__ParamsDescribeMObject 
                            struct ns1__SuccessDescribeMObject *out)
 {
     struct mk_request *req;
-    int rc = mk_op_begin(soap, "describeMObject", &req);
+    int rc = mk_op_begin(soap, "describeMObject", in, &req);
     if (rc != SOAP_OK)
         return rc;
     const char *name = in->objectName ? in->objectName : "";
@@ -385,7 +385,7 @@ int __ns1__listMObjects(struct soap *soap, struct ns1__ParamsListMObjects *in,
 {
     (void)in;
     struct mk_request *req;
-    int rc = mk_op_begin(soap, "listMObjects", &req);
+    int rc = mk_op_begin(soap, "listMObjects", in, &req);
     if (rc != SOAP_OK)
         return rc;
     static char *const names[] = {"LeadRecord", "Opportunity", "OpportunityPersonRole"};
@@ -1142,7 +1142,7 @@ int __ns1__getMObjects(struct soap *soap, struct ns1__ParamsGetMObjects *p,
                        struct ns1__SuccessGetMObjects *out)
 {
     struct mk_request *req;
-    int rc = mk_op_begin(soap, "getMObjects", &req);
+    int rc = mk_op_begin(soap, "getMObjects", p, &req);
     if (rc != SOAP_OK)
         return rc;
     const objtype *t = type_by_name(p->type);
@@ -1548,7 +1548,7 @@ int __ns1__syncMObjects(struct soap *soap, struct ns1__ParamsSyncMObjects *in,
                         struct ns1__SuccessSyncMObjects *out)
 {
     struct mk_request *req;
-    int rc = mk_op_begin(soap, "syncMObjects", &req);
+    int rc = mk_op_begin(soap, "syncMObjects", in, &req);
     if (rc != SOAP_OK)
         return rc;
     const char *opname = soap_ns1__SyncOperationEnum2s(soap, in->operation);
@@ -1572,7 +1572,7 @@ int __ns1__deleteMObjects(struct soap *soap, struct ns1__ParamsDeleteMObjects *i
                           struct ns1__SuccessDeleteMObjects *out)
 {
     struct mk_request *req;
-    int rc = mk_op_begin(soap, "deleteMObjects", &req);
+    int rc = mk_op_begin(soap, "deleteMObjects", in, &req);
     if (rc != SOAP_OK)
         return rc;
     struct ns1__ResultDeleteMObjects *r = soap_malloc(soap, sizeof *r);

@@ -1,10 +1,12 @@
 /*
  * op.c — shared start of every operation handler: authentication and the
  * user part of the request context (run by the engine as soon as the SOAP
- * Header is read, before the body); the "not implemented yet" answer.
+ * Header is read, before the body), the nil operation element; the "not
+ * implemented yet" answer.
  */
 #include "ops/op.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -15,6 +17,7 @@
 #include "server/config.h"
 #include "soap/auth.h"
 #include "soap/engine.h"
+#include "soap/schema.h"
 
 int mk_op_authenticate(struct soap *soap, struct mk_request *req)
 {
@@ -44,7 +47,14 @@ int mk_op_authenticate(struct soap *soap, struct mk_request *req)
     return SOAP_OK;
 }
 
-int mk_op_begin(struct soap *soap, const char *operation, struct mk_request **out)
+/* The operation element's name: "params" + the operation, capitalised. */
+static void params_element(const char *operation, char *buf, size_t len)
+{
+    snprintf(buf, len, "params%c%s", toupper((unsigned char)operation[0]), operation + 1);
+}
+
+int mk_op_begin(struct soap *soap, const char *operation, const void *params,
+                struct mk_request **out)
 {
     struct mk_request *req = mk_request_of(soap);
 
@@ -57,6 +67,14 @@ int mk_op_begin(struct soap *soap, const char *operation, struct mk_request **ou
      * another way (no engine) is authenticated here. */
     if (!req->user && mk_op_authenticate(soap, req) != SOAP_OK)
         return soap->error;
+
+    /* After authentication, so an unsigned caller learns nothing of it. */
+    if (!params) {
+        char el[96], msg[512];
+        params_element(operation, el, sizeof el);
+        int code = mk_schema_required_fault(el, NULL, msg, sizeof msg);
+        return mk_fault(soap, code, "%s", msg);
+    }
 
     /* The operation table (mapping/operations.json) decides what is served. */
     const mk_services *svc = req->services;
@@ -71,10 +89,10 @@ int mk_op_begin(struct soap *soap, const char *operation, struct mk_request **ou
     return SOAP_OK;
 }
 
-int mk_op_unsupported(struct soap *soap, const char *operation)
+int mk_op_unsupported(struct soap *soap, const char *operation, const void *params)
 {
     struct mk_request *req;
-    if (mk_op_begin(soap, operation, &req) != SOAP_OK)
+    if (mk_op_begin(soap, operation, params, &req) != SOAP_OK)
         return soap->error;
     return mk_fault(soap, MK_ERR_UNSUPPORTED, "Unsupported Operation: %s is not implemented yet",
                     operation);

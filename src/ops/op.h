@@ -7,7 +7,7 @@
  *                      struct ns1__SuccessGetLead *out)
  *   {
  *       struct mk_request *req;
- *       if (mk_op_begin(soap, "getLead", &req) != SOAP_OK)
+ *       if (mk_op_begin(soap, "getLead", in, &req) != SOAP_OK)
  *           return soap->error;               // fault already set
  *       ... fill *out from REST, allocating in the soap arena ...
  *       return SOAP_OK;                        // or return mk_fault(soap, ...)
@@ -29,14 +29,21 @@ struct soap;
 int mk_op_authenticate(struct soap *soap, struct mk_request *req);
 
 /* Start an operation: name it in the request context, authenticate it
- * unless the engine already has, and check the operation table serves it.
- * Returns SOAP_OK with *req set, or SOAP_FAULT with a 20014 / 20016 (or
- * 20019) fault already set on soap (return soap->error). */
-int mk_op_begin(struct soap *soap, const char *operation, struct mk_request **req);
+ * unless the engine already has, check its parameters and that the
+ * operation table serves it.  params is the handler's parameter pointer,
+ * NULL when the client sent the operation element nil (xsi:nil="true"),
+ * answered with the fault a missing required child would get (schema.h).
+ * Everything below the operation element was checked against the WSDL's
+ * minOccurs / nillable by the strict parser (engine.c), so a handler that
+ * passed here may rely on every required member being set.  Returns
+ * SOAP_OK with *req set, or SOAP_FAULT with the fault already set on soap
+ * (return soap->error). */
+int mk_op_begin(struct soap *soap, const char *operation, const void *params,
+                struct mk_request **req);
 
 /* Authenticate, then answer 20019 "Unsupported Operation: <op> is not
  * implemented yet".  Returns SOAP_FAULT.  Used by operations without a
  * handler yet. */
-int mk_op_unsupported(struct soap *soap, const char *operation);
+int mk_op_unsupported(struct soap *soap, const char *operation, const void *params);
 
 #endif

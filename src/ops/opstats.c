@@ -14,6 +14,12 @@
 
 #define MAX_FAULT_CODES 12
 
+/* Latency histogram bounds (ms): a cached getLead takes a few ms, a REST
+ * call tens to hundreds, a paged export up to the request timeout. */
+#define N_LATENCY_BOUNDS 14
+static const double latency_bounds_ms[N_LATENCY_BOUNDS] = {
+    5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 120000};
+
 typedef struct op_row {
     char name[48];
     uint64_t soap_calls, faults;
@@ -25,12 +31,25 @@ typedef struct op_row {
     uint64_t limiter_waits, shared;
     int64_t limiter_wait_ms, batch_wait_ms;
     int64_t latency_total, latency_max;
+    uint64_t latency_buckets[N_LATENCY_BOUNDS + 1];  /* per bucket, not cumulative */
 } op_row;
+
+/* Requests by (operation, SOAP user, outcome), for GET /metrics.  The user
+ * is a configured one (set only once a request authenticated), so the
+ * table is bounded by the configuration, not by what clients send. */
+typedef struct outcome_row {
+    char op[48];
+    char user[128];
+    int code;                 /* fault code, 0: success */
+    uint64_t n;
+} outcome_row;
 
 struct mk_opstats {
     pthread_mutex_t mu;
     op_row *rows;
     size_t n, cap;
+    outcome_row *outs;
+    size_t nouts, capouts;
 };
 
 int mk_opstats_new(mk_opstats **out)
@@ -48,6 +67,7 @@ void mk_opstats_free(mk_opstats *s)
         return;
     pthread_mutex_destroy(&s->mu);
     free(s->rows);
+    free(s->outs);
     free(s);
 }
 
@@ -95,6 +115,28 @@ static op_row *row_for(mk_opstats *s, const char *name)
     return row;
 }
 
+static outcome_row *outcome_for(mk_opstats *s, const char *op, const char *user, int code)
+{
+    for (size_t i = 0; i < s->nouts; i++)
+        if (s->outs[i].code == code && strncmp(s->outs[i].op, op, sizeof s->outs[i].op - 1) == 0 &&
+            strncmp(s->outs[i].user, user, sizeof s->outs[i].user - 1) == 0)
+            return &s->outs[i];
+    if (s->nouts == s->capouts) {
+        size_t cap = s->capouts ? s->capouts * 2 : 64;
+        outcome_row *p = realloc(s->outs, cap * sizeof *p);
+        if (!p)
+            return NULL;
+        s->outs = p;
+        s->capouts = cap;
+    }
+    outcome_row *o = &s->outs[s->nouts++];
+    memset(o, 0, sizeof *o);
+    snprintf(o->op, sizeof o->op, "%s", op);
+    snprintf(o->user, sizeof o->user, "%s", user);
+    o->code = code;
+    return o;
+}
+
 void mk_opstats_record(mk_opstats *s, const struct mk_request *r, long elapsed_ms)
 {
     if (!s || !r)
@@ -125,7 +167,14 @@ void mk_opstats_record(mk_opstats *s, const struct mk_request *r, long elapsed_m
         row->latency_total += elapsed_ms;
         if (elapsed_ms > row->latency_max)
             row->latency_max = elapsed_ms;
+        size_t b = 0;
+        while (b < N_LATENCY_BOUNDS && (double)elapsed_ms > latency_bounds_ms[b])
+            b++;
+        row->latency_buckets[b]++;
     }
+    outcome_row *o = outcome_for(s, name, r->user_id ? r->user_id : "", r->fault_code);
+    if (o)
+        o->n++;
     pthread_mutex_unlock(&s->mu);
 }
 
@@ -161,4 +210,43 @@ cJSON *mk_opstats_json(mk_opstats *s)
     }
     pthread_mutex_unlock(&s->mu);
     return all;
+}
+
+void mk_opstats_prom(mk_opstats *s, mk_prom *p)
+{
+    char code[16];
+    pthread_mutex_lock(&s->mu);
+    mk_prom_family(p, "mktows_soap_requests_total", "counter",
+                   "SOAP requests answered, by operation, SOAP user (empty before "
+                   "authentication) and outcome (success or the Marketo fault code).");
+    for (size_t i = 0; i < s->nouts; i++) {
+        const outcome_row *o = &s->outs[i];
+        snprintf(code, sizeof code, "%d", o->code);
+        const char *labels[] = {"operation", o->op, "user", o->user,
+                                "outcome", o->code ? code : "success", NULL};
+        mk_prom_u64(p, "mktows_soap_requests_total", labels, o->n);
+    }
+    mk_prom_family(p, "mktows_soap_request_duration_seconds", "histogram",
+                   "Time from the request's arrival to its answer, by SOAP operation.");
+    for (size_t i = 0; i < s->n; i++) {
+        const op_row *w = &s->rows[i];
+        const char *labels[] = {"operation", w->name, NULL};
+        mk_prom_histogram(p, "mktows_soap_request_duration_seconds", labels, latency_bounds_ms,
+                          N_LATENCY_BOUNDS, w->latency_buckets, (double)w->latency_total, 0.001);
+    }
+    mk_prom_family(p, "mktows_soap_rest_calls_total", "counter",
+                   "REST calls made for each SOAP operation (a call shared by k coalesced "
+                   "requests counts 1/k to each).");
+    for (size_t i = 0; i < s->n; i++) {
+        const char *labels[] = {"operation", s->rows[i].name, NULL};
+        mk_prom_f64(p, "mktows_soap_rest_calls_total", labels, s->rows[i].rest_calls);
+    }
+    mk_prom_family(p, "mktows_soap_quota_wait_seconds_total", "counter",
+                   "Time SOAP requests spent waiting for the REST quota guard, by operation.");
+    for (size_t i = 0; i < s->n; i++) {
+        const char *labels[] = {"operation", s->rows[i].name, NULL};
+        mk_prom_f64(p, "mktows_soap_quota_wait_seconds_total", labels,
+                    (double)s->rows[i].limiter_wait_ms / 1000.0);
+    }
+    pthread_mutex_unlock(&s->mu);
 }

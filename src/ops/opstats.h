@@ -20,6 +20,7 @@
 
 #include "ops/coalesce.h"
 #include "ops/context.h"
+#include "ops/promtext.h"
 #include "rest/rest.h"
 
 typedef struct mk_opstats mk_opstats;
@@ -42,5 +43,10 @@ void mk_opstats_record(mk_opstats *s, const struct mk_request *r, long elapsed_m
  * limiter_wait_ms, batch_wait_ms, shared_requests, latency_ms_mean,
  * latency_ms_max}, ...}.  Caller frees.  NULL on out of memory. */
 cJSON *mk_opstats_json(mk_opstats *s);
+
+/* The same counters for GET /metrics: mktows_soap_requests_total by
+ * operation, user and outcome; mktows_soap_request_duration_seconds per
+ * operation; REST calls and quota waits per operation. */
+void mk_opstats_prom(mk_opstats *s, mk_prom *p);
 
 #endif /* MK_OPS_OPSTATS_H */

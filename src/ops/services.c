@@ -45,6 +45,7 @@
 #include "ops/coalesce.h"
 #include "ops/common.h"
 #include "ops/limits.h"
+#include "ops/monitor.h"
 #include "ops/opstats.h"
 #include "ops/objcache.h"
 #include "ops/actsvc.h"
@@ -254,5 +255,11 @@ void mk_services_stop(void *p)
     free(s);
 }
 
-const struct mk_server_hooks mk_services_hooks = {mk_services_start, mk_services_stop,
-                                                  mk_limits_request_done, mk_limits_stats_json};
+const struct mk_server_hooks mk_services_hooks = {
+    .services_start = mk_services_start,
+    .services_stop = mk_services_stop,
+    .request_done = mk_limits_request_done,
+    .stats_json = mk_limits_stats_json,
+    .metrics = mk_services_metrics,   /* GET /metrics, GET /ready (monitor.h) */
+    .ready = mk_services_ready,
+};

@@ -701,6 +701,17 @@ void mk_rest_forget_token(mk_rest_client *c, const char *client_id)
         mk_rest_tokens_invalidate(c->tokens, client_id, 0);
 }
 
+mk_rest_status mk_rest_token_check(mk_rest_client *c, const mk_rest_cred *cred,
+                                   int64_t deadline_ms, char *err, size_t errlen)
+{
+    mk_rest_token tok;
+    char terr[256] = "";
+    mk_rest_status st = mk_rest_tokens_get(c->tokens, cred, deadline_ms, &tok, terr, sizeof terr);
+    if (st != MK_REST_OK && err && errlen)
+        snprintf(err, errlen, "%s", terr[0] ? terr : mk_rest_status_str(st));
+    return st;
+}
+
 void mk_rest_result_free(mk_rest_result *r)
 {
     if (!r)

@@ -274,6 +274,13 @@ void mk_rest_result_free(mk_rest_result *r);
  * Meant for configuration changes and tests. */
 void mk_rest_forget_token(mk_rest_client *c, const char *client_id);
 
+/* Have a token for cred as a call would (the cached one, or renewed now,
+ * single flight), without calling the REST API: MK_REST_OK, or why not
+ * in err (identity refused the credentials, unreachable ...).  For the
+ * readiness check. */
+mk_rest_status mk_rest_token_check(mk_rest_client *c, const mk_rest_cred *cred,
+                                   int64_t deadline_ms, char *err, size_t errlen);
+
 /* Milliseconds on the monotonic clock that deadlines are expressed in. */
 int64_t mk_rest_now_ms(void);
 

@@ -77,6 +77,12 @@ static const struct {
     {"MKTOWS_STATS_ENDPOINT", "stats_endpoint", ENV_BOOL},
     {"MKTOWS_IMPORT_DB", "import_db", ENV_STRING},
     {"MKTOWS_NAME_CACHE_TTL", "name_cache_ttl_seconds", ENV_INT},
+    /* Deploying: TLS and metrics (server/tls.h, server/metrics.h) */
+    {"MKTOWS_TLS_CERT_FILE", "tls.cert_file", ENV_STRING},
+    {"MKTOWS_TLS_KEY_FILE", "tls.key_file", ENV_STRING},
+    {"MKTOWS_TLS_CLIENT_CA_FILE", "tls.client_ca_file", ENV_STRING},
+    {"MKTOWS_METRICS_ENABLED", "metrics.enabled", ENV_BOOL},
+    {"MKTOWS_METRICS_LISTEN", "metrics.listen", ENV_STRING},
     /* several replicas (ops/services.c) */
     {"MKTOWS_REDIS_URL", "cluster.redis", ENV_STRING},
     {"MKTOWS_CLUSTER_REPLICAS", "cluster.replicas", ENV_INT},
@@ -128,10 +134,10 @@ static const char *env_for_key(const char *key)
     return NULL;
 }
 
-/* Replace the value at "a.b" with item (takes ownership), creating
- * intermediate objects. */
-static int json_set_path(cJSON *root, const char *path, cJSON *item)
+int mk_config_set(cJSON *root, const char *path, cJSON *item)
 {
+    if (!item)
+        return -1;
     char buf[128];
     snprintf(buf, sizeof buf, "%s", path);
     cJSON *obj = root;
@@ -171,7 +177,7 @@ const cJSON *mk_config_get(const cJSON *root, const char *path)
     return cJSON_GetObjectItemCaseSensitive(obj, seg);
 }
 
-static char *read_file(const char *path, int *err)
+char *mk_config_read_file(const char *path, int *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -447,7 +453,7 @@ static int apply_env(cJSON *root, char *const envp[], char *errbuf, size_t errle
                             env_table[i].var, env_table[i].key);
             break;
         }
-        if (!item || json_set_path(root, env_table[i].key, item) != 0)
+        if (!item || mk_config_set(root, env_table[i].key, item) != 0)
             return fail(errbuf, errlen, MKTOWS_ENOMEM, "config: out of memory");
     }
     /* One user without writing JSON: MKTOWS_SOAP_USER + MKTOWS_SOAP_ENCRYPTION_KEY. */
@@ -588,7 +594,7 @@ int mktows_config_load(const char *path, char *const envp[], mktows_config **out
 
     if (path) {
         int err = 0;
-        char *text = read_file(path, &err);
+        char *text = mk_config_read_file(path, &err);
         if (!text) {
             rc = fail(errbuf, errlen, err == ENOMEM ? MKTOWS_ENOMEM : MKTOWS_EIO,
                       "config: cannot read %s: %s", path, strerror(err));

@@ -83,6 +83,15 @@ const struct cJSON *mk_config_json(const struct mktows_config *cfg);
  * mk_config_json(). */
 const struct cJSON *mk_config_get(const struct cJSON *root, const char *path);
 
+/* Replace the member of a configuration document at a dotted path with
+ * item (taken in every case), creating the objects on the way.  Returns 0,
+ * or -1 when out of memory (or item is NULL). */
+int mk_config_set(struct cJSON *root, const char *path, struct cJSON *item);
+
+/* The whole file at path (malloc'd, NUL-terminated), or NULL with an
+ * errno value in *err. */
+char *mk_config_read_file(const char *path, int *err);
+
 /* Parse "HOST:PORT" / "[v6]:PORT" into a malloc'd host and a port.
  * Returns 0 or -1. */
 int mk_config_parse_hostport(const char *s, char **host, unsigned *port);

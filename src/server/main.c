@@ -3,14 +3,18 @@
  * line.  Everything else is the library (include/mktows.h).
  *
  *   mktows-shim --config FILE [--listen HOST:PORT]
+ *   mktows-shim --check-config FILE
  *   mktows-shim --explain [OPERATION]
  *   mktows-shim --explain-request FILE.xml
  *   mktows-shim report [--since …] [--until …] [--format html|md|json] LOGFILE…
  *   mktows-shim --version
  *
- * Prints `listening on http://HOST:PORT` on stdout once requests are
- * accepted; stops cleanly on SIGINT/SIGTERM; SIGHUP reopens the usage log
- * (log rotation).
+ * Prints `listening on http://HOST:PORT` (https:// with TLS) on stdout
+ * once requests are accepted, then `metrics on http://HOST:PORT/metrics`
+ * when metrics.listen gives them an address of their own; on SIGHUP
+ * reopens the usage log (log rotation) and reloads the configuration file
+ * (soap_users, log settings; see mktows_server_reload); stops cleanly on
+ * SIGINT/SIGTERM.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -30,6 +34,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: mktows-shim --config FILE [--listen HOST:PORT]\n"
+            "       mktows-shim --check-config FILE\n"
             "       mktows-shim --explain [OPERATION]\n"
             "       mktows-shim --explain-request FILE.xml\n"
             "       mktows-shim report [--since DATE] [--until DATE] [--format html|md|json]\n"
@@ -39,6 +44,9 @@ static void usage(FILE *f)
             "Serves Marketo's retired SOAP API (mktows) from the Marketo REST API.\n"
             "Every configuration key can also be set by a MKTOWS_* environment\n"
             "variable (see README.md); --listen overrides both.\n"
+            "--check-config validates FILE (and the environment) and prints the\n"
+            "effective configuration, secrets masked; exit status 1 on errors.\n"
+            "SIGHUP reopens the usage log and reloads soap_users and log settings.\n"
             "--explain prints what each SOAP operation becomes in REST;\n"
             "--explain-request what a saved SOAP request would call, sending nothing.\n"
             "report plans a migration from usage logs (usage_log, may be gzipped).\n");
@@ -83,9 +91,40 @@ static int explain_request(const char *path)
     return 0;
 }
 
+/* The metrics listener's address, as the listening line gives the SOAP one. */
+static void print_metrics_line(const mktows_server *srv)
+{
+    const char *host = mktows_server_metrics_host(srv);
+    int v6 = strchr(host, ':') != NULL;
+    printf("metrics on http://%s%s%s:%u/metrics\n", v6 ? "[" : "", host, v6 ? "]" : "",
+           mktows_server_metrics_port(srv));
+}
+
+/* SIGHUP: load the file again (and the environment, as at start) and hand
+ * it to the server; the running configuration stays if it does not load. */
+static void reload(mktows_server *srv, const char *path, const char *listen)
+{
+    char err[512];
+    mktows_config *next = NULL;
+    int rc = mktows_config_load(path, environ, &next, err, sizeof err);
+    if (rc == MKTOWS_OK && listen)
+        rc = mktows_config_set_listen(next, listen, err, sizeof err);
+    if (rc != MKTOWS_OK) {
+        mktows_config_free(next);
+        fprintf(stderr, "mktows-shim: SIGHUP: configuration not reloaded: %s\n", err);
+        mktows_server_reload(srv, NULL, NULL, 0);  /* counted as a failed reload */
+        return;
+    }
+    rc = mktows_server_reload(srv, next, err, sizeof err);
+    fprintf(stderr, "mktows-shim: SIGHUP: %s%s%s\n",
+            rc == MKTOWS_OK ? "configuration reloaded" : "reloaded with errors",
+            *err ? ": " : "", err);
+}
+
 int main(int argc, char **argv)
 {
     const char *config_path = NULL, *listen = NULL;
+    int check_only = 0;
     char err[512];
     mktows_config *cfg = NULL;
     mktows_server *srv = NULL;
@@ -97,6 +136,9 @@ int main(int argc, char **argv)
             config_path = argv[++i];
         } else if (strncmp(argv[i], "--config=", 9) == 0) {
             config_path = argv[i] + 9;
+        } else if (strcmp(argv[i], "--check-config") == 0 && i + 1 < argc) {
+            config_path = argv[++i];
+            check_only = 1;
         } else if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) {
             listen = argv[++i];
         } else if (strncmp(argv[i], "--listen=", 9) == 0) {
@@ -128,13 +170,22 @@ int main(int argc, char **argv)
     int rc = mktows_config_load(config_path, environ, &cfg, err, sizeof err);
     if (rc == MKTOWS_OK && listen)
         rc = mktows_config_set_listen(cfg, listen, err, sizeof err);
+    if (rc == MKTOWS_OK && check_only)
+        rc = mktows_config_check(cfg, err, sizeof err);
     if (rc != MKTOWS_OK) {
         fprintf(stderr, "mktows-shim: %s\n", err);
         mktows_config_free(cfg);
         return 1;
     }
+    if (check_only) {
+        rc = mktows_config_print(cfg, stdout);
+        fprintf(stderr, "mktows-shim: configuration OK\n");
+        mktows_config_free(cfg);
+        return rc == MKTOWS_OK ? 0 : 1;
+    }
 
-    /* Block the stop signals in every thread; main waits for them below. */
+    /* Block the stop and reload signals in every thread; main waits for
+     * them below. */
     sigset_t stop;
     sigemptyset(&stop);
     sigaddset(&stop, SIGINT);
@@ -151,18 +202,22 @@ int main(int argc, char **argv)
     }
     const char *host = mktows_server_host(srv);
     int v6 = strchr(host, ':') != NULL;
-    printf("listening on http://%s%s%s:%u\n", v6 ? "[" : "", host, v6 ? "]" : "",
-           mktows_server_port(srv));
+    printf("listening on %s://%s%s%s:%u\n", mktows_server_tls(srv) ? "https" : "http",
+           v6 ? "[" : "", host, v6 ? "]" : "", mktows_server_port(srv));
+    if (mktows_server_metrics_port(srv))
+        print_metrics_line(srv);
     fflush(stdout);
 
     int sig = 0;
-    /* SIGHUP: reopen the usage log (logrotate's create or copy-less move). */
+    /* SIGHUP: the usage log first (logrotate's create or copy-less move must
+     * not depend on the file loading), then the configuration. */
     while (sigwait(&stop, &sig) == 0 && sig == SIGHUP) {
         if (mktows_server_reopen_logs(srv) != MKTOWS_OK)
             fprintf(stderr, "mktows-shim: SIGHUP: cannot reopen the usage log; still "
                             "writing to the old file\n");
         else
             fprintf(stderr, "mktows-shim: SIGHUP: usage log reopened\n");
+        reload(srv, config_path, listen);
     }
     fprintf(stderr, "mktows-shim: %s received, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
     mktows_server_stop(srv);

@@ -16,12 +16,23 @@
  *                                        operation REST calls, retries, waits;
  *                                        quota guard and coalescing (off with
  *                                        "stats_endpoint": false)
+ *   GET|HEAD /metrics                    Prometheus metrics (server/metrics.h;
+ *                                        elsewhere with metrics.listen, off with
+ *                                        metrics.enabled false)
+ *   GET|HEAD /ready                      200 when a SOAP call could be served
+ *                                        (REST token, quota), else 503; run on
+ *                                        a worker, as it may call identity
  *   POST /soap/mktows/<version>          SOAP
  *   anything else                        404 (405 for other methods)
  *
  * What a connection may hold — time, slots, buffered bytes — is the
  * connection budget of server/connguard.h; the MHD callbacks that feed it
  * are in their own section below.
+ *
+ * With tls.* configured the listener speaks HTTPS only (server/tls.h); with
+ * tls.client_ca_file every request is first checked for a client
+ * certificate.  Requests read the configuration through a pinned
+ * generation (server/reload.h), so a reload never pulls it from under them.
  */
 #include "mktows.h"
 
@@ -38,12 +49,16 @@
 
 #include <microhttpd.h>
 #include <cjson/cJSON.h>
+#include <stdatomic.h>
 
 #include "ops/context.h"
 #include "server/config.h"
+#include "server/metrics.h"
 #include "server/connguard.h"
 #include "server/netaddr.h"
 #include "server/pool.h"
+#include "server/reload.h"
+#include "server/tls.h"
 #include "server/server.h"
 #include "server/trace.h"
 #include "server/usagelog.h"
@@ -87,6 +102,7 @@ struct job {
     struct mk_netaddr client;
     struct timespec started, deadline;
     time_t received_at;
+    int ready;                    /* a GET /ready check, not a SOAP request */
     /* response, written by the worker before it resumes the connection */
     unsigned status;
     char rest_header[600];        /* X-Mktows-Rest-Calls value, "" when none */
@@ -115,6 +131,16 @@ struct mktows_server {
     mk_connguard *guard;           /* the connection budget */
     char *busy_fault;              /* the 503 when the budget is spent */
     size_t busy_len;
+    /* Deploying: TLS, reloads, metrics (tls.h, reload.h, metrics.h) */
+    mk_tls *tls;
+    mk_reloader *reloader;
+    struct mk_reload_hook reload_hooks[MK_SERVER_RELOAD_HOOKS];
+    size_t n_reload_hooks;
+    mk_metrics_config metrics;
+    mk_metrics_listener *metrics_listener;
+    unsigned metrics_port;
+    atomic_ulong in_flight, cert_refusals, reload_failures;
+    double start_time;
 };
 
 static const char internal_fault[] =
@@ -179,6 +205,32 @@ static void job_drop_body(struct job *job)
     job->charged = 0;
 }
 
+/* GET /ready on a worker: the check may wait for an identity call. */
+static void ready_run(struct job *job)
+{
+    struct mktows_server *srv = job->srv;
+    char why[400] = "ready";
+    int ok = 0;
+    if (srv->hooks.ready) {
+        mk_cfg_gen *gen;
+        const mktows_config *cfg = mk_reloader_acquire(srv->reloader, &gen);
+        ok = srv->hooks.ready(srv->services, cfg, why, sizeof why - 1) == 0;
+        mk_reloader_release(srv->reloader, gen);
+    } else {
+        ok = 1;
+    }
+    size_t n = strlen(why);
+    job->resp = malloc(n + 2);
+    if (job->resp) {
+        memcpy(job->resp, why, n);
+        memcpy(job->resp + n, "\n", 2);
+        job->resp_len = n + 1;
+    }
+    job->status = ok ? 200 : 503;
+    job->state = JOB_DONE;
+    MHD_resume_connection(job->conn);
+}
+
 static void worker_run(struct mk_pool_item *item, void *state, void *arg)
 {
     struct job *job = (struct job *)item;
@@ -186,8 +238,13 @@ static void worker_run(struct mk_pool_item *item, void *state, void *arg)
     struct mk_request req;
     (void)arg;
 
+    if (job->ready) {
+        ready_run(job);
+        return;
+    }
+    mk_cfg_gen *gen;
     memset(&req, 0, sizeof req);
-    req.config = job->srv->cfg;
+    req.config = mk_reloader_acquire(job->srv->reloader, &gen);
     req.version = job->version;
     req.deadline = job->deadline;
     req.received_at = job->received_at;
@@ -223,7 +280,7 @@ static void worker_run(struct mk_pool_item *item, void *state, void *arg)
     }
     if (req.user)   /* authenticated: the address gets the reserve */
         mk_connguard_established(job->srv->guard, &job->client);
-    if (job->srv->cfg->access_log)
+    if (req.config->access_log)
         log_request(job, &req);
     if (job->srv->usage)
         usage_line(job, &req);
@@ -234,7 +291,9 @@ static void worker_run(struct mk_pool_item *item, void *state, void *arg)
                          (now.tv_nsec - job->started.tv_nsec) / 1000000);
         job->srv->hooks.request_done(job->srv->services, &req, ms);
     }
+    mk_reloader_release(job->srv->reloader, gen);
     job_drop_body(job);
+    atomic_fetch_sub(&job->srv->in_flight, 1);
     job->state = JOB_DONE;
     MHD_resume_connection(job->conn);
 }
@@ -354,7 +413,7 @@ static enum MHD_Result serve_wsdl(struct mktows_server *srv, struct MHD_Connecti
         host = fallback;
     }
     /* A proxy may send "https, http"; the first entry is the client's. */
-    const char *scheme = "http";
+    const char *scheme = srv->tls ? "https" : "http";
     if (proto && strncasecmp(proto, "https", 5) == 0)
         scheme = "https";
     char hostbuf[256];
@@ -439,6 +498,14 @@ static const char *soap_version(const char *url)
 
 static enum MHD_Result send_too_large(struct mktows_server *srv, struct MHD_Connection *c)
 {
+    /* Answered without a worker, but a SOAP request all the same: counted
+     * with the others (operation unknown, fault 20012). */
+    if (srv->hooks.request_done) {
+        struct mk_request req;
+        memset(&req, 0, sizeof req);
+        req.fault_code = MK_ERR_NOT_UNDERSTOOD;
+        srv->hooks.request_done(srv->services, &req, 0);
+    }
     return send_buffer(c, 500, XML_TYPE, srv->too_large_fault, srv->too_large_len,
                        MHD_RESPMEM_PERSISTENT);
 }
@@ -467,6 +534,81 @@ static enum MHD_Result send_busy(struct mktows_server *srv, struct MHD_Connectio
     MHD_destroy_response(r);
     return ret;
 }
+
+/* The client certificate check failed: 403, and the connection goes. */
+static enum MHD_Result refuse_client(struct MHD_Connection *c, const char *why)
+{
+    char text[400];
+    int n = snprintf(text, sizeof text, "%s\n", why);
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        n > 0 && (size_t)n < sizeof text ? (size_t)n : strlen(text), text, MHD_RESPMEM_MUST_COPY);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=UTF-8");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_FORBIDDEN, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static char *render_metrics(void *cls, size_t *len)
+{
+    struct mktows_server *srv = cls;
+    mk_prom p = {0};
+    mk_cfg_gen *gen;
+    const mktows_config *cfg = mk_reloader_acquire(srv->reloader, &gen);
+    mk_server_gauges g = {
+        .soap_in_flight = atomic_load(&srv->in_flight),
+        .soap_users = cfg->n_users,
+        .reloads = mk_reloader_count(srv->reloader),
+        .reload_failures = atomic_load(&srv->reload_failures),
+        .client_cert_refusals = atomic_load(&srv->cert_refusals),
+        .tls = srv->tls != NULL,
+        .tls_cert_expires = srv->tls ? srv->tls->cert_expires : 0,
+        .start_time = srv->start_time,
+    };
+    mk_reloader_release(srv->reloader, gen);
+    mk_metrics_server(&p, &g);
+    cJSON *conns = mk_connguard_stats(srv->guard);
+    mk_metrics_connections(&p, conns);
+    cJSON_Delete(conns);
+    if (srv->hooks.metrics)
+        srv->hooks.metrics(srv->services, &p);
+    return mk_prom_finish(&p, len);
+}
+
+static enum MHD_Result serve_metrics(struct mktows_server *srv, struct MHD_Connection *c)
+{
+    if (!srv->metrics.enabled || srv->metrics_listener)
+        return send_text(c, 404, "not found\n");
+    size_t len = 0;
+    char *text = render_metrics(srv, &len);
+    if (!text)
+        return send_text(c, 500, "out of memory\n");
+    return send_buffer(c, 200, MK_METRICS_CONTENT_TYPE, text, len, MHD_RESPMEM_MUST_FREE);
+}
+
+/* GET /ready goes to a worker like a SOAP request; answered in on_access. */
+static enum MHD_Result queue_ready(struct mktows_server *srv, struct MHD_Connection *c,
+                                   void **con_cls)
+{
+    struct job *job = calloc(1, sizeof *job);
+    if (!job)
+        return send_text(c, 500, "out of memory\n");
+    job->srv = srv;
+    job->conn = c;
+    job->ready = 1;
+    job->state = JOB_QUEUED;
+    *con_cls = job;
+    MHD_suspend_connection(c);
+    if (mk_pool_push(srv->pool, &job->item) != 0) {
+        MHD_resume_connection(c);
+        job->state = JOB_DONE;
+        job->status = 503;
+    }
+    return MHD_YES;
+}
+
 
 /* MHD's accept policy: strangers do not get the reserved slots. */
 static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
@@ -538,6 +680,14 @@ static enum MHD_Result on_first_call(struct mktows_server *srv, struct MHD_Conne
     MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT,
                               (unsigned)srv->cfg->receive_timeout);
 
+    if (srv->tls && srv->tls->client_ca_pem) {
+        char why[300];
+        if (mk_tls_check_client(c, why, sizeof why) != 0) {
+            atomic_fetch_add(&srv->cert_refusals, 1);
+            return refuse_client(c, why);
+        }
+    }
+
     if (strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0) {
         int wsdl = 0;
         MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, find_wsdl_arg, &wsdl);
@@ -554,6 +704,10 @@ static enum MHD_Result on_first_call(struct mktows_server *srv, struct MHD_Conne
             return send_buffer(c, 200, "text/plain; charset=UTF-8", text, strlen(text),
                                MHD_RESPMEM_MUST_FREE);
         }
+        if (strcmp(url, "/metrics") == 0)
+            return serve_metrics(srv, c);
+        if (strcmp(url, "/ready") == 0)
+            return queue_ready(srv, c, con_cls);
         if (soap_version(url))
             return send_text(c, 405, "POST a SOAP envelope here, or GET ?WSDL\n");
         return send_text(c, 404, "not found\n");
@@ -694,8 +848,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
         if (job->over_budget)
             return send_busy(srv, c);
         job->state = JOB_QUEUED;
+        atomic_fetch_add(&srv->in_flight, 1);
         MHD_suspend_connection(c);
         if (mk_pool_push(srv->pool, &job->item) != 0) {
+            atomic_fetch_sub(&srv->in_flight, 1);
             MHD_resume_connection(c);
             job->state = JOB_DONE;
             job->status = 500;
@@ -707,6 +863,14 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
         break;
     }
     MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, (unsigned)srv->cfg->send_timeout);
+    if (job->ready) {
+        if (!job->resp)
+            return send_text(c, job->status ? job->status : 503, "not ready\n");
+        char *text = job->resp;
+        job->resp = NULL;
+        return send_buffer(c, job->status, "text/plain; charset=UTF-8", text, job->resp_len,
+                           MHD_RESPMEM_MUST_FREE);
+    }
     if (!job->resp)
         return send_buffer(c, 500, XML_TYPE, internal_fault, sizeof internal_fault - 1,
                            MHD_RESPMEM_PERSISTENT);
@@ -766,6 +930,37 @@ static int build_too_large_fault(struct mktows_server *srv)
     return rc;
 }
 
+/* TLS, metrics and the reloadable configuration, before anything listens. */
+static int deploy_start(struct mktows_server *srv, char *errbuf, size_t errlen)
+{
+    const cJSON *root = mk_config_json(srv->cfg);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    srv->start_time = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+    if (mk_reloader_new(srv->cfg, &srv->reloader) != 0)
+        return fail(errbuf, errlen, "out of memory");
+    if (mk_tls_load(root, &srv->tls, errbuf, errlen) != 0 ||
+        mk_metrics_config_load(root, &srv->metrics, errbuf, errlen) != 0)
+        return MKTOWS_EINVAL;
+    return MKTOWS_OK;
+}
+
+/* MHD's TLS options into opts (ending with MHD_OPTION_END); the flag. */
+static unsigned tls_options(struct mktows_server *srv, struct MHD_OptionItem *opts)
+{
+    size_t n = 0;
+    if (srv->tls) {
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls->cert_pem};
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls->key_pem};
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0, srv->tls->priorities};
+        if (srv->tls->client_ca_pem)
+            opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0,
+                                                srv->tls->client_ca_pem};
+    }
+    opts[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    return srv->tls ? MHD_USE_TLS : 0;
+}
+
 int mktows_server_start(const mktows_config *cfg, mktows_server **out, char *errbuf,
                         size_t errlen)
 {
@@ -795,6 +990,10 @@ int mk_server_start(const mktows_config *cfg, const struct mk_server_hooks *hook
     if (!srv->guard) {
         mktows_server_stop(srv);
         return fail(errbuf, errlen, "cannot start the connection guard");
+    }
+    if ((rc = deploy_start(srv, errbuf, errlen)) != MKTOWS_OK) {
+        mktows_server_stop(srv);
+        return rc;
     }
     const cJSON *ul = mk_config_get(mk_config_json(cfg), "usage_log");
     if (ul && !cJSON_IsNull(ul) && (!cJSON_IsString(ul) || !ul->valuestring[0])) {
@@ -851,6 +1050,8 @@ int mk_server_start(const mktows_config *cfg, const struct mk_server_hooks *hook
     };
     if (!cfg->per_client_connections)
         budget[0].option = MHD_OPTION_END;
+    struct MHD_OptionItem tls_opts[5];
+    flags |= tls_options(srv, tls_opts);
     srv->mhd = MHD_start_daemon(
         flags, 0, on_accept, srv, on_access, srv,
         MHD_OPTION_SOCK_ADDR, ai->ai_addr,
@@ -861,6 +1062,7 @@ int mk_server_start(const mktows_config *cfg, const struct mk_server_hooks *hook
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
         MHD_OPTION_URI_LOG_CALLBACK, on_request_line, srv,
         MHD_OPTION_ARRAY, budget,
+        MHD_OPTION_ARRAY, tls_opts,
         MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!srv->mhd) {
@@ -870,6 +1072,12 @@ int mk_server_start(const mktows_config *cfg, const struct mk_server_hooks *hook
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = info ? info->port : cfg->listen_port;
+    if (srv->metrics.enabled && srv->metrics.listen_host &&
+        mk_metrics_listener_start(&srv->metrics, render_metrics, srv, &srv->metrics_listener,
+                                  &srv->metrics_port, errbuf, errlen) != 0) {
+        mktows_server_stop(srv);
+        return MKTOWS_ELISTEN;
+    }
     *out = srv;
     return MKTOWS_OK;
 }
@@ -894,6 +1102,7 @@ void mktows_server_stop(mktows_server *srv)
     /* Finish queued requests; their connections are resumed and answered
      * by the still-running MHD thread. */
     mk_pool_stop(srv->pool);
+    mk_metrics_listener_stop(srv->metrics_listener);
     if (srv->mhd)
         MHD_stop_daemon(srv->mhd);
     if (lsock != MHD_INVALID_SOCKET)
@@ -904,6 +1113,9 @@ void mktows_server_stop(mktows_server *srv)
         srv->hooks.services_stop(srv->services);
     mk_usagelog_close(srv->usage);
     mk_tracestore_free(srv->traces);
+    mk_reloader_free(srv->reloader);
+    mk_tls_free(srv->tls);
+    mk_metrics_config_clear(&srv->metrics);
     free(srv->too_large_fault);
     free(srv->busy_fault);
     free(srv);
@@ -912,4 +1124,57 @@ void mktows_server_stop(mktows_server *srv)
 int mktows_server_reopen_logs(mktows_server *srv)
 {
     return srv && mk_usagelog_reopen(srv->usage) != 0 ? MKTOWS_EIO : MKTOWS_OK;
+}
+
+int mktows_server_tls(const mktows_server *srv)
+{
+    return srv->tls != NULL;
+}
+
+unsigned mktows_server_metrics_port(const mktows_server *srv)
+{
+    return srv->metrics_listener ? srv->metrics_port : 0;
+}
+
+const char *mktows_server_metrics_host(const mktows_server *srv)
+{
+    return srv->metrics_listener ? srv->metrics.listen_host : "";
+}
+
+int mk_server_on_reload(mktows_server *srv, mk_reload_hook_fn fn, void *arg)
+{
+    if (!fn || srv->n_reload_hooks == MK_SERVER_RELOAD_HOOKS)
+        return MKTOWS_EINVAL;
+    srv->reload_hooks[srv->n_reload_hooks++] = (struct mk_reload_hook){fn, arg};
+    return MKTOWS_OK;
+}
+
+int mktows_server_reload(mktows_server *srv, mktows_config *next, char *errbuf, size_t errlen)
+{
+    char notice[512] = "", herr[256] = "";
+    int rc = MKTOWS_OK;
+    if (errbuf && errlen)
+        errbuf[0] = '\0';
+    /* The hooks run first, and also when the file did not load (next
+     * NULL): reopening a rotated log must not wait for a valid file.  They
+     * see next before it is handed over (a later reload may free it); what
+     * they keep they copy. */
+    if (srv->hooks.reload && srv->hooks.reload(srv->services, next, herr, sizeof herr) != 0)
+        rc = MKTOWS_EIO;
+    for (size_t i = 0; i < srv->n_reload_hooks && rc == MKTOWS_OK; i++)
+        if (srv->reload_hooks[i].fn(srv->reload_hooks[i].arg, next, herr, sizeof herr) != 0)
+            rc = MKTOWS_EIO;
+    if (!next) {
+        atomic_fetch_add(&srv->reload_failures, 1);
+        fail(errbuf, errlen, "the configuration did not load%s%s", *herr ? "; " : "", herr);
+        return MKTOWS_EINVAL;
+    }
+    int src = mk_reloader_swap(srv->reloader, next, notice, sizeof notice);
+    if (src != MKTOWS_OK)
+        rc = src;
+    if (rc != MKTOWS_OK)
+        atomic_fetch_add(&srv->reload_failures, 1);
+    if (errbuf && errlen)
+        snprintf(errbuf, errlen, "%s%s%s", herr, *herr && *notice ? "; " : "", notice);
+    return rc;
 }

@@ -15,6 +15,7 @@
 #include "mktows.h"
 
 struct mk_request;
+struct mk_prom;
 
 struct mk_server_hooks {
     /* Make the services for cfg into *services.  Returns 0, or non-zero
@@ -27,7 +28,33 @@ struct mk_server_hooks {
     void (*request_done)(void *services, const struct mk_request *req, long elapsed_ms);
     /* Optional: the GET /_shim/stats document, malloc'd JSON text or NULL. */
     char *(*stats_json)(void *services);
+    /* Optional: the services' metric families for GET /metrics (written
+     * after the server's own; ops/monitor.h). */
+    void (*metrics)(void *services, struct mk_prom *p);
+    /* Optional: GET /ready; 0 ready, -1 not, why in one line either way.
+     * Runs on a worker thread; cfg is the current configuration. */
+    int (*ready)(void *services, const mktows_config *cfg, char *why, size_t len);
+    /* Optional: a reload is applying next (mktows_server_reload): reopen
+     * logs, read the module's reloadable keys.  next is NULL when the file
+     * did not load (reopen logs all the same).  0, or -1 with a message. */
+    int (*reload)(void *services, const mktows_config *next, char *errbuf, size_t errlen);
 };
+
+/* More reload hooks, for parts that are not the services (e.g. a log the
+ * embedding program owns): fn(arg, next, ...) runs on every reload, after
+ * hooks.reload, in the thread calling mktows_server_reload (mktows-shim's
+ * main thread on SIGHUP), before next becomes current.  next is valid only
+ * during the call, and NULL when the file did not load (a log is reopened
+ * all the same).  Register before the first reload.  Returns MKTOWS_OK,
+ * or MKTOWS_EINVAL when MK_SERVER_RELOAD_HOOKS are taken. */
+#define MK_SERVER_RELOAD_HOOKS 8
+typedef int (*mk_reload_hook_fn)(void *arg, const mktows_config *next, char *errbuf,
+                                 size_t errlen);
+struct mk_reload_hook {
+    mk_reload_hook_fn fn;
+    void *arg;
+};
+int mk_server_on_reload(mktows_server *srv, mk_reload_hook_fn fn, void *arg);
 
 /* mktows_server_start with services; hooks may be NULL (no services).
  * Returns MKTOWS_OK, MKTOWS_ELISTEN, or MKTOWS_EINVAL when services_start

@@ -8,7 +8,9 @@
  *    appends to a growable buffer;
  *  - headers: fheader moves the parsed SOAP headers into the request
  *    context and clears soap->header, so no response ever echoes one.
- * Lax parsing (no SOAP_XML_STRICT) as Marketo ignored unknown elements.
+ * Strict parsing (SOAP_XML_STRICT: every required element present, none
+ * nil unless nillable) with unknown elements ignored (fignore), as Marketo
+ * ignored them.
  *
  * What gSOAP reads is not the request body but its canonical form written
  * by the gate (soap/xmlcheck.h): well-formed, within the configured limits,
@@ -31,6 +33,7 @@
 #include "ops/common.h"
 #include "server/config.h"
 #include "soap/fault.h"
+#include "soap/schema.h"
 #include "soap/xmlcheck.h"
 
 struct mk_engine {
@@ -124,6 +127,20 @@ static int take_headers(struct soap *soap)
     return SOAP_OK;
 }
 
+/* Strict mode (set in mk_engine_new) makes the generated deserialisers
+ * enforce the WSDL's minOccurs and nillable at every level, so a handler
+ * never meets NULL where the schema requires a value (schema.h names it in
+ * the fault).  Strict mode would also refuse unknown elements; Marketo
+ * ignored them and clients send extras, so they are skipped here, except a
+ * mustUnderstand header gSOAP does not know, refused as before. */
+static int ignore_unknown(struct soap *soap, const char *tag)
+{
+    (void)tag;
+    if (soap->mustUnderstand && !soap->other)
+        return soap->error = SOAP_MUSTUNDERSTAND;
+    return SOAP_OK;
+}
+
 static int no_close(struct soap *soap)
 {
     (void)soap;
@@ -149,6 +166,7 @@ mk_engine *mk_engine_new(void)
     soap_set_namespaces(e->soap, namespaces);
     e->soap->user = e;
     e->soap->maxlevel = MK_XML_DEFAULT_MAX_DEPTH;
+    soap_set_imode(e->soap, SOAP_XML_STRICT);
     e->imode = e->soap->imode;
     e->omode = e->soap->omode;
     return e;
@@ -185,6 +203,7 @@ static void prepare(mk_engine *e, struct mk_request *req, const char *body, size
     soap->fparse = no_parse;
     soap->fheader = take_headers;
     soap->fclose = no_close;
+    soap->fignore = ignore_unknown;
     soap->fserveloop = NULL;
     soap->header = NULL;
     soap->keep_alive = 0;
@@ -225,7 +244,21 @@ static int send_fault(mk_engine *e)
     struct mk_request *req = e->req;
     int err = soap->error;
 
-    if (!(err == SOAP_FAULT && req && req->fault_code)) {
+    if (err == SOAP_OCCURS || err == SOAP_NULL) {
+        /* Strict parsing found a required element missing or nil; gSOAP
+         * names the element that lacks it, the WSDL says what it needs.
+         * In the Body, the caller was authenticated already (authenticate()
+         * runs between Header and Body); in the Header, the request cannot
+         * be, and the fault is 20014 whatever it lacks. */
+        char msg[512];
+        int code;
+        soap->error = SOAP_OK;
+        if (!req || !req->auth_header || !req->user)
+            code = mk_schema_required_fault("AuthenticationHeader", NULL, msg, sizeof msg);
+        else
+            code = mk_schema_required_fault(soap->tag, soap->type, msg, sizeof msg);
+        mk_fault(soap, code, "%s", msg);
+    } else if (!(err == SOAP_FAULT && req && req->fault_code)) {
         int code = mk_fault_code_for_soap_error(err);
         soap_set_fault(soap);
         const char *what = *soap_faultstring(soap) ? *soap_faultstring(soap) : NULL;

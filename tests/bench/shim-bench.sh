@@ -26,7 +26,9 @@
 #
 # usage: tests/bench/shim-bench.sh [--seconds S] [--clients N]
 #                                  [--scenarios "budget fair memory lean"]
-#                                  [--build-dir DIR] [--ops "getLead syncLead"]
+#                                  [--build-dir DIR] [--ops "getLead syncLead"] [--tls]
+#   --tls        the shim serves HTTPS (tls.*, a throwaway CA and certificate
+#                made here); clients keep their connections, as legacy ones do.
 #   --build-dir  a Release build of a tree (default build-bench, built here
 #                from this tree); pass an older tree's build to get "before".
 # Each scenario gets a fresh emulator state and a fresh shim.
@@ -38,6 +40,7 @@ clients=1000
 scenarios="budget fair memory"
 ops="getLead syncLead"
 build="$top/build-bench"
+tls=no
 while [ $# -gt 0 ]; do
     case "$1" in
     --seconds) seconds=$2; shift 2 ;;
@@ -45,7 +48,8 @@ while [ $# -gt 0 ]; do
     --scenarios) scenarios=$2; shift 2 ;;
     --ops) ops=$2; shift 2 ;;
     --build-dir) build=$2; shift 2 ;;
-    *) echo "usage: $0 [--seconds S] [--clients N] [--scenarios LIST] [--ops LIST] [--build-dir DIR]" >&2
+    --tls) tls=yes; shift ;;
+    *) echo "usage: $0 [--seconds S] [--clients N] [--scenarios LIST] [--ops LIST] [--build-dir DIR] [--tls]" >&2
        exit 2 ;;
     esac
 done
@@ -111,11 +115,26 @@ key1=0123456789ABCDEF0123456789ABCDEF
 user2=bench_small_9A1D
 key2=FEDCBA9876543210FEDCBA9876543210
 
+shim_tls=""
+cacert=""
+if [ $tls = yes ]; then
+    (cd "$work" &&
+     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key \
+         -out ca.pem -days 1 -subj "/CN=bench ca" >/dev/null 2>&1 &&
+     openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout server.key \
+         -out server.csr -subj "/CN=127.0.0.1" >/dev/null 2>&1 &&
+     printf 'subjectAltName=IP:127.0.0.1\n' >server.ext &&
+     openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 \
+         -extfile server.ext -out server.pem >/dev/null 2>&1) || { echo "openssl failed" >&2; exit 1; }
+    shim_tls=", \"tls\": {\"cert_file\": \"$work/server.pem\", \"key_file\": \"$work/server.key\"}"
+    cacert="--cacert $work/ca.pem"
+fi
+
 start_shim() { # limits: yes|no
     if [ "$1" = yes ]; then rest_limits=""; else
         rest_limits=', "rate_limit": 100000, "max_concurrency": 1000'; fi
     cat >"$work/shim.json" <<EOF
-{"listen": "127.0.0.1:0",
+{"listen": "127.0.0.1:0"$shim_tls,
  "rest": {"endpoint": "$emu_url", "client_id": "bench-id", "client_secret": "bench-secret"$rest_limits},
  "soap_users": {"$user1": {"encryption_key": "$key1", "weight": 1},
                 "$user2": {"encryption_key": "$key2", "weight": 1}},
@@ -135,7 +154,7 @@ proc_status() { # pid field
 }
 
 echo "mktows-shim benchmark: $(nproc) CPUs, $(uname -m), $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
-echo "shim: $build/src/mktows-shim"
+echo "shim: $build/src/mktows-shim, TLS: $tls"
 # driver columns: who op clients calls ok faults wrong seconds calls_per_s
 #                 p50_ms p99_ms share rest_calls rest_per_soap r606 r615 rss threads
 run=0
@@ -152,7 +171,7 @@ for sc in $scenarios; do
             start_shim yes
             # shellcheck disable=SC2046
             set -- $("$driver" --shim "$shim_url" --emulator "$emu_url" --user "$user1:$key1:$clients" \
-                     --op "$op" --seconds "$seconds" --tag "bench$run" --leads $leads)
+                     --op "$op" --seconds "$seconds" --tag "bench$run" --leads $leads $cacert)
             # The ceiling: what the budget allows over the seconds actually run.
             ceiling=$(awk -v s="$8" 'BEGIN {printf "%.0f", (100 / 20) * 300}')
             printf '%-9s %7s %6s %6s %5s %8s %8s %7s %9s %9s %8s %5s %5s\n' "$2" "$3" "$4" "$6" "$7" "$9" \
@@ -171,7 +190,7 @@ for sc in $scenarios; do
             "SOAP/s" "p50 ms" "p99 ms" share "fair share"
         "$driver" --shim "$shim_url" --emulator "$emu_url" --user "$user1:$key1:900" \
             --user "$user2:$key2:100" --op getLead --seconds "$seconds" --tag "bench$run" \
-            --leads $leads >"$work/fair.out"
+            --leads $leads $cacert >"$work/fair.out"
         while read -r who _op n calls _ok faults wrong _s rate p50 p99 share _rest; do
             [ "$who" = all ] && fair=1.000 || fair=0.500
             printf '%-18s %7s %6s %6s %5s %8s %9s %9s %8s %10s\n' "$who" "$n" "$calls" "$faults" \
@@ -193,7 +212,7 @@ for sc in $scenarios; do
         echo "== memory: limits on, $n concurrent getLead clients, $seconds s =="
         # shellcheck disable=SC2046
         set -- $("$driver" --shim "$shim_url" --emulator "$emu_url" --user "$user1:$key1:$n" \
-                 --op getLead --seconds "$seconds" --tag "bench$run" --leads $leads --pid "$shim_pid")
+                 --op getLead --seconds "$seconds" --tag "bench$run" --leads $leads --pid "$shim_pid" $cacert)
         printf '%-26s %10s %8s\n' "" "RSS kB" threads
         printf '%-26s %10s %8s\n' "idle" "$idle_rss" "$idle_thr"
         printf '%-26s %10s %8s\n' "peak, $n waiting" "${17}" "${18}"

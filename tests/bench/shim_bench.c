@@ -25,7 +25,8 @@
  *
  * usage: shim_bench --shim URL --emulator URL --user ID:KEY:N [--user ...]
  *                   --op getLead|syncLead [--seconds S] [--tag TEXT]
- *                   [--leads N] [--pid PID]
+ *                   [--leads N] [--pid PID] [--cacert FILE]
+ * --cacert: the CA an https:// shim's certificate is checked against.
  * getLead asks for synthetic-<k>@example.com, k random in 1..leads (the
  * emulator's --synthetic-leads); syncLead creates <tag>-<client>-<i>@example.com.
  */
@@ -42,6 +43,7 @@
 #define MAX_USERS 8
 
 static const char *shim_url, *emu_url, *op = "getLead", *tag = "bench";
+static const char *cacert;
 static int seconds = 10, leads = 10000, shim_pid;
 
 typedef struct user {
@@ -271,6 +273,7 @@ int main(int argc, char **argv)
         else if (!strcmp(k, "--tag")) tag = v;
         else if (!strcmp(k, "--leads")) leads = atoi(v);
         else if (!strcmp(k, "--pid")) shim_pid = atoi(v);
+        else if (!strcmp(k, "--cacert")) cacert = v;
         else if (!strcmp(k, "--user") && nusers < MAX_USERS) {
             user *u = &users[nusers++];
             char *s = strdup(v), *a = strchr(s, ':'), *b = a ? strchr(a + 1, ':') : NULL;
@@ -320,6 +323,8 @@ int main(int argc, char **argv)
             curl_easy_setopt(c->h, CURLOPT_PRIVATE, c);
             curl_easy_setopt(c->h, CURLOPT_TIMEOUT, 180L);
             curl_easy_setopt(c->h, CURLOPT_NOSIGNAL, 1L);
+            if (cacert)
+                curl_easy_setopt(c->h, CURLOPT_CAINFO, cacert);
         }
     int64_t t0 = now_us(), end = t0 + (int64_t)seconds * 1000000, next_sample = t0;
     for (int k = 0; k < clients; k++)

@@ -10,7 +10,9 @@
  *     own matches (no match, several matches, values differing by case);
  *   - with coalescing off every request makes its own call;
  *   - retries: a 604 is retried for createOrUpdate (idempotent) but not for
- *     createDuplicate, a 606 is retried for both.
+ *     createDuplicate, a 606 is retried for both;
+ *   - every waiting request keeps its own deadline (in a shared batch, or
+ *     waiting for a batch whose key clashes with its own).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -315,8 +317,11 @@ typedef struct caller {
     /* get */
     const char *filter, *value;
     cJSON *leads;
+    /* timing: start this long after the others, with this deadline (ms
+     * from its start; 0: 15 s); how long its call took */
+    long start_after_ms, deadline_ms, took_ms;
     const char *user;         /* SOAP user (fair shares); NULL: anonymous */
-    int64_t deadline_ms;      /* 0: 15 s */
+    int64_t deadline_at;      /* absolute deadline; 0: deadline_ms applies */
     int64_t answered_at;
     int no_gate;              /* starts at once, not with the others */
 } caller;
@@ -344,11 +349,16 @@ static void *sync_caller(void *arg)
     }
     if (!c->no_gate)
         pthread_barrier_wait(&gate);
+    if (c->start_after_ms)
+        sleep_ms(c->start_after_ms);
+    int64_t t0 = mk_rest_now_ms();
     mk_coalesce_who who = {c->user, 1};
     c->st = mk_coalesce_sync(co, &cred, c->user ? &who : NULL,
                              c->action ? c->action : "createOrUpdate", "email", NULL, input,
-                             c->deadline_ms ? c->deadline_ms : mk_rest_now_ms() + 15000, &c->res,
-                             &c->cost);
+                             c->deadline_at ? c->deadline_at
+                                            : t0 + (c->deadline_ms ? c->deadline_ms : 15000),
+                             &c->res, &c->cost);
+    c->took_ms = (long)(mk_rest_now_ms() - t0);
     c->answered_at = mk_rest_now_ms();
     cJSON_Delete(input);
     return NULL;
@@ -704,7 +714,7 @@ static void a_full_batch_is_shared_fairly(void **st)
     for (int i = 1; i < N - 1; i++)
         pthread_create(&t[i], NULL, sync_caller, &cs[i]);
     sleep_ms(30);
-    cs[N - 1].deadline_ms = mk_rest_now_ms() + 300;
+    cs[N - 1].deadline_at = mk_rest_now_ms() + 300;
     pthread_create(&t[N - 1], NULL, sync_caller, &cs[N - 1]);
     for (int i = 0; i < N; i++)
         pthread_join(t[i], NULL);
@@ -749,6 +759,56 @@ static void a_full_batch_is_shared_fairly(void **st)
     cJSON_Delete(stats);
 }
 
+/* Issue 9, item 4: every waiting request honours its own deadline.  A call
+ * is in flight (1 s per REST answer), so the next batch lingers for
+ * companions; its leader has 15 s.  Either a member that joins it has
+ * 600 ms, or a request whose key clashes with it has 500 ms.  The short
+ * one is answered (a timeout) by its own deadline, not when the others'
+ * calls end, and the leader, whose shared call was cut at the member's
+ * deadline, still gets its answer within its own. */
+static void short_deadline_among_long(int clash)
+{
+    mk_coalescer_free(co);
+    mk_coalesce_config cc = {.wait_ms = 5, .max_hold_ms = 3000, .send_reserve_ms = 100};
+    assert_int_equal(mk_coalescer_new(client, &cc, &co), 0);
+    fk.delay_ms = 1000;
+
+    caller cs[3];
+    memset(cs, 0, sizeof cs);
+    for (int i = 0; i < 3; i++) {
+        cs[i].i = i + 1;
+        cs[i].nrec = 1;
+    }
+    cs[1].start_after_ms = 100;              /* the lingering batch's leader */
+    cs[1].email = "shared@x.io";
+    cs[2].start_after_ms = 200;
+    cs[2].deadline_ms = clash ? 500 : 600;
+    cs[2].email = clash ? "shared@x.io" : NULL;
+    run(cs, 3, sync_caller);
+
+    if (cs[2].st != MK_REST_ERR_TIMEOUT || cs[2].took_ms > cs[2].deadline_ms + 250)
+        fail_msg("%s with a %ld ms deadline: status %d after %ld ms",
+                 clash ? "a clashing request" : "a member", cs[2].deadline_ms, cs[2].st,
+                 cs[2].took_ms);
+    mk_rest_result_free(&cs[2].res);
+    for (int i = 0; i < 2; i++) {
+        if (cs[i].st != MK_REST_OK)
+            fail_msg("caller %d (deadline 15 s): status %d after %ld ms: %s", i, cs[i].st,
+                     cs[i].took_ms, cs[i].res.error_message);
+        int64_t id = 0;
+        mk_rest_json_get_int64(cJSON_GetArrayItem(result_of(&cs[i]), 0), "id", &id);
+        assert_int_equal(id, cs[i].i * 10);
+        mk_rest_result_free(&cs[i].res);
+    }
+}
+
+static void waiting_requests_keep_their_own_deadline(void **st)
+{
+    (void)st;
+    short_deadline_among_long(1);
+    short_deadline_among_long(0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -760,6 +820,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(retries_respect_idempotency, setup, teardown),
         cmocka_unit_test_setup_teardown(guard_refusals_read_like_marketo, setup, teardown),
         cmocka_unit_test_setup_teardown(a_full_batch_is_shared_fairly, setup, teardown),
+        cmocka_unit_test_setup_teardown(waiting_requests_keep_their_own_deadline, setup, teardown),
     };
     return cmocka_run_group_tests(tests, fake_start, fake_stop);
 }

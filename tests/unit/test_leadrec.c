@@ -343,6 +343,29 @@ static void attributes_to_rest(void **state)
     cJSON_Delete(o);
 }
 
+/* Found by fuzz_records: a REST "lead" that is an array (or a scalar) was
+ * walked by member name, and an array's members have none (strcmp on NULL:
+ * the whole process).  Refused as a bad answer instead. */
+static void a_lead_that_is_not_an_object_is_refused(void **state)
+{
+    fixture *fx = *state;
+    static const char *const bad[] = {
+        "[{\"id\": 34, \"name\": \"leadScore\", \"newValue\": \"42\"}]", "[1, 2]", "\"a\"", "7",
+        "null", "[]",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        cJSON *lead = mk_rest_json_parse(bad[i], strlen(bad[i]));
+        assert_non_null(lead);
+        struct ns1__LeadRecord rec;
+        assert_int_equal(mk_leadrec_to_soap(fx->soap, fx->fields, lead, "fspi", &rec),
+                         MK_LEADREC_BAD);
+        cJSON_Delete(lead);
+    }
+    /* An object still converts. */
+    struct ns1__LeadRecord *ok = to_soap(fx, "{\"id\": 5, \"email\": \"a@b.c\"}", NULL);
+    assert_int_equal(*ok->Id, 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -351,6 +374,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(one_element_lists_stay_lists, setup, teardown),
         cmocka_unit_test_setup_teardown(escaping_on_the_wire, setup, teardown),
         cmocka_unit_test_setup_teardown(attributes_to_rest, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_lead_that_is_not_an_object_is_refused, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
