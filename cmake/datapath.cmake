@@ -1,5 +1,5 @@
 # Data files of the installed programs (mapping tables, the emulator's seed):
-# where the code looks for them (src/common/datapath.c) and how the build tree
+# where the code looks for them (src/base/datapath.c) and how the build tree
 # is made to look like an install so its programs run uninstalled.
 #
 # Nothing here compiles the source tree's path into a program: the build tree
@@ -11,7 +11,7 @@
 file(RELATIVE_PATH MK_BIN_TO_DATA ${CMAKE_INSTALL_FULL_BINDIR} ${CMAKE_INSTALL_FULL_DATADIR})
 file(RELATIVE_PATH MK_LIB_TO_DATA ${CMAKE_INSTALL_FULL_LIBDIR} ${CMAKE_INSTALL_FULL_DATADIR})
 
-# Give a target that compiles src/common/datapath.c its three places.
+# Give a target that compiles src/base/datapath.c its three places.
 function(mk_datapath_definitions target)
   target_compile_definitions(${target} PRIVATE
       MK_DATADIR="${CMAKE_INSTALL_FULL_DATADIR}"

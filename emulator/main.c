@@ -23,7 +23,7 @@
 #include "stats.h"
 #include "store.h"
 
-#include "common/datapath.h"
+#include "base/datapath.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -41,7 +41,7 @@
 #endif
 
 /* The seed used without --seed: share/marketo-emulator/seed.json of the
- * install (or the build tree's staged copy), see common/datapath.c. */
+ * install (or the build tree's staged copy), see base/datapath.c. */
 static char default_seed[4096];
 
 emu_config emu_cfg;

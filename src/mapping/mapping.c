@@ -20,7 +20,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "common/datapath.h"
+#include "base/datapath.h"
 
 #define MAX_TABLE_BYTES (4 * 1024 * 1024)
 

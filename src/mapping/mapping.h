@@ -41,7 +41,7 @@ typedef struct mk_mapping mk_mapping;
 
 /* The directory mk_mapping_load() is meant to read when the configuration
  * names none: share/mktows-shim/mapping found beside the library or the
- * program, else under the configured install prefix (common/datapath.c; a
+ * program, else under the configured install prefix (base/datapath.c; a
  * build tree stages it the same way). */
 const char *mk_mapping_default_dir(void);
 

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "server/config.h"
+#include "config/config.h"
 
 /* A whole number at the dotted path, or def when absent; -1 when present
  * but not a whole number in [min, max] (the range is checked before the

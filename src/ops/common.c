@@ -13,7 +13,7 @@
 
 #include "mapping/mapping.h"
 #include "ops/opstats.h"
-#include "server/config.h"
+#include "config/config.h"
 #include "rest/json.h"
 #include "soap/fault.h"
 

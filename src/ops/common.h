@@ -15,7 +15,7 @@
 #include <cjson/cJSON.h>
 
 #include "soapH.h"
-#include "ops/context.h"
+#include "base/request.h"
 #include "ops/fields.h"
 #include "rest/rest.h"
 

@@ -7,7 +7,7 @@
  * pointer to the current snapshot and the refresh bookkeeping, nothing else.
  */
 #include "fields.h"
-#include "ops/context.h"
+#include "base/request.h"
 #include "ops/opstats.h"
 
 #include <cjson/cJSON.h>

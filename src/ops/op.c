@@ -14,10 +14,19 @@
 #include "soapH.h"
 #include "mapping/mapping.h"
 #include "ops/common.h"
-#include "server/config.h"
+#include "config/config.h"
 #include "soap/auth.h"
 #include "soap/engine.h"
 #include "soap/schema.h"
+
+const char *mk_op_name(const struct mk_request *req, const char *name)
+{
+    const mk_services *svc = req ? req->services : NULL;
+    if (!svc || !svc->mapping)
+        return NULL;
+    const mk_mapping_op *op = mk_mapping_op_by_name(svc->mapping, name);
+    return op ? op->name : NULL;
+}
 
 int mk_op_authenticate(struct soap *soap, struct mk_request *req)
 {

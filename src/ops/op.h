@@ -16,7 +16,7 @@
 #ifndef MK_OPS_OP_H
 #define MK_OPS_OP_H
 
-#include "ops/context.h"
+#include "base/request.h"
 #include "soap/fault.h"
 
 struct soap;
@@ -27,6 +27,11 @@ struct soap;
  * is answered 20014 / 20016 whatever the body holds.  Returns SOAP_OK, or
  * SOAP_FAULT with the fault set on soap. */
 int mk_op_authenticate(struct soap *soap, struct mk_request *req);
+
+/* The operation table's name for an operation element's local name (its
+ * "params" prefix removed, first letter lowered: "getLead"), or NULL when
+ * the table has none.  The engine names a refused request with it. */
+const char *mk_op_name(const struct mk_request *req, const char *name);
 
 /* Start an operation: name it in the request context, authenticate it
  * unless the engine already has, check its parameters and that the

@@ -6,7 +6,7 @@
  * by k coalesced requests counts 1/k to each), how many backoff retries,
  * how long requests waited for the quota guard or for companions to share
  * a call, and how long requests took.  The numbers are collected per
- * request in mk_request.cost (ops/context.h) by the REST helpers, and added
+ * request in mk_request.cost (base/request.h) by the REST helpers, and added
  * to a process-wide table when the request ends; GET /_shim/stats shows
  * the table (server/server.c, ops/services.c).
  *
@@ -19,7 +19,7 @@
 #include <cjson/cJSON.h>
 
 #include "ops/coalesce.h"
-#include "ops/context.h"
+#include "base/request.h"
 #include "ops/promtext.h"
 #include "rest/rest.h"
 

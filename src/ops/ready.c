@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "ops/common.h"
-#include "server/config.h"
+#include "config/config.h"
 
 /* Longest an identity call made for a readiness check may take. */
 #define READY_TOKEN_MS 5000

@@ -3,7 +3,7 @@
  * the REST client, the mapping tables and the lead field catalogue, made
  * once from the configuration when the server starts.
  *
- * Configuration keys read here (beside the core ones of server/config.c):
+ * Configuration keys read here (beside the core ones of config/config.c):
  *   mapping_dir                        MKTOWS_MAPPING_DIR   the mapping/ tables
  *   leads.foreign_sys_person_id_field  MKTOWS_FSPI_FIELD    REST custom field that
  *                                                           holds ForeignSysPersonId
@@ -51,9 +51,9 @@
 #include "ops/actsvc.h"
 #include "ops/importstore.h"
 #include "ops/namecache.h"
-#include "server/config.h"
+#include "config/config.h"
 
-/* server/config.c has already merged the MKTOWS_* variables into the
+/* config/config.c has already merged the MKTOWS_* variables into the
  * document, so every key is read from it alone. */
 static const char *json_str(const cJSON *root, const char *path)
 {
@@ -254,12 +254,3 @@ void mk_services_stop(void *p)
     free(s->fspi);
     free(s);
 }
-
-const struct mk_server_hooks mk_services_hooks = {
-    .services_start = mk_services_start,
-    .services_stop = mk_services_stop,
-    .request_done = mk_limits_request_done,
-    .stats_json = mk_limits_stats_json,
-    .metrics = mk_services_metrics,   /* GET /metrics, GET /ready (monitor.h) */
-    .ready = mk_services_ready,
-};

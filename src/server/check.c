@@ -16,7 +16,8 @@
 #include <cjson/cJSON.h>
 
 #include "ops/services.h"
-#include "server/config.h"
+#include "server/server.h"
+#include "config/config.h"
 #include "server/metrics.h"
 #include "server/tls.h"
 

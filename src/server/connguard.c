@@ -18,7 +18,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "server/config.h"
+#include "config/config.h"
 
 #define SWEEP_MS 100
 /* Addresses remembered as established; the oldest is forgotten first.  A

@@ -35,7 +35,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-#include "server/netaddr.h"
+#include "base/netaddr.h"
 
 struct cJSON;
 struct mktows_config;

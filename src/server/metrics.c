@@ -14,7 +14,7 @@
 #include <cjson/cJSON.h>
 #include <microhttpd.h>
 
-#include "server/config.h"
+#include "config/config.h"
 
 #ifndef MKTOWS_VERSION
 #define MKTOWS_VERSION "unknown"

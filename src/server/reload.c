@@ -17,7 +17,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "server/config.h"
+#include "config/config.h"
 
 /* Top-level keys a reload applies.  Two ways to make a key reloadable:
  * a member of struct mktows_config that requests read is copied into the

@@ -51,11 +51,11 @@
 #include <cjson/cJSON.h>
 #include <stdatomic.h>
 
-#include "ops/context.h"
-#include "server/config.h"
+#include "base/request.h"
+#include "config/config.h"
 #include "server/metrics.h"
 #include "server/connguard.h"
-#include "server/netaddr.h"
+#include "base/netaddr.h"
 #include "server/pool.h"
 #include "server/reload.h"
 #include "server/tls.h"
@@ -158,7 +158,7 @@ static const char internal_fault[] =
 static void *worker_init(void *arg)
 {
     (void)arg;
-    return mk_engine_new();
+    return mk_engine_new(&mk_ops_engine_hooks);
 }
 
 static void worker_fini(void *state, void *arg)
@@ -647,7 +647,7 @@ static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *
 
 static int build_busy_fault(struct mktows_server *srv)
 {
-    mk_engine *e = mk_engine_new();
+    mk_engine *e = mk_engine_new(&mk_ops_engine_hooks);
     struct mk_engine_result res;
     int rc = -1;
     if (!e)
@@ -911,7 +911,7 @@ static int fail(char *errbuf, size_t errlen, const char *fmt, ...)
 
 static int build_too_large_fault(struct mktows_server *srv)
 {
-    mk_engine *e = mk_engine_new();
+    mk_engine *e = mk_engine_new(&mk_ops_engine_hooks);
     struct mk_engine_result res;
     int rc = -1;
     if (!e)

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "mktows.h"
+#include "soap/engine.h"
 
 struct mk_request;
 struct mk_prom;
@@ -55,6 +56,13 @@ struct mk_reload_hook {
     void *arg;
 };
 int mk_server_on_reload(mktows_server *srv, mk_reload_hook_fn fn, void *arg);
+
+/* The operation layer's services as hooks (server/wiring.c): what
+ * mktows_server_start() and --check-config use. */
+extern const struct mk_server_hooks mk_services_hooks;
+
+/* The operation layer's hooks for every SOAP engine (server/wiring.c). */
+extern const mk_engine_hooks mk_ops_engine_hooks;
 
 /* mktows_server_start with services; hooks may be NULL (no services).
  * Returns MKTOWS_OK, MKTOWS_ELISTEN, or MKTOWS_EINVAL when services_start

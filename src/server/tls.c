@@ -17,7 +17,7 @@
 #include <gnutls/x509.h>
 #include <microhttpd.h>
 
-#include "server/config.h"
+#include "config/config.h"
 
 /* TLS 1.0 and 1.1 are off: both are deprecated (RFC 8996). */
 #define DEFAULT_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"

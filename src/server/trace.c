@@ -27,9 +27,9 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "ops/context.h"
+#include "base/request.h"
 #include "rest/rest.h"
-#include "server/config.h"
+#include "config/config.h"
 
 #define TRACE_MAX_BYTES ((size_t)1024 * 1024)  /* one transcript; 64 kept: 64 MiB at most */
 #define STORE_SLOTS 64

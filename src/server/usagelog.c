@@ -15,7 +15,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "ops/context.h"
+#include "base/request.h"
 
 struct mk_usagelog {
     pthread_mutex_t mu;

@@ -6,15 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern const char mk_wsdl_text[];
-extern const size_t mk_wsdl_text_len;
-
-const char *mk_wsdl_source(size_t *len)
-{
-    if (len)
-        *len = mk_wsdl_text_len;
-    return mk_wsdl_text;
-}
 
 static size_t escaped_len(const char *s)
 {
@@ -43,20 +34,21 @@ static char *escape_into(char *d, const char *s)
 char *mk_wsdl_render(const char *scheme, const char *host, const char *path, size_t *len)
 {
     static const char marker[] = "<soap:address location=\"";
-    const char *src = mk_wsdl_text;
+    size_t src_len;
+    const char *src = mk_wsdl_source(&src_len);
     const char *at = strstr(src, marker);
     const char *end = at ? strchr(at + sizeof marker - 1, '"') : NULL;
 
     if (!at || !end) {  /* cannot happen with our WSDL; serve it as is */
-        char *copy = malloc(mk_wsdl_text_len + 1);
+        char *copy = malloc(src_len + 1);
         if (copy) {
-            memcpy(copy, src, mk_wsdl_text_len + 1);
-            *len = mk_wsdl_text_len;
+            memcpy(copy, src, src_len + 1);
+            *len = src_len;
         }
         return copy;
     }
     size_t head = (size_t)(at - src) + sizeof marker - 1;
-    size_t tail = mk_wsdl_text_len - (size_t)(end - src);
+    size_t tail = src_len - (size_t)(end - src);
     size_t url = escaped_len(scheme) + 3 + escaped_len(host) + escaped_len(path);
     char *out = malloc(head + url + tail + 1);
     if (!out)

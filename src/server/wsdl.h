@@ -11,8 +11,7 @@
 
 #include <stddef.h>
 
-/* The WSDL as compiled in (NUL-terminated) and its length. */
-const char *mk_wsdl_source(size_t *len);
+#include "base/wsdltext.h"  /* mk_wsdl_source */
 
 /* The WSDL with soap:address location = scheme "://" host path (each part
  * XML-escaped).  Returns a malloc'd NUL-terminated text and its length in

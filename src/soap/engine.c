@@ -27,16 +27,14 @@
 
 #include "soapH.h"
 #include "MktowsApiSoapBinding.nsmap"
-#include "mapping/mapping.h"
-#include "ops/context.h"
-#include "ops/op.h"
-#include "ops/common.h"
-#include "server/config.h"
+#include "base/request.h"
+#include "config/config.h"
 #include "soap/fault.h"
 #include "soap/schema.h"
 #include "soap/xmlcheck.h"
 
 struct mk_engine {
+    const mk_engine_hooks *hooks;
     struct soap *soap;
     struct mk_request *req;  /* the request being served, NULL between requests */
     const char *in;
@@ -147,11 +145,12 @@ static int no_close(struct soap *soap)
     return SOAP_OK;
 }
 
-mk_engine *mk_engine_new(void)
+mk_engine *mk_engine_new(const mk_engine_hooks *hooks)
 {
     mk_engine *e = calloc(1, sizeof *e);
     if (!e)
         return NULL;
+    e->hooks = hooks;
     e->soap = soap_new1(SOAP_C_UTFSTRING | SOAP_ENC_PLAIN | SOAP_IO_BUFFER);
     if (!e->soap) {
         free(e);
@@ -297,17 +296,16 @@ static int send_fault(mk_engine *e)
 /* The operation a request names, for the access log and statistics when it
  * is refused before its handler runs: "paramsGetLead" -> the table's
  * "getLead" (a stable string), or NULL. */
-static const char *operation_of(struct soap *soap, const struct mk_request *req)
+static const char *operation_of(mk_engine *e, struct soap *soap, const struct mk_request *req)
 {
-    const mk_services *svc = req->services;
-    if (!svc || !svc->mapping || strncmp(soap->tag, "ns1:params", 10) != 0 || !soap->tag[10])
+    if (!e->hooks || !e->hooks->operation || strncmp(soap->tag, "ns1:params", 10) != 0 ||
+        !soap->tag[10])
         return NULL;
     char name[64];
     snprintf(name, sizeof name, "%s", soap->tag + 10);
     if (name[0] >= 'A' && name[0] <= 'Z')
         name[0] = (char)(name[0] - 'A' + 'a');
-    const mk_mapping_op *op = mk_mapping_op_by_name(svc->mapping, name);
-    return op ? op->name : NULL;
+    return e->hooks->operation(req, name);
 }
 
 /* Authenticate with the header just parsed, before the body is read. */
@@ -315,15 +313,15 @@ static int authenticate(mk_engine *e)
 {
     struct soap *soap = e->soap;
     struct mk_request *req = e->req;
-    if (!req || !req->config)
-        return SOAP_OK;  /* no configuration: mk_op_begin() answers */
-    if (mk_op_authenticate(soap, req) == SOAP_OK)
+    if (!req || !req->config || !e->hooks || !e->hooks->authenticate)
+        return SOAP_OK;  /* the handler's prologue answers */
+    if (e->hooks->authenticate(soap, req) == SOAP_OK)
         return SOAP_OK;
     /* Name the operation if the body starts with one; the fault stands
      * whatever the body holds. */
     int err = soap->error;
     if (soap_peek_element(soap) == SOAP_OK)
-        req->operation = operation_of(soap, req);
+        req->operation = operation_of(e, soap, req);
     soap->error = err;
     return err;
 }

@@ -13,8 +13,20 @@
 #include <stddef.h>
 
 struct mk_request;
+struct soap;
 
 typedef struct mk_engine mk_engine;
+
+/* What the engine needs from the operation layer above it, handed over at
+ * creation (server/wiring.c), so that soap/ never includes ops/. */
+typedef struct mk_engine_hooks {
+    /* Authenticate req from the header just parsed, before the body is
+     * read: SOAP_OK, or a fault already raised on soap. */
+    int (*authenticate)(struct soap *soap, struct mk_request *req);
+    /* The operation a body's root element names ("getLead" for local name
+     * "getLead" of paramsGetLead), or NULL when it names none. */
+    const char *(*operation)(const struct mk_request *req, const char *name);
+} mk_engine_hooks;
 
 /* The result of one request.  body points into the engine and stays valid
  * until the next call on the same engine. */
@@ -25,8 +37,10 @@ struct mk_engine_result {
     int fault_code;         /* Marketo code of the fault, 0 on success */
 };
 
-/* New engine, or NULL when out of memory. */
-mk_engine *mk_engine_new(void);
+/* New engine, or NULL when out of memory.  hooks (kept, not copied) may be
+ * NULL: then nothing is authenticated before the body, and the handler's
+ * own prologue does it. */
+mk_engine *mk_engine_new(const mk_engine_hooks *hooks);
 void mk_engine_free(mk_engine *e);
 
 /* Parse body (a SOAP envelope), dispatch to the operation handler and

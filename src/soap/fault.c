@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "soapH.h"
-#include "ops/context.h"
+#include "base/request.h"
 
 static const struct {
     int code;

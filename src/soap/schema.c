@@ -21,7 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "server/wsdl.h"
+#include "base/wsdltext.h"
 #include "soap/fault.h"
 
 typedef struct span {

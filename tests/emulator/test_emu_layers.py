@@ -9,7 +9,7 @@ h_*.c standing for the endpoint families).  The check fails when:
   - a file includes (with quotes) a header of a higher layer,
   - the includes between modules (a module is x.c with x.h) form a cycle,
     within a layer too.
-Quoted includes of files that are not in DIR (common/datapath.h, shared
+Quoted includes of files that are not in DIR (base/datapath.h, shared
 with the library) are listed, not judged.
 Standard library only; prints each violation.
 """
@@ -104,7 +104,7 @@ def main():
         text = open(os.path.join(root, f), encoding="utf-8").read()
         for inc in re.findall(r'^\s*#\s*include\s+"([^"]+)"', text, re.M):
             if not os.path.isfile(os.path.join(root, inc)):
-                outside.add(inc)  # not the emulator's (common/datapath.h)
+                outside.add(inc)  # not the emulator's (base/datapath.h)
                 continue
             inc_rank = file_rank(inc, table)
             if inc_rank is None:

@@ -1,6 +1,6 @@
 /*
  * fuzz_config.c — libFuzzer target: the configuration loader
- * (server/config.c).  The input is the configuration file's text; the
+ * (config/config.c).  The input is the configuration file's text; the
  * part after the first 0x01 byte, if any, is read as MKTOWS_* environment
  * lines ("NAME=value" per line), which override the file.  A load must
  * succeed or fail with a message, never crash or leak.  Seeds: the
@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "mktows.h"
-#include "server/config.h"
+#include "config/config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -17,10 +17,11 @@
 #include <unistd.h>
 
 #include "mktows.h"
-#include "ops/context.h"
+#include "base/request.h"
 #include "ops/services.h"
 #include "soap/auth.h"
 #include "soap/engine.h"
+#include "server/server.h"
 
 #define USER "bigcorp1_461839624B16E06BA2D663"
 #define KEY "899756834129871744AAEE88DDCC77CDEEDEC1AAAD66"
@@ -50,7 +51,7 @@ static int setup(void)
         fprintf(stderr, "fuzz_engine: %s\n", err);
         return -1;
     }
-    engine = mk_engine_new();
+    engine = mk_engine_new(&mk_ops_engine_hooks);
     if (!engine || mk_auth_signature(KEY, STAMP, USER, sig) != 0)
         return -1;
     snprintf(header, sizeof header,

@@ -1,5 +1,5 @@
 /*
- * test_config.c — configuration loading (src/server/config.c): file keys,
+ * test_config.c — configuration loading (src/config/config.c): file keys,
  * MKTOWS_* overrides, defaults, and error messages that name the key and
  * never a secret.
  */
@@ -17,8 +17,8 @@
 #include <cmocka.h>
 
 #include "mktows.h"
-#include "server/config.h"
-#include "server/netaddr.h"
+#include "config/config.h"
+#include "base/netaddr.h"
 #include "soapstack.h"
 
 static const char minimal[] =

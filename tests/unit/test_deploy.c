@@ -23,7 +23,7 @@
 
 #include "testsupport.h"
 #include "ops/promtext.h"
-#include "server/config.h"
+#include "config/config.h"
 #include "server/reload.h"
 #include "server/server.h"
 

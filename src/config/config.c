@@ -6,7 +6,7 @@
  * same validation and every error can name the key (and the variable).
  * Secret values never appear in messages.
  */
-#include "server/config.h"
+#include "config/config.h"
 
 #include <errno.h>
 #include <limits.h>

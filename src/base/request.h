@@ -13,8 +13,8 @@
  * Anything a handler allocates for the response goes in the soap arena
  * (soap_malloc, soap_strdup, soap_new_*), never malloc.
  */
-#ifndef MK_OPS_CONTEXT_H
-#define MK_OPS_CONTEXT_H
+#ifndef MK_BASE_REQUEST_H
+#define MK_BASE_REQUEST_H
 
 #include <stdint.h>
 #include <time.h>

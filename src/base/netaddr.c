@@ -5,7 +5,7 @@
  * the folding of IPv4-mapped IPv6 addresses, so that "10.0.0.0/8" matches a
  * client reaching a "[::]" listener as ::ffff:10.1.2.3.
  */
-#include "server/netaddr.h"
+#include "base/netaddr.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -12,8 +12,8 @@
 #include <stddef.h>
 
 #include "mktows.h"
-#include "server/netaddr.h"
-#include "soap/xmlcheck.h"
+#include "base/netaddr.h"
+#include "base/xmllimits.h"
 
 struct cJSON;
 
