@@ -10,7 +10,7 @@
 
 #include "ops/coalesce.h"
 #include "ops/opstats.h"
-#include "server/config.h"
+#include "config/config.h"
 #include "soap/fault.h"
 
 /* Name the (maybe shared) call in the request's REST trace. */
