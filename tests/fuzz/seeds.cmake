@@ -28,7 +28,7 @@ foreach(f IN LISTS requests)
 endforeach()
 
 file(GLOB seeds ${TOP}/tests/golden/*/*.seed.json)
-list(APPEND seeds ${TOP}/src/emulator/seed/default.json)
+list(APPEND seeds ${TOP}/emulator/seed/default.json)
 set(n 0)
 foreach(f IN LISTS seeds)
   file(READ ${f} text)
