@@ -11,32 +11,17 @@
 #include <time.h>
 
 #include "cluster/redis.h"
+#include "config/config.h"
 #include "mapping/mapping.h"
 #include "ops/common.h"
 #include "ops/opstats.h"
 
 /* ---- configuration ---------------------------------------------------------- */
 
-static const cJSON *get_path(const cJSON *root, const char *path)
-{
-    char buf[128];
-    snprintf(buf, sizeof buf, "%s", path);
-    const cJSON *obj = root;
-    char *seg = buf, *dot;
-    while ((dot = strchr(seg, '.'))) {
-        *dot = '\0';
-        obj = cJSON_GetObjectItemCaseSensitive(obj, seg);
-        if (!cJSON_IsObject(obj))
-            return NULL;
-        seg = dot + 1;
-    }
-    return cJSON_GetObjectItemCaseSensitive(obj, seg);
-}
-
 static int get_num(const cJSON *root, const char *path, const char *env, long def, long min,
                    long max, long *out, char *err, size_t errlen)
 {
-    const cJSON *v = get_path(root, path);
+    const cJSON *v = mk_config_get(root, path);
     if (!v || cJSON_IsNull(v)) {
         *out = def;
         return 0;
@@ -56,7 +41,7 @@ static int get_num(const cJSON *root, const char *path, const char *env, long de
 static int get_bool(const cJSON *root, const char *path, const char *env, int def, int *out,
                     char *err, size_t errlen)
 {
-    const cJSON *v = get_path(root, path);
+    const cJSON *v = mk_config_get(root, path);
     if (!v || cJSON_IsNull(v)) {
         *out = def;
         return 0;
