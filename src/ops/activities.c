@@ -75,7 +75,7 @@
 
 #define ACT_BATCH_MAX 100        /* getLeadActivity: "100 or batchSize, whichever is less" */
 #define CHANGES_BATCH_MAX 1000   /* getLeadChanges: "1,000 or batchSize" */
-#define REST_PAGE 300            /* activity pages; constant, so a page re-reads the same */
+#define REST_PAGE MK_REST_BATCH_MAX            /* activity pages; constant, so a page re-reads the same */
 #define REST_TYPE_IDS 10
 #define REST_LEAD_IDS 30
 #define SOAP_SELECTOR_KEYS 100

@@ -191,7 +191,7 @@ int __ns1__getCampaignsForSource(struct soap *soap, struct ns1__ParamsGetCampaig
     cJSON *picked = cJSON_CreateArray();
     char *token = NULL;
     for (;;) {
-        mk_rest_param q[3] = {{"isTriggerable", "true"}, {"batchSize", "300"},
+        mk_rest_param q[3] = {{"isTriggerable", "true"}, {"batchSize", MK_REST_BATCH_MAX_TEXT},
                               {"nextPageToken", token}};
         mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/campaigns.json", .query = q,
                           .nquery = token ? 3 : 2};

@@ -30,13 +30,13 @@
 
 #define DEFAULT_WAIT_MS 5
 #define DEFAULT_MAX_HOLD_MS 200
-#define DEFAULT_MAX_RECORDS 300
+#define DEFAULT_MAX_RECORDS MK_REST_BATCH_MAX
 #define DEFAULT_MAX_BODY 900000
 #define DEFAULT_SEND_RESERVE_MS 2000
 #define BUSY_MEMORY_MS 1000   /* a kind stays "busy" this long after a shared batch */
 #define RETURN_WAITS 3        /* wait_ms periods granted to the previous batch's callers */
-#define GET_MAX_VALUES 300
-#define GET_PAGE_SIZE "300"
+#define GET_MAX_VALUES MK_REST_BATCH_MAX
+#define GET_PAGE_SIZE MK_REST_BATCH_MAX_TEXT
 #define VALUE_MAX 255
 
 typedef enum co_kind { CO_SYNC = 0, CO_GET = 1 } co_kind;

@@ -22,6 +22,7 @@
 #include <strings.h>
 
 #include "mapping/mapping.h"
+#include "rest/rest.h"
 #include "mktows.h"
 
 #define MAX_ELEMS 4096
@@ -398,9 +399,9 @@ int mktows_explain_request(const char *mapping_dir, const char *xml, size_t len,
     }
     int records = count(&f, "leadRecord") + count(&f, "mObject") + count(&f, "customObj");
     int keys = count(&f, "leadKey");
-    if (records > 300 || keys > 300)
-        fprintf(out, "Batches: %d records/keys go to REST in batches of at most 300.\n",
-                records > keys ? records : keys);
+    if (records > MK_REST_BATCH_MAX || keys > MK_REST_BATCH_MAX)
+        fprintf(out, "Batches: %d records/keys go to REST in batches of at most %d.\n",
+                records > keys ? records : keys, MK_REST_BATCH_MAX);
     if (op->calls_max < 0)
         fprintf(out, "Cost: typically %d REST call(s), at least %d, no fixed bound%s%s\n",
                 op->calls_typical, op->calls_min, *op->calls_note ? "; " : "", op->calls_note);

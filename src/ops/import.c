@@ -46,7 +46,7 @@
 #include "soap/fault.h"
 
 #define BULK_MAX_BYTES (10 * 1024 * 1024)   /* REST bulk import file limit */
-#define REST_BATCH 300
+#define REST_BATCH MK_REST_BATCH_MAX
 #define TOKEN_COLUMNS_SHOWN 3
 
 /* ---- a small growable buffer ------------------------------------------------- */

@@ -24,7 +24,7 @@
 #include "soap/fault.h"
 
 /* REST pages hold at most 300 records; Marketo's SOAP pages up to 1000. */
-#define REST_PAGE_MAX 300
+#define REST_PAGE_MAX MK_REST_BATCH_MAX
 #define SOAP_KEYS_MAX 100
 #define REST_MAX_MATCHES 1000
 #define MERGE_LOSERS_PER_CALL 25

@@ -35,7 +35,7 @@
 #include "rest/json.h"
 #include "soap/fault.h"
 
-#define REST_IDS_MAX 300      /* ids per list membership call */
+#define REST_IDS_MAX MK_REST_BATCH_MAX      /* ids per list membership call */
 #define SOAP_MEMBERS_MAX 1000 /* Marketo's documented listOperation limit */
 #define FAILED_IDS_SHOWN 10   /* ids named in a strict-mode fault */
 
@@ -168,7 +168,7 @@ int mk_lists_clear_all(struct soap *soap, mk_list_ref *l, mk_list_clear *out, co
      * (REST pages by position). */
     snprintf(ctx, sizeof ctx, "%s: read the list's members", what);
     for (;;) {
-        mk_rest_param q[3] = {{"fields", "id"}, {"batchSize", "300"}, {"nextPageToken", token}};
+        mk_rest_param q[3] = {{"fields", "id"}, {"batchSize", MK_REST_BATCH_MAX_TEXT}, {"nextPageToken", token}};
         mk_rest_req rr = {.method = MK_REST_GET, .query = q, .nquery = token ? 3 : 2};
         mk_rest_result res = {0};
         rc = mk_lists_call(soap, l, "/leads.json", &rr, &res, ctx);

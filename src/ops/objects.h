@@ -24,7 +24,7 @@ struct soap;
 /* SOAP pages of getMObjects / getCustomObjects hold at most 100 records;
  * REST writes and queries take at most 300. */
 #define MK_OBJ_SOAP_PAGE_MAX 100
-#define MK_OBJ_REST_BATCH_MAX 300
+#define MK_OBJ_REST_BATCH_MAX MK_REST_BATCH_MAX
 
 /* ---- metadata ------------------------------------------------------------ */
 

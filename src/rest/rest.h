@@ -116,6 +116,12 @@ typedef struct mk_rest_shared_budget {
     int replicas;
 } mk_rest_shared_budget;
 
+/* Marketo's REST batch limit: at most 300 records per write, 300 filter
+ * values per query, 300 records per page (rest-api.md).  The one place the
+ * number is written; MK_REST_BATCH_MAX_TEXT is the same as query text. */
+#define MK_REST_BATCH_MAX 300
+#define MK_REST_BATCH_MAX_TEXT "300"
+
 /* Marketo's limits as the quota guard enforces them (limiter.h).  Zero
  * fields take Marketo's real values. */
 typedef struct mk_rest_limits {
