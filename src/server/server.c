@@ -645,27 +645,6 @@ static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *
     return NULL;   /* con_cls stays NULL: on_access sees its first call */
 }
 
-static int build_busy_fault(struct mktows_server *srv)
-{
-    mk_engine *e = mk_engine_new(&mk_ops_engine_hooks);
-    struct mk_engine_result res;
-    int rc = -1;
-    if (!e)
-        return -1;
-    if (mk_engine_fault(e, NULL, MK_ERR_CONCURRENCY, &res,
-                        "Concurrency Limit Exceeded: the shim holds as many request bodies "
-                        "as it may (connections.max_buffered_bytes); retry shortly") == 0) {
-        srv->busy_fault = malloc(res.len);
-        if (srv->busy_fault) {
-            memcpy(srv->busy_fault, res.body, res.len);
-            srv->busy_len = res.len;
-            rc = 0;
-        }
-    }
-    mk_engine_free(e);
-    return rc;
-}
-
 /* ---- request routing ---------------------------------------------------------- */
 
 /* con_cls of a request answered without a worker (GET, errors): MHD keeps
@@ -909,22 +888,27 @@ static int fail(char *errbuf, size_t errlen, const char *fmt, ...)
     return MKTOWS_ELISTEN;
 }
 
-static int build_too_large_fault(struct mktows_server *srv)
+/* A fault answered without parsing anything (a body too large, the
+ * buffered-bytes budget spent), serialised once at start-up into a malloc'd
+ * copy.  Returns 0, or -1 when out of memory. */
+static int prebuilt_fault(char **out, size_t *out_len, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int prebuilt_fault(char **out, size_t *out_len, int code, const char *fmt, ...)
 {
+    char text[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
     mk_engine *e = mk_engine_new(&mk_ops_engine_hooks);
     struct mk_engine_result res;
     int rc = -1;
     if (!e)
         return -1;
-    if (mk_engine_fault(e, NULL, MK_ERR_NOT_UNDERSTOOD, &res,
-                        "Request Not Understood: request body exceeds %zu bytes",
-                        srv->cfg->max_request_bytes) == 0) {
-        srv->too_large_fault = malloc(res.len);
-        if (srv->too_large_fault) {
-            memcpy(srv->too_large_fault, res.body, res.len);
-            srv->too_large_len = res.len;
-            rc = 0;
-        }
+    if (mk_engine_fault(e, NULL, code, &res, "%s", text) == 0 && (*out = malloc(res.len))) {
+        memcpy(*out, res.body, res.len);
+        *out_len = res.len;
+        rc = 0;
     }
     mk_engine_free(e);
     return rc;
@@ -981,7 +965,12 @@ int mk_server_start(const mktows_config *cfg, const struct mk_server_hooks *hook
     srv->cfg = cfg;
     if (hooks)
         srv->hooks = *hooks;
-    if (build_too_large_fault(srv) != 0 || build_busy_fault(srv) != 0) {
+    if (prebuilt_fault(&srv->too_large_fault, &srv->too_large_len, MK_ERR_NOT_UNDERSTOOD,
+                       "Request Not Understood: request body exceeds %zu bytes",
+                       srv->cfg->max_request_bytes) != 0 ||
+        prebuilt_fault(&srv->busy_fault, &srv->busy_len, MK_ERR_CONCURRENCY,
+                       "Concurrency Limit Exceeded: the shim holds as many request bodies "
+                       "as it may (connections.max_buffered_bytes); retry shortly") != 0) {
         free(srv->too_large_fault);
         free(srv);
         return fail(errbuf, errlen, "cannot initialise the SOAP engine");
