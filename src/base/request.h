@@ -4,7 +4,7 @@
  * One struct mk_request lives on a worker thread's stack for the duration of
  * one SOAP request.  The engine fills the transport part (config, version
  * from the URL, deadline, the parsed SOAP headers) before dispatch;
- * mk_op_authenticate() (ops/op.h), called by the engine as soon as the SOAP
+ * mk_op_authenticate() (ops/core/op.h), called by the engine as soon as the SOAP
  * Header is parsed, fills the user part.  Handlers
  * get it with mk_request_of(soap).
  *
@@ -66,7 +66,7 @@ struct mk_request {
     int n_rest_notes, rest_notes_dropped;
 
     /* -- cost for GET /_shim/stats, charged by the REST helpers
-     *    (ops/opstats.h): shared calls count 1/k to each of k requests --- */
+     *    (ops/core/opstats.h): shared calls count 1/k to each of k requests --- */
     struct mk_request_cost {
         double rest_calls;          /* HTTP sends, shared ones divided */
         double retries;             /* backoff retries, shared the same way */

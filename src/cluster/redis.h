@@ -4,7 +4,7 @@
  *
  * Replicas of one deployment draw from one Marketo REST budget and must
  * agree on a few pieces of state (importToList batches); Redis holds both
- * (cluster/budget.c, ops/importstore.c).  This module only connects and
+ * (cluster/budget.c, ops/core/importstore.c).  This module only connects and
  * runs commands:
  *
  *   - a small pool of hiredis connections, so any worker thread can run a

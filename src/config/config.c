@@ -60,7 +60,7 @@ static const struct {
     {"MKTOWS_MAPPING_DIR", "mapping_dir", ENV_STRING},
     {"MKTOWS_FSPI_FIELD", "leads.foreign_sys_person_id_field", ENV_STRING},
     {"MKTOWS_WORKSPACES", "workspaces", ENV_JSON},
-    /* Marketo's limits, retries, coalescing, stats (ops/limits.h) */
+    /* Marketo's limits, retries, coalescing, stats (ops/core/limits.h) */
     {"MKTOWS_REST_RATE_LIMIT", "rest.rate_limit", ENV_INT},
     {"MKTOWS_REST_RATE_WINDOW", "rest.rate_window_seconds", ENV_INT},
     {"MKTOWS_REST_RATE_BURST", "rest.rate_burst", ENV_INT},
@@ -83,7 +83,7 @@ static const struct {
     {"MKTOWS_TLS_CLIENT_CA_FILE", "tls.client_ca_file", ENV_STRING},
     {"MKTOWS_METRICS_ENABLED", "metrics.enabled", ENV_BOOL},
     {"MKTOWS_METRICS_LISTEN", "metrics.listen", ENV_STRING},
-    /* several replicas (ops/services.c) */
+    /* several replicas (ops/core/services.c) */
     {"MKTOWS_REDIS_URL", "cluster.redis", ENV_STRING},
     {"MKTOWS_CLUSTER_REPLICAS", "cluster.replicas", ENV_INT},
     {"MKTOWS_REDIS_TIMEOUT_MS", "cluster.timeout_ms", ENV_INT},
@@ -386,7 +386,7 @@ static int load_users(struct mktows_config *cfg, char *errbuf, size_t errlen)
                 return fail(errbuf, errlen, MKTOWS_ENOMEM, "config: out of memory");
         }
         /* Shares of the REST budget when several users' requests wait
-         * for one call (ops/coalesce.h). */
+         * for one call (ops/core/coalesce.h). */
         const cJSON *w = cJSON_GetObjectItemCaseSensitive(u, "weight");
         if (w && !cJSON_IsNull(w)) {
             if (!cJSON_IsNumber(w) || !(w->valuedouble >= 1 && w->valuedouble <= 1000) ||

@@ -34,7 +34,7 @@
  *
  * Nothing is printed: every failure comes back as an mk_rest_status plus
  * text in the result.  Coalescing of many SOAP requests into one REST call
- * is the layer above (src/ops/coalesce.h).
+ * is the layer above (src/ops/core/coalesce.h).
  */
 #ifndef MK_REST_H
 #define MK_REST_H

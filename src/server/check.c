@@ -15,7 +15,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "ops/services.h"
+#include "ops/core/services.h"
 #include "server/server.h"
 #include "config/config.h"
 #include "server/metrics.h"

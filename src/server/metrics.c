@@ -1,7 +1,7 @@
 /*
  * metrics.c — the server's part of GET /metrics and the optional listener
  * of its own (see metrics.h).  The SOAP listener routes /metrics here too
- * (server.c); the services' families come from ops/metrics.c.
+ * (server.c); the services' families come from ops/core/metrics.c.
  */
 #include "server/metrics.h"
 

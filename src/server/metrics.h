@@ -9,7 +9,7 @@
  *                                            plain HTTP, and the SOAP listener
  *                                            answers 404 for /metrics
  *
- * The document is the services' families (ops/monitor.h) after the
+ * The document is the services' families (ops/core/monitor.h) after the
  * server's own: build information, SOAP requests in flight, configured
  * SOAP users, reloads, refused client certificates.
  */
@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ops/promtext.h"
+#include "ops/core/promtext.h"
 
 struct cJSON;
 

@@ -62,7 +62,7 @@
 #include "server/server.h"
 #include "server/trace.h"
 #include "server/usagelog.h"
-#include "ops/services.h"
+#include "ops/core/services.h"
 #include "server/wsdl.h"
 #include "soap/engine.h"
 #include "soap/fault.h"
@@ -460,7 +460,7 @@ static char *stats_with_connections(struct mktows_server *srv, char *text)
     return out;
 }
 
-/* Operator statistics from the services (ops/limits.h) and the connection
+/* Operator statistics from the services (ops/core/limits.h) and the connection
  * budget (server/connguard.h). */
 static enum MHD_Result serve_stats(struct mktows_server *srv, struct MHD_Connection *c)
 {

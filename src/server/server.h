@@ -30,7 +30,7 @@ struct mk_server_hooks {
     /* Optional: the GET /_shim/stats document, malloc'd JSON text or NULL. */
     char *(*stats_json)(void *services);
     /* Optional: the services' metric families for GET /metrics (written
-     * after the server's own; ops/monitor.h). */
+     * after the server's own; ops/core/monitor.h). */
     void (*metrics)(void *services, struct mk_prom *p);
     /* Optional: GET /ready; 0 ready, -1 not, why in one line either way.
      * Runs on a worker thread; cfg is the current configuration. */

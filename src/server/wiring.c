@@ -7,10 +7,10 @@
  */
 #include "server/server.h"
 
-#include "ops/limits.h"
-#include "ops/monitor.h"
-#include "ops/op.h"
-#include "ops/services.h"
+#include "ops/core/limits.h"
+#include "ops/core/monitor.h"
+#include "ops/core/op.h"
+#include "ops/core/services.h"
 
 const struct mk_server_hooks mk_services_hooks = {
     .services_start = mk_services_start,

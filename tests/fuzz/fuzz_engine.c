@@ -18,7 +18,7 @@
 
 #include "mktows.h"
 #include "base/request.h"
-#include "ops/services.h"
+#include "ops/core/services.h"
 #include "soap/auth.h"
 #include "soap/engine.h"
 #include "server/server.h"

@@ -1,6 +1,6 @@
 /*
  * fuzz_records.c — libFuzzer target: the JSON → SOAP record builders
- * (ops/leadrec.c, ops/actrec.c) on any JSON a REST endpoint could send,
+ * (ops/leads/leadrec.c, ops/activities/actrec.c) on any JSON a REST endpoint could send,
  * with the field list and activity types of the emulator's seed; each
  * record built is then serialised, so a dangling or half-filled member
  * shows up too.  Seeds: the leads and activities of the emulator's and the
@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "soapH.h"
-#include "ops/actrec.h"
-#include "ops/leadrec.h"
+#include "ops/activities/actrec.h"
+#include "ops/leads/leadrec.h"
 
 static mk_fields *fields;
 static mk_acttypes *types;

@@ -1,6 +1,6 @@
 /*
  * fuzz_streampos.c — libFuzzer target: the stream position codec
- * (ops/streampos.c).  Every input is decoded as a position a client sent
+ * (ops/core/streampos.c).  Every input is decoded as a position a client sent
  * back (forged, cut, for another user: must be refused, never crash); an
  * input that is a JSON object is also encoded as a state and must decode
  * to the same object (round trip), else the target aborts.  Seeds: the
@@ -12,7 +12,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "ops/streampos.h"
+#include "ops/core/streampos.h"
 
 #define KEY "899756834129871744AAEE88DDCC77CDEEDEC1AAAD66"
 

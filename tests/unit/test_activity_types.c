@@ -18,10 +18,10 @@
 
 #include "soapH.h"
 #include "mapping/activity_types.h"
-#include "ops/actrec.h"
-#include "ops/acttypes.h"
-#include "ops/fields.h"
-#include "ops/nilfilter.h"
+#include "ops/activities/actrec.h"
+#include "ops/activities/acttypes.h"
+#include "ops/core/fields.h"
+#include "ops/core/nilfilter.h"
 #include "rest/json.h"
 #include "testsupport.h"
 

@@ -1,5 +1,5 @@
 /*
- * test_coalesce.c — the coalescer (src/ops/coalesce.c) against an
+ * test_coalesce.c — the coalescer (src/ops/core/coalesce.c) against an
  * in-process fake Marketo that records every call it gets:
  *   - concurrent syncs share calls, each caller gets exactly its own
  *     results in its own order, never a key value twice in one call;
@@ -27,7 +27,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "ops/coalesce.h"
+#include "ops/core/coalesce.h"
 #include "rest/json.h"
 #include "rest/rest.h"
 

@@ -1,6 +1,6 @@
 /*
  * test_deploy.c — the pieces of issue 12's server side that need no
- * network: the Prometheus text writer (src/ops/promtext.c: label escaping,
+ * network: the Prometheus text writer (src/ops/core/promtext.c: label escaping,
  * exact integers, cumulative histogram buckets) and the configuration
  * generations of a reload (src/server/reload.c: a pinned generation
  * outlives a swap, the last release frees it, keys a reload cannot apply
@@ -22,7 +22,7 @@
 #include <cmocka.h>
 
 #include "testsupport.h"
-#include "ops/promtext.h"
+#include "ops/core/promtext.h"
 #include "config/config.h"
 #include "server/reload.h"
 #include "server/server.h"

@@ -1,5 +1,5 @@
 /*
- * test_fields_wait.c — the lead field cache (src/ops/fields.c) against a
+ * test_fields_wait.c — the lead field cache (src/ops/core/fields.c) against a
  * real marketo-emulator made slow with its fault injection: requests that
  * arrive while the first describe is still being fetched wait for it, but
  * only until their own deadline (issue 9, item 4: every waiting request
@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ops/fields.h"
+#include "ops/core/fields.h"
 #include "rest/rest.h"
 #include "testsupport.h"
 

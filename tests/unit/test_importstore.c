@@ -1,6 +1,6 @@
 /*
  * test_importstore.c — the (program, list) -> import store behind
- * importToList / getImportToListStatus (src/ops/importstore.h): what is put
+ * importToList / getImportToListStatus (src/ops/core/importstore.h): what is put
  * comes back, names match without regard to case, a new import replaces
  * the old one, the file survives closing and reopening (the shim restart),
  * a bad path fails at once when asked to (configured import_db) and on
@@ -20,7 +20,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "ops/importstore.h"
+#include "ops/core/importstore.h"
 #include "testsupport.h"
 
 static char *temp_db(void)

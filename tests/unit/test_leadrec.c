@@ -1,5 +1,5 @@
 /*
- * test_leadrec.c — one lead both ways (src/ops/leadrec.c), checked on the
+ * test_leadrec.c — one lead both ways (src/ops/leads/leadrec.c), checked on the
  * wire: REST JSON → LeadRecord, serialised by the generated gSOAP code with
  * the shim's response settings, and SOAP attributes → REST JSON.
  *
@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ops/fields.h"
-#include "ops/leadrec.h"
+#include "ops/core/fields.h"
+#include "ops/leads/leadrec.h"
 #include "rest/json.h"
 #include "soap/engine.h"
 

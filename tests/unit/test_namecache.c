@@ -1,5 +1,5 @@
 /*
- * test_namecache.c — the name -> id cache (src/ops/namecache.h): hits within
+ * test_namecache.c — the name -> id cache (src/ops/core/namecache.h): hits within
  * the TTL and misses after it (on a clock the test moves), keys that differ
  * only in kind, scope or name, replacing, forgetting an id REST said is gone,
  * the bound on entries, a TTL of 0 that caches nothing, and many threads at
@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "ops/namecache.h"
+#include "ops/core/namecache.h"
 
 static int64_t fake_now;
 static int64_t fake_clock(void) { return fake_now; }

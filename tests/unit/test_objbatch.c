@@ -1,5 +1,5 @@
 /*
- * test_objbatch.c — mk_obj_batches (src/ops/objects.c): how the records of
+ * test_objbatch.c — mk_obj_batches (src/ops/objects/objects.c): how the records of
  * a syncMObjects / syncCustomObjects / deleteCustomObjects call are grouped
  * into REST write calls.
  *
@@ -25,7 +25,7 @@
 
 #include <cmocka.h>
 
-#include "ops/objects.h"
+#include "ops/objects/objects.h"
 
 /* The rules, written the obvious way (quadratic). */
 static int reference(int n, const char *const *group, const char *const *key, int *batch,

@@ -1,6 +1,6 @@
 /*
  * test_objcache.c — unit tests of what the object operations share
- * (src/ops/objcache.c, src/ops/objects.c): the TTL cache of REST metadata
+ * (src/ops/core/objcache.c, src/ops/objects/objects.c): the TTL cache of REST metadata
  * (copies, expiry, "0 disables", drop, eviction of the oldest, threads),
  * the grouping of records into REST write calls (a repeated key waits for
  * a later call so SOAP order holds; 300 per call), REST values as SOAP text
@@ -19,9 +19,9 @@
 #include <cmocka.h>
 
 #include "soapH.h"
-#include "ops/objcache.h"
-#include "ops/common.h"
-#include "ops/objects.h"
+#include "ops/core/objcache.h"
+#include "ops/core/common.h"
+#include "ops/objects/objects.h"
 #include "rest/json.h"
 
 static void sleep_ms(long ms)

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ops/streampos.h"
+#include "ops/core/streampos.h"
 
 static const char *KEY = "899756834129871744AAEE88DDCC77CDEEDEC1AAAD66";
 

@@ -1,0 +1,357 @@
+/*
+ * common.c — shared plumbing of the operation handlers (see common.h).
+ */
+#include "ops/core/common.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "mapping/mapping.h"
+#include "ops/core/opstats.h"
+#include "config/config.h"
+#include "rest/json.h"
+#include "soap/fault.h"
+
+mk_services *mk_ops_services(struct soap *soap)
+{
+    struct mk_request *r = mk_request_of(soap);
+    return r ? (mk_services *)r->services : NULL;
+}
+
+mk_rest_cred mk_ops_cred(const struct mk_request *r)
+{
+    mk_rest_cred c = {r->rest_client_id, r->rest_client_secret};
+    return c;
+}
+
+int mk_ops_batch_size(struct soap *soap, const int *batch_size, int dflt, int max, int *out)
+{
+    *out = dflt;
+    if (!batch_size)
+        return SOAP_OK;
+    if (*batch_size < 1)
+        return mk_fault(soap, MK_ERR_BAD_PARAMETER, "batchSize must be at least 1, not %d",
+                        *batch_size);
+    *out = *batch_size < max ? *batch_size : max;
+    return SOAP_OK;
+}
+
+int64_t mk_ops_deadline_ms(const struct mk_request *r)
+{
+    return mk_rest_now_ms() + mk_request_ms_left(r);
+}
+
+int mk_ops_fault_for_rest_code(struct soap *soap, int rest_code)
+{
+    mk_services *s = mk_ops_services(soap);
+    mk_mapping_fault f = mk_mapping_error_lookup(s->mapping, MK_MAPPING_SRC_API, rest_code, NULL);
+    return f.matched ? f.soap_code : 0;
+}
+
+/* One mechanism for every REST failure: mapping/errors.json picks the
+ * Marketo code (narrowed by context where the table has one); the message
+ * keeps what REST said, so the legacy client's logs show the real cause. */
+int mk_ops_rest_fault_in(struct soap *soap, const char *context, mk_rest_status st,
+                         const mk_rest_result *res, const char *what)
+{
+    mk_services *s = mk_ops_services(soap);
+    mk_mapping_fault f = mk_mapping_error_for_rest(s->mapping, st, res, context);
+    int code = f.soap_code ? f.soap_code : MK_ERR_API_INTERNAL;
+    /* A field Marketo does not know: the cached describe is stale. */
+    if (st == MK_REST_ERR_API && res->error_code == 1006 && s->fields)
+        mk_fields_invalidate(s->fields);
+    /* The shim's own quota guard or circuit breaker refused: say so. */
+    if (res->limited)
+        return mk_fault(soap, code, "%s: %s", what, res->error_message);
+    switch (st) {
+    case MK_REST_ERR_API:
+        return mk_fault(soap, code, "%s failed: Marketo REST error %d: %s", what,
+                        res->error_code, res->error_message);
+    case MK_REST_ERR_AUTH:
+        return mk_fault(soap, code,
+                        "%s: Marketo's identity service refused the shim's REST credentials", what);
+    case MK_REST_ERR_TIMEOUT:
+        return mk_fault(soap, code, "%s: Marketo REST API did not answer in time", what);
+    case MK_REST_ERR_TRANSPORT:
+        return mk_fault(soap, code, "%s: Marketo REST API unreachable: %s", what,
+                        res->error_message);
+    case MK_REST_ERR_HTTP:
+        return mk_fault(soap, code, "%s: Marketo REST API answered HTTP %ld", what,
+                        res->http_status);
+    default:
+        return mk_fault(soap, code, "%s: %s", what, mk_rest_status_str(st));
+    }
+}
+
+int mk_ops_rest_fault(struct soap *soap, mk_rest_status st, const mk_rest_result *res,
+                      const char *what)
+{
+    return mk_ops_rest_fault_in(soap, NULL, st, res, what);
+}
+
+int mk_ops_rest(struct soap *soap, const mk_rest_req *rr, mk_rest_result *res, const char *what)
+{
+    return mk_ops_rest_in(soap, NULL, rr, res, what);
+}
+
+int mk_ops_rest_in(struct soap *soap, const char *context, const mk_rest_req *rr,
+                   mk_rest_result *res, const char *what)
+{
+    struct mk_request *r = mk_request_of(soap);
+    mk_services *s = mk_ops_services(soap);
+    mk_rest_req req = *rr;
+    mk_rest_cred cred = mk_ops_cred(r);
+    if (!req.deadline_ms)
+        req.deadline_ms = mk_ops_deadline_ms(r);
+    mk_rest_status st = mk_rest_call(s->rest, &cred, &req, res);
+    mk_opstats_charge(r, res);
+    static const char *const methods[] = {"GET", "POST", "DELETE"};
+    mk_request_note(r, methods[req.method], req.path_template ? req.path_template : req.path,
+                    res->attempts, res->error_code);
+    if (st == MK_REST_OK)
+        return SOAP_OK;
+    return mk_ops_rest_fault_in(soap, context, st, res, what);
+}
+
+int mk_ops_partial_fault(struct soap *soap, const mk_rest_result *res, const char *what,
+                         long long done, long long total, const char *unit)
+{
+    /* Keep the code the failure was mapped to (rate limit, quota, ...) so
+     * clients still retry what they would retry; add what was written. */
+    struct mk_request *req = mk_request_of(soap);
+    int code = req && req->fault_code ? req->fault_code : MK_ERR_API_INTERNAL;
+    mk_ops_clear_fault(soap);
+    return mk_fault(soap, code,
+                    "%s: Marketo REST failed after %lld of %lld %s had been changed; those "
+                    "changes stay (REST has no transactions). Marketo said: %s",
+                    what, done, total, unit,
+                    res && res->error_message[0] ? res->error_message : "no answer");
+}
+
+const char *mk_ops_lead_filter(struct soap *soap, const char *key_type, const char **why)
+{
+    mk_services *s = mk_ops_services(soap);
+    const mk_mapping_lead_key *k = mk_mapping_lead_key_get(s->mapping, key_type ? key_type : "");
+    *why = NULL;
+    if (!k) {
+        *why = "it is not a LeadKeyRef value";
+        return NULL;
+    }
+    if (!k->supported) {
+        *why = k->reason;
+        return NULL;
+    }
+    return k->filter_type;
+}
+
+int mk_ops_partition(struct soap *soap, const char **partition)
+{
+    struct mk_request *r = mk_request_of(soap);
+    mk_services *s = mk_ops_services(soap);
+    *partition = r->partition;
+    const char *ws = r->context_header ? r->context_header->targetWorkspace : NULL;
+    if (!ws || !*ws)
+        return SOAP_OK;
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(s->workspaces, ws);
+    if (cJSON_IsString(p)) {
+        *partition = p->valuestring;
+        return SOAP_OK;
+    }
+    /* Without workspaces the only valid target is "Default" (Marketo's rule). */
+    if (strcasecmp(ws, "Default") == 0)
+        return SOAP_OK;
+    return mk_fault(soap, MK_ERR_BAD_PARAMETER,
+                    "targetWorkspace '%s' is not configured: add it to 'workspaces' "
+                    "(workspace name -> lead partition name) in the shim's configuration", ws);
+}
+
+void mk_ops_clear_fault(struct soap *soap)
+{
+    struct mk_request *r = mk_request_of(soap);
+    if (r)
+        r->fault_code = 0;
+    soap->error = SOAP_OK;
+}
+
+const char *mk_ops_name_scope(struct soap *soap, const char *program)
+{
+    struct mk_request *r = mk_request_of(soap);
+    const char *cid = r && r->rest_client_id ? r->rest_client_id : "";
+    size_t n = strlen(cid) + (program ? strlen(program) : 0) + 2;
+    char *s = soap_malloc(soap, n);
+    if (s)
+        snprintf(s, n, "%s\x1e%s", cid, program ? program : "");
+    return s ? s : "";
+}
+
+const char *mk_ops_user_key(struct soap *soap)
+{
+    struct mk_request *r = mk_request_of(soap);
+    return r && r->user ? r->user->encryption_key : "";
+}
+
+const mk_fields *mk_ops_fields(struct soap *soap)
+{
+    struct mk_request *r = mk_request_of(soap);
+    mk_services *s = mk_ops_services(soap);
+    mk_rest_cred cred = mk_ops_cred(r);
+    const mk_fields *f = NULL;
+    mk_fields_acquire(s->fields, &cred, mk_ops_deadline_ms(r), &f);
+    return f;
+}
+
+void mk_ops_release_fields(const mk_fields *f)
+{
+    mk_fields_release(f);
+}
+
+char *mk_ops_value_text(struct soap *soap, const cJSON *v)
+{
+    char buf[64];
+    if (cJSON_IsString(v) || cJSON_IsRaw(v))
+        return soap_strdup(soap, v->valuestring);
+    if (cJSON_IsBool(v))
+        return soap_strdup(soap, cJSON_IsTrue(v) ? "true" : "false");
+    if (!cJSON_IsNumber(v))
+        return NULL;
+    if (mk_rest_json_id_text(v, buf, sizeof buf) == MK_REST_JSON_OK)
+        return soap_strdup(soap, buf);
+    /* Not an exact integer: the shortest text that reads back the same. */
+    double d = v->valuedouble;
+    if (!isfinite(d))
+        return NULL;
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, d);
+        if (strtod(buf, NULL) == d)
+            break;
+    }
+    return soap_strdup(soap, buf);
+}
+
+char *mk_ops_join(const char *const *v, int n, char sep)
+{
+    size_t len = 1;
+    for (int i = 0; i < n; i++)
+        len += strlen(v[i]) + 1;
+    char *out = malloc(len), *p = out;
+    if (!out)
+        return NULL;
+    for (int i = 0; i < n; i++) {
+        if (i)
+            *p++ = sep;
+        size_t l = strlen(v[i]);
+        memcpy(p, v[i], l);
+        p += l;
+    }
+    *p = '\0';
+    return out;
+}
+
+int mk_ops_get_leads(struct soap *soap, const char *filter_type, const char *const *values,
+                     int nvalues, const char *fields, int max_results, cJSON **leads,
+                     const char *what)
+{
+    *leads = NULL;
+    char *joined = mk_ops_join(values, nvalues, ',');
+    cJSON *all = cJSON_CreateArray();
+    char *token = NULL;
+    int rc = SOAP_OK;
+    if (!joined || !all) {
+        rc = mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", what);
+        goto out;
+    }
+    for (;;) {
+        mk_rest_param q[5];
+        size_t nq = 0;
+        q[nq++] = (mk_rest_param){"filterType", filter_type};
+        q[nq++] = (mk_rest_param){"filterValues", joined};
+        if (fields)
+            q[nq++] = (mk_rest_param){"fields", fields};
+        if (token)
+            q[nq++] = (mk_rest_param){"nextPageToken", token};
+        mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/leads.json",
+                          .query = q, .nquery = nq};
+        mk_rest_result res = {0};
+        rc = mk_ops_rest(soap, &rr, &res, what);
+        if (rc != SOAP_OK) {
+            mk_rest_result_free(&res);
+            goto out;
+        }
+        cJSON *result = cJSON_GetObjectItemCaseSensitive(res.json, "result");
+        cJSON *it;
+        cJSON_ArrayForEach(it, result) {
+            if (cJSON_GetArraySize(all) >= max_results)
+                break;
+            cJSON_AddItemToArray(all, cJSON_Duplicate(it, 1));
+        }
+        const char *next = mk_rest_json_get_string(res.json, "nextPageToken");
+        free(token);
+        token = next && *next && cJSON_GetArraySize(result) > 0 ? strdup(next) : NULL;
+        mk_rest_result_free(&res);
+        if (!token || cJSON_GetArraySize(all) >= max_results)
+            break;
+    }
+    *leads = all;
+    all = NULL;
+out:
+    free(token);
+    free(joined);
+    cJSON_Delete(all);
+    return rc;
+}
+
+int mk_ops_find_lead(struct soap *soap, const char *key_type, const char *value,
+                     const char *fields, cJSON **lead, const char *what)
+{
+    *lead = NULL;
+    if (!key_type || !value || !*value)
+        return mk_fault(soap, MK_ERR_LEAD_KEY_REQUIRED, "%s: lead key type and value are required",
+                        what);
+    const char *why = NULL;
+    const char *filter = mk_ops_lead_filter(soap, key_type, &why);
+    if (!filter)
+        return mk_fault(soap, MK_ERR_LEAD_KEY_BAD, "%s: lead key type %s is not supported: %s",
+                        what, key_type, why ? why : "unknown key type");
+    if (strcmp(filter, "id") == 0) {
+        char *end;
+        long long v = strtoll(value, &end, 10);
+        if (*end || v <= 0)
+            return mk_fault(soap, MK_ERR_LEAD_KEY_BAD, "%s: IDNUM must be a lead id, not '%s'",
+                            what, value);
+    }
+    cJSON *leads = NULL;
+    const char *vals[1] = {value};
+    int64_t id;
+    int rc = mk_ops_get_leads(soap, filter, vals, 1, fields, 2, &leads, what);
+    if (rc != SOAP_OK)
+        return rc;
+    int n = cJSON_GetArraySize(leads);
+    if (n == 0)
+        rc = mk_fault(soap, MK_ERR_LEAD_NOT_FOUND, "No lead found with %s = %s", key_type, value);
+    else if (n > 1)
+        rc = mk_fault(soap, MK_ERR_BAD_PARAMETER,
+                      "%s: more than one lead matches %s = %s; use a unique key such as IDNUM",
+                      what, key_type, value);
+    else if (mk_rest_json_get_int64(cJSON_GetArrayItem(leads, 0), "id", &id) != MK_REST_JSON_OK)
+        rc = mk_fault(soap, MK_ERR_API_INTERNAL, "%s: Marketo returned a lead without an id", what);
+    else
+        *lead = cJSON_DetachItemFromArray(leads, 0);
+    cJSON_Delete(leads);
+    return rc;
+}
+
+int mk_ops_resolve_lead(struct soap *soap, const char *key_type, const char *value,
+                        int64_t *id, const char *what)
+{
+    cJSON *lead = NULL;
+    int rc = mk_ops_find_lead(soap, key_type, value, "id", &lead, what);
+    if (rc == SOAP_OK)
+        mk_rest_json_get_int64(lead, "id", id);
+    cJSON_Delete(lead);
+    return rc;
+}

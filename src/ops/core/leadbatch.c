@@ -1,0 +1,80 @@
+/*
+ * leadbatch.c — lead Sync and Get through the coalescer, for handlers (see
+ * leadbatch.h).  Without a coalescer (services built by a test without
+ * one) the calls go alone through the REST client.
+ */
+#include "ops/core/leadbatch.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "ops/core/coalesce.h"
+#include "ops/core/opstats.h"
+#include "config/config.h"
+#include "soap/fault.h"
+
+/* Name the (maybe shared) call in the request's REST trace. */
+static void trace(struct mk_request *r, const char *method, const mk_rest_result *res,
+                  const mk_coalesce_cost *cost)
+{
+    if (!r || res->attempts == 0)
+        return;
+    mk_request_note(r, method, cost->shared ? "/rest/v1/leads.json (shared)"
+                                            : "/rest/v1/leads.json",
+                    cost->shared ? 1 : res->attempts, res->error_code);
+}
+
+/* The SOAP user a shared call is divided between (coalesce.h). */
+static mk_coalesce_who who_of(const struct mk_request *r)
+{
+    mk_coalesce_who w = {r ? r->user_id : NULL, 1};
+    if (r && r->user && r->user->weight > 0)
+        w.weight = r->user->weight;
+    return w;
+}
+
+int mk_ops_sync_leads(struct soap *soap, const char *action, const char *lookup,
+                      const char *partition, const cJSON *input, mk_rest_result *res,
+                      const char *what)
+{
+    struct mk_request *r = mk_request_of(soap);
+    mk_services *s = mk_ops_services(soap);
+    if (!s->coalesce) {
+        memset(res, 0, sizeof *res);
+        return mk_fault(soap, MK_ERR_INTERNAL, "%s: no lead batching service", what);
+    }
+    mk_rest_cred cred = mk_ops_cred(r);
+    mk_coalesce_cost cost;
+    mk_coalesce_who who = who_of(r);
+    mk_rest_status st = mk_coalesce_sync(s->coalesce, &cred, &who, action, lookup, partition, input,
+                                         mk_ops_deadline_ms(r), res, &cost);
+    mk_opstats_charge_shared(r, &cost);
+    trace(r, "POST", res, &cost);
+    if (st == MK_REST_OK)
+        return SOAP_OK;
+    return mk_ops_rest_fault(soap, st, res, what);
+}
+
+int mk_ops_get_leads_by_value(struct soap *soap, const char *filter, const char *value,
+                              const char *fields, int max_results, cJSON **leads,
+                              const char *what)
+{
+    struct mk_request *r = mk_request_of(soap);
+    mk_services *s = mk_ops_services(soap);
+    *leads = NULL;
+    if (!s->coalesce) {
+        const char *vals[1] = {value};
+        return mk_ops_get_leads(soap, filter, vals, 1, fields, max_results, leads, what);
+    }
+    mk_rest_cred cred = mk_ops_cred(r);
+    mk_coalesce_cost cost;
+    mk_rest_result res;
+    mk_coalesce_who who = who_of(r);
+    mk_rest_status st = mk_coalesce_get(s->coalesce, &cred, &who, filter, value, fields, max_results,
+                                        mk_ops_deadline_ms(r), leads, &res, &cost);
+    mk_opstats_charge_shared(r, &cost);
+    trace(r, "GET", &res, &cost);
+    int rc = st == MK_REST_OK ? SOAP_OK : mk_ops_rest_fault(soap, st, &res, what);
+    mk_rest_result_free(&res);
+    return rc;
+}
