@@ -296,8 +296,7 @@ void mk_fields_cache_free(mk_fields_cache *c)
 /* One describe call; NULL on any failure. */
 static mk_fields *fetch_describe(mk_rest_client *rest, const mk_rest_cred *cred, int64_t deadline)
 {
-    mk_rest_req req = {.method = MK_REST_GET, .path = "/rest/v1/leads/describe.json",
-                       .deadline_ms = deadline};
+    mk_rest_req req = {.ep = MK_EP_LEADS_DESCRIBE, .deadline_ms = deadline};
     mk_rest_result res = {0};
     mk_fields *f = NULL;
     if (mk_rest_call(rest, cred, &req, &res) == MK_REST_OK)
