@@ -9,6 +9,7 @@
 #include "fields.h"
 #include "base/request.h"
 #include "ops/core/opstats.h"
+#include "rest/endpoints.h"
 
 #include <cjson/cJSON.h>
 #include <pthread.h>
@@ -305,8 +306,10 @@ static mk_fields *fetch_describe(mk_rest_client *rest, const mk_rest_cred *cred,
      * refresh), so the usage log and /_shim/stats count the cache fill */
     struct mk_request *r = mk_request_current();
     mk_opstats_charge(r, &res);
+    const mk_rest_endpoint *e = mk_rest_endpoint_get(req.ep);
     if (res.attempts)
-        mk_request_note(r, "GET", req.path, res.attempts, res.error_code);
+        mk_request_note(r, mk_rest_method_name(e->method), e->path, res.attempts,
+                        res.error_code);
     mk_rest_result_free(&res);
     return f;
 }
