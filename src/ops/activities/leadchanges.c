@@ -179,28 +179,15 @@ static int key_lead_ids(struct soap *soap, const struct ns1__LeadKeySelector *se
         return mk_fault(soap, MK_ERR_BAD_PARAMETER,
                         "LeadKeySelector has %d keyValues; getLeadChanges takes at most %d", n,
                         SOAP_SELECTOR_KEYS);
-    const char *kt = soap_ns1__LeadKeyRef2s(soap, sel->keyType);
-    const char *why = NULL;
-    const char *filter = mk_ops_lead_filter(soap, kt, &why);
-    if (!filter)
-        return mk_fault(soap, MK_ERR_LEAD_KEY_BAD, "Lead key type %s is not supported: %s", kt,
-                        why ? why : "no REST filter exists for it");
-    const char **vals = soap_malloc(soap, sizeof *vals * ((size_t)n + 1));
+    const char *filter, **vals;
+    int k, rc = mk_ops_key_values(soap, soap_ns1__LeadKeyRef2s(soap, sel->keyType),
+                                  sel->keyValues, n, &filter, &vals, &k,
+                                  "LeadKeySelector has no keyValues");
+    if (rc != SOAP_OK)
+        return rc;
     *ids = soap_malloc(soap, sizeof **ids * ((size_t)n + 1));
-    if (!vals || !*ids)
+    if (!*ids)
         return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
-    int k = 0;
-    for (int i = 0; i < n; i++) {
-        const char *v = sel->keyValues->stringItem[i];
-        if (mk_act_blank(v))
-            continue;
-        if (strchr(v, ','))
-            return mk_fault(soap, MK_ERR_LEAD_KEY_BAD,
-                            "key value '%s' contains a comma, which REST filter values cannot carry", v);
-        vals[k++] = v;
-    }
-    if (k == 0)
-        return mk_fault(soap, MK_ERR_LEAD_KEY_REQUIRED, "LeadKeySelector has no keyValues");
     *nids = 0;
     if (strcmp(filter, "id") == 0) {
         /* Lead ids need no lookup: an unknown id simply has no changes. */
