@@ -217,10 +217,15 @@ int rh_check_request(const rh_table *t, const char *operation, const rh_call *ca
     if (op->max >= 0 && total > op->max) {
         char list[400] = "";
         size_t used = 0;
-        for (int i = 0; i < n && used < sizeof list; i++)
-            used += (size_t)snprintf(list + used, sizeof list - used, "%s%s %s x%d",
-                                     i ? ", " : "", calls[i].method, calls[i].path,
-                                     calls[i].calls);
+        for (int i = 0; i < n && used + 1 < sizeof list; i++) {
+            int w = snprintf(list + used, sizeof list - used, "%s %s x%d", calls[i].method,
+                             calls[i].path, calls[i].calls);
+            used += w > 0 ? (size_t)w : 0;
+            if (i + 1 < n && used + 3 < sizeof list) {
+                memcpy(list + used, ", ", 3);
+                used += 2;
+            }
+        }
         say(why, len, "%s: %d REST calls (%s), more than its calls.max %d in operations.json",
             op->name, total, list, op->max);
         return -1;
