@@ -448,23 +448,33 @@ static int parse_window(struct soap *soap, const struct ns1__LastUpdateAtSelecto
     return SOAP_OK;
 }
 
-static int page_by_update(struct soap *soap, const struct ns1__LastUpdateAtSelector *sel,
-                          const mk_fields *f, const char *fields, int batch,
-                          const cJSON *state, page *pg)
+/* Where the walk of the lead-change stream stands for one SOAP page. */
+typedef struct upd_walk {
+    char *token;         /* REST paging token (owned) */
+    int skip;            /* activities of the token's first page already consumed */
+    bool done;           /* latestUpdatedAt, or the end of the stream, reached */
+    int pages;           /* activity pages read by this SOAP call */
+    time_t latest;
+    const char *watch;   /* the lead fields whose change counts as an update */
+    char bs[16];
+} upd_walk;
+
+/* The walk's start: the position's token and offset, or a fresh paging
+ * token for oldestUpdatedAt. */
+static int upd_begin(struct soap *soap, const struct ns1__LastUpdateAtSelector *sel,
+                     const cJSON *state, upd_walk *w)
 {
-    time_t oldest, latest;
-    int rc = parse_window(soap, sel, &oldest, &latest);
+    time_t oldest;
+    int rc = parse_window(soap, sel, &oldest, &w->latest);
     if (rc != SOAP_OK)
         return rc;
-    char *token = NULL;
-    int skip = 0;  /* activities of the first page already consumed */
     if (state) {
         const char *t = mk_rest_json_get_string(state, "t");
         int64_t o = 0;
         if (!t || mk_rest_json_get_int64(state, "o", &o) != MK_REST_JSON_OK || o < 0 || o > 100000)
             return mk_fault(soap, MK_ERR_BAD_STREAM_POSITION, "stream position is not for LastUpdateAtSelector");
-        token = strdup(t);
-        skip = (int)o;
+        w->token = strdup(t);
+        w->skip = (int)o;
     } else {
         mk_rest_param q[1] = {{"sinceDatetime", sel->oldestUpdatedAt}};
         mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/activities/pagingtoken.json",
@@ -472,88 +482,116 @@ static int page_by_update(struct soap *soap, const struct ns1__LastUpdateAtSelec
         mk_rest_result res = {0};
         rc = mk_ops_rest(soap, &rr, &res, "getMultipleLeads: get paging token");
         const char *t = rc == SOAP_OK ? mk_rest_json_get_string(res.json, "nextPageToken") : NULL;
-        token = t ? strdup(t) : NULL;
+        w->token = t ? strdup(t) : NULL;
         mk_rest_result_free(&res);
         if (rc != SOAP_OK)
             return rc;
-        if (!token)
+        if (!w->token)
             return mk_fault(soap, MK_ERR_API_INTERNAL, "Marketo returned no paging token");
+    }
+    return SOAP_OK;
+}
+
+/* One activity page's leads into ids[*nids..batch), each lead once; moves
+ * the walk past what it consumed. */
+static void upd_take_page(const cJSON *json, upd_walk *w, int64_t *ids, int batch, int *nids)
+{
+    const cJSON *acts = cJSON_GetObjectItemCaseSensitive(json, "result");
+    int i = 0, consumed = w->skip;
+    const cJSON *a;
+    cJSON_ArrayForEach(a, acts) {
+        if (i++ < w->skip)
+            continue;
+        time_t when;
+        const char *d = mk_rest_json_get_string(a, "activityDate");
+        if (d && mk_auth_parse_timestamp(d, &when) == 0 && when > w->latest) {
+            w->done = true;
+            break;
+        }
+        consumed = i;
+        int64_t lead;
+        if (mk_rest_json_get_int64(a, "leadId", &lead) != MK_REST_JSON_OK)
+            continue;
+        bool seen = false;
+        for (int j = 0; j < *nids && !seen; j++)
+            seen = ids[j] == lead;
+        if (!seen)
+            ids[(*nids)++] = lead;
+        if (*nids == batch)
+            break;
+    }
+    int more = 0;
+    mk_rest_json_get_bool(json, "moreResult", &more);
+    const char *next = mk_rest_json_get_string(json, "nextPageToken");
+    if (w->done) {
+        /* reached latestUpdatedAt */
+    } else if (consumed < cJSON_GetArraySize(acts)) {
+        /* The SOAP page filled up inside this REST page: resume there. */
+        w->skip = consumed;
+    } else if (more && next && *next) {
+        free(w->token);
+        w->token = strdup(next);
+        w->skip = 0;
+    } else {
+        /* The activity stream is exhausted, even when the last lead
+         * filled the SOAP page exactly: no position that would replay
+         * this REST page. */
+        w->done = true;
+    }
+}
+
+/* Read activity pages until batch lead ids are collected, the stream ends
+ * or upd_may_read says stop. */
+static int upd_collect(struct soap *soap, upd_walk *w, int64_t *ids, int batch, int *nids)
+{
+    *nids = 0;
+    while (*nids < batch && !w->done && upd_may_read(soap, w->pages, *nids)) {
+        w->pages++;
+        mk_rest_param q[3] = {{"nextPageToken", w->token}, {"fields", w->watch}, {"batchSize", w->bs}};
+        mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/activities/leadchanges.json",
+                          .query = q, .nquery = 3};
+        mk_rest_result res = {0};
+        int rc = mk_ops_rest(soap, &rr, &res, "getMultipleLeads: get lead changes");
+        if (rc != SOAP_OK) {
+            mk_rest_result_free(&res);
+            return rc;
+        }
+        upd_take_page(res.json, w, ids, batch, nids);
+        mk_rest_result_free(&res);
+    }
+    return SOAP_OK;
+}
+
+static int page_by_update(struct soap *soap, const struct ns1__LastUpdateAtSelector *sel,
+                          const mk_fields *f, const char *fields, int batch,
+                          const cJSON *state, page *pg)
+{
+    upd_walk w = {0};
+    int rc = upd_begin(soap, sel, state, &w);
+    if (rc != SOAP_OK) {
+        free(w.token);
+        return rc;
     }
 
     /* Which lead fields count as an update: every SOAP-visible field. */
-    const char *watch = mk_fields_all_soap_csv(f);
+    w.watch = mk_fields_all_soap_csv(f);
     int64_t *ids = soap_malloc(soap, sizeof *ids * (size_t)batch);
     const char **vals = soap_malloc(soap, sizeof *vals * (size_t)batch);
     char (*idtext)[24] = soap_malloc(soap, sizeof *idtext * (size_t)batch);
     if (!ids || !vals || !idtext) {
-        free(token);
+        free(w.token);
         return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
     }
-    bool done = false;
-    char bs[16];
-    snprintf(bs, sizeof bs, "%d", REST_PAGE_MAX);
-    int pages = 0;
+    snprintf(w.bs, sizeof w.bs, "%d", REST_PAGE_MAX);
     pg->leads = NULL;
     /* Collect lead ids from the change stream, then read those leads; if
      * every one of them is gone (deleted since), walk on rather than answer
      * an empty page. */
     for (bool answered = false; !answered;) {
         int nids = 0;
-        while (nids < batch && !done && upd_may_read(soap, pages, nids)) {
-            pages++;
-            mk_rest_param q[3] = {{"nextPageToken", token}, {"fields", watch}, {"batchSize", bs}};
-            mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/activities/leadchanges.json",
-                              .query = q, .nquery = 3};
-            mk_rest_result res = {0};
-            rc = mk_ops_rest(soap, &rr, &res, "getMultipleLeads: get lead changes");
-            if (rc != SOAP_OK) {
-                mk_rest_result_free(&res);
-                free(token);
-                return rc;
-            }
-            const cJSON *acts = cJSON_GetObjectItemCaseSensitive(res.json, "result");
-            int i = 0, consumed = skip;
-            const cJSON *a;
-            cJSON_ArrayForEach(a, acts) {
-                if (i++ < skip)
-                    continue;
-                time_t when;
-                const char *d = mk_rest_json_get_string(a, "activityDate");
-                if (d && mk_auth_parse_timestamp(d, &when) == 0 && when > latest) {
-                    done = true;
-                    break;
-                }
-                consumed = i;
-                int64_t lead;
-                if (mk_rest_json_get_int64(a, "leadId", &lead) != MK_REST_JSON_OK)
-                    continue;
-                bool seen = false;
-                for (int j = 0; j < nids && !seen; j++)
-                    seen = ids[j] == lead;
-                if (!seen)
-                    ids[nids++] = lead;
-                if (nids == batch)
-                    break;
-            }
-            int more = 0;
-            mk_rest_json_get_bool(res.json, "moreResult", &more);
-            const char *next = mk_rest_json_get_string(res.json, "nextPageToken");
-            if (done) {
-                /* reached latestUpdatedAt */
-            } else if (consumed < cJSON_GetArraySize(acts)) {
-                /* The SOAP page filled up inside this REST page: resume there. */
-                skip = consumed;
-            } else if (more && next && *next) {
-                free(token);
-                token = strdup(next);
-                skip = 0;
-            } else {
-                /* The activity stream is exhausted, even when the last lead
-                 * filled the SOAP page exactly: no position that would replay
-                 * this REST page. */
-                done = true;
-            }
-            mk_rest_result_free(&res);
+        if ((rc = upd_collect(soap, &w, ids, batch, &nids)) != SOAP_OK) {
+            free(w.token);
+            return rc;
         }
         if (nids == 0) {
             pg->leads = cJSON_CreateArray();   /* the end, or the deadline */
@@ -568,23 +606,23 @@ static int page_by_update(struct soap *soap, const struct ns1__LastUpdateAtSelec
         rc = mk_ops_get_leads(soap, "id", vals, nids, fields, nids, &leads,
                               "getMultipleLeads: get updated leads");
         if (rc != SOAP_OK) {
-            free(token);
+            free(w.token);
             return rc;
         }
-        answered = cJSON_GetArraySize(leads) > 0 || done ||
+        answered = cJSON_GetArraySize(leads) > 0 || w.done ||
                    mk_request_ms_left(mk_request_of(soap)) <= PAGE_RESERVE_MS;
         if (answered)
             pg->leads = leads;
         else
             cJSON_Delete(leads);
     }
-    if (!done) {
+    if (!w.done) {
         pg->next = cJSON_CreateObject();
         cJSON_AddStringToObject(pg->next, "k", "upd");
-        cJSON_AddStringToObject(pg->next, "t", token);
-        cJSON_AddNumberToObject(pg->next, "o", skip);
+        cJSON_AddStringToObject(pg->next, "t", w.token);
+        cJSON_AddNumberToObject(pg->next, "o", w.skip);
     }
-    free(token);
+    free(w.token);
     return SOAP_OK;
 }
 
@@ -847,6 +885,109 @@ static int key_to_id(struct soap *soap, const char *filter, const char *value, c
     return rc;
 }
 
+/* syncLead's answer for a record that cannot be written (a read-only
+ * field): FAILED with the reason, nothing sent. */
+static int sync_failed_answer(struct soap *soap, const char *failed, struct ns1__SuccessSyncLead *out)
+{
+    struct ns1__ResultSyncLead *r = soap_malloc(soap, sizeof *r);
+    struct ns1__SyncStatus *st = soap_malloc(soap, sizeof *st);
+    if (!r || !st)
+        return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
+    memset(r, 0, sizeof *r);
+    memset(st, 0, sizeof *st);
+    st->status = ns1__LeadSyncStatus__FAILED;
+    st->error = (char *)failed;
+    r->syncStatus = st;
+    out->result = r;
+    return SOAP_OK;
+}
+
+/* The key syncLead writes by, once the cookie and the partition have had
+ * their say; fault 20101 (or 20110 for an unconfigured ForeignSysPersonId)
+ * when the record has none. */
+static int sync_plan_key(struct soap *soap, const struct ns1__LeadRecord *rec, const char *cookie,
+                         const char *partition, sync_key *k, bool have_key, const char *why)
+{
+    int rc;
+    /* The cookie outranks Email: a lead already known by it is updated. */
+    if (cookie && (!have_key || strcmp(k->lookup, "email") == 0)) {
+        rc = key_to_id(soap, "cookies", cookie, "syncLead: find lead by cookie", k, &have_key);
+        if (rc != SOAP_OK)
+            return rc;
+    }
+    /* With a partition, REST dedupes only inside it, but Marketo matched
+     * Email in every partition ("If an existing lead is matched by email,
+     * the named workspace is ignored and the lead is updated in its current
+     * partition"): find that lead first, so no duplicate is created. */
+    if (have_key && partition && strcmp(k->lookup, "email") == 0) {
+        rc = key_to_id(soap, "email", k->value, "syncLead: find lead by email in every partition",
+                       k, &have_key);
+        if (rc != SOAP_OK)
+            return rc;
+    }
+    if (!have_key)
+        return mk_fault(soap, rec->ForeignSysPersonId ? MK_ERR_BAD_PARAMETER : MK_ERR_LEAD_KEY_REQUIRED,
+                        "syncLead: %s", why);
+    return SOAP_OK;
+}
+
+/* Associate the Munchkin cookie with the lead syncLead wrote. */
+static int associate_cookie(struct soap *soap, int64_t id, const char *cookie,
+                            enum ns1__LeadSyncStatus status)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/rest/v1/leads/%" PRId64 "/associate.json", id);
+    mk_rest_param q[1] = {{"cookie", cookie}};
+    mk_rest_req rr = {.method = MK_REST_POST, .path = path,
+                      .path_template = "/rest/v1/leads/{leadId}/associate.json",
+                      .query = q, .nquery = 1};
+    mk_rest_result ares = {0};
+    int rc = mk_ops_rest(soap, &rr, &ares, "syncLead: associate the Munchkin cookie");
+    if (rc != SOAP_OK && ares.error_code == 1012)
+        rc = mk_fault(soap, MK_ERR_BAD_PARAMETER,
+                      "lead %" PRId64 " was %s but marketoCookie '%s' is not a valid Munchkin "
+                      "cookie, so it was not associated", id,
+                      status == ns1__LeadSyncStatus__CREATED ? "created" : "updated", cookie);
+    mk_rest_result_free(&ares);
+    return rc;
+}
+
+/* syncLead's answer from the REST sync result: the status, then the
+ * cookie association and the lead read back when asked for. */
+static int sync_answer(struct soap *soap, const struct ns1__ParamsSyncLead *p, const mk_fields *f,
+                       const char *cookie, const mk_rest_result *res,
+                       struct ns1__SuccessSyncLead *out)
+{
+    const cJSON *item = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res->json, "result"), 0);
+    struct ns1__ResultSyncLead *r = soap_malloc(soap, sizeof *r);
+    struct ns1__SyncStatus *st = soap_malloc(soap, sizeof *st);
+    memset(r, 0, sizeof *r);
+    memset(st, 0, sizeof *st);
+    st->status = sync_status(mk_rest_json_get_string(item, "status"));
+    int64_t id = 0;
+    mk_rest_json_get_int64(item, "id", &id);
+    if (st->status == ns1__LeadSyncStatus__FAILED) {
+        int code = 0;
+        st->error = skip_reason(soap, item, &code);
+        if (code == 1006) {
+            /* The catalogue let an attribute through that Marketo no longer
+             * has: read it again, so the next request validates right. */
+            refresh_fields(soap);
+            return mk_fault(soap, MK_ERR_LEAD_ATTRIBUTE_BAD, "syncLead operation failed: %s", st->error);
+        }
+    }
+    st->leadId = r->leadId = (int)id;
+    r->syncStatus = st;
+    int rc;
+    if (cookie && id > 0 && (rc = associate_cookie(soap, id, cookie, st->status)) != SOAP_OK)
+        return rc;
+    if (p->returnLead && *p->returnLead == xsd__boolean__true_ && id > 0 &&
+        (rc = fetch_lead(soap, f, id, &r->leadRecord)) != SOAP_OK)
+        return rc;
+    out->result = r;
+    return SOAP_OK;
+}
+
 int __ns1__syncLead(struct soap *soap, struct ns1__ParamsSyncLead *p, struct ns1__SuccessSyncLead *out)
 {
     struct mk_request *req;
@@ -877,96 +1018,20 @@ int __ns1__syncLead(struct soap *soap, struct ns1__ParamsSyncLead *p, struct ns1
     if (rc != SOAP_OK)
         goto out;
     if (failed && (have_key || cookie)) {   /* without any key: fault 20101 below */
-        struct ns1__ResultSyncLead *r = soap_malloc(soap, sizeof *r);
-        struct ns1__SyncStatus *st = soap_malloc(soap, sizeof *st);
-        if (!r || !st) {
-            rc = mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
-            goto out;
-        }
-        memset(r, 0, sizeof *r);
-        memset(st, 0, sizeof *st);
-        st->status = ns1__LeadSyncStatus__FAILED;
-        st->error = (char *)failed;
-        r->syncStatus = st;
-        out->result = r;
+        rc = sync_failed_answer(soap, failed, out);
         goto out;
     }
-
-    /* The cookie outranks Email: a lead already known by it is updated. */
-    if (cookie && (!have_key || strcmp(k.lookup, "email") == 0)) {
-        rc = key_to_id(soap, "cookies", cookie, "syncLead: find lead by cookie", &k, &have_key);
-        if (rc != SOAP_OK)
-            goto out;
-    }
-    /* With a partition, REST dedupes only inside it, but Marketo matched
-     * Email in every partition ("If an existing lead is matched by email,
-     * the named workspace is ignored and the lead is updated in its current
-     * partition"): find that lead first, so no duplicate is created. */
-    if (have_key && partition && strcmp(k.lookup, "email") == 0) {
-        rc = key_to_id(soap, "email", k.value, "syncLead: find lead by email in every partition",
-                       &k, &have_key);
-        if (rc != SOAP_OK)
-            goto out;
-    }
-    if (!have_key) {
-        rc = mk_fault(soap, rec->ForeignSysPersonId ? MK_ERR_BAD_PARAMETER : MK_ERR_LEAD_KEY_REQUIRED,
-                      "syncLead: %s", why);
+    rc = sync_plan_key(soap, rec, cookie, partition, &k, have_key, why);
+    if (rc != SOAP_OK)
         goto out;
-    }
     if (strcmp(k.lookup, "id") == 0)
         cJSON_AddItemToObject(lead, "id", cJSON_CreateRaw(k.value));
     input = cJSON_CreateArray();
     cJSON_AddItemToArray(input, lead);
     lead = NULL;
     rc = post_sync(soap, k.action, k.lookup, partition, input, &res, "syncLead: sync leads");
-    if (rc != SOAP_OK)
-        goto out;
-
-    const cJSON *item = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res.json, "result"), 0);
-    struct ns1__ResultSyncLead *r = soap_malloc(soap, sizeof *r);
-    struct ns1__SyncStatus *st = soap_malloc(soap, sizeof *st);
-    memset(r, 0, sizeof *r);
-    memset(st, 0, sizeof *st);
-    st->status = sync_status(mk_rest_json_get_string(item, "status"));
-    int64_t id = 0;
-    mk_rest_json_get_int64(item, "id", &id);
-    if (st->status == ns1__LeadSyncStatus__FAILED) {
-        int code = 0;
-        st->error = skip_reason(soap, item, &code);
-        if (code == 1006) {
-            /* The catalogue let an attribute through that Marketo no longer
-             * has: read it again, so the next request validates right. */
-            refresh_fields(soap);
-            rc = mk_fault(soap, MK_ERR_LEAD_ATTRIBUTE_BAD, "syncLead operation failed: %s", st->error);
-            goto out;
-        }
-    }
-    st->leadId = r->leadId = (int)id;
-    r->syncStatus = st;
-    if (cookie && id > 0) {
-        char path[64];
-        snprintf(path, sizeof path, "/rest/v1/leads/%" PRId64 "/associate.json", id);
-        mk_rest_param q[1] = {{"cookie", cookie}};
-        mk_rest_req rr = {.method = MK_REST_POST, .path = path,
-                          .path_template = "/rest/v1/leads/{leadId}/associate.json",
-                          .query = q, .nquery = 1};
-        mk_rest_result ares = {0};
-        rc = mk_ops_rest(soap, &rr, &ares, "syncLead: associate the Munchkin cookie");
-        if (rc != SOAP_OK && ares.error_code == 1012)
-            rc = mk_fault(soap, MK_ERR_BAD_PARAMETER,
-                          "lead %" PRId64 " was %s but marketoCookie '%s' is not a valid Munchkin "
-                          "cookie, so it was not associated", id,
-                          st->status == ns1__LeadSyncStatus__CREATED ? "created" : "updated", cookie);
-        mk_rest_result_free(&ares);
-        if (rc != SOAP_OK)
-            goto out;
-    }
-    if (p->returnLead && *p->returnLead == xsd__boolean__true_ && id > 0) {
-        rc = fetch_lead(soap, f, id, &r->leadRecord);
-        if (rc != SOAP_OK)
-            goto out;
-    }
-    out->result = r;
+    if (rc == SOAP_OK)
+        rc = sync_answer(soap, p, f, cookie, &res, out);
 out:
     mk_rest_result_free(&res);
     cJSON_Delete(lead);
@@ -994,31 +1059,22 @@ typedef struct sync_item {
     const char *error;  /* FAILED reason when batch == -1 */
 } sync_item;
 
-int __ns1__syncMultipleLeads(struct soap *soap, struct ns1__ParamsSyncMultipleLeads *p,
-                             struct ns1__SuccessSyncMultipleLeads *out)
-{
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "syncMultipleLeads", p, &req);
-    if (rc != SOAP_OK)
-        return rc;
-    soap_set_omode(soap, SOAP_XML_NIL);
-    int n = p->leadRecordList ? p->leadRecordList->__sizeleadRecord : 0;
-    if (n == 0)
-        return mk_fault(soap, MK_ERR_LEAD_DETAIL_REQUIRED, "syncMultipleLeads needs leadRecordList/leadRecord");
-    bool dedup = !p->dedupEnabled || *p->dedupEnabled == xsd__boolean__true_;
-    const char *partition = NULL;
-    rc = mk_ops_partition(soap, &partition);
-    if (rc != SOAP_OK)
-        return rc;
+/* One REST sync call of syncMultipleLeads: records of one (action,
+ * lookupField), at most 300, no key value twice. */
+typedef struct sync_batch {
+    const sync_key *key;
+    cJSON *input;
+    int count;
+} sync_batch;
 
-    const mk_fields *f = mk_ops_fields(soap);
-    sync_item *items = calloc((size_t)n, sizeof *items);
-    if (!items) {
-        mk_ops_release_fields(f);
-        return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
-    }
+/* Every record → its key and REST record, or its own failure; fault 20105
+ * (unknown attribute anywhere) ends the check. */
+static int sync_validate(struct soap *soap, const struct ns1__ArrayOfLeadRecord *list,
+                         const mk_fields *f, bool dedup, sync_item *items, int n)
+{
+    int rc = SOAP_OK;
     for (int i = 0; i < n && rc == SOAP_OK; i++) {
-        const struct ns1__LeadRecord *rec = &p->leadRecordList->leadRecord[i];
+        const struct ns1__LeadRecord *rec = &list->leadRecord[i];
         items[i].index = i;
         items[i].batch = -1;
         const char *why = NULL;
@@ -1045,12 +1101,15 @@ int __ns1__syncMultipleLeads(struct soap *soap, struct ns1__ParamsSyncMultipleLe
         if (strcmp(items[i].key.lookup, "id") == 0)
             cJSON_AddItemToObject(items[i].rest, "id", cJSON_CreateRaw(items[i].key.value));
     }
+    return rc;
+}
 
-    /* Group into batches: same (action, lookup), ≤300, no repeated key value. */
-    typedef struct batch { const sync_key *key; cJSON *input; int count; } batch;
-    batch *batches = calloc((size_t)n, sizeof *batches);
+/* Group into batches: same (action, lookup), ≤300, no repeated key value.
+ * The REST records move from items into the batches. */
+static int sync_plan_batches(sync_item *items, int n, sync_batch *batches)
+{
     int nb = 0;
-    for (int i = 0; i < n && rc == SOAP_OK; i++) {
+    for (int i = 0; i < n; i++) {
         if (!items[i].rest)
             continue;
         int b = -1;
@@ -1075,13 +1134,16 @@ int __ns1__syncMultipleLeads(struct soap *soap, struct ns1__ParamsSyncMultipleLe
         cJSON_AddItemToArray(batches[b].input, items[i].rest);
         items[i].rest = NULL;
     }
+    return nb;
+}
 
-    struct ns1__SyncStatus *st = soap_malloc(soap, sizeof *st * (size_t)n);
-    memset(st, 0, sizeof *st * (size_t)n);
-    for (int i = 0; i < n; i++) {
-        st[i].status = ns1__LeadSyncStatus__FAILED;
-        st[i].error = (char *)items[i].error;
-    }
+/* Send the batches in order and put each record's status in its place;
+ * a failure after the first call says what was written. */
+static int sync_send_batches(struct soap *soap, const sync_item *items, int n,
+                             const sync_batch *batches, int nb, const char *partition,
+                             struct ns1__SyncStatus *st)
+{
+    int rc = SOAP_OK;
     bool stale_fields = false;
     for (int b = 0; b < nb && rc == SOAP_OK; b++) {
         mk_rest_result res = {0};
@@ -1114,6 +1176,44 @@ int __ns1__syncMultipleLeads(struct soap *soap, struct ns1__ParamsSyncMultipleLe
     }
     if (stale_fields)
         refresh_fields(soap);   /* a field validated here is gone in Marketo */
+    return rc;
+}
+
+int __ns1__syncMultipleLeads(struct soap *soap, struct ns1__ParamsSyncMultipleLeads *p,
+                             struct ns1__SuccessSyncMultipleLeads *out)
+{
+    struct mk_request *req;
+    int rc = mk_op_begin(soap, "syncMultipleLeads", p, &req);
+    if (rc != SOAP_OK)
+        return rc;
+    soap_set_omode(soap, SOAP_XML_NIL);
+    int n = p->leadRecordList ? p->leadRecordList->__sizeleadRecord : 0;
+    if (n == 0)
+        return mk_fault(soap, MK_ERR_LEAD_DETAIL_REQUIRED, "syncMultipleLeads needs leadRecordList/leadRecord");
+    bool dedup = !p->dedupEnabled || *p->dedupEnabled == xsd__boolean__true_;
+    const char *partition = NULL;
+    rc = mk_ops_partition(soap, &partition);
+    if (rc != SOAP_OK)
+        return rc;
+
+    const mk_fields *f = mk_ops_fields(soap);
+    sync_item *items = calloc((size_t)n, sizeof *items);
+    if (!items) {
+        mk_ops_release_fields(f);
+        return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
+    }
+    rc = sync_validate(soap, p->leadRecordList, f, dedup, items, n);
+    sync_batch *batches = calloc((size_t)n, sizeof *batches);
+    int nb = rc == SOAP_OK ? sync_plan_batches(items, n, batches) : 0;
+
+    struct ns1__SyncStatus *st = soap_malloc(soap, sizeof *st * (size_t)n);
+    memset(st, 0, sizeof *st * (size_t)n);
+    for (int i = 0; i < n; i++) {
+        st[i].status = ns1__LeadSyncStatus__FAILED;
+        st[i].error = (char *)items[i].error;
+    }
+    if (rc == SOAP_OK)
+        rc = sync_send_batches(soap, items, n, batches, nb, partition, st);
     if (rc == SOAP_OK) {
         struct ns1__ResultSyncMultipleLeads *r = soap_malloc(soap, sizeof *r);
         r->syncStatusList = soap_malloc(soap, sizeof *r->syncStatusList);

@@ -558,6 +558,140 @@ static int answer_page(struct soap *soap, struct ns1__ResultGetMObjects *r,
     return SOAP_OK;
 }
 
+/* Builds one SOAP MObject from one REST record; *keep false drops a
+ * record the request's filters did not select. */
+typedef int (*mobject_fn)(struct soap *soap, void *ctx, const cJSON *rec, struct ns1__MObject *o,
+                          bool *keep);
+
+/* Fill r with the MObjects of records (those one keeps) and the position
+ * of the next page: next_state (taken), or the end of the stream when NULL. */
+static int answer_records(struct soap *soap, struct ns1__ResultGetMObjects *r,
+                          const cJSON *records, mobject_fn one, void *ctx, cJSON *next_state,
+                          const char *kind, const char *digest)
+{
+    int n = cJSON_GetArraySize(records), k = 0;
+    struct ns1__MObject *objs = soap_malloc(soap, sizeof *objs * (size_t)(n ? n : 1));
+    int rc = objs ? SOAP_OK : mk_fault(soap, MK_ERR_INTERNAL, "getMObjects: out of memory");
+    const cJSON *rec;
+    cJSON_ArrayForEach(rec, records) {
+        bool keep = true;
+        if (rc == SOAP_OK && (rc = one(soap, ctx, rec, &objs[k], &keep)) == SOAP_OK && keep)
+            k++;
+    }
+    if (rc == SOAP_OK)
+        return answer_page(soap, r, objs, k, next_state, kind, digest);
+    cJSON_Delete(next_state);
+    return rc;
+}
+
+/* getMObjects' selection of opportunities or roles as REST field = value
+ * conditions: externalKey, EQ criteria on a field, associations. */
+static int leaddb_conditions(struct soap *soap, const objtype *t, const meta *m,
+                             const struct ns1__ParamsGetMObjects *p, const char *searchable,
+                             cond *cs, int *ncs)
+{
+    const char *op = "getMObjects";
+    int ncrit = p->mObjCriteriaList ? p->mObjCriteriaList->__sizemObjCriteria : 0;
+    int nassoc = p->mObjAssociationList ? p->mObjAssociationList->__sizemObjAssociation : 0;
+    int nc = 0;
+    if (p->externalKey) {
+        const char *f = rest_name(t, m, p->externalKey->name);
+        if (!f)
+            return mk_fault(soap, MK_ERR_BAD_PARAMETER, "%s: externalKey name '%s' is not a field "
+                            "of %s", op, p->externalKey->name ? p->externalKey->name : "", t->name);
+        cs[nc++] = (cond){f, p->externalKey->value ? p->externalKey->value : ""};
+    }
+    for (int i = 0; i < ncrit; i++) {
+        const struct ns1__MObjCriteria *c = &p->mObjCriteriaList->mObjCriteria[i];
+        const char *f = rest_name(t, m, c->attrName);
+        const char *cmp = soap_ns1__ComparisonEnum2s(soap, c->comparison);
+        if (!f && soap_id_attribute(t, c->attrName))
+            return mk_fault(soap, MK_ERR_BAD_PARAMETER,
+                            "%s: %s cannot be filtered by %s: REST has no integer ids for "
+                            "opportunities or roles (they are identified by marketoGUID and "
+                            "externalOpportunityId)", op, t->name, c->attrName);
+        if (!f)
+            return mk_fault(soap, MK_ERR_BAD_PARAMETER, "%s: %s has no attribute '%s'", op,
+                            t->name, c->attrName ? c->attrName : "");
+        if (c->comparison != ns1__ComparisonEnum__EQ)
+            return mk_fault(soap, MK_ERR_BAD_PARAMETER,
+                            "%s: REST cannot filter %s by %s %s %s: Marketo's REST API filters "
+                            "records only by equality (EQ) on a searchable field (%s)",
+                            op, t->name, c->attrName, cmp ? cmp : "?",
+                            c->attrValue ? c->attrValue : "", searchable);
+        cs[nc++] = (cond){f, c->attrValue ? c->attrValue : ""};
+    }
+    for (int i = 0; i < nassoc; i++) {
+        int rc = association_cond(soap, t, m, &p->mObjAssociationList->mObjAssociation[i], op,
+                                  &cs[nc]);
+        if (rc != SOAP_OK)
+            return rc;
+        nc++;
+    }
+    if (nc == 0)
+        return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED,
+                        "%s: REST cannot list every %s: give externalKey, an EQ criterion or an "
+                        "association on a searchable field (%s)", op, t->name, searchable);
+    *ncs = nc;
+    return SOAP_OK;
+}
+
+/* The REST filter for the conditions: one searchable field, or the whole
+ * compound dedupe key (roles) when all of it is given; every condition
+ * must be one of those. */
+static int leaddb_filter(struct soap *soap, const objtype *t, const meta *m, const cond *cs,
+                         int nc, const char *searchable, cJSON **key)
+{
+    bool compound = cJSON_GetArraySize(m->dedupe) > 1;
+    const cJSON *dk;
+    cJSON_ArrayForEach(dk, m->dedupe) {
+        bool have = false;
+        for (int i = 0; i < nc && !have; i++)
+            have = cJSON_IsString(dk) && !strcasecmp(cs[i].field, dk->valuestring);
+        compound = compound && have;
+    }
+    for (int i = 0; i < nc; i++) {
+        if (!mk_obj_is_searchable(m->searchable, cs[i].field) &&
+            !(compound && mk_obj_in_list(m->dedupe, cs[i].field)))
+            return mk_fault(soap, MK_ERR_BAD_PARAMETER,
+                            "%s: REST cannot filter %s by %s: it filters only on a searchable "
+                            "field (%s)", "getMObjects", t->name, soap_name(soap, t, cs[i].field),
+                            searchable);
+    }
+    *key = cJSON_CreateObject();
+    if (compound) {
+        cJSON_ArrayForEach(dk, m->dedupe) {
+            for (int i = 0; i < nc; i++) {
+                if (!strcasecmp(cs[i].field, dk->valuestring)) {
+                    cJSON_AddItemToObject(*key, dk->valuestring,
+                                          rest_value(m, dk->valuestring, cs[i].value));
+                    break;
+                }
+            }
+        }
+    } else {
+        cJSON_AddStringToObject(*key, cs[0].field, cs[0].value);
+    }
+    return SOAP_OK;
+}
+
+/* What leaddb_one needs beside the record. */
+typedef struct leaddb_ctx {
+    const objtype *t;
+    const meta *m;
+    const cond *cs;
+    int nc;
+} leaddb_ctx;
+
+/* REST filters by one field; the other conditions are checked here. */
+static int leaddb_one(struct soap *soap, void *ctx, const cJSON *rec, struct ns1__MObject *o,
+                      bool *keep)
+{
+    const leaddb_ctx *c = ctx;
+    *keep = record_matches(soap, rec, c->cs, c->nc);
+    return *keep ? leaddb_mobject(soap, c->t, c->m, rec, o) : SOAP_OK;
+}
+
 static int get_leaddb(struct soap *soap, const objtype *t, const struct ns1__ParamsGetMObjects *p,
                       const char *digest, const cJSON *state, struct ns1__ResultGetMObjects *r)
 {
@@ -583,76 +717,13 @@ static int get_leaddb(struct soap *soap, const objtype *t, const struct ns1__Par
         rc = mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op);
         goto out;
     }
-    if (p->externalKey) {
-        const char *f = rest_name(t, &m, p->externalKey->name);
-        if (!f) {
-            rc = mk_fault(soap, MK_ERR_BAD_PARAMETER, "%s: externalKey name '%s' is not a field "
-                          "of %s", op, p->externalKey->name ? p->externalKey->name : "", t->name);
-            goto out;
-        }
-        cs[nc++] = (cond){f, p->externalKey->value ? p->externalKey->value : ""};
-    }
-    for (int i = 0; i < ncrit; i++) {
-        const struct ns1__MObjCriteria *c = &p->mObjCriteriaList->mObjCriteria[i];
-        const char *f = rest_name(t, &m, c->attrName);
-        const char *cmp = soap_ns1__ComparisonEnum2s(soap, c->comparison);
-        if (!f && soap_id_attribute(t, c->attrName)) {
-            rc = mk_fault(soap, MK_ERR_BAD_PARAMETER,
-                          "%s: %s cannot be filtered by %s: REST has no integer ids for "
-                          "opportunities or roles (they are identified by marketoGUID and "
-                          "externalOpportunityId)", op, t->name, c->attrName);
-            goto out;
-        }
-        if (!f) {
-            rc = mk_fault(soap, MK_ERR_BAD_PARAMETER, "%s: %s has no attribute '%s'", op,
-                          t->name, c->attrName ? c->attrName : "");
-            goto out;
-        }
-        if (c->comparison != ns1__ComparisonEnum__EQ) {
-            rc = mk_fault(soap, MK_ERR_BAD_PARAMETER,
-                          "%s: REST cannot filter %s by %s %s %s: Marketo's REST API filters "
-                          "records only by equality (EQ) on a searchable field (%s)",
-                          op, t->name, c->attrName, cmp ? cmp : "?",
-                          c->attrValue ? c->attrValue : "", searchable);
-            goto out;
-        }
-        cs[nc++] = (cond){f, c->attrValue ? c->attrValue : ""};
-    }
-    for (int i = 0; i < nassoc; i++) {
-        rc = association_cond(soap, t, &m, &p->mObjAssociationList->mObjAssociation[i], op,
-                              &cs[nc]);
-        if (rc != SOAP_OK)
-            goto out;
-        nc++;
-    }
-    if (nc == 0) {
-        rc = mk_fault(soap, MK_ERR_PARAMETER_REQUIRED,
-                      "%s: REST cannot list every %s: give externalKey, an EQ criterion or an "
-                      "association on a searchable field (%s)", op, t->name, searchable);
+    if ((rc = leaddb_conditions(soap, t, &m, p, searchable, cs, &nc)) != SOAP_OK ||
+        (rc = leaddb_filter(soap, t, &m, cs, nc, searchable, &key)) != SOAP_OK)
         goto out;
-    }
-    /* The compound dedupe key (roles) is one REST filter when all of it is given. */
-    bool compound = cJSON_GetArraySize(m.dedupe) > 1;
-    const cJSON *dk;
-    cJSON_ArrayForEach(dk, m.dedupe) {
-        bool have = false;
-        for (int i = 0; i < nc && !have; i++)
-            have = cJSON_IsString(dk) && !strcasecmp(cs[i].field, dk->valuestring);
-        compound = compound && have;
-    }
-    for (int i = 0; i < nc; i++) {
-        if (!mk_obj_is_searchable(m.searchable, cs[i].field) &&
-            !(compound && mk_obj_in_list(m.dedupe, cs[i].field))) {
-            rc = mk_fault(soap, MK_ERR_BAD_PARAMETER,
-                          "%s: REST cannot filter %s by %s: it filters only on a searchable "
-                          "field (%s)", op, t->name, soap_name(soap, t, cs[i].field), searchable);
-            goto out;
-        }
-    }
     const char *token = mk_rest_json_get_string(state, "t");
     char what[96];
     snprintf(what, sizeof what, "%s: query %s", op, t->name);
-    /* Every described field; one searchable field, or the whole compound key. */
+    /* Every described field. */
     fields = cJSON_CreateArray();
     const cJSON *f;
     cJSON_ArrayForEach(f, m.fields) {
@@ -660,48 +731,19 @@ static int get_leaddb(struct soap *soap, const objtype *t, const struct ns1__Par
         if (n)
             cJSON_AddItemToArray(fields, cJSON_CreateString(n));
     }
-    key = cJSON_CreateObject();
-    if (compound) {
-        cJSON_ArrayForEach(dk, m.dedupe) {
-            for (int i = 0; i < nc; i++) {
-                if (!strcasecmp(cs[i].field, dk->valuestring)) {
-                    cJSON_AddItemToObject(key, dk->valuestring,
-                                          rest_value(&m, dk->valuestring, cs[i].value));
-                    break;
-                }
-            }
-        }
-    } else {
-        cJSON_AddStringToObject(key, cs[0].field, cs[0].value);
-    }
     char *next = NULL;
     int rest_code = 0;
     rc = mk_obj_query(soap, t->path, NULL, key, fields, MK_OBJ_SOAP_PAGE_MAX, token, "mobject",
                       what, &records, &next, &rest_code);
     if (rc != SOAP_OK)
         goto out;
-    bool has_more = next != NULL;
-    int n = cJSON_GetArraySize(records), k = 0;
-    struct ns1__MObject *objs = soap_malloc(soap, sizeof *objs * (size_t)(n ? n : 1));
-    if (!objs) {
-        rc = mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op);
-        goto out;
-    }
-    const cJSON *rec;
-    cJSON_ArrayForEach(rec, records) {
-        if (!record_matches(soap, rec, cs, nc))
-            continue;
-        rc = leaddb_mobject(soap, t, &m, rec, &objs[k]);
-        if (rc != SOAP_OK)
-            goto out;
-        k++;
-    }
     cJSON *st = NULL;
-    if (has_more) {
+    if (next) {
         st = cJSON_CreateObject();
         cJSON_AddStringToObject(st, "t", next);
     }
-    rc = answer_page(soap, r, objs, k, st, "mobj", digest);
+    leaddb_ctx ctx = {t, &m, cs, nc};
+    rc = answer_records(soap, r, records, leaddb_one, &ctx, st, "mobj", digest);
 out:
     cJSON_Delete(key);
     cJSON_Delete(fields);
@@ -968,11 +1010,10 @@ static int program_by_id(struct soap *soap, long long id, const char *what, cJSO
     return rc;
 }
 
-static int get_programs(struct soap *soap, const struct ns1__ParamsGetMObjects *p,
-                        const char *digest, const cJSON *state, struct ns1__ResultGetMObjects *r)
+/* getMObjects' selection of programs as one Asset API query (progq). */
+static int programs_validate(struct soap *soap, const struct ns1__ParamsGetMObjects *p, progq *q)
 {
     const char *op = "getMObjects";
-    progq q = {0};
     int rc;
     if (p->externalKey)
         return mk_fault(soap, MK_ERR_BAD_PARAMETER,
@@ -981,19 +1022,125 @@ static int get_programs(struct soap *soap, const struct ns1__ParamsGetMObjects *
         return mk_fault(soap, MK_ERR_BAD_PARAMETER,
                         "%s: REST cannot select programs by an associated object", op);
     if (p->id) {
-        q.has_id = true;
-        q.id = *p->id;
+        q->has_id = true;
+        q->id = *p->id;
     }
     for (int i = 0; p->mObjCriteriaList && i < p->mObjCriteriaList->__sizemObjCriteria; i++)
-        if ((rc = program_criterion(soap, &p->mObjCriteriaList->mObjCriteria[i], &q)) != SOAP_OK)
+        if ((rc = program_criterion(soap, &p->mObjCriteriaList->mObjCriteria[i], q)) != SOAP_OK)
             return rc;
-    if (!q.tag_type != !q.tag_value)
+    if (!q->tag_type != !q->tag_value)
         return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED,
                         "%s: REST finds programs by tag with both Tag Type and Tag Value", op);
-    if (q.workspace && strchr(q.workspace, ','))
+    if (q->workspace && strchr(q->workspace, ','))
         return mk_fault(soap, MK_ERR_BAD_PARAMETER,
                         "%s: Workspace Name '%s' contains a comma, which a REST filter value "
-                        "cannot carry", op, q.workspace);
+                        "cannot carry", op, q->workspace);
+    return SOAP_OK;
+}
+
+/* The one Asset API call for q: by id, by name, by tag, or the list;
+ * *records (owned) is an array, empty when nothing was found.  Paged
+ * calls ask for page + 1 programs: the extra one says more exist. */
+static int programs_fetch(struct soap *soap, const progq *q, int page, int64_t offset,
+                          cJSON **records)
+{
+    const char *op = "getMObjects";
+    int rc;
+    mk_rest_result res = {0};
+    char what[96], maxr[16], off[24], from[32], to[32];
+    snprintf(maxr, sizeof maxr, "%d", page + 1);   /* one more tells whether more exist */
+    snprintf(off, sizeof off, "%" PRId64, offset);
+    *records = NULL;
+    if (q->has_id) {
+        snprintf(what, sizeof what, "%s: get program by id", op);
+        cJSON *rec = NULL;
+        rc = q->id > 0 ? program_by_id(soap, q->id, what, &rec) : SOAP_OK;
+        *records = cJSON_CreateArray();
+        if (rec)
+            cJSON_AddItemToArray(*records, rec);
+    } else if (q->name) {
+        snprintf(what, sizeof what, "%s: get program by name", op);
+        mk_rest_param qp[3] = {{"name", q->name}, {"includeTags", "true"}, {"includeCosts", "true"}};
+        mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/asset/v1/program/byName.json",
+                          .query = qp, .nquery = 3};
+        rc = mk_ops_rest_in(soap, "program", &rr, &res, what);
+    } else if (q->tag_type) {
+        snprintf(what, sizeof what, "%s: get programs by tag", op);
+        mk_rest_param qp[4] = {{"tagType", q->tag_type}, {"tagValue", q->tag_value},
+                               {"maxReturn", maxr}, {"offset", off}};
+        mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/asset/v1/program/byTag.json",
+                          .query = qp, .nquery = 4};
+        rc = mk_ops_rest_in(soap, "program", &rr, &res, what);
+    } else {
+        snprintf(what, sizeof what, "%s: list programs", op);
+        mk_rest_param qp[6] = {{"maxReturn", maxr}, {"offset", off}};
+        size_t nq = 2;
+        if (q->workspace) {
+            qp[nq++] = (mk_rest_param){"filterType", "workspace"};
+            qp[nq++] = (mk_rest_param){"filterValues", q->workspace};
+        }
+        if (q->has_from) {
+            iso_utc(q->from, from);
+            qp[nq++] = (mk_rest_param){"earliestUpdatedAt", from};
+        }
+        if (q->has_to) {
+            iso_utc(q->to, to);
+            qp[nq++] = (mk_rest_param){"latestUpdatedAt", to};
+        }
+        mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/asset/v1/programs.json",
+                          .query = qp, .nquery = nq};
+        rc = mk_ops_rest_in(soap, "program", &rr, &res, what);
+    }
+    if (rc == SOAP_OK && !*records) {
+        /* Nothing found is success with a warning and no result (Asset API). */
+        *records = cJSON_DetachItemFromObjectCaseSensitive(res.json, "result");
+        if (!cJSON_IsArray(*records)) {
+            cJSON_Delete(*records);
+            *records = cJSON_CreateArray();
+        }
+    }
+    mk_rest_result_free(&res);
+    return rc;
+}
+
+/* The list call leaves out tags and costs: read each program. */
+static int program_details(struct soap *soap, cJSON *records)
+{
+    char what[96];
+    snprintf(what, sizeof what, "%s: get program details", "getMObjects");
+    cJSON *it;
+    cJSON_ArrayForEach(it, records) {
+        int64_t id;
+        cJSON *full = NULL;
+        int rc;
+        if (mk_rest_json_get_int64(it, "id", &id) != MK_REST_JSON_OK)
+            continue;
+        if ((rc = program_by_id(soap, id, what, &full)) != SOAP_OK)
+            return rc;
+        if (full) {
+            cJSON_ReplaceItemViaPointer(records, it, full);
+            it = full;
+        }
+    }
+    return SOAP_OK;
+}
+
+/* The Asset API's query may be wider than q: the rest is checked here. */
+static int program_one(struct soap *soap, void *ctx, const cJSON *rec, struct ns1__MObject *o,
+                       bool *keep)
+{
+    *keep = program_matches(soap, ctx, rec);
+    return *keep ? program_mobject(soap, rec, o) : SOAP_OK;
+}
+
+static int get_programs(struct soap *soap, const struct ns1__ParamsGetMObjects *p,
+                        const char *digest, const cJSON *state, struct ns1__ResultGetMObjects *r)
+{
+    const char *op = "getMObjects";
+    progq q = {0};
+    int rc = programs_validate(soap, p, &q);
+    if (rc != SOAP_OK)
+        return rc;
     bool details = p->includeDetails && *p->includeDetails == xsd__boolean__true_;
     bool listing = !q.has_id && !q.name && !q.tag_type;
     int page = listing && details ? PROGRAM_DETAIL_PAGE : PROGRAM_PAGE;
@@ -1003,103 +1150,22 @@ static int get_programs(struct soap *soap, const struct ns1__ParamsGetMObjects *
 
     cJSON *records = NULL;
     bool has_more = false;
-    mk_rest_result res = {0};
-    char what[96], maxr[8], off[24], from[32], to[32];
-    snprintf(maxr, sizeof maxr, "%d", page + 1);   /* one more tells whether more exist */
-    snprintf(off, sizeof off, "%" PRId64, offset);
-    if (q.has_id) {
-        snprintf(what, sizeof what, "%s: get program by id", op);
-        cJSON *rec = NULL;
-        rc = q.id > 0 ? program_by_id(soap, q.id, what, &rec) : SOAP_OK;
-        records = cJSON_CreateArray();
-        if (rec)
-            cJSON_AddItemToArray(records, rec);
-    } else if (q.name) {
-        snprintf(what, sizeof what, "%s: get program by name", op);
-        mk_rest_param qp[3] = {{"name", q.name}, {"includeTags", "true"}, {"includeCosts", "true"}};
-        mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/asset/v1/program/byName.json",
-                          .query = qp, .nquery = 3};
-        rc = mk_ops_rest_in(soap, "program", &rr, &res, what);
-    } else if (q.tag_type) {
-        snprintf(what, sizeof what, "%s: get programs by tag", op);
-        mk_rest_param qp[4] = {{"tagType", q.tag_type}, {"tagValue", q.tag_value},
-                               {"maxReturn", maxr}, {"offset", off}};
-        mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/asset/v1/program/byTag.json",
-                          .query = qp, .nquery = 4};
-        rc = mk_ops_rest_in(soap, "program", &rr, &res, what);
-    } else {
-        snprintf(what, sizeof what, "%s: list programs", op);
-        mk_rest_param qp[6] = {{"maxReturn", maxr}, {"offset", off}};
-        size_t nq = 2;
-        if (q.workspace) {
-            qp[nq++] = (mk_rest_param){"filterType", "workspace"};
-            qp[nq++] = (mk_rest_param){"filterValues", q.workspace};
-        }
-        if (q.has_from) {
-            iso_utc(q.from, from);
-            qp[nq++] = (mk_rest_param){"earliestUpdatedAt", from};
-        }
-        if (q.has_to) {
-            iso_utc(q.to, to);
-            qp[nq++] = (mk_rest_param){"latestUpdatedAt", to};
-        }
-        mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/asset/v1/programs.json",
-                          .query = qp, .nquery = nq};
-        rc = mk_ops_rest_in(soap, "program", &rr, &res, what);
-    }
+    rc = programs_fetch(soap, &q, page, offset, &records);
     if (rc != SOAP_OK)
         goto out;
-    if (!records) {
-        /* Nothing found is success with a warning and no result (Asset API). */
-        records = cJSON_DetachItemFromObjectCaseSensitive(res.json, "result");
-        if (!cJSON_IsArray(records)) {
-            cJSON_Delete(records);
-            records = cJSON_CreateArray();
-        }
-    }
     if ((q.tag_type || listing) && cJSON_GetArraySize(records) > page) {
         has_more = true;
         cJSON_DeleteItemFromArray(records, page);
     }
-    if (listing && details) {
-        /* The list call leaves out tags and costs: read each program. */
-        snprintf(what, sizeof what, "%s: get program details", op);
-        cJSON *it;
-        cJSON_ArrayForEach(it, records) {
-            int64_t id;
-            cJSON *full = NULL;
-            if (mk_rest_json_get_int64(it, "id", &id) != MK_REST_JSON_OK)
-                continue;
-            if ((rc = program_by_id(soap, id, what, &full)) != SOAP_OK)
-                goto out;
-            if (full) {
-                cJSON_ReplaceItemViaPointer(records, it, full);
-                it = full;
-            }
-        }
-    }
-    int n = cJSON_GetArraySize(records), k = 0;
-    struct ns1__MObject *objs = soap_malloc(soap, sizeof *objs * (size_t)(n ? n : 1));
-    if (!objs) {
-        rc = mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op);
+    if (listing && details && (rc = program_details(soap, records)) != SOAP_OK)
         goto out;
-    }
-    const cJSON *rec;
-    cJSON_ArrayForEach(rec, records) {
-        if (!program_matches(soap, &q, rec))
-            continue;
-        if ((rc = program_mobject(soap, rec, &objs[k])) != SOAP_OK)
-            goto out;
-        k++;
-    }
     cJSON *st = NULL;
     if (has_more) {
         st = cJSON_CreateObject();
         cJSON_AddNumberToObject(st, "o", (double)(offset + page));
     }
-    rc = answer_page(soap, r, objs, k, st, "prog", digest);
+    rc = answer_records(soap, r, records, program_one, &q, st, "prog", digest);
 out:
-    mk_rest_result_free(&res);
     cJSON_Delete(records);
     return rc;
 }
