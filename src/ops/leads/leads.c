@@ -19,6 +19,7 @@
 
 #include "ops/core/common.h"
 #include "ops/core/leadbatch.h"
+#include "ops/core/leadkeys.h"
 #include "ops/leads/leadrec.h"
 #include "ops/leads/leads.h"
 #include "ops/core/op.h"
@@ -188,11 +189,9 @@ int __ns1__getLead(struct soap *soap, struct ns1__ParamsGetLead *p, struct ns1__
     if (!p->leadKey || !p->leadKey->keyValue || !*p->leadKey->keyValue)
         return mk_fault(soap, MK_ERR_LEAD_KEY_REQUIRED, "getLead needs leadKey with keyType and keyValue");
     const char *kt = key_type_name(soap, p->leadKey->keyType);
-    const char *why = NULL;
-    const char *filter = mk_ops_lead_filter(soap, kt, &why);
-    if (!filter)
-        return mk_fault(soap, MK_ERR_LEAD_KEY_BAD, "Lead key type %s is not supported: %s", kt,
-                        why ? why : "no REST filter exists for it");
+    const char *filter;
+    if ((rc = mk_ops_key_filter(soap, p->leadKey->keyType, &filter)) != SOAP_OK)
+        return rc;
     const char *value = p->leadKey->keyValue;
     if (strcmp(filter, "id") == 0) {
         char *end;
@@ -246,27 +245,17 @@ static int page_by_keys(struct soap *soap, const struct ns1__LeadKeySelector *se
 {
     if (!sel->keyValues || sel->keyValues->__sizestringItem == 0)
         return mk_fault(soap, MK_ERR_LEAD_KEY_REQUIRED, "LeadKeySelector has no keyValues");
-    const char *kt = key_type_name(soap, sel->keyType);
-    const char *why = NULL;
-    const char *filter = mk_ops_lead_filter(soap, kt, &why);
-    if (!filter)
-        return mk_fault(soap, MK_ERR_LEAD_KEY_BAD, "Lead key type %s is not supported: %s", kt,
-                        why ? why : "no REST filter exists for it");
+    const char *filter;
+    int rc = mk_ops_key_filter(soap, sel->keyType, &filter);
+    if (rc != SOAP_OK)
+        return rc;
     /* Marketo read the first 100 keys and ignored the rest. */
-    int n = sel->keyValues->__sizestringItem;
-    if (n > SOAP_KEYS_MAX)
-        n = SOAP_KEYS_MAX;
-    const char **vals = soap_malloc(soap, sizeof *vals * (size_t)n);
+    const char **vals = soap_malloc(soap, sizeof *vals * SOAP_KEYS_MAX);
     int k = 0;
-    for (int i = 0; i < n; i++) {
-        const char *v = sel->keyValues->stringItem[i];
-        if (!v || !*v)
-            continue;
-        if (strchr(v, ','))
-            return mk_fault(soap, MK_ERR_LEAD_KEY_BAD,
-                            "key value '%s' contains a comma, which REST filter values cannot carry", v);
-        vals[k++] = v;
-    }
+    if (!vals)
+        return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
+    if ((rc = mk_ops_key_values(soap, sel->keyValues, SOAP_KEYS_MAX, vals, &k)) != SOAP_OK)
+        return rc;
     if (k == 0)
         return mk_fault(soap, MK_ERR_LEAD_KEY_REQUIRED, "LeadKeySelector has only empty keyValues");
     char *joined = mk_ops_join(vals, k, ',');
@@ -280,7 +269,7 @@ static int page_by_keys(struct soap *soap, const struct ns1__LeadKeySelector *se
         q[nq++] = (mk_rest_param){"nextPageToken", token};
     mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/leads.json", .query = q, .nquery = nq};
     mk_rest_result res = {0};
-    int rc = mk_ops_rest(soap, &rr, &res, "getMultipleLeads: get leads by filter");
+    rc = mk_ops_rest(soap, &rr, &res, "getMultipleLeads: get leads by filter");
     free(joined);
     if (rc == SOAP_OK) {
         pg->leads = cJSON_DetachItemFromObjectCaseSensitive(res.json, "result");
