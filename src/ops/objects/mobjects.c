@@ -240,6 +240,18 @@ static struct ns1__MObjFieldMetadata *new_fields(struct soap *soap, int n)
     return f;
 }
 
+/* What both describes (leads, objects) say alike of a field: its display
+ * name, data type and length. */
+static void field_basics(struct soap *soap, const cJSON *it, struct ns1__MObjFieldMetadata *x)
+{
+    const cJSON *l = cJSON_GetObjectItemCaseSensitive(it, "length");
+    const char *dt = mk_rest_json_get_string(it, "dataType");
+    int len;
+    x->displayName = soap_strdup(soap, mk_rest_json_get_string(it, "displayName"));
+    x->dataType = soap_strdup(soap, dt ? dt : "string");
+    x->size = cJSON_IsNumber(l) && (len = l->valueint) > 0 ? mk_obj_int_ptr(soap, len) : NULL;
+}
+
 /* LeadRecord from leads/describe.json: the fields that have a SOAP name,
  * under it, as getLead and syncLead use them. */
 static int describe_leads(struct soap *soap, struct ns1__MObjectMetadata *md)
@@ -259,16 +271,12 @@ static int describe_leads(struct soap *soap, struct ns1__MObjectMetadata *md)
         const char *name = mk_rest_json_get_string(sp, "name");
         if (!name || !f)
             continue;
-        int ro = 0, len;
+        int ro = 0;
         mk_rest_json_get_bool(sp, "readOnly", &ro);
-        const cJSON *l = cJSON_GetObjectItemCaseSensitive(it, "length");
-        const char *dt = mk_rest_json_get_string(it, "dataType");
         const char *rest = mk_rest_json_get_string(rp, "name");
         struct ns1__MObjFieldMetadata *x = &f[n++];
         x->name = soap_strdup(soap, name);
-        x->displayName = soap_strdup(soap, mk_rest_json_get_string(it, "displayName"));
-        x->dataType = soap_strdup(soap, dt ? dt : "string");
-        x->size = cJSON_IsNumber(l) && (len = l->valueint) > 0 ? mk_obj_int_ptr(soap, len) : NULL;
+        field_basics(soap, it, x);
         x->isReadonly = x->isUpdateBlocked = ro ? xsd__boolean__true_ : xsd__boolean__false_;
         x->isPrimaryKey = rest && strcmp(rest, "id") == 0 ? xsd__boolean__true_
                                                           : xsd__boolean__false_;
@@ -301,15 +309,11 @@ static int describe_object(struct soap *soap, const objtype *t, struct ns1__MObj
         const char *rest = mk_rest_json_get_string(it, "name");
         if (!rest || !f)
             continue;
-        int upd = 1, len;
+        int upd = 1;
         mk_rest_json_get_bool(it, "updateable", &upd);
-        const cJSON *l = cJSON_GetObjectItemCaseSensitive(it, "length");
-        const char *dt = mk_rest_json_get_string(it, "dataType");
         struct ns1__MObjFieldMetadata *x = &f[n++];
         x->name = soap_name(soap, t, rest);
-        x->displayName = soap_strdup(soap, mk_rest_json_get_string(it, "displayName"));
-        x->dataType = soap_strdup(soap, dt ? dt : "string");
-        x->size = cJSON_IsNumber(l) && (len = l->valueint) > 0 ? mk_obj_int_ptr(soap, len) : NULL;
+        field_basics(soap, it, x);
         x->isReadonly = x->isUpdateBlocked = upd ? xsd__boolean__false_ : xsd__boolean__true_;
         x->isPrimaryKey = strcasecmp(rest, m.id_field) == 0 ? xsd__boolean__true_
                                                             : xsd__boolean__false_;
