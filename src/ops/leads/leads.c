@@ -23,6 +23,7 @@
 #include "ops/leads/leadrec.h"
 #include "ops/leads/leads.h"
 #include "ops/core/op.h"
+#include "ops/core/pager.h"
 #include "ops/core/streampos.h"
 #include "rest/json.h"
 #include "soap/auth.h"
@@ -240,6 +241,20 @@ typedef struct page {
     cJSON *next;         /* state for the next position, NULL at the end (owned) */
 } page;
 
+/* The pager's page callback when a REST page is the SOAP page: its
+ * records replace what *ctx (cJSON **) held. */
+static int take_page(void *ctx, mk_rest_result *res, cJSON *records, bool *stop)
+{
+    cJSON **leads = ctx;
+    (void)stop;
+    cJSON_Delete(*leads);
+    if (records == cJSON_GetObjectItemCaseSensitive(res->json, "result"))
+        *leads = cJSON_DetachItemViaPointer(res->json, records);
+    else
+        *leads = cJSON_CreateArray();   /* the pager's stand-in for a missing result */
+    return *leads ? SOAP_OK : MK_PAGER_NOMEM;
+}
+
 static int page_by_keys(struct soap *soap, const struct ns1__LeadKeySelector *sel,
                         const char *fields, int batch, const cJSON *state, page *pg)
 {
@@ -261,28 +276,24 @@ static int page_by_keys(struct soap *soap, const struct ns1__LeadKeySelector *se
     char *joined = mk_ops_join(vals, k, ',');
     char bs[16];
     snprintf(bs, sizeof bs, "%d", batch);
-    const char *token = mk_rest_json_get_string(state, "t");
     mk_rest_param q[5] = {{"filterType", filter}, {"filterValues", joined}, {"fields", fields},
-                          {"batchSize", bs}};
-    size_t nq = 4;
-    if (token)
-        q[nq++] = (mk_rest_param){"nextPageToken", token};
-    mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/leads.json", .query = q, .nquery = nq};
-    mk_rest_result res = {0};
-    rc = mk_ops_rest(soap, &rr, &res, "getMultipleLeads: get leads by filter");
+                          {"batchSize", bs}, {"nextPageToken", NULL}};
+    mk_ops_send sc = {.soap = soap, .what = "getMultipleLeads: get leads by filter"};
+    /* One REST page is one SOAP page: the position carries the token. */
+    mk_pager pr = {.ep = MK_EP_LEADS_QUERY, .query = q, .nquery = 5,
+                   .start = mk_rest_json_get_string(state, "t"), .max_pages = 1,
+                   .empty = MK_PAGER_EMPTY_ENDS, .send = mk_ops_send_page, .send_ctx = &sc,
+                   .on_page = take_page, .page_ctx = &pg->leads};
+    rc = mk_pager_run(&pr);
     free(joined);
-    if (rc == SOAP_OK) {
-        pg->leads = cJSON_DetachItemFromObjectCaseSensitive(res.json, "result");
-        if (!pg->leads)
-            pg->leads = cJSON_CreateArray();
-        const char *next = mk_rest_json_get_string(res.json, "nextPageToken");
-        if (next && *next && cJSON_GetArraySize(pg->leads) > 0) {
-            pg->next = cJSON_CreateObject();
-            cJSON_AddStringToObject(pg->next, "k", "keys");
-            cJSON_AddStringToObject(pg->next, "t", next);
-        }
+    if (rc < 0)
+        rc = mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
+    if (rc == SOAP_OK && pr.next && cJSON_GetArraySize(pg->leads) > 0) {
+        pg->next = cJSON_CreateObject();
+        cJSON_AddStringToObject(pg->next, "k", "keys");
+        cJSON_AddStringToObject(pg->next, "t", pr.next);
     }
-    mk_rest_result_free(&res);
+    mk_pager_done(&pr);
     return rc;
 }
 
@@ -351,49 +362,32 @@ static int page_by_list(struct soap *soap, const struct ns1__StaticListSelector 
     } else if ((rc = resolve_list(soap, sel, &list_id)) != SOAP_OK) {
         return rc;
     }
-    char path[64], bs[16];
-    snprintf(path, sizeof path, "/rest/v1/lists/%" PRId64 "/leads.json", list_id);
+    char path[64], bs[16], idtext[24];
+    snprintf(idtext, sizeof idtext, "%" PRId64, list_id);
+    mk_rest_endpoint_path(MK_EP_LIST_MEMBERS, idtext, path, sizeof path);
     snprintf(bs, sizeof bs, "%d", batch);
-    char *token = mk_rest_json_get_string(state, "t") ? strdup(mk_rest_json_get_string(state, "t"))
-                                                      : NULL;
+    mk_rest_param q[3] = {{"fields", fields}, {"batchSize", bs}, {"nextPageToken", NULL}};
+    mk_ops_send sc = {.soap = soap, .what = "getMultipleLeads: get leads by list"};
     /* A REST page with no member but a nextPageToken is read past (within
      * the deadline): an empty SOAP page would say the list has ended. */
-    rc = SOAP_OK;
-    while (rc == SOAP_OK) {
-        mk_rest_param q[3] = {{"fields", fields}, {"batchSize", bs}};
-        size_t nq = 2;
-        if (token)
-            q[nq++] = (mk_rest_param){"nextPageToken", token};
-        mk_rest_req rr = {.method = MK_REST_GET, .path = path,
-                          .path_template = "/rest/v1/lists/{listId}/leads.json", .query = q,
-                          .nquery = nq};
-        mk_rest_result res = {0};
-        rc = mk_ops_rest(soap, &rr, &res, "getMultipleLeads: get leads by list");
-        if (rc != SOAP_OK && res.error_code == 1013)
-            rc = mk_fault(soap, MK_ERR_LIST_NOT_FOUND, "Static list not found: id %" PRId64, list_id);
-        if (rc != SOAP_OK) {
-            mk_rest_result_free(&res);
-            break;
-        }
-        cJSON_Delete(pg->leads);
-        pg->leads = cJSON_DetachItemFromObjectCaseSensitive(res.json, "result");
-        if (!pg->leads)
-            pg->leads = cJSON_CreateArray();
-        const char *next = mk_rest_json_get_string(res.json, "nextPageToken");
-        free(token);
-        token = next && *next ? strdup(next) : NULL;
-        mk_rest_result_free(&res);
-        bool empty = cJSON_GetArraySize(pg->leads) == 0;
-        if (token && (!empty || mk_request_ms_left(mk_request_of(soap)) <= PAGE_RESERVE_MS)) {
-            pg->next = cJSON_CreateObject();
-            cJSON_AddStringToObject(pg->next, "k", "list");
-            cJSON_AddNumberToObject(pg->next, "list", (double)list_id);
-            cJSON_AddStringToObject(pg->next, "t", token);
-        }
-        if (!token || pg->next)
-            break;
+    mk_pager pr = {.ep = MK_EP_LIST_MEMBERS, .path = path, .query = q, .nquery = 3,
+                   .start = mk_rest_json_get_string(state, "t"), .max_records = 1,
+                   .empty = MK_PAGER_EMPTY_READ_PAST,
+                   .stop_at_ms = mk_pager_stop_at(soap, PAGE_RESERVE_MS),
+                   .send = mk_ops_send_page, .send_ctx = &sc, .on_page = take_page,
+                   .page_ctx = &pg->leads};
+    rc = mk_pager_run(&pr);
+    if (rc < 0)
+        rc = mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
+    else if (rc != SOAP_OK && pr.last.error_code == 1013)
+        rc = mk_fault(soap, MK_ERR_LIST_NOT_FOUND, "Static list not found: id %" PRId64, list_id);
+    if (rc == SOAP_OK && pr.next) {
+        pg->next = cJSON_CreateObject();
+        cJSON_AddStringToObject(pg->next, "k", "list");
+        cJSON_AddNumberToObject(pg->next, "list", (double)list_id);
+        cJSON_AddStringToObject(pg->next, "t", pr.next);
     }
-    free(token);
+    mk_pager_done(&pr);
     return rc;
 }
 
@@ -531,26 +525,51 @@ static void upd_take_page(const cJSON *json, upd_walk *w, int64_t *ids, int batc
     }
 }
 
+/* What upd_page collects into, beside the walk. */
+typedef struct upd_collect_ctx {
+    struct soap *soap;
+    upd_walk *w;
+    int64_t *ids;
+    int batch;
+    int *nids;
+} upd_collect_ctx;
+
+/* May the walk read one more activity page? */
+static bool upd_go_on(struct soap *soap, const upd_walk *w, int nids, int batch)
+{
+    return nids < batch && !w->done && upd_may_read(soap, w->pages, nids);
+}
+
+/* The pager's page callback: one activity page taken. */
+static int upd_page(void *ctx, mk_rest_result *res, cJSON *records, bool *stop)
+{
+    upd_collect_ctx *c = ctx;
+    (void)records;
+    c->w->pages++;
+    upd_take_page(res->json, c->w, c->ids, c->batch, c->nids);
+    *stop = !upd_go_on(c->soap, c->w, *c->nids, c->batch);
+    return SOAP_OK;
+}
+
 /* Read activity pages until batch lead ids are collected, the stream ends
- * or upd_may_read says stop. */
+ * or upd_may_read says stop.  Pages without a change are read past while
+ * more are promised (activities). */
 static int upd_collect(struct soap *soap, upd_walk *w, int64_t *ids, int batch, int *nids)
 {
     *nids = 0;
-    while (*nids < batch && !w->done && upd_may_read(soap, w->pages, *nids)) {
-        w->pages++;
-        mk_rest_param q[3] = {{"nextPageToken", w->token}, {"fields", w->watch}, {"batchSize", w->bs}};
-        mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/activities/leadchanges.json",
-                          .query = q, .nquery = 3};
-        mk_rest_result res = {0};
-        int rc = mk_ops_rest(soap, &rr, &res, "getMultipleLeads: get lead changes");
-        if (rc != SOAP_OK) {
-            mk_rest_result_free(&res);
-            return rc;
-        }
-        upd_take_page(res.json, w, ids, batch, nids);
-        mk_rest_result_free(&res);
-    }
-    return SOAP_OK;
+    if (!upd_go_on(soap, w, *nids, batch))
+        return SOAP_OK;
+    mk_rest_param q[3] = {{"nextPageToken", NULL}, {"fields", w->watch}, {"batchSize", w->bs}};
+    mk_ops_send sc = {.soap = soap, .what = "getMultipleLeads: get lead changes"};
+    upd_collect_ctx c = {soap, w, ids, batch, nids};
+    mk_pager pr = {.ep = MK_EP_LEAD_CHANGES, .query = q, .nquery = 3, .start = w->token,
+                   .empty = MK_PAGER_EMPTY_READ_PAST, .send = mk_ops_send_page, .send_ctx = &sc,
+                   .on_page = upd_page, .page_ctx = &c};
+    int rc = mk_pager_run(&pr);
+    mk_pager_done(&pr);
+    if (rc < 0)
+        rc = mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
+    return rc;
 }
 
 static int page_by_update(struct soap *soap, const struct ns1__LastUpdateAtSelector *sel,
