@@ -29,7 +29,7 @@
 #include "soap/auth.h"
 #include "soap/fault.h"
 
-/* Marketo's SOAP pages up to 1000; REST pages hold at most MK_LEADS_MK_LEADS_REST_PAGE_MAX. */
+/* REST pages hold at most MK_LEADS_REST_PAGE_MAX (300) records; Marketo's SOAP pages up to 1000. */
 #define SOAP_KEYS_MAX 100
 #define REST_MAX_MATCHES 1000
 #define PAGE_RESERVE_MS 2000   /* of a paging call's deadline, kept for building the answer */
