@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "resthonesty.h"
 #include "rest/rest.h"
+#include "resthonesty.h"
 #include "soap/auth.h"
 
 /* ---- the programs ------------------------------------------------------------------ */

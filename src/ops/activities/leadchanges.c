@@ -29,6 +29,7 @@
 
 #include "ops/activities/actcommon.h"
 #include "ops/activities/actrec.h"
+#include "ops/core/leadkeys.h"
 #include "ops/core/nilfilter.h"
 #include "ops/core/op.h"
 #include "ops/core/pager.h"
@@ -179,15 +180,18 @@ static int key_lead_ids(struct soap *soap, const struct ns1__LeadKeySelector *se
         return mk_fault(soap, MK_ERR_BAD_PARAMETER,
                         "LeadKeySelector has %d keyValues; getLeadChanges takes at most %d", n,
                         SOAP_SELECTOR_KEYS);
-    const char *filter, **vals;
-    int k, rc = mk_ops_key_values(soap, soap_ns1__LeadKeyRef2s(soap, sel->keyType),
-                                  sel->keyValues, n, &filter, &vals, &k,
-                                  "LeadKeySelector has no keyValues");
+    const char *filter;
+    int k, rc = mk_ops_key_filter(soap, sel->keyType, &filter);
     if (rc != SOAP_OK)
         return rc;
+    const char **vals = soap_malloc(soap, sizeof *vals * ((size_t)n + 1));
     *ids = soap_malloc(soap, sizeof **ids * ((size_t)n + 1));
-    if (!*ids)
+    if (!vals || !*ids)
         return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
+    if ((rc = mk_ops_key_values(soap, sel->keyValues, n, vals, &k)) != SOAP_OK)
+        return rc;
+    if (k == 0)
+        return mk_fault(soap, MK_ERR_LEAD_KEY_REQUIRED, "LeadKeySelector has no keyValues");
     *nids = 0;
     if (strcmp(filter, "id") == 0) {
         /* Lead ids need no lookup: an unknown id simply has no changes. */

@@ -159,34 +159,6 @@ const char *mk_ops_lead_filter(struct soap *soap, const char *key_type, const ch
     return k->filter_type;
 }
 
-int mk_ops_key_values(struct soap *soap, const char *key_type,
-                      const struct ns1__ArrayOfString *key_values, int n, const char **filter,
-                      const char ***vals, int *nvals, const char *none)
-{
-    const char *why = NULL;
-    *filter = mk_ops_lead_filter(soap, key_type, &why);
-    if (!*filter)
-        return mk_fault(soap, MK_ERR_LEAD_KEY_BAD, "Lead key type %s is not supported: %s",
-                        key_type, why ? why : "no REST filter exists for it");
-    *vals = soap_malloc(soap, sizeof **vals * ((size_t)n + 1));
-    if (!*vals)
-        return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
-    *nvals = 0;
-    for (int i = 0; key_values && i < n; i++) {
-        const char *v = key_values->stringItem[i];
-        if (!v || !*v)
-            continue;
-        if (strchr(v, ','))
-            return mk_fault(soap, MK_ERR_LEAD_KEY_BAD,
-                            "key value '%s' contains a comma, which REST filter values cannot "
-                            "carry", v);
-        (*vals)[(*nvals)++] = v;
-    }
-    if (*nvals == 0)
-        return mk_fault(soap, MK_ERR_LEAD_KEY_REQUIRED, "%s", none);
-    return SOAP_OK;
-}
-
 int mk_ops_partition(struct soap *soap, const char **partition)
 {
     struct mk_request *r = mk_request_of(soap);

@@ -98,14 +98,6 @@ int mk_ops_fault_for_rest_code(struct soap *soap, int rest_code);
  * REST cannot serve it; *why then says why (for fault 20102). */
 const char *mk_ops_lead_filter(struct soap *soap, const char *key_type, const char **why);
 
-/* The filter values of a LeadKeySelector: key_type's REST filter (fault
- * 20102 when REST has none), the non-empty ones of the first n keyValues (a
- * value with a comma, which a REST filter value cannot carry, is 20102), at
- * least one (else 20101 saying `none`).  *vals is in the soap arena. */
-int mk_ops_key_values(struct soap *soap, const char *key_type,
-                      const struct ns1__ArrayOfString *key_values, int n, const char **filter,
-                      const char ***vals, int *nvals, const char *none);
-
 /* Acquire the field catalogue for this request (released by
  * mk_ops_release_fields, which handlers call before returning). */
 const mk_fields *mk_ops_fields(struct soap *soap);
