@@ -18,6 +18,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "base/buf.h"
+
 /* Environment variable → JSON key path ("a.b") and kind. */
 enum env_kind { ENV_STRING, ENV_INT, ENV_BOOL, ENV_JSON };
 static const struct {
@@ -184,33 +186,17 @@ char *mk_config_read_file(const char *path, int *err)
         *err = errno;
         return NULL;
     }
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t n = fread(buf + len, 1, cap - len - 1, f);
-        len += n;
-        if (n == 0)
-            break;
-        if (cap - len < 2) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    *err = buf ? (ferror(f) ? EIO : 0) : ENOMEM;
+    mk_buf b = {0};
+    *err = mk_buf_read(&b, f);
     fclose(f);
-    if (buf && *err) {
-        free(buf);
+    if (*err) {
+        mk_buf_free(&b);
         return NULL;
     }
-    if (buf)
-        buf[len] = '\0';
-    return buf;
+    char *text = mk_buf_take(&b);
+    if (!text)
+        *err = ENOMEM;
+    return text;
 }
 
 /* Copy a string key: required → error if absent; returns 0 or an rc. */
