@@ -10,7 +10,8 @@
  *                    behavioural differences
  *   lead_keys.json   SOAP LeadKeyRef -> REST filterType / lookupField
  *   statuses.json    SOAP <-> REST status values, per place they meet
- *   errors.json      REST failures -> SOAP fault code + retry policy
+ *   errors.json      REST failures -> SOAP fault code + retry policy (the
+ *                    codes' texts are faults.c's, checked on load)
  *   fields.json      standard lead fields, SOAP name <-> REST name (the
  *                    fallback when describe.json cannot be read)
  *
@@ -176,8 +177,10 @@ mk_mapping_fault mk_mapping_error_lookup(const mk_mapping *m, mk_mapping_err_sou
 mk_mapping_fault mk_mapping_error_for_rest(const mk_mapping *m, mk_rest_status st,
                                            const mk_rest_result *r, const char *context);
 
-/* Short text of a SOAP fault code ("Lead Not Found"), NULL if unknown. */
-const char *mk_mapping_soap_fault_text(const mk_mapping *m, int soap_code);
+/* Short text of a SOAP fault code ("Lead not found"), NULL if the code is
+ * not one of Marketo's.  Compiled in (faults.c), not loaded: errors.json
+ * names codes, this says what they read. */
+const char *mk_mapping_fault_text(int soap_code);
 
 /* ---- fields ------------------------------------------------------------ */
 

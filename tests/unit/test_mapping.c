@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "mapping/mapping.h"
+#include "soap/fault.h"
 #include "testsupport.h"
 
 static const char *const TABLES[] = {
@@ -204,8 +205,11 @@ static void real_tables_load(void **st)
                      MK_MAPPING_RETRY_BACKOFF);
     assert_int_equal(mk_mapping_error_for_rest(m, MK_REST_OK, &r, NULL).soap_code, 0);
     assert_int_equal(mk_mapping_error_for_rest(m, MK_REST_ERR_PARSE, &r, NULL).soap_code, 20011);
-    assert_string_equal(mk_mapping_soap_fault_text(m, 20103), "Lead Not Found");
-    assert_null(mk_mapping_soap_fault_text(m, 1));
+    /* the texts as captured on the wire (faults.c), whatever the published list says */
+    assert_string_equal(mk_mapping_fault_text(20103), "Lead not found");
+    assert_string_equal(mk_mapping_fault_text(20105), "Unknown lead field");
+    assert_string_equal(mk_mapping_fault_text(20110), "Input error");
+    assert_null(mk_mapping_fault_text(1));
 
     /* fields */
     size_t n = 0;
@@ -374,7 +378,44 @@ static void bad_errors_table(void **st)
     cJSON_AddItemToArray(cJSON_GetObjectItem(j, "errors"), cJSON_Duplicate(e, 1));
     save_table(&c, "errors.json", j);
     expect_refused(&c, (const char *const[]){"errors.json", "(api 601)", "duplicates errors[0]", NULL});
+
+    /* fault texts have one home (src/mapping/faults.c): a second list of
+     * them in the table is refused, so the two cannot drift apart again */
+    j = load_table(&c, "errors.json");
+    cJSON_DeleteItemFromArray(cJSON_GetObjectItem(j, "errors"),
+                              cJSON_GetArraySize(cJSON_GetObjectItem(j, "errors")) - 1);
+    cJSON *texts = cJSON_AddArrayToObject(j, "soap_faults");
+    cJSON *t = cJSON_CreateObject();
+    cJSON_AddNumberToObject(t, "code", 20103);
+    cJSON_AddStringToObject(t, "text", "Lead Not Found");
+    cJSON_AddItemToArray(texts, t);
+    save_table(&c, "errors.json", j);
+    expect_refused(&c, (const char *const[]){"errors.json", "soap_faults", NULL});
     remove_copy(&c);
+}
+
+/* Every fault code the C code can raise (soap/fault.h) has its text in the
+ * one table, and every code errors.json names is one of them. */
+static void fault_codes_have_texts(void **st)
+{
+    (void)st;
+    static const int raised[] = {
+        MK_ERR_INTERNAL, MK_ERR_API_INTERNAL, MK_ERR_NOT_UNDERSTOOD, MK_ERR_ACCESS_DENIED,
+        MK_ERR_AUTH, MK_ERR_QUOTA, MK_ERR_EXPIRED, MK_ERR_INVALID_REQUEST,
+        MK_ERR_BAD_ENCODING, MK_ERR_UNSUPPORTED, MK_ERR_TIME_RANGE, MK_ERR_RATE_LIMIT,
+        MK_ERR_CONCURRENCY, MK_ERR_LEAD_KEY_REQUIRED, MK_ERR_LEAD_KEY_BAD,
+        MK_ERR_LEAD_NOT_FOUND, MK_ERR_LEAD_DETAIL_REQUIRED, MK_ERR_LEAD_ATTRIBUTE_BAD,
+        MK_ERR_LEAD_SYNC_FAILED, MK_ERR_ACTIVITY_KEY_BAD, MK_ERR_LEAD_OWNER_NOT_FOUND,
+        MK_ERR_PARAMETER_REQUIRED, MK_ERR_BAD_PARAMETER, MK_ERR_LIST_NOT_FOUND,
+        MK_ERR_CAMPAIGN_NOT_FOUND, MK_ERR_BAD_PARAMETER_VALUE, MK_ERR_BAD_STREAM_POSITION,
+        MK_ERR_STREAM_AT_END,
+    };
+    for (size_t i = 0; i < sizeof raised / sizeof raised[0]; i++) {
+        if (!mk_mapping_fault_text(raised[i]))
+            fail_msg("fault %d has no text in src/mapping/faults.c", raised[i]);
+        assert_string_equal(mk_fault_text(raised[i]), mk_mapping_fault_text(raised[i]));
+    }
+    assert_string_equal(mk_fault_text(12345), "Internal Error");
 }
 
 static void bad_statuses_and_fields(void **st)
@@ -426,6 +467,7 @@ int main(void)
         cmocka_unit_test(bad_json),
         cmocka_unit_test(missing_file),
         cmocka_unit_test(bad_errors_table),
+        cmocka_unit_test(fault_codes_have_texts),
         cmocka_unit_test(bad_statuses_and_fields),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
