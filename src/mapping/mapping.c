@@ -45,15 +45,11 @@ static const char *const lead_key_types[] = {
     "SFDCLEADID", "SFDCLEADOWNERID", "SFDCOPPTYID", NULL,
 };
 
-static const char *const sync_actions[] = {
-    "createOnly", "updateOnly", "createOrUpdate", "createDuplicate", NULL,
-};
-
 /* Status groups the handlers ask for. */
 static const char *const status_groups[] = {
     "lead_sync", "mobject_sync", "mobject_delete", "customobject_sync",
     "customobject_delete", "list_add", "list_remove", "list_ismember", "import_status",
-    "sync_operation", "list_operation", NULL,
+    "sync_operation", NULL,
 };
 
 static const char *const error_sources[] = {"api", "http", "auth", "transport", "timeout", NULL};
@@ -101,7 +97,6 @@ struct mk_mapping {
 
     mk_mapping_lead_key *keys;
     size_t nkeys;
-    const char **key_actions;        /* all keys' lookup_actions, one block */
 
     status_group *groups;
     size_t ngroups;
@@ -423,22 +418,18 @@ static int load_lead_keys(ctx *c, mk_mapping *m, const cJSON *doc)
         {"about", T_STR, OPT}, {"version", T_INT, REQ}, {"lead_keys", T_ARR, REQ}, {NULL, 0, 0}};
     static const member_spec spec[] = {
         {"soap", T_STR, REQ},           {"supported", T_BOOL, REQ},
-        {"filter_type", T_STR, OPT},    {"lookup_field", T_STR, OPT},
-        {"lookup_actions", T_ARR, OPT}, {"unique", T_BOOL, OPT},
-        {"note", T_STR, OPT},           {"reason", T_STR, OPT}, {NULL, 0, 0}};
+        {"filter_type", T_STR, OPT},    {"note", T_STR, OPT},
+        {"reason", T_STR, OPT},         {NULL, 0, 0}};
 
     if (check_members(c, NULL, doc, top) != 0)
         return -1;
     const cJSON *arr = cJSON_GetObjectItemCaseSensitive(doc, "lead_keys");
-    size_t n = (size_t)cJSON_GetArraySize(arr), nact = 0;
-    for (const cJSON *o = arr->child; o; o = o->next)
-        nact += (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, "lookup_actions"));
+    size_t n = (size_t)cJSON_GetArraySize(arr);
     m->keys = calloc(n ? n : 1, sizeof *m->keys);
-    m->key_actions = calloc(nact ? nact : 1, sizeof *m->key_actions);
-    if (!m->keys || !m->key_actions)
+    if (!m->keys)
         return fail(c, NULL, "out of memory");
 
-    size_t i = 0, ai = 0;
+    size_t i = 0;
     char entry[160];
     for (const cJSON *o = arr->child; o; o = o->next, i++) {
         entry_name(entry, sizeof entry, "lead_keys", i, o, "soap");
@@ -452,32 +443,17 @@ static int load_lead_keys(ctx *c, mk_mapping *m, const cJSON *doc)
             if (strcmp(m->keys[j].soap, k->soap) == 0)
                 return fail(c, entry, "key type \"%s\" appears twice", k->soap);
         k->supported = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "supported"));
-        k->unique = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "unique"));
         k->note = str(o, "note") ? str(o, "note") : "";
-        const cJSON *acta = cJSON_GetObjectItemCaseSensitive(o, "lookup_actions");
         if (k->supported) {
-            if (nonempty_str(c, entry, o, "filter_type", &k->filter_type) != 0 ||
-                nonempty_str(c, entry, o, "lookup_field", &k->lookup_field) != 0)
+            if (nonempty_str(c, entry, o, "filter_type", &k->filter_type) != 0)
                 return -1;
-            if (!acta || cJSON_GetArraySize(acta) == 0)
-                return fail(c, entry, "a supported key needs \"lookup_actions\"");
             if (cJSON_GetObjectItemCaseSensitive(o, "reason"))
                 return fail(c, entry, "a supported key takes no \"reason\"");
-            k->lookup_actions = &m->key_actions[ai];
-            size_t q = 0;
-            for (const cJSON *a = acta->child; a; a = a->next, q++) {
-                if (!cJSON_IsString(a) || !in_list(a->valuestring, sync_actions))
-                    return fail(c, entry, "lookup_actions[%zu] is not a REST sync action", q);
-                m->key_actions[ai++] = a->valuestring;
-            }
-            k->nlookup_actions = q;
         } else {
             if (nonempty_str(c, entry, o, "reason", &k->reason) != 0)
                 return -1;
-            if (cJSON_GetObjectItemCaseSensitive(o, "filter_type") ||
-                cJSON_GetObjectItemCaseSensitive(o, "lookup_field") || acta)
-                return fail(c, entry,
-                            "an unsupported key takes no filter_type, lookup_field or lookup_actions");
+            if (cJSON_GetObjectItemCaseSensitive(o, "filter_type"))
+                return fail(c, entry, "an unsupported key takes no filter_type");
         }
         m->nkeys = i + 1;
     }
@@ -794,7 +770,6 @@ void mk_mapping_free(mk_mapping *m)
     free(m->errors);
     free(m->fields);
     free(m->keys);
-    free(m->key_actions);
     free(m->ops);
     free(m->calls);
     free(m->strings);
@@ -838,14 +813,6 @@ const mk_mapping_lead_key *mk_mapping_lead_key_get(const mk_mapping *m, const ch
         if (strcmp(m->keys[i].soap, soap_key_type) == 0)
             return &m->keys[i];
     return NULL;
-}
-
-int mk_mapping_lead_key_allows(const mk_mapping_lead_key *k, const char *action)
-{
-    for (size_t i = 0; k && k->supported && action && i < k->nlookup_actions; i++)
-        if (strcmp(k->lookup_actions[i], action) == 0)
-            return 1;
-    return 0;
 }
 
 static const status_group *find_group(const mk_mapping *m, const char *group)

@@ -8,7 +8,8 @@
  *   operations.json  the 23 mktows operations: family, handler, status,
  *                    the REST calls each becomes, calls per SOAP call,
  *                    behavioural differences
- *   lead_keys.json   SOAP LeadKeyRef -> REST filterType / lookupField
+ *   lead_keys.json   SOAP LeadKeyRef -> REST filterType (reads; no SOAP
+ *                    operation syncs by a LeadKeyRef)
  *   statuses.json    SOAP <-> REST status values, per place they meet
  *   errors.json      REST failures -> SOAP fault code + retry policy (the
  *                    codes' texts are faults.c's, checked on load)
@@ -111,20 +112,12 @@ typedef struct mk_mapping_lead_key {
     const char *soap;          /* LeadKeyRef value, e.g. "SFDCLEADID" */
     int supported;
     const char *filter_type;   /* REST filterType, NULL when unsupported */
-    const char *lookup_field;  /* REST lookupField, NULL when unsupported */
-    const char *const *lookup_actions; /* sync actions REST allows with it */
-    size_t nlookup_actions;
-    int unique;                /* a value identifies at most one lead */
     const char *note;          /* "" when none */
     const char *reason;        /* why unsupported, NULL when supported */
 } mk_mapping_lead_key;
 
 /* The entry for a SOAP key type (exact match), NULL if unknown. */
 const mk_mapping_lead_key *mk_mapping_lead_key_get(const mk_mapping *m, const char *soap_key_type);
-
-/* Does REST accept sync action (e.g. "createOrUpdate") with this key's
- * lookupField?  0 for unsupported keys. */
-int mk_mapping_lead_key_allows(const mk_mapping_lead_key *k, const char *action);
 
 /* ---- statuses ---------------------------------------------------------- */
 

@@ -148,17 +148,14 @@ static void real_tables_load(void **st)
     const mk_mapping_lead_key *k = mk_mapping_lead_key_get(m, "IDNUM");
     assert_non_null(k);
     assert_string_equal(k->filter_type, "id");
-    assert_true(mk_mapping_lead_key_allows(k, "updateOnly"));
-    assert_false(mk_mapping_lead_key_allows(k, "createOrUpdate"));
     k = mk_mapping_lead_key_get(m, "COOKIE");
     assert_string_equal(k->filter_type, "cookies");
     k = mk_mapping_lead_key_get(m, "SFDCOPPTYID");
-    assert_string_equal(k->lookup_field, "sfdcOpptyId");
+    assert_string_equal(k->filter_type, "sfdcOpptyId");
     k = mk_mapping_lead_key_get(m, "LEADOWNEREMAIL");
     assert_false(k->supported);
     assert_null(k->filter_type);
     assert_non_null(k->reason);
-    assert_false(mk_mapping_lead_key_allows(k, "createOrUpdate"));
     assert_null(mk_mapping_lead_key_get(m, "FOO"));
 
     /* statuses */
@@ -171,7 +168,8 @@ static void real_tables_load(void **st)
     assert_null(mk_mapping_status_to_soap(m, "lead_sync", "weird", 0));
     assert_null(mk_mapping_status_to_soap(m, "nogroup", "created", 0));
     assert_string_equal(mk_mapping_status_to_rest(m, "sync_operation", "UPSERT"), "createOrUpdate");
-    assert_string_equal(mk_mapping_status_to_rest(m, "list_operation", "REMOVEFROMLIST"), "DELETE");
+    /* the HTTP method of a list operation is its endpoint's (operations.json rest[]), not a status */
+    assert_null(mk_mapping_status_to_rest(m, "list_operation", "REMOVEFROMLIST"));
     assert_null(mk_mapping_status_to_rest(m, "sync_operation", "MERGE"));
 
     /* errors */
@@ -334,6 +332,14 @@ static void unknown_lead_key(void **st)
     cJSON_DeleteItemFromObject(k, "reason");
     save_table(&c, "lead_keys.json", j);
     expect_refused(&c, (const char *const[]){"lead_keys[3] (LEADOWNEREMAIL)", "reason", NULL});
+
+    /* the sync lookupField is the handlers' (a record's own members), not a
+     * key type's: a row that says otherwise is refused, not left unread */
+    j = load_table(&c, "lead_keys.json");
+    k = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "lead_keys"), 0);
+    cJSON_AddStringToObject(k, "lookup_field", "id");
+    save_table(&c, "lead_keys.json", j);
+    expect_refused(&c, (const char *const[]){"lead_keys[0] (IDNUM)", "lookup_field", NULL});
     remove_copy(&c);
 }
 
@@ -430,6 +436,16 @@ static void bad_statuses_and_fields(void **st)
     save_table(&c, "statuses.json", j);
     expect_refused(&c, (const char *const[]){"statuses.json", "groups[0] (lead_sync) map[2]",
                                              "SKIPPED", NULL});
+    remove_copy(&c);
+
+    /* a group no handler reads is refused (list_operation was one) */
+    copy_tables(&c);
+    j = load_table(&c, "statuses.json");
+    g = cJSON_Duplicate(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "groups"), 0), 1);
+    cJSON_ReplaceItemInObject(g, "name", cJSON_CreateString("list_operation"));
+    cJSON_AddItemToArray(cJSON_GetObjectItem(j, "groups"), g);
+    save_table(&c, "statuses.json", j);
+    expect_refused(&c, (const char *const[]){"statuses.json", "list_operation", NULL});
     remove_copy(&c);
 
     copy_tables(&c);
