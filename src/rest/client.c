@@ -25,6 +25,7 @@
  * curl_global_init() runs once per process through pthread_once.
  */
 #include "rest.h"
+#include "base/clock.h"
 #include "json.h"
 #include "limiter.h"
 #include "token.h"
@@ -94,9 +95,7 @@ struct mk_rest_client {
 
 int64_t mk_rest_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return mk_clock_mono_ms();
 }
 
 const char *mk_rest_status_str(mk_rest_status st)
@@ -493,13 +492,6 @@ out:
 
 /* ---- identity ---------------------------------------------------------- */
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
 /* One GET <identity>/oauth/token.  Fills token/expires_in on success. */
 static mk_rest_status identity_once(mk_rest_client *c, const mk_rest_cred *cred,
                                     int64_t deadline_ms, char *token, long *expires_in,
@@ -586,7 +578,7 @@ static mk_rest_status identity_fetch(void *ctx, const mk_rest_cred *cred, int64_
         if (deadline_ms > 0 &&
             mk_rest_now_ms() + IDENTITY_ZERO_TTL_PAUSE_MS >= deadline_ms)
             return st;
-        sleep_ms(IDENTITY_ZERO_TTL_PAUSE_MS);
+        mk_clock_sleep_ms(IDENTITY_ZERO_TTL_PAUSE_MS);
     }
 }
 
@@ -854,7 +846,7 @@ static void sleep_until(int64_t when)
 {
     int64_t left = when - mk_rest_now_ms();
     if (left > 0)
-        sleep_ms((long)left);
+        mk_clock_sleep_ms((long)left);
 }
 
 /* Start the result over for another send, keeping the call's totals. */

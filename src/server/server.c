@@ -52,6 +52,7 @@
 #include <stdatomic.h>
 
 #include "base/buf.h"
+#include "base/clock.h"
 #include "base/request.h"
 #include "config/config.h"
 #include "server/metrics.h"
@@ -171,10 +172,7 @@ static void worker_fini(void *state, void *arg)
  * it ended.  User ids are not secrets; keys and signatures never appear. */
 static void log_request(const struct job *job, const struct mk_request *req)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    long ms = (long)((now.tv_sec - job->started.tv_sec) * 1000 +
-                     (now.tv_nsec - job->started.tv_nsec) / 1000000);
+    long ms = (long)mk_clock_mono_since(&job->started);
     fprintf(stderr, "mktows-shim: %s %s user=%s http=%u fault=%d rest=%d %ldms\n", job->version,
             req->operation ? req->operation : "-", req->user_id ? req->user_id : "-",
             job->status, req->fault_code, req->rest_calls, ms);
@@ -182,12 +180,9 @@ static void log_request(const struct job *job, const struct mk_request *req)
 
 static void usage_line(const struct job *job, const struct mk_request *req)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
     mk_usage_entry e = {
         .received = job->received_rt,
-        .latency_ms = (long)((now.tv_sec - job->started.tv_sec) * 1000 +
-                             (now.tv_nsec - job->started.tv_nsec) / 1000000),
+        .latency_ms = (long)mk_clock_mono_since(&job->started),
         .version = job->version, .client = job->client_text, .http_status = job->status,
         .request = job->body.data, .request_len = job->body.data ? job->body.len : 0,
         .response = job->resp, .response_len = job->resp ? job->resp_len : 0,
@@ -284,10 +279,7 @@ static void worker_run(struct mk_pool_item *item, void *state, void *arg)
     if (job->srv->usage)
         usage_line(job, &req);
     if (job->srv->hooks.request_done) {
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        long ms = (long)((now.tv_sec - job->started.tv_sec) * 1000 +
-                         (now.tv_nsec - job->started.tv_nsec) / 1000000);
+        long ms = (long)mk_clock_mono_since(&job->started);
         job->srv->hooks.request_done(job->srv->services, &req, ms);
     }
     mk_reloader_release(job->srv->reloader, gen);

@@ -26,6 +26,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "rest/json.h"
 
 #define DEFAULT_WAIT_MS 5
@@ -137,8 +138,7 @@ static char *dup_or_null(const char *s, int *oom)
 
 static void wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t when)
 {
-    struct timespec ts = {.tv_sec = (time_t)(when / 1000),
-                          .tv_nsec = (long)(when % 1000) * 1000000L};
+    struct timespec ts = mk_clock_ts(when);
     pthread_cond_timedwait(cv, mu, &ts);
 }
 
@@ -265,11 +265,7 @@ static co_batch *batch_new(co_group *g, const mk_rest_cred *cred)
     b->cred = *cred;
     b->opened_at = mk_rest_now_ms();
     b->min_deadline = INT64_MAX;
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&b->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    mk_clock_cond_init(&b->cv);
     return b;
 }
 
