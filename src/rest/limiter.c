@@ -710,6 +710,26 @@ static void breaker_success(mk_limiter *l)
     l->breaker_open = 0;
 }
 
+/* Every send pauses after a 606 or a 615: the base doubled per answer in a
+ * row (up to `max`), drawn between half and all of it so replicas do not
+ * resume in step.  Returns the pause. */
+static int64_t pause_after(mk_limiter *l, int *streak, int64_t base, int64_t max, int64_t now,
+                           mk_limit_verdict reason)
+{
+    int k = *streak < 16 ? *streak : 16;
+    int64_t d = base << k;
+    if (d > max)
+        d = max;
+    d = rnd_locked(l, d / 2, d);
+    if (now + d > l->pause_until) {
+        l->pause_until = now + d;
+        l->pause_reason = reason;
+    }
+    (*streak)++;
+    return d;
+}
+
+
 void mk_limiter_release(mk_limiter *l, const mk_limit_slot *slot, mk_limit_outcome outcome)
 {
     if (!slot || slot->index < 0)
@@ -748,38 +768,18 @@ void mk_limiter_release(mk_limiter *l, const mk_limit_slot *slot, mk_limit_outco
         break;
     }
     switch (outcome) {
-    case MK_LIMIT_606: {
+    case MK_LIMIT_606:
         l->st.answers_606++;
-        int k = l->streak_606 < 16 ? l->streak_606 : 16;
-        int64_t d = (int64_t)PAUSE_606_BASE_MS << k;
-        if (d > l->cfg.rate_window_ms)
-            d = l->cfg.rate_window_ms;
-        d = rnd_locked(l, d / 2, d);
-        if (now + d > l->pause_until) {
-            l->pause_until = now + d;
-            l->pause_reason = MK_LIMIT_RATE;
-        }
-        pause_ms = d;
+        pause_ms = pause_after(l, &l->streak_606, PAUSE_606_BASE_MS, l->cfg.rate_window_ms, now,
+                               MK_LIMIT_RATE);
         pause_why = MK_SHARED_RATE;
-        l->streak_606++;
         break;
-    }
-    case MK_LIMIT_615: {
+    case MK_LIMIT_615:
         l->st.answers_615++;
-        int k = l->streak_615 < 16 ? l->streak_615 : 16;
-        int64_t d = (int64_t)PAUSE_615_BASE_MS << k;
-        if (d > PAUSE_615_MAX_MS)
-            d = PAUSE_615_MAX_MS;
-        d = rnd_locked(l, d / 2, d);
-        if (now + d > l->pause_until) {
-            l->pause_until = now + d;
-            l->pause_reason = MK_LIMIT_CONCURRENCY;
-        }
-        pause_ms = d;
+        pause_ms = pause_after(l, &l->streak_615, PAUSE_615_BASE_MS, PAUSE_615_MAX_MS, now,
+                               MK_LIMIT_CONCURRENCY);
         pause_why = MK_SHARED_CONCURRENCY;
-        l->streak_615++;
         break;
-    }
     case MK_LIMIT_607: {
         l->st.answers_607++;
         int64_t wall = mk_clock_real_ms();

@@ -216,14 +216,21 @@ void mk_xml_limits_default(struct mk_xml_limits *lim)
     lim->max_value_bytes = MK_XML_DEFAULT_MAX_VALUE_BYTES;
 }
 
-__attribute__((format(printf, 3, 4))) static int fail(cur *c, const char *at, const char *fmt, ...)
+/* The reason, with the byte it was found at, into the caller's buffer. */
+__attribute__((format(printf, 3, 0))) static void say_why(cur *c, const char *at, const char *fmt,
+                                                          va_list ap)
 {
     char msg[200];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    snprintf(c->why, c->whylen, "%s at byte %zu", msg, (size_t)(at - c->s));
+}
+
+__attribute__((format(printf, 3, 4))) static int fail(cur *c, const char *at, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    say_why(c, at, fmt, ap);
     va_end(ap);
-    snprintf(c->why, c->whylen, "%s at byte %zu", msg, (size_t)(at - c->s));
     return -1;
 }
 
@@ -235,12 +242,10 @@ __attribute__((format(printf, 3, 4))) static int defer(cur *c, const char *at, c
 {
     if (c->deferred)
         return 0;
-    char msg[200];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    say_why(c, at, fmt, ap);
     va_end(ap);
-    snprintf(c->why, c->whylen, "%s at byte %zu", msg, (size_t)(at - c->s));
     c->deferred = true;
     return 0;
 }

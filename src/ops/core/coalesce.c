@@ -1066,6 +1066,43 @@ static void send_batch(mk_coalescer *co, co_batch *b)
 
 /* Member m (already appended to b, co->mu held): lead or wait, then take
  * the answer.  Returns with co->mu held and b unreferenced by m. */
+/* Join g's open batch (the caller has waited out any clash with it), or
+ * open one and lead it.  A full batch still takes the member: while its
+ * leader waits for the quota guard, who goes is decided fairly when the
+ * slot comes (split_batch); the others go on to the next call.  The batch,
+ * or NULL when memory ran out (the request then goes alone). */
+static co_batch *join_batch(co_group *g, const mk_rest_cred *cred, co_member *m, int *leader)
+{
+    co_batch *b = g->open;
+    *leader = 0;
+    if (!b) {
+        b = batch_new(g, cred);
+        if (!b)
+            return NULL;
+        g->open = b;
+        *leader = 1;
+    }
+    if (batch_append(b, m) != 0) {
+        if (*leader) {
+            g->open = NULL;
+            batch_unref(b); /* refs 0: never shared */
+        }
+        return NULL;
+    }
+    return b;
+}
+
+/* The same email address in another case already in the batch: REST's
+ * answer could not be told apart for the two, so the request waits for
+ * the next batch. */
+static int email_clash(const co_batch *b, const char *v)
+{
+    for (int i = 0; i < b->nkeys; i++)
+        if (strcmp(b->keys[i], v) != 0 && strcasecmp(b->keys[i], v) == 0)
+            return 1;
+    return 0;
+}
+
 static void take_part(mk_coalescer *co, co_batch *b, co_member *m, int leader)
 {
     for (;;) {
@@ -1143,38 +1180,17 @@ mk_rest_status mk_coalesce_sync(mk_coalescer *co, const mk_rest_cred *cred,
 
     pthread_mutex_lock(&co->mu);
     co_group *g = find_group(co, CO_SYNC, cred->client_id, action, lookup, partition);
-    co_batch *b = NULL;
+    co_batch *b;
     int leader = 0;
-    while (g) {
-        b = g->open;
-        if (b && !create_dup && keys_clash(b, keys, n)) {
-            if (wait_clash(co, b, CO_SYNC, m.deadline) != 0) {
-                pthread_mutex_unlock(&co->mu);
-                free_keys(keys, n);
-                return clash_timeout(out);
-            }
-            continue;
+    while (g && (b = g->open) && !create_dup && keys_clash(b, keys, n)) {
+        if (wait_clash(co, b, CO_SYNC, m.deadline) != 0) {
+            pthread_mutex_unlock(&co->mu);
+            free_keys(keys, n);
+            return clash_timeout(out);
         }
-        /* A full batch still takes us: while its leader waits for the
-         * quota guard, who goes is decided fairly when the slot comes
-         * (split_batch); the others go on to the next call. */
-        if (!b) {
-            b = batch_new(g, cred);
-            if (!b)
-                break;
-            g->open = b;
-            leader = 1;
-        }
-        break;
     }
-    if (g && b && batch_append(b, &m) != 0) {
-        if (leader) {
-            g->open = NULL;
-            batch_unref(b); /* refs 0: never shared */
-        }
-        b = NULL;
-    }
-    if (!g || !b) {
+    b = g ? join_batch(g, cred, &m, &leader) : NULL;
+    if (!b) {
         pthread_mutex_unlock(&co->mu);
         free_keys(keys, n);
         return sync_alone(co, cred, action, lookup, partition, input, deadline_ms, out, cost);
@@ -1238,41 +1254,17 @@ mk_rest_status mk_coalesce_get(mk_coalescer *co, const mk_rest_cred *cred,
 
     pthread_mutex_lock(&co->mu);
     co_group *g = find_group(co, CO_GET, cred->client_id, filter, fields, NULL);
-    co_batch *b = NULL;
+    co_batch *b;
     int leader = 0;
-    while (g) {
-        b = g->open;
-        if (b && is_email) {
-            int clash = 0;
-            for (int i = 0; i < b->nkeys && !clash; i++)
-                clash = strcmp(b->keys[i], v) != 0 && strcasecmp(b->keys[i], v) == 0;
-            if (clash) {
-                if (wait_clash(co, b, CO_GET, m.deadline) != 0) {
-                    pthread_mutex_unlock(&co->mu);
-                    free(v);
-                    return clash_timeout(out);
-                }
-                continue;
-            }
+    while (g && (b = g->open) && is_email && email_clash(b, v)) {
+        if (wait_clash(co, b, CO_GET, m.deadline) != 0) {
+            pthread_mutex_unlock(&co->mu);
+            free(v);
+            return clash_timeout(out);
         }
-        /* Full or not, the open batch takes us (see mk_coalesce_sync). */
-        if (!b) {
-            b = batch_new(g, cred);
-            if (!b)
-                break;
-            g->open = b;
-            leader = 1;
-        }
-        break;
     }
-    if (g && b && batch_append(b, &m) != 0) {
-        if (leader) {
-            g->open = NULL;
-            batch_unref(b); /* refs 0: never shared */
-        }
-        b = NULL;
-    }
-    if (!g || !b) {
+    b = g ? join_batch(g, cred, &m, &leader) : NULL;
+    if (!b) {
         pthread_mutex_unlock(&co->mu);
         free(v);
         return get_alone(co, cred, filter, value, fields, max_results, deadline_ms, leads, out,
