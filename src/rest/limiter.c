@@ -362,6 +362,18 @@ static void dequeue(mk_limiter *l, waiter *w)
 
 /* ---- lifecycle ------------------------------------------------------------- */
 
+/* The limiter and its per-slot arrays (its lock and condition are the
+ * caller's to destroy). */
+static void free_slots(mk_limiter *l)
+{
+    free(l->slot_until);
+    free(l->slot_seq);
+    free(l->slot_shared);
+    free(l->ring);
+    free(l->freeq);
+    free(l);
+}
+
 int mk_limiter_new(const mk_limiter_config *cfg, mk_limiter **out)
 {
     *out = NULL;
@@ -396,12 +408,7 @@ int mk_limiter_new(const mk_limiter_config *cfg, mk_limiter **out)
     l->ring = calloc((size_t)c.rate_limit, sizeof *l->ring);
     l->freeq = calloc((size_t)c.rate_limit, sizeof *l->freeq);
     if (!l->slot_until || !l->slot_seq || !l->slot_shared || !l->ring || !l->freeq) {
-        free(l->slot_until);
-        free(l->slot_seq);
-        free(l->slot_shared);
-        free(l->ring);
-        free(l->freeq);
-        free(l);
+        free_slots(l);
         return -1;
     }
     for (int i = c.rate_limit - 1; i >= 0; i--)
@@ -430,12 +437,7 @@ void mk_limiter_free(mk_limiter *l)
         return;
     pthread_cond_destroy(&l->cv);
     pthread_mutex_destroy(&l->mu);
-    free(l->slot_until);
-    free(l->slot_seq);
-    free(l->slot_shared);
-    free(l->ring);
-    free(l->freeq);
-    free(l);
+    free_slots(l);
 }
 
 /* ---- the shared budget (mutex held on entry and exit) ------------------------------- */

@@ -1066,6 +1066,18 @@ static void send_batch(mk_coalescer *co, co_batch *b)
 
 /* Member m (already appended to b, co->mu held): lead or wait, then take
  * the answer.  Returns with co->mu held and b unreferenced by m. */
+/* What a member sent on alone after its batch cost: its share of the
+ * batch's calls and waits plus its own call. */
+static void solo_cost(mk_coalesce_cost *cost, const mk_coalesce_cost *shared,
+                      const mk_coalesce_cost *own)
+{
+    cost->rest_calls = shared->rest_calls + own->rest_calls;
+    cost->retries = shared->retries + own->retries;
+    cost->limiter_wait_ms = shared->limiter_wait_ms + own->limiter_wait_ms;
+    cost->batch_wait_ms = shared->batch_wait_ms;
+    cost->shared = 1;
+}
+
 /* Join g's open batch (the caller has waited out any clash with it), or
  * open one and lead it.  A full batch still takes the member: while its
  * leader waits for the quota guard, who goes is decided fairly when the
@@ -1206,11 +1218,7 @@ mk_rest_status mk_coalesce_sync(mk_coalescer *co, const mk_rest_cred *cred,
         mk_coalesce_cost own = {0};
         mk_rest_status st =
             sync_alone(co, cred, action, lookup, partition, input, deadline_ms, out, &own);
-        cost->rest_calls = m.cost.rest_calls + own.rest_calls;
-        cost->retries = m.cost.retries + own.retries;
-        cost->limiter_wait_ms = m.cost.limiter_wait_ms + own.limiter_wait_ms;
-        cost->batch_wait_ms = m.cost.batch_wait_ms;
-        cost->shared = 1;
+        solo_cost(cost, &m.cost, &own);
         return st;
     }
     *out = m.res;
@@ -1282,11 +1290,7 @@ mk_rest_status mk_coalesce_get(mk_coalescer *co, const mk_rest_cred *cred,
         mk_coalesce_cost own = {0};
         mk_rest_status st = get_alone(co, cred, filter, value, fields, max_results, deadline_ms,
                                       leads, out, &own);
-        cost->rest_calls = m.cost.rest_calls + own.rest_calls;
-        cost->retries = m.cost.retries + own.retries;
-        cost->limiter_wait_ms = m.cost.limiter_wait_ms + own.limiter_wait_ms;
-        cost->batch_wait_ms = m.cost.batch_wait_ms;
-        cost->shared = 1;
+        solo_cost(cost, &m.cost, &own);
         return st;
     }
     *out = m.res;
