@@ -51,7 +51,7 @@ int mk_buf_reserve(mk_buf *b, size_t more)
     return 0;
 }
 
-int mk_buf_append(mk_buf *b, const void *p, size_t n)
+int mk_buf_append_grow(mk_buf *b, const void *p, size_t n)
 {
     if (mk_buf_reserve(b, n) != 0)
         return -1;

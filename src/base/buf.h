@@ -49,8 +49,19 @@ size_t mk_buf_next_cap(const mk_buf *b, size_t more);
 int mk_buf_reserve(mk_buf *b, size_t more);
 
 /* Append `n` bytes.  0, or -1 with b->err set (the buffer keeps what it
- * held before). */
-int mk_buf_append(mk_buf *b, const void *p, size_t n);
+ * held before).  Inline while the bytes fit: the gate appends every token
+ * of a request through it. */
+int mk_buf_append_grow(mk_buf *b, const void *p, size_t n);
+static inline int mk_buf_append(mk_buf *b, const void *p, size_t n)
+{
+    if (b->err || !b->data || n >= b->cap - b->len)
+        return mk_buf_append_grow(b, p, n);
+    if (n)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 0;
+}
 
 static inline int mk_buf_puts(mk_buf *b, const char *s)
 {
