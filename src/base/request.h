@@ -22,6 +22,7 @@
 struct soap;
 struct mktows_config;
 struct mk_soap_user;
+struct mk_services;
 struct ns1__AuthenticationHeaderInfo;
 struct ns1__MktowsContextHeaderInfo;
 
@@ -45,7 +46,8 @@ struct mk_request {
     const char *partition;          /* lead partition name, NULL for default */
 
     /* -- shared services, NULL until integrated --------------------------- */
-    void *services;                 /* REST client, mapping tables (set by the server) */
+    struct mk_services *services;   /* REST client, mapping tables (set by the server;
+                                       ops/core/common.h) */
 
     /* -- result ------------------------------------------------------------ */
     int fault_code;                 /* Marketo code of the fault raised, 0 if none */

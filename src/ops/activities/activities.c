@@ -69,6 +69,7 @@
 #include "ops/lists/lists.h"
 #include "ops/core/nilfilter.h"
 #include "ops/core/op.h"
+#include "mk_handlers.h"
 #include "ops/core/streampos.h"
 #include "rest/json.h"
 #include "soap/fault.h"
@@ -591,13 +592,11 @@ static int find_lead(struct soap *soap, const struct ns1__LeadKey *key, int64_t 
     return rc;
 }
 
-int __ns1__getLeadActivity(struct soap *soap, struct ns1__ParamsGetLeadActivity *p,
-                           struct ns1__SuccessGetLeadActivity *out)
+int mk_op_get_lead_activity(mk_op *op, struct ns1__ParamsGetLeadActivity *p,
+                            struct ns1__SuccessGetLeadActivity *out)
 {
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "getLeadActivity", p, &req);
-    if (rc != SOAP_OK)
-        return rc;
+    struct soap *soap = op->soap;
+    int rc;
     soap_set_omode(soap, SOAP_XML_NIL);
     static const char *const not_nillable[] = {"mktgAssetName", NULL};
     if ((rc = mk_nilfilter_drop(soap, not_nillable)) != SOAP_OK)
@@ -1103,13 +1102,11 @@ static int buffered(const glc *g)
     return n;
 }
 
-int __ns1__getLeadChanges(struct soap *soap, struct ns1__ParamsGetLeadChanges *p,
-                          struct ns1__SuccessGetLeadChanges *out)
+int mk_op_get_lead_changes(mk_op *op, struct ns1__ParamsGetLeadChanges *p,
+                           struct ns1__SuccessGetLeadChanges *out)
 {
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "getLeadChanges", p, &req);
-    if (rc != SOAP_OK)
-        return rc;
+    struct soap *soap = op->soap;
+    int rc;
     soap_set_omode(soap, SOAP_XML_NIL);
     static const char *const not_nillable[] = {"campaign", NULL};
     if ((rc = mk_nilfilter_drop(soap, not_nillable)) != SOAP_OK)

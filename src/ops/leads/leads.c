@@ -18,6 +18,7 @@
 #include "ops/core/leadbatch.h"
 #include "ops/leads/leadrec.h"
 #include "ops/core/op.h"
+#include "mk_handlers.h"
 #include "ops/core/streampos.h"
 #include "rest/json.h"
 #include "soap/auth.h"
@@ -176,12 +177,10 @@ static int leads_to_soap(struct soap *soap, const mk_fields *f, const cJSON *lea
 
 /* ---- getLead -------------------------------------------------------------- */
 
-int __ns1__getLead(struct soap *soap, struct ns1__ParamsGetLead *p, struct ns1__SuccessGetLead *out)
+int mk_op_get_lead(mk_op *op, struct ns1__ParamsGetLead *p, struct ns1__SuccessGetLead *out)
 {
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "getLead", p, &req);
-    if (rc != SOAP_OK)
-        return rc;
+    struct soap *soap = op->soap;
+    int rc;
     soap_set_omode(soap, SOAP_XML_NIL);
     if (!p->leadKey || !p->leadKey->keyValue || !*p->leadKey->keyValue)
         return mk_fault(soap, MK_ERR_LEAD_KEY_REQUIRED, "getLead needs leadKey with keyType and keyValue");
@@ -588,13 +587,11 @@ static int page_by_update(struct soap *soap, const struct ns1__LastUpdateAtSelec
     return SOAP_OK;
 }
 
-int __ns1__getMultipleLeads(struct soap *soap, struct ns1__ParamsGetMultipleLeads *p,
-                            struct ns1__SuccessGetMultipleLeads *out)
+int mk_op_get_multiple_leads(mk_op *op, struct ns1__ParamsGetMultipleLeads *p,
+                             struct ns1__SuccessGetMultipleLeads *out)
 {
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "getMultipleLeads", p, &req);
-    if (rc != SOAP_OK)
-        return rc;
+    struct soap *soap = op->soap;
+    int rc;
     soap_set_omode(soap, SOAP_XML_NIL);
     const struct ns1__LeadSelector *sel = p->leadSelector;
     struct ns1__LastUpdateAtSelector legacy = {NULL, p->lastUpdatedAt};
@@ -847,12 +844,10 @@ static int key_to_id(struct soap *soap, const char *filter, const char *value, c
     return rc;
 }
 
-int __ns1__syncLead(struct soap *soap, struct ns1__ParamsSyncLead *p, struct ns1__SuccessSyncLead *out)
+int mk_op_sync_lead(mk_op *op, struct ns1__ParamsSyncLead *p, struct ns1__SuccessSyncLead *out)
 {
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "syncLead", p, &req);
-    if (rc != SOAP_OK)
-        return rc;
+    struct soap *soap = op->soap;
+    int rc;
     soap_set_omode(soap, SOAP_XML_NIL);
     const struct ns1__LeadRecord *rec = p->leadRecord;
     if (!rec)
@@ -994,13 +989,11 @@ typedef struct sync_item {
     const char *error;  /* FAILED reason when batch == -1 */
 } sync_item;
 
-int __ns1__syncMultipleLeads(struct soap *soap, struct ns1__ParamsSyncMultipleLeads *p,
-                             struct ns1__SuccessSyncMultipleLeads *out)
+int mk_op_sync_multiple_leads(mk_op *op, struct ns1__ParamsSyncMultipleLeads *p,
+                              struct ns1__SuccessSyncMultipleLeads *out)
 {
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "syncMultipleLeads", p, &req);
-    if (rc != SOAP_OK)
-        return rc;
+    struct soap *soap = op->soap;
+    int rc;
     soap_set_omode(soap, SOAP_XML_NIL);
     int n = p->leadRecordList ? p->leadRecordList->__sizeleadRecord : 0;
     if (n == 0)
@@ -1212,12 +1205,10 @@ static int resolve_keys(struct soap *soap, const struct ns1__Attribute *const *k
     return SOAP_OK;
 }
 
-int __ns1__mergeLeads(struct soap *soap, struct ns1__ParamsMergeLeads *p, struct ns1__SuccessMergeLeads *out)
+int mk_op_merge_leads(mk_op *op, struct ns1__ParamsMergeLeads *p, struct ns1__SuccessMergeLeads *out)
 {
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "mergeLeads", p, &req);
-    if (rc != SOAP_OK)
-        return rc;
+    struct soap *soap = op->soap;
+    int rc;
     soap_set_omode(soap, SOAP_XML_NIL);
     int n = p->losingLeadKeyLists ? p->losingLeadKeyLists->__sizekeyList : 0;
     /* keys[0] is the winner, keys[1..n] the losers. */

@@ -29,6 +29,7 @@
 #include "ops/lists/lists.h"
 #include "ops/core/namecache.h"
 #include "ops/core/op.h"
+#include "mk_handlers.h"
 #include "rest/json.h"
 #include "soap/auth.h"
 #include "soap/fault.h"
@@ -167,13 +168,11 @@ static bool contains_ci(const char *hay, const char *needle)
     return n == 0;
 }
 
-int __ns1__getCampaignsForSource(struct soap *soap, struct ns1__ParamsGetCampaignsForSource *p,
-                                 struct ns1__SuccessGetCampaignsForSource *out)
+int mk_op_get_campaigns_for_source(mk_op *op, struct ns1__ParamsGetCampaignsForSource *p,
+                                   struct ns1__SuccessGetCampaignsForSource *out)
 {
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "getCampaignsForSource", p, &req);
-    if (rc != SOAP_OK)
-        return rc;
+    struct soap *soap = op->soap;
+    int rc;
     soap_set_omode(soap, SOAP_XML_NIL);
     mk_services *svc = mk_ops_services(soap);
     if (p->source == ns1__ReqCampSourceType__SALES)
@@ -365,13 +364,11 @@ static int resolve_leads(struct soap *soap, const struct ns1__ArrayOfLeadKey *ke
     return SOAP_OK;
 }
 
-int __ns1__requestCampaign(struct soap *soap, struct ns1__ParamsRequestCampaign *p,
+int mk_op_request_campaign(mk_op *op, struct ns1__ParamsRequestCampaign *p,
                            struct ns1__SuccessRequestCampaign *out)
 {
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "requestCampaign", p, &req);
-    if (rc != SOAP_OK)
-        return rc;
+    struct soap *soap = op->soap;
+    int rc;
     soap_set_omode(soap, SOAP_XML_NIL);
     if (p->source == ns1__ReqCampSourceType__SALES)
         return mk_fault(soap, MK_ERR_BAD_PARAMETER,
@@ -456,13 +453,11 @@ int __ns1__requestCampaign(struct soap *soap, struct ns1__ParamsRequestCampaign 
 
 /* ---- scheduleCampaign ----------------------------------------------------------------- */
 
-int __ns1__scheduleCampaign(struct soap *soap, struct ns1__ParamsScheduleCampaign *p,
+int mk_op_schedule_campaign(mk_op *op, struct ns1__ParamsScheduleCampaign *p,
                             struct ns1__SuccessScheduleCampaign *out)
 {
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "scheduleCampaign", p, &req);
-    if (rc != SOAP_OK)
-        return rc;
+    struct soap *soap = op->soap;
+    int rc;
     soap_set_omode(soap, SOAP_XML_NIL);
     if (!p->programName || !*p->programName || !p->campaignName || !*p->campaignName)
         return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED,

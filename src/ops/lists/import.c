@@ -42,6 +42,7 @@
 #include "ops/core/importstore.h"
 #include "ops/lists/lists.h"
 #include "ops/core/op.h"
+#include "mk_handlers.h"
 #include "rest/json.h"
 #include "soap/fault.h"
 
@@ -551,13 +552,11 @@ static void log_store_error(const char *what, const char *err)
     fprintf(stderr, "mktows-shim: %s: %s\n", what, err);
 }
 
-int __ns1__importToList(struct soap *soap, struct ns1__ParamsImportToList *p,
-                        struct ns1__SuccessImportToList *out)
+int mk_op_import_to_list(mk_op *op, struct ns1__ParamsImportToList *p,
+                         struct ns1__SuccessImportToList *out)
 {
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "importToList", p, &req);
-    if (rc != SOAP_OK)
-        return rc;
+    struct soap *soap = op->soap;
+    int rc;
     soap_set_omode(soap, SOAP_XML_NIL);
     mk_services *svc = mk_ops_services(soap);
 
@@ -723,13 +722,11 @@ static int *int_in(struct soap *soap, int64_t v)
     return p;
 }
 
-int __ns1__getImportToListStatus(struct soap *soap, struct ns1__ParamsGetImportToListStatus *p,
-                                 struct ns1__SuccessGetImportToListStatus *out)
+int mk_op_get_import_to_list_status(mk_op *op, struct ns1__ParamsGetImportToListStatus *p,
+                                    struct ns1__SuccessGetImportToListStatus *out)
 {
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "getImportToListStatus", p, &req);
-    if (rc != SOAP_OK)
-        return rc;
+    struct soap *soap = op->soap;
+    int rc;
     soap_set_omode(soap, SOAP_XML_NIL);
     mk_services *svc = mk_ops_services(soap);
     if (!p->programName || !*p->programName || !p->listName || !*p->listName)

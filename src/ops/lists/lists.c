@@ -32,6 +32,7 @@
 #include "ops/lists/lists.h"
 #include "ops/core/namecache.h"
 #include "ops/core/op.h"
+#include "mk_handlers.h"
 #include "rest/json.h"
 #include "soap/fault.h"
 
@@ -480,13 +481,11 @@ static int clear_list(struct soap *soap, mk_list_ref *l, struct ns1__ResultListO
     return rc;
 }
 
-int __ns1__listOperation(struct soap *soap, struct ns1__ParamsListOperation *p,
+int mk_op_list_operation(mk_op *op, struct ns1__ParamsListOperation *p,
                          struct ns1__SuccessListOperation *out)
 {
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "listOperation", p, &req);
-    if (rc != SOAP_OK)
-        return rc;
+    struct soap *soap = op->soap;
+    int rc;
     soap_set_omode(soap, SOAP_XML_NIL);
 
     const struct ns1__ListKey *lk = p->listKey;
@@ -515,15 +514,15 @@ int __ns1__listOperation(struct soap *soap, struct ns1__ParamsListOperation *p,
                         soap_ns1__ListKeyType2s(soap, lk->keyType));
     }
 
-    enum ns1__ListOperationType op = p->listOperation;
+    enum ns1__ListOperationType list_op = p->listOperation;
     bool strict = p->strict && *p->strict == xsd__boolean__true_;
     if (p->skipActivityLog && *p->skipActivityLog == xsd__boolean__true_ &&
-        op != ns1__ListOperationType__ISMEMBEROFLIST)
+        list_op != ns1__ListOperationType__ISMEMBEROFLIST)
         return mk_fault(soap, MK_ERR_BAD_PARAMETER,
                         "skipActivityLog=true (Marketo 2_2) is not supported: the REST API "
                         "always logs Add to List / Remove from List activities");
     int n = p->listMemberList ? p->listMemberList->__sizeleadKey : 0;
-    if (op == ns1__ListOperationType__CLEARLIST) {
+    if (list_op == ns1__ListOperationType__CLEARLIST) {
         if (n > 0)
             return mk_fault(soap, MK_ERR_BAD_PARAMETER,
                             "CLEARLIST removes every member; listMemberList must be empty "
@@ -531,7 +530,7 @@ int __ns1__listOperation(struct soap *soap, struct ns1__ParamsListOperation *p,
     } else if (n == 0) {
         return mk_fault(soap, MK_ERR_LEAD_KEY_REQUIRED,
                         "listOperation %s needs listMemberList with at least one leadKey",
-                        soap_ns1__ListOperationType2s(soap, op));
+                        soap_ns1__ListOperationType2s(soap, list_op));
     } else if (n > SOAP_MEMBERS_MAX) {
         return mk_fault(soap, MK_ERR_BAD_PARAMETER,
                         "listOperation takes at most %d leads per call; listMemberList has %d",
@@ -539,14 +538,14 @@ int __ns1__listOperation(struct soap *soap, struct ns1__ParamsListOperation *p,
     }
 
     membership ms = {0};
-    if (op != ns1__ListOperationType__CLEARLIST &&
+    if (list_op != ns1__ListOperationType__CLEARLIST &&
         (rc = parse_members(soap, p->listMemberList, strict, &ms)) != SOAP_OK)
         return rc;
     if (l.name && (rc = mk_lists_resolve(soap, &l, false, "listOperation")) != SOAP_OK)
         return rc;
 
     struct ns1__ResultListOperation *r = NULL;
-    switch (op) {
+    switch (list_op) {
     case ns1__ListOperationType__ISMEMBEROFLIST:
         /* Nothing is changed, so strict has nothing to protect. */
         rc = check_membership(soap, &l, &ms, "listOperation ISMEMBEROFLIST");
@@ -555,7 +554,7 @@ int __ns1__listOperation(struct soap *soap, struct ns1__ParamsListOperation *p,
         break;
     case ns1__ListOperationType__ADDTOLIST:
     case ns1__ListOperationType__REMOVEFROMLIST: {
-        bool add = op == ns1__ListOperationType__ADDTOLIST;
+        bool add = list_op == ns1__ListOperationType__ADDTOLIST;
         const char *what = add ? "listOperation ADDTOLIST" : "listOperation REMOVEFROMLIST";
         if (strict && ms.nids > 0) {
             rc = check_membership(soap, &l, &ms, what);

@@ -39,6 +39,7 @@
 #include "ops/core/common.h"
 #include "ops/objects/objects.h"
 #include "ops/core/op.h"
+#include "mk_handlers.h"
 #include "rest/json.h"
 #include "soap/fault.h"
 
@@ -204,13 +205,11 @@ static int channel_to_soap(struct soap *soap, const cJSON *ch, struct ns1__TagSt
     return 0;
 }
 
-int __ns1__getChannels(struct soap *soap, struct ns1__ParamsGetChannels *p,
+int mk_op_get_channels(mk_op *op, struct ns1__ParamsGetChannels *p,
                        struct ns1__SuccessGetChannels *out)
 {
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "getChannels", p, &req);
-    if (rc != SOAP_OK)
-        return rc;
+    struct soap *soap = op->soap;
+    int rc;
     soap_set_omode(soap, SOAP_XML_NIL);
     int nnames = 0;
     const char **names = wanted_names(soap, p->tag ? p->tag->values : NULL, &nnames);
@@ -384,12 +383,10 @@ static int add_type(struct soap *soap, tag_out *o, const char *type, const cJSON
     return SOAP_OK;
 }
 
-int __ns1__getTags(struct soap *soap, struct ns1__ParamsGetTags *p, struct ns1__SuccessGetTags *out)
+int mk_op_get_tags(mk_op *op, struct ns1__ParamsGetTags *p, struct ns1__SuccessGetTags *out)
 {
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "getTags", p, &req);
-    if (rc != SOAP_OK)
-        return rc;
+    struct soap *soap = op->soap;
+    int rc;
     soap_set_omode(soap, SOAP_XML_NIL);
     if (!mk_ops_services(soap)->acts)
         return mk_fault(soap, MK_ERR_INTERNAL, "getTags: asset services not started");

@@ -32,6 +32,7 @@
 #include "ops/core/common.h"
 #include "ops/objects/objects.h"
 #include "ops/core/op.h"
+#include "mk_handlers.h"
 #include "rest/json.h"
 #include "soap/fault.h"
 
@@ -262,21 +263,19 @@ static char *key_shapes(struct soap *soap, const cotype *c)
     return soap_strdup(soap, buf);
 }
 
-int __ns1__getCustomObjects(struct soap *soap, struct ns1__ParamsGetCustomObjects *p,
-                            struct ns1__SuccessGetCustomObjects *out)
+int mk_op_get_custom_objects(mk_op *op, struct ns1__ParamsGetCustomObjects *p,
+                             struct ns1__SuccessGetCustomObjects *out)
 {
-    struct mk_request *req;
-    const char *op = "getCustomObjects";
-    int rc = mk_op_begin(soap, op, p, &req);
-    if (rc != SOAP_OK)
-        return rc;
+    struct soap *soap = op->soap;
+    const char *op_name = op->entry->name;
+    int rc;
     soap_set_omode(soap, SOAP_XML_NIL);
     int batch;   /* Marketo's maximum is 100; paging continues */
     if ((rc = mk_ops_batch_size(soap, p->batchSize, MK_OBJ_SOAP_PAGE_MAX, MK_OBJ_SOAP_PAGE_MAX,
                                 &batch)) != SOAP_OK)
         return rc;
     cotype c;
-    if ((rc = resolve_type(soap, op, p->objTypeName, true, &c)) != SOAP_OK) {
+    if ((rc = resolve_type(soap, op_name, p->objTypeName, true, &c)) != SOAP_OK) {
         cotype_free(&c);
         return rc;
     }
@@ -291,14 +290,14 @@ int __ns1__getCustomObjects(struct soap *soap, struct ns1__ParamsGetCustomObject
         const char *f = rest_field(&c, a->attrName);
         const char *v = a->attrValue ? a->attrValue : "";
         if (!f) {
-            rc = mk_fault(soap, MK_ERR_BAD_PARAMETER, "%s: %s has no field '%s'", op,
+            rc = mk_fault(soap, MK_ERR_BAD_PARAMETER, "%s: %s has no field '%s'", op_name,
                           c.soap_name, a->attrName ? a->attrName : "");
             goto out;
         }
         const char *have = mk_rest_json_get_string(want, f);
         if (have && strcmp(have, v) != 0) {
             rc = mk_fault(soap, MK_ERR_BAD_PARAMETER, "%s: key %s is given twice with different "
-                          "values", op, a->attrName);
+                          "values", op_name, a->attrName);
             goto out;
         }
         if (!have)
@@ -310,7 +309,7 @@ int __ns1__getCustomObjects(struct soap *soap, struct ns1__ParamsGetCustomObject
     if (nwant == 0) {
         rc = mk_fault(soap, MK_ERR_PARAMETER_REQUIRED,
                       "%s: REST reads custom object records by key only: give customObjKeyList "
-                      "with one searchable field or the dedupe fields (%s)", op, shapes);
+                      "with one searchable field or the dedupe fields (%s)", op_name, shapes);
         goto out;
     }
     bool by_dedupe = nwant == cJSON_GetArraySize(c.dedupe);
@@ -321,7 +320,7 @@ int __ns1__getCustomObjects(struct soap *soap, struct ns1__ParamsGetCustomObject
     if (!single && !by_dedupe) {
         rc = mk_fault(soap, MK_ERR_BAD_PARAMETER,
                       "%s: REST cannot filter %s by that key: it reads records by one of %s "
-                      "(a + b: the dedupe fields together)", op, c.soap_name, shapes);
+                      "(a + b: the dedupe fields together)", op_name, c.soap_name, shapes);
         goto out;
     }
     /* Fields: the key list's dedupe fields, then what includeAttributes names
@@ -337,7 +336,7 @@ int __ns1__getCustomObjects(struct soap *soap, struct ns1__ParamsGetCustomObject
         const char *rf = rest_field(&c, name);
         if (!rf) {
             rc = mk_fault(soap, MK_ERR_BAD_PARAMETER, "%s: includeAttributes names '%s', which "
-                          "is not a field of %s", op, name ? name : "", c.soap_name);
+                          "is not a field of %s", op_name, name ? name : "", c.soap_name);
             goto out;
         }
         if (!mk_obj_in_list(fields, rf))
@@ -362,7 +361,7 @@ int __ns1__getCustomObjects(struct soap *soap, struct ns1__ParamsGetCustomObject
 
     char path[256], what[128];
     snprintf(path, sizeof path, "/rest/v1/customobjects/%s.json", c.api);
-    snprintf(what, sizeof what, "%s: query %s", op, c.api);
+    snprintf(what, sizeof what, "%s: query %s", op_name, c.api);
     /* One searchable field as text; the whole dedupe key with typed values. */
     key = single ? cJSON_Duplicate(want, 1) : cJSON_CreateObject();
     if (!single)
@@ -387,7 +386,7 @@ int __ns1__getCustomObjects(struct soap *soap, struct ns1__ParamsGetCustomObject
     struct ns1__ArrayOfCustomObj *list = soap_malloc(soap, sizeof *list);
     struct ns1__CustomObj *objs = soap_malloc(soap, sizeof *objs * (size_t)(n ? n : 1));
     if (!r || !list || !objs) {
-        rc = mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op);
+        rc = mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op_name);
         goto out;
     }
     int nf = cJSON_GetArraySize(fields);
@@ -398,7 +397,7 @@ int __ns1__getCustomObjects(struct soap *soap, struct ns1__ParamsGetCustomObject
         o->customObjKeyList = attr_array(soap, nf);
         o->customObjAttributeList = attr_array(soap, nf);
         if (!o->customObjKeyList || !o->customObjAttributeList) {
-            rc = mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op);
+            rc = mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op_name);
             goto out;
         }
         cJSON_ArrayForEach(f, fields) {
@@ -626,21 +625,19 @@ out:
     return rc;
 }
 
-int __ns1__syncCustomObjects(struct soap *soap, struct ns1__ParamsSyncCustomObjects *p,
-                             struct ns1__SuccessSyncCustomObjects *out)
+int mk_op_sync_custom_objects(mk_op *op, struct ns1__ParamsSyncCustomObjects *p,
+                              struct ns1__SuccessSyncCustomObjects *out)
 {
-    struct mk_request *req;
-    const char *op = "syncCustomObjects";
-    int rc = mk_op_begin(soap, op, p, &req);
-    if (rc != SOAP_OK)
-        return rc;
+    struct soap *soap = op->soap;
+    const char *op_name = op->entry->name;
+    int rc;
     soap_set_omode(soap, SOAP_XML_NIL);
     int n = p->customObjList ? p->customObjList->__sizecustomObj : 0;
     if (n <= 0)
-        return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED, "%s needs customObjList/customObj", op);
+        return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED, "%s needs customObjList/customObj", op_name);
     if (n > SOAP_SYNC_MAX)
         return mk_fault(soap, MK_ERR_BAD_PARAMETER, "%s takes at most %d records per call, not %d",
-                        op, SOAP_SYNC_MAX, n);
+                        op_name, SOAP_SYNC_MAX, n);
     enum ns1__SyncOperationEnum oper = p->operation ? *p->operation
                                                     : ns1__SyncOperationEnum__UPSERT;
     const char *opname = soap_ns1__SyncOperationEnum2s(soap, oper);
@@ -648,42 +645,40 @@ int __ns1__syncCustomObjects(struct soap *soap, struct ns1__ParamsSyncCustomObje
                                                    "sync_operation", opname ? opname : "");
     if (!action)
         return mk_fault(soap, MK_ERR_BAD_PARAMETER, "%s: operation must be INSERT, UPDATE or "
-                        "UPSERT", op);
+                        "UPSERT", op_name);
     const struct ns1__ArrayOfAttribute **keys = soap_malloc(soap, sizeof *keys * (size_t)n);
     const struct ns1__ArrayOfAttribute **attrs = soap_malloc(soap, sizeof *attrs * (size_t)n);
     struct ns1__ResultSyncCustomObjects *r = soap_malloc(soap, sizeof *r);
     if (!keys || !attrs || !r)
-        return mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op);
+        return mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op_name);
     for (int i = 0; i < n; i++) {
         keys[i] = p->customObjList->customObj[i].customObjKeyList;
         attrs[i] = p->customObjList->customObj[i].customObjAttributeList;
     }
-    rc = write_objects(soap, op, p->objTypeName, n, keys, attrs, action,
+    rc = write_objects(soap, op_name, p->objTypeName, n, keys, attrs, action,
                        &r->syncCustomObjStatusList);
     if (rc == SOAP_OK)
         out->result = r;
     return rc;
 }
 
-int __ns1__deleteCustomObjects(struct soap *soap, struct ns1__ParamsDeleteCustomObjects *p,
-                               struct ns1__SuccessDeleteCustomObjects *out)
+int mk_op_delete_custom_objects(mk_op *op, struct ns1__ParamsDeleteCustomObjects *p,
+                                struct ns1__SuccessDeleteCustomObjects *out)
 {
-    struct mk_request *req;
-    const char *op = "deleteCustomObjects";
-    int rc = mk_op_begin(soap, op, p, &req);
-    if (rc != SOAP_OK)
-        return rc;
+    struct soap *soap = op->soap;
+    const char *op_name = op->entry->name;
+    int rc;
     soap_set_omode(soap, SOAP_XML_NIL);
     int n = p->customObjKeyLists ? p->customObjKeyLists->__sizekeyList : 0;
     if (n <= 0)
-        return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED, "%s needs customObjKeyLists/keyList", op);
+        return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED, "%s needs customObjKeyLists/keyList", op_name);
     const struct ns1__ArrayOfAttribute **keys = soap_malloc(soap, sizeof *keys * (size_t)n);
     struct ns1__ResultDeleteCustomObjects *r = soap_malloc(soap, sizeof *r);
     if (!keys || !r)
-        return mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op);
+        return mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op_name);
     for (int i = 0; i < n; i++)
         keys[i] = &p->customObjKeyLists->keyList[i];
-    rc = write_objects(soap, op, p->objTypeName, n, keys, NULL, NULL,
+    rc = write_objects(soap, op_name, p->objTypeName, n, keys, NULL, NULL,
                        &r->deleteCustomObjStatusList);
     if (rc == SOAP_OK)
         out->result = r;

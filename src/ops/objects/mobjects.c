@@ -49,6 +49,7 @@
 #include "ops/core/common.h"
 #include "ops/objects/objects.h"
 #include "ops/core/op.h"
+#include "mk_handlers.h"
 #include "rest/json.h"
 #include "soap/auth.h"
 #include "soap/fault.h"
@@ -337,13 +338,11 @@ static int describe_object(struct soap *soap, const objtype *t, struct ns1__MObj
     return f ? SOAP_OK : mk_fault(soap, MK_ERR_INTERNAL, "describeMObject: out of memory");
 }
 
-int __ns1__describeMObject(struct soap *soap, struct ns1__ParamsDescribeMObject *in,
+int mk_op_describe_mobject(mk_op *op, struct ns1__ParamsDescribeMObject *in,
                            struct ns1__SuccessDescribeMObject *out)
 {
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "describeMObject", in, &req);
-    if (rc != SOAP_OK)
-        return rc;
+    struct soap *soap = op->soap;
+    int rc;
     const char *name = in->objectName ? in->objectName : "";
     const objtype *t = type_by_name(name);
     bool leads = strcasecmp(name, "LeadRecord") == 0;
@@ -380,14 +379,11 @@ int __ns1__describeMObject(struct soap *soap, struct ns1__ParamsDescribeMObject 
  * REST has no such list: this one is the shim's, the objects it can
  * describe through REST.  No REST call. */
 
-int __ns1__listMObjects(struct soap *soap, struct ns1__ParamsListMObjects *in,
+int mk_op_list_mobjects(mk_op *op, struct ns1__ParamsListMObjects *in,
                         struct ns1__SuccessListMObjects *out)
 {
     (void)in;
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "listMObjects", in, &req);
-    if (rc != SOAP_OK)
-        return rc;
+    struct soap *soap = op->soap;
     static char *const names[] = {"LeadRecord", "Opportunity", "OpportunityPersonRole"};
     struct ns1__ResultListMObjects *r = soap_malloc(soap, sizeof *r);
     if (!r)
@@ -1138,13 +1134,11 @@ static void selection_digest(const objtype *t, const struct ns1__ParamsGetMObjec
     cJSON_Delete(sel);
 }
 
-int __ns1__getMObjects(struct soap *soap, struct ns1__ParamsGetMObjects *p,
+int mk_op_get_mobjects(mk_op *op, struct ns1__ParamsGetMObjects *p,
                        struct ns1__SuccessGetMObjects *out)
 {
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "getMObjects", p, &req);
-    if (rc != SOAP_OK)
-        return rc;
+    struct soap *soap = op->soap;
+    int rc;
     const objtype *t = type_by_name(p->type);
     if (!t)
         return mk_fault(soap, MK_ERR_BAD_PARAMETER,
@@ -1544,13 +1538,11 @@ static int write_mobjects(struct soap *soap, const struct ns1__ArrayOfMObject *l
     return SOAP_OK;
 }
 
-int __ns1__syncMObjects(struct soap *soap, struct ns1__ParamsSyncMObjects *in,
+int mk_op_sync_mobjects(mk_op *op, struct ns1__ParamsSyncMObjects *in,
                         struct ns1__SuccessSyncMObjects *out)
 {
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "syncMObjects", in, &req);
-    if (rc != SOAP_OK)
-        return rc;
+    struct soap *soap = op->soap;
+    int rc;
     const char *opname = soap_ns1__SyncOperationEnum2s(soap, in->operation);
     const char *action = mk_mapping_status_to_rest(mk_ops_services(soap)->mapping,
                                                    "sync_operation", opname ? opname : "");
@@ -1568,13 +1560,11 @@ int __ns1__syncMObjects(struct soap *soap, struct ns1__ParamsSyncMObjects *in,
     return rc;
 }
 
-int __ns1__deleteMObjects(struct soap *soap, struct ns1__ParamsDeleteMObjects *in,
+int mk_op_delete_mobjects(mk_op *op, struct ns1__ParamsDeleteMObjects *in,
                           struct ns1__SuccessDeleteMObjects *out)
 {
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "deleteMObjects", in, &req);
-    if (rc != SOAP_OK)
-        return rc;
+    struct soap *soap = op->soap;
+    int rc;
     struct ns1__ResultDeleteMObjects *r = soap_malloc(soap, sizeof *r);
     if (!r)
         return mk_fault(soap, MK_ERR_INTERNAL, "deleteMObjects: out of memory");
