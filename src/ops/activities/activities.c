@@ -84,9 +84,9 @@
 
 /* ---- small helpers ------------------------------------------------------------ */
 
-static mk_actsvc *acts(struct soap *soap)
+static mk_actsvc *acts(mk_op *op)
 {
-    return mk_ops_services(soap)->acts;
+    return op->svc->acts;
 }
 
 static bool blank(const char *s)
@@ -158,7 +158,7 @@ static void fp_filter(fp *f, const struct ns1__ActivityTypeFilter *flt,
 /* ---- REST calls with a per-SOAP-call budget ---------------------------------- */
 
 typedef struct walk {
-    struct soap *soap;
+    mk_op *op;
     int calls;
     int max_calls;
     bool resumed;      /* tokens came from a stream position */
@@ -177,7 +177,7 @@ static bool walk_may_start(const walk *w)
     if (w->calls == 0)
         return true;
     return (!w->have || w->calls < w->max_calls) &&
-           mk_request_ms_left(mk_request_of(w->soap)) > 2000;
+           mk_request_ms_left(w->op->req) > 2000;
 }
 
 static bool mentions_token(const char *msg)
@@ -193,11 +193,11 @@ static int walk_get(walk *w, const char *path, const mk_rest_param *q, size_t nq
 {
     mk_rest_req rr = {.method = MK_REST_GET, .path = path, .query = q, .nquery = nq};
     w->calls++;
-    int rc = mk_ops_rest(w->soap, &rr, res, what);
+    int rc = mk_ops_rest(w->op, &rr, res, what);
     /* A token Marketo no longer accepts came from the client's position. */
     if (rc != SOAP_OK && w->resumed && res->error_code == 1003 &&
         mentions_token(res->error_message))
-        rc = mk_fault(w->soap, MK_ERR_BAD_STREAM_POSITION,
+        rc = mk_fault(w->op->soap, MK_ERR_BAD_STREAM_POSITION,
                       "%s: Marketo no longer accepts the paging position in this stream "
                       "position (%s); start again from a date", what, res->error_message);
     return rc;
@@ -205,13 +205,13 @@ static int walk_get(walk *w, const char *path, const mk_rest_param *q, size_t nq
 
 static int paging_token(walk *w, time_t since, char **token, const char *what)
 {
-    char *s = iso(w->soap, since);
+    char *s = iso(w->op->soap, since);
     mk_rest_param q[1] = {{"sinceDatetime", s}};
     mk_rest_result res = {0};
     int rc = walk_get(w, "/rest/v1/activities/pagingtoken.json", q, 1, &res, what);
     const char *t = rc == SOAP_OK ? mk_rest_json_get_string(res.json, "nextPageToken") : NULL;
     if (rc == SOAP_OK && blank(t))
-        rc = mk_fault(w->soap, MK_ERR_API_INTERNAL, "%s: Marketo returned no paging token", what);
+        rc = mk_fault(w->op->soap, MK_ERR_API_INTERNAL, "%s: Marketo returned no paging token", what);
     *token = rc == SOAP_OK ? strdup(t) : NULL;
     mk_rest_result_free(&res);
     return rc;
@@ -220,10 +220,11 @@ static int paging_token(walk *w, time_t since, char **token, const char *what)
 /* ---- activity types --------------------------------------------------------------- */
 
 /* The instance's activity types: cached, else GET activities/types.json. */
-static int load_types(struct soap *soap, mk_acttypes **out, const char *op)
+static int load_types(mk_op *op, mk_acttypes **out, const char *op_name)
 {
-    mk_actsvc *a = acts(soap);
-    struct mk_request *r = mk_request_of(soap);
+    struct soap *soap = op->soap;
+    mk_actsvc *a = acts(op);
+    struct mk_request *r = op->req;
     const char *key = r->rest_client_id ? r->rest_client_id : "";
     *out = NULL;
     cJSON *doc = mk_objcache_get(a->types, key, NULL);
@@ -231,8 +232,8 @@ static int load_types(struct soap *soap, mk_acttypes **out, const char *op)
         mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/activities/types.json"};
         mk_rest_result res = {0};
         char what[96];
-        snprintf(what, sizeof what, "%s: get activity types", op);
-        int rc = mk_ops_rest(soap, &rr, &res, what);
+        snprintf(what, sizeof what, "%s: get activity types", op_name);
+        int rc = mk_ops_rest(op, &rr, &res, what);
         if (rc == SOAP_OK)
             doc = cJSON_DetachItemFromObjectCaseSensitive(res.json, "result");
         mk_rest_result_free(&res);
@@ -247,7 +248,7 @@ static int load_types(struct soap *soap, mk_acttypes **out, const char *op)
     cJSON_Delete(doc);
     if (!*out)
         return mk_fault(soap, MK_ERR_API_INTERNAL,
-                        "%s: Marketo's activity types (activities/types.json) could not be read", op);
+                        "%s: Marketo's activity types (activities/types.json) could not be read", op_name);
     return SOAP_OK;
 }
 
@@ -259,11 +260,12 @@ static size_t type_index(const mk_acttypes *t, const mk_acttype *x)
 /* The REST type ids a request selects (ascending).  includeTypes and
  * excludeTypes are WSDL tokens; names (getLeadChanges) display names.
  * Blank entries mean "no filter", as Marketo documented. */
-static int select_types(struct soap *soap, const mk_acttypes *t,
+static int select_types(mk_op *op, const mk_acttypes *t,
                         const struct ns1__ActivityTypeFilter *flt,
                         const struct ns1__ArrayOfString *names, int64_t **ids, int *nids)
 {
-    const mk_acttype_aliases *al = acts(soap)->aliases;
+    struct soap *soap = op->soap;
+    const mk_acttype_aliases *al = acts(op)->aliases;
     const struct ns1__ArrayOfActivityType *in = flt ? flt->includeTypes : NULL;
     const struct ns1__ArrayOfActivityType *ex = flt ? flt->excludeTypes : NULL;
     size_t n = mk_acttypes_count(t);
@@ -358,10 +360,10 @@ static char **id_groups(struct soap *soap, const int64_t *ids, int n, int per, i
 /* {"<id>": name | null} for every campaignId in acts: cached, else
  * GET /rest/v1/campaigns/{id}.json per campaign.  A campaign REST no longer
  * knows (deleted) is null. */
-static int campaign_names(struct soap *soap, const cJSON *list, cJSON **out, const char *op)
+static int campaign_names(mk_op *op, const cJSON *list, cJSON **out, const char *op_name)
 {
-    mk_actsvc *a = acts(soap);
-    struct mk_request *r = mk_request_of(soap);
+    mk_actsvc *a = acts(op);
+    struct mk_request *r = op->req;
     cJSON *map = cJSON_CreateObject();
     int rc = SOAP_OK;
     const cJSON *act;
@@ -379,10 +381,10 @@ static int campaign_names(struct soap *soap, const cJSON *list, cJSON **out, con
                               .path_template = "/rest/v1/campaigns/{campaignId}.json"};
             mk_rest_result res = {0};
             char what[96];
-            snprintf(what, sizeof what, "%s: campaign name by id", op);
-            rc = mk_ops_rest(soap, &rr, &res, what);
+            snprintf(what, sizeof what, "%s: campaign name by id", op_name);
+            rc = mk_ops_rest(op, &rr, &res, what);
             if (rc != SOAP_OK && (res.error_code == 1013 || res.error_code == 702)) {
-                mk_ops_clear_fault(soap);   /* the campaign is gone: no name to show */
+                mk_ops_clear_fault(op);   /* the campaign is gone: no name to show */
                 rc = SOAP_OK;
             }
             if (rc == SOAP_OK) {
@@ -412,10 +414,11 @@ static int campaign_names(struct soap *soap, const cJSON *list, cJSON **out, con
 
 /* ---- stream positions -------------------------------------------------------------- */
 
-static int decode_position(struct soap *soap, const char *offset, const char *kind,
+static int decode_position(mk_op *op, const char *offset, const char *kind,
                            const char *fingerprint, cJSON **state)
 {
-    if (mk_streampos_decode(mk_ops_user_key(soap), offset, state) != MK_STREAMPOS_OK)
+    struct soap *soap = op->soap;
+    if (mk_streampos_decode(mk_ops_user_key(op), offset, state) != MK_STREAMPOS_OK)
         return mk_fault(soap, MK_ERR_BAD_STREAM_POSITION,
                         "startPosition/offset was not issued by this service for this user "
                         "(pass newStartPosition back unchanged)");
@@ -445,10 +448,11 @@ static int same_date(struct soap *soap, const cJSON *state, const char *member, 
     return SOAP_OK;
 }
 
-static char *encode_position(struct soap *soap, const cJSON *state)
+static char *encode_position(mk_op *op, const cJSON *state)
 {
+    struct soap *soap = op->soap;
     char *pos = NULL;
-    if (mk_streampos_encode(mk_ops_user_key(soap), state, &pos) != MK_STREAMPOS_OK)
+    if (mk_streampos_encode(mk_ops_user_key(op), state, &pos) != MK_STREAMPOS_OK)
         return NULL;
     char *out = soap_strdup(soap, pos);
     free(pos);
@@ -547,7 +551,7 @@ static int read_slice(gla *g, time_t lo, time_t hi, bool hx, const cJSON *ex, cJ
                 time_t at;
                 char gb[32];
                 if (mk_actrec_parse_date(mk_rest_json_get_date(a, "activityDate"), &at) != 0) {
-                    rc = mk_fault(g->w.soap, MK_ERR_API_INTERNAL,
+                    rc = mk_fault(g->w.op->soap, MK_ERR_API_INTERNAL,
                                   "getLeadActivity: Marketo returned an activity without a "
                                   "readable activityDate");
                     break;
@@ -578,11 +582,12 @@ static int read_slice(gla *g, time_t lo, time_t hi, bool hx, const cJSON *ex, cJ
 }
 
 /* Resolve the lead key to one lead: its id and createdAt. */
-static int find_lead(struct soap *soap, const struct ns1__LeadKey *key, int64_t *id, time_t *created,
+static int find_lead(mk_op *op, const struct ns1__LeadKey *key, int64_t *id, time_t *created,
                      bool *have_created)
 {
+    struct soap *soap = op->soap;
     cJSON *lead = NULL;
-    int rc = mk_ops_find_lead(soap, soap_ns1__LeadKeyRef2s(soap, key->keyType), key->keyValue,
+    int rc = mk_ops_find_lead(op, soap_ns1__LeadKeyRef2s(soap, key->keyType), key->keyValue,
                               "id,createdAt", &lead, "getLeadActivity");
     if (rc == SOAP_OK) {
         mk_rest_json_get_int64(lead, "id", id);
@@ -596,12 +601,12 @@ int mk_op_get_lead_activity(mk_op *op, struct ns1__ParamsGetLeadActivity *p,
                             struct ns1__SuccessGetLeadActivity *out)
 {
     struct soap *soap = op->soap;
-    int rc;
+    int rc = SOAP_OK;
     soap_set_omode(soap, SOAP_XML_NIL);
     static const char *const not_nillable[] = {"mktgAssetName", NULL};
     if ((rc = mk_nilfilter_drop(soap, not_nillable)) != SOAP_OK)
         return rc;
-    mk_actsvc *svc = acts(soap);
+    mk_actsvc *svc = acts(op);
     if (!svc)
         return mk_fault(soap, MK_ERR_INTERNAL, "getLeadActivity: activity services not started");
 
@@ -634,15 +639,15 @@ int mk_op_get_lead_activity(mk_op *op, struct ns1__ParamsGetLeadActivity *p,
     mk_acttypes *types = NULL;
     cJSON *state = NULL, *collected = cJSON_CreateArray(), *camps = NULL;
     item *items = NULL;
-    gla g = {.w = {.soap = soap, .max_calls = svc->max_calls}};
+    gla g = {.w = {.op = op, .max_calls = svc->max_calls}};
     int64_t *ids = NULL;
     int nids = 0;
-    if ((rc = load_types(soap, &types, "getLeadActivity")) != SOAP_OK ||
-        (rc = select_types(soap, types, p->activityFilter, NULL, &ids, &nids)) != SOAP_OK)
+    if ((rc = load_types(op, &types, "getLeadActivity")) != SOAP_OK ||
+        (rc = select_types(op, types, p->activityFilter, NULL, &ids, &nids)) != SOAP_OK)
         goto out;
 
     if (sp && !blank(sp->offset)) {
-        if ((rc = decode_position(soap, sp->offset, "gla", fpt, &state)) != SOAP_OK ||
+        if ((rc = decode_position(op, sp->offset, "gla", fpt, &state)) != SOAP_OK ||
             (rc = same_date(soap, state, "top", has_latest, latest, "latestCreatedAt")) != SOAP_OK ||
             (rc = same_date(soap, state, "o", has_oldest, oldest, "oldestCreatedAt")) != SOAP_OK ||
             (rc = same_date(soap, state, "a", has_since, since, "activityCreatedAt")) != SOAP_OK)
@@ -659,7 +664,7 @@ int mk_op_get_lead_activity(mk_op *op, struct ns1__ParamsGetLeadActivity *p,
     } else {
         time_t created = 0;
         bool have_created = false;
-        if ((rc = find_lead(soap, key, &g.lead, &created, &have_created)) != SOAP_OK)
+        if ((rc = find_lead(op, key, &g.lead, &created, &have_created)) != SOAP_OK)
             goto out;
         time_t floor = has_oldest ? oldest : (have_created ? created : 0);
         if (has_since && since > floor)
@@ -782,7 +787,7 @@ int mk_op_get_lead_activity(mk_op *op, struct ns1__ParamsGetLeadActivity *p,
         cJSON_AddBoolToObject(next, "end", 1);
         remaining = 0;
     }
-    char *offset = encode_position(soap, next);
+    char *offset = encode_position(op, next);
     cJSON_Delete(next);
     if (!offset) {
         rc = mk_fault(soap, MK_ERR_INTERNAL, "could not encode the stream position");
@@ -793,7 +798,7 @@ int mk_op_get_lead_activity(mk_op *op, struct ns1__ParamsGetLeadActivity *p,
     cJSON *page = cJSON_CreateArray();
     for (int i = 0; i < ret; i++)
         cJSON_AddItemReferenceToArray(page, items[i].json);
-    rc = campaign_names(soap, page, &camps, "getLeadActivity");
+    rc = campaign_names(op, page, &camps, "getLeadActivity");
     struct ns1__ActivityRecord *recs = soap_malloc(soap, sizeof *recs * ((size_t)ret + 1));
     mk_actrec_ctx ctx = {.types = types, .campaigns = camps};
     for (int i = 0; rc == SOAP_OK && i < ret; i++) {
@@ -916,7 +921,7 @@ static int advance(glc *g, stream *s, int *status)
         if (s->fetched && s->pos < cJSON_GetArraySize(s->page)) {
             const cJSON *a = cJSON_GetArrayItem(s->page, s->pos);
             if (mk_actrec_parse_date(mk_rest_json_get_date(a, "activityDate"), &s->head) != 0)
-                return mk_fault(g->w.soap, MK_ERR_API_INTERNAL,
+                return mk_fault(g->w.op->soap, MK_ERR_API_INTERNAL,
                                 "getLeadChanges: Marketo returned an activity without a readable "
                                 "activityDate");
             return SOAP_OK;
@@ -957,9 +962,10 @@ static bool wanted(const glc *g, const cJSON *a, time_t at)
 }
 
 /* LeadKeySelector → lead ids (ascending, distinct). */
-static int key_lead_ids(struct soap *soap, const struct ns1__LeadKeySelector *sel, int64_t **ids,
+static int key_lead_ids(mk_op *op, const struct ns1__LeadKeySelector *sel, int64_t **ids,
                         int *nids)
 {
+    struct soap *soap = op->soap;
     int n = sel->keyValues ? sel->keyValues->__sizestringItem : 0;
     if (n > SOAP_SELECTOR_KEYS)
         return mk_fault(soap, MK_ERR_BAD_PARAMETER,
@@ -967,7 +973,7 @@ static int key_lead_ids(struct soap *soap, const struct ns1__LeadKeySelector *se
                         SOAP_SELECTOR_KEYS);
     const char *kt = soap_ns1__LeadKeyRef2s(soap, sel->keyType);
     const char *why = NULL;
-    const char *filter = mk_ops_lead_filter(soap, kt, &why);
+    const char *filter = mk_ops_lead_filter(op, kt, &why);
     if (!filter)
         return mk_fault(soap, MK_ERR_LEAD_KEY_BAD, "Lead key type %s is not supported: %s", kt,
                         why ? why : "no REST filter exists for it");
@@ -999,7 +1005,7 @@ static int key_lead_ids(struct soap *soap, const struct ns1__LeadKeySelector *se
         }
     } else {
         cJSON *leads = NULL;
-        int rc = mk_ops_get_leads(soap, filter, vals, k, "id", 1000, &leads,
+        int rc = mk_ops_get_leads(op, filter, vals, k, "id", 1000, &leads,
                                   "getLeadChanges: lead keys to lead ids");
         if (rc != SOAP_OK)
             return rc;
@@ -1032,8 +1038,9 @@ static int key_lead_ids(struct soap *soap, const struct ns1__LeadKeySelector *se
 /* StaticListSelector → list id: staticListId, else the name, through the
  * lookup listOperation and importToList use (lists.h: cached for
  * name_cache_ttl_seconds, the exact spelling wins among several). */
-static int list_id(struct soap *soap, const struct ns1__StaticListSelector *sel, int64_t *id)
+static int list_id(mk_op *op, const struct ns1__StaticListSelector *sel, int64_t *id)
 {
+    struct soap *soap = op->soap;
     if (sel->staticListId && *sel->staticListId > 0) {
         *id = *sel->staticListId;
         return SOAP_OK;
@@ -1042,7 +1049,7 @@ static int list_id(struct soap *soap, const struct ns1__StaticListSelector *sel,
         return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED,
                         "StaticListSelector needs staticListId or staticListName");
     mk_list_ref l = {.name = sel->staticListName};
-    int rc = mk_lists_resolve(soap, &l, false, "getLeadChanges");
+    int rc = mk_lists_resolve(op, &l, false, "getLeadChanges");
     *id = l.id;
     return rc;
 }
@@ -1106,12 +1113,12 @@ int mk_op_get_lead_changes(mk_op *op, struct ns1__ParamsGetLeadChanges *p,
                            struct ns1__SuccessGetLeadChanges *out)
 {
     struct soap *soap = op->soap;
-    int rc;
+    int rc = SOAP_OK;
     soap_set_omode(soap, SOAP_XML_NIL);
     static const char *const not_nillable[] = {"campaign", NULL};
     if ((rc = mk_nilfilter_drop(soap, not_nillable)) != SOAP_OK)
         return rc;
-    mk_actsvc *svc = acts(soap);
+    mk_actsvc *svc = acts(op);
     if (!svc)
         return mk_fault(soap, MK_ERR_INTERNAL, "getLeadChanges: activity services not started");
 
@@ -1176,17 +1183,17 @@ int mk_op_get_lead_changes(mk_op *op, struct ns1__ParamsGetLeadChanges *p,
     mk_acttypes *types = NULL;
     const mk_fields *fields = NULL;
     cJSON *state = NULL, *emitted = cJSON_CreateArray(), *camps = NULL;
-    glc g = {.w = {.soap = soap, .max_calls = svc->max_calls, .resumed = resumed}};
+    glc g = {.w = {.op = op, .max_calls = svc->max_calls, .resumed = resumed}};
     int64_t *ids = NULL;
     int nids = 0;
-    if ((rc = load_types(soap, &types, "getLeadChanges")) != SOAP_OK ||
-        (rc = select_types(soap, types, p->activityFilter, p->activityNameFilter, &ids, &nids)) !=
+    if ((rc = load_types(op, &types, "getLeadChanges")) != SOAP_OK ||
+        (rc = select_types(op, types, p->activityFilter, p->activityNameFilter, &ids, &nids)) !=
             SOAP_OK)
         goto out;
 
     if (resumed) {
         int end = 0;
-        if ((rc = decode_position(soap, sp->offset, "glc", fpt, &state)) != SOAP_OK ||
+        if ((rc = decode_position(op, sp->offset, "glc", fpt, &state)) != SOAP_OK ||
             (rc = same_date(soap, state, "o", has_oldest, oldest, "oldestCreatedAt")) != SOAP_OK ||
             (rc = same_date(soap, state, "l", has_latest, latest, "latestCreatedAt")) != SOAP_OK ||
             (rc = same_date(soap, state, "a", has_since, since, "activityCreatedAt")) != SOAP_OK)
@@ -1213,7 +1220,7 @@ int mk_op_get_lead_changes(mk_op *op, struct ns1__ParamsGetLeadChanges *p,
         int nleads = 0;
         bool no_leads = false;
         if (sel && sel->ns1__LeadKeySelector) {
-            if ((rc = key_lead_ids(soap, sel->ns1__LeadKeySelector, &leads, &nleads)) != SOAP_OK)
+            if ((rc = key_lead_ids(op, sel->ns1__LeadKeySelector, &leads, &nleads)) != SOAP_OK)
                 goto out;
             no_leads = nleads == 0;
             if (nleads && !(lg = id_groups(soap, leads, nleads, REST_LEAD_IDS, &nlg))) {
@@ -1221,7 +1228,7 @@ int mk_op_get_lead_changes(mk_op *op, struct ns1__ParamsGetLeadChanges *p,
                 goto out;
             }
         } else if (sel && sel->ns1__StaticListSelector) {
-            if ((rc = list_id(soap, sel->ns1__StaticListSelector, &list)) != SOAP_OK)
+            if ((rc = list_id(op, sel->ns1__StaticListSelector, &list)) != SOAP_OK)
                 goto out;
         }
         state = cJSON_CreateObject();
@@ -1286,7 +1293,7 @@ int mk_op_get_lead_changes(mk_op *op, struct ns1__ParamsGetLeadChanges *p,
         goto out;
     }
     if (g.lc) {
-        fields = mk_ops_fields(soap);
+        fields = mk_ops_fields(op);
         g.fields = fields ? mk_fields_all_soap_csv(fields) : NULL;
         if (!g.fields || !*g.fields) {
             rc = mk_fault(soap, MK_ERR_API_INTERNAL,
@@ -1390,13 +1397,13 @@ int mk_op_get_lead_changes(mk_op *op, struct ns1__ParamsGetLeadChanges *p,
     cJSON_DeleteItemFromObjectCaseSensitive(state, "end");
     if (window_end)
         cJSON_AddBoolToObject(state, "end", 1);
-    char *offset = encode_position(soap, state);
+    char *offset = encode_position(op, state);
     if (!offset) {
         rc = mk_fault(soap, MK_ERR_INTERNAL, "could not encode the stream position");
         goto out;
     }
 
-    if ((rc = campaign_names(soap, emitted, &camps, "getLeadChanges")) != SOAP_OK)
+    if ((rc = campaign_names(op, emitted, &camps, "getLeadChanges")) != SOAP_OK)
         goto out;
     struct ns1__LeadChangeRecord *recs = soap_malloc(soap, sizeof *recs * ((size_t)ret + 1));
     mk_actrec_ctx ctx = {.types = types, .fields = fields, .campaigns = camps};

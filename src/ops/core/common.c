@@ -17,18 +17,6 @@
 #include "rest/json.h"
 #include "soap/fault.h"
 
-mk_services *mk_ops_services(struct soap *soap)
-{
-    struct mk_request *r = mk_request_of(soap);
-    return r ? (mk_services *)r->services : NULL;
-}
-
-mk_rest_cred mk_ops_cred(const struct mk_request *r)
-{
-    mk_rest_cred c = {r->rest_client_id, r->rest_client_secret};
-    return c;
-}
-
 int mk_ops_batch_size(struct soap *soap, const int *batch_size, int dflt, int max, int *out)
 {
     *out = dflt;
@@ -41,14 +29,9 @@ int mk_ops_batch_size(struct soap *soap, const int *batch_size, int dflt, int ma
     return SOAP_OK;
 }
 
-int64_t mk_ops_deadline_ms(const struct mk_request *r)
+int mk_ops_fault_for_rest_code(mk_op *op, int rest_code)
 {
-    return mk_rest_now_ms() + mk_request_ms_left(r);
-}
-
-int mk_ops_fault_for_rest_code(struct soap *soap, int rest_code)
-{
-    mk_services *s = mk_ops_services(soap);
+    mk_services *s = op->svc;
     mk_mapping_fault f = mk_mapping_error_lookup(s->mapping, MK_MAPPING_SRC_API, rest_code, NULL);
     return f.matched ? f.soap_code : 0;
 }
@@ -56,10 +39,11 @@ int mk_ops_fault_for_rest_code(struct soap *soap, int rest_code)
 /* One mechanism for every REST failure: mapping/errors.json picks the
  * Marketo code (narrowed by context where the table has one); the message
  * keeps what REST said, so the legacy client's logs show the real cause. */
-int mk_ops_rest_fault_in(struct soap *soap, const char *context, mk_rest_status st,
+int mk_ops_rest_fault_in(mk_op *op, const char *context, mk_rest_status st,
                          const mk_rest_result *res, const char *what)
 {
-    mk_services *s = mk_ops_services(soap);
+    struct soap *soap = op->soap;
+    mk_services *s = op->svc;
     mk_mapping_fault f = mk_mapping_error_for_rest(s->mapping, st, res, context);
     int code = f.soap_code ? f.soap_code : MK_ERR_API_INTERNAL;
     /* A field Marketo does not know: the cached describe is stale. */
@@ -88,26 +72,26 @@ int mk_ops_rest_fault_in(struct soap *soap, const char *context, mk_rest_status 
     }
 }
 
-int mk_ops_rest_fault(struct soap *soap, mk_rest_status st, const mk_rest_result *res,
+int mk_ops_rest_fault(mk_op *op, mk_rest_status st, const mk_rest_result *res,
                       const char *what)
 {
-    return mk_ops_rest_fault_in(soap, NULL, st, res, what);
+    return mk_ops_rest_fault_in(op, NULL, st, res, what);
 }
 
-int mk_ops_rest(struct soap *soap, const mk_rest_req *rr, mk_rest_result *res, const char *what)
+int mk_ops_rest(mk_op *op, const mk_rest_req *rr, mk_rest_result *res, const char *what)
 {
-    return mk_ops_rest_in(soap, NULL, rr, res, what);
+    return mk_ops_rest_in(op, NULL, rr, res, what);
 }
 
-int mk_ops_rest_in(struct soap *soap, const char *context, const mk_rest_req *rr,
+int mk_ops_rest_in(mk_op *op, const char *context, const mk_rest_req *rr,
                    mk_rest_result *res, const char *what)
 {
-    struct mk_request *r = mk_request_of(soap);
-    mk_services *s = mk_ops_services(soap);
+    struct mk_request *r = op->req;
+    mk_services *s = op->svc;
     mk_rest_req req = *rr;
-    mk_rest_cred cred = mk_ops_cred(r);
+    mk_rest_cred cred = op->cred;
     if (!req.deadline_ms)
-        req.deadline_ms = mk_ops_deadline_ms(r);
+        req.deadline_ms = op->deadline_ms;
     mk_rest_status st = mk_rest_call(s->rest, &cred, &req, res);
     mk_opstats_charge(r, res);
     static const char *const methods[] = {"GET", "POST", "DELETE"};
@@ -115,17 +99,18 @@ int mk_ops_rest_in(struct soap *soap, const char *context, const mk_rest_req *rr
                     res->attempts, res->error_code);
     if (st == MK_REST_OK)
         return SOAP_OK;
-    return mk_ops_rest_fault_in(soap, context, st, res, what);
+    return mk_ops_rest_fault_in(op, context, st, res, what);
 }
 
-int mk_ops_partial_fault(struct soap *soap, const mk_rest_result *res, const char *what,
+int mk_ops_partial_fault(mk_op *op, const mk_rest_result *res, const char *what,
                          long long done, long long total, const char *unit)
 {
+    struct soap *soap = op->soap;
     /* Keep the code the failure was mapped to (rate limit, quota, ...) so
      * clients still retry what they would retry; add what was written. */
-    struct mk_request *req = mk_request_of(soap);
+    struct mk_request *req = op->req;
     int code = req && req->fault_code ? req->fault_code : MK_ERR_API_INTERNAL;
-    mk_ops_clear_fault(soap);
+    mk_ops_clear_fault(op);
     return mk_fault(soap, code,
                     "%s: Marketo REST failed after %lld of %lld %s had been changed; those "
                     "changes stay (REST has no transactions). Marketo said: %s",
@@ -133,9 +118,9 @@ int mk_ops_partial_fault(struct soap *soap, const mk_rest_result *res, const cha
                     res && res->error_message[0] ? res->error_message : "no answer");
 }
 
-const char *mk_ops_lead_filter(struct soap *soap, const char *key_type, const char **why)
+const char *mk_ops_lead_filter(mk_op *op, const char *key_type, const char **why)
 {
-    mk_services *s = mk_ops_services(soap);
+    mk_services *s = op->svc;
     const mk_mapping_lead_key *k = mk_mapping_lead_key_get(s->mapping, key_type ? key_type : "");
     *why = NULL;
     if (!k) {
@@ -149,10 +134,11 @@ const char *mk_ops_lead_filter(struct soap *soap, const char *key_type, const ch
     return k->filter_type;
 }
 
-int mk_ops_partition(struct soap *soap, const char **partition)
+int mk_ops_partition(mk_op *op, const char **partition)
 {
-    struct mk_request *r = mk_request_of(soap);
-    mk_services *s = mk_ops_services(soap);
+    struct soap *soap = op->soap;
+    struct mk_request *r = op->req;
+    mk_services *s = op->svc;
     *partition = r->partition;
     const char *ws = r->context_header ? r->context_header->targetWorkspace : NULL;
     if (!ws || !*ws)
@@ -170,17 +156,19 @@ int mk_ops_partition(struct soap *soap, const char **partition)
                     "(workspace name -> lead partition name) in the shim's configuration", ws);
 }
 
-void mk_ops_clear_fault(struct soap *soap)
+void mk_ops_clear_fault(mk_op *op)
 {
-    struct mk_request *r = mk_request_of(soap);
+    struct soap *soap = op->soap;
+    struct mk_request *r = op->req;
     if (r)
         r->fault_code = 0;
     soap->error = SOAP_OK;
 }
 
-const char *mk_ops_name_scope(struct soap *soap, const char *program)
+const char *mk_ops_name_scope(mk_op *op, const char *program)
 {
-    struct mk_request *r = mk_request_of(soap);
+    struct soap *soap = op->soap;
+    struct mk_request *r = op->req;
     const char *cid = r && r->rest_client_id ? r->rest_client_id : "";
     size_t n = strlen(cid) + (program ? strlen(program) : 0) + 2;
     char *s = soap_malloc(soap, n);
@@ -189,19 +177,16 @@ const char *mk_ops_name_scope(struct soap *soap, const char *program)
     return s ? s : "";
 }
 
-const char *mk_ops_user_key(struct soap *soap)
+const char *mk_ops_user_key(mk_op *op)
 {
-    struct mk_request *r = mk_request_of(soap);
+    struct mk_request *r = op->req;
     return r && r->user ? r->user->encryption_key : "";
 }
 
-const mk_fields *mk_ops_fields(struct soap *soap)
+const mk_fields *mk_ops_fields(mk_op *op)
 {
-    struct mk_request *r = mk_request_of(soap);
-    mk_services *s = mk_ops_services(soap);
-    mk_rest_cred cred = mk_ops_cred(r);
     const mk_fields *f = NULL;
-    mk_fields_acquire(s->fields, &cred, mk_ops_deadline_ms(r), &f);
+    mk_fields_acquire(op->svc->fields, &op->cred, op->deadline_ms, &f);
     return f;
 }
 
@@ -252,10 +237,11 @@ char *mk_ops_join(const char *const *v, int n, char sep)
     return out;
 }
 
-int mk_ops_get_leads(struct soap *soap, const char *filter_type, const char *const *values,
+int mk_ops_get_leads(mk_op *op, const char *filter_type, const char *const *values,
                      int nvalues, const char *fields, int max_results, cJSON **leads,
                      const char *what)
 {
+    struct soap *soap = op->soap;
     *leads = NULL;
     char *joined = mk_ops_join(values, nvalues, ',');
     cJSON *all = cJSON_CreateArray();
@@ -277,7 +263,7 @@ int mk_ops_get_leads(struct soap *soap, const char *filter_type, const char *con
         mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/leads.json",
                           .query = q, .nquery = nq};
         mk_rest_result res = {0};
-        rc = mk_ops_rest(soap, &rr, &res, what);
+        rc = mk_ops_rest(op, &rr, &res, what);
         if (rc != SOAP_OK) {
             mk_rest_result_free(&res);
             goto out;
@@ -305,15 +291,16 @@ out:
     return rc;
 }
 
-int mk_ops_find_lead(struct soap *soap, const char *key_type, const char *value,
+int mk_ops_find_lead(mk_op *op, const char *key_type, const char *value,
                      const char *fields, cJSON **lead, const char *what)
 {
+    struct soap *soap = op->soap;
     *lead = NULL;
     if (!key_type || !value || !*value)
         return mk_fault(soap, MK_ERR_LEAD_KEY_REQUIRED, "%s: lead key type and value are required",
                         what);
     const char *why = NULL;
-    const char *filter = mk_ops_lead_filter(soap, key_type, &why);
+    const char *filter = mk_ops_lead_filter(op, key_type, &why);
     if (!filter)
         return mk_fault(soap, MK_ERR_LEAD_KEY_BAD, "%s: lead key type %s is not supported: %s",
                         what, key_type, why ? why : "unknown key type");
@@ -327,7 +314,7 @@ int mk_ops_find_lead(struct soap *soap, const char *key_type, const char *value,
     cJSON *leads = NULL;
     const char *vals[1] = {value};
     int64_t id;
-    int rc = mk_ops_get_leads(soap, filter, vals, 1, fields, 2, &leads, what);
+    int rc = mk_ops_get_leads(op, filter, vals, 1, fields, 2, &leads, what);
     if (rc != SOAP_OK)
         return rc;
     int n = cJSON_GetArraySize(leads);
@@ -345,11 +332,11 @@ int mk_ops_find_lead(struct soap *soap, const char *key_type, const char *value,
     return rc;
 }
 
-int mk_ops_resolve_lead(struct soap *soap, const char *key_type, const char *value,
+int mk_ops_resolve_lead(mk_op *op, const char *key_type, const char *value,
                         int64_t *id, const char *what)
 {
     cJSON *lead = NULL;
-    int rc = mk_ops_find_lead(soap, key_type, value, "id", &lead, what);
+    int rc = mk_ops_find_lead(op, key_type, value, "id", &lead, what);
     if (rc == SOAP_OK)
         mk_rest_json_get_int64(lead, "id", id);
     cJSON_Delete(lead);

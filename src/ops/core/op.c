@@ -14,7 +14,6 @@
 
 #include "soapH.h"
 #include "mapping/mapping.h"
-#include "ops/core/common.h"
 #include "config/config.h"
 #include "soap/auth.h"
 #include "soap/engine.h"
@@ -91,8 +90,9 @@ int mk_op_begin(struct soap *soap, const mk_operation *entry, const void *params
     op->soap = soap;
     op->req = req;
     op->svc = svc;
-    op->cred = mk_ops_cred(req);
-    op->deadline_ms = mk_ops_deadline_ms(req);
+    op->cred = (mk_rest_cred){req->rest_client_id, req->rest_client_secret};
+    /* The request's deadline on the REST client's clock. */
+    op->deadline_ms = mk_rest_now_ms() + mk_request_ms_left(req);
     op->entry = entry;
     return SOAP_OK;
 }

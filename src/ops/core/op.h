@@ -32,13 +32,37 @@
 #define MK_OPS_OP_H
 
 #include <stdint.h>
+#include <cjson/cJSON.h>
 
 #include "base/request.h"
+#include "ops/core/fields.h"
 #include "rest/rest.h"
 #include "soap/fault.h"
 
 struct soap;
-struct mk_services;
+
+struct mk_mapping;
+struct mk_objcache;
+struct mk_actsvc;
+struct mk_namecache;
+struct mk_importstore;
+
+/* Long-lived services shared by all requests (owned by the server, made by
+ * services.h); a request reaches them as op->svc. */
+typedef struct mk_services {
+    mk_rest_client *rest;
+    const struct mk_mapping *mapping;
+    mk_fields_cache *fields;
+    const char *fspi_field;   /* REST custom field holding ForeignSysPersonId, or NULL */
+    const cJSON *workspaces;  /* {"<workspace>": "<partition>"} or NULL */
+    struct mk_coalescer *coalesce; /* lead sync/get requests sharing REST calls (coalesce.h) */
+    struct mk_opstats *opstats;    /* per-operation REST cost for operators (opstats.h) */
+    struct mk_objcache *objects; /* REST metadata of the object operations (objcache.h) */
+    struct mk_actsvc *acts;      /* activity and asset operations: aliases, caches (actsvc.h) */
+    struct mk_namecache *names;     /* list/campaign name -> id, with a TTL (namecache.h) */
+    struct mk_importstore *imports; /* importToList batch per (program, list) (importstore.h) */
+    struct mk_redis *redis;         /* shared with the other replicas, or NULL (cluster/redis.h) */
+} mk_services;
 
 /* One row of the generated operation table (mk_op_entries[], mk_handlers.h):
  * what mapping/operations.json says of the operation at build time. */
@@ -55,7 +79,7 @@ typedef struct mk_operation {
 typedef struct mk_op {
     struct soap *soap;              /* gSOAP context: faults, the response arena */
     struct mk_request *req;         /* transport, user, REST cost of the request */
-    struct mk_services *svc;        /* REST client, mapping tables, caches (common.h) */
+    mk_services *svc;               /* REST client, mapping tables, caches */
     mk_rest_cred cred;              /* the user's own or the shared REST service */
     int64_t deadline_ms;            /* REST calls must end before (mk_rest_now_ms clock) */
     const mk_operation *entry;      /* this operation's row of the table */

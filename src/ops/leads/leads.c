@@ -51,29 +51,28 @@ static bool csv_has(const char *csv, const char *name)
  * renamed in Marketo since describe was read.  A read that only asked for
  * the catalogue's fields is then retried once with a freshly read
  * catalogue, instead of failing every read until the cache expires. */
-static void refresh_fields(struct soap *soap)
+static void refresh_fields(mk_op *op)
 {
-    struct mk_request *r = mk_request_of(soap);
-    mk_rest_cred cred = mk_ops_cred(r);
-    mk_fields_refresh(mk_ops_services(soap)->fields, &cred, mk_ops_deadline_ms(r));
+    mk_fields_refresh(op->svc->fields, &op->cred, op->deadline_ms);
 }
 
-static bool retry_with_fresh_fields(struct soap *soap, int rc, int *attempt)
+static bool retry_with_fresh_fields(mk_op *op, int rc, int *attempt)
 {
-    struct mk_request *r = mk_request_of(soap);
+    struct mk_request *r = op->req;
     if (rc == SOAP_OK || (*attempt)++ > 0 || !r || r->fault_code != MK_ERR_LEAD_ATTRIBUTE_BAD)
         return false;
-    refresh_fields(soap);
-    mk_ops_clear_fault(soap);
+    refresh_fields(op);
+    mk_ops_clear_fault(op);
     return true;
 }
 
 /* All SOAP-visible fields, plus the ForeignSysPersonId field if configured
  * (each REST name once: the documentation does not promise that REST
  * tolerates a field named twice). */
-static char *all_fields_csv(struct soap *soap, const mk_fields *f)
+static char *all_fields_csv(mk_op *op, const mk_fields *f)
 {
-    mk_services *s = mk_ops_services(soap);
+    struct soap *soap = op->soap;
+    mk_services *s = op->svc;
     const char *all = mk_fields_all_soap_csv(f);
     const char *extra = s->fspi_field && !csv_has(all, s->fspi_field) ? s->fspi_field : NULL;
     size_t n = strlen(all) + (extra ? strlen(extra) + 1 : 0) + 1;
@@ -106,12 +105,13 @@ static const mk_field *include_field(const mk_fields *f, const char *name)
 
 /* includeAttributes (SOAP names, any case) → REST fields CSV; a name that
  * is neither a lead attribute nor a LeadRecord member → 20105. */
-static int include_to_fields(struct soap *soap, const mk_fields *f,
+static int include_to_fields(mk_op *op, const mk_fields *f,
                              const struct ns1__ArrayOfString *inc, char **csv)
 {
-    mk_services *s = mk_ops_services(soap);
+    struct soap *soap = op->soap;
+    mk_services *s = op->svc;
     if (!inc || inc->__sizestringItem == 0) {
-        *csv = all_fields_csv(soap, f);
+        *csv = all_fields_csv(op, f);
         return SOAP_OK;
     }
     size_t len = 16 + (s->fspi_field ? strlen(s->fspi_field) + 1 : 0);
@@ -151,9 +151,10 @@ static int leadrec_fault(struct soap *soap, int rc)
 }
 
 /* JSON array of leads → SOAP ArrayOfLeadRecord (NULL when empty). */
-static int leads_to_soap(struct soap *soap, const mk_fields *f, const cJSON *leads,
+static int leads_to_soap(mk_op *op, const mk_fields *f, const cJSON *leads,
                          struct ns1__ArrayOfLeadRecord **out)
 {
+    struct soap *soap = op->soap;
     int n = cJSON_GetArraySize(leads);
     *out = NULL;
     if (n == 0)
@@ -165,7 +166,7 @@ static int leads_to_soap(struct soap *soap, const mk_fields *f, const cJSON *lea
     int k = 0;
     const cJSON *it;
     cJSON_ArrayForEach(it, leads) {
-        int rc = mk_leadrec_to_soap(soap, f, it, mk_ops_services(soap)->fspi_field, &recs[k++]);
+        int rc = mk_leadrec_to_soap(soap, f, it, op->svc->fspi_field, &recs[k++]);
         if (rc != 0)
             return leadrec_fault(soap, rc);
     }
@@ -180,13 +181,13 @@ static int leads_to_soap(struct soap *soap, const mk_fields *f, const cJSON *lea
 int mk_op_get_lead(mk_op *op, struct ns1__ParamsGetLead *p, struct ns1__SuccessGetLead *out)
 {
     struct soap *soap = op->soap;
-    int rc;
+    int rc = SOAP_OK;
     soap_set_omode(soap, SOAP_XML_NIL);
     if (!p->leadKey || !p->leadKey->keyValue || !*p->leadKey->keyValue)
         return mk_fault(soap, MK_ERR_LEAD_KEY_REQUIRED, "getLead needs leadKey with keyType and keyValue");
     const char *kt = key_type_name(soap, p->leadKey->keyType);
     const char *why = NULL;
-    const char *filter = mk_ops_lead_filter(soap, kt, &why);
+    const char *filter = mk_ops_lead_filter(op, kt, &why);
     if (!filter)
         return mk_fault(soap, MK_ERR_LEAD_KEY_BAD, "Lead key type %s is not supported: %s", kt,
                         why ? why : "no REST filter exists for it");
@@ -202,11 +203,11 @@ int mk_op_get_lead(mk_op *op, struct ns1__ParamsGetLead *p, struct ns1__SuccessG
     int attempt = 0;
     do {
         mk_ops_release_fields(f);
-        f = mk_ops_fields(soap);
+        f = mk_ops_fields(op);
         /* Concurrent getLeads by the same key type share one REST call (leadbatch.h). */
-        rc = mk_ops_get_leads_by_value(soap, filter, value, all_fields_csv(soap, f),
+        rc = mk_ops_get_leads_by_value(op, filter, value, all_fields_csv(op, f),
                                        REST_MAX_MATCHES, &leads, "getLead");
-    } while (retry_with_fresh_fields(soap, rc, &attempt));
+    } while (retry_with_fresh_fields(op, rc, &attempt));
     if (rc == SOAP_OK && cJSON_GetArraySize(leads) == 0)
         rc = mk_fault(soap, MK_ERR_LEAD_NOT_FOUND, "No lead found with %s = %s", kt, value);
     if (rc == SOAP_OK) {
@@ -215,7 +216,7 @@ int mk_op_get_lead(mk_op *op, struct ns1__ParamsGetLead *p, struct ns1__SuccessG
             rc = mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
         } else {
             out->result->count = cJSON_GetArraySize(leads);
-            rc = leads_to_soap(soap, f, leads, &out->result->leadRecordList);
+            rc = leads_to_soap(op, f, leads, &out->result->leadRecordList);
         }
     }
     cJSON_Delete(leads);
@@ -238,14 +239,15 @@ typedef struct page {
     cJSON *next;         /* state for the next position, NULL at the end (owned) */
 } page;
 
-static int page_by_keys(struct soap *soap, const struct ns1__LeadKeySelector *sel,
+static int page_by_keys(mk_op *op, const struct ns1__LeadKeySelector *sel,
                         const char *fields, int batch, const cJSON *state, page *pg)
 {
+    struct soap *soap = op->soap;
     if (!sel->keyValues || sel->keyValues->__sizestringItem == 0)
         return mk_fault(soap, MK_ERR_LEAD_KEY_REQUIRED, "LeadKeySelector has no keyValues");
     const char *kt = key_type_name(soap, sel->keyType);
     const char *why = NULL;
-    const char *filter = mk_ops_lead_filter(soap, kt, &why);
+    const char *filter = mk_ops_lead_filter(op, kt, &why);
     if (!filter)
         return mk_fault(soap, MK_ERR_LEAD_KEY_BAD, "Lead key type %s is not supported: %s", kt,
                         why ? why : "no REST filter exists for it");
@@ -277,7 +279,7 @@ static int page_by_keys(struct soap *soap, const struct ns1__LeadKeySelector *se
         q[nq++] = (mk_rest_param){"nextPageToken", token};
     mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/leads.json", .query = q, .nquery = nq};
     mk_rest_result res = {0};
-    int rc = mk_ops_rest(soap, &rr, &res, "getMultipleLeads: get leads by filter");
+    int rc = mk_ops_rest(op, &rr, &res, "getMultipleLeads: get leads by filter");
     free(joined);
     if (rc == SOAP_OK) {
         pg->leads = cJSON_DetachItemFromObjectCaseSensitive(res.json, "result");
@@ -296,14 +298,14 @@ static int page_by_keys(struct soap *soap, const struct ns1__LeadKeySelector *se
 
 /* One GET /rest/v1/lists.json?name=[&programName=]; *id = 0 when no list
  * matches. */
-static int find_list(struct soap *soap, const char *name, const char *program, int64_t *id)
+static int find_list(mk_op *op, const char *name, const char *program, int64_t *id)
 {
     mk_rest_param q[2] = {{"name", name}, {"programName", program}};
     mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/lists.json", .query = q,
                       .nquery = program ? 2 : 1};
     mk_rest_result res = {0};
     *id = 0;
-    int rc = mk_ops_rest(soap, &rr, &res, "getMultipleLeads: find static list by name");
+    int rc = mk_ops_rest(op, &rr, &res, "getMultipleLeads: find static list by name");
     if (rc == SOAP_OK) {
         const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res.json, "result"), 0);
         if (first && mk_rest_json_get_int64(first, "id", id) != MK_REST_JSON_OK)
@@ -316,8 +318,9 @@ static int find_list(struct soap *soap, const char *name, const char *program, i
 /* Static list by id, or by name.  Marketo's own samples name a list
  * "<program name>.<list name>" ("SMSProgram.listForTesting"), so a name
  * that matches no list as a whole is tried as program + list at each dot. */
-static int resolve_list(struct soap *soap, const struct ns1__StaticListSelector *sel, int64_t *id)
+static int resolve_list(mk_op *op, const struct ns1__StaticListSelector *sel, int64_t *id)
 {
+    struct soap *soap = op->soap;
     if (sel->staticListId && *sel->staticListId > 0) {
         *id = *sel->staticListId;
         return SOAP_OK;
@@ -326,7 +329,7 @@ static int resolve_list(struct soap *soap, const struct ns1__StaticListSelector 
         return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED,
                         "StaticListSelector needs staticListId or staticListName");
     const char *name = sel->staticListName;
-    int rc = find_list(soap, name, NULL, id);
+    int rc = find_list(op, name, NULL, id);
     for (const char *dot = strchr(name, '.'); rc == SOAP_OK && *id == 0 && dot;
          dot = strchr(dot + 1, '.')) {
         if (dot == name || !dot[1])
@@ -335,16 +338,17 @@ static int resolve_list(struct soap *soap, const struct ns1__StaticListSelector 
         if (!program)
             return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
         program[dot - name] = '\0';
-        rc = find_list(soap, dot + 1, program, id);
+        rc = find_list(op, dot + 1, program, id);
     }
     if (rc == SOAP_OK && *id == 0)
         rc = mk_fault(soap, MK_ERR_LIST_NOT_FOUND, "Static list not found: %s", name);
     return rc;
 }
 
-static int page_by_list(struct soap *soap, const struct ns1__StaticListSelector *sel,
+static int page_by_list(mk_op *op, const struct ns1__StaticListSelector *sel,
                         const char *fields, int batch, const cJSON *state, page *pg)
 {
+    struct soap *soap = op->soap;
     int64_t list_id = 0;
     int rc;
     if (state) {
@@ -356,7 +360,7 @@ static int page_by_list(struct soap *soap, const struct ns1__StaticListSelector 
             return mk_fault(soap, MK_ERR_BAD_STREAM_POSITION,
                             "stream position belongs to static list %" PRId64 ", not %d", list_id,
                             *sel->staticListId);
-    } else if ((rc = resolve_list(soap, sel, &list_id)) != SOAP_OK) {
+    } else if ((rc = resolve_list(op, sel, &list_id)) != SOAP_OK) {
         return rc;
     }
     char path[64], bs[16];
@@ -376,7 +380,7 @@ static int page_by_list(struct soap *soap, const struct ns1__StaticListSelector 
                           .path_template = "/rest/v1/lists/{listId}/leads.json", .query = q,
                           .nquery = nq};
         mk_rest_result res = {0};
-        rc = mk_ops_rest(soap, &rr, &res, "getMultipleLeads: get leads by list");
+        rc = mk_ops_rest(op, &rr, &res, "getMultipleLeads: get leads by list");
         if (rc != SOAP_OK && res.error_code == 1013)
             rc = mk_fault(soap, MK_ERR_LIST_NOT_FOUND, "Static list not found: id %" PRId64, list_id);
         if (rc != SOAP_OK) {
@@ -392,7 +396,7 @@ static int page_by_list(struct soap *soap, const struct ns1__StaticListSelector 
         token = next && *next ? strdup(next) : NULL;
         mk_rest_result_free(&res);
         bool empty = cJSON_GetArraySize(pg->leads) == 0;
-        if (token && (!empty || mk_request_ms_left(mk_request_of(soap)) <= PAGE_RESERVE_MS)) {
+        if (token && (!empty || mk_request_ms_left(op->req) <= PAGE_RESERVE_MS)) {
             pg->next = cJSON_CreateObject();
             cJSON_AddStringToObject(pg->next, "k", "list");
             cJSON_AddNumberToObject(pg->next, "list", (double)list_id);
@@ -417,13 +421,13 @@ static int page_by_list(struct soap *soap, const struct ns1__StaticListSelector 
  * lead the walk goes on while the deadline allows (an empty page that
  * says more follows is where Talend and embulk stop); after that, at most
  * UPD_MAX_ACTIVITY_PAGES per call. */
-static bool upd_may_read(struct soap *soap, int pages, int nids)
+static bool upd_may_read(mk_op *op, int pages, int nids)
 {
     if (pages == 0)
         return true;
     if (nids > 0 && pages >= UPD_MAX_ACTIVITY_PAGES)
         return false;
-    return mk_request_ms_left(mk_request_of(soap)) > PAGE_RESERVE_MS;
+    return mk_request_ms_left(op->req) > PAGE_RESERVE_MS;
 }
 
 static int parse_window(struct soap *soap, const struct ns1__LastUpdateAtSelector *sel,
@@ -447,10 +451,11 @@ static int parse_window(struct soap *soap, const struct ns1__LastUpdateAtSelecto
     return SOAP_OK;
 }
 
-static int page_by_update(struct soap *soap, const struct ns1__LastUpdateAtSelector *sel,
+static int page_by_update(mk_op *op, const struct ns1__LastUpdateAtSelector *sel,
                           const mk_fields *f, const char *fields, int batch,
                           const cJSON *state, page *pg)
 {
+    struct soap *soap = op->soap;
     time_t oldest, latest;
     int rc = parse_window(soap, sel, &oldest, &latest);
     if (rc != SOAP_OK)
@@ -469,7 +474,7 @@ static int page_by_update(struct soap *soap, const struct ns1__LastUpdateAtSelec
         mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/activities/pagingtoken.json",
                           .query = q, .nquery = 1};
         mk_rest_result res = {0};
-        rc = mk_ops_rest(soap, &rr, &res, "getMultipleLeads: get paging token");
+        rc = mk_ops_rest(op, &rr, &res, "getMultipleLeads: get paging token");
         const char *t = rc == SOAP_OK ? mk_rest_json_get_string(res.json, "nextPageToken") : NULL;
         token = t ? strdup(t) : NULL;
         mk_rest_result_free(&res);
@@ -498,13 +503,13 @@ static int page_by_update(struct soap *soap, const struct ns1__LastUpdateAtSelec
      * an empty page. */
     for (bool answered = false; !answered;) {
         int nids = 0;
-        while (nids < batch && !done && upd_may_read(soap, pages, nids)) {
+        while (nids < batch && !done && upd_may_read(op, pages, nids)) {
             pages++;
             mk_rest_param q[3] = {{"nextPageToken", token}, {"fields", watch}, {"batchSize", bs}};
             mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/activities/leadchanges.json",
                               .query = q, .nquery = 3};
             mk_rest_result res = {0};
-            rc = mk_ops_rest(soap, &rr, &res, "getMultipleLeads: get lead changes");
+            rc = mk_ops_rest(op, &rr, &res, "getMultipleLeads: get lead changes");
             if (rc != SOAP_OK) {
                 mk_rest_result_free(&res);
                 free(token);
@@ -564,14 +569,14 @@ static int page_by_update(struct soap *soap, const struct ns1__LastUpdateAtSelec
             vals[i] = idtext[i];
         }
         cJSON *leads = NULL;
-        rc = mk_ops_get_leads(soap, "id", vals, nids, fields, nids, &leads,
+        rc = mk_ops_get_leads(op, "id", vals, nids, fields, nids, &leads,
                               "getMultipleLeads: get updated leads");
         if (rc != SOAP_OK) {
             free(token);
             return rc;
         }
         answered = cJSON_GetArraySize(leads) > 0 || done ||
-                   mk_request_ms_left(mk_request_of(soap)) <= PAGE_RESERVE_MS;
+                   mk_request_ms_left(op->req) <= PAGE_RESERVE_MS;
         if (answered)
             pg->leads = leads;
         else
@@ -591,7 +596,7 @@ int mk_op_get_multiple_leads(mk_op *op, struct ns1__ParamsGetMultipleLeads *p,
                              struct ns1__SuccessGetMultipleLeads *out)
 {
     struct soap *soap = op->soap;
-    int rc;
+    int rc = SOAP_OK;
     soap_set_omode(soap, SOAP_XML_NIL);
     const struct ns1__LeadSelector *sel = p->leadSelector;
     struct ns1__LastUpdateAtSelector legacy = {NULL, p->lastUpdatedAt};
@@ -614,7 +619,7 @@ int mk_op_get_multiple_leads(mk_op *op, struct ns1__ParamsGetMultipleLeads *p,
     if ((rc = mk_ops_batch_size(soap, p->batchSize, 100, REST_PAGE_MAX, &batch)) != SOAP_OK)
         return rc;
 
-    const char *user_key = mk_ops_user_key(soap);
+    const char *user_key = mk_ops_user_key(op);
     cJSON *state = NULL;
     if (p->streamPosition && *p->streamPosition) {
         if (mk_streampos_decode(user_key, p->streamPosition, &state) != MK_STREAMPOS_OK)
@@ -637,19 +642,19 @@ int mk_op_get_multiple_leads(mk_op *op, struct ns1__ParamsGetMultipleLeads *p,
         cJSON_Delete(pg.next);
         pg = (page){0};
         mk_ops_release_fields(f);
-        f = mk_ops_fields(soap);
-        rc = include_to_fields(soap, f, p->includeAttributes, &fields);
+        f = mk_ops_fields(op);
+        rc = include_to_fields(op, f, p->includeAttributes, &fields);
         if (rc != SOAP_OK)
             break;   /* the client named an attribute that does not exist */
         if (strcmp(kind, "keys") == 0)
-            rc = page_by_keys(soap, sel->ns1__LeadKeySelector, fields, batch, state, &pg);
+            rc = page_by_keys(op, sel->ns1__LeadKeySelector, fields, batch, state, &pg);
         else if (strcmp(kind, "list") == 0)
-            rc = page_by_list(soap, sel->ns1__StaticListSelector, fields, batch, state, &pg);
+            rc = page_by_list(op, sel->ns1__StaticListSelector, fields, batch, state, &pg);
         else
-            rc = page_by_update(soap, sel && sel->ns1__LastUpdateAtSelector ? sel->ns1__LastUpdateAtSelector
+            rc = page_by_update(op, sel && sel->ns1__LastUpdateAtSelector ? sel->ns1__LastUpdateAtSelector
                                                                            : &legacy,
                                 f, fields, batch, state, &pg);
-    } while (retry_with_fresh_fields(soap, rc, &attempt));
+    } while (retry_with_fresh_fields(op, rc, &attempt));
     if (rc == SOAP_OK) {
         struct ns1__ResultGetMultipleLeads *r = soap_malloc(soap, sizeof *r);
         memset(r, 0, sizeof *r);
@@ -666,7 +671,7 @@ int mk_op_get_multiple_leads(mk_op *op, struct ns1__ParamsGetMultipleLeads *p,
             }
         }
         if (rc == SOAP_OK)
-            rc = leads_to_soap(soap, f, pg.leads, &r->leadRecordList);
+            rc = leads_to_soap(op, f, pg.leads, &r->leadRecordList);
         out->result = r;
     }
     cJSON_Delete(pg.leads);
@@ -700,9 +705,10 @@ typedef struct sync_key {
  * an attribute names no lead field, which fails the whole call as it did
  * in Marketo.  Values are never judged here (values.h): REST does that,
  * record by record. */
-static int record_to_rest(struct soap *soap, const mk_fields *f, const struct ns1__LeadRecord *rec,
-                          bool email_is_update, const char *op, cJSON **out, const char **failed)
+static int record_to_rest(mk_op *op, const mk_fields *f, const struct ns1__LeadRecord *rec,
+                          bool email_is_update, const char *op_name, cJSON **out, const char **failed)
 {
+    struct soap *soap = op->soap;
     const char *bad = NULL;
     *failed = NULL;
     switch (mk_leadrec_attrs_to_rest(f, rec->leadAttributeList, out, &bad)) {
@@ -710,7 +716,7 @@ static int record_to_rest(struct soap *soap, const mk_fields *f, const struct ns
         break;
     case MK_LEADREC_UNKNOWN:
         return mk_fault(soap, MK_ERR_LEAD_ATTRIBUTE_BAD,
-                        "%s operation failed: unknown fields for import: %s", op, bad);
+                        "%s operation failed: unknown fields for import: %s", op_name, bad);
     case MK_LEADREC_READONLY: {
         size_t n = strlen(bad) + 96;
         char *why = soap_malloc(soap, n);
@@ -724,7 +730,7 @@ static int record_to_rest(struct soap *soap, const mk_fields *f, const struct ns
     default:
         return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
     }
-    mk_services *s = mk_ops_services(soap);
+    mk_services *s = op->svc;
     /* When Email is the key (or must be written), the member is the value;
      * otherwise only an Email attribute in the list changes the address. */
     if (rec->Email && *rec->Email && email_is_update) {
@@ -739,10 +745,11 @@ static int record_to_rest(struct soap *soap, const mk_fields *f, const struct ns
 }
 
 /* Choose the REST action and lookup field for one SOAP record. */
-static int choose_key(struct soap *soap, const struct ns1__LeadRecord *rec, bool dedup,
+static int choose_key(mk_op *op, const struct ns1__LeadRecord *rec, bool dedup,
                       sync_key *k, const char **why)
 {
-    mk_services *s = mk_ops_services(soap);
+    struct soap *soap = op->soap;
+    mk_services *s = op->svc;
     *why = NULL;
     if (rec->Id && *rec->Id > 0) {
         char *v = soap_malloc(soap, 16);
@@ -790,30 +797,31 @@ static char *skip_reason(struct soap *soap, const cJSON *item, int *code)
     return t;
 }
 
-static int post_sync(struct soap *soap, const char *action, const char *lookup,
+static int post_sync(mk_op *op, const char *action, const char *lookup,
                      const char *partition, cJSON *input, mk_rest_result *res, const char *what)
 {
     /* Concurrent syncs with the same action, lookupField and partition share
      * one REST call; the body (lookupField left out for createDuplicate,
      * partitionName for updateOnly) is built there (leadbatch.h). */
-    return mk_ops_sync_leads(soap, action, lookup, partition, input, res, what);
+    return mk_ops_sync_leads(op, action, lookup, partition, input, res, what);
 }
 
-static int fetch_lead(struct soap *soap, const mk_fields *f, int64_t id, struct ns1__LeadRecord **out)
+static int fetch_lead(mk_op *op, const mk_fields *f, int64_t id, struct ns1__LeadRecord **out)
 {
+    struct soap *soap = op->soap;
     char v[24];
     snprintf(v, sizeof v, "%" PRId64, id);
     cJSON *leads = NULL;
     /* Through the coalescer: under load the read-backs of many syncLeads
      * share one filter call as their writes shared one sync call. */
-    int rc = mk_ops_get_leads_by_value(soap, "id", v, all_fields_csv(soap, f), 1, &leads,
+    int rc = mk_ops_get_leads_by_value(op, "id", v, all_fields_csv(op, f), 1, &leads,
                                        "syncLead: read back the lead");
     if (rc == SOAP_OK && cJSON_GetArraySize(leads) == 1) {
         *out = soap_malloc(soap, sizeof **out);
         if (!*out)
             rc = mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
         else if ((rc = mk_leadrec_to_soap(soap, f, cJSON_GetArrayItem(leads, 0),
-                                          mk_ops_services(soap)->fspi_field, *out)) != 0)
+                                          op->svc->fspi_field, *out)) != 0)
             rc = leadrec_fault(soap, rc);
     }
     cJSON_Delete(leads);
@@ -822,12 +830,13 @@ static int fetch_lead(struct soap *soap, const mk_fields *f, int64_t id, struct 
 
 /* If exactly one lead has `value` in REST filter `filter`, make *k an
  * update of that lead by id (and set *have_key); otherwise leave *k alone. */
-static int key_to_id(struct soap *soap, const char *filter, const char *value, const char *what,
+static int key_to_id(mk_op *op, const char *filter, const char *value, const char *what,
                      sync_key *k, bool *have_key)
 {
+    struct soap *soap = op->soap;
     const char *vals[1] = {value};
     cJSON *known = NULL;
-    int rc = mk_ops_get_leads(soap, filter, vals, 1, "id", 2, &known, what);
+    int rc = mk_ops_get_leads(op, filter, vals, 1, "id", 2, &known, what);
     int64_t id;
     if (rc == SOAP_OK && cJSON_GetArraySize(known) == 1 &&
         mk_rest_json_get_int64(cJSON_GetArrayItem(known, 0), "id", &id) == MK_REST_JSON_OK) {
@@ -847,28 +856,28 @@ static int key_to_id(struct soap *soap, const char *filter, const char *value, c
 int mk_op_sync_lead(mk_op *op, struct ns1__ParamsSyncLead *p, struct ns1__SuccessSyncLead *out)
 {
     struct soap *soap = op->soap;
-    int rc;
+    int rc = SOAP_OK;
     soap_set_omode(soap, SOAP_XML_NIL);
     const struct ns1__LeadRecord *rec = p->leadRecord;
     if (!rec)
         return mk_fault(soap, MK_ERR_LEAD_DETAIL_REQUIRED, "syncLead needs a leadRecord");
     const char *partition = NULL;
-    rc = mk_ops_partition(soap, &partition);
+    rc = mk_ops_partition(op, &partition);
     if (rc != SOAP_OK)
         return rc;
 
-    const mk_fields *f = mk_ops_fields(soap);
+    const mk_fields *f = mk_ops_fields(op);
     cJSON *lead = NULL, *input = NULL;
     mk_rest_result res = {0};
     sync_key k;
     const char *why = NULL;
-    bool have_key = choose_key(soap, rec, true, &k, &why) == 0;
+    bool have_key = choose_key(op, rec, true, &k, &why) == 0;
     const char *cookie = p->marketoCookie && *p->marketoCookie ? p->marketoCookie : NULL;
 
     /* An unknown attribute faults before anything is read or written; a
      * read-only one fails the record (the call's only one) unwritten. */
     const char *failed = NULL;
-    rc = record_to_rest(soap, f, rec, true, "syncLead", &lead, &failed);
+    rc = record_to_rest(op, f, rec, true, "syncLead", &lead, &failed);
     if (rc != SOAP_OK)
         goto out;
     if (failed && (have_key || cookie)) {   /* without any key: fault 20101 below */
@@ -889,7 +898,7 @@ int mk_op_sync_lead(mk_op *op, struct ns1__ParamsSyncLead *p, struct ns1__Succes
 
     /* The cookie outranks Email: a lead already known by it is updated. */
     if (cookie && (!have_key || strcmp(k.lookup, "email") == 0)) {
-        rc = key_to_id(soap, "cookies", cookie, "syncLead: find lead by cookie", &k, &have_key);
+        rc = key_to_id(op, "cookies", cookie, "syncLead: find lead by cookie", &k, &have_key);
         if (rc != SOAP_OK)
             goto out;
     }
@@ -898,7 +907,7 @@ int mk_op_sync_lead(mk_op *op, struct ns1__ParamsSyncLead *p, struct ns1__Succes
      * the named workspace is ignored and the lead is updated in its current
      * partition"): find that lead first, so no duplicate is created. */
     if (have_key && partition && strcmp(k.lookup, "email") == 0) {
-        rc = key_to_id(soap, "email", k.value, "syncLead: find lead by email in every partition",
+        rc = key_to_id(op, "email", k.value, "syncLead: find lead by email in every partition",
                        &k, &have_key);
         if (rc != SOAP_OK)
             goto out;
@@ -913,7 +922,7 @@ int mk_op_sync_lead(mk_op *op, struct ns1__ParamsSyncLead *p, struct ns1__Succes
     input = cJSON_CreateArray();
     cJSON_AddItemToArray(input, lead);
     lead = NULL;
-    rc = post_sync(soap, k.action, k.lookup, partition, input, &res, "syncLead: sync leads");
+    rc = post_sync(op, k.action, k.lookup, partition, input, &res, "syncLead: sync leads");
     if (rc != SOAP_OK)
         goto out;
 
@@ -931,7 +940,7 @@ int mk_op_sync_lead(mk_op *op, struct ns1__ParamsSyncLead *p, struct ns1__Succes
         if (code == 1006) {
             /* The catalogue let an attribute through that Marketo no longer
              * has: read it again, so the next request validates right. */
-            refresh_fields(soap);
+            refresh_fields(op);
             rc = mk_fault(soap, MK_ERR_LEAD_ATTRIBUTE_BAD, "syncLead operation failed: %s", st->error);
             goto out;
         }
@@ -946,7 +955,7 @@ int mk_op_sync_lead(mk_op *op, struct ns1__ParamsSyncLead *p, struct ns1__Succes
                           .path_template = "/rest/v1/leads/{leadId}/associate.json",
                           .query = q, .nquery = 1};
         mk_rest_result ares = {0};
-        rc = mk_ops_rest(soap, &rr, &ares, "syncLead: associate the Munchkin cookie");
+        rc = mk_ops_rest(op, &rr, &ares, "syncLead: associate the Munchkin cookie");
         if (rc != SOAP_OK && ares.error_code == 1012)
             rc = mk_fault(soap, MK_ERR_BAD_PARAMETER,
                           "lead %" PRId64 " was %s but marketoCookie '%s' is not a valid Munchkin "
@@ -957,7 +966,7 @@ int mk_op_sync_lead(mk_op *op, struct ns1__ParamsSyncLead *p, struct ns1__Succes
             goto out;
     }
     if (p->returnLead && *p->returnLead == xsd__boolean__true_ && id > 0) {
-        rc = fetch_lead(soap, f, id, &r->leadRecord);
+        rc = fetch_lead(op, f, id, &r->leadRecord);
         if (rc != SOAP_OK)
             goto out;
     }
@@ -993,18 +1002,18 @@ int mk_op_sync_multiple_leads(mk_op *op, struct ns1__ParamsSyncMultipleLeads *p,
                               struct ns1__SuccessSyncMultipleLeads *out)
 {
     struct soap *soap = op->soap;
-    int rc;
+    int rc = SOAP_OK;
     soap_set_omode(soap, SOAP_XML_NIL);
     int n = p->leadRecordList ? p->leadRecordList->__sizeleadRecord : 0;
     if (n == 0)
         return mk_fault(soap, MK_ERR_LEAD_DETAIL_REQUIRED, "syncMultipleLeads needs leadRecordList/leadRecord");
     bool dedup = !p->dedupEnabled || *p->dedupEnabled == xsd__boolean__true_;
     const char *partition = NULL;
-    rc = mk_ops_partition(soap, &partition);
+    rc = mk_ops_partition(op, &partition);
     if (rc != SOAP_OK)
         return rc;
 
-    const mk_fields *f = mk_ops_fields(soap);
+    const mk_fields *f = mk_ops_fields(op);
     sync_item *items = calloc((size_t)n, sizeof *items);
     if (!items) {
         mk_ops_release_fields(f);
@@ -1015,7 +1024,7 @@ int mk_op_sync_multiple_leads(mk_op *op, struct ns1__ParamsSyncMultipleLeads *p,
         items[i].index = i;
         items[i].batch = -1;
         const char *why = NULL;
-        bool keyed = choose_key(soap, rec, dedup, &items[i].key, &why) == 0;
+        bool keyed = choose_key(op, rec, dedup, &items[i].key, &why) == 0;
         /* "the Marketo ID takes precedence ... if Email is also present as
          * a key, it will not be updated unless it is specified in the list
          * of attributes" (syncMultipleLeads).  The rule is stated for the Id
@@ -1025,7 +1034,7 @@ int mk_op_sync_multiple_leads(mk_op *op, struct ns1__ParamsSyncMultipleLeads *p,
          * anywhere faults the call before anything is written. */
         bool email_update = keyed && strcmp(items[i].key.lookup, "id") != 0;
         const char *failed = NULL;
-        rc = record_to_rest(soap, f, rec, email_update, "syncMultipleLeads", &items[i].rest,
+        rc = record_to_rest(op, f, rec, email_update, "syncMultipleLeads", &items[i].rest,
                             &failed);
         if (rc != SOAP_OK)
             break;
@@ -1078,7 +1087,7 @@ int mk_op_sync_multiple_leads(mk_op *op, struct ns1__ParamsSyncMultipleLeads *p,
     bool stale_fields = false;
     for (int b = 0; b < nb && rc == SOAP_OK; b++) {
         mk_rest_result res = {0};
-        rc = post_sync(soap, batches[b].key->action, batches[b].key->lookup, partition,
+        rc = post_sync(op, batches[b].key->action, batches[b].key->lookup, partition,
                        batches[b].input, &res, "syncMultipleLeads: sync leads");
         const cJSON *result = cJSON_GetObjectItemCaseSensitive(res.json, "result");
         for (int i = 0; i < n && rc == SOAP_OK; i++) {
@@ -1106,7 +1115,7 @@ int mk_op_sync_multiple_leads(mk_op *op, struct ns1__ParamsSyncMultipleLeads *p,
         }
     }
     if (stale_fields)
-        refresh_fields(soap);   /* a field validated here is gone in Marketo */
+        refresh_fields(op);   /* a field validated here is gone in Marketo */
     if (rc == SOAP_OK) {
         struct ns1__ResultSyncMultipleLeads *r = soap_malloc(soap, sizeof *r);
         r->syncStatusList = soap_malloc(soap, sizeof *r->syncStatusList);
@@ -1149,9 +1158,10 @@ static int key_of(struct soap *soap, const struct ns1__ArrayOfAttribute *kl, con
 /* Resolve every key to a lead id.  IDNUM keys are checked together, one
  * GET per 300 ids, so a merge of many losers by id costs a call or two
  * rather than one per loser; other key types are resolved one by one. */
-static int resolve_keys(struct soap *soap, const struct ns1__Attribute *const *keys, int n,
+static int resolve_keys(mk_op *op, const struct ns1__Attribute *const *keys, int n,
                         int64_t *ids)
 {
+    struct soap *soap = op->soap;
     const char **idtext = soap_malloc(soap, sizeof *idtext * (size_t)n);
     bool *found = soap_malloc(soap, sizeof *found * (size_t)n);
     if (!idtext || !found)
@@ -1159,10 +1169,10 @@ static int resolve_keys(struct soap *soap, const struct ns1__Attribute *const *k
     int nid = 0;
     for (int i = 0; i < n; i++) {
         const char *why = NULL;
-        const char *filter = mk_ops_lead_filter(soap, keys[i]->attrName, &why);
+        const char *filter = mk_ops_lead_filter(op, keys[i]->attrName, &why);
         ids[i] = 0;
         if (!filter || strcmp(filter, "id") != 0) {
-            int rc = mk_ops_resolve_lead(soap, keys[i]->attrName, keys[i]->attrValue, &ids[i],
+            int rc = mk_ops_resolve_lead(op, keys[i]->attrName, keys[i]->attrValue, &ids[i],
                                          "mergeLeads");
             if (rc != SOAP_OK)
                 return rc;
@@ -1180,7 +1190,7 @@ static int resolve_keys(struct soap *soap, const struct ns1__Attribute *const *k
     for (int start = 0; start < nid; start += REST_PAGE_MAX) {
         int m = nid - start < REST_PAGE_MAX ? nid - start : REST_PAGE_MAX;
         cJSON *leads = NULL;
-        int rc = mk_ops_get_leads(soap, "id", idtext + start, m, "id", m, &leads,
+        int rc = mk_ops_get_leads(op, "id", idtext + start, m, "id", m, &leads,
                                   "mergeLeads: check that the leads exist");
         if (rc != SOAP_OK)
             return rc;
@@ -1197,7 +1207,7 @@ static int resolve_keys(struct soap *soap, const struct ns1__Attribute *const *k
     }
     for (int i = 0; i < n; i++) {
         const char *why = NULL;
-        const char *filter = mk_ops_lead_filter(soap, keys[i]->attrName, &why);
+        const char *filter = mk_ops_lead_filter(op, keys[i]->attrName, &why);
         if (filter && strcmp(filter, "id") == 0 && !found[i])
             return mk_fault(soap, MK_ERR_LEAD_NOT_FOUND, "No lead found with IDNUM = %s",
                             keys[i]->attrValue);
@@ -1208,7 +1218,7 @@ static int resolve_keys(struct soap *soap, const struct ns1__Attribute *const *k
 int mk_op_merge_leads(mk_op *op, struct ns1__ParamsMergeLeads *p, struct ns1__SuccessMergeLeads *out)
 {
     struct soap *soap = op->soap;
-    int rc;
+    int rc = SOAP_OK;
     soap_set_omode(soap, SOAP_XML_NIL);
     int n = p->losingLeadKeyLists ? p->losingLeadKeyLists->__sizekeyList : 0;
     /* keys[0] is the winner, keys[1..n] the losers. */
@@ -1224,7 +1234,7 @@ int mk_op_merge_leads(mk_op *op, struct ns1__ParamsMergeLeads *p, struct ns1__Su
     for (int i = 0; i < n; i++)
         if ((rc = key_of(soap, &p->losingLeadKeyLists->keyList[i], "losing", &keys[i + 1])) != SOAP_OK)
             return rc;
-    if ((rc = resolve_keys(soap, keys, n + 1, all)) != SOAP_OK)
+    if ((rc = resolve_keys(op, keys, n + 1, all)) != SOAP_OK)
         return rc;
     int64_t winner = all[0];
     /* The answer carries the ids as SOAP xs:int; an id beyond it could not be
@@ -1252,7 +1262,7 @@ int mk_op_merge_leads(mk_op *op, struct ns1__ParamsMergeLeads *p, struct ns1__Su
         mk_rest_req rr = {.method = MK_REST_POST, .path = path,
                           .path_template = "/rest/v1/leads/{leadId}/merge.json", .query = qp, .nquery = 2};
         mk_rest_result res = {0};
-        rc = mk_ops_rest(soap, &rr, &res, "mergeLeads: merge leads");
+        rc = mk_ops_rest(op, &rr, &res, "mergeLeads: merge leads");
         mk_rest_result_free(&res);
         if (rc != SOAP_OK && start > 0)
             return mk_fault(soap, MK_ERR_API_INTERNAL,

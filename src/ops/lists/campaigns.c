@@ -46,10 +46,11 @@ typedef struct campaign_ref {
 } campaign_ref;
 
 /* (program, name) -> id through the cache or GET /rest/v1/campaigns.json. */
-static int resolve_campaign(struct soap *soap, campaign_ref *c, bool fresh, const char *what)
+static int resolve_campaign(mk_op *op, campaign_ref *c, bool fresh, const char *what)
 {
-    mk_services *svc = mk_ops_services(soap);
-    const char *scope = mk_ops_name_scope(soap, c->program);
+    struct soap *soap = op->soap;
+    mk_services *svc = op->svc;
+    const char *scope = mk_ops_name_scope(op, c->program);
     c->cached = false;
     if (!fresh && mk_namecache_get(svc->names, "campaign", scope, c->name, &c->id)) {
         c->cached = true;
@@ -61,7 +62,7 @@ static int resolve_campaign(struct soap *soap, campaign_ref *c, bool fresh, cons
     mk_rest_result res = {0};
     char ctx[160];
     snprintf(ctx, sizeof ctx, "%s: find the campaign by name", what);
-    int rc = mk_ops_rest_in(soap, "campaign", &rr, &res, ctx);
+    int rc = mk_ops_rest_in(op, "campaign", &rr, &res, ctx);
     if (rc == SOAP_OK) {
         const cJSON *result = cJSON_GetObjectItemCaseSensitive(res.json, "result"), *it;
         const cJSON *pick = cJSON_GetArraySize(result) == 1 ? cJSON_GetArrayItem(result, 0) : NULL;
@@ -94,9 +95,10 @@ static int resolve_campaign(struct soap *soap, campaign_ref *c, bool fresh, cons
 
 /* POST /rest/v1/campaigns/{id}/<action>.json with body; a stale cached id
  * (1013) is looked up again once; otherwise 1013 is 20113. */
-static int campaign_post(struct soap *soap, campaign_ref *c, const char *action,
+static int campaign_post(mk_op *op, campaign_ref *c, const char *action,
                          const cJSON *body, const char *what, mk_rest_result *failure)
 {
+    struct soap *soap = op->soap;
     char path[96], tmpl[96];
     snprintf(tmpl, sizeof tmpl, "/rest/v1/campaigns/{campaignId}/%s.json", action);
     for (int attempt = 0;; attempt++) {
@@ -104,7 +106,7 @@ static int campaign_post(struct soap *soap, campaign_ref *c, const char *action,
         mk_rest_req rr = {.method = MK_REST_POST, .path = path, .path_template = tmpl,
                           .json = body};
         mk_rest_result res = {0};
-        int rc = mk_ops_rest_in(soap, "campaign", &rr, &res, what);
+        int rc = mk_ops_rest_in(op, "campaign", &rr, &res, what);
         int code = res.error_code;
         if (failure && rc != SOAP_OK)
             snprintf(failure->error_message, sizeof failure->error_message, "%s",
@@ -113,9 +115,9 @@ static int campaign_post(struct soap *soap, campaign_ref *c, const char *action,
         if (rc == SOAP_OK || code != 1013)
             return rc;
         if (attempt == 0 && c->cached) {
-            mk_namecache_forget_id(mk_ops_services(soap)->names, "campaign", c->id);
-            mk_ops_clear_fault(soap);
-            if ((rc = resolve_campaign(soap, c, true, what)) != SOAP_OK)
+            mk_namecache_forget_id(op->svc->names, "campaign", c->id);
+            mk_ops_clear_fault(op);
+            if ((rc = resolve_campaign(op, c, true, what)) != SOAP_OK)
                 return rc;
             continue;
         }
@@ -172,9 +174,9 @@ int mk_op_get_campaigns_for_source(mk_op *op, struct ns1__ParamsGetCampaignsForS
                                    struct ns1__SuccessGetCampaignsForSource *out)
 {
     struct soap *soap = op->soap;
-    int rc;
+    int rc = SOAP_OK;
     soap_set_omode(soap, SOAP_XML_NIL);
-    mk_services *svc = mk_ops_services(soap);
+    mk_services *svc = op->svc;
     if (p->source == ns1__ReqCampSourceType__SALES)
         return mk_fault(soap, MK_ERR_BAD_PARAMETER,
                         "getCampaignsForSource: source SALES (campaigns available to Sales "
@@ -195,7 +197,7 @@ int mk_op_get_campaigns_for_source(mk_op *op, struct ns1__ParamsGetCampaignsForS
         mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/campaigns.json", .query = q,
                           .nquery = token ? 3 : 2};
         mk_rest_result res = {0};
-        rc = mk_ops_rest_in(soap, "campaign", &rr, &res,
+        rc = mk_ops_rest_in(op, "campaign", &rr, &res,
                             "getCampaignsForSource: list requestable campaigns");
         if (rc != SOAP_OK) {
             mk_rest_result_free(&res);
@@ -215,7 +217,7 @@ int mk_op_get_campaigns_for_source(mk_op *op, struct ns1__ParamsGetCampaignsForS
             }
             sprintf(shown, "%s%s%s", pn && *pn ? pn : "", pn && *pn ? "." : "", cn);
             if (pn && *pn)   /* the next requestCampaign by name needs no lookup */
-                mk_namecache_put(svc->names, "campaign", mk_ops_name_scope(soap, pn), cn, id);
+                mk_namecache_put(svc->names, "campaign", mk_ops_name_scope(op, pn), cn, id);
             if (name && (exact ? strcasecmp(shown, name) != 0 && strcasecmp(cn, name) != 0
                                : !contains_ci(shown, name)))
                 continue;
@@ -271,9 +273,10 @@ int mk_op_get_campaigns_for_source(mk_op *op, struct ns1__ParamsGetCampaignsForS
 /* Lead keys -> distinct lead ids.  IDNUM values are used as they are (REST
  * passes over ids of leads that do not exist, as it documents no per-lead
  * outcome); other key types are looked up, one query per key type. */
-static int resolve_leads(struct soap *soap, const struct ns1__ArrayOfLeadKey *keys,
+static int resolve_leads(mk_op *op, const struct ns1__ArrayOfLeadKey *keys,
                          int64_t **ids_out, int *nids_out)
 {
+    struct soap *soap = op->soap;
     int n = keys ? keys->__sizeleadKey : 0;
     if (n > SOAP_LEADS_MAX)
         n = SOAP_LEADS_MAX;   /* Marketo: "Additional keys are ignored." */
@@ -290,7 +293,7 @@ static int resolve_leads(struct soap *soap, const struct ns1__ArrayOfLeadKey *ke
             return mk_fault(soap, MK_ERR_LEAD_KEY_REQUIRED,
                             "requestCampaign: leadKey %d has no keyValue", i + 1);
         const char *kt = soap_ns1__LeadKeyRef2s(soap, k->keyType), *why = NULL;
-        if (!mk_ops_lead_filter(soap, kt, &why))
+        if (!mk_ops_lead_filter(op, kt, &why))
             return mk_fault(soap, MK_ERR_LEAD_KEY_BAD,
                             "requestCampaign: lead key type %s is not supported: %s", kt,
                             why ? why : "no REST filter exists for it");
@@ -324,10 +327,10 @@ static int resolve_leads(struct soap *soap, const struct ns1__ArrayOfLeadKey *ke
             done[j] = true;
         }
         const char *why = NULL;
-        const char *filter = mk_ops_lead_filter(soap, soap_ns1__LeadKeyRef2s(soap, type), &why);
+        const char *filter = mk_ops_lead_filter(op, soap_ns1__LeadKeyRef2s(soap, type), &why);
         cJSON *leads = NULL;
         /* At most 1,000 leads can answer one query (REST's own cap). */
-        int rc = mk_ops_get_leads(soap, filter, vals, nv, "id", 1000, &leads,
+        int rc = mk_ops_get_leads(op, filter, vals, nv, "id", 1000, &leads,
                                   "requestCampaign: find the leads");
         if (rc != SOAP_OK)
             return rc;
@@ -368,7 +371,7 @@ int mk_op_request_campaign(mk_op *op, struct ns1__ParamsRequestCampaign *p,
                            struct ns1__SuccessRequestCampaign *out)
 {
     struct soap *soap = op->soap;
-    int rc;
+    int rc = SOAP_OK;
     soap_set_omode(soap, SOAP_XML_NIL);
     if (p->source == ns1__ReqCampSourceType__SALES)
         return mk_fault(soap, MK_ERR_BAD_PARAMETER,
@@ -405,7 +408,7 @@ int mk_op_request_campaign(mk_op *op, struct ns1__ParamsRequestCampaign *p,
         return rc;
     int64_t *ids = NULL;
     int nids = 0;
-    rc = resolve_leads(soap, p->leadList, &ids, &nids);
+    rc = resolve_leads(op, p->leadList, &ids, &nids);
     if (rc == SOAP_OK && nids == 0)
         rc = mk_fault(soap, MK_ERR_LEAD_NOT_FOUND,
                       "requestCampaign: none of the lead keys names a known lead");
@@ -417,7 +420,7 @@ int mk_op_request_campaign(mk_op *op, struct ns1__ParamsRequestCampaign *p,
         c.name = p->campaignName;
     }
     if (rc == SOAP_OK && !has_id)
-        rc = resolve_campaign(soap, &c, false, "requestCampaign");
+        rc = resolve_campaign(op, &c, false, "requestCampaign");
     for (int start = 0; rc == SOAP_OK && start < nids; start += TRIGGER_LEADS_MAX) {
         int cnt = nids - start < TRIGGER_LEADS_MAX ? nids - start : TRIGGER_LEADS_MAX;
         cJSON *body = cJSON_CreateObject();
@@ -433,11 +436,11 @@ int mk_op_request_campaign(mk_op *op, struct ns1__ParamsRequestCampaign *p,
         if (tokens)
             cJSON_AddItemReferenceToObject(input, "tokens", tokens);
         mk_rest_result failure = {0};
-        rc = campaign_post(soap, &c, "trigger", body, "requestCampaign: trigger the campaign",
+        rc = campaign_post(op, &c, "trigger", body, "requestCampaign: trigger the campaign",
                            &failure);
         cJSON_Delete(body);
         if (rc != SOAP_OK && start > 0)
-            rc = mk_ops_partial_fault(soap, &failure, "requestCampaign", start, nids,
+            rc = mk_ops_partial_fault(op, &failure, "requestCampaign", start, nids,
                                       "leads (campaign requests)");
     }
     cJSON_Delete(tokens);
@@ -457,7 +460,7 @@ int mk_op_schedule_campaign(mk_op *op, struct ns1__ParamsScheduleCampaign *p,
                             struct ns1__SuccessScheduleCampaign *out)
 {
     struct soap *soap = op->soap;
-    int rc;
+    int rc = SOAP_OK;
     soap_set_omode(soap, SOAP_XML_NIL);
     if (!p->programName || !*p->programName || !p->campaignName || !*p->campaignName)
         return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED,
@@ -481,7 +484,7 @@ int mk_op_schedule_campaign(mk_op *op, struct ns1__ParamsScheduleCampaign *p,
         return rc;
 
     campaign_ref c = {.program = p->programName, .name = p->campaignName};
-    rc = resolve_campaign(soap, &c, false, "scheduleCampaign");
+    rc = resolve_campaign(op, &c, false, "scheduleCampaign");
     if (rc == SOAP_OK) {
         cJSON *body = cJSON_CreateObject();
         cJSON *input = cJSON_AddObjectToObject(body, "input");
@@ -491,7 +494,7 @@ int mk_op_schedule_campaign(mk_op *op, struct ns1__ParamsScheduleCampaign *p,
             cJSON_AddStringToObject(input, "cloneToProgramName", p->cloneToProgramName);
         if (tokens)
             cJSON_AddItemReferenceToObject(input, "tokens", tokens);
-        rc = campaign_post(soap, &c, "schedule", body, "scheduleCampaign: schedule the campaign",
+        rc = campaign_post(op, &c, "schedule", body, "scheduleCampaign: schedule the campaign",
                            NULL);
         cJSON_Delete(body);
     }

@@ -288,9 +288,10 @@ static int build_csv(struct soap *soap, const import_req *ir, buf *csv)
 
 /* ---- UPSERTLEADS: REST bulk import -------------------------------------------- */
 
-static int bulk_import(struct soap *soap, mk_list_ref *l, const buf *csv, int64_t *batch,
+static int bulk_import(mk_op *op, mk_list_ref *l, const buf *csv, int64_t *batch,
                        const char **rest_status)
 {
+    struct soap *soap = op->soap;
     /* A boundary that does not occur in the file. */
     char boundary[64];
     static atomic_ulong counter;
@@ -316,7 +317,7 @@ static int bulk_import(struct soap *soap, mk_list_ref *l, const buf *csv, int64_
         return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
     }
     const char *partition = NULL;
-    int rc = mk_ops_partition(soap, &partition);
+    int rc = mk_ops_partition(op, &partition);
     for (int attempt = 0; rc == SOAP_OK; attempt++) {
         char lid[24];
         snprintf(lid, sizeof lid, "%" PRId64, l->id);
@@ -325,13 +326,13 @@ static int bulk_import(struct soap *soap, mk_list_ref *l, const buf *csv, int64_
                           .nquery = partition ? 3 : 2, .raw_body = body.s, .raw_len = body.n,
                           .raw_content_type = ctype};
         mk_rest_result res = {0};
-        rc = mk_ops_rest_in(soap, "import", &rr, &res, "importToList: bulk import the rows");
+        rc = mk_ops_rest_in(op, "import", &rr, &res, "importToList: bulk import the rows");
         if (rc != SOAP_OK && res.error_code == 1013) {
             mk_rest_result_free(&res);
             if (attempt == 0 && l->cached) {
                 /* The cached list id went stale: look the list up again. */
-                mk_ops_clear_fault(soap);
-                rc = mk_lists_resolve(soap, l, true, "importToList");
+                mk_ops_clear_fault(op);
+                rc = mk_lists_resolve(op, l, true, "importToList");
                 continue;
             }
             rc = mk_fault(soap, MK_ERR_LIST_NOT_FOUND, "Static list '%s' not found in program '%s'",
@@ -402,9 +403,10 @@ static size_t first_lead(const lead_ref *p, size_t n, int64_t id)
     return lo;
 }
 
-static int list_only(struct soap *soap, mk_list_ref *l, const import_req *ir,
+static int list_only(mk_op *op, mk_list_ref *l, const import_req *ir,
                      listonly_outcome *lo)
 {
+    struct soap *soap = op->soap;
     int n = ir->nrows;
     size_t sz = (size_t)(n ? n : 1);
     const char **email = soap_malloc(soap, sizeof *email * sz);
@@ -459,7 +461,7 @@ static int list_only(struct soap *soap, mk_list_ref *l, const import_req *ir,
     for (int start = 0; start < nd && rc == SOAP_OK; start += REST_BATCH) {
         int cnt = nd - start < REST_BATCH ? nd - start : REST_BATCH;
         cJSON *leads = NULL;
-        rc = mk_ops_get_leads(soap, "email", distinct + start, cnt, "id,email", 100000, &leads,
+        rc = mk_ops_get_leads(op, "email", distinct + start, cnt, "id,email", 100000, &leads,
                               "importToList LISTONLY: find the leads by email");
         const cJSON *ld;
         cJSON_ArrayForEach(ld, leads) {
@@ -499,7 +501,7 @@ static int list_only(struct soap *soap, mk_list_ref *l, const import_req *ir,
         cJSON *body = mk_lists_id_input(ids + start, (size_t)cnt);
         mk_rest_req rr = {.method = MK_REST_POST, .json = body};
         mk_rest_result res = {0};
-        rc = mk_lists_call(soap, l, "/leads.json", &rr, &res,
+        rc = mk_lists_call(op, l, "/leads.json", &rr, &res,
                            "importToList LISTONLY: add the leads to the list");
         cJSON_Delete(body);
         if (rc == SOAP_OK) {
@@ -513,7 +515,7 @@ static int list_only(struct soap *soap, mk_list_ref *l, const import_req *ir,
                     rstatus[byid[f].email] = st ? soap_strdup(soap, st) : "";
             }
         } else if (start > 0) {
-            rc = mk_ops_partial_fault(soap, &res, "importToList LISTONLY", start, nids, "leads");
+            rc = mk_ops_partial_fault(op, &res, "importToList LISTONLY", start, nids, "leads");
         }
         mk_rest_result_free(&res);
     }
@@ -543,7 +545,7 @@ out:
 
 /* ---- importToList ----------------------------------------------------------------- */
 
-static const char *rest_state_of_stored(struct soap *soap, const mk_import_rec *rec);
+static const char *rest_state_of_stored(mk_op *op, const mk_import_rec *rec);
 
 /* The import store's own error names the database file and SQLite's
  * words: the operator's business, logged, not the SOAP client's. */
@@ -556,9 +558,9 @@ int mk_op_import_to_list(mk_op *op, struct ns1__ParamsImportToList *p,
                          struct ns1__SuccessImportToList *out)
 {
     struct soap *soap = op->soap;
-    int rc;
+    int rc = SOAP_OK;
     soap_set_omode(soap, SOAP_XML_NIL);
-    mk_services *svc = mk_ops_services(soap);
+    mk_services *svc = op->svc;
 
     if (!p->programName || !*p->programName)
         return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED, "importToList needs programName");
@@ -570,7 +572,7 @@ int mk_op_import_to_list(mk_op *op, struct ns1__ParamsImportToList *p,
 
     import_req ir = {.program = p->programName, .list = p->listName};
     buf csv = {0};
-    const mk_fields *f = mk_ops_fields(soap);
+    const mk_fields *f = mk_ops_fields(op);
     rc = map_header(soap, f, p->importFileHeader, p->campaignName, &ir);
     if (rc == SOAP_OK)
         rc = parse_rows(soap, p->importFileRows, &ir);
@@ -583,7 +585,7 @@ int mk_op_import_to_list(mk_op *op, struct ns1__ParamsImportToList *p,
 
     mk_list_ref l = {.program = p->programName, .name = p->listName};
     if (rc == SOAP_OK)
-        rc = mk_lists_resolve(soap, &l, false, "importToList");
+        rc = mk_lists_resolve(op, &l, false, "importToList");
 
     char err[256];
     mk_import_rec prev = {0};
@@ -592,7 +594,7 @@ int mk_op_import_to_list(mk_op *op, struct ns1__ParamsImportToList *p,
          * would leave a half-filled list: refuse before anything changes. */
         int got = mk_importstore_get(svc->imports, ir.program, ir.list, &prev, err, sizeof err);
         if (got == 1 && prev.batch_id > 0) {
-            const char *st = rest_state_of_stored(soap, &prev);
+            const char *st = rest_state_of_stored(op, &prev);
             if (st && (strcmp(st, "Queued") == 0 || strcmp(st, "Importing") == 0))
                 rc = mk_fault(soap, MK_ERR_API_INTERNAL,
                               "importToList: the previous import into '%s' (batch %" PRId64
@@ -602,7 +604,7 @@ int mk_op_import_to_list(mk_op *op, struct ns1__ParamsImportToList *p,
         mk_import_rec_free(&prev);
         if (rc == SOAP_OK) {
             mk_list_clear cl;
-            rc = mk_lists_clear_all(soap, &l, &cl, "importToList clearList");
+            rc = mk_lists_clear_all(op, &l, &cl, "importToList clearList");
             if (rc == SOAP_OK && cl.nfailed)
                 rc = mk_fault(soap, MK_ERR_API_INTERNAL,
                               "importToList clearList: Marketo kept %zu of the list's members "
@@ -618,7 +620,7 @@ int mk_op_import_to_list(mk_op *op, struct ns1__ParamsImportToList *p,
     const char *soap_status = NULL;
     if (rc == SOAP_OK && listonly) {
         listonly_outcome lo = {0};
-        rc = list_only(soap, &l, &ir, &lo);
+        rc = list_only(op, &l, &ir, &lo);
         if (rc == SOAP_OK) {
             char summary[400];
             snprintf(summary, sizeof summary,
@@ -643,7 +645,7 @@ int mk_op_import_to_list(mk_op *op, struct ns1__ParamsImportToList *p,
         }
     } else if (rc == SOAP_OK) {
         const char *rest_status = NULL;
-        rc = bulk_import(soap, &l, &csv, &rec.batch_id, &rest_status);
+        rc = bulk_import(op, &l, &csv, &rec.batch_id, &rest_status);
         rec.list_id = l.id;
         if (rc == SOAP_OK) {
             soap_status = mk_mapping_status_to_soap(svc->mapping, "import_status", rest_status, 0);
@@ -677,14 +679,15 @@ int mk_op_import_to_list(mk_op *op, struct ns1__ParamsImportToList *p,
 
 /* GET /bulk/v1/leads/batch/{id}.json; the batch record, or NULL after a fault.
  * *res must be freed by the caller. */
-static const cJSON *batch_status(struct soap *soap, int64_t batch, mk_rest_result *res,
+static const cJSON *batch_status(mk_op *op, int64_t batch, mk_rest_result *res,
                                  int *rc)
 {
+    struct soap *soap = op->soap;
     char path[64];
     snprintf(path, sizeof path, "/bulk/v1/leads/batch/%" PRId64 ".json", batch);
     mk_rest_req rr = {.method = MK_REST_GET, .path = path,
                       .path_template = "/bulk/v1/leads/batch/{batchId}.json"};
-    *rc = mk_ops_rest_in(soap, "import", &rr, res, "getImportToListStatus: bulk import status");
+    *rc = mk_ops_rest_in(op, "import", &rr, res, "getImportToListStatus: bulk import status");
     if (*rc != SOAP_OK && res->error_code == 1013)
         *rc = mk_fault(soap, MK_ERR_BAD_PARAMETER,
                        "import batch %" PRId64 " is no longer known to Marketo (REST keeps bulk "
@@ -701,16 +704,17 @@ static const cJSON *batch_status(struct soap *soap, int64_t batch, mk_rest_resul
 
 /* REST status of a stored bulk batch (for the clearList guard); NULL when
  * it cannot be read, which then does not block the import. */
-static const char *rest_state_of_stored(struct soap *soap, const mk_import_rec *rec)
+static const char *rest_state_of_stored(mk_op *op, const mk_import_rec *rec)
 {
+    struct soap *soap = op->soap;
     mk_rest_result res = {0};
     int rc;
-    const cJSON *b = batch_status(soap, rec->batch_id, &res, &rc);
+    const cJSON *b = batch_status(op, rec->batch_id, &res, &rc);
     const char *st = b ? mk_rest_json_get_string(b, "status") : NULL;
     const char *copy = st ? soap_strdup(soap, st) : NULL;
     mk_rest_result_free(&res);
     if (rc != SOAP_OK)
-        mk_ops_clear_fault(soap);
+        mk_ops_clear_fault(op);
     return copy;
 }
 
@@ -726,9 +730,9 @@ int mk_op_get_import_to_list_status(mk_op *op, struct ns1__ParamsGetImportToList
                                     struct ns1__SuccessGetImportToListStatus *out)
 {
     struct soap *soap = op->soap;
-    int rc;
+    int rc = SOAP_OK;
     soap_set_omode(soap, SOAP_XML_NIL);
-    mk_services *svc = mk_ops_services(soap);
+    mk_services *svc = op->svc;
     if (!p->programName || !*p->programName || !p->listName || !*p->listName)
         return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED,
                         "getImportToListStatus needs programName and listName");
@@ -744,7 +748,7 @@ int mk_op_get_import_to_list_status(mk_op *op, struct ns1__ParamsGetImportToList
     if (got == 0) {
         /* Say whether the list itself is unknown (20111) or only the import. */
         mk_list_ref l = {.program = p->programName, .name = p->listName};
-        rc = mk_lists_resolve(soap, &l, false, "getImportToListStatus");
+        rc = mk_lists_resolve(op, &l, false, "getImportToListStatus");
         if (rc != SOAP_OK)
             return rc;
         return mk_fault(soap, MK_ERR_BAD_PARAMETER,
@@ -771,7 +775,7 @@ int mk_op_get_import_to_list_status(mk_op *op, struct ns1__ParamsGetImportToList
         r->rowsFailed = int_in(soap, rec.rows_failed);
         r->importSummary = rec.summary ? soap_strdup(soap, rec.summary) : NULL;
     } else {
-        const cJSON *b = batch_status(soap, rec.batch_id, &res, &rc);
+        const cJSON *b = batch_status(op, rec.batch_id, &res, &rc);
         if (b) {
             const char *st = mk_rest_json_get_string(b, "status");
             soap_status = mk_mapping_status_to_soap(svc->mapping, "import_status", st, 0);

@@ -42,10 +42,11 @@
 
 /* ---- helpers shared with import.c (lists.h) --------------------------------- */
 
-int mk_lists_resolve(struct soap *soap, mk_list_ref *l, bool fresh, const char *what)
+int mk_lists_resolve(mk_op *op, mk_list_ref *l, bool fresh, const char *what)
 {
-    mk_services *svc = mk_ops_services(soap);
-    const char *scope = mk_ops_name_scope(soap, l->program);
+    struct soap *soap = op->soap;
+    mk_services *svc = op->svc;
+    const char *scope = mk_ops_name_scope(op, l->program);
     l->cached = false;
     if (!fresh && mk_namecache_get(svc->names, "list", scope, l->name, &l->id)) {
         l->cached = true;
@@ -57,7 +58,7 @@ int mk_lists_resolve(struct soap *soap, mk_list_ref *l, bool fresh, const char *
     mk_rest_result res = {0};
     char ctx[160];
     snprintf(ctx, sizeof ctx, "%s: find static list by name", what);
-    int rc = mk_ops_rest_in(soap, "list", &rr, &res, ctx);
+    int rc = mk_ops_rest_in(op, "list", &rr, &res, ctx);
     if (rc == SOAP_OK) {
         /* Marketo compares names without regard to case; when several lists
          * answer, the one spelled exactly as asked wins. */
@@ -100,9 +101,10 @@ int mk_lists_resolve(struct soap *soap, mk_list_ref *l, bool fresh, const char *
     return rc;
 }
 
-int mk_lists_call(struct soap *soap, mk_list_ref *l, const char *suffix, mk_rest_req *rr,
+int mk_lists_call(mk_op *op, mk_list_ref *l, const char *suffix, mk_rest_req *rr,
                   mk_rest_result *res, const char *what)
 {
+    struct soap *soap = op->soap;
     char path[96], tmpl[96];
     snprintf(tmpl, sizeof tmpl, "/rest/v1/lists/{listId}%s", suffix);
     for (int attempt = 0;; attempt++) {
@@ -110,14 +112,14 @@ int mk_lists_call(struct soap *soap, mk_list_ref *l, const char *suffix, mk_rest
         rr->path = path;
         rr->path_template = tmpl;
         mk_rest_result_free(res);
-        int rc = mk_ops_rest_in(soap, "list", rr, res, what);
+        int rc = mk_ops_rest_in(op, "list", rr, res, what);
         if (rc == SOAP_OK || res->error_code != 1013)
             return rc;
         if (attempt == 0 && l->cached && l->name) {
             /* The cached id is gone (list deleted or recreated): ask again. */
-            mk_namecache_forget_id(mk_ops_services(soap)->names, "list", l->id);
-            mk_ops_clear_fault(soap);
-            rc = mk_lists_resolve(soap, l, true, what);
+            mk_namecache_forget_id(op->svc->names, "list", l->id);
+            mk_ops_clear_fault(op);
+            rc = mk_lists_resolve(op, l, true, what);
             if (rc != SOAP_OK)
                 return rc;
             continue;
@@ -156,8 +158,9 @@ cJSON *mk_lists_id_input(const int64_t *ids, size_t n)
     return body;
 }
 
-int mk_lists_clear_all(struct soap *soap, mk_list_ref *l, mk_list_clear *out, const char *what)
+int mk_lists_clear_all(mk_op *op, mk_list_ref *l, mk_list_clear *out, const char *what)
 {
+    struct soap *soap = op->soap;
     memset(out, 0, sizeof *out);
     int64_t *ids = NULL;
     size_t n = 0, cap = 0, fcap = 0;
@@ -172,7 +175,7 @@ int mk_lists_clear_all(struct soap *soap, mk_list_ref *l, mk_list_clear *out, co
         mk_rest_param q[3] = {{"fields", "id"}, {"batchSize", MK_REST_BATCH_MAX_TEXT}, {"nextPageToken", token}};
         mk_rest_req rr = {.method = MK_REST_GET, .query = q, .nquery = token ? 3 : 2};
         mk_rest_result res = {0};
-        rc = mk_lists_call(soap, l, "/leads.json", &rr, &res, ctx);
+        rc = mk_lists_call(op, l, "/leads.json", &rr, &res, ctx);
         if (rc != SOAP_OK) {
             mk_rest_result_free(&res);
             goto out;
@@ -202,11 +205,11 @@ int mk_lists_clear_all(struct soap *soap, mk_list_ref *l, mk_list_clear *out, co
         /* Membership changes are safe to repeat after an unclear failure. */
         mk_rest_req rr = {.method = MK_REST_DELETE, .json = body, .idempotent = MK_REST_IDEMPOTENT};
         mk_rest_result res = {0};
-        rc = mk_lists_call(soap, l, "/leads.json", &rr, &res, ctx);
+        rc = mk_lists_call(op, l, "/leads.json", &rr, &res, ctx);
         cJSON_Delete(body);
         if (rc != SOAP_OK) {
             if (start > 0)
-                rc = mk_ops_partial_fault(soap, &res, ctx, (long long)out->removed,
+                rc = mk_ops_partial_fault(op, &res, ctx, (long long)out->removed,
                                           (long long)n, "members");
             mk_rest_result_free(&res);
             goto out;
@@ -318,8 +321,9 @@ static void take_statuses(struct soap *soap, membership *ms, int first, int coun
 }
 
 /* ismember.json over every distinct id, 300 at a time. */
-static int check_membership(struct soap *soap, mk_list_ref *l, membership *ms, const char *what)
+static int check_membership(mk_op *op, mk_list_ref *l, membership *ms, const char *what)
 {
+    struct soap *soap = op->soap;
     for (int start = 0; start < ms->nids; start += REST_IDS_MAX) {
         int cnt = ms->nids - start < REST_IDS_MAX ? ms->nids - start : REST_IDS_MAX;
         const char **txt = soap_malloc(soap, sizeof *txt * (size_t)cnt);
@@ -336,7 +340,7 @@ static int check_membership(struct soap *soap, mk_list_ref *l, membership *ms, c
         mk_rest_param q[1] = {{"id", joined}};
         mk_rest_req rr = {.method = MK_REST_GET, .query = q, .nquery = 1};
         mk_rest_result res = {0};
-        int rc = mk_lists_call(soap, l, "/leads/ismember.json", &rr, &res, what);
+        int rc = mk_lists_call(op, l, "/leads/ismember.json", &rr, &res, what);
         free(joined);
         if (rc == SOAP_OK)
             take_statuses(soap, ms, start, cnt,
@@ -372,9 +376,10 @@ static int strict_fault(struct soap *soap, const membership *ms, const char *bad
 }
 
 /* POST (add) or DELETE (remove) every distinct id, 300 at a time. */
-static int change_membership(struct soap *soap, mk_list_ref *l, membership *ms, bool add,
+static int change_membership(mk_op *op, mk_list_ref *l, membership *ms, bool add,
                              const char *what)
 {
+    struct soap *soap = op->soap;
     for (int start = 0; start < ms->nids; start += REST_IDS_MAX) {
         int cnt = ms->nids - start < REST_IDS_MAX ? ms->nids - start : REST_IDS_MAX;
         cJSON *body = mk_lists_id_input(ms->ids + start, (size_t)cnt);
@@ -382,13 +387,13 @@ static int change_membership(struct soap *soap, mk_list_ref *l, membership *ms, 
         mk_rest_req rr = {.method = add ? MK_REST_POST : MK_REST_DELETE, .json = body,
                           .idempotent = MK_REST_IDEMPOTENT};
         mk_rest_result res = {0};
-        int rc = mk_lists_call(soap, l, "/leads.json", &rr, &res, what);
+        int rc = mk_lists_call(op, l, "/leads.json", &rr, &res, what);
         cJSON_Delete(body);
         if (rc == SOAP_OK)
             take_statuses(soap, ms, start, cnt,
                           cJSON_GetObjectItemCaseSensitive(res.json, "result"));
         else if (start > 0)
-            rc = mk_ops_partial_fault(soap, &res, what, start, ms->nids, "leads");
+            rc = mk_ops_partial_fault(op, &res, what, start, ms->nids, "leads");
         mk_rest_result_free(&res);
         if (rc != SOAP_OK)
             return rc;
@@ -405,10 +410,11 @@ static struct ns1__LeadStatus *new_statuses(struct soap *soap, int n)
 }
 
 /* The SOAP result for ADD/REMOVE/ISMEMBER from the REST statuses. */
-static int build_result(struct soap *soap, const membership *ms, const char *group,
+static int build_result(mk_op *op, const membership *ms, const char *group,
                         bool always_list, struct ns1__ResultListOperation **out)
 {
-    mk_services *svc = mk_ops_services(soap);
+    struct soap *soap = op->soap;
+    mk_services *svc = op->svc;
     struct ns1__ResultListOperation *r = soap_malloc(soap, sizeof *r);
     struct ns1__LeadStatus *st = new_statuses(soap, ms->n);
     if (!r || !st)
@@ -440,10 +446,11 @@ static int build_result(struct soap *soap, const membership *ms, const char *gro
     return SOAP_OK;
 }
 
-static int clear_list(struct soap *soap, mk_list_ref *l, struct ns1__ResultListOperation **out)
+static int clear_list(mk_op *op, mk_list_ref *l, struct ns1__ResultListOperation **out)
 {
+    struct soap *soap = op->soap;
     mk_list_clear cl;
-    int rc = mk_lists_clear_all(soap, l, &cl, "listOperation CLEARLIST");
+    int rc = mk_lists_clear_all(op, l, &cl, "listOperation CLEARLIST");
     if (rc == SOAP_OK) {
         struct ns1__ResultListOperation *r = soap_malloc(soap, sizeof *r);
         if (!r) {
@@ -485,7 +492,7 @@ int mk_op_list_operation(mk_op *op, struct ns1__ParamsListOperation *p,
                          struct ns1__SuccessListOperation *out)
 {
     struct soap *soap = op->soap;
-    int rc;
+    int rc = SOAP_OK;
     soap_set_omode(soap, SOAP_XML_NIL);
 
     const struct ns1__ListKey *lk = p->listKey;
@@ -541,23 +548,23 @@ int mk_op_list_operation(mk_op *op, struct ns1__ParamsListOperation *p,
     if (list_op != ns1__ListOperationType__CLEARLIST &&
         (rc = parse_members(soap, p->listMemberList, strict, &ms)) != SOAP_OK)
         return rc;
-    if (l.name && (rc = mk_lists_resolve(soap, &l, false, "listOperation")) != SOAP_OK)
+    if (l.name && (rc = mk_lists_resolve(op, &l, false, "listOperation")) != SOAP_OK)
         return rc;
 
     struct ns1__ResultListOperation *r = NULL;
     switch (list_op) {
     case ns1__ListOperationType__ISMEMBEROFLIST:
         /* Nothing is changed, so strict has nothing to protect. */
-        rc = check_membership(soap, &l, &ms, "listOperation ISMEMBEROFLIST");
+        rc = check_membership(op, &l, &ms, "listOperation ISMEMBEROFLIST");
         if (rc == SOAP_OK)
-            rc = build_result(soap, &ms, "list_ismember", true, &r);
+            rc = build_result(op, &ms, "list_ismember", true, &r);
         break;
     case ns1__ListOperationType__ADDTOLIST:
     case ns1__ListOperationType__REMOVEFROMLIST: {
         bool add = list_op == ns1__ListOperationType__ADDTOLIST;
         const char *what = add ? "listOperation ADDTOLIST" : "listOperation REMOVEFROMLIST";
         if (strict && ms.nids > 0) {
-            rc = check_membership(soap, &l, &ms, what);
+            rc = check_membership(op, &l, &ms, what);
             if (rc == SOAP_OK)
                 rc = strict_fault(soap, &ms, "skipped", 0, MK_ERR_LEAD_NOT_FOUND,
                                   "do not exist or cannot be used");
@@ -568,13 +575,13 @@ int mk_op_list_operation(mk_op *op, struct ns1__ParamsListOperation *p,
                 ms.rest_status[j] = NULL;
         }
         if (rc == SOAP_OK && ms.nids > 0)
-            rc = change_membership(soap, &l, &ms, add, what);
+            rc = change_membership(op, &l, &ms, add, what);
         if (rc == SOAP_OK)
-            rc = build_result(soap, &ms, add ? "list_add" : "list_remove", false, &r);
+            rc = build_result(op, &ms, add ? "list_add" : "list_remove", false, &r);
         break;
     }
     case ns1__ListOperationType__CLEARLIST:
-        rc = clear_list(soap, &l, &r);
+        rc = clear_list(op, &l, &r);
         break;
     default:
         rc = mk_fault(soap, MK_ERR_BAD_PARAMETER, "unknown listOperation");

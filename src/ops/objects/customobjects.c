@@ -71,11 +71,12 @@ static char *describe_key(struct soap *soap, const char *api)
 }
 
 /* Forget what the caches say about a type REST no longer knows. */
-static void forget_type(struct soap *soap, const cotype *c)
+static void forget_type(mk_op *op, const cotype *c)
 {
-    mk_obj_metadata_drop(soap, TYPES_KEY);
+    struct soap *soap = op->soap;
+    mk_obj_metadata_drop(op, TYPES_KEY);
     if (c->api)
-        mk_obj_metadata_drop(soap, describe_key(soap, c->api));
+        mk_obj_metadata_drop(op, describe_key(soap, c->api));
 }
 
 static const cJSON *find_type(const cJSON *types, const char *name, const char **soap_name)
@@ -96,25 +97,26 @@ static const cJSON *find_type(const cJSON *types, const char *name, const char *
     return NULL;
 }
 
-static int resolve_type(struct soap *soap, const char *op, const char *name, bool with_fields,
+static int resolve_type(mk_op *op, const char *op_name, const char *name, bool with_fields,
                         cotype *c)
 {
+    struct soap *soap = op->soap;
     memset(c, 0, sizeof *c);
     if (!name || !*name)
-        return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED, "%s needs objTypeName", op);
+        return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED, "%s needs objTypeName", op_name);
     char what[96];
-    snprintf(what, sizeof what, "%s: list custom object types", op);
+    snprintf(what, sizeof what, "%s: list custom object types", op_name);
     mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/customobjects.json"};
-    int rc = mk_obj_metadata(soap, TYPES_KEY, &rr, "customobject", what, &c->types);
+    int rc = mk_obj_metadata(op, TYPES_KEY, &rr, "customobject", what, &c->types);
     if (rc != SOAP_OK)
         return rc;
     c->t = find_type(c->types, name, &c->soap_name);
-    if (!c->t && mk_obj_metadata_age(soap, TYPES_KEY) > LIST_REFRESH_MS) {
+    if (!c->t && mk_obj_metadata_age(op, TYPES_KEY) > LIST_REFRESH_MS) {
         /* Perhaps created since the list was read. */
         cJSON_Delete(c->types);
         c->types = NULL;
-        mk_obj_metadata_drop(soap, TYPES_KEY);
-        if ((rc = mk_obj_metadata(soap, TYPES_KEY, &rr, "customobject", what, &c->types)) != SOAP_OK)
+        mk_obj_metadata_drop(op, TYPES_KEY);
+        if ((rc = mk_obj_metadata(op, TYPES_KEY, &rr, "customobject", what, &c->types)) != SOAP_OK)
             return rc;
         c->t = find_type(c->types, name, &c->soap_name);
     }
@@ -140,25 +142,25 @@ static int resolve_type(struct soap *soap, const char *op, const char *name, boo
             c->lead_link = mk_rest_json_get_string(rel, "field");
     }
     if (!c->api)
-        return mk_fault(soap, MK_ERR_API_INTERNAL, "%s: Marketo listed a type without a name", op);
+        return mk_fault(soap, MK_ERR_API_INTERNAL, "%s: Marketo listed a type without a name", op_name);
     if (!with_fields)
         return SOAP_OK;
     char path[256];
     snprintf(path, sizeof path, "/rest/v1/customobjects/%s/describe.json", c->api);
-    snprintf(what, sizeof what, "%s: describe %s", op, c->api);
+    snprintf(what, sizeof what, "%s: describe %s", op_name, c->api);
     mk_rest_req dr = {.method = MK_REST_GET, .path = path,
                       .path_template = "/rest/v1/customobjects/{apiName}/describe.json"};
-    rc = mk_obj_metadata(soap, describe_key(soap, c->api), &dr, "customobject", what, &c->describe);
+    rc = mk_obj_metadata(op, describe_key(soap, c->api), &dr, "customobject", what, &c->describe);
     if (rc != SOAP_OK) {
-        if (mk_request_of(soap)->fault_code == MK_ERR_BAD_PARAMETER)
-            forget_type(soap, c);
+        if (op->req->fault_code == MK_ERR_BAD_PARAMETER)
+            forget_type(op, c);
         return rc;
     }
     c->fields = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(c->describe, 0), "fields");
     if (!cJSON_IsArray(c->fields)) {
-        forget_type(soap, c);
+        forget_type(op, c);
         return mk_fault(soap, MK_ERR_API_INTERNAL, "%s: Marketo's describe of %s has no fields",
-                        op, c->api);
+                        op_name, c->api);
     }
     return SOAP_OK;
 }
@@ -268,14 +270,14 @@ int mk_op_get_custom_objects(mk_op *op, struct ns1__ParamsGetCustomObjects *p,
 {
     struct soap *soap = op->soap;
     const char *op_name = op->entry->name;
-    int rc;
+    int rc = SOAP_OK;
     soap_set_omode(soap, SOAP_XML_NIL);
     int batch;   /* Marketo's maximum is 100; paging continues */
     if ((rc = mk_ops_batch_size(soap, p->batchSize, MK_OBJ_SOAP_PAGE_MAX, MK_OBJ_SOAP_PAGE_MAX,
                                 &batch)) != SOAP_OK)
         return rc;
     cotype c;
-    if ((rc = resolve_type(soap, op_name, p->objTypeName, true, &c)) != SOAP_OK) {
+    if ((rc = resolve_type(op, op_name, p->objTypeName, true, &c)) != SOAP_OK) {
         cotype_free(&c);
         return rc;
     }
@@ -355,7 +357,7 @@ int mk_op_get_custom_objects(mk_op *op, struct ns1__ParamsGetCustomObjects *p,
     mk_obj_digest(seltext ? seltext : "", digest);
     free(seltext);
     if (p->streamPosition && *p->streamPosition &&
-        (rc = mk_obj_pos_decode(soap, p->streamPosition, "co", digest, &state)) != SOAP_OK)
+        (rc = mk_obj_pos_decode(op, p->streamPosition, "co", digest, &state)) != SOAP_OK)
         goto out;
     const char *token = mk_rest_json_get_string(state, "t");
 
@@ -369,11 +371,11 @@ int mk_op_get_custom_objects(mk_op *op, struct ns1__ParamsGetCustomObjects *p,
             cJSON_AddItemToObject(key, w->string, rest_value(&c, w->string, w->valuestring));
     char *next = NULL;
     int rest_code = 0;
-    rc = mk_obj_query(soap, path, "/rest/v1/customobjects/{apiName}.json", key, fields, batch,
+    rc = mk_obj_query(op, path, "/rest/v1/customobjects/{apiName}.json", key, fields, batch,
                       token, "customobject", what, &records, &next, &rest_code);
     if (rc != SOAP_OK) {
         if (rest_code == 1013) {
-            forget_type(soap, &c);
+            forget_type(op, &c);
             rc = mk_fault(soap, MK_ERR_BAD_PARAMETER, "Object name is not valid: Marketo no "
                           "longer has custom object type %s", c.api);
         }
@@ -421,7 +423,7 @@ int mk_op_get_custom_objects(mk_op *op, struct ns1__ParamsGetCustomObjects *p,
         cJSON_AddStringToObject(st, "t", next);
     else
         cJSON_AddTrueToObject(st, "end");
-    r->newStreamPosition = mk_obj_pos_encode(soap, st, "co", digest);
+    r->newStreamPosition = mk_obj_pos_encode(op, st, "co", digest);
     if (!r->newStreamPosition) {
         rc = soap->error;
         goto out;
@@ -539,12 +541,13 @@ typedef struct co_status_ctx {
     const char *group;   /* status group of mapping/status.json */
 } co_status_ctx;
 
-static void take_status(struct soap *soap, void *ctx, int i, const cJSON *item)
+static void take_status(mk_op *op, void *ctx, int i, const cJSON *item)
 {
+    struct soap *soap = op->soap;
     co_status_ctx *x = ctx;
     const char *rs = mk_rest_json_get_string(item, "status");
     const char *soapst =
-        rs ? mk_mapping_status_to_soap(mk_ops_services(soap)->mapping, x->group, rs, 0) : NULL;
+        rs ? mk_mapping_status_to_soap(op->svc->mapping, x->group, rs, 0) : NULL;
     x->st[i].status = sync_status(soapst);
     if (!item)
         x->st[i].error = "Marketo returned no status for this record";
@@ -569,14 +572,15 @@ static int statuses(struct soap *soap, const cotype *c, int n,
 /* syncCustomObjects and deleteCustomObjects alike: record i is keys[i]
  * (+ attrs[i] for a sync); one status per record, in the caller's order,
  * echoing its key list.  action NULL: delete. */
-static int write_objects(struct soap *soap, const char *op, const char *type_name, int n,
+static int write_objects(mk_op *op, const char *op_name, const char *type_name, int n,
                          const struct ns1__ArrayOfAttribute *const *keys,
                          const struct ns1__ArrayOfAttribute *const *attrs, const char *action,
                          struct ns1__ArrayOfSyncCustomObjStatus **out)
 {
+    struct soap *soap = op->soap;
     bool for_delete = action == NULL;
     cotype c;
-    int rc = resolve_type(soap, op, type_name, true, &c);
+    int rc = resolve_type(op, op_name, type_name, true, &c);
     if (rc != SOAP_OK) {
         cotype_free(&c);
         return rc;
@@ -585,15 +589,15 @@ static int write_objects(struct soap *soap, const char *op, const char *type_nam
     mk_obj_write *w = calloc((size_t)n, sizeof *w);
     *out = soap_malloc(soap, sizeof **out);
     if (!w || !*out) {
-        rc = mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op);
+        rc = mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op_name);
         goto out;
     }
-    if ((rc = statuses(soap, &c, n, &st, op)) != SOAP_OK)
+    if ((rc = statuses(soap, &c, n, &st, op_name)) != SOAP_OK)
         goto out;
     char path[256], what[128];
     snprintf(path, sizeof path, "/rest/v1/customobjects/%s%s.json", c.api,
              for_delete ? "/delete" : "");
-    snprintf(what, sizeof what, "%s: %s %s", op, for_delete ? "delete" : "sync", c.api);
+    snprintf(what, sizeof what, "%s: %s %s", op_name, for_delete ? "delete" : "sync", c.api);
     for (int i = 0; i < n; i++) {
         make_record(soap, &c, keys[i], attrs ? attrs[i] : NULL, action, path,
                     for_delete ? "/rest/v1/customobjects/{apiName}/delete.json"
@@ -603,10 +607,10 @@ static int write_objects(struct soap *soap, const char *op, const char *type_nam
     }
     co_status_ctx ctx = {st, for_delete ? "customobject_delete" : "customobject_sync"};
     int first_error = 0;
-    rc = mk_obj_write_all(soap, w, n, for_delete ? "deleteBy" : "dedupeBy", "customobject", what,
+    rc = mk_obj_write_all(op, w, n, for_delete ? "deleteBy" : "dedupeBy", "customobject", what,
                           take_status, &ctx, NULL, &first_error);
     if (rc != SOAP_OK && first_error == 1013) {
-        forget_type(soap, &c);
+        forget_type(op, &c);
         rc = mk_fault(soap, MK_ERR_BAD_PARAMETER, "Object name is not valid: Marketo no "
                       "longer has custom object type %s", c.api);
     }
@@ -630,7 +634,7 @@ int mk_op_sync_custom_objects(mk_op *op, struct ns1__ParamsSyncCustomObjects *p,
 {
     struct soap *soap = op->soap;
     const char *op_name = op->entry->name;
-    int rc;
+    int rc = SOAP_OK;
     soap_set_omode(soap, SOAP_XML_NIL);
     int n = p->customObjList ? p->customObjList->__sizecustomObj : 0;
     if (n <= 0)
@@ -641,7 +645,7 @@ int mk_op_sync_custom_objects(mk_op *op, struct ns1__ParamsSyncCustomObjects *p,
     enum ns1__SyncOperationEnum oper = p->operation ? *p->operation
                                                     : ns1__SyncOperationEnum__UPSERT;
     const char *opname = soap_ns1__SyncOperationEnum2s(soap, oper);
-    const char *action = mk_mapping_status_to_rest(mk_ops_services(soap)->mapping,
+    const char *action = mk_mapping_status_to_rest(op->svc->mapping,
                                                    "sync_operation", opname ? opname : "");
     if (!action)
         return mk_fault(soap, MK_ERR_BAD_PARAMETER, "%s: operation must be INSERT, UPDATE or "
@@ -655,7 +659,7 @@ int mk_op_sync_custom_objects(mk_op *op, struct ns1__ParamsSyncCustomObjects *p,
         keys[i] = p->customObjList->customObj[i].customObjKeyList;
         attrs[i] = p->customObjList->customObj[i].customObjAttributeList;
     }
-    rc = write_objects(soap, op_name, p->objTypeName, n, keys, attrs, action,
+    rc = write_objects(op, op_name, p->objTypeName, n, keys, attrs, action,
                        &r->syncCustomObjStatusList);
     if (rc == SOAP_OK)
         out->result = r;
@@ -667,7 +671,7 @@ int mk_op_delete_custom_objects(mk_op *op, struct ns1__ParamsDeleteCustomObjects
 {
     struct soap *soap = op->soap;
     const char *op_name = op->entry->name;
-    int rc;
+    int rc = SOAP_OK;
     soap_set_omode(soap, SOAP_XML_NIL);
     int n = p->customObjKeyLists ? p->customObjKeyLists->__sizekeyList : 0;
     if (n <= 0)
@@ -678,7 +682,7 @@ int mk_op_delete_custom_objects(mk_op *op, struct ns1__ParamsDeleteCustomObjects
         return mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op_name);
     for (int i = 0; i < n; i++)
         keys[i] = &p->customObjKeyLists->keyList[i];
-    rc = write_objects(soap, op_name, p->objTypeName, n, keys, NULL, NULL,
+    rc = write_objects(op, op_name, p->objTypeName, n, keys, NULL, NULL,
                        &r->deleteCustomObjStatusList);
     if (rc == SOAP_OK)
         out->result = r;

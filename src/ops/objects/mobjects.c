@@ -118,13 +118,14 @@ typedef struct meta {
     const cJSON *searchable;
 } meta;
 
-static int load_meta(struct soap *soap, const objtype *t, const char *op, meta *m)
+static int load_meta(mk_op *op, const objtype *t, const char *op_name, meta *m)
 {
+    struct soap *soap = op->soap;
     char what[128];
     memset(m, 0, sizeof *m);
-    snprintf(what, sizeof what, "%s: describe %s", op, t->name);
+    snprintf(what, sizeof what, "%s: describe %s", op_name, t->name);
     mk_rest_req rr = {.method = MK_REST_GET, .path = t->describe_path};
-    int rc = mk_obj_metadata(soap, t->cache_key, &rr, "mobject", what, &m->all);
+    int rc = mk_obj_metadata(op, t->cache_key, &rr, "mobject", what, &m->all);
     if (rc != SOAP_OK)
         return rc;
     m->d = cJSON_GetArrayItem(m->all, 0);
@@ -132,9 +133,9 @@ static int load_meta(struct soap *soap, const objtype *t, const char *op, meta *
     if (!cJSON_IsArray(m->fields)) {
         cJSON_Delete(m->all);
         m->all = NULL;
-        mk_obj_metadata_drop(soap, t->cache_key);
+        mk_obj_metadata_drop(op, t->cache_key);
         return mk_fault(soap, MK_ERR_API_INTERNAL, "%s: Marketo's describe of %s has no fields",
-                        op, t->name);
+                        op_name, t->name);
     }
     m->id_field = mk_rest_json_get_string(m->d, "idField");
     if (!m->id_field)
@@ -250,11 +251,12 @@ static int *int_ptr(struct soap *soap, int v)
 
 /* LeadRecord from leads/describe.json: the fields that have a SOAP name,
  * under it, as getLead and syncLead use them. */
-static int describe_leads(struct soap *soap, struct ns1__MObjectMetadata *md)
+static int describe_leads(mk_op *op, struct ns1__MObjectMetadata *md)
 {
+    struct soap *soap = op->soap;
     cJSON *all = NULL;
     mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/leads/describe.json"};
-    int rc = mk_obj_metadata(soap, "describe:leads", &rr, "mobject",
+    int rc = mk_obj_metadata(op, "describe:leads", &rr, "mobject",
                              "describeMObject: describe leads", &all);
     if (rc != SOAP_OK)
         return rc;
@@ -295,10 +297,11 @@ static int describe_leads(struct soap *soap, struct ns1__MObjectMetadata *md)
     return SOAP_OK;
 }
 
-static int describe_object(struct soap *soap, const objtype *t, struct ns1__MObjectMetadata *md)
+static int describe_object(mk_op *op, const objtype *t, struct ns1__MObjectMetadata *md)
 {
+    struct soap *soap = op->soap;
     meta m;
-    int rc = load_meta(soap, t, "describeMObject", &m);
+    int rc = load_meta(op, t, "describeMObject", &m);
     if (rc != SOAP_OK)
         return rc;
     int nf = cJSON_GetArraySize(m.fields);
@@ -342,7 +345,7 @@ int mk_op_describe_mobject(mk_op *op, struct ns1__ParamsDescribeMObject *in,
                            struct ns1__SuccessDescribeMObject *out)
 {
     struct soap *soap = op->soap;
-    int rc;
+    int rc = SOAP_OK;
     const char *name = in->objectName ? in->objectName : "";
     const objtype *t = type_by_name(name);
     bool leads = strcasecmp(name, "LeadRecord") == 0;
@@ -364,7 +367,7 @@ int mk_op_describe_mobject(mk_op *op, struct ns1__ParamsDescribeMObject *in,
     memset(md, 0, sizeof *md);
     md->fieldList = fl;
     md->isCustom = xsd__boolean__false_;
-    rc = leads ? describe_leads(soap, md) : describe_object(soap, t, md);
+    rc = leads ? describe_leads(op, md) : describe_object(op, t, md);
     if (rc != SOAP_OK)
         return rc;
     r->metadata = md;
@@ -532,16 +535,17 @@ static int leaddb_mobject(struct soap *soap, const objtype *t, const meta *m, co
 
 /* Fill r with the page objs[0..k) and the position of the next page:
  * next_state (taken), or the end of the stream when NULL. */
-static int answer_page(struct soap *soap, struct ns1__ResultGetMObjects *r,
+static int answer_page(mk_op *op, struct ns1__ResultGetMObjects *r,
                        struct ns1__MObject *objs, int k, cJSON *next_state, const char *kind,
                        const char *digest)
 {
+    struct soap *soap = op->soap;
     bool has_more = next_state != NULL;
     if (!has_more) {
         next_state = cJSON_CreateObject();
         cJSON_AddTrueToObject(next_state, "end");
     }
-    r->newStreamPosition = mk_obj_pos_encode(soap, next_state, kind, digest);
+    r->newStreamPosition = mk_obj_pos_encode(op, next_state, kind, digest);
     if (!r->newStreamPosition)
         return soap->error;
     r->returnCount = k;
@@ -554,19 +558,20 @@ static int answer_page(struct soap *soap, struct ns1__ResultGetMObjects *r,
     return SOAP_OK;
 }
 
-static int get_leaddb(struct soap *soap, const objtype *t, const struct ns1__ParamsGetMObjects *p,
+static int get_leaddb(mk_op *op, const objtype *t, const struct ns1__ParamsGetMObjects *p,
                       const char *digest, const cJSON *state, struct ns1__ResultGetMObjects *r)
 {
-    const char *op = "getMObjects";
+    struct soap *soap = op->soap;
+    const char *op_name = "getMObjects";
     if (p->id)
         return mk_fault(soap, MK_ERR_BAD_PARAMETER,
                         "%s: %s id %d cannot be looked up: REST has no integer ids for %s "
                         "records (they are identified by marketoGUID, or by "
                         "externalOpportunityId); ask with externalKey name=marketoGUID or "
                         "an EQ criterion on a searchable field",
-                        op, t->name, *p->id, t->name);
+                        op_name, t->name, *p->id, t->name);
     meta m;
-    int rc = load_meta(soap, t, op, &m);
+    int rc = load_meta(op, t, op_name, &m);
     if (rc != SOAP_OK)
         return rc;
     int ncrit = p->mObjCriteriaList ? p->mObjCriteriaList->__sizemObjCriteria : 0;
@@ -576,14 +581,14 @@ static int get_leaddb(struct soap *soap, const objtype *t, const struct ns1__Par
     cJSON *key = NULL, *fields = NULL, *records = NULL;
     char *searchable = searchable_text(soap, t, &m);
     if (!cs) {
-        rc = mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op);
+        rc = mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op_name);
         goto out;
     }
     if (p->externalKey) {
         const char *f = rest_name(t, &m, p->externalKey->name);
         if (!f) {
             rc = mk_fault(soap, MK_ERR_BAD_PARAMETER, "%s: externalKey name '%s' is not a field "
-                          "of %s", op, p->externalKey->name ? p->externalKey->name : "", t->name);
+                          "of %s", op_name, p->externalKey->name ? p->externalKey->name : "", t->name);
             goto out;
         }
         cs[nc++] = (cond){f, p->externalKey->value ? p->externalKey->value : ""};
@@ -596,11 +601,11 @@ static int get_leaddb(struct soap *soap, const objtype *t, const struct ns1__Par
             rc = mk_fault(soap, MK_ERR_BAD_PARAMETER,
                           "%s: %s cannot be filtered by %s: REST has no integer ids for "
                           "opportunities or roles (they are identified by marketoGUID and "
-                          "externalOpportunityId)", op, t->name, c->attrName);
+                          "externalOpportunityId)", op_name, t->name, c->attrName);
             goto out;
         }
         if (!f) {
-            rc = mk_fault(soap, MK_ERR_BAD_PARAMETER, "%s: %s has no attribute '%s'", op,
+            rc = mk_fault(soap, MK_ERR_BAD_PARAMETER, "%s: %s has no attribute '%s'", op_name,
                           t->name, c->attrName ? c->attrName : "");
             goto out;
         }
@@ -608,14 +613,14 @@ static int get_leaddb(struct soap *soap, const objtype *t, const struct ns1__Par
             rc = mk_fault(soap, MK_ERR_BAD_PARAMETER,
                           "%s: REST cannot filter %s by %s %s %s: Marketo's REST API filters "
                           "records only by equality (EQ) on a searchable field (%s)",
-                          op, t->name, c->attrName, cmp ? cmp : "?",
+                          op_name, t->name, c->attrName, cmp ? cmp : "?",
                           c->attrValue ? c->attrValue : "", searchable);
             goto out;
         }
         cs[nc++] = (cond){f, c->attrValue ? c->attrValue : ""};
     }
     for (int i = 0; i < nassoc; i++) {
-        rc = association_cond(soap, t, &m, &p->mObjAssociationList->mObjAssociation[i], op,
+        rc = association_cond(soap, t, &m, &p->mObjAssociationList->mObjAssociation[i], op_name,
                               &cs[nc]);
         if (rc != SOAP_OK)
             goto out;
@@ -624,7 +629,7 @@ static int get_leaddb(struct soap *soap, const objtype *t, const struct ns1__Par
     if (nc == 0) {
         rc = mk_fault(soap, MK_ERR_PARAMETER_REQUIRED,
                       "%s: REST cannot list every %s: give externalKey, an EQ criterion or an "
-                      "association on a searchable field (%s)", op, t->name, searchable);
+                      "association on a searchable field (%s)", op_name, t->name, searchable);
         goto out;
     }
     /* The compound dedupe key (roles) is one REST filter when all of it is given. */
@@ -641,13 +646,13 @@ static int get_leaddb(struct soap *soap, const objtype *t, const struct ns1__Par
             !(compound && mk_obj_in_list(m.dedupe, cs[i].field))) {
             rc = mk_fault(soap, MK_ERR_BAD_PARAMETER,
                           "%s: REST cannot filter %s by %s: it filters only on a searchable "
-                          "field (%s)", op, t->name, soap_name(soap, t, cs[i].field), searchable);
+                          "field (%s)", op_name, t->name, soap_name(soap, t, cs[i].field), searchable);
             goto out;
         }
     }
     const char *token = mk_rest_json_get_string(state, "t");
     char what[96];
-    snprintf(what, sizeof what, "%s: query %s", op, t->name);
+    snprintf(what, sizeof what, "%s: query %s", op_name, t->name);
     /* Every described field; one searchable field, or the whole compound key. */
     fields = cJSON_CreateArray();
     const cJSON *f;
@@ -672,7 +677,7 @@ static int get_leaddb(struct soap *soap, const objtype *t, const struct ns1__Par
     }
     char *next = NULL;
     int rest_code = 0;
-    rc = mk_obj_query(soap, t->path, NULL, key, fields, MK_OBJ_SOAP_PAGE_MAX, token, "mobject",
+    rc = mk_obj_query(op, t->path, NULL, key, fields, MK_OBJ_SOAP_PAGE_MAX, token, "mobject",
                       what, &records, &next, &rest_code);
     if (rc != SOAP_OK)
         goto out;
@@ -680,7 +685,7 @@ static int get_leaddb(struct soap *soap, const objtype *t, const struct ns1__Par
     int n = cJSON_GetArraySize(records), k = 0;
     struct ns1__MObject *objs = soap_malloc(soap, sizeof *objs * (size_t)(n ? n : 1));
     if (!objs) {
-        rc = mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op);
+        rc = mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op_name);
         goto out;
     }
     const cJSON *rec;
@@ -697,7 +702,7 @@ static int get_leaddb(struct soap *soap, const objtype *t, const struct ns1__Par
         st = cJSON_CreateObject();
         cJSON_AddStringToObject(st, "t", next);
     }
-    rc = answer_page(soap, r, objs, k, st, "mobj", digest);
+    rc = answer_page(op, r, objs, k, st, "mobj", digest);
 out:
     cJSON_Delete(key);
     cJSON_Delete(fields);
@@ -947,14 +952,14 @@ static int program_mobject(struct soap *soap, const cJSON *rec, struct ns1__MObj
 }
 
 /* One program's full record (tags and costs) by id; NULL result when none. */
-static int program_by_id(struct soap *soap, long long id, const char *what, cJSON **rec)
+static int program_by_id(mk_op *op, long long id, const char *what, cJSON **rec)
 {
     char path[64];
     snprintf(path, sizeof path, "/rest/asset/v1/program/%lld.json", id);
     mk_rest_req rr = {.method = MK_REST_GET, .path = path,
                       .path_template = "/rest/asset/v1/program/{programId}.json"};
     mk_rest_result res = {0};
-    int rc = mk_ops_rest_in(soap, "program", &rr, &res, what);
+    int rc = mk_ops_rest_in(op, "program", &rr, &res, what);
     *rec = NULL;
     if (rc == SOAP_OK) {
         cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res.json, "result"), 0);
@@ -964,18 +969,19 @@ static int program_by_id(struct soap *soap, long long id, const char *what, cJSO
     return rc;
 }
 
-static int get_programs(struct soap *soap, const struct ns1__ParamsGetMObjects *p,
+static int get_programs(mk_op *op, const struct ns1__ParamsGetMObjects *p,
                         const char *digest, const cJSON *state, struct ns1__ResultGetMObjects *r)
 {
-    const char *op = "getMObjects";
+    struct soap *soap = op->soap;
+    const char *op_name = "getMObjects";
     progq q = {0};
     int rc;
     if (p->externalKey)
         return mk_fault(soap, MK_ERR_BAD_PARAMETER,
-                        "%s: programs have no external key in REST; ask by id or criteria", op);
+                        "%s: programs have no external key in REST; ask by id or criteria", op_name);
     if (p->mObjAssociationList && p->mObjAssociationList->__sizemObjAssociation > 0)
         return mk_fault(soap, MK_ERR_BAD_PARAMETER,
-                        "%s: REST cannot select programs by an associated object", op);
+                        "%s: REST cannot select programs by an associated object", op_name);
     if (p->id) {
         q.has_id = true;
         q.id = *p->id;
@@ -985,17 +991,17 @@ static int get_programs(struct soap *soap, const struct ns1__ParamsGetMObjects *
             return rc;
     if (!q.tag_type != !q.tag_value)
         return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED,
-                        "%s: REST finds programs by tag with both Tag Type and Tag Value", op);
+                        "%s: REST finds programs by tag with both Tag Type and Tag Value", op_name);
     if (q.workspace && strchr(q.workspace, ','))
         return mk_fault(soap, MK_ERR_BAD_PARAMETER,
                         "%s: Workspace Name '%s' contains a comma, which a REST filter value "
-                        "cannot carry", op, q.workspace);
+                        "cannot carry", op_name, q.workspace);
     bool details = p->includeDetails && *p->includeDetails == xsd__boolean__true_;
     bool listing = !q.has_id && !q.name && !q.tag_type;
     int page = listing && details ? PROGRAM_DETAIL_PAGE : PROGRAM_PAGE;
     int64_t offset = 0;
     if (state && mk_rest_json_get_int64(state, "o", &offset) != MK_REST_JSON_OK)
-        return mk_fault(soap, MK_ERR_BAD_STREAM_POSITION, "%s: stream position has no offset", op);
+        return mk_fault(soap, MK_ERR_BAD_STREAM_POSITION, "%s: stream position has no offset", op_name);
 
     cJSON *records = NULL;
     bool has_more = false;
@@ -1004,27 +1010,27 @@ static int get_programs(struct soap *soap, const struct ns1__ParamsGetMObjects *
     snprintf(maxr, sizeof maxr, "%d", page + 1);   /* one more tells whether more exist */
     snprintf(off, sizeof off, "%" PRId64, offset);
     if (q.has_id) {
-        snprintf(what, sizeof what, "%s: get program by id", op);
+        snprintf(what, sizeof what, "%s: get program by id", op_name);
         cJSON *rec = NULL;
-        rc = q.id > 0 ? program_by_id(soap, q.id, what, &rec) : SOAP_OK;
+        rc = q.id > 0 ? program_by_id(op, q.id, what, &rec) : SOAP_OK;
         records = cJSON_CreateArray();
         if (rec)
             cJSON_AddItemToArray(records, rec);
     } else if (q.name) {
-        snprintf(what, sizeof what, "%s: get program by name", op);
+        snprintf(what, sizeof what, "%s: get program by name", op_name);
         mk_rest_param qp[3] = {{"name", q.name}, {"includeTags", "true"}, {"includeCosts", "true"}};
         mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/asset/v1/program/byName.json",
                           .query = qp, .nquery = 3};
-        rc = mk_ops_rest_in(soap, "program", &rr, &res, what);
+        rc = mk_ops_rest_in(op, "program", &rr, &res, what);
     } else if (q.tag_type) {
-        snprintf(what, sizeof what, "%s: get programs by tag", op);
+        snprintf(what, sizeof what, "%s: get programs by tag", op_name);
         mk_rest_param qp[4] = {{"tagType", q.tag_type}, {"tagValue", q.tag_value},
                                {"maxReturn", maxr}, {"offset", off}};
         mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/asset/v1/program/byTag.json",
                           .query = qp, .nquery = 4};
-        rc = mk_ops_rest_in(soap, "program", &rr, &res, what);
+        rc = mk_ops_rest_in(op, "program", &rr, &res, what);
     } else {
-        snprintf(what, sizeof what, "%s: list programs", op);
+        snprintf(what, sizeof what, "%s: list programs", op_name);
         mk_rest_param qp[6] = {{"maxReturn", maxr}, {"offset", off}};
         size_t nq = 2;
         if (q.workspace) {
@@ -1041,7 +1047,7 @@ static int get_programs(struct soap *soap, const struct ns1__ParamsGetMObjects *
         }
         mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/asset/v1/programs.json",
                           .query = qp, .nquery = nq};
-        rc = mk_ops_rest_in(soap, "program", &rr, &res, what);
+        rc = mk_ops_rest_in(op, "program", &rr, &res, what);
     }
     if (rc != SOAP_OK)
         goto out;
@@ -1059,14 +1065,14 @@ static int get_programs(struct soap *soap, const struct ns1__ParamsGetMObjects *
     }
     if (listing && details) {
         /* The list call leaves out tags and costs: read each program. */
-        snprintf(what, sizeof what, "%s: get program details", op);
+        snprintf(what, sizeof what, "%s: get program details", op_name);
         cJSON *it;
         cJSON_ArrayForEach(it, records) {
             int64_t id;
             cJSON *full = NULL;
             if (mk_rest_json_get_int64(it, "id", &id) != MK_REST_JSON_OK)
                 continue;
-            if ((rc = program_by_id(soap, id, what, &full)) != SOAP_OK)
+            if ((rc = program_by_id(op, id, what, &full)) != SOAP_OK)
                 goto out;
             if (full) {
                 cJSON_ReplaceItemViaPointer(records, it, full);
@@ -1077,7 +1083,7 @@ static int get_programs(struct soap *soap, const struct ns1__ParamsGetMObjects *
     int n = cJSON_GetArraySize(records), k = 0;
     struct ns1__MObject *objs = soap_malloc(soap, sizeof *objs * (size_t)(n ? n : 1));
     if (!objs) {
-        rc = mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op);
+        rc = mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op_name);
         goto out;
     }
     const cJSON *rec;
@@ -1093,7 +1099,7 @@ static int get_programs(struct soap *soap, const struct ns1__ParamsGetMObjects *
         st = cJSON_CreateObject();
         cJSON_AddNumberToObject(st, "o", (double)(offset + page));
     }
-    rc = answer_page(soap, r, objs, k, st, "prog", digest);
+    rc = answer_page(op, r, objs, k, st, "prog", digest);
 out:
     mk_rest_result_free(&res);
     cJSON_Delete(records);
@@ -1138,7 +1144,7 @@ int mk_op_get_mobjects(mk_op *op, struct ns1__ParamsGetMObjects *p,
                        struct ns1__SuccessGetMObjects *out)
 {
     struct soap *soap = op->soap;
-    int rc;
+    int rc = SOAP_OK;
     const objtype *t = type_by_name(p->type);
     if (!t)
         return mk_fault(soap, MK_ERR_BAD_PARAMETER,
@@ -1148,7 +1154,7 @@ int mk_op_get_mobjects(mk_op *op, struct ns1__ParamsGetMObjects *p,
     selection_digest(t, p, digest);
     cJSON *state = NULL;
     if (p->streamPosition && *p->streamPosition) {
-        rc = mk_obj_pos_decode(soap, p->streamPosition, t->k == K_PROGRAM ? "prog" : "mobj",
+        rc = mk_obj_pos_decode(op, p->streamPosition, t->k == K_PROGRAM ? "prog" : "mobj",
                                digest, &state);
         if (rc != SOAP_OK)
             return rc;
@@ -1159,8 +1165,8 @@ int mk_op_get_mobjects(mk_op *op, struct ns1__ParamsGetMObjects *p,
         return mk_fault(soap, MK_ERR_INTERNAL, "getMObjects: out of memory");
     }
     memset(r, 0, sizeof *r);
-    rc = t->k == K_PROGRAM ? get_programs(soap, p, digest, state, r)
-                           : get_leaddb(soap, t, p, digest, state, r);
+    rc = t->k == K_PROGRAM ? get_programs(op, p, digest, state, r)
+                           : get_leaddb(op, t, p, digest, state, r);
     cJSON_Delete(state);
     if (rc == SOAP_OK)
         out->result = r;
@@ -1278,8 +1284,9 @@ typedef struct mobj_status_ctx {
     bool for_delete;
 } mobj_status_ctx;
 
-static void take_status(struct soap *soap, void *ctx, int i, const cJSON *item)
+static void take_status(mk_op *op, void *ctx, int i, const cJSON *item)
 {
+    struct soap *soap = op->soap;
     mobj_status_ctx *c = ctx;
     const char *rs = mk_rest_json_get_string(item, "status");
     int code = 0;
@@ -1289,7 +1296,7 @@ static void take_status(struct soap *soap, void *ctx, int i, const cJSON *item)
     else if (rs && !strcmp(rs, "skipped"))
         err = mk_obj_reason(soap, item, &code);
     const char *soapst =
-        rs ? mk_mapping_status_to_soap(mk_ops_services(soap)->mapping,
+        rs ? mk_mapping_status_to_soap(op->svc->mapping,
                                        c->for_delete ? "mobject_delete" : "mobject_sync", rs, code)
            : NULL;
     c->st[i].status = status_enum(soapst);
@@ -1377,9 +1384,10 @@ static const char *program_update(const struct ns1__MObject *o, cJSON *costs, cJ
     return NULL;
 }
 
-static int sync_program(struct soap *soap, const struct ns1__MObject *o, bool update,
+static int sync_program(mk_op *op, const struct ns1__MObject *o, bool update,
                         struct ns1__MObjStatus *st, int *written, int total)
 {
+    struct soap *soap = op->soap;
     st->status = ns1__MObjStatusEnum__FAILED;
     if (o->id)
         st->id = int_ptr(soap, *o->id);
@@ -1413,10 +1421,10 @@ static int sync_program(struct soap *soap, const struct ns1__MObject *o, bool up
     mk_rest_result res = {0};
     mk_rest_status rs;
     {
-        struct mk_request *r = mk_request_of(soap);
-        mk_rest_cred cred = mk_ops_cred(r);
-        rr.deadline_ms = mk_ops_deadline_ms(r);
-        rs = mk_rest_call(mk_ops_services(soap)->rest, &cred, &rr, &res);
+        struct mk_request *r = op->req;
+        mk_rest_cred cred = op->cred;
+        rr.deadline_ms = op->deadline_ms;
+        rs = mk_rest_call(op->svc->rest, &cred, &rr, &res);
         mk_request_note(r, "POST", rr.path_template, res.attempts, res.error_code);
     }
     if (rs == MK_REST_OK) {
@@ -1432,9 +1440,9 @@ static int sync_program(struct soap *soap, const struct ns1__MObject *o, bool up
     } else {
         char what[64];
         snprintf(what, sizeof what, "syncMObjects: update program %d", *o->id);
-        rc = mk_ops_rest_fault_in(soap, "program", rs, &res, what);
+        rc = mk_ops_rest_fault_in(op, "program", rs, &res, what);
         if (*written > 0)
-            rc = mk_ops_partial_fault(soap, &res, what, *written, total, "objects");
+            rc = mk_ops_partial_fault(op, &res, what, *written, total, "objects");
     }
     mk_rest_result_free(&res);
     free(cj);
@@ -1447,23 +1455,24 @@ out:
 
 /* ---- syncMObjects / deleteMObjects ------------------------------------------------ */
 
-static int write_mobjects(struct soap *soap, const struct ns1__ArrayOfMObject *list,
-                          const char *action, bool update, bool for_delete, const char *op,
+static int write_mobjects(mk_op *op, const struct ns1__ArrayOfMObject *list,
+                          const char *action, bool update, bool for_delete, const char *op_name,
                           struct ns1__ArrayOfMObjStatus **out)
 {
+    struct soap *soap = op->soap;
     int n = list ? list->__sizemObject : 0;
     if (n <= 0)
-        return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED, "%s needs mObjectList/mObject", op);
+        return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED, "%s needs mObjectList/mObject", op_name);
     if (n > SOAP_SYNC_MAX)
         return mk_fault(soap, MK_ERR_BAD_PARAMETER, "%s takes at most %d objects per call, not %d",
-                        op, SOAP_SYNC_MAX, n);
+                        op_name, SOAP_SYNC_MAX, n);
     /* Everything that makes the call inexpressible is refused before any write. */
     for (int i = 0; i < n; i++) {
         const struct ns1__MObject *o = &list->mObject[i];
         const objtype *t = type_by_name(o->type);
         if (!t || (for_delete && t->k == K_PROGRAM))
             return mk_fault(soap, MK_ERR_BAD_PARAMETER,
-                            "%s: mObject %d has type '%s'; %s", op, i + 1, o->type ? o->type : "",
+                            "%s: mObject %d has type '%s'; %s", op_name, i + 1, o->type ? o->type : "",
                             for_delete ? "REST-backed deletes are Opportunity and "
                                          "OpportunityPersonRole, as in Marketo's SOAP API"
                                        : "types are Opportunity, OpportunityPersonRole and "
@@ -1474,13 +1483,13 @@ static int write_mobjects(struct soap *soap, const struct ns1__ArrayOfMObject *l
                                 "%s: mObject %d (%s) has attribute %s, an integer id that cannot be "
                                 "mapped: REST has no integer ids for opportunities or roles; name "
                                 "the opportunity by ExternalOpportunityId (or externalKey "
-                                "marketoGUID)", op, i + 1, t->name, o->attribList->attrib[a].name);
+                                "marketoGUID)", op_name, i + 1, t->name, o->attribList->attrib[a].name);
         if (t->k != K_PROGRAM && o->id)
             return mk_fault(soap, MK_ERR_BAD_PARAMETER,
                             "%s: mObject %d (%s) has id %d, which cannot be mapped: REST has no "
                             "integer ids for %s records; key it by externalKey name=marketoGUID "
                             "(as getMObjects and syncMObjects return it) or by its dedupe fields",
-                            op, i + 1, t->name, *o->id, t->name);
+                            op_name, i + 1, t->name, *o->id, t->name);
     }
     struct ns1__MObjStatus *st = soap_malloc(soap, sizeof *st * (size_t)n);
     mk_obj_write *w = calloc((size_t)n, sizeof *w);
@@ -1491,7 +1500,7 @@ static int write_mobjects(struct soap *soap, const struct ns1__ArrayOfMObject *l
     if (!st || !w || !x) {
         free(w);
         free(x);
-        return mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op);
+        return mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op_name);
     }
     memset(st, 0, sizeof *st * (size_t)n);
     for (int i = 0; i < n && rc == SOAP_OK; i++) {
@@ -1502,26 +1511,26 @@ static int write_mobjects(struct soap *soap, const struct ns1__ArrayOfMObject *l
         if (t->k == K_PROGRAM)
             continue;
         used[t->k] = true;
-        if (!loaded[t->k] && (rc = load_meta(soap, t, op, &metas[t->k])) == SOAP_OK)
+        if (!loaded[t->k] && (rc = load_meta(op, t, op_name, &metas[t->k])) == SOAP_OK)
             loaded[t->k] = true;
         if (rc == SOAP_OK)
-            rc = leaddb_record(soap, t, &metas[t->k], o, action, for_delete, op, &w[i], &x[i]);
+            rc = leaddb_record(soap, t, &metas[t->k], o, action, for_delete, op_name, &w[i], &x[i]);
         st[i].externalKey = x[i].echo;
         st[i].error = (char *)w[i].error;
     }
     if (rc == SOAP_OK) {
         char what[96];
-        snprintf(what, sizeof what, "%s: %s %s", op, for_delete ? "delete" : "sync",
+        snprintf(what, sizeof what, "%s: %s %s", op_name, for_delete ? "delete" : "sync",
                  used[K_OPP] && used[K_ROLE] ? "Opportunity and OpportunityPersonRole"
                  : used[K_ROLE]              ? "OpportunityPersonRole"
                                              : "Opportunity");
         mobj_status_ctx ctx = {st, x, for_delete};
-        rc = mk_obj_write_all(soap, w, n, for_delete ? "deleteBy" : "dedupeBy", "mobject", what,
+        rc = mk_obj_write_all(op, w, n, for_delete ? "deleteBy" : "dedupeBy", "mobject", what,
                               take_status, &ctx, &written, NULL);
     }
     for (int i = 0; i < n && rc == SOAP_OK; i++)
         if (x[i].t->k == K_PROGRAM)
-            rc = sync_program(soap, &list->mObject[i], update, &st[i], &written, n);
+            rc = sync_program(op, &list->mObject[i], update, &st[i], &written, n);
     for (int i = 0; i < n; i++)
         cJSON_Delete(w[i].rec);
     free(w);
@@ -1532,7 +1541,7 @@ static int write_mobjects(struct soap *soap, const struct ns1__ArrayOfMObject *l
         return rc;
     *out = soap_malloc(soap, sizeof **out);
     if (!*out)
-        return mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op);
+        return mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op_name);
     (*out)->__sizemObjStatus = n;
     (*out)->mObjStatus = st;
     return SOAP_OK;
@@ -1542,9 +1551,9 @@ int mk_op_sync_mobjects(mk_op *op, struct ns1__ParamsSyncMObjects *in,
                         struct ns1__SuccessSyncMObjects *out)
 {
     struct soap *soap = op->soap;
-    int rc;
+    int rc = SOAP_OK;
     const char *opname = soap_ns1__SyncOperationEnum2s(soap, in->operation);
-    const char *action = mk_mapping_status_to_rest(mk_ops_services(soap)->mapping,
+    const char *action = mk_mapping_status_to_rest(op->svc->mapping,
                                                    "sync_operation", opname ? opname : "");
     if (!action)
         return mk_fault(soap, MK_ERR_BAD_PARAMETER, "syncMObjects: operation must be INSERT, "
@@ -1552,7 +1561,7 @@ int mk_op_sync_mobjects(mk_op *op, struct ns1__ParamsSyncMObjects *in,
     struct ns1__ResultSyncMObjects *r = soap_malloc(soap, sizeof *r);
     if (!r)
         return mk_fault(soap, MK_ERR_INTERNAL, "syncMObjects: out of memory");
-    rc = write_mobjects(soap, in->mObjectList, action,
+    rc = write_mobjects(op, in->mObjectList, action,
                         in->operation == ns1__SyncOperationEnum__UPDATE, false, "syncMObjects",
                         &r->mObjStatusList);
     if (rc == SOAP_OK)
@@ -1564,11 +1573,11 @@ int mk_op_delete_mobjects(mk_op *op, struct ns1__ParamsDeleteMObjects *in,
                           struct ns1__SuccessDeleteMObjects *out)
 {
     struct soap *soap = op->soap;
-    int rc;
+    int rc = SOAP_OK;
     struct ns1__ResultDeleteMObjects *r = soap_malloc(soap, sizeof *r);
     if (!r)
         return mk_fault(soap, MK_ERR_INTERNAL, "deleteMObjects: out of memory");
-    rc = write_mobjects(soap, in->mObjectList, NULL, false, true, "deleteMObjects",
+    rc = write_mobjects(op, in->mObjectList, NULL, false, true, "deleteMObjects",
                         &r->mObjStatusList);
     if (rc == SOAP_OK)
         out->result = r;
