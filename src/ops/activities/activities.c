@@ -382,11 +382,12 @@ static int campaign_names(mk_op *op, const cJSON *list, cJSON **out, const char 
             mk_rest_result res = {0};
             char what[96];
             snprintf(what, sizeof what, "%s: campaign name by id", op_name);
-            rc = mk_ops_rest(op, &rr, &res, what);
-            if (rc != SOAP_OK && (res.error_code == 1013 || res.error_code == 702)) {
-                mk_ops_clear_fault(op);   /* the campaign is gone: no name to show */
-                rc = SOAP_OK;
-            }
+            mk_ops_failure fail;
+            rc = mk_ops_rest_try(op, NULL, &rr, &res, what, &fail);
+            if (rc != SOAP_OK && (fail.rest_code == 1013 || fail.rest_code == 702))
+                rc = SOAP_OK;   /* the campaign is gone: no name to show */
+            else if (rc != SOAP_OK)
+                rc = mk_ops_raise(op, &fail);
             if (rc == SOAP_OK) {
                 const char *name = mk_rest_json_get_string(
                     cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res.json, "result"), 0),

@@ -5,6 +5,7 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,39 +37,112 @@ int mk_ops_fault_for_rest_code(mk_op *op, int rest_code)
     return f.matched ? f.soap_code : 0;
 }
 
+/* ---- decide-then-fault --------------------------------------------------- */
+
+static int fail_v(mk_op *op, int code, const char *fmt, va_list ap)
+{
+    mk_ops_failure *h = op->hold;
+    if (!h)
+        return mk_vfault(op->soap, code, fmt, ap);
+    h->code = code;
+    /* The same text mk_fault would give: cut to its size, never inside a
+     * UTF-8 sequence. */
+    int n = vsnprintf(h->text, sizeof h->text, fmt, ap);
+    if (n >= (int)sizeof h->text)
+        h->text[mk_fault_utf8_prefix(h->text, sizeof h->text - 1)] = '\0';
+    return SOAP_FAULT;
+}
+
+int mk_ops_fail(mk_op *op, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = fail_v(op, code, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int mk_ops_fail_after(mk_op *op, const mk_ops_failure *after, int code, const char *fmt, ...)
+{
+    mk_ops_failure *h = op->hold;
+    if (h && h != after) {
+        h->rest_code = after->rest_code;
+        memcpy(h->rest_message, after->rest_message, sizeof h->rest_message);
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = fail_v(op, code, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+mk_ops_failure *mk_ops_hold(mk_op *op, mk_ops_failure *f)
+{
+    mk_ops_failure *outer = op->hold;
+    memset(f, 0, sizeof *f);
+    op->hold = f;
+    return outer;
+}
+
+void mk_ops_unhold(mk_op *op, mk_ops_failure *outer)
+{
+    op->hold = outer;
+}
+
+int mk_ops_raise(mk_op *op, const mk_ops_failure *f)
+{
+    /* Nothing held: what failed raised its own fault.  A fault raised after
+     * the held one (a helper that answers a REST failure with a fault of
+     * its own) is the last word, as it would have been without the hold. */
+    if (!f->code || op->soap->error == SOAP_FAULT)
+        return SOAP_FAULT;
+    mk_ops_failure *h = op->hold;
+    if (h) {
+        if (h != f)
+            *h = *f;
+        return SOAP_FAULT;
+    }
+    return mk_fault(op->soap, f->code, "%s", f->text);
+}
+
 /* One mechanism for every REST failure: mapping/errors.json picks the
  * Marketo code (narrowed by context where the table has one); the message
  * keeps what REST said, so the legacy client's logs show the real cause. */
 int mk_ops_rest_fault_in(mk_op *op, const char *context, mk_rest_status st,
                          const mk_rest_result *res, const char *what)
 {
-    struct soap *soap = op->soap;
     mk_services *s = op->svc;
     mk_mapping_fault f = mk_mapping_error_for_rest(s->mapping, st, res, context);
     int code = f.soap_code ? f.soap_code : MK_ERR_API_INTERNAL;
     /* A field Marketo does not know: the cached describe is stale. */
     if (st == MK_REST_ERR_API && res->error_code == 1006 && s->fields)
         mk_fields_invalidate(s->fields);
+    if (op->hold) {
+        op->hold->rest_code = res->error_code;
+        snprintf(op->hold->rest_message, sizeof op->hold->rest_message, "%s",
+                 res->error_message);
+    }
     /* The shim's own quota guard or circuit breaker refused: say so. */
     if (res->limited)
-        return mk_fault(soap, code, "%s: %s", what, res->error_message);
+        return mk_ops_fail(op, code, "%s: %s", what, res->error_message);
     switch (st) {
     case MK_REST_ERR_API:
-        return mk_fault(soap, code, "%s failed: Marketo REST error %d: %s", what,
-                        res->error_code, res->error_message);
+        return mk_ops_fail(op, code, "%s failed: Marketo REST error %d: %s", what,
+                           res->error_code, res->error_message);
     case MK_REST_ERR_AUTH:
-        return mk_fault(soap, code,
-                        "%s: Marketo's identity service refused the shim's REST credentials", what);
+        return mk_ops_fail(op, code,
+                           "%s: Marketo's identity service refused the shim's REST credentials",
+                           what);
     case MK_REST_ERR_TIMEOUT:
-        return mk_fault(soap, code, "%s: Marketo REST API did not answer in time", what);
+        return mk_ops_fail(op, code, "%s: Marketo REST API did not answer in time", what);
     case MK_REST_ERR_TRANSPORT:
-        return mk_fault(soap, code, "%s: Marketo REST API unreachable: %s", what,
-                        res->error_message);
+        return mk_ops_fail(op, code, "%s: Marketo REST API unreachable: %s", what,
+                           res->error_message);
     case MK_REST_ERR_HTTP:
-        return mk_fault(soap, code, "%s: Marketo REST API answered HTTP %ld", what,
-                        res->http_status);
+        return mk_ops_fail(op, code, "%s: Marketo REST API answered HTTP %ld", what,
+                           res->http_status);
     default:
-        return mk_fault(soap, code, "%s: %s", what, mk_rest_status_str(st));
+        return mk_ops_fail(op, code, "%s: %s", what, mk_rest_status_str(st));
     }
 }
 
@@ -102,20 +176,28 @@ int mk_ops_rest_in(mk_op *op, const char *context, const mk_rest_req *rr,
     return mk_ops_rest_fault_in(op, context, st, res, what);
 }
 
-int mk_ops_partial_fault(mk_op *op, const mk_rest_result *res, const char *what,
+int mk_ops_rest_try(mk_op *op, const char *context, const mk_rest_req *rr,
+                    mk_rest_result *res, const char *what, mk_ops_failure *fail)
+{
+    mk_ops_failure *outer = mk_ops_hold(op, fail);
+    int rc = mk_ops_rest_in(op, context, rr, res, what);
+    mk_ops_unhold(op, outer);
+    return rc;
+}
+
+int mk_ops_partial_fault(mk_op *op, const mk_ops_failure *f, const char *what,
                          long long done, long long total, const char *unit)
 {
-    struct soap *soap = op->soap;
+    /* Nothing decided: what failed raised its own fault (out of memory). */
+    if (!f->code)
+        return SOAP_FAULT;
     /* Keep the code the failure was mapped to (rate limit, quota, ...) so
      * clients still retry what they would retry; add what was written. */
-    struct mk_request *req = op->req;
-    int code = req && req->fault_code ? req->fault_code : MK_ERR_API_INTERNAL;
-    mk_ops_clear_fault(op);
-    return mk_fault(soap, code,
-                    "%s: Marketo REST failed after %lld of %lld %s had been changed; those "
-                    "changes stay (REST has no transactions). Marketo said: %s",
-                    what, done, total, unit,
-                    res && res->error_message[0] ? res->error_message : "no answer");
+    return mk_ops_fail(op, f->code,
+                       "%s: Marketo REST failed after %lld of %lld %s had been changed; those "
+                       "changes stay (REST has no transactions). Marketo said: %s",
+                       what, done, total, unit,
+                       f->rest_message[0] ? f->rest_message : "no answer");
 }
 
 const char *mk_ops_lead_filter(mk_op *op, const char *key_type, const char **why)
@@ -154,15 +236,6 @@ int mk_ops_partition(mk_op *op, const char **partition)
     return mk_fault(soap, MK_ERR_BAD_PARAMETER,
                     "targetWorkspace '%s' is not configured: add it to 'workspaces' "
                     "(workspace name -> lead partition name) in the shim's configuration", ws);
-}
-
-void mk_ops_clear_fault(mk_op *op)
-{
-    struct soap *soap = op->soap;
-    struct mk_request *r = op->req;
-    if (r)
-        r->fault_code = 0;
-    soap->error = SOAP_OK;
 }
 
 const char *mk_ops_name_scope(mk_op *op, const char *program)

@@ -27,17 +27,60 @@
  * accepted silently before).  Returns SOAP_OK with *out set, or the fault. */
 int mk_ops_batch_size(struct soap *soap, const int *batch_size, int dflt, int max, int *out);
 
-/* Make a REST call for the current request.  On success returns SOAP_OK
- * with the answer in *res.  On failure raises the Marketo fault that the
- * failure maps to (mapping/errors.json), with `what` ("getLead: get leads
- * by email") and REST's own code and message in the detail, and returns
- * SOAP_FAULT.  *res must be freed either way. */
+/* ---- decide-then-fault ------------------------------------------------------
+ * A handler raises its fault once.  Where it can still answer after a
+ * failure (a lookup REST answered "not found", a stale cached id to look up
+ * again, a call to retry, a batch loop that must say how much was already
+ * written), it holds failures instead: while op->hold is set, the REST
+ * helpers below and mk_ops_fail() write the failure they decided into it
+ * and return SOAP_FAULT without raising anything; the handler looks at it
+ * and raises it (mk_ops_raise, mk_ops_partial_fault) or answers anyway.
+ * Nothing is raised and then taken back. */
+typedef struct mk_ops_failure {
+    int code;                  /* Marketo fault code; 0 while nothing failed */
+    char text[1024];           /* the fault's text, as mk_fault would write it */
+    int rest_code;             /* REST's error code of the last failed call (0: none) */
+    char rest_message[256];    /* what REST said then, "" when nothing */
+} mk_ops_failure;
+
+/* Fail with code and text: raised at once, or written to op->hold. */
+int mk_ops_fail(mk_op *op, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* mk_ops_fail in place of the failure held in *after (a REST "not found"
+ * answered as the Marketo fault for it): an outer hold keeps what REST
+ * said in it. */
+int mk_ops_fail_after(mk_op *op, const mk_ops_failure *after, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Hold failures in *f (cleared) until mk_ops_unhold(op, <the result>);
+ * holds nest. */
+mk_ops_failure *mk_ops_hold(mk_op *op, mk_ops_failure *f);
+void mk_ops_unhold(mk_op *op, mk_ops_failure *outer);
+
+/* Raise the failure held in *f (or pass it to an outer hold).  When f holds
+ * nothing, what failed raised its own fault already.  Returns SOAP_FAULT. */
+int mk_ops_raise(mk_op *op, const mk_ops_failure *f);
+
+/* Make a REST call for the request.  On success returns SOAP_OK with the
+ * answer in *res.  On failure raises the Marketo fault that the failure
+ * maps to (mapping/errors.json), with `what` ("getLead: get leads by
+ * email") and REST's own code and message in the detail (or, while
+ * op->hold is set, holds it there), and returns SOAP_FAULT.  *res must be
+ * freed either way. */
 int mk_ops_rest(mk_op *op, const mk_rest_req *rr, mk_rest_result *res,
                 const char *what);
 
-/* Raise the fault for a REST failure that the caller already has. */
+/* Raise (or hold) the fault for a REST failure that the caller already has. */
 int mk_ops_rest_fault(mk_op *op, mk_rest_status st, const mk_rest_result *res,
                       const char *what);
+
+/* mk_ops_rest_in with the failure decided into *fail, not raised: returns
+ * SOAP_OK, or SOAP_FAULT with fail->code and text set (REST's own code in
+ * fail->rest_code) for the caller to raise (mk_ops_raise) or answer
+ * anyway. */
+int mk_ops_rest_try(mk_op *op, const char *context, const mk_rest_req *rr,
+                    mk_rest_result *res, const char *what, mk_ops_failure *fail);
 
 /* The same two, with an errors.json context ("mobject", "customobject",
  * "program", "list", ...) that picks the context's fault code where the
@@ -47,11 +90,11 @@ int mk_ops_rest_in(mk_op *op, const char *context, const mk_rest_req *rr,
 int mk_ops_rest_fault_in(mk_op *op, const char *context, mk_rest_status st,
                          const mk_rest_result *res, const char *what);
 
-/* Turn the fault just raised for a failed REST call into one that also
- * says `done` of `total` items (unit: "leads", "members") had already been
- * written, so the client learns the change was partial.  The code stays
- * the one mapping/errors.json gave the failure.  res may be NULL. */
-int mk_ops_partial_fault(mk_op *op, const mk_rest_result *res, const char *what,
+/* Fail with the held failure f, saying also that `done` of `total` items
+ * (unit: "leads", "members") had already been written, so the client
+ * learns the change was partial.  The code stays the one f was given
+ * (mapping/errors.json's for a REST failure). */
+int mk_ops_partial_fault(mk_op *op, const mk_ops_failure *f, const char *what,
                          long long done, long long total, const char *unit);
 
 /* The Marketo fault code that a REST error code stands for (0 if none is
@@ -92,11 +135,6 @@ int mk_ops_resolve_lead(mk_op *op, const char *key_type, const char *value,
  * (NULL: REST's default).  An unmapped workspace other than "Default" is
  * fault 20110. */
 int mk_ops_partition(mk_op *op, const char **partition);
-
-/* Take back the fault the last REST helper raised, for a failure the
- * handler can answer anyway (a lookup REST answered "not found", a call
- * about to be retried).  The request no longer counts as faulted. */
-void mk_ops_clear_fault(mk_op *op);
 
 /* The scope of this request's name → id cache entries (namecache.h): the
  * REST client id, and the program for names unique only inside one

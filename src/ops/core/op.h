@@ -40,6 +40,7 @@
 #include "soap/fault.h"
 
 struct soap;
+struct mk_ops_failure;
 
 struct mk_mapping;
 struct mk_objcache;
@@ -83,6 +84,7 @@ typedef struct mk_op {
     mk_rest_cred cred;              /* the user's own or the shared REST service */
     int64_t deadline_ms;            /* REST calls must end before (mk_rest_now_ms clock) */
     const mk_operation *entry;      /* this operation's row of the table */
+    struct mk_ops_failure *hold;    /* failures decided, not raised (common.h), or NULL */
 } mk_op;
 
 /* Authenticate req (its AuthenticationHeader against soap_users, the

@@ -56,13 +56,12 @@ static void refresh_fields(mk_op *op)
     mk_fields_refresh(op->svc->fields, &op->cred, op->deadline_ms);
 }
 
-static bool retry_with_fresh_fields(mk_op *op, int rc, int *attempt)
+static bool retry_with_fresh_fields(mk_op *op, int rc, const mk_ops_failure *fail,
+                                    int *attempt)
 {
-    struct mk_request *r = op->req;
-    if (rc == SOAP_OK || (*attempt)++ > 0 || !r || r->fault_code != MK_ERR_LEAD_ATTRIBUTE_BAD)
+    if (rc == SOAP_OK || (*attempt)++ > 0 || fail->code != MK_ERR_LEAD_ATTRIBUTE_BAD)
         return false;
     refresh_fields(op);
-    mk_ops_clear_fault(op);
     return true;
 }
 
@@ -201,13 +200,18 @@ int mk_op_get_lead(mk_op *op, struct ns1__ParamsGetLead *p, struct ns1__SuccessG
     const mk_fields *f = NULL;
     cJSON *leads = NULL;
     int attempt = 0;
+    mk_ops_failure fail;   /* held, so that a stale catalogue is retried, not answered */
     do {
         mk_ops_release_fields(f);
         f = mk_ops_fields(op);
+        mk_ops_failure *outer = mk_ops_hold(op, &fail);
         /* Concurrent getLeads by the same key type share one REST call (leadbatch.h). */
         rc = mk_ops_get_leads_by_value(op, filter, value, all_fields_csv(op, f),
                                        REST_MAX_MATCHES, &leads, "getLead");
-    } while (retry_with_fresh_fields(op, rc, &attempt));
+        mk_ops_unhold(op, outer);
+    } while (retry_with_fresh_fields(op, rc, &fail, &attempt));
+    if (rc != SOAP_OK)
+        rc = mk_ops_raise(op, &fail);
     if (rc == SOAP_OK && cJSON_GetArraySize(leads) == 0)
         rc = mk_fault(soap, MK_ERR_LEAD_NOT_FOUND, "No lead found with %s = %s", kt, value);
     if (rc == SOAP_OK) {
@@ -382,7 +386,8 @@ static int page_by_list(mk_op *op, const struct ns1__StaticListSelector *sel,
         mk_rest_result res = {0};
         rc = mk_ops_rest(op, &rr, &res, "getMultipleLeads: get leads by list");
         if (rc != SOAP_OK && res.error_code == 1013)
-            rc = mk_fault(soap, MK_ERR_LIST_NOT_FOUND, "Static list not found: id %" PRId64, list_id);
+            rc = mk_ops_fail(op, MK_ERR_LIST_NOT_FOUND, "Static list not found: id %" PRId64,
+                             list_id);
         if (rc != SOAP_OK) {
             mk_rest_result_free(&res);
             break;
@@ -637,24 +642,29 @@ int mk_op_get_multiple_leads(mk_op *op, struct ns1__ParamsGetMultipleLeads *p,
     char *fields = NULL;
     page pg = {0};
     int attempt = 0;
+    mk_ops_failure fail;   /* held, so that a stale catalogue is retried, not answered */
     do {
         cJSON_Delete(pg.leads);
         cJSON_Delete(pg.next);
         pg = (page){0};
         mk_ops_release_fields(f);
         f = mk_ops_fields(op);
+        mk_ops_failure *outer = mk_ops_hold(op, &fail);
+        /* A name the client gave that does not exist is its own fault, raised
+         * at once (not held): it is not retried. */
         rc = include_to_fields(op, f, p->includeAttributes, &fields);
-        if (rc != SOAP_OK)
-            break;   /* the client named an attribute that does not exist */
-        if (strcmp(kind, "keys") == 0)
+        if (rc == SOAP_OK && strcmp(kind, "keys") == 0)
             rc = page_by_keys(op, sel->ns1__LeadKeySelector, fields, batch, state, &pg);
-        else if (strcmp(kind, "list") == 0)
+        else if (rc == SOAP_OK && strcmp(kind, "list") == 0)
             rc = page_by_list(op, sel->ns1__StaticListSelector, fields, batch, state, &pg);
-        else
+        else if (rc == SOAP_OK)
             rc = page_by_update(op, sel && sel->ns1__LastUpdateAtSelector ? sel->ns1__LastUpdateAtSelector
                                                                            : &legacy,
                                 f, fields, batch, state, &pg);
-    } while (retry_with_fresh_fields(op, rc, &attempt));
+        mk_ops_unhold(op, outer);
+    } while (retry_with_fresh_fields(op, rc, &fail, &attempt));
+    if (rc != SOAP_OK)
+        rc = mk_ops_raise(op, &fail);
     if (rc == SOAP_OK) {
         struct ns1__ResultGetMultipleLeads *r = soap_malloc(soap, sizeof *r);
         memset(r, 0, sizeof *r);

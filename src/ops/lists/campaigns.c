@@ -96,9 +96,8 @@ static int resolve_campaign(mk_op *op, campaign_ref *c, bool fresh, const char *
 /* POST /rest/v1/campaigns/{id}/<action>.json with body; a stale cached id
  * (1013) is looked up again once; otherwise 1013 is 20113. */
 static int campaign_post(mk_op *op, campaign_ref *c, const char *action,
-                         const cJSON *body, const char *what, mk_rest_result *failure)
+                         const cJSON *body, const char *what)
 {
-    struct soap *soap = op->soap;
     char path[96], tmpl[96];
     snprintf(tmpl, sizeof tmpl, "/rest/v1/campaigns/{campaignId}/%s.json", action);
     for (int attempt = 0;; attempt++) {
@@ -106,26 +105,25 @@ static int campaign_post(mk_op *op, campaign_ref *c, const char *action,
         mk_rest_req rr = {.method = MK_REST_POST, .path = path, .path_template = tmpl,
                           .json = body};
         mk_rest_result res = {0};
-        int rc = mk_ops_rest_in(op, "campaign", &rr, &res, what);
-        int code = res.error_code;
-        if (failure && rc != SOAP_OK)
-            snprintf(failure->error_message, sizeof failure->error_message, "%s",
-                     res.error_message);
+        mk_ops_failure fail;
+        int rc = mk_ops_rest_try(op, "campaign", &rr, &res, what, &fail);
         mk_rest_result_free(&res);
-        if (rc == SOAP_OK || code != 1013)
-            return rc;
+        if (rc == SOAP_OK)
+            return SOAP_OK;
+        if (fail.rest_code != 1013)
+            return mk_ops_raise(op, &fail);
         if (attempt == 0 && c->cached) {
             mk_namecache_forget_id(op->svc->names, "campaign", c->id);
-            mk_ops_clear_fault(op);
             if ((rc = resolve_campaign(op, c, true, what)) != SOAP_OK)
                 return rc;
             continue;
         }
         if (c->name)
-            return mk_fault(soap, MK_ERR_CAMPAIGN_NOT_FOUND,
-                            "Campaign '%s' not found in program '%s'", c->name, c->program);
-        return mk_fault(soap, MK_ERR_CAMPAIGN_NOT_FOUND, "Campaign not found: id %" PRId64,
-                        c->id);
+            return mk_ops_fail_after(op, &fail, MK_ERR_CAMPAIGN_NOT_FOUND,
+                                     "Campaign '%s' not found in program '%s'", c->name,
+                                     c->program);
+        return mk_ops_fail_after(op, &fail, MK_ERR_CAMPAIGN_NOT_FOUND,
+                                 "Campaign not found: id %" PRId64, c->id);
     }
 }
 
@@ -435,13 +433,18 @@ int mk_op_request_campaign(mk_op *op, struct ns1__ParamsRequestCampaign *p,
         }
         if (tokens)
             cJSON_AddItemReferenceToObject(input, "tokens", tokens);
-        mk_rest_result failure = {0};
-        rc = campaign_post(op, &c, "trigger", body, "requestCampaign: trigger the campaign",
-                           &failure);
+        /* Held: after the first call, a failure must also say how many leads
+         * were already sent to the campaign. */
+        mk_ops_failure fail;
+        mk_ops_failure *outer = mk_ops_hold(op, &fail);
+        rc = campaign_post(op, &c, "trigger", body, "requestCampaign: trigger the campaign");
+        mk_ops_unhold(op, outer);
         cJSON_Delete(body);
         if (rc != SOAP_OK && start > 0)
-            rc = mk_ops_partial_fault(op, &failure, "requestCampaign", start, nids,
+            rc = mk_ops_partial_fault(op, &fail, "requestCampaign", start, nids,
                                       "leads (campaign requests)");
+        else if (rc != SOAP_OK)
+            rc = mk_ops_raise(op, &fail);
     }
     cJSON_Delete(tokens);
     if (rc == SOAP_OK) {
@@ -494,8 +497,7 @@ int mk_op_schedule_campaign(mk_op *op, struct ns1__ParamsScheduleCampaign *p,
             cJSON_AddStringToObject(input, "cloneToProgramName", p->cloneToProgramName);
         if (tokens)
             cJSON_AddItemReferenceToObject(input, "tokens", tokens);
-        rc = campaign_post(op, &c, "schedule", body, "scheduleCampaign: schedule the campaign",
-                           NULL);
+        rc = campaign_post(op, &c, "schedule", body, "scheduleCampaign: schedule the campaign");
         cJSON_Delete(body);
     }
     cJSON_Delete(tokens);

@@ -326,19 +326,22 @@ static int bulk_import(mk_op *op, mk_list_ref *l, const buf *csv, int64_t *batch
                           .nquery = partition ? 3 : 2, .raw_body = body.s, .raw_len = body.n,
                           .raw_content_type = ctype};
         mk_rest_result res = {0};
-        rc = mk_ops_rest_in(op, "import", &rr, &res, "importToList: bulk import the rows");
-        if (rc != SOAP_OK && res.error_code == 1013) {
+        mk_ops_failure fail;
+        rc = mk_ops_rest_try(op, "import", &rr, &res, "importToList: bulk import the rows", &fail);
+        if (rc != SOAP_OK && fail.rest_code == 1013) {
             mk_rest_result_free(&res);
             if (attempt == 0 && l->cached) {
                 /* The cached list id went stale: look the list up again. */
-                mk_ops_clear_fault(op);
                 rc = mk_lists_resolve(op, l, true, "importToList");
                 continue;
             }
-            rc = mk_fault(soap, MK_ERR_LIST_NOT_FOUND, "Static list '%s' not found in program '%s'",
-                          l->name, l->program);
+            rc = mk_ops_fail_after(op, &fail, MK_ERR_LIST_NOT_FOUND,
+                                   "Static list '%s' not found in program '%s'", l->name,
+                                   l->program);
             break;
         }
+        if (rc != SOAP_OK)
+            rc = mk_ops_raise(op, &fail);
         if (rc == SOAP_OK) {
             const cJSON *r0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res.json, "result"), 0);
             const char *st = mk_rest_json_get_string(r0, "status");
@@ -501,8 +504,11 @@ static int list_only(mk_op *op, mk_list_ref *l, const import_req *ir,
         cJSON *body = mk_lists_id_input(ids + start, (size_t)cnt);
         mk_rest_req rr = {.method = MK_REST_POST, .json = body};
         mk_rest_result res = {0};
+        mk_ops_failure fail;   /* held: a later batch's failure says what was added */
+        mk_ops_failure *outer = mk_ops_hold(op, &fail);
         rc = mk_lists_call(op, l, "/leads.json", &rr, &res,
                            "importToList LISTONLY: add the leads to the list");
+        mk_ops_unhold(op, outer);
         cJSON_Delete(body);
         if (rc == SOAP_OK) {
             const cJSON *it;
@@ -515,7 +521,9 @@ static int list_only(mk_op *op, mk_list_ref *l, const import_req *ir,
                     rstatus[byid[f].email] = st ? soap_strdup(soap, st) : "";
             }
         } else if (start > 0) {
-            rc = mk_ops_partial_fault(op, &res, "importToList LISTONLY", start, nids, "leads");
+            rc = mk_ops_partial_fault(op, &fail, "importToList LISTONLY", start, nids, "leads");
+        } else {
+            rc = mk_ops_raise(op, &fail);
         }
         mk_rest_result_free(&res);
     }
@@ -682,23 +690,26 @@ int mk_op_import_to_list(mk_op *op, struct ns1__ParamsImportToList *p,
 static const cJSON *batch_status(mk_op *op, int64_t batch, mk_rest_result *res,
                                  int *rc)
 {
-    struct soap *soap = op->soap;
     char path[64];
     snprintf(path, sizeof path, "/bulk/v1/leads/batch/%" PRId64 ".json", batch);
     mk_rest_req rr = {.method = MK_REST_GET, .path = path,
                       .path_template = "/bulk/v1/leads/batch/{batchId}.json"};
-    *rc = mk_ops_rest_in(op, "import", &rr, res, "getImportToListStatus: bulk import status");
-    if (*rc != SOAP_OK && res->error_code == 1013)
-        *rc = mk_fault(soap, MK_ERR_BAD_PARAMETER,
-                       "import batch %" PRId64 " is no longer known to Marketo (REST keeps bulk "
-                       "import batches for 7 days)", batch);
+    mk_ops_failure fail;
+    *rc = mk_ops_rest_try(op, "import", &rr, res, "getImportToListStatus: bulk import status",
+                          &fail);
+    if (*rc != SOAP_OK && fail.rest_code == 1013)
+        *rc = mk_ops_fail_after(op, &fail, MK_ERR_BAD_PARAMETER,
+                                "import batch %" PRId64 " is no longer known to Marketo (REST "
+                                "keeps bulk import batches for 7 days)", batch);
+    else if (*rc != SOAP_OK)
+        *rc = mk_ops_raise(op, &fail);
     if (*rc != SOAP_OK)
         return NULL;
     const cJSON *r0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res->json, "result"), 0);
     if (!r0)
-        *rc = mk_fault(soap, MK_ERR_API_INTERNAL,
-                       "getImportToListStatus: Marketo returned no status for batch %" PRId64,
-                       batch);
+        *rc = mk_ops_fail(op, MK_ERR_API_INTERNAL,
+                          "getImportToListStatus: Marketo returned no status for batch %" PRId64,
+                          batch);
     return r0;
 }
 
@@ -709,12 +720,15 @@ static const char *rest_state_of_stored(mk_op *op, const mk_import_rec *rec)
     struct soap *soap = op->soap;
     mk_rest_result res = {0};
     int rc;
+    /* Held and dropped: a status that cannot be read is not the client's
+     * failure. */
+    mk_ops_failure ignored;
+    mk_ops_failure *outer = mk_ops_hold(op, &ignored);
     const cJSON *b = batch_status(op, rec->batch_id, &res, &rc);
+    mk_ops_unhold(op, outer);
     const char *st = b ? mk_rest_json_get_string(b, "status") : NULL;
     const char *copy = st ? soap_strdup(soap, st) : NULL;
     mk_rest_result_free(&res);
-    if (rc != SOAP_OK)
-        mk_ops_clear_fault(op);
     return copy;
 }
 

@@ -104,7 +104,6 @@ int mk_lists_resolve(mk_op *op, mk_list_ref *l, bool fresh, const char *what)
 int mk_lists_call(mk_op *op, mk_list_ref *l, const char *suffix, mk_rest_req *rr,
                   mk_rest_result *res, const char *what)
 {
-    struct soap *soap = op->soap;
     char path[96], tmpl[96];
     snprintf(tmpl, sizeof tmpl, "/rest/v1/lists/{listId}%s", suffix);
     for (int attempt = 0;; attempt++) {
@@ -112,21 +111,25 @@ int mk_lists_call(mk_op *op, mk_list_ref *l, const char *suffix, mk_rest_req *rr
         rr->path = path;
         rr->path_template = tmpl;
         mk_rest_result_free(res);
-        int rc = mk_ops_rest_in(op, "list", rr, res, what);
-        if (rc == SOAP_OK || res->error_code != 1013)
-            return rc;
+        mk_ops_failure fail;
+        int rc = mk_ops_rest_try(op, "list", rr, res, what, &fail);
+        if (rc == SOAP_OK)
+            return SOAP_OK;
+        if (fail.rest_code != 1013)
+            return mk_ops_raise(op, &fail);
         if (attempt == 0 && l->cached && l->name) {
             /* The cached id is gone (list deleted or recreated): ask again. */
             mk_namecache_forget_id(op->svc->names, "list", l->id);
-            mk_ops_clear_fault(op);
             rc = mk_lists_resolve(op, l, true, what);
             if (rc != SOAP_OK)
                 return rc;
             continue;
         }
         if (l->name)
-            return mk_fault(soap, MK_ERR_LIST_NOT_FOUND, "Static list not found: %s", l->name);
-        return mk_fault(soap, MK_ERR_LIST_NOT_FOUND, "Static list not found: id %" PRId64, l->id);
+            return mk_ops_fail_after(op, &fail, MK_ERR_LIST_NOT_FOUND, "Static list not found: %s",
+                                     l->name);
+        return mk_ops_fail_after(op, &fail, MK_ERR_LIST_NOT_FOUND,
+                                 "Static list not found: id %" PRId64, l->id);
     }
 }
 
@@ -205,12 +208,17 @@ int mk_lists_clear_all(mk_op *op, mk_list_ref *l, mk_list_clear *out, const char
         /* Membership changes are safe to repeat after an unclear failure. */
         mk_rest_req rr = {.method = MK_REST_DELETE, .json = body, .idempotent = MK_REST_IDEMPOTENT};
         mk_rest_result res = {0};
+        mk_ops_failure fail;   /* held: a later batch's failure says what was removed */
+        mk_ops_failure *outer = mk_ops_hold(op, &fail);
         rc = mk_lists_call(op, l, "/leads.json", &rr, &res, ctx);
+        mk_ops_unhold(op, outer);
         cJSON_Delete(body);
         if (rc != SOAP_OK) {
             if (start > 0)
-                rc = mk_ops_partial_fault(op, &res, ctx, (long long)out->removed,
+                rc = mk_ops_partial_fault(op, &fail, ctx, (long long)out->removed,
                                           (long long)n, "members");
+            else
+                rc = mk_ops_raise(op, &fail);
             mk_rest_result_free(&res);
             goto out;
         }
@@ -387,13 +395,18 @@ static int change_membership(mk_op *op, mk_list_ref *l, membership *ms, bool add
         mk_rest_req rr = {.method = add ? MK_REST_POST : MK_REST_DELETE, .json = body,
                           .idempotent = MK_REST_IDEMPOTENT};
         mk_rest_result res = {0};
+        mk_ops_failure fail;   /* held: a later batch's failure says what was changed */
+        mk_ops_failure *outer = mk_ops_hold(op, &fail);
         int rc = mk_lists_call(op, l, "/leads.json", &rr, &res, what);
+        mk_ops_unhold(op, outer);
         cJSON_Delete(body);
         if (rc == SOAP_OK)
             take_statuses(soap, ms, start, cnt,
                           cJSON_GetObjectItemCaseSensitive(res.json, "result"));
         else if (start > 0)
-            rc = mk_ops_partial_fault(op, &res, what, start, ms->nids, "leads");
+            rc = mk_ops_partial_fault(op, &fail, what, start, ms->nids, "leads");
+        else
+            rc = mk_ops_raise(op, &fail);
         mk_rest_result_free(&res);
         if (rc != SOAP_OK)
             return rc;

@@ -150,11 +150,14 @@ static int resolve_type(mk_op *op, const char *op_name, const char *name, bool w
     snprintf(what, sizeof what, "%s: describe %s", op_name, c->api);
     mk_rest_req dr = {.method = MK_REST_GET, .path = path,
                       .path_template = "/rest/v1/customobjects/{apiName}/describe.json"};
+    mk_ops_failure fail;   /* held: a type REST no longer knows leaves the cache */
+    mk_ops_failure *outer = mk_ops_hold(op, &fail);
     rc = mk_obj_metadata(op, describe_key(soap, c->api), &dr, "customobject", what, &c->describe);
+    mk_ops_unhold(op, outer);
     if (rc != SOAP_OK) {
-        if (op->req->fault_code == MK_ERR_BAD_PARAMETER)
+        if (fail.code == MK_ERR_BAD_PARAMETER)
             forget_type(op, c);
-        return rc;
+        return mk_ops_raise(op, &fail);
     }
     c->fields = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(c->describe, 0), "fields");
     if (!cJSON_IsArray(c->fields)) {
@@ -607,12 +610,17 @@ static int write_objects(mk_op *op, const char *op_name, const char *type_name, 
     }
     co_status_ctx ctx = {st, for_delete ? "customobject_delete" : "customobject_sync"};
     int first_error = 0;
+    mk_ops_failure fail;   /* held: 1013 means the type itself is gone */
+    mk_ops_failure *outer = mk_ops_hold(op, &fail);
     rc = mk_obj_write_all(op, w, n, for_delete ? "deleteBy" : "dedupeBy", "customobject", what,
                           take_status, &ctx, NULL, &first_error);
+    mk_ops_unhold(op, outer);
     if (rc != SOAP_OK && first_error == 1013) {
         forget_type(op, &c);
-        rc = mk_fault(soap, MK_ERR_BAD_PARAMETER, "Object name is not valid: Marketo no "
-                      "longer has custom object type %s", c.api);
+        rc = mk_ops_fail_after(op, &fail, MK_ERR_BAD_PARAMETER, "Object name is not valid: "
+                               "Marketo no longer has custom object type %s", c.api);
+    } else if (rc != SOAP_OK) {
+        rc = mk_ops_raise(op, &fail);
     }
     /* Echo each key list under the names the client used. */
     for (int i = 0; i < n && rc == SOAP_OK; i++)

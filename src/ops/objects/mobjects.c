@@ -1440,9 +1440,12 @@ static int sync_program(mk_op *op, const struct ns1__MObject *o, bool update,
     } else {
         char what[64];
         snprintf(what, sizeof what, "syncMObjects: update program %d", *o->id);
-        rc = mk_ops_rest_fault_in(op, "program", rs, &res, what);
-        if (*written > 0)
-            rc = mk_ops_partial_fault(op, &res, what, *written, total, "objects");
+        mk_ops_failure fail;   /* held: after a first program it says what was written */
+        mk_ops_failure *outer = mk_ops_hold(op, &fail);
+        mk_ops_rest_fault_in(op, "program", rs, &res, what);
+        mk_ops_unhold(op, outer);
+        rc = *written > 0 ? mk_ops_partial_fault(op, &fail, what, *written, total, "objects")
+                          : mk_ops_raise(op, &fail);
     }
     mk_rest_result_free(&res);
     free(cj);

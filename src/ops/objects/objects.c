@@ -450,11 +450,15 @@ int mk_obj_write_all(mk_op *op, mk_obj_write *w, int n, const char *by_member,
         mk_rest_req rr = {.method = MK_REST_POST, .path = first->path,
                           .path_template = first->path_template, .json = body};
         mk_rest_result res = {0};
-        rc = mk_ops_rest_in(op, context, &rr, &res, what);
-        if (rc != SOAP_OK && done > 0)
-            rc = mk_ops_partial_fault(op, &res, what, done, total, "records");
-        else if (rc != SOAP_OK && first_error)
-            *first_error = res.error_code;
+        mk_ops_failure fail;   /* held: after a first batch it says what was written */
+        rc = mk_ops_rest_try(op, context, &rr, &res, what, &fail);
+        if (rc != SOAP_OK && done > 0) {
+            rc = mk_ops_partial_fault(op, &fail, what, done, total, "records");
+        } else if (rc != SOAP_OK) {
+            if (first_error)
+                *first_error = res.error_code;
+            rc = mk_ops_raise(op, &fail);
+        }
         if (rc == SOAP_OK) {
             int sent = start[b + 1] - start[b];
             done += sent;
