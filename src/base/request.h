@@ -6,7 +6,8 @@
  * from the URL, deadline, the parsed SOAP headers) before dispatch;
  * mk_op_authenticate() (ops/core/op.h), called by the engine as soon as the SOAP
  * Header is parsed, fills the user part.  Handlers
- * get it with mk_request_of(soap).
+ * get it as op->req, in the mk_op the operation's prologue makes
+ * (ops/core/op.h); only the engine and the prologue look it up from soap.
  *
  * Ownership: everything pointed to is owned elsewhere (config by the server,
  * header structs by the soap arena) and valid until the handler returns.
