@@ -6,6 +6,9 @@
 #   cmake -DJSON=mapping/operations.json -DWSDL=wsdl/mktows.wsdl -DOUT=<dir>
 #         -P cmake/operations.cmake
 #
+# (response_nil, optional, makes the service function switch the answer to
+# xsi:nil for absent members before the handler runs)
+#
 # writes into OUT (the build tree, never the source tree):
 #   mk_operations.h / mk_operations.c  the plain list of operation names and
 #       families, for the low layers (mapping/ validates the run-time table
@@ -71,6 +74,7 @@ set(names "")
 set(handlers "")
 set(families "")
 set(statuses "")
+set(nils "")
 math(EXPR last "${nops} - 1")
 foreach(i RANGE ${last})
   foreach(field name family handler status)
@@ -80,6 +84,20 @@ foreach(i RANGE ${last})
     endif()
   endforeach()
   set(entry "operations[${i}] (${name})")
+  # Optional: absent is false.
+  string(JSON nil_type ERROR_VARIABLE jerr TYPE "${json}" operations ${i} response_nil)
+  if(jerr)
+    set(response_nil 0)
+  elseif(nil_type STREQUAL "BOOLEAN")
+    string(JSON response_nil GET "${json}" operations ${i} response_nil)
+    if(response_nil)
+      set(response_nil 1)
+    else()
+      set(response_nil 0)
+    endif()
+  else()
+    mk_ops_fail("${entry}: response_nil must be true or false")
+  endif()
   if(NOT name MATCHES "^[a-z][A-Za-z0-9]*$")
     mk_ops_fail("${entry}: \"${name}\" is not an operation name")
   endif()
@@ -106,6 +124,7 @@ foreach(i RANGE ${last})
   list(APPEND handlers "${handler}")
   list(APPEND families "${family}")
   list(APPEND statuses "${status}")
+  list(APPEND nils "${response_nil}")
 endforeach()
 foreach(n IN LISTS wsdl_names)
   if(NOT n IN_LIST names)
@@ -141,6 +160,7 @@ foreach(n IN LISTS names)
   list(GET handlers ${i} handler)
   list(GET families ${i} family)
   list(GET statuses ${i} status)
+  list(GET nils ${i} nil)
   string(SUBSTRING "${n}" 0 1 first)
   string(TOUPPER "${first}" first)
   string(SUBSTRING "${n}" 1 -1 rest)
@@ -156,7 +176,10 @@ foreach(n IN LISTS names)
     set(call "    (void)out;\n    return mk_fault(soap, MK_ERR_UNSUPPORTED,\n"
              "        \"Unsupported Operation: %s is not implemented yet\", op.entry->name);\n")
   endif()
-  string(APPEND d "    {\"${n}\", \"${family}\", \"${handler}\", \"params${cap}\", ${impl}},\n")
+  string(APPEND d "    {\"${n}\", \"${family}\", \"${handler}\", \"params${cap}\", ${impl}, ${nil}},\n")
+  if(nil)
+    set(call "    soap_set_omode(soap, SOAP_XML_NIL);\n${call}")
+  endif()
   string(APPEND fns "\nint __ns1__${n}(struct soap *soap, struct ns1__Params${cap} *in,\n"
                     "    struct ns1__Success${cap} *out)\n{\n    mk_op op;\n"
                     "    if (mk_op_begin(soap, &mk_op_entries[${i}], in, &op) != SOAP_OK)\n"

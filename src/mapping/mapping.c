@@ -302,6 +302,7 @@ static int load_operations(ctx *c, mk_mapping *m, const cJSON *doc)
     static const member_spec op_spec[] = {
         {"name", T_STR, REQ},    {"family", T_STR, REQ}, {"handler", T_STR, REQ},
         {"status", T_STR, REQ},  {"summary", T_STR, REQ}, {"rest", T_ARR, REQ},
+        {"response_nil", T_BOOL, OPT},   /* read by the build (cmake/operations.cmake) */
         {"calls", T_OBJ, REQ},   {"differences", T_ARR, REQ}, {NULL, 0, 0}};
     static const member_spec call_spec[] = {
         {"method", T_STR, REQ}, {"path", T_STR, REQ}, {"purpose", T_STR, REQ},

@@ -24,15 +24,20 @@ function(run name text expect)
   string(REGEX REPLACE "[ \n]+" " " msg "${err}")
   if(expect STREQUAL "OK")
     file(STRINGS ${WORK}/${name}.out/mk_dispatch.c fns REGEX "^int __ns1__")
+    file(STRINGS ${WORK}/${name}.out/mk_dispatch.c nils REGEX "soap_set_omode\\(soap, SOAP_XML_NIL\\)")
     list(LENGTH fns nfns)
+    list(LENGTH nils nnils)
     string(JSON nops LENGTH "${text}" operations)
-    if(NOT rc EQUAL 0 OR NOT nfns EQUAL nops)
+    string(REGEX MATCHALL "\"response_nil\": true" want_nils "${text}")
+    list(LENGTH want_nils nwant)
+    if(NOT rc EQUAL 0 OR NOT nfns EQUAL nops OR NOT nnils EQUAL nwant)
       message(SEND_ERROR "${name}: expected success with ${nops} service functions, "
-                         "got exit ${rc}, ${nfns} functions: ${msg}")
+                         "${nwant} in nil mode; got exit ${rc}, ${nfns} functions, "
+                         "${nnils} in nil mode: ${msg}")
       math(EXPR f "${failures} + 1")
       set(failures ${f} PARENT_SCOPE)
     else()
-      message(STATUS "${name}: accepted, ${nfns} service functions")
+      message(STATUS "${name}: accepted, ${nfns} service functions, ${nnils} in nil mode")
     endif()
   elseif(rc EQUAL 0 OR NOT msg MATCHES "${expect}")
     message(SEND_ERROR "${name}: expected failure matching '${expect}', "
@@ -77,6 +82,10 @@ run(shared_handler "${twoh}" "handler \"${second_handler}\" is named by two entr
 # A family ops/ does not have.
 string(JSON badf SET "${real}" operations 0 family "\"webinars\"")
 run(bad_family "${badf}" "unknown family \"webinars\"")
+
+# response_nil is true or false.
+string(JSON badnil SET "${real}" operations 0 response_nil "\"yes\"")
+run(bad_response_nil "${badnil}" "response_nil must be true or false")
 
 if(failures GREATER 0)
   message(FATAL_ERROR "${failures} case(s) of cmake/operations.cmake misbehaved")

@@ -603,7 +603,6 @@ int mk_op_get_lead_activity(mk_op *op, struct ns1__ParamsGetLeadActivity *p,
 {
     struct soap *soap = op->soap;
     int rc = SOAP_OK;
-    soap_set_omode(soap, SOAP_XML_NIL);
     static const char *const not_nillable[] = {"mktgAssetName", NULL};
     if ((rc = mk_nilfilter_drop(soap, not_nillable)) != SOAP_OK)
         return rc;
@@ -1115,7 +1114,6 @@ int mk_op_get_lead_changes(mk_op *op, struct ns1__ParamsGetLeadChanges *p,
 {
     struct soap *soap = op->soap;
     int rc = SOAP_OK;
-    soap_set_omode(soap, SOAP_XML_NIL);
     static const char *const not_nillable[] = {"campaign", NULL};
     if ((rc = mk_nilfilter_drop(soap, not_nillable)) != SOAP_OK)
         return rc;

@@ -12,6 +12,7 @@
  *       mk_op op;
  *       if (mk_op_begin(soap, &mk_op_entries[0], in, &op) != SOAP_OK)
  *           return soap->error;                 // fault already set
+ *       soap_set_omode(soap, SOAP_XML_NIL);     // the entry's "response_nil"
  *       return mk_op_get_lead(&op, in, out);   // the entry's "handler"
  *   }
  *
@@ -73,6 +74,7 @@ typedef struct mk_operation {
     const char *handler;         /* "mk_op_get_lead" */
     const char *params_element;  /* "paramsGetLead": named by the nil fault */
     int implemented;             /* 0: no handler, answered 20019 */
+    int response_nil;            /* absent nillable members answered as xsi:nil */
 } mk_operation;
 
 /* The context of one request, made by mk_op_begin() and passed down as an

@@ -181,7 +181,6 @@ int mk_op_get_lead(mk_op *op, struct ns1__ParamsGetLead *p, struct ns1__SuccessG
 {
     struct soap *soap = op->soap;
     int rc = SOAP_OK;
-    soap_set_omode(soap, SOAP_XML_NIL);
     if (!p->leadKey || !p->leadKey->keyValue || !*p->leadKey->keyValue)
         return mk_fault(soap, MK_ERR_LEAD_KEY_REQUIRED, "getLead needs leadKey with keyType and keyValue");
     const char *kt = key_type_name(soap, p->leadKey->keyType);
@@ -602,7 +601,6 @@ int mk_op_get_multiple_leads(mk_op *op, struct ns1__ParamsGetMultipleLeads *p,
 {
     struct soap *soap = op->soap;
     int rc = SOAP_OK;
-    soap_set_omode(soap, SOAP_XML_NIL);
     const struct ns1__LeadSelector *sel = p->leadSelector;
     struct ns1__LastUpdateAtSelector legacy = {NULL, p->lastUpdatedAt};
     const char *kind = NULL;
@@ -867,7 +865,6 @@ int mk_op_sync_lead(mk_op *op, struct ns1__ParamsSyncLead *p, struct ns1__Succes
 {
     struct soap *soap = op->soap;
     int rc = SOAP_OK;
-    soap_set_omode(soap, SOAP_XML_NIL);
     const struct ns1__LeadRecord *rec = p->leadRecord;
     if (!rec)
         return mk_fault(soap, MK_ERR_LEAD_DETAIL_REQUIRED, "syncLead needs a leadRecord");
@@ -1013,7 +1010,6 @@ int mk_op_sync_multiple_leads(mk_op *op, struct ns1__ParamsSyncMultipleLeads *p,
 {
     struct soap *soap = op->soap;
     int rc = SOAP_OK;
-    soap_set_omode(soap, SOAP_XML_NIL);
     int n = p->leadRecordList ? p->leadRecordList->__sizeleadRecord : 0;
     if (n == 0)
         return mk_fault(soap, MK_ERR_LEAD_DETAIL_REQUIRED, "syncMultipleLeads needs leadRecordList/leadRecord");
@@ -1229,7 +1225,6 @@ int mk_op_merge_leads(mk_op *op, struct ns1__ParamsMergeLeads *p, struct ns1__Su
 {
     struct soap *soap = op->soap;
     int rc = SOAP_OK;
-    soap_set_omode(soap, SOAP_XML_NIL);
     int n = p->losingLeadKeyLists ? p->losingLeadKeyLists->__sizekeyList : 0;
     /* keys[0] is the winner, keys[1..n] the losers. */
     const struct ns1__Attribute **keys = soap_malloc(soap, sizeof *keys * (size_t)(n + 1));

@@ -173,7 +173,6 @@ int mk_op_get_campaigns_for_source(mk_op *op, struct ns1__ParamsGetCampaignsForS
 {
     struct soap *soap = op->soap;
     int rc = SOAP_OK;
-    soap_set_omode(soap, SOAP_XML_NIL);
     mk_services *svc = op->svc;
     if (p->source == ns1__ReqCampSourceType__SALES)
         return mk_fault(soap, MK_ERR_BAD_PARAMETER,
@@ -370,7 +369,6 @@ int mk_op_request_campaign(mk_op *op, struct ns1__ParamsRequestCampaign *p,
 {
     struct soap *soap = op->soap;
     int rc = SOAP_OK;
-    soap_set_omode(soap, SOAP_XML_NIL);
     if (p->source == ns1__ReqCampSourceType__SALES)
         return mk_fault(soap, MK_ERR_BAD_PARAMETER,
                         "requestCampaign: source SALES is not served: the REST API triggers "
@@ -464,7 +462,6 @@ int mk_op_schedule_campaign(mk_op *op, struct ns1__ParamsScheduleCampaign *p,
 {
     struct soap *soap = op->soap;
     int rc = SOAP_OK;
-    soap_set_omode(soap, SOAP_XML_NIL);
     if (!p->programName || !*p->programName || !p->campaignName || !*p->campaignName)
         return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED,
                         "scheduleCampaign needs programName and campaignName");

@@ -567,7 +567,6 @@ int mk_op_import_to_list(mk_op *op, struct ns1__ParamsImportToList *p,
 {
     struct soap *soap = op->soap;
     int rc = SOAP_OK;
-    soap_set_omode(soap, SOAP_XML_NIL);
     mk_services *svc = op->svc;
 
     if (!p->programName || !*p->programName)
@@ -745,7 +744,6 @@ int mk_op_get_import_to_list_status(mk_op *op, struct ns1__ParamsGetImportToList
 {
     struct soap *soap = op->soap;
     int rc = SOAP_OK;
-    soap_set_omode(soap, SOAP_XML_NIL);
     mk_services *svc = op->svc;
     if (!p->programName || !*p->programName || !p->listName || !*p->listName)
         return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED,

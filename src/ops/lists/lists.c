@@ -506,7 +506,6 @@ int mk_op_list_operation(mk_op *op, struct ns1__ParamsListOperation *p,
 {
     struct soap *soap = op->soap;
     int rc = SOAP_OK;
-    soap_set_omode(soap, SOAP_XML_NIL);
 
     const struct ns1__ListKey *lk = p->listKey;
     if (!lk || !lk->keyValue || !*lk->keyValue)

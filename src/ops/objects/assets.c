@@ -210,7 +210,6 @@ int mk_op_get_channels(mk_op *op, struct ns1__ParamsGetChannels *p,
 {
     struct soap *soap = op->soap;
     int rc = SOAP_OK;
-    soap_set_omode(soap, SOAP_XML_NIL);
     int nnames = 0;
     const char **names = wanted_names(soap, p->tag ? p->tag->values : NULL, &nnames);
     if (!names)
@@ -388,7 +387,6 @@ int mk_op_get_tags(mk_op *op, struct ns1__ParamsGetTags *p, struct ns1__SuccessG
 {
     struct soap *soap = op->soap;
     int rc = SOAP_OK;
-    soap_set_omode(soap, SOAP_XML_NIL);
     if (!op->svc->acts)
         return mk_fault(soap, MK_ERR_INTERNAL, "getTags: asset services not started");
 

@@ -274,7 +274,6 @@ int mk_op_get_custom_objects(mk_op *op, struct ns1__ParamsGetCustomObjects *p,
     struct soap *soap = op->soap;
     const char *op_name = op->entry->name;
     int rc = SOAP_OK;
-    soap_set_omode(soap, SOAP_XML_NIL);
     int batch;   /* Marketo's maximum is 100; paging continues */
     if ((rc = mk_ops_batch_size(soap, p->batchSize, MK_OBJ_SOAP_PAGE_MAX, MK_OBJ_SOAP_PAGE_MAX,
                                 &batch)) != SOAP_OK)
@@ -643,7 +642,6 @@ int mk_op_sync_custom_objects(mk_op *op, struct ns1__ParamsSyncCustomObjects *p,
     struct soap *soap = op->soap;
     const char *op_name = op->entry->name;
     int rc = SOAP_OK;
-    soap_set_omode(soap, SOAP_XML_NIL);
     int n = p->customObjList ? p->customObjList->__sizecustomObj : 0;
     if (n <= 0)
         return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED, "%s needs customObjList/customObj", op_name);
@@ -680,7 +678,6 @@ int mk_op_delete_custom_objects(mk_op *op, struct ns1__ParamsDeleteCustomObjects
     struct soap *soap = op->soap;
     const char *op_name = op->entry->name;
     int rc = SOAP_OK;
-    soap_set_omode(soap, SOAP_XML_NIL);
     int n = p->customObjKeyLists ? p->customObjKeyLists->__sizekeyList : 0;
     if (n <= 0)
         return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED, "%s needs customObjKeyLists/keyList", op_name);
