@@ -25,6 +25,7 @@
  * curl_global_init() runs once per process through pthread_once.
  */
 #include "rest.h"
+#include "endpoints.h"
 #include "json.h"
 #include "limiter.h"
 #include "token.h"
@@ -801,16 +802,6 @@ static mk_rest_status classify(mk_rest_result *r, int is_json)
     return MK_REST_OK;
 }
 
-static const char *method_name(mk_rest_method m)
-{
-    switch (m) {
-    case MK_REST_GET: return "GET";
-    case MK_REST_POST: return "POST";
-    case MK_REST_DELETE: return "DELETE";
-    }
-    return "?";
-}
-
 /* The built-in retry table (used when the config gives no classifier). */
 static mk_rest_retry_class default_retry_class(mk_rest_status st, const mk_rest_result *r)
 {
@@ -916,6 +907,16 @@ mk_rest_status mk_rest_call(mk_rest_client *c, const mk_rest_cred *cred,
         snprintf(out->error_message, sizeof out->error_message, "no client or request");
         return MK_REST_ERR_INVALID;
     }
+    /* A request naming an endpoint takes method, template and idempotency
+     * from the catalogue (endpoints.h). */
+    mk_rest_req resolved;
+    if (mk_rest_req_resolve(req, &resolved) != MK_REST_OK) {
+        snprintf(out->error_message, sizeof out->error_message,
+                 "invalid request (unknown endpoint, or no path for a templated one)");
+        mk_rest_reservation_cancel(c, req->reservation);
+        return MK_REST_ERR_INVALID;
+    }
+    req = &resolved;
 
     mk_rest_plan plan;
     mk_rest_status st = mk_rest_plan_build(c->endpoint, req, 0, &plan);
@@ -933,7 +934,7 @@ mk_rest_status mk_rest_call(mk_rest_client *c, const mk_rest_cred *cred,
         snprintf(tmpl, sizeof tmpl, "%s", req->path_template);
     else
         mk_rest_path_template(req->path, tmpl, sizeof tmpl);
-    snprintf(key, sizeof key, "%s %s", method_name(req->method), tmpl);
+    snprintf(key, sizeof key, "%s %s", mk_rest_method_name(req->method), tmpl);
 
     /* Without a deadline the client's own timeout bounds waits and retries. */
     int64_t deadline = req->deadline_ms > 0 ? req->deadline_ms : mk_rest_now_ms() + c->timeout_ms;

@@ -26,6 +26,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "ops/core/pager.h"
 #include "rest/json.h"
 
 #define DEFAULT_WAIT_MS 5
@@ -686,7 +687,7 @@ static mk_rest_status sync_call(mk_coalescer *co, const mk_rest_cred *cred, cons
                                 cJSON *body, int64_t deadline, mk_rest_reservation *rv,
                                 mk_rest_result *res)
 {
-    mk_rest_req rr = {.method = MK_REST_POST, .path = "/rest/v1/leads.json", .json = body,
+    mk_rest_req rr = {.ep = MK_EP_LEADS_SYNC, .json = body,
                       .deadline_ms = deadline, .reservation = rv,
                       .idempotent = is_idempotent_sync(action) ? MK_REST_IDEMPOTENT
                                                                : MK_REST_NOT_IDEMPOTENT};
@@ -807,57 +808,64 @@ static void distribute_sync(co_batch *b, mk_rest_status st, const mk_rest_result
 
 /* ---- Get Leads by filter ---------------------------------------------------------------- */
 
-/* Follow the pages of one filter query; append up to max leads to *all. */
+/* How the pager (pager.h) sends a Get Leads page here: straight to the
+ * REST client within the batch's deadline, the first page on the batch's
+ * quota reservation, every send's cost summed for the members. */
+typedef struct co_pages {
+    mk_coalescer *co;
+    const mk_rest_cred *cred;
+    int64_t deadline;
+    mk_rest_reservation *rv;
+    mk_coalesce_cost *sum;
+} co_pages;
+
+static int send_get_page(void *ctx, const mk_rest_req *rr, mk_rest_result *res)
+{
+    co_pages *c = ctx;
+    mk_rest_req req = *rr;
+    req.deadline_ms = c->deadline;
+    req.reservation = c->rv;
+    c->rv = NULL;   /* later pages wait for their own slot */
+    mk_rest_status st = mk_rest_call(c->co->rest, c->cred, &req, res);
+    c->sum->rest_calls += res->attempts;
+    c->sum->retries += res->retries;
+    c->sum->limiter_wait_ms += res->limiter_wait_ms;
+    return (int)st;
+}
+
+/* Follow the pages of one filter query; append up to max leads to *all.
+ * *out: the failed page's result, or the last page's outline. */
 static mk_rest_status get_pages(mk_coalescer *co, const mk_rest_cred *cred, const char *filter,
                                 const char *values, const char *fields, int max,
                                 int64_t deadline, mk_rest_reservation *rv, cJSON *all,
                                 mk_rest_result *out, mk_coalesce_cost *sum)
 {
-    char *token = NULL;
-    mk_rest_status st = MK_REST_OK;
     memset(out, 0, sizeof *out);
-    for (;;) {
-        mk_rest_param q[5];
-        size_t nq = 0;
-        q[nq++] = (mk_rest_param){"filterType", filter};
-        q[nq++] = (mk_rest_param){"filterValues", values};
-        if (fields)
-            q[nq++] = (mk_rest_param){"fields", fields};
-        q[nq++] = (mk_rest_param){"batchSize", GET_PAGE_SIZE};
-        if (token)
-            q[nq++] = (mk_rest_param){"nextPageToken", token};
-        mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/leads.json", .query = q,
-                          .nquery = nq, .deadline_ms = deadline, .reservation = rv};
-        rv = NULL;   /* later pages wait for their own slot */
-        mk_rest_result res;
-        st = mk_rest_call(co->rest, cred, &rr, &res);
-        sum->rest_calls += res.attempts;
-        sum->retries += res.retries;
-        sum->limiter_wait_ms += res.limiter_wait_ms;
-        free(token);
-        token = NULL;
-        if (st != MK_REST_OK) {
-            mk_rest_result_free(out);
-            *out = res;
-            break;
-        }
-        cJSON *result = cJSON_GetObjectItemCaseSensitive(res.json, "result");
-        cJSON *it;
-        int n = cJSON_GetArraySize(result);
-        cJSON_ArrayForEach(it, result) {
-            if (cJSON_GetArraySize(all) >= max)
-                break;
-            cJSON_AddItemToArray(all, cJSON_Duplicate(it, 1));
-        }
-        const char *next = mk_rest_json_get_string(res.json, "nextPageToken");
-        if (next && *next && n > 0 && cJSON_GetArraySize(all) < max)
-            token = strdup(next);
-        mk_rest_result_free(out);
-        copy_outline(out, &res);
-        mk_rest_result_free(&res);
-        if (!token)
-            break;
+    mk_rest_param q[4];
+    size_t nq = 0;
+    q[nq++] = (mk_rest_param){"filterType", filter};
+    q[nq++] = (mk_rest_param){"filterValues", values};
+    if (fields)
+        q[nq++] = (mk_rest_param){"fields", fields};
+    q[nq++] = (mk_rest_param){"batchSize", GET_PAGE_SIZE};
+    co_pages c = {co, cred, deadline, rv, sum};
+    /* A lead query ends at a page without records (REST's own end). */
+    mk_pager p = {.ep = MK_EP_LEADS_QUERY, .query = q, .nquery = nq, .max_records = max,
+                  .empty = MK_PAGER_EMPTY_ENDS, .send = send_get_page, .send_ctx = &c,
+                  .all = all};
+    int rc = mk_pager_run(&p);
+    mk_rest_status st = MK_REST_OK;
+    if (rc < 0) {
+        st = MK_REST_ERR_NOMEM;
+        snprintf(out->error_message, sizeof out->error_message, "out of memory");
+    } else if (rc > 0) {
+        st = (mk_rest_status)rc;
+        *out = p.last;
+        memset(&p.last, 0, sizeof p.last);
+    } else {
+        copy_outline(out, &p.last);
     }
+    mk_pager_done(&p);
     return st;
 }
 

@@ -71,6 +71,16 @@ int mk_ops_raise(mk_op *op, const mk_ops_failure *f);
 int mk_ops_rest(mk_op *op, const mk_rest_req *rr, mk_rest_result *res,
                 const char *what);
 
+/* A page send for the pager (pager.h) through mk_ops_rest_in: ctx is an
+ * mk_ops_send; a failure raises the request's fault (or holds it) and
+ * returns SOAP_FAULT. */
+typedef struct mk_ops_send {
+    mk_op *op;
+    const char *context;   /* errors.json context, NULL: none */
+    const char *what;      /* "getMultipleLeads: get leads by list" */
+} mk_ops_send;
+int mk_ops_send_page(void *ctx, const mk_rest_req *rr, mk_rest_result *res);
+
 /* Raise (or hold) the fault for a REST failure that the caller already has. */
 int mk_ops_rest_fault(mk_op *op, mk_rest_status st, const mk_rest_result *res,
                       const char *what);

@@ -9,6 +9,7 @@
 #include "fields.h"
 #include "base/request.h"
 #include "ops/core/opstats.h"
+#include "rest/endpoints.h"
 
 #include <cjson/cJSON.h>
 #include <pthread.h>
@@ -296,8 +297,7 @@ void mk_fields_cache_free(mk_fields_cache *c)
 /* One describe call; NULL on any failure. */
 static mk_fields *fetch_describe(mk_rest_client *rest, const mk_rest_cred *cred, int64_t deadline)
 {
-    mk_rest_req req = {.method = MK_REST_GET, .path = "/rest/v1/leads/describe.json",
-                       .deadline_ms = deadline};
+    mk_rest_req req = {.ep = MK_EP_LEADS_DESCRIBE, .deadline_ms = deadline};
     mk_rest_result res = {0};
     mk_fields *f = NULL;
     if (mk_rest_call(rest, cred, &req, &res) == MK_REST_OK)
@@ -306,8 +306,10 @@ static mk_fields *fetch_describe(mk_rest_client *rest, const mk_rest_cred *cred,
      * refresh), so the usage log and /_shim/stats count the cache fill */
     struct mk_request *r = mk_request_current();
     mk_opstats_charge(r, &res);
+    const mk_rest_endpoint *e = mk_rest_endpoint_get(req.ep);
     if (res.attempts)
-        mk_request_note(r, "GET", req.path, res.attempts, res.error_code);
+        mk_request_note(r, mk_rest_method_name(e->method), e->path, res.attempts,
+                        res.error_code);
     mk_rest_result_free(&res);
     return f;
 }

@@ -36,7 +36,6 @@
 #include <cjson/cJSON.h>
 
 #include "base/request.h"
-#include "ops/core/fields.h"
 #include "rest/rest.h"
 #include "soap/fault.h"
 
@@ -44,6 +43,7 @@ struct soap;
 struct mk_ops_failure;
 
 struct mk_mapping;
+struct mk_fields_cache;
 struct mk_objcache;
 struct mk_actsvc;
 struct mk_namecache;
@@ -54,7 +54,7 @@ struct mk_importstore;
 typedef struct mk_services {
     mk_rest_client *rest;
     const struct mk_mapping *mapping;
-    mk_fields_cache *fields;
+    struct mk_fields_cache *fields;
     const char *fspi_field;   /* REST custom field holding ForeignSysPersonId, or NULL */
     const cJSON *workspaces;  /* {"<workspace>": "<partition>"} or NULL */
     struct mk_coalescer *coalesce; /* lead sync/get requests sharing REST calls (coalesce.h) */
