@@ -26,6 +26,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "ops/core/pager.h"
 #include "rest/json.h"
 
@@ -138,8 +139,7 @@ static char *dup_or_null(const char *s, int *oom)
 
 static void wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t when)
 {
-    struct timespec ts = {.tv_sec = (time_t)(when / 1000),
-                          .tv_nsec = (long)(when % 1000) * 1000000L};
+    struct timespec ts = mk_clock_ts(when);
     pthread_cond_timedwait(cv, mu, &ts);
 }
 
@@ -266,11 +266,7 @@ static co_batch *batch_new(co_group *g, const mk_rest_cred *cred)
     b->cred = *cred;
     b->opened_at = mk_rest_now_ms();
     b->min_deadline = INT64_MAX;
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&b->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    mk_clock_cond_init(&b->cv);
     return b;
 }
 
@@ -1078,6 +1074,55 @@ static void send_batch(mk_coalescer *co, co_batch *b)
 
 /* Member m (already appended to b, co->mu held): lead or wait, then take
  * the answer.  Returns with co->mu held and b unreferenced by m. */
+/* What a member sent on alone after its batch cost: its share of the
+ * batch's calls and waits plus its own call. */
+static void solo_cost(mk_coalesce_cost *cost, const mk_coalesce_cost *shared,
+                      const mk_coalesce_cost *own)
+{
+    cost->rest_calls = shared->rest_calls + own->rest_calls;
+    cost->retries = shared->retries + own->retries;
+    cost->limiter_wait_ms = shared->limiter_wait_ms + own->limiter_wait_ms;
+    cost->batch_wait_ms = shared->batch_wait_ms;
+    cost->shared = 1;
+}
+
+/* Join g's open batch (the caller has waited out any clash with it), or
+ * open one and lead it.  A full batch still takes the member: while its
+ * leader waits for the quota guard, who goes is decided fairly when the
+ * slot comes (split_batch); the others go on to the next call.  The batch,
+ * or NULL when memory ran out (the request then goes alone). */
+static co_batch *join_batch(co_group *g, const mk_rest_cred *cred, co_member *m, int *leader)
+{
+    co_batch *b = g->open;
+    *leader = 0;
+    if (!b) {
+        b = batch_new(g, cred);
+        if (!b)
+            return NULL;
+        g->open = b;
+        *leader = 1;
+    }
+    if (batch_append(b, m) != 0) {
+        if (*leader) {
+            g->open = NULL;
+            batch_unref(b); /* refs 0: never shared */
+        }
+        return NULL;
+    }
+    return b;
+}
+
+/* The same email address in another case already in the batch: REST's
+ * answer could not be told apart for the two, so the request waits for
+ * the next batch. */
+static int email_clash(const co_batch *b, const char *v)
+{
+    for (int i = 0; i < b->nkeys; i++)
+        if (strcmp(b->keys[i], v) != 0 && strcasecmp(b->keys[i], v) == 0)
+            return 1;
+    return 0;
+}
+
 static void take_part(mk_coalescer *co, co_batch *b, co_member *m, int leader)
 {
     for (;;) {
@@ -1155,38 +1200,17 @@ mk_rest_status mk_coalesce_sync(mk_coalescer *co, const mk_rest_cred *cred,
 
     pthread_mutex_lock(&co->mu);
     co_group *g = find_group(co, CO_SYNC, cred->client_id, action, lookup, partition);
-    co_batch *b = NULL;
+    co_batch *b;
     int leader = 0;
-    while (g) {
-        b = g->open;
-        if (b && !create_dup && keys_clash(b, keys, n)) {
-            if (wait_clash(co, b, CO_SYNC, m.deadline) != 0) {
-                pthread_mutex_unlock(&co->mu);
-                free_keys(keys, n);
-                return clash_timeout(out);
-            }
-            continue;
+    while (g && (b = g->open) && !create_dup && keys_clash(b, keys, n)) {
+        if (wait_clash(co, b, CO_SYNC, m.deadline) != 0) {
+            pthread_mutex_unlock(&co->mu);
+            free_keys(keys, n);
+            return clash_timeout(out);
         }
-        /* A full batch still takes us: while its leader waits for the
-         * quota guard, who goes is decided fairly when the slot comes
-         * (split_batch); the others go on to the next call. */
-        if (!b) {
-            b = batch_new(g, cred);
-            if (!b)
-                break;
-            g->open = b;
-            leader = 1;
-        }
-        break;
     }
-    if (g && b && batch_append(b, &m) != 0) {
-        if (leader) {
-            g->open = NULL;
-            batch_unref(b); /* refs 0: never shared */
-        }
-        b = NULL;
-    }
-    if (!g || !b) {
+    b = g ? join_batch(g, cred, &m, &leader) : NULL;
+    if (!b) {
         pthread_mutex_unlock(&co->mu);
         free_keys(keys, n);
         return sync_alone(co, cred, action, lookup, partition, input, deadline_ms, out, cost);
@@ -1202,11 +1226,7 @@ mk_rest_status mk_coalesce_sync(mk_coalescer *co, const mk_rest_cred *cred,
         mk_coalesce_cost own = {0};
         mk_rest_status st =
             sync_alone(co, cred, action, lookup, partition, input, deadline_ms, out, &own);
-        cost->rest_calls = m.cost.rest_calls + own.rest_calls;
-        cost->retries = m.cost.retries + own.retries;
-        cost->limiter_wait_ms = m.cost.limiter_wait_ms + own.limiter_wait_ms;
-        cost->batch_wait_ms = m.cost.batch_wait_ms;
-        cost->shared = 1;
+        solo_cost(cost, &m.cost, &own);
         return st;
     }
     *out = m.res;
@@ -1250,41 +1270,17 @@ mk_rest_status mk_coalesce_get(mk_coalescer *co, const mk_rest_cred *cred,
 
     pthread_mutex_lock(&co->mu);
     co_group *g = find_group(co, CO_GET, cred->client_id, filter, fields, NULL);
-    co_batch *b = NULL;
+    co_batch *b;
     int leader = 0;
-    while (g) {
-        b = g->open;
-        if (b && is_email) {
-            int clash = 0;
-            for (int i = 0; i < b->nkeys && !clash; i++)
-                clash = strcmp(b->keys[i], v) != 0 && strcasecmp(b->keys[i], v) == 0;
-            if (clash) {
-                if (wait_clash(co, b, CO_GET, m.deadline) != 0) {
-                    pthread_mutex_unlock(&co->mu);
-                    free(v);
-                    return clash_timeout(out);
-                }
-                continue;
-            }
+    while (g && (b = g->open) && is_email && email_clash(b, v)) {
+        if (wait_clash(co, b, CO_GET, m.deadline) != 0) {
+            pthread_mutex_unlock(&co->mu);
+            free(v);
+            return clash_timeout(out);
         }
-        /* Full or not, the open batch takes us (see mk_coalesce_sync). */
-        if (!b) {
-            b = batch_new(g, cred);
-            if (!b)
-                break;
-            g->open = b;
-            leader = 1;
-        }
-        break;
     }
-    if (g && b && batch_append(b, &m) != 0) {
-        if (leader) {
-            g->open = NULL;
-            batch_unref(b); /* refs 0: never shared */
-        }
-        b = NULL;
-    }
-    if (!g || !b) {
+    b = g ? join_batch(g, cred, &m, &leader) : NULL;
+    if (!b) {
         pthread_mutex_unlock(&co->mu);
         free(v);
         return get_alone(co, cred, filter, value, fields, max_results, deadline_ms, leads, out,
@@ -1302,11 +1298,7 @@ mk_rest_status mk_coalesce_get(mk_coalescer *co, const mk_rest_cred *cred,
         mk_coalesce_cost own = {0};
         mk_rest_status st = get_alone(co, cred, filter, value, fields, max_results, deadline_ms,
                                       leads, out, &own);
-        cost->rest_calls = m.cost.rest_calls + own.rest_calls;
-        cost->retries = m.cost.retries + own.retries;
-        cost->limiter_wait_ms = m.cost.limiter_wait_ms + own.limiter_wait_ms;
-        cost->batch_wait_ms = m.cost.batch_wait_ms;
-        cost->shared = 1;
+        solo_cost(cost, &m.cost, &own);
         return st;
     }
     *out = m.res;

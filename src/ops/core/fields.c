@@ -7,6 +7,7 @@
  * pointer to the current snapshot and the refresh bookkeeping, nothing else.
  */
 #include "fields.h"
+#include "base/clock.h"
 #include "base/request.h"
 #include "ops/core/opstats.h"
 #include "rest/endpoints.h"
@@ -266,11 +267,7 @@ int mk_fields_cache_new(mk_rest_client *rest, const mk_field *fallback, size_t n
     pthread_mutex_init(&c->mu, NULL);
     /* Waits on it end at each waiter's own deadline (monotonic, as
      * mk_rest_now_ms). */
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&c->first_cv, &ca);
-    pthread_condattr_destroy(&ca);
+    mk_clock_cond_init(&c->first_cv);
     *out = c;
     return 0;
 }
@@ -378,8 +375,7 @@ int mk_fields_acquire(mk_fields_cache *c, const mk_rest_cred *cred, int64_t dead
         /* The fetch runs to the fetching request's deadline; a waiter
          * stops at its own and goes on with the built-in table, as when
          * the describe fails. */
-        struct timespec until = {.tv_sec = (time_t)(deadline_ms / 1000),
-                                 .tv_nsec = (long)(deadline_ms % 1000) * 1000000L};
+        struct timespec until = mk_clock_ts(deadline_ms);
         while (c->first_fetch && (deadline_ms <= 0 || mk_rest_now_ms() < deadline_ms)) {
             if (deadline_ms > 0)
                 pthread_cond_timedwait(&c->first_cv, &c->mu, &until);

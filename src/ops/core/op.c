@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "soapH.h"
+#include "base/clock.h"
 #include "mapping/mapping.h"
 #include "config/config.h"
 #include "soap/auth.h"
@@ -98,10 +99,7 @@ int mk_op_begin(struct soap *soap, const mk_operation *entry, const void *params
 
 long mk_request_ms_left(const struct mk_request *req)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    long long ms = (req->deadline.tv_sec - now.tv_sec) * 1000LL +
-                   (req->deadline.tv_nsec - now.tv_nsec) / 1000000;
+    int64_t ms = -mk_clock_mono_since(&req->deadline);
     return ms > 0 ? (long)ms : 0;
 }
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mapping/mapping.h"
 #include "ops/core/common.h"
 #include "ops/core/leadbatch.h"
 #include "ops/leads/leadrec.h"
@@ -118,11 +119,16 @@ static int choose_key(mk_op *op, const struct ns1__LeadRecord *rec, bool dedup,
     return -1;
 }
 
-static enum ns1__LeadSyncStatus sync_status(const char *rest_status)
+/* Which REST record status is which SOAP one is mapping/statuses.json's
+ * "lead_sync" group; anything it does not name failed. */
+static enum ns1__LeadSyncStatus sync_status(mk_op *op, const char *rest_status)
 {
-    if (rest_status && strcmp(rest_status, "created") == 0)
+    const char *v = rest_status ? mk_mapping_status_to_soap(op->svc->mapping,
+                                                            "lead_sync", rest_status, 0)
+                                : NULL;
+    if (v && strcmp(v, "CREATED") == 0)
         return ns1__LeadSyncStatus__CREATED;
-    if (rest_status && strcmp(rest_status, "updated") == 0)
+    if (v && strcmp(v, "UPDATED") == 0)
         return ns1__LeadSyncStatus__UPDATED;
     return ns1__LeadSyncStatus__FAILED;
 }
@@ -277,7 +283,7 @@ static int sync_answer(mk_op *op, const struct ns1__ParamsSyncLead *p, const mk_
     struct ns1__SyncStatus *st = soap_malloc(soap, sizeof *st);
     memset(r, 0, sizeof *r);
     memset(st, 0, sizeof *st);
-    st->status = sync_status(mk_rest_json_get_string(item, "status"));
+    st->status = sync_status(op, mk_rest_json_get_string(item, "status"));
     int64_t id = 0;
     mk_rest_json_get_int64(item, "id", &id);
     if (st->status == ns1__LeadSyncStatus__FAILED) {
@@ -469,7 +475,7 @@ static int sync_send_batches(mk_op *op, const sync_item *items, int n,
             int64_t id = 0;
             mk_rest_json_get_int64(item, "id", &id);
             st[i].leadId = (int)id;
-            st[i].status = item ? sync_status(mk_rest_json_get_string(item, "status"))
+            st[i].status = item ? sync_status(op, mk_rest_json_get_string(item, "status"))
                                 : ns1__LeadSyncStatus__FAILED;
             if (st[i].status == ns1__LeadSyncStatus__FAILED) {
                 int code = 0;

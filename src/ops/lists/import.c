@@ -37,6 +37,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "base/buf.h"
 #include "mapping/mapping.h"
 #include "ops/core/common.h"
 #include "ops/core/importstore.h"
@@ -50,37 +51,6 @@
 #define REST_BATCH MK_REST_BATCH_MAX
 #define TOKEN_COLUMNS_SHOWN 3
 
-/* ---- a small growable buffer ------------------------------------------------- */
-
-typedef struct buf {
-    char *s;
-    size_t n, cap;
-    bool oom;
-} buf;
-
-static void put(buf *b, const char *p, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 1024;
-        while (cap < b->n + n + 1)
-            cap *= 2;
-        char *s = realloc(b->s, cap);
-        if (!s) {
-            b->oom = true;
-            return;
-        }
-        b->s = s;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->n, p, n);
-    b->n += n;
-    b->s[b->n] = '\0';
-}
-
-static void puts_(buf *b, const char *s) { put(b, s, strlen(s)); }
-
 /* ---- CSV ----------------------------------------------------------------------- */
 
 /* Split one CSV record (RFC 4180 quoting; the SOAP client sends one record
@@ -89,59 +59,57 @@ static void puts_(buf *b, const char *s) { put(b, s, strlen(s)); }
 static cJSON *csv_split(const char *s)
 {
     cJSON *cells = cJSON_CreateArray();
-    buf cell = {0};
-    put(&cell, "", 0);
+    mk_buf cell = {0};
+    mk_buf_append(&cell, "", 0);
     bool quoted = false;
     for (const char *p = s;; p++) {
         if (quoted) {
             if (!*p)
                 goto bad;
             if (*p == '"' && p[1] == '"') {
-                put(&cell, "\"", 1);
+                mk_buf_append(&cell, "\"", 1);
                 p++;
             } else if (*p == '"') {
                 quoted = false;
             } else {
-                put(&cell, p, 1);
+                mk_buf_append(&cell, p, 1);
             }
             continue;
         }
-        if (*p == '"' && (cell.n == 0)) {
+        if (*p == '"' && (cell.len == 0)) {
             quoted = true;
         } else if (*p == ',' || !*p) {
-            cJSON_AddItemToArray(cells, cJSON_CreateString(cell.s ? cell.s : ""));
-            cell.n = 0;
-            if (cell.s)
-                cell.s[0] = '\0';
+            cJSON_AddItemToArray(cells, cJSON_CreateString(cell.data ? cell.data : ""));
+            mk_buf_truncate(&cell, 0);
             if (!*p)
                 break;
         } else if (*p != '\r' && *p != '\n') {
-            put(&cell, p, 1);
+            mk_buf_append(&cell, p, 1);
         }
     }
-    if (cell.oom)
+    if (cell.err)
         goto bad;
-    free(cell.s);
+    mk_buf_free(&cell);
     return cells;
 bad:
-    free(cell.s);
+    mk_buf_free(&cell);
     cJSON_Delete(cells);
     return NULL;
 }
 
-static void csv_cell(buf *b, const char *s)
+static void csv_cell(mk_buf *b, const char *s)
 {
     if (!strpbrk(s, ",\"\r\n")) {
-        puts_(b, s);
+        mk_buf_puts(b, s);
         return;
     }
-    put(b, "\"", 1);
+    mk_buf_append(b, "\"", 1);
     for (; *s; s++) {
         if (*s == '"')
-            put(b, "\"", 1);
-        put(b, s, 1);
+            mk_buf_append(b, "\"", 1);
+        mk_buf_append(b, s, 1);
     }
-    put(b, "\"", 1);
+    mk_buf_append(b, "\"", 1);
 }
 
 /* Trimmed copy in the soap arena. */
@@ -257,38 +225,38 @@ static int parse_rows(struct soap *soap, const struct ns1__ArrayOfString *rows, 
 }
 
 /* The CSV file REST gets: REST names in the header, every cell re-quoted. */
-static int build_csv(struct soap *soap, const import_req *ir, buf *csv)
+static int build_csv(struct soap *soap, const import_req *ir, mk_buf *csv)
 {
     for (int i = 0; i < ir->ncols; i++) {
         if (i)
-            put(csv, ",", 1);
+            mk_buf_append(csv, ",", 1);
         csv_cell(csv, ir->cols[i]->rest);
     }
-    put(csv, "\n", 1);
+    mk_buf_append(csv, "\n", 1);
     const cJSON *row;
     cJSON_ArrayForEach(row, ir->rows) {
         int i = 0;
         const cJSON *c;
         cJSON_ArrayForEach(c, row) {
             if (i++)
-                put(csv, ",", 1);
+                mk_buf_append(csv, ",", 1);
             csv_cell(csv, c->valuestring);
         }
-        put(csv, "\n", 1);
+        mk_buf_append(csv, "\n", 1);
     }
-    if (csv->oom)
+    if (csv->err)
         return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
-    if (csv->n > BULK_MAX_BYTES)
+    if (csv->len > BULK_MAX_BYTES)
         return mk_fault(soap, MK_ERR_BAD_PARAMETER,
                         "importToList: the rows make a %zu-byte file; REST bulk import takes "
                         "at most 10 MB per import, so split the rows over several calls",
-                        csv->n);
+                        csv->len);
     return SOAP_OK;
 }
 
 /* ---- UPSERTLEADS: REST bulk import -------------------------------------------- */
 
-static int bulk_import(mk_op *op, mk_list_ref *l, const buf *csv, int64_t *batch,
+static int bulk_import(mk_op *op, mk_list_ref *l, const mk_buf *csv, int64_t *batch,
                        const char **rest_status)
 {
     struct soap *soap = op->soap;
@@ -298,22 +266,23 @@ static int bulk_import(mk_op *op, mk_list_ref *l, const buf *csv, int64_t *batch
     for (unsigned i = 0;; i++) {
         snprintf(boundary, sizeof boundary, "mktows-shim-%lx-%lx-%u",
                  (unsigned long)time(NULL), (unsigned long)atomic_fetch_add(&counter, 1), i);
-        if (!strstr(csv->s, boundary))
+        if (!strstr(csv->data, boundary))
             break;
     }
-    buf body = {0};
-    puts_(&body, "--");
-    puts_(&body, boundary);
-    puts_(&body, "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"importToList.csv\""
-                 "\r\nContent-Type: text/csv\r\n\r\n");
-    put(&body, csv->s, csv->n);
-    puts_(&body, "\r\n--");
-    puts_(&body, boundary);
-    puts_(&body, "--\r\n");
+    mk_buf body = {0};
+    mk_buf_puts(&body, "--");
+    mk_buf_puts(&body, boundary);
+    mk_buf_puts(&body,
+                "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"importToList.csv\""
+                "\r\nContent-Type: text/csv\r\n\r\n");
+    mk_buf_append(&body, csv->data, csv->len);
+    mk_buf_puts(&body, "\r\n--");
+    mk_buf_puts(&body, boundary);
+    mk_buf_puts(&body, "--\r\n");
     char ctype[96];
     snprintf(ctype, sizeof ctype, "multipart/form-data; boundary=%s", boundary);
-    if (body.oom) {
-        free(body.s);
+    if (body.err) {
+        mk_buf_free(&body);
         return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
     }
     const char *partition = NULL;
@@ -323,7 +292,7 @@ static int bulk_import(mk_op *op, mk_list_ref *l, const buf *csv, int64_t *batch
         snprintf(lid, sizeof lid, "%" PRId64, l->id);
         mk_rest_param q[3] = {{"format", "csv"}, {"listId", lid}, {"partitionName", partition}};
         mk_rest_req rr = {.method = MK_REST_POST, .path = "/bulk/v1/leads.json", .query = q,
-                          .nquery = partition ? 3 : 2, .raw_body = body.s, .raw_len = body.n,
+                          .nquery = partition ? 3 : 2, .raw_body = body.data, .raw_len = body.len,
                           .raw_content_type = ctype};
         mk_rest_result res = {0};
         mk_ops_failure fail;
@@ -354,7 +323,7 @@ static int bulk_import(mk_op *op, mk_list_ref *l, const buf *csv, int64_t *batch
         mk_rest_result_free(&res);
         break;
     }
-    free(body.s);
+    mk_buf_free(&body);
     return rc;
 }
 
@@ -691,7 +660,7 @@ int mk_op_import_to_list(mk_op *op, struct ns1__ParamsImportToList *p,
     bool listonly = p->importListMode == ns1__ImportToListModeEnum__LISTONLY;
 
     import_req ir = {.program = p->programName, .list = p->listName};
-    buf csv = {0};
+    mk_buf csv = {0};
     const mk_fields *f = mk_ops_fields(op);
     rc = map_header(soap, f, p->importFileHeader, p->campaignName, &ir);
     if (rc == SOAP_OK)
@@ -745,7 +714,7 @@ int mk_op_import_to_list(mk_op *op, struct ns1__ParamsImportToList *p,
         else
             out->result = r;
     }
-    free(csv.s);
+    mk_buf_free(&csv);
     cJSON_Delete(ir.rows);
     mk_ops_release_fields(f);
     return rc;

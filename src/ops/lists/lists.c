@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "mapping/mapping.h"
 #include "ops/core/common.h"
 #include "ops/lists/lists.h"
@@ -136,14 +137,8 @@ int mk_lists_call(mk_op *op, mk_list_ref *l, const char *suffix, mk_rest_req *rr
 
 static int push_id(int64_t **ids, size_t *n, size_t *cap, int64_t id)
 {
-    if (*n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 256;
-        int64_t *p = realloc(*ids, nc * sizeof *p);
-        if (!p)
-            return -1;
-        *ids = p;
-        *cap = nc;
-    }
+    if (mk_array_grow(ids, cap, *n + 1, sizeof **ids) != 0)
+        return -1;
     (*ids)[(*n)++] = id;
     return 0;
 }
