@@ -46,6 +46,7 @@
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000L
 #define DEFAULT_TIMEOUT_MS 330000L
 #define DEFAULT_IDLE_HANDLES 16
+#define MAX_KEPT_CONNECTIONS 1024 /* bound on the above when the limits are raised "off" */
 #define DEFAULT_MAX_RESPONSE ((size_t)64 * 1024 * 1024)
 #define IDENTITY_ZERO_TTL_RETRIES 2   /* extra identity calls when expires_in is 0 */
 #define IDENTITY_ZERO_TTL_PAUSE_MS 1000
@@ -74,6 +75,7 @@ struct mk_rest_client {
     pthread_mutex_t pool_mu;
     CURL **idle;
     size_t nidle, max_idle;
+    long max_conns;      /* keep-alive connections the shared cache keeps */
 
     mk_rest_tokens *tokens;
     mk_limiter *limiter;
@@ -443,6 +445,7 @@ static mk_rest_status http_send(mk_rest_client *c, const char *method, const cha
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(h, CURLOPT_MAXCONNECTS, c->max_conns);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
                      c->connect_timeout_ms < timeout_ms ? c->connect_timeout_ms : timeout_ms);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
@@ -624,7 +627,17 @@ mk_rest_status mk_rest_client_new(const mk_rest_config *cfg, mk_rest_client **ou
     c->connect_timeout_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms
                                                         : DEFAULT_CONNECT_TIMEOUT_MS;
     c->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
-    c->max_idle = cfg->max_idle_handles ? cfg->max_idle_handles : DEFAULT_IDLE_HANDLES;
+    /* As many connections (and handles) kept as calls may be in flight:
+     * curl_easy_perform's cache otherwise keeps 5, so with more calls in
+     * flight every return closed an idle connection and the next call
+     * connected again (issue 11: a connect per REST call at 16 clients).
+     * Identity calls and a probe may run beside the sends: a few more. */
+    int conc = cfg->limits.max_concurrency > 0 ? cfg->limits.max_concurrency : 10;
+    if (conc > MAX_KEPT_CONNECTIONS)
+        conc = MAX_KEPT_CONNECTIONS;
+    c->max_conns = conc + 4;
+    c->max_idle = cfg->max_idle_handles ? cfg->max_idle_handles
+                  : (size_t)conc > DEFAULT_IDLE_HANDLES ? (size_t)conc : DEFAULT_IDLE_HANDLES;
     c->max_response = cfg->max_response_bytes ? cfg->max_response_bytes : DEFAULT_MAX_RESPONSE;
     c->max_retries = cfg->max_retries > 0 ? cfg->max_retries
                      : cfg->max_retries < 0 ? 0 : DEFAULT_MAX_RETRIES;
