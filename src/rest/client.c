@@ -332,6 +332,11 @@ int64_t mk_rest_pace_ms(mk_rest_client *c)
     return s.effective_rate_limit > 0 ? s.rate_window_ms / s.effective_rate_limit : 0;
 }
 
+int mk_rest_free_concurrency(mk_rest_client *c)
+{
+    return c ? mk_limiter_free_concurrency(c->limiter) : 0;
+}
+
 mk_rest_status mk_rest_reserve(mk_rest_client *c, int64_t deadline_ms, mk_rest_reservation *r,
                                mk_rest_result *out)
 {
