@@ -33,6 +33,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,7 @@ struct mk_rest_client {
     pthread_mutex_t stats_mu;
     uint64_t n_calls, n_identity, n_replays, n_overrides, n_transport;
     uint64_t n_retries, n_exhausted;
+    atomic_ullong n_connects;        /* counted without stats_mu: once per send */
     char last_transport_error[320];  /* why the last call got no answer */
     endpoint_counter *eps;
     size_t neps, cap_eps;
@@ -265,6 +267,7 @@ mk_rest_status mk_rest_stats_get(mk_rest_client *c, mk_rest_stats *out)
     out->transport_errors = c->n_transport;
     out->retries = c->n_retries;
     out->retries_exhausted = c->n_exhausted;
+    out->connections_opened = atomic_load(&c->n_connects);
     if (c->neps) {
         out->endpoints = calloc(c->neps, sizeof *out->endpoints);
         if (!out->endpoints) {
@@ -472,6 +475,9 @@ static mk_rest_status http_send(mk_rest_client *c, const char *method, const cha
     }
 
     CURLcode rc = curl_easy_perform(h);
+    long connects = 0;
+    if (curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK && connects > 0)
+        atomic_fetch_add(&c->n_connects, (unsigned long long)connects);
     if (rc != CURLE_OK) {
         /* Nothing left this host: the call provably never reached Marketo,
          * so even a write that is unsafe to repeat may be sent again. */

@@ -412,6 +412,8 @@ typedef struct mk_rest_stats {
     uint64_t retries;          /* backoff retries */
     uint64_t retries_exhausted;/* calls that failed with retries left undone
                                   for lack of time or of retry budget */
+    uint64_t connections_opened; /* TCP connections made (REST and identity);
+                                  kept alive, far fewer than calls */
     mk_rest_limiter_stats limiter;
     size_t nendpoints;
     mk_rest_endpoint_stats *endpoints; /* owned, sorted by key */

@@ -15,7 +15,7 @@
 #
 # usage: tests/bench/lean-bench.sh [--build-dir DIR] [--seconds S]
 # LEAN_PERF=FILE also records a perf profile (perf record -g) of the shim
-# during its 16-connection run; LEAN_CONNS="16" runs only that figure.
+# while wrk loads it (each connection count: LEAN_CONNS="16" runs only that one).
 # Needs wrk, a C compiler, gSOAP (libgsoap-dev), /usr/bin/python3.
 set -eu
 
@@ -178,8 +178,8 @@ for conns in ${LEAN_CONNS:-16 1}; do
     set -- $(wrk_run soap "$bare_url/soap/mktows/2_9" $conns "$bare_pid"); bare=$1; bare_us=$2; bare_err=$3; bare_cpu=$4
     set -- $(wrk_run rest "$emu_url" $conns "$emu_pid"); rest=$1; rest_us=$2; rest_err=$3; rest_cpu=$4
     perf_pid=""
-    if [ -n "${LEAN_PERF:-}" ] && [ "$conns" = 16 ]; then
-        # A profile of the shim under the 16-connection load (perf record -g).
+    if [ -n "${LEAN_PERF:-}" ]; then
+        # A profile of the shim under this load (perf record -g).
         perf record ${LEAN_PERF_OPTS:--g} -o "$LEAN_PERF" -p "$shim_pid" >/dev/null 2>&1 &
         perf_pid=$!
     fi
