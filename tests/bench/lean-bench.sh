@@ -11,7 +11,12 @@
 #   shim   mktows-shim in front of the same emulator.
 # Then the ideal serial composition 1 / (1/bare + 1/rest) and the shim's
 # ratio to it; for 1 connection also the shim's mean latency over the
-# direct REST call's, in microseconds.  A benchmark, not a test.
+# direct REST call's, in microseconds.  Beside each rate, the CPU time the
+# server spent per request (for the shim: the shim and the emulator it
+# calls), read from /proc: on a machine shared with other work it moves
+# much less than the rates.  At the end, from the shim's /_shim/stats: REST
+# calls in flight at most, getLead requests sent alone or batched, worker
+# threads at most.  A benchmark, not a test.
 #
 # usage: tests/bench/lean-bench.sh [--build-dir DIR] [--seconds S]
 # LEAN_PERF=FILE also records a perf profile (perf record -g) of the shim
