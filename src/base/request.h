@@ -61,6 +61,7 @@ struct mk_request {
         char method[8];
         char path[96];
         int count;                  /* HTTP sends */
+        int calls;                  /* REST calls (a call's retries and replays are one) */
         int code;                   /* Marketo error code, 0 success, -1 not known */
     } rest_notes[12];
     int n_rest_notes, rest_notes_dropped;

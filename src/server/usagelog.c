@@ -146,6 +146,7 @@ static cJSON *rest_calls_json(const struct mk_request *req)
         if (!o || !cJSON_AddItemToArray(a, o) || !cJSON_AddStringToObject(o, "method", n->method) ||
             !cJSON_AddStringToObject(o, "path", n->path) ||
             !cJSON_AddNumberToObject(o, "count", n->count) ||
+            !cJSON_AddNumberToObject(o, "calls", n->calls) ||
             !(n->code < 0 ? cJSON_AddNullToObject(o, "code")
                           : cJSON_AddNumberToObject(o, "code", n->code))) {
             cJSON_Delete(a);

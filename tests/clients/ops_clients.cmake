@@ -20,7 +20,7 @@ function(mk_add_ops_test name script)
       return()
     endif()
   endforeach()
-  add_test(NAME ${name} COMMAND ${MK_CLIENT_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/${script})
+  add_test(NAME ${name} COMMAND ${MK_HONESTY_RUN} ${MK_CLIENT_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/${script})
   set_tests_properties(${name} PROPERTIES LABELS "clients;ops" TIMEOUT ${O_TIMEOUT}
     ENVIRONMENT "MKTOWS_SHIM=$<TARGET_FILE:mktows-shim>;MKTOWS_EMULATOR=$<TARGET_FILE:marketo-emulator>;ASAN_OPTIONS=detect_leaks=1:abort_on_error=1;UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
 endfunction()

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "resthonesty.h"
 #include "soap/auth.h"
 
 /* ---- the programs ------------------------------------------------------------------ */
@@ -283,6 +284,41 @@ char *ss_envelope(const char *user, const char *key, const char *ts, const char 
                   user, sig, ts, header ? header : "", body);
 }
 
+/* operations.json for the REST honesty check (resthonesty.h), read once
+ * and kept for the program's life. */
+static const rh_table *honesty_table(void)
+{
+    static rh_table *table;
+    if (!table) {
+        char why[400];
+        char *path = ts_fmt("%s/mapping/operations.json", ts_env("MKTOWS_SOURCE_DIR"));
+        if (rh_table_load(path, &table, why, sizeof why) != 0)
+            fail_msg("REST honesty check: %s", why);
+        free(path);
+    }
+    return table;
+}
+
+/* The check on one answer's X-Mktows-Rest-Calls: the test that made the
+ * call fails at once, naming the operation and the call. */
+static void check_rest_honesty(const char *xml, const char *header)
+{
+    char op[64], why[1024];
+    if (!header || !*header || rh_operation_of(xml, op, sizeof op) != 0)
+        return;   /* no call, or no operation: the usage log judges it */
+    if (rh_check_header(honesty_table(), op, header, why, sizeof why) < 0)
+        fail_msg("REST honesty check: %s (X-Mktows-Rest-Calls: %s)", why, header);
+}
+
+void ss_assert_usage_log_honest(const char *path)
+{
+    char why[4096];
+    int lines;
+    int bad = rh_check_usage_log(honesty_table(), path, why, sizeof why, &lines);
+    if (bad != 0)
+        fail_msg("REST honesty check: %d of %d usage-log lines of %s:\n%s", bad, lines, path, why);
+}
+
 void ss_post_xml(ss_stack *s, const char *xml, ts_http_resp *r)
 {
     assert_non_null(xml);   /* an envelope that could not be signed */
@@ -295,6 +331,7 @@ void ss_post_xml(ss_stack *s, const char *xml, ts_http_resp *r)
     if (!s->rest_trace)
         s->rest_trace = strdup("");
     s->rest_calls = atoi(s->rest_trace);
+    check_rest_honesty(xml, s->rest_trace);
 }
 
 void ss_post_as(ss_stack *s, const char *user, const char *key, const char *header,

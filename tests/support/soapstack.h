@@ -155,8 +155,15 @@ char *ss_envelope(const char *user, const char *key, const char *ts, const char 
                   const char *body);
 
 /* POST an envelope to the shim's /soap/mktows/<version>, as a SOAP 1.1
- * client does (text/xml, SOAPAction ""); records s->rest_calls/rest_trace. */
+ * client does (text/xml, SOAPAction ""); records s->rest_calls/rest_trace and
+ * fails the test when the REST calls it reports are not among the
+ * operation's rest[] in operations.json or exceed its calls.max
+ * (resthonesty.h). */
 void ss_post_xml(ss_stack *s, const char *xml, ts_http_resp *r);
+/* Fail the test unless every line of a usage log (a test's own usage_log;
+ * the shim writes over it when MKTOWS_USAGE_LOG is set, so such a test
+ * unsets it) passes the same check. */
+void ss_assert_usage_log_honest(const char *path);
 /* POST body signed now, as the first user or as user/key with more header XML. */
 void ss_post(ss_stack *s, const char *body, ts_http_resp *r);
 void ss_post_as(ss_stack *s, const char *user, const char *key, const char *header,

@@ -150,9 +150,12 @@ void mk_request_note(struct mk_request *req, const char *method, const char *pat
         snprintf(row->path, sizeof row->path, "%s", path_template);
         row->code = code;
         row->count = 0;
+        row->calls = 0;
     }
-    if (row)
+    if (row) {
         row->count += sends > 0 ? sends : 1;
+        row->calls++;
+    }
     else
         req->rest_notes_dropped += sends > 0 ? sends : 1;
     req->rest_calls += sends > 0 ? sends : 1;
