@@ -20,6 +20,8 @@
 #include <hiredis/hiredis.h>
 #include <openssl/sha.h>
 
+#include "base/clock.h"
+
 #define POOL_MAX 16
 #define BACKOFF_MS 500
 
@@ -39,13 +41,6 @@ struct mk_redis {
     int64_t down_until;     /* monotonic ms; commands fail fast before it */
     mk_redis_stats st;
 };
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- URL ---------------------------------------------------------------------- */
 
@@ -139,7 +134,7 @@ static void note_failure(mk_redis *r, const char *why)
 {
     pthread_mutex_lock(&r->mu);
     r->st.errors++;
-    r->down_until = mono_ms() + BACKOFF_MS;
+    r->down_until = mk_clock_mono_ms() + BACKOFF_MS;
     int was_up = r->up;
     r->up = 0;
     if (was_up)
@@ -215,7 +210,7 @@ static redisContext *connect_one(mk_redis *r, char *why, size_t whylen)
 static redisContext *borrow(mk_redis *r)
 {
     pthread_mutex_lock(&r->mu);
-    if (r->down_until && mono_ms() < r->down_until) {
+    if (r->down_until && mk_clock_mono_ms() < r->down_until) {
         r->st.errors++;
         pthread_mutex_unlock(&r->mu);
         return NULL;
@@ -434,7 +429,7 @@ int mk_redis_ping(mk_redis *r, char *err, size_t errlen)
 int mk_redis_is_up(mk_redis *r)
 {
     pthread_mutex_lock(&r->mu);
-    int up = !(r->down_until && mono_ms() < r->down_until);
+    int up = !(r->down_until && mk_clock_mono_ms() < r->down_until);
     pthread_mutex_unlock(&r->mu);
     return up;
 }

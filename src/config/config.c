@@ -18,6 +18,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "base/buf.h"
+
 /* Environment variable → JSON key path ("a.b") and kind. */
 enum env_kind { ENV_STRING, ENV_INT, ENV_BOOL, ENV_JSON };
 static const struct {
@@ -184,33 +186,17 @@ char *mk_config_read_file(const char *path, int *err)
         *err = errno;
         return NULL;
     }
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        size_t n = fread(buf + len, 1, cap - len - 1, f);
-        len += n;
-        if (n == 0)
-            break;
-        if (cap - len < 2) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-    }
-    *err = buf ? (ferror(f) ? EIO : 0) : ENOMEM;
+    mk_buf b = {0};
+    *err = mk_buf_read(&b, f);
     fclose(f);
-    if (buf && *err) {
-        free(buf);
+    if (*err) {
+        mk_buf_free(&b);
         return NULL;
     }
-    if (buf)
-        buf[len] = '\0';
-    return buf;
+    char *text = mk_buf_take(&b);
+    if (!text)
+        *err = ENOMEM;
+    return text;
 }
 
 /* Copy a string key: required → error if absent; returns 0 or an rc. */
@@ -233,8 +219,8 @@ static int get_string(const cJSON *root, const char *key, int required, char **o
     return *out ? 0 : fail(errbuf, errlen, MKTOWS_ENOMEM, "config: out of memory");
 }
 
-static int get_int(const cJSON *root, const char *key, long def, long min, long max,
-                   long *out, char *errbuf, size_t errlen)
+int mk_config_int(const cJSON *root, const char *key, long def, long min, long max, long *out,
+                  char *errbuf, size_t errlen)
 {
     const cJSON *v = mk_config_get(root, key);
     const char *var = env_for_key(key);
@@ -274,7 +260,7 @@ static int load_xml_limits(struct mktows_config *cfg, char *errbuf, size_t errle
     };
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
         long v;
-        int rc = get_int(cfg->json, keys[i].key, keys[i].def, keys[i].min, keys[i].max, &v,
+        int rc = mk_config_int(cfg->json, keys[i].key, keys[i].def, keys[i].min, keys[i].max, &v,
                          errbuf, errlen);
         if (rc)
             return rc;
@@ -544,22 +530,22 @@ static int load_connection_budget(struct mktows_config *cfg, char *errbuf, size_
 {
     long v;
     int rc;
-    if ((rc = get_int(cfg->json, "timeouts.receive_total_seconds", 120, 1, 86400,
+    if ((rc = mk_config_int(cfg->json, "timeouts.receive_total_seconds", 120, 1, 86400,
                       &cfg->receive_total_timeout, errbuf, errlen)) ||
-        (rc = get_int(cfg->json, "connections.rate_window_seconds", 10, 1, 3600,
+        (rc = mk_config_int(cfg->json, "connections.rate_window_seconds", 10, 1, 3600,
                       &cfg->rate_window, errbuf, errlen)) ||
-        (rc = get_int(cfg->json, "connections.established_seconds", 3600, 0, 30L * 86400,
+        (rc = mk_config_int(cfg->json, "connections.established_seconds", 3600, 0, 30L * 86400,
                       &cfg->established_seconds, errbuf, errlen)))
         return rc;
-    if ((rc = get_int(cfg->json, "connections.per_client_limit", 256, 0, 1000000, &v, errbuf,
+    if ((rc = mk_config_int(cfg->json, "connections.per_client_limit", 256, 0, 1000000, &v, errbuf,
                       errlen)))
         return rc;
     cfg->per_client_connections = (unsigned)v;
-    if ((rc = get_int(cfg->json, "connections.min_receive_rate", 1024, 0, 1L << 30, &v, errbuf,
+    if ((rc = mk_config_int(cfg->json, "connections.min_receive_rate", 1024, 0, 1L << 30, &v, errbuf,
                       errlen)))
         return rc;
     cfg->min_receive_rate = (size_t)v;
-    if ((rc = get_int(cfg->json, "connections.max_buffered_bytes", 256L << 20, 1024,
+    if ((rc = mk_config_int(cfg->json, "connections.max_buffered_bytes", 256L << 20, 1024,
                       64L << 30, &v, errbuf, errlen)))
         return rc;
     cfg->max_buffered_bytes = (size_t)v;
@@ -567,12 +553,12 @@ static int load_connection_budget(struct mktows_config *cfg, char *errbuf, size_
         return fail(errbuf, errlen, MKTOWS_EINVAL,
                     "config: key 'connections.max_buffered_bytes' (MKTOWS_MAX_BUFFERED_BYTES) "
                     "must be at least max_request_bytes (%zu)", cfg->max_request_bytes);
-    if ((rc = get_int(cfg->json, "connections.reserve_buffered_bytes",
+    if ((rc = mk_config_int(cfg->json, "connections.reserve_buffered_bytes",
                       (long)(cfg->max_buffered_bytes / 8), 0,
                       (long)cfg->max_buffered_bytes - 1, &v, errbuf, errlen)))
         return rc;
     cfg->reserve_buffered_bytes = (size_t)v;
-    if ((rc = get_int(cfg->json, "connections.reserve_connections",
+    if ((rc = mk_config_int(cfg->json, "connections.reserve_connections",
                       (long)(cfg->max_connections / 8), 0, (long)cfg->max_connections - 1, &v,
                       errbuf, errlen)))
         return rc;
@@ -663,34 +649,34 @@ int mktows_config_load(const char *path, char *const envp[], mktows_config **out
     if ((rc = load_users(cfg, errbuf, errlen)))
         goto out;
 
-    if ((rc = get_int(cfg->json, "timestamp_window_seconds", 900, 1, 7 * 86400,
+    if ((rc = mk_config_int(cfg->json, "timestamp_window_seconds", 900, 1, 7 * 86400,
                       &cfg->timestamp_window, errbuf, errlen)) ||
-        (rc = get_int(cfg->json, "timeouts.receive_seconds", 60, 1, 86400, &cfg->receive_timeout,
+        (rc = mk_config_int(cfg->json, "timeouts.receive_seconds", 60, 1, 86400, &cfg->receive_timeout,
                       errbuf, errlen)) ||
-        (rc = get_int(cfg->json, "timeouts.send_seconds", 60, 1, 86400, &cfg->send_timeout,
+        (rc = mk_config_int(cfg->json, "timeouts.send_seconds", 60, 1, 86400, &cfg->send_timeout,
                       errbuf, errlen)) ||
-        (rc = get_int(cfg->json, "timeouts.request_seconds", 120, 1, 86400,
+        (rc = mk_config_int(cfg->json, "timeouts.request_seconds", 120, 1, 86400,
                       &cfg->request_timeout, errbuf, errlen)))
         goto out;
-    if ((rc = get_int(cfg->json, "max_request_bytes", 16L << 20, 1024, 1L << 30, &v, errbuf,
+    if ((rc = mk_config_int(cfg->json, "max_request_bytes", 16L << 20, 1024, 1L << 30, &v, errbuf,
                       errlen)))
         goto out;
     cfg->max_request_bytes = (size_t)v;
     if ((rc = load_xml_limits(cfg, errbuf, errlen)))
         goto out;
-    if ((rc = get_int(cfg->json, "workers", 32, 1, 1024, &v, errbuf, errlen)))
+    if ((rc = mk_config_int(cfg->json, "workers", 32, 1, 1024, &v, errbuf, errlen)))
         goto out;
     cfg->workers = (unsigned)v;
     /* Waiting requests hold a thread each (server/pool.h): the bound on
      * threads is a bound on how many requests can share a REST call. */
-    if ((rc = get_int(cfg->json, "max_workers", 4096, (long)cfg->workers, 65536, &v, errbuf,
+    if ((rc = mk_config_int(cfg->json, "max_workers", 4096, (long)cfg->workers, 65536, &v, errbuf,
                       errlen)))
         goto out;
     cfg->max_workers = (unsigned)v;
-    if ((rc = get_int(cfg->json, "worker_stack_kb", 256, 64, 65536, &v, errbuf, errlen)))
+    if ((rc = mk_config_int(cfg->json, "worker_stack_kb", 256, 64, 65536, &v, errbuf, errlen)))
         goto out;
     cfg->worker_stack_kb = (unsigned)v;
-    if ((rc = get_int(cfg->json, "max_connections", 4096, 1, 1000000, &v, errbuf, errlen)))
+    if ((rc = mk_config_int(cfg->json, "max_connections", 4096, 1, 1000000, &v, errbuf, errlen)))
         goto out;
     cfg->max_connections = (unsigned)v;
     const cJSON *al = cJSON_GetObjectItemCaseSensitive(cfg->json, "access_log");

@@ -92,6 +92,14 @@ int mk_config_set(struct cJSON *root, const char *path, struct cJSON *item);
  * errno value in *err. */
 char *mk_config_read_file(const char *path, int *err);
 
+/* The whole number at `key` (a dotted path) of the merged document, `def`
+ * when absent or null.  0, or MKTOWS_EINVAL with a message naming the key,
+ * its MKTOWS_* variable and the range [min, max] (checked before the
+ * conversion, which would be undefined out of range).  Every layer that
+ * reads a number from the configuration reads it here. */
+int mk_config_int(const struct cJSON *root, const char *key, long def, long min, long max,
+                  long *out, char *errbuf, size_t errlen);
+
 /* Parse "HOST:PORT" / "[v6]:PORT" into a malloc'd host and a port.
  * Returns 0 or -1. */
 int mk_config_parse_hostport(const char *s, char **host, unsigned *port);

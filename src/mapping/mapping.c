@@ -45,15 +45,11 @@ static const char *const lead_key_types[] = {
     "SFDCLEADID", "SFDCLEADOWNERID", "SFDCOPPTYID", NULL,
 };
 
-static const char *const sync_actions[] = {
-    "createOnly", "updateOnly", "createOrUpdate", "createDuplicate", NULL,
-};
-
 /* Status groups the handlers ask for. */
 static const char *const status_groups[] = {
     "lead_sync", "mobject_sync", "mobject_delete", "customobject_sync",
     "customobject_delete", "list_add", "list_remove", "list_ismember", "import_status",
-    "sync_operation", "list_operation", NULL,
+    "sync_operation", NULL,
 };
 
 static const char *const error_sources[] = {"api", "http", "auth", "transport", "timeout", NULL};
@@ -91,11 +87,6 @@ typedef struct error_entry {
     size_t nctx;
 } error_entry;
 
-typedef struct soap_fault {
-    int code;
-    const char *text;
-} soap_fault;
-
 struct mk_mapping {
     cJSON *docs[5];
 
@@ -106,13 +97,10 @@ struct mk_mapping {
 
     mk_mapping_lead_key *keys;
     size_t nkeys;
-    const char **key_actions;        /* all keys' lookup_actions, one block */
 
     status_group *groups;
     size_t ngroups;
 
-    soap_fault *faults;
-    size_t nfaults;
     error_entry *errors;
     size_t nerrors;
     error_entry dflt;
@@ -430,22 +418,18 @@ static int load_lead_keys(ctx *c, mk_mapping *m, const cJSON *doc)
         {"about", T_STR, OPT}, {"version", T_INT, REQ}, {"lead_keys", T_ARR, REQ}, {NULL, 0, 0}};
     static const member_spec spec[] = {
         {"soap", T_STR, REQ},           {"supported", T_BOOL, REQ},
-        {"filter_type", T_STR, OPT},    {"lookup_field", T_STR, OPT},
-        {"lookup_actions", T_ARR, OPT}, {"unique", T_BOOL, OPT},
-        {"note", T_STR, OPT},           {"reason", T_STR, OPT}, {NULL, 0, 0}};
+        {"filter_type", T_STR, OPT},    {"note", T_STR, OPT},
+        {"reason", T_STR, OPT},         {NULL, 0, 0}};
 
     if (check_members(c, NULL, doc, top) != 0)
         return -1;
     const cJSON *arr = cJSON_GetObjectItemCaseSensitive(doc, "lead_keys");
-    size_t n = (size_t)cJSON_GetArraySize(arr), nact = 0;
-    for (const cJSON *o = arr->child; o; o = o->next)
-        nact += (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, "lookup_actions"));
+    size_t n = (size_t)cJSON_GetArraySize(arr);
     m->keys = calloc(n ? n : 1, sizeof *m->keys);
-    m->key_actions = calloc(nact ? nact : 1, sizeof *m->key_actions);
-    if (!m->keys || !m->key_actions)
+    if (!m->keys)
         return fail(c, NULL, "out of memory");
 
-    size_t i = 0, ai = 0;
+    size_t i = 0;
     char entry[160];
     for (const cJSON *o = arr->child; o; o = o->next, i++) {
         entry_name(entry, sizeof entry, "lead_keys", i, o, "soap");
@@ -459,32 +443,17 @@ static int load_lead_keys(ctx *c, mk_mapping *m, const cJSON *doc)
             if (strcmp(m->keys[j].soap, k->soap) == 0)
                 return fail(c, entry, "key type \"%s\" appears twice", k->soap);
         k->supported = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "supported"));
-        k->unique = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "unique"));
         k->note = str(o, "note") ? str(o, "note") : "";
-        const cJSON *acta = cJSON_GetObjectItemCaseSensitive(o, "lookup_actions");
         if (k->supported) {
-            if (nonempty_str(c, entry, o, "filter_type", &k->filter_type) != 0 ||
-                nonempty_str(c, entry, o, "lookup_field", &k->lookup_field) != 0)
+            if (nonempty_str(c, entry, o, "filter_type", &k->filter_type) != 0)
                 return -1;
-            if (!acta || cJSON_GetArraySize(acta) == 0)
-                return fail(c, entry, "a supported key needs \"lookup_actions\"");
             if (cJSON_GetObjectItemCaseSensitive(o, "reason"))
                 return fail(c, entry, "a supported key takes no \"reason\"");
-            k->lookup_actions = &m->key_actions[ai];
-            size_t q = 0;
-            for (const cJSON *a = acta->child; a; a = a->next, q++) {
-                if (!cJSON_IsString(a) || !in_list(a->valuestring, sync_actions))
-                    return fail(c, entry, "lookup_actions[%zu] is not a REST sync action", q);
-                m->key_actions[ai++] = a->valuestring;
-            }
-            k->nlookup_actions = q;
         } else {
             if (nonempty_str(c, entry, o, "reason", &k->reason) != 0)
                 return -1;
-            if (cJSON_GetObjectItemCaseSensitive(o, "filter_type") ||
-                cJSON_GetObjectItemCaseSensitive(o, "lookup_field") || acta)
-                return fail(c, entry,
-                            "an unsupported key takes no filter_type, lookup_field or lookup_actions");
+            if (cJSON_GetObjectItemCaseSensitive(o, "filter_type"))
+                return fail(c, entry, "an unsupported key takes no filter_type");
         }
         m->nkeys = i + 1;
     }
@@ -588,15 +557,7 @@ static int load_statuses(ctx *c, mk_mapping *m, const cJSON *doc)
 
 /* ---- errors.json ------------------------------------------------------- */
 
-static int known_fault(const mk_mapping *m, int code)
-{
-    for (size_t i = 0; i < m->nfaults; i++)
-        if (m->faults[i].code == code)
-            return 1;
-    return 0;
-}
-
-static int load_error_entry(ctx *c, mk_mapping *m, const char *entry, const cJSON *o,
+static int load_error_entry(ctx *c, const char *entry, const cJSON *o,
                             error_entry *e, int is_default)
 {
     static const member_spec spec[] = {
@@ -608,8 +569,8 @@ static int load_error_entry(ctx *c, mk_mapping *m, const char *entry, const cJSO
     if (check_members(c, entry, o, is_default ? dspec : spec) != 0)
         return -1;
     e->soap = cJSON_GetObjectItemCaseSensitive(o, "soap")->valueint;
-    if (!known_fault(m, e->soap))
-        return fail(c, entry, "soap code %d is not in soap_faults", e->soap);
+    if (!mk_mapping_fault_text(e->soap))
+        return fail(c, entry, "soap code %d is not a Marketo SOAP fault code", e->soap);
     e->retry = list_index(str(o, "retry"), retry_names);
     if (e->retry < 0)
         return fail(c, entry, "retry must be no, reauth, backoff or after_reset");
@@ -641,8 +602,9 @@ static int load_error_entry(ctx *c, mk_mapping *m, const char *entry, const cJSO
         for (const cJSON *k = cx->child; k; k = k->next) {
             if (!in_list(k->string, error_contexts))
                 return fail(c, entry, "unknown context \"%s\"", k->string);
-            if (!is_int(k) || !known_fault(m, k->valueint))
-                return fail(c, entry, "context \"%s\" must name a code in soap_faults", k->string);
+            if (!is_int(k) || !mk_mapping_fault_text(k->valueint))
+                return fail(c, entry, "context \"%s\" must name a Marketo SOAP fault code",
+                            k->string);
             e->ctx[e->nctx].name = k->string;
             e->ctx[e->nctx].soap = k->valueint;
             e->nctx++;
@@ -654,33 +616,13 @@ static int load_error_entry(ctx *c, mk_mapping *m, const char *entry, const cJSO
 static int load_errors(ctx *c, mk_mapping *m, const cJSON *doc)
 {
     static const member_spec top[] = {
-        {"about", T_STR, OPT}, {"version", T_INT, REQ}, {"soap_faults", T_ARR, REQ},
+        {"about", T_STR, OPT}, {"version", T_INT, REQ},
         {"errors", T_ARR, REQ}, {"default", T_OBJ, REQ}, {NULL, 0, 0}};
-    static const member_spec fspec[] = {{"code", T_INT, REQ}, {"text", T_STR, REQ}, {NULL, 0, 0}};
 
     if (check_members(c, NULL, doc, top) != 0)
         return -1;
-    const cJSON *fa = cJSON_GetObjectItemCaseSensitive(doc, "soap_faults");
-    size_t nf = (size_t)cJSON_GetArraySize(fa);
-    m->faults = calloc(nf ? nf : 1, sizeof *m->faults);
-    if (!m->faults)
-        return fail(c, NULL, "out of memory");
     size_t i = 0;
     char entry[160];
-    for (const cJSON *o = fa->child; o; o = o->next, i++) {
-        snprintf(entry, sizeof entry, "soap_faults[%zu]", i);
-        soap_fault *f = &m->faults[i];
-        if (check_members(c, entry, o, fspec) != 0 ||
-            nonempty_str(c, entry, o, "text", &f->text) != 0)
-            return -1;
-        f->code = cJSON_GetObjectItemCaseSensitive(o, "code")->valueint;
-        if (f->code < 10000 || f->code > 29999)
-            return fail(c, entry, "code %d is not a Marketo SOAP fault code", f->code);
-        if (known_fault(m, f->code))
-            return fail(c, entry, "code %d appears twice", f->code);
-        m->nfaults = i + 1;
-    }
-
     const cJSON *ea = cJSON_GetObjectItemCaseSensitive(doc, "errors");
     size_t ne = (size_t)cJSON_GetArraySize(ea);
     m->errors = calloc(ne ? ne : 1, sizeof *m->errors);
@@ -697,13 +639,13 @@ static int load_errors(ctx *c, mk_mapping *m, const cJSON *doc)
                      str(o, "source") ? str(o, "source") : "?");
         error_entry *e = &m->errors[i];
         m->nerrors = i + 1;
-        if (load_error_entry(c, m, entry, o, e, 0) != 0)
+        if (load_error_entry(c, entry, o, e, 0) != 0)
             return -1;
         for (size_t j = 0; j < i; j++)
             if (m->errors[j].source == e->source && m->errors[j].code == e->code)
                 return fail(c, entry, "duplicates errors[%zu]", j);
     }
-    return load_error_entry(c, m, "default", cJSON_GetObjectItemCaseSensitive(doc, "default"),
+    return load_error_entry(c, "default", cJSON_GetObjectItemCaseSensitive(doc, "default"),
                             &m->dflt, 1);
 }
 
@@ -826,10 +768,8 @@ void mk_mapping_free(mk_mapping *m)
         free(m->errors[i].ctx);
     free(m->groups);
     free(m->errors);
-    free(m->faults);
     free(m->fields);
     free(m->keys);
-    free(m->key_actions);
     free(m->ops);
     free(m->calls);
     free(m->strings);
@@ -873,14 +813,6 @@ const mk_mapping_lead_key *mk_mapping_lead_key_get(const mk_mapping *m, const ch
         if (strcmp(m->keys[i].soap, soap_key_type) == 0)
             return &m->keys[i];
     return NULL;
-}
-
-int mk_mapping_lead_key_allows(const mk_mapping_lead_key *k, const char *action)
-{
-    for (size_t i = 0; k && k->supported && action && i < k->nlookup_actions; i++)
-        if (strcmp(k->lookup_actions[i], action) == 0)
-            return 1;
-    return 0;
 }
 
 static const status_group *find_group(const mk_mapping *m, const char *group)
@@ -961,14 +893,6 @@ mk_mapping_fault mk_mapping_error_for_rest(const mk_mapping *m, mk_rest_status s
     default:
         return mk_mapping_error_lookup(m, (mk_mapping_err_source)-1, 0, context);
     }
-}
-
-const char *mk_mapping_soap_fault_text(const mk_mapping *m, int soap_code)
-{
-    for (size_t i = 0; m && i < m->nfaults; i++)
-        if (m->faults[i].code == soap_code)
-            return m->faults[i].text;
-    return NULL;
 }
 
 const mk_mapping_field *mk_mapping_fields(const mk_mapping *m, size_t *n)

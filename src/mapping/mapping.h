@@ -8,9 +8,11 @@
  *   operations.json  the 23 mktows operations: family, handler, status,
  *                    the REST calls each becomes, calls per SOAP call,
  *                    behavioural differences
- *   lead_keys.json   SOAP LeadKeyRef -> REST filterType / lookupField
+ *   lead_keys.json   SOAP LeadKeyRef -> REST filterType (reads; no SOAP
+ *                    operation syncs by a LeadKeyRef)
  *   statuses.json    SOAP <-> REST status values, per place they meet
- *   errors.json      REST failures -> SOAP fault code + retry policy
+ *   errors.json      REST failures -> SOAP fault code + retry policy (the
+ *                    codes' texts are faults.c's, checked on load)
  *   fields.json      standard lead fields, SOAP name <-> REST name (the
  *                    fallback when describe.json cannot be read)
  *
@@ -110,20 +112,12 @@ typedef struct mk_mapping_lead_key {
     const char *soap;          /* LeadKeyRef value, e.g. "SFDCLEADID" */
     int supported;
     const char *filter_type;   /* REST filterType, NULL when unsupported */
-    const char *lookup_field;  /* REST lookupField, NULL when unsupported */
-    const char *const *lookup_actions; /* sync actions REST allows with it */
-    size_t nlookup_actions;
-    int unique;                /* a value identifies at most one lead */
     const char *note;          /* "" when none */
     const char *reason;        /* why unsupported, NULL when supported */
 } mk_mapping_lead_key;
 
 /* The entry for a SOAP key type (exact match), NULL if unknown. */
 const mk_mapping_lead_key *mk_mapping_lead_key_get(const mk_mapping *m, const char *soap_key_type);
-
-/* Does REST accept sync action (e.g. "createOrUpdate") with this key's
- * lookupField?  0 for unsupported keys. */
-int mk_mapping_lead_key_allows(const mk_mapping_lead_key *k, const char *action);
 
 /* ---- statuses ---------------------------------------------------------- */
 
@@ -176,8 +170,10 @@ mk_mapping_fault mk_mapping_error_lookup(const mk_mapping *m, mk_mapping_err_sou
 mk_mapping_fault mk_mapping_error_for_rest(const mk_mapping *m, mk_rest_status st,
                                            const mk_rest_result *r, const char *context);
 
-/* Short text of a SOAP fault code ("Lead Not Found"), NULL if unknown. */
-const char *mk_mapping_soap_fault_text(const mk_mapping *m, int soap_code);
+/* Short text of a SOAP fault code ("Lead not found"), NULL if the code is
+ * not one of Marketo's.  Compiled in (faults.c), not loaded: errors.json
+ * names codes, this says what they read. */
+const char *mk_mapping_fault_text(int soap_code);
 
 /* ---- fields ------------------------------------------------------------ */
 

@@ -26,6 +26,7 @@
 
 #include <zlib.h>
 
+#include "base/buf.h"
 #include "mapping/mapping.h"
 #include "mktows.h"
 
@@ -89,14 +90,8 @@ static int counts_add(rp_counts *c, const char *key, long n)
             c->v[i].n += n;
             return 0;
         }
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 4;
-        rp_count *p = realloc(c->v, cap * sizeof *p);
-        if (!p)
-            return -1;
-        c->v = p;
-        c->cap = cap;
-    }
+    if (mk_array_grow(&c->v, &c->cap, c->n + 1, sizeof *c->v) != 0)
+        return -1;
     snprintf(c->v[c->n].key, sizeof c->v[c->n].key, "%s", key);
     c->v[c->n++].n = n;
     return 0;
@@ -111,14 +106,8 @@ static rp_day *day_get(rp_days *d, int day)
             d->last = i;
             return &d->v[i];
         }
-    if (d->n == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 8;
-        rp_day *p = realloc(d->v, cap * sizeof *p);
-        if (!p)
-            return NULL;
-        d->v = p;
-        d->cap = cap;
-    }
+    if (mk_array_grow(&d->v, &d->cap, d->n + 1, sizeof *d->v) != 0)
+        return NULL;
     /* keep them sorted: a day out of order is rare */
     size_t at = d->n;
     while (at > 0 && d->v[at - 1].day > day)
@@ -252,14 +241,8 @@ static int user_get(rp_report *r, const char *name)
     for (; r->user_ix[h] >= 0; h = (h + 1) & (r->user_ixcap - 1))
         if (strcmp(r->users[r->user_ix[h]].name, name) == 0)
             return r->user_ix[h];
-    if (r->nusers == r->capusers) {
-        size_t cap = r->capusers ? r->capusers * 2 : 8;
-        rp_user *p = realloc(r->users, cap * sizeof *p);
-        if (!p)
-            return -1;
-        r->users = p;
-        r->capusers = cap;
-    }
+    if (mk_array_grow(&r->users, &r->capusers, r->nusers + 1, sizeof *r->users) != 0)
+        return -1;
     rp_user *u = &r->users[r->nusers];
     memset(u, 0, sizeof *u);
     u->name = strdup(name);
@@ -292,14 +275,8 @@ static rp_uo *uo_get(rp_report *r, int user, const char *op)
         if (u->user == user && strcmp(u->op, op) == 0)
             return u;
     }
-    if (r->nuos == r->capuos) {
-        size_t cap = r->capuos ? r->capuos * 2 : 16;
-        rp_uo *p = realloc(r->uos, cap * sizeof *p);
-        if (!p)
-            return NULL;
-        r->uos = p;
-        r->capuos = cap;
-    }
+    if (mk_array_grow(&r->uos, &r->capuos, r->nuos + 1, sizeof *r->uos) != 0)
+        return NULL;
     rp_uo *u = &r->uos[r->nuos];
     memset(u, 0, sizeof *u);
     u->user = user;
@@ -401,29 +378,25 @@ static int take_line(rp_report *r, const char *line, size_t len)
 
 /* ---- reading files --------------------------------------------------------------- */
 
-/* One line of any length into *buf; its length, 0 at the end, -1 on error. */
-static long read_line(gzFile g, char **buf, size_t *cap)
+/* One line of any length into `line` (gzgets writes into its room); its
+ * length, 0 at the end, -1 on error. */
+static long read_line(gzFile g, mk_buf *line)
 {
-    size_t len = 0;
+    mk_buf_clear(line);
     for (;;) {
-        if (*cap - len < 2) {
-            size_t ncap = *cap ? *cap * 2 : 4096;
-            char *p = realloc(*buf, ncap);
-            if (!p)
-                return -1;
-            *buf = p;
-            *cap = ncap;
-        }
-        if (!gzgets(g, *buf + len, (int)(*cap - len > 1 << 30 ? 1 << 30 : *cap - len))) {
+        if (line->cap - line->len < 2 && mk_buf_reserve(line, line->cap ? line->cap : 4096) != 0)
+            return -1;
+        size_t room = line->cap - line->len;
+        if (!gzgets(g, line->data + line->len, (int)(room > 1 << 30 ? 1 << 30 : room))) {
             int err;
             gzerror(g, &err);
             if (err != Z_OK && err != Z_BUF_ERROR)
                 return -1;
-            return (long)len;
+            return (long)line->len;
         }
-        len += strlen(*buf + len);
-        if (len && (*buf)[len - 1] == '\n')
-            return (long)len;
+        line->len += strlen(line->data + line->len);
+        if (line->len && line->data[line->len - 1] == '\n')
+            return (long)line->len;
     }
 }
 
@@ -433,21 +406,20 @@ static int64_t first_time(const char *path)
     gzFile g = gzopen(path, "rb");
     if (!g)
         return -1;
-    char *buf = NULL;
-    size_t cap = 0;
+    mk_buf line = {0};
     int64_t t = INT64_MAX;
     for (int i = 0; i < 100; i++) {
-        long n = read_line(g, &buf, &cap);
+        long n = read_line(g, &line);
         if (n <= 0)
             break;
         ul_line l;
-        int64_t x = ul_parse(buf, (size_t)n, &l) == 0 ? parse_time(l.time) : -1;
+        int64_t x = ul_parse(line.data, (size_t)n, &l) == 0 ? parse_time(l.time) : -1;
         if (x >= 0) {
             t = x;
             break;
         }
     }
-    free(buf);
+    mk_buf_free(&line);
     gzclose(g);
     return t;
 }
@@ -480,8 +452,7 @@ static int read_all(rp_report *r)
         }
     }
     qsort(fo, r->nfiles, sizeof *fo, cmp_files);
-    char *buf = NULL;
-    size_t cap = 0;
+    mk_buf line = {0};
     int rc = 0;
     struct timespec last_note = {0, 0};
     for (size_t i = 0; i < r->nfiles && rc == 0; i++) {
@@ -493,9 +464,9 @@ static int read_all(rp_report *r)
         }
         gzbuffer(g, 256 * 1024);
         long n;
-        while ((n = read_line(g, &buf, &cap)) > 0) {
+        while ((n = read_line(g, &line)) > 0) {
             r->lines++;
-            int t = take_line(r, buf, (size_t)n);
+            int t = take_line(r, line.data, (size_t)n);
             if (t < 0) {
                 fprintf(stderr, "mktows-shim report: out of memory\n");
                 rc = -1;
@@ -521,7 +492,7 @@ static int read_all(rp_report *r)
     if (r->progress)
         fprintf(stderr, "\rreport: %ld lines read from %zu file(s)%30s\n", r->lines, r->nfiles,
                 "");
-    free(buf);
+    mk_buf_free(&line);
     free(fo);
     window_finish(r->win);
     for (size_t i = 0; i < r->nusers; i++)

@@ -25,6 +25,8 @@
  * curl_global_init() runs once per process through pthread_once.
  */
 #include "rest.h"
+#include "base/clock.h"
+#include "endpoints.h"
 #include "json.h"
 #include "limiter.h"
 #include "token.h"
@@ -98,9 +100,7 @@ struct mk_rest_client {
 
 int64_t mk_rest_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return mk_clock_mono_ms();
 }
 
 const char *mk_rest_status_str(mk_rest_status st)
@@ -211,20 +211,10 @@ static void stats_count(mk_rest_client *c, const char *key, mk_rest_status st,
             ep = &c->eps[i];
             break;
         }
-    if (!ep) {
-        if (c->neps == c->cap_eps) {
-            size_t cap = c->cap_eps ? c->cap_eps * 2 : 32;
-            endpoint_counter *p = realloc(c->eps, cap * sizeof *p);
-            if (p) {
-                c->eps = p;
-                c->cap_eps = cap;
-            }
-        }
-        if (c->neps < c->cap_eps) {
-            ep = &c->eps[c->neps++];
-            memset(ep, 0, sizeof *ep);
-            snprintf(ep->key, sizeof ep->key, "%s", key);
-        }
+    if (!ep && mk_array_grow(&c->eps, &c->cap_eps, c->neps + 1, sizeof *c->eps) == 0) {
+        ep = &c->eps[c->neps++];
+        memset(ep, 0, sizeof *ep);
+        snprintf(ep->key, sizeof ep->key, "%s", key);
     }
     if (ep) { /* a failed realloc loses only the per-endpoint row */
         ep->calls++;
@@ -374,7 +364,7 @@ void mk_rest_reservation_cancel(mk_rest_client *c, mk_rest_reservation *r)
 /* ---- one HTTP exchange ------------------------------------------------- */
 
 typedef struct sink {
-    mk_rest_buf buf;
+    mk_buf buf;
     size_t max;
     int overflow;
 } sink;
@@ -387,7 +377,7 @@ static size_t on_write(char *p, size_t size, size_t n, void *ud)
         s->overflow = 1;
         return 0;
     }
-    return mk_rest_buf_append(&s->buf, p, len) == 0 ? len : 0;
+    return mk_buf_append(&s->buf, p, len) == 0 ? len : 0;
 }
 
 typedef struct http_reply {
@@ -418,7 +408,7 @@ static mk_rest_status http_send(mk_rest_client *c, const char *method, const cha
     }
 
     struct curl_slist *hdrs = NULL, *tmp;
-    mk_rest_buf line = {0};
+    mk_buf line = {0};
     sink s = {.max = c->max_response};
     char curl_err[CURL_ERROR_SIZE] = {0};
     mk_rest_status st = MK_REST_ERR_NOMEM;
@@ -434,15 +424,15 @@ static mk_rest_status http_send(mk_rest_client *c, const char *method, const cha
     ADD_HDR("Accept: application/json");
     ADD_HDR("Expect:"); /* no 100-continue round trip on large bodies */
     if (bearer) {
-        if (mk_rest_buf_puts(&line, "Authorization: Bearer ") != 0 ||
-            mk_rest_buf_puts(&line, bearer) != 0)
+        if (mk_buf_puts(&line, "Authorization: Bearer ") != 0 ||
+            mk_buf_puts(&line, bearer) != 0)
             goto out;
         ADD_HDR(line.data);
     }
     if (content_type) {
-        mk_rest_buf_free(&line);
-        if (mk_rest_buf_puts(&line, "Content-Type: ") != 0 ||
-            mk_rest_buf_puts(&line, content_type) != 0)
+        mk_buf_free(&line);
+        if (mk_buf_puts(&line, "Content-Type: ") != 0 ||
+            mk_buf_puts(&line, content_type) != 0)
             goto out;
         ADD_HDR(line.data);
     }
@@ -501,28 +491,21 @@ static mk_rest_status http_send(mk_rest_client *c, const char *method, const cha
     curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);
     reply->is_json = !ct || strstr(ct, "json") != NULL;
     reply->body_len = s.buf.len;
-    reply->body = s.buf.data ? mk_rest_buf_take(&s.buf) : NULL;
+    reply->body = s.buf.data ? mk_buf_take(&s.buf) : NULL;
     st = MK_REST_OK;
 out:
     /* The handle still points at hdrs and the error buffer: reset before
      * either goes away. */
     handle_put(c, h);
     curl_slist_free_all(hdrs);
-    mk_rest_buf_free(&line);
-    mk_rest_buf_free(&s.buf);
+    mk_buf_free(&line);
+    mk_buf_free(&s.buf);
     if (st == MK_REST_ERR_NOMEM && err && errlen && !err[0])
         set_err(err, errlen, "out of memory%s", NULL);
     return st;
 }
 
 /* ---- identity ---------------------------------------------------------- */
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
 
 /* One GET <identity>/oauth/token.  Fills token/expires_in on success. */
 static mk_rest_status identity_once(mk_rest_client *c, const mk_rest_cred *cred,
@@ -610,7 +593,7 @@ static mk_rest_status identity_fetch(void *ctx, const mk_rest_cred *cred, int64_
         if (deadline_ms > 0 &&
             mk_rest_now_ms() + IDENTITY_ZERO_TTL_PAUSE_MS >= deadline_ms)
             return st;
-        sleep_ms(IDENTITY_ZERO_TTL_PAUSE_MS);
+        mk_clock_sleep_ms(IDENTITY_ZERO_TTL_PAUSE_MS);
     }
 }
 
@@ -825,16 +808,6 @@ static mk_rest_status classify(mk_rest_result *r, int is_json)
     return MK_REST_OK;
 }
 
-static const char *method_name(mk_rest_method m)
-{
-    switch (m) {
-    case MK_REST_GET: return "GET";
-    case MK_REST_POST: return "POST";
-    case MK_REST_DELETE: return "DELETE";
-    }
-    return "?";
-}
-
 /* The built-in retry table (used when the config gives no classifier). */
 static mk_rest_retry_class default_retry_class(mk_rest_status st, const mk_rest_result *r)
 {
@@ -888,7 +861,7 @@ static void sleep_until(int64_t when)
 {
     int64_t left = when - mk_rest_now_ms();
     if (left > 0)
-        sleep_ms((long)left);
+        mk_clock_sleep_ms((long)left);
 }
 
 /* Start the result over for another send, keeping the call's totals. */
@@ -940,6 +913,16 @@ mk_rest_status mk_rest_call(mk_rest_client *c, const mk_rest_cred *cred,
         snprintf(out->error_message, sizeof out->error_message, "no client or request");
         return MK_REST_ERR_INVALID;
     }
+    /* A request naming an endpoint takes method, template and idempotency
+     * from the catalogue (endpoints.h). */
+    mk_rest_req resolved;
+    if (mk_rest_req_resolve(req, &resolved) != MK_REST_OK) {
+        snprintf(out->error_message, sizeof out->error_message,
+                 "invalid request (unknown endpoint, or no path for a templated one)");
+        mk_rest_reservation_cancel(c, req->reservation);
+        return MK_REST_ERR_INVALID;
+    }
+    req = &resolved;
 
     mk_rest_plan plan;
     mk_rest_status st = mk_rest_plan_build(c->endpoint, req, 0, &plan);
@@ -957,7 +940,7 @@ mk_rest_status mk_rest_call(mk_rest_client *c, const mk_rest_cred *cred,
         snprintf(tmpl, sizeof tmpl, "%s", req->path_template);
     else
         mk_rest_path_template(req->path, tmpl, sizeof tmpl);
-    snprintf(key, sizeof key, "%s %s", method_name(req->method), tmpl);
+    snprintf(key, sizeof key, "%s %s", mk_rest_method_name(req->method), tmpl);
 
     /* Without a deadline the client's own timeout bounds waits and retries. */
     int64_t deadline = req->deadline_ms > 0 ? req->deadline_ms : mk_rest_now_ms() + c->timeout_ms;

@@ -41,6 +41,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
+
 #define SLOT_BUSY INT64_MAX
 #define REJOIN_MS 1000            /* local share: try the shared store again this often */
 #define LEASE_SLACK_MS 2000       /* a shared in-flight slot outlives its deadline by this */
@@ -102,20 +104,6 @@ struct mk_limiter {
 };
 
 /* ---- clocks and Marketo's day ------------------------------------------- */
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t unix_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int64_t floor_div(int64_t a, int64_t b)
 {
@@ -372,16 +360,19 @@ static void dequeue(mk_limiter *l, waiter *w)
     l->nwaiting--;
 }
 
-static struct timespec abs_time(int64_t mono_deadline)
-{
-    /* The condition variable runs on CLOCK_MONOTONIC (see mk_limiter_new). */
-    struct timespec ts;
-    ts.tv_sec = (time_t)(mono_deadline / 1000);
-    ts.tv_nsec = (long)(mono_deadline % 1000) * 1000000L;
-    return ts;
-}
-
 /* ---- lifecycle ------------------------------------------------------------- */
+
+/* The limiter and its per-slot arrays (its lock and condition are the
+ * caller's to destroy). */
+static void free_slots(mk_limiter *l)
+{
+    free(l->slot_until);
+    free(l->slot_seq);
+    free(l->slot_shared);
+    free(l->ring);
+    free(l->freeq);
+    free(l);
+}
 
 int mk_limiter_new(const mk_limiter_config *cfg, mk_limiter **out)
 {
@@ -417,12 +408,7 @@ int mk_limiter_new(const mk_limiter_config *cfg, mk_limiter **out)
     l->ring = calloc((size_t)c.rate_limit, sizeof *l->ring);
     l->freeq = calloc((size_t)c.rate_limit, sizeof *l->freeq);
     if (!l->slot_until || !l->slot_seq || !l->slot_shared || !l->ring || !l->freeq) {
-        free(l->slot_until);
-        free(l->slot_seq);
-        free(l->slot_shared);
-        free(l->ring);
-        free(l->freeq);
-        free(l);
+        free_slots(l);
         return -1;
     }
     for (int i = c.rate_limit - 1; i >= 0; i--)
@@ -432,19 +418,15 @@ int mk_limiter_new(const mk_limiter_config *cfg, mk_limiter **out)
         l->sh_mode = SH_SHARED;
     }
     pthread_mutex_init(&l->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&l->cv, &ca);
-    pthread_condattr_destroy(&ca);
-    l->rng = (uint64_t)unix_ms() * 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uintptr_t)l;
+    mk_clock_cond_init(&l->cv);
+    l->rng = (uint64_t)mk_clock_real_ms() * 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uintptr_t)l;
     if (!l->rng)
         l->rng = 88172645463325252ULL;
     /* Slot ids must not collide between replicas, nor with this process's
      * previous life (its leases may still be in the store). */
     snprintf(l->replica, sizeof l->replica, "%08" PRIx64 "%06x",
              (uint64_t)rnd_locked(l, 0, 0xffffffffLL), (unsigned)getpid() & 0xffffffu);
-    l->day_end_unix_ms = mk_limiter_quota_day_end(unix_ms());
+    l->day_end_unix_ms = mk_limiter_quota_day_end(mk_clock_real_ms());
     *out = l;
     return 0;
 }
@@ -455,12 +437,7 @@ void mk_limiter_free(mk_limiter *l)
         return;
     pthread_cond_destroy(&l->cv);
     pthread_mutex_destroy(&l->mu);
-    free(l->slot_until);
-    free(l->slot_seq);
-    free(l->slot_shared);
-    free(l->ring);
-    free(l->freeq);
-    free(l);
+    free_slots(l);
 }
 
 /* ---- the shared budget (mutex held on entry and exit) ------------------------------- */
@@ -518,7 +495,7 @@ static void rejoin(mk_limiter *l, int64_t now)
         pthread_mutex_lock(&l->mu);
         l->sh_busy = 0;
     }
-    now = mono_ms();
+    now = mk_clock_mono_ms();
     if (rc == 0) {
         /* In-flight slots are now in the store: their release must reach it. */
         for (int k = 0; k < n; k++)
@@ -554,7 +531,7 @@ static int ask_shared(mk_limiter *l, int i, int64_t now, int64_t deadline_ms, in
         .daily_quota = l->cfg.daily_quota,
         .burst = l->cfg.burst > 0 ? l->cfg.burst : 0,
         .lease_ms = lease_for(now, deadline_ms),
-        .quota_day = mk_limiter_quota_day(unix_ms()),
+        .quota_day = mk_limiter_quota_day(mk_clock_real_ms()),
     };
     int64_t retry = 0;
     int swhy = 0;
@@ -564,7 +541,7 @@ static int ask_shared(mk_limiter *l, int i, int64_t now, int64_t deadline_ms, in
     int r = l->sh->acquire(l->sh->ctx, &ask, &retry, &swhy, &gen);
     pthread_mutex_lock(&l->mu);
     l->sh_busy = 0;
-    now = mono_ms();
+    now = mk_clock_mono_ms();
     if (r < 0) {
         enter_local_share(l, now);
         return -1;
@@ -597,12 +574,12 @@ mk_limit_verdict mk_limiter_acquire(mk_limiter *l, int64_t deadline_ms, mk_limit
 {
     memset(slot, 0, sizeof *slot);
     slot->index = -1;
-    int64_t start = mono_ms();
+    int64_t start = mk_clock_mono_ms();
     mk_limit_verdict v = MK_LIMIT_OK;
     waiter me = {0};
 
     pthread_mutex_lock(&l->mu);
-    if (daily_blocked(l, unix_ms())) {
+    if (daily_blocked(l, mk_clock_real_ms())) {
         l->st.refused_daily++;
         pthread_mutex_unlock(&l->mu);
         return MK_LIMIT_DAILY;
@@ -620,8 +597,8 @@ mk_limit_verdict mk_limiter_acquire(mk_limiter *l, int64_t deadline_ms, mk_limit
     l->nwaiting++;
 
     for (;;) {
-        int64_t now = mono_ms();
-        if (daily_blocked(l, unix_ms())) {
+        int64_t now = mk_clock_mono_ms();
+        if (daily_blocked(l, mk_clock_real_ms())) {
             v = MK_LIMIT_DAILY;
             break;
         }
@@ -655,7 +632,7 @@ mk_limit_verdict mk_limiter_acquire(mk_limiter *l, int64_t deadline_ms, mk_limit
                 pthread_cond_broadcast(&l->cv);
                 if (shared < 0)
                     continue;  /* now on the local share: look again */
-                now = mono_ms();
+                now = mk_clock_mono_ms();
                 if (why == MK_LIMIT_DAILY && wake == INT64_MAX) {
                     v = MK_LIMIT_DAILY;
                     break;
@@ -687,7 +664,7 @@ mk_limit_verdict mk_limiter_acquire(mk_limiter *l, int64_t deadline_ms, mk_limit
             wake = INT64_MAX;
         if (wake > deadline_ms)
             wake = deadline_ms;
-        struct timespec ts = abs_time(wake);
+        struct timespec ts = mk_clock_ts(wake);  /* l->cv runs on CLOCK_MONOTONIC */
         int rc = pthread_cond_timedwait(&l->cv, &l->mu, &ts);
         (void)rc; /* a timeout just means: look again */
     }
@@ -695,7 +672,7 @@ mk_limit_verdict mk_limiter_acquire(mk_limiter *l, int64_t deadline_ms, mk_limit
     /* The next in line may be admissible too (several free slots). */
     pthread_cond_broadcast(&l->cv);
 
-    int64_t waited = mono_ms() - start;
+    int64_t waited = mk_clock_mono_ms() - start;
     slot->waited_ms = waited;
     switch (v) {
     case MK_LIMIT_OK:
@@ -735,12 +712,32 @@ static void breaker_success(mk_limiter *l)
     l->breaker_open = 0;
 }
 
+/* Every send pauses after a 606 or a 615: the base doubled per answer in a
+ * row (up to `max`), drawn between half and all of it so replicas do not
+ * resume in step.  Returns the pause. */
+static int64_t pause_after(mk_limiter *l, int *streak, int64_t base, int64_t max, int64_t now,
+                           mk_limit_verdict reason)
+{
+    int k = *streak < 16 ? *streak : 16;
+    int64_t d = base << k;
+    if (d > max)
+        d = max;
+    d = rnd_locked(l, d / 2, d);
+    if (now + d > l->pause_until) {
+        l->pause_until = now + d;
+        l->pause_reason = reason;
+    }
+    (*streak)++;
+    return d;
+}
+
+
 void mk_limiter_release(mk_limiter *l, const mk_limit_slot *slot, mk_limit_outcome outcome)
 {
     if (!slot || slot->index < 0)
         return;
     pthread_mutex_lock(&l->mu);
-    int64_t now = mono_ms();
+    int64_t now = mk_clock_mono_ms();
     int counted = outcome != MK_LIMIT_UNCOUNTED && outcome != MK_LIMIT_NOT_SENT &&
                   outcome != MK_LIMIT_UNUSED;
     char id[SHARED_ID_LEN];
@@ -773,41 +770,21 @@ void mk_limiter_release(mk_limiter *l, const mk_limit_slot *slot, mk_limit_outco
         break;
     }
     switch (outcome) {
-    case MK_LIMIT_606: {
+    case MK_LIMIT_606:
         l->st.answers_606++;
-        int k = l->streak_606 < 16 ? l->streak_606 : 16;
-        int64_t d = (int64_t)PAUSE_606_BASE_MS << k;
-        if (d > l->cfg.rate_window_ms)
-            d = l->cfg.rate_window_ms;
-        d = rnd_locked(l, d / 2, d);
-        if (now + d > l->pause_until) {
-            l->pause_until = now + d;
-            l->pause_reason = MK_LIMIT_RATE;
-        }
-        pause_ms = d;
+        pause_ms = pause_after(l, &l->streak_606, PAUSE_606_BASE_MS, l->cfg.rate_window_ms, now,
+                               MK_LIMIT_RATE);
         pause_why = MK_SHARED_RATE;
-        l->streak_606++;
         break;
-    }
-    case MK_LIMIT_615: {
+    case MK_LIMIT_615:
         l->st.answers_615++;
-        int k = l->streak_615 < 16 ? l->streak_615 : 16;
-        int64_t d = (int64_t)PAUSE_615_BASE_MS << k;
-        if (d > PAUSE_615_MAX_MS)
-            d = PAUSE_615_MAX_MS;
-        d = rnd_locked(l, d / 2, d);
-        if (now + d > l->pause_until) {
-            l->pause_until = now + d;
-            l->pause_reason = MK_LIMIT_CONCURRENCY;
-        }
-        pause_ms = d;
+        pause_ms = pause_after(l, &l->streak_615, PAUSE_615_BASE_MS, PAUSE_615_MAX_MS, now,
+                               MK_LIMIT_CONCURRENCY);
         pause_why = MK_SHARED_CONCURRENCY;
-        l->streak_615++;
         break;
-    }
     case MK_LIMIT_607: {
         l->st.answers_607++;
-        int64_t wall = unix_ms();
+        int64_t wall = mk_clock_real_ms();
         roll_day(l, wall);
         int64_t until = wall + l->cfg.quota_recheck_ms;
         if (until > l->day_end_unix_ms)
@@ -828,7 +805,7 @@ void mk_limiter_release(mk_limiter *l, const mk_limit_slot *slot, mk_limit_outco
     /* A failed release leaves the slot to its lease: safe, only slower. */
     if (shared)
         (void)l->sh->release(l->sh->ctx, id, counted, window, pause_ms, pause_why, blocked_ms,
-                             mk_limiter_quota_day(unix_ms()));
+                             mk_limiter_quota_day(mk_clock_real_ms()));
 }
 
 void mk_limiter_note_transport(mk_limiter *l, int ok)
@@ -837,7 +814,7 @@ void mk_limiter_note_transport(mk_limiter *l, int ok)
     if (ok)
         breaker_success(l);
     else
-        breaker_failure(l, mono_ms(), 0);
+        breaker_failure(l, mk_clock_mono_ms(), 0);
     pthread_cond_broadcast(&l->cv);
     pthread_mutex_unlock(&l->mu);
 }
@@ -845,8 +822,8 @@ void mk_limiter_note_transport(mk_limiter *l, int ok)
 int64_t mk_limiter_ready_in(mk_limiter *l)
 {
     pthread_mutex_lock(&l->mu);
-    int64_t now = mono_ms(), r;
-    if (daily_blocked(l, unix_ms()) || breaker_gate(l, now) < 0) {
+    int64_t now = mk_clock_mono_ms(), r;
+    if (daily_blocked(l, mk_clock_real_ms()) || breaker_gate(l, now) < 0) {
         r = -1;
     } else {
         int64_t wake;
@@ -865,7 +842,7 @@ int64_t mk_limiter_ready_in(mk_limiter *l)
 mk_limit_verdict mk_limiter_check_down(mk_limiter *l, int64_t *retry_in_ms)
 {
     pthread_mutex_lock(&l->mu);
-    int64_t now = mono_ms();
+    int64_t now = mk_clock_mono_ms();
     mk_limit_verdict v = breaker_gate(l, now) < 0 ? MK_LIMIT_DOWN : MK_LIMIT_OK;
     if (retry_in_ms)
         *retry_in_ms = v == MK_LIMIT_DOWN && l->open_until > now ? l->open_until - now : 0;
@@ -902,7 +879,7 @@ int mk_limiter_free_concurrency(mk_limiter *l)
 void mk_limiter_stats_get(mk_limiter *l, mk_limiter_stats *out)
 {
     pthread_mutex_lock(&l->mu);
-    int64_t now = mono_ms(), wall = unix_ms();
+    int64_t now = mk_clock_mono_ms(), wall = mk_clock_real_ms();
     *out = l->st;
     out->rate_limit = l->cfg.rate_limit;
     out->rate_window_ms = l->cfg.rate_window_ms;

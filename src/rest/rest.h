@@ -43,6 +43,8 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 
+#include "rest/ep.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -209,6 +211,10 @@ typedef enum mk_rest_idempotency {
  * (a long GET is rewritten by the client, not by the caller).  Nothing here
  * is taken over by the client. */
 typedef struct mk_rest_req {
+    mk_rest_ep ep;               /* the endpoint (endpoints.h): method, path template
+                                    and idempotency come from its catalogue row, and
+                                    path too when the template has no {placeholder};
+                                    MK_EP_NONE: the fields below say it all */
     mk_rest_method method;
     const char *path;            /* "/rest/v1/leads.json" (leading '/') */
     const char *path_template;   /* stats key, e.g. "/rest/v1/lists/{listId}/leads.json";

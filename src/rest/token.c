@@ -15,6 +15,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
+
 typedef struct token_entry {
     char *client_id;
     char token[MK_REST_TOKEN_MAX];
@@ -87,14 +89,7 @@ static token_entry *find_entry(mk_rest_tokens *t, const char *client_id, int cre
     if (!e)
         return NULL;
     e->client_id = strdup(client_id);
-    pthread_condattr_t ca;
-    int ok = e->client_id && pthread_condattr_init(&ca) == 0;
-    if (ok) {
-        ok = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
-             pthread_cond_init(&e->cv, &ca) == 0;
-        pthread_condattr_destroy(&ca);
-    }
-    if (!ok) {
+    if (!e->client_id || mk_clock_cond_init(&e->cv) != 0) {
         free(e->client_id);
         free(e);
         return NULL;
@@ -109,10 +104,7 @@ static int wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t deadline_
 {
     if (deadline_ms <= 0)
         return pthread_cond_wait(cv, mu);
-    struct timespec ts = {
-        .tv_sec = (time_t)(deadline_ms / 1000),
-        .tv_nsec = (long)(deadline_ms % 1000) * 1000000L,
-    };
+    struct timespec ts = mk_clock_ts(deadline_ms);
     return pthread_cond_timedwait(cv, mu, &ts);
 }
 

@@ -1,58 +1,12 @@
 /*
  * url.c — percent-encoding, query strings, the request plan (including the
- * 8 KB GET -> POST ?_method=GET rewrite) and the byte buffer.  Pure code:
+ * 8 KB GET -> POST ?_method=GET rewrite).  Pure code:
  * no locks, no I/O; see url.h for the rules.
  */
 #include "url.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-int mk_rest_buf_append(mk_rest_buf *b, const char *s, size_t len)
-{
-    if (len > (size_t)-1 - b->len - 1)
-        return -1;
-    if (b->len + len + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + len + 1) {
-            if (cap > (size_t)-1 / 2)
-                return -1;
-            cap *= 2;
-        }
-        char *p = realloc(b->data, cap);
-        if (!p)
-            return -1;
-        b->data = p;
-        b->cap = cap;
-    }
-    if (len)
-        memcpy(b->data + b->len, s, len);
-    b->len += len;
-    b->data[b->len] = '\0';
-    return 0;
-}
-
-int mk_rest_buf_puts(mk_rest_buf *b, const char *s)
-{
-    return mk_rest_buf_append(b, s, strlen(s));
-}
-
-void mk_rest_buf_free(mk_rest_buf *b)
-{
-    free(b->data);
-    b->data = NULL;
-    b->len = b->cap = 0;
-}
-
-char *mk_rest_buf_take(mk_rest_buf *b)
-{
-    char *p = b->data;
-    if (!p)
-        p = calloc(1, 1);
-    b->data = NULL;
-    b->len = b->cap = 0;
-    return p;
-}
 
 static int unreserved(unsigned char ch)
 {
@@ -61,7 +15,7 @@ static int unreserved(unsigned char ch)
            ch == '~';
 }
 
-int mk_rest_url_encode(mk_rest_buf *b, const char *s, size_t len)
+int mk_rest_url_encode(mk_buf *b, const char *s, size_t len)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t i = 0;
@@ -70,27 +24,27 @@ int mk_rest_url_encode(mk_rest_buf *b, const char *s, size_t len)
         size_t run = i;
         while (run < len && unreserved((unsigned char)s[run]))
             run++;
-        if (run > i && mk_rest_buf_append(b, s + i, run - i) != 0)
+        if (run > i && mk_buf_append(b, s + i, run - i) != 0)
             return -1;
         i = run;
         if (i < len) {
             unsigned char ch = (unsigned char)s[i++];
             char esc[3] = {'%', hex[ch >> 4], hex[ch & 15]};
-            if (mk_rest_buf_append(b, esc, 3) != 0)
+            if (mk_buf_append(b, esc, 3) != 0)
                 return -1;
         }
     }
     return 0;
 }
 
-int mk_rest_query_build(mk_rest_buf *b, const mk_rest_param *params, size_t n)
+int mk_rest_query_build(mk_buf *b, const mk_rest_param *params, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         const char *name = params[i].name ? params[i].name : "";
         const char *value = params[i].value ? params[i].value : "";
-        if ((i > 0 && mk_rest_buf_append(b, "&", 1) != 0) ||
+        if ((i > 0 && mk_buf_append(b, "&", 1) != 0) ||
             mk_rest_url_encode(b, name, strlen(name)) != 0 ||
-            mk_rest_buf_append(b, "=", 1) != 0 ||
+            mk_buf_append(b, "=", 1) != 0 ||
             mk_rest_url_encode(b, value, strlen(value)) != 0)
             return -1;
     }
@@ -108,12 +62,12 @@ void mk_rest_plan_free(mk_rest_plan *plan)
 
 /* base + path without doubling the slash between them (Marketo deprecated
  * "//" in gateway URLs). */
-static int append_base_path(mk_rest_buf *b, const char *base, const char *path)
+static int append_base_path(mk_buf *b, const char *base, const char *path)
 {
     size_t blen = strlen(base);
     while (blen > 0 && base[blen - 1] == '/')
         blen--;
-    return mk_rest_buf_append(b, base, blen) || mk_rest_buf_puts(b, path) ? -1 : 0;
+    return mk_buf_append(b, base, blen) || mk_buf_puts(b, path) ? -1 : 0;
 }
 
 mk_rest_status mk_rest_plan_build(const char *base, const mk_rest_req *req,
@@ -130,7 +84,7 @@ mk_rest_status mk_rest_plan_build(const char *base, const mk_rest_req *req,
     if (max_uri == 0)
         max_uri = MK_REST_MAX_URI;
 
-    mk_rest_buf url = {0}, query = {0}, body = {0};
+    mk_buf url = {0}, query = {0}, body = {0};
     mk_rest_status st = MK_REST_ERR_NOMEM;
 
     if (mk_rest_query_build(&query, req->query, req->nquery) != 0 ||
@@ -146,25 +100,25 @@ mk_rest_status mk_rest_plan_build(const char *base, const mk_rest_req *req,
             plan->method = "POST";
             plan->method_override = 1;
             plan->content_type = "application/x-www-form-urlencoded";
-            if (mk_rest_buf_puts(&url, "?_method=GET") != 0 ||
-                mk_rest_buf_append(&body, query.data ? query.data : "", query.len) != 0)
+            if (mk_buf_puts(&url, "?_method=GET") != 0 ||
+                mk_buf_append(&body, query.data ? query.data : "", query.len) != 0)
                 goto out;
-        } else if (query.len && (mk_rest_buf_append(&url, "?", 1) != 0 ||
-                                 mk_rest_buf_append(&url, query.data, query.len) != 0)) {
+        } else if (query.len && (mk_buf_append(&url, "?", 1) != 0 ||
+                                 mk_buf_append(&url, query.data, query.len) != 0)) {
             goto out;
         }
         break;
     case MK_REST_POST:
     case MK_REST_DELETE:
         plan->method = req->method == MK_REST_POST ? "POST" : "DELETE";
-        if (query.len && (mk_rest_buf_append(&url, "?", 1) != 0 ||
-                          mk_rest_buf_append(&url, query.data, query.len) != 0))
+        if (query.len && (mk_buf_append(&url, "?", 1) != 0 ||
+                          mk_buf_append(&url, query.data, query.len) != 0))
             goto out;
         if (req->json) {
             char *js = cJSON_PrintUnformatted(req->json);
             if (!js)
                 goto out;
-            int rc = mk_rest_buf_puts(&body, js);
+            int rc = mk_buf_puts(&body, js);
             cJSON_free(js);
             if (rc != 0)
                 goto out;
@@ -174,7 +128,7 @@ mk_rest_status mk_rest_plan_build(const char *base, const mk_rest_req *req,
                 goto out;
             plan->content_type = "application/x-www-form-urlencoded";
         } else if (req->raw_body) {
-            if (mk_rest_buf_append(&body, req->raw_body, req->raw_len) != 0)
+            if (mk_buf_append(&body, req->raw_body, req->raw_len) != 0)
                 goto out;
             plan->content_type = req->raw_content_type;
         }
@@ -185,15 +139,15 @@ mk_rest_status mk_rest_plan_build(const char *base, const mk_rest_req *req,
     }
 
     plan->body_len = body.len;
-    plan->body = body.data ? mk_rest_buf_take(&body) : NULL;
-    plan->url = mk_rest_buf_take(&url);
+    plan->body = body.data ? mk_buf_take(&body) : NULL;
+    plan->url = mk_buf_take(&url);
     if (!plan->url)
         goto out;
     st = MK_REST_OK;
 out:
-    mk_rest_buf_free(&query);
-    mk_rest_buf_free(&body);
-    mk_rest_buf_free(&url);
+    mk_buf_free(&query);
+    mk_buf_free(&body);
+    mk_buf_free(&url);
     if (st != MK_REST_OK)
         mk_rest_plan_free(plan);
     return st;

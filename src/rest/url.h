@@ -12,49 +12,28 @@
  *     exceed 8 KB (HTTP 414), send POST <path>?_method=GET with the query
  *     moved into an application/x-www-form-urlencoded body.
  *
- * Also home of mk_rest_buf, the small growable byte buffer the client uses
- * for URLs and response bodies.
+ * URLs and bodies are built in the library's byte buffer (base/buf.h).
  */
 #ifndef MK_REST_URL_H
 #define MK_REST_URL_H
 
 #include <stddef.h>
 
+#include "base/buf.h"
 #include "rest.h"
 
 /* Marketo rejects request URIs longer than 8 KB with HTTP 414. */
 #define MK_REST_MAX_URI 8192
 
-/* A growable, always NUL-terminated byte buffer.  Zero-initialise it
- * ({0}), append, then free with mk_rest_buf_free(). */
-typedef struct mk_rest_buf {
-    char *data;   /* NULL until the first append; NUL-terminated after */
-    size_t len;   /* bytes used, excluding the terminating NUL */
-    size_t cap;   /* bytes allocated */
-} mk_rest_buf;
-
-/* Append len bytes.  Returns 0, or -1 when out of memory (buffer unchanged). */
-int mk_rest_buf_append(mk_rest_buf *b, const char *s, size_t len);
-
-/* Append a NUL-terminated string.  Returns 0 or -1 (out of memory). */
-int mk_rest_buf_puts(mk_rest_buf *b, const char *s);
-
-/* Release the buffer's memory and reset it to empty. */
-void mk_rest_buf_free(mk_rest_buf *b);
-
-/* Detach the data (caller frees with free()); the buffer is reset.  Returns
- * an empty heap string when nothing was appended, NULL when out of memory. */
-char *mk_rest_buf_take(mk_rest_buf *b);
-
 /* Percent-encode len bytes of s onto b: A-Z a-z 0-9 - . _ ~ stay as they
  * are, every other byte becomes %XX (upper-case hex).  The same encoding is
  * used for query strings and form bodies.  Returns 0 or -1 (out of memory). */
-int mk_rest_url_encode(mk_rest_buf *b, const char *s, size_t len);
+int mk_rest_url_encode(mk_buf *b, const char *s, size_t len);
 
 /* Append "n1=v1&n2=v2..." for the given pairs, each name and value
  * percent-encoded; a NULL value is sent as an empty value.  Nothing is
  * appended for n == 0.  Returns 0 or -1 (out of memory). */
-int mk_rest_query_build(mk_rest_buf *b, const mk_rest_param *params, size_t n);
+int mk_rest_query_build(mk_buf *b, const mk_rest_param *params, size_t n);
 
 /* The HTTP request the client will send for one mk_rest_req. */
 typedef struct mk_rest_plan {

@@ -18,6 +18,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "base/clock.h"
 #include "config/config.h"
 
 #define SWEEP_MS 100
@@ -71,11 +72,6 @@ struct mk_connguard {
 static void now_mono(struct timespec *t)
 {
     clock_gettime(CLOCK_MONOTONIC, t);
-}
-
-static long ms_between(const struct timespec *a, const struct timespec *b)
-{
-    return (long)((b->tv_sec - a->tv_sec) * 1000 + (b->tv_nsec - a->tv_nsec) / 1000000);
 }
 
 /* ---- established addresses (caller holds the lock) ---------------------- */
@@ -133,7 +129,7 @@ static void sweep(mk_connguard *g)
     for (struct mk_conn *c = g->head; c; c = c->next) {
         if (c->shed)
             continue;
-        long age = ms_between(&c->since, &now);
+        long age = mk_clock_ms_between(&c->since, &now);
         switch (c->phase) {
         case PH_IDLE:
             /* MHD closes a silent idle connection itself; this catches a
@@ -145,7 +141,7 @@ static void sweep(mk_connguard *g)
             if (age > g->total_ms) {
                 shed(c, &g->shed_deadline);
             } else if (c->in_body && g->min_rate) {
-                long w = ms_between(&c->window, &now);
+                long w = mk_clock_ms_between(&c->window, &now);
                 if (w >= g->window_ms) {
                     if ((double)c->window_bytes < (double)g->min_rate * (double)w / 1000.0) {
                         shed(c, &g->shed_slow);
@@ -167,13 +163,7 @@ static void *sweeper_main(void *arg)
     mk_connguard *g = arg;
     pthread_mutex_lock(&g->lock);
     while (!g->stopping) {
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_nsec += SWEEP_MS * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        struct timespec until = mk_clock_mono_in(SWEEP_MS);
         int rc = pthread_cond_timedwait(&g->wake, &g->lock, &until);
         if (g->stopping)
             break;
@@ -202,19 +192,15 @@ mk_connguard *mk_connguard_start(const struct mktows_config *cfg)
     g->reserve_bytes = cfg->reserve_buffered_bytes;
     g->established_seconds = cfg->established_seconds;
 
-    pthread_condattr_t ca;
     if (pthread_mutex_init(&g->lock, NULL) != 0) {
         free(g);
         return NULL;
     }
-    if (pthread_condattr_init(&ca) != 0 ||
-        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
-        pthread_cond_init(&g->wake, &ca) != 0) {
+    if (mk_clock_cond_init(&g->wake) != 0) {
         pthread_mutex_destroy(&g->lock);
         free(g);
         return NULL;
     }
-    pthread_condattr_destroy(&ca);
     if (pthread_create(&g->thread, NULL, sweeper_main, g) != 0) {
         pthread_cond_destroy(&g->wake);
         pthread_mutex_destroy(&g->lock);

@@ -16,12 +16,14 @@
  * (soap_users, log settings; see mktows_server_reload); stops cleanly on
  * SIGINT/SIGTERM.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"   /* reading a request file: the library's buffer, not a copy */
 #include "mktows.h"
 
 #ifndef MKTOWS_VERSION
@@ -60,30 +62,18 @@ static int explain_request(const char *path)
         fprintf(stderr, "mktows-shim: cannot open '%s'\n", path);
         return 1;
     }
-    char *xml = NULL;
-    size_t len = 0, cap = 0, n;
-    char chunk[65536];
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (len + n + 1 > cap) {
-            cap = (len + n + 1) * 2;
-            char *p = realloc(xml, cap);
-            if (!p) {
-                free(xml);
-                if (f != stdin)
-                    fclose(f);
-                fprintf(stderr, "mktows-shim: out of memory\n");
-                return 1;
-            }
-            xml = p;
-        }
-        memcpy(xml + len, chunk, n);
-        len += n;
-    }
+    mk_buf xml = {0};
+    int rd = mk_buf_read(&xml, f);
     if (f != stdin)
         fclose(f);
-    int rc = mktows_explain_request(getenv("MKTOWS_MAPPING_DIR"), xml ? xml : "", len, stdout,
-                                    err, sizeof err);
-    free(xml);
+    if (rd == ENOMEM) {
+        mk_buf_free(&xml);
+        fprintf(stderr, "mktows-shim: out of memory\n");
+        return 1;
+    }
+    int rc = mktows_explain_request(getenv("MKTOWS_MAPPING_DIR"), xml.data ? xml.data : "",
+                                    xml.len, stdout, err, sizeof err);
+    mk_buf_free(&xml);
     if (rc != MKTOWS_OK) {
         fprintf(stderr, "mktows-shim: %s\n", err);
         return 1;

@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "base/clock.h"
+
 #define DEFAULT_IDLE_MS 10000
 
 typedef struct node {
@@ -47,14 +49,7 @@ struct mk_pool {
 
 static void timed_wait(mk_pool *p, unsigned ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = mk_clock_mono_in(ms);
     pthread_cond_timedwait(&p->cond, &p->lock, &ts);
 }
 
@@ -95,8 +90,7 @@ static void *worker(void *arg)
                 clock_gettime(CLOCK_MONOTONIC, &before);
                 timed_wait(p, p->lim.idle_ms);
                 clock_gettime(CLOCK_MONOTONIC, &after);
-                long waited = (long)(after.tv_sec - before.tv_sec) * 1000 +
-                              (after.tv_nsec - before.tv_nsec) / 1000000;
+                long waited = (long)mk_clock_ms_between(&before, &after);
                 timed_out = waited >= (long)p->lim.idle_ms;
             } else {
                 pthread_cond_wait(&p->cond, &p->lock);
@@ -221,11 +215,7 @@ mk_pool *mk_pool_start(const struct mk_pool_limits *lim, const struct mk_pool_op
     if (p->lim.idle_ms == 0)
         p->lim.idle_ms = DEFAULT_IDLE_MS;
     pthread_mutex_init(&p->lock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&p->cond, &ca);
-    pthread_condattr_destroy(&ca);
+    mk_clock_cond_init(&p->cond);
     pthread_cond_init(&p->gone, NULL);
     pthread_attr_init(&p->attr);
     if (p->lim.stack_bytes) {

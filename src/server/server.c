@@ -51,6 +51,8 @@
 #include <cjson/cJSON.h>
 #include <stdatomic.h>
 
+#include "base/buf.h"
+#include "base/clock.h"
 #include "base/request.h"
 #include "config/config.h"
 #include "server/metrics.h"
@@ -90,14 +92,13 @@ struct job {
     struct MHD_Connection *conn;
     enum job_state state;
     char version[32];
-    char *body;
-    size_t len, cap;
+    mk_buf body;                  /* first: the declared length + 1, when declared */
     int too_large;
     /* connection budget: the connection's record, the bytes of the
-     * buffered-bytes budget this body holds, the declared length (0 when
-     * chunked), and whether the budget refused it */
+     * buffered-bytes budget this body holds, and whether the budget
+     * refused it */
     struct mk_conn *gconn;
-    size_t charged, expected;
+    size_t charged;
     int over_budget;
     struct mk_netaddr client;
     struct timespec started, deadline;
@@ -171,10 +172,7 @@ static void worker_fini(void *state, void *arg)
  * it ended.  User ids are not secrets; keys and signatures never appear. */
 static void log_request(const struct job *job, const struct mk_request *req)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    long ms = (long)((now.tv_sec - job->started.tv_sec) * 1000 +
-                     (now.tv_nsec - job->started.tv_nsec) / 1000000);
+    long ms = (long)mk_clock_mono_since(&job->started);
     fprintf(stderr, "mktows-shim: %s %s user=%s http=%u fault=%d rest=%d %ldms\n", job->version,
             req->operation ? req->operation : "-", req->user_id ? req->user_id : "-",
             job->status, req->fault_code, req->rest_calls, ms);
@@ -182,14 +180,11 @@ static void log_request(const struct job *job, const struct mk_request *req)
 
 static void usage_line(const struct job *job, const struct mk_request *req)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
     mk_usage_entry e = {
         .received = job->received_rt,
-        .latency_ms = (long)((now.tv_sec - job->started.tv_sec) * 1000 +
-                             (now.tv_nsec - job->started.tv_nsec) / 1000000),
+        .latency_ms = (long)mk_clock_mono_since(&job->started),
         .version = job->version, .client = job->client_text, .http_status = job->status,
-        .request = job->body, .request_len = job->body ? job->len : 0,
+        .request = job->body.data, .request_len = job->body.data ? job->body.len : 0,
         .response = job->resp, .response_len = job->resp ? job->resp_len : 0,
         .trace_id = job->trace_id[0] ? job->trace_id : NULL};
     mk_usagelog_write(job->srv->usage, &e, req);
@@ -198,9 +193,7 @@ static void usage_line(const struct job *job, const struct mk_request *req)
 /* Free a job's body and give its bytes back to the budget (any thread). */
 static void job_drop_body(struct job *job)
 {
-    free(job->body);
-    job->body = NULL;
-    job->len = job->cap = 0;
+    mk_buf_free(&job->body);
     mk_connguard_release(job->srv->guard, job->charged);
     job->charged = 0;
 }
@@ -255,7 +248,8 @@ static void worker_run(struct mk_pool_item *item, void *state, void *arg)
     if (job->trace_asked)
         mk_trace_begin(&trace, &req);
     mk_request_set_current(&req);
-    int served = mk_engine_serve(state, &req, job->body ? job->body : "", job->len, &res);
+    int served = mk_engine_serve(state, &req, job->body.data ? job->body.data : "",
+                                 job->body.len, &res);
     mk_request_set_current(NULL);
     if (served == 0) {
         job->resp = malloc(res.len);
@@ -273,9 +267,9 @@ static void worker_run(struct mk_pool_item *item, void *state, void *arg)
                  req.rest_trace);
     if (job->trace_asked) {
         mk_trace_end(&trace);
-        if (mk_trace_allowed(&req) && trace.text &&
-            mk_tracestore_put(job->srv->traces, trace.text, job->trace_id) == 0)
-            trace.text = NULL;  /* kept by the store */
+        /* the store takes the text, or frees it */
+        if (mk_trace_allowed(&req) && trace.text.data)
+            mk_tracestore_put(job->srv->traces, mk_buf_take(&trace.text), job->trace_id);
         mk_trace_free(&trace);
     }
     if (req.user)   /* authenticated: the address gets the reserve */
@@ -285,10 +279,7 @@ static void worker_run(struct mk_pool_item *item, void *state, void *arg)
     if (job->srv->usage)
         usage_line(job, &req);
     if (job->srv->hooks.request_done) {
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        long ms = (long)((now.tv_sec - job->started.tv_sec) * 1000 +
-                         (now.tv_nsec - job->started.tv_nsec) / 1000000);
+        long ms = (long)mk_clock_mono_since(&job->started);
         job->srv->hooks.request_done(job->srv->services, &req, ms);
     }
     mk_reloader_release(job->srv->reloader, gen);
@@ -718,7 +709,7 @@ static enum MHD_Result on_first_call(struct mktows_server *srv, struct MHD_Conne
     job->srv = srv;
     job->conn = c;
     job->gconn = gconn;
-    job->expected = (size_t)declared;
+    job->body.first = declared ? (size_t)declared + 1 : 4096;
     job->charged = declared ? (size_t)declared + 1 : 0;
     if (gconn)
         job->client = *mk_connguard_addr(gconn);
@@ -750,37 +741,24 @@ static int append_body(struct job *job, const char *data, size_t n, size_t max)
 {
     if (job->too_large || job->over_budget)
         return 0;
-    if (job->len + n > max) {
+    job->body.max = max;
+    size_t cap = mk_buf_next_cap(&job->body, n);
+    if (!cap) {
         job->too_large = 1;
         job_drop_body(job);
         return 0;
     }
-    if (job->len + n + 1 > job->cap) {
-        size_t cap = job->cap ? job->cap : job->expected ? job->expected + 1 : 4096;
-        while (cap < job->len + n + 1)
-            cap *= 2;
-        if (cap > max + 1)   /* len + n <= max here: no need to double past it */
-            cap = max + 1;
-        /* A chunked body is charged as it grows; the rest is discarded and
-         * answered 503 once the budget says no. */
-        if (cap > job->charged) {
-            if (mk_connguard_charge(job->srv->guard, job->gconn, cap - job->charged) != 0) {
-                job->over_budget = 1;
-                job_drop_body(job);
-                return 0;
-            }
-            job->charged = cap;
+    /* A chunked body is charged as it grows, before the memory is taken;
+     * the rest is discarded and answered 503 once the budget says no. */
+    if (cap > job->charged) {
+        if (mk_connguard_charge(job->srv->guard, job->gconn, cap - job->charged) != 0) {
+            job->over_budget = 1;
+            job_drop_body(job);
+            return 0;
         }
-        char *p = realloc(job->body, cap);
-        if (!p)
-            return -1;
-        job->body = p;
-        job->cap = cap;
+        job->charged = cap;
     }
-    memcpy(job->body + job->len, data, n);
-    job->len += n;
-    job->body[job->len] = '\0';
-    return 0;
+    return mk_buf_append(&job->body, data, n);
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char *url,

@@ -27,6 +27,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "base/buf.h"
 #include "base/request.h"
 #include "rest/rest.h"
 #include "config/config.h"
@@ -42,27 +43,13 @@ static void put(mk_trace_rec *r, const char *s, size_t n)
     static const char cut[] = "\n# transcript cut: larger than 1 MiB\n";
     if (r->truncated)
         return;
-    int cutting = r->len + n + sizeof cut > TRACE_MAX_BYTES;
-    if (cutting) {
+    if (r->text.len + n + sizeof cut > TRACE_MAX_BYTES) {
         r->truncated = 1;
         s = cut;
         n = sizeof cut - 1;
     }
-    if (r->len + n + 1 > r->cap) {
-        size_t cap = r->cap ? r->cap : 4096;
-        while (cap < r->len + n + 1)
-            cap *= 2;
-        char *p = realloc(r->text, cap);
-        if (!p) {
-            r->truncated = 1;
-            return;
-        }
-        r->text = p;
-        r->cap = cap;
-    }
-    memcpy(r->text + r->len, s, n);
-    r->len += n;
-    r->text[r->len] = '\0';
+    if (mk_buf_append(&r->text, s, n) != 0)
+        r->truncated = 1;   /* out of memory: what was written stays */
 }
 
 static void puts_(mk_trace_rec *r, const char *s) { put(r, s, strlen(s)); }
@@ -157,6 +144,7 @@ void mk_trace_begin(mk_trace_rec *rec, const struct mk_request *req)
 {
     memset(rec, 0, sizeof *rec);
     rec->req = req;
+    rec->text.first = 4096;
     puts_(rec, "#!/bin/sh\n# REST calls made by mktows-shim for one SOAP request, as sent\n"
                "# (identity calls left out: set TOKEN to an access token first).\n");
     mk_rest_recorder rr = {.wants = wants, .record = record, .ctx = rec};
@@ -171,7 +159,7 @@ void mk_trace_end(mk_trace_rec *rec)
 
 void mk_trace_free(mk_trace_rec *rec)
 {
-    free(rec->text);
+    mk_buf_free(&rec->text);
     memset(rec, 0, sizeof *rec);
 }
 

@@ -19,14 +19,15 @@
 
 #include <stddef.h>
 
+#include "base/buf.h"
+
 struct mk_request;
 
 /* ---- recording one request ---------------------------------------------- */
 
 typedef struct mk_trace_rec {
     const struct mk_request *req;
-    char *text;          /* the script so far (malloc'd) */
-    size_t len, cap;
+    mk_buf text;         /* the script so far */
     int calls;
     int truncated;
 } mk_trace_rec;
@@ -34,7 +35,7 @@ typedef struct mk_trace_rec {
 /* Record this thread's REST sends into rec for request req, as long as the
  * request's SOAP user (known after authentication) has trace on. */
 void mk_trace_begin(mk_trace_rec *rec, const struct mk_request *req);
-/* Stop recording; rec->text stays (free with mk_trace_free). */
+/* Stop recording; rec->text stays (mk_buf_take it, or mk_trace_free). */
 void mk_trace_end(mk_trace_rec *rec);
 void mk_trace_free(mk_trace_rec *rec);
 /* Did the request's user have trace on? */

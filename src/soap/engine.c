@@ -27,6 +27,7 @@
 
 #include "soapH.h"
 #include "MktowsApiSoapBinding.nsmap"
+#include "base/buf.h"
 #include "base/request.h"
 #include "config/config.h"
 #include "soap/fault.h"
@@ -39,9 +40,7 @@ struct mk_engine {
     struct mk_request *req;  /* the request being served, NULL between requests */
     const char *in;
     size_t in_len, in_pos;
-    char *out;
-    size_t out_len, out_cap;
-    int out_oom;
+    mk_buf out;              /* the envelope gSOAP writes, kept between requests */
     soap_mode imode, omode;  /* as after creation; a handler's soap_set_omode lasts one request */
     mk_xml_gate *gate;       /* its buffer holds the canonical request gSOAP reads */
 };
@@ -66,21 +65,8 @@ static size_t mem_recv(struct soap *soap, char *buf, size_t len)
 static int mem_send(struct soap *soap, const char *s, size_t n)
 {
     mk_engine *e = soap->user;
-    if (e->out_len + n + 1 > e->out_cap) {
-        size_t cap = e->out_cap ? e->out_cap : 8192;
-        while (cap < e->out_len + n + 1)
-            cap *= 2;
-        char *p = realloc(e->out, cap);
-        if (!p) {
-            e->out_oom = 1;
-            return soap->error = SOAP_EOM;
-        }
-        e->out = p;
-        e->out_cap = cap;
-    }
-    memcpy(e->out + e->out_len, s, n);
-    e->out_len += n;
-    e->out[e->out_len] = '\0';
+    if (mk_buf_append(&e->out, s, n) != 0)
+        return soap->error = SOAP_EOM;
     return SOAP_OK;
 }
 
@@ -164,6 +150,7 @@ mk_engine *mk_engine_new(const mk_engine_hooks *hooks)
     }
     soap_set_namespaces(e->soap, namespaces);
     e->soap->user = e;
+    e->out.first = 8192;
     e->soap->maxlevel = MK_XML_DEFAULT_MAX_DEPTH;
     soap_set_imode(e->soap, SOAP_XML_STRICT);
     e->imode = e->soap->imode;
@@ -179,7 +166,7 @@ void mk_engine_free(mk_engine *e)
     soap_end(e->soap);
     soap_free(e->soap);
     mk_xml_gate_free(e->gate);
-    free(e->out);
+    mk_buf_free(&e->out);
     free(e);
 }
 
@@ -211,8 +198,7 @@ static void prepare(mk_engine *e, struct mk_request *req, const char *body, size
     e->in = body;
     e->in_len = len;
     e->in_pos = 0;
-    e->out_len = 0;
-    e->out_oom = 0;
+    mk_buf_clear(&e->out);
     if (req)
         req->fault_code = 0;
 }
@@ -220,15 +206,17 @@ static void prepare(mk_engine *e, struct mk_request *req, const char *body, size
 static int finish(mk_engine *e, int rc, struct mk_engine_result *res)
 {
     struct mk_request *req = e->req;
-    if (e->out_oom || rc != 0 || e->out_len == 0) {
+    if (e->out.err || rc != 0 || e->out.len == 0) {
         e->req = NULL;
         return -1;
     }
     /* gSOAP ends the envelope with CRLF; the document ends at its last tag. */
-    while (e->out_len && (e->out[e->out_len - 1] == '\n' || e->out[e->out_len - 1] == '\r'))
-        e->out[--e->out_len] = '\0';
-    res->body = e->out;
-    res->len = e->out_len;
+    size_t n = e->out.len;
+    while (n && (e->out.data[n - 1] == '\n' || e->out.data[n - 1] == '\r'))
+        n--;
+    mk_buf_truncate(&e->out, n);
+    res->body = e->out.data;
+    res->len = e->out.len;
     res->fault_code = req ? req->fault_code : 0;
     res->http_status = res->fault_code ? 500 : 200;
     e->req = NULL;
@@ -281,7 +269,7 @@ static int send_fault(mk_engine *e)
             req->fault_code = code;
     }
     soap->header = NULL;
-    e->out_len = 0;
+    mk_buf_truncate(&e->out, 0);  /* an answer that ran out of memory stays failed */
     mk_engine_response_namespaces(soap);
     /* A handler may have asked for xsi:nil on its response; a fault is
      * serialised with gSOAP's own struct, whose unused SOAP 1.2 members
@@ -290,7 +278,7 @@ static int send_fault(mk_engine *e)
      * (a lookup REST answered "not found") still answers with nil. */
     soap_clr_omode(soap, SOAP_XML_NIL);
     soap_send_fault(soap);
-    return e->out_len ? 0 : -1;
+    return e->out.len ? 0 : -1;
 }
 
 /* The operation a request names, for the access log and statistics when it

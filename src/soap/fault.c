@@ -1,9 +1,9 @@
 /*
- * fault.c — the table of Marketo SOAP error codes and the one function that
- * turns a code into a gSOAP fault.
+ * fault.c — the one function that turns a Marketo SOAP error code into a
+ * gSOAP fault, and which codes are server-side or retryable.
  *
- * Texts follow what Marketo sent where a fault was captured on the wire
- * (20014, 20103, 20105, 20110) and the published error-code list otherwise.
+ * The codes' texts are mapping/faults.c's (one table for the loader's
+ * checks of errors.json and for the faults themselves).
  * The detail element is built as literal XML in SOAP_ENV__Detail.__any: it
  * is the simplest way to get the exact ns1:serviceException shape, with the
  * ns1 namespace declared on the element itself as Marketo did.
@@ -15,47 +15,12 @@
 
 #include "soapH.h"
 #include "base/request.h"
-
-static const struct {
-    int code;
-    const char *text;
-} fault_table[] = {
-    {10001, "Internal Error"},
-    {20011, "Internal Error"},
-    {20012, "Request Not Understood"},
-    {20013, "Access Denied"},
-    {20014, "Authentication failed"},
-    {20015, "Request Limit Exceeded"},
-    {20016, "Request Expired"},
-    {20017, "Invalid Request"},
-    {20018, "Bad Encoding"},
-    {20019, "Unsupported Operation"},
-    {20022, "Time range specified in query filter exceeded limit"},
-    {20023, "Rate Limit Exceeded"},
-    {20024, "Concurrency Limit Exceeded"},
-    {20101, "Lead Key Required"},
-    {20102, "Lead Key Bad"},
-    {20103, "Lead not found"},
-    {20104, "Lead Detail Required"},
-    {20105, "Unknown lead field"},
-    {20106, "Lead Sync Failed"},
-    {20107, "Activity Key Bad"},
-    {20108, "Lead Owner Not Found"},
-    {20109, "Parameter Required"},
-    {20110, "Input error"},
-    {20111, "List Not Found"},
-    {20113, "Campaign Not Found"},
-    {20114, "Bad Parameter"},
-    {20122, "Bad Stream Position"},
-    {20123, "Stream at End"},
-};
+#include "mapping/mapping.h"
 
 const char *mk_fault_text(int code)
 {
-    for (size_t i = 0; i < sizeof fault_table / sizeof fault_table[0]; i++)
-        if (fault_table[i].code == code)
-            return fault_table[i].text;
-    return "Internal Error";
+    const char *t = mk_mapping_fault_text(code);
+    return t ? t : "Internal Error";
 }
 
 int mk_fault_is_server(int code)

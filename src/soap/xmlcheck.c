@@ -72,6 +72,8 @@
  */
 #include "soap/xmlcheck.h"
 
+#include "base/buf.h"
+
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -173,14 +175,9 @@ struct open_el {
     unsigned headers, bodies;
 };
 
-struct buf {
-    char *p;
-    size_t n, cap;
-};
-
 struct mk_xml_gate {
     uint64_t seed;
-    struct buf out, uris, tmp;
+    mk_buf out, uris, tmp;  /* canonical document, namespace URIs, a value */
     struct binding *bind;
     size_t nbind, capbind;
     struct pslot *ptab;
@@ -219,14 +216,21 @@ void mk_xml_limits_default(struct mk_xml_limits *lim)
     lim->max_value_bytes = MK_XML_DEFAULT_MAX_VALUE_BYTES;
 }
 
-__attribute__((format(printf, 3, 4))) static int fail(cur *c, const char *at, const char *fmt, ...)
+/* The reason, with the byte it was found at, into the caller's buffer. */
+__attribute__((format(printf, 3, 0))) static void say_why(cur *c, const char *at, const char *fmt,
+                                                          va_list ap)
 {
     char msg[200];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    snprintf(c->why, c->whylen, "%s at byte %zu", msg, (size_t)(at - c->s));
+}
+
+__attribute__((format(printf, 3, 4))) static int fail(cur *c, const char *at, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    say_why(c, at, fmt, ap);
     va_end(ap);
-    snprintf(c->why, c->whylen, "%s at byte %zu", msg, (size_t)(at - c->s));
     return -1;
 }
 
@@ -238,12 +242,10 @@ __attribute__((format(printf, 3, 4))) static int defer(cur *c, const char *at, c
 {
     if (c->deferred)
         return 0;
-    char msg[200];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    say_why(c, at, fmt, ap);
     va_end(ap);
-    snprintf(c->why, c->whylen, "%s at byte %zu", msg, (size_t)(at - c->s));
     c->deferred = true;
     return 0;
 }
@@ -260,54 +262,16 @@ static int oom(cur *c)
 
 /* ---- buffers, hashing ---------------------------------------------------------------- */
 
-static int reserve(struct buf *b, size_t more)
-{
-    if (b->n + more <= b->cap)
-        return 0;
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap < b->n + more) {
-        if (cap > SIZE_MAX / 2)
-            return -1;
-        cap *= 2;
-    }
-    char *p = realloc(b->p, cap);
-    if (!p)
-        return -1;
-    b->p = p;
-    b->cap = cap;
-    return 0;
-}
-
-static int put(cur *c, struct buf *b, const char *s, size_t n)
+static int put(cur *c, mk_buf *b, const char *s, size_t n)
 {
     if (n == 0)
         return 0;
-    if (reserve(b, n) != 0)
-        return oom(c);
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    return 0;
+    return mk_buf_append(b, s, n) != 0 ? oom(c) : 0;
 }
 
 static int puts_(cur *c, const char *s)
 {
     return put(c, &c->g->out, s, strlen(s));
-}
-
-/* Grow an array of elements of size sz to hold at least n. */
-static int grow(void **arr, size_t *cap, size_t n, size_t sz)
-{
-    if (n <= *cap)
-        return 0;
-    size_t nc = *cap ? *cap : 16;
-    while (nc < n)
-        nc *= 2;
-    void *p = realloc(*arr, nc * sz);
-    if (!p)
-        return -1;
-    *arr = p;
-    *cap = nc;
-    return 0;
 }
 
 static uint64_t mix64(uint64_t h)
@@ -409,7 +373,7 @@ static const char *reference(const char *p, const char *end)
 /* An attribute value (already checked by reference()) with its references
  * replaced, appended to b.  Returns 0, or -1 for a reference that names no
  * predefined entity or no character. */
-static int decode_value(cur *c, struct buf *b, span v)
+static int decode_value(cur *c, mk_buf *b, span v)
 {
     static const struct { const char *name, *text; } ents[] = {
         {"lt", "<"}, {"gt", ">"}, {"amp", "&"}, {"quot", "\""}, {"apos", "'"},
@@ -542,14 +506,8 @@ static void load_schema_types(void)
             const char *q = strchr(p, '"');
             if (!q)
                 break;
-            if (n_schema_types == cap) {
-                size_t nc = cap ? cap * 2 : 128;
-                struct schema_type *t = realloc(schema_types, nc * sizeof *t);
-                if (!t)
-                    return;
-                schema_types = t;
-                cap = nc;
-            }
+            if (mk_array_grow(&schema_types, &cap, n_schema_types + 1, sizeof *schema_types) != 0)
+                return;
             struct schema_type *t = &schema_types[n_schema_types++];
             t->name = p;
             t->n = (size_t)(q - p);
@@ -647,16 +605,16 @@ static const struct binding *lookup(mk_xml_gate *g, span prefix)
 static int declare(cur *c, span prefix, span value, const char *at)
 {
     mk_xml_gate *g = c->g;
-    size_t off = g->uris.n;
+    size_t off = g->uris.len;
     if (decode_value(c, &g->uris, value) != 0)
         return -1;
-    size_t n = g->uris.n - off;
-    enum ns_class cls = classify(g->uris.p + off, n);
+    size_t n = g->uris.len - off;
+    enum ns_class cls = classify(g->uris.data + off, n);
     if (span_is(prefix, "xmlns") || (span_is(prefix, "xml") != (cls == NS_XML)))
         return fail(c, at, "the reserved prefix 'xml' or 'xmlns' declared or its namespace bound");
     if (prefix.n && n == 0)
         return fail(c, at, "prefix '%.*s' declared with an empty namespace", QN(prefix));
-    if (grow((void **)&g->bind, &g->capbind, g->nbind + 1, sizeof *g->bind) != 0 ||
+    if (mk_array_grow(&g->bind, &g->capbind, g->nbind + 1, sizeof *g->bind) != 0 ||
         prefix_table_room(c) != 0)
         return oom(c);
     struct pslot *s = prefix_slot(g, prefix, true);
@@ -678,7 +636,7 @@ static void undeclare_to(mk_xml_gate *g, size_t mark, size_t uri_mark)
         if (s)
             s->binding = b->prev;
     }
-    g->uris.n = uri_mark;
+    mk_buf_truncate(&g->uris, uri_mark);
 }
 
 /* Namespace class and URI of a name's prefix.  Element names take the
@@ -707,7 +665,7 @@ static int resolve(cur *c, span prefix, bool element, const char *at, span name,
         return fail(c, at, "'%.*s' uses the undeclared prefix '%.*s'", QN(name), QN(prefix));
     }
     *cls = b->cls;
-    *uri = c->g->uris.p + b->uri_off;
+    *uri = c->g->uris.data + b->uri_off;
     *uri_n = b->uri_n;
     return 0;
 }
@@ -747,7 +705,7 @@ static int read_attributes(cur *c, const char **pp, const char *tag, size_t *nat
             return fail(c, p, "malformed attribute in a start tag");
         if (n == c->lim->max_attributes)
             return fail(c, p, "more than %zu attributes on one element", c->lim->max_attributes);
-        if (grow((void **)&g->attrs, &g->cap_attrs, n + 1, sizeof *g->attrs) != 0)
+        if (mk_array_grow(&g->attrs, &g->cap_attrs, n + 1, sizeof *g->attrs) != 0)
             return oom(c);
         struct attr *a = &g->attrs[n++];
         a->name.p = p;
@@ -834,10 +792,10 @@ static int duplicate_check(cur *c, size_t nattrs, span element)
 static int xsi_type(cur *c, const struct attr *a, span element)
 {
     mk_xml_gate *g = c->g;
-    g->tmp.n = 0;
+    mk_buf_clear(&g->tmp);
     if (decode_value(c, &g->tmp, a->value) != 0)
         return -1;
-    span v = {g->tmp.p, g->tmp.n};
+    span v = {g->tmp.data, g->tmp.len};
     while (v.n && is_space(v.p[0]))
         v.p++, v.n--;
     while (v.n && is_space(v.p[v.n - 1]))
@@ -947,7 +905,7 @@ static int start_tag(cur *c, const char **pp, bool *empty)
     if (read_attributes(c, &p, tag, &nattrs, empty) != 0)
         return -1;
 
-    size_t bind_mark = g->nbind, uri_mark = g->uris.n;
+    size_t bind_mark = g->nbind, uri_mark = g->uris.len;
     /* Declarations first: they apply to the element's own name and attributes. */
     for (size_t k = 0; k < nattrs; k++) {
         struct attr *a = &g->attrs[k];
@@ -1007,7 +965,7 @@ static int start_tag(cur *c, const char **pp, bool *empty)
 
     if (put(c, &g->out, "<", 1) != 0)
         return -1;
-    size_t canon_off = g->out.n;
+    size_t canon_off = g->out.len;
     int rc = 0;
     switch (cls) {
     case NS_NONE:
@@ -1033,9 +991,9 @@ static int start_tag(cur *c, const char **pp, bool *empty)
     }
     if (rc)
         return -1;
-    size_t canon_n = g->out.n - canon_off;
+    size_t canon_n = g->out.len - canon_off;
     if (c->depth == 0)
-        c->root_decl_off = g->out.n;
+        c->root_decl_off = g->out.len;
     if (cls != NS_NONE && cls != NS_ENV11 && cls != NS_ENV12 && cls != NS_MKTOWS &&
         (puts_(c, " xmlns:f=\"") || put_escaped(c, uri, uri_n) || puts_(c, "\"")))
         return -1;
@@ -1049,7 +1007,7 @@ static int start_tag(cur *c, const char **pp, bool *empty)
     } else {
         if (c->depth == c->lim->max_depth)
             return fail(c, name.p, "elements nested too deeply");
-        if (grow((void **)&g->stack, &g->cap_stack, c->depth + 1, sizeof *g->stack) != 0)
+        if (mk_array_grow(&g->stack, &g->cap_stack, c->depth + 1, sizeof *g->stack) != 0)
             return oom(c);
         struct open_el *el = &g->stack[c->depth++];
         el->raw = name;
@@ -1127,14 +1085,13 @@ static int end_tag(cur *c, const char **pp)
     if (c->depth == 0 || !span_eq(g->stack[c->depth - 1].raw, nm, n))
         return fail(c, p, "end tag does not match the open element");
     struct open_el *el = &g->stack[--c->depth];
-    if (reserve(&g->out, el->canon_n + 3) != 0)
+    /* The name is copied from the output itself: the room is made first,
+     * so the appends below cannot move it. */
+    if (mk_buf_reserve(&g->out, el->canon_n + 3) != 0)
         return oom(c);
-    /* The name is copied from the output itself: reserve() came first. */
-    g->out.p[g->out.n++] = '<';
-    g->out.p[g->out.n++] = '/';
-    memcpy(g->out.p + g->out.n, g->out.p + el->canon_off, el->canon_n);
-    g->out.n += el->canon_n;
-    g->out.p[g->out.n++] = '>';
+    mk_buf_append(&g->out, "</", 2);
+    mk_buf_append(&g->out, g->out.data + el->canon_off, el->canon_n);
+    mk_buf_append(&g->out, ">", 1);
     undeclare_to(g, el->bind_mark, el->uri_mark);
     *pp = q + 1;
     return 0;
@@ -1156,13 +1113,7 @@ static int declare_root(cur *c)
                      c->use_ns1 ? "\"" : "");
     if (n <= 0)
         return 0;
-    if (reserve(&g->out, (size_t)n) != 0)
-        return oom(c);
-    memmove(g->out.p + c->root_decl_off + (size_t)n, g->out.p + c->root_decl_off,
-            g->out.n - c->root_decl_off);
-    memcpy(g->out.p + c->root_decl_off, decl, (size_t)n);
-    g->out.n += (size_t)n;
-    return 0;
+    return mk_buf_insert(&g->out, c->root_decl_off, decl, (size_t)n) != 0 ? oom(c) : 0;
 }
 
 mk_xml_gate *mk_xml_gate_new(void)
@@ -1175,6 +1126,7 @@ mk_xml_gate *mk_xml_gate_new(void)
         clock_gettime(CLOCK_MONOTONIC, &ts);
         g->seed = mix64((uint64_t)(uintptr_t)g ^ (uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec);
     }
+    g->out.first = g->uris.first = g->tmp.first = 4096;
     return g;
 }
 
@@ -1182,9 +1134,9 @@ void mk_xml_gate_free(mk_xml_gate *g)
 {
     if (!g)
         return;
-    free(g->out.p);
-    free(g->uris.p);
-    free(g->tmp.p);
+    mk_buf_free(&g->out);
+    mk_buf_free(&g->uris);
+    mk_buf_free(&g->tmp);
     free(g->bind);
     free(g->ptab);
     free(g->attrs);
@@ -1197,13 +1149,10 @@ void mk_xml_gate_free(mk_xml_gate *g)
 
 void mk_xml_gate_trim(mk_xml_gate *g)
 {
-    struct buf *bufs[] = {&g->out, &g->uris, &g->tmp};
-    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++) {
-        if (bufs[i]->cap > TRIM_BYTES) {
-            free(bufs[i]->p);
-            *bufs[i] = (struct buf){0};
-        }
-    }
+    mk_buf *bufs[] = {&g->out, &g->uris, &g->tmp};
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
+        if (bufs[i]->cap > TRIM_BYTES)
+            mk_buf_free(bufs[i]);
     if (g->capbind * sizeof *g->bind > TRIM_BYTES) {
         free(g->bind);
         g->bind = NULL;
@@ -1290,19 +1239,19 @@ int mk_xml_normalise(mk_xml_gate *g, const char *doc, size_t len, const struct m
                      const char **out, size_t *outlen, char *why, size_t whylen)
 {
     cur c = {.g = g, .lim = lim, .s = doc, .end = doc + len, .why = why, .whylen = whylen};
-    g->out.n = 0;
-    g->uris.n = 0;
+    mk_buf_clear(&g->out);
+    mk_buf_clear(&g->uris);
     g->nbind = 0;
     g->ptab_used = 0;
     g->doc_gen++;
-    if (reserve(&g->out, len + len / 8 + 256) != 0) {
+    if (mk_buf_reserve(&g->out, len + len / 8 + 256) != 0) {
         oom(&c);
         return -2;
     }
     if (walk(&c) != 0)
         return c.oom ? -2 : -1;
-    *out = g->out.p;
-    *outlen = g->out.n;
+    *out = g->out.data;
+    *outlen = g->out.len;
     return c.deferred ? 1 : 0;
 }
 

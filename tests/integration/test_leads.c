@@ -364,6 +364,34 @@ static void test_get_multiple_by_keys_reads_100_keys_only(void **state)
     free(b.s);
 }
 
+/* A key selector REST cannot serve is refused before any REST call: an
+ * unsupported key type, a value with a comma (REST filterValues are
+ * comma-separated), only empty values. */
+static void test_get_multiple_by_keys_refused(void **state)
+{
+    (void)state;
+    long before = stat_calls(GET_CALLS);
+    char *r = call_fault("<ns1:paramsGetMultipleLeads><leadSelector xsi:type=\"ns1:LeadKeySelector\">"
+                         "<keyType>LEADOWNEREMAIL</keyType><keyValues><stringItem>o@example.com"
+                         "</stringItem></keyValues></leadSelector></ns1:paramsGetMultipleLeads>",
+                         20102);
+    assert_non_null(strstr(r, "LEADOWNEREMAIL"));
+    free(r);
+    r = call_fault("<ns1:paramsGetMultipleLeads><leadSelector xsi:type=\"ns1:LeadKeySelector\">"
+                   "<keyType>EMAIL</keyType><keyValues><stringItem>jdoe@example.com</stringItem>"
+                   "<stringItem>a,b@example.com</stringItem></keyValues></leadSelector>"
+                   "</ns1:paramsGetMultipleLeads>", 20102);
+    assert_non_null(strstr(r, "a,b@example.com"));
+    assert_non_null(strstr(r, "comma"));
+    free(r);
+    r = call_fault("<ns1:paramsGetMultipleLeads><leadSelector xsi:type=\"ns1:LeadKeySelector\">"
+                   "<keyType>EMAIL</keyType><keyValues><stringItem></stringItem></keyValues>"
+                   "</leadSelector></ns1:paramsGetMultipleLeads>", 20101);
+    assert_non_null(strstr(r, "empty"));
+    free(r);
+    assert_int_equal(stat_calls(GET_CALLS), before);
+}
+
 static void test_get_multiple_by_static_list(void **state)
 {
     (void)state;
@@ -1368,6 +1396,7 @@ int main(void)
         cmocka_unit_test_setup(test_get_lead_unsupported_key_and_not_found, ss_test_reset),
         cmocka_unit_test_setup(test_get_multiple_by_keys_batches_and_pages, ss_test_reset),
         cmocka_unit_test_setup(test_get_multiple_by_keys_reads_100_keys_only, ss_test_reset),
+        cmocka_unit_test_setup(test_get_multiple_by_keys_refused, ss_test_reset),
         cmocka_unit_test_setup(test_get_multiple_by_static_list, ss_test_reset),
         cmocka_unit_test_setup(test_get_multiple_include_attributes, ss_test_reset),
         cmocka_unit_test_setup(test_get_multiple_by_last_update, ss_test_reset),

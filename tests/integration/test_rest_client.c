@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "rest/rest.h"
+#include "soapstack.h"
 #include "testsupport.h"
 
 static const mk_rest_cred cred = {"test-id", "test-secret"};
@@ -39,11 +40,7 @@ static int start(world *w, const char *const extra[])
     memset(w, 0, sizeof *w);
     if (ts_emulator_start(&w->emu, extra) != 0)
         return -1;
-    char ident[200], err[256];
-    snprintf(ident, sizeof ident, "%s/identity", w->emu.url);
-    mk_rest_config cfg = {.endpoint = w->emu.url, .identity = ident, .timeout_ms = 30000};
-    if (mk_rest_client_new(&cfg, &w->client, err, sizeof err) != MK_REST_OK) {
-        fprintf(stderr, "mk_rest_client_new: %s\n", err);
+    if (ss_rest_client(&w->emu, 30000, &w->client) != 0) {
         ts_proc_stop(&w->emu);
         return -1;
     }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "rest/rest.h"
 #include "resthonesty.h"
 #include "soap/auth.h"
 
@@ -662,4 +663,16 @@ char *ss_iso(time_t t)
     gmtime_r(&t, &tm);
     strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
     return strdup(buf);
+}
+
+int ss_rest_client(const ts_proc *emu, long timeout_ms, struct mk_rest_client **out)
+{
+    char ident[200], err[256];
+    snprintf(ident, sizeof ident, "%s/identity", emu->url);
+    mk_rest_config cfg = {.endpoint = emu->url, .identity = ident, .timeout_ms = timeout_ms};
+    if (mk_rest_client_new(&cfg, out, err, sizeof err) != MK_REST_OK) {
+        fprintf(stderr, "mk_rest_client_new: %s\n", err);
+        return -1;
+    }
+    return 0;
 }

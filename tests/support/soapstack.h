@@ -199,6 +199,13 @@ long ss_emu_calls(ss_stack *s, const char *route);
 /* POST to the emulator's own endpoints ("/_emulator/faults", json). */
 void ss_emu_admin(ss_stack *s, const char *path, const char *json);
 
+/* The shim's own REST client (src/rest) pointed at an emulator started by
+ * ts_emulator_start (client "test-id"), for tests of the layers below the
+ * SOAP side.  timeout_ms: the client's whole-call cap.  0 or -1 (the
+ * reason on stderr); free with mk_rest_client_free. */
+struct mk_rest_client;
+int ss_rest_client(const ts_proc *emu, long timeout_ms, struct mk_rest_client **out);
+
 /* ---- reading answers ---------------------------------------------------------------------- */
 
 /* Text of the first / k-th (0-based) <tag> of xml, entities decoded

@@ -16,6 +16,7 @@
 
 #include "ops/core/fields.h"
 #include "rest/rest.h"
+#include "soapstack.h"
 #include "testsupport.h"
 
 static ts_proc emu;
@@ -68,12 +69,7 @@ static int setup(void **state)
 {
     (void)state;
     static const char *const extra[] = {"--rate-limit", "off", "--concurrency", "off", NULL};
-    if (ts_emulator_start(&emu, extra) != 0)
-        return -1;
-    char ident[160], err[256];
-    snprintf(ident, sizeof ident, "%s/identity", emu.url);
-    mk_rest_config cfg = {.endpoint = emu.url, .identity = ident, .timeout_ms = 20000};
-    if (mk_rest_client_new(&cfg, &client, err, sizeof err) != MK_REST_OK)
+    if (ts_emulator_start(&emu, extra) != 0 || ss_rest_client(&emu, 20000, &client) != 0)
         return -1;
     static const mk_field fallback[] = {
         {"email", "Email", "email", "Email Address", false, false},

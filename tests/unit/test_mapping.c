@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "mapping/mapping.h"
+#include "soap/fault.h"
 #include "testsupport.h"
 
 static const char *const TABLES[] = {
@@ -147,17 +148,14 @@ static void real_tables_load(void **st)
     const mk_mapping_lead_key *k = mk_mapping_lead_key_get(m, "IDNUM");
     assert_non_null(k);
     assert_string_equal(k->filter_type, "id");
-    assert_true(mk_mapping_lead_key_allows(k, "updateOnly"));
-    assert_false(mk_mapping_lead_key_allows(k, "createOrUpdate"));
     k = mk_mapping_lead_key_get(m, "COOKIE");
     assert_string_equal(k->filter_type, "cookies");
     k = mk_mapping_lead_key_get(m, "SFDCOPPTYID");
-    assert_string_equal(k->lookup_field, "sfdcOpptyId");
+    assert_string_equal(k->filter_type, "sfdcOpptyId");
     k = mk_mapping_lead_key_get(m, "LEADOWNEREMAIL");
     assert_false(k->supported);
     assert_null(k->filter_type);
     assert_non_null(k->reason);
-    assert_false(mk_mapping_lead_key_allows(k, "createOrUpdate"));
     assert_null(mk_mapping_lead_key_get(m, "FOO"));
 
     /* statuses */
@@ -170,7 +168,8 @@ static void real_tables_load(void **st)
     assert_null(mk_mapping_status_to_soap(m, "lead_sync", "weird", 0));
     assert_null(mk_mapping_status_to_soap(m, "nogroup", "created", 0));
     assert_string_equal(mk_mapping_status_to_rest(m, "sync_operation", "UPSERT"), "createOrUpdate");
-    assert_string_equal(mk_mapping_status_to_rest(m, "list_operation", "REMOVEFROMLIST"), "DELETE");
+    /* the HTTP method of a list operation is its endpoint's (operations.json rest[]), not a status */
+    assert_null(mk_mapping_status_to_rest(m, "list_operation", "REMOVEFROMLIST"));
     assert_null(mk_mapping_status_to_rest(m, "sync_operation", "MERGE"));
 
     /* errors */
@@ -204,8 +203,11 @@ static void real_tables_load(void **st)
                      MK_MAPPING_RETRY_BACKOFF);
     assert_int_equal(mk_mapping_error_for_rest(m, MK_REST_OK, &r, NULL).soap_code, 0);
     assert_int_equal(mk_mapping_error_for_rest(m, MK_REST_ERR_PARSE, &r, NULL).soap_code, 20011);
-    assert_string_equal(mk_mapping_soap_fault_text(m, 20103), "Lead Not Found");
-    assert_null(mk_mapping_soap_fault_text(m, 1));
+    /* the texts as captured on the wire (faults.c), whatever the published list says */
+    assert_string_equal(mk_mapping_fault_text(20103), "Lead not found");
+    assert_string_equal(mk_mapping_fault_text(20105), "Unknown lead field");
+    assert_string_equal(mk_mapping_fault_text(20110), "Input error");
+    assert_null(mk_mapping_fault_text(1));
 
     /* fields */
     size_t n = 0;
@@ -330,6 +332,14 @@ static void unknown_lead_key(void **st)
     cJSON_DeleteItemFromObject(k, "reason");
     save_table(&c, "lead_keys.json", j);
     expect_refused(&c, (const char *const[]){"lead_keys[3] (LEADOWNEREMAIL)", "reason", NULL});
+
+    /* the sync lookupField is the handlers' (a record's own members), not a
+     * key type's: a row that says otherwise is refused, not left unread */
+    j = load_table(&c, "lead_keys.json");
+    k = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "lead_keys"), 0);
+    cJSON_AddStringToObject(k, "lookup_field", "id");
+    save_table(&c, "lead_keys.json", j);
+    expect_refused(&c, (const char *const[]){"lead_keys[0] (IDNUM)", "lookup_field", NULL});
     remove_copy(&c);
 }
 
@@ -374,7 +384,44 @@ static void bad_errors_table(void **st)
     cJSON_AddItemToArray(cJSON_GetObjectItem(j, "errors"), cJSON_Duplicate(e, 1));
     save_table(&c, "errors.json", j);
     expect_refused(&c, (const char *const[]){"errors.json", "(api 601)", "duplicates errors[0]", NULL});
+
+    /* fault texts have one home (src/mapping/faults.c): a second list of
+     * them in the table is refused, so the two cannot drift apart again */
+    j = load_table(&c, "errors.json");
+    cJSON_DeleteItemFromArray(cJSON_GetObjectItem(j, "errors"),
+                              cJSON_GetArraySize(cJSON_GetObjectItem(j, "errors")) - 1);
+    cJSON *texts = cJSON_AddArrayToObject(j, "soap_faults");
+    cJSON *t = cJSON_CreateObject();
+    cJSON_AddNumberToObject(t, "code", 20103);
+    cJSON_AddStringToObject(t, "text", "Lead Not Found");
+    cJSON_AddItemToArray(texts, t);
+    save_table(&c, "errors.json", j);
+    expect_refused(&c, (const char *const[]){"errors.json", "soap_faults", NULL});
     remove_copy(&c);
+}
+
+/* Every fault code the C code can raise (soap/fault.h) has its text in the
+ * one table, and every code errors.json names is one of them. */
+static void fault_codes_have_texts(void **st)
+{
+    (void)st;
+    static const int raised[] = {
+        MK_ERR_INTERNAL, MK_ERR_API_INTERNAL, MK_ERR_NOT_UNDERSTOOD, MK_ERR_ACCESS_DENIED,
+        MK_ERR_AUTH, MK_ERR_QUOTA, MK_ERR_EXPIRED, MK_ERR_INVALID_REQUEST,
+        MK_ERR_BAD_ENCODING, MK_ERR_UNSUPPORTED, MK_ERR_TIME_RANGE, MK_ERR_RATE_LIMIT,
+        MK_ERR_CONCURRENCY, MK_ERR_LEAD_KEY_REQUIRED, MK_ERR_LEAD_KEY_BAD,
+        MK_ERR_LEAD_NOT_FOUND, MK_ERR_LEAD_DETAIL_REQUIRED, MK_ERR_LEAD_ATTRIBUTE_BAD,
+        MK_ERR_LEAD_SYNC_FAILED, MK_ERR_ACTIVITY_KEY_BAD, MK_ERR_LEAD_OWNER_NOT_FOUND,
+        MK_ERR_PARAMETER_REQUIRED, MK_ERR_BAD_PARAMETER, MK_ERR_LIST_NOT_FOUND,
+        MK_ERR_CAMPAIGN_NOT_FOUND, MK_ERR_BAD_PARAMETER_VALUE, MK_ERR_BAD_STREAM_POSITION,
+        MK_ERR_STREAM_AT_END,
+    };
+    for (size_t i = 0; i < sizeof raised / sizeof raised[0]; i++) {
+        if (!mk_mapping_fault_text(raised[i]))
+            fail_msg("fault %d has no text in src/mapping/faults.c", raised[i]);
+        assert_string_equal(mk_fault_text(raised[i]), mk_mapping_fault_text(raised[i]));
+    }
+    assert_string_equal(mk_fault_text(12345), "Internal Error");
 }
 
 static void bad_statuses_and_fields(void **st)
@@ -389,6 +436,16 @@ static void bad_statuses_and_fields(void **st)
     save_table(&c, "statuses.json", j);
     expect_refused(&c, (const char *const[]){"statuses.json", "groups[0] (lead_sync) map[2]",
                                              "SKIPPED", NULL});
+    remove_copy(&c);
+
+    /* a group no handler reads is refused (list_operation was one) */
+    copy_tables(&c);
+    j = load_table(&c, "statuses.json");
+    g = cJSON_Duplicate(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "groups"), 0), 1);
+    cJSON_ReplaceItemInObject(g, "name", cJSON_CreateString("list_operation"));
+    cJSON_AddItemToArray(cJSON_GetObjectItem(j, "groups"), g);
+    save_table(&c, "statuses.json", j);
+    expect_refused(&c, (const char *const[]){"statuses.json", "list_operation", NULL});
     remove_copy(&c);
 
     copy_tables(&c);
@@ -426,6 +483,7 @@ int main(void)
         cmocka_unit_test(bad_json),
         cmocka_unit_test(missing_file),
         cmocka_unit_test(bad_errors_table),
+        cmocka_unit_test(fault_codes_have_texts),
         cmocka_unit_test(bad_statuses_and_fields),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

@@ -16,9 +16,9 @@
 
 static char *encode(const char *s)
 {
-    mk_rest_buf b = {0};
+    mk_buf b = {0};
     assert_int_equal(mk_rest_url_encode(&b, s, strlen(s)), 0);
-    return mk_rest_buf_take(&b);
+    return mk_buf_take(&b);
 }
 
 static void url_encoding(void **st)
@@ -31,10 +31,10 @@ static void url_encoding(void **st)
     assert_string_equal(e, "");
     free(e);
     /* every byte outside the unreserved set is escaped, NUL included */
-    mk_rest_buf b = {0};
+    mk_buf b = {0};
     assert_int_equal(mk_rest_url_encode(&b, "a\0b", 3), 0);
     assert_string_equal(b.data, "a%00b");
-    mk_rest_buf_free(&b);
+    mk_buf_free(&b);
     /* a Munchkin cookie value survives as one parameter */
     e = encode("id:561-HYG-937&token:_mch-marketo.com-1374552656411-90718");
     assert_string_equal(e, "id%3A561-HYG-937%26token%3A_mch-marketo.com-1374552656411-90718");
@@ -51,11 +51,11 @@ static void query_building(void **st)
         {"id", "2"},
         {"empty", NULL},
     };
-    mk_rest_buf b = {0};
+    mk_buf b = {0};
     assert_int_equal(mk_rest_query_build(&b, q, 5), 0);
     assert_string_equal(b.data,
                         "filterType=email&filterValues=a%40b.com%2Cc%20d%40e.com&id=1&id=2&empty=");
-    mk_rest_buf_free(&b);
+    mk_buf_free(&b);
     assert_int_equal(mk_rest_query_build(&b, q, 0), 0);
     assert_null(b.data);
 }

@@ -10,27 +10,12 @@
 
 #include "config/config.h"
 
-/* A whole number at the dotted path, or def when absent; -1 when present
- * but not a whole number in [min, max] (the range is checked before the
- * conversion, which would be undefined out of range). */
-static int64_t seconds(const cJSON *root, const char *path, int64_t def, int64_t min,
-                       int64_t max)
-{
-    const cJSON *v = mk_config_get(root, path);
-    if (!v)
-        return def;
-    if (!cJSON_IsNumber(v) || v->valuedouble < (double)min || v->valuedouble > (double)max ||
-        v->valuedouble != (double)(int64_t)v->valuedouble)
-        return -1;
-    return (int64_t)v->valuedouble;
-}
-
 int mk_actsvc_new(const cJSON *config, const char *mapping_dir, mk_actsvc **out, char *err,
                   size_t errlen)
 {
     static const struct {
         const char *path;
-        int64_t def, min, max;
+        long def, min, max;
     } keys[] = {
         {"activities.types_ttl_seconds", 3600, 0, 7 * 86400},
         {"activities.campaign_ttl_seconds", 3600, 0, 7 * 86400},
@@ -38,16 +23,12 @@ int mk_actsvc_new(const cJSON *config, const char *mapping_dir, mk_actsvc **out,
         {"activities.max_rest_calls", 50, 3, 10000},
         {"assets.cache_ttl_seconds", 300, 0, 7 * 86400},
     };
-    int64_t v[sizeof keys / sizeof keys[0]];
+    long v[sizeof keys / sizeof keys[0]];
     *out = NULL;
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        v[i] = seconds(config, keys[i].path, keys[i].def, keys[i].min, keys[i].max);
-        if (v[i] < 0) {
-            snprintf(err, errlen, "config: key '%s' must be a whole number from %lld to %lld",
-                     keys[i].path, (long long)keys[i].min, (long long)keys[i].max);
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (mk_config_int(config, keys[i].path, keys[i].def, keys[i].min, keys[i].max, &v[i], err,
+                          errlen) != 0)
             return -1;
-        }
-    }
     mk_actsvc *s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(err, errlen, "out of memory");
@@ -55,9 +36,9 @@ int mk_actsvc_new(const cJSON *config, const char *mapping_dir, mk_actsvc **out,
     }
     if (mk_acttype_aliases_load(mapping_dir, &s->aliases, err, errlen) != 0)
         goto fail;
-    if (mk_objcache_new(v[0] * 1000, 16, &s->types) != 0 ||
-        mk_objcache_new(v[1] * 1000, 4096, &s->campaigns) != 0 ||
-        mk_objcache_new(v[4] * 1000, 1024, &s->tags) != 0) {
+    if (mk_objcache_new((int64_t)v[0] * 1000, 16, &s->types) != 0 ||
+        mk_objcache_new((int64_t)v[1] * 1000, 4096, &s->campaigns) != 0 ||
+        mk_objcache_new((int64_t)v[4] * 1000, 1024, &s->tags) != 0) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }

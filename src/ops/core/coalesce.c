@@ -26,6 +26,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "base/clock.h"
+#include "ops/core/pager.h"
 #include "rest/json.h"
 
 #define DEFAULT_WAIT_MS 5
@@ -137,8 +139,7 @@ static char *dup_or_null(const char *s, int *oom)
 
 static void wait_until(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t when)
 {
-    struct timespec ts = {.tv_sec = (time_t)(when / 1000),
-                          .tv_nsec = (long)(when % 1000) * 1000000L};
+    struct timespec ts = mk_clock_ts(when);
     pthread_cond_timedwait(cv, mu, &ts);
 }
 
@@ -265,11 +266,7 @@ static co_batch *batch_new(co_group *g, const mk_rest_cred *cred)
     b->cred = *cred;
     b->opened_at = mk_rest_now_ms();
     b->min_deadline = INT64_MAX;
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&b->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    mk_clock_cond_init(&b->cv);
     return b;
 }
 
@@ -697,7 +694,7 @@ static mk_rest_status sync_call(mk_coalescer *co, const mk_rest_cred *cred, cons
                                 cJSON *body, int64_t deadline, mk_rest_reservation *rv,
                                 mk_rest_result *res)
 {
-    mk_rest_req rr = {.method = MK_REST_POST, .path = "/rest/v1/leads.json", .json = body,
+    mk_rest_req rr = {.ep = MK_EP_LEADS_SYNC, .json = body,
                       .deadline_ms = deadline, .reservation = rv,
                       .idempotent = is_idempotent_sync(action) ? MK_REST_IDEMPOTENT
                                                                : MK_REST_NOT_IDEMPOTENT};
@@ -818,57 +815,64 @@ static void distribute_sync(co_batch *b, mk_rest_status st, const mk_rest_result
 
 /* ---- Get Leads by filter ---------------------------------------------------------------- */
 
-/* Follow the pages of one filter query; append up to max leads to *all. */
+/* How the pager (pager.h) sends a Get Leads page here: straight to the
+ * REST client within the batch's deadline, the first page on the batch's
+ * quota reservation, every send's cost summed for the members. */
+typedef struct co_pages {
+    mk_coalescer *co;
+    const mk_rest_cred *cred;
+    int64_t deadline;
+    mk_rest_reservation *rv;
+    mk_coalesce_cost *sum;
+} co_pages;
+
+static int send_get_page(void *ctx, const mk_rest_req *rr, mk_rest_result *res)
+{
+    co_pages *c = ctx;
+    mk_rest_req req = *rr;
+    req.deadline_ms = c->deadline;
+    req.reservation = c->rv;
+    c->rv = NULL;   /* later pages wait for their own slot */
+    mk_rest_status st = mk_rest_call(c->co->rest, c->cred, &req, res);
+    c->sum->rest_calls += res->attempts;
+    c->sum->retries += res->retries;
+    c->sum->limiter_wait_ms += res->limiter_wait_ms;
+    return (int)st;
+}
+
+/* Follow the pages of one filter query; append up to max leads to *all.
+ * *out: the failed page's result, or the last page's outline. */
 static mk_rest_status get_pages(mk_coalescer *co, const mk_rest_cred *cred, const char *filter,
                                 const char *values, const char *fields, int max,
                                 int64_t deadline, mk_rest_reservation *rv, cJSON *all,
                                 mk_rest_result *out, mk_coalesce_cost *sum)
 {
-    char *token = NULL;
-    mk_rest_status st = MK_REST_OK;
     memset(out, 0, sizeof *out);
-    for (;;) {
-        mk_rest_param q[5];
-        size_t nq = 0;
-        q[nq++] = (mk_rest_param){"filterType", filter};
-        q[nq++] = (mk_rest_param){"filterValues", values};
-        if (fields)
-            q[nq++] = (mk_rest_param){"fields", fields};
-        q[nq++] = (mk_rest_param){"batchSize", GET_PAGE_SIZE};
-        if (token)
-            q[nq++] = (mk_rest_param){"nextPageToken", token};
-        mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/leads.json", .query = q,
-                          .nquery = nq, .deadline_ms = deadline, .reservation = rv};
-        rv = NULL;   /* later pages wait for their own slot */
-        mk_rest_result res;
-        st = mk_rest_call(co->rest, cred, &rr, &res);
-        sum->rest_calls += res.attempts;
-        sum->retries += res.retries;
-        sum->limiter_wait_ms += res.limiter_wait_ms;
-        free(token);
-        token = NULL;
-        if (st != MK_REST_OK) {
-            mk_rest_result_free(out);
-            *out = res;
-            break;
-        }
-        cJSON *result = cJSON_GetObjectItemCaseSensitive(res.json, "result");
-        cJSON *it;
-        int n = cJSON_GetArraySize(result);
-        cJSON_ArrayForEach(it, result) {
-            if (cJSON_GetArraySize(all) >= max)
-                break;
-            cJSON_AddItemToArray(all, cJSON_Duplicate(it, 1));
-        }
-        const char *next = mk_rest_json_get_string(res.json, "nextPageToken");
-        if (next && *next && n > 0 && cJSON_GetArraySize(all) < max)
-            token = strdup(next);
-        mk_rest_result_free(out);
-        copy_outline(out, &res);
-        mk_rest_result_free(&res);
-        if (!token)
-            break;
+    mk_rest_param q[4];
+    size_t nq = 0;
+    q[nq++] = (mk_rest_param){"filterType", filter};
+    q[nq++] = (mk_rest_param){"filterValues", values};
+    if (fields)
+        q[nq++] = (mk_rest_param){"fields", fields};
+    q[nq++] = (mk_rest_param){"batchSize", GET_PAGE_SIZE};
+    co_pages c = {co, cred, deadline, rv, sum};
+    /* A lead query ends at a page without records (REST's own end). */
+    mk_pager p = {.ep = MK_EP_LEADS_QUERY, .query = q, .nquery = nq, .max_records = max,
+                  .empty = MK_PAGER_EMPTY_ENDS, .send = send_get_page, .send_ctx = &c,
+                  .all = all};
+    int rc = mk_pager_run(&p);
+    mk_rest_status st = MK_REST_OK;
+    if (rc < 0) {
+        st = MK_REST_ERR_NOMEM;
+        snprintf(out->error_message, sizeof out->error_message, "out of memory");
+    } else if (rc > 0) {
+        st = (mk_rest_status)rc;
+        *out = p.last;
+        memset(&p.last, 0, sizeof p.last);
+    } else {
+        copy_outline(out, &p.last);
     }
+    mk_pager_done(&p);
     return st;
 }
 
@@ -1081,6 +1085,55 @@ static void send_batch(mk_coalescer *co, co_batch *b)
 
 /* Member m (already appended to b, co->mu held): lead or wait, then take
  * the answer.  Returns with co->mu held and b unreferenced by m. */
+/* What a member sent on alone after its batch cost: its share of the
+ * batch's calls and waits plus its own call. */
+static void solo_cost(mk_coalesce_cost *cost, const mk_coalesce_cost *shared,
+                      const mk_coalesce_cost *own)
+{
+    cost->rest_calls = shared->rest_calls + own->rest_calls;
+    cost->retries = shared->retries + own->retries;
+    cost->limiter_wait_ms = shared->limiter_wait_ms + own->limiter_wait_ms;
+    cost->batch_wait_ms = shared->batch_wait_ms;
+    cost->shared = 1;
+}
+
+/* Join g's open batch (the caller has waited out any clash with it), or
+ * open one and lead it.  A full batch still takes the member: while its
+ * leader waits for the quota guard, who goes is decided fairly when the
+ * slot comes (split_batch); the others go on to the next call.  The batch,
+ * or NULL when memory ran out (the request then goes alone). */
+static co_batch *join_batch(co_group *g, const mk_rest_cred *cred, co_member *m, int *leader)
+{
+    co_batch *b = g->open;
+    *leader = 0;
+    if (!b) {
+        b = batch_new(g, cred);
+        if (!b)
+            return NULL;
+        g->open = b;
+        *leader = 1;
+    }
+    if (batch_append(b, m) != 0) {
+        if (*leader) {
+            g->open = NULL;
+            batch_unref(b); /* refs 0: never shared */
+        }
+        return NULL;
+    }
+    return b;
+}
+
+/* The same email address in another case already in the batch: REST's
+ * answer could not be told apart for the two, so the request waits for
+ * the next batch. */
+static int email_clash(const co_batch *b, const char *v)
+{
+    for (int i = 0; i < b->nkeys; i++)
+        if (strcmp(b->keys[i], v) != 0 && strcasecmp(b->keys[i], v) == 0)
+            return 1;
+    return 0;
+}
+
 static void take_part(mk_coalescer *co, co_batch *b, co_member *m, int leader)
 {
     for (;;) {
@@ -1158,38 +1211,17 @@ mk_rest_status mk_coalesce_sync(mk_coalescer *co, const mk_rest_cred *cred,
 
     pthread_mutex_lock(&co->mu);
     co_group *g = find_group(co, CO_SYNC, cred->client_id, action, lookup, partition);
-    co_batch *b = NULL;
+    co_batch *b;
     int leader = 0;
-    while (g) {
-        b = g->open;
-        if (b && !create_dup && keys_clash(b, keys, n)) {
-            if (wait_clash(co, b, CO_SYNC, m.deadline) != 0) {
-                pthread_mutex_unlock(&co->mu);
-                free_keys(keys, n);
-                return clash_timeout(out);
-            }
-            continue;
+    while (g && (b = g->open) && !create_dup && keys_clash(b, keys, n)) {
+        if (wait_clash(co, b, CO_SYNC, m.deadline) != 0) {
+            pthread_mutex_unlock(&co->mu);
+            free_keys(keys, n);
+            return clash_timeout(out);
         }
-        /* A full batch still takes us: while its leader waits for the
-         * quota guard, who goes is decided fairly when the slot comes
-         * (split_batch); the others go on to the next call. */
-        if (!b) {
-            b = batch_new(g, cred);
-            if (!b)
-                break;
-            g->open = b;
-            leader = 1;
-        }
-        break;
     }
-    if (g && b && batch_append(b, &m) != 0) {
-        if (leader) {
-            g->open = NULL;
-            batch_unref(b); /* refs 0: never shared */
-        }
-        b = NULL;
-    }
-    if (!g || !b) {
+    b = g ? join_batch(g, cred, &m, &leader) : NULL;
+    if (!b) {
         pthread_mutex_unlock(&co->mu);
         free_keys(keys, n);
         return sync_alone(co, cred, action, lookup, partition, input, deadline_ms, out, cost);
@@ -1205,11 +1237,7 @@ mk_rest_status mk_coalesce_sync(mk_coalescer *co, const mk_rest_cred *cred,
         mk_coalesce_cost own = {0};
         mk_rest_status st =
             sync_alone(co, cred, action, lookup, partition, input, deadline_ms, out, &own);
-        cost->rest_calls = m.cost.rest_calls + own.rest_calls;
-        cost->retries = m.cost.retries + own.retries;
-        cost->limiter_wait_ms = m.cost.limiter_wait_ms + own.limiter_wait_ms;
-        cost->batch_wait_ms = m.cost.batch_wait_ms;
-        cost->shared = 1;
+        solo_cost(cost, &m.cost, &own);
         return st;
     }
     *out = m.res;
@@ -1253,41 +1281,17 @@ mk_rest_status mk_coalesce_get(mk_coalescer *co, const mk_rest_cred *cred,
 
     pthread_mutex_lock(&co->mu);
     co_group *g = find_group(co, CO_GET, cred->client_id, filter, fields, NULL);
-    co_batch *b = NULL;
+    co_batch *b;
     int leader = 0;
-    while (g) {
-        b = g->open;
-        if (b && is_email) {
-            int clash = 0;
-            for (int i = 0; i < b->nkeys && !clash; i++)
-                clash = strcmp(b->keys[i], v) != 0 && strcasecmp(b->keys[i], v) == 0;
-            if (clash) {
-                if (wait_clash(co, b, CO_GET, m.deadline) != 0) {
-                    pthread_mutex_unlock(&co->mu);
-                    free(v);
-                    return clash_timeout(out);
-                }
-                continue;
-            }
+    while (g && (b = g->open) && is_email && email_clash(b, v)) {
+        if (wait_clash(co, b, CO_GET, m.deadline) != 0) {
+            pthread_mutex_unlock(&co->mu);
+            free(v);
+            return clash_timeout(out);
         }
-        /* Full or not, the open batch takes us (see mk_coalesce_sync). */
-        if (!b) {
-            b = batch_new(g, cred);
-            if (!b)
-                break;
-            g->open = b;
-            leader = 1;
-        }
-        break;
     }
-    if (g && b && batch_append(b, &m) != 0) {
-        if (leader) {
-            g->open = NULL;
-            batch_unref(b); /* refs 0: never shared */
-        }
-        b = NULL;
-    }
-    if (!g || !b) {
+    b = g ? join_batch(g, cred, &m, &leader) : NULL;
+    if (!b) {
         pthread_mutex_unlock(&co->mu);
         free(v);
         return get_alone(co, cred, filter, value, fields, max_results, deadline_ms, leads, out,
@@ -1305,11 +1309,7 @@ mk_rest_status mk_coalesce_get(mk_coalescer *co, const mk_rest_cred *cred,
         mk_coalesce_cost own = {0};
         mk_rest_status st = get_alone(co, cred, filter, value, fields, max_results, deadline_ms,
                                       leads, out, &own);
-        cost->rest_calls = m.cost.rest_calls + own.rest_calls;
-        cost->retries = m.cost.retries + own.retries;
-        cost->limiter_wait_ms = m.cost.limiter_wait_ms + own.limiter_wait_ms;
-        cost->batch_wait_ms = m.cost.batch_wait_ms;
-        cost->shared = 1;
+        solo_cost(cost, &m.cost, &own);
         return st;
     }
     *out = m.res;

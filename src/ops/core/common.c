@@ -13,7 +13,9 @@
 
 #include "mapping/mapping.h"
 #include "ops/core/opstats.h"
+#include "ops/core/pager.h"
 #include "config/config.h"
+#include "rest/endpoints.h"
 #include "rest/json.h"
 #include "soap/fault.h"
 
@@ -104,18 +106,26 @@ int mk_ops_rest_in(struct soap *soap, const char *context, const mk_rest_req *rr
 {
     struct mk_request *r = mk_request_of(soap);
     mk_services *s = mk_ops_services(soap);
-    mk_rest_req req = *rr;
+    mk_rest_req req;
     mk_rest_cred cred = mk_ops_cred(r);
+    if (mk_rest_req_resolve(rr, &req) != MK_REST_OK)
+        return mk_fault(soap, MK_ERR_INTERNAL, "%s: unknown REST endpoint %d", what, (int)rr->ep);
     if (!req.deadline_ms)
         req.deadline_ms = mk_ops_deadline_ms(r);
     mk_rest_status st = mk_rest_call(s->rest, &cred, &req, res);
     mk_opstats_charge(r, res);
-    static const char *const methods[] = {"GET", "POST", "DELETE"};
-    mk_request_note(r, methods[req.method], req.path_template ? req.path_template : req.path,
-                    res->attempts, res->error_code);
+    mk_request_note(r, mk_rest_method_name(req.method),
+                    req.path_template ? req.path_template : req.path, res->attempts,
+                    res->error_code);
     if (st == MK_REST_OK)
         return SOAP_OK;
     return mk_ops_rest_fault_in(soap, context, st, res, what);
+}
+
+int mk_ops_send_page(void *ctx, const mk_rest_req *rr, mk_rest_result *res)
+{
+    const mk_ops_send *s = ctx;
+    return mk_ops_rest_in(s->soap, s->context, rr, res, s->what);
 }
 
 int mk_ops_partial_fault(struct soap *soap, const mk_rest_result *res, const char *what,
@@ -259,50 +269,27 @@ int mk_ops_get_leads(struct soap *soap, const char *filter_type, const char *con
     *leads = NULL;
     char *joined = mk_ops_join(values, nvalues, ',');
     cJSON *all = cJSON_CreateArray();
-    char *token = NULL;
-    int rc = SOAP_OK;
-    if (!joined || !all) {
-        rc = mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", what);
-        goto out;
+    int rc = MK_PAGER_NOMEM;
+    if (joined && all) {
+        mk_rest_param q[3] = {{"filterType", filter_type}, {"filterValues", joined},
+                              {"fields", fields}};
+        mk_ops_send sc = {.soap = soap, .what = what};
+        /* A lead query ends at a page without records (REST's own end). */
+        mk_pager p = {.ep = MK_EP_LEADS_QUERY, .query = q, .nquery = fields ? 3 : 2,
+                      .max_records = max_results, .empty = MK_PAGER_EMPTY_ENDS,
+                      .send = mk_ops_send_page, .send_ctx = &sc, .all = all};
+        rc = mk_pager_run(&p);
+        mk_pager_done(&p);
     }
-    for (;;) {
-        mk_rest_param q[5];
-        size_t nq = 0;
-        q[nq++] = (mk_rest_param){"filterType", filter_type};
-        q[nq++] = (mk_rest_param){"filterValues", joined};
-        if (fields)
-            q[nq++] = (mk_rest_param){"fields", fields};
-        if (token)
-            q[nq++] = (mk_rest_param){"nextPageToken", token};
-        mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/leads.json",
-                          .query = q, .nquery = nq};
-        mk_rest_result res = {0};
-        rc = mk_ops_rest(soap, &rr, &res, what);
-        if (rc != SOAP_OK) {
-            mk_rest_result_free(&res);
-            goto out;
-        }
-        cJSON *result = cJSON_GetObjectItemCaseSensitive(res.json, "result");
-        cJSON *it;
-        cJSON_ArrayForEach(it, result) {
-            if (cJSON_GetArraySize(all) >= max_results)
-                break;
-            cJSON_AddItemToArray(all, cJSON_Duplicate(it, 1));
-        }
-        const char *next = mk_rest_json_get_string(res.json, "nextPageToken");
-        free(token);
-        token = next && *next && cJSON_GetArraySize(result) > 0 ? strdup(next) : NULL;
-        mk_rest_result_free(&res);
-        if (!token || cJSON_GetArraySize(all) >= max_results)
-            break;
+    free(joined);
+    if (rc < 0)
+        rc = mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", what);
+    if (rc != SOAP_OK) {
+        cJSON_Delete(all);
+        return rc;
     }
     *leads = all;
-    all = NULL;
-out:
-    free(token);
-    free(joined);
-    cJSON_Delete(all);
-    return rc;
+    return SOAP_OK;
 }
 
 int mk_ops_find_lead(struct soap *soap, const char *key_type, const char *value,

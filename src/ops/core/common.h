@@ -62,6 +62,15 @@ int64_t mk_ops_deadline_ms(const struct mk_request *r);
 int mk_ops_rest(struct soap *soap, const mk_rest_req *rr, mk_rest_result *res,
                 const char *what);
 
+/* A page send for the pager (pager.h) through mk_ops_rest_in: ctx is an
+ * mk_ops_send; a failure raises the request's fault and returns SOAP_FAULT. */
+typedef struct mk_ops_send {
+    struct soap *soap;
+    const char *context;   /* errors.json context, NULL: none */
+    const char *what;      /* "getMultipleLeads: get leads by list" */
+} mk_ops_send;
+int mk_ops_send_page(void *ctx, const mk_rest_req *rr, mk_rest_result *res);
+
 /* Raise the fault for a REST failure that the caller already has. */
 int mk_ops_rest_fault(struct soap *soap, mk_rest_status st, const mk_rest_result *res,
                       const char *what);

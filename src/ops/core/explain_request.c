@@ -22,6 +22,7 @@
 #include <strings.h>
 
 #include "mapping/mapping.h"
+#include "rest/endpoints.h"
 #include "rest/rest.h"
 #include "mktows.h"
 
@@ -287,7 +288,8 @@ static enum verdict judge(const req_facts *f, const char *when, char *rest, size
 static void print_lead_query(FILE *out, const mk_mapping *m, const req_facts *f,
                              const mk_mapping_rest_call *c)
 {
-    if (strcmp(c->method, "GET") != 0 || strcmp(c->path, "/rest/v1/leads.json") != 0)
+    const mk_rest_endpoint *e = mk_rest_endpoint_get(MK_EP_LEADS_QUERY);
+    if (strcmp(c->method, mk_rest_method_name(e->method)) != 0 || strcmp(c->path, e->path) != 0)
         return;
     const elem *kt = find(f, "keyType"), *kv = find(f, "keyValue");
     const elem *sv = find(f, "stringItem");

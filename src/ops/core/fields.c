@@ -7,8 +7,10 @@
  * pointer to the current snapshot and the refresh bookkeeping, nothing else.
  */
 #include "fields.h"
+#include "base/clock.h"
 #include "base/request.h"
 #include "ops/core/opstats.h"
+#include "rest/endpoints.h"
 
 #include <cjson/cJSON.h>
 #include <pthread.h>
@@ -265,11 +267,7 @@ int mk_fields_cache_new(mk_rest_client *rest, const mk_field *fallback, size_t n
     pthread_mutex_init(&c->mu, NULL);
     /* Waits on it end at each waiter's own deadline (monotonic, as
      * mk_rest_now_ms). */
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&c->first_cv, &ca);
-    pthread_condattr_destroy(&ca);
+    mk_clock_cond_init(&c->first_cv);
     *out = c;
     return 0;
 }
@@ -296,8 +294,7 @@ void mk_fields_cache_free(mk_fields_cache *c)
 /* One describe call; NULL on any failure. */
 static mk_fields *fetch_describe(mk_rest_client *rest, const mk_rest_cred *cred, int64_t deadline)
 {
-    mk_rest_req req = {.method = MK_REST_GET, .path = "/rest/v1/leads/describe.json",
-                       .deadline_ms = deadline};
+    mk_rest_req req = {.ep = MK_EP_LEADS_DESCRIBE, .deadline_ms = deadline};
     mk_rest_result res = {0};
     mk_fields *f = NULL;
     if (mk_rest_call(rest, cred, &req, &res) == MK_REST_OK)
@@ -306,8 +303,10 @@ static mk_fields *fetch_describe(mk_rest_client *rest, const mk_rest_cred *cred,
      * refresh), so the usage log and /_shim/stats count the cache fill */
     struct mk_request *r = mk_request_current();
     mk_opstats_charge(r, &res);
+    const mk_rest_endpoint *e = mk_rest_endpoint_get(req.ep);
     if (res.attempts)
-        mk_request_note(r, "GET", req.path, res.attempts, res.error_code);
+        mk_request_note(r, mk_rest_method_name(e->method), e->path, res.attempts,
+                        res.error_code);
     mk_rest_result_free(&res);
     return f;
 }
@@ -376,8 +375,7 @@ int mk_fields_acquire(mk_fields_cache *c, const mk_rest_cred *cred, int64_t dead
         /* The fetch runs to the fetching request's deadline; a waiter
          * stops at its own and goes on with the built-in table, as when
          * the describe fails. */
-        struct timespec until = {.tv_sec = (time_t)(deadline_ms / 1000),
-                                 .tv_nsec = (long)(deadline_ms % 1000) * 1000000L};
+        struct timespec until = mk_clock_ts(deadline_ms);
         while (c->first_fetch && (deadline_ms <= 0 || mk_rest_now_ms() < deadline_ms)) {
             if (deadline_ms > 0)
                 pthread_cond_timedwait(&c->first_cv, &c->mu, &until);

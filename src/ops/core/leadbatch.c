@@ -11,17 +11,20 @@
 #include "ops/core/coalesce.h"
 #include "ops/core/opstats.h"
 #include "config/config.h"
+#include "rest/endpoints.h"
 #include "soap/fault.h"
 
 /* Name the (maybe shared) call in the request's REST trace. */
-static void trace(struct mk_request *r, const char *method, const mk_rest_result *res,
+static void trace(struct mk_request *r, mk_rest_ep ep, const mk_rest_result *res,
                   const mk_coalesce_cost *cost)
 {
     if (!r || res->attempts == 0)
         return;
-    mk_request_note(r, method, cost->shared ? "/rest/v1/leads.json (shared)"
-                                            : "/rest/v1/leads.json",
-                    cost->shared ? 1 : res->attempts, res->error_code);
+    const mk_rest_endpoint *e = mk_rest_endpoint_get(ep);
+    char path[160];
+    snprintf(path, sizeof path, "%s%s", e->path, cost->shared ? " (shared)" : "");
+    mk_request_note(r, mk_rest_method_name(e->method), path, cost->shared ? 1 : res->attempts,
+                    res->error_code);
 }
 
 /* The SOAP user a shared call is divided between (coalesce.h). */
@@ -49,7 +52,7 @@ int mk_ops_sync_leads(struct soap *soap, const char *action, const char *lookup,
     mk_rest_status st = mk_coalesce_sync(s->coalesce, &cred, &who, action, lookup, partition, input,
                                          mk_ops_deadline_ms(r), res, &cost);
     mk_opstats_charge_shared(r, &cost);
-    trace(r, "POST", res, &cost);
+    trace(r, MK_EP_LEADS_SYNC, res, &cost);
     if (st == MK_REST_OK)
         return SOAP_OK;
     return mk_ops_rest_fault(soap, st, res, what);
@@ -73,7 +76,7 @@ int mk_ops_get_leads_by_value(struct soap *soap, const char *filter, const char 
     mk_rest_status st = mk_coalesce_get(s->coalesce, &cred, &who, filter, value, fields, max_results,
                                         mk_ops_deadline_ms(r), leads, &res, &cost);
     mk_opstats_charge_shared(r, &cost);
-    trace(r, "GET", &res, &cost);
+    trace(r, MK_EP_LEADS_QUERY, &res, &cost);
     int rc = st == MK_REST_OK ? SOAP_OK : mk_ops_rest_fault(soap, st, &res, what);
     mk_rest_result_free(&res);
     return rc;

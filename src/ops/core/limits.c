@@ -18,26 +18,6 @@
 
 /* ---- configuration ---------------------------------------------------------- */
 
-static int get_num(const cJSON *root, const char *path, const char *env, long def, long min,
-                   long max, long *out, char *err, size_t errlen)
-{
-    const cJSON *v = mk_config_get(root, path);
-    if (!v || cJSON_IsNull(v)) {
-        *out = def;
-        return 0;
-    }
-    /* Range first: converting an out-of-range double (1e300) to an integer
-     * is undefined behaviour. */
-    if (!cJSON_IsNumber(v) || !(v->valuedouble >= (double)min && v->valuedouble <= (double)max) ||
-        v->valuedouble != (double)(long long)v->valuedouble) {
-        snprintf(err, errlen, "config: key '%s' (%s) must be an integer from %ld to %ld", path,
-                 env, min, max);
-        return -1;
-    }
-    *out = (long)v->valuedouble;
-    return 0;
-}
-
 static int get_bool(const cJSON *root, const char *path, const char *env, int def, int *out,
                     char *err, size_t errlen)
 {
@@ -78,31 +58,19 @@ int mk_limits_config(const cJSON *root, const struct mk_mapping *mapping, mk_res
 {
     long rate, window, burst, conc, daily, retries, base, maxd, bfail, probe, wait, hold;
     int coalesce;
-    if (get_num(root, "rest.rate_limit", "MKTOWS_REST_RATE_LIMIT", 100, 1, 100000, &rate, err,
-                errlen) ||
-        get_num(root, "rest.rate_window_seconds", "MKTOWS_REST_RATE_WINDOW", 20, 1, 86400,
-                &window, err, errlen) ||
-        get_num(root, "rest.rate_burst", "MKTOWS_REST_RATE_BURST", -1, 1, 100000, &burst, err,
-                errlen) ||
-        get_num(root, "rest.max_concurrency", "MKTOWS_REST_MAX_CONCURRENCY", 10, 1, 1000, &conc,
-                err, errlen) ||
-        get_num(root, "rest.daily_quota", "MKTOWS_REST_DAILY_QUOTA", 0, 0, 1000000000L, &daily,
-                err, errlen) ||
-        get_num(root, "rest.retry.max_retries", "MKTOWS_REST_RETRY_MAX", 8, 0, 100, &retries,
-                err, errlen) ||
-        get_num(root, "rest.retry.base_ms", "MKTOWS_REST_RETRY_BASE_MS", 200, 1, 60000, &base,
-                err, errlen) ||
-        get_num(root, "rest.retry.max_delay_ms", "MKTOWS_REST_RETRY_MAX_DELAY_MS", 5000, 1,
-                600000, &maxd, err, errlen) ||
-        get_num(root, "rest.breaker.failures", "MKTOWS_REST_BREAKER_FAILURES", 5, 0, 100000,
-                &bfail, err, errlen) ||
-        get_num(root, "rest.breaker.probe_ms", "MKTOWS_REST_BREAKER_PROBE_MS", 1000, 10, 600000,
-                &probe, err, errlen) ||
+    if (mk_config_int(root, "rest.rate_limit", 100, 1, 100000, &rate, err, errlen) ||
+        mk_config_int(root, "rest.rate_window_seconds", 20, 1, 86400, &window, err, errlen) ||
+        mk_config_int(root, "rest.rate_burst", -1, 1, 100000, &burst, err, errlen) ||
+        mk_config_int(root, "rest.max_concurrency", 10, 1, 1000, &conc, err, errlen) ||
+        mk_config_int(root, "rest.daily_quota", 0, 0, 1000000000L, &daily, err, errlen) ||
+        mk_config_int(root, "rest.retry.max_retries", 8, 0, 100, &retries, err, errlen) ||
+        mk_config_int(root, "rest.retry.base_ms", 200, 1, 60000, &base, err, errlen) ||
+        mk_config_int(root, "rest.retry.max_delay_ms", 5000, 1, 600000, &maxd, err, errlen) ||
+        mk_config_int(root, "rest.breaker.failures", 5, 0, 100000, &bfail, err, errlen) ||
+        mk_config_int(root, "rest.breaker.probe_ms", 1000, 10, 600000, &probe, err, errlen) ||
         get_bool(root, "coalesce.enabled", "MKTOWS_COALESCE", 1, &coalesce, err, errlen) ||
-        get_num(root, "coalesce.wait_ms", "MKTOWS_COALESCE_WAIT_MS", 5, 0, 1000, &wait, err,
-                errlen) ||
-        get_num(root, "coalesce.max_hold_ms", "MKTOWS_COALESCE_MAX_HOLD_MS", 200, 1, 60000,
-                &hold, err, errlen))
+        mk_config_int(root, "coalesce.wait_ms", 5, 0, 1000, &wait, err, errlen) ||
+        mk_config_int(root, "coalesce.max_hold_ms", 200, 1, 60000, &hold, err, errlen))
         return -1;
     if (maxd < base) {
         snprintf(err, errlen, "config: key 'rest.retry.max_delay_ms' must be at least "

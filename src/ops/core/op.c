@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "soapH.h"
+#include "base/clock.h"
 #include "mapping/mapping.h"
 #include "ops/core/common.h"
 #include "config/config.h"
@@ -109,10 +110,7 @@ int mk_op_unsupported(struct soap *soap, const char *operation, const void *para
 
 long mk_request_ms_left(const struct mk_request *req)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    long long ms = (req->deadline.tv_sec - now.tv_sec) * 1000LL +
-                   (req->deadline.tv_nsec - now.tv_nsec) / 1000000;
+    int64_t ms = -mk_clock_mono_since(&req->deadline);
     return ms > 0 ? (long)ms : 0;
 }
 

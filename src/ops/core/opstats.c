@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
+
 #define MAX_FAULT_CODES 12
 
 /* Latency histogram bounds (ms): a cached getLead takes a few ms, a REST
@@ -101,14 +103,8 @@ static op_row *row_for(mk_opstats *s, const char *name)
     for (size_t i = 0; i < s->n; i++)
         if (strcmp(s->rows[i].name, name) == 0)
             return &s->rows[i];
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 32;
-        op_row *p = realloc(s->rows, cap * sizeof *p);
-        if (!p)
-            return NULL;
-        s->rows = p;
-        s->cap = cap;
-    }
+    if (mk_array_grow(&s->rows, &s->cap, s->n + 1, sizeof *s->rows) != 0)
+        return NULL;
     op_row *row = &s->rows[s->n++];
     memset(row, 0, sizeof *row);
     strncpy(row->name, name, sizeof row->name - 1);
@@ -121,14 +117,8 @@ static outcome_row *outcome_for(mk_opstats *s, const char *op, const char *user,
         if (s->outs[i].code == code && strncmp(s->outs[i].op, op, sizeof s->outs[i].op - 1) == 0 &&
             strncmp(s->outs[i].user, user, sizeof s->outs[i].user - 1) == 0)
             return &s->outs[i];
-    if (s->nouts == s->capouts) {
-        size_t cap = s->capouts ? s->capouts * 2 : 64;
-        outcome_row *p = realloc(s->outs, cap * sizeof *p);
-        if (!p)
-            return NULL;
-        s->outs = p;
-        s->capouts = cap;
-    }
+    if (mk_array_grow(&s->outs, &s->capouts, s->nouts + 1, sizeof *s->outs) != 0)
+        return NULL;
     outcome_row *o = &s->outs[s->nouts++];
     memset(o, 0, sizeof *o);
     snprintf(o->op, sizeof o->op, "%s", op);

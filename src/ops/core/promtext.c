@@ -15,29 +15,10 @@
 static void put(mk_prom *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void put(mk_prom *p, const char *fmt, ...)
 {
-    if (p->oom)
-        return;
-    for (;;) {
-        size_t room = p->cap - p->n;
-        va_list ap;
-        va_start(ap, fmt);
-        int k = room ? vsnprintf(p->s + p->n, room, fmt, ap) : -1;
-        va_end(ap);
-        if (k >= 0 && (size_t)k < room) {
-            p->n += (size_t)k;
-            return;
-        }
-        size_t cap = p->cap ? p->cap * 2 : 8192;
-        while (k >= 0 && cap < p->n + (size_t)k + 1)
-            cap *= 2;
-        char *s = realloc(p->s, cap);
-        if (!s) {
-            p->oom = 1;
-            return;
-        }
-        p->s = s;
-        p->cap = cap;
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    mk_buf_vprintf(&p->b, fmt, ap);   /* an error is sticky: mk_prom_finish reports it */
+    va_end(ap);
 }
 
 static void put_escaped(mk_prom *p, const char *v)
@@ -126,14 +107,11 @@ void mk_prom_histogram(mk_prom *p, const char *name, const char *const *labels,
 
 char *mk_prom_finish(mk_prom *p, size_t *len)
 {
-    if (p->oom || !p->s) {
-        free(p->s);
-        memset(p, 0, sizeof *p);
+    if (p->b.err || !p->b.data) {
+        mk_buf_free(&p->b);
         return NULL;
     }
-    char *s = p->s;
     if (len)
-        *len = p->n;
-    memset(p, 0, sizeof *p);
-    return s;
+        *len = p->b.len;
+    return mk_buf_take(&p->b);
 }

@@ -15,10 +15,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/buf.h"
+
 typedef struct mk_prom {
-    char *s;
-    size_t n, cap;
-    int oom;
+    mk_buf b;   /* the text so far; its error is sticky */
 } mk_prom;
 
 /* "# HELP name help" and "# TYPE name type" (counter, gauge, histogram). */

@@ -69,24 +69,6 @@ struct mk_services_impl {
     cJSON *workspaces;   /* owned copy */
 };
 
-static int cluster_num(const cJSON *root, const char *key, const char *env, long def, long min,
-                       long max, long *out, char *err, size_t errlen)
-{
-    const cJSON *v = mk_config_get(root, key);
-    if (!v) {
-        *out = def;
-        return 0;
-    }
-    if (!cJSON_IsNumber(v) || !(v->valuedouble >= (double)min && v->valuedouble <= (double)max) ||
-        v->valuedouble != (double)(long long)v->valuedouble) {
-        snprintf(err, errlen, "config: key '%s' (%s) must be an integer from %ld to %ld", key, env,
-                 min, max);
-        return -1;
-    }
-    *out = (long)v->valuedouble;
-    return 0;
-}
-
 /* cluster.*: Redis and the shared REST budget, when configured.  Redis
  * being down at start-up is logged, not fatal: the replica starts on its
  * local share and joins the shared budget when Redis answers. */
@@ -98,10 +80,8 @@ static int start_cluster(const cJSON *root, const mktows_config *cfg,
     long replicas, timeout;
     if (!url)
         return 0;
-    if (cluster_num(root, "cluster.replicas", "MKTOWS_CLUSTER_REPLICAS", 2, 1, 1000, &replicas,
-                    err, errlen) ||
-        cluster_num(root, "cluster.timeout_ms", "MKTOWS_REDIS_TIMEOUT_MS", 250, 10, 60000,
-                    &timeout, err, errlen))
+    if (mk_config_int(root, "cluster.replicas", 2, 1, 1000, &replicas, err, errlen) ||
+        mk_config_int(root, "cluster.timeout_ms", 250, 10, 60000, &timeout, err, errlen))
         return -1;
     if (mk_redis_new(url, timeout, &s->pub.redis, err, errlen) != 0)
         return -1;

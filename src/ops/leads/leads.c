@@ -1,6 +1,9 @@
 /*
- * leads.c — the five lead operations: getLead, getMultipleLeads, syncLead,
- * syncMultipleLeads, mergeLeads.
+ * leads.c — reading leads: getLead and getMultipleLeads (by keys, by static
+ * list, by update time), and the helpers every lead operation uses (leads.h:
+ * the field catalogue refreshed on REST 1006, the fields a whole lead is read
+ * with, the fault for a record that cannot be converted).  Writing leads is
+ * leadsync.c, merging them leadmerge.c.
  *
  * Each handler validates the SOAP request as Marketo did, turns it into the
  * REST calls named in mapping/operations.json, and rebuilds the SOAP answer
@@ -16,18 +19,19 @@
 
 #include "ops/core/common.h"
 #include "ops/core/leadbatch.h"
+#include "ops/core/leadkeys.h"
 #include "ops/leads/leadrec.h"
+#include "ops/leads/leads.h"
 #include "ops/core/op.h"
+#include "ops/core/pager.h"
 #include "ops/core/streampos.h"
 #include "rest/json.h"
 #include "soap/auth.h"
 #include "soap/fault.h"
 
-/* REST pages hold at most 300 records; Marketo's SOAP pages up to 1000. */
-#define REST_PAGE_MAX MK_REST_BATCH_MAX
+/* REST pages hold at most MK_LEADS_REST_PAGE_MAX (300) records; Marketo's SOAP pages up to 1000. */
 #define SOAP_KEYS_MAX 100
 #define REST_MAX_MATCHES 1000
-#define MERGE_LOSERS_PER_CALL 25
 #define PAGE_RESERVE_MS 2000   /* of a paging call's deadline, kept for building the answer */
 
 static const char *key_type_name(struct soap *soap, enum ns1__LeadKeyRef kt)
@@ -50,7 +54,7 @@ static bool csv_has(const char *csv, const char *name)
  * renamed in Marketo since describe was read.  A read that only asked for
  * the catalogue's fields is then retried once with a freshly read
  * catalogue, instead of failing every read until the cache expires. */
-static void refresh_fields(struct soap *soap)
+void mk_leads_refresh_fields(struct soap *soap)
 {
     struct mk_request *r = mk_request_of(soap);
     mk_rest_cred cred = mk_ops_cred(r);
@@ -62,7 +66,7 @@ static bool retry_with_fresh_fields(struct soap *soap, int rc, int *attempt)
     struct mk_request *r = mk_request_of(soap);
     if (rc == SOAP_OK || (*attempt)++ > 0 || !r || r->fault_code != MK_ERR_LEAD_ATTRIBUTE_BAD)
         return false;
-    refresh_fields(soap);
+    mk_leads_refresh_fields(soap);
     mk_ops_clear_fault(soap);
     return true;
 }
@@ -70,7 +74,7 @@ static bool retry_with_fresh_fields(struct soap *soap, int rc, int *attempt)
 /* All SOAP-visible fields, plus the ForeignSysPersonId field if configured
  * (each REST name once: the documentation does not promise that REST
  * tolerates a field named twice). */
-static char *all_fields_csv(struct soap *soap, const mk_fields *f)
+char *mk_leads_all_fields_csv(struct soap *soap, const mk_fields *f)
 {
     mk_services *s = mk_ops_services(soap);
     const char *all = mk_fields_all_soap_csv(f);
@@ -110,7 +114,7 @@ static int include_to_fields(struct soap *soap, const mk_fields *f,
 {
     mk_services *s = mk_ops_services(soap);
     if (!inc || inc->__sizestringItem == 0) {
-        *csv = all_fields_csv(soap, f);
+        *csv = mk_leads_all_fields_csv(soap, f);
         return SOAP_OK;
     }
     size_t len = 16 + (s->fspi_field ? strlen(s->fspi_field) + 1 : 0);
@@ -141,7 +145,7 @@ static int include_to_fields(struct soap *soap, const mk_fields *f,
 }
 
 /* The fault for mk_leadrec_to_soap's failure rc. */
-static int leadrec_fault(struct soap *soap, int rc)
+int mk_leads_record_fault(struct soap *soap, int rc)
 {
     if (rc == MK_LEADREC_BAD)
         return mk_fault(soap, MK_ERR_API_INTERNAL,
@@ -166,7 +170,7 @@ static int leads_to_soap(struct soap *soap, const mk_fields *f, const cJSON *lea
     cJSON_ArrayForEach(it, leads) {
         int rc = mk_leadrec_to_soap(soap, f, it, mk_ops_services(soap)->fspi_field, &recs[k++]);
         if (rc != 0)
-            return leadrec_fault(soap, rc);
+            return mk_leads_record_fault(soap, rc);
     }
     a->__sizeleadRecord = k;
     a->leadRecord = recs;
@@ -186,11 +190,9 @@ int __ns1__getLead(struct soap *soap, struct ns1__ParamsGetLead *p, struct ns1__
     if (!p->leadKey || !p->leadKey->keyValue || !*p->leadKey->keyValue)
         return mk_fault(soap, MK_ERR_LEAD_KEY_REQUIRED, "getLead needs leadKey with keyType and keyValue");
     const char *kt = key_type_name(soap, p->leadKey->keyType);
-    const char *why = NULL;
-    const char *filter = mk_ops_lead_filter(soap, kt, &why);
-    if (!filter)
-        return mk_fault(soap, MK_ERR_LEAD_KEY_BAD, "Lead key type %s is not supported: %s", kt,
-                        why ? why : "no REST filter exists for it");
+    const char *filter;
+    if ((rc = mk_ops_key_filter(soap, p->leadKey->keyType, &filter)) != SOAP_OK)
+        return rc;
     const char *value = p->leadKey->keyValue;
     if (strcmp(filter, "id") == 0) {
         char *end;
@@ -205,7 +207,7 @@ int __ns1__getLead(struct soap *soap, struct ns1__ParamsGetLead *p, struct ns1__
         mk_ops_release_fields(f);
         f = mk_ops_fields(soap);
         /* Concurrent getLeads by the same key type share one REST call (leadbatch.h). */
-        rc = mk_ops_get_leads_by_value(soap, filter, value, all_fields_csv(soap, f),
+        rc = mk_ops_get_leads_by_value(soap, filter, value, mk_leads_all_fields_csv(soap, f),
                                        REST_MAX_MATCHES, &leads, "getLead");
     } while (retry_with_fresh_fields(soap, rc, &attempt));
     if (rc == SOAP_OK && cJSON_GetArraySize(leads) == 0)
@@ -239,59 +241,59 @@ typedef struct page {
     cJSON *next;         /* state for the next position, NULL at the end (owned) */
 } page;
 
+/* The pager's page callback when a REST page is the SOAP page: its
+ * records replace what *ctx (cJSON **) held. */
+static int take_page(void *ctx, mk_rest_result *res, cJSON *records, bool *stop)
+{
+    cJSON **leads = ctx;
+    (void)stop;
+    cJSON_Delete(*leads);
+    if (records == cJSON_GetObjectItemCaseSensitive(res->json, "result"))
+        *leads = cJSON_DetachItemViaPointer(res->json, records);
+    else
+        *leads = cJSON_CreateArray();   /* the pager's stand-in for a missing result */
+    return *leads ? SOAP_OK : MK_PAGER_NOMEM;
+}
+
 static int page_by_keys(struct soap *soap, const struct ns1__LeadKeySelector *sel,
                         const char *fields, int batch, const cJSON *state, page *pg)
 {
     if (!sel->keyValues || sel->keyValues->__sizestringItem == 0)
         return mk_fault(soap, MK_ERR_LEAD_KEY_REQUIRED, "LeadKeySelector has no keyValues");
-    const char *kt = key_type_name(soap, sel->keyType);
-    const char *why = NULL;
-    const char *filter = mk_ops_lead_filter(soap, kt, &why);
-    if (!filter)
-        return mk_fault(soap, MK_ERR_LEAD_KEY_BAD, "Lead key type %s is not supported: %s", kt,
-                        why ? why : "no REST filter exists for it");
+    const char *filter;
+    int rc = mk_ops_key_filter(soap, sel->keyType, &filter);
+    if (rc != SOAP_OK)
+        return rc;
     /* Marketo read the first 100 keys and ignored the rest. */
-    int n = sel->keyValues->__sizestringItem;
-    if (n > SOAP_KEYS_MAX)
-        n = SOAP_KEYS_MAX;
-    const char **vals = soap_malloc(soap, sizeof *vals * (size_t)n);
+    const char **vals = soap_malloc(soap, sizeof *vals * SOAP_KEYS_MAX);
     int k = 0;
-    for (int i = 0; i < n; i++) {
-        const char *v = sel->keyValues->stringItem[i];
-        if (!v || !*v)
-            continue;
-        if (strchr(v, ','))
-            return mk_fault(soap, MK_ERR_LEAD_KEY_BAD,
-                            "key value '%s' contains a comma, which REST filter values cannot carry", v);
-        vals[k++] = v;
-    }
+    if (!vals)
+        return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
+    if ((rc = mk_ops_key_values(soap, sel->keyValues, SOAP_KEYS_MAX, vals, &k)) != SOAP_OK)
+        return rc;
     if (k == 0)
         return mk_fault(soap, MK_ERR_LEAD_KEY_REQUIRED, "LeadKeySelector has only empty keyValues");
     char *joined = mk_ops_join(vals, k, ',');
     char bs[16];
     snprintf(bs, sizeof bs, "%d", batch);
-    const char *token = mk_rest_json_get_string(state, "t");
     mk_rest_param q[5] = {{"filterType", filter}, {"filterValues", joined}, {"fields", fields},
-                          {"batchSize", bs}};
-    size_t nq = 4;
-    if (token)
-        q[nq++] = (mk_rest_param){"nextPageToken", token};
-    mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/leads.json", .query = q, .nquery = nq};
-    mk_rest_result res = {0};
-    int rc = mk_ops_rest(soap, &rr, &res, "getMultipleLeads: get leads by filter");
+                          {"batchSize", bs}, {"nextPageToken", NULL}};
+    mk_ops_send sc = {.soap = soap, .what = "getMultipleLeads: get leads by filter"};
+    /* One REST page is one SOAP page: the position carries the token. */
+    mk_pager pr = {.ep = MK_EP_LEADS_QUERY, .query = q, .nquery = 5,
+                   .start = mk_rest_json_get_string(state, "t"), .max_pages = 1,
+                   .empty = MK_PAGER_EMPTY_ENDS, .send = mk_ops_send_page, .send_ctx = &sc,
+                   .on_page = take_page, .page_ctx = &pg->leads};
+    rc = mk_pager_run(&pr);
     free(joined);
-    if (rc == SOAP_OK) {
-        pg->leads = cJSON_DetachItemFromObjectCaseSensitive(res.json, "result");
-        if (!pg->leads)
-            pg->leads = cJSON_CreateArray();
-        const char *next = mk_rest_json_get_string(res.json, "nextPageToken");
-        if (next && *next && cJSON_GetArraySize(pg->leads) > 0) {
-            pg->next = cJSON_CreateObject();
-            cJSON_AddStringToObject(pg->next, "k", "keys");
-            cJSON_AddStringToObject(pg->next, "t", next);
-        }
+    if (rc < 0)
+        rc = mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
+    if (rc == SOAP_OK && pr.next && cJSON_GetArraySize(pg->leads) > 0) {
+        pg->next = cJSON_CreateObject();
+        cJSON_AddStringToObject(pg->next, "k", "keys");
+        cJSON_AddStringToObject(pg->next, "t", pr.next);
     }
-    mk_rest_result_free(&res);
+    mk_pager_done(&pr);
     return rc;
 }
 
@@ -360,49 +362,32 @@ static int page_by_list(struct soap *soap, const struct ns1__StaticListSelector 
     } else if ((rc = resolve_list(soap, sel, &list_id)) != SOAP_OK) {
         return rc;
     }
-    char path[64], bs[16];
-    snprintf(path, sizeof path, "/rest/v1/lists/%" PRId64 "/leads.json", list_id);
+    char path[64], bs[16], idtext[24];
+    snprintf(idtext, sizeof idtext, "%" PRId64, list_id);
+    mk_rest_endpoint_path(MK_EP_LIST_MEMBERS, idtext, path, sizeof path);
     snprintf(bs, sizeof bs, "%d", batch);
-    char *token = mk_rest_json_get_string(state, "t") ? strdup(mk_rest_json_get_string(state, "t"))
-                                                      : NULL;
+    mk_rest_param q[3] = {{"fields", fields}, {"batchSize", bs}, {"nextPageToken", NULL}};
+    mk_ops_send sc = {.soap = soap, .what = "getMultipleLeads: get leads by list"};
     /* A REST page with no member but a nextPageToken is read past (within
      * the deadline): an empty SOAP page would say the list has ended. */
-    rc = SOAP_OK;
-    while (rc == SOAP_OK) {
-        mk_rest_param q[3] = {{"fields", fields}, {"batchSize", bs}};
-        size_t nq = 2;
-        if (token)
-            q[nq++] = (mk_rest_param){"nextPageToken", token};
-        mk_rest_req rr = {.method = MK_REST_GET, .path = path,
-                          .path_template = "/rest/v1/lists/{listId}/leads.json", .query = q,
-                          .nquery = nq};
-        mk_rest_result res = {0};
-        rc = mk_ops_rest(soap, &rr, &res, "getMultipleLeads: get leads by list");
-        if (rc != SOAP_OK && res.error_code == 1013)
-            rc = mk_fault(soap, MK_ERR_LIST_NOT_FOUND, "Static list not found: id %" PRId64, list_id);
-        if (rc != SOAP_OK) {
-            mk_rest_result_free(&res);
-            break;
-        }
-        cJSON_Delete(pg->leads);
-        pg->leads = cJSON_DetachItemFromObjectCaseSensitive(res.json, "result");
-        if (!pg->leads)
-            pg->leads = cJSON_CreateArray();
-        const char *next = mk_rest_json_get_string(res.json, "nextPageToken");
-        free(token);
-        token = next && *next ? strdup(next) : NULL;
-        mk_rest_result_free(&res);
-        bool empty = cJSON_GetArraySize(pg->leads) == 0;
-        if (token && (!empty || mk_request_ms_left(mk_request_of(soap)) <= PAGE_RESERVE_MS)) {
-            pg->next = cJSON_CreateObject();
-            cJSON_AddStringToObject(pg->next, "k", "list");
-            cJSON_AddNumberToObject(pg->next, "list", (double)list_id);
-            cJSON_AddStringToObject(pg->next, "t", token);
-        }
-        if (!token || pg->next)
-            break;
+    mk_pager pr = {.ep = MK_EP_LIST_MEMBERS, .path = path, .query = q, .nquery = 3,
+                   .start = mk_rest_json_get_string(state, "t"), .max_records = 1,
+                   .empty = MK_PAGER_EMPTY_READ_PAST,
+                   .stop_at_ms = mk_pager_stop_at(soap, PAGE_RESERVE_MS),
+                   .send = mk_ops_send_page, .send_ctx = &sc, .on_page = take_page,
+                   .page_ctx = &pg->leads};
+    rc = mk_pager_run(&pr);
+    if (rc < 0)
+        rc = mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
+    else if (rc != SOAP_OK && pr.last.error_code == 1013)
+        rc = mk_fault(soap, MK_ERR_LIST_NOT_FOUND, "Static list not found: id %" PRId64, list_id);
+    if (rc == SOAP_OK && pr.next) {
+        pg->next = cJSON_CreateObject();
+        cJSON_AddStringToObject(pg->next, "k", "list");
+        cJSON_AddNumberToObject(pg->next, "list", (double)list_id);
+        cJSON_AddStringToObject(pg->next, "t", pr.next);
     }
-    free(token);
+    mk_pager_done(&pr);
     return rc;
 }
 
@@ -448,23 +433,33 @@ static int parse_window(struct soap *soap, const struct ns1__LastUpdateAtSelecto
     return SOAP_OK;
 }
 
-static int page_by_update(struct soap *soap, const struct ns1__LastUpdateAtSelector *sel,
-                          const mk_fields *f, const char *fields, int batch,
-                          const cJSON *state, page *pg)
+/* Where the walk of the lead-change stream stands for one SOAP page. */
+typedef struct upd_walk {
+    char *token;         /* REST paging token (owned) */
+    int skip;            /* activities of the token's first page already consumed */
+    bool done;           /* latestUpdatedAt, or the end of the stream, reached */
+    int pages;           /* activity pages read by this SOAP call */
+    time_t latest;
+    const char *watch;   /* the lead fields whose change counts as an update */
+    char bs[16];
+} upd_walk;
+
+/* The walk's start: the position's token and offset, or a fresh paging
+ * token for oldestUpdatedAt. */
+static int upd_begin(struct soap *soap, const struct ns1__LastUpdateAtSelector *sel,
+                     const cJSON *state, upd_walk *w)
 {
-    time_t oldest, latest;
-    int rc = parse_window(soap, sel, &oldest, &latest);
+    time_t oldest;
+    int rc = parse_window(soap, sel, &oldest, &w->latest);
     if (rc != SOAP_OK)
         return rc;
-    char *token = NULL;
-    int skip = 0;  /* activities of the first page already consumed */
     if (state) {
         const char *t = mk_rest_json_get_string(state, "t");
         int64_t o = 0;
         if (!t || mk_rest_json_get_int64(state, "o", &o) != MK_REST_JSON_OK || o < 0 || o > 100000)
             return mk_fault(soap, MK_ERR_BAD_STREAM_POSITION, "stream position is not for LastUpdateAtSelector");
-        token = strdup(t);
-        skip = (int)o;
+        w->token = strdup(t);
+        w->skip = (int)o;
     } else {
         mk_rest_param q[1] = {{"sinceDatetime", sel->oldestUpdatedAt}};
         mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/activities/pagingtoken.json",
@@ -472,88 +467,141 @@ static int page_by_update(struct soap *soap, const struct ns1__LastUpdateAtSelec
         mk_rest_result res = {0};
         rc = mk_ops_rest(soap, &rr, &res, "getMultipleLeads: get paging token");
         const char *t = rc == SOAP_OK ? mk_rest_json_get_string(res.json, "nextPageToken") : NULL;
-        token = t ? strdup(t) : NULL;
+        w->token = t ? strdup(t) : NULL;
         mk_rest_result_free(&res);
         if (rc != SOAP_OK)
             return rc;
-        if (!token)
+        if (!w->token)
             return mk_fault(soap, MK_ERR_API_INTERNAL, "Marketo returned no paging token");
+    }
+    return SOAP_OK;
+}
+
+/* One activity page's leads into ids[*nids..batch), each lead once; moves
+ * the walk past what it consumed. */
+static void upd_take_page(const cJSON *json, upd_walk *w, int64_t *ids, int batch, int *nids)
+{
+    const cJSON *acts = cJSON_GetObjectItemCaseSensitive(json, "result");
+    int i = 0, consumed = w->skip;
+    const cJSON *a;
+    cJSON_ArrayForEach(a, acts) {
+        if (i++ < w->skip)
+            continue;
+        time_t when;
+        const char *d = mk_rest_json_get_string(a, "activityDate");
+        if (d && mk_auth_parse_timestamp(d, &when) == 0 && when > w->latest) {
+            w->done = true;
+            break;
+        }
+        consumed = i;
+        int64_t lead;
+        if (mk_rest_json_get_int64(a, "leadId", &lead) != MK_REST_JSON_OK)
+            continue;
+        bool seen = false;
+        for (int j = 0; j < *nids && !seen; j++)
+            seen = ids[j] == lead;
+        if (!seen)
+            ids[(*nids)++] = lead;
+        if (*nids == batch)
+            break;
+    }
+    int more = 0;
+    mk_rest_json_get_bool(json, "moreResult", &more);
+    const char *next = mk_rest_json_get_string(json, "nextPageToken");
+    if (w->done) {
+        /* reached latestUpdatedAt */
+    } else if (consumed < cJSON_GetArraySize(acts)) {
+        /* The SOAP page filled up inside this REST page: resume there. */
+        w->skip = consumed;
+    } else if (more && next && *next) {
+        free(w->token);
+        w->token = strdup(next);
+        w->skip = 0;
+    } else {
+        /* The activity stream is exhausted, even when the last lead
+         * filled the SOAP page exactly: no position that would replay
+         * this REST page. */
+        w->done = true;
+    }
+}
+
+/* What upd_page collects into, beside the walk. */
+typedef struct upd_collect_ctx {
+    struct soap *soap;
+    upd_walk *w;
+    int64_t *ids;
+    int batch;
+    int *nids;
+} upd_collect_ctx;
+
+/* May the walk read one more activity page? */
+static bool upd_go_on(struct soap *soap, const upd_walk *w, int nids, int batch)
+{
+    return nids < batch && !w->done && upd_may_read(soap, w->pages, nids);
+}
+
+/* The pager's page callback: one activity page taken. */
+static int upd_page(void *ctx, mk_rest_result *res, cJSON *records, bool *stop)
+{
+    upd_collect_ctx *c = ctx;
+    (void)records;
+    c->w->pages++;
+    upd_take_page(res->json, c->w, c->ids, c->batch, c->nids);
+    *stop = !upd_go_on(c->soap, c->w, *c->nids, c->batch);
+    return SOAP_OK;
+}
+
+/* Read activity pages until batch lead ids are collected, the stream ends
+ * or upd_may_read says stop.  Pages without a change are read past while
+ * more are promised (activities). */
+static int upd_collect(struct soap *soap, upd_walk *w, int64_t *ids, int batch, int *nids)
+{
+    *nids = 0;
+    if (!upd_go_on(soap, w, *nids, batch))
+        return SOAP_OK;
+    mk_rest_param q[3] = {{"nextPageToken", NULL}, {"fields", w->watch}, {"batchSize", w->bs}};
+    mk_ops_send sc = {.soap = soap, .what = "getMultipleLeads: get lead changes"};
+    upd_collect_ctx c = {soap, w, ids, batch, nids};
+    mk_pager pr = {.ep = MK_EP_LEAD_CHANGES, .query = q, .nquery = 3, .start = w->token,
+                   .empty = MK_PAGER_EMPTY_READ_PAST, .send = mk_ops_send_page, .send_ctx = &sc,
+                   .on_page = upd_page, .page_ctx = &c};
+    int rc = mk_pager_run(&pr);
+    mk_pager_done(&pr);
+    if (rc < 0)
+        rc = mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
+    return rc;
+}
+
+static int page_by_update(struct soap *soap, const struct ns1__LastUpdateAtSelector *sel,
+                          const mk_fields *f, const char *fields, int batch,
+                          const cJSON *state, page *pg)
+{
+    upd_walk w = {0};
+    int rc = upd_begin(soap, sel, state, &w);
+    if (rc != SOAP_OK) {
+        free(w.token);
+        return rc;
     }
 
     /* Which lead fields count as an update: every SOAP-visible field. */
-    const char *watch = mk_fields_all_soap_csv(f);
+    w.watch = mk_fields_all_soap_csv(f);
     int64_t *ids = soap_malloc(soap, sizeof *ids * (size_t)batch);
     const char **vals = soap_malloc(soap, sizeof *vals * (size_t)batch);
     char (*idtext)[24] = soap_malloc(soap, sizeof *idtext * (size_t)batch);
     if (!ids || !vals || !idtext) {
-        free(token);
+        free(w.token);
         return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
     }
-    bool done = false;
-    char bs[16];
-    snprintf(bs, sizeof bs, "%d", REST_PAGE_MAX);
-    int pages = 0;
+    snprintf(w.bs, sizeof w.bs, "%d", MK_LEADS_REST_PAGE_MAX);
     pg->leads = NULL;
     /* Collect lead ids from the change stream, then read those leads; if
      * every one of them is gone (deleted since), walk on rather than answer
      * an empty page. */
     for (bool answered = false; !answered;) {
         int nids = 0;
-        while (nids < batch && !done && upd_may_read(soap, pages, nids)) {
-            pages++;
-            mk_rest_param q[3] = {{"nextPageToken", token}, {"fields", watch}, {"batchSize", bs}};
-            mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/activities/leadchanges.json",
-                              .query = q, .nquery = 3};
-            mk_rest_result res = {0};
-            rc = mk_ops_rest(soap, &rr, &res, "getMultipleLeads: get lead changes");
-            if (rc != SOAP_OK) {
-                mk_rest_result_free(&res);
-                free(token);
-                return rc;
-            }
-            const cJSON *acts = cJSON_GetObjectItemCaseSensitive(res.json, "result");
-            int i = 0, consumed = skip;
-            const cJSON *a;
-            cJSON_ArrayForEach(a, acts) {
-                if (i++ < skip)
-                    continue;
-                time_t when;
-                const char *d = mk_rest_json_get_string(a, "activityDate");
-                if (d && mk_auth_parse_timestamp(d, &when) == 0 && when > latest) {
-                    done = true;
-                    break;
-                }
-                consumed = i;
-                int64_t lead;
-                if (mk_rest_json_get_int64(a, "leadId", &lead) != MK_REST_JSON_OK)
-                    continue;
-                bool seen = false;
-                for (int j = 0; j < nids && !seen; j++)
-                    seen = ids[j] == lead;
-                if (!seen)
-                    ids[nids++] = lead;
-                if (nids == batch)
-                    break;
-            }
-            int more = 0;
-            mk_rest_json_get_bool(res.json, "moreResult", &more);
-            const char *next = mk_rest_json_get_string(res.json, "nextPageToken");
-            if (done) {
-                /* reached latestUpdatedAt */
-            } else if (consumed < cJSON_GetArraySize(acts)) {
-                /* The SOAP page filled up inside this REST page: resume there. */
-                skip = consumed;
-            } else if (more && next && *next) {
-                free(token);
-                token = strdup(next);
-                skip = 0;
-            } else {
-                /* The activity stream is exhausted, even when the last lead
-                 * filled the SOAP page exactly: no position that would replay
-                 * this REST page. */
-                done = true;
-            }
-            mk_rest_result_free(&res);
+        if ((rc = upd_collect(soap, &w, ids, batch, &nids)) != SOAP_OK) {
+            free(w.token);
+            return rc;
         }
         if (nids == 0) {
             pg->leads = cJSON_CreateArray();   /* the end, or the deadline */
@@ -568,23 +616,23 @@ static int page_by_update(struct soap *soap, const struct ns1__LastUpdateAtSelec
         rc = mk_ops_get_leads(soap, "id", vals, nids, fields, nids, &leads,
                               "getMultipleLeads: get updated leads");
         if (rc != SOAP_OK) {
-            free(token);
+            free(w.token);
             return rc;
         }
-        answered = cJSON_GetArraySize(leads) > 0 || done ||
+        answered = cJSON_GetArraySize(leads) > 0 || w.done ||
                    mk_request_ms_left(mk_request_of(soap)) <= PAGE_RESERVE_MS;
         if (answered)
             pg->leads = leads;
         else
             cJSON_Delete(leads);
     }
-    if (!done) {
+    if (!w.done) {
         pg->next = cJSON_CreateObject();
         cJSON_AddStringToObject(pg->next, "k", "upd");
-        cJSON_AddStringToObject(pg->next, "t", token);
-        cJSON_AddNumberToObject(pg->next, "o", skip);
+        cJSON_AddStringToObject(pg->next, "t", w.token);
+        cJSON_AddNumberToObject(pg->next, "o", w.skip);
     }
-    free(token);
+    free(w.token);
     return SOAP_OK;
 }
 
@@ -614,7 +662,7 @@ int __ns1__getMultipleLeads(struct soap *soap, struct ns1__ParamsGetMultipleLead
 
     /* The documentation says both 100 and 1,000 (soap-api.md); 300 is REST's page. */
     int batch;
-    if ((rc = mk_ops_batch_size(soap, p->batchSize, 100, REST_PAGE_MAX, &batch)) != SOAP_OK)
+    if ((rc = mk_ops_batch_size(soap, p->batchSize, 100, MK_LEADS_REST_PAGE_MAX, &batch)) != SOAP_OK)
         return rc;
 
     const char *user_key = mk_ops_user_key(soap);
@@ -677,613 +725,4 @@ int __ns1__getMultipleLeads(struct soap *soap, struct ns1__ParamsGetMultipleLead
     cJSON_Delete(state);
     mk_ops_release_fields(f);
     return rc;
-}
-
-/* ---- syncLead ----------------------------------------------------------------
- *
- * Key precedence as Marketo documented it: Id, then ForeignSysPersonId, then
- * the Munchkin cookie, then Email.  REST takes one lookupField per call:
- *   Id                 → updateOnly, lookupField id (REST cannot upsert by id)
- *   ForeignSysPersonId → createOrUpdate, lookupField = the configured custom field
- *   marketoCookie      → the lead already known by that cookie is updated by id;
- *                        otherwise the Email rule applies, then the cookie is
- *                        associated with the synced lead
- *   Email              → createOrUpdate, lookupField email
- */
-
-typedef struct sync_key {
-    const char *action;
-    const char *lookup;
-    const char *value;    /* key value, for grouping and duplicate detection */
-} sync_key;
-
-/* A SOAP record's attributes and members as one REST record.  SOAP_OK
- * with *out set; or SOAP_OK with *out NULL and *failed saying why this
- * record alone cannot be written (a read-only field); or fault 20105 when
- * an attribute names no lead field, which fails the whole call as it did
- * in Marketo.  Values are never judged here (values.h): REST does that,
- * record by record. */
-static int record_to_rest(struct soap *soap, const mk_fields *f, const struct ns1__LeadRecord *rec,
-                          bool email_is_update, const char *op, cJSON **out, const char **failed)
-{
-    const char *bad = NULL;
-    *failed = NULL;
-    switch (mk_leadrec_attrs_to_rest(f, rec->leadAttributeList, out, &bad)) {
-    case MK_LEADREC_OK:
-        break;
-    case MK_LEADREC_UNKNOWN:
-        return mk_fault(soap, MK_ERR_LEAD_ATTRIBUTE_BAD,
-                        "%s operation failed: unknown fields for import: %s", op, bad);
-    case MK_LEADREC_READONLY: {
-        size_t n = strlen(bad) + 96;
-        char *why = soap_malloc(soap, n);
-        if (!why)
-            return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
-        snprintf(why, n, "field %s is read-only in Marketo and cannot be written; this record "
-                 "was not synced", bad);
-        *failed = why;
-        return SOAP_OK;
-    }
-    default:
-        return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
-    }
-    mk_services *s = mk_ops_services(soap);
-    /* When Email is the key (or must be written), the member is the value;
-     * otherwise only an Email attribute in the list changes the address. */
-    if (rec->Email && *rec->Email && email_is_update) {
-        cJSON_DeleteItemFromObjectCaseSensitive(*out, "email");
-        cJSON_AddStringToObject(*out, "email", rec->Email);
-    }
-    if (rec->ForeignSysPersonId && *rec->ForeignSysPersonId && s->fspi_field) {
-        cJSON_DeleteItemFromObjectCaseSensitive(*out, s->fspi_field);
-        cJSON_AddStringToObject(*out, s->fspi_field, rec->ForeignSysPersonId);
-    }
-    return SOAP_OK;
-}
-
-/* Choose the REST action and lookup field for one SOAP record. */
-static int choose_key(struct soap *soap, const struct ns1__LeadRecord *rec, bool dedup,
-                      sync_key *k, const char **why)
-{
-    mk_services *s = mk_ops_services(soap);
-    *why = NULL;
-    if (rec->Id && *rec->Id > 0) {
-        char *v = soap_malloc(soap, 16);
-        snprintf(v, 16, "%d", *rec->Id);
-        *k = (sync_key){"updateOnly", "id", v};
-        return 0;
-    }
-    if (rec->ForeignSysPersonId && *rec->ForeignSysPersonId) {
-        if (!s->fspi_field) {
-            *why = "ForeignSysPersonId has no REST equivalent until the shim is configured with "
-                   "foreign_sys_person_id_field (the custom lead field that holds it)";
-            return -1;
-        }
-        *k = (sync_key){dedup ? "createOrUpdate" : "createDuplicate", s->fspi_field,
-                        rec->ForeignSysPersonId};
-        return 0;
-    }
-    if (rec->Email && *rec->Email) {
-        *k = (sync_key){dedup ? "createOrUpdate" : "createDuplicate", "email", rec->Email};
-        return 0;
-    }
-    *why = "the lead record has none of Id, ForeignSysPersonId or Email";
-    return -1;
-}
-
-static enum ns1__LeadSyncStatus sync_status(const char *rest_status)
-{
-    if (rest_status && strcmp(rest_status, "created") == 0)
-        return ns1__LeadSyncStatus__CREATED;
-    if (rest_status && strcmp(rest_status, "updated") == 0)
-        return ns1__LeadSyncStatus__UPDATED;
-    return ns1__LeadSyncStatus__FAILED;
-}
-
-/* "1004 - Lead not found" from a skipped record's reasons. */
-static char *skip_reason(struct soap *soap, const cJSON *item, int *code)
-{
-    const cJSON *r = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(item, "reasons"), 0);
-    const char *c = mk_rest_json_get_string(r, "code");
-    const char *m = mk_rest_json_get_string(r, "message");
-    *code = c ? atoi(c) : 0;
-    size_t n = (c ? strlen(c) : 0) + (m ? strlen(m) : 0) + 32;
-    char *t = soap_malloc(soap, n);
-    snprintf(t, n, "%s - %s", c ? c : "?", m ? m : "record skipped by Marketo");
-    return t;
-}
-
-static int post_sync(struct soap *soap, const char *action, const char *lookup,
-                     const char *partition, cJSON *input, mk_rest_result *res, const char *what)
-{
-    /* Concurrent syncs with the same action, lookupField and partition share
-     * one REST call; the body (lookupField left out for createDuplicate,
-     * partitionName for updateOnly) is built there (leadbatch.h). */
-    return mk_ops_sync_leads(soap, action, lookup, partition, input, res, what);
-}
-
-static int fetch_lead(struct soap *soap, const mk_fields *f, int64_t id, struct ns1__LeadRecord **out)
-{
-    char v[24];
-    snprintf(v, sizeof v, "%" PRId64, id);
-    cJSON *leads = NULL;
-    /* Through the coalescer: under load the read-backs of many syncLeads
-     * share one filter call as their writes shared one sync call. */
-    int rc = mk_ops_get_leads_by_value(soap, "id", v, all_fields_csv(soap, f), 1, &leads,
-                                       "syncLead: read back the lead");
-    if (rc == SOAP_OK && cJSON_GetArraySize(leads) == 1) {
-        *out = soap_malloc(soap, sizeof **out);
-        if (!*out)
-            rc = mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
-        else if ((rc = mk_leadrec_to_soap(soap, f, cJSON_GetArrayItem(leads, 0),
-                                          mk_ops_services(soap)->fspi_field, *out)) != 0)
-            rc = leadrec_fault(soap, rc);
-    }
-    cJSON_Delete(leads);
-    return rc;
-}
-
-/* If exactly one lead has `value` in REST filter `filter`, make *k an
- * update of that lead by id (and set *have_key); otherwise leave *k alone. */
-static int key_to_id(struct soap *soap, const char *filter, const char *value, const char *what,
-                     sync_key *k, bool *have_key)
-{
-    const char *vals[1] = {value};
-    cJSON *known = NULL;
-    int rc = mk_ops_get_leads(soap, filter, vals, 1, "id", 2, &known, what);
-    int64_t id;
-    if (rc == SOAP_OK && cJSON_GetArraySize(known) == 1 &&
-        mk_rest_json_get_int64(cJSON_GetArrayItem(known, 0), "id", &id) == MK_REST_JSON_OK) {
-        char *v = soap_malloc(soap, 24);
-        if (!v) {
-            rc = mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
-        } else {
-            snprintf(v, 24, "%" PRId64, id);
-            *k = (sync_key){"updateOnly", "id", v};
-            *have_key = true;
-        }
-    }
-    cJSON_Delete(known);
-    return rc;
-}
-
-int __ns1__syncLead(struct soap *soap, struct ns1__ParamsSyncLead *p, struct ns1__SuccessSyncLead *out)
-{
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "syncLead", p, &req);
-    if (rc != SOAP_OK)
-        return rc;
-    soap_set_omode(soap, SOAP_XML_NIL);
-    const struct ns1__LeadRecord *rec = p->leadRecord;
-    if (!rec)
-        return mk_fault(soap, MK_ERR_LEAD_DETAIL_REQUIRED, "syncLead needs a leadRecord");
-    const char *partition = NULL;
-    rc = mk_ops_partition(soap, &partition);
-    if (rc != SOAP_OK)
-        return rc;
-
-    const mk_fields *f = mk_ops_fields(soap);
-    cJSON *lead = NULL, *input = NULL;
-    mk_rest_result res = {0};
-    sync_key k;
-    const char *why = NULL;
-    bool have_key = choose_key(soap, rec, true, &k, &why) == 0;
-    const char *cookie = p->marketoCookie && *p->marketoCookie ? p->marketoCookie : NULL;
-
-    /* An unknown attribute faults before anything is read or written; a
-     * read-only one fails the record (the call's only one) unwritten. */
-    const char *failed = NULL;
-    rc = record_to_rest(soap, f, rec, true, "syncLead", &lead, &failed);
-    if (rc != SOAP_OK)
-        goto out;
-    if (failed && (have_key || cookie)) {   /* without any key: fault 20101 below */
-        struct ns1__ResultSyncLead *r = soap_malloc(soap, sizeof *r);
-        struct ns1__SyncStatus *st = soap_malloc(soap, sizeof *st);
-        if (!r || !st) {
-            rc = mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
-            goto out;
-        }
-        memset(r, 0, sizeof *r);
-        memset(st, 0, sizeof *st);
-        st->status = ns1__LeadSyncStatus__FAILED;
-        st->error = (char *)failed;
-        r->syncStatus = st;
-        out->result = r;
-        goto out;
-    }
-
-    /* The cookie outranks Email: a lead already known by it is updated. */
-    if (cookie && (!have_key || strcmp(k.lookup, "email") == 0)) {
-        rc = key_to_id(soap, "cookies", cookie, "syncLead: find lead by cookie", &k, &have_key);
-        if (rc != SOAP_OK)
-            goto out;
-    }
-    /* With a partition, REST dedupes only inside it, but Marketo matched
-     * Email in every partition ("If an existing lead is matched by email,
-     * the named workspace is ignored and the lead is updated in its current
-     * partition"): find that lead first, so no duplicate is created. */
-    if (have_key && partition && strcmp(k.lookup, "email") == 0) {
-        rc = key_to_id(soap, "email", k.value, "syncLead: find lead by email in every partition",
-                       &k, &have_key);
-        if (rc != SOAP_OK)
-            goto out;
-    }
-    if (!have_key) {
-        rc = mk_fault(soap, rec->ForeignSysPersonId ? MK_ERR_BAD_PARAMETER : MK_ERR_LEAD_KEY_REQUIRED,
-                      "syncLead: %s", why);
-        goto out;
-    }
-    if (strcmp(k.lookup, "id") == 0)
-        cJSON_AddItemToObject(lead, "id", cJSON_CreateRaw(k.value));
-    input = cJSON_CreateArray();
-    cJSON_AddItemToArray(input, lead);
-    lead = NULL;
-    rc = post_sync(soap, k.action, k.lookup, partition, input, &res, "syncLead: sync leads");
-    if (rc != SOAP_OK)
-        goto out;
-
-    const cJSON *item = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res.json, "result"), 0);
-    struct ns1__ResultSyncLead *r = soap_malloc(soap, sizeof *r);
-    struct ns1__SyncStatus *st = soap_malloc(soap, sizeof *st);
-    memset(r, 0, sizeof *r);
-    memset(st, 0, sizeof *st);
-    st->status = sync_status(mk_rest_json_get_string(item, "status"));
-    int64_t id = 0;
-    mk_rest_json_get_int64(item, "id", &id);
-    if (st->status == ns1__LeadSyncStatus__FAILED) {
-        int code = 0;
-        st->error = skip_reason(soap, item, &code);
-        if (code == 1006) {
-            /* The catalogue let an attribute through that Marketo no longer
-             * has: read it again, so the next request validates right. */
-            refresh_fields(soap);
-            rc = mk_fault(soap, MK_ERR_LEAD_ATTRIBUTE_BAD, "syncLead operation failed: %s", st->error);
-            goto out;
-        }
-    }
-    st->leadId = r->leadId = (int)id;
-    r->syncStatus = st;
-    if (cookie && id > 0) {
-        char path[64];
-        snprintf(path, sizeof path, "/rest/v1/leads/%" PRId64 "/associate.json", id);
-        mk_rest_param q[1] = {{"cookie", cookie}};
-        mk_rest_req rr = {.method = MK_REST_POST, .path = path,
-                          .path_template = "/rest/v1/leads/{leadId}/associate.json",
-                          .query = q, .nquery = 1};
-        mk_rest_result ares = {0};
-        rc = mk_ops_rest(soap, &rr, &ares, "syncLead: associate the Munchkin cookie");
-        if (rc != SOAP_OK && ares.error_code == 1012)
-            rc = mk_fault(soap, MK_ERR_BAD_PARAMETER,
-                          "lead %" PRId64 " was %s but marketoCookie '%s' is not a valid Munchkin "
-                          "cookie, so it was not associated", id,
-                          st->status == ns1__LeadSyncStatus__CREATED ? "created" : "updated", cookie);
-        mk_rest_result_free(&ares);
-        if (rc != SOAP_OK)
-            goto out;
-    }
-    if (p->returnLead && *p->returnLead == xsd__boolean__true_ && id > 0) {
-        rc = fetch_lead(soap, f, id, &r->leadRecord);
-        if (rc != SOAP_OK)
-            goto out;
-    }
-    out->result = r;
-out:
-    mk_rest_result_free(&res);
-    cJSON_Delete(lead);
-    cJSON_Delete(input);
-    mk_ops_release_fields(f);
-    return rc;
-}
-
-/* ---- syncMultipleLeads ------------------------------------------------------
- *
- * Every record is checked first, so an unknown attribute anywhere faults
- * the call (20105) before anything is written; anything else wrong with a
- * record (no key, a read-only field, a value REST refuses) fails that
- * record alone, in its place, and the others are written.  Records are then grouped by REST
- * (action, lookupField) into calls of at most 300, a key value never twice
- * in one call (REST would skip the second as a duplicate), and the answers
- * are put back in the caller's order.
- */
-typedef struct sync_item {
-    int index;          /* position in the SOAP request */
-    sync_key key;
-    cJSON *rest;        /* REST record (owned until moved into a batch) */
-    int batch;          /* batch number, -1 when failed before sending */
-    int slot;           /* position inside the batch */
-    const char *error;  /* FAILED reason when batch == -1 */
-} sync_item;
-
-int __ns1__syncMultipleLeads(struct soap *soap, struct ns1__ParamsSyncMultipleLeads *p,
-                             struct ns1__SuccessSyncMultipleLeads *out)
-{
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "syncMultipleLeads", p, &req);
-    if (rc != SOAP_OK)
-        return rc;
-    soap_set_omode(soap, SOAP_XML_NIL);
-    int n = p->leadRecordList ? p->leadRecordList->__sizeleadRecord : 0;
-    if (n == 0)
-        return mk_fault(soap, MK_ERR_LEAD_DETAIL_REQUIRED, "syncMultipleLeads needs leadRecordList/leadRecord");
-    bool dedup = !p->dedupEnabled || *p->dedupEnabled == xsd__boolean__true_;
-    const char *partition = NULL;
-    rc = mk_ops_partition(soap, &partition);
-    if (rc != SOAP_OK)
-        return rc;
-
-    const mk_fields *f = mk_ops_fields(soap);
-    sync_item *items = calloc((size_t)n, sizeof *items);
-    if (!items) {
-        mk_ops_release_fields(f);
-        return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
-    }
-    for (int i = 0; i < n && rc == SOAP_OK; i++) {
-        const struct ns1__LeadRecord *rec = &p->leadRecordList->leadRecord[i];
-        items[i].index = i;
-        items[i].batch = -1;
-        const char *why = NULL;
-        bool keyed = choose_key(soap, rec, dedup, &items[i].key, &why) == 0;
-        /* "the Marketo ID takes precedence ... if Email is also present as
-         * a key, it will not be updated unless it is specified in the list
-         * of attributes" (syncMultipleLeads).  The rule is stated for the Id
-         * key; a ForeignSysPersonId key may create the lead, so there Email
-         * is written as syncLead documents ("the Email will be updated").
-         * Every record is checked, keyed or not: an unknown attribute
-         * anywhere faults the call before anything is written. */
-        bool email_update = keyed && strcmp(items[i].key.lookup, "id") != 0;
-        const char *failed = NULL;
-        rc = record_to_rest(soap, f, rec, email_update, "syncMultipleLeads", &items[i].rest,
-                            &failed);
-        if (rc != SOAP_OK)
-            break;
-        if (!keyed || !items[i].rest) {
-            items[i].error = keyed ? failed : why;   /* this record alone fails, in its place */
-            cJSON_Delete(items[i].rest);
-            items[i].rest = NULL;
-            continue;
-        }
-        if (strcmp(items[i].key.lookup, "id") == 0)
-            cJSON_AddItemToObject(items[i].rest, "id", cJSON_CreateRaw(items[i].key.value));
-    }
-
-    /* Group into batches: same (action, lookup), ≤300, no repeated key value. */
-    typedef struct batch { const sync_key *key; cJSON *input; int count; } batch;
-    batch *batches = calloc((size_t)n, sizeof *batches);
-    int nb = 0;
-    for (int i = 0; i < n && rc == SOAP_OK; i++) {
-        if (!items[i].rest)
-            continue;
-        int b = -1;
-        for (int j = nb - 1; j >= 0 && b < 0; j--) {
-            if (strcmp(batches[j].key->action, items[i].key.action) != 0 ||
-                strcmp(batches[j].key->lookup, items[i].key.lookup) != 0 || batches[j].count >= REST_PAGE_MAX)
-                continue;
-            bool clash = false;
-            for (int m = 0; m < i && !clash; m++)
-                clash = items[m].batch == j && strcmp(items[m].key.value, items[i].key.value) == 0 &&
-                        strcmp(items[i].key.action, "createDuplicate") != 0;
-            if (!clash)
-                b = j;
-        }
-        if (b < 0) {
-            b = nb++;
-            batches[b].key = &items[i].key;
-            batches[b].input = cJSON_CreateArray();
-        }
-        items[i].batch = b;
-        items[i].slot = batches[b].count++;
-        cJSON_AddItemToArray(batches[b].input, items[i].rest);
-        items[i].rest = NULL;
-    }
-
-    struct ns1__SyncStatus *st = soap_malloc(soap, sizeof *st * (size_t)n);
-    memset(st, 0, sizeof *st * (size_t)n);
-    for (int i = 0; i < n; i++) {
-        st[i].status = ns1__LeadSyncStatus__FAILED;
-        st[i].error = (char *)items[i].error;
-    }
-    bool stale_fields = false;
-    for (int b = 0; b < nb && rc == SOAP_OK; b++) {
-        mk_rest_result res = {0};
-        rc = post_sync(soap, batches[b].key->action, batches[b].key->lookup, partition,
-                       batches[b].input, &res, "syncMultipleLeads: sync leads");
-        const cJSON *result = cJSON_GetObjectItemCaseSensitive(res.json, "result");
-        for (int i = 0; i < n && rc == SOAP_OK; i++) {
-            if (items[i].batch != b)
-                continue;
-            const cJSON *item = cJSON_GetArrayItem(result, items[i].slot);
-            int64_t id = 0;
-            mk_rest_json_get_int64(item, "id", &id);
-            st[i].leadId = (int)id;
-            st[i].status = item ? sync_status(mk_rest_json_get_string(item, "status"))
-                                : ns1__LeadSyncStatus__FAILED;
-            if (st[i].status == ns1__LeadSyncStatus__FAILED) {
-                int code = 0;
-                st[i].error = item ? skip_reason(soap, item, &code)
-                                   : "Marketo returned no status for this record";
-                stale_fields |= code == 1006;
-            }
-        }
-        mk_rest_result_free(&res);
-        if (rc != SOAP_OK && b > 0) {
-            /* Earlier batches were written: say so rather than hide it. */
-            rc = mk_fault(soap, MK_ERR_LEAD_SYNC_FAILED,
-                          "syncMultipleLeads: %d of %d REST sync calls succeeded before Marketo "
-                          "failed; the records of the earlier calls were written", b, nb);
-        }
-    }
-    if (stale_fields)
-        refresh_fields(soap);   /* a field validated here is gone in Marketo */
-    if (rc == SOAP_OK) {
-        struct ns1__ResultSyncMultipleLeads *r = soap_malloc(soap, sizeof *r);
-        r->syncStatusList = soap_malloc(soap, sizeof *r->syncStatusList);
-        r->syncStatusList->__sizesyncStatus = n;
-        r->syncStatusList->syncStatus = st;
-        out->result = r;
-    }
-    for (int b = 0; b < nb; b++)
-        cJSON_Delete(batches[b].input);
-    for (int i = 0; i < n; i++)
-        cJSON_Delete(items[i].rest);
-    free(batches);
-    free(items);
-    mk_ops_release_fields(f);
-    return rc;
-}
-
-/* ---- mergeLeads --------------------------------------------------------------
- *
- * Each key list names one lead (one attribute: attrName = key type, attrValue
- * = value).  Keys are resolved to ids, then REST merges at most 25 losers per
- * call, so larger merges take several calls.
- */
-static int key_of(struct soap *soap, const struct ns1__ArrayOfAttribute *kl, const char *role,
-                  const struct ns1__Attribute **key)
-{
-    if (!kl || kl->__sizeattribute == 0 || !kl->attribute[0].attrName ||
-        !kl->attribute[0].attrValue || !*kl->attribute[0].attrValue)
-        return mk_fault(soap, MK_ERR_LEAD_KEY_REQUIRED,
-                        "mergeLeads: the %s lead key list has no key (attrName = key type, "
-                        "attrValue = value)", role);
-    if (kl->__sizeattribute > 1)
-        return mk_fault(soap, MK_ERR_BAD_PARAMETER,
-                        "mergeLeads: the %s lead key list has %d keys; REST identifies a lead by one "
-                        "key, so give exactly one (IDNUM is best)", role, kl->__sizeattribute);
-    *key = &kl->attribute[0];
-    return SOAP_OK;
-}
-
-/* Resolve every key to a lead id.  IDNUM keys are checked together, one
- * GET per 300 ids, so a merge of many losers by id costs a call or two
- * rather than one per loser; other key types are resolved one by one. */
-static int resolve_keys(struct soap *soap, const struct ns1__Attribute *const *keys, int n,
-                        int64_t *ids)
-{
-    const char **idtext = soap_malloc(soap, sizeof *idtext * (size_t)n);
-    bool *found = soap_malloc(soap, sizeof *found * (size_t)n);
-    if (!idtext || !found)
-        return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
-    int nid = 0;
-    for (int i = 0; i < n; i++) {
-        const char *why = NULL;
-        const char *filter = mk_ops_lead_filter(soap, keys[i]->attrName, &why);
-        ids[i] = 0;
-        if (!filter || strcmp(filter, "id") != 0) {
-            int rc = mk_ops_resolve_lead(soap, keys[i]->attrName, keys[i]->attrValue, &ids[i],
-                                         "mergeLeads");
-            if (rc != SOAP_OK)
-                return rc;
-            continue;
-        }
-        char *end;
-        long long v = strtoll(keys[i]->attrValue, &end, 10);
-        if (*end || v <= 0 || v > INT32_MAX)
-            return mk_fault(soap, MK_ERR_LEAD_KEY_BAD, "mergeLeads: IDNUM must be a lead id, not '%s'",
-                            keys[i]->attrValue);
-        ids[i] = v;
-        idtext[nid++] = keys[i]->attrValue;
-    }
-    memset(found, 0, sizeof *found * (size_t)n);
-    for (int start = 0; start < nid; start += REST_PAGE_MAX) {
-        int m = nid - start < REST_PAGE_MAX ? nid - start : REST_PAGE_MAX;
-        cJSON *leads = NULL;
-        int rc = mk_ops_get_leads(soap, "id", idtext + start, m, "id", m, &leads,
-                                  "mergeLeads: check that the leads exist");
-        if (rc != SOAP_OK)
-            return rc;
-        const cJSON *l;
-        cJSON_ArrayForEach(l, leads) {
-            int64_t id;
-            if (mk_rest_json_get_int64(l, "id", &id) != MK_REST_JSON_OK)
-                continue;
-            for (int i = 0; i < n; i++)
-                if (ids[i] == id)
-                    found[i] = true;
-        }
-        cJSON_Delete(leads);
-    }
-    for (int i = 0; i < n; i++) {
-        const char *why = NULL;
-        const char *filter = mk_ops_lead_filter(soap, keys[i]->attrName, &why);
-        if (filter && strcmp(filter, "id") == 0 && !found[i])
-            return mk_fault(soap, MK_ERR_LEAD_NOT_FOUND, "No lead found with IDNUM = %s",
-                            keys[i]->attrValue);
-    }
-    return SOAP_OK;
-}
-
-int __ns1__mergeLeads(struct soap *soap, struct ns1__ParamsMergeLeads *p, struct ns1__SuccessMergeLeads *out)
-{
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "mergeLeads", p, &req);
-    if (rc != SOAP_OK)
-        return rc;
-    soap_set_omode(soap, SOAP_XML_NIL);
-    int n = p->losingLeadKeyLists ? p->losingLeadKeyLists->__sizekeyList : 0;
-    /* keys[0] is the winner, keys[1..n] the losers. */
-    const struct ns1__Attribute **keys = soap_malloc(soap, sizeof *keys * (size_t)(n + 1));
-    int64_t *all = soap_malloc(soap, sizeof *all * (size_t)(n + 1));
-    int *losers = soap_malloc(soap, sizeof *losers * (size_t)(n ? n : 1));
-    if (!keys || !all || !losers)
-        return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
-    if ((rc = key_of(soap, p->winningLeadKeyList, "winning", &keys[0])) != SOAP_OK)
-        return rc;
-    if (n == 0)
-        return mk_fault(soap, MK_ERR_LEAD_KEY_REQUIRED, "mergeLeads needs at least one losing lead key list");
-    for (int i = 0; i < n; i++)
-        if ((rc = key_of(soap, &p->losingLeadKeyLists->keyList[i], "losing", &keys[i + 1])) != SOAP_OK)
-            return rc;
-    if ((rc = resolve_keys(soap, keys, n + 1, all)) != SOAP_OK)
-        return rc;
-    int64_t winner = all[0];
-    /* The answer carries the ids as SOAP xs:int; an id beyond it could not be
-     * reported, so such a merge is refused before anything changes. */
-    for (int i = 0; i <= n; i++)
-        if (all[i] <= 0 || all[i] > INT32_MAX)
-            return mk_fault(soap, MK_ERR_BAD_PARAMETER,
-                            "mergeLeads: lead id %" PRId64 " does not fit the SOAP API's xs:int "
-                            "ids; merge it with REST Merge Leads instead", all[i]);
-    for (int i = 0; i < n; i++) {
-        if (all[i + 1] == winner)
-            return mk_fault(soap, MK_ERR_BAD_PARAMETER,
-                            "mergeLeads: lead %" PRId64 " is both the winner and a loser", winner);
-        losers[i] = (int)all[i + 1];
-    }
-    bool crm = p->mergeInSales && *p->mergeInSales == xsd__boolean__true_;
-    char path[64];
-    snprintf(path, sizeof path, "/rest/v1/leads/%" PRId64 "/merge.json", winner);
-    for (int start = 0; start < n; start += MERGE_LOSERS_PER_CALL) {
-        int end = start + MERGE_LOSERS_PER_CALL < n ? start + MERGE_LOSERS_PER_CALL : n;
-        char ids[MERGE_LOSERS_PER_CALL * 21 + 1], *q = ids;
-        for (int i = start; i < end; i++)
-            q += sprintf(q, "%s%" PRId64, i > start ? "," : "", all[i + 1]);
-        mk_rest_param qp[2] = {{"leadIds", ids}, {"mergeInCRM", crm ? "true" : "false"}};
-        mk_rest_req rr = {.method = MK_REST_POST, .path = path,
-                          .path_template = "/rest/v1/leads/{leadId}/merge.json", .query = qp, .nquery = 2};
-        mk_rest_result res = {0};
-        rc = mk_ops_rest(soap, &rr, &res, "mergeLeads: merge leads");
-        mk_rest_result_free(&res);
-        if (rc != SOAP_OK && start > 0)
-            return mk_fault(soap, MK_ERR_API_INTERNAL,
-                            "mergeLeads: the first %d losing leads were merged into %" PRId64
-                            ", then Marketo failed; the rest were not merged", start, winner);
-        if (rc != SOAP_OK)
-            return rc;
-    }
-    struct ns1__ResultMergeLeads *r = soap_malloc(soap, sizeof *r);
-    struct ns1__MergeStatus *ms = soap_malloc(soap, sizeof *ms);
-    if (!r || !ms)
-        return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
-    memset(ms, 0, sizeof *ms);
-    ms->winningLeadId = soap_malloc(soap, sizeof *ms->winningLeadId);
-    ms->losingLeadIdList = soap_malloc(soap, sizeof *ms->losingLeadIdList);
-    if (!ms->winningLeadId || !ms->losingLeadIdList)
-        return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
-    *ms->winningLeadId = (int)winner;
-    ms->losingLeadIdList->__sizeintegerItem = n;
-    ms->losingLeadIdList->integerItem = losers;
-    ms->status = ns1__LeadMergeStatusEnum__MERGED;
-    r->mergeStatus = ms;
-    out->result = r;
-    return SOAP_OK;
 }

@@ -29,6 +29,7 @@
 #include "ops/lists/lists.h"
 #include "ops/core/namecache.h"
 #include "ops/core/op.h"
+#include "ops/core/pager.h"
 #include "rest/json.h"
 #include "soap/auth.h"
 #include "soap/fault.h"
@@ -167,6 +168,51 @@ static bool contains_ci(const char *hay, const char *needle)
     return n == 0;
 }
 
+/* What getCampaignsForSource keeps of the requestable campaigns. */
+typedef struct campaign_pick {
+    struct soap *soap;
+    mk_services *svc;
+    const char *name;   /* the name filter, NULL: none */
+    bool exact;
+    cJSON *picked;      /* {id, name shown, description} of those that pass */
+} campaign_pick;
+
+/* One page of campaigns: each campaign's id is remembered under its name
+ * (the next requestCampaign by name needs no lookup), and those that pass
+ * the name filter are kept. */
+static int pick_campaigns(void *ctx, mk_rest_result *res, cJSON *records, bool *stop)
+{
+    campaign_pick *cp = ctx;
+    struct soap *soap = cp->soap;
+    const char *name = cp->name;
+    cJSON *it;
+    (void)res;
+    (void)stop;
+    cJSON_ArrayForEach(it, records) {
+        const char *cn = mk_rest_json_get_string(it, "name");
+        const char *pn = mk_rest_json_get_string(it, "programName");
+        int64_t id;
+        if (!cn || mk_rest_json_get_int64(it, "id", &id) != MK_REST_JSON_OK)
+            continue;
+        char *shown = soap_malloc(soap, strlen(cn) + (pn ? strlen(pn) + 1 : 0) + 1);
+        if (!shown)
+            return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
+        sprintf(shown, "%s%s%s", pn && *pn ? pn : "", pn && *pn ? "." : "", cn);
+        if (pn && *pn)   /* the next requestCampaign by name needs no lookup */
+            mk_namecache_put(cp->svc->names, "campaign", mk_ops_name_scope(soap, pn), cn, id);
+        if (name && (cp->exact ? strcasecmp(shown, name) != 0 && strcasecmp(cn, name) != 0
+                               : !contains_ci(shown, name)))
+            continue;
+        cJSON *rec = cJSON_CreateObject();
+        cJSON_AddItemToObject(rec, "id", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(it, "id"), 1));
+        cJSON_AddStringToObject(rec, "name", shown);
+        const char *d = mk_rest_json_get_string(it, "description");
+        cJSON_AddStringToObject(rec, "description", d ? d : "");
+        cJSON_AddItemToArray(cp->picked, rec);
+    }
+    return SOAP_OK;
+}
+
 int __ns1__getCampaignsForSource(struct soap *soap, struct ns1__ParamsGetCampaignsForSource *p,
                                  struct ns1__SuccessGetCampaignsForSource *out)
 {
@@ -189,53 +235,19 @@ int __ns1__getCampaignsForSource(struct soap *soap, struct ns1__ParamsGetCampaig
      * "<program>.<campaign>" or the bare campaign name) is the shim's, as
      * REST matches names exactly and only the bare name. */
     cJSON *picked = cJSON_CreateArray();
-    char *token = NULL;
-    for (;;) {
-        mk_rest_param q[3] = {{"isTriggerable", "true"}, {"batchSize", MK_REST_BATCH_MAX_TEXT},
-                              {"nextPageToken", token}};
-        mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/campaigns.json", .query = q,
-                          .nquery = token ? 3 : 2};
-        mk_rest_result res = {0};
-        rc = mk_ops_rest_in(soap, "campaign", &rr, &res,
-                            "getCampaignsForSource: list requestable campaigns");
-        if (rc != SOAP_OK) {
-            mk_rest_result_free(&res);
-            break;
-        }
-        cJSON *result = cJSON_GetObjectItemCaseSensitive(res.json, "result"), *it;
-        cJSON_ArrayForEach(it, result) {
-            const char *cn = mk_rest_json_get_string(it, "name");
-            const char *pn = mk_rest_json_get_string(it, "programName");
-            int64_t id;
-            if (!cn || mk_rest_json_get_int64(it, "id", &id) != MK_REST_JSON_OK)
-                continue;
-            char *shown = soap_malloc(soap, strlen(cn) + (pn ? strlen(pn) + 1 : 0) + 1);
-            if (!shown) {
-                rc = mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
-                break;
-            }
-            sprintf(shown, "%s%s%s", pn && *pn ? pn : "", pn && *pn ? "." : "", cn);
-            if (pn && *pn)   /* the next requestCampaign by name needs no lookup */
-                mk_namecache_put(svc->names, "campaign", mk_ops_name_scope(soap, pn), cn, id);
-            if (name && (exact ? strcasecmp(shown, name) != 0 && strcasecmp(cn, name) != 0
-                               : !contains_ci(shown, name)))
-                continue;
-            cJSON *rec = cJSON_CreateObject();
-            cJSON_AddItemToObject(rec, "id", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(it, "id"), 1));
-            cJSON_AddStringToObject(rec, "name", shown);
-            const char *d = mk_rest_json_get_string(it, "description");
-            cJSON_AddStringToObject(rec, "description", d ? d : "");
-            cJSON_AddItemToArray(picked, rec);
-        }
-        const char *next = mk_rest_json_get_string(res.json, "nextPageToken");
-        free(token);
-        token = rc == SOAP_OK && next && *next && cJSON_GetArraySize(result) > 0
-                    ? strdup(next) : NULL;
-        mk_rest_result_free(&res);
-        if (!token)
-            break;
-    }
-    free(token);
+    campaign_pick cp = {soap, svc, name, exact, picked};
+    mk_ops_send sc = {.soap = soap, .context = "campaign",
+                      .what = "getCampaignsForSource: list requestable campaigns"};
+    mk_rest_param q[3] = {{"isTriggerable", "true"}, {"batchSize", MK_REST_BATCH_MAX_TEXT},
+                          {"nextPageToken", NULL}};
+    /* A page without campaigns is the end. */
+    mk_pager pg = {.ep = MK_EP_CAMPAIGNS, .query = q, .nquery = 3, .empty = MK_PAGER_EMPTY_ENDS,
+                   .send = mk_ops_send_page, .send_ctx = &sc, .on_page = pick_campaigns,
+                   .page_ctx = &cp};
+    rc = mk_pager_run(&pg);
+    mk_pager_done(&pg);
+    if (rc < 0)
+        rc = mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
     if (rc == SOAP_OK) {
         int n = cJSON_GetArraySize(picked), k = 0;
         struct ns1__ResultGetCampaignsForSource *r = soap_malloc(soap, sizeof *r);

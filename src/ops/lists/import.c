@@ -37,6 +37,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "base/buf.h"
 #include "mapping/mapping.h"
 #include "ops/core/common.h"
 #include "ops/core/importstore.h"
@@ -49,37 +50,6 @@
 #define REST_BATCH MK_REST_BATCH_MAX
 #define TOKEN_COLUMNS_SHOWN 3
 
-/* ---- a small growable buffer ------------------------------------------------- */
-
-typedef struct buf {
-    char *s;
-    size_t n, cap;
-    bool oom;
-} buf;
-
-static void put(buf *b, const char *p, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 1024;
-        while (cap < b->n + n + 1)
-            cap *= 2;
-        char *s = realloc(b->s, cap);
-        if (!s) {
-            b->oom = true;
-            return;
-        }
-        b->s = s;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->n, p, n);
-    b->n += n;
-    b->s[b->n] = '\0';
-}
-
-static void puts_(buf *b, const char *s) { put(b, s, strlen(s)); }
-
 /* ---- CSV ----------------------------------------------------------------------- */
 
 /* Split one CSV record (RFC 4180 quoting; the SOAP client sends one record
@@ -88,59 +58,57 @@ static void puts_(buf *b, const char *s) { put(b, s, strlen(s)); }
 static cJSON *csv_split(const char *s)
 {
     cJSON *cells = cJSON_CreateArray();
-    buf cell = {0};
-    put(&cell, "", 0);
+    mk_buf cell = {0};
+    mk_buf_append(&cell, "", 0);
     bool quoted = false;
     for (const char *p = s;; p++) {
         if (quoted) {
             if (!*p)
                 goto bad;
             if (*p == '"' && p[1] == '"') {
-                put(&cell, "\"", 1);
+                mk_buf_append(&cell, "\"", 1);
                 p++;
             } else if (*p == '"') {
                 quoted = false;
             } else {
-                put(&cell, p, 1);
+                mk_buf_append(&cell, p, 1);
             }
             continue;
         }
-        if (*p == '"' && (cell.n == 0)) {
+        if (*p == '"' && (cell.len == 0)) {
             quoted = true;
         } else if (*p == ',' || !*p) {
-            cJSON_AddItemToArray(cells, cJSON_CreateString(cell.s ? cell.s : ""));
-            cell.n = 0;
-            if (cell.s)
-                cell.s[0] = '\0';
+            cJSON_AddItemToArray(cells, cJSON_CreateString(cell.data ? cell.data : ""));
+            mk_buf_truncate(&cell, 0);
             if (!*p)
                 break;
         } else if (*p != '\r' && *p != '\n') {
-            put(&cell, p, 1);
+            mk_buf_append(&cell, p, 1);
         }
     }
-    if (cell.oom)
+    if (cell.err)
         goto bad;
-    free(cell.s);
+    mk_buf_free(&cell);
     return cells;
 bad:
-    free(cell.s);
+    mk_buf_free(&cell);
     cJSON_Delete(cells);
     return NULL;
 }
 
-static void csv_cell(buf *b, const char *s)
+static void csv_cell(mk_buf *b, const char *s)
 {
     if (!strpbrk(s, ",\"\r\n")) {
-        puts_(b, s);
+        mk_buf_puts(b, s);
         return;
     }
-    put(b, "\"", 1);
+    mk_buf_append(b, "\"", 1);
     for (; *s; s++) {
         if (*s == '"')
-            put(b, "\"", 1);
-        put(b, s, 1);
+            mk_buf_append(b, "\"", 1);
+        mk_buf_append(b, s, 1);
     }
-    put(b, "\"", 1);
+    mk_buf_append(b, "\"", 1);
 }
 
 /* Trimmed copy in the soap arena. */
@@ -256,38 +224,38 @@ static int parse_rows(struct soap *soap, const struct ns1__ArrayOfString *rows, 
 }
 
 /* The CSV file REST gets: REST names in the header, every cell re-quoted. */
-static int build_csv(struct soap *soap, const import_req *ir, buf *csv)
+static int build_csv(struct soap *soap, const import_req *ir, mk_buf *csv)
 {
     for (int i = 0; i < ir->ncols; i++) {
         if (i)
-            put(csv, ",", 1);
+            mk_buf_append(csv, ",", 1);
         csv_cell(csv, ir->cols[i]->rest);
     }
-    put(csv, "\n", 1);
+    mk_buf_append(csv, "\n", 1);
     const cJSON *row;
     cJSON_ArrayForEach(row, ir->rows) {
         int i = 0;
         const cJSON *c;
         cJSON_ArrayForEach(c, row) {
             if (i++)
-                put(csv, ",", 1);
+                mk_buf_append(csv, ",", 1);
             csv_cell(csv, c->valuestring);
         }
-        put(csv, "\n", 1);
+        mk_buf_append(csv, "\n", 1);
     }
-    if (csv->oom)
+    if (csv->err)
         return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
-    if (csv->n > BULK_MAX_BYTES)
+    if (csv->len > BULK_MAX_BYTES)
         return mk_fault(soap, MK_ERR_BAD_PARAMETER,
                         "importToList: the rows make a %zu-byte file; REST bulk import takes "
                         "at most 10 MB per import, so split the rows over several calls",
-                        csv->n);
+                        csv->len);
     return SOAP_OK;
 }
 
 /* ---- UPSERTLEADS: REST bulk import -------------------------------------------- */
 
-static int bulk_import(struct soap *soap, mk_list_ref *l, const buf *csv, int64_t *batch,
+static int bulk_import(struct soap *soap, mk_list_ref *l, const mk_buf *csv, int64_t *batch,
                        const char **rest_status)
 {
     /* A boundary that does not occur in the file. */
@@ -296,22 +264,23 @@ static int bulk_import(struct soap *soap, mk_list_ref *l, const buf *csv, int64_
     for (unsigned i = 0;; i++) {
         snprintf(boundary, sizeof boundary, "mktows-shim-%lx-%lx-%u",
                  (unsigned long)time(NULL), (unsigned long)atomic_fetch_add(&counter, 1), i);
-        if (!strstr(csv->s, boundary))
+        if (!strstr(csv->data, boundary))
             break;
     }
-    buf body = {0};
-    puts_(&body, "--");
-    puts_(&body, boundary);
-    puts_(&body, "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"importToList.csv\""
-                 "\r\nContent-Type: text/csv\r\n\r\n");
-    put(&body, csv->s, csv->n);
-    puts_(&body, "\r\n--");
-    puts_(&body, boundary);
-    puts_(&body, "--\r\n");
+    mk_buf body = {0};
+    mk_buf_puts(&body, "--");
+    mk_buf_puts(&body, boundary);
+    mk_buf_puts(&body,
+                "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"importToList.csv\""
+                "\r\nContent-Type: text/csv\r\n\r\n");
+    mk_buf_append(&body, csv->data, csv->len);
+    mk_buf_puts(&body, "\r\n--");
+    mk_buf_puts(&body, boundary);
+    mk_buf_puts(&body, "--\r\n");
     char ctype[96];
     snprintf(ctype, sizeof ctype, "multipart/form-data; boundary=%s", boundary);
-    if (body.oom) {
-        free(body.s);
+    if (body.err) {
+        mk_buf_free(&body);
         return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
     }
     const char *partition = NULL;
@@ -321,7 +290,7 @@ static int bulk_import(struct soap *soap, mk_list_ref *l, const buf *csv, int64_
         snprintf(lid, sizeof lid, "%" PRId64, l->id);
         mk_rest_param q[3] = {{"format", "csv"}, {"listId", lid}, {"partitionName", partition}};
         mk_rest_req rr = {.method = MK_REST_POST, .path = "/bulk/v1/leads.json", .query = q,
-                          .nquery = partition ? 3 : 2, .raw_body = body.s, .raw_len = body.n,
+                          .nquery = partition ? 3 : 2, .raw_body = body.data, .raw_len = body.len,
                           .raw_content_type = ctype};
         mk_rest_result res = {0};
         rc = mk_ops_rest_in(soap, "import", &rr, &res, "importToList: bulk import the rows");
@@ -349,7 +318,7 @@ static int bulk_import(struct soap *soap, mk_list_ref *l, const buf *csv, int64_
         mk_rest_result_free(&res);
         break;
     }
-    free(body.s);
+    mk_buf_free(&body);
     return rc;
 }
 
@@ -401,64 +370,69 @@ static size_t first_lead(const lead_ref *p, size_t n, int64_t id)
     return lo;
 }
 
-static int list_only(struct soap *soap, mk_list_ref *l, const import_req *ir,
-                     listonly_outcome *lo)
+/* What LISTONLY works with: per row, per distinct email and per lead. */
+typedef struct listonly_work {
+    int n;                  /* rows */
+    const char **email;     /* row -> its email */
+    int *uniq;              /* row -> distinct email, -1: none */
+    const char **distinct;  /* distinct emails, in the order of their first row */
+    int nd;
+    int *matches;           /* distinct email -> leads REST found with it */
+    int64_t *lead;          /* distinct email -> the first of them */
+    const char **rstatus;   /* distinct email -> REST's status for adding its lead */
+    int64_t *ids;           /* the leads to add, each once */
+    lead_ref *byid;         /* (lead, email) sorted by lead */
+    size_t nbyid;
+    email_ref *byemail;
+    int *firstrow;          /* row -> first row of its email */
+} listonly_work;
+
+/* Each row's email, and the distinct ones (ignoring case); a comma cannot
+ * travel in a REST filter value. */
+static void lo_distinct_emails(struct soap *soap, const import_req *ir, listonly_work *w)
 {
-    int n = ir->nrows;
-    size_t sz = (size_t)(n ? n : 1);
-    const char **email = soap_malloc(soap, sizeof *email * sz);
-    int *uniq = soap_malloc(soap, sizeof *uniq * sz);    /* row -> distinct email, -1: none */
-    const char **distinct = soap_malloc(soap, sizeof *distinct * sz);
-    int *matches = soap_malloc(soap, sizeof *matches * sz);
-    int64_t *lead = soap_malloc(soap, sizeof *lead * sz);
-    const char **rstatus = soap_malloc(soap, sizeof *rstatus * sz);
-    int64_t *ids = soap_malloc(soap, sizeof *ids * sz);
-    email_ref *byemail = malloc(sizeof *byemail * sz);
-    lead_ref *byid = malloc(sizeof *byid * sz);
-    int *firstrow = malloc(sizeof *firstrow * sz);   /* row -> first row of its email */
-    int rc = SOAP_OK;
-    if (!email || !uniq || !distinct || !matches || !lead || !rstatus || !ids || !byemail ||
-        !byid || !firstrow) {
-        rc = mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
-        goto out;
-    }
-    /* Each row's email; a comma cannot travel in a REST filter value. */
     int i = 0, ne = 0;
     const cJSON *row;
     cJSON_ArrayForEach(row, ir->rows) {
         const cJSON *c = cJSON_GetArrayItem(row, ir->email_col);
-        email[i] = c ? trimmed(soap, c->valuestring) : "";
-        uniq[i] = -1;
-        if (email[i] && *email[i] && !strchr(email[i], ','))
-            byemail[ne++] = (email_ref){email[i], i};
+        w->email[i] = c ? trimmed(soap, c->valuestring) : "";
+        w->uniq[i] = -1;
+        if (w->email[i] && *w->email[i] && !strchr(w->email[i], ','))
+            w->byemail[ne++] = (email_ref){w->email[i], i};
         i++;
     }
     /* Rows of one email (ignoring case) share the distinct email of the
      * first of them; distinct emails keep the order of their first row. */
-    qsort(byemail, (size_t)ne, sizeof *byemail, cmp_email_ref);
+    qsort(w->byemail, (size_t)ne, sizeof *w->byemail, cmp_email_ref);
     for (int k = 0, first = -1; k < ne; k++) {
-        if (k == 0 || strcasecmp(byemail[k].email, byemail[k - 1].email) != 0)
-            first = byemail[k].row;
-        firstrow[byemail[k].row] = first;
+        if (k == 0 || strcasecmp(w->byemail[k].email, w->byemail[k - 1].email) != 0)
+            first = w->byemail[k].row;
+        w->firstrow[w->byemail[k].row] = first;
     }
-    int nd = 0;
-    for (i = 0; i < n; i++) {
-        if (!email[i] || !*email[i] || strchr(email[i], ','))
+    w->nd = 0;
+    for (i = 0; i < w->n; i++) {
+        if (!w->email[i] || !*w->email[i] || strchr(w->email[i], ','))
             continue;
-        if (firstrow[i] == i) {
-            distinct[nd] = email[i];
-            matches[nd] = 0;
-            lead[nd] = 0;
-            rstatus[nd] = NULL;
-            uniq[i] = nd++;
+        if (w->firstrow[i] == i) {
+            w->distinct[w->nd] = w->email[i];
+            w->matches[w->nd] = 0;
+            w->lead[w->nd] = 0;
+            w->rstatus[w->nd] = NULL;
+            w->uniq[i] = w->nd++;
         } else {
-            uniq[i] = uniq[firstrow[i]];   /* an earlier row: already numbered */
+            w->uniq[i] = w->uniq[w->firstrow[i]];   /* an earlier row: already numbered */
         }
     }
-    for (int start = 0; start < nd && rc == SOAP_OK; start += REST_BATCH) {
-        int cnt = nd - start < REST_BATCH ? nd - start : REST_BATCH;
+}
+
+/* The leads of each distinct email, 300 emails a call. */
+static int lo_find_leads(struct soap *soap, listonly_work *w)
+{
+    int rc = SOAP_OK;
+    for (int start = 0; start < w->nd && rc == SOAP_OK; start += REST_BATCH) {
+        int cnt = w->nd - start < REST_BATCH ? w->nd - start : REST_BATCH;
         cJSON *leads = NULL;
-        rc = mk_ops_get_leads(soap, "email", distinct + start, cnt, "id,email", 100000, &leads,
+        rc = mk_ops_get_leads(soap, "email", w->distinct + start, cnt, "id,email", 100000, &leads,
                               "importToList LISTONLY: find the leads by email");
         const cJSON *ld;
         cJSON_ArrayForEach(ld, leads) {
@@ -467,35 +441,39 @@ static int list_only(struct soap *soap, mk_list_ref *l, const import_req *ir,
             if (!em || mk_rest_json_get_int64(ld, "id", &id) != MK_REST_JSON_OK)
                 continue;
             for (int j = start; j < start + cnt; j++) {
-                if (strcasecmp(distinct[j], em) == 0) {
-                    if (matches[j]++ == 0)
-                        lead[j] = id;
+                if (strcasecmp(w->distinct[j], em) == 0) {
+                    if (w->matches[j]++ == 0)
+                        w->lead[j] = id;
                     break;
                 }
             }
         }
         cJSON_Delete(leads);
     }
-    if (rc != SOAP_OK)
-        goto out;
-    /* Add the leads found (each distinct email matching exactly one lead),
-     * each lead once, in the order of the emails that found them. */
-    size_t nbyid = 0;
-    for (int j = 0; j < nd; j++)
-        if (matches[j] == 1)
-            byid[nbyid++] = (lead_ref){lead[j], j};
-    qsort(byid, nbyid, sizeof *byid, cmp_lead_ref);
+    return rc;
+}
+
+/* Add the leads found (each distinct email matching exactly one lead),
+ * each lead once, in the order of the emails that found them. */
+static int lo_add_leads(struct soap *soap, mk_list_ref *l, listonly_work *w)
+{
+    int rc = SOAP_OK;
+    w->nbyid = 0;
+    for (int j = 0; j < w->nd; j++)
+        if (w->matches[j] == 1)
+            w->byid[w->nbyid++] = (lead_ref){w->lead[j], j};
+    qsort(w->byid, w->nbyid, sizeof *w->byid, cmp_lead_ref);
     int nids = 0;
-    for (int j = 0; j < nd; j++) {
-        if (matches[j] != 1)
+    for (int j = 0; j < w->nd; j++) {
+        if (w->matches[j] != 1)
             continue;
-        size_t f = first_lead(byid, nbyid, lead[j]);
-        if (byid[f].email == j)   /* the first email that found this lead */
-            ids[nids++] = lead[j];
+        size_t f = first_lead(w->byid, w->nbyid, w->lead[j]);
+        if (w->byid[f].email == j)   /* the first email that found this lead */
+            w->ids[nids++] = w->lead[j];
     }
     for (int start = 0; start < nids && rc == SOAP_OK; start += REST_BATCH) {
         int cnt = nids - start < REST_BATCH ? nids - start : REST_BATCH;
-        cJSON *body = mk_lists_id_input(ids + start, (size_t)cnt);
+        cJSON *body = mk_lists_id_input(w->ids + start, (size_t)cnt);
         mk_rest_req rr = {.method = MK_REST_POST, .json = body};
         mk_rest_result res = {0};
         rc = mk_lists_call(soap, l, "/leads.json", &rr, &res,
@@ -508,35 +486,71 @@ static int list_only(struct soap *soap, mk_list_ref *l, const import_req *ir,
                 if (mk_rest_json_get_int64(it, "id", &id) != MK_REST_JSON_OK)
                     continue;
                 const char *st = mk_rest_json_get_string(it, "status");
-                for (size_t f = first_lead(byid, nbyid, id); f < nbyid && byid[f].id == id; f++)
-                    rstatus[byid[f].email] = st ? soap_strdup(soap, st) : "";
+                for (size_t f = first_lead(w->byid, w->nbyid, id); f < w->nbyid && w->byid[f].id == id; f++)
+                    w->rstatus[w->byid[f].email] = st ? soap_strdup(soap, st) : "";
             }
         } else if (start > 0) {
             rc = mk_ops_partial_fault(soap, &res, "importToList LISTONLY", start, nids, "leads");
         }
         mk_rest_result_free(&res);
     }
-    if (rc != SOAP_OK)
-        goto out;
+    return rc;
+}
+
+/* Every row counted under what became of it. */
+static void lo_outcome(const listonly_work *w, listonly_outcome *lo)
+{
     memset(lo, 0, sizeof *lo);
-    for (i = 0; i < n; i++) {
-        int j = uniq[i];
+    for (int i = 0; i < w->n; i++) {
+        int j = w->uniq[i];
         if (j < 0)
             lo->no_email++;
-        else if (matches[j] == 0)
+        else if (w->matches[j] == 0)
             lo->unknown++;
-        else if (matches[j] > 1)
+        else if (w->matches[j] > 1)
             lo->several++;
-        else if (!rstatus[j] || strcmp(rstatus[j], "added") != 0)
+        else if (!w->rstatus[j] || strcmp(w->rstatus[j], "added") != 0)
             lo->refused++;
         else
             lo->imported++;
     }
-    lo->failed = n - lo->imported;
+    lo->failed = w->n - lo->imported;
+}
+
+static int list_only(struct soap *soap, mk_list_ref *l, const import_req *ir,
+                     listonly_outcome *lo)
+{
+    int n = ir->nrows;
+    size_t sz = (size_t)(n ? n : 1);
+    listonly_work w = {
+        .n = n,
+        .email = soap_malloc(soap, sizeof *w.email * sz),
+        .uniq = soap_malloc(soap, sizeof *w.uniq * sz),
+        .distinct = soap_malloc(soap, sizeof *w.distinct * sz),
+        .matches = soap_malloc(soap, sizeof *w.matches * sz),
+        .lead = soap_malloc(soap, sizeof *w.lead * sz),
+        .rstatus = soap_malloc(soap, sizeof *w.rstatus * sz),
+        .ids = soap_malloc(soap, sizeof *w.ids * sz),
+        .byemail = malloc(sizeof *w.byemail * sz),
+        .byid = malloc(sizeof *w.byid * sz),
+        .firstrow = malloc(sizeof *w.firstrow * sz),
+    };
+    int rc = SOAP_OK;
+    if (!w.email || !w.uniq || !w.distinct || !w.matches || !w.lead || !w.rstatus || !w.ids ||
+        !w.byemail || !w.byid || !w.firstrow) {
+        rc = mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    lo_distinct_emails(soap, ir, &w);
+    if ((rc = lo_find_leads(soap, &w)) != SOAP_OK)
+        goto out;
+    if ((rc = lo_add_leads(soap, l, &w)) != SOAP_OK)
+        goto out;
+    lo_outcome(&w, lo);
 out:
-    free(byemail);
-    free(byid);
-    free(firstrow);
+    free(w.byemail);
+    free(w.byid);
+    free(w.firstrow);
     return rc;
 }
 
@@ -549,6 +563,71 @@ static const char *rest_state_of_stored(struct soap *soap, const mk_import_rec *
 static void log_store_error(const char *what, const char *err)
 {
     fprintf(stderr, "mktows-shim: %s: %s\n", what, err);
+}
+
+/* clearList: empty the list before the import, unless our previous import
+ * into it is still running. */
+static int clear_before_import(struct soap *soap, mk_services *svc, const import_req *ir,
+                               mk_list_ref *l)
+{
+    char err[256];
+    mk_import_rec prev = {0};
+    int rc = SOAP_OK;
+    /* Clearing while our previous import into this list is still running
+     * would leave a half-filled list: refuse before anything changes. */
+    int got = mk_importstore_get(svc->imports, ir->program, ir->list, &prev, err, sizeof err);
+    if (got == 1 && prev.batch_id > 0) {
+        const char *st = rest_state_of_stored(soap, &prev);
+        if (st && (strcmp(st, "Queued") == 0 || strcmp(st, "Importing") == 0))
+            rc = mk_fault(soap, MK_ERR_API_INTERNAL,
+                          "importToList: the previous import into '%s' (batch %" PRId64
+                          ") is still %s; the list was not cleared, try again later",
+                          ir->list, prev.batch_id, st);
+    }
+    mk_import_rec_free(&prev);
+    if (rc == SOAP_OK) {
+        mk_list_clear cl;
+        rc = mk_lists_clear_all(soap, l, &cl, "importToList clearList");
+        if (rc == SOAP_OK && cl.nfailed)
+            rc = mk_fault(soap, MK_ERR_API_INTERNAL,
+                          "importToList clearList: Marketo kept %zu of the list's members "
+                          "(e.g. lead %" PRId64 "); nothing was imported",
+                          cl.nfailed, cl.failed[0]);
+        free(cl.failed);
+    }
+    return rc;
+}
+
+/* LISTONLY, done by the shim: add the rows' leads and record the outcome
+ * at once, COMPLETE, for getImportToListStatus. */
+static int import_list_only(struct soap *soap, mk_services *svc, mk_list_ref *l,
+                            const import_req *ir, mk_import_rec *rec)
+{
+    char err[256];
+    listonly_outcome lo = {0};
+    int rc = list_only(soap, l, ir, &lo);
+    if (rc != SOAP_OK)
+        return rc;
+    char summary[400];
+    snprintf(summary, sizeof summary,
+             "LISTONLY, carried out by mktows-shim: %d of %d rows added to the list; "
+             "failed: %d with no lead of that email, %d with several leads of that "
+             "email, %d without an email, %d refused by Marketo",
+             lo.imported, ir->nrows, lo.unknown, lo.several, lo.no_email, lo.refused);
+    rec->summary = summary;
+    rec->rows_imported = lo.imported;
+    rec->rows_failed = lo.failed;
+    snprintf(rec->status, sizeof rec->status, "COMPLETE");
+    now_utc(rec->ended_at);
+    if (mk_importstore_put(svc->imports, ir->program, ir->list, rec, err, sizeof err) != 0) {
+        log_store_error("importToList", err);
+        rc = mk_fault(soap, MK_ERR_INTERNAL,
+                      "importToList: the leads were added, but the outcome could not "
+                      "be recorded for getImportToListStatus (the shim's import store "
+                      "failed; its log says why)");
+    }
+    rec->summary = NULL;
+    return rc;
 }
 
 int __ns1__importToList(struct soap *soap, struct ns1__ParamsImportToList *p,
@@ -570,7 +649,7 @@ int __ns1__importToList(struct soap *soap, struct ns1__ParamsImportToList *p,
     bool listonly = p->importListMode == ns1__ImportToListModeEnum__LISTONLY;
 
     import_req ir = {.program = p->programName, .list = p->listName};
-    buf csv = {0};
+    mk_buf csv = {0};
     const mk_fields *f = mk_ops_fields(soap);
     rc = map_header(soap, f, p->importFileHeader, p->campaignName, &ir);
     if (rc == SOAP_OK)
@@ -587,61 +666,17 @@ int __ns1__importToList(struct soap *soap, struct ns1__ParamsImportToList *p,
         rc = mk_lists_resolve(soap, &l, false, "importToList");
 
     char err[256];
-    mk_import_rec prev = {0};
-    if (rc == SOAP_OK && p->clearList && *p->clearList == xsd__boolean__true_) {
-        /* Clearing while our previous import into this list is still running
-         * would leave a half-filled list: refuse before anything changes. */
-        int got = mk_importstore_get(svc->imports, ir.program, ir.list, &prev, err, sizeof err);
-        if (got == 1 && prev.batch_id > 0) {
-            const char *st = rest_state_of_stored(soap, &prev);
-            if (st && (strcmp(st, "Queued") == 0 || strcmp(st, "Importing") == 0))
-                rc = mk_fault(soap, MK_ERR_API_INTERNAL,
-                              "importToList: the previous import into '%s' (batch %" PRId64
-                              ") is still %s; the list was not cleared, try again later",
-                              ir.list, prev.batch_id, st);
-        }
-        mk_import_rec_free(&prev);
-        if (rc == SOAP_OK) {
-            mk_list_clear cl;
-            rc = mk_lists_clear_all(soap, &l, &cl, "importToList clearList");
-            if (rc == SOAP_OK && cl.nfailed)
-                rc = mk_fault(soap, MK_ERR_API_INTERNAL,
-                              "importToList clearList: Marketo kept %zu of the list's members "
-                              "(e.g. lead %" PRId64 "); nothing was imported",
-                              cl.nfailed, cl.failed[0]);
-            free(cl.failed);
-        }
-    }
+    if (rc == SOAP_OK && p->clearList && *p->clearList == xsd__boolean__true_)
+        rc = clear_before_import(soap, svc, &ir, &l);
 
     mk_import_rec rec = {.list_id = l.id, .rows = ir.nrows};
     snprintf(rec.mode, sizeof rec.mode, "%s", listonly ? "LISTONLY" : "UPSERTLEADS");
     now_utc(rec.submitted_at);
     const char *soap_status = NULL;
     if (rc == SOAP_OK && listonly) {
-        listonly_outcome lo = {0};
-        rc = list_only(soap, &l, &ir, &lo);
-        if (rc == SOAP_OK) {
-            char summary[400];
-            snprintf(summary, sizeof summary,
-                     "LISTONLY, carried out by mktows-shim: %d of %d rows added to the list; "
-                     "failed: %d with no lead of that email, %d with several leads of that "
-                     "email, %d without an email, %d refused by Marketo",
-                     lo.imported, ir.nrows, lo.unknown, lo.several, lo.no_email, lo.refused);
-            rec.summary = summary;
-            rec.rows_imported = lo.imported;
-            rec.rows_failed = lo.failed;
-            snprintf(rec.status, sizeof rec.status, "COMPLETE");
-            now_utc(rec.ended_at);
+        rc = import_list_only(soap, svc, &l, &ir, &rec);
+        if (rc == SOAP_OK)
             soap_status = "COMPLETE";
-            if (mk_importstore_put(svc->imports, ir.program, ir.list, &rec, err, sizeof err) != 0) {
-                log_store_error("importToList", err);
-                rc = mk_fault(soap, MK_ERR_INTERNAL,
-                              "importToList: the leads were added, but the outcome could not "
-                              "be recorded for getImportToListStatus (the shim's import store "
-                              "failed; its log says why)");
-            }
-            rec.summary = NULL;
-        }
     } else if (rc == SOAP_OK) {
         const char *rest_status = NULL;
         rc = bulk_import(soap, &l, &csv, &rec.batch_id, &rest_status);
@@ -668,7 +703,7 @@ int __ns1__importToList(struct soap *soap, struct ns1__ParamsImportToList *p,
         else
             out->result = r;
     }
-    free(csv.s);
+    mk_buf_free(&csv);
     cJSON_Delete(ir.rows);
     mk_ops_release_fields(f);
     return rc;

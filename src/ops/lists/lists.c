@@ -27,11 +27,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "mapping/mapping.h"
 #include "ops/core/common.h"
 #include "ops/lists/lists.h"
 #include "ops/core/namecache.h"
 #include "ops/core/op.h"
+#include "ops/core/pager.h"
 #include "rest/json.h"
 #include "soap/fault.h"
 
@@ -129,14 +131,8 @@ int mk_lists_call(struct soap *soap, mk_list_ref *l, const char *suffix, mk_rest
 
 static int push_id(int64_t **ids, size_t *n, size_t *cap, int64_t id)
 {
-    if (*n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 256;
-        int64_t *p = realloc(*ids, nc * sizeof *p);
-        if (!p)
-            return -1;
-        *ids = p;
-        *cap = nc;
-    }
+    if (mk_array_grow(ids, cap, *n + 1, sizeof **ids) != 0)
+        return -1;
     (*ids)[(*n)++] = id;
     return 0;
 }
@@ -155,44 +151,70 @@ cJSON *mk_lists_id_input(const int64_t *ids, size_t n)
     return body;
 }
 
+/* The pager's send for a list's pages: through mk_lists_call, so that a
+ * cached list id that has gone is looked up again. */
+typedef struct list_send {
+    struct soap *soap;
+    mk_list_ref *l;
+    const char *suffix;
+    const char *what;
+} list_send;
+
+static int list_send_page(void *ctx, const mk_rest_req *rr, mk_rest_result *res)
+{
+    const list_send *s = ctx;
+    mk_rest_req r = *rr;
+    return mk_lists_call(s->soap, s->l, s->suffix, &r, res, s->what);
+}
+
+/* The member ids of one page, appended to a growing array. */
+typedef struct member_ids {
+    struct soap *soap;
+    const char *what;
+    int64_t *ids;
+    size_t n, cap;
+} member_ids;
+
+static int take_member_ids(void *ctx, mk_rest_result *res, cJSON *records, bool *stop)
+{
+    member_ids *m = ctx;
+    const cJSON *it;
+    (void)res;
+    (void)stop;
+    cJSON_ArrayForEach(it, records) {
+        int64_t id;
+        if (mk_rest_json_get_int64(it, "id", &id) == MK_REST_JSON_OK &&
+            push_id(&m->ids, &m->n, &m->cap, id) != 0)
+            return mk_fault(m->soap, MK_ERR_INTERNAL, "%s: out of memory", m->what);
+    }
+    return SOAP_OK;
+}
+
 int mk_lists_clear_all(struct soap *soap, mk_list_ref *l, mk_list_clear *out, const char *what)
 {
     memset(out, 0, sizeof *out);
-    int64_t *ids = NULL;
-    size_t n = 0, cap = 0, fcap = 0;
-    char *token = NULL;
+    size_t fcap = 0;
     int rc = SOAP_OK;
     char ctx[160];
 
     /* Collect first, then remove: paging while removing would skip members
-     * (REST pages by position). */
+     * (REST pages by position).  A page without members is the end. */
     snprintf(ctx, sizeof ctx, "%s: read the list's members", what);
-    for (;;) {
-        mk_rest_param q[3] = {{"fields", "id"}, {"batchSize", MK_REST_BATCH_MAX_TEXT}, {"nextPageToken", token}};
-        mk_rest_req rr = {.method = MK_REST_GET, .query = q, .nquery = token ? 3 : 2};
-        mk_rest_result res = {0};
-        rc = mk_lists_call(soap, l, "/leads.json", &rr, &res, ctx);
-        if (rc != SOAP_OK) {
-            mk_rest_result_free(&res);
-            goto out;
-        }
-        const cJSON *result = cJSON_GetObjectItemCaseSensitive(res.json, "result"), *it;
-        cJSON_ArrayForEach(it, result) {
-            int64_t id;
-            if (mk_rest_json_get_int64(it, "id", &id) == MK_REST_JSON_OK &&
-                push_id(&ids, &n, &cap, id) != 0) {
-                mk_rest_result_free(&res);
-                rc = mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", what);
-                goto out;
-            }
-        }
-        const char *next = mk_rest_json_get_string(res.json, "nextPageToken");
-        free(token);
-        token = next && *next && cJSON_GetArraySize(result) > 0 ? strdup(next) : NULL;
-        mk_rest_result_free(&res);
-        if (!token)
-            break;
-    }
+    member_ids m = {.soap = soap, .what = what};
+    list_send ls = {soap, l, "/leads.json", ctx};
+    mk_rest_param q[3] = {{"fields", "id"}, {"batchSize", MK_REST_BATCH_MAX_TEXT},
+                          {"nextPageToken", NULL}};
+    mk_pager pg = {.ep = MK_EP_LIST_MEMBERS, .query = q, .nquery = 3,
+                   .empty = MK_PAGER_EMPTY_ENDS, .send = list_send_page, .send_ctx = &ls,
+                   .on_page = take_member_ids, .page_ctx = &m};
+    rc = mk_pager_run(&pg);
+    mk_pager_done(&pg);
+    if (rc < 0)
+        rc = mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", what);
+    if (rc != SOAP_OK)
+        goto out;
+    int64_t *ids = m.ids;
+    size_t n = m.n;
 
     snprintf(ctx, sizeof ctx, "%s: remove the list's members", what);
     for (size_t start = 0; start < n; start += REST_IDS_MAX) {
@@ -225,8 +247,7 @@ int mk_lists_clear_all(struct soap *soap, mk_list_ref *l, mk_list_clear *out, co
             goto out;
     }
 out:
-    free(token);
-    free(ids);
+    free(m.ids);
     return rc;
 }
 

@@ -262,6 +262,155 @@ static char *key_shapes(struct soap *soap, const cotype *c)
     return soap_strdup(soap, buf);
 }
 
+/* customObjKeyList → want (REST field → value), each key also into sel
+ * (the selection the stream position's digest covers).  REST reads by one
+ * searchable field (*single) or by the whole dedupe key. */
+static int co_validate_keys(struct soap *soap, const char *op, cotype *c,
+                            const struct ns1__ParamsGetCustomObjects *p, const char *shapes,
+                            cJSON *sel, cJSON *want, bool *single)
+{
+    int nk = p->customObjKeyList ? p->customObjKeyList->__sizeattribute : 0;
+    for (int i = 0; i < nk; i++) {
+        const struct ns1__Attribute *a = &p->customObjKeyList->attribute[i];
+        const char *f = rest_field(c, a->attrName);
+        const char *v = a->attrValue ? a->attrValue : "";
+        if (!f)
+            return mk_fault(soap, MK_ERR_BAD_PARAMETER, "%s: %s has no field '%s'", op,
+                            c->soap_name, a->attrName ? a->attrName : "");
+        const char *have = mk_rest_json_get_string(want, f);
+        if (have && strcmp(have, v) != 0)
+            return mk_fault(soap, MK_ERR_BAD_PARAMETER, "%s: key %s is given twice with different "
+                            "values", op, a->attrName);
+        if (!have)
+            cJSON_AddStringToObject(want, f, v);
+        cJSON_AddItemToArray(sel, cJSON_CreateString(f));
+        cJSON_AddItemToArray(sel, cJSON_CreateString(v));
+    }
+    int nwant = cJSON_GetArraySize(want);
+    if (nwant == 0)
+        return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED,
+                        "%s: REST reads custom object records by key only: give customObjKeyList "
+                        "with one searchable field or the dedupe fields (%s)", op, shapes);
+    bool by_dedupe = nwant == cJSON_GetArraySize(c->dedupe);
+    const cJSON *w;
+    cJSON_ArrayForEach(w, want)
+        by_dedupe = by_dedupe && mk_obj_in_list(c->dedupe, w->string);
+    *single = nwant == 1 && mk_obj_is_searchable(c->searchable, want->child->string);
+    if (!*single && !by_dedupe)
+        return mk_fault(soap, MK_ERR_BAD_PARAMETER,
+                        "%s: REST cannot filter %s by that key: it reads records by one of %s "
+                        "(a + b: the dedupe fields together)", op, c->soap_name, shapes);
+    return SOAP_OK;
+}
+
+/* Fields: the key list's dedupe fields, then what includeAttributes names
+ * (all described fields when it names none); the names go into sel too. */
+static int co_plan_fields(struct soap *soap, const char *op, cotype *c,
+                          const struct ns1__ParamsGetCustomObjects *p, cJSON *sel, cJSON *fields)
+{
+    const cJSON *f;
+    cJSON_ArrayForEach(f, c->dedupe)
+        if (cJSON_IsString(f))
+            cJSON_AddItemToArray(fields, cJSON_CreateString(f->valuestring));
+    int ni = p->includeAttributes ? p->includeAttributes->__sizestringItem : 0;
+    cJSON_AddItemToArray(sel, cJSON_CreateNumber(ni));
+    for (int i = 0; i < ni; i++) {
+        const char *name = p->includeAttributes->stringItem[i];
+        const char *rf = rest_field(c, name);
+        if (!rf)
+            return mk_fault(soap, MK_ERR_BAD_PARAMETER, "%s: includeAttributes names '%s', which "
+                            "is not a field of %s", op, name ? name : "", c->soap_name);
+        if (!mk_obj_in_list(fields, rf))
+            cJSON_AddItemToArray(fields, cJSON_CreateString(rf));
+        cJSON_AddItemToArray(sel, cJSON_CreateString(rf));
+    }
+    if (ni == 0) {
+        cJSON_ArrayForEach(f, c->fields) {
+            const char *n = mk_rest_json_get_string(f, "name");
+            if (n && !mk_obj_in_list(fields, n))
+                cJSON_AddItemToArray(fields, cJSON_CreateString(n));
+        }
+    }
+    return SOAP_OK;
+}
+
+/* One page of records by key; a type Marketo no longer has is forgotten
+ * and faulted as Marketo did. */
+static int co_fetch(struct soap *soap, const char *op, const cotype *c, const cJSON *want,
+                    bool single, const cJSON *fields, int batch, const char *token, cJSON **key,
+                    cJSON **records, char **next)
+{
+    char path[256], what[128];
+    snprintf(path, sizeof path, "/rest/v1/customobjects/%s.json", c->api);
+    snprintf(what, sizeof what, "%s: query %s", op, c->api);
+    /* One searchable field as text; the whole dedupe key with typed values. */
+    *key = single ? cJSON_Duplicate(want, 1) : cJSON_CreateObject();
+    const cJSON *w;
+    if (!single)
+        cJSON_ArrayForEach(w, want)
+            cJSON_AddItemToObject(*key, w->string, rest_value(c, w->string, w->valuestring));
+    int rest_code = 0;
+    int rc = mk_obj_query(soap, path, "/rest/v1/customobjects/{apiName}.json", *key, fields, batch,
+                          token, "customobject", what, records, next, &rest_code);
+    if (rc != SOAP_OK && rest_code == 1013) {
+        forget_type(soap, c);
+        rc = mk_fault(soap, MK_ERR_BAD_PARAMETER, "Object name is not valid: Marketo no "
+                      "longer has custom object type %s", c->api);
+    }
+    return rc;
+}
+
+/* The SOAP page: each record's dedupe fields as its keys, the other fields
+ * as attributes; the position of the next page (next, or the end). */
+static int co_build(struct soap *soap, const char *op, const cotype *c, const cJSON *records,
+                    const cJSON *fields, int batch, const char *next, const char *digest,
+                    struct ns1__SuccessGetCustomObjects *out)
+{
+    bool has_more = next != NULL;
+    int n = cJSON_GetArraySize(records), k = 0;
+    struct ns1__ResultGetCustomObjects *r = soap_malloc(soap, sizeof *r);
+    struct ns1__ArrayOfCustomObj *list = soap_malloc(soap, sizeof *list);
+    struct ns1__CustomObj *objs = soap_malloc(soap, sizeof *objs * (size_t)(n ? n : 1));
+    if (!r || !list || !objs)
+        return mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op);
+    int nf = cJSON_GetArraySize(fields);
+    const cJSON *rec, *f;
+    cJSON_ArrayForEach(rec, records) {
+        struct ns1__CustomObj *o = &objs[k++];
+        /* Sized for every field: a describe may spell a dedupe field twice. */
+        o->customObjKeyList = attr_array(soap, nf);
+        o->customObjAttributeList = attr_array(soap, nf);
+        if (!o->customObjKeyList || !o->customObjAttributeList)
+            return mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op);
+        cJSON_ArrayForEach(f, fields) {
+            char *v = mk_ops_value_text(soap, cJSON_GetObjectItem(rec, f->valuestring));
+            if (!v)
+                continue;
+            attr_add(soap, mk_obj_in_list(c->dedupe, f->valuestring) ? o->customObjKeyList
+                                                       : o->customObjAttributeList,
+                     soap_field(c, f->valuestring), v);
+        }
+    }
+    list->__sizecustomObj = k;
+    list->customObj = objs;
+    r->returnCount = k;
+    /* REST gives no count: a page size while more exist keeps "loop while
+     * remainingCount > 0" clients right; 0 on the last page. */
+    r->remainingCount = has_more ? (k > 0 ? k : batch) : 0;
+    r->customObjList = list;
+    cJSON *st = cJSON_CreateObject();
+    if (has_more)
+        cJSON_AddStringToObject(st, "t", next);
+    else
+        cJSON_AddTrueToObject(st, "end");
+    r->newStreamPosition = mk_obj_pos_encode(soap, st, "co", digest);
+    if (!r->newStreamPosition)
+        return soap->error;
+    r->objTypeName = soap_strdup(soap, c->soap_name);
+    out->result = r;
+    return SOAP_OK;
+}
+
 int __ns1__getCustomObjects(struct soap *soap, struct ns1__ParamsGetCustomObjects *p,
                             struct ns1__SuccessGetCustomObjects *out)
 {
@@ -285,72 +434,10 @@ int __ns1__getCustomObjects(struct soap *soap, struct ns1__ParamsGetCustomObject
     cJSON *state = NULL, *key = NULL, *records = NULL;
     char *shapes = key_shapes(soap, &c);
     cJSON_AddItemToArray(sel, cJSON_CreateString(c.api));
-    int nk = p->customObjKeyList ? p->customObjKeyList->__sizeattribute : 0;
-    for (int i = 0; i < nk; i++) {
-        const struct ns1__Attribute *a = &p->customObjKeyList->attribute[i];
-        const char *f = rest_field(&c, a->attrName);
-        const char *v = a->attrValue ? a->attrValue : "";
-        if (!f) {
-            rc = mk_fault(soap, MK_ERR_BAD_PARAMETER, "%s: %s has no field '%s'", op,
-                          c.soap_name, a->attrName ? a->attrName : "");
-            goto out;
-        }
-        const char *have = mk_rest_json_get_string(want, f);
-        if (have && strcmp(have, v) != 0) {
-            rc = mk_fault(soap, MK_ERR_BAD_PARAMETER, "%s: key %s is given twice with different "
-                          "values", op, a->attrName);
-            goto out;
-        }
-        if (!have)
-            cJSON_AddStringToObject(want, f, v);
-        cJSON_AddItemToArray(sel, cJSON_CreateString(f));
-        cJSON_AddItemToArray(sel, cJSON_CreateString(v));
-    }
-    int nwant = cJSON_GetArraySize(want);
-    if (nwant == 0) {
-        rc = mk_fault(soap, MK_ERR_PARAMETER_REQUIRED,
-                      "%s: REST reads custom object records by key only: give customObjKeyList "
-                      "with one searchable field or the dedupe fields (%s)", op, shapes);
+    bool single = false;
+    if ((rc = co_validate_keys(soap, op, &c, p, shapes, sel, want, &single)) != SOAP_OK ||
+        (rc = co_plan_fields(soap, op, &c, p, sel, fields)) != SOAP_OK)
         goto out;
-    }
-    bool by_dedupe = nwant == cJSON_GetArraySize(c.dedupe);
-    const cJSON *w;
-    cJSON_ArrayForEach(w, want)
-        by_dedupe = by_dedupe && mk_obj_in_list(c.dedupe, w->string);
-    bool single = nwant == 1 && mk_obj_is_searchable(c.searchable, want->child->string);
-    if (!single && !by_dedupe) {
-        rc = mk_fault(soap, MK_ERR_BAD_PARAMETER,
-                      "%s: REST cannot filter %s by that key: it reads records by one of %s "
-                      "(a + b: the dedupe fields together)", op, c.soap_name, shapes);
-        goto out;
-    }
-    /* Fields: the key list's dedupe fields, then what includeAttributes names
-     * (all described fields when it names none). */
-    const cJSON *f;
-    cJSON_ArrayForEach(f, c.dedupe)
-        if (cJSON_IsString(f))
-            cJSON_AddItemToArray(fields, cJSON_CreateString(f->valuestring));
-    int ni = p->includeAttributes ? p->includeAttributes->__sizestringItem : 0;
-    cJSON_AddItemToArray(sel, cJSON_CreateNumber(ni));
-    for (int i = 0; i < ni; i++) {
-        const char *name = p->includeAttributes->stringItem[i];
-        const char *rf = rest_field(&c, name);
-        if (!rf) {
-            rc = mk_fault(soap, MK_ERR_BAD_PARAMETER, "%s: includeAttributes names '%s', which "
-                          "is not a field of %s", op, name ? name : "", c.soap_name);
-            goto out;
-        }
-        if (!mk_obj_in_list(fields, rf))
-            cJSON_AddItemToArray(fields, cJSON_CreateString(rf));
-        cJSON_AddItemToArray(sel, cJSON_CreateString(rf));
-    }
-    if (ni == 0) {
-        cJSON_ArrayForEach(f, c.fields) {
-            const char *n = mk_rest_json_get_string(f, "name");
-            if (n && !mk_obj_in_list(fields, n))
-                cJSON_AddItemToArray(fields, cJSON_CreateString(n));
-        }
-    }
     char digest[17];
     char *seltext = cJSON_PrintUnformatted(sel);
     mk_obj_digest(seltext ? seltext : "", digest);
@@ -358,77 +445,11 @@ int __ns1__getCustomObjects(struct soap *soap, struct ns1__ParamsGetCustomObject
     if (p->streamPosition && *p->streamPosition &&
         (rc = mk_obj_pos_decode(soap, p->streamPosition, "co", digest, &state)) != SOAP_OK)
         goto out;
-    const char *token = mk_rest_json_get_string(state, "t");
-
-    char path[256], what[128];
-    snprintf(path, sizeof path, "/rest/v1/customobjects/%s.json", c.api);
-    snprintf(what, sizeof what, "%s: query %s", op, c.api);
-    /* One searchable field as text; the whole dedupe key with typed values. */
-    key = single ? cJSON_Duplicate(want, 1) : cJSON_CreateObject();
-    if (!single)
-        cJSON_ArrayForEach(w, want)
-            cJSON_AddItemToObject(key, w->string, rest_value(&c, w->string, w->valuestring));
     char *next = NULL;
-    int rest_code = 0;
-    rc = mk_obj_query(soap, path, "/rest/v1/customobjects/{apiName}.json", key, fields, batch,
-                      token, "customobject", what, &records, &next, &rest_code);
-    if (rc != SOAP_OK) {
-        if (rest_code == 1013) {
-            forget_type(soap, &c);
-            rc = mk_fault(soap, MK_ERR_BAD_PARAMETER, "Object name is not valid: Marketo no "
-                          "longer has custom object type %s", c.api);
-        }
-        goto out;
-    }
-    bool has_more = next != NULL;
-
-    int n = cJSON_GetArraySize(records), k = 0;
-    struct ns1__ResultGetCustomObjects *r = soap_malloc(soap, sizeof *r);
-    struct ns1__ArrayOfCustomObj *list = soap_malloc(soap, sizeof *list);
-    struct ns1__CustomObj *objs = soap_malloc(soap, sizeof *objs * (size_t)(n ? n : 1));
-    if (!r || !list || !objs) {
-        rc = mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op);
-        goto out;
-    }
-    int nf = cJSON_GetArraySize(fields);
-    const cJSON *rec;
-    cJSON_ArrayForEach(rec, records) {
-        struct ns1__CustomObj *o = &objs[k++];
-        /* Sized for every field: a describe may spell a dedupe field twice. */
-        o->customObjKeyList = attr_array(soap, nf);
-        o->customObjAttributeList = attr_array(soap, nf);
-        if (!o->customObjKeyList || !o->customObjAttributeList) {
-            rc = mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op);
-            goto out;
-        }
-        cJSON_ArrayForEach(f, fields) {
-            char *v = mk_ops_value_text(soap, cJSON_GetObjectItem(rec, f->valuestring));
-            if (!v)
-                continue;
-            attr_add(soap, mk_obj_in_list(c.dedupe, f->valuestring) ? o->customObjKeyList
-                                                       : o->customObjAttributeList,
-                     soap_field(&c, f->valuestring), v);
-        }
-    }
-    list->__sizecustomObj = k;
-    list->customObj = objs;
-    r->returnCount = k;
-    /* REST gives no count: a page size while more exist keeps "loop while
-     * remainingCount > 0" clients right; 0 on the last page. */
-    r->remainingCount = has_more ? (k > 0 ? k : batch) : 0;
-    r->customObjList = list;
-    cJSON *st = cJSON_CreateObject();
-    if (has_more)
-        cJSON_AddStringToObject(st, "t", next);
-    else
-        cJSON_AddTrueToObject(st, "end");
-    r->newStreamPosition = mk_obj_pos_encode(soap, st, "co", digest);
-    if (!r->newStreamPosition) {
-        rc = soap->error;
-        goto out;
-    }
-    r->objTypeName = soap_strdup(soap, c.soap_name);
-    out->result = r;
+    rc = co_fetch(soap, op, &c, want, single, fields, batch, mk_rest_json_get_string(state, "t"),
+                  &key, &records, &next);
+    if (rc == SOAP_OK)
+        rc = co_build(soap, op, &c, records, fields, batch, next, digest, out);
 out:
     cJSON_Delete(sel);
     cJSON_Delete(want);

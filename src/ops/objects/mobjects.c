@@ -1,6 +1,8 @@
 /*
  * mobjects.c — the five MObject operations: describeMObject, listMObjects,
- * getMObjects, syncMObjects, deleteMObjects.
+ * getMObjects, syncMObjects, deleteMObjects, and the lead-database objects
+ * (opportunities and their person roles) they read and write.  Programs, an
+ * Asset API family with rules of its own, are programs.c.
  *
  * SOAP's MObjects are three REST families:
  *
@@ -47,6 +49,7 @@
 
 #include "mapping/mapping.h"
 #include "ops/core/common.h"
+#include "ops/objects/mobjects.h"
 #include "ops/objects/objects.h"
 #include "ops/core/op.h"
 #include "rest/json.h"
@@ -57,8 +60,6 @@
  * metadata): the epoch says "unknown" rather than a plausible fake. */
 #define UNKNOWN_TIME "1970-01-01T00:00:00Z"
 #define SOAP_SYNC_MAX 100
-#define PROGRAM_PAGE 100
-#define PROGRAM_DETAIL_PAGE 20   /* includeDetails on a list: one REST call per program */
 
 typedef enum kind { K_OPP, K_ROLE, K_PROGRAM } kind;
 
@@ -239,12 +240,16 @@ static struct ns1__MObjFieldMetadata *new_fields(struct soap *soap, int n)
     return f;
 }
 
-static int *int_ptr(struct soap *soap, int v)
+/* What both describes (leads, objects) say alike of a field: its display
+ * name, data type and length. */
+static void field_basics(struct soap *soap, const cJSON *it, struct ns1__MObjFieldMetadata *x)
 {
-    int *p = soap_malloc(soap, sizeof *p);
-    if (p)
-        *p = v;
-    return p;
+    const cJSON *l = cJSON_GetObjectItemCaseSensitive(it, "length");
+    const char *dt = mk_rest_json_get_string(it, "dataType");
+    int len;
+    x->displayName = soap_strdup(soap, mk_rest_json_get_string(it, "displayName"));
+    x->dataType = soap_strdup(soap, dt ? dt : "string");
+    x->size = cJSON_IsNumber(l) && (len = l->valueint) > 0 ? mk_obj_int_ptr(soap, len) : NULL;
 }
 
 /* LeadRecord from leads/describe.json: the fields that have a SOAP name,
@@ -266,16 +271,12 @@ static int describe_leads(struct soap *soap, struct ns1__MObjectMetadata *md)
         const char *name = mk_rest_json_get_string(sp, "name");
         if (!name || !f)
             continue;
-        int ro = 0, len;
+        int ro = 0;
         mk_rest_json_get_bool(sp, "readOnly", &ro);
-        const cJSON *l = cJSON_GetObjectItemCaseSensitive(it, "length");
-        const char *dt = mk_rest_json_get_string(it, "dataType");
         const char *rest = mk_rest_json_get_string(rp, "name");
         struct ns1__MObjFieldMetadata *x = &f[n++];
         x->name = soap_strdup(soap, name);
-        x->displayName = soap_strdup(soap, mk_rest_json_get_string(it, "displayName"));
-        x->dataType = soap_strdup(soap, dt ? dt : "string");
-        x->size = cJSON_IsNumber(l) && (len = l->valueint) > 0 ? int_ptr(soap, len) : NULL;
+        field_basics(soap, it, x);
         x->isReadonly = x->isUpdateBlocked = ro ? xsd__boolean__true_ : xsd__boolean__false_;
         x->isPrimaryKey = rest && strcmp(rest, "id") == 0 ? xsd__boolean__true_
                                                           : xsd__boolean__false_;
@@ -308,15 +309,11 @@ static int describe_object(struct soap *soap, const objtype *t, struct ns1__MObj
         const char *rest = mk_rest_json_get_string(it, "name");
         if (!rest || !f)
             continue;
-        int upd = 1, len;
+        int upd = 1;
         mk_rest_json_get_bool(it, "updateable", &upd);
-        const cJSON *l = cJSON_GetObjectItemCaseSensitive(it, "length");
-        const char *dt = mk_rest_json_get_string(it, "dataType");
         struct ns1__MObjFieldMetadata *x = &f[n++];
         x->name = soap_name(soap, t, rest);
-        x->displayName = soap_strdup(soap, mk_rest_json_get_string(it, "displayName"));
-        x->dataType = soap_strdup(soap, dt ? dt : "string");
-        x->size = cJSON_IsNumber(l) && (len = l->valueint) > 0 ? int_ptr(soap, len) : NULL;
+        field_basics(soap, it, x);
         x->isReadonly = x->isUpdateBlocked = upd ? xsd__boolean__false_ : xsd__boolean__true_;
         x->isPrimaryKey = strcasecmp(rest, m.id_field) == 0 ? xsd__boolean__true_
                                                             : xsd__boolean__false_;
@@ -514,7 +511,7 @@ static int leaddb_mobject(struct soap *soap, const objtype *t, const meta *m, co
         } else if (t->k == K_ROLE && !strcasecmp(name, "leadId") &&
                    mk_rest_json_as_int64(v, &id) == MK_REST_JSON_OK && id > 0 && id <= INT_MAX) {
             link.mObjType = "Lead";
-            link.id = int_ptr(soap, (int)id);
+            link.id = mk_obj_int_ptr(soap, (int)id);
         }
         if (link.mObjType && nl < 2)
             links[nl++] = link;
@@ -558,6 +555,135 @@ static int answer_page(struct soap *soap, struct ns1__ResultGetMObjects *r,
     return SOAP_OK;
 }
 
+/* Fill r with the MObjects of records (those one keeps) and the position
+ * of the next page: next_state (taken), or the end of the stream when NULL. */
+int mk_mobj_answer(struct soap *soap, struct ns1__ResultGetMObjects *r,
+                          const cJSON *records, mk_mobj_fn one, void *ctx, cJSON *next_state,
+                          const char *kind, const char *digest)
+{
+    int n = cJSON_GetArraySize(records), k = 0;
+    struct ns1__MObject *objs = soap_malloc(soap, sizeof *objs * (size_t)(n ? n : 1));
+    int rc = objs ? SOAP_OK : mk_fault(soap, MK_ERR_INTERNAL, "getMObjects: out of memory");
+    const cJSON *rec;
+    cJSON_ArrayForEach(rec, records) {
+        bool keep = true;
+        if (rc == SOAP_OK && (rc = one(soap, ctx, rec, &objs[k], &keep)) == SOAP_OK && keep)
+            k++;
+    }
+    if (rc == SOAP_OK)
+        return answer_page(soap, r, objs, k, next_state, kind, digest);
+    cJSON_Delete(next_state);
+    return rc;
+}
+
+/* getMObjects' selection of opportunities or roles as REST field = value
+ * conditions: externalKey, EQ criteria on a field, associations. */
+static int leaddb_conditions(struct soap *soap, const objtype *t, const meta *m,
+                             const struct ns1__ParamsGetMObjects *p, const char *searchable,
+                             cond *cs, int *ncs)
+{
+    const char *op = "getMObjects";
+    int ncrit = p->mObjCriteriaList ? p->mObjCriteriaList->__sizemObjCriteria : 0;
+    int nassoc = p->mObjAssociationList ? p->mObjAssociationList->__sizemObjAssociation : 0;
+    int nc = 0;
+    if (p->externalKey) {
+        const char *f = rest_name(t, m, p->externalKey->name);
+        if (!f)
+            return mk_fault(soap, MK_ERR_BAD_PARAMETER, "%s: externalKey name '%s' is not a field "
+                            "of %s", op, p->externalKey->name ? p->externalKey->name : "", t->name);
+        cs[nc++] = (cond){f, p->externalKey->value ? p->externalKey->value : ""};
+    }
+    for (int i = 0; i < ncrit; i++) {
+        const struct ns1__MObjCriteria *c = &p->mObjCriteriaList->mObjCriteria[i];
+        const char *f = rest_name(t, m, c->attrName);
+        const char *cmp = soap_ns1__ComparisonEnum2s(soap, c->comparison);
+        if (!f && soap_id_attribute(t, c->attrName))
+            return mk_fault(soap, MK_ERR_BAD_PARAMETER,
+                            "%s: %s cannot be filtered by %s: REST has no integer ids for "
+                            "opportunities or roles (they are identified by marketoGUID and "
+                            "externalOpportunityId)", op, t->name, c->attrName);
+        if (!f)
+            return mk_fault(soap, MK_ERR_BAD_PARAMETER, "%s: %s has no attribute '%s'", op,
+                            t->name, c->attrName ? c->attrName : "");
+        if (c->comparison != ns1__ComparisonEnum__EQ)
+            return mk_fault(soap, MK_ERR_BAD_PARAMETER,
+                            "%s: REST cannot filter %s by %s %s %s: Marketo's REST API filters "
+                            "records only by equality (EQ) on a searchable field (%s)",
+                            op, t->name, c->attrName, cmp ? cmp : "?",
+                            c->attrValue ? c->attrValue : "", searchable);
+        cs[nc++] = (cond){f, c->attrValue ? c->attrValue : ""};
+    }
+    for (int i = 0; i < nassoc; i++) {
+        int rc = association_cond(soap, t, m, &p->mObjAssociationList->mObjAssociation[i], op,
+                                  &cs[nc]);
+        if (rc != SOAP_OK)
+            return rc;
+        nc++;
+    }
+    if (nc == 0)
+        return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED,
+                        "%s: REST cannot list every %s: give externalKey, an EQ criterion or an "
+                        "association on a searchable field (%s)", op, t->name, searchable);
+    *ncs = nc;
+    return SOAP_OK;
+}
+
+/* The REST filter for the conditions: one searchable field, or the whole
+ * compound dedupe key (roles) when all of it is given; every condition
+ * must be one of those. */
+static int leaddb_filter(struct soap *soap, const objtype *t, const meta *m, const cond *cs,
+                         int nc, const char *searchable, cJSON **key)
+{
+    bool compound = cJSON_GetArraySize(m->dedupe) > 1;
+    const cJSON *dk;
+    cJSON_ArrayForEach(dk, m->dedupe) {
+        bool have = false;
+        for (int i = 0; i < nc && !have; i++)
+            have = cJSON_IsString(dk) && !strcasecmp(cs[i].field, dk->valuestring);
+        compound = compound && have;
+    }
+    for (int i = 0; i < nc; i++) {
+        if (!mk_obj_is_searchable(m->searchable, cs[i].field) &&
+            !(compound && mk_obj_in_list(m->dedupe, cs[i].field)))
+            return mk_fault(soap, MK_ERR_BAD_PARAMETER,
+                            "%s: REST cannot filter %s by %s: it filters only on a searchable "
+                            "field (%s)", "getMObjects", t->name, soap_name(soap, t, cs[i].field),
+                            searchable);
+    }
+    *key = cJSON_CreateObject();
+    if (compound) {
+        cJSON_ArrayForEach(dk, m->dedupe) {
+            for (int i = 0; i < nc; i++) {
+                if (!strcasecmp(cs[i].field, dk->valuestring)) {
+                    cJSON_AddItemToObject(*key, dk->valuestring,
+                                          rest_value(m, dk->valuestring, cs[i].value));
+                    break;
+                }
+            }
+        }
+    } else {
+        cJSON_AddStringToObject(*key, cs[0].field, cs[0].value);
+    }
+    return SOAP_OK;
+}
+
+/* What leaddb_one needs beside the record. */
+typedef struct leaddb_ctx {
+    const objtype *t;
+    const meta *m;
+    const cond *cs;
+    int nc;
+} leaddb_ctx;
+
+/* REST filters by one field; the other conditions are checked here. */
+static int leaddb_one(struct soap *soap, void *ctx, const cJSON *rec, struct ns1__MObject *o,
+                      bool *keep)
+{
+    const leaddb_ctx *c = ctx;
+    *keep = record_matches(soap, rec, c->cs, c->nc);
+    return *keep ? leaddb_mobject(soap, c->t, c->m, rec, o) : SOAP_OK;
+}
+
 static int get_leaddb(struct soap *soap, const objtype *t, const struct ns1__ParamsGetMObjects *p,
                       const char *digest, const cJSON *state, struct ns1__ResultGetMObjects *r)
 {
@@ -583,76 +709,13 @@ static int get_leaddb(struct soap *soap, const objtype *t, const struct ns1__Par
         rc = mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op);
         goto out;
     }
-    if (p->externalKey) {
-        const char *f = rest_name(t, &m, p->externalKey->name);
-        if (!f) {
-            rc = mk_fault(soap, MK_ERR_BAD_PARAMETER, "%s: externalKey name '%s' is not a field "
-                          "of %s", op, p->externalKey->name ? p->externalKey->name : "", t->name);
-            goto out;
-        }
-        cs[nc++] = (cond){f, p->externalKey->value ? p->externalKey->value : ""};
-    }
-    for (int i = 0; i < ncrit; i++) {
-        const struct ns1__MObjCriteria *c = &p->mObjCriteriaList->mObjCriteria[i];
-        const char *f = rest_name(t, &m, c->attrName);
-        const char *cmp = soap_ns1__ComparisonEnum2s(soap, c->comparison);
-        if (!f && soap_id_attribute(t, c->attrName)) {
-            rc = mk_fault(soap, MK_ERR_BAD_PARAMETER,
-                          "%s: %s cannot be filtered by %s: REST has no integer ids for "
-                          "opportunities or roles (they are identified by marketoGUID and "
-                          "externalOpportunityId)", op, t->name, c->attrName);
-            goto out;
-        }
-        if (!f) {
-            rc = mk_fault(soap, MK_ERR_BAD_PARAMETER, "%s: %s has no attribute '%s'", op,
-                          t->name, c->attrName ? c->attrName : "");
-            goto out;
-        }
-        if (c->comparison != ns1__ComparisonEnum__EQ) {
-            rc = mk_fault(soap, MK_ERR_BAD_PARAMETER,
-                          "%s: REST cannot filter %s by %s %s %s: Marketo's REST API filters "
-                          "records only by equality (EQ) on a searchable field (%s)",
-                          op, t->name, c->attrName, cmp ? cmp : "?",
-                          c->attrValue ? c->attrValue : "", searchable);
-            goto out;
-        }
-        cs[nc++] = (cond){f, c->attrValue ? c->attrValue : ""};
-    }
-    for (int i = 0; i < nassoc; i++) {
-        rc = association_cond(soap, t, &m, &p->mObjAssociationList->mObjAssociation[i], op,
-                              &cs[nc]);
-        if (rc != SOAP_OK)
-            goto out;
-        nc++;
-    }
-    if (nc == 0) {
-        rc = mk_fault(soap, MK_ERR_PARAMETER_REQUIRED,
-                      "%s: REST cannot list every %s: give externalKey, an EQ criterion or an "
-                      "association on a searchable field (%s)", op, t->name, searchable);
+    if ((rc = leaddb_conditions(soap, t, &m, p, searchable, cs, &nc)) != SOAP_OK ||
+        (rc = leaddb_filter(soap, t, &m, cs, nc, searchable, &key)) != SOAP_OK)
         goto out;
-    }
-    /* The compound dedupe key (roles) is one REST filter when all of it is given. */
-    bool compound = cJSON_GetArraySize(m.dedupe) > 1;
-    const cJSON *dk;
-    cJSON_ArrayForEach(dk, m.dedupe) {
-        bool have = false;
-        for (int i = 0; i < nc && !have; i++)
-            have = cJSON_IsString(dk) && !strcasecmp(cs[i].field, dk->valuestring);
-        compound = compound && have;
-    }
-    for (int i = 0; i < nc; i++) {
-        if (!mk_obj_is_searchable(m.searchable, cs[i].field) &&
-            !(compound && mk_obj_in_list(m.dedupe, cs[i].field))) {
-            rc = mk_fault(soap, MK_ERR_BAD_PARAMETER,
-                          "%s: REST cannot filter %s by %s: it filters only on a searchable "
-                          "field (%s)", op, t->name, soap_name(soap, t, cs[i].field), searchable);
-            goto out;
-        }
-    }
     const char *token = mk_rest_json_get_string(state, "t");
     char what[96];
     snprintf(what, sizeof what, "%s: query %s", op, t->name);
-    /* Every described field; one searchable field, or the whole compound key. */
+    /* Every described field. */
     fields = cJSON_CreateArray();
     const cJSON *f;
     cJSON_ArrayForEach(f, m.fields) {
@@ -660,447 +723,24 @@ static int get_leaddb(struct soap *soap, const objtype *t, const struct ns1__Par
         if (n)
             cJSON_AddItemToArray(fields, cJSON_CreateString(n));
     }
-    key = cJSON_CreateObject();
-    if (compound) {
-        cJSON_ArrayForEach(dk, m.dedupe) {
-            for (int i = 0; i < nc; i++) {
-                if (!strcasecmp(cs[i].field, dk->valuestring)) {
-                    cJSON_AddItemToObject(key, dk->valuestring,
-                                          rest_value(&m, dk->valuestring, cs[i].value));
-                    break;
-                }
-            }
-        }
-    } else {
-        cJSON_AddStringToObject(key, cs[0].field, cs[0].value);
-    }
     char *next = NULL;
     int rest_code = 0;
     rc = mk_obj_query(soap, t->path, NULL, key, fields, MK_OBJ_SOAP_PAGE_MAX, token, "mobject",
                       what, &records, &next, &rest_code);
     if (rc != SOAP_OK)
         goto out;
-    bool has_more = next != NULL;
-    int n = cJSON_GetArraySize(records), k = 0;
-    struct ns1__MObject *objs = soap_malloc(soap, sizeof *objs * (size_t)(n ? n : 1));
-    if (!objs) {
-        rc = mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op);
-        goto out;
-    }
-    const cJSON *rec;
-    cJSON_ArrayForEach(rec, records) {
-        if (!record_matches(soap, rec, cs, nc))
-            continue;
-        rc = leaddb_mobject(soap, t, &m, rec, &objs[k]);
-        if (rc != SOAP_OK)
-            goto out;
-        k++;
-    }
     cJSON *st = NULL;
-    if (has_more) {
+    if (next) {
         st = cJSON_CreateObject();
         cJSON_AddStringToObject(st, "t", next);
     }
-    rc = answer_page(soap, r, objs, k, st, "mobj", digest);
+    leaddb_ctx ctx = {t, &m, cs, nc};
+    rc = mk_mobj_answer(soap, r, records, leaddb_one, &ctx, st, "mobj", digest);
 out:
     cJSON_Delete(key);
     cJSON_Delete(fields);
     cJSON_Delete(records);
     cJSON_Delete(m.all);
-    return rc;
-}
-
-/* ---- getMObjects: programs ------------------------------------------------------
- *
- * The Asset API finds programs by id (program/{id}.json), by name
- * (program/byName.json), by tag (program/byTag.json) and lists them
- * (programs.json) by workspace and update time, with offset paging of at
- * most 200.  One of those is chosen for the request's criteria; criteria
- * beyond the chosen one that are still of these kinds are checked on the
- * programs returned (an exact check, never a widening). */
-
-typedef struct progq {
-    bool has_id;
-    long long id;
-    const char *name, *tag_type, *tag_value, *workspace;
-    bool has_from, has_to;
-    time_t from, to;           /* inclusive, whole seconds */
-} progq;
-
-static void squash(const char *in, char *out, size_t n)
-{
-    size_t k = 0;
-    for (; in && *in && k + 1 < n; in++)
-        if (*in != ' ' && *in != '_')
-            out[k++] = (char)tolower((unsigned char)*in);
-    out[k] = '\0';
-}
-
-static int program_criterion(struct soap *soap, const struct ns1__MObjCriteria *c, progq *q)
-{
-    const char *op = "getMObjects";
-    char a[64];
-    squash(c->attrName, a, sizeof a);
-    const char *v = c->attrValue ? c->attrValue : "";
-    const char *cmp = soap_ns1__ComparisonEnum2s(soap, c->comparison);
-    bool eq = c->comparison == ns1__ComparisonEnum__EQ;
-    const char *why = NULL;
-    if (!strcmp(a, "updatedat")) {
-        time_t t;
-        if (mk_auth_parse_timestamp(v, &t) != 0)
-            return mk_fault(soap, MK_ERR_BAD_PARAMETER, "%s: Updated At '%s' is not a date-time",
-                            op, v);
-        switch (c->comparison) {
-        case ns1__ComparisonEnum__EQ: q->from = q->to = t; q->has_from = q->has_to = true; break;
-        case ns1__ComparisonEnum__GE: q->from = t; q->has_from = true; break;
-        case ns1__ComparisonEnum__GT: q->from = t + 1; q->has_from = true; break;
-        case ns1__ComparisonEnum__LE: q->to = t; q->has_to = true; break;
-        case ns1__ComparisonEnum__LT: q->to = t - 1; q->has_to = true; break;
-        default:
-            why = "REST filters programs by an update-time range (earliestUpdatedAt / "
-                  "latestUpdatedAt), which cannot exclude one instant";
-        }
-    } else if (!strcmp(a, "id") || !strcmp(a, "name") || !strcmp(a, "tagtype") ||
-               !strcmp(a, "tagvalue") || !strcmp(a, "workspacename")) {
-        if (!eq) {
-            why = "the Asset API finds programs by equal id, name, tag or workspace only";
-        } else if (!strcmp(a, "id")) {
-            char *end;
-            long long id = strtoll(v, &end, 10);
-            if (!*v || *end || id <= 0)
-                return mk_fault(soap, MK_ERR_BAD_PARAMETER, "%s: program Id '%s' is not an id",
-                                op, v);
-            if (q->has_id && q->id != id)
-                q->id = -1;   /* two different ids: nothing matches */
-            else
-                q->id = id;
-            q->has_id = true;
-        } else {
-            const char **slot = !strcmp(a, "name") ? &q->name
-                                : !strcmp(a, "tagtype") ? &q->tag_type
-                                : !strcmp(a, "tagvalue") ? &q->tag_value : &q->workspace;
-            if (*slot && strcasecmp(*slot, v) != 0)
-                return mk_fault(soap, MK_ERR_BAD_PARAMETER,
-                                "%s: %s is given twice with different values", op, c->attrName);
-            *slot = v;
-        }
-    } else if (!strcmp(a, "workspaceid")) {
-        why = "REST programs carry the workspace name, not its id (filter by Workspace Name)";
-    } else if (!strcmp(a, "crmid")) {
-        why = "the Asset API cannot filter programs by their CRM (SFDC campaign) id";
-    } else if (!strcmp(a, "createdat")) {
-        why = "the Asset API filters programs by update time, not creation time";
-    } else if (!strcmp(a, "includearchive")) {
-        why = "the Asset API has no archive switch for listing programs";
-    } else {
-        why = "it is not a Program attribute (Id, Name, Tag Type, Tag Value, Workspace Name, "
-              "Updated At)";
-    }
-    if (why)
-        return mk_fault(soap, MK_ERR_BAD_PARAMETER, "%s: REST cannot filter programs by %s %s %s: %s",
-                        op, c->attrName ? c->attrName : "", cmp ? cmp : "?", v, why);
-    return SOAP_OK;
-}
-
-static void iso_utc(time_t t, char out[32])
-{
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static bool has_tag(const cJSON *rec, const char *type, const char *value)
-{
-    const cJSON *t;
-    cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(rec, "tags")) {
-        if (mk_obj_text_equal(mk_rest_json_get_string(t, "tagType"), type) &&
-            mk_obj_text_equal(mk_rest_json_get_string(t, "tagValue"), value))
-            return true;
-    }
-    return false;
-}
-
-static bool program_matches(struct soap *soap, const progq *q, const cJSON *rec)
-{
-    int64_t id;
-    if (q->has_id && (mk_rest_json_get_int64(rec, "id", &id) != MK_REST_JSON_OK || id != q->id))
-        return false;
-    if (q->name && !mk_obj_text_equal(mk_rest_json_get_string(rec, "name"), q->name))
-        return false;
-    if (q->workspace && !mk_obj_text_equal(mk_rest_json_get_string(rec, "workspace"), q->workspace))
-        return false;
-    if (q->tag_type && !has_tag(rec, q->tag_type, q->tag_value))
-        return false;
-    if (q->has_from || q->has_to) {
-        time_t up;
-        char *u = mk_obj_datetime(soap, mk_rest_json_get_date(rec, "updatedAt"));
-        if (!u || mk_auth_parse_timestamp(u, &up) != 0)
-            return false;
-        if ((q->has_from && up < q->from) || (q->has_to && up > q->to))
-            return false;
-    }
-    return true;
-}
-
-/* REST program type → the names Marketo's SOAP API used ("Marketing
- * Program", "Marketing Event" in its examples, where a webinar is an
- * event); other types pass as REST names them. */
-static const char *program_type(const char *rest)
-{
-    if (!rest)
-        return "";
-    if (!strcasecmp(rest, "program") || !strcasecmp(rest, "default"))
-        return "Marketing Program";
-    if (!strcasecmp(rest, "event") || !strcasecmp(rest, "webinar"))
-        return "Marketing Event";
-    return rest;
-}
-
-static struct ns1__TypeAttrib *type_attrib(struct soap *soap, struct ns1__TypeAttrib *ta,
-                                           const char *type, int n)
-{
-    ta->attrType = (char *)type;
-    ta->attrList = soap_malloc(soap, sizeof *ta->attrList);
-    struct ns1__Attrib *a = soap_malloc(soap, sizeof *a * (size_t)n);
-    if (!ta->attrList || !a)
-        return NULL;
-    ta->attrList->__sizeattrib = 0;
-    ta->attrList->attrib = a;
-    return ta;
-}
-
-static void add_attr(struct soap *soap, struct ns1__ArrayOfAttrib *l, const char *name,
-                     const char *value)
-{
-    l->attrib[l->__sizeattrib].name = (char *)name;
-    l->attrib[l->__sizeattrib++].value = soap_strdup(soap, value);
-}
-
-static int program_mobject(struct soap *soap, const cJSON *rec, struct ns1__MObject *o)
-{
-    memset(o, 0, sizeof *o);
-    o->type = "Program";
-    int64_t id;
-    if (mk_rest_json_get_int64(rec, "id", &id) == MK_REST_JSON_OK && id > 0 && id <= INT_MAX)
-        o->id = int_ptr(soap, (int)id);
-    o->createdAt = mk_obj_datetime(soap, mk_rest_json_get_date(rec, "createdAt"));
-    o->updatedAt = mk_obj_datetime(soap, mk_rest_json_get_date(rec, "updatedAt"));
-    o->attribList = soap_malloc(soap, sizeof *o->attribList);
-    if (!o->attribList)
-        return mk_fault(soap, MK_ERR_INTERNAL, "getMObjects: out of memory");
-    o->attribList->__sizeattrib = 0;
-    o->attribList->attrib = soap_malloc(soap, sizeof(struct ns1__Attrib) * 8);
-    if (!o->attribList->attrib)
-        return mk_fault(soap, MK_ERR_INTERNAL, "getMObjects: out of memory");
-    static const struct { const char *soap, *rest; } A[] = {
-        {"Name", "name"}, {"Description", "description"}, {"Type", "type"},
-        {"Workspace Name", "workspace"}, {"Status", "status"}, {"CRM Id", "sfdcId"},
-        {"Start Date", "startDate"}, {"End Date", "endDate"}};
-    for (size_t i = 0; i < sizeof A / sizeof A[0]; i++) {
-        char *v = mk_ops_value_text(soap, cJSON_GetObjectItemCaseSensitive(rec, A[i].rest));
-        if (!v || (!*v && strcmp(A[i].soap, "Name") != 0))
-            continue;
-        add_attr(soap, o->attribList, A[i].soap,
-                 !strcmp(A[i].soap, "Type") ? program_type(v) : v);
-    }
-    const cJSON *tags = cJSON_GetObjectItemCaseSensitive(rec, "tags");
-    const cJSON *costs = cJSON_GetObjectItemCaseSensitive(rec, "costs");
-    const char *channel = mk_rest_json_get_string(rec, "channel");
-    int nt = cJSON_GetArraySize(tags) + cJSON_GetArraySize(costs) + (channel && *channel);
-    if (nt == 0)
-        return SOAP_OK;
-    o->typeAttribList = soap_malloc(soap, sizeof *o->typeAttribList);
-    struct ns1__TypeAttrib *ta = soap_malloc(soap, sizeof *ta * (size_t)nt);
-    if (!o->typeAttribList || !ta)
-        return mk_fault(soap, MK_ERR_INTERNAL, "getMObjects: out of memory");
-    int k = 0;
-    /* The channel was a tag in SOAP (Type=Channel). */
-    if (channel && *channel) {
-        if (!type_attrib(soap, &ta[k], "Tag", 2))
-            return mk_fault(soap, MK_ERR_INTERNAL, "getMObjects: out of memory");
-        add_attr(soap, ta[k].attrList, "Type", "Channel");
-        add_attr(soap, ta[k++].attrList, "Value", channel);
-    }
-    const cJSON *t;
-    cJSON_ArrayForEach(t, tags) {
-        if (!type_attrib(soap, &ta[k], "Tag", 2))
-            return mk_fault(soap, MK_ERR_INTERNAL, "getMObjects: out of memory");
-        const char *tt = mk_rest_json_get_string(t, "tagType");
-        const char *tv = mk_rest_json_get_string(t, "tagValue");
-        add_attr(soap, ta[k].attrList, "Type", tt ? tt : "");
-        add_attr(soap, ta[k++].attrList, "Value", tv ? tv : "");
-    }
-    /* REST costs have no id: SOAP's optional cost Id is left out, not invented. */
-    cJSON_ArrayForEach(t, costs) {
-        if (!type_attrib(soap, &ta[k], "Cost", 3))
-            return mk_fault(soap, MK_ERR_INTERNAL, "getMObjects: out of memory");
-        char *month = mk_ops_value_text(soap, cJSON_GetObjectItemCaseSensitive(t, "startDate"));
-        char *amount = mk_ops_value_text(soap, cJSON_GetObjectItemCaseSensitive(t, "cost"));
-        char *note = mk_ops_value_text(soap, cJSON_GetObjectItemCaseSensitive(t, "note"));
-        if (month && strlen(month) > 10)
-            month[10] = '\0';   /* the period's month, as SOAP showed it: 2011-07-01 */
-        add_attr(soap, ta[k].attrList, "Month", month ? month : "");
-        add_attr(soap, ta[k].attrList, "Amount", amount ? amount : "");
-        if (note && *note)
-            add_attr(soap, ta[k].attrList, "Note", note);
-        k++;
-    }
-    o->typeAttribList->__sizetypeAttrib = k;
-    o->typeAttribList->typeAttrib = ta;
-    return SOAP_OK;
-}
-
-/* One program's full record (tags and costs) by id; NULL result when none. */
-static int program_by_id(struct soap *soap, long long id, const char *what, cJSON **rec)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/rest/asset/v1/program/%lld.json", id);
-    mk_rest_req rr = {.method = MK_REST_GET, .path = path,
-                      .path_template = "/rest/asset/v1/program/{programId}.json"};
-    mk_rest_result res = {0};
-    int rc = mk_ops_rest_in(soap, "program", &rr, &res, what);
-    *rec = NULL;
-    if (rc == SOAP_OK) {
-        cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res.json, "result"), 0);
-        *rec = first ? cJSON_Duplicate(first, 1) : NULL;
-    }
-    mk_rest_result_free(&res);
-    return rc;
-}
-
-static int get_programs(struct soap *soap, const struct ns1__ParamsGetMObjects *p,
-                        const char *digest, const cJSON *state, struct ns1__ResultGetMObjects *r)
-{
-    const char *op = "getMObjects";
-    progq q = {0};
-    int rc;
-    if (p->externalKey)
-        return mk_fault(soap, MK_ERR_BAD_PARAMETER,
-                        "%s: programs have no external key in REST; ask by id or criteria", op);
-    if (p->mObjAssociationList && p->mObjAssociationList->__sizemObjAssociation > 0)
-        return mk_fault(soap, MK_ERR_BAD_PARAMETER,
-                        "%s: REST cannot select programs by an associated object", op);
-    if (p->id) {
-        q.has_id = true;
-        q.id = *p->id;
-    }
-    for (int i = 0; p->mObjCriteriaList && i < p->mObjCriteriaList->__sizemObjCriteria; i++)
-        if ((rc = program_criterion(soap, &p->mObjCriteriaList->mObjCriteria[i], &q)) != SOAP_OK)
-            return rc;
-    if (!q.tag_type != !q.tag_value)
-        return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED,
-                        "%s: REST finds programs by tag with both Tag Type and Tag Value", op);
-    if (q.workspace && strchr(q.workspace, ','))
-        return mk_fault(soap, MK_ERR_BAD_PARAMETER,
-                        "%s: Workspace Name '%s' contains a comma, which a REST filter value "
-                        "cannot carry", op, q.workspace);
-    bool details = p->includeDetails && *p->includeDetails == xsd__boolean__true_;
-    bool listing = !q.has_id && !q.name && !q.tag_type;
-    int page = listing && details ? PROGRAM_DETAIL_PAGE : PROGRAM_PAGE;
-    int64_t offset = 0;
-    if (state && mk_rest_json_get_int64(state, "o", &offset) != MK_REST_JSON_OK)
-        return mk_fault(soap, MK_ERR_BAD_STREAM_POSITION, "%s: stream position has no offset", op);
-
-    cJSON *records = NULL;
-    bool has_more = false;
-    mk_rest_result res = {0};
-    char what[96], maxr[8], off[24], from[32], to[32];
-    snprintf(maxr, sizeof maxr, "%d", page + 1);   /* one more tells whether more exist */
-    snprintf(off, sizeof off, "%" PRId64, offset);
-    if (q.has_id) {
-        snprintf(what, sizeof what, "%s: get program by id", op);
-        cJSON *rec = NULL;
-        rc = q.id > 0 ? program_by_id(soap, q.id, what, &rec) : SOAP_OK;
-        records = cJSON_CreateArray();
-        if (rec)
-            cJSON_AddItemToArray(records, rec);
-    } else if (q.name) {
-        snprintf(what, sizeof what, "%s: get program by name", op);
-        mk_rest_param qp[3] = {{"name", q.name}, {"includeTags", "true"}, {"includeCosts", "true"}};
-        mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/asset/v1/program/byName.json",
-                          .query = qp, .nquery = 3};
-        rc = mk_ops_rest_in(soap, "program", &rr, &res, what);
-    } else if (q.tag_type) {
-        snprintf(what, sizeof what, "%s: get programs by tag", op);
-        mk_rest_param qp[4] = {{"tagType", q.tag_type}, {"tagValue", q.tag_value},
-                               {"maxReturn", maxr}, {"offset", off}};
-        mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/asset/v1/program/byTag.json",
-                          .query = qp, .nquery = 4};
-        rc = mk_ops_rest_in(soap, "program", &rr, &res, what);
-    } else {
-        snprintf(what, sizeof what, "%s: list programs", op);
-        mk_rest_param qp[6] = {{"maxReturn", maxr}, {"offset", off}};
-        size_t nq = 2;
-        if (q.workspace) {
-            qp[nq++] = (mk_rest_param){"filterType", "workspace"};
-            qp[nq++] = (mk_rest_param){"filterValues", q.workspace};
-        }
-        if (q.has_from) {
-            iso_utc(q.from, from);
-            qp[nq++] = (mk_rest_param){"earliestUpdatedAt", from};
-        }
-        if (q.has_to) {
-            iso_utc(q.to, to);
-            qp[nq++] = (mk_rest_param){"latestUpdatedAt", to};
-        }
-        mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/asset/v1/programs.json",
-                          .query = qp, .nquery = nq};
-        rc = mk_ops_rest_in(soap, "program", &rr, &res, what);
-    }
-    if (rc != SOAP_OK)
-        goto out;
-    if (!records) {
-        /* Nothing found is success with a warning and no result (Asset API). */
-        records = cJSON_DetachItemFromObjectCaseSensitive(res.json, "result");
-        if (!cJSON_IsArray(records)) {
-            cJSON_Delete(records);
-            records = cJSON_CreateArray();
-        }
-    }
-    if ((q.tag_type || listing) && cJSON_GetArraySize(records) > page) {
-        has_more = true;
-        cJSON_DeleteItemFromArray(records, page);
-    }
-    if (listing && details) {
-        /* The list call leaves out tags and costs: read each program. */
-        snprintf(what, sizeof what, "%s: get program details", op);
-        cJSON *it;
-        cJSON_ArrayForEach(it, records) {
-            int64_t id;
-            cJSON *full = NULL;
-            if (mk_rest_json_get_int64(it, "id", &id) != MK_REST_JSON_OK)
-                continue;
-            if ((rc = program_by_id(soap, id, what, &full)) != SOAP_OK)
-                goto out;
-            if (full) {
-                cJSON_ReplaceItemViaPointer(records, it, full);
-                it = full;
-            }
-        }
-    }
-    int n = cJSON_GetArraySize(records), k = 0;
-    struct ns1__MObject *objs = soap_malloc(soap, sizeof *objs * (size_t)(n ? n : 1));
-    if (!objs) {
-        rc = mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op);
-        goto out;
-    }
-    const cJSON *rec;
-    cJSON_ArrayForEach(rec, records) {
-        if (!program_matches(soap, &q, rec))
-            continue;
-        if ((rc = program_mobject(soap, rec, &objs[k])) != SOAP_OK)
-            goto out;
-        k++;
-    }
-    cJSON *st = NULL;
-    if (has_more) {
-        st = cJSON_CreateObject();
-        cJSON_AddNumberToObject(st, "o", (double)(offset + page));
-    }
-    rc = answer_page(soap, r, objs, k, st, "prog", digest);
-out:
-    mk_rest_result_free(&res);
-    cJSON_Delete(records);
     return rc;
 }
 
@@ -1165,7 +805,7 @@ int __ns1__getMObjects(struct soap *soap, struct ns1__ParamsGetMObjects *p,
         return mk_fault(soap, MK_ERR_INTERNAL, "getMObjects: out of memory");
     }
     memset(r, 0, sizeof *r);
-    rc = t->k == K_PROGRAM ? get_programs(soap, p, digest, state, r)
+    rc = t->k == K_PROGRAM ? mk_mobj_get_programs(soap, p, digest, state, r)
                            : get_leaddb(soap, t, p, digest, state, r);
     cJSON_Delete(state);
     if (rc == SOAP_OK)
@@ -1309,148 +949,6 @@ static void take_status(struct soap *soap, void *ctx, int i, const cJSON *item)
         c->st[i].externalKey = attrib(soap, "marketoGUID", guid);
 }
 
-/* ---- syncMObjects: programs ------------------------------------------------------
- *
- * Marketo's SOAP API updated a program's period costs and tags (UPDATE
- * only).  REST's Update Program takes costs (appended) and tags (set per
- * tag type) in one form-encoded call per program.  A SOAP cost Id (update
- * that cost line) has no REST equivalent — REST costs have no ids — and a
- * program's channel cannot be changed through REST: such an object FAILS
- * with the reason and nothing of it is sent. */
-
-static const char *attr_value(const struct ns1__ArrayOfAttrib *l, const char *name)
-{
-    for (int i = 0; l && i < l->__sizeattrib; i++)
-        if (l->attrib[i].name && !strcasecmp(l->attrib[i].name, name))
-            return l->attrib[i].value ? l->attrib[i].value : "";
-    return NULL;
-}
-
-/* Build costs and tags JSON for one program, or say why it cannot be done. */
-static const char *program_update(const struct ns1__MObject *o, cJSON *costs, cJSON *tags)
-{
-    if (o->attribList && o->attribList->__sizeattrib > 0)
-        return "only Cost and Tag typeAttribs of a Program can be synced";
-    if (o->externalKey || (o->associationList && o->associationList->__sizemObjAssociation > 0))
-        return "a Program is identified by its id alone";
-    int n = o->typeAttribList ? o->typeAttribList->__sizetypeAttrib : 0;
-    if (n == 0)
-        return "nothing to update: give Cost or Tag typeAttribs";
-    for (int i = 0; i < n; i++) {
-        const struct ns1__TypeAttrib *ta = &o->typeAttribList->typeAttrib[i];
-        const char *ty = ta->attrType ? ta->attrType : "";
-        if (!strcasecmp(ty, "Cost")) {
-            const char *month = attr_value(ta->attrList, "Month");
-            const char *amount = attr_value(ta->attrList, "Amount");
-            const char *note = attr_value(ta->attrList, "Note");
-            if (attr_value(ta->attrList, "Id"))
-                return "a Cost with an Id updates an existing cost line, which REST cannot do "
-                       "(REST program costs have no ids; it appends costs or replaces them all)";
-            if (!month || !amount)
-                return "a Cost needs Month and Amount";
-            int y, mo, d = 1;
-            char date[16], tail;
-            if (!(sscanf(month, "%4d-%2d%c", &y, &mo, &tail) == 2 ||
-                  sscanf(month, "%4d-%2d-%2d%c", &y, &mo, &d, &tail) == 3) ||
-                mo < 1 || mo > 12 || d < 1 || d > 31)
-                return "Cost Month must be YYYY-MM or YYYY-MM-DD";
-            snprintf(date, sizeof date, "%04d-%02d-%02d", y, mo, d);
-            char *end;
-            long long amt = strtoll(amount, &end, 10);
-            if (!*amount || *end || amt < 0 || amt > INT_MAX)
-                return "Cost Amount must be a whole number (REST program costs are integers)";
-            cJSON *c = cJSON_CreateObject();
-            cJSON_AddStringToObject(c, "startDate", date);
-            cJSON_AddNumberToObject(c, "cost", (double)amt);
-            if (note && *note)
-                cJSON_AddStringToObject(c, "note", note);
-            cJSON_AddItemToArray(costs, c);
-        } else if (!strcasecmp(ty, "Tag")) {
-            const char *type = attr_value(ta->attrList, "Type");
-            const char *value = attr_value(ta->attrList, "Value");
-            if (!type || !value || !*type || !*value)
-                return "a Tag needs Type and Value";
-            if (!strcasecmp(type, "Channel"))
-                return "a program's channel cannot be changed through the REST API";
-            cJSON *t = cJSON_CreateObject();
-            cJSON_AddStringToObject(t, "tagType", type);
-            cJSON_AddStringToObject(t, "tagValue", value);
-            cJSON_AddItemToArray(tags, t);
-        } else {
-            return "a Program's typeAttrib is Cost or Tag";
-        }
-    }
-    return NULL;
-}
-
-static int sync_program(struct soap *soap, const struct ns1__MObject *o, bool update,
-                        struct ns1__MObjStatus *st, int *written, int total)
-{
-    st->status = ns1__MObjStatusEnum__FAILED;
-    if (o->id)
-        st->id = int_ptr(soap, *o->id);
-    if (!update) {
-        st->error = "a Program can only be updated (operation UPDATE), as in Marketo's SOAP API";
-        return SOAP_OK;
-    }
-    if (!o->id || *o->id <= 0) {
-        st->error = "a Program is identified by its id";
-        return SOAP_OK;
-    }
-    cJSON *costs = cJSON_CreateArray(), *tags = cJSON_CreateArray();
-    const char *why = program_update(o, costs, tags);
-    int rc = SOAP_OK;
-    if (why) {
-        st->error = (char *)why;
-        goto out;
-    }
-    char path[64];
-    snprintf(path, sizeof path, "/rest/asset/v1/program/%d.json", *o->id);
-    char *cj = cJSON_PrintUnformatted(costs), *tj = cJSON_PrintUnformatted(tags);
-    mk_rest_param form[2];
-    size_t nf = 0;
-    if (cJSON_GetArraySize(costs) > 0)
-        form[nf++] = (mk_rest_param){"costs", cj};
-    if (cJSON_GetArraySize(tags) > 0)
-        form[nf++] = (mk_rest_param){"tags", tj};
-    mk_rest_req rr = {.method = MK_REST_POST, .path = path,
-                      .path_template = "/rest/asset/v1/program/{programId}.json", .form = form,
-                      .nform = nf};
-    mk_rest_result res = {0};
-    mk_rest_status rs;
-    {
-        struct mk_request *r = mk_request_of(soap);
-        mk_rest_cred cred = mk_ops_cred(r);
-        rr.deadline_ms = mk_ops_deadline_ms(r);
-        rs = mk_rest_call(mk_ops_services(soap)->rest, &cred, &rr, &res);
-        mk_request_note(r, "POST", rr.path_template, res.attempts, res.error_code);
-    }
-    if (rs == MK_REST_OK) {
-        st->status = ns1__MObjStatusEnum__UPDATED;
-        (*written)++;
-    } else if (rs == MK_REST_ERR_API && res.error_code >= 700) {
-        /* About this program (not found, tag value not allowed...): its own failure. */
-        size_t n = strlen(res.error_message) + 16;
-        char *e = soap_malloc(soap, n);
-        if (e)
-            snprintf(e, n, "%d - %s", res.error_code, res.error_message);
-        st->error = e;
-    } else {
-        char what[64];
-        snprintf(what, sizeof what, "syncMObjects: update program %d", *o->id);
-        rc = mk_ops_rest_fault_in(soap, "program", rs, &res, what);
-        if (*written > 0)
-            rc = mk_ops_partial_fault(soap, &res, what, *written, total, "objects");
-    }
-    mk_rest_result_free(&res);
-    free(cj);
-    free(tj);
-out:
-    cJSON_Delete(costs);
-    cJSON_Delete(tags);
-    return rc;
-}
-
 /* ---- syncMObjects / deleteMObjects ------------------------------------------------ */
 
 static int write_mobjects(struct soap *soap, const struct ns1__ArrayOfMObject *list,
@@ -1527,7 +1025,7 @@ static int write_mobjects(struct soap *soap, const struct ns1__ArrayOfMObject *l
     }
     for (int i = 0; i < n && rc == SOAP_OK; i++)
         if (x[i].t->k == K_PROGRAM)
-            rc = sync_program(soap, &list->mObject[i], update, &st[i], &written, n);
+            rc = mk_mobj_sync_program(soap, &list->mObject[i], update, &st[i], &written, n);
     for (int i = 0; i < n; i++)
         cJSON_Delete(w[i].rec);
     free(w);

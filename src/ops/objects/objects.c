@@ -92,6 +92,14 @@ char *mk_obj_datetime(struct soap *soap, const char *rest_date)
     return out;
 }
 
+int *mk_obj_int_ptr(struct soap *soap, int v)
+{
+    int *p = soap_malloc(soap, sizeof *p);
+    if (p)
+        *p = v;
+    return p;
+}
+
 bool mk_obj_text_equal(const char *a, const char *b)
 {
     return a && b && strcasecmp(a, b) == 0;

@@ -1,9 +1,9 @@
 /*
  * objects.h — what the MObject and custom object operations share
- * (mobjects.c, customobjects.c): REST metadata read through the TTL cache,
- * REST JSON values turned into SOAP text, stream positions that know which
- * request they belong to, and the grouping of records into REST write
- * batches.
+ * (mobjects.c, programs.c, customobjects.c): REST metadata read through
+ * the TTL cache, REST JSON values turned into SOAP text, stream positions
+ * that know which request they belong to, and the grouping of records into
+ * REST write batches.
  *
  * Both families translate SOAP records (name/value lists) into REST
  * lead-database records (flat JSON objects with a marketoGUID, dedupe
@@ -49,6 +49,10 @@ long long mk_obj_metadata_age(struct soap *soap, const char *cache_key);
  * is not a valid xs:dateTime, and become "...Z".  Other values pass
  * unchanged (arena copy); NULL stays NULL. */
 char *mk_obj_datetime(struct soap *soap, const char *rest_date);
+
+/* v as an xs:int member (pointer in the gSOAP arena); NULL when out of
+ * memory. */
+int *mk_obj_int_ptr(struct soap *soap, int v);
 
 /* Case-insensitive equality of two SOAP/REST values as text. */
 bool mk_obj_text_equal(const char *a, const char *b);
