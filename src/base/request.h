@@ -6,7 +6,8 @@
  * from the URL, deadline, the parsed SOAP headers) before dispatch;
  * mk_op_authenticate() (ops/core/op.h), called by the engine as soon as the SOAP
  * Header is parsed, fills the user part.  Handlers
- * get it with mk_request_of(soap).
+ * get it as op->req, in the mk_op the operation's prologue makes
+ * (ops/core/op.h); only the engine and the prologue look it up from soap.
  *
  * Ownership: everything pointed to is owned elsewhere (config by the server,
  * header structs by the soap arena) and valid until the handler returns.
@@ -22,6 +23,7 @@
 struct soap;
 struct mktows_config;
 struct mk_soap_user;
+struct mk_services;
 struct ns1__AuthenticationHeaderInfo;
 struct ns1__MktowsContextHeaderInfo;
 
@@ -45,7 +47,8 @@ struct mk_request {
     const char *partition;          /* lead partition name, NULL for default */
 
     /* -- shared services, NULL until integrated --------------------------- */
-    void *services;                 /* REST client, mapping tables (set by the server) */
+    struct mk_services *services;   /* REST client, mapping tables (set by the server;
+                                       ops/core/common.h) */
 
     /* -- result ------------------------------------------------------------ */
     int fault_code;                 /* Marketo code of the fault raised, 0 if none */

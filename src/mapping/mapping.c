@@ -21,23 +21,14 @@
 #include <cjson/cJSON.h>
 
 #include "base/datapath.h"
+#include "mk_operations.h"
 
 #define MAX_TABLE_BYTES (4 * 1024 * 1024)
 
-/* The operations of the mktows WSDL (MktowsPort), in no particular order. */
-static const char *const wsdl_operations[MK_MAPPING_OPERATION_COUNT] = {
-    "getLead", "getMultipleLeads", "syncLead", "syncMultipleLeads", "mergeLeads",
-    "getLeadActivity", "getLeadChanges", "listOperation", "importToList",
-    "getImportToListStatus", "requestCampaign", "scheduleCampaign",
-    "getCampaignsForSource", "describeMObject", "listMObjects", "getMObjects",
-    "syncMObjects", "deleteMObjects", "getCustomObjects", "syncCustomObjects",
-    "deleteCustomObjects", "getChannels", "getTags",
-};
-
-static const char *const families[] = {
-    "leads", "activities", "lists", "campaigns", "mobjects", "customobjects", "assets",
-    "import", NULL,
-};
+/* The operations of the mktows WSDL and their families come from the
+ * generated table (cmake/operations.cmake checks operations.json against
+ * the WSDL at build time); the loader checks the table read at run time
+ * against the same list (mk_operations.h). */
 
 /* SOAP LeadKeyRef. */
 static const char *const lead_key_types[] = {
@@ -299,6 +290,7 @@ static int load_operations(ctx *c, mk_mapping *m, const cJSON *doc)
     static const member_spec op_spec[] = {
         {"name", T_STR, REQ},    {"family", T_STR, REQ}, {"handler", T_STR, REQ},
         {"status", T_STR, REQ},  {"summary", T_STR, REQ}, {"rest", T_ARR, REQ},
+        {"response_nil", T_BOOL, OPT},   /* read by the build (cmake/operations.cmake) */
         {"calls", T_OBJ, REQ},   {"differences", T_ARR, REQ}, {NULL, 0, 0}};
     static const member_spec call_spec[] = {
         {"method", T_STR, REQ}, {"path", T_STR, REQ}, {"purpose", T_STR, REQ},
@@ -338,7 +330,7 @@ static int load_operations(ctx *c, mk_mapping *m, const cJSON *doc)
             if (strcmp(m->ops[j].name, op->name) == 0)
                 return fail(c, entry, "operation \"%s\" appears twice (also operations[%zu])",
                             op->name, j);
-        if (!in_list(op->family, families))
+        if (!in_list(op->family, mk_operation_families))
             return fail(c, entry, "unknown family \"%s\"", op->family);
         for (const char *h = op->handler; *h; h++)
             if (!((*h >= 'a' && *h <= 'z') || (*h >= '0' && *h <= '9') || *h == '_'))
@@ -404,9 +396,9 @@ static int load_operations(ctx *c, mk_mapping *m, const cJSON *doc)
     }
     m->nops = nops;
 
-    for (size_t w = 0; w < MK_MAPPING_OPERATION_COUNT; w++)
-        if (!mk_mapping_op_by_name(m, wsdl_operations[w]))
-            return fail(c, NULL, "operation \"%s\" is missing", wsdl_operations[w]);
+    for (size_t w = 0; w < MK_OPERATION_COUNT; w++)
+        if (!mk_mapping_op_by_name(m, mk_operation_names[w]))
+            return fail(c, NULL, "operation \"%s\" is missing", mk_operation_names[w]);
     return 0;
 }
 
@@ -709,8 +701,8 @@ const char *mk_mapping_default_dir(void)
 
 int mk_mapping_is_wsdl_operation(const char *name)
 {
-    for (size_t i = 0; name && i < MK_MAPPING_OPERATION_COUNT; i++)
-        if (strcmp(wsdl_operations[i], name) == 0)
+    for (size_t i = 0; name && i < MK_OPERATION_COUNT; i++)
+        if (strcmp(mk_operation_names[i], name) == 0)
             return 1;
     return 0;
 }

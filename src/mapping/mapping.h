@@ -36,9 +36,6 @@ extern "C" {
 
 typedef struct mk_mapping mk_mapping;
 
-/* Number of operations in the mktows WSDL. */
-#define MK_MAPPING_OPERATION_COUNT 23
-
 /* ---- loading ----------------------------------------------------------- */
 
 /* The directory mk_mapping_load() is meant to read when the configuration
@@ -92,7 +89,8 @@ typedef struct mk_mapping_op {
     size_t ndifferences;
 } mk_mapping_op;
 
-/* Number of operations (always MK_MAPPING_OPERATION_COUNT once loaded). */
+/* Number of operations (always MK_OPERATION_COUNT, mk_operations.h, once
+ * loaded). */
 size_t mk_mapping_op_count(const mk_mapping *m);
 
 /* The i-th operation in table order, NULL when out of range. */

@@ -35,6 +35,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,7 @@
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000L
 #define DEFAULT_TIMEOUT_MS 330000L
 #define DEFAULT_IDLE_HANDLES 16
+#define MAX_KEPT_CONNECTIONS 1024 /* bound on the above when the limits are raised "off" */
 #define DEFAULT_MAX_RESPONSE ((size_t)64 * 1024 * 1024)
 #define IDENTITY_ZERO_TTL_RETRIES 2   /* extra identity calls when expires_in is 0 */
 #define IDENTITY_ZERO_TTL_PAUSE_MS 1000
@@ -76,6 +78,7 @@ struct mk_rest_client {
     pthread_mutex_t pool_mu;
     CURL **idle;
     size_t nidle, max_idle;
+    long max_conns;      /* keep-alive connections the shared cache keeps */
 
     mk_rest_tokens *tokens;
     mk_limiter *limiter;
@@ -87,6 +90,7 @@ struct mk_rest_client {
     pthread_mutex_t stats_mu;
     uint64_t n_calls, n_identity, n_replays, n_overrides, n_transport;
     uint64_t n_retries, n_exhausted;
+    atomic_ullong n_connects;        /* counted without stats_mu: once per send */
     char last_transport_error[320];  /* why the last call got no answer */
     endpoint_counter *eps;
     size_t neps, cap_eps;
@@ -253,6 +257,7 @@ mk_rest_status mk_rest_stats_get(mk_rest_client *c, mk_rest_stats *out)
     out->transport_errors = c->n_transport;
     out->retries = c->n_retries;
     out->retries_exhausted = c->n_exhausted;
+    out->connections_opened = atomic_load(&c->n_connects);
     if (c->neps) {
         out->endpoints = calloc(c->neps, sizeof *out->endpoints);
         if (!out->endpoints) {
@@ -318,6 +323,11 @@ int64_t mk_rest_pace_ms(mk_rest_client *c)
         return 0;
     mk_limiter_stats_get(c->limiter, &s);
     return s.effective_rate_limit > 0 ? s.rate_window_ms / s.effective_rate_limit : 0;
+}
+
+int mk_rest_free_concurrency(mk_rest_client *c)
+{
+    return c ? mk_limiter_free_concurrency(c->limiter) : 0;
 }
 
 mk_rest_status mk_rest_reserve(mk_rest_client *c, int64_t deadline_ms, mk_rest_reservation *r,
@@ -433,6 +443,7 @@ static mk_rest_status http_send(mk_rest_client *c, const char *method, const cha
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(h, CURLOPT_MAXCONNECTS, c->max_conns);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
                      c->connect_timeout_ms < timeout_ms ? c->connect_timeout_ms : timeout_ms);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
@@ -454,6 +465,9 @@ static mk_rest_status http_send(mk_rest_client *c, const char *method, const cha
     }
 
     CURLcode rc = curl_easy_perform(h);
+    long connects = 0;
+    if (curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK && connects > 0)
+        atomic_fetch_add(&c->n_connects, (unsigned long long)connects);
     if (rc != CURLE_OK) {
         /* Nothing left this host: the call provably never reached Marketo,
          * so even a write that is unsafe to repeat may be sent again. */
@@ -607,7 +621,17 @@ mk_rest_status mk_rest_client_new(const mk_rest_config *cfg, mk_rest_client **ou
     c->connect_timeout_ms = cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms
                                                         : DEFAULT_CONNECT_TIMEOUT_MS;
     c->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
-    c->max_idle = cfg->max_idle_handles ? cfg->max_idle_handles : DEFAULT_IDLE_HANDLES;
+    /* As many connections (and handles) kept as calls may be in flight:
+     * curl_easy_perform's cache otherwise keeps 5, so with more calls in
+     * flight every return closed an idle connection and the next call
+     * connected again (issue 11: a connect per REST call at 16 clients).
+     * Identity calls and a probe may run beside the sends: a few more. */
+    int conc = cfg->limits.max_concurrency > 0 ? cfg->limits.max_concurrency : 10;
+    if (conc > MAX_KEPT_CONNECTIONS)
+        conc = MAX_KEPT_CONNECTIONS;
+    c->max_conns = conc + 4;
+    c->max_idle = cfg->max_idle_handles ? cfg->max_idle_handles
+                  : (size_t)conc > DEFAULT_IDLE_HANDLES ? (size_t)conc : DEFAULT_IDLE_HANDLES;
     c->max_response = cfg->max_response_bytes ? cfg->max_response_bytes : DEFAULT_MAX_RESPONSE;
     c->max_retries = cfg->max_retries > 0 ? cfg->max_retries
                      : cfg->max_retries < 0 ? 0 : DEFAULT_MAX_RETRIES;

@@ -868,6 +868,14 @@ int64_t mk_limiter_jitter(mk_limiter *l, int64_t lo, int64_t hi)
     return r;
 }
 
+int mk_limiter_free_concurrency(mk_limiter *l)
+{
+    pthread_mutex_lock(&l->mu);
+    int n = eff_concurrency(l) - l->in_flight - l->nwaiting;
+    pthread_mutex_unlock(&l->mu);
+    return n;
+}
+
 void mk_limiter_stats_get(mk_limiter *l, mk_limiter_stats *out)
 {
     pthread_mutex_lock(&l->mu);

@@ -117,6 +117,10 @@ int64_t mk_limiter_jitter(mk_limiter *l, int64_t lo, int64_t hi);
 
 void mk_limiter_stats_get(mk_limiter *l, mk_limiter_stats *out);
 
+/* Sends that could start now without waiting for a concurrency slot: the
+ * concurrency bound minus the sends in flight and the callers waiting. */
+int mk_limiter_free_concurrency(mk_limiter *l);
+
 /* English reason for a verdict, with the numbers that caused it. */
 void mk_limiter_describe(mk_limiter *l, mk_limit_verdict v, char *buf, size_t len);
 

@@ -307,6 +307,11 @@ int64_t mk_rest_ready_in_ms(mk_rest_client *c);
  * how long a queue of calls will take. */
 int64_t mk_rest_pace_ms(mk_rest_client *c);
 
+/* Calls that could be sent now without waiting for a concurrency slot
+ * (0 or less: a caller would queue): lets a batching layer send a request
+ * alone when sharing would save nothing. */
+int mk_rest_free_concurrency(mk_rest_client *c);
+
 /* A quota-guard slot taken ahead of the call that will use it.  A batching
  * layer reserves first and decides what the call carries afterwards: the
  * batch keeps taking members for as long as the guard makes it wait, and
@@ -413,6 +418,8 @@ typedef struct mk_rest_stats {
     uint64_t retries;          /* backoff retries */
     uint64_t retries_exhausted;/* calls that failed with retries left undone
                                   for lack of time or of retry budget */
+    uint64_t connections_opened; /* TCP connections made (REST and identity);
+                                  kept alive, far fewer than calls */
     mk_rest_limiter_stats limiter;
     size_t nendpoints;
     mk_rest_endpoint_stats *endpoints; /* owned, sorted by key */

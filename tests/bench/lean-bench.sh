@@ -11,9 +11,16 @@
 #   shim   mktows-shim in front of the same emulator.
 # Then the ideal serial composition 1 / (1/bare + 1/rest) and the shim's
 # ratio to it; for 1 connection also the shim's mean latency over the
-# direct REST call's, in microseconds.  A benchmark, not a test.
+# direct REST call's, in microseconds.  Beside each rate, the CPU time the
+# server spent per request (for the shim: the shim and the emulator it
+# calls), read from /proc: on a machine shared with other work it moves
+# much less than the rates.  At the end, from the shim's /_shim/stats: REST
+# calls in flight at most, getLead requests sent alone or batched, worker
+# threads at most.  A benchmark, not a test.
 #
 # usage: tests/bench/lean-bench.sh [--build-dir DIR] [--seconds S]
+# LEAN_PERF=FILE also records a perf profile (perf record -g) of the shim
+# while wrk loads it (each connection count: LEAN_CONNS="16" runs only that one).
 # Needs wrk, a C compiler, gSOAP (libgsoap-dev), /usr/bin/python3.
 set -eu
 
@@ -70,9 +77,11 @@ leads=10000
     --client-secret bench-secret --synthetic-leads $leads --rate-limit off --concurrency off \
     --daily-quota off >"$work/emu.out" 2>"$work/emu.out.err" &
 pids="$pids $!"
+emu_pid=$!
 emu_url=$(ready marketo-emulator "$work/emu.out" $!)
 "$work/bare_soap" --attributes "${BARE_ATTRIBUTES:-3}" >"$work/bare.out" 2>"$work/bare.out.err" &
 pids="$pids $!"
+bare_pid=$!
 bare_url=$(ready bare_soap "$work/bare.out" $!)
 
 # The query the shim sends for a getLead by email: one call through a
@@ -148,27 +157,51 @@ export LEADS=$leads QUERY="$query" TOKEN USER_ID=$user SIG TS
 echo "lean: limits off, getLead by email, wrk 1 thread, $seconds s per figure, $(nproc) CPUs"
 echo "answer sizes (bytes): bare gSOAP $(wc -c <"$work/bare-answer.xml"), REST $(wc -c <"$work/rest-answer.json"), shim $(wc -c <"$work/shim-answer.xml")"
 echo "REST query: GET /rest/v1/leads.json?$query"
-wrk_run() { # mode url conns -> "req/s mean_us errors"
-    MODE=$1 wrk -t1 -c"$3" -d"${seconds}s" -s "$top/tests/bench/lean-wrk.lua" "$2" >"$work/wrk.out" 2>"$work/wrk.err" || true
-    rate=$(awk '/^Requests\/sec/ {print $2}' "$work/wrk.out")
-    # Closed loop: each connection has one request out at a time.
-    mean=$(awk -v r="${rate:-0}" -v c="$3" 'BEGIN {printf "%.1f", (r > 0 ? 1e6 * c / r : 0)}')
-    errs=$(awk '/Non-2xx|Socket errors/ {s = s $0 "; "} END {print s == "" ? "0" : s}' "$work/wrk.out")
-    echo "${rate:-0} ${mean:-0} $errs"
+cpu_ms() { # pid -> user + system CPU time so far, ms
+    awk -v t="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / t)}' "/proc/$1/stat"
 }
-for conns in 16 1; do
-    set -- $(wrk_run soap "$bare_url/soap/mktows/2_9" $conns); bare=$1; bare_us=$2; bare_err=$3
-    set -- $(wrk_run rest "$emu_url" $conns); rest=$1; rest_us=$2; rest_err=$3
-    set -- $(wrk_run soap "$shim_url/soap/mktows/2_9" $conns); shim=$1; shim_us=$2; shim_err=$3
+# wrk_run mode url conns pid... -> "req/s mean_us errors cpu_us..." where
+# cpu_us is each pid's CPU time per request: unlike the rates, it hardly
+# depends on what else the shared machine runs meanwhile.
+wrk_run() {
+    mode=$1 url=$2 c=$3
+    shift 3
+    for p in "$@"; do cpu_ms "$p" >"$work/cpu.$p"; done
+    MODE=$mode wrk -t1 -c"$c" -d"${seconds}s" -s "$top/tests/bench/lean-wrk.lua" "$url" >"$work/wrk.out" 2>"$work/wrk.err" || true
+    rate=$(awk '/^Requests\/sec/ {print $2}' "$work/wrk.out")
+    total=$(awk '/requests in/ {print $1}' "$work/wrk.out")
+    # Closed loop: each connection has one request out at a time.
+    mean=$(awk -v r="${rate:-0}" -v c="$c" 'BEGIN {printf "%.1f", (r > 0 ? 1e6 * c / r : 0)}')
+    errs=$(awk '/Non-2xx|Socket errors/ {s = s $0 "; "} END {print s == "" ? "0" : s}' "$work/wrk.out" | tr ' ' _)
+    cpu=""
+    for p in "$@"; do
+        cpu="$cpu $(awk -v a="$(cat "$work/cpu.$p")" -v z="$(cpu_ms "$p")" -v n="${total:-0}" 'BEGIN {printf "%.1f", (n > 0 ? (z - a) * 1000 / n : 0)}')"
+    done
+    echo "${rate:-0} ${mean:-0} $errs$cpu"
+}
+for conns in ${LEAN_CONNS:-16 1}; do
+    set -- $(wrk_run soap "$bare_url/soap/mktows/2_9" $conns "$bare_pid"); bare=$1; bare_us=$2; bare_err=$3; bare_cpu=$4
+    set -- $(wrk_run rest "$emu_url" $conns "$emu_pid"); rest=$1; rest_us=$2; rest_err=$3; rest_cpu=$4
+    perf_pid=""
+    if [ -n "${LEAN_PERF:-}" ]; then
+        # A profile of the shim under this load (perf record -g).
+        perf record ${LEAN_PERF_OPTS:--g} -o "$LEAN_PERF" -p "$shim_pid" >/dev/null 2>&1 &
+        perf_pid=$!
+    fi
+    set -- $(wrk_run soap "$shim_url/soap/mktows/2_9" $conns "$shim_pid" "$emu_pid"); shim=$1; shim_us=$2; shim_err=$3; shim_cpu=$4; shim_emu_cpu=$5
+    if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
     ideal=$(awk -v a="$bare" -v b="$rest" 'BEGIN {printf "%.0f", (a > 0 && b > 0) ? 1 / (1 / a + 1 / b) : 0}')
     echo
     echo "== $conns keep-alive connection(s) =="
-    printf '%-34s %12s %12s   %s\n' "" "req/s" "mean us" errors
-    printf '%-34s %12s %12s   %s\n' "bare gSOAP getLead" "$bare" "$bare_us" "$bare_err"
-    printf '%-34s %12s %12s   %s\n' "direct REST lead query" "$rest" "$rest_us" "$rest_err"
-    printf '%-34s %12s %12s\n' "ideal serial composition" "$ideal" \
-        "$(awk -v a="$bare_us" -v b="$rest_us" 'BEGIN {printf "%.1f", a + b}')"
-    printf '%-34s %12s %12s   %s\n' "mktows-shim getLead" "$shim" "$shim_us" "$shim_err"
+    printf '%-34s %12s %12s %14s   %s\n' "" "req/s" "mean us" "server CPU us" errors
+    printf '%-34s %12s %12s %14s   %s\n' "bare gSOAP getLead" "$bare" "$bare_us" "$bare_cpu" "$bare_err"
+    printf '%-34s %12s %12s %14s   %s\n' "direct REST lead query" "$rest" "$rest_us" "$rest_cpu" "$rest_err"
+    printf '%-34s %12s %12s %14s\n' "ideal serial composition" "$ideal" \
+        "$(awk -v a="$bare_us" -v b="$rest_us" 'BEGIN {printf "%.1f", a + b}')" \
+        "$(awk -v a="$bare_cpu" -v b="$rest_cpu" 'BEGIN {printf "%.1f", a + b}')"
+    printf '%-34s %12s %12s %14s   %s\n' "mktows-shim getLead" "$shim" "$shim_us" \
+        "$(awk -v a="$shim_cpu" -v b="$shim_emu_cpu" 'BEGIN {printf "%.1f", a + b}')" "$shim_err"
+    printf '%-34s %12s %12s %14s\n' "  of which the shim / the emulator" "" "" "$shim_cpu / $shim_emu_cpu"
     printf '%-34s %12s\n' "shim / ideal" "$(awk -v a="$shim" -v b="$ideal" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')"
     if [ "$conns" = 1 ]; then
         printf '%-34s %12s\n' "shim latency over direct REST (us)" \
@@ -176,4 +209,24 @@ for conns in 16 1; do
     fi
 done
 echo
-echo "shim REST calls in flight at most: $(curl -s "$shim_url/_shim/stats" | sed -n 's/.*"max_in_flight":\([0-9]*\).*/\1/p')"
+curl -s "$shim_url/_shim/stats" >"$work/stats.json"
+/usr/bin/python3 - "$work/stats.json" <<'EOF'
+import json, sys
+s = json.load(open(sys.argv[1]))
+def find(o, key):
+    if isinstance(o, dict):
+        if key in o:
+            return o[key]
+        for v in o.values():
+            r = find(v, key)
+            if r is not None:
+                return r
+    return None
+get = (find(s, "coalescing") or {}).get("get", {})
+w = s.get("workers", {})
+print("shim REST calls in flight at most: %s" % find(s, "max_in_flight"))
+print("shim getLead requests alone / batched / sharing a call, batches: %s / %s / %s, %s"
+      % (get.get("requests_alone"), get.get("requests_batched"),
+         get.get("requests_sharing_a_call"), get.get("batches")))
+print("shim worker threads at most: %s" % w.get("peak_threads"))
+EOF

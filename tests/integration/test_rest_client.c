@@ -6,7 +6,9 @@
  *   - a token that lapses (short --token-ttl, and the emulator's
  *     expire_tokens_now fault) is renewed and the caller sees success;
  *   - a long filterValues list goes out as POST ?_method=GET and the
- *     emulator counts it as the GET it stands for.
+ *     emulator counts it as the GET it stands for;
+ *   - calls made concurrently, up to max_concurrency, keep their
+ *     connections alive: no connect per call once each is open.
  *
  * The emulator is started on a free port (ts_emulator_start); identity is
  * <url>/identity and REST is <url>.
@@ -110,6 +112,65 @@ static void token_shared_by_threads(void **st)
     assert_int_equal(s.token_replays, 0);
     mk_rest_stats_free(&s);
     assert_int_equal(ts_emulator_calls(&w.emu, "GET /rest/v1/leads.json"), N * 3);
+    stop(&w);
+}
+
+/* ---- concurrent calls keep their connections ----------------------------- */
+
+typedef struct looper {
+    mk_rest_client *client;
+    int calls, ok;
+} looper;
+
+static void *looper_main(void *arg)
+{
+    looper *lp = arg;
+    for (int i = 0; i < lp->calls; i++) {
+        mk_rest_result r;
+        lp->ok += get_lead_1(lp->client, &r) == MK_REST_OK;
+        mk_rest_result_free(&r);
+    }
+    return NULL;
+}
+
+/* 16 threads calling at once, 16 calls allowed in flight: each connection,
+ * once open, is kept for the next call.  curl_easy_perform keeps only 5
+ * idle connections unless told otherwise, so with more calls in flight
+ * every return closed one and most calls connected anew. */
+static void concurrent_calls_keep_connections(void **st)
+{
+    (void)st;
+    world w;
+    memset(&w, 0, sizeof w);
+    assert_int_equal(ts_emulator_start(&w.emu, (const char *const[]){"--rate-limit", "off",
+                                                                    "--concurrency", "off",
+                                                                    NULL}),
+                     0);
+    char ident[200], err[256];
+    snprintf(ident, sizeof ident, "%s/identity", w.emu.url);
+    enum { N = 16, CALLS = 25 };
+    mk_rest_config cfg = {.endpoint = w.emu.url, .identity = ident, .timeout_ms = 30000,
+                          .limits = {.rate_limit = 100000, .max_concurrency = N}};
+    assert_int_equal(mk_rest_client_new(&cfg, &w.client, err, sizeof err), MK_REST_OK);
+    pthread_t t[N];
+    looper lp[N];
+    for (int i = 0; i < N; i++) {
+        lp[i] = (looper){.client = w.client, .calls = CALLS};
+        assert_int_equal(pthread_create(&t[i], NULL, looper_main, &lp[i]), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(lp[i].ok, CALLS);
+    }
+    mk_rest_stats s;
+    assert_int_equal(mk_rest_stats_get(w.client, &s), MK_REST_OK);
+    assert_int_equal(s.calls, N * CALLS);
+    /* At most one per call in flight, and the identity call's. */
+    if (s.connections_opened > N + 1)
+        fail_msg("%llu connections opened for %d calls, %d at a time",
+                 (unsigned long long)s.connections_opened, N * CALLS, N);
+    assert_true(s.connections_opened >= 1);
+    mk_rest_stats_free(&s);
     stop(&w);
 }
 
@@ -221,6 +282,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(token_shared_by_threads),
+        cmocka_unit_test(concurrent_calls_keep_connections),
         cmocka_unit_test(bad_credentials),
         cmocka_unit_test(short_token_ttl),
         cmocka_unit_test(forced_expiry_replays_once),

@@ -9,6 +9,8 @@
  *   - concurrent getLeads by email/id share one filter call and get their
  *     own matches (no match, several matches, values differing by case);
  *   - with coalescing off every request makes its own call;
+ *   - with a budget too large to pace, a request makes its own call while a
+ *     concurrency slot is free, and shares one once none is;
  *   - retries: a 604 is retried for createOrUpdate (idempotent) but not for
  *     createDuplicate, a 606 is retried for both;
  *   - every waiting request keeps its own deadline (in a shared batch, or
@@ -264,7 +266,7 @@ static mk_rest_client *client;
 static mk_coalescer *co;
 static const mk_rest_cred cred = {"id", "secret"};
 
-static int setup_with(int disabled)
+static int setup_limits(int disabled, int rate_limit, int max_concurrency)
 {
     pthread_mutex_lock(&fk.mu);
     fk.sync_calls = fk.get_calls = fk.max_sync_records = fk.max_get_values = 0;
@@ -276,11 +278,30 @@ static int setup_with(int disabled)
     snprintf(base, sizeof base, "http://127.0.0.1:%d", fk.port);
     snprintf(ident, sizeof ident, "http://127.0.0.1:%d/identity", fk.port);
     mk_rest_config cfg = {.endpoint = base, .identity = ident, .timeout_ms = 20000,
-                          .retry_base_ms = 20, .limits = {.max_concurrency = 10}};
+                          .retry_base_ms = 20,
+                          .limits = {.rate_limit = rate_limit, .max_concurrency = max_concurrency}};
     if (mk_rest_client_new(&cfg, &client, err, sizeof err) != MK_REST_OK)
         return -1;
     mk_coalesce_config cc = {.disabled = disabled, .wait_ms = 5};
     return mk_coalescer_new(client, &cc, &co);
+}
+
+static int setup_with(int disabled)
+{
+    return setup_limits(disabled, 0, 10);
+}
+
+/* Limits raised "off" (100,000 calls / 20 s: no pace), 16 or 1 in flight. */
+static int setup_unpaced(void **st)
+{
+    (void)st;
+    return setup_limits(0, 100000, 16);
+}
+
+static int setup_unpaced_one(void **st)
+{
+    (void)st;
+    return setup_limits(0, 100000, 1);
 }
 
 static int setup(void **st)
@@ -571,6 +592,57 @@ static void disabled_means_alone(void **st)
     assert_int_equal(fk.max_sync_records, 1);
 }
 
+/* Nothing to save by sharing: each request its own call, on its thread. */
+static void unpaced_with_free_slots_goes_alone(void **st)
+{
+    (void)st;
+    enum { N = 8 };
+    caller cs[N];
+    memset(cs, 0, sizeof cs);
+    for (int i = 0; i < N; i++) {
+        cs[i].i = i + 1;
+        cs[i].nrec = 1;
+    }
+    run(cs, N, sync_caller);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(cs[i].st, MK_REST_OK);
+        assert_int_equal(cJSON_GetArraySize(result_of(&cs[i])), 1);
+        assert_false(cs[i].cost.shared);
+        mk_rest_result_free(&cs[i].res);
+    }
+    assert_int_equal(fk.sync_calls, N);
+    mk_coalesce_counters n[2];
+    mk_coalescer_counters(co, n);
+    assert_int_equal(n[0].alone + n[1].alone, N);
+}
+
+/* The only slot is taken: the requests that come meanwhile share the next
+ * call instead of queueing one call each. */
+static void unpaced_without_a_slot_shares(void **st)
+{
+    (void)st;
+    enum { N = 8 };
+    pthread_mutex_lock(&fk.mu);
+    fk.delay_ms = 300;
+    pthread_mutex_unlock(&fk.mu);
+    caller cs[N];
+    memset(cs, 0, sizeof cs);
+    for (int i = 0; i < N; i++) {
+        cs[i].i = i + 1;
+        cs[i].nrec = 1;
+        cs[i].start_after_ms = i ? 60 : 0; /* while the first call is out */
+    }
+    run(cs, N, sync_caller);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(cs[i].st, MK_REST_OK);
+        assert_int_equal(cJSON_GetArraySize(result_of(&cs[i])), 1);
+        mk_rest_result_free(&cs[i].res);
+    }
+    if (fk.sync_calls >= N || fk.max_sync_records < 2)
+        fail_msg("%d sync calls, at most %d records in one, for %d requests", fk.sync_calls,
+                 fk.max_sync_records, N);
+}
+
 static void retries_respect_idempotency(void **st)
 {
     (void)st;
@@ -817,6 +889,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_failing_record_fails_only_its_caller, setup, teardown),
         cmocka_unit_test_setup_teardown(gets_share_calls_and_split, setup, teardown),
         cmocka_unit_test_setup_teardown(disabled_means_alone, setup_disabled, teardown),
+        cmocka_unit_test_setup_teardown(unpaced_with_free_slots_goes_alone, setup_unpaced,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(unpaced_without_a_slot_shares, setup_unpaced_one,
+                                        teardown),
         cmocka_unit_test_setup_teardown(retries_respect_idempotency, setup, teardown),
         cmocka_unit_test_setup_teardown(guard_refusals_read_like_marketo, setup, teardown),
         cmocka_unit_test_setup_teardown(a_full_batch_is_shared_fairly, setup, teardown),

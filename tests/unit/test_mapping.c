@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "mapping/mapping.h"
+#include "mk_operations.h"
 #include "soap/fault.h"
 #include "testsupport.h"
 
@@ -116,14 +117,14 @@ static void real_tables_load(void **st)
         fail_msg("%s", err);
 
     /* every WSDL operation exactly once */
-    assert_int_equal(mk_mapping_op_count(m), MK_MAPPING_OPERATION_COUNT);
+    assert_int_equal(mk_mapping_op_count(m), MK_OPERATION_COUNT);
     for (size_t i = 0; i < mk_mapping_op_count(m); i++) {
         const mk_mapping_op *op = mk_mapping_op_at(m, i);
         assert_true(mk_mapping_is_wsdl_operation(op->name));
         assert_ptr_equal(mk_mapping_op_by_name(m, op->name), op);
         assert_true(op->ndifferences > 0);
     }
-    assert_null(mk_mapping_op_at(m, MK_MAPPING_OPERATION_COUNT));
+    assert_null(mk_mapping_op_at(m, MK_OPERATION_COUNT));
     assert_null(mk_mapping_op_by_name(m, "getlead"));
 
     const mk_mapping_op *gl = mk_mapping_op_by_name(m, "getLead");

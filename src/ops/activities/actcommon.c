@@ -18,9 +18,9 @@
 #include "rest/json.h"
 #include "soap/fault.h"
 
-mk_actsvc *mk_act_svc(struct soap *soap)
+mk_actsvc *mk_act_svc(mk_op *op)
 {
-    return mk_ops_services(soap)->acts;
+    return op->svc->acts;
 }
 
 bool mk_act_blank(const char *s)
@@ -98,7 +98,7 @@ bool mk_act_walk_may_start(const mk_act_walk *w)
     if (w->calls == 0)
         return true;
     return (!w->have || w->calls < w->max_calls) &&
-           mk_request_ms_left(mk_request_of(w->soap)) > 2000;
+           mk_request_ms_left(w->op->req) > 2000;
 }
 
 static bool mentions_token(const char *msg)
@@ -114,11 +114,11 @@ int mk_act_walk_send(void *ctx, const mk_rest_req *rr, mk_rest_result *res)
     const mk_act_walk_send_ctx *c = ctx;
     mk_act_walk *w = c->w;
     w->calls++;
-    int rc = mk_ops_rest(w->soap, rr, res, c->what);
+    int rc = mk_ops_rest(w->op, rr, res, c->what);
     /* A token Marketo no longer accepts came from the client's position. */
     if (rc != SOAP_OK && w->resumed && res->error_code == 1003 &&
         mentions_token(res->error_message))
-        rc = mk_fault(w->soap, MK_ERR_BAD_STREAM_POSITION,
+        rc = mk_fault(w->op->soap, MK_ERR_BAD_STREAM_POSITION,
                       "%s: Marketo no longer accepts the paging position in this stream "
                       "position (%s); start again from a date", c->what, res->error_message);
     return rc;
@@ -126,7 +126,7 @@ int mk_act_walk_send(void *ctx, const mk_rest_req *rr, mk_rest_result *res)
 
 int mk_act_paging_token(mk_act_walk *w, time_t since, char **token, const char *what)
 {
-    char *s = mk_act_iso(w->soap, since);
+    char *s = mk_act_iso(w->op->soap, since);
     mk_rest_param q[1] = {{"sinceDatetime", s}};
     mk_rest_req rr = {.ep = MK_EP_PAGING_TOKEN, .query = q, .nquery = 1};
     mk_act_walk_send_ctx sc = {w, what};
@@ -134,7 +134,7 @@ int mk_act_paging_token(mk_act_walk *w, time_t since, char **token, const char *
     int rc = mk_act_walk_send(&sc, &rr, &res);
     const char *t = rc == SOAP_OK ? mk_rest_json_get_string(res.json, "nextPageToken") : NULL;
     if (rc == SOAP_OK && mk_act_blank(t))
-        rc = mk_fault(w->soap, MK_ERR_API_INTERNAL, "%s: Marketo returned no paging token", what);
+        rc = mk_fault(w->op->soap, MK_ERR_API_INTERNAL, "%s: Marketo returned no paging token", what);
     *token = rc == SOAP_OK ? strdup(t) : NULL;
     mk_rest_result_free(&res);
     return rc;
@@ -143,10 +143,11 @@ int mk_act_paging_token(mk_act_walk *w, time_t since, char **token, const char *
 /* ---- activity types --------------------------------------------------------------- */
 
 /* The instance's activity types: cached, else GET activities/types.json. */
-int mk_act_load_types(struct soap *soap, mk_acttypes **out, const char *op)
+int mk_act_load_types(mk_op *op, mk_acttypes **out, const char *op_name)
 {
-    mk_actsvc *a = mk_act_svc(soap);
-    struct mk_request *r = mk_request_of(soap);
+    struct soap *soap = op->soap;
+    mk_actsvc *a = mk_act_svc(op);
+    struct mk_request *r = op->req;
     const char *key = r->rest_client_id ? r->rest_client_id : "";
     *out = NULL;
     cJSON *doc = mk_objcache_get(a->types, key, NULL);
@@ -154,8 +155,8 @@ int mk_act_load_types(struct soap *soap, mk_acttypes **out, const char *op)
         mk_rest_req rr = {.ep = MK_EP_ACTIVITY_TYPES};
         mk_rest_result res = {0};
         char what[96];
-        snprintf(what, sizeof what, "%s: get activity types", op);
-        int rc = mk_ops_rest(soap, &rr, &res, what);
+        snprintf(what, sizeof what, "%s: get activity types", op_name);
+        int rc = mk_ops_rest(op, &rr, &res, what);
         if (rc == SOAP_OK)
             doc = cJSON_DetachItemFromObjectCaseSensitive(res.json, "result");
         mk_rest_result_free(&res);
@@ -170,7 +171,7 @@ int mk_act_load_types(struct soap *soap, mk_acttypes **out, const char *op)
     cJSON_Delete(doc);
     if (!*out)
         return mk_fault(soap, MK_ERR_API_INTERNAL,
-                        "%s: Marketo's activity types (activities/types.json) could not be read", op);
+                        "%s: Marketo's activity types (activities/types.json) could not be read", op_name);
     return SOAP_OK;
 }
 
@@ -182,11 +183,12 @@ static size_t type_index(const mk_acttypes *t, const mk_acttype *x)
 /* The REST type ids a request selects (ascending).  includeTypes and
  * excludeTypes are WSDL tokens; names (getLeadChanges) display names.
  * Blank entries mean "no filter", as Marketo documented. */
-int mk_act_select_types(struct soap *soap, const mk_acttypes *t,
+int mk_act_select_types(mk_op *op, const mk_acttypes *t,
                         const struct ns1__ActivityTypeFilter *flt,
                         const struct ns1__ArrayOfString *names, int64_t **ids, int *nids)
 {
-    const mk_acttype_aliases *al = mk_act_svc(soap)->aliases;
+    struct soap *soap = op->soap;
+    const mk_acttype_aliases *al = mk_act_svc(op)->aliases;
     const struct ns1__ArrayOfActivityType *in = flt ? flt->includeTypes : NULL;
     const struct ns1__ArrayOfActivityType *ex = flt ? flt->excludeTypes : NULL;
     size_t n = mk_acttypes_count(t);
@@ -281,10 +283,10 @@ char **mk_act_id_groups(struct soap *soap, const int64_t *ids, int n, int per, i
 /* {"<id>": name | null} for every campaignId in acts: cached, else
  * GET /rest/v1/campaigns/{id}.json per campaign.  A campaign REST no longer
  * knows (deleted) is null. */
-int mk_act_campaign_names(struct soap *soap, const cJSON *list, cJSON **out, const char *op)
+int mk_act_campaign_names(mk_op *op, const cJSON *list, cJSON **out, const char *op_name)
 {
-    mk_actsvc *a = mk_act_svc(soap);
-    struct mk_request *r = mk_request_of(soap);
+    mk_actsvc *a = mk_act_svc(op);
+    struct mk_request *r = op->req;
     cJSON *map = cJSON_CreateObject();
     int rc = SOAP_OK;
     const cJSON *act;
@@ -301,12 +303,13 @@ int mk_act_campaign_names(struct soap *soap, const cJSON *list, cJSON **out, con
             mk_rest_req rr = {.ep = MK_EP_CAMPAIGN, .path = path};
             mk_rest_result res = {0};
             char what[96];
-            snprintf(what, sizeof what, "%s: campaign name by id", op);
-            rc = mk_ops_rest(soap, &rr, &res, what);
-            if (rc != SOAP_OK && (res.error_code == 1013 || res.error_code == 702)) {
-                mk_ops_clear_fault(soap);   /* the campaign is gone: no name to show */
-                rc = SOAP_OK;
-            }
+            snprintf(what, sizeof what, "%s: campaign name by id", op_name);
+            mk_ops_failure fail;
+            rc = mk_ops_rest_try(op, NULL, &rr, &res, what, &fail);
+            if (rc != SOAP_OK && (fail.rest_code == 1013 || fail.rest_code == 702))
+                rc = SOAP_OK;   /* the campaign is gone: no name to show */
+            else if (rc != SOAP_OK)
+                rc = mk_ops_raise(op, &fail);
             if (rc == SOAP_OK) {
                 const char *name = mk_rest_json_get_string(
                     cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res.json, "result"), 0),
@@ -334,10 +337,11 @@ int mk_act_campaign_names(struct soap *soap, const cJSON *list, cJSON **out, con
 
 /* ---- stream positions -------------------------------------------------------------- */
 
-int mk_act_decode_position(struct soap *soap, const char *offset, const char *kind,
+int mk_act_decode_position(mk_op *op, const char *offset, const char *kind,
                            const char *fingerprint, cJSON **state)
 {
-    if (mk_streampos_decode(mk_ops_user_key(soap), offset, state) != MK_STREAMPOS_OK)
+    struct soap *soap = op->soap;
+    if (mk_streampos_decode(mk_ops_user_key(op), offset, state) != MK_STREAMPOS_OK)
         return mk_fault(soap, MK_ERR_BAD_STREAM_POSITION,
                         "startPosition/offset was not issued by this service for this user "
                         "(pass newStartPosition back unchanged)");
@@ -367,10 +371,11 @@ int mk_act_same_date(struct soap *soap, const cJSON *state, const char *member, 
     return SOAP_OK;
 }
 
-char *mk_act_encode_position(struct soap *soap, const cJSON *state)
+char *mk_act_encode_position(mk_op *op, const cJSON *state)
 {
+    struct soap *soap = op->soap;
     char *pos = NULL;
-    if (mk_streampos_encode(mk_ops_user_key(soap), state, &pos) != MK_STREAMPOS_OK)
+    if (mk_streampos_encode(mk_ops_user_key(op), state, &pos) != MK_STREAMPOS_OK)
         return NULL;
     char *out = soap_strdup(soap, pos);
     free(pos);

@@ -40,7 +40,7 @@
 #define MK_ACT_REST_LEAD_IDS 30            /* leadIds per REST call */
 
 /* The activity services of the request (NULL when not started). */
-mk_actsvc *mk_act_svc(struct soap *soap);
+mk_actsvc *mk_act_svc(mk_op *op);
 
 bool mk_act_blank(const char *s);
 
@@ -67,7 +67,7 @@ void mk_act_fp_filter(mk_act_fp *f, const struct ns1__ActivityTypeFilter *flt,
 /* ---- REST calls with a per-SOAP-call budget ---- */
 
 typedef struct mk_act_walk {
-    struct soap *soap;
+    mk_op *op;
     int calls;
     int max_calls;
     bool resumed;      /* tokens came from a stream position */
@@ -95,12 +95,12 @@ int mk_act_paging_token(mk_act_walk *w, time_t since, char **token, const char *
 
 /* The instance's activity types: cached, else GET activities/types.json.
  * `op` names the operation in faults. */
-int mk_act_load_types(struct soap *soap, mk_acttypes **out, const char *op);
+int mk_act_load_types(mk_op *op, mk_acttypes **out, const char *op_name);
 
 /* The REST type ids a request selects (ascending, in the soap arena).
  * includeTypes and excludeTypes are WSDL tokens; names (getLeadChanges)
  * display names.  Blank entries mean "no filter", as Marketo documented. */
-int mk_act_select_types(struct soap *soap, const mk_acttypes *t,
+int mk_act_select_types(mk_op *op, const mk_acttypes *t,
                         const struct ns1__ActivityTypeFilter *flt,
                         const struct ns1__ArrayOfString *names, int64_t **ids, int *nids);
 
@@ -110,13 +110,13 @@ char **mk_act_id_groups(struct soap *soap, const int64_t *ids, int n, int per, i
 
 /* {"<id>": name | null} for every campaignId in list (cached, else one REST
  * call per campaign; a campaign REST no longer knows is null). */
-int mk_act_campaign_names(struct soap *soap, const cJSON *list, cJSON **out, const char *op);
+int mk_act_campaign_names(mk_op *op, const cJSON *list, cJSON **out, const char *op_name);
 
 /* ---- stream positions ---- */
 
 /* Open a position: sealed by this user, of this kind ("gla", "glc") and
  * fingerprint; else fault 20122. */
-int mk_act_decode_position(struct soap *soap, const char *offset, const char *kind,
+int mk_act_decode_position(mk_op *op, const char *offset, const char *kind,
                            const char *fingerprint, cJSON **state);
 
 /* A date re-sent with an offset must be the one the offset was issued for. */
@@ -124,7 +124,7 @@ int mk_act_same_date(struct soap *soap, const cJSON *state, const char *member, 
                      time_t t, const char *what);
 
 /* Seal state as a position (soap arena); NULL on failure. */
-char *mk_act_encode_position(struct soap *soap, const cJSON *state);
+char *mk_act_encode_position(mk_op *op, const cJSON *state);
 
 struct ns1__StreamPosition *mk_act_stream_position(struct soap *soap, const char *latest,
                                                    const char *oldest, const char *activity,

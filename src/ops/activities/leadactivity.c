@@ -35,6 +35,7 @@
 #include "ops/activities/actrec.h"
 #include "ops/core/nilfilter.h"
 #include "ops/core/op.h"
+#include "mk_handlers.h"
 #include "ops/core/pager.h"
 #include "rest/json.h"
 #include "soap/fault.h"
@@ -117,7 +118,7 @@ static int slice_page(void *ctx, mk_rest_result *res, cJSON *records, bool *stop
         time_t at;
         char gb[32];
         if (mk_actrec_parse_date(mk_rest_json_get_date(a, "activityDate"), &at) != 0)
-            return mk_fault(s->g->w.soap, MK_ERR_API_INTERNAL,
+            return mk_fault(s->g->w.op->soap, MK_ERR_API_INTERNAL,
                             "getLeadActivity: Marketo returned an activity without a "
                             "readable activityDate");
         if (at > s->hi || (s->hx && at == s->hi)) {
@@ -151,7 +152,7 @@ static int read_slice(gla *g, time_t lo, time_t hi, bool hx, const cJSON *ex, cJ
         rc = mk_pager_run(&pg);
         mk_pager_done(&pg);
         if (rc < 0)
-            rc = mk_fault(g->w.soap, MK_ERR_INTERNAL, "out of memory");
+            rc = mk_fault(g->w.op->soap, MK_ERR_INTERNAL, "out of memory");
     }
     free(token);
     return rc;
@@ -212,11 +213,12 @@ typedef struct gla_plan {
 } gla_plan;
 
 /* Resolve the lead key to one lead: its id and createdAt. */
-static int find_lead(struct soap *soap, const struct ns1__LeadKey *key, int64_t *id, time_t *created,
+static int find_lead(mk_op *op, const struct ns1__LeadKey *key, int64_t *id, time_t *created,
                      bool *have_created)
 {
+    struct soap *soap = op->soap;
     cJSON *lead = NULL;
-    int rc = mk_ops_find_lead(soap, soap_ns1__LeadKeyRef2s(soap, key->keyType), key->keyValue,
+    int rc = mk_ops_find_lead(op, soap_ns1__LeadKeyRef2s(soap, key->keyType), key->keyValue,
                               "id,createdAt", &lead, "getLeadActivity");
     if (rc == SOAP_OK) {
         mk_rest_json_get_int64(lead, "id", id);
@@ -227,12 +229,13 @@ static int find_lead(struct soap *soap, const struct ns1__LeadKey *key, int64_t 
 }
 
 /* A first call: the window from the dates and the lead's createdAt. */
-static int new_state(struct soap *soap, const struct ns1__LeadKey *key, const gla_in *in,
+static int new_state(mk_op *op, const struct ns1__LeadKey *key, const gla_in *in,
                      int64_t window_s, gla *g, cJSON **state)
 {
+    struct soap *soap = op->soap;
     time_t created = 0;
     bool have_created = false;
-    int rc = find_lead(soap, key, &g->lead, &created, &have_created);
+    int rc = find_lead(op, key, &g->lead, &created, &have_created);
     if (rc != SOAP_OK)
         return rc;
     time_t floor = in->has_oldest ? in->oldest : (have_created ? created : 0);
@@ -260,10 +263,11 @@ static int new_state(struct soap *soap, const struct ns1__LeadKey *key, const gl
 }
 
 /* A later call: the position must belong to this request and not be at its end. */
-static int resumed_state(struct soap *soap, const gla_in *in, cJSON **state)
+static int resumed_state(mk_op *op, const gla_in *in, cJSON **state)
 {
+    struct soap *soap = op->soap;
     int rc;
-    if ((rc = mk_act_decode_position(soap, in->sp->offset, "gla", in->fpt, state)) != SOAP_OK ||
+    if ((rc = mk_act_decode_position(op, in->sp->offset, "gla", in->fpt, state)) != SOAP_OK ||
         (rc = mk_act_same_date(soap, *state, "top", in->has_latest, in->latest,
                                "latestCreatedAt")) != SOAP_OK ||
         (rc = mk_act_same_date(soap, *state, "o", in->has_oldest, in->oldest,
@@ -280,20 +284,21 @@ static int resumed_state(struct soap *soap, const gla_in *in, cJSON **state)
     return SOAP_OK;
 }
 
-static int gla_plan_walk(struct soap *soap, const struct ns1__ParamsGetLeadActivity *p,
+static int gla_plan_walk(mk_op *op, const struct ns1__ParamsGetLeadActivity *p,
                          const gla_in *in, gla *g, gla_plan *pl)
 {
+    struct soap *soap = op->soap;
     int64_t *ids = NULL;
     int rc;
-    if ((rc = mk_act_load_types(soap, &pl->types, "getLeadActivity")) != SOAP_OK ||
-        (rc = mk_act_select_types(soap, pl->types, p->activityFilter, NULL, &ids, &pl->nids)) !=
+    if ((rc = mk_act_load_types(op, &pl->types, "getLeadActivity")) != SOAP_OK ||
+        (rc = mk_act_select_types(op, pl->types, p->activityFilter, NULL, &ids, &pl->nids)) !=
             SOAP_OK)
         return rc;
     if (in->sp && !mk_act_blank(in->sp->offset)) {
-        if ((rc = resumed_state(soap, in, &pl->state)) != SOAP_OK)
+        if ((rc = resumed_state(op, in, &pl->state)) != SOAP_OK)
             return rc;
         g->w.resumed = true;
-    } else if ((rc = new_state(soap, p->leadKey, in, mk_act_svc(soap)->window_s, g, &pl->state)) !=
+    } else if ((rc = new_state(op, p->leadKey, in, mk_act_svc(op)->window_s, g, &pl->state)) !=
                SOAP_OK) {
         return rc;
     }
@@ -397,14 +402,15 @@ static cJSON *next_state(const gla_plan *pl, const gla_walked *wk, const item *i
 }
 
 /* The page's SOAP records, with campaign names. */
-static int page_records(struct soap *soap, const gla_plan *pl, const item *items, int ret,
+static int page_records(mk_op *op, const gla_plan *pl, const item *items, int ret,
                         struct ns1__ActivityRecord **recs)
 {
+    struct soap *soap = op->soap;
     cJSON *camps = NULL;
     cJSON *page = cJSON_CreateArray();
     for (int i = 0; i < ret; i++)
         cJSON_AddItemReferenceToArray(page, items[i].json);
-    int rc = mk_act_campaign_names(soap, page, &camps, "getLeadActivity");
+    int rc = mk_act_campaign_names(op, page, &camps, "getLeadActivity");
     *recs = soap_malloc(soap, sizeof **recs * ((size_t)ret + 1));
     mk_actrec_ctx ctx = {.types = pl->types, .campaigns = camps};
     for (int i = 0; rc == SOAP_OK && i < ret; i++) {
@@ -423,9 +429,10 @@ static int page_records(struct soap *soap, const gla_plan *pl, const item *items
 }
 
 /* Newest first; the first batch records, the position after them. */
-static int gla_build(struct soap *soap, const gla_in *in, const gla_plan *pl,
+static int gla_build(mk_op *op, const gla_in *in, const gla_plan *pl,
                      const gla_walked *wk, struct ns1__SuccessGetLeadActivity *out)
 {
+    struct soap *soap = op->soap;
     int n = cJSON_GetArraySize(wk->collected);
     item *items = calloc((size_t)n + 1, sizeof *items);
     char (*gbuf)[32] = soap_malloc(soap, sizeof *gbuf * ((size_t)n + 1));
@@ -444,11 +451,11 @@ static int gla_build(struct soap *soap, const gla_in *in, const gla_plan *pl,
     qsort(items, (size_t)n, sizeof *items, cmp_newest_first);
     int ret = n < in->batch ? n : in->batch, remaining;
 
-    cJSON *next = next_state(pl, wk, items, n, in->batch, mk_act_svc(soap)->window_s, &remaining);
-    char *offset = mk_act_encode_position(soap, next);
+    cJSON *next = next_state(pl, wk, items, n, in->batch, mk_act_svc(op)->window_s, &remaining);
+    char *offset = mk_act_encode_position(op, next);
     cJSON_Delete(next);
     struct ns1__ActivityRecord *recs = NULL;
-    int rc = offset ? page_records(soap, pl, items, ret, &recs)
+    int rc = offset ? page_records(op, pl, items, ret, &recs)
                     : mk_fault(soap, MK_ERR_INTERNAL, "could not encode the stream position");
     free(items);
     if (rc != SOAP_OK)
@@ -478,30 +485,27 @@ static int gla_build(struct soap *soap, const gla_in *in, const gla_plan *pl,
 
 /* ---- the operation ----------------------------------------------------------------------- */
 
-int __ns1__getLeadActivity(struct soap *soap, struct ns1__ParamsGetLeadActivity *p,
-                           struct ns1__SuccessGetLeadActivity *out)
+int mk_op_get_lead_activity(mk_op *op, struct ns1__ParamsGetLeadActivity *p,
+                            struct ns1__SuccessGetLeadActivity *out)
 {
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "getLeadActivity", p, &req);
-    if (rc != SOAP_OK)
-        return rc;
-    soap_set_omode(soap, SOAP_XML_NIL);
+    struct soap *soap = op->soap;
+    int rc = SOAP_OK;
     static const char *const not_nillable[] = {"mktgAssetName", NULL};
     if ((rc = mk_nilfilter_drop(soap, not_nillable)) != SOAP_OK)
         return rc;
-    mk_actsvc *svc = mk_act_svc(soap);
+    mk_actsvc *svc = mk_act_svc(op);
     if (!svc)
         return mk_fault(soap, MK_ERR_INTERNAL, "getLeadActivity: activity services not started");
 
     gla_in in = {0};
     if ((rc = gla_validate(soap, p, &in)) != SOAP_OK)
         return rc;
-    gla g = {.w = {.soap = soap, .max_calls = svc->max_calls}};
+    gla g = {.w = {.op = op, .max_calls = svc->max_calls}};
     gla_plan pl = {0};
     gla_walked wk = {.collected = cJSON_CreateArray()};
-    if ((rc = gla_plan_walk(soap, p, &in, &g, &pl)) == SOAP_OK &&
+    if ((rc = gla_plan_walk(op, p, &in, &g, &pl)) == SOAP_OK &&
         (rc = gla_fetch(&g, &pl, in.batch, &wk)) == SOAP_OK)
-        rc = gla_build(soap, &in, &pl, &wk, out);
+        rc = gla_build(op, &in, &pl, &wk, out);
     cJSON_Delete(wk.collected);
     cJSON_Delete(pl.state);
     mk_acttypes_free(pl.types);

@@ -32,6 +32,7 @@
 #include "ops/core/leadkeys.h"
 #include "ops/core/nilfilter.h"
 #include "ops/core/op.h"
+#include "mk_handlers.h"
 #include "ops/core/pager.h"
 #include "ops/lists/lists.h"
 #include "rest/json.h"
@@ -117,7 +118,7 @@ static int fetch(glc *g, stream *s)
     int rc = mk_pager_run(&pg);
     mk_pager_done(&pg);
     if (rc < 0)
-        rc = mk_fault(g->w.soap, MK_ERR_INTERNAL, "out of memory");
+        rc = mk_fault(g->w.op->soap, MK_ERR_INTERNAL, "out of memory");
     return rc;
 }
 
@@ -131,7 +132,7 @@ static int advance(glc *g, stream *s, int *status)
         if (s->fetched && s->pos < cJSON_GetArraySize(s->page)) {
             const cJSON *a = cJSON_GetArrayItem(s->page, s->pos);
             if (mk_actrec_parse_date(mk_rest_json_get_date(a, "activityDate"), &s->head) != 0)
-                return mk_fault(g->w.soap, MK_ERR_API_INTERNAL,
+                return mk_fault(g->w.op->soap, MK_ERR_API_INTERNAL,
                                 "getLeadChanges: Marketo returned an activity without a readable "
                                 "activityDate");
             return SOAP_OK;
@@ -172,16 +173,17 @@ static bool wanted(const glc *g, const cJSON *a, time_t at)
 }
 
 /* LeadKeySelector → lead ids (ascending, distinct). */
-static int key_lead_ids(struct soap *soap, const struct ns1__LeadKeySelector *sel, int64_t **ids,
+static int key_lead_ids(mk_op *op, const struct ns1__LeadKeySelector *sel, int64_t **ids,
                         int *nids)
 {
+    struct soap *soap = op->soap;
     int n = sel->keyValues ? sel->keyValues->__sizestringItem : 0;
     if (n > SOAP_SELECTOR_KEYS)
         return mk_fault(soap, MK_ERR_BAD_PARAMETER,
                         "LeadKeySelector has %d keyValues; getLeadChanges takes at most %d", n,
                         SOAP_SELECTOR_KEYS);
     const char *filter;
-    int k, rc = mk_ops_key_filter(soap, sel->keyType, &filter);
+    int k, rc = mk_ops_key_filter(op, sel->keyType, &filter);
     if (rc != SOAP_OK)
         return rc;
     const char **vals = soap_malloc(soap, sizeof *vals * ((size_t)n + 1));
@@ -204,7 +206,7 @@ static int key_lead_ids(struct soap *soap, const struct ns1__LeadKeySelector *se
         }
     } else {
         cJSON *leads = NULL;
-        int rc = mk_ops_get_leads(soap, filter, vals, k, "id", 1000, &leads,
+        int rc = mk_ops_get_leads(op, filter, vals, k, "id", 1000, &leads,
                                   "getLeadChanges: lead keys to lead ids");
         if (rc != SOAP_OK)
             return rc;
@@ -237,8 +239,9 @@ static int key_lead_ids(struct soap *soap, const struct ns1__LeadKeySelector *se
 /* StaticListSelector → list id: staticListId, else the name, through the
  * lookup listOperation and importToList use (lists.h: cached for
  * name_cache_ttl_seconds, the exact spelling wins among several). */
-static int list_id(struct soap *soap, const struct ns1__StaticListSelector *sel, int64_t *id)
+static int list_id(mk_op *op, const struct ns1__StaticListSelector *sel, int64_t *id)
 {
+    struct soap *soap = op->soap;
     if (sel->staticListId && *sel->staticListId > 0) {
         *id = *sel->staticListId;
         return SOAP_OK;
@@ -247,7 +250,7 @@ static int list_id(struct soap *soap, const struct ns1__StaticListSelector *sel,
         return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED,
                         "StaticListSelector needs staticListId or staticListName");
     mk_list_ref l = {.name = sel->staticListName};
-    int rc = mk_lists_resolve(soap, &l, false, "getLeadChanges");
+    int rc = mk_lists_resolve(op, &l, false, "getLeadChanges");
     *id = l.id;
     return rc;
 }
@@ -403,9 +406,10 @@ typedef struct glc_plan {
 
 /* The REST streams a selector reads: types (≤10 per stream) x leads (≤30
  * per stream), or the list; *no_leads when the keys name no lead. */
-static int glc_selector_streams(struct soap *soap, const glc_in *in, const int64_t *ids,
+static int glc_selector_streams(mk_op *op, const glc_in *in, const int64_t *ids,
                                 int nids, bool lc, cJSON *state, bool *no_leads, int *nstreams)
 {
+    struct soap *soap = op->soap;
     int ntg = 0, nlg = 0, rc;
     char **tg = NULL, **lg = NULL;
     if (!lc && nids > 0 && !(tg = mk_act_id_groups(soap, ids, nids, MK_ACT_REST_TYPE_IDS, &ntg)))
@@ -414,13 +418,13 @@ static int glc_selector_streams(struct soap *soap, const glc_in *in, const int64
     int nleads = 0;
     *no_leads = false;
     if (in->sel && in->sel->ns1__LeadKeySelector) {
-        if ((rc = key_lead_ids(soap, in->sel->ns1__LeadKeySelector, &leads, &nleads)) != SOAP_OK)
+        if ((rc = key_lead_ids(op, in->sel->ns1__LeadKeySelector, &leads, &nleads)) != SOAP_OK)
             return rc;
         *no_leads = nleads == 0;
         if (nleads && !(lg = mk_act_id_groups(soap, leads, nleads, MK_ACT_REST_LEAD_IDS, &nlg)))
             return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
     } else if (in->sel && in->sel->ns1__StaticListSelector) {
-        if ((rc = list_id(soap, in->sel->ns1__StaticListSelector, &list)) != SOAP_OK)
+        if ((rc = list_id(op, in->sel->ns1__StaticListSelector, &list)) != SOAP_OK)
             return rc;
     }
     if (list)
@@ -432,7 +436,7 @@ static int glc_selector_streams(struct soap *soap, const glc_in *in, const int64
 }
 
 /* A first call: which REST streams, each starting at a paging token at lo. */
-static int glc_new_state(struct soap *soap, const glc_in *in, const int64_t *ids, int nids,
+static int glc_new_state(mk_op *op, const glc_in *in, const int64_t *ids, int nids,
                          glc *g, cJSON **state)
 {
     bool lc = nids > 0;
@@ -453,7 +457,7 @@ static int glc_new_state(struct soap *soap, const glc_in *in, const int64_t *ids
     cJSON_AddBoolToObject(s, "lc", lc);
     cJSON_AddNumberToObject(s, "only", lc && nids == 1 ? (int)ids[0] : 0);
     bool no_leads;
-    int n = 0, rc = glc_selector_streams(soap, in, ids, nids, lc, s, &no_leads, &n);
+    int n = 0, rc = glc_selector_streams(op, in, ids, nids, lc, s, &no_leads, &n);
     if (rc != SOAP_OK)
         return rc;
     cJSON *streams = cJSON_AddArrayToObject(s, "s");
@@ -476,10 +480,11 @@ static int glc_new_state(struct soap *soap, const glc_in *in, const int64_t *ids
 }
 
 /* A later call: the position must belong to this request, not be at its end. */
-static int glc_resumed_state(struct soap *soap, const glc_in *in, cJSON **state)
+static int glc_resumed_state(mk_op *op, const glc_in *in, cJSON **state)
 {
+    struct soap *soap = op->soap;
     int end = 0, rc;
-    if ((rc = mk_act_decode_position(soap, in->sp->offset, "glc", in->fpt, state)) != SOAP_OK ||
+    if ((rc = mk_act_decode_position(op, in->sp->offset, "glc", in->fpt, state)) != SOAP_OK ||
         (rc = mk_act_same_date(soap, *state, "o", in->has_oldest, in->oldest,
                                "oldestCreatedAt")) != SOAP_OK ||
         (rc = mk_act_same_date(soap, *state, "l", in->has_latest, in->latest,
@@ -496,8 +501,9 @@ static int glc_resumed_state(struct soap *soap, const glc_in *in, cJSON **state)
 }
 
 /* Rebuild the streams of g from the state. */
-static int glc_streams(struct soap *soap, glc_plan *pl, glc *g)
+static int glc_streams(mk_op *op, glc_plan *pl, glc *g)
 {
+    struct soap *soap = op->soap;
     const cJSON *state = pl->state;
     int64_t v;
     int lcflag = 0;
@@ -519,7 +525,7 @@ static int glc_streams(struct soap *soap, glc_plan *pl, glc *g)
         (!pl->end0 && g->ns != (ntg ? ntg : 1) * (nlg ? nlg : 1)) || (g->lc && ntg))
         return mk_fault(soap, MK_ERR_BAD_STREAM_POSITION, "startPosition/offset is incomplete");
     if (g->lc) {
-        pl->fields = mk_ops_fields(soap);
+        pl->fields = mk_ops_fields(op);
         g->fields = pl->fields ? mk_fields_all_soap_csv(pl->fields) : NULL;
         if (!g->fields || !*g->fields)
             return mk_fault(soap, MK_ERR_API_INTERNAL,
@@ -546,18 +552,18 @@ static int glc_streams(struct soap *soap, glc_plan *pl, glc *g)
     return SOAP_OK;
 }
 
-static int glc_plan_walk(struct soap *soap, const struct ns1__ParamsGetLeadChanges *p,
+static int glc_plan_walk(mk_op *op, const struct ns1__ParamsGetLeadChanges *p,
                          const glc_in *in, glc *g, glc_plan *pl)
 {
     int64_t *ids = NULL;
     int nids = 0, rc;
-    if ((rc = mk_act_load_types(soap, &pl->types, "getLeadChanges")) != SOAP_OK ||
-        (rc = mk_act_select_types(soap, pl->types, p->activityFilter, p->activityNameFilter, &ids,
+    if ((rc = mk_act_load_types(op, &pl->types, "getLeadChanges")) != SOAP_OK ||
+        (rc = mk_act_select_types(op, pl->types, p->activityFilter, p->activityNameFilter, &ids,
                                   &nids)) != SOAP_OK)
         return rc;
-    rc = in->resumed ? glc_resumed_state(soap, in, &pl->state)
-                     : glc_new_state(soap, in, ids, nids, g, &pl->state);
-    return rc == SOAP_OK ? glc_streams(soap, pl, g) : rc;
+    rc = in->resumed ? glc_resumed_state(op, in, &pl->state)
+                     : glc_new_state(op, in, ids, nids, g, &pl->state);
+    return rc == SOAP_OK ? glc_streams(op, pl, g) : rc;
 }
 
 /* ---- fetch ------------------------------------------------------------------------------ */
@@ -623,11 +629,12 @@ static cJSON *next_streams(const glc *g)
 }
 
 /* The page's SOAP records, with campaign names. */
-static int change_records(struct soap *soap, const glc_plan *pl, const cJSON *emitted,
+static int change_records(mk_op *op, const glc_plan *pl, const cJSON *emitted,
                           struct ns1__LeadChangeRecord **recs)
 {
+    struct soap *soap = op->soap;
     cJSON *camps = NULL;
-    int rc = mk_act_campaign_names(soap, emitted, &camps, "getLeadChanges");
+    int rc = mk_act_campaign_names(op, emitted, &camps, "getLeadChanges");
     if (rc != SOAP_OK)
         return rc;
     int ret = cJSON_GetArraySize(emitted), k = 0;
@@ -650,10 +657,11 @@ static int change_records(struct soap *soap, const glc_plan *pl, const cJSON *em
     return rc;
 }
 
-static int glc_build(struct soap *soap, const glc_in *in, glc_plan *pl, const glc *g,
+static int glc_build(mk_op *op, const glc_in *in, glc_plan *pl, const glc *g,
                      const cJSON *emitted, bool window_end, bool caught_up,
                      struct ns1__SuccessGetLeadChanges *out)
 {
+    struct soap *soap = op->soap;
     int ret = cJSON_GetArraySize(emitted);
     /* A position whose page promised more (remainingCount > 0) is answered
      * at the end with an honest empty page, remainingCount 0; one issued
@@ -675,12 +683,12 @@ static int glc_build(struct soap *soap, const glc_in *in, glc_plan *pl, const gl
     cJSON_DeleteItemFromObjectCaseSensitive(pl->state, "end");
     if (window_end)
         cJSON_AddBoolToObject(pl->state, "end", 1);
-    char *offset = mk_act_encode_position(soap, pl->state);
+    char *offset = mk_act_encode_position(op, pl->state);
     if (!offset)
         return mk_fault(soap, MK_ERR_INTERNAL, "could not encode the stream position");
 
     struct ns1__LeadChangeRecord *recs = NULL;
-    int rc = change_records(soap, pl, emitted, &recs);
+    int rc = change_records(op, pl, emitted, &recs);
     if (rc != SOAP_OK)
         return rc;
     struct ns1__ResultGetLeadChanges *res = soap_malloc(soap, sizeof *res);
@@ -705,34 +713,31 @@ static int glc_build(struct soap *soap, const glc_in *in, glc_plan *pl, const gl
 
 /* ---- the operation ----------------------------------------------------------------------- */
 
-int __ns1__getLeadChanges(struct soap *soap, struct ns1__ParamsGetLeadChanges *p,
-                          struct ns1__SuccessGetLeadChanges *out)
+int mk_op_get_lead_changes(mk_op *op, struct ns1__ParamsGetLeadChanges *p,
+                           struct ns1__SuccessGetLeadChanges *out)
 {
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "getLeadChanges", p, &req);
-    if (rc != SOAP_OK)
-        return rc;
-    soap_set_omode(soap, SOAP_XML_NIL);
+    struct soap *soap = op->soap;
+    int rc = SOAP_OK;
     static const char *const not_nillable[] = {"campaign", NULL};
     if ((rc = mk_nilfilter_drop(soap, not_nillable)) != SOAP_OK)
         return rc;
-    mk_actsvc *svc = mk_act_svc(soap);
+    mk_actsvc *svc = mk_act_svc(op);
     if (!svc)
         return mk_fault(soap, MK_ERR_INTERNAL, "getLeadChanges: activity services not started");
 
     glc_in in = {0};
     if ((rc = glc_validate(soap, p, &in)) != SOAP_OK)
         return rc;
-    glc g = {.w = {.soap = soap, .max_calls = svc->max_calls, .resumed = in.resumed}};
+    glc g = {.w = {.op = op, .max_calls = svc->max_calls, .resumed = in.resumed}};
     glc_plan pl = {0};
     cJSON *emitted = cJSON_CreateArray();
     bool window_end = false, caught_up = false;
-    if ((rc = glc_plan_walk(soap, p, &in, &g, &pl)) == SOAP_OK) {
+    if ((rc = glc_plan_walk(op, p, &in, &g, &pl)) == SOAP_OK) {
         window_end = pl.end0 != 0;
         rc = glc_merge(&g, in.batch, emitted, &window_end, &caught_up);
     }
     if (rc == SOAP_OK)
-        rc = glc_build(soap, &in, &pl, &g, emitted, window_end, caught_up, out);
+        rc = glc_build(op, &in, &pl, &g, emitted, window_end, caught_up, out);
     for (int i = 0; g.s && i < g.ns; i++) {
         free(g.s[i].token);
         free(g.s[i].next);

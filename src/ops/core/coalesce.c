@@ -597,6 +597,17 @@ static void split_batch(mk_coalescer *co, co_batch *b)
 
 /* ---- when to send ------------------------------------------------------------------ */
 
+/* Limits off (or raised far beyond Marketo's) and a concurrency slot free:
+ * sharing a call would save nothing the budget needs, and would cost a
+ * hand-off between threads (the leader wakes its members), a lock and a
+ * copy of every lead, so the request makes its own call on its own thread.
+ * Once the calls in flight reach max_concurrency, requests are shared
+ * again: one call then carries what would otherwise queue. */
+static int send_now(mk_coalescer *co)
+{
+    return co->unpaced && mk_rest_free_concurrency(co->rest) > 0;
+}
+
 /* The leader waits (co->mu held) until batch b should be sent, then seals it. */
 static void leader_wait(mk_coalescer *co, co_batch *b)
 {
@@ -1172,7 +1183,7 @@ mk_rest_status mk_coalesce_sync(mk_coalescer *co, const mk_rest_cred *cred,
     /* A traced request goes alone: its transcript must hold its own call,
      * made on its own thread, and no other request's leads. */
     if (co->cfg.disabled || n == 0 || n > co->cfg.max_records || !cred || !cred->client_id ||
-        mk_rest_recording()) {
+        mk_rest_recording() || send_now(co)) {
         pthread_mutex_lock(&co->mu);
         co->n[CO_SYNC].alone++;
         pthread_mutex_unlock(&co->mu);
@@ -1247,7 +1258,7 @@ mk_rest_status mk_coalesce_get(mk_coalescer *co, const mk_rest_cred *cred,
     memset(out, 0, sizeof *out);
     *leads = NULL;
     char *v = co->cfg.disabled || !cred || !cred->client_id || max_results <= 0 ||
-                      mk_rest_recording()  /* traced: alone, as for sync */
+                      mk_rest_recording() /* traced: alone, as for sync */ || send_now(co)
                   ? NULL : get_value(filter, value, fields);
     if (!v) {
         pthread_mutex_lock(&co->mu);

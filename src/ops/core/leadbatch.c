@@ -36,48 +36,49 @@ static mk_coalesce_who who_of(const struct mk_request *r)
     return w;
 }
 
-int mk_ops_sync_leads(struct soap *soap, const char *action, const char *lookup,
+int mk_ops_sync_leads(mk_op *op, const char *action, const char *lookup,
                       const char *partition, const cJSON *input, mk_rest_result *res,
                       const char *what)
 {
-    struct mk_request *r = mk_request_of(soap);
-    mk_services *s = mk_ops_services(soap);
+    struct soap *soap = op->soap;
+    struct mk_request *r = op->req;
+    mk_services *s = op->svc;
     if (!s->coalesce) {
         memset(res, 0, sizeof *res);
         return mk_fault(soap, MK_ERR_INTERNAL, "%s: no lead batching service", what);
     }
-    mk_rest_cred cred = mk_ops_cred(r);
+    mk_rest_cred cred = op->cred;
     mk_coalesce_cost cost;
     mk_coalesce_who who = who_of(r);
     mk_rest_status st = mk_coalesce_sync(s->coalesce, &cred, &who, action, lookup, partition, input,
-                                         mk_ops_deadline_ms(r), res, &cost);
+                                         op->deadline_ms, res, &cost);
     mk_opstats_charge_shared(r, &cost);
     trace(r, MK_EP_LEADS_SYNC, res, &cost);
     if (st == MK_REST_OK)
         return SOAP_OK;
-    return mk_ops_rest_fault(soap, st, res, what);
+    return mk_ops_rest_fault(op, st, res, what);
 }
 
-int mk_ops_get_leads_by_value(struct soap *soap, const char *filter, const char *value,
+int mk_ops_get_leads_by_value(mk_op *op, const char *filter, const char *value,
                               const char *fields, int max_results, cJSON **leads,
                               const char *what)
 {
-    struct mk_request *r = mk_request_of(soap);
-    mk_services *s = mk_ops_services(soap);
+    struct mk_request *r = op->req;
+    mk_services *s = op->svc;
     *leads = NULL;
     if (!s->coalesce) {
         const char *vals[1] = {value};
-        return mk_ops_get_leads(soap, filter, vals, 1, fields, max_results, leads, what);
+        return mk_ops_get_leads(op, filter, vals, 1, fields, max_results, leads, what);
     }
-    mk_rest_cred cred = mk_ops_cred(r);
+    mk_rest_cred cred = op->cred;
     mk_coalesce_cost cost;
     mk_rest_result res;
     mk_coalesce_who who = who_of(r);
     mk_rest_status st = mk_coalesce_get(s->coalesce, &cred, &who, filter, value, fields, max_results,
-                                        mk_ops_deadline_ms(r), leads, &res, &cost);
+                                        op->deadline_ms, leads, &res, &cost);
     mk_opstats_charge_shared(r, &cost);
     trace(r, MK_EP_LEADS_QUERY, &res, &cost);
-    int rc = st == MK_REST_OK ? SOAP_OK : mk_ops_rest_fault(soap, st, &res, what);
+    int rc = st == MK_REST_OK ? SOAP_OK : mk_ops_rest_fault(op, st, &res, what);
     mk_rest_result_free(&res);
     return rc;
 }

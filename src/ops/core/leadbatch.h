@@ -16,7 +16,7 @@
  * returns SOAP_OK and res->json holds {"result": [one item per record of
  * input, in order]}; on failure raises the mapped fault and returns
  * SOAP_FAULT.  res must be freed either way. */
-int mk_ops_sync_leads(struct soap *soap, const char *action, const char *lookup,
+int mk_ops_sync_leads(mk_op *op, const char *action, const char *lookup,
                       const char *partition, const cJSON *input, mk_rest_result *res,
                       const char *what);
 
@@ -24,7 +24,7 @@ int mk_ops_sync_leads(struct soap *soap, const char *action, const char *lookup,
  * max_results, fields a REST field CSV or NULL.  On success *leads is a new
  * JSON array (caller frees).  On failure the fault is raised and SOAP_FAULT
  * returned. */
-int mk_ops_get_leads_by_value(struct soap *soap, const char *filter, const char *value,
+int mk_ops_get_leads_by_value(mk_op *op, const char *filter, const char *value,
                               const char *fields, int max_results, cJSON **leads,
                               const char *what);
 

@@ -9,11 +9,12 @@
 #include "ops/core/common.h"
 #include "soap/fault.h"
 
-int mk_ops_key_filter(struct soap *soap, enum ns1__LeadKeyRef key_type, const char **filter)
+int mk_ops_key_filter(mk_op *op, enum ns1__LeadKeyRef key_type, const char **filter)
 {
+    struct soap *soap = op->soap;
     const char *kt = soap_ns1__LeadKeyRef2s(soap, key_type);
     const char *why = NULL;
-    *filter = mk_ops_lead_filter(soap, kt, &why);
+    *filter = mk_ops_lead_filter(op, kt, &why);
     if (!*filter)
         return mk_fault(soap, MK_ERR_LEAD_KEY_BAD, "Lead key type %s is not supported: %s", kt,
                         why ? why : "no REST filter exists for it");

@@ -9,11 +9,12 @@
 #define MK_OPS_LEADKEYS_H
 
 #include "soapH.h"
+#include "ops/core/op.h"
 
 /* The REST filterType for a SOAP LeadKeyRef (lead_keys.json).  SOAP_OK with
  * *filter set, or fault 20102 "Lead key type <type> is not supported: <why>"
  * raised and returned. */
-int mk_ops_key_filter(struct soap *soap, enum ns1__LeadKeyRef key_type, const char **filter);
+int mk_ops_key_filter(mk_op *op, enum ns1__LeadKeyRef key_type, const char **filter);
 
 /* The non-empty key values among the first max of values, in order, into
  * vals (room for max; the caller allocates).  SOAP_OK with *nvals set (0

@@ -1,12 +1,12 @@
 /*
- * op.c — shared start of every operation handler: authentication and the
+ * op.c — the one prologue of every operation (op.h): authentication and the
  * user part of the request context (run by the engine as soon as the SOAP
- * Header is read, before the body), the nil operation element; the "not
- * implemented yet" answer.
+ * Header is read, before the body), the nil operation element, the status
+ * the loaded table gives the operation, and the explicit context (mk_op)
+ * handed to the handler by the generated __ns1__<op>.
  */
 #include "ops/core/op.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -14,7 +14,6 @@
 #include "soapH.h"
 #include "base/clock.h"
 #include "mapping/mapping.h"
-#include "ops/core/common.h"
 #include "config/config.h"
 #include "soap/auth.h"
 #include "soap/engine.h"
@@ -57,22 +56,15 @@ int mk_op_authenticate(struct soap *soap, struct mk_request *req)
     return SOAP_OK;
 }
 
-/* The operation element's name: "params" + the operation, capitalised. */
-static void params_element(const char *operation, char *buf, size_t len)
-{
-    snprintf(buf, len, "params%c%s", toupper((unsigned char)operation[0]), operation + 1);
-}
-
-int mk_op_begin(struct soap *soap, const char *operation, const void *params,
-                struct mk_request **out)
+int mk_op_begin(struct soap *soap, const mk_operation *entry, const void *params, mk_op *op)
 {
     struct mk_request *req = mk_request_of(soap);
 
-    *out = NULL;
+    memset(op, 0, sizeof *op);
     mk_engine_response_namespaces(soap);
     if (!req || !req->config)
         return mk_fault(soap, MK_ERR_INTERNAL, "Internal Error: no request context");
-    req->operation = operation;
+    req->operation = entry->name;
     /* The engine authenticates before the body is read; a handler driven
      * another way (no engine) is authenticated here. */
     if (!req->user && mk_op_authenticate(soap, req) != SOAP_OK)
@@ -80,32 +72,29 @@ int mk_op_begin(struct soap *soap, const char *operation, const void *params,
 
     /* After authentication, so an unsigned caller learns nothing of it. */
     if (!params) {
-        char el[96], msg[512];
-        params_element(operation, el, sizeof el);
-        int code = mk_schema_required_fault(el, NULL, msg, sizeof msg);
+        char msg[512];
+        int code = mk_schema_required_fault(entry->params_element, NULL, msg, sizeof msg);
         return mk_fault(soap, code, "%s", msg);
     }
 
-    /* The operation table (mapping/operations.json) decides what is served. */
-    const mk_services *svc = req->services;
+    /* The operation table loaded at start-up (mapping/operations.json)
+     * decides what is served. */
+    mk_services *svc = req->services;
     if (svc && svc->mapping) {
-        const mk_mapping_op *op = mk_mapping_op_by_name(svc->mapping, operation);
-        if (!op || op->status != MK_MAPPING_IMPLEMENTED)
+        const mk_mapping_op *m = mk_mapping_op_by_name(svc->mapping, entry->name);
+        if (!m || m->status != MK_MAPPING_IMPLEMENTED)
             return mk_fault(soap, MK_ERR_UNSUPPORTED,
                             "Unsupported Operation: %s is not served by this shim yet; "
-                            "MIGRATION.md gives its REST replacement", operation);
+                            "MIGRATION.md gives its REST replacement", entry->name);
     }
-    *out = req;
+    op->soap = soap;
+    op->req = req;
+    op->svc = svc;
+    op->cred = (mk_rest_cred){req->rest_client_id, req->rest_client_secret};
+    /* The request's deadline on the REST client's clock. */
+    op->deadline_ms = mk_rest_now_ms() + mk_request_ms_left(req);
+    op->entry = entry;
     return SOAP_OK;
-}
-
-int mk_op_unsupported(struct soap *soap, const char *operation, const void *params)
-{
-    struct mk_request *req;
-    if (mk_op_begin(soap, operation, params, &req) != SOAP_OK)
-        return soap->error;
-    return mk_fault(soap, MK_ERR_UNSUPPORTED, "Unsupported Operation: %s is not implemented yet",
-                    operation);
 }
 
 long mk_request_ms_left(const struct mk_request *req)

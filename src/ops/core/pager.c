@@ -9,6 +9,7 @@
  * rest-api.md "Paging"); on offset paging a page shorter than maxReturn.
  */
 #include "ops/core/pager.h"
+#include "ops/core/op.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -151,7 +152,7 @@ void mk_pager_done(mk_pager *p)
     mk_rest_result_free(&p->last);
 }
 
-int64_t mk_pager_stop_at(struct soap *soap, int64_t reserve_ms)
+int64_t mk_pager_stop_at(const mk_op *op, int64_t reserve_ms)
 {
-    return mk_rest_now_ms() + mk_request_ms_left(mk_request_of(soap)) - reserve_ms;
+    return op->deadline_ms - reserve_ms;
 }

@@ -103,6 +103,7 @@ int mk_pager_run(mk_pager *p);
 void mk_pager_done(mk_pager *p);
 
 /* The request's deadline minus reserve_ms, for stop_at_ms. */
-int64_t mk_pager_stop_at(struct soap *soap, int64_t reserve_ms);
+struct mk_op;
+int64_t mk_pager_stop_at(const struct mk_op *op, int64_t reserve_ms);
 
 #endif

@@ -14,6 +14,7 @@
 #include "ops/leads/leadrec.h"
 #include "ops/leads/leads.h"
 #include "ops/core/op.h"
+#include "mk_handlers.h"
 #include "rest/json.h"
 #include "soap/fault.h"
 
@@ -45,9 +46,10 @@ static int key_of(struct soap *soap, const struct ns1__ArrayOfAttribute *kl, con
 /* Resolve every key to a lead id.  IDNUM keys are checked together, one
  * GET per 300 ids, so a merge of many losers by id costs a call or two
  * rather than one per loser; other key types are resolved one by one. */
-static int resolve_keys(struct soap *soap, const struct ns1__Attribute *const *keys, int n,
+static int resolve_keys(mk_op *op, const struct ns1__Attribute *const *keys, int n,
                         int64_t *ids)
 {
+    struct soap *soap = op->soap;
     const char **idtext = soap_malloc(soap, sizeof *idtext * (size_t)n);
     bool *found = soap_malloc(soap, sizeof *found * (size_t)n);
     if (!idtext || !found)
@@ -55,10 +57,10 @@ static int resolve_keys(struct soap *soap, const struct ns1__Attribute *const *k
     int nid = 0;
     for (int i = 0; i < n; i++) {
         const char *why = NULL;
-        const char *filter = mk_ops_lead_filter(soap, keys[i]->attrName, &why);
+        const char *filter = mk_ops_lead_filter(op, keys[i]->attrName, &why);
         ids[i] = 0;
         if (!filter || strcmp(filter, "id") != 0) {
-            int rc = mk_ops_resolve_lead(soap, keys[i]->attrName, keys[i]->attrValue, &ids[i],
+            int rc = mk_ops_resolve_lead(op, keys[i]->attrName, keys[i]->attrValue, &ids[i],
                                          "mergeLeads");
             if (rc != SOAP_OK)
                 return rc;
@@ -76,7 +78,7 @@ static int resolve_keys(struct soap *soap, const struct ns1__Attribute *const *k
     for (int start = 0; start < nid; start += REST_PAGE_MAX) {
         int m = nid - start < REST_PAGE_MAX ? nid - start : REST_PAGE_MAX;
         cJSON *leads = NULL;
-        int rc = mk_ops_get_leads(soap, "id", idtext + start, m, "id", m, &leads,
+        int rc = mk_ops_get_leads(op, "id", idtext + start, m, "id", m, &leads,
                                   "mergeLeads: check that the leads exist");
         if (rc != SOAP_OK)
             return rc;
@@ -93,7 +95,7 @@ static int resolve_keys(struct soap *soap, const struct ns1__Attribute *const *k
     }
     for (int i = 0; i < n; i++) {
         const char *why = NULL;
-        const char *filter = mk_ops_lead_filter(soap, keys[i]->attrName, &why);
+        const char *filter = mk_ops_lead_filter(op, keys[i]->attrName, &why);
         if (filter && strcmp(filter, "id") == 0 && !found[i])
             return mk_fault(soap, MK_ERR_LEAD_NOT_FOUND, "No lead found with IDNUM = %s",
                             keys[i]->attrValue);
@@ -101,13 +103,10 @@ static int resolve_keys(struct soap *soap, const struct ns1__Attribute *const *k
     return SOAP_OK;
 }
 
-int __ns1__mergeLeads(struct soap *soap, struct ns1__ParamsMergeLeads *p, struct ns1__SuccessMergeLeads *out)
+int mk_op_merge_leads(mk_op *op, struct ns1__ParamsMergeLeads *p, struct ns1__SuccessMergeLeads *out)
 {
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "mergeLeads", p, &req);
-    if (rc != SOAP_OK)
-        return rc;
-    soap_set_omode(soap, SOAP_XML_NIL);
+    struct soap *soap = op->soap;
+    int rc = SOAP_OK;
     int n = p->losingLeadKeyLists ? p->losingLeadKeyLists->__sizekeyList : 0;
     /* keys[0] is the winner, keys[1..n] the losers. */
     const struct ns1__Attribute **keys = soap_malloc(soap, sizeof *keys * (size_t)(n + 1));
@@ -122,7 +121,7 @@ int __ns1__mergeLeads(struct soap *soap, struct ns1__ParamsMergeLeads *p, struct
     for (int i = 0; i < n; i++)
         if ((rc = key_of(soap, &p->losingLeadKeyLists->keyList[i], "losing", &keys[i + 1])) != SOAP_OK)
             return rc;
-    if ((rc = resolve_keys(soap, keys, n + 1, all)) != SOAP_OK)
+    if ((rc = resolve_keys(op, keys, n + 1, all)) != SOAP_OK)
         return rc;
     int64_t winner = all[0];
     /* The answer carries the ids as SOAP xs:int; an id beyond it could not be
@@ -150,7 +149,7 @@ int __ns1__mergeLeads(struct soap *soap, struct ns1__ParamsMergeLeads *p, struct
         mk_rest_req rr = {.method = MK_REST_POST, .path = path,
                           .path_template = "/rest/v1/leads/{leadId}/merge.json", .query = qp, .nquery = 2};
         mk_rest_result res = {0};
-        rc = mk_ops_rest(soap, &rr, &res, "mergeLeads: merge leads");
+        rc = mk_ops_rest(op, &rr, &res, "mergeLeads: merge leads");
         mk_rest_result_free(&res);
         if (rc != SOAP_OK && start > 0)
             return mk_fault(soap, MK_ERR_API_INTERNAL,

@@ -23,6 +23,7 @@
 #include "ops/leads/leadrec.h"
 #include "ops/leads/leads.h"
 #include "ops/core/op.h"
+#include "mk_handlers.h"
 #include "ops/core/pager.h"
 #include "ops/core/streampos.h"
 #include "rest/json.h"
@@ -54,29 +55,27 @@ static bool csv_has(const char *csv, const char *name)
  * renamed in Marketo since describe was read.  A read that only asked for
  * the catalogue's fields is then retried once with a freshly read
  * catalogue, instead of failing every read until the cache expires. */
-void mk_leads_refresh_fields(struct soap *soap)
+void mk_leads_refresh_fields(mk_op *op)
 {
-    struct mk_request *r = mk_request_of(soap);
-    mk_rest_cred cred = mk_ops_cred(r);
-    mk_fields_refresh(mk_ops_services(soap)->fields, &cred, mk_ops_deadline_ms(r));
+    mk_fields_refresh(op->svc->fields, &op->cred, op->deadline_ms);
 }
 
-static bool retry_with_fresh_fields(struct soap *soap, int rc, int *attempt)
+static bool retry_with_fresh_fields(mk_op *op, int rc, const mk_ops_failure *fail,
+                                    int *attempt)
 {
-    struct mk_request *r = mk_request_of(soap);
-    if (rc == SOAP_OK || (*attempt)++ > 0 || !r || r->fault_code != MK_ERR_LEAD_ATTRIBUTE_BAD)
+    if (rc == SOAP_OK || (*attempt)++ > 0 || fail->code != MK_ERR_LEAD_ATTRIBUTE_BAD)
         return false;
-    mk_leads_refresh_fields(soap);
-    mk_ops_clear_fault(soap);
+    mk_leads_refresh_fields(op);
     return true;
 }
 
 /* All SOAP-visible fields, plus the ForeignSysPersonId field if configured
  * (each REST name once: the documentation does not promise that REST
  * tolerates a field named twice). */
-char *mk_leads_all_fields_csv(struct soap *soap, const mk_fields *f)
+char *mk_leads_all_fields_csv(mk_op *op, const mk_fields *f)
 {
-    mk_services *s = mk_ops_services(soap);
+    struct soap *soap = op->soap;
+    mk_services *s = op->svc;
     const char *all = mk_fields_all_soap_csv(f);
     const char *extra = s->fspi_field && !csv_has(all, s->fspi_field) ? s->fspi_field : NULL;
     size_t n = strlen(all) + (extra ? strlen(extra) + 1 : 0) + 1;
@@ -109,12 +108,13 @@ static const mk_field *include_field(const mk_fields *f, const char *name)
 
 /* includeAttributes (SOAP names, any case) → REST fields CSV; a name that
  * is neither a lead attribute nor a LeadRecord member → 20105. */
-static int include_to_fields(struct soap *soap, const mk_fields *f,
+static int include_to_fields(mk_op *op, const mk_fields *f,
                              const struct ns1__ArrayOfString *inc, char **csv)
 {
-    mk_services *s = mk_ops_services(soap);
+    struct soap *soap = op->soap;
+    mk_services *s = op->svc;
     if (!inc || inc->__sizestringItem == 0) {
-        *csv = mk_leads_all_fields_csv(soap, f);
+        *csv = mk_leads_all_fields_csv(op, f);
         return SOAP_OK;
     }
     size_t len = 16 + (s->fspi_field ? strlen(s->fspi_field) + 1 : 0);
@@ -154,9 +154,10 @@ int mk_leads_record_fault(struct soap *soap, int rc)
 }
 
 /* JSON array of leads → SOAP ArrayOfLeadRecord (NULL when empty). */
-static int leads_to_soap(struct soap *soap, const mk_fields *f, const cJSON *leads,
+static int leads_to_soap(mk_op *op, const mk_fields *f, const cJSON *leads,
                          struct ns1__ArrayOfLeadRecord **out)
 {
+    struct soap *soap = op->soap;
     int n = cJSON_GetArraySize(leads);
     *out = NULL;
     if (n == 0)
@@ -168,7 +169,7 @@ static int leads_to_soap(struct soap *soap, const mk_fields *f, const cJSON *lea
     int k = 0;
     const cJSON *it;
     cJSON_ArrayForEach(it, leads) {
-        int rc = mk_leadrec_to_soap(soap, f, it, mk_ops_services(soap)->fspi_field, &recs[k++]);
+        int rc = mk_leadrec_to_soap(soap, f, it, op->svc->fspi_field, &recs[k++]);
         if (rc != 0)
             return mk_leads_record_fault(soap, rc);
     }
@@ -180,18 +181,15 @@ static int leads_to_soap(struct soap *soap, const mk_fields *f, const cJSON *lea
 
 /* ---- getLead -------------------------------------------------------------- */
 
-int __ns1__getLead(struct soap *soap, struct ns1__ParamsGetLead *p, struct ns1__SuccessGetLead *out)
+int mk_op_get_lead(mk_op *op, struct ns1__ParamsGetLead *p, struct ns1__SuccessGetLead *out)
 {
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "getLead", p, &req);
-    if (rc != SOAP_OK)
-        return rc;
-    soap_set_omode(soap, SOAP_XML_NIL);
+    struct soap *soap = op->soap;
+    int rc = SOAP_OK;
     if (!p->leadKey || !p->leadKey->keyValue || !*p->leadKey->keyValue)
         return mk_fault(soap, MK_ERR_LEAD_KEY_REQUIRED, "getLead needs leadKey with keyType and keyValue");
     const char *kt = key_type_name(soap, p->leadKey->keyType);
     const char *filter;
-    if ((rc = mk_ops_key_filter(soap, p->leadKey->keyType, &filter)) != SOAP_OK)
+    if ((rc = mk_ops_key_filter(op, p->leadKey->keyType, &filter)) != SOAP_OK)
         return rc;
     const char *value = p->leadKey->keyValue;
     if (strcmp(filter, "id") == 0) {
@@ -203,13 +201,18 @@ int __ns1__getLead(struct soap *soap, struct ns1__ParamsGetLead *p, struct ns1__
     const mk_fields *f = NULL;
     cJSON *leads = NULL;
     int attempt = 0;
+    mk_ops_failure fail;   /* held, so that a stale catalogue is retried, not answered */
     do {
         mk_ops_release_fields(f);
-        f = mk_ops_fields(soap);
+        f = mk_ops_fields(op);
+        mk_ops_failure *outer = mk_ops_hold(op, &fail);
         /* Concurrent getLeads by the same key type share one REST call (leadbatch.h). */
-        rc = mk_ops_get_leads_by_value(soap, filter, value, mk_leads_all_fields_csv(soap, f),
+        rc = mk_ops_get_leads_by_value(op, filter, value, mk_leads_all_fields_csv(op, f),
                                        REST_MAX_MATCHES, &leads, "getLead");
-    } while (retry_with_fresh_fields(soap, rc, &attempt));
+        mk_ops_unhold(op, outer);
+    } while (retry_with_fresh_fields(op, rc, &fail, &attempt));
+    if (rc != SOAP_OK)
+        rc = mk_ops_raise(op, &fail);
     if (rc == SOAP_OK && cJSON_GetArraySize(leads) == 0)
         rc = mk_fault(soap, MK_ERR_LEAD_NOT_FOUND, "No lead found with %s = %s", kt, value);
     if (rc == SOAP_OK) {
@@ -218,7 +221,7 @@ int __ns1__getLead(struct soap *soap, struct ns1__ParamsGetLead *p, struct ns1__
             rc = mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
         } else {
             out->result->count = cJSON_GetArraySize(leads);
-            rc = leads_to_soap(soap, f, leads, &out->result->leadRecordList);
+            rc = leads_to_soap(op, f, leads, &out->result->leadRecordList);
         }
     }
     cJSON_Delete(leads);
@@ -255,13 +258,14 @@ static int take_page(void *ctx, mk_rest_result *res, cJSON *records, bool *stop)
     return *leads ? SOAP_OK : MK_PAGER_NOMEM;
 }
 
-static int page_by_keys(struct soap *soap, const struct ns1__LeadKeySelector *sel,
+static int page_by_keys(mk_op *op, const struct ns1__LeadKeySelector *sel,
                         const char *fields, int batch, const cJSON *state, page *pg)
 {
+    struct soap *soap = op->soap;
     if (!sel->keyValues || sel->keyValues->__sizestringItem == 0)
         return mk_fault(soap, MK_ERR_LEAD_KEY_REQUIRED, "LeadKeySelector has no keyValues");
     const char *filter;
-    int rc = mk_ops_key_filter(soap, sel->keyType, &filter);
+    int rc = mk_ops_key_filter(op, sel->keyType, &filter);
     if (rc != SOAP_OK)
         return rc;
     /* Marketo read the first 100 keys and ignored the rest. */
@@ -278,7 +282,7 @@ static int page_by_keys(struct soap *soap, const struct ns1__LeadKeySelector *se
     snprintf(bs, sizeof bs, "%d", batch);
     mk_rest_param q[5] = {{"filterType", filter}, {"filterValues", joined}, {"fields", fields},
                           {"batchSize", bs}, {"nextPageToken", NULL}};
-    mk_ops_send sc = {.soap = soap, .what = "getMultipleLeads: get leads by filter"};
+    mk_ops_send sc = {.op = op, .what = "getMultipleLeads: get leads by filter"};
     /* One REST page is one SOAP page: the position carries the token. */
     mk_pager pr = {.ep = MK_EP_LEADS_QUERY, .query = q, .nquery = 5,
                    .start = mk_rest_json_get_string(state, "t"), .max_pages = 1,
@@ -299,14 +303,14 @@ static int page_by_keys(struct soap *soap, const struct ns1__LeadKeySelector *se
 
 /* One GET /rest/v1/lists.json?name=[&programName=]; *id = 0 when no list
  * matches. */
-static int find_list(struct soap *soap, const char *name, const char *program, int64_t *id)
+static int find_list(mk_op *op, const char *name, const char *program, int64_t *id)
 {
     mk_rest_param q[2] = {{"name", name}, {"programName", program}};
     mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/lists.json", .query = q,
                       .nquery = program ? 2 : 1};
     mk_rest_result res = {0};
     *id = 0;
-    int rc = mk_ops_rest(soap, &rr, &res, "getMultipleLeads: find static list by name");
+    int rc = mk_ops_rest(op, &rr, &res, "getMultipleLeads: find static list by name");
     if (rc == SOAP_OK) {
         const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res.json, "result"), 0);
         if (first && mk_rest_json_get_int64(first, "id", id) != MK_REST_JSON_OK)
@@ -319,8 +323,9 @@ static int find_list(struct soap *soap, const char *name, const char *program, i
 /* Static list by id, or by name.  Marketo's own samples name a list
  * "<program name>.<list name>" ("SMSProgram.listForTesting"), so a name
  * that matches no list as a whole is tried as program + list at each dot. */
-static int resolve_list(struct soap *soap, const struct ns1__StaticListSelector *sel, int64_t *id)
+static int resolve_list(mk_op *op, const struct ns1__StaticListSelector *sel, int64_t *id)
 {
+    struct soap *soap = op->soap;
     if (sel->staticListId && *sel->staticListId > 0) {
         *id = *sel->staticListId;
         return SOAP_OK;
@@ -329,7 +334,7 @@ static int resolve_list(struct soap *soap, const struct ns1__StaticListSelector 
         return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED,
                         "StaticListSelector needs staticListId or staticListName");
     const char *name = sel->staticListName;
-    int rc = find_list(soap, name, NULL, id);
+    int rc = find_list(op, name, NULL, id);
     for (const char *dot = strchr(name, '.'); rc == SOAP_OK && *id == 0 && dot;
          dot = strchr(dot + 1, '.')) {
         if (dot == name || !dot[1])
@@ -338,16 +343,17 @@ static int resolve_list(struct soap *soap, const struct ns1__StaticListSelector 
         if (!program)
             return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
         program[dot - name] = '\0';
-        rc = find_list(soap, dot + 1, program, id);
+        rc = find_list(op, dot + 1, program, id);
     }
     if (rc == SOAP_OK && *id == 0)
         rc = mk_fault(soap, MK_ERR_LIST_NOT_FOUND, "Static list not found: %s", name);
     return rc;
 }
 
-static int page_by_list(struct soap *soap, const struct ns1__StaticListSelector *sel,
+static int page_by_list(mk_op *op, const struct ns1__StaticListSelector *sel,
                         const char *fields, int batch, const cJSON *state, page *pg)
 {
+    struct soap *soap = op->soap;
     int64_t list_id = 0;
     int rc;
     if (state) {
@@ -359,7 +365,7 @@ static int page_by_list(struct soap *soap, const struct ns1__StaticListSelector 
             return mk_fault(soap, MK_ERR_BAD_STREAM_POSITION,
                             "stream position belongs to static list %" PRId64 ", not %d", list_id,
                             *sel->staticListId);
-    } else if ((rc = resolve_list(soap, sel, &list_id)) != SOAP_OK) {
+    } else if ((rc = resolve_list(op, sel, &list_id)) != SOAP_OK) {
         return rc;
     }
     char path[64], bs[16], idtext[24];
@@ -367,20 +373,21 @@ static int page_by_list(struct soap *soap, const struct ns1__StaticListSelector 
     mk_rest_endpoint_path(MK_EP_LIST_MEMBERS, idtext, path, sizeof path);
     snprintf(bs, sizeof bs, "%d", batch);
     mk_rest_param q[3] = {{"fields", fields}, {"batchSize", bs}, {"nextPageToken", NULL}};
-    mk_ops_send sc = {.soap = soap, .what = "getMultipleLeads: get leads by list"};
+    mk_ops_send sc = {.op = op, .what = "getMultipleLeads: get leads by list"};
     /* A REST page with no member but a nextPageToken is read past (within
      * the deadline): an empty SOAP page would say the list has ended. */
     mk_pager pr = {.ep = MK_EP_LIST_MEMBERS, .path = path, .query = q, .nquery = 3,
                    .start = mk_rest_json_get_string(state, "t"), .max_records = 1,
                    .empty = MK_PAGER_EMPTY_READ_PAST,
-                   .stop_at_ms = mk_pager_stop_at(soap, PAGE_RESERVE_MS),
+                   .stop_at_ms = mk_pager_stop_at(op, PAGE_RESERVE_MS),
                    .send = mk_ops_send_page, .send_ctx = &sc, .on_page = take_page,
                    .page_ctx = &pg->leads};
     rc = mk_pager_run(&pr);
     if (rc < 0)
         rc = mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
     else if (rc != SOAP_OK && pr.last.error_code == 1013)
-        rc = mk_fault(soap, MK_ERR_LIST_NOT_FOUND, "Static list not found: id %" PRId64, list_id);
+        rc = mk_ops_fail(op, MK_ERR_LIST_NOT_FOUND, "Static list not found: id %" PRId64,
+                         list_id);
     if (rc == SOAP_OK && pr.next) {
         pg->next = cJSON_CreateObject();
         cJSON_AddStringToObject(pg->next, "k", "list");
@@ -403,13 +410,13 @@ static int page_by_list(struct soap *soap, const struct ns1__StaticListSelector 
  * lead the walk goes on while the deadline allows (an empty page that
  * says more follows is where Talend and embulk stop); after that, at most
  * UPD_MAX_ACTIVITY_PAGES per call. */
-static bool upd_may_read(struct soap *soap, int pages, int nids)
+static bool upd_may_read(mk_op *op, int pages, int nids)
 {
     if (pages == 0)
         return true;
     if (nids > 0 && pages >= UPD_MAX_ACTIVITY_PAGES)
         return false;
-    return mk_request_ms_left(mk_request_of(soap)) > PAGE_RESERVE_MS;
+    return mk_request_ms_left(op->req) > PAGE_RESERVE_MS;
 }
 
 static int parse_window(struct soap *soap, const struct ns1__LastUpdateAtSelector *sel,
@@ -446,9 +453,10 @@ typedef struct upd_walk {
 
 /* The walk's start: the position's token and offset, or a fresh paging
  * token for oldestUpdatedAt. */
-static int upd_begin(struct soap *soap, const struct ns1__LastUpdateAtSelector *sel,
+static int upd_begin(mk_op *op, const struct ns1__LastUpdateAtSelector *sel,
                      const cJSON *state, upd_walk *w)
 {
+    struct soap *soap = op->soap;
     time_t oldest;
     int rc = parse_window(soap, sel, &oldest, &w->latest);
     if (rc != SOAP_OK)
@@ -465,7 +473,7 @@ static int upd_begin(struct soap *soap, const struct ns1__LastUpdateAtSelector *
         mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/activities/pagingtoken.json",
                           .query = q, .nquery = 1};
         mk_rest_result res = {0};
-        rc = mk_ops_rest(soap, &rr, &res, "getMultipleLeads: get paging token");
+        rc = mk_ops_rest(op, &rr, &res, "getMultipleLeads: get paging token");
         const char *t = rc == SOAP_OK ? mk_rest_json_get_string(res.json, "nextPageToken") : NULL;
         w->token = t ? strdup(t) : NULL;
         mk_rest_result_free(&res);
@@ -527,7 +535,7 @@ static void upd_take_page(const cJSON *json, upd_walk *w, int64_t *ids, int batc
 
 /* What upd_page collects into, beside the walk. */
 typedef struct upd_collect_ctx {
-    struct soap *soap;
+    mk_op *op;
     upd_walk *w;
     int64_t *ids;
     int batch;
@@ -535,9 +543,9 @@ typedef struct upd_collect_ctx {
 } upd_collect_ctx;
 
 /* May the walk read one more activity page? */
-static bool upd_go_on(struct soap *soap, const upd_walk *w, int nids, int batch)
+static bool upd_go_on(mk_op *op, const upd_walk *w, int nids, int batch)
 {
-    return nids < batch && !w->done && upd_may_read(soap, w->pages, nids);
+    return nids < batch && !w->done && upd_may_read(op, w->pages, nids);
 }
 
 /* The pager's page callback: one activity page taken. */
@@ -547,21 +555,22 @@ static int upd_page(void *ctx, mk_rest_result *res, cJSON *records, bool *stop)
     (void)records;
     c->w->pages++;
     upd_take_page(res->json, c->w, c->ids, c->batch, c->nids);
-    *stop = !upd_go_on(c->soap, c->w, *c->nids, c->batch);
+    *stop = !upd_go_on(c->op, c->w, *c->nids, c->batch);
     return SOAP_OK;
 }
 
 /* Read activity pages until batch lead ids are collected, the stream ends
  * or upd_may_read says stop.  Pages without a change are read past while
  * more are promised (activities). */
-static int upd_collect(struct soap *soap, upd_walk *w, int64_t *ids, int batch, int *nids)
+static int upd_collect(mk_op *op, upd_walk *w, int64_t *ids, int batch, int *nids)
 {
+    struct soap *soap = op->soap;
     *nids = 0;
-    if (!upd_go_on(soap, w, *nids, batch))
+    if (!upd_go_on(op, w, *nids, batch))
         return SOAP_OK;
     mk_rest_param q[3] = {{"nextPageToken", NULL}, {"fields", w->watch}, {"batchSize", w->bs}};
-    mk_ops_send sc = {.soap = soap, .what = "getMultipleLeads: get lead changes"};
-    upd_collect_ctx c = {soap, w, ids, batch, nids};
+    mk_ops_send sc = {.op = op, .what = "getMultipleLeads: get lead changes"};
+    upd_collect_ctx c = {op, w, ids, batch, nids};
     mk_pager pr = {.ep = MK_EP_LEAD_CHANGES, .query = q, .nquery = 3, .start = w->token,
                    .empty = MK_PAGER_EMPTY_READ_PAST, .send = mk_ops_send_page, .send_ctx = &sc,
                    .on_page = upd_page, .page_ctx = &c};
@@ -572,12 +581,13 @@ static int upd_collect(struct soap *soap, upd_walk *w, int64_t *ids, int batch, 
     return rc;
 }
 
-static int page_by_update(struct soap *soap, const struct ns1__LastUpdateAtSelector *sel,
+static int page_by_update(mk_op *op, const struct ns1__LastUpdateAtSelector *sel,
                           const mk_fields *f, const char *fields, int batch,
                           const cJSON *state, page *pg)
 {
+    struct soap *soap = op->soap;
     upd_walk w = {0};
-    int rc = upd_begin(soap, sel, state, &w);
+    int rc = upd_begin(op, sel, state, &w);
     if (rc != SOAP_OK) {
         free(w.token);
         return rc;
@@ -599,7 +609,7 @@ static int page_by_update(struct soap *soap, const struct ns1__LastUpdateAtSelec
      * an empty page. */
     for (bool answered = false; !answered;) {
         int nids = 0;
-        if ((rc = upd_collect(soap, &w, ids, batch, &nids)) != SOAP_OK) {
+        if ((rc = upd_collect(op, &w, ids, batch, &nids)) != SOAP_OK) {
             free(w.token);
             return rc;
         }
@@ -613,14 +623,14 @@ static int page_by_update(struct soap *soap, const struct ns1__LastUpdateAtSelec
             vals[i] = idtext[i];
         }
         cJSON *leads = NULL;
-        rc = mk_ops_get_leads(soap, "id", vals, nids, fields, nids, &leads,
+        rc = mk_ops_get_leads(op, "id", vals, nids, fields, nids, &leads,
                               "getMultipleLeads: get updated leads");
         if (rc != SOAP_OK) {
             free(w.token);
             return rc;
         }
         answered = cJSON_GetArraySize(leads) > 0 || w.done ||
-                   mk_request_ms_left(mk_request_of(soap)) <= PAGE_RESERVE_MS;
+                   mk_request_ms_left(op->req) <= PAGE_RESERVE_MS;
         if (answered)
             pg->leads = leads;
         else
@@ -636,14 +646,11 @@ static int page_by_update(struct soap *soap, const struct ns1__LastUpdateAtSelec
     return SOAP_OK;
 }
 
-int __ns1__getMultipleLeads(struct soap *soap, struct ns1__ParamsGetMultipleLeads *p,
-                            struct ns1__SuccessGetMultipleLeads *out)
+int mk_op_get_multiple_leads(mk_op *op, struct ns1__ParamsGetMultipleLeads *p,
+                             struct ns1__SuccessGetMultipleLeads *out)
 {
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "getMultipleLeads", p, &req);
-    if (rc != SOAP_OK)
-        return rc;
-    soap_set_omode(soap, SOAP_XML_NIL);
+    struct soap *soap = op->soap;
+    int rc = SOAP_OK;
     const struct ns1__LeadSelector *sel = p->leadSelector;
     struct ns1__LastUpdateAtSelector legacy = {NULL, p->lastUpdatedAt};
     const char *kind = NULL;
@@ -665,7 +672,7 @@ int __ns1__getMultipleLeads(struct soap *soap, struct ns1__ParamsGetMultipleLead
     if ((rc = mk_ops_batch_size(soap, p->batchSize, 100, MK_LEADS_REST_PAGE_MAX, &batch)) != SOAP_OK)
         return rc;
 
-    const char *user_key = mk_ops_user_key(soap);
+    const char *user_key = mk_ops_user_key(op);
     cJSON *state = NULL;
     if (p->streamPosition && *p->streamPosition) {
         if (mk_streampos_decode(user_key, p->streamPosition, &state) != MK_STREAMPOS_OK)
@@ -683,24 +690,29 @@ int __ns1__getMultipleLeads(struct soap *soap, struct ns1__ParamsGetMultipleLead
     char *fields = NULL;
     page pg = {0};
     int attempt = 0;
+    mk_ops_failure fail;   /* held, so that a stale catalogue is retried, not answered */
     do {
         cJSON_Delete(pg.leads);
         cJSON_Delete(pg.next);
         pg = (page){0};
         mk_ops_release_fields(f);
-        f = mk_ops_fields(soap);
-        rc = include_to_fields(soap, f, p->includeAttributes, &fields);
-        if (rc != SOAP_OK)
-            break;   /* the client named an attribute that does not exist */
-        if (strcmp(kind, "keys") == 0)
-            rc = page_by_keys(soap, sel->ns1__LeadKeySelector, fields, batch, state, &pg);
-        else if (strcmp(kind, "list") == 0)
-            rc = page_by_list(soap, sel->ns1__StaticListSelector, fields, batch, state, &pg);
-        else
-            rc = page_by_update(soap, sel && sel->ns1__LastUpdateAtSelector ? sel->ns1__LastUpdateAtSelector
+        f = mk_ops_fields(op);
+        mk_ops_failure *outer = mk_ops_hold(op, &fail);
+        /* A name the client gave that does not exist is its own fault, raised
+         * at once (not held): it is not retried. */
+        rc = include_to_fields(op, f, p->includeAttributes, &fields);
+        if (rc == SOAP_OK && strcmp(kind, "keys") == 0)
+            rc = page_by_keys(op, sel->ns1__LeadKeySelector, fields, batch, state, &pg);
+        else if (rc == SOAP_OK && strcmp(kind, "list") == 0)
+            rc = page_by_list(op, sel->ns1__StaticListSelector, fields, batch, state, &pg);
+        else if (rc == SOAP_OK)
+            rc = page_by_update(op, sel && sel->ns1__LastUpdateAtSelector ? sel->ns1__LastUpdateAtSelector
                                                                            : &legacy,
                                 f, fields, batch, state, &pg);
-    } while (retry_with_fresh_fields(soap, rc, &attempt));
+        mk_ops_unhold(op, outer);
+    } while (retry_with_fresh_fields(op, rc, &fail, &attempt));
+    if (rc != SOAP_OK)
+        rc = mk_ops_raise(op, &fail);
     if (rc == SOAP_OK) {
         struct ns1__ResultGetMultipleLeads *r = soap_malloc(soap, sizeof *r);
         memset(r, 0, sizeof *r);
@@ -717,7 +729,7 @@ int __ns1__getMultipleLeads(struct soap *soap, struct ns1__ParamsGetMultipleLead
             }
         }
         if (rc == SOAP_OK)
-            rc = leads_to_soap(soap, f, pg.leads, &r->leadRecordList);
+            rc = leads_to_soap(op, f, pg.leads, &r->leadRecordList);
         out->result = r;
     }
     cJSON_Delete(pg.leads);

@@ -8,6 +8,7 @@
 #define MK_OPS_LEADS_H
 
 #include "ops/core/fields.h"
+#include "ops/core/op.h"
 #include "rest/rest.h"
 
 struct soap;
@@ -17,12 +18,12 @@ struct soap;
 
 /* Read the field catalogue again: REST answered 1006 "field not found"
  * (fault 20105) for a field the cached catalogue still has. */
-void mk_leads_refresh_fields(struct soap *soap);
+void mk_leads_refresh_fields(mk_op *op);
 
 /* Every SOAP-visible field, plus the ForeignSysPersonId field if
  * configured, as a REST fields CSV in the gSOAP arena; NULL when out of
  * memory. */
-char *mk_leads_all_fields_csv(struct soap *soap, const mk_fields *f);
+char *mk_leads_all_fields_csv(mk_op *op, const mk_fields *f);
 
 /* The fault for mk_leadrec_to_soap's failure rc. */
 int mk_leads_record_fault(struct soap *soap, int rc);

@@ -19,6 +19,7 @@
 #include "ops/leads/leadrec.h"
 #include "ops/leads/leads.h"
 #include "ops/core/op.h"
+#include "mk_handlers.h"
 #include "rest/json.h"
 #include "soap/fault.h"
 
@@ -48,9 +49,10 @@ typedef struct sync_key {
  * an attribute names no lead field, which fails the whole call as it did
  * in Marketo.  Values are never judged here (values.h): REST does that,
  * record by record. */
-static int record_to_rest(struct soap *soap, const mk_fields *f, const struct ns1__LeadRecord *rec,
-                          bool email_is_update, const char *op, cJSON **out, const char **failed)
+static int record_to_rest(mk_op *op, const mk_fields *f, const struct ns1__LeadRecord *rec,
+                          bool email_is_update, const char *op_name, cJSON **out, const char **failed)
 {
+    struct soap *soap = op->soap;
     const char *bad = NULL;
     *failed = NULL;
     switch (mk_leadrec_attrs_to_rest(f, rec->leadAttributeList, out, &bad)) {
@@ -58,7 +60,7 @@ static int record_to_rest(struct soap *soap, const mk_fields *f, const struct ns
         break;
     case MK_LEADREC_UNKNOWN:
         return mk_fault(soap, MK_ERR_LEAD_ATTRIBUTE_BAD,
-                        "%s operation failed: unknown fields for import: %s", op, bad);
+                        "%s operation failed: unknown fields for import: %s", op_name, bad);
     case MK_LEADREC_READONLY: {
         size_t n = strlen(bad) + 96;
         char *why = soap_malloc(soap, n);
@@ -72,7 +74,7 @@ static int record_to_rest(struct soap *soap, const mk_fields *f, const struct ns
     default:
         return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
     }
-    mk_services *s = mk_ops_services(soap);
+    mk_services *s = op->svc;
     /* When Email is the key (or must be written), the member is the value;
      * otherwise only an Email attribute in the list changes the address. */
     if (rec->Email && *rec->Email && email_is_update) {
@@ -87,10 +89,11 @@ static int record_to_rest(struct soap *soap, const mk_fields *f, const struct ns
 }
 
 /* Choose the REST action and lookup field for one SOAP record. */
-static int choose_key(struct soap *soap, const struct ns1__LeadRecord *rec, bool dedup,
+static int choose_key(mk_op *op, const struct ns1__LeadRecord *rec, bool dedup,
                       sync_key *k, const char **why)
 {
-    mk_services *s = mk_ops_services(soap);
+    struct soap *soap = op->soap;
+    mk_services *s = op->svc;
     *why = NULL;
     if (rec->Id && *rec->Id > 0) {
         char *v = soap_malloc(soap, 16);
@@ -118,9 +121,9 @@ static int choose_key(struct soap *soap, const struct ns1__LeadRecord *rec, bool
 
 /* Which REST record status is which SOAP one is mapping/statuses.json's
  * "lead_sync" group; anything it does not name failed. */
-static enum ns1__LeadSyncStatus sync_status(struct soap *soap, const char *rest_status)
+static enum ns1__LeadSyncStatus sync_status(mk_op *op, const char *rest_status)
 {
-    const char *v = rest_status ? mk_mapping_status_to_soap(mk_ops_services(soap)->mapping,
+    const char *v = rest_status ? mk_mapping_status_to_soap(op->svc->mapping,
                                                             "lead_sync", rest_status, 0)
                                 : NULL;
     if (v && strcmp(v, "CREATED") == 0)
@@ -143,30 +146,31 @@ static char *skip_reason(struct soap *soap, const cJSON *item, int *code)
     return t;
 }
 
-static int post_sync(struct soap *soap, const char *action, const char *lookup,
+static int post_sync(mk_op *op, const char *action, const char *lookup,
                      const char *partition, cJSON *input, mk_rest_result *res, const char *what)
 {
     /* Concurrent syncs with the same action, lookupField and partition share
      * one REST call; the body (lookupField left out for createDuplicate,
      * partitionName for updateOnly) is built there (leadbatch.h). */
-    return mk_ops_sync_leads(soap, action, lookup, partition, input, res, what);
+    return mk_ops_sync_leads(op, action, lookup, partition, input, res, what);
 }
 
-static int fetch_lead(struct soap *soap, const mk_fields *f, int64_t id, struct ns1__LeadRecord **out)
+static int fetch_lead(mk_op *op, const mk_fields *f, int64_t id, struct ns1__LeadRecord **out)
 {
+    struct soap *soap = op->soap;
     char v[24];
     snprintf(v, sizeof v, "%" PRId64, id);
     cJSON *leads = NULL;
     /* Through the coalescer: under load the read-backs of many syncLeads
      * share one filter call as their writes shared one sync call. */
-    int rc = mk_ops_get_leads_by_value(soap, "id", v, mk_leads_all_fields_csv(soap, f), 1, &leads,
+    int rc = mk_ops_get_leads_by_value(op, "id", v, mk_leads_all_fields_csv(op, f), 1, &leads,
                                        "syncLead: read back the lead");
     if (rc == SOAP_OK && cJSON_GetArraySize(leads) == 1) {
         *out = soap_malloc(soap, sizeof **out);
         if (!*out)
             rc = mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
         else if ((rc = mk_leadrec_to_soap(soap, f, cJSON_GetArrayItem(leads, 0),
-                                          mk_ops_services(soap)->fspi_field, *out)) != 0)
+                                          op->svc->fspi_field, *out)) != 0)
             rc = mk_leads_record_fault(soap, rc);
     }
     cJSON_Delete(leads);
@@ -175,12 +179,13 @@ static int fetch_lead(struct soap *soap, const mk_fields *f, int64_t id, struct 
 
 /* If exactly one lead has `value` in REST filter `filter`, make *k an
  * update of that lead by id (and set *have_key); otherwise leave *k alone. */
-static int key_to_id(struct soap *soap, const char *filter, const char *value, const char *what,
+static int key_to_id(mk_op *op, const char *filter, const char *value, const char *what,
                      sync_key *k, bool *have_key)
 {
+    struct soap *soap = op->soap;
     const char *vals[1] = {value};
     cJSON *known = NULL;
-    int rc = mk_ops_get_leads(soap, filter, vals, 1, "id", 2, &known, what);
+    int rc = mk_ops_get_leads(op, filter, vals, 1, "id", 2, &known, what);
     int64_t id;
     if (rc == SOAP_OK && cJSON_GetArraySize(known) == 1 &&
         mk_rest_json_get_int64(cJSON_GetArrayItem(known, 0), "id", &id) == MK_REST_JSON_OK) {
@@ -217,13 +222,14 @@ static int sync_failed_answer(struct soap *soap, const char *failed, struct ns1_
 /* The key syncLead writes by, once the cookie and the partition have had
  * their say; fault 20101 (or 20110 for an unconfigured ForeignSysPersonId)
  * when the record has none. */
-static int sync_plan_key(struct soap *soap, const struct ns1__LeadRecord *rec, const char *cookie,
+static int sync_plan_key(mk_op *op, const struct ns1__LeadRecord *rec, const char *cookie,
                          const char *partition, sync_key *k, bool have_key, const char *why)
 {
+    struct soap *soap = op->soap;
     int rc;
     /* The cookie outranks Email: a lead already known by it is updated. */
     if (cookie && (!have_key || strcmp(k->lookup, "email") == 0)) {
-        rc = key_to_id(soap, "cookies", cookie, "syncLead: find lead by cookie", k, &have_key);
+        rc = key_to_id(op, "cookies", cookie, "syncLead: find lead by cookie", k, &have_key);
         if (rc != SOAP_OK)
             return rc;
     }
@@ -232,7 +238,7 @@ static int sync_plan_key(struct soap *soap, const struct ns1__LeadRecord *rec, c
      * the named workspace is ignored and the lead is updated in its current
      * partition"): find that lead first, so no duplicate is created. */
     if (have_key && partition && strcmp(k->lookup, "email") == 0) {
-        rc = key_to_id(soap, "email", k->value, "syncLead: find lead by email in every partition",
+        rc = key_to_id(op, "email", k->value, "syncLead: find lead by email in every partition",
                        k, &have_key);
         if (rc != SOAP_OK)
             return rc;
@@ -244,9 +250,10 @@ static int sync_plan_key(struct soap *soap, const struct ns1__LeadRecord *rec, c
 }
 
 /* Associate the Munchkin cookie with the lead syncLead wrote. */
-static int associate_cookie(struct soap *soap, int64_t id, const char *cookie,
+static int associate_cookie(mk_op *op, int64_t id, const char *cookie,
                             enum ns1__LeadSyncStatus status)
 {
+    struct soap *soap = op->soap;
     char path[64];
     snprintf(path, sizeof path, "/rest/v1/leads/%" PRId64 "/associate.json", id);
     mk_rest_param q[1] = {{"cookie", cookie}};
@@ -254,7 +261,7 @@ static int associate_cookie(struct soap *soap, int64_t id, const char *cookie,
                       .path_template = "/rest/v1/leads/{leadId}/associate.json",
                       .query = q, .nquery = 1};
     mk_rest_result ares = {0};
-    int rc = mk_ops_rest(soap, &rr, &ares, "syncLead: associate the Munchkin cookie");
+    int rc = mk_ops_rest(op, &rr, &ares, "syncLead: associate the Munchkin cookie");
     if (rc != SOAP_OK && ares.error_code == 1012)
         rc = mk_fault(soap, MK_ERR_BAD_PARAMETER,
                       "lead %" PRId64 " was %s but marketoCookie '%s' is not a valid Munchkin "
@@ -266,16 +273,17 @@ static int associate_cookie(struct soap *soap, int64_t id, const char *cookie,
 
 /* syncLead's answer from the REST sync result: the status, then the
  * cookie association and the lead read back when asked for. */
-static int sync_answer(struct soap *soap, const struct ns1__ParamsSyncLead *p, const mk_fields *f,
+static int sync_answer(mk_op *op, const struct ns1__ParamsSyncLead *p, const mk_fields *f,
                        const char *cookie, const mk_rest_result *res,
                        struct ns1__SuccessSyncLead *out)
 {
+    struct soap *soap = op->soap;
     const cJSON *item = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res->json, "result"), 0);
     struct ns1__ResultSyncLead *r = soap_malloc(soap, sizeof *r);
     struct ns1__SyncStatus *st = soap_malloc(soap, sizeof *st);
     memset(r, 0, sizeof *r);
     memset(st, 0, sizeof *st);
-    st->status = sync_status(soap, mk_rest_json_get_string(item, "status"));
+    st->status = sync_status(op, mk_rest_json_get_string(item, "status"));
     int64_t id = 0;
     mk_rest_json_get_int64(item, "id", &id);
     if (st->status == ns1__LeadSyncStatus__FAILED) {
@@ -284,56 +292,53 @@ static int sync_answer(struct soap *soap, const struct ns1__ParamsSyncLead *p, c
         if (code == 1006) {
             /* The catalogue let an attribute through that Marketo no longer
              * has: read it again, so the next request validates right. */
-            mk_leads_refresh_fields(soap);
+            mk_leads_refresh_fields(op);
             return mk_fault(soap, MK_ERR_LEAD_ATTRIBUTE_BAD, "syncLead operation failed: %s", st->error);
         }
     }
     st->leadId = r->leadId = (int)id;
     r->syncStatus = st;
     int rc;
-    if (cookie && id > 0 && (rc = associate_cookie(soap, id, cookie, st->status)) != SOAP_OK)
+    if (cookie && id > 0 && (rc = associate_cookie(op, id, cookie, st->status)) != SOAP_OK)
         return rc;
     if (p->returnLead && *p->returnLead == xsd__boolean__true_ && id > 0 &&
-        (rc = fetch_lead(soap, f, id, &r->leadRecord)) != SOAP_OK)
+        (rc = fetch_lead(op, f, id, &r->leadRecord)) != SOAP_OK)
         return rc;
     out->result = r;
     return SOAP_OK;
 }
 
-int __ns1__syncLead(struct soap *soap, struct ns1__ParamsSyncLead *p, struct ns1__SuccessSyncLead *out)
+int mk_op_sync_lead(mk_op *op, struct ns1__ParamsSyncLead *p, struct ns1__SuccessSyncLead *out)
 {
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "syncLead", p, &req);
-    if (rc != SOAP_OK)
-        return rc;
-    soap_set_omode(soap, SOAP_XML_NIL);
+    struct soap *soap = op->soap;
+    int rc = SOAP_OK;
     const struct ns1__LeadRecord *rec = p->leadRecord;
     if (!rec)
         return mk_fault(soap, MK_ERR_LEAD_DETAIL_REQUIRED, "syncLead needs a leadRecord");
     const char *partition = NULL;
-    rc = mk_ops_partition(soap, &partition);
+    rc = mk_ops_partition(op, &partition);
     if (rc != SOAP_OK)
         return rc;
 
-    const mk_fields *f = mk_ops_fields(soap);
+    const mk_fields *f = mk_ops_fields(op);
     cJSON *lead = NULL, *input = NULL;
     mk_rest_result res = {0};
     sync_key k;
     const char *why = NULL;
-    bool have_key = choose_key(soap, rec, true, &k, &why) == 0;
+    bool have_key = choose_key(op, rec, true, &k, &why) == 0;
     const char *cookie = p->marketoCookie && *p->marketoCookie ? p->marketoCookie : NULL;
 
     /* An unknown attribute faults before anything is read or written; a
      * read-only one fails the record (the call's only one) unwritten. */
     const char *failed = NULL;
-    rc = record_to_rest(soap, f, rec, true, "syncLead", &lead, &failed);
+    rc = record_to_rest(op, f, rec, true, "syncLead", &lead, &failed);
     if (rc != SOAP_OK)
         goto out;
     if (failed && (have_key || cookie)) {   /* without any key: fault 20101 below */
         rc = sync_failed_answer(soap, failed, out);
         goto out;
     }
-    rc = sync_plan_key(soap, rec, cookie, partition, &k, have_key, why);
+    rc = sync_plan_key(op, rec, cookie, partition, &k, have_key, why);
     if (rc != SOAP_OK)
         goto out;
     if (strcmp(k.lookup, "id") == 0)
@@ -341,9 +346,9 @@ int __ns1__syncLead(struct soap *soap, struct ns1__ParamsSyncLead *p, struct ns1
     input = cJSON_CreateArray();
     cJSON_AddItemToArray(input, lead);
     lead = NULL;
-    rc = post_sync(soap, k.action, k.lookup, partition, input, &res, "syncLead: sync leads");
+    rc = post_sync(op, k.action, k.lookup, partition, input, &res, "syncLead: sync leads");
     if (rc == SOAP_OK)
-        rc = sync_answer(soap, p, f, cookie, &res, out);
+        rc = sync_answer(op, p, f, cookie, &res, out);
 out:
     mk_rest_result_free(&res);
     cJSON_Delete(lead);
@@ -381,7 +386,7 @@ typedef struct sync_batch {
 
 /* Every record → its key and REST record, or its own failure; fault 20105
  * (unknown attribute anywhere) ends the check. */
-static int sync_validate(struct soap *soap, const struct ns1__ArrayOfLeadRecord *list,
+static int sync_validate(mk_op *op, const struct ns1__ArrayOfLeadRecord *list,
                          const mk_fields *f, bool dedup, sync_item *items, int n)
 {
     int rc = SOAP_OK;
@@ -390,7 +395,7 @@ static int sync_validate(struct soap *soap, const struct ns1__ArrayOfLeadRecord 
         items[i].index = i;
         items[i].batch = -1;
         const char *why = NULL;
-        bool keyed = choose_key(soap, rec, dedup, &items[i].key, &why) == 0;
+        bool keyed = choose_key(op, rec, dedup, &items[i].key, &why) == 0;
         /* "the Marketo ID takes precedence ... if Email is also present as
          * a key, it will not be updated unless it is specified in the list
          * of attributes" (syncMultipleLeads).  The rule is stated for the Id
@@ -400,7 +405,7 @@ static int sync_validate(struct soap *soap, const struct ns1__ArrayOfLeadRecord 
          * anywhere faults the call before anything is written. */
         bool email_update = keyed && strcmp(items[i].key.lookup, "id") != 0;
         const char *failed = NULL;
-        rc = record_to_rest(soap, f, rec, email_update, "syncMultipleLeads", &items[i].rest,
+        rc = record_to_rest(op, f, rec, email_update, "syncMultipleLeads", &items[i].rest,
                             &failed);
         if (rc != SOAP_OK)
             break;
@@ -451,15 +456,16 @@ static int sync_plan_batches(sync_item *items, int n, sync_batch *batches)
 
 /* Send the batches in order and put each record's status in its place;
  * a failure after the first call says what was written. */
-static int sync_send_batches(struct soap *soap, const sync_item *items, int n,
+static int sync_send_batches(mk_op *op, const sync_item *items, int n,
                              const sync_batch *batches, int nb, const char *partition,
                              struct ns1__SyncStatus *st)
 {
+    struct soap *soap = op->soap;
     int rc = SOAP_OK;
     bool stale_fields = false;
     for (int b = 0; b < nb && rc == SOAP_OK; b++) {
         mk_rest_result res = {0};
-        rc = post_sync(soap, batches[b].key->action, batches[b].key->lookup, partition,
+        rc = post_sync(op, batches[b].key->action, batches[b].key->lookup, partition,
                        batches[b].input, &res, "syncMultipleLeads: sync leads");
         const cJSON *result = cJSON_GetObjectItemCaseSensitive(res.json, "result");
         for (int i = 0; i < n && rc == SOAP_OK; i++) {
@@ -469,7 +475,7 @@ static int sync_send_batches(struct soap *soap, const sync_item *items, int n,
             int64_t id = 0;
             mk_rest_json_get_int64(item, "id", &id);
             st[i].leadId = (int)id;
-            st[i].status = item ? sync_status(soap, mk_rest_json_get_string(item, "status"))
+            st[i].status = item ? sync_status(op, mk_rest_json_get_string(item, "status"))
                                 : ns1__LeadSyncStatus__FAILED;
             if (st[i].status == ns1__LeadSyncStatus__FAILED) {
                 int code = 0;
@@ -487,34 +493,31 @@ static int sync_send_batches(struct soap *soap, const sync_item *items, int n,
         }
     }
     if (stale_fields)
-        mk_leads_refresh_fields(soap);   /* a field validated here is gone in Marketo */
+        mk_leads_refresh_fields(op);   /* a field validated here is gone in Marketo */
     return rc;
 }
 
-int __ns1__syncMultipleLeads(struct soap *soap, struct ns1__ParamsSyncMultipleLeads *p,
-                             struct ns1__SuccessSyncMultipleLeads *out)
+int mk_op_sync_multiple_leads(mk_op *op, struct ns1__ParamsSyncMultipleLeads *p,
+                              struct ns1__SuccessSyncMultipleLeads *out)
 {
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "syncMultipleLeads", p, &req);
-    if (rc != SOAP_OK)
-        return rc;
-    soap_set_omode(soap, SOAP_XML_NIL);
+    struct soap *soap = op->soap;
+    int rc = SOAP_OK;
     int n = p->leadRecordList ? p->leadRecordList->__sizeleadRecord : 0;
     if (n == 0)
         return mk_fault(soap, MK_ERR_LEAD_DETAIL_REQUIRED, "syncMultipleLeads needs leadRecordList/leadRecord");
     bool dedup = !p->dedupEnabled || *p->dedupEnabled == xsd__boolean__true_;
     const char *partition = NULL;
-    rc = mk_ops_partition(soap, &partition);
+    rc = mk_ops_partition(op, &partition);
     if (rc != SOAP_OK)
         return rc;
 
-    const mk_fields *f = mk_ops_fields(soap);
+    const mk_fields *f = mk_ops_fields(op);
     sync_item *items = calloc((size_t)n, sizeof *items);
     if (!items) {
         mk_ops_release_fields(f);
         return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
     }
-    rc = sync_validate(soap, p->leadRecordList, f, dedup, items, n);
+    rc = sync_validate(op, p->leadRecordList, f, dedup, items, n);
     sync_batch *batches = calloc((size_t)n, sizeof *batches);
     int nb = rc == SOAP_OK ? sync_plan_batches(items, n, batches) : 0;
 
@@ -525,7 +528,7 @@ int __ns1__syncMultipleLeads(struct soap *soap, struct ns1__ParamsSyncMultipleLe
         st[i].error = (char *)items[i].error;
     }
     if (rc == SOAP_OK)
-        rc = sync_send_batches(soap, items, n, batches, nb, partition, st);
+        rc = sync_send_batches(op, items, n, batches, nb, partition, st);
     if (rc == SOAP_OK) {
         struct ns1__ResultSyncMultipleLeads *r = soap_malloc(soap, sizeof *r);
         r->syncStatusList = soap_malloc(soap, sizeof *r->syncStatusList);

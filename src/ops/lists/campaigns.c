@@ -29,6 +29,7 @@
 #include "ops/lists/lists.h"
 #include "ops/core/namecache.h"
 #include "ops/core/op.h"
+#include "mk_handlers.h"
 #include "ops/core/pager.h"
 #include "rest/json.h"
 #include "soap/auth.h"
@@ -46,10 +47,11 @@ typedef struct campaign_ref {
 } campaign_ref;
 
 /* (program, name) -> id through the cache or GET /rest/v1/campaigns.json. */
-static int resolve_campaign(struct soap *soap, campaign_ref *c, bool fresh, const char *what)
+static int resolve_campaign(mk_op *op, campaign_ref *c, bool fresh, const char *what)
 {
-    mk_services *svc = mk_ops_services(soap);
-    const char *scope = mk_ops_name_scope(soap, c->program);
+    struct soap *soap = op->soap;
+    mk_services *svc = op->svc;
+    const char *scope = mk_ops_name_scope(op, c->program);
     c->cached = false;
     if (!fresh && mk_namecache_get(svc->names, "campaign", scope, c->name, &c->id)) {
         c->cached = true;
@@ -61,7 +63,7 @@ static int resolve_campaign(struct soap *soap, campaign_ref *c, bool fresh, cons
     mk_rest_result res = {0};
     char ctx[160];
     snprintf(ctx, sizeof ctx, "%s: find the campaign by name", what);
-    int rc = mk_ops_rest_in(soap, "campaign", &rr, &res, ctx);
+    int rc = mk_ops_rest_in(op, "campaign", &rr, &res, ctx);
     if (rc == SOAP_OK) {
         const cJSON *result = cJSON_GetObjectItemCaseSensitive(res.json, "result"), *it;
         const cJSON *pick = cJSON_GetArraySize(result) == 1 ? cJSON_GetArrayItem(result, 0) : NULL;
@@ -94,8 +96,8 @@ static int resolve_campaign(struct soap *soap, campaign_ref *c, bool fresh, cons
 
 /* POST /rest/v1/campaigns/{id}/<action>.json with body; a stale cached id
  * (1013) is looked up again once; otherwise 1013 is 20113. */
-static int campaign_post(struct soap *soap, campaign_ref *c, const char *action,
-                         const cJSON *body, const char *what, mk_rest_result *failure)
+static int campaign_post(mk_op *op, campaign_ref *c, const char *action,
+                         const cJSON *body, const char *what)
 {
     char path[96], tmpl[96];
     snprintf(tmpl, sizeof tmpl, "/rest/v1/campaigns/{campaignId}/%s.json", action);
@@ -104,26 +106,25 @@ static int campaign_post(struct soap *soap, campaign_ref *c, const char *action,
         mk_rest_req rr = {.method = MK_REST_POST, .path = path, .path_template = tmpl,
                           .json = body};
         mk_rest_result res = {0};
-        int rc = mk_ops_rest_in(soap, "campaign", &rr, &res, what);
-        int code = res.error_code;
-        if (failure && rc != SOAP_OK)
-            snprintf(failure->error_message, sizeof failure->error_message, "%s",
-                     res.error_message);
+        mk_ops_failure fail;
+        int rc = mk_ops_rest_try(op, "campaign", &rr, &res, what, &fail);
         mk_rest_result_free(&res);
-        if (rc == SOAP_OK || code != 1013)
-            return rc;
+        if (rc == SOAP_OK)
+            return SOAP_OK;
+        if (fail.rest_code != 1013)
+            return mk_ops_raise(op, &fail);
         if (attempt == 0 && c->cached) {
-            mk_namecache_forget_id(mk_ops_services(soap)->names, "campaign", c->id);
-            mk_ops_clear_fault(soap);
-            if ((rc = resolve_campaign(soap, c, true, what)) != SOAP_OK)
+            mk_namecache_forget_id(op->svc->names, "campaign", c->id);
+            if ((rc = resolve_campaign(op, c, true, what)) != SOAP_OK)
                 return rc;
             continue;
         }
         if (c->name)
-            return mk_fault(soap, MK_ERR_CAMPAIGN_NOT_FOUND,
-                            "Campaign '%s' not found in program '%s'", c->name, c->program);
-        return mk_fault(soap, MK_ERR_CAMPAIGN_NOT_FOUND, "Campaign not found: id %" PRId64,
-                        c->id);
+            return mk_ops_fail_after(op, &fail, MK_ERR_CAMPAIGN_NOT_FOUND,
+                                     "Campaign '%s' not found in program '%s'", c->name,
+                                     c->program);
+        return mk_ops_fail_after(op, &fail, MK_ERR_CAMPAIGN_NOT_FOUND,
+                                 "Campaign not found: id %" PRId64, c->id);
     }
 }
 
@@ -170,7 +171,7 @@ static bool contains_ci(const char *hay, const char *needle)
 
 /* What getCampaignsForSource keeps of the requestable campaigns. */
 typedef struct campaign_pick {
-    struct soap *soap;
+    mk_op *op;
     mk_services *svc;
     const char *name;   /* the name filter, NULL: none */
     bool exact;
@@ -183,7 +184,7 @@ typedef struct campaign_pick {
 static int pick_campaigns(void *ctx, mk_rest_result *res, cJSON *records, bool *stop)
 {
     campaign_pick *cp = ctx;
-    struct soap *soap = cp->soap;
+    struct soap *soap = cp->op->soap;
     const char *name = cp->name;
     cJSON *it;
     (void)res;
@@ -199,7 +200,7 @@ static int pick_campaigns(void *ctx, mk_rest_result *res, cJSON *records, bool *
             return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
         sprintf(shown, "%s%s%s", pn && *pn ? pn : "", pn && *pn ? "." : "", cn);
         if (pn && *pn)   /* the next requestCampaign by name needs no lookup */
-            mk_namecache_put(cp->svc->names, "campaign", mk_ops_name_scope(soap, pn), cn, id);
+            mk_namecache_put(cp->svc->names, "campaign", mk_ops_name_scope(cp->op, pn), cn, id);
         if (name && (cp->exact ? strcasecmp(shown, name) != 0 && strcasecmp(cn, name) != 0
                                : !contains_ci(shown, name)))
             continue;
@@ -213,15 +214,12 @@ static int pick_campaigns(void *ctx, mk_rest_result *res, cJSON *records, bool *
     return SOAP_OK;
 }
 
-int __ns1__getCampaignsForSource(struct soap *soap, struct ns1__ParamsGetCampaignsForSource *p,
-                                 struct ns1__SuccessGetCampaignsForSource *out)
+int mk_op_get_campaigns_for_source(mk_op *op, struct ns1__ParamsGetCampaignsForSource *p,
+                                   struct ns1__SuccessGetCampaignsForSource *out)
 {
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "getCampaignsForSource", p, &req);
-    if (rc != SOAP_OK)
-        return rc;
-    soap_set_omode(soap, SOAP_XML_NIL);
-    mk_services *svc = mk_ops_services(soap);
+    struct soap *soap = op->soap;
+    int rc = SOAP_OK;
+    mk_services *svc = op->svc;
     if (p->source == ns1__ReqCampSourceType__SALES)
         return mk_fault(soap, MK_ERR_BAD_PARAMETER,
                         "getCampaignsForSource: source SALES (campaigns available to Sales "
@@ -235,8 +233,8 @@ int __ns1__getCampaignsForSource(struct soap *soap, struct ns1__ParamsGetCampaig
      * "<program>.<campaign>" or the bare campaign name) is the shim's, as
      * REST matches names exactly and only the bare name. */
     cJSON *picked = cJSON_CreateArray();
-    campaign_pick cp = {soap, svc, name, exact, picked};
-    mk_ops_send sc = {.soap = soap, .context = "campaign",
+    campaign_pick cp = {op, svc, name, exact, picked};
+    mk_ops_send sc = {.op = op, .context = "campaign",
                       .what = "getCampaignsForSource: list requestable campaigns"};
     mk_rest_param q[3] = {{"isTriggerable", "true"}, {"batchSize", MK_REST_BATCH_MAX_TEXT},
                           {"nextPageToken", NULL}};
@@ -284,9 +282,10 @@ int __ns1__getCampaignsForSource(struct soap *soap, struct ns1__ParamsGetCampaig
 /* Lead keys -> distinct lead ids.  IDNUM values are used as they are (REST
  * passes over ids of leads that do not exist, as it documents no per-lead
  * outcome); other key types are looked up, one query per key type. */
-static int resolve_leads(struct soap *soap, const struct ns1__ArrayOfLeadKey *keys,
+static int resolve_leads(mk_op *op, const struct ns1__ArrayOfLeadKey *keys,
                          int64_t **ids_out, int *nids_out)
 {
+    struct soap *soap = op->soap;
     int n = keys ? keys->__sizeleadKey : 0;
     if (n > SOAP_LEADS_MAX)
         n = SOAP_LEADS_MAX;   /* Marketo: "Additional keys are ignored." */
@@ -303,7 +302,7 @@ static int resolve_leads(struct soap *soap, const struct ns1__ArrayOfLeadKey *ke
             return mk_fault(soap, MK_ERR_LEAD_KEY_REQUIRED,
                             "requestCampaign: leadKey %d has no keyValue", i + 1);
         const char *kt = soap_ns1__LeadKeyRef2s(soap, k->keyType), *why = NULL;
-        if (!mk_ops_lead_filter(soap, kt, &why))
+        if (!mk_ops_lead_filter(op, kt, &why))
             return mk_fault(soap, MK_ERR_LEAD_KEY_BAD,
                             "requestCampaign: lead key type %s is not supported: %s", kt,
                             why ? why : "no REST filter exists for it");
@@ -337,10 +336,10 @@ static int resolve_leads(struct soap *soap, const struct ns1__ArrayOfLeadKey *ke
             done[j] = true;
         }
         const char *why = NULL;
-        const char *filter = mk_ops_lead_filter(soap, soap_ns1__LeadKeyRef2s(soap, type), &why);
+        const char *filter = mk_ops_lead_filter(op, soap_ns1__LeadKeyRef2s(soap, type), &why);
         cJSON *leads = NULL;
         /* At most 1,000 leads can answer one query (REST's own cap). */
-        int rc = mk_ops_get_leads(soap, filter, vals, nv, "id", 1000, &leads,
+        int rc = mk_ops_get_leads(op, filter, vals, nv, "id", 1000, &leads,
                                   "requestCampaign: find the leads");
         if (rc != SOAP_OK)
             return rc;
@@ -377,14 +376,11 @@ static int resolve_leads(struct soap *soap, const struct ns1__ArrayOfLeadKey *ke
     return SOAP_OK;
 }
 
-int __ns1__requestCampaign(struct soap *soap, struct ns1__ParamsRequestCampaign *p,
+int mk_op_request_campaign(mk_op *op, struct ns1__ParamsRequestCampaign *p,
                            struct ns1__SuccessRequestCampaign *out)
 {
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "requestCampaign", p, &req);
-    if (rc != SOAP_OK)
-        return rc;
-    soap_set_omode(soap, SOAP_XML_NIL);
+    struct soap *soap = op->soap;
+    int rc = SOAP_OK;
     if (p->source == ns1__ReqCampSourceType__SALES)
         return mk_fault(soap, MK_ERR_BAD_PARAMETER,
                         "requestCampaign: source SALES is not served: the REST API triggers "
@@ -420,7 +416,7 @@ int __ns1__requestCampaign(struct soap *soap, struct ns1__ParamsRequestCampaign 
         return rc;
     int64_t *ids = NULL;
     int nids = 0;
-    rc = resolve_leads(soap, p->leadList, &ids, &nids);
+    rc = resolve_leads(op, p->leadList, &ids, &nids);
     if (rc == SOAP_OK && nids == 0)
         rc = mk_fault(soap, MK_ERR_LEAD_NOT_FOUND,
                       "requestCampaign: none of the lead keys names a known lead");
@@ -432,7 +428,7 @@ int __ns1__requestCampaign(struct soap *soap, struct ns1__ParamsRequestCampaign 
         c.name = p->campaignName;
     }
     if (rc == SOAP_OK && !has_id)
-        rc = resolve_campaign(soap, &c, false, "requestCampaign");
+        rc = resolve_campaign(op, &c, false, "requestCampaign");
     for (int start = 0; rc == SOAP_OK && start < nids; start += TRIGGER_LEADS_MAX) {
         int cnt = nids - start < TRIGGER_LEADS_MAX ? nids - start : TRIGGER_LEADS_MAX;
         cJSON *body = cJSON_CreateObject();
@@ -447,13 +443,18 @@ int __ns1__requestCampaign(struct soap *soap, struct ns1__ParamsRequestCampaign 
         }
         if (tokens)
             cJSON_AddItemReferenceToObject(input, "tokens", tokens);
-        mk_rest_result failure = {0};
-        rc = campaign_post(soap, &c, "trigger", body, "requestCampaign: trigger the campaign",
-                           &failure);
+        /* Held: after the first call, a failure must also say how many leads
+         * were already sent to the campaign. */
+        mk_ops_failure fail;
+        mk_ops_failure *outer = mk_ops_hold(op, &fail);
+        rc = campaign_post(op, &c, "trigger", body, "requestCampaign: trigger the campaign");
+        mk_ops_unhold(op, outer);
         cJSON_Delete(body);
         if (rc != SOAP_OK && start > 0)
-            rc = mk_ops_partial_fault(soap, &failure, "requestCampaign", start, nids,
+            rc = mk_ops_partial_fault(op, &fail, "requestCampaign", start, nids,
                                       "leads (campaign requests)");
+        else if (rc != SOAP_OK)
+            rc = mk_ops_raise(op, &fail);
     }
     cJSON_Delete(tokens);
     if (rc == SOAP_OK) {
@@ -468,14 +469,11 @@ int __ns1__requestCampaign(struct soap *soap, struct ns1__ParamsRequestCampaign 
 
 /* ---- scheduleCampaign ----------------------------------------------------------------- */
 
-int __ns1__scheduleCampaign(struct soap *soap, struct ns1__ParamsScheduleCampaign *p,
+int mk_op_schedule_campaign(mk_op *op, struct ns1__ParamsScheduleCampaign *p,
                             struct ns1__SuccessScheduleCampaign *out)
 {
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "scheduleCampaign", p, &req);
-    if (rc != SOAP_OK)
-        return rc;
-    soap_set_omode(soap, SOAP_XML_NIL);
+    struct soap *soap = op->soap;
+    int rc = SOAP_OK;
     if (!p->programName || !*p->programName || !p->campaignName || !*p->campaignName)
         return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED,
                         "scheduleCampaign needs programName and campaignName");
@@ -498,7 +496,7 @@ int __ns1__scheduleCampaign(struct soap *soap, struct ns1__ParamsScheduleCampaig
         return rc;
 
     campaign_ref c = {.program = p->programName, .name = p->campaignName};
-    rc = resolve_campaign(soap, &c, false, "scheduleCampaign");
+    rc = resolve_campaign(op, &c, false, "scheduleCampaign");
     if (rc == SOAP_OK) {
         cJSON *body = cJSON_CreateObject();
         cJSON *input = cJSON_AddObjectToObject(body, "input");
@@ -508,8 +506,7 @@ int __ns1__scheduleCampaign(struct soap *soap, struct ns1__ParamsScheduleCampaig
             cJSON_AddStringToObject(input, "cloneToProgramName", p->cloneToProgramName);
         if (tokens)
             cJSON_AddItemReferenceToObject(input, "tokens", tokens);
-        rc = campaign_post(soap, &c, "schedule", body, "scheduleCampaign: schedule the campaign",
-                           NULL);
+        rc = campaign_post(op, &c, "schedule", body, "scheduleCampaign: schedule the campaign");
         cJSON_Delete(body);
     }
     cJSON_Delete(tokens);

@@ -43,6 +43,7 @@
 #include "ops/core/importstore.h"
 #include "ops/lists/lists.h"
 #include "ops/core/op.h"
+#include "mk_handlers.h"
 #include "rest/json.h"
 #include "soap/fault.h"
 
@@ -255,9 +256,10 @@ static int build_csv(struct soap *soap, const import_req *ir, mk_buf *csv)
 
 /* ---- UPSERTLEADS: REST bulk import -------------------------------------------- */
 
-static int bulk_import(struct soap *soap, mk_list_ref *l, const mk_buf *csv, int64_t *batch,
+static int bulk_import(mk_op *op, mk_list_ref *l, const mk_buf *csv, int64_t *batch,
                        const char **rest_status)
 {
+    struct soap *soap = op->soap;
     /* A boundary that does not occur in the file. */
     char boundary[64];
     static atomic_ulong counter;
@@ -284,7 +286,7 @@ static int bulk_import(struct soap *soap, mk_list_ref *l, const mk_buf *csv, int
         return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
     }
     const char *partition = NULL;
-    int rc = mk_ops_partition(soap, &partition);
+    int rc = mk_ops_partition(op, &partition);
     for (int attempt = 0; rc == SOAP_OK; attempt++) {
         char lid[24];
         snprintf(lid, sizeof lid, "%" PRId64, l->id);
@@ -293,19 +295,22 @@ static int bulk_import(struct soap *soap, mk_list_ref *l, const mk_buf *csv, int
                           .nquery = partition ? 3 : 2, .raw_body = body.data, .raw_len = body.len,
                           .raw_content_type = ctype};
         mk_rest_result res = {0};
-        rc = mk_ops_rest_in(soap, "import", &rr, &res, "importToList: bulk import the rows");
-        if (rc != SOAP_OK && res.error_code == 1013) {
+        mk_ops_failure fail;
+        rc = mk_ops_rest_try(op, "import", &rr, &res, "importToList: bulk import the rows", &fail);
+        if (rc != SOAP_OK && fail.rest_code == 1013) {
             mk_rest_result_free(&res);
             if (attempt == 0 && l->cached) {
                 /* The cached list id went stale: look the list up again. */
-                mk_ops_clear_fault(soap);
-                rc = mk_lists_resolve(soap, l, true, "importToList");
+                rc = mk_lists_resolve(op, l, true, "importToList");
                 continue;
             }
-            rc = mk_fault(soap, MK_ERR_LIST_NOT_FOUND, "Static list '%s' not found in program '%s'",
-                          l->name, l->program);
+            rc = mk_ops_fail_after(op, &fail, MK_ERR_LIST_NOT_FOUND,
+                                   "Static list '%s' not found in program '%s'", l->name,
+                                   l->program);
             break;
         }
+        if (rc != SOAP_OK)
+            rc = mk_ops_raise(op, &fail);
         if (rc == SOAP_OK) {
             const cJSON *r0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res.json, "result"), 0);
             const char *st = mk_rest_json_get_string(r0, "status");
@@ -426,13 +431,13 @@ static void lo_distinct_emails(struct soap *soap, const import_req *ir, listonly
 }
 
 /* The leads of each distinct email, 300 emails a call. */
-static int lo_find_leads(struct soap *soap, listonly_work *w)
+static int lo_find_leads(mk_op *op, listonly_work *w)
 {
     int rc = SOAP_OK;
     for (int start = 0; start < w->nd && rc == SOAP_OK; start += REST_BATCH) {
         int cnt = w->nd - start < REST_BATCH ? w->nd - start : REST_BATCH;
         cJSON *leads = NULL;
-        rc = mk_ops_get_leads(soap, "email", w->distinct + start, cnt, "id,email", 100000, &leads,
+        rc = mk_ops_get_leads(op, "email", w->distinct + start, cnt, "id,email", 100000, &leads,
                               "importToList LISTONLY: find the leads by email");
         const cJSON *ld;
         cJSON_ArrayForEach(ld, leads) {
@@ -455,8 +460,9 @@ static int lo_find_leads(struct soap *soap, listonly_work *w)
 
 /* Add the leads found (each distinct email matching exactly one lead),
  * each lead once, in the order of the emails that found them. */
-static int lo_add_leads(struct soap *soap, mk_list_ref *l, listonly_work *w)
+static int lo_add_leads(mk_op *op, mk_list_ref *l, listonly_work *w)
 {
+    struct soap *soap = op->soap;
     int rc = SOAP_OK;
     w->nbyid = 0;
     for (int j = 0; j < w->nd; j++)
@@ -476,8 +482,11 @@ static int lo_add_leads(struct soap *soap, mk_list_ref *l, listonly_work *w)
         cJSON *body = mk_lists_id_input(w->ids + start, (size_t)cnt);
         mk_rest_req rr = {.method = MK_REST_POST, .json = body};
         mk_rest_result res = {0};
-        rc = mk_lists_call(soap, l, "/leads.json", &rr, &res,
+        mk_ops_failure fail;   /* held: a later batch's failure says what was added */
+        mk_ops_failure *outer = mk_ops_hold(op, &fail);
+        rc = mk_lists_call(op, l, "/leads.json", &rr, &res,
                            "importToList LISTONLY: add the leads to the list");
+        mk_ops_unhold(op, outer);
         cJSON_Delete(body);
         if (rc == SOAP_OK) {
             const cJSON *it;
@@ -490,7 +499,9 @@ static int lo_add_leads(struct soap *soap, mk_list_ref *l, listonly_work *w)
                     w->rstatus[w->byid[f].email] = st ? soap_strdup(soap, st) : "";
             }
         } else if (start > 0) {
-            rc = mk_ops_partial_fault(soap, &res, "importToList LISTONLY", start, nids, "leads");
+            rc = mk_ops_partial_fault(op, &fail, "importToList LISTONLY", start, nids, "leads");
+        } else {
+            rc = mk_ops_raise(op, &fail);
         }
         mk_rest_result_free(&res);
     }
@@ -517,9 +528,10 @@ static void lo_outcome(const listonly_work *w, listonly_outcome *lo)
     lo->failed = w->n - lo->imported;
 }
 
-static int list_only(struct soap *soap, mk_list_ref *l, const import_req *ir,
+static int list_only(mk_op *op, mk_list_ref *l, const import_req *ir,
                      listonly_outcome *lo)
 {
+    struct soap *soap = op->soap;
     int n = ir->nrows;
     size_t sz = (size_t)(n ? n : 1);
     listonly_work w = {
@@ -542,9 +554,9 @@ static int list_only(struct soap *soap, mk_list_ref *l, const import_req *ir,
         goto out;
     }
     lo_distinct_emails(soap, ir, &w);
-    if ((rc = lo_find_leads(soap, &w)) != SOAP_OK)
+    if ((rc = lo_find_leads(op, &w)) != SOAP_OK)
         goto out;
-    if ((rc = lo_add_leads(soap, l, &w)) != SOAP_OK)
+    if ((rc = lo_add_leads(op, l, &w)) != SOAP_OK)
         goto out;
     lo_outcome(&w, lo);
 out:
@@ -556,7 +568,7 @@ out:
 
 /* ---- importToList ----------------------------------------------------------------- */
 
-static const char *rest_state_of_stored(struct soap *soap, const mk_import_rec *rec);
+static const char *rest_state_of_stored(mk_op *op, const mk_import_rec *rec);
 
 /* The import store's own error names the database file and SQLite's
  * words: the operator's business, logged, not the SOAP client's. */
@@ -567,9 +579,10 @@ static void log_store_error(const char *what, const char *err)
 
 /* clearList: empty the list before the import, unless our previous import
  * into it is still running. */
-static int clear_before_import(struct soap *soap, mk_services *svc, const import_req *ir,
+static int clear_before_import(mk_op *op, mk_services *svc, const import_req *ir,
                                mk_list_ref *l)
 {
+    struct soap *soap = op->soap;
     char err[256];
     mk_import_rec prev = {0};
     int rc = SOAP_OK;
@@ -577,7 +590,7 @@ static int clear_before_import(struct soap *soap, mk_services *svc, const import
      * would leave a half-filled list: refuse before anything changes. */
     int got = mk_importstore_get(svc->imports, ir->program, ir->list, &prev, err, sizeof err);
     if (got == 1 && prev.batch_id > 0) {
-        const char *st = rest_state_of_stored(soap, &prev);
+        const char *st = rest_state_of_stored(op, &prev);
         if (st && (strcmp(st, "Queued") == 0 || strcmp(st, "Importing") == 0))
             rc = mk_fault(soap, MK_ERR_API_INTERNAL,
                           "importToList: the previous import into '%s' (batch %" PRId64
@@ -587,7 +600,7 @@ static int clear_before_import(struct soap *soap, mk_services *svc, const import
     mk_import_rec_free(&prev);
     if (rc == SOAP_OK) {
         mk_list_clear cl;
-        rc = mk_lists_clear_all(soap, l, &cl, "importToList clearList");
+        rc = mk_lists_clear_all(op, l, &cl, "importToList clearList");
         if (rc == SOAP_OK && cl.nfailed)
             rc = mk_fault(soap, MK_ERR_API_INTERNAL,
                           "importToList clearList: Marketo kept %zu of the list's members "
@@ -600,12 +613,13 @@ static int clear_before_import(struct soap *soap, mk_services *svc, const import
 
 /* LISTONLY, done by the shim: add the rows' leads and record the outcome
  * at once, COMPLETE, for getImportToListStatus. */
-static int import_list_only(struct soap *soap, mk_services *svc, mk_list_ref *l,
+static int import_list_only(mk_op *op, mk_services *svc, mk_list_ref *l,
                             const import_req *ir, mk_import_rec *rec)
 {
+    struct soap *soap = op->soap;
     char err[256];
     listonly_outcome lo = {0};
-    int rc = list_only(soap, l, ir, &lo);
+    int rc = list_only(op, l, ir, &lo);
     if (rc != SOAP_OK)
         return rc;
     char summary[400];
@@ -630,15 +644,12 @@ static int import_list_only(struct soap *soap, mk_services *svc, mk_list_ref *l,
     return rc;
 }
 
-int __ns1__importToList(struct soap *soap, struct ns1__ParamsImportToList *p,
-                        struct ns1__SuccessImportToList *out)
+int mk_op_import_to_list(mk_op *op, struct ns1__ParamsImportToList *p,
+                         struct ns1__SuccessImportToList *out)
 {
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "importToList", p, &req);
-    if (rc != SOAP_OK)
-        return rc;
-    soap_set_omode(soap, SOAP_XML_NIL);
-    mk_services *svc = mk_ops_services(soap);
+    struct soap *soap = op->soap;
+    int rc = SOAP_OK;
+    mk_services *svc = op->svc;
 
     if (!p->programName || !*p->programName)
         return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED, "importToList needs programName");
@@ -650,7 +661,7 @@ int __ns1__importToList(struct soap *soap, struct ns1__ParamsImportToList *p,
 
     import_req ir = {.program = p->programName, .list = p->listName};
     mk_buf csv = {0};
-    const mk_fields *f = mk_ops_fields(soap);
+    const mk_fields *f = mk_ops_fields(op);
     rc = map_header(soap, f, p->importFileHeader, p->campaignName, &ir);
     if (rc == SOAP_OK)
         rc = parse_rows(soap, p->importFileRows, &ir);
@@ -663,23 +674,23 @@ int __ns1__importToList(struct soap *soap, struct ns1__ParamsImportToList *p,
 
     mk_list_ref l = {.program = p->programName, .name = p->listName};
     if (rc == SOAP_OK)
-        rc = mk_lists_resolve(soap, &l, false, "importToList");
+        rc = mk_lists_resolve(op, &l, false, "importToList");
 
     char err[256];
     if (rc == SOAP_OK && p->clearList && *p->clearList == xsd__boolean__true_)
-        rc = clear_before_import(soap, svc, &ir, &l);
+        rc = clear_before_import(op, svc, &ir, &l);
 
     mk_import_rec rec = {.list_id = l.id, .rows = ir.nrows};
     snprintf(rec.mode, sizeof rec.mode, "%s", listonly ? "LISTONLY" : "UPSERTLEADS");
     now_utc(rec.submitted_at);
     const char *soap_status = NULL;
     if (rc == SOAP_OK && listonly) {
-        rc = import_list_only(soap, svc, &l, &ir, &rec);
+        rc = import_list_only(op, svc, &l, &ir, &rec);
         if (rc == SOAP_OK)
             soap_status = "COMPLETE";
     } else if (rc == SOAP_OK) {
         const char *rest_status = NULL;
-        rc = bulk_import(soap, &l, &csv, &rec.batch_id, &rest_status);
+        rc = bulk_import(op, &l, &csv, &rec.batch_id, &rest_status);
         rec.list_id = l.id;
         if (rc == SOAP_OK) {
             soap_status = mk_mapping_status_to_soap(svc->mapping, "import_status", rest_status, 0);
@@ -713,40 +724,48 @@ int __ns1__importToList(struct soap *soap, struct ns1__ParamsImportToList *p,
 
 /* GET /bulk/v1/leads/batch/{id}.json; the batch record, or NULL after a fault.
  * *res must be freed by the caller. */
-static const cJSON *batch_status(struct soap *soap, int64_t batch, mk_rest_result *res,
+static const cJSON *batch_status(mk_op *op, int64_t batch, mk_rest_result *res,
                                  int *rc)
 {
     char path[64];
     snprintf(path, sizeof path, "/bulk/v1/leads/batch/%" PRId64 ".json", batch);
     mk_rest_req rr = {.method = MK_REST_GET, .path = path,
                       .path_template = "/bulk/v1/leads/batch/{batchId}.json"};
-    *rc = mk_ops_rest_in(soap, "import", &rr, res, "getImportToListStatus: bulk import status");
-    if (*rc != SOAP_OK && res->error_code == 1013)
-        *rc = mk_fault(soap, MK_ERR_BAD_PARAMETER,
-                       "import batch %" PRId64 " is no longer known to Marketo (REST keeps bulk "
-                       "import batches for 7 days)", batch);
+    mk_ops_failure fail;
+    *rc = mk_ops_rest_try(op, "import", &rr, res, "getImportToListStatus: bulk import status",
+                          &fail);
+    if (*rc != SOAP_OK && fail.rest_code == 1013)
+        *rc = mk_ops_fail_after(op, &fail, MK_ERR_BAD_PARAMETER,
+                                "import batch %" PRId64 " is no longer known to Marketo (REST "
+                                "keeps bulk import batches for 7 days)", batch);
+    else if (*rc != SOAP_OK)
+        *rc = mk_ops_raise(op, &fail);
     if (*rc != SOAP_OK)
         return NULL;
     const cJSON *r0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res->json, "result"), 0);
     if (!r0)
-        *rc = mk_fault(soap, MK_ERR_API_INTERNAL,
-                       "getImportToListStatus: Marketo returned no status for batch %" PRId64,
-                       batch);
+        *rc = mk_ops_fail(op, MK_ERR_API_INTERNAL,
+                          "getImportToListStatus: Marketo returned no status for batch %" PRId64,
+                          batch);
     return r0;
 }
 
 /* REST status of a stored bulk batch (for the clearList guard); NULL when
  * it cannot be read, which then does not block the import. */
-static const char *rest_state_of_stored(struct soap *soap, const mk_import_rec *rec)
+static const char *rest_state_of_stored(mk_op *op, const mk_import_rec *rec)
 {
+    struct soap *soap = op->soap;
     mk_rest_result res = {0};
     int rc;
-    const cJSON *b = batch_status(soap, rec->batch_id, &res, &rc);
+    /* Held and dropped: a status that cannot be read is not the client's
+     * failure. */
+    mk_ops_failure ignored;
+    mk_ops_failure *outer = mk_ops_hold(op, &ignored);
+    const cJSON *b = batch_status(op, rec->batch_id, &res, &rc);
+    mk_ops_unhold(op, outer);
     const char *st = b ? mk_rest_json_get_string(b, "status") : NULL;
     const char *copy = st ? soap_strdup(soap, st) : NULL;
     mk_rest_result_free(&res);
-    if (rc != SOAP_OK)
-        mk_ops_clear_fault(soap);
     return copy;
 }
 
@@ -758,15 +777,12 @@ static int *int_in(struct soap *soap, int64_t v)
     return p;
 }
 
-int __ns1__getImportToListStatus(struct soap *soap, struct ns1__ParamsGetImportToListStatus *p,
-                                 struct ns1__SuccessGetImportToListStatus *out)
+int mk_op_get_import_to_list_status(mk_op *op, struct ns1__ParamsGetImportToListStatus *p,
+                                    struct ns1__SuccessGetImportToListStatus *out)
 {
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "getImportToListStatus", p, &req);
-    if (rc != SOAP_OK)
-        return rc;
-    soap_set_omode(soap, SOAP_XML_NIL);
-    mk_services *svc = mk_ops_services(soap);
+    struct soap *soap = op->soap;
+    int rc = SOAP_OK;
+    mk_services *svc = op->svc;
     if (!p->programName || !*p->programName || !p->listName || !*p->listName)
         return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED,
                         "getImportToListStatus needs programName and listName");
@@ -782,7 +798,7 @@ int __ns1__getImportToListStatus(struct soap *soap, struct ns1__ParamsGetImportT
     if (got == 0) {
         /* Say whether the list itself is unknown (20111) or only the import. */
         mk_list_ref l = {.program = p->programName, .name = p->listName};
-        rc = mk_lists_resolve(soap, &l, false, "getImportToListStatus");
+        rc = mk_lists_resolve(op, &l, false, "getImportToListStatus");
         if (rc != SOAP_OK)
             return rc;
         return mk_fault(soap, MK_ERR_BAD_PARAMETER,
@@ -809,7 +825,7 @@ int __ns1__getImportToListStatus(struct soap *soap, struct ns1__ParamsGetImportT
         r->rowsFailed = int_in(soap, rec.rows_failed);
         r->importSummary = rec.summary ? soap_strdup(soap, rec.summary) : NULL;
     } else {
-        const cJSON *b = batch_status(soap, rec.batch_id, &res, &rc);
+        const cJSON *b = batch_status(op, rec.batch_id, &res, &rc);
         if (b) {
             const char *st = mk_rest_json_get_string(b, "status");
             soap_status = mk_mapping_status_to_soap(svc->mapping, "import_status", st, 0);

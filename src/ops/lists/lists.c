@@ -33,6 +33,7 @@
 #include "ops/lists/lists.h"
 #include "ops/core/namecache.h"
 #include "ops/core/op.h"
+#include "mk_handlers.h"
 #include "ops/core/pager.h"
 #include "rest/json.h"
 #include "soap/fault.h"
@@ -43,10 +44,11 @@
 
 /* ---- helpers shared with import.c (lists.h) --------------------------------- */
 
-int mk_lists_resolve(struct soap *soap, mk_list_ref *l, bool fresh, const char *what)
+int mk_lists_resolve(mk_op *op, mk_list_ref *l, bool fresh, const char *what)
 {
-    mk_services *svc = mk_ops_services(soap);
-    const char *scope = mk_ops_name_scope(soap, l->program);
+    struct soap *soap = op->soap;
+    mk_services *svc = op->svc;
+    const char *scope = mk_ops_name_scope(op, l->program);
     l->cached = false;
     if (!fresh && mk_namecache_get(svc->names, "list", scope, l->name, &l->id)) {
         l->cached = true;
@@ -58,7 +60,7 @@ int mk_lists_resolve(struct soap *soap, mk_list_ref *l, bool fresh, const char *
     mk_rest_result res = {0};
     char ctx[160];
     snprintf(ctx, sizeof ctx, "%s: find static list by name", what);
-    int rc = mk_ops_rest_in(soap, "list", &rr, &res, ctx);
+    int rc = mk_ops_rest_in(op, "list", &rr, &res, ctx);
     if (rc == SOAP_OK) {
         /* Marketo compares names without regard to case; when several lists
          * answer, the one spelled exactly as asked wins. */
@@ -101,7 +103,7 @@ int mk_lists_resolve(struct soap *soap, mk_list_ref *l, bool fresh, const char *
     return rc;
 }
 
-int mk_lists_call(struct soap *soap, mk_list_ref *l, const char *suffix, mk_rest_req *rr,
+int mk_lists_call(mk_op *op, mk_list_ref *l, const char *suffix, mk_rest_req *rr,
                   mk_rest_result *res, const char *what)
 {
     char path[96], tmpl[96];
@@ -111,21 +113,25 @@ int mk_lists_call(struct soap *soap, mk_list_ref *l, const char *suffix, mk_rest
         rr->path = path;
         rr->path_template = tmpl;
         mk_rest_result_free(res);
-        int rc = mk_ops_rest_in(soap, "list", rr, res, what);
-        if (rc == SOAP_OK || res->error_code != 1013)
-            return rc;
+        mk_ops_failure fail;
+        int rc = mk_ops_rest_try(op, "list", rr, res, what, &fail);
+        if (rc == SOAP_OK)
+            return SOAP_OK;
+        if (fail.rest_code != 1013)
+            return mk_ops_raise(op, &fail);
         if (attempt == 0 && l->cached && l->name) {
             /* The cached id is gone (list deleted or recreated): ask again. */
-            mk_namecache_forget_id(mk_ops_services(soap)->names, "list", l->id);
-            mk_ops_clear_fault(soap);
-            rc = mk_lists_resolve(soap, l, true, what);
+            mk_namecache_forget_id(op->svc->names, "list", l->id);
+            rc = mk_lists_resolve(op, l, true, what);
             if (rc != SOAP_OK)
                 return rc;
             continue;
         }
         if (l->name)
-            return mk_fault(soap, MK_ERR_LIST_NOT_FOUND, "Static list not found: %s", l->name);
-        return mk_fault(soap, MK_ERR_LIST_NOT_FOUND, "Static list not found: id %" PRId64, l->id);
+            return mk_ops_fail_after(op, &fail, MK_ERR_LIST_NOT_FOUND, "Static list not found: %s",
+                                     l->name);
+        return mk_ops_fail_after(op, &fail, MK_ERR_LIST_NOT_FOUND,
+                                 "Static list not found: id %" PRId64, l->id);
     }
 }
 
@@ -154,7 +160,7 @@ cJSON *mk_lists_id_input(const int64_t *ids, size_t n)
 /* The pager's send for a list's pages: through mk_lists_call, so that a
  * cached list id that has gone is looked up again. */
 typedef struct list_send {
-    struct soap *soap;
+    mk_op *op;
     mk_list_ref *l;
     const char *suffix;
     const char *what;
@@ -164,7 +170,7 @@ static int list_send_page(void *ctx, const mk_rest_req *rr, mk_rest_result *res)
 {
     const list_send *s = ctx;
     mk_rest_req r = *rr;
-    return mk_lists_call(s->soap, s->l, s->suffix, &r, res, s->what);
+    return mk_lists_call(s->op, s->l, s->suffix, &r, res, s->what);
 }
 
 /* The member ids of one page, appended to a growing array. */
@@ -190,8 +196,9 @@ static int take_member_ids(void *ctx, mk_rest_result *res, cJSON *records, bool 
     return SOAP_OK;
 }
 
-int mk_lists_clear_all(struct soap *soap, mk_list_ref *l, mk_list_clear *out, const char *what)
+int mk_lists_clear_all(mk_op *op, mk_list_ref *l, mk_list_clear *out, const char *what)
 {
+    struct soap *soap = op->soap;
     memset(out, 0, sizeof *out);
     size_t fcap = 0;
     int rc = SOAP_OK;
@@ -201,7 +208,7 @@ int mk_lists_clear_all(struct soap *soap, mk_list_ref *l, mk_list_clear *out, co
      * (REST pages by position).  A page without members is the end. */
     snprintf(ctx, sizeof ctx, "%s: read the list's members", what);
     member_ids m = {.soap = soap, .what = what};
-    list_send ls = {soap, l, "/leads.json", ctx};
+    list_send ls = {op, l, "/leads.json", ctx};
     mk_rest_param q[3] = {{"fields", "id"}, {"batchSize", MK_REST_BATCH_MAX_TEXT},
                           {"nextPageToken", NULL}};
     mk_pager pg = {.ep = MK_EP_LIST_MEMBERS, .query = q, .nquery = 3,
@@ -223,12 +230,17 @@ int mk_lists_clear_all(struct soap *soap, mk_list_ref *l, mk_list_clear *out, co
         /* Membership changes are safe to repeat after an unclear failure. */
         mk_rest_req rr = {.method = MK_REST_DELETE, .json = body, .idempotent = MK_REST_IDEMPOTENT};
         mk_rest_result res = {0};
-        rc = mk_lists_call(soap, l, "/leads.json", &rr, &res, ctx);
+        mk_ops_failure fail;   /* held: a later batch's failure says what was removed */
+        mk_ops_failure *outer = mk_ops_hold(op, &fail);
+        rc = mk_lists_call(op, l, "/leads.json", &rr, &res, ctx);
+        mk_ops_unhold(op, outer);
         cJSON_Delete(body);
         if (rc != SOAP_OK) {
             if (start > 0)
-                rc = mk_ops_partial_fault(soap, &res, ctx, (long long)out->removed,
+                rc = mk_ops_partial_fault(op, &fail, ctx, (long long)out->removed,
                                           (long long)n, "members");
+            else
+                rc = mk_ops_raise(op, &fail);
             mk_rest_result_free(&res);
             goto out;
         }
@@ -338,8 +350,9 @@ static void take_statuses(struct soap *soap, membership *ms, int first, int coun
 }
 
 /* ismember.json over every distinct id, 300 at a time. */
-static int check_membership(struct soap *soap, mk_list_ref *l, membership *ms, const char *what)
+static int check_membership(mk_op *op, mk_list_ref *l, membership *ms, const char *what)
 {
+    struct soap *soap = op->soap;
     for (int start = 0; start < ms->nids; start += REST_IDS_MAX) {
         int cnt = ms->nids - start < REST_IDS_MAX ? ms->nids - start : REST_IDS_MAX;
         const char **txt = soap_malloc(soap, sizeof *txt * (size_t)cnt);
@@ -356,7 +369,7 @@ static int check_membership(struct soap *soap, mk_list_ref *l, membership *ms, c
         mk_rest_param q[1] = {{"id", joined}};
         mk_rest_req rr = {.method = MK_REST_GET, .query = q, .nquery = 1};
         mk_rest_result res = {0};
-        int rc = mk_lists_call(soap, l, "/leads/ismember.json", &rr, &res, what);
+        int rc = mk_lists_call(op, l, "/leads/ismember.json", &rr, &res, what);
         free(joined);
         if (rc == SOAP_OK)
             take_statuses(soap, ms, start, cnt,
@@ -392,9 +405,10 @@ static int strict_fault(struct soap *soap, const membership *ms, const char *bad
 }
 
 /* POST (add) or DELETE (remove) every distinct id, 300 at a time. */
-static int change_membership(struct soap *soap, mk_list_ref *l, membership *ms, bool add,
+static int change_membership(mk_op *op, mk_list_ref *l, membership *ms, bool add,
                              const char *what)
 {
+    struct soap *soap = op->soap;
     for (int start = 0; start < ms->nids; start += REST_IDS_MAX) {
         int cnt = ms->nids - start < REST_IDS_MAX ? ms->nids - start : REST_IDS_MAX;
         cJSON *body = mk_lists_id_input(ms->ids + start, (size_t)cnt);
@@ -402,13 +416,18 @@ static int change_membership(struct soap *soap, mk_list_ref *l, membership *ms, 
         mk_rest_req rr = {.method = add ? MK_REST_POST : MK_REST_DELETE, .json = body,
                           .idempotent = MK_REST_IDEMPOTENT};
         mk_rest_result res = {0};
-        int rc = mk_lists_call(soap, l, "/leads.json", &rr, &res, what);
+        mk_ops_failure fail;   /* held: a later batch's failure says what was changed */
+        mk_ops_failure *outer = mk_ops_hold(op, &fail);
+        int rc = mk_lists_call(op, l, "/leads.json", &rr, &res, what);
+        mk_ops_unhold(op, outer);
         cJSON_Delete(body);
         if (rc == SOAP_OK)
             take_statuses(soap, ms, start, cnt,
                           cJSON_GetObjectItemCaseSensitive(res.json, "result"));
         else if (start > 0)
-            rc = mk_ops_partial_fault(soap, &res, what, start, ms->nids, "leads");
+            rc = mk_ops_partial_fault(op, &fail, what, start, ms->nids, "leads");
+        else
+            rc = mk_ops_raise(op, &fail);
         mk_rest_result_free(&res);
         if (rc != SOAP_OK)
             return rc;
@@ -425,10 +444,11 @@ static struct ns1__LeadStatus *new_statuses(struct soap *soap, int n)
 }
 
 /* The SOAP result for ADD/REMOVE/ISMEMBER from the REST statuses. */
-static int build_result(struct soap *soap, const membership *ms, const char *group,
+static int build_result(mk_op *op, const membership *ms, const char *group,
                         bool always_list, struct ns1__ResultListOperation **out)
 {
-    mk_services *svc = mk_ops_services(soap);
+    struct soap *soap = op->soap;
+    mk_services *svc = op->svc;
     struct ns1__ResultListOperation *r = soap_malloc(soap, sizeof *r);
     struct ns1__LeadStatus *st = new_statuses(soap, ms->n);
     if (!r || !st)
@@ -460,10 +480,11 @@ static int build_result(struct soap *soap, const membership *ms, const char *gro
     return SOAP_OK;
 }
 
-static int clear_list(struct soap *soap, mk_list_ref *l, struct ns1__ResultListOperation **out)
+static int clear_list(mk_op *op, mk_list_ref *l, struct ns1__ResultListOperation **out)
 {
+    struct soap *soap = op->soap;
     mk_list_clear cl;
-    int rc = mk_lists_clear_all(soap, l, &cl, "listOperation CLEARLIST");
+    int rc = mk_lists_clear_all(op, l, &cl, "listOperation CLEARLIST");
     if (rc == SOAP_OK) {
         struct ns1__ResultListOperation *r = soap_malloc(soap, sizeof *r);
         if (!r) {
@@ -501,14 +522,11 @@ static int clear_list(struct soap *soap, mk_list_ref *l, struct ns1__ResultListO
     return rc;
 }
 
-int __ns1__listOperation(struct soap *soap, struct ns1__ParamsListOperation *p,
+int mk_op_list_operation(mk_op *op, struct ns1__ParamsListOperation *p,
                          struct ns1__SuccessListOperation *out)
 {
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "listOperation", p, &req);
-    if (rc != SOAP_OK)
-        return rc;
-    soap_set_omode(soap, SOAP_XML_NIL);
+    struct soap *soap = op->soap;
+    int rc = SOAP_OK;
 
     const struct ns1__ListKey *lk = p->listKey;
     if (!lk || !lk->keyValue || !*lk->keyValue)
@@ -536,15 +554,15 @@ int __ns1__listOperation(struct soap *soap, struct ns1__ParamsListOperation *p,
                         soap_ns1__ListKeyType2s(soap, lk->keyType));
     }
 
-    enum ns1__ListOperationType op = p->listOperation;
+    enum ns1__ListOperationType list_op = p->listOperation;
     bool strict = p->strict && *p->strict == xsd__boolean__true_;
     if (p->skipActivityLog && *p->skipActivityLog == xsd__boolean__true_ &&
-        op != ns1__ListOperationType__ISMEMBEROFLIST)
+        list_op != ns1__ListOperationType__ISMEMBEROFLIST)
         return mk_fault(soap, MK_ERR_BAD_PARAMETER,
                         "skipActivityLog=true (Marketo 2_2) is not supported: the REST API "
                         "always logs Add to List / Remove from List activities");
     int n = p->listMemberList ? p->listMemberList->__sizeleadKey : 0;
-    if (op == ns1__ListOperationType__CLEARLIST) {
+    if (list_op == ns1__ListOperationType__CLEARLIST) {
         if (n > 0)
             return mk_fault(soap, MK_ERR_BAD_PARAMETER,
                             "CLEARLIST removes every member; listMemberList must be empty "
@@ -552,7 +570,7 @@ int __ns1__listOperation(struct soap *soap, struct ns1__ParamsListOperation *p,
     } else if (n == 0) {
         return mk_fault(soap, MK_ERR_LEAD_KEY_REQUIRED,
                         "listOperation %s needs listMemberList with at least one leadKey",
-                        soap_ns1__ListOperationType2s(soap, op));
+                        soap_ns1__ListOperationType2s(soap, list_op));
     } else if (n > SOAP_MEMBERS_MAX) {
         return mk_fault(soap, MK_ERR_BAD_PARAMETER,
                         "listOperation takes at most %d leads per call; listMemberList has %d",
@@ -560,26 +578,26 @@ int __ns1__listOperation(struct soap *soap, struct ns1__ParamsListOperation *p,
     }
 
     membership ms = {0};
-    if (op != ns1__ListOperationType__CLEARLIST &&
+    if (list_op != ns1__ListOperationType__CLEARLIST &&
         (rc = parse_members(soap, p->listMemberList, strict, &ms)) != SOAP_OK)
         return rc;
-    if (l.name && (rc = mk_lists_resolve(soap, &l, false, "listOperation")) != SOAP_OK)
+    if (l.name && (rc = mk_lists_resolve(op, &l, false, "listOperation")) != SOAP_OK)
         return rc;
 
     struct ns1__ResultListOperation *r = NULL;
-    switch (op) {
+    switch (list_op) {
     case ns1__ListOperationType__ISMEMBEROFLIST:
         /* Nothing is changed, so strict has nothing to protect. */
-        rc = check_membership(soap, &l, &ms, "listOperation ISMEMBEROFLIST");
+        rc = check_membership(op, &l, &ms, "listOperation ISMEMBEROFLIST");
         if (rc == SOAP_OK)
-            rc = build_result(soap, &ms, "list_ismember", true, &r);
+            rc = build_result(op, &ms, "list_ismember", true, &r);
         break;
     case ns1__ListOperationType__ADDTOLIST:
     case ns1__ListOperationType__REMOVEFROMLIST: {
-        bool add = op == ns1__ListOperationType__ADDTOLIST;
+        bool add = list_op == ns1__ListOperationType__ADDTOLIST;
         const char *what = add ? "listOperation ADDTOLIST" : "listOperation REMOVEFROMLIST";
         if (strict && ms.nids > 0) {
-            rc = check_membership(soap, &l, &ms, what);
+            rc = check_membership(op, &l, &ms, what);
             if (rc == SOAP_OK)
                 rc = strict_fault(soap, &ms, "skipped", 0, MK_ERR_LEAD_NOT_FOUND,
                                   "do not exist or cannot be used");
@@ -590,13 +608,13 @@ int __ns1__listOperation(struct soap *soap, struct ns1__ParamsListOperation *p,
                 ms.rest_status[j] = NULL;
         }
         if (rc == SOAP_OK && ms.nids > 0)
-            rc = change_membership(soap, &l, &ms, add, what);
+            rc = change_membership(op, &l, &ms, add, what);
         if (rc == SOAP_OK)
-            rc = build_result(soap, &ms, add ? "list_add" : "list_remove", false, &r);
+            rc = build_result(op, &ms, add ? "list_add" : "list_remove", false, &r);
         break;
     }
     case ns1__ListOperationType__CLEARLIST:
-        rc = clear_list(soap, &l, &r);
+        rc = clear_list(op, &l, &r);
         break;
     default:
         rc = mk_fault(soap, MK_ERR_BAD_PARAMETER, "unknown listOperation");

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ops/core/op.h"
 #include "rest/rest.h"
 
 struct soap;
@@ -28,13 +29,13 @@ typedef struct mk_list_ref {
  * GET /rest/v1/lists.json?name=[&programName=].  Faults: 20111 when no
  * list has that name, 20110 when several lists do and none matches the
  * name exactly.  With fresh, the cache is skipped (and refreshed). */
-int mk_lists_resolve(struct soap *soap, mk_list_ref *l, bool fresh, const char *what);
+int mk_lists_resolve(mk_op *op, mk_list_ref *l, bool fresh, const char *what);
 
 /* One REST call on /rest/v1/lists/{id}<suffix> (e.g. "/leads.json").  rr's
  * path is set here.  When REST answers 1013 and the id came from the cache,
  * the name is looked up again and the call made once more.  Other failures
  * raise the fault mapped with context "list" (1013 -> 20111). */
-int mk_lists_call(struct soap *soap, mk_list_ref *l, const char *suffix, mk_rest_req *rr,
+int mk_lists_call(mk_op *op, mk_list_ref *l, const char *suffix, mk_rest_req *rr,
                   mk_rest_result *res, const char *what);
 
 /* The body of a membership change: {"input": [{"id": <id>}, ...]} for
@@ -52,6 +53,6 @@ typedef struct mk_list_clear {
  * time, ids only) to the end, then DELETE them 300 at a time.  Not atomic:
  * a failure after some removals faults with how far it got.  out->failed
  * must be freed with free() whatever is returned. */
-int mk_lists_clear_all(struct soap *soap, mk_list_ref *l, mk_list_clear *out, const char *what);
+int mk_lists_clear_all(mk_op *op, mk_list_ref *l, mk_list_clear *out, const char *what);
 
 #endif

@@ -39,6 +39,7 @@
 #include "ops/core/common.h"
 #include "ops/objects/objects.h"
 #include "ops/core/op.h"
+#include "mk_handlers.h"
 #include "rest/json.h"
 #include "soap/fault.h"
 
@@ -51,12 +52,12 @@ static bool blank(const char *s)
 
 /* One Asset API read.  "No assets found" (success, a warning, no result)
  * is an empty array. */
-static int asset_get(struct soap *soap, const char *path, const mk_rest_param *q, size_t nq,
+static int asset_get(mk_op *op, const char *path, const mk_rest_param *q, size_t nq,
                      cJSON **items, const char *what)
 {
     mk_rest_req rr = {.method = MK_REST_GET, .path = path, .query = q, .nquery = nq};
     mk_rest_result res = {0};
-    int rc = mk_ops_rest(soap, &rr, &res, what);
+    int rc = mk_ops_rest(op, &rr, &res, what);
     *items = NULL;
     if (rc == SOAP_OK) {
         *items = cJSON_DetachItemFromObjectCaseSensitive(res.json, "result");
@@ -70,7 +71,7 @@ static int asset_get(struct soap *soap, const char *path, const mk_rest_param *q
 }
 
 /* Every record of a paged Asset API list. */
-static int asset_all(struct soap *soap, const char *path, cJSON **all, const char *what)
+static int asset_all(mk_op *op, const char *path, cJSON **all, const char *what)
 {
     char max[8], off[24];
     snprintf(max, sizeof max, "%d", ASSET_PAGE);
@@ -79,7 +80,7 @@ static int asset_all(struct soap *soap, const char *path, cJSON **all, const cha
         snprintf(off, sizeof off, "%ld", offset);
         mk_rest_param q[2] = {{"maxReturn", max}, {"offset", off}};
         cJSON *page = NULL;
-        int rc = asset_get(soap, path, q, 2, &page, what);
+        int rc = asset_get(op, path, q, 2, &page, what);
         if (rc != SOAP_OK) {
             cJSON_Delete(*all);
             *all = NULL;
@@ -204,14 +205,11 @@ static int channel_to_soap(struct soap *soap, const cJSON *ch, struct ns1__TagSt
     return 0;
 }
 
-int __ns1__getChannels(struct soap *soap, struct ns1__ParamsGetChannels *p,
+int mk_op_get_channels(mk_op *op, struct ns1__ParamsGetChannels *p,
                        struct ns1__SuccessGetChannels *out)
 {
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "getChannels", p, &req);
-    if (rc != SOAP_OK)
-        return rc;
-    soap_set_omode(soap, SOAP_XML_NIL);
+    struct soap *soap = op->soap;
+    int rc = SOAP_OK;
     int nnames = 0;
     const char **names = wanted_names(soap, p->tag ? p->tag->values : NULL, &nnames);
     if (!names)
@@ -220,10 +218,10 @@ int __ns1__getChannels(struct soap *soap, struct ns1__ParamsGetChannels *p,
     cJSON *channels = NULL;
     if (nnames == 1) {
         mk_rest_param q[1] = {{"name", names[0]}};
-        rc = asset_get(soap, "/rest/asset/v1/channel/byName.json", q, 1, &channels,
+        rc = asset_get(op, "/rest/asset/v1/channel/byName.json", q, 1, &channels,
                        "getChannels: channel by name");
     } else {
-        rc = asset_all(soap, "/rest/asset/v1/channels.json", &channels, "getChannels: channels");
+        rc = asset_all(op, "/rest/asset/v1/channels.json", &channels, "getChannels: channels");
     }
     if (rc != SOAP_OK)
         return rc;
@@ -311,11 +309,11 @@ static bool type_in(const cJSON *types, const char *type)
 /* The tag type called `type`: cached, else tagType/byName.json (skipped
  * when known, the instance's types, does not have it).  *doc is NULL when
  * Marketo has no such type. */
-static int tag_type(struct soap *soap, const char *type, const cJSON *known, cJSON **doc,
+static int tag_type(mk_op *op, const char *type, const cJSON *known, cJSON **doc,
                     const char *what)
 {
-    mk_actsvc *a = mk_ops_services(soap)->acts;
-    struct mk_request *r = mk_request_of(soap);
+    mk_actsvc *a = op->svc->acts;
+    struct mk_request *r = op->req;
     char key[512];
     snprintf(key, sizeof key, "%s/%s", r->rest_client_id ? r->rest_client_id : "", type);
     *doc = mk_objcache_get(a->tags, key, NULL);
@@ -323,7 +321,7 @@ static int tag_type(struct soap *soap, const char *type, const cJSON *known, cJS
         return SOAP_OK;
     mk_rest_param q[1] = {{"name", type}};
     cJSON *items = NULL;
-    int rc = asset_get(soap, "/rest/asset/v1/tagType/byName.json", q, 1, &items, what);
+    int rc = asset_get(op, "/rest/asset/v1/tagType/byName.json", q, 1, &items, what);
     if (rc != SOAP_OK)
         return rc;
     cJSON *first = cJSON_DetachItemFromArray(items, 0);
@@ -341,11 +339,12 @@ typedef struct tag_out {
 } tag_out;
 
 /* Append `type` (with only `want` of its values when nwant > 0). */
-static int add_type(struct soap *soap, tag_out *o, const char *type, const cJSON *known,
+static int add_type(mk_op *op, tag_out *o, const char *type, const cJSON *known,
                     const char *const *want, int nwant)
 {
+    struct soap *soap = op->soap;
     cJSON *doc = NULL;
-    int rc = tag_type(soap, type, known, &doc, "getTags: tag type by name");
+    int rc = tag_type(op, type, known, &doc, "getTags: tag type by name");
     if (rc != SOAP_OK || !doc)
         return rc;
     int nv = 0;
@@ -384,14 +383,11 @@ static int add_type(struct soap *soap, tag_out *o, const char *type, const cJSON
     return SOAP_OK;
 }
 
-int __ns1__getTags(struct soap *soap, struct ns1__ParamsGetTags *p, struct ns1__SuccessGetTags *out)
+int mk_op_get_tags(mk_op *op, struct ns1__ParamsGetTags *p, struct ns1__SuccessGetTags *out)
 {
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "getTags", p, &req);
-    if (rc != SOAP_OK)
-        return rc;
-    soap_set_omode(soap, SOAP_XML_NIL);
-    if (!mk_ops_services(soap)->acts)
+    struct soap *soap = op->soap;
+    int rc = SOAP_OK;
+    if (!op->svc->acts)
         return mk_fault(soap, MK_ERR_INTERNAL, "getTags: asset services not started");
 
     int ntags = p->tagList ? p->tagList->__sizetag : 0;
@@ -403,7 +399,7 @@ int __ns1__getTags(struct soap *soap, struct ns1__ParamsGetTags *p, struct ns1__
     }
     cJSON *all = NULL;
     if (need_all &&
-        (rc = asset_all(soap, "/rest/asset/v1/tagTypes.json", &all, "getTags: tag types")) != SOAP_OK)
+        (rc = asset_all(op, "/rest/asset/v1/tagTypes.json", &all, "getTags: tag types")) != SOAP_OK)
         return rc;
 
     tag_out o = {0};
@@ -411,7 +407,7 @@ int __ns1__getTags(struct soap *soap, struct ns1__ParamsGetTags *p, struct ns1__
         const cJSON *t;
         cJSON_ArrayForEach(t, all) {
             const char *type = mk_rest_json_get_string(t, "tagType");
-            if (type && (rc = add_type(soap, &o, type, NULL, NULL, 0)) != SOAP_OK)
+            if (type && (rc = add_type(op, &o, type, NULL, NULL, 0)) != SOAP_OK)
                 break;
         }
     }
@@ -424,14 +420,14 @@ int __ns1__getTags(struct soap *soap, struct ns1__ParamsGetTags *p, struct ns1__
             break;
         }
         if (!blank(tag->type)) {
-            rc = add_type(soap, &o, tag->type, all, want, nwant);
+            rc = add_type(op, &o, tag->type, all, want, nwant);
             continue;
         }
         const cJSON *t;
         cJSON_ArrayForEach(t, all) {
             const char *type = mk_rest_json_get_string(t, "tagType");
             /* A tag without type or values asks for every type, as no tagList does. */
-            if (type && (rc = add_type(soap, &o, type, NULL, want, nwant)) != SOAP_OK)
+            if (type && (rc = add_type(op, &o, type, NULL, want, nwant)) != SOAP_OK)
                 break;
         }
     }

@@ -32,6 +32,7 @@
 #include "ops/core/common.h"
 #include "ops/objects/objects.h"
 #include "ops/core/op.h"
+#include "mk_handlers.h"
 #include "rest/json.h"
 #include "soap/fault.h"
 
@@ -70,11 +71,12 @@ static char *describe_key(struct soap *soap, const char *api)
 }
 
 /* Forget what the caches say about a type REST no longer knows. */
-static void forget_type(struct soap *soap, const cotype *c)
+static void forget_type(mk_op *op, const cotype *c)
 {
-    mk_obj_metadata_drop(soap, TYPES_KEY);
+    struct soap *soap = op->soap;
+    mk_obj_metadata_drop(op, TYPES_KEY);
     if (c->api)
-        mk_obj_metadata_drop(soap, describe_key(soap, c->api));
+        mk_obj_metadata_drop(op, describe_key(soap, c->api));
 }
 
 static const cJSON *find_type(const cJSON *types, const char *name, const char **soap_name)
@@ -95,25 +97,26 @@ static const cJSON *find_type(const cJSON *types, const char *name, const char *
     return NULL;
 }
 
-static int resolve_type(struct soap *soap, const char *op, const char *name, bool with_fields,
+static int resolve_type(mk_op *op, const char *op_name, const char *name, bool with_fields,
                         cotype *c)
 {
+    struct soap *soap = op->soap;
     memset(c, 0, sizeof *c);
     if (!name || !*name)
-        return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED, "%s needs objTypeName", op);
+        return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED, "%s needs objTypeName", op_name);
     char what[96];
-    snprintf(what, sizeof what, "%s: list custom object types", op);
+    snprintf(what, sizeof what, "%s: list custom object types", op_name);
     mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/customobjects.json"};
-    int rc = mk_obj_metadata(soap, TYPES_KEY, &rr, "customobject", what, &c->types);
+    int rc = mk_obj_metadata(op, TYPES_KEY, &rr, "customobject", what, &c->types);
     if (rc != SOAP_OK)
         return rc;
     c->t = find_type(c->types, name, &c->soap_name);
-    if (!c->t && mk_obj_metadata_age(soap, TYPES_KEY) > LIST_REFRESH_MS) {
+    if (!c->t && mk_obj_metadata_age(op, TYPES_KEY) > LIST_REFRESH_MS) {
         /* Perhaps created since the list was read. */
         cJSON_Delete(c->types);
         c->types = NULL;
-        mk_obj_metadata_drop(soap, TYPES_KEY);
-        if ((rc = mk_obj_metadata(soap, TYPES_KEY, &rr, "customobject", what, &c->types)) != SOAP_OK)
+        mk_obj_metadata_drop(op, TYPES_KEY);
+        if ((rc = mk_obj_metadata(op, TYPES_KEY, &rr, "customobject", what, &c->types)) != SOAP_OK)
             return rc;
         c->t = find_type(c->types, name, &c->soap_name);
     }
@@ -139,25 +142,28 @@ static int resolve_type(struct soap *soap, const char *op, const char *name, boo
             c->lead_link = mk_rest_json_get_string(rel, "field");
     }
     if (!c->api)
-        return mk_fault(soap, MK_ERR_API_INTERNAL, "%s: Marketo listed a type without a name", op);
+        return mk_fault(soap, MK_ERR_API_INTERNAL, "%s: Marketo listed a type without a name", op_name);
     if (!with_fields)
         return SOAP_OK;
     char path[256];
     snprintf(path, sizeof path, "/rest/v1/customobjects/%s/describe.json", c->api);
-    snprintf(what, sizeof what, "%s: describe %s", op, c->api);
+    snprintf(what, sizeof what, "%s: describe %s", op_name, c->api);
     mk_rest_req dr = {.method = MK_REST_GET, .path = path,
                       .path_template = "/rest/v1/customobjects/{apiName}/describe.json"};
-    rc = mk_obj_metadata(soap, describe_key(soap, c->api), &dr, "customobject", what, &c->describe);
+    mk_ops_failure fail;   /* held: a type REST no longer knows leaves the cache */
+    mk_ops_failure *outer = mk_ops_hold(op, &fail);
+    rc = mk_obj_metadata(op, describe_key(soap, c->api), &dr, "customobject", what, &c->describe);
+    mk_ops_unhold(op, outer);
     if (rc != SOAP_OK) {
-        if (mk_request_of(soap)->fault_code == MK_ERR_BAD_PARAMETER)
-            forget_type(soap, c);
-        return rc;
+        if (fail.code == MK_ERR_BAD_PARAMETER)
+            forget_type(op, c);
+        return mk_ops_raise(op, &fail);
     }
     c->fields = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(c->describe, 0), "fields");
     if (!cJSON_IsArray(c->fields)) {
-        forget_type(soap, c);
+        forget_type(op, c);
         return mk_fault(soap, MK_ERR_API_INTERNAL, "%s: Marketo's describe of %s has no fields",
-                        op, c->api);
+                        op_name, c->api);
     }
     return SOAP_OK;
 }
@@ -336,13 +342,14 @@ static int co_plan_fields(struct soap *soap, const char *op, cotype *c,
 
 /* One page of records by key; a type Marketo no longer has is forgotten
  * and faulted as Marketo did. */
-static int co_fetch(struct soap *soap, const char *op, const cotype *c, const cJSON *want,
+static int co_fetch(mk_op *op, const char *op_name, const cotype *c, const cJSON *want,
                     bool single, const cJSON *fields, int batch, const char *token, cJSON **key,
                     cJSON **records, char **next)
 {
+    struct soap *soap = op->soap;
     char path[256], what[128];
     snprintf(path, sizeof path, "/rest/v1/customobjects/%s.json", c->api);
-    snprintf(what, sizeof what, "%s: query %s", op, c->api);
+    snprintf(what, sizeof what, "%s: query %s", op_name, c->api);
     /* One searchable field as text; the whole dedupe key with typed values. */
     *key = single ? cJSON_Duplicate(want, 1) : cJSON_CreateObject();
     const cJSON *w;
@@ -350,10 +357,10 @@ static int co_fetch(struct soap *soap, const char *op, const cotype *c, const cJ
         cJSON_ArrayForEach(w, want)
             cJSON_AddItemToObject(*key, w->string, rest_value(c, w->string, w->valuestring));
     int rest_code = 0;
-    int rc = mk_obj_query(soap, path, "/rest/v1/customobjects/{apiName}.json", *key, fields, batch,
+    int rc = mk_obj_query(op, path, "/rest/v1/customobjects/{apiName}.json", *key, fields, batch,
                           token, "customobject", what, records, next, &rest_code);
     if (rc != SOAP_OK && rest_code == 1013) {
-        forget_type(soap, c);
+        forget_type(op, c);
         rc = mk_fault(soap, MK_ERR_BAD_PARAMETER, "Object name is not valid: Marketo no "
                       "longer has custom object type %s", c->api);
     }
@@ -362,17 +369,18 @@ static int co_fetch(struct soap *soap, const char *op, const cotype *c, const cJ
 
 /* The SOAP page: each record's dedupe fields as its keys, the other fields
  * as attributes; the position of the next page (next, or the end). */
-static int co_build(struct soap *soap, const char *op, const cotype *c, const cJSON *records,
+static int co_build(mk_op *op, const char *op_name, const cotype *c, const cJSON *records,
                     const cJSON *fields, int batch, const char *next, const char *digest,
                     struct ns1__SuccessGetCustomObjects *out)
 {
+    struct soap *soap = op->soap;
     bool has_more = next != NULL;
     int n = cJSON_GetArraySize(records), k = 0;
     struct ns1__ResultGetCustomObjects *r = soap_malloc(soap, sizeof *r);
     struct ns1__ArrayOfCustomObj *list = soap_malloc(soap, sizeof *list);
     struct ns1__CustomObj *objs = soap_malloc(soap, sizeof *objs * (size_t)(n ? n : 1));
     if (!r || !list || !objs)
-        return mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op);
+        return mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op_name);
     int nf = cJSON_GetArraySize(fields);
     const cJSON *rec, *f;
     cJSON_ArrayForEach(rec, records) {
@@ -381,7 +389,7 @@ static int co_build(struct soap *soap, const char *op, const cotype *c, const cJ
         o->customObjKeyList = attr_array(soap, nf);
         o->customObjAttributeList = attr_array(soap, nf);
         if (!o->customObjKeyList || !o->customObjAttributeList)
-            return mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op);
+            return mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op_name);
         cJSON_ArrayForEach(f, fields) {
             char *v = mk_ops_value_text(soap, cJSON_GetObjectItem(rec, f->valuestring));
             if (!v)
@@ -403,7 +411,7 @@ static int co_build(struct soap *soap, const char *op, const cotype *c, const cJ
         cJSON_AddStringToObject(st, "t", next);
     else
         cJSON_AddTrueToObject(st, "end");
-    r->newStreamPosition = mk_obj_pos_encode(soap, st, "co", digest);
+    r->newStreamPosition = mk_obj_pos_encode(op, st, "co", digest);
     if (!r->newStreamPosition)
         return soap->error;
     r->objTypeName = soap_strdup(soap, c->soap_name);
@@ -411,21 +419,18 @@ static int co_build(struct soap *soap, const char *op, const cotype *c, const cJ
     return SOAP_OK;
 }
 
-int __ns1__getCustomObjects(struct soap *soap, struct ns1__ParamsGetCustomObjects *p,
-                            struct ns1__SuccessGetCustomObjects *out)
+int mk_op_get_custom_objects(mk_op *op, struct ns1__ParamsGetCustomObjects *p,
+                             struct ns1__SuccessGetCustomObjects *out)
 {
-    struct mk_request *req;
-    const char *op = "getCustomObjects";
-    int rc = mk_op_begin(soap, op, p, &req);
-    if (rc != SOAP_OK)
-        return rc;
-    soap_set_omode(soap, SOAP_XML_NIL);
+    struct soap *soap = op->soap;
+    const char *op_name = op->entry->name;
+    int rc = SOAP_OK;
     int batch;   /* Marketo's maximum is 100; paging continues */
     if ((rc = mk_ops_batch_size(soap, p->batchSize, MK_OBJ_SOAP_PAGE_MAX, MK_OBJ_SOAP_PAGE_MAX,
                                 &batch)) != SOAP_OK)
         return rc;
     cotype c;
-    if ((rc = resolve_type(soap, op, p->objTypeName, true, &c)) != SOAP_OK) {
+    if ((rc = resolve_type(op, op_name, p->objTypeName, true, &c)) != SOAP_OK) {
         cotype_free(&c);
         return rc;
     }
@@ -435,21 +440,21 @@ int __ns1__getCustomObjects(struct soap *soap, struct ns1__ParamsGetCustomObject
     char *shapes = key_shapes(soap, &c);
     cJSON_AddItemToArray(sel, cJSON_CreateString(c.api));
     bool single = false;
-    if ((rc = co_validate_keys(soap, op, &c, p, shapes, sel, want, &single)) != SOAP_OK ||
-        (rc = co_plan_fields(soap, op, &c, p, sel, fields)) != SOAP_OK)
+    if ((rc = co_validate_keys(soap, op_name, &c, p, shapes, sel, want, &single)) != SOAP_OK ||
+        (rc = co_plan_fields(soap, op_name, &c, p, sel, fields)) != SOAP_OK)
         goto out;
     char digest[17];
     char *seltext = cJSON_PrintUnformatted(sel);
     mk_obj_digest(seltext ? seltext : "", digest);
     free(seltext);
     if (p->streamPosition && *p->streamPosition &&
-        (rc = mk_obj_pos_decode(soap, p->streamPosition, "co", digest, &state)) != SOAP_OK)
+        (rc = mk_obj_pos_decode(op, p->streamPosition, "co", digest, &state)) != SOAP_OK)
         goto out;
     char *next = NULL;
-    rc = co_fetch(soap, op, &c, want, single, fields, batch, mk_rest_json_get_string(state, "t"),
+    rc = co_fetch(op, op_name, &c, want, single, fields, batch, mk_rest_json_get_string(state, "t"),
                   &key, &records, &next);
     if (rc == SOAP_OK)
-        rc = co_build(soap, op, &c, records, fields, batch, next, digest, out);
+        rc = co_build(op, op_name, &c, records, fields, batch, next, digest, out);
 out:
     cJSON_Delete(sel);
     cJSON_Delete(want);
@@ -561,12 +566,13 @@ typedef struct co_status_ctx {
     const char *group;   /* status group of mapping/status.json */
 } co_status_ctx;
 
-static void take_status(struct soap *soap, void *ctx, int i, const cJSON *item)
+static void take_status(mk_op *op, void *ctx, int i, const cJSON *item)
 {
+    struct soap *soap = op->soap;
     co_status_ctx *x = ctx;
     const char *rs = mk_rest_json_get_string(item, "status");
     const char *soapst =
-        rs ? mk_mapping_status_to_soap(mk_ops_services(soap)->mapping, x->group, rs, 0) : NULL;
+        rs ? mk_mapping_status_to_soap(op->svc->mapping, x->group, rs, 0) : NULL;
     x->st[i].status = sync_status(soapst);
     if (!item)
         x->st[i].error = "Marketo returned no status for this record";
@@ -591,14 +597,15 @@ static int statuses(struct soap *soap, const cotype *c, int n,
 /* syncCustomObjects and deleteCustomObjects alike: record i is keys[i]
  * (+ attrs[i] for a sync); one status per record, in the caller's order,
  * echoing its key list.  action NULL: delete. */
-static int write_objects(struct soap *soap, const char *op, const char *type_name, int n,
+static int write_objects(mk_op *op, const char *op_name, const char *type_name, int n,
                          const struct ns1__ArrayOfAttribute *const *keys,
                          const struct ns1__ArrayOfAttribute *const *attrs, const char *action,
                          struct ns1__ArrayOfSyncCustomObjStatus **out)
 {
+    struct soap *soap = op->soap;
     bool for_delete = action == NULL;
     cotype c;
-    int rc = resolve_type(soap, op, type_name, true, &c);
+    int rc = resolve_type(op, op_name, type_name, true, &c);
     if (rc != SOAP_OK) {
         cotype_free(&c);
         return rc;
@@ -607,15 +614,15 @@ static int write_objects(struct soap *soap, const char *op, const char *type_nam
     mk_obj_write *w = calloc((size_t)n, sizeof *w);
     *out = soap_malloc(soap, sizeof **out);
     if (!w || !*out) {
-        rc = mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op);
+        rc = mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op_name);
         goto out;
     }
-    if ((rc = statuses(soap, &c, n, &st, op)) != SOAP_OK)
+    if ((rc = statuses(soap, &c, n, &st, op_name)) != SOAP_OK)
         goto out;
     char path[256], what[128];
     snprintf(path, sizeof path, "/rest/v1/customobjects/%s%s.json", c.api,
              for_delete ? "/delete" : "");
-    snprintf(what, sizeof what, "%s: %s %s", op, for_delete ? "delete" : "sync", c.api);
+    snprintf(what, sizeof what, "%s: %s %s", op_name, for_delete ? "delete" : "sync", c.api);
     for (int i = 0; i < n; i++) {
         make_record(soap, &c, keys[i], attrs ? attrs[i] : NULL, action, path,
                     for_delete ? "/rest/v1/customobjects/{apiName}/delete.json"
@@ -625,12 +632,17 @@ static int write_objects(struct soap *soap, const char *op, const char *type_nam
     }
     co_status_ctx ctx = {st, for_delete ? "customobject_delete" : "customobject_sync"};
     int first_error = 0;
-    rc = mk_obj_write_all(soap, w, n, for_delete ? "deleteBy" : "dedupeBy", "customobject", what,
+    mk_ops_failure fail;   /* held: 1013 means the type itself is gone */
+    mk_ops_failure *outer = mk_ops_hold(op, &fail);
+    rc = mk_obj_write_all(op, w, n, for_delete ? "deleteBy" : "dedupeBy", "customobject", what,
                           take_status, &ctx, NULL, &first_error);
+    mk_ops_unhold(op, outer);
     if (rc != SOAP_OK && first_error == 1013) {
-        forget_type(soap, &c);
-        rc = mk_fault(soap, MK_ERR_BAD_PARAMETER, "Object name is not valid: Marketo no "
-                      "longer has custom object type %s", c.api);
+        forget_type(op, &c);
+        rc = mk_ops_fail_after(op, &fail, MK_ERR_BAD_PARAMETER, "Object name is not valid: "
+                               "Marketo no longer has custom object type %s", c.api);
+    } else if (rc != SOAP_OK) {
+        rc = mk_ops_raise(op, &fail);
     }
     /* Echo each key list under the names the client used. */
     for (int i = 0; i < n && rc == SOAP_OK; i++)
@@ -647,64 +659,58 @@ out:
     return rc;
 }
 
-int __ns1__syncCustomObjects(struct soap *soap, struct ns1__ParamsSyncCustomObjects *p,
-                             struct ns1__SuccessSyncCustomObjects *out)
+int mk_op_sync_custom_objects(mk_op *op, struct ns1__ParamsSyncCustomObjects *p,
+                              struct ns1__SuccessSyncCustomObjects *out)
 {
-    struct mk_request *req;
-    const char *op = "syncCustomObjects";
-    int rc = mk_op_begin(soap, op, p, &req);
-    if (rc != SOAP_OK)
-        return rc;
-    soap_set_omode(soap, SOAP_XML_NIL);
+    struct soap *soap = op->soap;
+    const char *op_name = op->entry->name;
+    int rc = SOAP_OK;
     int n = p->customObjList ? p->customObjList->__sizecustomObj : 0;
     if (n <= 0)
-        return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED, "%s needs customObjList/customObj", op);
+        return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED, "%s needs customObjList/customObj", op_name);
     if (n > SOAP_SYNC_MAX)
         return mk_fault(soap, MK_ERR_BAD_PARAMETER, "%s takes at most %d records per call, not %d",
-                        op, SOAP_SYNC_MAX, n);
+                        op_name, SOAP_SYNC_MAX, n);
     enum ns1__SyncOperationEnum oper = p->operation ? *p->operation
                                                     : ns1__SyncOperationEnum__UPSERT;
     const char *opname = soap_ns1__SyncOperationEnum2s(soap, oper);
-    const char *action = mk_mapping_status_to_rest(mk_ops_services(soap)->mapping,
+    const char *action = mk_mapping_status_to_rest(op->svc->mapping,
                                                    "sync_operation", opname ? opname : "");
     if (!action)
         return mk_fault(soap, MK_ERR_BAD_PARAMETER, "%s: operation must be INSERT, UPDATE or "
-                        "UPSERT", op);
+                        "UPSERT", op_name);
     const struct ns1__ArrayOfAttribute **keys = soap_malloc(soap, sizeof *keys * (size_t)n);
     const struct ns1__ArrayOfAttribute **attrs = soap_malloc(soap, sizeof *attrs * (size_t)n);
     struct ns1__ResultSyncCustomObjects *r = soap_malloc(soap, sizeof *r);
     if (!keys || !attrs || !r)
-        return mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op);
+        return mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op_name);
     for (int i = 0; i < n; i++) {
         keys[i] = p->customObjList->customObj[i].customObjKeyList;
         attrs[i] = p->customObjList->customObj[i].customObjAttributeList;
     }
-    rc = write_objects(soap, op, p->objTypeName, n, keys, attrs, action,
+    rc = write_objects(op, op_name, p->objTypeName, n, keys, attrs, action,
                        &r->syncCustomObjStatusList);
     if (rc == SOAP_OK)
         out->result = r;
     return rc;
 }
 
-int __ns1__deleteCustomObjects(struct soap *soap, struct ns1__ParamsDeleteCustomObjects *p,
-                               struct ns1__SuccessDeleteCustomObjects *out)
+int mk_op_delete_custom_objects(mk_op *op, struct ns1__ParamsDeleteCustomObjects *p,
+                                struct ns1__SuccessDeleteCustomObjects *out)
 {
-    struct mk_request *req;
-    const char *op = "deleteCustomObjects";
-    int rc = mk_op_begin(soap, op, p, &req);
-    if (rc != SOAP_OK)
-        return rc;
-    soap_set_omode(soap, SOAP_XML_NIL);
+    struct soap *soap = op->soap;
+    const char *op_name = op->entry->name;
+    int rc = SOAP_OK;
     int n = p->customObjKeyLists ? p->customObjKeyLists->__sizekeyList : 0;
     if (n <= 0)
-        return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED, "%s needs customObjKeyLists/keyList", op);
+        return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED, "%s needs customObjKeyLists/keyList", op_name);
     const struct ns1__ArrayOfAttribute **keys = soap_malloc(soap, sizeof *keys * (size_t)n);
     struct ns1__ResultDeleteCustomObjects *r = soap_malloc(soap, sizeof *r);
     if (!keys || !r)
-        return mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op);
+        return mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op_name);
     for (int i = 0; i < n; i++)
         keys[i] = &p->customObjKeyLists->keyList[i];
-    rc = write_objects(soap, op, p->objTypeName, n, keys, NULL, NULL,
+    rc = write_objects(op, op_name, p->objTypeName, n, keys, NULL, NULL,
                        &r->deleteCustomObjStatusList);
     if (rc == SOAP_OK)
         out->result = r;

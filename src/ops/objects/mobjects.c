@@ -52,6 +52,7 @@
 #include "ops/objects/mobjects.h"
 #include "ops/objects/objects.h"
 #include "ops/core/op.h"
+#include "mk_handlers.h"
 #include "rest/json.h"
 #include "soap/auth.h"
 #include "soap/fault.h"
@@ -118,13 +119,14 @@ typedef struct meta {
     const cJSON *searchable;
 } meta;
 
-static int load_meta(struct soap *soap, const objtype *t, const char *op, meta *m)
+static int load_meta(mk_op *op, const objtype *t, const char *op_name, meta *m)
 {
+    struct soap *soap = op->soap;
     char what[128];
     memset(m, 0, sizeof *m);
-    snprintf(what, sizeof what, "%s: describe %s", op, t->name);
+    snprintf(what, sizeof what, "%s: describe %s", op_name, t->name);
     mk_rest_req rr = {.method = MK_REST_GET, .path = t->describe_path};
-    int rc = mk_obj_metadata(soap, t->cache_key, &rr, "mobject", what, &m->all);
+    int rc = mk_obj_metadata(op, t->cache_key, &rr, "mobject", what, &m->all);
     if (rc != SOAP_OK)
         return rc;
     m->d = cJSON_GetArrayItem(m->all, 0);
@@ -132,9 +134,9 @@ static int load_meta(struct soap *soap, const objtype *t, const char *op, meta *
     if (!cJSON_IsArray(m->fields)) {
         cJSON_Delete(m->all);
         m->all = NULL;
-        mk_obj_metadata_drop(soap, t->cache_key);
+        mk_obj_metadata_drop(op, t->cache_key);
         return mk_fault(soap, MK_ERR_API_INTERNAL, "%s: Marketo's describe of %s has no fields",
-                        op, t->name);
+                        op_name, t->name);
     }
     m->id_field = mk_rest_json_get_string(m->d, "idField");
     if (!m->id_field)
@@ -254,11 +256,12 @@ static void field_basics(struct soap *soap, const cJSON *it, struct ns1__MObjFie
 
 /* LeadRecord from leads/describe.json: the fields that have a SOAP name,
  * under it, as getLead and syncLead use them. */
-static int describe_leads(struct soap *soap, struct ns1__MObjectMetadata *md)
+static int describe_leads(mk_op *op, struct ns1__MObjectMetadata *md)
 {
+    struct soap *soap = op->soap;
     cJSON *all = NULL;
     mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/leads/describe.json"};
-    int rc = mk_obj_metadata(soap, "describe:leads", &rr, "mobject",
+    int rc = mk_obj_metadata(op, "describe:leads", &rr, "mobject",
                              "describeMObject: describe leads", &all);
     if (rc != SOAP_OK)
         return rc;
@@ -295,10 +298,11 @@ static int describe_leads(struct soap *soap, struct ns1__MObjectMetadata *md)
     return SOAP_OK;
 }
 
-static int describe_object(struct soap *soap, const objtype *t, struct ns1__MObjectMetadata *md)
+static int describe_object(mk_op *op, const objtype *t, struct ns1__MObjectMetadata *md)
 {
+    struct soap *soap = op->soap;
     meta m;
-    int rc = load_meta(soap, t, "describeMObject", &m);
+    int rc = load_meta(op, t, "describeMObject", &m);
     if (rc != SOAP_OK)
         return rc;
     int nf = cJSON_GetArraySize(m.fields);
@@ -334,13 +338,11 @@ static int describe_object(struct soap *soap, const objtype *t, struct ns1__MObj
     return f ? SOAP_OK : mk_fault(soap, MK_ERR_INTERNAL, "describeMObject: out of memory");
 }
 
-int __ns1__describeMObject(struct soap *soap, struct ns1__ParamsDescribeMObject *in,
+int mk_op_describe_mobject(mk_op *op, struct ns1__ParamsDescribeMObject *in,
                            struct ns1__SuccessDescribeMObject *out)
 {
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "describeMObject", in, &req);
-    if (rc != SOAP_OK)
-        return rc;
+    struct soap *soap = op->soap;
+    int rc = SOAP_OK;
     const char *name = in->objectName ? in->objectName : "";
     const objtype *t = type_by_name(name);
     bool leads = strcasecmp(name, "LeadRecord") == 0;
@@ -362,7 +364,7 @@ int __ns1__describeMObject(struct soap *soap, struct ns1__ParamsDescribeMObject 
     memset(md, 0, sizeof *md);
     md->fieldList = fl;
     md->isCustom = xsd__boolean__false_;
-    rc = leads ? describe_leads(soap, md) : describe_object(soap, t, md);
+    rc = leads ? describe_leads(op, md) : describe_object(op, t, md);
     if (rc != SOAP_OK)
         return rc;
     r->metadata = md;
@@ -377,14 +379,11 @@ int __ns1__describeMObject(struct soap *soap, struct ns1__ParamsDescribeMObject 
  * REST has no such list: this one is the shim's, the objects it can
  * describe through REST.  No REST call. */
 
-int __ns1__listMObjects(struct soap *soap, struct ns1__ParamsListMObjects *in,
+int mk_op_list_mobjects(mk_op *op, struct ns1__ParamsListMObjects *in,
                         struct ns1__SuccessListMObjects *out)
 {
     (void)in;
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "listMObjects", in, &req);
-    if (rc != SOAP_OK)
-        return rc;
+    struct soap *soap = op->soap;
     static char *const names[] = {"LeadRecord", "Opportunity", "OpportunityPersonRole"};
     struct ns1__ResultListMObjects *r = soap_malloc(soap, sizeof *r);
     if (!r)
@@ -533,16 +532,17 @@ static int leaddb_mobject(struct soap *soap, const objtype *t, const meta *m, co
 
 /* Fill r with the page objs[0..k) and the position of the next page:
  * next_state (taken), or the end of the stream when NULL. */
-static int answer_page(struct soap *soap, struct ns1__ResultGetMObjects *r,
+static int answer_page(mk_op *op, struct ns1__ResultGetMObjects *r,
                        struct ns1__MObject *objs, int k, cJSON *next_state, const char *kind,
                        const char *digest)
 {
+    struct soap *soap = op->soap;
     bool has_more = next_state != NULL;
     if (!has_more) {
         next_state = cJSON_CreateObject();
         cJSON_AddTrueToObject(next_state, "end");
     }
-    r->newStreamPosition = mk_obj_pos_encode(soap, next_state, kind, digest);
+    r->newStreamPosition = mk_obj_pos_encode(op, next_state, kind, digest);
     if (!r->newStreamPosition)
         return soap->error;
     r->returnCount = k;
@@ -557,10 +557,11 @@ static int answer_page(struct soap *soap, struct ns1__ResultGetMObjects *r,
 
 /* Fill r with the MObjects of records (those one keeps) and the position
  * of the next page: next_state (taken), or the end of the stream when NULL. */
-int mk_mobj_answer(struct soap *soap, struct ns1__ResultGetMObjects *r,
+int mk_mobj_answer(mk_op *op, struct ns1__ResultGetMObjects *r,
                           const cJSON *records, mk_mobj_fn one, void *ctx, cJSON *next_state,
                           const char *kind, const char *digest)
 {
+    struct soap *soap = op->soap;
     int n = cJSON_GetArraySize(records), k = 0;
     struct ns1__MObject *objs = soap_malloc(soap, sizeof *objs * (size_t)(n ? n : 1));
     int rc = objs ? SOAP_OK : mk_fault(soap, MK_ERR_INTERNAL, "getMObjects: out of memory");
@@ -571,7 +572,7 @@ int mk_mobj_answer(struct soap *soap, struct ns1__ResultGetMObjects *r,
             k++;
     }
     if (rc == SOAP_OK)
-        return answer_page(soap, r, objs, k, next_state, kind, digest);
+        return answer_page(op, r, objs, k, next_state, kind, digest);
     cJSON_Delete(next_state);
     return rc;
 }
@@ -684,19 +685,20 @@ static int leaddb_one(struct soap *soap, void *ctx, const cJSON *rec, struct ns1
     return *keep ? leaddb_mobject(soap, c->t, c->m, rec, o) : SOAP_OK;
 }
 
-static int get_leaddb(struct soap *soap, const objtype *t, const struct ns1__ParamsGetMObjects *p,
+static int get_leaddb(mk_op *op, const objtype *t, const struct ns1__ParamsGetMObjects *p,
                       const char *digest, const cJSON *state, struct ns1__ResultGetMObjects *r)
 {
-    const char *op = "getMObjects";
+    struct soap *soap = op->soap;
+    const char *op_name = "getMObjects";
     if (p->id)
         return mk_fault(soap, MK_ERR_BAD_PARAMETER,
                         "%s: %s id %d cannot be looked up: REST has no integer ids for %s "
                         "records (they are identified by marketoGUID, or by "
                         "externalOpportunityId); ask with externalKey name=marketoGUID or "
                         "an EQ criterion on a searchable field",
-                        op, t->name, *p->id, t->name);
+                        op_name, t->name, *p->id, t->name);
     meta m;
-    int rc = load_meta(soap, t, op, &m);
+    int rc = load_meta(op, t, op_name, &m);
     if (rc != SOAP_OK)
         return rc;
     int ncrit = p->mObjCriteriaList ? p->mObjCriteriaList->__sizemObjCriteria : 0;
@@ -706,7 +708,7 @@ static int get_leaddb(struct soap *soap, const objtype *t, const struct ns1__Par
     cJSON *key = NULL, *fields = NULL, *records = NULL;
     char *searchable = searchable_text(soap, t, &m);
     if (!cs) {
-        rc = mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op);
+        rc = mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op_name);
         goto out;
     }
     if ((rc = leaddb_conditions(soap, t, &m, p, searchable, cs, &nc)) != SOAP_OK ||
@@ -714,7 +716,7 @@ static int get_leaddb(struct soap *soap, const objtype *t, const struct ns1__Par
         goto out;
     const char *token = mk_rest_json_get_string(state, "t");
     char what[96];
-    snprintf(what, sizeof what, "%s: query %s", op, t->name);
+    snprintf(what, sizeof what, "%s: query %s", op_name, t->name);
     /* Every described field. */
     fields = cJSON_CreateArray();
     const cJSON *f;
@@ -725,7 +727,7 @@ static int get_leaddb(struct soap *soap, const objtype *t, const struct ns1__Par
     }
     char *next = NULL;
     int rest_code = 0;
-    rc = mk_obj_query(soap, t->path, NULL, key, fields, MK_OBJ_SOAP_PAGE_MAX, token, "mobject",
+    rc = mk_obj_query(op, t->path, NULL, key, fields, MK_OBJ_SOAP_PAGE_MAX, token, "mobject",
                       what, &records, &next, &rest_code);
     if (rc != SOAP_OK)
         goto out;
@@ -735,7 +737,7 @@ static int get_leaddb(struct soap *soap, const objtype *t, const struct ns1__Par
         cJSON_AddStringToObject(st, "t", next);
     }
     leaddb_ctx ctx = {t, &m, cs, nc};
-    rc = mk_mobj_answer(soap, r, records, leaddb_one, &ctx, st, "mobj", digest);
+    rc = mk_mobj_answer(op, r, records, leaddb_one, &ctx, st, "mobj", digest);
 out:
     cJSON_Delete(key);
     cJSON_Delete(fields);
@@ -778,13 +780,11 @@ static void selection_digest(const objtype *t, const struct ns1__ParamsGetMObjec
     cJSON_Delete(sel);
 }
 
-int __ns1__getMObjects(struct soap *soap, struct ns1__ParamsGetMObjects *p,
+int mk_op_get_mobjects(mk_op *op, struct ns1__ParamsGetMObjects *p,
                        struct ns1__SuccessGetMObjects *out)
 {
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "getMObjects", p, &req);
-    if (rc != SOAP_OK)
-        return rc;
+    struct soap *soap = op->soap;
+    int rc = SOAP_OK;
     const objtype *t = type_by_name(p->type);
     if (!t)
         return mk_fault(soap, MK_ERR_BAD_PARAMETER,
@@ -794,7 +794,7 @@ int __ns1__getMObjects(struct soap *soap, struct ns1__ParamsGetMObjects *p,
     selection_digest(t, p, digest);
     cJSON *state = NULL;
     if (p->streamPosition && *p->streamPosition) {
-        rc = mk_obj_pos_decode(soap, p->streamPosition, t->k == K_PROGRAM ? "prog" : "mobj",
+        rc = mk_obj_pos_decode(op, p->streamPosition, t->k == K_PROGRAM ? "prog" : "mobj",
                                digest, &state);
         if (rc != SOAP_OK)
             return rc;
@@ -805,8 +805,8 @@ int __ns1__getMObjects(struct soap *soap, struct ns1__ParamsGetMObjects *p,
         return mk_fault(soap, MK_ERR_INTERNAL, "getMObjects: out of memory");
     }
     memset(r, 0, sizeof *r);
-    rc = t->k == K_PROGRAM ? mk_mobj_get_programs(soap, p, digest, state, r)
-                           : get_leaddb(soap, t, p, digest, state, r);
+    rc = t->k == K_PROGRAM ? mk_mobj_get_programs(op, p, digest, state, r)
+                           : get_leaddb(op, t, p, digest, state, r);
     cJSON_Delete(state);
     if (rc == SOAP_OK)
         out->result = r;
@@ -924,8 +924,9 @@ typedef struct mobj_status_ctx {
     bool for_delete;
 } mobj_status_ctx;
 
-static void take_status(struct soap *soap, void *ctx, int i, const cJSON *item)
+static void take_status(mk_op *op, void *ctx, int i, const cJSON *item)
 {
+    struct soap *soap = op->soap;
     mobj_status_ctx *c = ctx;
     const char *rs = mk_rest_json_get_string(item, "status");
     int code = 0;
@@ -935,7 +936,7 @@ static void take_status(struct soap *soap, void *ctx, int i, const cJSON *item)
     else if (rs && !strcmp(rs, "skipped"))
         err = mk_obj_reason(soap, item, &code);
     const char *soapst =
-        rs ? mk_mapping_status_to_soap(mk_ops_services(soap)->mapping,
+        rs ? mk_mapping_status_to_soap(op->svc->mapping,
                                        c->for_delete ? "mobject_delete" : "mobject_sync", rs, code)
            : NULL;
     c->st[i].status = status_enum(soapst);
@@ -951,23 +952,24 @@ static void take_status(struct soap *soap, void *ctx, int i, const cJSON *item)
 
 /* ---- syncMObjects / deleteMObjects ------------------------------------------------ */
 
-static int write_mobjects(struct soap *soap, const struct ns1__ArrayOfMObject *list,
-                          const char *action, bool update, bool for_delete, const char *op,
+static int write_mobjects(mk_op *op, const struct ns1__ArrayOfMObject *list,
+                          const char *action, bool update, bool for_delete, const char *op_name,
                           struct ns1__ArrayOfMObjStatus **out)
 {
+    struct soap *soap = op->soap;
     int n = list ? list->__sizemObject : 0;
     if (n <= 0)
-        return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED, "%s needs mObjectList/mObject", op);
+        return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED, "%s needs mObjectList/mObject", op_name);
     if (n > SOAP_SYNC_MAX)
         return mk_fault(soap, MK_ERR_BAD_PARAMETER, "%s takes at most %d objects per call, not %d",
-                        op, SOAP_SYNC_MAX, n);
+                        op_name, SOAP_SYNC_MAX, n);
     /* Everything that makes the call inexpressible is refused before any write. */
     for (int i = 0; i < n; i++) {
         const struct ns1__MObject *o = &list->mObject[i];
         const objtype *t = type_by_name(o->type);
         if (!t || (for_delete && t->k == K_PROGRAM))
             return mk_fault(soap, MK_ERR_BAD_PARAMETER,
-                            "%s: mObject %d has type '%s'; %s", op, i + 1, o->type ? o->type : "",
+                            "%s: mObject %d has type '%s'; %s", op_name, i + 1, o->type ? o->type : "",
                             for_delete ? "REST-backed deletes are Opportunity and "
                                          "OpportunityPersonRole, as in Marketo's SOAP API"
                                        : "types are Opportunity, OpportunityPersonRole and "
@@ -978,13 +980,13 @@ static int write_mobjects(struct soap *soap, const struct ns1__ArrayOfMObject *l
                                 "%s: mObject %d (%s) has attribute %s, an integer id that cannot be "
                                 "mapped: REST has no integer ids for opportunities or roles; name "
                                 "the opportunity by ExternalOpportunityId (or externalKey "
-                                "marketoGUID)", op, i + 1, t->name, o->attribList->attrib[a].name);
+                                "marketoGUID)", op_name, i + 1, t->name, o->attribList->attrib[a].name);
         if (t->k != K_PROGRAM && o->id)
             return mk_fault(soap, MK_ERR_BAD_PARAMETER,
                             "%s: mObject %d (%s) has id %d, which cannot be mapped: REST has no "
                             "integer ids for %s records; key it by externalKey name=marketoGUID "
                             "(as getMObjects and syncMObjects return it) or by its dedupe fields",
-                            op, i + 1, t->name, *o->id, t->name);
+                            op_name, i + 1, t->name, *o->id, t->name);
     }
     struct ns1__MObjStatus *st = soap_malloc(soap, sizeof *st * (size_t)n);
     mk_obj_write *w = calloc((size_t)n, sizeof *w);
@@ -995,7 +997,7 @@ static int write_mobjects(struct soap *soap, const struct ns1__ArrayOfMObject *l
     if (!st || !w || !x) {
         free(w);
         free(x);
-        return mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op);
+        return mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op_name);
     }
     memset(st, 0, sizeof *st * (size_t)n);
     for (int i = 0; i < n && rc == SOAP_OK; i++) {
@@ -1006,26 +1008,26 @@ static int write_mobjects(struct soap *soap, const struct ns1__ArrayOfMObject *l
         if (t->k == K_PROGRAM)
             continue;
         used[t->k] = true;
-        if (!loaded[t->k] && (rc = load_meta(soap, t, op, &metas[t->k])) == SOAP_OK)
+        if (!loaded[t->k] && (rc = load_meta(op, t, op_name, &metas[t->k])) == SOAP_OK)
             loaded[t->k] = true;
         if (rc == SOAP_OK)
-            rc = leaddb_record(soap, t, &metas[t->k], o, action, for_delete, op, &w[i], &x[i]);
+            rc = leaddb_record(soap, t, &metas[t->k], o, action, for_delete, op_name, &w[i], &x[i]);
         st[i].externalKey = x[i].echo;
         st[i].error = (char *)w[i].error;
     }
     if (rc == SOAP_OK) {
         char what[96];
-        snprintf(what, sizeof what, "%s: %s %s", op, for_delete ? "delete" : "sync",
+        snprintf(what, sizeof what, "%s: %s %s", op_name, for_delete ? "delete" : "sync",
                  used[K_OPP] && used[K_ROLE] ? "Opportunity and OpportunityPersonRole"
                  : used[K_ROLE]              ? "OpportunityPersonRole"
                                              : "Opportunity");
         mobj_status_ctx ctx = {st, x, for_delete};
-        rc = mk_obj_write_all(soap, w, n, for_delete ? "deleteBy" : "dedupeBy", "mobject", what,
+        rc = mk_obj_write_all(op, w, n, for_delete ? "deleteBy" : "dedupeBy", "mobject", what,
                               take_status, &ctx, &written, NULL);
     }
     for (int i = 0; i < n && rc == SOAP_OK; i++)
         if (x[i].t->k == K_PROGRAM)
-            rc = mk_mobj_sync_program(soap, &list->mObject[i], update, &st[i], &written, n);
+            rc = mk_mobj_sync_program(op, &list->mObject[i], update, &st[i], &written, n);
     for (int i = 0; i < n; i++)
         cJSON_Delete(w[i].rec);
     free(w);
@@ -1036,21 +1038,19 @@ static int write_mobjects(struct soap *soap, const struct ns1__ArrayOfMObject *l
         return rc;
     *out = soap_malloc(soap, sizeof **out);
     if (!*out)
-        return mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op);
+        return mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", op_name);
     (*out)->__sizemObjStatus = n;
     (*out)->mObjStatus = st;
     return SOAP_OK;
 }
 
-int __ns1__syncMObjects(struct soap *soap, struct ns1__ParamsSyncMObjects *in,
+int mk_op_sync_mobjects(mk_op *op, struct ns1__ParamsSyncMObjects *in,
                         struct ns1__SuccessSyncMObjects *out)
 {
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "syncMObjects", in, &req);
-    if (rc != SOAP_OK)
-        return rc;
+    struct soap *soap = op->soap;
+    int rc = SOAP_OK;
     const char *opname = soap_ns1__SyncOperationEnum2s(soap, in->operation);
-    const char *action = mk_mapping_status_to_rest(mk_ops_services(soap)->mapping,
+    const char *action = mk_mapping_status_to_rest(op->svc->mapping,
                                                    "sync_operation", opname ? opname : "");
     if (!action)
         return mk_fault(soap, MK_ERR_BAD_PARAMETER, "syncMObjects: operation must be INSERT, "
@@ -1058,7 +1058,7 @@ int __ns1__syncMObjects(struct soap *soap, struct ns1__ParamsSyncMObjects *in,
     struct ns1__ResultSyncMObjects *r = soap_malloc(soap, sizeof *r);
     if (!r)
         return mk_fault(soap, MK_ERR_INTERNAL, "syncMObjects: out of memory");
-    rc = write_mobjects(soap, in->mObjectList, action,
+    rc = write_mobjects(op, in->mObjectList, action,
                         in->operation == ns1__SyncOperationEnum__UPDATE, false, "syncMObjects",
                         &r->mObjStatusList);
     if (rc == SOAP_OK)
@@ -1066,17 +1066,15 @@ int __ns1__syncMObjects(struct soap *soap, struct ns1__ParamsSyncMObjects *in,
     return rc;
 }
 
-int __ns1__deleteMObjects(struct soap *soap, struct ns1__ParamsDeleteMObjects *in,
+int mk_op_delete_mobjects(mk_op *op, struct ns1__ParamsDeleteMObjects *in,
                           struct ns1__SuccessDeleteMObjects *out)
 {
-    struct mk_request *req;
-    int rc = mk_op_begin(soap, "deleteMObjects", in, &req);
-    if (rc != SOAP_OK)
-        return rc;
+    struct soap *soap = op->soap;
+    int rc = SOAP_OK;
     struct ns1__ResultDeleteMObjects *r = soap_malloc(soap, sizeof *r);
     if (!r)
         return mk_fault(soap, MK_ERR_INTERNAL, "deleteMObjects: out of memory");
-    rc = write_mobjects(soap, in->mObjectList, NULL, false, true, "deleteMObjects",
+    rc = write_mobjects(op, in->mObjectList, NULL, false, true, "deleteMObjects",
                         &r->mObjStatusList);
     if (rc == SOAP_OK)
         out->result = r;

@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "soapH.h"
+#include "ops/core/op.h"
 
 /* Builds one SOAP MObject from one REST record; *keep false drops a
  * record the request's filters did not select. */
@@ -20,20 +21,20 @@ typedef int (*mk_mobj_fn)(struct soap *soap, void *ctx, const cJSON *rec, struct
 /* Fill r with the MObjects of records (those one keeps) and the position
  * of the next page: next_state (taken), or the end of the stream when
  * NULL.  kind and digest bind the position to the request (objects.h). */
-int mk_mobj_answer(struct soap *soap, struct ns1__ResultGetMObjects *r, const cJSON *records,
+int mk_mobj_answer(mk_op *op, struct ns1__ResultGetMObjects *r, const cJSON *records,
                    mk_mobj_fn one, void *ctx, cJSON *next_state, const char *kind,
                    const char *digest);
 
 /* getMObjects for type Program: p's id and criteria as one Asset API
  * query; state is the decoded stream position (NULL on the first page). */
-int mk_mobj_get_programs(struct soap *soap, const struct ns1__ParamsGetMObjects *p,
+int mk_mobj_get_programs(mk_op *op, const struct ns1__ParamsGetMObjects *p,
                          const char *digest, const cJSON *state, struct ns1__ResultGetMObjects *r);
 
 /* syncMObjects for one Program object: UPDATE of its costs and tags, one
  * REST call.  *st is the object's status; *written counts the objects
  * written so far of total, for the fault that says what was written when
  * REST fails part-way. */
-int mk_mobj_sync_program(struct soap *soap, const struct ns1__MObject *o, bool update,
+int mk_mobj_sync_program(mk_op *op, const struct ns1__MObject *o, bool update,
                          struct ns1__MObjStatus *st, int *written, int total);
 
 #endif

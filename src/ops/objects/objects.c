@@ -22,9 +22,10 @@
 
 /* Documents are kept per REST client id: separate services could in
  * principle reach separate instances. */
-static char *full_key(struct soap *soap, const char *cache_key)
+static char *full_key(mk_op *op, const char *cache_key)
 {
-    struct mk_request *r = mk_request_of(soap);
+    struct soap *soap = op->soap;
+    struct mk_request *r = op->req;
     const char *cid = r && r->rest_client_id ? r->rest_client_id : "";
     size_t n = strlen(cid) + strlen(cache_key) + 2;
     char *k = soap_malloc(soap, n);
@@ -33,11 +34,12 @@ static char *full_key(struct soap *soap, const char *cache_key)
     return k;
 }
 
-int mk_obj_metadata(struct soap *soap, const char *cache_key, const mk_rest_req *rr,
+int mk_obj_metadata(mk_op *op, const char *cache_key, const mk_rest_req *rr,
                     const char *context, const char *what, cJSON **result)
 {
-    mk_services *s = mk_ops_services(soap);
-    char *key = full_key(soap, cache_key);
+    struct soap *soap = op->soap;
+    mk_services *s = op->svc;
+    char *key = full_key(op, cache_key);
     *result = NULL;
     if (!key)
         return mk_fault(soap, MK_ERR_INTERNAL, "%s: out of memory", what);
@@ -47,7 +49,7 @@ int mk_obj_metadata(struct soap *soap, const char *cache_key, const mk_rest_req 
         return SOAP_OK;
     }
     mk_rest_result res = {0};
-    int rc = mk_ops_rest_in(soap, context, rr, &res, what);
+    int rc = mk_ops_rest_in(op, context, rr, &res, what);
     if (rc == SOAP_OK) {
         cJSON *arr = cJSON_DetachItemFromObjectCaseSensitive(res.json, "result");
         if (!cJSON_IsArray(arr)) {
@@ -61,19 +63,19 @@ int mk_obj_metadata(struct soap *soap, const char *cache_key, const mk_rest_req 
     return rc;
 }
 
-void mk_obj_metadata_drop(struct soap *soap, const char *cache_key)
+void mk_obj_metadata_drop(mk_op *op, const char *cache_key)
 {
-    char *key = full_key(soap, cache_key);
+    char *key = full_key(op, cache_key);
     if (key)
-        mk_objcache_drop(mk_ops_services(soap)->objects, key);
+        mk_objcache_drop(op->svc->objects, key);
 }
 
-long long mk_obj_metadata_age(struct soap *soap, const char *cache_key)
+long long mk_obj_metadata_age(mk_op *op, const char *cache_key)
 {
-    char *key = full_key(soap, cache_key);
+    char *key = full_key(op, cache_key);
     int64_t age = -1;
     if (key) {
-        cJSON *d = mk_objcache_get(mk_ops_services(soap)->objects, key, &age);
+        cJSON *d = mk_objcache_get(op->svc->objects, key, &age);
         cJSON_Delete(d);
     }
     return (long long)age;
@@ -145,11 +147,12 @@ char *mk_obj_reason(struct soap *soap, const cJSON *item, int *code)
 
 /* ---- queries ----------------------------------------------------------------- */
 
-int mk_obj_query(struct soap *soap, const char *path, const char *path_template,
+int mk_obj_query(mk_op *op, const char *path, const char *path_template,
                  const cJSON *key, const cJSON *fields, int batch, const char *token,
                  const char *context, const char *what, cJSON **records, char **next,
                  int *rest_code)
 {
+    struct soap *soap = op->soap;
     *records = NULL;
     *next = NULL;
     *rest_code = 0;
@@ -183,7 +186,7 @@ int mk_obj_query(struct soap *soap, const char *path, const char *path_template,
             q[nq++] = (mk_rest_param){"nextPageToken", token};
         mk_rest_req rr = {.method = MK_REST_GET, .path = path, .path_template = path_template,
                           .query = q, .nquery = nq};
-        rc = mk_ops_rest_in(soap, context, &rr, &res, what);
+        rc = mk_ops_rest_in(op, context, &rr, &res, what);
         free(csv);
     } else {
         body = cJSON_CreateObject();
@@ -196,7 +199,7 @@ int mk_obj_query(struct soap *soap, const char *path, const char *path_template,
         mk_rest_param q[1] = {{"_method", "GET"}};
         mk_rest_req rr = {.method = MK_REST_POST, .path = path, .path_template = path_template,
                           .query = q, .nquery = 1, .json = body};
-        rc = mk_ops_rest_in(soap, context, &rr, &res, what);
+        rc = mk_ops_rest_in(op, context, &rr, &res, what);
     }
     if (rc == SOAP_OK) {
         *records = cJSON_DetachItemFromObjectCaseSensitive(res.json, "result");
@@ -229,12 +232,13 @@ void mk_obj_digest(const char *text, char out[17])
     snprintf(out, 17, "%016" PRIx64, h);
 }
 
-int mk_obj_pos_decode(struct soap *soap, const char *pos, const char *kind, const char *digest,
+int mk_obj_pos_decode(mk_op *op, const char *pos, const char *kind, const char *digest,
                       cJSON **state)
 {
+    struct soap *soap = op->soap;
     *state = NULL;
     cJSON *st = NULL;
-    if (mk_streampos_decode(mk_ops_user_key(soap), pos, &st) != MK_STREAMPOS_OK)
+    if (mk_streampos_decode(mk_ops_user_key(op), pos, &st) != MK_STREAMPOS_OK)
         return mk_fault(soap, MK_ERR_BAD_STREAM_POSITION,
                         "streamPosition was not issued by this service for this user");
     const char *k = mk_rest_json_get_string(st, "k");
@@ -254,15 +258,16 @@ int mk_obj_pos_decode(struct soap *soap, const char *pos, const char *kind, cons
     return SOAP_OK;
 }
 
-char *mk_obj_pos_encode(struct soap *soap, cJSON *state, const char *kind, const char *digest)
+char *mk_obj_pos_encode(mk_op *op, cJSON *state, const char *kind, const char *digest)
 {
+    struct soap *soap = op->soap;
     char *pos = NULL, *out = NULL;
     if (state) {
         cJSON_DeleteItemFromObjectCaseSensitive(state, "k");
         cJSON_DeleteItemFromObjectCaseSensitive(state, "d");
         cJSON_AddStringToObject(state, "k", kind);
         cJSON_AddStringToObject(state, "d", digest);
-        if (mk_streampos_encode(mk_ops_user_key(soap), state, &pos) == MK_STREAMPOS_OK) {
+        if (mk_streampos_encode(mk_ops_user_key(op), state, &pos) == MK_STREAMPOS_OK) {
             out = soap_strdup(soap, pos);
             free(pos);
         }
@@ -402,10 +407,11 @@ out:
     return nb;
 }
 
-int mk_obj_write_all(struct soap *soap, mk_obj_write *w, int n, const char *by_member,
+int mk_obj_write_all(mk_op *op, mk_obj_write *w, int n, const char *by_member,
                      const char *context, const char *what, mk_obj_write_fn fn, void *ctx,
                      int *written, int *first_error)
 {
+    struct soap *soap = op->soap;
     const char **group = calloc((size_t)n + 1, sizeof *group);
     const char **key = calloc((size_t)n + 1, sizeof *key);
     int *batch = calloc((size_t)n + 1, sizeof *batch), *slot = calloc((size_t)n + 1, sizeof *slot);
@@ -452,11 +458,15 @@ int mk_obj_write_all(struct soap *soap, mk_obj_write *w, int n, const char *by_m
         mk_rest_req rr = {.method = MK_REST_POST, .path = first->path,
                           .path_template = first->path_template, .json = body};
         mk_rest_result res = {0};
-        rc = mk_ops_rest_in(soap, context, &rr, &res, what);
-        if (rc != SOAP_OK && done > 0)
-            rc = mk_ops_partial_fault(soap, &res, what, done, total, "records");
-        else if (rc != SOAP_OK && first_error)
-            *first_error = res.error_code;
+        mk_ops_failure fail;   /* held: after a first batch it says what was written */
+        rc = mk_ops_rest_try(op, context, &rr, &res, what, &fail);
+        if (rc != SOAP_OK && done > 0) {
+            rc = mk_ops_partial_fault(op, &fail, what, done, total, "records");
+        } else if (rc != SOAP_OK) {
+            if (first_error)
+                *first_error = res.error_code;
+            rc = mk_ops_raise(op, &fail);
+        }
         if (rc == SOAP_OK) {
             int sent = start[b + 1] - start[b];
             done += sent;
@@ -466,7 +476,7 @@ int mk_obj_write_all(struct soap *soap, mk_obj_write *w, int n, const char *by_m
             const cJSON *item = cJSON_GetArrayItem(
                 cJSON_GetObjectItemCaseSensitive(res.json, "result"), 0);
             for (int k = start[b]; k < start[b + 1]; k++) {
-                fn(soap, ctx, order[k], item);
+                fn(op, ctx, order[k], item);
                 item = item ? item->next : NULL;
             }
         }

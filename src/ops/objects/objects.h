@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <cjson/cJSON.h>
 
+#include "ops/core/op.h"
 #include "rest/rest.h"
 
 struct soap;
@@ -34,14 +35,14 @@ struct soap;
  * added to it.  On success *result is a new array the caller frees.  On
  * failure the fault is raised (errors.json context `context`) and
  * SOAP_FAULT returned. */
-int mk_obj_metadata(struct soap *soap, const char *cache_key, const mk_rest_req *rr,
+int mk_obj_metadata(mk_op *op, const char *cache_key, const mk_rest_req *rr,
                     const char *context, const char *what, cJSON **result);
 
 /* Forget a cached metadata document (REST said it no longer holds). */
-void mk_obj_metadata_drop(struct soap *soap, const char *cache_key);
+void mk_obj_metadata_drop(mk_op *op, const char *cache_key);
 
 /* Age in ms of the cached document (-1 when none). */
-long long mk_obj_metadata_age(struct soap *soap, const char *cache_key);
+long long mk_obj_metadata_age(mk_op *op, const char *cache_key);
 
 /* ---- values -------------------------------------------------------------- */
 
@@ -90,7 +91,7 @@ char *mk_obj_reason(struct soap *soap, const cJSON *item, int *code);
  * in the soap arena, NULL when this is the last.  On failure the fault is
  * raised (errors.json context `context`), *rest_code is REST's error code
  * (0 if none) and SOAP_FAULT returned. */
-int mk_obj_query(struct soap *soap, const char *path, const char *path_template,
+int mk_obj_query(mk_op *op, const char *path, const char *path_template,
                  const cJSON *key, const cJSON *fields, int batch, const char *token,
                  const char *context, const char *what, cJSON **records, char **next,
                  int *rest_code);
@@ -107,13 +108,13 @@ void mk_obj_digest(const char *text, char out[17]);
  * service issued to this user, or belongs to another operation or
  * selection; 20123 when it marks the end of the stream.  On success
  * *state is the state object (caller frees). */
-int mk_obj_pos_decode(struct soap *soap, const char *pos, const char *kind, const char *digest,
+int mk_obj_pos_decode(mk_op *op, const char *pos, const char *kind, const char *digest,
                       cJSON **state);
 
 /* The position for `state` (kind and digest are added; "end": true marks
  * the last page), in the soap arena.  Takes ownership of state.  NULL after
  * raising fault 10001. */
-char *mk_obj_pos_encode(struct soap *soap, cJSON *state, const char *kind, const char *digest);
+char *mk_obj_pos_encode(mk_op *op, cJSON *state, const char *kind, const char *digest);
 
 /* ---- write batches ----------------------------------------------------------- */
 
@@ -139,7 +140,7 @@ typedef struct mk_obj_write {
 } mk_obj_write;
 
 /* REST's answer for record i: its "result" entry, NULL when REST sent none. */
-typedef void (*mk_obj_write_fn)(struct soap *soap, void *ctx, int i, const cJSON *item);
+typedef void (*mk_obj_write_fn)(mk_op *op, void *ctx, int i, const cJSON *item);
 
 /* Send w[0..n) in as few REST calls as mk_obj_batches allows, in SOAP
  * order: each a POST to the first record's path of {"action": action (when
@@ -150,7 +151,7 @@ typedef void (*mk_obj_write_fn)(struct soap *soap, void *ctx, int i, const cJSON
  * NULL) counts the records of successful calls, across calls to this
  * function; *first_error (if not NULL) receives REST's error code when the
  * first call failed, before anything was written (0 otherwise). */
-int mk_obj_write_all(struct soap *soap, mk_obj_write *w, int n, const char *by_member,
+int mk_obj_write_all(mk_op *op, mk_obj_write *w, int n, const char *by_member,
                      const char *context, const char *what, mk_obj_write_fn fn, void *ctx,
                      int *written, int *first_error);
 

@@ -270,14 +270,14 @@ static int program_mobject(struct soap *soap, const cJSON *rec, struct ns1__MObj
 }
 
 /* One program's full record (tags and costs) by id; NULL result when none. */
-static int program_by_id(struct soap *soap, long long id, const char *what, cJSON **rec)
+static int program_by_id(mk_op *op, long long id, const char *what, cJSON **rec)
 {
     char path[64];
     snprintf(path, sizeof path, "/rest/asset/v1/program/%lld.json", id);
     mk_rest_req rr = {.method = MK_REST_GET, .path = path,
                       .path_template = "/rest/asset/v1/program/{programId}.json"};
     mk_rest_result res = {0};
-    int rc = mk_ops_rest_in(soap, "program", &rr, &res, what);
+    int rc = mk_ops_rest_in(op, "program", &rr, &res, what);
     *rec = NULL;
     if (rc == SOAP_OK) {
         cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res.json, "result"), 0);
@@ -318,10 +318,10 @@ static int programs_validate(struct soap *soap, const struct ns1__ParamsGetMObje
 /* The one Asset API call for q: by id, by name, by tag, or the list;
  * *records (owned) is an array, empty when nothing was found.  Paged
  * calls ask for page + 1 programs: the extra one says more exist. */
-static int programs_fetch(struct soap *soap, const progq *q, int page, int64_t offset,
+static int programs_fetch(mk_op *op, const progq *q, int page, int64_t offset,
                           cJSON **records)
 {
-    const char *op = "getMObjects";
+    const char *op_name = "getMObjects";
     int rc;
     mk_rest_result res = {0};
     char what[96], maxr[16], off[24], from[32], to[32];
@@ -329,27 +329,27 @@ static int programs_fetch(struct soap *soap, const progq *q, int page, int64_t o
     snprintf(off, sizeof off, "%" PRId64, offset);
     *records = NULL;
     if (q->has_id) {
-        snprintf(what, sizeof what, "%s: get program by id", op);
+        snprintf(what, sizeof what, "%s: get program by id", op_name);
         cJSON *rec = NULL;
-        rc = q->id > 0 ? program_by_id(soap, q->id, what, &rec) : SOAP_OK;
+        rc = q->id > 0 ? program_by_id(op, q->id, what, &rec) : SOAP_OK;
         *records = cJSON_CreateArray();
         if (rec)
             cJSON_AddItemToArray(*records, rec);
     } else if (q->name) {
-        snprintf(what, sizeof what, "%s: get program by name", op);
+        snprintf(what, sizeof what, "%s: get program by name", op_name);
         mk_rest_param qp[3] = {{"name", q->name}, {"includeTags", "true"}, {"includeCosts", "true"}};
         mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/asset/v1/program/byName.json",
                           .query = qp, .nquery = 3};
-        rc = mk_ops_rest_in(soap, "program", &rr, &res, what);
+        rc = mk_ops_rest_in(op, "program", &rr, &res, what);
     } else if (q->tag_type) {
-        snprintf(what, sizeof what, "%s: get programs by tag", op);
+        snprintf(what, sizeof what, "%s: get programs by tag", op_name);
         mk_rest_param qp[4] = {{"tagType", q->tag_type}, {"tagValue", q->tag_value},
                                {"maxReturn", maxr}, {"offset", off}};
         mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/asset/v1/program/byTag.json",
                           .query = qp, .nquery = 4};
-        rc = mk_ops_rest_in(soap, "program", &rr, &res, what);
+        rc = mk_ops_rest_in(op, "program", &rr, &res, what);
     } else {
-        snprintf(what, sizeof what, "%s: list programs", op);
+        snprintf(what, sizeof what, "%s: list programs", op_name);
         mk_rest_param qp[6] = {{"maxReturn", maxr}, {"offset", off}};
         size_t nq = 2;
         if (q->workspace) {
@@ -366,7 +366,7 @@ static int programs_fetch(struct soap *soap, const progq *q, int page, int64_t o
         }
         mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/asset/v1/programs.json",
                           .query = qp, .nquery = nq};
-        rc = mk_ops_rest_in(soap, "program", &rr, &res, what);
+        rc = mk_ops_rest_in(op, "program", &rr, &res, what);
     }
     if (rc == SOAP_OK && !*records) {
         /* Nothing found is success with a warning and no result (Asset API). */
@@ -381,7 +381,7 @@ static int programs_fetch(struct soap *soap, const progq *q, int page, int64_t o
 }
 
 /* The list call leaves out tags and costs: read each program. */
-static int program_details(struct soap *soap, cJSON *records)
+static int program_details(mk_op *op, cJSON *records)
 {
     char what[96];
     snprintf(what, sizeof what, "%s: get program details", "getMObjects");
@@ -392,7 +392,7 @@ static int program_details(struct soap *soap, cJSON *records)
         int rc;
         if (mk_rest_json_get_int64(it, "id", &id) != MK_REST_JSON_OK)
             continue;
-        if ((rc = program_by_id(soap, id, what, &full)) != SOAP_OK)
+        if ((rc = program_by_id(op, id, what, &full)) != SOAP_OK)
             return rc;
         if (full) {
             cJSON_ReplaceItemViaPointer(records, it, full);
@@ -410,10 +410,11 @@ static int program_one(struct soap *soap, void *ctx, const cJSON *rec, struct ns
     return *keep ? program_mobject(soap, rec, o) : SOAP_OK;
 }
 
-int mk_mobj_get_programs(struct soap *soap, const struct ns1__ParamsGetMObjects *p,
+int mk_mobj_get_programs(mk_op *op, const struct ns1__ParamsGetMObjects *p,
                         const char *digest, const cJSON *state, struct ns1__ResultGetMObjects *r)
 {
-    const char *op = "getMObjects";
+    struct soap *soap = op->soap;
+    const char *op_name = "getMObjects";
     progq q = {0};
     int rc = programs_validate(soap, p, &q);
     if (rc != SOAP_OK)
@@ -423,25 +424,25 @@ int mk_mobj_get_programs(struct soap *soap, const struct ns1__ParamsGetMObjects 
     int page = listing && details ? PROGRAM_DETAIL_PAGE : PROGRAM_PAGE;
     int64_t offset = 0;
     if (state && mk_rest_json_get_int64(state, "o", &offset) != MK_REST_JSON_OK)
-        return mk_fault(soap, MK_ERR_BAD_STREAM_POSITION, "%s: stream position has no offset", op);
+        return mk_fault(soap, MK_ERR_BAD_STREAM_POSITION, "%s: stream position has no offset", op_name);
 
     cJSON *records = NULL;
     bool has_more = false;
-    rc = programs_fetch(soap, &q, page, offset, &records);
+    rc = programs_fetch(op, &q, page, offset, &records);
     if (rc != SOAP_OK)
         goto out;
     if ((q.tag_type || listing) && cJSON_GetArraySize(records) > page) {
         has_more = true;
         cJSON_DeleteItemFromArray(records, page);
     }
-    if (listing && details && (rc = program_details(soap, records)) != SOAP_OK)
+    if (listing && details && (rc = program_details(op, records)) != SOAP_OK)
         goto out;
     cJSON *st = NULL;
     if (has_more) {
         st = cJSON_CreateObject();
         cJSON_AddNumberToObject(st, "o", (double)(offset + page));
     }
-    rc = mk_mobj_answer(soap, r, records, program_one, &q, st, "prog", digest);
+    rc = mk_mobj_answer(op, r, records, program_one, &q, st, "prog", digest);
 out:
     cJSON_Delete(records);
     return rc;
@@ -521,9 +522,10 @@ static const char *program_update(const struct ns1__MObject *o, cJSON *costs, cJ
     return NULL;
 }
 
-int mk_mobj_sync_program(struct soap *soap, const struct ns1__MObject *o, bool update,
+int mk_mobj_sync_program(mk_op *op, const struct ns1__MObject *o, bool update,
                         struct ns1__MObjStatus *st, int *written, int total)
 {
+    struct soap *soap = op->soap;
     st->status = ns1__MObjStatusEnum__FAILED;
     if (o->id)
         st->id = mk_obj_int_ptr(soap, *o->id);
@@ -557,10 +559,10 @@ int mk_mobj_sync_program(struct soap *soap, const struct ns1__MObject *o, bool u
     mk_rest_result res = {0};
     mk_rest_status rs;
     {
-        struct mk_request *r = mk_request_of(soap);
-        mk_rest_cred cred = mk_ops_cred(r);
-        rr.deadline_ms = mk_ops_deadline_ms(r);
-        rs = mk_rest_call(mk_ops_services(soap)->rest, &cred, &rr, &res);
+        struct mk_request *r = op->req;
+        mk_rest_cred cred = op->cred;
+        rr.deadline_ms = op->deadline_ms;
+        rs = mk_rest_call(op->svc->rest, &cred, &rr, &res);
         mk_request_note(r, "POST", rr.path_template, res.attempts, res.error_code);
     }
     if (rs == MK_REST_OK) {
@@ -576,9 +578,12 @@ int mk_mobj_sync_program(struct soap *soap, const struct ns1__MObject *o, bool u
     } else {
         char what[64];
         snprintf(what, sizeof what, "syncMObjects: update program %d", *o->id);
-        rc = mk_ops_rest_fault_in(soap, "program", rs, &res, what);
-        if (*written > 0)
-            rc = mk_ops_partial_fault(soap, &res, what, *written, total, "objects");
+        mk_ops_failure fail;   /* held: after a first program it says what was written */
+        mk_ops_failure *outer = mk_ops_hold(op, &fail);
+        mk_ops_rest_fault_in(op, "program", rs, &res, what);
+        mk_ops_unhold(op, outer);
+        rc = *written > 0 ? mk_ops_partial_fault(op, &fail, what, *written, total, "objects")
+                          : mk_ops_raise(op, &fail);
     }
     mk_rest_result_free(&res);
     free(cj);
