@@ -15,6 +15,7 @@
 #include "ops/leads/leads.h"
 #include "ops/core/op.h"
 #include "mk_handlers.h"
+#include "rest/endpoints.h"
 #include "rest/json.h"
 #include "soap/fault.h"
 
@@ -138,16 +139,17 @@ int mk_op_merge_leads(mk_op *op, struct ns1__ParamsMergeLeads *p, struct ns1__Su
         losers[i] = (int)all[i + 1];
     }
     bool crm = p->mergeInSales && *p->mergeInSales == xsd__boolean__true_;
-    char path[64];
-    snprintf(path, sizeof path, "/rest/v1/leads/%" PRId64 "/merge.json", winner);
+    char path[64], idtext[24];
+    snprintf(idtext, sizeof idtext, "%" PRId64, winner);
+    if (mk_rest_endpoint_path(MK_EP_LEAD_MERGE, idtext, path, sizeof path) != 0)
+        return mk_fault(soap, MK_ERR_INTERNAL, "mergeLeads: merge path too long");
     for (int start = 0; start < n; start += MERGE_LOSERS_PER_CALL) {
         int end = start + MERGE_LOSERS_PER_CALL < n ? start + MERGE_LOSERS_PER_CALL : n;
         char ids[MERGE_LOSERS_PER_CALL * 21 + 1], *q = ids;
         for (int i = start; i < end; i++)
             q += sprintf(q, "%s%" PRId64, i > start ? "," : "", all[i + 1]);
         mk_rest_param qp[2] = {{"leadIds", ids}, {"mergeInCRM", crm ? "true" : "false"}};
-        mk_rest_req rr = {.method = MK_REST_POST, .path = path,
-                          .path_template = "/rest/v1/leads/{leadId}/merge.json", .query = qp, .nquery = 2};
+        mk_rest_req rr = {.ep = MK_EP_LEAD_MERGE, .path = path, .query = qp, .nquery = 2};
         mk_rest_result res = {0};
         rc = mk_ops_rest(op, &rr, &res, "mergeLeads: merge leads");
         mk_rest_result_free(&res);

@@ -306,8 +306,7 @@ static int page_by_keys(mk_op *op, const struct ns1__LeadKeySelector *sel,
 static int find_list(mk_op *op, const char *name, const char *program, int64_t *id)
 {
     mk_rest_param q[2] = {{"name", name}, {"programName", program}};
-    mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/lists.json", .query = q,
-                      .nquery = program ? 2 : 1};
+    mk_rest_req rr = {.ep = MK_EP_LISTS, .query = q, .nquery = program ? 2 : 1};
     mk_rest_result res = {0};
     *id = 0;
     int rc = mk_ops_rest(op, &rr, &res, "getMultipleLeads: find static list by name");
@@ -470,8 +469,7 @@ static int upd_begin(mk_op *op, const struct ns1__LastUpdateAtSelector *sel,
         w->skip = (int)o;
     } else {
         mk_rest_param q[1] = {{"sinceDatetime", sel->oldestUpdatedAt}};
-        mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/activities/pagingtoken.json",
-                          .query = q, .nquery = 1};
+        mk_rest_req rr = {.ep = MK_EP_PAGING_TOKEN, .query = q, .nquery = 1};
         mk_rest_result res = {0};
         rc = mk_ops_rest(op, &rr, &res, "getMultipleLeads: get paging token");
         const char *t = rc == SOAP_OK ? mk_rest_json_get_string(res.json, "nextPageToken") : NULL;

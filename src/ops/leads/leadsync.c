@@ -20,6 +20,7 @@
 #include "ops/leads/leads.h"
 #include "ops/core/op.h"
 #include "mk_handlers.h"
+#include "rest/endpoints.h"
 #include "rest/json.h"
 #include "soap/fault.h"
 
@@ -254,12 +255,12 @@ static int associate_cookie(mk_op *op, int64_t id, const char *cookie,
                             enum ns1__LeadSyncStatus status)
 {
     struct soap *soap = op->soap;
-    char path[64];
-    snprintf(path, sizeof path, "/rest/v1/leads/%" PRId64 "/associate.json", id);
+    char path[64], idtext[24];
+    snprintf(idtext, sizeof idtext, "%" PRId64, id);
+    if (mk_rest_endpoint_path(MK_EP_LEAD_ASSOCIATE, idtext, path, sizeof path) != 0)
+        return mk_fault(soap, MK_ERR_INTERNAL, "syncLead: associate path too long");
     mk_rest_param q[1] = {{"cookie", cookie}};
-    mk_rest_req rr = {.method = MK_REST_POST, .path = path,
-                      .path_template = "/rest/v1/leads/{leadId}/associate.json",
-                      .query = q, .nquery = 1};
+    mk_rest_req rr = {.ep = MK_EP_LEAD_ASSOCIATE, .path = path, .query = q, .nquery = 1};
     mk_rest_result ares = {0};
     int rc = mk_ops_rest(op, &rr, &ares, "syncLead: associate the Munchkin cookie");
     if (rc != SOAP_OK && ares.error_code == 1012)

@@ -58,8 +58,7 @@ static int resolve_campaign(mk_op *op, campaign_ref *c, bool fresh, const char *
         return SOAP_OK;
     }
     mk_rest_param q[2] = {{"name", c->name}, {"programName", c->program}};
-    mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/campaigns.json", .query = q,
-                      .nquery = 2};
+    mk_rest_req rr = {.ep = MK_EP_CAMPAIGNS, .query = q, .nquery = 2};
     mk_rest_result res = {0};
     char ctx[160];
     snprintf(ctx, sizeof ctx, "%s: find the campaign by name", what);
@@ -94,17 +93,17 @@ static int resolve_campaign(mk_op *op, campaign_ref *c, bool fresh, const char *
     return rc;
 }
 
-/* POST /rest/v1/campaigns/{id}/<action>.json with body; a stale cached id
- * (1013) is looked up again once; otherwise 1013 is 20113. */
-static int campaign_post(mk_op *op, campaign_ref *c, const char *action,
+/* POST to the campaign endpoint ep (trigger or schedule) with body; a stale
+ * cached id (1013) is looked up again once; otherwise 1013 is 20113. */
+static int campaign_post(mk_op *op, campaign_ref *c, mk_rest_ep ep,
                          const cJSON *body, const char *what)
 {
-    char path[96], tmpl[96];
-    snprintf(tmpl, sizeof tmpl, "/rest/v1/campaigns/{campaignId}/%s.json", action);
+    char path[96], idtext[24];
     for (int attempt = 0;; attempt++) {
-        snprintf(path, sizeof path, "/rest/v1/campaigns/%" PRId64 "/%s.json", c->id, action);
-        mk_rest_req rr = {.method = MK_REST_POST, .path = path, .path_template = tmpl,
-                          .json = body};
+        snprintf(idtext, sizeof idtext, "%" PRId64, c->id);
+        if (mk_rest_endpoint_path(ep, idtext, path, sizeof path) != 0)
+            return mk_fault(op->soap, MK_ERR_INTERNAL, "%s: campaign path too long", what);
+        mk_rest_req rr = {.ep = ep, .path = path, .json = body};
         mk_rest_result res = {0};
         mk_ops_failure fail;
         int rc = mk_ops_rest_try(op, "campaign", &rr, &res, what, &fail);
@@ -447,7 +446,7 @@ int mk_op_request_campaign(mk_op *op, struct ns1__ParamsRequestCampaign *p,
          * were already sent to the campaign. */
         mk_ops_failure fail;
         mk_ops_failure *outer = mk_ops_hold(op, &fail);
-        rc = campaign_post(op, &c, "trigger", body, "requestCampaign: trigger the campaign");
+        rc = campaign_post(op, &c, MK_EP_CAMPAIGN_TRIGGER, body, "requestCampaign: trigger the campaign");
         mk_ops_unhold(op, outer);
         cJSON_Delete(body);
         if (rc != SOAP_OK && start > 0)
@@ -506,7 +505,7 @@ int mk_op_schedule_campaign(mk_op *op, struct ns1__ParamsScheduleCampaign *p,
             cJSON_AddStringToObject(input, "cloneToProgramName", p->cloneToProgramName);
         if (tokens)
             cJSON_AddItemReferenceToObject(input, "tokens", tokens);
-        rc = campaign_post(op, &c, "schedule", body, "scheduleCampaign: schedule the campaign");
+        rc = campaign_post(op, &c, MK_EP_CAMPAIGN_SCHEDULE, body, "scheduleCampaign: schedule the campaign");
         cJSON_Delete(body);
     }
     cJSON_Delete(tokens);

@@ -44,6 +44,7 @@
 #include "ops/lists/lists.h"
 #include "ops/core/op.h"
 #include "mk_handlers.h"
+#include "rest/endpoints.h"
 #include "rest/json.h"
 #include "soap/fault.h"
 
@@ -291,9 +292,8 @@ static int bulk_import(mk_op *op, mk_list_ref *l, const mk_buf *csv, int64_t *ba
         char lid[24];
         snprintf(lid, sizeof lid, "%" PRId64, l->id);
         mk_rest_param q[3] = {{"format", "csv"}, {"listId", lid}, {"partitionName", partition}};
-        mk_rest_req rr = {.method = MK_REST_POST, .path = "/bulk/v1/leads.json", .query = q,
-                          .nquery = partition ? 3 : 2, .raw_body = body.data, .raw_len = body.len,
-                          .raw_content_type = ctype};
+        mk_rest_req rr = {.ep = MK_EP_BULK_IMPORT, .query = q, .nquery = partition ? 3 : 2,
+                          .raw_body = body.data, .raw_len = body.len, .raw_content_type = ctype};
         mk_rest_result res = {0};
         mk_ops_failure fail;
         rc = mk_ops_rest_try(op, "import", &rr, &res, "importToList: bulk import the rows", &fail);
@@ -480,11 +480,15 @@ static int lo_add_leads(mk_op *op, mk_list_ref *l, listonly_work *w)
     for (int start = 0; start < nids && rc == SOAP_OK; start += REST_BATCH) {
         int cnt = nids - start < REST_BATCH ? nids - start : REST_BATCH;
         cJSON *body = mk_lists_id_input(w->ids + start, (size_t)cnt);
-        mk_rest_req rr = {.method = MK_REST_POST, .json = body};
+        /* Never replayed after an unclear failure, unlike listOperation's add
+         * (the row's rule): this add has always been sent once, and the
+         * import reports per lead what it added; keep it so. */
+        mk_rest_req rr = {.ep = MK_EP_LIST_ADD, .json = body,
+                          .idempotent = MK_REST_NOT_IDEMPOTENT};
         mk_rest_result res = {0};
         mk_ops_failure fail;   /* held: a later batch's failure says what was added */
         mk_ops_failure *outer = mk_ops_hold(op, &fail);
-        rc = mk_lists_call(op, l, "/leads.json", &rr, &res,
+        rc = mk_lists_call(op, l, &rr, &res,
                            "importToList LISTONLY: add the leads to the list");
         mk_ops_unhold(op, outer);
         cJSON_Delete(body);
@@ -727,10 +731,13 @@ int mk_op_import_to_list(mk_op *op, struct ns1__ParamsImportToList *p,
 static const cJSON *batch_status(mk_op *op, int64_t batch, mk_rest_result *res,
                                  int *rc)
 {
-    char path[64];
-    snprintf(path, sizeof path, "/bulk/v1/leads/batch/%" PRId64 ".json", batch);
-    mk_rest_req rr = {.method = MK_REST_GET, .path = path,
-                      .path_template = "/bulk/v1/leads/batch/{batchId}.json"};
+    char path[64], idtext[24];
+    snprintf(idtext, sizeof idtext, "%" PRId64, batch);
+    if (mk_rest_endpoint_path(MK_EP_BULK_IMPORT_STATUS, idtext, path, sizeof path) != 0) {
+        *rc = mk_fault(op->soap, MK_ERR_INTERNAL, "getImportToListStatus: status path too long");
+        return NULL;
+    }
+    mk_rest_req rr = {.ep = MK_EP_BULK_IMPORT_STATUS, .path = path};
     mk_ops_failure fail;
     *rc = mk_ops_rest_try(op, "import", &rr, res, "getImportToListStatus: bulk import status",
                           &fail);

@@ -55,8 +55,7 @@ int mk_lists_resolve(mk_op *op, mk_list_ref *l, bool fresh, const char *what)
         return SOAP_OK;
     }
     mk_rest_param q[2] = {{"name", l->name}, {"programName", l->program}};
-    mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/lists.json", .query = q,
-                      .nquery = l->program ? 2 : 1};
+    mk_rest_req rr = {.ep = MK_EP_LISTS, .query = q, .nquery = l->program ? 2 : 1};
     mk_rest_result res = {0};
     char ctx[160];
     snprintf(ctx, sizeof ctx, "%s: find static list by name", what);
@@ -103,15 +102,16 @@ int mk_lists_resolve(mk_op *op, mk_list_ref *l, bool fresh, const char *what)
     return rc;
 }
 
-int mk_lists_call(mk_op *op, mk_list_ref *l, const char *suffix, mk_rest_req *rr,
-                  mk_rest_result *res, const char *what)
+int mk_lists_call(mk_op *op, mk_list_ref *l, mk_rest_req *rr, mk_rest_result *res,
+                  const char *what)
 {
-    char path[96], tmpl[96];
-    snprintf(tmpl, sizeof tmpl, "/rest/v1/lists/{listId}%s", suffix);
+    char path[96], idtext[24];
     for (int attempt = 0;; attempt++) {
-        snprintf(path, sizeof path, "/rest/v1/lists/%" PRId64 "%s", l->id, suffix);
+        snprintf(idtext, sizeof idtext, "%" PRId64, l->id);
+        if (mk_rest_endpoint_path(rr->ep, idtext, path, sizeof path) != 0)
+            return mk_fault(op->soap, MK_ERR_INTERNAL, "%s: no list path for REST endpoint %d",
+                            what, (int)rr->ep);
         rr->path = path;
-        rr->path_template = tmpl;
         mk_rest_result_free(res);
         mk_ops_failure fail;
         int rc = mk_ops_rest_try(op, "list", rr, res, what, &fail);
@@ -162,7 +162,6 @@ cJSON *mk_lists_id_input(const int64_t *ids, size_t n)
 typedef struct list_send {
     mk_op *op;
     mk_list_ref *l;
-    const char *suffix;
     const char *what;
 } list_send;
 
@@ -170,7 +169,7 @@ static int list_send_page(void *ctx, const mk_rest_req *rr, mk_rest_result *res)
 {
     const list_send *s = ctx;
     mk_rest_req r = *rr;
-    return mk_lists_call(s->op, s->l, s->suffix, &r, res, s->what);
+    return mk_lists_call(s->op, s->l, &r, res, s->what);
 }
 
 /* The member ids of one page, appended to a growing array. */
@@ -208,7 +207,7 @@ int mk_lists_clear_all(mk_op *op, mk_list_ref *l, mk_list_clear *out, const char
      * (REST pages by position).  A page without members is the end. */
     snprintf(ctx, sizeof ctx, "%s: read the list's members", what);
     member_ids m = {.soap = soap, .what = what};
-    list_send ls = {op, l, "/leads.json", ctx};
+    list_send ls = {op, l, ctx};
     mk_rest_param q[3] = {{"fields", "id"}, {"batchSize", MK_REST_BATCH_MAX_TEXT},
                           {"nextPageToken", NULL}};
     mk_pager pg = {.ep = MK_EP_LIST_MEMBERS, .query = q, .nquery = 3,
@@ -227,12 +226,13 @@ int mk_lists_clear_all(mk_op *op, mk_list_ref *l, mk_list_clear *out, const char
     for (size_t start = 0; start < n; start += REST_IDS_MAX) {
         size_t cnt = n - start < REST_IDS_MAX ? n - start : REST_IDS_MAX;
         cJSON *body = mk_lists_id_input(ids + start, cnt);
-        /* Membership changes are safe to repeat after an unclear failure. */
-        mk_rest_req rr = {.method = MK_REST_DELETE, .json = body, .idempotent = MK_REST_IDEMPOTENT};
+        /* Membership changes are safe to repeat after an unclear failure
+         * (the catalogue row says so). */
+        mk_rest_req rr = {.ep = MK_EP_LIST_REMOVE, .json = body};
         mk_rest_result res = {0};
         mk_ops_failure fail;   /* held: a later batch's failure says what was removed */
         mk_ops_failure *outer = mk_ops_hold(op, &fail);
-        rc = mk_lists_call(op, l, "/leads.json", &rr, &res, ctx);
+        rc = mk_lists_call(op, l, &rr, &res, ctx);
         mk_ops_unhold(op, outer);
         cJSON_Delete(body);
         if (rc != SOAP_OK) {
@@ -367,9 +367,9 @@ static int check_membership(mk_op *op, mk_list_ref *l, membership *ms, const cha
         if (!joined)
             return mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
         mk_rest_param q[1] = {{"id", joined}};
-        mk_rest_req rr = {.method = MK_REST_GET, .query = q, .nquery = 1};
+        mk_rest_req rr = {.ep = MK_EP_LIST_ISMEMBER, .query = q, .nquery = 1};
         mk_rest_result res = {0};
-        int rc = mk_lists_call(op, l, "/leads/ismember.json", &rr, &res, what);
+        int rc = mk_lists_call(op, l, &rr, &res, what);
         free(joined);
         if (rc == SOAP_OK)
             take_statuses(soap, ms, start, cnt,
@@ -412,13 +412,13 @@ static int change_membership(mk_op *op, mk_list_ref *l, membership *ms, bool add
     for (int start = 0; start < ms->nids; start += REST_IDS_MAX) {
         int cnt = ms->nids - start < REST_IDS_MAX ? ms->nids - start : REST_IDS_MAX;
         cJSON *body = mk_lists_id_input(ms->ids + start, (size_t)cnt);
-        /* Membership changes are safe to repeat after an unclear failure. */
-        mk_rest_req rr = {.method = add ? MK_REST_POST : MK_REST_DELETE, .json = body,
-                          .idempotent = MK_REST_IDEMPOTENT};
+        /* Membership changes are safe to repeat after an unclear failure
+         * (the catalogue row says so). */
+        mk_rest_req rr = {.ep = add ? MK_EP_LIST_ADD : MK_EP_LIST_REMOVE, .json = body};
         mk_rest_result res = {0};
         mk_ops_failure fail;   /* held: a later batch's failure says what was changed */
         mk_ops_failure *outer = mk_ops_hold(op, &fail);
-        int rc = mk_lists_call(op, l, "/leads.json", &rr, &res, what);
+        int rc = mk_lists_call(op, l, &rr, &res, what);
         mk_ops_unhold(op, outer);
         cJSON_Delete(body);
         if (rc == SOAP_OK)

@@ -31,12 +31,13 @@ typedef struct mk_list_ref {
  * name exactly.  With fresh, the cache is skipped (and refreshed). */
 int mk_lists_resolve(mk_op *op, mk_list_ref *l, bool fresh, const char *what);
 
-/* One REST call on /rest/v1/lists/{id}<suffix> (e.g. "/leads.json").  rr's
- * path is set here.  When REST answers 1013 and the id came from the cache,
+/* One REST call on the list endpoint rr->ep (a catalogue row whose template
+ * holds {listId}, e.g. MK_EP_LIST_ADD); rr's path is filled here from the
+ * row and l->id.  When REST answers 1013 and the id came from the cache,
  * the name is looked up again and the call made once more.  Other failures
  * raise the fault mapped with context "list" (1013 -> 20111). */
-int mk_lists_call(mk_op *op, mk_list_ref *l, const char *suffix, mk_rest_req *rr,
-                  mk_rest_result *res, const char *what);
+int mk_lists_call(mk_op *op, mk_list_ref *l, mk_rest_req *rr, mk_rest_result *res,
+                  const char *what);
 
 /* The body of a membership change: {"input": [{"id": <id>}, ...]} for
  * ids[0..n), the ids' digits exact.  Caller frees. */
