@@ -28,16 +28,34 @@ int acts_start(ss_stack *s, cJSON *seed, const char *extra_config)
     return rc;
 }
 
+/* The nextPageToken of a REST answer (malloc'd).  A slow or failed answer
+ * may have none (or be no JSON at all): the test then fails saying so,
+ * instead of reading through a NULL member. */
+static char *truth_token(cJSON *j, const char *what)
+{
+    const char *t = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "nextPageToken"));
+    if (t)
+        return strdup(t);
+    char *body = j ? cJSON_PrintUnformatted(j) : NULL;
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s: REST answer has no nextPageToken: %.400s", what,
+             body ? body : "(no JSON answer)");
+    free(body);
+    cJSON_Delete(j);
+    fail_msg("%s", msg);
+    return NULL;
+}
+
 cJSON *acts_truth(ss_stack *s, const char *types, const char *leads, long list, time_t since)
 {
     char *iso = ss_iso(since), *eiso = ts_urlenc(iso);
     char *path = ts_fmt("/rest/v1/activities/pagingtoken.json?sinceDatetime=%s", eiso);
     cJSON *j = ss_rest(s, "GET", path, NULL);
-    char *token = strdup(cJSON_GetObjectItemCaseSensitive(j, "nextPageToken")->valuestring);
-    cJSON_Delete(j);
     free(path);
     free(iso);
     free(eiso);
+    char *token = truth_token(j, "acts_truth: paging token");
+    cJSON_Delete(j);
     cJSON *all = cJSON_CreateArray();
     /* REST takes 10 type ids per call: one pass per group. */
     char *copy = strdup(types), *save = NULL;
@@ -75,7 +93,7 @@ cJSON *acts_truth(ss_stack *s, const char *types, const char *leads, long list, 
                 cJSON_AddItemToArray(all, cJSON_Duplicate(a, 1));
             bool more = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "moreResult"));
             free(t);
-            t = strdup(cJSON_GetObjectItemCaseSensitive(j, "nextPageToken")->valuestring);
+            t = truth_token(j, "acts_truth: activities page");
             cJSON_Delete(j);
             if (!more)
                 break;

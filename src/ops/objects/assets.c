@@ -40,10 +40,9 @@
 #include "ops/objects/objects.h"
 #include "ops/core/op.h"
 #include "mk_handlers.h"
+#include "rest/endpoints.h"
 #include "rest/json.h"
 #include "soap/fault.h"
-
-#define ASSET_PAGE 200
 
 static bool blank(const char *s)
 {
@@ -52,10 +51,10 @@ static bool blank(const char *s)
 
 /* One Asset API read.  "No assets found" (success, a warning, no result)
  * is an empty array. */
-static int asset_get(mk_op *op, const char *path, const mk_rest_param *q, size_t nq,
+static int asset_get(mk_op *op, mk_rest_ep ep, const mk_rest_param *q, size_t nq,
                      cJSON **items, const char *what)
 {
-    mk_rest_req rr = {.method = MK_REST_GET, .path = path, .query = q, .nquery = nq};
+    mk_rest_req rr = {.ep = ep, .query = q, .nquery = nq};
     mk_rest_result res = {0};
     int rc = mk_ops_rest(op, &rr, &res, what);
     *items = NULL;
@@ -70,17 +69,18 @@ static int asset_get(mk_op *op, const char *path, const mk_rest_param *q, size_t
     return rc;
 }
 
-/* Every record of a paged Asset API list. */
-static int asset_all(mk_op *op, const char *path, cJSON **all, const char *what)
+/* Every record of a paged Asset API list (pages of the row's batch_max). */
+static int asset_all(mk_op *op, mk_rest_ep ep, cJSON **all, const char *what)
 {
     char max[8], off[24];
-    snprintf(max, sizeof max, "%d", ASSET_PAGE);
+    const int page_max = mk_rest_endpoint_get(ep)->batch_max;
+    snprintf(max, sizeof max, "%d", page_max);
     *all = cJSON_CreateArray();
-    for (long offset = 0;; offset += ASSET_PAGE) {
+    for (long offset = 0;; offset += page_max) {
         snprintf(off, sizeof off, "%ld", offset);
         mk_rest_param q[2] = {{"maxReturn", max}, {"offset", off}};
         cJSON *page = NULL;
-        int rc = asset_get(op, path, q, 2, &page, what);
+        int rc = asset_get(op, ep, q, 2, &page, what);
         if (rc != SOAP_OK) {
             cJSON_Delete(*all);
             *all = NULL;
@@ -90,7 +90,7 @@ static int asset_all(mk_op *op, const char *path, cJSON **all, const char *what)
         while (cJSON_GetArraySize(page) > 0)
             cJSON_AddItemToArray(*all, cJSON_DetachItemFromArray(page, 0));
         cJSON_Delete(page);
-        if (n < ASSET_PAGE)
+        if (n < page_max)
             return SOAP_OK;
     }
 }
@@ -218,10 +218,10 @@ int mk_op_get_channels(mk_op *op, struct ns1__ParamsGetChannels *p,
     cJSON *channels = NULL;
     if (nnames == 1) {
         mk_rest_param q[1] = {{"name", names[0]}};
-        rc = asset_get(op, "/rest/asset/v1/channel/byName.json", q, 1, &channels,
+        rc = asset_get(op, MK_EP_CHANNEL_BY_NAME, q, 1, &channels,
                        "getChannels: channel by name");
     } else {
-        rc = asset_all(op, "/rest/asset/v1/channels.json", &channels, "getChannels: channels");
+        rc = asset_all(op, MK_EP_CHANNELS, &channels, "getChannels: channels");
     }
     if (rc != SOAP_OK)
         return rc;
@@ -321,7 +321,7 @@ static int tag_type(mk_op *op, const char *type, const cJSON *known, cJSON **doc
         return SOAP_OK;
     mk_rest_param q[1] = {{"name", type}};
     cJSON *items = NULL;
-    int rc = asset_get(op, "/rest/asset/v1/tagType/byName.json", q, 1, &items, what);
+    int rc = asset_get(op, MK_EP_TAG_TYPE_BY_NAME, q, 1, &items, what);
     if (rc != SOAP_OK)
         return rc;
     cJSON *first = cJSON_DetachItemFromArray(items, 0);
@@ -399,7 +399,7 @@ int mk_op_get_tags(mk_op *op, struct ns1__ParamsGetTags *p, struct ns1__SuccessG
     }
     cJSON *all = NULL;
     if (need_all &&
-        (rc = asset_all(op, "/rest/asset/v1/tagTypes.json", &all, "getTags: tag types")) != SOAP_OK)
+        (rc = asset_all(op, MK_EP_TAG_TYPES, &all, "getTags: tag types")) != SOAP_OK)
         return rc;
 
     tag_out o = {0};

@@ -33,6 +33,7 @@
 #include "ops/objects/objects.h"
 #include "ops/core/op.h"
 #include "mk_handlers.h"
+#include "rest/endpoints.h"
 #include "rest/json.h"
 #include "soap/fault.h"
 
@@ -106,7 +107,7 @@ static int resolve_type(mk_op *op, const char *op_name, const char *name, bool w
         return mk_fault(soap, MK_ERR_PARAMETER_REQUIRED, "%s needs objTypeName", op_name);
     char what[96];
     snprintf(what, sizeof what, "%s: list custom object types", op_name);
-    mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/customobjects.json"};
+    mk_rest_req rr = {.ep = MK_EP_CUSTOM_OBJECT_TYPES};
     int rc = mk_obj_metadata(op, TYPES_KEY, &rr, "customobject", what, &c->types);
     if (rc != SOAP_OK)
         return rc;
@@ -146,10 +147,11 @@ static int resolve_type(mk_op *op, const char *op_name, const char *name, bool w
     if (!with_fields)
         return SOAP_OK;
     char path[256];
-    snprintf(path, sizeof path, "/rest/v1/customobjects/%s/describe.json", c->api);
     snprintf(what, sizeof what, "%s: describe %s", op_name, c->api);
-    mk_rest_req dr = {.method = MK_REST_GET, .path = path,
-                      .path_template = "/rest/v1/customobjects/{apiName}/describe.json"};
+    if (mk_rest_endpoint_path(MK_EP_CUSTOM_OBJECT_DESCRIBE, c->api, path, sizeof path) != 0)
+        return mk_fault(soap, MK_ERR_BAD_PARAMETER, "%s: custom object type name too long",
+                        op_name);
+    mk_rest_req dr = {.ep = MK_EP_CUSTOM_OBJECT_DESCRIBE, .path = path};
     mk_ops_failure fail;   /* held: a type REST no longer knows leaves the cache */
     mk_ops_failure *outer = mk_ops_hold(op, &fail);
     rc = mk_obj_metadata(op, describe_key(soap, c->api), &dr, "customobject", what, &c->describe);
@@ -348,7 +350,10 @@ static int co_fetch(mk_op *op, const char *op_name, const cotype *c, const cJSON
 {
     struct soap *soap = op->soap;
     char path[256], what[128];
-    snprintf(path, sizeof path, "/rest/v1/customobjects/%s.json", c->api);
+    *key = NULL;
+    if (mk_rest_endpoint_path(MK_EP_CUSTOM_OBJECTS_QUERY, c->api, path, sizeof path) != 0)
+        return mk_fault(soap, MK_ERR_BAD_PARAMETER, "%s: custom object type name too long",
+                        op_name);
     snprintf(what, sizeof what, "%s: query %s", op_name, c->api);
     /* One searchable field as text; the whole dedupe key with typed values. */
     *key = single ? cJSON_Duplicate(want, 1) : cJSON_CreateObject();
@@ -357,8 +362,8 @@ static int co_fetch(mk_op *op, const char *op_name, const cotype *c, const cJSON
         cJSON_ArrayForEach(w, want)
             cJSON_AddItemToObject(*key, w->string, rest_value(c, w->string, w->valuestring));
     int rest_code = 0;
-    int rc = mk_obj_query(op, path, "/rest/v1/customobjects/{apiName}.json", *key, fields, batch,
-                          token, "customobject", what, records, next, &rest_code);
+    int rc = mk_obj_query(op, MK_EP_CUSTOM_OBJECTS_QUERY, path, *key, fields, batch, token,
+                          "customobject", what, records, next, &rest_code);
     if (rc != SOAP_OK && rest_code == 1013) {
         forget_type(op, c);
         rc = mk_fault(soap, MK_ERR_BAD_PARAMETER, "Object name is not valid: Marketo no "
@@ -469,14 +474,14 @@ out:
 /* ---- syncCustomObjects / deleteCustomObjects ----------------------------------------- */
 
 /* Merge the key and attribute lists of one record; decide its REST key
- * and call (path: the type's sync or delete endpoint). */
+ * and call (ep and path: the type's sync or delete endpoint). */
 static void make_record(struct soap *soap, cotype *c, const struct ns1__ArrayOfAttribute *keys,
                         const struct ns1__ArrayOfAttribute *attrs, const char *action,
-                        const char *path, const char *path_template, mk_obj_write *w)
+                        mk_rest_ep ep, const char *path, mk_obj_write *w)
 {
     w->rec = cJSON_CreateObject();
+    w->ep = ep;
     w->path = path;
-    w->path_template = path_template;
     char unknown[512] = "";
     size_t used = 0;
     const struct ns1__ArrayOfAttribute *lists[2] = {keys, attrs};
@@ -620,14 +625,15 @@ static int write_objects(mk_op *op, const char *op_name, const char *type_name, 
     if ((rc = statuses(soap, &c, n, &st, op_name)) != SOAP_OK)
         goto out;
     char path[256], what[128];
-    snprintf(path, sizeof path, "/rest/v1/customobjects/%s%s.json", c.api,
-             for_delete ? "/delete" : "");
+    const mk_rest_ep ep = for_delete ? MK_EP_CUSTOM_OBJECTS_DELETE : MK_EP_CUSTOM_OBJECTS_SYNC;
+    if (mk_rest_endpoint_path(ep, c.api, path, sizeof path) != 0) {
+        rc = mk_fault(soap, MK_ERR_BAD_PARAMETER, "%s: custom object type name too long",
+                      op_name);
+        goto out;
+    }
     snprintf(what, sizeof what, "%s: %s %s", op_name, for_delete ? "delete" : "sync", c.api);
     for (int i = 0; i < n; i++) {
-        make_record(soap, &c, keys[i], attrs ? attrs[i] : NULL, action, path,
-                    for_delete ? "/rest/v1/customobjects/{apiName}/delete.json"
-                               : "/rest/v1/customobjects/{apiName}.json",
-                    &w[i]);
+        make_record(soap, &c, keys[i], attrs ? attrs[i] : NULL, action, ep, path, &w[i]);
         st[i].error = (char *)w[i].error;
     }
     co_status_ctx ctx = {st, for_delete ? "customobject_delete" : "customobject_sync"};

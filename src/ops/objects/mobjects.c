@@ -53,6 +53,7 @@
 #include "ops/objects/objects.h"
 #include "ops/core/op.h"
 #include "mk_handlers.h"
+#include "rest/endpoints.h"
 #include "rest/json.h"
 #include "soap/auth.h"
 #include "soap/fault.h"
@@ -67,19 +68,17 @@ typedef enum kind { K_OPP, K_ROLE, K_PROGRAM } kind;
 typedef struct objtype {
     kind k;
     const char *name;           /* the SOAP type name */
-    const char *path;           /* query and sync */
-    const char *delete_path;
-    const char *describe_path;
+    mk_rest_ep query, sync, delete, describe;
     const char *cache_key;      /* objcache key of the describe */
 } objtype;
 
 static const objtype TYPES[] = {
-    {K_OPP, "Opportunity", "/rest/v1/opportunities.json", "/rest/v1/opportunities/delete.json",
-     "/rest/v1/opportunities/describe.json", "describe:opportunities"},
-    {K_ROLE, "OpportunityPersonRole", "/rest/v1/opportunities/roles.json",
-     "/rest/v1/opportunities/roles/delete.json", "/rest/v1/opportunities/roles/describe.json",
+    {K_OPP, "Opportunity", MK_EP_OPPORTUNITIES_QUERY, MK_EP_OPPORTUNITIES_SYNC,
+     MK_EP_OPPORTUNITIES_DELETE, MK_EP_OPPORTUNITIES_DESCRIBE, "describe:opportunities"},
+    {K_ROLE, "OpportunityPersonRole", MK_EP_OPPORTUNITY_ROLES_QUERY, MK_EP_OPPORTUNITY_ROLES_SYNC,
+     MK_EP_OPPORTUNITY_ROLES_DELETE, MK_EP_OPPORTUNITY_ROLES_DESCRIBE,
      "describe:opportunities/roles"},
-    {K_PROGRAM, "Program", NULL, NULL, NULL, NULL},
+    {K_PROGRAM, "Program", MK_EP_NONE, MK_EP_NONE, MK_EP_NONE, MK_EP_NONE, NULL},
 };
 
 /* SOAP attribute names that are not "REST name with a capital letter". */
@@ -125,7 +124,7 @@ static int load_meta(mk_op *op, const objtype *t, const char *op_name, meta *m)
     char what[128];
     memset(m, 0, sizeof *m);
     snprintf(what, sizeof what, "%s: describe %s", op_name, t->name);
-    mk_rest_req rr = {.method = MK_REST_GET, .path = t->describe_path};
+    mk_rest_req rr = {.ep = t->describe};
     int rc = mk_obj_metadata(op, t->cache_key, &rr, "mobject", what, &m->all);
     if (rc != SOAP_OK)
         return rc;
@@ -260,7 +259,7 @@ static int describe_leads(mk_op *op, struct ns1__MObjectMetadata *md)
 {
     struct soap *soap = op->soap;
     cJSON *all = NULL;
-    mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/v1/leads/describe.json"};
+    mk_rest_req rr = {.ep = MK_EP_LEADS_DESCRIBE};
     int rc = mk_obj_metadata(op, "describe:leads", &rr, "mobject",
                              "describeMObject: describe leads", &all);
     if (rc != SOAP_OK)
@@ -727,7 +726,7 @@ static int get_leaddb(mk_op *op, const objtype *t, const struct ns1__ParamsGetMO
     }
     char *next = NULL;
     int rest_code = 0;
-    rc = mk_obj_query(op, t->path, NULL, key, fields, MK_OBJ_SOAP_PAGE_MAX, token, "mobject",
+    rc = mk_obj_query(op, t->query, NULL, key, fields, MK_OBJ_SOAP_PAGE_MAX, token, "mobject",
                       what, &records, &next, &rest_code);
     if (rc != SOAP_OK)
         goto out;
@@ -830,7 +829,7 @@ static int leaddb_record(struct soap *soap, const objtype *t, const meta *m,
                          const char *op, mk_obj_write *w, wobj *x)
 {
     w->rec = cJSON_CreateObject();
-    w->path = for_delete ? t->delete_path : t->path;
+    w->ep = for_delete ? t->delete : t->sync;
     x->echo = o->externalKey;
     x->update = action && !strcmp(action, "updateOnly");
     if (!w->rec)

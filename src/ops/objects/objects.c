@@ -15,6 +15,7 @@
 #include "ops/core/objcache.h"
 #include "ops/core/streampos.h"
 #include "ops/core/values.h"
+#include "rest/endpoints.h"
 #include "rest/json.h"
 #include "soap/fault.h"
 
@@ -147,10 +148,9 @@ char *mk_obj_reason(struct soap *soap, const cJSON *item, int *code)
 
 /* ---- queries ----------------------------------------------------------------- */
 
-int mk_obj_query(mk_op *op, const char *path, const char *path_template,
-                 const cJSON *key, const cJSON *fields, int batch, const char *token,
-                 const char *context, const char *what, cJSON **records, char **next,
-                 int *rest_code)
+int mk_obj_query(mk_op *op, mk_rest_ep ep, const char *path, const cJSON *key,
+                 const cJSON *fields, int batch, const char *token, const char *context,
+                 const char *what, cJSON **records, char **next, int *rest_code)
 {
     struct soap *soap = op->soap;
     *records = NULL;
@@ -184,11 +184,16 @@ int mk_obj_query(mk_op *op, const char *path, const char *path_template,
         size_t nq = 4;
         if (token)
             q[nq++] = (mk_rest_param){"nextPageToken", token};
-        mk_rest_req rr = {.method = MK_REST_GET, .path = path, .path_template = path_template,
-                          .query = q, .nquery = nq};
+        mk_rest_req rr = {.ep = ep, .path = path, .query = q, .nquery = nq};
         rc = mk_ops_rest_in(op, context, &rr, &res, what);
         free(csv);
     } else {
+        /* POST on the query's path template: that method + path's row. */
+        const mk_rest_endpoint *get = mk_rest_endpoint_get(ep);
+        const mk_rest_endpoint *post = get ? mk_rest_endpoint_find(MK_REST_POST, get->path) : NULL;
+        if (!post)
+            return mk_fault(soap, MK_ERR_INTERNAL, "%s: no POST endpoint for REST endpoint %d",
+                            what, (int)ep);
         body = cJSON_CreateObject();
         cJSON_AddStringToObject(body, "filterType", "dedupeFields");
         cJSON_AddItemToObject(body, "fields", cJSON_Duplicate(fields, 1));
@@ -197,8 +202,7 @@ int mk_obj_query(mk_op *op, const char *path, const char *path_template,
         if (token)
             cJSON_AddStringToObject(body, "nextPageToken", token);
         mk_rest_param q[1] = {{"_method", "GET"}};
-        mk_rest_req rr = {.method = MK_REST_POST, .path = path, .path_template = path_template,
-                          .query = q, .nquery = 1, .json = body};
+        mk_rest_req rr = {.ep = post->id, .path = path, .query = q, .nquery = 1, .json = body};
         rc = mk_ops_rest_in(op, context, &rr, &res, what);
     }
     if (rc == SOAP_OK) {
@@ -455,8 +459,7 @@ int mk_obj_write_all(mk_op *op, mk_obj_write *w, int n, const char *by_member,
             cJSON_AddStringToObject(body, "action", first->action);
         cJSON_AddStringToObject(body, by_member, first->by);
         cJSON_AddItemToObject(body, "input", input);
-        mk_rest_req rr = {.method = MK_REST_POST, .path = first->path,
-                          .path_template = first->path_template, .json = body};
+        mk_rest_req rr = {.ep = first->ep, .path = first->path, .json = body};
         mk_rest_result res = {0};
         mk_ops_failure fail;   /* held: after a first batch it says what was written */
         rc = mk_ops_rest_try(op, context, &rr, &res, what, &fail);

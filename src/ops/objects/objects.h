@@ -78,23 +78,26 @@ char *mk_obj_reason(struct soap *soap, const cJSON *item, int *code);
 /* ---- queries ----------------------------------------------------------------- */
 
 /* One page of a lead-database object query (opportunities, roles, custom
- * objects) on path (path_template for the trace):
+ * objects) on the query endpoint ep (its GET catalogue row; path: the
+ * concrete path when the template has an {apiName}, else NULL):
  *   - key with one member {field: value}: GET ?filterType=field
  *     &filterValues=value (a value with a comma is fault 20110: REST's
  *     filter values cannot carry one);
  *   - a compound key (every dedupe field): POST ?_method=GET with
  *     {"filterType": "dedupeFields", "input": [key], ...}, Marketo's
- *     documented form.
+ *     documented form.  It is sent as POST on the same path template, which
+ *     is the catalogue's row for that method + path (the sync row, as
+ *     mapping/operations.json names it); so its rule holds: not replayed
+ *     after an unclear failure, as before rows existed.
  * fields: the REST field names to return; batch: page size; token: the
  * nextPageToken of the page to read (NULL: the first).  On success
  * *records is the page (caller frees) and *next the token of the next page
  * in the soap arena, NULL when this is the last.  On failure the fault is
  * raised (errors.json context `context`), *rest_code is REST's error code
  * (0 if none) and SOAP_FAULT returned. */
-int mk_obj_query(mk_op *op, const char *path, const char *path_template,
-                 const cJSON *key, const cJSON *fields, int batch, const char *token,
-                 const char *context, const char *what, cJSON **records, char **next,
-                 int *rest_code);
+int mk_obj_query(mk_op *op, mk_rest_ep ep, const char *path, const cJSON *key,
+                 const cJSON *fields, int batch, const char *token, const char *context,
+                 const char *what, cJSON **records, char **next, int *rest_code);
 
 /* ---- stream positions ------------------------------------------------------ */
 
@@ -134,8 +137,9 @@ typedef struct mk_obj_write {
     const char *key;            /* key value(s): a repeated key waits for a later call */
     const char *action;         /* the call's "action" (NULL: none, as for deletes) */
     const char *by;             /* the call's dedupeBy / deleteBy */
-    const char *path;           /* the call's endpoint ... */
-    const char *path_template;  /* ... and its template for the trace (NULL: path) */
+    mk_rest_ep ep;              /* the call's endpoint (catalogue row) ... */
+    const char *path;           /* ... and its concrete path when the template has
+                                   an {apiName}; NULL otherwise */
     const char *error;          /* why the record is not sent (FAILED), or NULL */
 } mk_obj_write;
 

@@ -22,6 +22,7 @@
 #include "ops/objects/mobjects.h"
 #include "ops/objects/objects.h"
 #include "ops/core/op.h"
+#include "rest/endpoints.h"
 #include "rest/json.h"
 #include "soap/auth.h"
 #include "soap/fault.h"
@@ -272,10 +273,12 @@ static int program_mobject(struct soap *soap, const cJSON *rec, struct ns1__MObj
 /* One program's full record (tags and costs) by id; NULL result when none. */
 static int program_by_id(mk_op *op, long long id, const char *what, cJSON **rec)
 {
-    char path[64];
-    snprintf(path, sizeof path, "/rest/asset/v1/program/%lld.json", id);
-    mk_rest_req rr = {.method = MK_REST_GET, .path = path,
-                      .path_template = "/rest/asset/v1/program/{programId}.json"};
+    char path[64], idtext[24];
+    snprintf(idtext, sizeof idtext, "%lld", id);
+    *rec = NULL;
+    if (mk_rest_endpoint_path(MK_EP_PROGRAM, idtext, path, sizeof path) != 0)
+        return mk_fault(op->soap, MK_ERR_INTERNAL, "%s: program path too long", what);
+    mk_rest_req rr = {.ep = MK_EP_PROGRAM, .path = path};
     mk_rest_result res = {0};
     int rc = mk_ops_rest_in(op, "program", &rr, &res, what);
     *rec = NULL;
@@ -338,15 +341,13 @@ static int programs_fetch(mk_op *op, const progq *q, int page, int64_t offset,
     } else if (q->name) {
         snprintf(what, sizeof what, "%s: get program by name", op_name);
         mk_rest_param qp[3] = {{"name", q->name}, {"includeTags", "true"}, {"includeCosts", "true"}};
-        mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/asset/v1/program/byName.json",
-                          .query = qp, .nquery = 3};
+        mk_rest_req rr = {.ep = MK_EP_PROGRAM_BY_NAME, .query = qp, .nquery = 3};
         rc = mk_ops_rest_in(op, "program", &rr, &res, what);
     } else if (q->tag_type) {
         snprintf(what, sizeof what, "%s: get programs by tag", op_name);
         mk_rest_param qp[4] = {{"tagType", q->tag_type}, {"tagValue", q->tag_value},
                                {"maxReturn", maxr}, {"offset", off}};
-        mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/asset/v1/program/byTag.json",
-                          .query = qp, .nquery = 4};
+        mk_rest_req rr = {.ep = MK_EP_PROGRAMS_BY_TAG, .query = qp, .nquery = 4};
         rc = mk_ops_rest_in(op, "program", &rr, &res, what);
     } else {
         snprintf(what, sizeof what, "%s: list programs", op_name);
@@ -364,8 +365,7 @@ static int programs_fetch(mk_op *op, const progq *q, int page, int64_t offset,
             iso_utc(q->to, to);
             qp[nq++] = (mk_rest_param){"latestUpdatedAt", to};
         }
-        mk_rest_req rr = {.method = MK_REST_GET, .path = "/rest/asset/v1/programs.json",
-                          .query = qp, .nquery = nq};
+        mk_rest_req rr = {.ep = MK_EP_PROGRAMS, .query = qp, .nquery = nq};
         rc = mk_ops_rest_in(op, "program", &rr, &res, what);
     }
     if (rc == SOAP_OK && !*records) {
@@ -544,8 +544,12 @@ int mk_mobj_sync_program(mk_op *op, const struct ns1__MObject *o, bool update,
         st->error = (char *)why;
         goto out;
     }
-    char path[64];
-    snprintf(path, sizeof path, "/rest/asset/v1/program/%d.json", *o->id);
+    char path[64], idtext[16];
+    snprintf(idtext, sizeof idtext, "%d", *o->id);
+    if (mk_rest_endpoint_path(MK_EP_PROGRAM_UPDATE, idtext, path, sizeof path) != 0) {
+        rc = mk_fault(op->soap, MK_ERR_INTERNAL, "program path too long");
+        goto out;
+    }
     char *cj = cJSON_PrintUnformatted(costs), *tj = cJSON_PrintUnformatted(tags);
     mk_rest_param form[2];
     size_t nf = 0;
@@ -553,9 +557,7 @@ int mk_mobj_sync_program(mk_op *op, const struct ns1__MObject *o, bool update,
         form[nf++] = (mk_rest_param){"costs", cj};
     if (cJSON_GetArraySize(tags) > 0)
         form[nf++] = (mk_rest_param){"tags", tj};
-    mk_rest_req rr = {.method = MK_REST_POST, .path = path,
-                      .path_template = "/rest/asset/v1/program/{programId}.json", .form = form,
-                      .nform = nf};
+    mk_rest_req rr = {.ep = MK_EP_PROGRAM_UPDATE, .path = path, .form = form, .nform = nf};
     mk_rest_result res = {0};
     mk_rest_status rs;
     {
@@ -563,7 +565,9 @@ int mk_mobj_sync_program(mk_op *op, const struct ns1__MObject *o, bool update,
         mk_rest_cred cred = op->cred;
         rr.deadline_ms = op->deadline_ms;
         rs = mk_rest_call(op->svc->rest, &cred, &rr, &res);
-        mk_request_note(r, "POST", rr.path_template, res.attempts, res.error_code);
+        const mk_rest_endpoint *row = mk_rest_endpoint_get(rr.ep);
+        mk_request_note(r, mk_rest_method_name(row->method), row->path, res.attempts,
+                        res.error_code);
     }
     if (rs == MK_REST_OK) {
         st->status = ns1__MObjStatusEnum__UPDATED;
