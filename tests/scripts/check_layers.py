@@ -10,7 +10,11 @@ ARCHITECTURE.md names the layers of src/, lowest first, on one line:
 A file in src/<layer>/ may include headers of its own layer and of the
 layers below it, never of a layer above.  Beside that, no file may reach
 itself through its includes (an include circle between modules, foo.c and
-foo.h counting as one).  emulator/ has its own table and check
+foo.h counting as one).  And src/ops/ names its REST endpoints
+(ARCHITECTURE.md, "Where a REST call is made"): outside comments it holds
+no REST path ("/rest/..., "/bulk/...) and sets no request's .method, so
+method, path template and retry rule come from src/rest/endpoints.c only.
+emulator/ has its own table and check
 (emulator/emu.h, tests/emulator/test_emu_layers.py).
 Prints every offence and exits 1 if there is one; 0 and a summary if not.
 """
@@ -93,6 +97,29 @@ def circles(files):
     return out
 
 
+COMMENT = re.compile(r'/\*.*?\*/|//[^\n]*', re.S)
+HAND_WRITTEN = re.compile(r'"/(?:rest|bulk)/|\.method\s*=')
+
+
+def hand_written_endpoints():
+    """Lines of src/ops/ that write a REST path or method themselves."""
+    out = []
+    for d, _, files in os.walk(os.path.join(top, "src", "ops")):
+        for name in sorted(files):
+            if not name.endswith((".c", ".h")):
+                continue
+            path = os.path.join(d, name)
+            with open(path, encoding="utf-8", errors="replace") as f:
+                # Comments become blanks of the same lines, so numbers hold.
+                text = COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), f.read())
+            for no, line in enumerate(text.split("\n"), 1):
+                if HAND_WRITTEN.search(line):
+                    out.append("%s:%d: a REST path or method written by hand; name the "
+                               "endpoint (.ep = MK_EP_...): %s" %
+                               (os.path.relpath(path, top), no, line.strip()))
+    return out
+
+
 def main():
     order = layers()
     rank = {name: i for i, name in enumerate(order)}
@@ -113,12 +140,14 @@ def main():
                            (rel, inc, theirs, mine))
     for c in circles(src):
         bad.append("src: include circle between %s" % ", ".join(c))
+    bad.extend(hand_written_endpoints())
     for b in bad:
         print(b)
     if bad:
         print("check_layers: %d offence(s)" % len(bad))
         sys.exit(1)
-    print("check_layers: %d files in src/, layers %s; no upward include, no circle" %
+    print("check_layers: %d files in src/, layers %s; no upward include, no circle, "
+          "no REST endpoint written by hand in src/ops" %
           (len(src), " < ".join(order)))
 
 

@@ -153,6 +153,24 @@ static void requests_are_resolved_from_the_row(void **state)
     assert_int_equal(mk_rest_req_resolve(&in, &out), MK_REST_ERR_INVALID);
 }
 
+/* mk_obj_query sends a compound-key query (POST ?_method=GET) on the POST
+ * row of the query's path template; each paged object query must have one,
+ * and it must stay unreplayed, as that query was before it named a row. */
+static void object_queries_have_a_post_row(void **state)
+{
+    (void)state;
+    static const mk_rest_ep queries[] = {MK_EP_CUSTOM_OBJECTS_QUERY, MK_EP_OPPORTUNITIES_QUERY,
+                                         MK_EP_OPPORTUNITY_ROLES_QUERY};
+    for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++) {
+        const mk_rest_endpoint *get = mk_rest_endpoint_get(queries[i]);
+        assert_non_null(get);
+        assert_int_equal(get->method, MK_REST_GET);
+        const mk_rest_endpoint *post = mk_rest_endpoint_find(MK_REST_POST, get->path);
+        assert_non_null(post);
+        assert_int_equal(post->idempotent, MK_REST_NOT_IDEMPOTENT);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -160,6 +178,7 @@ int main(void)
         cmocka_unit_test(rows_are_in_enum_order_and_distinct),
         cmocka_unit_test(paths_are_filled_in),
         cmocka_unit_test(requests_are_resolved_from_the_row),
+        cmocka_unit_test(object_queries_have_a_post_row),
     };
     return ts_run_tests(tests, NULL, NULL);
 }
