@@ -149,8 +149,8 @@ static int resolve_type(mk_op *op, const char *op_name, const char *name, bool w
     char path[256];
     snprintf(what, sizeof what, "%s: describe %s", op_name, c->api);
     if (mk_rest_endpoint_path(MK_EP_CUSTOM_OBJECT_DESCRIBE, c->api, path, sizeof path) != 0)
-        return mk_fault(soap, MK_ERR_BAD_PARAMETER, "%s: custom object type name too long",
-                        op_name);
+        return mk_fault(soap, MK_ERR_BAD_PARAMETER,
+                        "%s: no REST path for custom object type '%s'", op_name, c->api);
     mk_rest_req dr = {.ep = MK_EP_CUSTOM_OBJECT_DESCRIBE, .path = path};
     mk_ops_failure fail;   /* held: a type REST no longer knows leaves the cache */
     mk_ops_failure *outer = mk_ops_hold(op, &fail);
@@ -352,8 +352,8 @@ static int co_fetch(mk_op *op, const char *op_name, const cotype *c, const cJSON
     char path[256], what[128];
     *key = NULL;
     if (mk_rest_endpoint_path(MK_EP_CUSTOM_OBJECTS_QUERY, c->api, path, sizeof path) != 0)
-        return mk_fault(soap, MK_ERR_BAD_PARAMETER, "%s: custom object type name too long",
-                        op_name);
+        return mk_fault(soap, MK_ERR_BAD_PARAMETER,
+                        "%s: no REST path for custom object type '%s'", op_name, c->api);
     snprintf(what, sizeof what, "%s: query %s", op_name, c->api);
     /* One searchable field as text; the whole dedupe key with typed values. */
     *key = single ? cJSON_Duplicate(want, 1) : cJSON_CreateObject();
@@ -627,8 +627,8 @@ static int write_objects(mk_op *op, const char *op_name, const char *type_name, 
     char path[256], what[128];
     const mk_rest_ep ep = for_delete ? MK_EP_CUSTOM_OBJECTS_DELETE : MK_EP_CUSTOM_OBJECTS_SYNC;
     if (mk_rest_endpoint_path(ep, c.api, path, sizeof path) != 0) {
-        rc = mk_fault(soap, MK_ERR_BAD_PARAMETER, "%s: custom object type name too long",
-                      op_name);
+        rc = mk_fault(soap, MK_ERR_BAD_PARAMETER,
+                      "%s: no REST path for custom object type '%s'", op_name, c.api);
         goto out;
     }
     snprintf(what, sizeof what, "%s: %s %s", op_name, for_delete ? "delete" : "sync", c.api);
