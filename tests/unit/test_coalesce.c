@@ -495,34 +495,39 @@ static void a_failing_record_fails_only_its_caller(void **st)
     assert_true(fk.sync_calls < N);
 
     /* A record that makes the whole call fail (609): the batch is retried
-     * member by member, so only its own caller sees the failure. */
-    pthread_mutex_lock(&fk.mu);
-    fk.sync_calls = 0;
-    pthread_mutex_unlock(&fk.mu);
-    memset(cs, 0, sizeof cs);
-    for (int i = 0; i < N; i++) {
-        cs[i].i = i + 100;
-        cs[i].nrec = 1;
-        cs[i].poison = i == 3;
-    }
-    run(cs, N, sync_caller);
-    for (int i = 0; i < N; i++) {
-        if (i == 3) {
-            assert_int_equal(cs[i].st, MK_REST_ERR_API);
-            assert_int_equal(cs[i].res.error_code, 609);
-        } else {
-            assert_int_equal(cs[i].st, MK_REST_OK);
-            int64_t id = 0;
-            mk_rest_json_get_int64(cJSON_GetArrayItem(result_of(&cs[i]), 0), "id", &id);
-            assert_int_equal(id, cs[i].i * 10);
+     * member by member, so only its own caller sees the failure.  Whether
+     * the poisoned caller shares a call depends on when the quota guard
+     * grants it (a batch is sealed then, and early in the window it grants
+     * at once), so the round is repeated until it did; every round checks
+     * each caller's own answer. */
+    int solo = 0;
+    for (int round = 0; round < 8 && solo == 0; round++) {
+        memset(cs, 0, sizeof cs);
+        for (int i = 0; i < N; i++) {
+            cs[i].i = i + 100 + 100 * round;
+            cs[i].nrec = 1;
+            cs[i].poison = i == 3;
         }
-        mk_rest_result_free(&cs[i].res);
+        run(cs, N, sync_caller);
+        for (int i = 0; i < N; i++) {
+            if (i == 3) {
+                assert_int_equal(cs[i].st, MK_REST_ERR_API);
+                assert_int_equal(cs[i].res.error_code, 609);
+            } else {
+                assert_int_equal(cs[i].st, MK_REST_OK);
+                int64_t id = 0;
+                mk_rest_json_get_int64(cJSON_GetArrayItem(result_of(&cs[i]), 0), "id", &id);
+                assert_int_equal(id, cs[i].i * 10);
+            }
+            mk_rest_result_free(&cs[i].res);
+        }
+        cJSON *stats = cJSON_CreateObject();
+        mk_coalescer_stats_json(co, stats);
+        solo = cJSON_GetObjectItem(cJSON_GetObjectItem(stats, "sync"),
+                                   "solo_after_batch_failure")->valueint;
+        cJSON_Delete(stats);
     }
-    cJSON *stats = cJSON_CreateObject();
-    mk_coalescer_stats_json(co, stats);
-    assert_true(cJSON_GetObjectItem(cJSON_GetObjectItem(stats, "sync"),
-                                    "solo_after_batch_failure")->valueint > 0);
-    cJSON_Delete(stats);
+    assert_true(solo > 0);
 }
 
 static void gets_share_calls_and_split(void **st)
