@@ -576,24 +576,31 @@ static void gets_share_calls_and_split(void **st)
     assert_true(fk.max_get_values > 1);
 }
 
-static void disabled_means_alone(void **st)
+/* n one-record syncs at once, each answered with its own record by a call
+ * of its own (none shared): one REST call per request. */
+static void syncs_each_alone(int n)
 {
-    (void)st;
-    enum { N = 8 };
-    caller cs[N];
+    caller cs[8];
+    assert_true(n <= (int)(sizeof cs / sizeof cs[0]));
     memset(cs, 0, sizeof cs);
-    for (int i = 0; i < N; i++) {
+    for (int i = 0; i < n; i++) {
         cs[i].i = i + 1;
         cs[i].nrec = 1;
     }
-    run(cs, N, sync_caller);
-    for (int i = 0; i < N; i++) {
+    run(cs, n, sync_caller);
+    for (int i = 0; i < n; i++) {
         assert_int_equal(cs[i].st, MK_REST_OK);
         assert_int_equal(cJSON_GetArraySize(result_of(&cs[i])), 1);
         assert_false(cs[i].cost.shared);
         mk_rest_result_free(&cs[i].res);
     }
-    assert_int_equal(fk.sync_calls, N);
+    assert_int_equal(fk.sync_calls, n);
+}
+
+static void disabled_means_alone(void **st)
+{
+    (void)st;
+    syncs_each_alone(8);
     assert_int_equal(fk.max_sync_records, 1);
 }
 
@@ -602,20 +609,7 @@ static void unpaced_with_free_slots_goes_alone(void **st)
 {
     (void)st;
     enum { N = 8 };
-    caller cs[N];
-    memset(cs, 0, sizeof cs);
-    for (int i = 0; i < N; i++) {
-        cs[i].i = i + 1;
-        cs[i].nrec = 1;
-    }
-    run(cs, N, sync_caller);
-    for (int i = 0; i < N; i++) {
-        assert_int_equal(cs[i].st, MK_REST_OK);
-        assert_int_equal(cJSON_GetArraySize(result_of(&cs[i])), 1);
-        assert_false(cs[i].cost.shared);
-        mk_rest_result_free(&cs[i].res);
-    }
-    assert_int_equal(fk.sync_calls, N);
+    syncs_each_alone(N);
     mk_coalesce_counters n[2];
     mk_coalescer_counters(co, n);
     assert_int_equal(n[0].alone + n[1].alone, N);
