@@ -577,6 +577,7 @@ mk_limit_verdict mk_limiter_acquire(mk_limiter *l, int64_t deadline_ms, mk_limit
     int64_t start = mk_clock_mono_ms();
     mk_limit_verdict v = MK_LIMIT_OK;
     waiter me = {0};
+    int blocked = 0;  /* slept on l->cv at least once */
 
     pthread_mutex_lock(&l->mu);
     if (daily_blocked(l, mk_clock_real_ms())) {
@@ -665,6 +666,7 @@ mk_limit_verdict mk_limiter_acquire(mk_limiter *l, int64_t deadline_ms, mk_limit
         if (wake > deadline_ms)
             wake = deadline_ms;
         struct timespec ts = mk_clock_ts(wake);  /* l->cv runs on CLOCK_MONOTONIC */
+        blocked = 1;
         int rc = pthread_cond_timedwait(&l->cv, &l->mu, &ts);
         (void)rc; /* a timeout just means: look again */
     }
@@ -677,7 +679,9 @@ mk_limit_verdict mk_limiter_acquire(mk_limiter *l, int64_t deadline_ms, mk_limit
     switch (v) {
     case MK_LIMIT_OK:
         l->st.admitted++;
-        if (waited > 0) {
+        /* "Waited" means the guard held it back, not that taking the lock
+         * was slow on a loaded machine. */
+        if (blocked) {
             l->st.waited++;
             l->st.wait_ms_total += (uint64_t)waited;
             if (waited > l->st.wait_ms_max)
