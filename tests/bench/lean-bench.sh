@@ -93,8 +93,12 @@ class P(http.server.BaseHTTPRequestHandler):
     def do_GET(self): self.fwd(None)
     def do_POST(self): self.fwd(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
     def fwd(self, body):
-        if self.path.startswith("/rest/v1/leads.json?"):
-            with open(sys.argv[2], "a") as f: f.write(self.path + "\n")
+        # The lead query as the shim sends it: a GET with its query, or
+        # (a long query) POST ?_method=GET with the query as a form body.
+        if self.path.startswith("/rest/v1/leads.json?_method=GET") and body is not None:
+            with open(sys.argv[2], "a") as f: f.write("POST " + body.decode() + "\n")
+        elif self.path.startswith("/rest/v1/leads.json?"):
+            with open(sys.argv[2], "a") as f: f.write("GET " + self.path.split("?", 1)[1] + "\n")
         req = urllib.request.Request(target + self.path, data=body, method=self.command,
                                      headers={k: v for k, v in self.headers.items() if k.lower() != "host"})
         try:
@@ -142,21 +146,34 @@ start_shim "$proxy_url" capture
 envelope synthetic-7@example.com >"$work/one.xml"
 curl -s -o "$work/shim-answer.xml" -H 'Content-Type: text/xml' --data-binary @"$work/one.xml" \
     "$shim_url/soap/mktows/2_9"
-query=$(grep 'filterValues=synthetic-7' "$work/queries" | tail -1 | sed 's/^[^?]*?//; s/synthetic-7%40example.com/%s/')
-[ -n "$query" ] || { echo "lean-bench.sh: could not capture the shim's REST query" >&2; exit 1; }
+captured=$(grep 'filterValues=synthetic-7' "$work/queries" | tail -1)
+rest_method=${captured%% *}
+query=$(printf '%s' "${captured#* }" | sed 's/synthetic-7%40example.com/%s/')
+[ -n "$captured" ] && [ -n "$query" ] || { echo "lean-bench.sh: could not capture the shim's REST query" >&2; exit 1; }
 kill "$shim_pid"; wait "$shim_pid" 2>/dev/null || true
 curl -s -o "$work/bare-answer.xml" -H 'Content-Type: text/xml' --data-binary @"$work/one.xml" \
     "$bare_url/soap/mktows/2_9"
 TOKEN=$(curl -s "$emu_url/identity/oauth/token?grant_type=client_credentials&client_id=bench-id&client_secret=bench-secret" |
         sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
-curl -s -o "$work/rest-answer.json" -H "Authorization: Bearer $TOKEN" \
-    "$emu_url/rest/v1/leads.json?$(printf '%s' "$query" | sed 's/%s/synthetic-7%40example.com/')"
+one_query=$(printf '%s' "$query" | sed 's/%s/synthetic-7%40example.com/')
+if [ "$rest_method" = POST ]; then
+    curl -s -o "$work/rest-answer.json" -H "Authorization: Bearer $TOKEN" \
+        -H 'Content-Type: application/x-www-form-urlencoded' --data-binary "$one_query" \
+        "$emu_url/rest/v1/leads.json?_method=GET"
+else
+    curl -s -o "$work/rest-answer.json" -H "Authorization: Bearer $TOKEN" \
+        "$emu_url/rest/v1/leads.json?$one_query"
+fi
 start_shim "$emu_url" shim
-export LEADS=$leads QUERY="$query" TOKEN USER_ID=$user SIG TS
+export LEADS=$leads QUERY="$query" REST_METHOD=$rest_method TOKEN USER_ID=$user SIG TS
 
 echo "lean: limits off, getLead by email, wrk 1 thread, $seconds s per figure, $(nproc) CPUs"
 echo "answer sizes (bytes): bare gSOAP $(wc -c <"$work/bare-answer.xml"), REST $(wc -c <"$work/rest-answer.json"), shim $(wc -c <"$work/shim-answer.xml")"
-echo "REST query: GET /rest/v1/leads.json?$query"
+if [ "$rest_method" = POST ]; then
+    echo "REST query: POST /rest/v1/leads.json?_method=GET, form body $query"
+else
+    echo "REST query: GET /rest/v1/leads.json?$query"
+fi
 cpu_ms() { # pid -> user + system CPU time so far, ms
     awk -v t="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / t)}' "/proc/$1/stat"
 }

@@ -29,6 +29,25 @@ static void test_signature_vector(void **state)
     assert_int_equal(mk_auth_signature(KEY, "2026-11-28 11:51:28 +0000", USER, sig), 0);
     assert_string_equal(sig, "d049678a1fd2ef1913a2d22b662a71f2337bef10");
     assert_int_equal(mk_auth_signature(NULL, "x", USER, sig), -1);
+
+    /* RFC 2202's HMAC-SHA1 cases 2 and 6 (the message split between the
+     * timestamp and the user id): a short key, and a key longer than
+     * SHA-1's 64-byte block, which is hashed first. */
+    assert_int_equal(mk_auth_signature("Jefe", "what do ya want ", "for nothing?", sig), 0);
+    assert_string_equal(sig, "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
+    char long_key[81];
+    memset(long_key, 0xaa, 80);
+    long_key[80] = '\0';
+    assert_int_equal(mk_auth_signature(long_key, "Test Using Larger Than Block-Size Key - ",
+                                       "Hash Key First", sig), 0);
+    assert_string_equal(sig, "aa4ae5e15272d00e95705637ce8a3b55ed402112");
+    memset(long_key, 0xaa, 64);   /* exactly one block: used as it is */
+    long_key[64] = '\0';
+    char ref[MK_AUTH_SIG_HEX + 1];
+    assert_int_equal(mk_auth_signature(long_key, "a", "b", ref), 0);
+    assert_string_equal(ref, "c1a5e6ed092d862c77654c6d481622c678f891fe");  /* Python's hmac */
+    assert_int_equal(mk_auth_signature(long_key, "", "ab", sig), 0);
+    assert_string_equal(sig, ref);
 }
 
 static void expect_ts(const char *s, time_t want)

@@ -1,6 +1,6 @@
 /*
  * test_rest_url.c — the pure parts of the REST client: percent-encoding,
- * query strings, the GET -> POST ?_method=GET switch at 8 KB, and the
+ * query strings, the GET -> POST ?_method=GET switch at MK_REST_MAX_URI, and the
  * path templates that key the call statistics.
  */
 #include <setjmp.h>
@@ -83,7 +83,7 @@ static void plan_short_get(void **st)
 }
 
 /* A GET of exactly max bytes stays a GET; one byte more becomes POST. */
-static void plan_switch_at_8k(void **st)
+static void plan_switch_at_max_uri(void **st)
 {
     (void)st;
     const char *base = "http://127.0.0.1:9";
@@ -220,7 +220,7 @@ int main(void)
         cmocka_unit_test(url_encoding),
         cmocka_unit_test(query_building),
         cmocka_unit_test(plan_short_get),
-        cmocka_unit_test(plan_switch_at_8k),
+        cmocka_unit_test(plan_switch_at_max_uri),
         cmocka_unit_test(plan_long_filter_values),
         cmocka_unit_test(plan_bodies),
         cmocka_unit_test(path_templates),

@@ -99,11 +99,12 @@ static int read_page(mk_pager *p, const mk_rest_endpoint *e, const char *pos, mk
     if (rc == 0 && p->on_page) {
         rc = p->on_page(p->page_ctx, &p->last, recs, stop);
     } else if (rc == 0 && p->all) {
-        const cJSON *it;
-        cJSON_ArrayForEach(it, recs) {
-            if (p->max_records > 0 && cJSON_GetArraySize(p->all) >= p->max_records)
-                break;
-            cJSON_AddItemToArray(p->all, cJSON_Duplicate(it, 1));
+        /* Moved, not copied: the page's answer keeps its outline
+         * (nextPageToken, moreResult) and loses the records it handed on. */
+        int have = cJSON_GetArraySize(p->all);
+        while (recs->child && (p->max_records <= 0 || have < p->max_records)) {
+            cJSON_AddItemToArray(p->all, cJSON_DetachItemViaPointer(recs, recs->child));
+            have++;
         }
     }
     cJSON_Delete(none);
