@@ -330,7 +330,8 @@ int mk_rest_free_concurrency(mk_rest_client *c)
     return c ? mk_limiter_free_concurrency(c->limiter) : 0;
 }
 
-mk_rest_status mk_rest_reserve(mk_rest_client *c, int64_t deadline_ms, mk_rest_reservation *r,
+mk_rest_status mk_rest_reserve(mk_rest_client *c, int64_t deadline_ms,
+                               const mk_rest_caller *caller, mk_rest_reservation *r,
                                mk_rest_result *out)
 {
     memset(r, 0, sizeof *r);
@@ -341,7 +342,7 @@ mk_rest_status mk_rest_reserve(mk_rest_client *c, int64_t deadline_ms, mk_rest_r
     if (deadline_ms <= 0)
         deadline_ms = mk_rest_now_ms() + c->timeout_ms;
     mk_limit_slot slot;
-    mk_limit_verdict v = mk_limiter_acquire(c->limiter, deadline_ms, &slot);
+    mk_limit_verdict v = mk_limiter_acquire_as(c->limiter, deadline_ms, caller, &slot);
     r->waited_ms = slot.waited_ms;
     out->limiter_wait_ms = slot.waited_ms;
     if (v != MK_LIMIT_OK)
@@ -976,7 +977,7 @@ mk_rest_status mk_rest_call(mk_rest_client *c, const mk_rest_cred *cred,
                 rv->held = 0;
                 v = MK_LIMIT_OK;
             } else {
-                v = mk_limiter_acquire(c->limiter, deadline, &slot);
+                v = mk_limiter_acquire_as(c->limiter, deadline, req->caller, &slot);
             }
             out->limiter_wait_ms += slot.waited_ms;
             if (v != MK_LIMIT_OK) {

@@ -9,8 +9,11 @@
  *                           expiry order (ring) and the free ones stacked
  *                           (freeq), so nothing scans the array per call;
  *   in_flight               sends between acquire and release;
- *   a FIFO of waiters       only the head may take a slot, so a caller that
- *                           arrived first is admitted first;
+ *   a queue of waiters      only the head may take a slot; the queue is
+ *                           ordered by a virtual finish tag per caller
+ *                           (fair(), below): callers of one key (a SOAP
+ *                           user) keep their arrival order, and keys share
+ *                           admissions by weight;
  *   day, day_used, blocked  the Marketo day, its sends, a 607 block;
  *   pause_until             no admission before this (606/615 backoff);
  *   breaker                 consecutive failures, open_until, probe busy.
@@ -55,8 +58,27 @@ enum { SH_OFF = 0, SH_SHARED = 1, SH_LOCAL = 2 };
 #define PAUSE_615_MAX_MS 2000
 
 typedef struct waiter {
-    struct waiter *next;
+    struct waiter *next, *prev;
+    uint64_t tag;                /* virtual finish: the queue is ordered by it */
 } waiter;
+
+/* Weighted fair queueing between callers (start-time fair queueing): a
+ * waiter of key k with weight w gets the tag max(vtime, last[k]) + 1/w
+ * (in FAIR_UNIT steps) and the queue is kept in tag order, ties in arrival
+ * order; vtime is the tag of the last admission.  A key that is busy has
+ * tags running ahead of vtime, so a quiet key's first waiter goes in near
+ * the front, and two busy keys alternate in the ratio of their weights.
+ * Keys are remembered in a small table; an entry whose last tag is behind
+ * vtime says nothing (max() would pick vtime) and may be reused. */
+#define FAIR_UNIT 720720u        /* divisible by 1..16: exact shares for small weights */
+#define FAIR_KEYS 256
+#define FAIR_KEY_LEN 64
+
+typedef struct fair_key {
+    uint64_t hash;               /* 0: unused */
+    uint64_t last;               /* the key's latest tag */
+    char key[FAIR_KEY_LEN];
+} fair_key;
 
 struct mk_limiter {
     pthread_mutex_t mu;
@@ -69,6 +91,8 @@ struct mk_limiter {
     int in_flight;
     waiter *head, *tail;
     int nwaiting;
+    uint64_t vtime;              /* tag of the last admission */
+    fair_key fair[FAIR_KEYS];
 
     int64_t day_end_unix_ms;     /* end of the current Marketo day */
     long day_used;
@@ -347,17 +371,83 @@ static mk_limit_verdict blocked_by(mk_limiter *l, int64_t now, int64_t *wake)
 
 static void dequeue(mk_limiter *l, waiter *w)
 {
-    waiter **pp = &l->head, *prev = NULL;
-    while (*pp && *pp != w) {
-        prev = *pp;
-        pp = &(*pp)->next;
-    }
-    if (!*pp)
-        return;
-    *pp = w->next;
-    if (l->tail == w)
-        l->tail = prev;
+    if (w->prev)
+        w->prev->next = w->next;
+    else if (l->head == w)
+        l->head = w->next;
+    else
+        return;   /* not queued */
+    if (w->next)
+        w->next->prev = w->prev;
+    else
+        l->tail = w->prev;
+    w->next = w->prev = NULL;
     l->nwaiting--;
+}
+
+static uint64_t fair_hash(const char *key)
+{
+    uint64_t h = 1469598103934665603ull;   /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+        h = (h ^ *p) * 1099511628211ull;
+    return h ? h : 1;
+}
+
+/* The tag of a new waiter of who (NULL: the anonymous key, weight 1). */
+static uint64_t fair_tag(mk_limiter *l, const mk_limit_who *who)
+{
+    const char *key = who && who->key ? who->key : "";
+    int weight = who && who->weight > 0 ? who->weight : 1;
+    uint64_t cost = FAIR_UNIT / (unsigned)(weight < (int)FAIR_UNIT ? weight : (int)FAIR_UNIT);
+    uint64_t h = fair_hash(key);
+    fair_key *hit = NULL, *spare = NULL;
+    for (int i = 0; i < FAIR_KEYS; i++) {
+        fair_key *f = &l->fair[(h + (uint64_t)i) % FAIR_KEYS];
+        if (f->hash == h && strncmp(f->key, key, FAIR_KEY_LEN - 1) == 0) {
+            hit = f;
+            break;
+        }
+        if (!spare && (f->hash == 0 || f->last <= l->vtime))
+            spare = f;
+        if (f->hash == 0)
+            break;
+    }
+    if (!hit && spare) {
+        hit = spare;
+        hit->hash = h;
+        hit->last = 0;
+        snprintf(hit->key, sizeof hit->key, "%s", key);
+    }
+    uint64_t start = l->vtime;
+    if (hit && hit->last > start)
+        start = hit->last;
+    uint64_t tag = start + cost;
+    if (hit)
+        hit->last = tag;
+    /* (Every key busy and the table full: the waiter is served as if its
+     * key were new, which is fair enough and cannot happen with fewer than
+     * FAIR_KEYS SOAP users.) */
+    return tag;
+}
+
+/* Put w in tag order, after every waiter with a tag not above its own. */
+static void enqueue(mk_limiter *l, waiter *w, const mk_limit_who *who)
+{
+    w->tag = fair_tag(l, who);
+    waiter *after = l->tail;
+    while (after && after->tag > w->tag)
+        after = after->prev;
+    w->prev = after;
+    w->next = after ? after->next : l->head;
+    if (w->next)
+        w->next->prev = w;
+    else
+        l->tail = w;
+    if (after)
+        after->next = w;
+    else
+        l->head = w;
+    l->nwaiting++;
 }
 
 /* ---- lifecycle ------------------------------------------------------------- */
@@ -572,6 +662,12 @@ static int ask_shared(mk_limiter *l, int i, int64_t now, int64_t deadline_ms, in
 
 mk_limit_verdict mk_limiter_acquire(mk_limiter *l, int64_t deadline_ms, mk_limit_slot *slot)
 {
+    return mk_limiter_acquire_as(l, deadline_ms, NULL, slot);
+}
+
+mk_limit_verdict mk_limiter_acquire_as(mk_limiter *l, int64_t deadline_ms,
+                                       const mk_limit_who *who, mk_limit_slot *slot)
+{
     memset(slot, 0, sizeof *slot);
     slot->index = -1;
     int64_t start = mk_clock_mono_ms();
@@ -590,12 +686,7 @@ mk_limit_verdict mk_limiter_acquire(mk_limiter *l, int64_t deadline_ms, mk_limit
         pthread_mutex_unlock(&l->mu);
         return MK_LIMIT_DOWN;
     }
-    if (l->tail)
-        l->tail->next = &me;
-    else
-        l->head = &me;
-    l->tail = &me;
-    l->nwaiting++;
+    enqueue(l, &me, who);
 
     for (;;) {
         int64_t now = mk_clock_mono_ms();
@@ -641,6 +732,8 @@ mk_limit_verdict mk_limiter_acquire(mk_limiter *l, int64_t deadline_ms, mk_limit
                 goto wait;
             }
             l->last_admit = now;
+            if (me.tag > l->vtime)
+                l->vtime = me.tag;
             if (l->in_flight > l->st.max_in_flight)
                 l->st.max_in_flight = l->in_flight;
             l->day_used++;

@@ -34,9 +34,13 @@
  * coalescer (which holds its batches while the guard would make them
  * queue) fills the calls it does make.
  *
- * Waiting callers are served first come, first served; a caller waits at
- * most until its deadline and is then refused with the reason it was held
- * up for (rate or concurrency), having sent nothing.
+ * Waiting callers are served fairly between keys (the SOAP user a call is
+ * made for): each key's callers first come, first served, and while
+ * several keys wait, admissions are shared in the ratio of their weights
+ * (soap_users.<id>.weight), so one busy integration cannot hold another
+ * behind its queue.  A caller waits at most until its deadline and is then
+ * refused with the reason it was held up for (rate or concurrency), having
+ * sent nothing.
  *
  * Thread-safety: one mutex and one condition variable per limiter; any
  * number of threads may call in.  Nothing here does I/O.
@@ -88,9 +92,16 @@ typedef mk_rest_limiter_stats mk_limiter_stats;
 int mk_limiter_new(const mk_limiter_config *cfg, mk_limiter **out);
 void mk_limiter_free(mk_limiter *l);
 
+/* Whom a send is for: the key waiters are shared fairly between (NULL
+ * or an empty key: the anonymous key) and its weight (< 1: 1). */
+typedef mk_rest_caller mk_limit_who;
+
 /* Wait for a slot until deadline_ms (mk_rest_now_ms clock).  MK_LIMIT_OK
- * fills *slot; anything else means nothing may be sent. */
+ * fills *slot; anything else means nothing may be sent.  The first form
+ * waits as the anonymous key. */
 mk_limit_verdict mk_limiter_acquire(mk_limiter *l, int64_t deadline_ms, mk_limit_slot *slot);
+mk_limit_verdict mk_limiter_acquire_as(mk_limiter *l, int64_t deadline_ms,
+                                       const mk_limit_who *who, mk_limit_slot *slot);
 
 /* Give an admitted slot back, saying what became of the send. */
 void mk_limiter_release(mk_limiter *l, const mk_limit_slot *slot, mk_limit_outcome outcome);

@@ -210,6 +210,14 @@ typedef enum mk_rest_idempotency {
 /* One logical REST call.  At most one body kind may be set; GET takes none
  * (a long GET is rewritten by the client, not by the caller).  Nothing here
  * is taken over by the client. */
+/* Whom a call is made for: the quota guard shares waiting between keys
+ * (the SOAP user) by weight, each key's calls in arrival order (limiter.h).
+ * NULL, or an empty key: the anonymous key. */
+typedef struct mk_rest_caller {
+    const char *key;
+    int weight;                  /* < 1: 1 */
+} mk_rest_caller;
+
 typedef struct mk_rest_req {
     mk_rest_ep ep;               /* the endpoint (endpoints.h): method, path template
                                     and idempotency come from its catalogue row, and
@@ -237,6 +245,7 @@ typedef struct mk_rest_req {
                                     it instead of waiting again (later sends,
                                     replays and retries wait as usual); the
                                     call always consumes it */
+    const mk_rest_caller *caller; /* whom the call is for (NULL: anonymous) */
 } mk_rest_req;
 
 /* What came back.  Zero it or let mk_rest_call() do so; always release it
@@ -327,7 +336,8 @@ typedef struct mk_rest_reservation {
  * must be consumed by mk_rest_call (req.reservation) or given back with
  * mk_rest_reservation_cancel.  Otherwise *out says why (606/615/607 as the
  * guard words them, or REST down) and nothing is held; free *out. */
-mk_rest_status mk_rest_reserve(mk_rest_client *c, int64_t deadline_ms, mk_rest_reservation *r,
+mk_rest_status mk_rest_reserve(mk_rest_client *c, int64_t deadline_ms,
+                               const mk_rest_caller *caller, mk_rest_reservation *r,
                                mk_rest_result *out);
 
 /* Give an unused reservation back: not counted, nothing learnt about the

@@ -16,7 +16,9 @@
  *     keeps answering, and traffic recovers without a restart;
  *   - daily quota spent in the emulator: 20015 at once, no further REST
  *     call; the shim's own daily budget: 20015, nothing written (read back);
- *   - GET /_shim/stats shows each operation's REST cost, retries and waits.
+ *   - GET /_shim/stats shows each operation's REST cost, retries and waits;
+ *   - two SOAP users behind a paced budget: the second one's calls do not
+ *     queue behind the first one's (the quota guard is fair between users).
  * Each test gets a fresh emulator and shim.  Figures (REST/SOAP ratios,
  * rejections, latencies) are printed for the record; time limits are
  * deadlines of correctness (the documented fault within the request
@@ -41,6 +43,8 @@
 
 #define USER "limits_7D3A91C2E5B0F4"
 #define KEY "4F1E2D3C4B5A69788796A5B4C3D2E1F0AABBCCDD"
+#define USER2 "quiet_2B8E61D0C4A7F3"
+#define KEY2 "A1B2C3D4E5F60718293A4B5C6D7E8F9001122334"
 #define REQUEST_SECONDS 60
 
 static ss_stack stack;
@@ -79,7 +83,7 @@ static int start(const char *const emulator_args[], const char *config)
     char *base = ts_fmt("{\"workers\": 64, \"access_log\": false,"
                         " \"timeouts\": {\"request_seconds\": %d}}", request_seconds);
     char *merged = ss_json_merged(base, config);
-    ss_options o = {.emulator_args = args, .users = {{USER, KEY}}, .config = merged,
+    ss_options o = {.emulator_args = args, .users = {{USER, KEY}, {USER2, KEY2}}, .config = merged,
                     .version = "2_9"};
     int rc = ss_start(&stack, &o);
     free(merged);
@@ -158,13 +162,13 @@ static void client_free(client *c)
     free(c->buf);
 }
 
-/* POST a signed envelope around body; returns the HTTP status (0: no
- * answer) with the response in c->buf. */
-static long soap(client *c, const char *body)
+/* POST an envelope around body signed by user/key; returns the HTTP
+ * status (0: no answer) with the response in c->buf. */
+static long soap_as(client *c, const char *user, const char *key, const char *body)
 {
     char ts[64];
     ss_timestamp(ts, sizeof ts, 0);
-    char *xml = ss_envelope(USER, KEY, ts, NULL, body);
+    char *xml = ss_envelope(user, key, ts, NULL, body);
     if (!xml)
         return 0;
     c->len = 0;
@@ -183,6 +187,8 @@ static long soap(client *c, const char *body)
     free(xml);
     return status;
 }
+
+static long soap(client *c, const char *body) { return soap_as(c, USER, KEY, body); }
 
 static char *sync_body(const char *email, const char *first)
 {
@@ -886,6 +892,94 @@ static void rate_guard_answers_20023_in_time(void **state)
     cJSON_Delete(ss);
 }
 
+/* ---- the quota guard is fair between SOAP users ------------------------------------ */
+
+static int setup_paced(void **state)
+{
+    (void)state;
+    /* One call every 200 ms once the first is made. */
+    return start(NULL, "{\"rest\": {\"rate_limit\": 10, \"rate_window_seconds\": 2,"
+                       " \"rate_burst\": 1}}");
+}
+
+#define FAIR_BUSY 16
+#define FAIR_QUIET 2
+
+typedef struct fair_call {
+    const char *user, *key;
+    int n;
+    long status;
+    int rank;                  /* 1 = answered first */
+} fair_call;
+
+static atomic_int fair_answered;
+
+static void *fair_thread(void *arg)
+{
+    fair_call *f = arg;
+    client c;
+    client_init(&c);
+    /* getMultipleLeads by one email: one REST call, never shared */
+    char *body = ts_fmt("<ns1:paramsGetMultipleLeads><leadSelector xsi:type=\"ns1:LeadKeySelector\">"
+                        "<keyType>EMAIL</keyType><keyValues><stringItem>fair-%d@example.com"
+                        "</stringItem></keyValues></leadSelector><batchSize>10</batchSize>"
+                        "</ns1:paramsGetMultipleLeads>", f->n);
+    f->status = soap_as(&c, f->user, f->key, body);
+    f->rank = atomic_fetch_add(&fair_answered, 1) + 1;
+    free(body);
+    client_free(&c);
+    return NULL;
+}
+
+static int limiter_waiting(void)
+{
+    cJSON *ss = ts_get_json(stack.shim.url, "/_shim/stats");
+    int n = (int)num_at(cJSON_GetObjectItem(ss, "limiter"), "waiting", NULL);
+    cJSON_Delete(ss);
+    return n;
+}
+
+static void quota_guard_fair_between_users(void **state)
+{
+    (void)state;
+    atomic_store(&fair_answered, 0);
+    fair_call warm = {USER, KEY, 999, 0, 0};
+    fair_thread(&warm);                 /* token and field catalogue */
+    assert_int_equal(warm.status, 200);
+    atomic_store(&fair_answered, 0);
+
+    fair_call calls[FAIR_BUSY + FAIR_QUIET];
+    pthread_t t[FAIR_BUSY + FAIR_QUIET];
+    for (int i = 0; i < FAIR_BUSY; i++) {
+        calls[i] = (fair_call){USER, KEY, i, 0, 0};
+        pthread_create(&t[i], NULL, fair_thread, &calls[i]);
+    }
+    /* The busy user's calls are queued in the guard before the quiet
+     * user's arrive. */
+    int64_t until = now_ms() + 10000;
+    while (limiter_waiting() < FAIR_BUSY / 2 && now_ms() < until)
+        usleep(20000);
+    assert_true(limiter_waiting() >= FAIR_BUSY / 2);
+    for (int i = FAIR_BUSY; i < FAIR_BUSY + FAIR_QUIET; i++) {
+        calls[i] = (fair_call){USER2, KEY2, i, 0, 0};
+        pthread_create(&t[i], NULL, fair_thread, &calls[i]);
+    }
+    for (int i = 0; i < FAIR_BUSY + FAIR_QUIET; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < FAIR_BUSY + FAIR_QUIET; i++)
+        assert_int_equal(calls[i].status, 200);
+    /* First come, first served would answer the quiet user last (ranks 17
+     * and 18); shared fairly, its calls alternate with the busy user's
+     * from their arrival on. */
+    int worst = 0;
+    for (int i = FAIR_BUSY; i < FAIR_BUSY + FAIR_QUIET; i++)
+        if (calls[i].rank > worst)
+            worst = calls[i].rank;
+    print_message("quiet user's calls answered at ranks %d and %d of %d\n",
+                  calls[FAIR_BUSY].rank, calls[FAIR_BUSY + 1].rank, FAIR_BUSY + FAIR_QUIET);
+    assert_true(worst <= FAIR_BUSY);
+}
+
 /* ---- operators can turn the stats endpoint off; bad limits stop start-up -------------- */
 
 static int setup_stats_off(void **state)
@@ -961,6 +1055,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(stats_endpoint_off_and_bad_config, setup_stats_off,
                                         teardown),
+        cmocka_unit_test_setup_teardown(quota_guard_fair_between_users, setup_paced, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

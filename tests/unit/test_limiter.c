@@ -189,6 +189,103 @@ static void paced_after_the_burst(void **st)
     mk_limiter_free(l);
 }
 
+/* ---- fair between callers --------------------------------------------------- */
+
+#define FAIR_MAX 16
+
+/* Waiters of two keys behind one concurrency slot; each admitted one
+ * records its turn and hands its slot to the next by releasing it. */
+struct fair_run {
+    mk_limiter *l;
+    pthread_mutex_t mu;
+    int turns;
+    char order[FAIR_MAX + 1];   /* the keys' first letters, in admission order */
+    int index[FAIR_MAX];        /* each turn: the waiter's arrival index in its key */
+};
+
+struct fair_waiter {
+    struct fair_run *run;
+    mk_limit_who who;
+    int index;
+    mk_limit_verdict v;
+};
+
+static void *fair_thread(void *arg)
+{
+    struct fair_waiter *w = arg;
+    mk_limit_slot slot;
+    w->v = mk_limiter_acquire_as(w->run->l, now_ms() + 10000, &w->who, &slot);
+    if (w->v == MK_LIMIT_OK) {
+        pthread_mutex_lock(&w->run->mu);
+        int t = w->run->turns++;
+        w->run->order[t] = w->who.key[0];
+        w->run->index[t] = w->index;
+        pthread_mutex_unlock(&w->run->mu);
+        sleep_ms(2);
+        mk_limiter_release(w->run->l, &slot, MK_LIMIT_ANSWERED);
+    }
+    return NULL;
+}
+
+/* nbusy waiters of "busy" (weight wb) queue first, then nsmall of "small"
+ * (weight ws); the order in which they are admitted goes to run->order. */
+static void fair_order(int nbusy, int wb, int nsmall, int ws, struct fair_run *run)
+{
+    memset(run, 0, sizeof *run);
+    pthread_mutex_init(&run->mu, NULL);
+    run->l = make(1000, 1000, 1, 0);
+    mk_limit_slot hold;
+    assert_int_equal(mk_limiter_acquire(run->l, now_ms() + 10, &hold), MK_LIMIT_OK);
+    struct fair_waiter w[FAIR_MAX];
+    pthread_t t[FAIR_MAX];
+    int n = nbusy + nsmall;
+    assert_true(n <= FAIR_MAX);
+    for (int i = 0; i < n; i++) {
+        int busy = i < nbusy;
+        w[i] = (struct fair_waiter){run, {busy ? "busy" : "small", busy ? wb : ws},
+                                    busy ? i : i - nbusy, MK_LIMIT_OK};
+        pthread_create(&t[i], NULL, fair_thread, &w[i]);
+        /* one at a time, so that arrival order is known */
+        mk_limiter_stats ls;
+        do {
+            sleep_ms(1);
+            mk_limiter_stats_get(run->l, &ls);
+        } while (ls.waiting < i + 1);
+    }
+    mk_limiter_release(run->l, &hold, MK_LIMIT_ANSWERED);
+    for (int i = 0; i < n; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(w[i].v, MK_LIMIT_OK);
+    }
+    assert_int_equal(run->turns, n);
+    mk_limiter_free(run->l);
+    pthread_mutex_destroy(&run->mu);
+}
+
+static void fair_between_callers(void **st)
+{
+    (void)st;
+    struct fair_run run;
+    /* Equal weights: the small key does not wait behind the busy key's
+     * queue; the two alternate from its arrival on. */
+    fair_order(10, 1, 2, 1, &run);
+    assert_string_equal(run.order, "bsbsbbbbbbbb");
+    /* Each key's own waiters go in their arrival order. */
+    int next[2] = {0, 0};
+    for (int i = 0; i < run.turns; i++) {
+        int k = run.order[i] == 's';
+        assert_int_equal(run.index[i], next[k]++);
+    }
+    /* Weight 3 to the busy key's 1: three turns per busy one while both
+     * wait (its first ones ahead of the busy queue, whose tags run ahead). */
+    fair_order(8, 1, 6, 3, &run);
+    assert_string_equal(run.order, "ssbsssbsbbbbbb");
+    /* Without keys (mk_limiter_acquire): first come, first served. */
+    fair_order(6, 1, 0, 1, &run);
+    for (int i = 0; i < run.turns; i++)
+        assert_int_equal(run.index[i], i);
+}
+
 /* ---- many threads: neither limit is ever exceeded ------------------------- */
 
 #define RATE 20
@@ -549,6 +646,7 @@ int main(void)
         cmocka_unit_test(deadline_gives_the_reason),
         cmocka_unit_test(concurrency_cap_and_order),
         cmocka_unit_test(paced_after_the_burst),
+        cmocka_unit_test(fair_between_callers),
         cmocka_unit_test(threads_never_exceed_limits),
         cmocka_unit_test(marketo_day),
         cmocka_unit_test(daily_budget),

@@ -657,8 +657,14 @@ static void leader_wait(mk_coalescer *co, co_batch *b)
      * much as it may.  The coalescer's lock is not held meanwhile. */
     b->reserving = 1;
     int64_t deadline = b->min_deadline;
+    /* The call waits as its first member's user (the leader's): copied,
+     * as members may leave while the lock is released. */
+    char key[64] = "";
+    mk_rest_caller caller = {key, b->head ? b->head->weight : 1};
+    if (b->head && b->head->user)
+        snprintf(key, sizeof key, "%s", b->head->user);
     pthread_mutex_unlock(&co->mu);
-    mk_rest_status st = mk_rest_reserve(co->rest, deadline, &b->rv, &b->rv_res);
+    mk_rest_status st = mk_rest_reserve(co->rest, deadline, &caller, &b->rv, &b->rv_res);
     pthread_mutex_lock(&co->mu);
     b->reserving = 0;
     b->rv_st = st;
@@ -1206,8 +1212,8 @@ mk_rest_status mk_coalesce_sync(mk_coalescer *co, const mk_rest_cred *cred,
     m.deadline = deadline_ms > 0 ? deadline_ms : INT64_MAX / 2;
     m.keys = keys;
     m.nkeys = keys ? n : 0;
-    m.user = who ? who->user : NULL;
-    m.weight = who ? who->weight : 1;
+    m.user = who ? who->key : NULL;
+    m.weight = who && who->weight > 0 ? who->weight : 1;
 
     pthread_mutex_lock(&co->mu);
     co_group *g = find_group(co, CO_SYNC, cred->client_id, action, lookup, partition);
@@ -1275,8 +1281,8 @@ mk_rest_status mk_coalesce_get(mk_coalescer *co, const mk_rest_cred *cred,
     m.max_results = max_results;
     m.deadline = deadline_ms > 0 ? deadline_ms : INT64_MAX / 2;
     m.vkey = v;
-    m.user = who ? who->user : NULL;
-    m.weight = who ? who->weight : 1;
+    m.user = who ? who->key : NULL;
+    m.weight = who && who->weight > 0 ? who->weight : 1;
     int is_email = strcmp(filter, "email") == 0;
 
     pthread_mutex_lock(&co->mu);

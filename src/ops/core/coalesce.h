@@ -83,15 +83,13 @@ typedef struct mk_coalesce_cost {
     int shared;              /* 1: the call carried other requests' work too */
 } mk_coalesce_cost;
 
-/* Who a request is for: when more requests wait than one call carries,
- * the call is shared between SOAP users in proportion to their weights
- * (soap_users.<id>.weight), each user's requests in arrival order.  NULL
- * in the calls below: one anonymous user of weight 1.  user is borrowed
- * for the duration of the call. */
-typedef struct mk_coalesce_who {
-    const char *user;
-    int weight;              /* >= 1 */
-} mk_coalesce_who;
+/* Who a request is for (mk_rest_caller: the SOAP user and its weight):
+ * when more requests wait than one call carries, the call is shared
+ * between SOAP users in proportion to their weights, each user's requests
+ * in arrival order; the call itself waits in the quota guard as its
+ * leader's user.  NULL in the calls below: one anonymous user of weight 1.
+ * The key is borrowed for the duration of the call. */
+typedef mk_rest_caller mk_coalesce_who;
 
 /* Returns 0 and *out, or -1 (out of memory).  rest is borrowed. */
 int mk_coalescer_new(mk_rest_client *rest, const mk_coalesce_config *cfg, mk_coalescer **out);

@@ -171,6 +171,8 @@ int mk_ops_rest_in(mk_op *op, const char *context, const mk_rest_req *rr,
                            (int)rr->ep);
     if (!req.deadline_ms)
         req.deadline_ms = op->deadline_ms;
+    if (!req.caller)
+        req.caller = &op->caller;
     mk_rest_status st = mk_rest_call(s->rest, &cred, &req, res);
     mk_opstats_charge(r, res);
     mk_request_note(r, mk_rest_method_name(req.method),

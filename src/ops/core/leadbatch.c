@@ -27,15 +27,6 @@ static void trace(struct mk_request *r, mk_rest_ep ep, const mk_rest_result *res
                     res->error_code);
 }
 
-/* The SOAP user a shared call is divided between (coalesce.h). */
-static mk_coalesce_who who_of(const struct mk_request *r)
-{
-    mk_coalesce_who w = {r ? r->user_id : NULL, 1};
-    if (r && r->user && r->user->weight > 0)
-        w.weight = r->user->weight;
-    return w;
-}
-
 int mk_ops_sync_leads(mk_op *op, const char *action, const char *lookup,
                       const char *partition, const cJSON *input, mk_rest_result *res,
                       const char *what)
@@ -49,8 +40,7 @@ int mk_ops_sync_leads(mk_op *op, const char *action, const char *lookup,
     }
     mk_rest_cred cred = op->cred;
     mk_coalesce_cost cost;
-    mk_coalesce_who who = who_of(r);
-    mk_rest_status st = mk_coalesce_sync(s->coalesce, &cred, &who, action, lookup, partition, input,
+    mk_rest_status st = mk_coalesce_sync(s->coalesce, &cred, &op->caller, action, lookup, partition, input,
                                          op->deadline_ms, res, &cost);
     mk_opstats_charge_shared(r, &cost);
     trace(r, MK_EP_LEADS_SYNC, res, &cost);
@@ -73,8 +63,7 @@ int mk_ops_get_leads_by_value(mk_op *op, const char *filter, const char *value,
     mk_rest_cred cred = op->cred;
     mk_coalesce_cost cost;
     mk_rest_result res;
-    mk_coalesce_who who = who_of(r);
-    mk_rest_status st = mk_coalesce_get(s->coalesce, &cred, &who, filter, value, fields, max_results,
+    mk_rest_status st = mk_coalesce_get(s->coalesce, &cred, &op->caller, filter, value, fields, max_results,
                                         op->deadline_ms, leads, &res, &cost);
     mk_opstats_charge_shared(r, &cost);
     trace(r, MK_EP_LEADS_QUERY, &res, &cost);

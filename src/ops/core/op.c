@@ -91,6 +91,8 @@ int mk_op_begin(struct soap *soap, const mk_operation *entry, const void *params
     op->req = req;
     op->svc = svc;
     op->cred = (mk_rest_cred){req->rest_client_id, req->rest_client_secret};
+    op->caller = (mk_rest_caller){req->user_id,
+                                  req->user && req->user->weight > 0 ? req->user->weight : 1};
     /* The request's deadline on the REST client's clock. */
     op->deadline_ms = mk_rest_now_ms() + mk_request_ms_left(req);
     op->entry = entry;

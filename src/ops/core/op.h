@@ -84,6 +84,7 @@ typedef struct mk_op {
     struct mk_request *req;         /* transport, user, REST cost of the request */
     mk_services *svc;               /* REST client, mapping tables, caches */
     mk_rest_cred cred;              /* the user's own or the shared REST service */
+    mk_rest_caller caller;          /* the SOAP user and weight its REST calls wait as */
     int64_t deadline_ms;            /* REST calls must end before (mk_rest_now_ms clock) */
     const mk_operation *entry;      /* this operation's row of the table */
     struct mk_ops_failure *hold;    /* failures decided, not raised (common.h), or NULL */

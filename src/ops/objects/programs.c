@@ -564,6 +564,7 @@ int mk_mobj_sync_program(mk_op *op, const struct ns1__MObject *o, bool update,
         struct mk_request *r = op->req;
         mk_rest_cred cred = op->cred;
         rr.deadline_ms = op->deadline_ms;
+        rr.caller = &op->caller;
         rs = mk_rest_call(op->svc->rest, &cred, &rr, &res);
         const mk_rest_endpoint *row = mk_rest_endpoint_get(rr.ep);
         mk_request_note(r, mk_rest_method_name(row->method), row->path, res.attempts,
