@@ -26,7 +26,7 @@
  *     deadline, workers stay free); every `breaker_probe_ms` one call is let
  *     through as a probe, and the first answer closes the breaker again.
  *
- * Pacing: once `burst` calls (half the window by default) are inside the
+ * Pacing: once `burst` calls (max_concurrency by default) are inside the
  * window, admissions are spaced window / rate_limit apart (200 ms for
  * 100 / 20 s).  A sliding window alone lets a busy shim spend the whole
  * window in a second and then stall every caller for 20 s; paced, the

@@ -136,8 +136,8 @@ typedef struct mk_rest_limits {
     long breaker_probe_ms;     /* while down, one probe call this often; 0: 1000 */
     long quota_recheck_ms;     /* after a 607, ask Marketo again after; 0: 300000 */
     int burst;                 /* calls in the window before admissions are paced at
-                                  one per window/rate_limit; 0: rate_limit / 2,
-                                  negative: never paced */
+                                  one per window/rate_limit; 0: max_concurrency
+                                  (at most rate_limit), negative: never paced */
     const mk_rest_shared_budget *shared;  /* NULL: this process alone (not owned) */
 } mk_rest_limits;
 

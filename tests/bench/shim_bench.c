@@ -192,6 +192,20 @@ static void finish(client *c, long status)
         u->lat = realloc(u->lat, u->cap * sizeof *u->lat);
     }
     u->lat[u->nlat++] = now_us() - c->t0;
+    /* SHIM_BENCH_LATENCIES=file: every call's start (µs since the run
+     * began) and latency (µs), to see where a tail comes from. */
+    static FILE *lat_log;
+    static int lat_log_tried;
+    static int64_t lat_epoch;
+    if (!lat_log_tried) {
+        lat_log_tried = 1;
+        const char *f = getenv("SHIM_BENCH_LATENCIES");
+        lat_log = f && *f ? fopen(f, "w") : NULL;
+        lat_epoch = c->t0;
+    }
+    if (lat_log)
+        fprintf(lat_log, "%lld %lld\n", (long long)(c->t0 - lat_epoch),
+                (long long)(now_us() - c->t0));
 }
 
 static char *http_get(const char *url)
