@@ -32,7 +32,8 @@
 #   --build-dir  a Release build of a tree (default build-bench, built here
 #                from this tree); pass an older tree's build to get "before".
 # SHIM_BENCH_LATENCIES=FILE: the driver writes every call's start (µs since
-# the run began) and latency (µs) to FILE, to see where a tail comes from.
+# the run began), latency (µs) and user (0, 1, ...) to FILE, to see where a
+# tail comes from (the last scenario run overwrites it).
 # Each scenario gets a fresh emulator state and a fresh shim.
 set -eu
 

@@ -193,7 +193,8 @@ static void finish(client *c, long status)
     }
     u->lat[u->nlat++] = now_us() - c->t0;
     /* SHIM_BENCH_LATENCIES=file: every call's start (µs since the run
-     * began) and latency (µs), to see where a tail comes from. */
+     * began), latency (µs) and user (its index in --user order), to see
+     * where a tail comes from. */
     static FILE *lat_log;
     static int lat_log_tried;
     static int64_t lat_epoch;
@@ -204,8 +205,8 @@ static void finish(client *c, long status)
         lat_epoch = c->t0;
     }
     if (lat_log)
-        fprintf(lat_log, "%lld %lld\n", (long long)(c->t0 - lat_epoch),
-                (long long)(now_us() - c->t0));
+        fprintf(lat_log, "%lld %lld %d\n", (long long)(c->t0 - lat_epoch),
+                (long long)(now_us() - c->t0), (int)(u - users));
 }
 
 static char *http_get(const char *url)
