@@ -95,6 +95,8 @@ typedef struct co_batch {
     mk_rest_status rv_st;   /* not OK: the guard refused; rv_res says why */
     mk_rest_result rv_res;
     mk_rest_cred cred;      /* the leader's; every member has the same client id */
+    mk_rest_caller caller;  /* whom its calls wait as in the quota guard: the leader's user */
+    char caller_key[64];
     pthread_cond_t cv;
 } co_batch;
 
@@ -657,14 +659,13 @@ static void leader_wait(mk_coalescer *co, co_batch *b)
      * much as it may.  The coalescer's lock is not held meanwhile. */
     b->reserving = 1;
     int64_t deadline = b->min_deadline;
-    /* The call waits as its first member's user (the leader's): copied,
-     * as members may leave while the lock is released. */
-    char key[64] = "";
-    mk_rest_caller caller = {key, b->head ? b->head->weight : 1};
-    if (b->head && b->head->user)
-        snprintf(key, sizeof key, "%s", b->head->user);
+    /* The batch's calls wait as its first member's user (the leader's):
+     * copied, as members may leave while the lock is released. */
+    snprintf(b->caller_key, sizeof b->caller_key, "%s",
+             b->head && b->head->user ? b->head->user : "");
+    b->caller = (mk_rest_caller){b->caller_key, b->head ? b->head->weight : 1};
     pthread_mutex_unlock(&co->mu);
-    mk_rest_status st = mk_rest_reserve(co->rest, deadline, &caller, &b->rv, &b->rv_res);
+    mk_rest_status st = mk_rest_reserve(co->rest, deadline, &b->caller, &b->rv, &b->rv_res);
     pthread_mutex_lock(&co->mu);
     b->reserving = 0;
     b->rv_st = st;
@@ -696,18 +697,19 @@ static cJSON *sync_body(const char *action, const char *lookup, const char *part
 /* Sync with a lookup key may be repeated after an unclear failure (the
  * same record lands on the same lead); createDuplicate would add another
  * lead, and createOnly would answer 1005 for the lead it created itself. */
-static mk_rest_status sync_call(mk_coalescer *co, const mk_rest_cred *cred, const char *action,
-                                cJSON *body, int64_t deadline, mk_rest_reservation *rv,
-                                mk_rest_result *res)
+static mk_rest_status sync_call(mk_coalescer *co, const mk_rest_cred *cred,
+                                const mk_rest_caller *caller, const char *action, cJSON *body,
+                                int64_t deadline, mk_rest_reservation *rv, mk_rest_result *res)
 {
-    mk_rest_req rr = {.ep = MK_EP_LEADS_SYNC, .json = body,
+    mk_rest_req rr = {.ep = MK_EP_LEADS_SYNC, .json = body, .caller = caller,
                       .deadline_ms = deadline, .reservation = rv,
                       .idempotent = is_idempotent_sync(action) ? MK_REST_IDEMPOTENT
                                                                : MK_REST_NOT_IDEMPOTENT};
     return mk_rest_call(co->rest, cred, &rr, res);
 }
 
-static mk_rest_status sync_alone(mk_coalescer *co, const mk_rest_cred *cred, const char *action,
+static mk_rest_status sync_alone(mk_coalescer *co, const mk_rest_cred *cred,
+                                 const mk_rest_caller *caller, const char *action,
                                  const char *lookup, const char *partition, const cJSON *input,
                                  int64_t deadline, mk_rest_result *out, mk_coalesce_cost *cost)
 {
@@ -718,7 +720,7 @@ static mk_rest_status sync_alone(mk_coalescer *co, const mk_rest_cred *cred, con
         snprintf(out->error_message, sizeof out->error_message, "out of memory");
         return MK_REST_ERR_NOMEM;
     }
-    mk_rest_status st = sync_call(co, cred, action, body, deadline, NULL, out);
+    mk_rest_status st = sync_call(co, cred, caller, action, body, deadline, NULL, out);
     cJSON_Delete(body);
     cost->rest_calls += out->attempts;
     cost->retries += out->retries;
@@ -827,6 +829,7 @@ static void distribute_sync(co_batch *b, mk_rest_status st, const mk_rest_result
 typedef struct co_pages {
     mk_coalescer *co;
     const mk_rest_cred *cred;
+    const mk_rest_caller *caller;
     int64_t deadline;
     mk_rest_reservation *rv;
     mk_coalesce_cost *sum;
@@ -837,6 +840,7 @@ static int send_get_page(void *ctx, const mk_rest_req *rr, mk_rest_result *res)
     co_pages *c = ctx;
     mk_rest_req req = *rr;
     req.deadline_ms = c->deadline;
+    req.caller = c->caller;
     req.reservation = c->rv;
     c->rv = NULL;   /* later pages wait for their own slot */
     mk_rest_status st = mk_rest_call(c->co->rest, c->cred, &req, res);
@@ -848,7 +852,8 @@ static int send_get_page(void *ctx, const mk_rest_req *rr, mk_rest_result *res)
 
 /* Follow the pages of one filter query; append up to max leads to *all.
  * *out: the failed page's result, or the last page's outline. */
-static mk_rest_status get_pages(mk_coalescer *co, const mk_rest_cred *cred, const char *filter,
+static mk_rest_status get_pages(mk_coalescer *co, const mk_rest_cred *cred,
+                                const mk_rest_caller *caller, const char *filter,
                                 const char *values, const char *fields, int max,
                                 int64_t deadline, mk_rest_reservation *rv, cJSON *all,
                                 mk_rest_result *out, mk_coalesce_cost *sum)
@@ -861,7 +866,7 @@ static mk_rest_status get_pages(mk_coalescer *co, const mk_rest_cred *cred, cons
     if (fields)
         q[nq++] = (mk_rest_param){"fields", fields};
     q[nq++] = (mk_rest_param){"batchSize", GET_PAGE_SIZE};
-    co_pages c = {co, cred, deadline, rv, sum};
+    co_pages c = {co, cred, caller, deadline, rv, sum};
     /* A lead query ends at a page without records (REST's own end). */
     mk_pager p = {.ep = MK_EP_LEADS_QUERY, .query = q, .nquery = nq, .max_records = max,
                   .empty = MK_PAGER_EMPTY_ENDS, .send = send_get_page, .send_ctx = &c,
@@ -882,7 +887,8 @@ static mk_rest_status get_pages(mk_coalescer *co, const mk_rest_cred *cred, cons
     return st;
 }
 
-static mk_rest_status get_alone(mk_coalescer *co, const mk_rest_cred *cred, const char *filter,
+static mk_rest_status get_alone(mk_coalescer *co, const mk_rest_cred *cred,
+                                const mk_rest_caller *caller, const char *filter,
                                 const char *value, const char *fields, int max_results,
                                 int64_t deadline, cJSON **leads, mk_rest_result *out,
                                 mk_coalesce_cost *cost)
@@ -893,7 +899,8 @@ static mk_rest_status get_alone(mk_coalescer *co, const mk_rest_cred *cred, cons
         snprintf(out->error_message, sizeof out->error_message, "out of memory");
         return MK_REST_ERR_NOMEM;
     }
-    mk_rest_status st = get_pages(co, cred, filter, value, fields, max_results, deadline, NULL,
+    mk_rest_status st = get_pages(co, cred, caller, filter, value, fields, max_results, deadline,
+                                  NULL,
                                   all, out, cost);
     if (st == MK_REST_OK)
         *leads = all;
@@ -1020,7 +1027,8 @@ static void send_batch(mk_coalescer *co, co_batch *b)
                 ok = ok && cJSON_AddItemReferenceToArray(input, (cJSON *)rec);
         }
         if (ok) {
-            st = sync_call(co, &b->cred, g->p1, body, b->min_deadline, &b->rv, &res);
+            st = sync_call(co, &b->cred, &b->caller, g->p1, body, b->min_deadline, &b->rv,
+                           &res);
             sum.rest_calls = res.attempts;
             sum.retries = res.retries;
             sum.limiter_wait_ms = res.limiter_wait_ms;
@@ -1040,7 +1048,8 @@ static void send_batch(mk_coalescer *co, co_batch *b)
                 p += sprintf(p, "%s%s", i ? "," : "", b->keys[i]);
             /* Every member may see up to its own maximum; REST refuses
              * (1003) beyond 1000 matches, which sends everyone alone. */
-            st = get_pages(co, &b->cred, g->p1, values, g->p2, INT32_MAX, b->min_deadline,
+            st = get_pages(co, &b->cred, &b->caller, g->p1, values, g->p2, INT32_MAX,
+                           b->min_deadline,
                            &b->rv, all, &res, &sum);
         } else {
             st = MK_REST_ERR_NOMEM;
@@ -1193,7 +1202,7 @@ mk_rest_status mk_coalesce_sync(mk_coalescer *co, const mk_rest_cred *cred,
         pthread_mutex_lock(&co->mu);
         co->n[CO_SYNC].alone++;
         pthread_mutex_unlock(&co->mu);
-        return sync_alone(co, cred, action, lookup, partition, input, deadline_ms, out, cost);
+        return sync_alone(co, cred, who, action, lookup, partition, input, deadline_ms, out, cost);
     }
     char *text = cJSON_PrintUnformatted(input);
     size_t bytes = text ? strlen(text) : 0;
@@ -1201,7 +1210,7 @@ mk_rest_status mk_coalesce_sync(mk_coalescer *co, const mk_rest_cred *cred,
     char **keys = create_dup ? NULL : sync_keys(input, lookup ? lookup : "email", n);
     if (bytes == 0 || bytes > co->cfg.max_body_bytes || (!create_dup && !keys)) {
         free_keys(keys, n);
-        return sync_alone(co, cred, action, lookup, partition, input, deadline_ms, out, cost);
+        return sync_alone(co, cred, who, action, lookup, partition, input, deadline_ms, out, cost);
     }
 
     co_member m;
@@ -1230,7 +1239,7 @@ mk_rest_status mk_coalesce_sync(mk_coalescer *co, const mk_rest_cred *cred,
     if (!b) {
         pthread_mutex_unlock(&co->mu);
         free_keys(keys, n);
-        return sync_alone(co, cred, action, lookup, partition, input, deadline_ms, out, cost);
+        return sync_alone(co, cred, who, action, lookup, partition, input, deadline_ms, out, cost);
     }
     if (b->nmembers > 1)
         pthread_cond_broadcast(&b->cv); /* the leader may re-evaluate */
@@ -1242,7 +1251,7 @@ mk_rest_status mk_coalesce_sync(mk_coalescer *co, const mk_rest_cred *cred,
         mk_rest_result_free(&m.res);
         mk_coalesce_cost own = {0};
         mk_rest_status st =
-            sync_alone(co, cred, action, lookup, partition, input, deadline_ms, out, &own);
+            sync_alone(co, cred, who, action, lookup, partition, input, deadline_ms, out, &own);
         solo_cost(cost, &m.cost, &own);
         return st;
     }
@@ -1270,7 +1279,7 @@ mk_rest_status mk_coalesce_get(mk_coalescer *co, const mk_rest_cred *cred,
         pthread_mutex_lock(&co->mu);
         co->n[CO_GET].alone++;
         pthread_mutex_unlock(&co->mu);
-        return get_alone(co, cred, filter, value, fields, max_results, deadline_ms, leads, out,
+        return get_alone(co, cred, who, filter, value, fields, max_results, deadline_ms, leads, out,
                          cost);
     }
 
@@ -1300,7 +1309,7 @@ mk_rest_status mk_coalesce_get(mk_coalescer *co, const mk_rest_cred *cred,
     if (!b) {
         pthread_mutex_unlock(&co->mu);
         free(v);
-        return get_alone(co, cred, filter, value, fields, max_results, deadline_ms, leads, out,
+        return get_alone(co, cred, who, filter, value, fields, max_results, deadline_ms, leads, out,
                          cost);
     }
     if (b->nmembers > 1)
@@ -1313,8 +1322,8 @@ mk_rest_status mk_coalesce_get(mk_coalescer *co, const mk_rest_cred *cred,
         mk_rest_result_free(&m.res);
         cJSON_Delete(m.leads);
         mk_coalesce_cost own = {0};
-        mk_rest_status st = get_alone(co, cred, filter, value, fields, max_results, deadline_ms,
-                                      leads, out, &own);
+        mk_rest_status st = get_alone(co, cred, who, filter, value, fields, max_results,
+                                      deadline_ms, leads, out, &own);
         solo_cost(cost, &m.cost, &own);
         return st;
     }
