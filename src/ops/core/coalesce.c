@@ -1058,6 +1058,7 @@ static void send_batch(mk_coalescer *co, co_batch *b)
         free(values);
     }
     mk_rest_reservation_cancel(co->rest, &b->rv); /* not used (out of memory) */
+    int64_t answered = mk_rest_now_ms();
 
     pthread_mutex_lock(&co->mu);
     if (g->kind == CO_SYNC)
@@ -1074,6 +1075,13 @@ static void send_batch(mk_coalescer *co, co_batch *b)
         m->done = 1;
     }
     co_counters *n = &co->n[g->kind];
+    int64_t call_ms = answered - started, answer_ms = mk_rest_now_ms() - answered;
+    n->call_ms_total += (uint64_t)call_ms;
+    n->answer_ms_total += (uint64_t)answer_ms;
+    if (call_ms > n->call_ms_max)
+        n->call_ms_max = call_ms;
+    if (answer_ms > n->answer_ms_max)
+        n->answer_ms_max = answer_ms;
     n->batches++;
     n->members += (uint64_t)nm;
     n->records += (uint64_t)b->nrec;
@@ -1352,6 +1360,11 @@ static void counters_json(cJSON *obj, const char *name, const co_counters *n)
     cJSON_AddNumberToObject(o, "requests_alone", (double)n->alone);
     cJSON_AddNumberToObject(o, "moved_to_next_batch", (double)n->moved);
     cJSON_AddNumberToObject(o, "refused_before_deadline", (double)n->refused_late);
+    double nb = n->batches ? (double)n->batches : 1.0;
+    cJSON_AddNumberToObject(o, "call_ms_mean", (double)n->call_ms_total / nb);
+    cJSON_AddNumberToObject(o, "call_ms_max", (double)n->call_ms_max);
+    cJSON_AddNumberToObject(o, "answer_ms_mean", (double)n->answer_ms_total / nb);
+    cJSON_AddNumberToObject(o, "answer_ms_max", (double)n->answer_ms_max);
 }
 
 void mk_coalescer_counters(mk_coalescer *co, mk_coalesce_counters out[2])

@@ -132,6 +132,10 @@ typedef struct mk_coalesce_counters {
     uint64_t by_size[MK_COALESCE_SIZE_BOUNDS + 1];
     uint64_t moved;          /* left for the next call (more waited than one carries) */
     uint64_t refused_late;   /* refused at once: the queue showed it could not make it */
+    /* per batch sent: from the quota guard's grant to the REST answer
+     * (pages included), and from that answer to its members woken */
+    uint64_t call_ms_total, answer_ms_total;
+    int64_t call_ms_max, answer_ms_max;
 } mk_coalesce_counters;
 
 /* A consistent copy of the counters: out[0] Sync Leads, out[1] Get Leads. */
