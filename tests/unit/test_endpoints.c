@@ -97,6 +97,10 @@ static void rows_are_in_enum_order_and_distinct(void **state)
     /* The one Lead-database batch fact, and the Asset API's own. */
     assert_int_equal(mk_rest_endpoint_get(MK_EP_LEADS_SYNC)->batch_max, MK_REST_BATCH_MAX);
     assert_int_equal(mk_rest_endpoint_get(MK_EP_CHANNELS)->batch_max, 200);
+    /* List membership calls are split by their rows' maximum (lists.c). */
+    assert_int_equal(mk_rest_endpoint_get(MK_EP_LIST_ADD)->batch_max, MK_REST_BATCH_MAX);
+    assert_int_equal(mk_rest_endpoint_get(MK_EP_LIST_REMOVE)->batch_max, MK_REST_BATCH_MAX);
+    assert_int_equal(mk_rest_endpoint_get(MK_EP_LIST_ISMEMBER)->batch_max, MK_REST_BATCH_MAX);
     assert_int_equal(mk_rest_endpoint_get(MK_EP_ACTIVITIES)->paging, MK_PAGING_TOKEN);
     assert_int_equal(mk_rest_endpoint_get(MK_EP_PROGRAMS)->paging, MK_PAGING_OFFSET);
 }

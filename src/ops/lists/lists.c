@@ -38,7 +38,6 @@
 #include "rest/json.h"
 #include "soap/fault.h"
 
-#define REST_IDS_MAX MK_REST_BATCH_MAX      /* ids per list membership call */
 #define SOAP_MEMBERS_MAX 1000 /* Marketo's documented listOperation limit */
 #define FAILED_IDS_SHOWN 10   /* ids named in a strict-mode fault */
 
@@ -223,8 +222,9 @@ int mk_lists_clear_all(mk_op *op, mk_list_ref *l, mk_list_clear *out, const char
     size_t n = m.n;
 
     snprintf(ctx, sizeof ctx, "%s: remove the list's members", what);
-    for (size_t start = 0; start < n; start += REST_IDS_MAX) {
-        size_t cnt = n - start < REST_IDS_MAX ? n - start : REST_IDS_MAX;
+    size_t per_call = (size_t)mk_rest_endpoint_get(MK_EP_LIST_REMOVE)->batch_max;
+    for (size_t start = 0; start < n; start += per_call) {
+        size_t cnt = n - start < per_call ? n - start : per_call;
         cJSON *body = mk_lists_id_input(ids + start, cnt);
         /* Membership changes are safe to repeat after an unclear failure
          * (the catalogue row says so). */
@@ -349,12 +349,13 @@ static void take_statuses(struct soap *soap, membership *ms, int first, int coun
     }
 }
 
-/* ismember.json over every distinct id, 300 at a time. */
+/* ismember.json over every distinct id, as many per call as its row allows. */
 static int check_membership(mk_op *op, mk_list_ref *l, membership *ms, const char *what)
 {
     struct soap *soap = op->soap;
-    for (int start = 0; start < ms->nids; start += REST_IDS_MAX) {
-        int cnt = ms->nids - start < REST_IDS_MAX ? ms->nids - start : REST_IDS_MAX;
+    int per_call = mk_rest_endpoint_get(MK_EP_LIST_ISMEMBER)->batch_max;
+    for (int start = 0; start < ms->nids; start += per_call) {
+        int cnt = ms->nids - start < per_call ? ms->nids - start : per_call;
         const char **txt = soap_malloc(soap, sizeof *txt * (size_t)cnt);
         char *digits = soap_malloc(soap, (size_t)cnt * 24);
         if (!txt || !digits)
@@ -404,13 +405,15 @@ static int strict_fault(struct soap *soap, const membership *ms, const char *bad
                     problem, ids, count > FAILED_IDS_SHOWN ? ", ..." : "");
 }
 
-/* POST (add) or DELETE (remove) every distinct id, 300 at a time. */
+/* POST (add) or DELETE (remove) every distinct id, as many per call as the
+ * row allows. */
 static int change_membership(mk_op *op, mk_list_ref *l, membership *ms, bool add,
                              const char *what)
 {
     struct soap *soap = op->soap;
-    for (int start = 0; start < ms->nids; start += REST_IDS_MAX) {
-        int cnt = ms->nids - start < REST_IDS_MAX ? ms->nids - start : REST_IDS_MAX;
+    int per_call = mk_rest_endpoint_get(add ? MK_EP_LIST_ADD : MK_EP_LIST_REMOVE)->batch_max;
+    for (int start = 0; start < ms->nids; start += per_call) {
+        int cnt = ms->nids - start < per_call ? ms->nids - start : per_call;
         cJSON *body = mk_lists_id_input(ms->ids + start, (size_t)cnt);
         /* Membership changes are safe to repeat after an unclear failure
          * (the catalogue row says so). */
