@@ -926,7 +926,10 @@ mk_rest_status mk_rest_call(mk_rest_client *c, const mk_rest_cred *cred,
     req = &resolved;
 
     mk_rest_plan plan;
-    mk_rest_status st = mk_rest_plan_build(c->endpoint, req, 0, &plan);
+    const mk_rest_endpoint *row = mk_rest_endpoint_get(req->ep);
+    mk_rest_status st = mk_rest_plan_build(
+        c->endpoint, req, row && row->query_in_body ? MK_REST_BODY_QUERY_URI : MK_REST_MAX_URI,
+        &plan);
     if (st != MK_REST_OK) {
         snprintf(out->error_message, sizeof out->error_message, "%s",
                  st == MK_REST_ERR_NOMEM ? "out of memory"

@@ -44,6 +44,8 @@ typedef struct mk_rest_endpoint {
                                        0: no batch */
     mk_rest_paging paging;
     const char *records;            /* member holding the records ("result"), NULL: none */
+    int query_in_body;              /* a GET query Marketo documents POST ?_method=GET
+                                       for: sent so from MK_REST_BODY_QUERY_URI (url.h) */
 } mk_rest_endpoint;
 
 /* The row of ep; NULL for MK_EP_NONE or a value out of range. */

@@ -13,9 +13,10 @@
  *     thread calls the identity endpoint and the others wait for it);
  *   - sends it as "Authorization: Bearer" (never as the access_token
  *     parameter, which Marketo removed);
- *   - URL-encodes the query; a GET whose URI would be longer than 1 KB is
+ *   - URL-encodes the query; a GET whose URI would be longer than 8 KB is
  *     sent as POST ?_method=GET with the query as a form body (Marketo's
- *     documented answer to HTTP 414; see MK_REST_MAX_URI for why 1 KB);
+ *     documented answer to HTTP 414), a lead-database query from 1 KB on
+ *     (MK_REST_BODY_QUERY_URI says why);
  *   - reuses connections (a pool of curl easy handles plus a curl share for
  *     the connection cache, DNS and TLS sessions);
  *   - on response code 601/602 (token invalid/expired) drops that token,

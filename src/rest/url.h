@@ -9,8 +9,8 @@
  *     Marketo accepts ?id=1&id=2),
  *   - turning a logical request into the HTTP request to send, including
  *     Marketo's documented escape hatch for long GETs (its limit is 8 KB,
- *     HTTP 414): when the URI would be longer than MK_REST_MAX_URI, send
- *     POST <path>?_method=GET with the query moved into an
+ *     HTTP 414): when the URI would be longer than the caller's max_uri,
+ *     send POST <path>?_method=GET with the query moved into an
  *     application/x-www-form-urlencoded body.
  *
  * URLs and bodies are built in the library's byte buffer (base/buf.h).
@@ -23,14 +23,18 @@
 #include "base/buf.h"
 #include "rest.h"
 
-/* The longest request URI the client sends as a GET; a longer one goes as
- * POST <path>?_method=GET with the query in a form body, which Marketo
- * documents for every query endpoint.  Marketo's own limit is 8 KB (HTTP
- * 414), but a long URI is costly on the way out: libcurl parses it and
+/* Marketo rejects request URIs longer than 8 KB with HTTP 414: a longer GET
+ * goes as POST <path>?_method=GET with the query in a form body. */
+#define MK_REST_MAX_URI 8192
+
+/* For the queries Marketo documents that form on (the lead database's:
+ * the endpoint catalogue's query_in_body rows), the client switches from
+ * 1 KB on.  A long URI is costly on the way out: libcurl parses it and
  * formats it again character by character several times per call, which
  * was 15 % of the shim's CPU for getLead's 1.4 KB fields list (issue 11,
- * lean-bench.sh); a body is copied once. */
-#define MK_REST_MAX_URI 1024
+ * lean-bench.sh); a body is copied once.  Elsewhere the form is only used
+ * where a GET would be refused anyway. */
+#define MK_REST_BODY_QUERY_URI 1024
 
 /* Percent-encode len bytes of s onto b: A-Z a-z 0-9 - . _ ~ stay as they
  * are, every other byte becomes %XX (upper-case hex).  The same encoding is

@@ -97,6 +97,15 @@ static void rows_are_in_enum_order_and_distinct(void **state)
     /* The one Lead-database batch fact, and the Asset API's own. */
     assert_int_equal(mk_rest_endpoint_get(MK_EP_LEADS_SYNC)->batch_max, MK_REST_BATCH_MAX);
     assert_int_equal(mk_rest_endpoint_get(MK_EP_CHANNELS)->batch_max, 200);
+    /* POST ?_method=GET early only where Marketo documents it: the lead
+     * database's queries, all GETs with token paging. */
+    assert_true(mk_rest_endpoint_get(MK_EP_LEADS_QUERY)->query_in_body);
+    assert_true(mk_rest_endpoint_get(MK_EP_OPPORTUNITIES_QUERY)->query_in_body);
+    assert_false(mk_rest_endpoint_get(MK_EP_LIST_MEMBERS)->query_in_body);
+    assert_false(mk_rest_endpoint_get(MK_EP_PROGRAMS)->query_in_body);
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].query_in_body)
+            assert_true(rows[i].method == MK_REST_GET && rows[i].paging == MK_PAGING_TOKEN);
     /* List membership calls are split by their rows' maximum (lists.c). */
     assert_int_equal(mk_rest_endpoint_get(MK_EP_LIST_ADD)->batch_max, MK_REST_BATCH_MAX);
     assert_int_equal(mk_rest_endpoint_get(MK_EP_LIST_REMOVE)->batch_max, MK_REST_BATCH_MAX);

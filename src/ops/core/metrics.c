@@ -70,7 +70,7 @@ static void rest_client(mk_prom *p, const mk_rest_stats *rs)
     one_u64(p, "mktows_rest_transport_errors_total", "counter",
             "REST sends without a usable HTTP answer.", rs->transport_errors);
     one_u64(p, "mktows_rest_method_overrides_total", "counter",
-            "GETs sent as POST ?_method=GET because the URI would be longer than 1 KB.",
+            "GETs sent as POST ?_method=GET because the URI was long (over 8 KB, or 1 KB for a lead-database query).",
             rs->method_overrides);
 }
 
