@@ -373,7 +373,7 @@ static void *sync_caller(void *arg)
     if (c->start_after_ms)
         sleep_ms(c->start_after_ms);
     int64_t t0 = mk_rest_now_ms();
-    mk_coalesce_who who = {c->user, 1};   /* key, weight */
+    mk_rest_caller who = {c->user, 1};   /* key, weight */
     c->st = mk_coalesce_sync(co, &cred, c->user ? &who : NULL,
                              c->action ? c->action : "createOrUpdate", "email", NULL, input,
                              c->deadline_at ? c->deadline_at

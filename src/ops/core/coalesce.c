@@ -1192,7 +1192,7 @@ static void take_part(mk_coalescer *co, co_batch *b, co_member *m, int leader)
 }
 
 mk_rest_status mk_coalesce_sync(mk_coalescer *co, const mk_rest_cred *cred,
-                                const mk_coalesce_who *who, const char *action,
+                                const mk_rest_caller *who, const char *action,
                                 const char *lookup, const char *partition, const cJSON *input,
                                 int64_t deadline_ms, mk_rest_result *out, mk_coalesce_cost *cost)
 {
@@ -1269,7 +1269,7 @@ mk_rest_status mk_coalesce_sync(mk_coalescer *co, const mk_rest_cred *cred,
 }
 
 mk_rest_status mk_coalesce_get(mk_coalescer *co, const mk_rest_cred *cred,
-                               const mk_coalesce_who *who, const char *filter,
+                               const mk_rest_caller *who, const char *filter,
                                const char *value, const char *fields, int max_results,
                                int64_t deadline_ms, cJSON **leads, mk_rest_result *out,
                                mk_coalesce_cost *cost)

@@ -83,19 +83,18 @@ typedef struct mk_coalesce_cost {
     int shared;              /* 1: the call carried other requests' work too */
 } mk_coalesce_cost;
 
-/* Who a request is for (mk_rest_caller: the SOAP user and its weight):
- * when more requests wait than one call carries, the call is shared
- * between SOAP users in proportion to their weights, each user's requests
- * in arrival order; the call itself waits in the quota guard as its
- * leader's user.  NULL in the calls below: one anonymous user of weight 1.
- * The key is borrowed for the duration of the call. */
-typedef mk_rest_caller mk_coalesce_who;
-
 /* Returns 0 and *out, or -1 (out of memory).  rest is borrowed. */
 int mk_coalescer_new(mk_rest_client *rest, const mk_coalesce_config *cfg, mk_coalescer **out);
 
 /* No request may be inside.  NULL is ignored. */
 void mk_coalescer_free(mk_coalescer *co);
+
+/* Who a request is for (`who` below, the rest layer's mk_rest_caller: the
+ * SOAP user and its weight): when more requests wait than one call
+ * carries, the call is shared between SOAP users in proportion to their
+ * weights, each user's requests in arrival order; the call itself waits in
+ * the quota guard as its leader's user.  NULL: one anonymous user of
+ * weight 1.  The key is borrowed for the duration of the call. */
 
 /* Sync Leads for input (a JSON array of at most 300 REST lead records,
  * read only, not kept).  partition may be NULL.  On return *out is what a
@@ -105,7 +104,7 @@ void mk_coalescer_free(mk_coalescer *co);
  * The call is idempotent unless action is createDuplicate or createOnly.
  * Free *out with mk_rest_result_free; *cost may be NULL. */
 mk_rest_status mk_coalesce_sync(mk_coalescer *co, const mk_rest_cred *cred,
-                                const mk_coalesce_who *who, const char *action,
+                                const mk_rest_caller *who, const char *action,
                                 const char *lookup, const char *partition, const cJSON *input,
                                 int64_t deadline_ms, mk_rest_result *out, mk_coalesce_cost *cost);
 
@@ -115,7 +114,7 @@ mk_rest_status mk_coalesce_sync(mk_coalescer *co, const mk_rest_cred *cred,
  * an empty successful result; on failure *leads is NULL and *out says why.
  * Only "id" and "email" are coalesced; other filters go alone. */
 mk_rest_status mk_coalesce_get(mk_coalescer *co, const mk_rest_cred *cred,
-                               const mk_coalesce_who *who, const char *filter,
+                               const mk_rest_caller *who, const char *filter,
                                const char *value, const char *fields, int max_results,
                                int64_t deadline_ms, cJSON **leads, mk_rest_result *out,
                                mk_coalesce_cost *cost);
