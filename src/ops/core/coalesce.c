@@ -11,15 +11,24 @@
  * go (leader_wait), takes its quota-guard slot without the lock (the batch
  * still open meanwhile), seals it, makes the REST call without the lock, and
  * writes every member's answer into its member struct.  The others sleep
- * on the batch's condition variable until their `done` flag is set.  The
- * batch is freed by whoever drops the last reference (members, and
- * requests waiting for it to finish because their key clashed with it).
+ * each on its own lock and condition variable (co_member.wake), so waking
+ * one wakes nobody else: a member is woken once, when its answer is written
+ * or when it is to lead the next batch, and an answered member never takes
+ * the coalescer's lock again.  Only the leader (and requests waiting for a
+ * batch whose key clashes with theirs) sleep on the batch's condition
+ * variable.  The batch is freed by whoever drops the last reference (its
+ * leader, and those clash waiters).
+ *
+ * A batch finds a key among its values through a hash index (co_batch.slots)
+ * rather than a scan: an open batch under a saturated budget holds many
+ * hundreds of members.
  */
 #include "ops/core/coalesce.h"
 
 #include <ctype.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,9 +74,16 @@ struct co_member {
     const char *user;       /* the SOAP user: batches are shared fairly between users */
     int weight;
     co_batch_ptr batch;     /* the batch it is in now */
-    int moved;              /* the leader moved it on to the next batch: wait there */
-    int lead;               /* ... and it leads that one */
+    int lead;               /* it was moved on to the next batch and leads it */
     int picked;             /* scratch while the leader chooses who goes */
+    co_member *vnext;       /* get: scratch, the next member with the same value */
+    int nleads;             /* get: leads given to it so far */
+    /* its own wake-up: woken set once, under mu, by whoever ends its wait */
+    struct {
+        pthread_mutex_t mu;
+        pthread_cond_t cv;
+        int woken;
+    } wake;
     /* what it gets back (written by the leader) */
     int done;
     int solo;               /* the batch failed in a way it may not have caused */
@@ -88,8 +104,11 @@ typedef struct co_batch {
     char **keys;            /* sync: lower-cased lookup values; get: values as sent;
                                borrowed from the members */
     int nkeys, capkeys;
+    int *slots;             /* hash index over keys (case folded): key index + 1, 0 free */
+    int nslots;             /* 0, or a power of two over twice nkeys */
     int64_t opened_at, last_join, min_deadline;
-    int sealed, done, refs;
+    int sealed, done;
+    int refs;               /* its leader, and clash waiters */
     int reserving;          /* the leader waits in the quota guard (batch still open) */
     mk_rest_reservation rv; /* the guard's slot for the first send */
     mk_rest_status rv_st;   /* not OK: the guard refused; rv_res says why */
@@ -97,7 +116,7 @@ typedef struct co_batch {
     mk_rest_cred cred;      /* the leader's; every member has the same client id */
     mk_rest_caller caller;  /* whom its calls wait as in the quota guard: the leader's user */
     char caller_key[64];
-    pthread_cond_t cv;
+    pthread_cond_t cv;      /* its leader's and clash waiters' wait */
 } co_batch;
 
 struct co_group {
@@ -118,6 +137,7 @@ struct mk_coalescer {
     pthread_mutex_t mu;
     co_group *groups;
     co_counters n[2];
+    atomic_ullong wakeups[2]; /* n[].wakeups, counted without mu */
 };
 
 /* ---- small helpers ---------------------------------------------------------- */
@@ -180,6 +200,45 @@ static void copy_outline(mk_rest_result *dst, const mk_rest_result *r)
     dst->limiter_wait_ms = r->limiter_wait_ms;
     dst->backoff_ms = r->backoff_ms;
     dst->limited = r->limited;
+}
+
+/* ---- a member's own wait ------------------------------------------------------- */
+
+static void member_init(co_member *m)
+{
+    pthread_mutex_init(&m->wake.mu, NULL);
+    pthread_cond_init(&m->wake.cv, NULL);
+    m->wake.woken = 0;
+}
+
+static void member_fini(co_member *m)
+{
+    pthread_cond_destroy(&m->wake.cv);
+    pthread_mutex_destroy(&m->wake.mu);
+}
+
+/* End m's wait: its answer is written (done), or it leads the batch it was
+ * moved to (lead).  m may be gone as soon as this returns. */
+static void member_wake(co_member *m)
+{
+    pthread_mutex_lock(&m->wake.mu);
+    m->wake.woken = 1;
+    pthread_cond_signal(&m->wake.cv);
+    pthread_mutex_unlock(&m->wake.mu);
+}
+
+/* Sleep (without the coalescer's lock) until member_wake(m).  Every return
+ * from the wait is counted, so the statistics show a member woken for
+ * nothing. */
+static void member_sleep(atomic_ullong *wakeups, co_member *m)
+{
+    pthread_mutex_lock(&m->wake.mu);
+    while (!m->wake.woken) {
+        pthread_cond_wait(&m->wake.cv, &m->wake.mu);
+        atomic_fetch_add_explicit(wakeups, 1, memory_order_relaxed);
+    }
+    m->wake.woken = 0;
+    pthread_mutex_unlock(&m->wake.mu);
 }
 
 /* ---- lifecycle ------------------------------------------------------------------ */
@@ -277,9 +336,85 @@ static void batch_unref(co_batch *b)
     if (--b->refs > 0)
         return;
     free(b->keys);
+    free(b->slots);
     mk_rest_result_free(&b->rv_res);
     pthread_cond_destroy(&b->cv);
     free(b);
+}
+
+/* ---- the batch's key index -------------------------------------------------------- */
+
+/* Keys are hashed case folded, so one probe sequence finds a value as
+ * sent, the same value in another case (an email REST matches without
+ * case), or both. */
+static uint32_t key_hash(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++) {
+        h ^= (uint32_t)tolower((unsigned char)*s);
+        h *= 16777619u;
+    }
+    return h;
+}
+
+typedef enum key_match {
+    KEY_SAME,        /* the same text */
+    KEY_NOCASE,      /* the same text but for case */
+    KEY_CASE_ONLY    /* the same text in another case, not the same */
+} key_match;
+
+static int key_matches(const char *k, const char *v, key_match how)
+{
+    switch (how) {
+    case KEY_SAME:
+        return strcmp(k, v) == 0;
+    case KEY_NOCASE:
+        return strcasecmp(k, v) == 0;
+    case KEY_CASE_ONLY:
+        return strcasecmp(k, v) == 0 && strcmp(k, v) != 0;
+    }
+    return 0;
+}
+
+/* The index of the first key matching v, -1 if none. */
+static int key_find(const co_batch *b, const char *v, key_match how)
+{
+    if (!b->nslots)
+        return -1;
+    uint32_t mask = (uint32_t)b->nslots - 1;
+    for (uint32_t p = key_hash(v) & mask; b->slots[p]; p = (p + 1) & mask) {
+        int k = b->slots[p] - 1;
+        if (key_matches(b->keys[k], v, how))
+            return k;
+    }
+    return -1;
+}
+
+static void key_slot(co_batch *b, int k)
+{
+    uint32_t mask = (uint32_t)b->nslots - 1, p = key_hash(b->keys[k]) & mask;
+    while (b->slots[p])
+        p = (p + 1) & mask;
+    b->slots[p] = k + 1;
+}
+
+/* Room in the index for n keys: at most half its slots used. */
+static int key_room(co_batch *b, int n)
+{
+    if (n * 2 < b->nslots)
+        return 0;
+    int ns = 64;
+    while (ns <= n * 2)
+        ns *= 2;
+    int *sl = calloc((size_t)ns, sizeof *sl);
+    if (!sl)
+        return -1;
+    free(b->slots);
+    b->slots = sl;
+    b->nslots = ns;
+    for (int k = 0; k < b->nkeys; k++)
+        key_slot(b, k);
+    return 0;
 }
 
 static int batch_add_key(co_batch *b, char *key)
@@ -292,8 +427,19 @@ static int batch_add_key(co_batch *b, char *key)
         b->keys = k;
         b->capkeys = cap;
     }
-    b->keys[b->nkeys++] = key;
+    if (key_room(b, b->nkeys + 1) != 0)
+        return -1;
+    b->keys[b->nkeys] = key;
+    key_slot(b, b->nkeys++);
     return 0;
+}
+
+/* Forget every key (the arrays stay for the keys linked again). */
+static void keys_clear(co_batch *b)
+{
+    b->nkeys = 0;
+    if (b->slots)
+        memset(b->slots, 0, (size_t)b->nslots * sizeof *b->slots);
 }
 
 static void seal(co_batch *b)
@@ -304,21 +450,13 @@ static void seal(co_batch *b)
     pthread_cond_broadcast(&b->cv);
 }
 
-static int key_index(const co_batch *b, const char *v)
-{
-    for (int i = 0; i < b->nkeys; i++)
-        if (strcmp(b->keys[i], v) == 0)
-            return i;
-    return -1;
-}
-
 /* Put m at the end of b's list with its keys (get: its value's index).
  * Returns -1 (out of memory) with nothing changed but possibly keys. */
 static int link_member(co_batch *b, co_member *m)
 {
     int had = b->nkeys;
     if (m->vkey) {
-        int k = key_index(b, m->vkey);
+        int k = key_find(b, m->vkey, KEY_SAME);
         if (k < 0) {
             if (batch_add_key(b, (char *)m->vkey) != 0)
                 return -1;
@@ -328,7 +466,10 @@ static int link_member(co_batch *b, co_member *m)
     }
     for (int i = 0; m->keys && i < m->nkeys; i++)
         if (m->keys[i] && batch_add_key(b, m->keys[i]) != 0) {
-            b->nkeys = had;  /* none of m's keys may outlive it here */
+            /* none of m's keys may outlive it here */
+            keys_clear(b);
+            for (int k = 0; k < had; k++)
+                (void)batch_add_key(b, b->keys[k]); /* the room is there */
             return -1;
         }
     m->next = NULL;
@@ -351,7 +492,6 @@ static int batch_append(co_batch *b, co_member *m)
 {
     if (link_member(b, m) != 0)
         return -1;
-    b->refs++;
     m->joined_at = mk_rest_now_ms();
     b->last_join = m->joined_at;
     return 0;
@@ -365,7 +505,7 @@ static void relink(co_batch *b, co_member *list)
     b->head = b->tail = NULL;
     b->nmembers = b->nrec = 0;
     b->bytes = 0;
-    b->nkeys = 0;
+    keys_clear(b);
     b->min_deadline = INT64_MAX;
     while (list) {
         co_member *next = list->next;
@@ -404,16 +544,18 @@ static int batch_full(const mk_coalescer *co, const co_batch *b)
            (b->g->kind == CO_GET && b->nkeys >= GET_MAX_VALUES);
 }
 
+/* Room for n keys, in the array and in the index, so that linking them
+ * cannot fail. */
 static int reserve_keys(co_batch *b, int n)
 {
-    if (n <= b->capkeys)
-        return 0;
-    char **k = realloc(b->keys, (size_t)n * sizeof *k);
-    if (!k)
-        return -1;
-    b->keys = k;
-    b->capkeys = n;
-    return 0;
+    if (n > b->capkeys) {
+        char **k = realloc(b->keys, (size_t)n * sizeof *k);
+        if (!k)
+            return -1;
+        b->keys = k;
+        b->capkeys = n;
+    }
+    return key_room(b, n);
 }
 
 typedef struct co_share {
@@ -569,9 +711,11 @@ static void split_batch(mk_coalescer *co, co_batch *b)
             m->st = MK_REST_ERR_NOMEM;
             snprintf(m->res.error_message, sizeof m->res.error_message, "out of memory");
             m->done = 1;
+            member_wake(m);
         } else if (now + wait > m->deadline) {
             refuse_late(m, ahead, wait);
             co->n[g->kind].refused_late++;
+            member_wake(m);
         } else {
             *keep_t = m;
             keep_t = &m->next;
@@ -580,21 +724,18 @@ static void split_batch(mk_coalescer *co, co_batch *b)
         }
     }
     if (b2) {
-        relink(b2, keep);
-        for (co_member *m = b2->head; m; m = m->next) {
-            m->moved = 1;  /* it drops its reference to b when it wakes */
-            b2->refs++;
-        }
+        relink(b2, keep); /* the others sleep on; their batch is b2 now */
         if (b2->head) {
-            b2->head->lead = 1;
+            b2->refs = 1;  /* its new leader's */
             b2->last_join = now;
             seal(b);
             g->open = b2;
+            b2->head->lead = 1;
+            member_wake(b2->head);
         } else {
             batch_unref(b2);   /* everyone left out was refused */
         }
     }
-    pthread_cond_broadcast(&b->cv);
 }
 
 /* ---- when to send ------------------------------------------------------------------ */
@@ -753,13 +894,9 @@ static char **sync_keys(const cJSON *input, const char *lookup, int n)
 
 static int keys_clash(const co_batch *b, char **keys, int n)
 {
-    for (int i = 0; i < n; i++) {
-        if (!keys[i])
-            continue;
-        for (int j = 0; j < b->nkeys; j++)
-            if (strcmp(keys[i], b->keys[j]) == 0)
-                return 1;
-    }
+    for (int i = 0; i < n; i++)
+        if (keys[i] && key_find(b, keys[i], KEY_SAME) >= 0)
+            return 1;
     return 0;
 }
 
@@ -952,25 +1089,40 @@ static int lead_value(const co_batch *b, const char *filter, const cJSON *lead)
         if (mk_rest_json_get_int64(lead, "id", &id) != MK_REST_JSON_OK)
             return -1;
         snprintf(buf, sizeof buf, "%" PRId64, id);
-        v = buf;
-        for (int i = 0; i < b->nkeys; i++)
-            if (strcmp(b->keys[i], v) == 0)
-                return i;
-        return -1;
+        return key_find(b, buf, KEY_SAME);
     }
     v = mk_rest_json_get_string(lead, "email");
-    if (!v)
-        return -1;
-    for (int i = 0; i < b->nkeys; i++)
-        if (strcasecmp(b->keys[i], v) == 0)
-            return i;
-    return -1;
+    return v ? key_find(b, v, KEY_NOCASE) : -1;
 }
 
+static void member_oom(co_member *m)
+{
+    cJSON_Delete(m->leads);
+    m->leads = NULL;
+    m->st = MK_REST_ERR_NOMEM;
+    snprintf(m->res.error_message, sizeof m->res.error_message, "out of memory");
+}
+
+/* Give m one more lead (NULL: it could not be copied). */
+static void member_take_lead(co_member *m, cJSON *lead)
+{
+    if (lead && cJSON_AddItemToArray(m->leads, lead)) {
+        m->nleads++;
+        return;
+    }
+    cJSON_Delete(lead);
+    member_oom(m);
+}
+
+/* Each returned lead goes to the members that asked for its value, up to
+ * each one's maximum: moved out of the answer to the last of them, copied
+ * for the others (several requests for one value). */
 static void distribute_get(co_batch *b, mk_rest_status st, const mk_rest_result *res,
-                           const cJSON *all)
+                           cJSON *all)
 {
     int blame = b->nmembers > 1 && blames_records(st, res);
+    co_member **by_value =
+        st == MK_REST_OK ? calloc((size_t)b->nkeys + 1, sizeof *by_value) : NULL;
     for (co_member *m = b->head; m; m = m->next) {
         copy_outline(&m->res, res);
         m->st = st;
@@ -978,29 +1130,41 @@ static void distribute_get(co_batch *b, mk_rest_status st, const mk_rest_result 
             m->solo = blame || outlived(b, m, st);
             continue;
         }
-        m->leads = cJSON_CreateArray();
+        m->leads = by_value ? cJSON_CreateArray() : NULL;
         if (!m->leads) {
-            m->st = MK_REST_ERR_NOMEM;
-            snprintf(m->res.error_message, sizeof m->res.error_message, "out of memory");
+            member_oom(m);
+            continue;
         }
+        m->vnext = by_value[m->value];
+        by_value[m->value] = m;
     }
-    if (st != MK_REST_OK)
+    if (!by_value)
         return;
-    const cJSON *lead;
-    cJSON_ArrayForEach(lead, all) {
+    for (cJSON *lead = all ? all->child : NULL, *next; lead; lead = next) {
+        next = lead->next;
         int k = lead_value(b, b->g->p1, lead);
         if (k < 0)
             continue;
-        for (co_member *m = b->head; m; m = m->next)
-            if (m->value == k && m->leads && cJSON_GetArraySize(m->leads) < m->max_results)
-                cJSON_AddItemToArray(m->leads, cJSON_Duplicate(lead, 1));
+        co_member *last = NULL;
+        for (co_member *m = by_value[k]; m; m = m->vnext) {
+            if (!m->leads || m->nleads >= m->max_results)
+                continue;
+            if (last)
+                member_take_lead(last, cJSON_Duplicate(lead, 1));
+            last = m;
+        }
+        if (last)
+            member_take_lead(last, cJSON_DetachItemViaPointer(all, lead));
     }
+    free(by_value);
 }
 
 /* ---- the shared path ------------------------------------------------------------------- */
 
-/* Send sealed batch b (co->mu NOT held); fill the members' answers. */
-static void send_batch(mk_coalescer *co, co_batch *b)
+/* Send sealed batch b (co->mu NOT held) for its leader self; fill the
+ * members' answers and wake them.  A sealed batch's members and keys are
+ * its leader's alone: no other thread touches them until woken. */
+static void send_batch(mk_coalescer *co, co_batch *b, co_member *self)
 {
     co_group *g = b->g;
     mk_rest_result res;
@@ -1060,12 +1224,11 @@ static void send_batch(mk_coalescer *co, co_batch *b)
     mk_rest_reservation_cancel(co->rest, &b->rv); /* not used (out of memory) */
     int64_t answered = mk_rest_now_ms();
 
-    pthread_mutex_lock(&co->mu);
     if (g->kind == CO_SYNC)
         distribute_sync(b, st, &res);
     else
         distribute_get(b, st, &res, all);
-    int nm = b->nmembers;
+    int nm = b->nmembers, nsolo = 0;
     for (co_member *m = b->head; m; m = m->next) {
         m->cost.rest_calls += sum.rest_calls / nm;
         m->cost.retries += sum.retries / nm;
@@ -1073,8 +1236,11 @@ static void send_batch(mk_coalescer *co, co_batch *b)
         m->cost.batch_wait_ms += started - m->joined_at;
         m->cost.shared = nm > 1;
         m->done = 1;
+        nsolo += m->solo;
     }
+    pthread_mutex_lock(&co->mu);
     co_counters *n = &co->n[g->kind];
+    n->solo += (uint64_t)nsolo;
     int64_t call_ms = answered - started, answer_ms = mk_rest_now_ms() - answered;
     n->call_ms_total += (uint64_t)call_ms;
     n->answer_ms_total += (uint64_t)answer_ms;
@@ -1097,17 +1263,20 @@ static void send_batch(mk_coalescer *co, co_batch *b)
     g->last_done_at = mk_rest_now_ms();
     g->last_members = nm;
     b->done = 1;
-    pthread_cond_broadcast(&b->cv);
+    pthread_cond_broadcast(&b->cv); /* requests whose key clashed with b's */
     /* The next batch of this kind may have been waiting for this one. */
     if (g->open)
         pthread_cond_broadcast(&g->open->cv);
     pthread_mutex_unlock(&co->mu);
+    for (co_member *m = b->head, *next; m; m = next) {
+        next = m->next;
+        if (m != self)
+            member_wake(m);
+    }
     mk_rest_result_free(&res);
     cJSON_Delete(all);
 }
 
-/* Member m (already appended to b, co->mu held): lead or wait, then take
- * the answer.  Returns with co->mu held and b unreferenced by m. */
 /* What a member sent on alone after its batch cost: its share of the
  * batch's calls and waits plus its own call. */
 static void solo_cost(mk_coalesce_cost *cost, const mk_coalesce_cost *shared,
@@ -1143,6 +1312,8 @@ static co_batch *join_batch(co_group *g, const mk_rest_cred *cred, co_member *m,
         }
         return NULL;
     }
+    if (*leader)
+        b->refs = 1;  /* the leader's */
     return b;
 }
 
@@ -1151,12 +1322,12 @@ static co_batch *join_batch(co_group *g, const mk_rest_cred *cred, co_member *m,
  * the next batch. */
 static int email_clash(const co_batch *b, const char *v)
 {
-    for (int i = 0; i < b->nkeys; i++)
-        if (strcmp(b->keys[i], v) != 0 && strcasecmp(b->keys[i], v) == 0)
-            return 1;
-    return 0;
+    return key_find(b, v, KEY_CASE_ONLY) >= 0;
 }
 
+/* Member m (already appended to b, co->mu held): lead, or sleep until
+ * its answer is written or it is to lead the batch it was moved to.
+ * Returns with co->mu released and m's answer in m. */
 static void take_part(mk_coalescer *co, co_batch *b, co_member *m, int leader)
 {
     for (;;) {
@@ -1164,31 +1335,27 @@ static void take_part(mk_coalescer *co, co_batch *b, co_member *m, int leader)
             leader_wait(co, b);  /* the leader is always among those who go */
             b->g->inflight++;
             pthread_mutex_unlock(&co->mu);
-            send_batch(co, b);
+            send_batch(co, b, m);
             pthread_mutex_lock(&co->mu);
-            break;
+            batch_unref(b);
+            pthread_mutex_unlock(&co->mu);
+            return;
         }
         /* Untimed, yet within m's deadline: the call that carries m runs at
          * most to its batch's min_deadline <= m->deadline (the leader sends
          * by min_deadline - send_reserve_ms), and a move to the next batch
          * that could not meet it is refused at once (split_batch). */
-        while (!m->done && !m->moved)
-            pthread_cond_wait(&b->cv, &co->mu);
-        if (!m->moved)
-            break;
-        /* Left for the next call: wait (or lead) there. */
-        co_batch *next = m->batch;
-        m->moved = 0;
-        leader = m->lead;
-        m->lead = 0;
-        batch_unref(b);
-        b = next;
+        atomic_ullong *wakeups = &co->wakeups[b->g->kind];
+        pthread_mutex_unlock(&co->mu);
+        member_sleep(wakeups, m);
         if (m->done)
-            break;
+            return;
+        /* Moved on to the next batch, which it leads now. */
+        pthread_mutex_lock(&co->mu);
+        b = m->batch;
+        m->lead = 0;
+        leader = 1;
     }
-    if (m->solo)
-        co->n[b->g->kind].solo++;
-    batch_unref(b);
 }
 
 mk_rest_status mk_coalesce_sync(mk_coalescer *co, const mk_rest_cred *cred,
@@ -1231,6 +1398,7 @@ mk_rest_status mk_coalesce_sync(mk_coalescer *co, const mk_rest_cred *cred,
     m.nkeys = keys ? n : 0;
     m.user = who ? who->key : NULL;
     m.weight = who && who->weight > 0 ? who->weight : 1;
+    member_init(&m);
 
     pthread_mutex_lock(&co->mu);
     co_group *g = find_group(co, CO_SYNC, cred->client_id, action, lookup, partition);
@@ -1239,6 +1407,7 @@ mk_rest_status mk_coalesce_sync(mk_coalescer *co, const mk_rest_cred *cred,
     while (g && (b = g->open) && !create_dup && keys_clash(b, keys, n)) {
         if (wait_clash(co, b, CO_SYNC, m.deadline) != 0) {
             pthread_mutex_unlock(&co->mu);
+            member_fini(&m);
             free_keys(keys, n);
             return clash_timeout(out);
         }
@@ -1246,13 +1415,14 @@ mk_rest_status mk_coalesce_sync(mk_coalescer *co, const mk_rest_cred *cred,
     b = g ? join_batch(g, cred, &m, &leader) : NULL;
     if (!b) {
         pthread_mutex_unlock(&co->mu);
+        member_fini(&m);
         free_keys(keys, n);
         return sync_alone(co, cred, who, action, lookup, partition, input, deadline_ms, out, cost);
     }
     if (b->nmembers > 1)
         pthread_cond_broadcast(&b->cv); /* the leader may re-evaluate */
     take_part(co, b, &m, leader);
-    pthread_mutex_unlock(&co->mu);
+    member_fini(&m);
     free_keys(keys, n);
 
     if (m.solo) {
@@ -1301,6 +1471,7 @@ mk_rest_status mk_coalesce_get(mk_coalescer *co, const mk_rest_cred *cred,
     m.user = who ? who->key : NULL;
     m.weight = who && who->weight > 0 ? who->weight : 1;
     int is_email = strcmp(filter, "email") == 0;
+    member_init(&m);
 
     pthread_mutex_lock(&co->mu);
     co_group *g = find_group(co, CO_GET, cred->client_id, filter, fields, NULL);
@@ -1309,6 +1480,7 @@ mk_rest_status mk_coalesce_get(mk_coalescer *co, const mk_rest_cred *cred,
     while (g && (b = g->open) && is_email && email_clash(b, v)) {
         if (wait_clash(co, b, CO_GET, m.deadline) != 0) {
             pthread_mutex_unlock(&co->mu);
+            member_fini(&m);
             free(v);
             return clash_timeout(out);
         }
@@ -1316,14 +1488,15 @@ mk_rest_status mk_coalesce_get(mk_coalescer *co, const mk_rest_cred *cred,
     b = g ? join_batch(g, cred, &m, &leader) : NULL;
     if (!b) {
         pthread_mutex_unlock(&co->mu);
+        member_fini(&m);
         free(v);
         return get_alone(co, cred, who, filter, value, fields, max_results, deadline_ms, leads, out,
                          cost);
     }
     if (b->nmembers > 1)
-        pthread_cond_broadcast(&b->cv);
+        pthread_cond_broadcast(&b->cv); /* the leader may re-evaluate */
     take_part(co, b, &m, leader);
-    pthread_mutex_unlock(&co->mu);
+    member_fini(&m);
     free(v);
 
     if (m.solo) {
@@ -1359,6 +1532,7 @@ static void counters_json(cJSON *obj, const char *name, const co_counters *n)
     cJSON_AddNumberToObject(o, "key_clash_waits", (double)n->clash_waits);
     cJSON_AddNumberToObject(o, "requests_alone", (double)n->alone);
     cJSON_AddNumberToObject(o, "moved_to_next_batch", (double)n->moved);
+    cJSON_AddNumberToObject(o, "member_wakeups", (double)n->wakeups);
     cJSON_AddNumberToObject(o, "refused_before_deadline", (double)n->refused_late);
     double nb = n->batches ? (double)n->batches : 1.0;
     cJSON_AddNumberToObject(o, "call_ms_mean", (double)n->call_ms_total / nb);
@@ -1372,6 +1546,8 @@ void mk_coalescer_counters(mk_coalescer *co, mk_coalesce_counters out[2])
     pthread_mutex_lock(&co->mu);
     memcpy(out, co->n, 2 * sizeof *out);
     pthread_mutex_unlock(&co->mu);
+    for (int k = 0; k < 2; k++)
+        out[k].wakeups = atomic_load_explicit(&co->wakeups[k], memory_order_relaxed);
 }
 
 void mk_coalescer_stats_json(mk_coalescer *co, cJSON *obj)

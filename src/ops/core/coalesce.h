@@ -131,6 +131,9 @@ typedef struct mk_coalesce_counters {
     uint64_t by_size[MK_COALESCE_SIZE_BOUNDS + 1];
     uint64_t moved;          /* left for the next call (more waited than one carries) */
     uint64_t refused_late;   /* refused at once: the queue showed it could not make it */
+    /* times a waiting member woke up: once per member answered by another's
+     * call or moved on to lead the next, more only if woken for nothing */
+    uint64_t wakeups;
     /* per batch sent: from the quota guard's grant to the REST answer
      * (pages included), and from that answer to its members woken */
     uint64_t call_ms_total, answer_ms_total;
