@@ -10,7 +10,7 @@
 #           syncLead: SOAP calls/s against the ceiling the budget allows for
 #           one-lead calls (5 calls/s x 300 records = 1,500/s), p50/p99,
 #           REST calls, 606/615 answered by the emulator, answers that were
-#           not the caller's own.
+#           not the caller's own, the shim's CPU time per SOAP call (µs).
 #   fair    limits on, two SOAP users (weights 1:1) with 900 and 100 clients:
 #           each one's calls/s, p50/p99, and share of the calls made while
 #           both were busy.
@@ -155,6 +155,12 @@ EOF
 proc_status() { # pid field
     awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/status"
 }
+cpu_ms() { # pid -> user + system CPU time so far, ms
+    awk -v t="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / t)}' "/proc/$1/stat"
+}
+per_call_us() { # cpu_ms_before cpu_ms_after calls -> CPU µs per call
+    awk -v a="$1" -v z="$2" -v n="$3" 'BEGIN {printf "%.0f", (n > 0 ? (z - a) * 1000 / n : 0)}'
+}
 
 echo "mktows-shim benchmark: $(nproc) CPUs, $(uname -m), $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
 echo "shim: $build/src/mktows-shim, TLS: $tls"
@@ -167,19 +173,21 @@ for sc in $scenarios; do
         start_emulator yes
         echo
         echo "== budget: limits on (100 calls / 20 s, 10 in flight), $clients clients, $seconds s =="
-        printf '%-9s %7s %6s %6s %5s %8s %8s %7s %9s %9s %8s %5s %5s\n' op clients calls faults wrong \
-            "SOAP/s" ceiling ratio "p50 ms" "p99 ms" "REST" 606 615
+        printf '%-9s %7s %6s %6s %5s %8s %8s %7s %9s %9s %8s %5s %5s %9s\n' op clients calls faults wrong \
+            "SOAP/s" ceiling ratio "p50 ms" "p99 ms" "REST" 606 615 "CPU us"
         for op in $ops; do
             run=$((run + 1))
             start_shim yes
+            cpu0=$(cpu_ms "$shim_pid")
             # shellcheck disable=SC2046
             set -- $("$driver" --shim "$shim_url" --emulator "$emu_url" --user "$user1:$key1:$clients" \
                      --op "$op" --seconds "$seconds" --tag "bench$run" --leads $leads $cacert)
+            cpu=$(per_call_us "$cpu0" "$(cpu_ms "$shim_pid")" "$4")
             # The ceiling: what the budget allows over the seconds actually run.
             ceiling=$(awk -v s="$8" 'BEGIN {printf "%.0f", (100 / 20) * 300}')
-            printf '%-9s %7s %6s %6s %5s %8s %8s %7s %9s %9s %8s %5s %5s\n' "$2" "$3" "$4" "$6" "$7" "$9" \
+            printf '%-9s %7s %6s %6s %5s %8s %8s %7s %9s %9s %8s %5s %5s %9s\n' "$2" "$3" "$4" "$6" "$7" "$9" \
                 "$ceiling" "$(awk -v a="$9" -v b="$ceiling" 'BEGIN {printf "%.2f", a / b}')" \
-                "${10}" "${11}" "${13}" "${15}" "${16}"
+                "${10}" "${11}" "${13}" "${15}" "${16}" "$cpu"
             stop_shim
         done
         ;;
@@ -191,9 +199,11 @@ for sc in $scenarios; do
         echo "== fair: limits on, two SOAP users, weights 1:1, 900 and 100 clients, getLead, $seconds s =="
         printf '%-18s %7s %6s %6s %5s %8s %9s %9s %8s %10s\n' user clients calls faults wrong \
             "SOAP/s" "p50 ms" "p99 ms" share "fair share"
+        cpu0=$(cpu_ms "$shim_pid")
         "$driver" --shim "$shim_url" --emulator "$emu_url" --user "$user1:$key1:900" \
             --user "$user2:$key2:100" --op getLead --seconds "$seconds" --tag "bench$run" \
             --leads $leads $cacert >"$work/fair.out"
+        cpu1=$(cpu_ms "$shim_pid")
         while read -r who _op n calls _ok faults wrong _s rate p50 p99 share _rest; do
             [ "$who" = all ] && fair=1.000 || fair=0.500
             printf '%-18s %7s %6s %6s %5s %8s %9s %9s %8s %10s\n' "$who" "$n" "$calls" "$faults" \
@@ -201,6 +211,7 @@ for sc in $scenarios; do
         done <"$work/fair.out"
         echo "(fair share: 1:1 weights give each user half of the budget while both are busy," \
              "or all it asks for when it asks less)"
+        echo "shim CPU per SOAP call: $(per_call_us "$cpu0" "$cpu1" "$(awk '$1 == "all" {print $4}' "$work/fair.out")") us"
         stop_shim
         ;;
     memory)
