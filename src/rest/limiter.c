@@ -17,9 +17,14 @@
  *   day, day_used, blocked  the Marketo day, its sends, a 607 block;
  *   pause_until             no admission before this (606/615 backoff);
  *   breaker                 consecutive failures, open_until, probe busy.
- * Every change that can admit someone broadcasts the condition variable;
- * waiters also wake on their own at the next instant a slot frees or a
- * pause ends, so no release is needed to make progress.
+ * Only the head of the queue can be admitted, so every change that can
+ * admit someone wakes the head alone: each waiter sleeps on a condition
+ * variable of its own (waiter.cv), and one leaving the queue wakes the next
+ * head.  With hundreds queued, a shared condition variable would wake all
+ * of them at every admission and release, each to find it is not the head.
+ * The head also wakes on its own at the next instant a slot frees or a
+ * pause ends, so no release is needed to make progress; the others wake on
+ * their own only at their deadline.
  *
  * With a shared budget (several replicas, limits.shared): the local checks
  * run first with the full limits, then the head of the queue asks the
@@ -60,6 +65,7 @@ enum { SH_OFF = 0, SH_SHARED = 1, SH_LOCAL = 2 };
 typedef struct waiter {
     struct waiter *next, *prev;
     uint64_t tag;                /* virtual finish: the queue is ordered by it */
+    pthread_cond_t cv;           /* its own wait (CLOCK_MONOTONIC), under the mutex */
 } waiter;
 
 /* Weighted fair queueing between callers (start-time fair queueing): a
@@ -82,7 +88,6 @@ typedef struct fair_key {
 
 struct mk_limiter {
     pthread_mutex_t mu;
-    pthread_cond_t cv;
     mk_limiter_config cfg;
 
     int64_t *slot_until;
@@ -369,6 +374,14 @@ static mk_limit_verdict blocked_by(mk_limiter *l, int64_t now, int64_t *wake)
     return MK_LIMIT_OK;
 }
 
+/* Something changed that may let the head of the queue in: wake it (the
+ * mutex held).  The others cannot be admitted before it leaves. */
+static void wake_head(mk_limiter *l)
+{
+    if (l->head)
+        pthread_cond_signal(&l->head->cv);
+}
+
 static void dequeue(mk_limiter *l, waiter *w)
 {
     if (w->prev)
@@ -515,7 +528,6 @@ int mk_limiter_new(const mk_limiter_config *cfg, mk_limiter **out)
         l->sh_mode = SH_SHARED;
     }
     pthread_mutex_init(&l->mu, NULL);
-    mk_clock_cond_init(&l->cv);
     l->rng = (uint64_t)mk_clock_real_ms() * 0x9e3779b97f4a7c15ULL ^ (uint64_t)(uintptr_t)l;
     if (!l->rng)
         l->rng = 88172645463325252ULL;
@@ -532,7 +544,6 @@ void mk_limiter_free(mk_limiter *l)
 {
     if (!l)
         return;
-    pthread_cond_destroy(&l->cv);
     pthread_mutex_destroy(&l->mu);
     free_slots(l);
 }
@@ -552,7 +563,7 @@ static void enter_local_share(mk_limiter *l, int64_t now)
         l->st.shared_fallbacks++;
     }
     l->sh_retry_at = now + REJOIN_MS;
-    pthread_cond_broadcast(&l->cv);
+    wake_head(l);
 }
 
 static int64_t lease_for(int64_t now, int64_t deadline_ms)
@@ -608,7 +619,7 @@ static void rejoin(mk_limiter *l, int64_t now)
     free(slots);
     free(index);
     free(seq);
-    pthread_cond_broadcast(&l->cv);
+    wake_head(l);
 }
 
 /* Ask the store for the slot i the head has reserved.  Returns 1 admitted,
@@ -680,17 +691,20 @@ mk_limit_verdict mk_limiter_acquire_as(mk_limiter *l, int64_t deadline_ms,
     int64_t start = mk_clock_mono_ms();
     mk_limit_verdict v = MK_LIMIT_OK;
     waiter me = {0};
-    int blocked = 0;  /* slept on l->cv at least once */
+    int blocked = 0;  /* slept at least once */
+    mk_clock_cond_init(&me.cv);
 
     pthread_mutex_lock(&l->mu);
     if (daily_blocked(l, mk_clock_real_ms())) {
         l->st.refused_daily++;
         pthread_mutex_unlock(&l->mu);
+        pthread_cond_destroy(&me.cv);
         return MK_LIMIT_DAILY;
     }
     if (breaker_gate(l, start) < 0) {
         l->st.refused_down++;
         pthread_mutex_unlock(&l->mu);
+        pthread_cond_destroy(&me.cv);
         return MK_LIMIT_DOWN;
     }
     enqueue(l, &me, who);
@@ -728,7 +742,7 @@ mk_limit_verdict mk_limiter_acquire_as(mk_limiter *l, int64_t deadline_ms,
             if (shared != 1) {
                 slot_free(l, i);
                 l->in_flight--;
-                pthread_cond_broadcast(&l->cv);
+                wake_head(l);
                 if (shared < 0)
                     continue;  /* now on the local share: look again */
                 now = mk_clock_mono_ms();
@@ -765,14 +779,17 @@ mk_limit_verdict mk_limiter_acquire_as(mk_limiter *l, int64_t deadline_ms,
             wake = INT64_MAX;
         if (wake > deadline_ms)
             wake = deadline_ms;
-        struct timespec ts = mk_clock_ts(wake);  /* l->cv runs on CLOCK_MONOTONIC */
+        struct timespec ts = mk_clock_ts(wake);  /* me.cv runs on CLOCK_MONOTONIC */
         blocked = 1;
-        int rc = pthread_cond_timedwait(&l->cv, &l->mu, &ts);
+        int rc = pthread_cond_timedwait(&me.cv, &l->mu, &ts);
         (void)rc; /* a timeout just means: look again */
+        l->st.wakeups++;
     }
     dequeue(l, &me);
-    /* The next in line may be admissible too (several free slots). */
-    pthread_cond_broadcast(&l->cv);
+    /* The next in line may be admissible too (several free slots); nobody
+     * signals me.cv once I am out of the queue. */
+    wake_head(l);
+    pthread_cond_destroy(&me.cv);
 
     int64_t waited = mk_clock_mono_ms() - start;
     slot->waited_ms = waited;
@@ -904,7 +921,7 @@ void mk_limiter_release(mk_limiter *l, const mk_limit_slot *slot, mk_limit_outco
         break;
     }
     long window = l->cfg.rate_window_ms + l->cfg.window_margin_ms;
-    pthread_cond_broadcast(&l->cv);
+    wake_head(l);
     pthread_mutex_unlock(&l->mu);
     /* A failed release leaves the slot to its lease: safe, only slower. */
     if (shared)
@@ -919,7 +936,7 @@ void mk_limiter_note_transport(mk_limiter *l, int ok)
         breaker_success(l);
     else
         breaker_failure(l, mk_clock_mono_ms(), 0);
-    pthread_cond_broadcast(&l->cv);
+    wake_head(l);
     pthread_mutex_unlock(&l->mu);
 }
 

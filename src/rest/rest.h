@@ -406,6 +406,7 @@ typedef struct mk_rest_limiter_stats {
     uint64_t waited;        /* admissions that had to wait */
     uint64_t wait_ms_total;
     int64_t wait_ms_max;
+    uint64_t wakeups;       /* times a queued caller woke to look again */
     uint64_t refused_rate, refused_concurrency, refused_daily, refused_down;
     uint64_t answers_606, answers_615, answers_607;
     uint64_t breaker_opens;

@@ -14,6 +14,11 @@
 #   fair    limits on, two SOAP users (weights 1:1) with 900 and 100 clients:
 #           each one's calls/s, p50/p99, and share of the calls made while
 #           both were busy.
+#   queue   limits on, coalescing off, QUEUE_CLIENTS (200) getLead clients:
+#           every SOAP call is a REST call of its own, so all but a few wait
+#           in the quota guard's queue; SOAP calls/s against the budget's 5/s,
+#           the shim's CPU per second of the run while they wait, and the
+#           guard's wake-ups beside its admissions (/_shim/stats).
 #   memory  limits on, 5,000 concurrent getLead clients: the shim's RSS and
 #           thread count idle and at the peak, and per 1,000 waiting
 #           requests.
@@ -25,7 +30,7 @@
 #           the direct REST call.  Needs wrk.
 #
 # usage: tests/bench/shim-bench.sh [--seconds S] [--clients N]
-#                                  [--scenarios "budget fair memory lean"]
+#                                  [--scenarios "budget fair queue memory lean"]
 #                                  [--build-dir DIR] [--ops "getLead syncLead"] [--tls]
 #   --tls        the shim serves HTTPS (tls.*, a throwaway CA and certificate
 #                made here); clients keep their connections, as legacy ones do.
@@ -212,6 +217,34 @@ for sc in $scenarios; do
         echo "(fair share: 1:1 weights give each user half of the budget while both are busy," \
              "or all it asks for when it asks less)"
         echo "shim CPU per SOAP call: $(per_call_us "$cpu0" "$cpu1" "$(awk '$1 == "all" {print $4}' "$work/fair.out")") us"
+        stop_shim
+        ;;
+    queue)
+        start_emulator yes
+        run=$((run + 1))
+        export MKTOWS_COALESCE=false
+        start_shim yes
+        unset MKTOWS_COALESCE
+        n=${QUEUE_CLIENTS:-200}
+        echo
+        echo "== queue: limits on, coalescing off, $n getLead clients, $seconds s =="
+        cpu0=$(cpu_ms "$shim_pid")
+        # shellcheck disable=SC2046
+        set -- $("$driver" --shim "$shim_url" --emulator "$emu_url" --user "$user1:$key1:$n" \
+                 --op getLead --seconds "$seconds" --tag "bench$run" --leads $leads $cacert)
+        cpu1=$(cpu_ms "$shim_pid")
+        curl -s "$shim_url/_shim/stats" >"$work/stats.json"
+        /usr/bin/python3 - "$work/stats.json" "$n" "$9" "$8" "$cpu0" "$cpu1" <<'PY'
+import json, sys
+st = json.load(open(sys.argv[1]))["limiter"]
+n, rate, secs = int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+cpu = (int(sys.argv[6]) - int(sys.argv[5])) / secs
+print("%-34s %10s %10s" % ("", "figure", "reference"))
+print("%-34s %10.1f %10s" % ("SOAP calls/s (budget: 5 calls/s)", rate, "5.0"))
+print("%-34s %10.0f %10s" % ("shim CPU, ms per second", cpu, "1000/core"))
+print("%-34s %10s %10d" % ("guard wake-ups / admissions", st.get("wakeups", "n/a"), st["admitted"]))
+print("(%d clients queued; a waiter is woken when it becomes the head of the queue)" % n)
+PY
         stop_shim
         ;;
     memory)

@@ -143,6 +143,7 @@ static cJSON *limiter_json(const mk_rest_limiter_stats *l)
     cJSON_AddNumberToObject(o, "waited", (double)l->waited);
     cJSON_AddNumberToObject(o, "wait_ms_total", (double)l->wait_ms_total);
     cJSON_AddNumberToObject(o, "wait_ms_max", (double)l->wait_ms_max);
+    cJSON_AddNumberToObject(o, "wakeups", (double)l->wakeups);
     cJSON *ref = cJSON_AddObjectToObject(o, "refused");
     if (ref) {
         cJSON_AddNumberToObject(ref, "rate", (double)l->refused_rate);
