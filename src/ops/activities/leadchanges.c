@@ -456,7 +456,7 @@ static int glc_new_state(mk_op *op, const glc_in *in, const int64_t *ids, int ni
         cJSON_AddNumberToObject(s, "a", (double)in->since);
     cJSON_AddBoolToObject(s, "lc", lc);
     cJSON_AddNumberToObject(s, "only", lc && nids == 1 ? (int)ids[0] : 0);
-    bool no_leads;
+    bool no_leads = false;
     int n = 0, rc = glc_selector_streams(op, in, ids, nids, lc, s, &no_leads, &n);
     if (rc != SOAP_OK)
         return rc;

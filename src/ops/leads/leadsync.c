@@ -504,7 +504,7 @@ int mk_op_sync_multiple_leads(mk_op *op, struct ns1__ParamsSyncMultipleLeads *p,
     struct soap *soap = op->soap;
     int rc = SOAP_OK;
     int n = p->leadRecordList ? p->leadRecordList->__sizeleadRecord : 0;
-    if (n == 0)
+    if (n <= 0)
         return mk_fault(soap, MK_ERR_LEAD_DETAIL_REQUIRED, "syncMultipleLeads needs leadRecordList/leadRecord");
     bool dedup = !p->dedupEnabled || *p->dedupEnabled == xsd__boolean__true_;
     const char *partition = NULL;
@@ -520,22 +520,30 @@ int mk_op_sync_multiple_leads(mk_op *op, struct ns1__ParamsSyncMultipleLeads *p,
     }
     rc = sync_validate(op, p->leadRecordList, f, dedup, items, n);
     sync_batch *batches = calloc((size_t)n, sizeof *batches);
+    struct ns1__SyncStatus *st = soap_malloc(soap, sizeof *st * (size_t)n);
+    if (rc == SOAP_OK && (!batches || !st))
+        rc = mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
     int nb = rc == SOAP_OK ? sync_plan_batches(items, n, batches) : 0;
 
-    struct ns1__SyncStatus *st = soap_malloc(soap, sizeof *st * (size_t)n);
-    memset(st, 0, sizeof *st * (size_t)n);
-    for (int i = 0; i < n; i++) {
-        st[i].status = ns1__LeadSyncStatus__FAILED;
-        st[i].error = (char *)items[i].error;
-    }
-    if (rc == SOAP_OK)
+    if (rc == SOAP_OK) {
+        memset(st, 0, sizeof *st * (size_t)n);
+        for (int i = 0; i < n; i++) {
+            st[i].status = ns1__LeadSyncStatus__FAILED;
+            st[i].error = (char *)items[i].error;
+        }
         rc = sync_send_batches(op, items, n, batches, nb, partition, st);
+    }
     if (rc == SOAP_OK) {
         struct ns1__ResultSyncMultipleLeads *r = soap_malloc(soap, sizeof *r);
-        r->syncStatusList = soap_malloc(soap, sizeof *r->syncStatusList);
-        r->syncStatusList->__sizesyncStatus = n;
-        r->syncStatusList->syncStatus = st;
-        out->result = r;
+        if (r)
+            r->syncStatusList = soap_malloc(soap, sizeof *r->syncStatusList);
+        if (!r || !r->syncStatusList) {
+            rc = mk_fault(soap, MK_ERR_INTERNAL, "out of memory");
+        } else {
+            r->syncStatusList->__sizesyncStatus = n;
+            r->syncStatusList->syncStatus = st;
+            out->result = r;
+        }
     }
     for (int b = 0; b < nb; b++)
         cJSON_Delete(batches[b].input);
