@@ -20,11 +20,13 @@
  * Only the head of the queue can be admitted, so every change that can
  * admit someone wakes the head alone: each waiter sleeps on a condition
  * variable of its own (waiter.cv), and one leaving the queue wakes the next
- * head.  With hundreds queued, a shared condition variable would wake all
+ * head.  What refuses everyone (the breaker open, the day's budget spent)
+ * passes down the queue the same way: each head, refused, wakes the next.  With hundreds queued, a shared condition variable would wake all
  * of them at every admission and release, each to find it is not the head.
  * The head also wakes on its own at the next instant a slot frees or a
- * pause ends, so no release is needed to make progress; the others wake on
- * their own only at their deadline.
+ * pause ends, so no release is needed to make progress; the others look
+ * again on their own every NONHEAD_NAP_MS (a net: no signal they need can
+ * be missed, see wake_gen) and at their deadline.
  *
  * With a shared budget (several replicas, limits.shared): the local checks
  * run first with the full limits, then the head of the queue asks the
@@ -53,6 +55,7 @@
 
 #define SLOT_BUSY INT64_MAX
 #define REJOIN_MS 1000            /* local share: try the shared store again this often */
+#define NONHEAD_NAP_MS 2000        /* a queued caller behind the head looks again this often */
 #define LEASE_SLACK_MS 2000       /* a shared in-flight slot outlives its deadline by this */
 #define LEASE_MAX_MS 332000       /* sends without a deadline: the REST client's own cap */
 #define SHARED_ID_LEN 48
@@ -96,6 +99,7 @@ struct mk_limiter {
     int in_flight;
     waiter *head, *tail;
     int nwaiting;
+    uint64_t wake_gen;           /* wake_head() calls so far */
     uint64_t vtime;              /* tag of the last admission */
     fair_key fair[FAIR_KEYS];
 
@@ -378,6 +382,7 @@ static mk_limit_verdict blocked_by(mk_limiter *l, int64_t now, int64_t *wake)
  * mutex held).  The others cannot be admitted before it leaves. */
 static void wake_head(mk_limiter *l)
 {
+    l->wake_gen++;   /* for a head that was not waiting when it came */
     if (l->head)
         pthread_cond_signal(&l->head->cv);
 }
@@ -736,15 +741,21 @@ mk_limit_verdict mk_limiter_acquire_as(mk_limiter *l, int64_t deadline_ms,
             l->slot_seq[i] = ++l->seq;
             l->slot_shared[i] = 0;
             l->in_flight++;
+            uint64_t gen = l->wake_gen;
             int shared = l->sh && l->sh_mode == SH_SHARED
                              ? ask_shared(l, i, now, deadline_ms, &wake, &why)
                              : 1;
             if (shared != 1) {
+                /* A wake-up meant for the head came while it asked the
+                 * store with the mutex released (the breaker opened, a
+                 * 607, a pause, a release): it was not waiting then, so it
+                 * looks again instead of sleeping on the store's answer. */
+                int missed = l->wake_gen != gen;
                 slot_free(l, i);
                 l->in_flight--;
                 wake_head(l);
-                if (shared < 0)
-                    continue;  /* now on the local share: look again */
+                if (shared < 0 || missed)
+                    continue;  /* on the local share now, or news: look again */
                 now = mk_clock_mono_ms();
                 if (why == MK_LIMIT_DAILY && wake == INT64_MAX) {
                     v = MK_LIMIT_DAILY;
@@ -774,9 +785,10 @@ mk_limit_verdict mk_limiter_acquire_as(mk_limiter *l, int64_t deadline_ms,
             break;
         }
         /* Only the head watches the clock; the others are woken when it
-         * leaves the queue. */
+         * leaves the queue (and look again every NONHEAD_NAP_MS anyway, so
+         * that no missed signal can hold one past a long deadline). */
         if (l->head != &me)
-            wake = INT64_MAX;
+            wake = now + NONHEAD_NAP_MS;
         if (wake > deadline_ms)
             wake = deadline_ms;
         struct timespec ts = mk_clock_ts(wake);  /* me.cv runs on CLOCK_MONOTONIC */
@@ -785,10 +797,13 @@ mk_limit_verdict mk_limiter_acquire_as(mk_limiter *l, int64_t deadline_ms,
         (void)rc; /* a timeout just means: look again */
         l->st.wakeups++;
     }
+    /* After a head, the next in line may be admissible too (several free
+     * slots); one that leaves from behind the head changes nothing for it.
+     * Nobody signals me.cv once I am out of the queue. */
+    int was_head = l->head == &me;
     dequeue(l, &me);
-    /* The next in line may be admissible too (several free slots); nobody
-     * signals me.cv once I am out of the queue. */
-    wake_head(l);
+    if (was_head)
+        wake_head(l);
     pthread_cond_destroy(&me.cv);
 
     int64_t waited = mk_clock_mono_ms() - start;

@@ -54,7 +54,7 @@ static void window_counts_from_the_answer(void **st)
     mk_limiter *l = make(3, 400, 10, 0);
     mk_limit_slot s[4];
     for (int i = 0; i < 3; i++)
-        assert_int_equal(mk_limiter_acquire(l, now_ms() + 50, &s[i]), MK_LIMIT_OK);
+        assert_int_equal(mk_limiter_acquire(l, now_ms() + 2000, &s[i]), MK_LIMIT_OK);
     /* In flight for 150 ms: the window starts when the answer comes. */
     sleep_ms(150);
     int64_t answered = now_ms();
@@ -516,6 +516,8 @@ typedef struct fake_store {
     atomic_int up;
     atomic_int acquires, releases, restores, restored_slots;
     atomic_int gen;
+    atomic_int slow_ms;          /* each acquire takes this long */
+    atomic_int refuse_retry_ms;  /* > 0: refuse (rate), retry after this long */
     mk_rest_shared_budget iface;
 } fake_store;
 
@@ -524,12 +526,18 @@ static int fake_acquire(void *ctx, const mk_rest_shared_ask *ask, int64_t *retry
 {
     fake_store *f = ctx;
     (void)ask;
-    (void)why;
+    if (atomic_load(&f->slow_ms) > 0)
+        sleep_ms(atomic_load(&f->slow_ms));
     if (!atomic_load(&f->up))
         return -1;
     atomic_fetch_add(&f->acquires, 1);
-    *retry_ms = 0;
     *generation = (uint64_t)atomic_load(&f->gen);
+    if (atomic_load(&f->refuse_retry_ms) > 0) {
+        *retry_ms = atomic_load(&f->refuse_retry_ms);
+        *why = MK_SHARED_RATE;
+        return 0;
+    }
+    *retry_ms = 0;
     return 1;
 }
 
@@ -568,6 +576,65 @@ static mk_limiter *make_shared(fake_store *f, int rate, long window_ms, int repl
     mk_limiter *l = NULL;
     assert_int_equal(mk_limiter_new(&c, &l), 0);
     return l;
+}
+
+struct trip_waiter {
+    mk_limiter *l;
+    mk_limit_verdict v;
+    int64_t took;
+};
+
+static void *trip_thread(void *arg)
+{
+    struct trip_waiter *w = arg;
+    int64_t t0 = now_ms();
+    mk_limit_slot s;
+    w->v = mk_limiter_acquire(w->l, t0 + 8000, &s);
+    w->took = now_ms() - t0;
+    if (w->v == MK_LIMIT_OK)
+        mk_limiter_release(w->l, &s, MK_LIMIT_UNUSED);
+    return NULL;
+}
+
+/* The breaker opens while the head of the queue waits for the shared
+ * store's answer (the guard's mutex released), and the store then refuses
+ * with a 5 s retry: the head was not waiting when it was told, so it must
+ * look again rather than sleep on the store's retry, and everyone queued
+ * behind it must get "REST down" at once (each refused head wakes the
+ * next), not at their deadline. */
+static void breaker_opens_during_a_store_round_trip(void **st)
+{
+    (void)st;
+    fake_store f = {0};
+    atomic_store(&f.up, 1);
+    atomic_store(&f.slow_ms, 300);
+    atomic_store(&f.refuse_retry_ms, 5000);
+    mk_limiter *l = make_shared(&f, 100, 20000, 1);
+    /* The breaker stays open (no probe) for the whole test. */
+    mk_limiter_free(l);
+    mk_limiter_config c = {.rate_limit = 100, .rate_window_ms = 20000, .max_concurrency = 10,
+                           .window_margin_ms = -1, .breaker_failures = 3,
+                           .breaker_probe_ms = 20000, .burst = -1, .shared = &f.iface};
+    assert_int_equal(mk_limiter_new(&c, &l), 0);
+    enum { N = 6 };
+    struct trip_waiter w[N];
+    pthread_t t[N];
+    for (int i = 0; i < N; i++) {
+        w[i] = (struct trip_waiter){.l = l};
+        pthread_create(&t[i], NULL, trip_thread, &w[i]);
+        if (i == 0)
+            sleep_ms(50);  /* the head is in its round trip */
+    }
+    sleep_ms(50);
+    for (int k = 0; k < 3; k++)  /* breaker_failures */
+        mk_limiter_note_transport(l, 0);
+    for (int i = 0; i < N; i++) {
+        pthread_join(t[i], NULL);
+        if (w[i].v != MK_LIMIT_DOWN || w[i].took > 1000)
+            fail_msg("caller %d: verdict %d after %lld ms (want REST down at once)", i, w[i].v,
+                     (long long)w[i].took);
+    }
+    mk_limiter_free(l);
 }
 
 /* Unreachable store: one window without sends (other replicas' sends are
@@ -663,6 +730,7 @@ int main(void)
         cmocka_unit_test(daily_budget),
         cmocka_unit_test(pauses_after_606_and_615),
         cmocka_unit_test(breaker_opens_and_recovers),
+        cmocka_unit_test(breaker_opens_during_a_store_round_trip),
         cmocka_unit_test(local_share_when_the_store_is_down),
         cmocka_unit_test(rejoin_restores_recent_sends),
         cmocka_unit_test(new_generation_restores),

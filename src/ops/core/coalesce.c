@@ -73,8 +73,7 @@ struct co_member {
     const char *vkey;       /* get: its value as it goes into filterValues (caller's) */
     const char *user;       /* the SOAP user: batches are shared fairly between users */
     int weight;
-    co_batch_ptr batch;     /* the batch it is in now */
-    int lead;               /* it was moved on to the next batch and leads it */
+    co_batch_ptr batch;     /* the batch it is in now (woken before done: it leads it) */
     int picked;             /* scratch while the leader chooses who goes */
     co_member *vnext;       /* get: scratch, the next member with the same value */
     int nleads;             /* get: leads given to it so far */
@@ -401,7 +400,7 @@ static void key_slot(co_batch *b, int k)
 /* Room in the index for n keys: at most half its slots used. */
 static int key_room(co_batch *b, int n)
 {
-    if (n * 2 < b->nslots)
+    if (n <= 0 || n * 2 < b->nslots)
         return 0;
     int ns = 64;
     while (ns <= n * 2)
@@ -730,8 +729,7 @@ static void split_batch(mk_coalescer *co, co_batch *b)
             b2->last_join = now;
             seal(b);
             g->open = b2;
-            b2->head->lead = 1;
-            member_wake(b2->head);
+            member_wake(b2->head); /* not done: it leads b2 */
         } else {
             batch_unref(b2);   /* everyone left out was refused */
         }
@@ -936,18 +934,20 @@ static void distribute_sync(co_batch *b, mk_rest_status st, const mk_rest_result
             m->solo = blame || outlived(b, m, st);
             continue;
         }
+        /* Its slice of the answer; a record that cannot be copied makes
+         * its answer "out of memory", never a shorter list. */
         cJSON *obj = cJSON_CreateObject();
         cJSON *arr = cJSON_CreateArray();
-        if (obj && arr) {
-            cJSON_AddStringToObject(obj, "requestId", res->request_id);
-            cJSON_AddTrueToObject(obj, "success");
-            for (int i = 0; i < m->nrec; i++) {
-                const cJSON *it = cJSON_GetArrayItem(result, m->offset + i);
-                if (!it)
-                    break;
-                cJSON_AddItemToArray(arr, cJSON_Duplicate(it, 1));
-            }
-            cJSON_AddItemToObject(obj, "result", arr);
+        int ok = obj && arr && cJSON_AddStringToObject(obj, "requestId", res->request_id) &&
+                 cJSON_AddTrueToObject(obj, "success");
+        const cJSON *it = cJSON_GetArrayItem(result, m->offset);
+        for (int i = 0; ok && it && i < m->nrec; i++, it = it->next) {
+            cJSON *copy = cJSON_Duplicate(it, 1);
+            ok = copy && cJSON_AddItemToArray(arr, copy);
+            if (!ok)
+                cJSON_Delete(copy);
+        }
+        if (ok && cJSON_AddItemToObject(obj, "result", arr)) {
             m->res.json = obj;
         } else {
             cJSON_Delete(obj);
@@ -1353,7 +1353,6 @@ static void take_part(mk_coalescer *co, co_batch *b, co_member *m, int leader)
         /* Moved on to the next batch, which it leads now. */
         pthread_mutex_lock(&co->mu);
         b = m->batch;
-        m->lead = 0;
         leader = 1;
     }
 }

@@ -135,7 +135,8 @@ typedef struct mk_coalesce_counters {
      * call or moved on to lead the next, more only if woken for nothing */
     uint64_t wakeups;
     /* per batch sent: from the quota guard's grant to the REST answer
-     * (pages included), and from that answer to its members woken */
+     * (pages included), and from that answer to every member's answer
+     * written (the wake-ups follow) */
     uint64_t call_ms_total, answer_ms_total;
     int64_t call_ms_max, answer_ms_max;
 } mk_coalesce_counters;
