@@ -55,7 +55,7 @@
 
 #define SLOT_BUSY INT64_MAX
 #define REJOIN_MS 1000            /* local share: try the shared store again this often */
-#define NONHEAD_NAP_MS 2000        /* a queued caller behind the head looks again this often */
+#define NONHEAD_NAP_MS 5000        /* a queued caller behind the head looks again this often */
 #define LEASE_SLACK_MS 2000       /* a shared in-flight slot outlives its deadline by this */
 #define LEASE_MAX_MS 332000       /* sends without a deadline: the REST client's own cap */
 #define SHARED_ID_LEN 48
