@@ -21,12 +21,13 @@
  * admit someone wakes the head alone: each waiter sleeps on a condition
  * variable of its own (waiter.cv), and one leaving the queue wakes the next
  * head.  What refuses everyone (the breaker open, the day's budget spent)
- * passes down the queue the same way: each head, refused, wakes the next.  With hundreds queued, a shared condition variable would wake all
- * of them at every admission and release, each to find it is not the head.
- * The head also wakes on its own at the next instant a slot frees or a
- * pause ends, so no release is needed to make progress; the others look
- * again on their own every NONHEAD_NAP_MS (a net: no signal they need can
- * be missed, see wake_gen) and at their deadline.
+ * passes down the queue the same way: each head, refused, wakes the next.
+ * With hundreds queued, a shared condition variable would wake all of them
+ * at every admission and release, each to find it is not the head.  The
+ * head also wakes on its own at the next instant a slot frees or a pause
+ * ends, so no release is needed to make progress; the others look again on
+ * their own every NONHEAD_NAP_MS (a net: no signal they need should be
+ * missed, see wake_gen) and at their deadline.
  *
  * With a shared budget (several replicas, limits.shared): the local checks
  * run first with the full limits, then the head of the queue asks the
