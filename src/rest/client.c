@@ -315,6 +315,8 @@ int64_t mk_rest_ready_in_ms(mk_rest_client *c)
 }
 
 static mk_rest_status refusal(mk_rest_client *c, mk_limit_verdict v, mk_rest_result *out);
+static mk_rest_status refusal_of(mk_rest_client *c, mk_limit_verdict v, const mk_limit_slot *slot,
+                                 mk_rest_result *out);
 
 int64_t mk_rest_pace_ms(mk_rest_client *c)
 {
@@ -346,7 +348,7 @@ mk_rest_status mk_rest_reserve(mk_rest_client *c, int64_t deadline_ms,
     r->waited_ms = slot.waited_ms;
     out->limiter_wait_ms = slot.waited_ms;
     if (v != MK_LIMIT_OK)
-        return refusal(c, v, out);
+        return refusal_of(c, v, &slot, out);
     r->held = 1;
     r->slot = slot.index;
     r->probe = slot.probe;
@@ -880,6 +882,21 @@ static void result_reset(mk_rest_result *out, int method_override)
 }
 
 /* Fill *out with the quota guard's refusal, worded as Marketo would. */
+/* A refusal by the quota guard; one made at once because of the queue
+ * ahead says so, with the figures. */
+static mk_rest_status refusal_of(mk_rest_client *c, mk_limit_verdict v, const mk_limit_slot *slot,
+                                 mk_rest_result *out)
+{
+    mk_rest_status st = refusal(c, v, out);
+    if (v == MK_LIMIT_RATE && slot->soonest_ms > 0)
+        snprintf(out->error_message, sizeof out->error_message,
+                 "the shim's REST quota guard cannot send this request before its deadline: "
+                 "%d calls are queued ahead of it, and Marketo's rate window would let it go "
+                 "in %lld ms at the soonest",
+                 slot->ahead, (long long)slot->soonest_ms);
+    return st;
+}
+
 static mk_rest_status refusal(mk_rest_client *c, mk_limit_verdict v, mk_rest_result *out)
 {
     out->limited = 1;
@@ -982,7 +999,7 @@ mk_rest_status mk_rest_call(mk_rest_client *c, const mk_rest_cred *cred,
         }
         out->limiter_wait_ms += slot.waited_ms;
         if (v != MK_LIMIT_OK) {
-            st = refusal(c, v, out);
+            st = refusal_of(c, v, &slot, out);
             break;
         }
         mk_rest_token tok;

@@ -388,6 +388,34 @@ static void wake_head(mk_limiter *l)
         pthread_cond_signal(&l->head->cv);
 }
 
+/* The soonest instant the rate window alone would let w in, the waiters
+ * ahead of it (*ahead) each taking a slot first: a lower bound, as the
+ * pace, the concurrency cap, a pause and other replicas only make it
+ * later.  Window slots free in expiry order (the ring); a slot in flight,
+ * or taken from now on, frees a window after its answer, so no sooner than
+ * a window from when it was taken. */
+static int64_t soonest_admission(mk_limiter *l, const waiter *w, int64_t now, int *ahead)
+{
+    int k = 0;
+    for (const waiter *p = w->prev; p; p = p->prev)
+        k++;
+    *ahead = k;
+    expire(l, now);
+    int64_t win = l->cfg.rate_window_ms + l->cfg.window_margin_ms;
+    int rate = eff_rate(l), used = l->in_flight + l->rcount;
+    int avail = rate > used ? rate - used : 0;
+    int skip = used > rate ? used - rate : 0; /* expiries that only bring a shrunk share back */
+    int j = k % rate;
+    int64_t t;
+    if (j < avail)
+        t = now;
+    else if (j - avail + skip < l->rcount)
+        t = l->slot_until[l->ring[(l->rhead + j - avail + skip) % l->cfg.rate_limit]];
+    else
+        t = now + win;
+    return t + (int64_t)(k / rate) * win;
+}
+
 static void dequeue(mk_limiter *l, waiter *w)
 {
     if (w->prev)
@@ -715,7 +743,7 @@ mk_limit_verdict mk_limiter_acquire_as(mk_limiter *l, int64_t deadline_ms,
     }
     enqueue(l, &me, who);
 
-    for (;;) {
+    for (int first = 1;; first = 0) {
         int64_t now = mk_clock_mono_ms();
         if (daily_blocked(l, mk_clock_real_ms())) {
             v = MK_LIMIT_DAILY;
@@ -725,6 +753,21 @@ mk_limit_verdict mk_limiter_acquire_as(mk_limiter *l, int64_t deadline_ms,
         if (gate < 0) {
             v = MK_LIMIT_DOWN;
             break;
+        }
+        /* The queue ahead already shows it cannot be let in before its
+         * deadline: refused now rather than at the deadline.  (One that
+         * could go now is let in, whatever its deadline: the REST client
+         * answers a passed deadline itself.) */
+        if (first) {
+            int ahead = 0;
+            int64_t soonest = soonest_admission(l, &me, now, &ahead);
+            if (soonest > now && soonest > deadline_ms) {
+                slot->ahead = ahead;
+                slot->soonest_ms = soonest - now;
+                l->st.refused_early++;
+                v = MK_LIMIT_RATE;
+                break;
+            }
         }
         if (l->head == &me && l->sh &&
             (l->sh_need_restore || (l->sh_mode == SH_LOCAL && now >= l->sh_retry_at))) {

@@ -84,6 +84,11 @@ typedef struct mk_limit_slot {
     int index;
     int probe;             /* this send is the breaker's probe */
     int64_t waited_ms;     /* time spent waiting for admission */
+    /* Refused at once (MK_LIMIT_RATE): the callers queued ahead of it, and
+     * the soonest the rate window could let it in, in ms from the refusal,
+     * later than its deadline.  0 / 0 for any other outcome. */
+    int ahead;
+    int64_t soonest_ms;
 } mk_limit_slot;
 
 typedef mk_rest_limiter_stats mk_limiter_stats;

@@ -408,6 +408,7 @@ typedef struct mk_rest_limiter_stats {
     int64_t wait_ms_max;
     uint64_t wakeups;       /* times a queued caller woke to look again */
     uint64_t refused_rate, refused_concurrency, refused_daily, refused_down;
+    uint64_t refused_early;  /* of refused_rate: at once, the queue ahead too long */
     uint64_t answers_606, answers_615, answers_607;
     uint64_t breaker_opens;
     /* Shared budget (cluster.redis): 0 not configured, 1 in use, 2 the store

@@ -84,10 +84,24 @@ static void deadline_gives_the_reason(void **st)
     assert_int_equal(mk_limiter_acquire(l, now_ms() + 10, &b), MK_LIMIT_OK);
     mk_limiter_release(l, &a, MK_LIMIT_ANSWERED);
     mk_limiter_release(l, &b, MK_LIMIT_ANSWERED);
+    /* The window is full for 10 s and the deadline is in 120 ms: refused
+     * at once, not at the deadline, saying when it could have gone. */
     int64_t t0 = now_ms();
     assert_int_equal(mk_limiter_acquire(l, t0 + 120, &c), MK_LIMIT_RATE);
     int64_t waited = now_ms() - t0;
-    assert_true(waited >= 115 && waited < 1000);
+    assert_true(waited < 100);
+    assert_int_equal(c.ahead, 0);
+    assert_true(c.soonest_ms > 9000 && c.soonest_ms <= 10000);
+    /* One whose deadline the window could meet waits for it. */
+    t0 = now_ms();
+    mk_limiter *s = make(1, 300, 10, 0);
+    assert_int_equal(mk_limiter_acquire(s, t0 + 100, &a), MK_LIMIT_OK);
+    mk_limiter_release(s, &a, MK_LIMIT_ANSWERED);
+    assert_int_equal(mk_limiter_acquire(s, now_ms() + 2000, &a), MK_LIMIT_OK);
+    assert_true(now_ms() - t0 >= 295);
+    assert_int_equal(a.soonest_ms, 0);
+    mk_limiter_release(s, &a, MK_LIMIT_ANSWERED);
+    mk_limiter_free(s);
     char why[300];
     mk_limiter_describe(l, MK_LIMIT_RATE, why, sizeof why);
     assert_non_null(strstr(why, "2 of 2 calls per 10 s"));
@@ -119,6 +133,43 @@ static void *acquire_thread(void *arg)
     h->v = mk_limiter_acquire(h->l, h->deadline, &h->slot);
     h->admitted_at = now_ms();
     return NULL;
+}
+
+/* One call per second, the window full for about a second: the first
+ * queued caller (deadline 1.5 s) can go when the window frees and waits;
+ * the next one, with the same deadline, would have to wait for the first
+ * one's slot to leave the window too (2 s), so it is refused at once with
+ * the queue ahead and the soonest it could have gone. */
+static void refused_at_once_behind_a_long_queue(void **st)
+{
+    (void)st;
+    mk_limiter *l = make(1, 1000, 10, 0);
+    mk_limit_slot a, b;
+    assert_int_equal(mk_limiter_acquire(l, now_ms() + 100, &a), MK_LIMIT_OK);
+    mk_limiter_release(l, &a, MK_LIMIT_ANSWERED);
+    int64_t t0 = now_ms();
+    struct holder first = {.l = l, .deadline = t0 + 1500};
+    pthread_t t;
+    pthread_create(&t, NULL, acquire_thread, &first);
+    mk_limiter_stats ls;
+    do {
+        sleep_ms(5);
+        mk_limiter_stats_get(l, &ls);
+    } while (ls.waiting < 1);
+    int64_t t1 = now_ms();
+    assert_int_equal(mk_limiter_acquire(l, t0 + 1500, &b), MK_LIMIT_RATE);
+    assert_true(now_ms() - t1 < 200);              /* at once, not at 1.5 s */
+    assert_int_equal(b.ahead, 1);
+    assert_true(b.soonest_ms > 1500 && b.soonest_ms <= 2100);
+    pthread_join(t, NULL);
+    assert_int_equal(first.v, MK_LIMIT_OK);
+    assert_true(first.admitted_at - t0 >= 900);    /* it waited for the window */
+    assert_int_equal(first.slot.soonest_ms, 0);
+    mk_limiter_release(l, &first.slot, MK_LIMIT_ANSWERED);
+    mk_limiter_stats_get(l, &ls);
+    assert_int_equal(ls.refused_early, 1);
+    assert_int_equal(ls.refused_rate, 1);
+    mk_limiter_free(l);
 }
 
 static void concurrency_cap_and_order(void **st)
@@ -722,6 +773,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(window_counts_from_the_answer),
         cmocka_unit_test(deadline_gives_the_reason),
+        cmocka_unit_test(refused_at_once_behind_a_long_queue),
         cmocka_unit_test(concurrency_cap_and_order),
         cmocka_unit_test(paced_after_the_burst),
         cmocka_unit_test(fair_between_callers),

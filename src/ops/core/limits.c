@@ -147,6 +147,7 @@ static cJSON *limiter_json(const mk_rest_limiter_stats *l)
     cJSON *ref = cJSON_AddObjectToObject(o, "refused");
     if (ref) {
         cJSON_AddNumberToObject(ref, "rate", (double)l->refused_rate);
+        cJSON_AddNumberToObject(ref, "rate_before_deadline", (double)l->refused_early);
         cJSON_AddNumberToObject(ref, "concurrency", (double)l->refused_concurrency);
         cJSON_AddNumberToObject(ref, "daily", (double)l->refused_daily);
         cJSON_AddNumberToObject(ref, "rest_down", (double)l->refused_down);
