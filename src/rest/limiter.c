@@ -388,18 +388,14 @@ static void wake_head(mk_limiter *l)
         pthread_cond_signal(&l->head->cv);
 }
 
-/* The soonest instant the rate window alone would let w in, the waiters
- * ahead of it (*ahead) each taking a slot first: a lower bound, as the
+/* The soonest instant the rate window alone would let in a waiter with k
+ * waiters ahead of it, each taking a slot first: a lower bound, as the
  * pace, the concurrency cap, a pause and other replicas only make it
  * later.  Window slots free in expiry order (the ring); a slot in flight,
  * or taken from now on, frees a window after its answer, so no sooner than
  * a window from when it was taken. */
-static int64_t soonest_admission(mk_limiter *l, const waiter *w, int64_t now, int *ahead)
+static int64_t soonest_admission(mk_limiter *l, int k, int64_t now)
 {
-    int k = 0;
-    for (const waiter *p = w->prev; p; p = p->prev)
-        k++;
-    *ahead = k;
     expire(l, now);
     int64_t win = l->cfg.rate_window_ms + l->cfg.window_margin_ms;
     int rate = eff_rate(l), used = l->in_flight + l->rcount;
@@ -478,12 +474,16 @@ static uint64_t fair_tag(mk_limiter *l, const mk_limit_who *who)
 }
 
 /* Put w in tag order, after every waiter with a tag not above its own. */
-static void enqueue(mk_limiter *l, waiter *w, const mk_limit_who *who)
+/* Queue w in tag order; returns how many waiters are ahead of it. */
+static int enqueue(mk_limiter *l, waiter *w, const mk_limit_who *who)
 {
     w->tag = fair_tag(l, who);
     waiter *after = l->tail;
-    while (after && after->tag > w->tag)
+    int behind = 0;
+    while (after && after->tag > w->tag) {
         after = after->prev;
+        behind++;
+    }
     w->prev = after;
     w->next = after ? after->next : l->head;
     if (w->next)
@@ -494,7 +494,7 @@ static void enqueue(mk_limiter *l, waiter *w, const mk_limit_who *who)
         after->next = w;
     else
         l->head = w;
-    l->nwaiting++;
+    return l->nwaiting++ - behind;
 }
 
 /* ---- lifecycle ------------------------------------------------------------- */
@@ -741,7 +741,7 @@ mk_limit_verdict mk_limiter_acquire_as(mk_limiter *l, int64_t deadline_ms,
         pthread_cond_destroy(&me.cv);
         return MK_LIMIT_DOWN;
     }
-    enqueue(l, &me, who);
+    int ahead = enqueue(l, &me, who);
 
     for (int first = 1;; first = 0) {
         int64_t now = mk_clock_mono_ms();
@@ -759,8 +759,7 @@ mk_limit_verdict mk_limiter_acquire_as(mk_limiter *l, int64_t deadline_ms,
          * could go now is let in, whatever its deadline: the REST client
          * answers a passed deadline itself.) */
         if (first) {
-            int ahead = 0;
-            int64_t soonest = soonest_admission(l, &me, now, &ahead);
+            int64_t soonest = soonest_admission(l, ahead, now);
             if (soonest > now && soonest > deadline_ms) {
                 slot->ahead = ahead;
                 slot->soonest_ms = soonest - now;
