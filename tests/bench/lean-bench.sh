@@ -8,6 +8,10 @@
 #   rest   the REST lead query the shim makes for a getLead (captured from
 #          the shim through a logging proxy), sent to marketo-emulator
 #          directly;
+#   curl   the same REST query made with libcurl the way the shim makes
+#          it (tests/bench/curl_rest.c, CONNS threads): what the REST
+#          client side of the shim costs at the least, and the serial
+#          composition of the bare server with it;
 #   shim   mktows-shim in front of the same emulator.
 # Then the ideal serial composition 1 / (1/bare + 1/rest) and the shim's
 # ratio to it; for 1 connection also the shim's mean latency over the
@@ -21,7 +25,8 @@
 # usage: tests/bench/lean-bench.sh [--build-dir DIR] [--seconds S]
 # LEAN_PERF=FILE also records a perf profile (perf record -g) of the shim
 # while wrk loads it (each connection count: LEAN_CONNS="16" runs only that one).
-# Needs wrk, a C compiler, gSOAP (libgsoap-dev), /usr/bin/python3.
+# Needs wrk, a C compiler, gSOAP (libgsoap-dev), libcurl (libcurl4-openssl-dev),
+# /usr/bin/python3.
 set -eu
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -59,6 +64,9 @@ sed -i '1i #include "soapH.h"' "$work/stubs.c"
 # shellcheck disable=SC2046
 cc -O2 -w -I"$gen" -o "$work/bare_soap" "$top/tests/bench/bare_soap.c" "$work/stubs.c" \
     "$gen/soapC.c" "$gen/soapServer.c" $(pkg-config --cflags --libs gsoap) -lpthread
+# The libcurl reference client: the REST call as the shim makes it.
+# shellcheck disable=SC2046
+cc -O2 -o "$work/curl_rest" "$top/tests/bench/curl_rest.c" $(pkg-config --cflags --libs libcurl) -lpthread
 
 ready() { # name outfile pid
     i=0
@@ -196,9 +204,23 @@ wrk_run() {
     done
     echo "${rate:-0} ${mean:-0} $errs$cpu"
 }
+# curl_run conns -> "req/s mean_us errors client_cpu_us emulator_cpu_us":
+# the REST query sent by curl_rest.c (libcurl with the shim's options).
+curl_run() {
+    a=$(cpu_ms "$emu_pid")
+    set -- $("$work/curl_rest" "$emu_url" "$query" "$TOKEN" "$leads" "$1" "$seconds")
+    z=$(cpu_ms "$emu_pid")
+    emu=$(awk -v a="$a" -v z="$z" -v r="${1:-0}" -v s="$seconds" 'BEGIN {printf "%.1f", (r > 0 ? (z - a) * 1000 / (r * s) : 0)}')
+    echo "${1:-0} ${2:-0} ${4:-?} ${3:-0} $emu"
+}
 for conns in ${LEAN_CONNS:-16 1}; do
     set -- $(wrk_run soap "$bare_url/soap/mktows/2_9" $conns "$bare_pid"); bare=$1; bare_us=$2; bare_err=$3; bare_cpu=$4
     set -- $(wrk_run rest "$emu_url" $conns "$emu_pid"); rest=$1; rest_us=$2; rest_err=$3; rest_cpu=$4
+    if [ "$rest_method" = POST ]; then
+        set -- $(curl_run $conns); curl=$1; curl_us=$2; curl_err=$3; curl_cpu=$4; curl_emu_cpu=$5
+    else
+        curl=""
+    fi
     perf_pid=""
     if [ -n "${LEAN_PERF:-}" ]; then
         # A profile of the shim under this load (perf record -g).
@@ -216,10 +238,21 @@ for conns in ${LEAN_CONNS:-16 1}; do
     printf '%-34s %12s %12s %14s\n' "ideal serial composition" "$ideal" \
         "$(awk -v a="$bare_us" -v b="$rest_us" 'BEGIN {printf "%.1f", a + b}')" \
         "$(awk -v a="$bare_cpu" -v b="$rest_cpu" 'BEGIN {printf "%.1f", a + b}')"
+    if [ -n "$curl" ]; then
+        printf '%-34s %12s %12s %14s   %s\n' "direct REST, libcurl (curl_rest.c)" "$curl" "$curl_us" "$curl_emu_cpu" "$curl_err"
+        printf '%-34s %12s %12s %14s\n' "  its client CPU per call (us)" "" "" "$curl_cpu"
+        curl_ideal=$(awk -v a="$bare" -v b="$curl" 'BEGIN {printf "%.0f", (a > 0 && b > 0) ? 1 / (1 / a + 1 / b) : 0}')
+        printf '%-34s %12s %12s\n' "bare gSOAP + libcurl REST, serial" "$curl_ideal" \
+            "$(awk -v a="$bare_us" -v b="$curl_us" 'BEGIN {printf "%.1f", a + b}')"
+    fi
     printf '%-34s %12s %12s %14s   %s\n' "mktows-shim getLead" "$shim" "$shim_us" \
         "$(awk -v a="$shim_cpu" -v b="$shim_emu_cpu" 'BEGIN {printf "%.1f", a + b}')" "$shim_err"
     printf '%-34s %12s %12s %14s\n' "  of which the shim / the emulator" "" "" "$shim_cpu / $shim_emu_cpu"
     printf '%-34s %12s\n' "shim / ideal" "$(awk -v a="$shim" -v b="$ideal" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')"
+    if [ -n "$curl" ]; then
+        printf '%-34s %12s\n' "bare + libcurl serial / ideal" "$(awk -v a="$curl_ideal" -v b="$ideal" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')"
+        printf '%-34s %12s\n' "shim / (bare + libcurl serial)" "$(awk -v a="$shim" -v b="$curl_ideal" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')"
+    fi
     if [ "$conns" = 1 ]; then
         printf '%-34s %12s\n' "shim latency over direct REST (us)" \
             "$(awk -v a="$shim_us" -v b="$rest_us" 'BEGIN {printf "%.1f", a - b}')"
@@ -246,4 +279,6 @@ print("shim getLead requests alone / batched / sharing a call, batches: %s / %s 
       % (get.get("requests_alone"), get.get("requests_batched"),
          get.get("requests_sharing_a_call"), get.get("batches")))
 print("shim worker threads at most: %s" % w.get("peak_threads"))
+if "handoffs" in w:
+    print("shim requests handed straight to an idle worker: %s" % w.get("handoffs"))
 EOF
