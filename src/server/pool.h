@@ -4,8 +4,9 @@
  * The HTTP thread never blocks on a handler: it suspends the connection and
  * pushes a job here.  Each worker has its own state (a gSOAP engine), made
  * by init when the thread starts and released by fini when it ends, so
- * nothing is shared between requests except the queue itself (mutex +
- * condition variable).
+ * nothing is shared between requests except the queue itself.  An idle
+ * worker sleeps on its own semaphore; a job pushed while one is idle is
+ * handed to it with one wake-up and never queued (pool.c).
  *
  * A SOAP request waiting for the REST budget holds its worker for the whole
  * wait (the handlers are plain blocking code), so the number of requests
@@ -47,6 +48,7 @@ struct mk_pool_stats {
     unsigned queued;       /* jobs waiting for a thread */
     unsigned peak;         /* most threads alive at once */
     unsigned long long spawned, spawn_failures;
+    unsigned long long handoffs;  /* jobs given straight to an idle worker */
 };
 
 /* Start lim->min threads.  Returns NULL if memory or one of those threads

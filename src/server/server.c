@@ -442,6 +442,7 @@ static char *stats_with_connections(struct mktows_server *srv, char *text)
         cJSON_AddNumberToObject(w, "max_threads", srv->cfg->max_workers);
         cJSON_AddNumberToObject(w, "threads_started", (double)ps.spawned);
         cJSON_AddNumberToObject(w, "thread_start_failures", (double)ps.spawn_failures);
+        cJSON_AddNumberToObject(w, "handoffs", (double)ps.handoffs);
     }
     char *text2 = cJSON_PrintUnformatted(doc);
     cJSON_Delete(doc);

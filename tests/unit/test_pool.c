@@ -3,7 +3,10 @@
  * SOAP request waiting for the REST budget does) make the pool grow, one
  * thread per waiting job up to max and never beyond; every job runs once,
  * each thread's state is made and released once; threads beyond min end
- * after idle_ms; stop runs what is still queued.
+ * after idle_ms; stop runs what is still queued.  A job pushed while a
+ * worker is idle is handed to that worker (the one idle most recently)
+ * without queueing; queued jobs run in arrival order; hand-offs racing
+ * with idle threads ending lose no job and run none twice.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +14,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -137,10 +141,162 @@ static void grows_to_max_and_shrinks_back(void **st)
     assert_true(states_made >= MAX + 10 - MIN);
 }
 
+/* Quick jobs: each records the thread that ran it and its place in the
+ * order of runs. */
+typedef struct qjob {
+    struct mk_pool_item item;   /* first */
+    atomic_int ran;
+    pthread_t by;
+    int place;
+} qjob;
+
+static atomic_int runs;
+static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static int gate_open = 1;
+
+static void run_quick(struct mk_pool_item *it, void *state, void *arg)
+{
+    (void)state;
+    (void)arg;
+    qjob *q = (qjob *)it;
+    pthread_mutex_lock(&gate_mu);
+    while (!gate_open)
+        pthread_cond_wait(&gate_cv, &gate_mu);
+    pthread_mutex_unlock(&gate_mu);
+    q->by = pthread_self();
+    q->place = atomic_fetch_add(&runs, 1);
+    atomic_fetch_add(&q->ran, 1);
+}
+
+static void set_gate(int open)
+{
+    pthread_mutex_lock(&gate_mu);
+    gate_open = open;
+    pthread_cond_broadcast(&gate_cv);
+    pthread_mutex_unlock(&gate_mu);
+}
+
+static void wait_ran(qjob *q)
+{
+    for (int i = 0; i < 5000 && !atomic_load(&q->ran); i++)
+        sleep_ms(1);
+    assert_int_equal(atomic_load(&q->ran), 1);
+}
+
+/* With workers idle, a job goes straight to one of them -- the one idle
+ * most recently, whose stack and caches are warm -- and is never queued:
+ * one wake-up, no other worker disturbed.  A pool that queued every job
+ * for whichever waiter the condition variable woke spread 100 one-at-a-
+ * time jobs over its idle threads and counted no hand-off. */
+static void an_idle_worker_gets_the_job_directly(void **st)
+{
+    (void)st;
+    enum { N = 100 };
+    struct mk_pool_ops ops = {NULL, run_quick, NULL, NULL};
+    struct mk_pool_limits lim = {.min = 8, .max = 8};
+    mk_pool *p = mk_pool_start(&lim, &ops);
+    assert_non_null(p);
+    static qjob q[N];
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(mk_pool_push(p, &q[i].item), 0);
+        wait_ran(&q[i]);
+        sleep_ms(1);  /* the worker goes back to sleep */
+    }
+    struct mk_pool_stats s;
+    mk_pool_stats_get(p, &s);
+    assert_int_equal(s.handoffs, N);
+    assert_int_equal(s.queued, 0);
+    int same = 0;
+    for (int i = 1; i < N; i++)
+        same += pthread_equal(q[i].by, q[0].by) != 0;
+    /* Allow for a worker still on its way back to sleep now and then. */
+    assert_true(same >= N - 1 - N / 10);
+    mk_pool_stop(p);
+}
+
+/* With no worker idle, jobs wait in a queue and run in arrival order. */
+static void queued_jobs_run_in_arrival_order(void **st)
+{
+    (void)st;
+    enum { N = 40 };
+    struct mk_pool_ops ops = {NULL, run_quick, NULL, NULL};
+    struct mk_pool_limits lim = {.min = 1, .max = 1};
+    mk_pool *p = mk_pool_start(&lim, &ops);
+    assert_non_null(p);
+    atomic_store(&runs, 0);
+    set_gate(0);
+    static qjob q[N];
+    for (int i = 0; i < N; i++)
+        assert_int_equal(mk_pool_push(p, &q[i].item), 0);
+    struct mk_pool_stats s;
+    mk_pool_stats_get(p, &s);
+    assert_true(s.queued >= N - 1);
+    set_gate(1);
+    for (int i = 0; i < N; i++)
+        wait_ran(&q[i]);
+    for (int i = 0; i < N; i++)
+        assert_int_equal(q[i].place, i);
+    mk_pool_stop(p);
+}
+
+/* Pushers on several threads against workers that keep ending after 1 ms
+ * idle and being started again: every job runs exactly once, none waits
+ * for ever, and stop returns. */
+typedef struct pusher {
+    mk_pool *p;
+    qjob *q;
+    int n;
+} pusher;
+
+static void *push_many(void *arg)
+{
+    pusher *u = arg;
+    for (int i = 0; i < u->n; i++) {
+        if (mk_pool_push(u->p, &u->q[i].item) != 0)
+            return NULL;
+        if (i % 7 == 0)
+            sleep_ms(i % 3);  /* let the pool shrink in between */
+    }
+    return NULL;
+}
+
+static void handoffs_race_idle_threads_ending(void **st)
+{
+    (void)st;
+    enum { PUSHERS = 4, EACH = 1500 };
+    struct mk_pool_ops ops = {init, run_quick, fini, NULL};
+    struct mk_pool_limits lim = {.min = 1, .max = 6, .stack_bytes = 256 * 1024, .idle_ms = 1};
+    mk_pool *p = mk_pool_start(&lim, &ops);
+    assert_non_null(p);
+    qjob *q = calloc(PUSHERS * EACH, sizeof *q);
+    assert_non_null(q);
+    pthread_t t[PUSHERS];
+    pusher u[PUSHERS];
+    for (int i = 0; i < PUSHERS; i++) {
+        u[i] = (pusher){p, q + i * EACH, EACH};
+        assert_int_equal(pthread_create(&t[i], NULL, push_many, &u[i]), 0);
+    }
+    for (int i = 0; i < PUSHERS; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < PUSHERS * EACH; i++)
+        wait_ran(&q[i]);
+    struct mk_pool_stats s;
+    mk_pool_stats_get(p, &s);
+    assert_true(s.spawned > 1);  /* threads did end and start again */
+    mk_pool_stop(p);
+    for (int i = 0; i < PUSHERS * EACH; i++)
+        assert_int_equal(atomic_load(&q[i].ran), 1);
+    free(q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(grows_to_max_and_shrinks_back),
+        cmocka_unit_test(an_idle_worker_gets_the_job_directly),
+        cmocka_unit_test(queued_jobs_run_in_arrival_order),
+        cmocka_unit_test(handoffs_race_idle_threads_ending),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
