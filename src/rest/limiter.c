@@ -32,8 +32,9 @@
  * With a shared budget (several replicas, limits.shared): the local checks
  * run first with the full limits, then the head of the queue asks the
  * shared store, with the mutex released for that round trip (its local
- * slot is reserved meanwhile, and nobody else may be admitted before the
- * head anyway).  A store that does not answer switches this replica to its
+ * slot is reserved meanwhile).  One round trip at a time (sh_busy): a
+ * caller that fair queueing puts ahead of the asker meanwhile becomes the
+ * head, but waits for that round trip to end before it asks or rejoins.  A store that does not answer switches this replica to its
  * local share (limit / replicas): first one window without any admission
  * (other replicas' sends of the current window are unknown here), then the
  * share; every REJOIN_MS the head tries the store again and, when it
@@ -57,6 +58,7 @@
 #define SLOT_BUSY INT64_MAX
 #define REJOIN_MS 1000            /* local share: try the shared store again this often */
 #define NONHEAD_NAP_MS 5000        /* a queued caller behind the head looks again this often */
+#define STORE_BUSY_NAP_MS 100      /* a head waiting for another caller's store round trip */
 #define LEASE_SLACK_MS 2000       /* a shared in-flight slot outlives its deadline by this */
 #define LEASE_MAX_MS 332000       /* sends without a deadline: the REST client's own cap */
 #define SHARED_ID_LEN 48
@@ -768,14 +770,18 @@ mk_limit_verdict mk_limiter_acquire_as(mk_limiter *l, int64_t deadline_ms,
                 break;
             }
         }
-        if (l->head == &me && l->sh &&
+        /* One round trip to the store at a time: a head that fair queueing
+         * put ahead of another one's round trip waits for it to end (the
+         * asker wakes the head then). */
+        int store_free = !l->sh_busy;
+        if (l->head == &me && l->sh && store_free &&
             (l->sh_need_restore || (l->sh_mode == SH_LOCAL && now >= l->sh_retry_at))) {
             rejoin(l, now);
             continue;
         }
         int64_t wake = INT64_MAX;
         mk_limit_verdict why = blocked_by(l, now, &wake);
-        if (l->head == &me && why == MK_LIMIT_OK) {
+        if (l->head == &me && why == MK_LIMIT_OK && store_free) {
             int i = free_slot(l, now);
             l->nfree--;   /* taken off the free stack */
             /* Reserved before the shared store is asked, so that nothing
@@ -788,6 +794,8 @@ mk_limit_verdict mk_limiter_acquire_as(mk_limiter *l, int64_t deadline_ms,
             int shared = l->sh && l->sh_mode == SH_SHARED
                              ? ask_shared(l, i, now, deadline_ms, &wake, &why)
                              : 1;
+            if (l->head != &me)
+                wake_head(l);  /* put ahead of me meanwhile, it waited for the store */
             if (shared != 1) {
                 /* A wake-up meant for the head came while it asked the
                  * store with the mutex released (the breaker opened, a
@@ -832,6 +840,8 @@ mk_limit_verdict mk_limiter_acquire_as(mk_limiter *l, int64_t deadline_ms,
          * that no missed signal can hold one past a long deadline). */
         if (l->head != &me)
             wake = now + NONHEAD_NAP_MS;
+        else if (!store_free && wake > now + STORE_BUSY_NAP_MS)
+            wake = now + STORE_BUSY_NAP_MS;  /* a net, as for the others */
         if (wake > deadline_ms)
             wake = deadline_ms;
         struct timespec ts = mk_clock_ts(wake);  /* me.cv runs on CLOCK_MONOTONIC */

@@ -568,6 +568,7 @@ typedef struct fake_store {
     atomic_int acquires, releases, restores, restored_slots;
     atomic_int gen;
     atomic_int slow_ms;          /* each acquire takes this long */
+    atomic_int asking, most_asking; /* acquires in progress now, at most */
     atomic_int refuse_retry_ms;  /* > 0: refuse (rate), retry after this long */
     mk_rest_shared_budget iface;
 } fake_store;
@@ -577,8 +578,13 @@ static int fake_acquire(void *ctx, const mk_rest_shared_ask *ask, int64_t *retry
 {
     fake_store *f = ctx;
     (void)ask;
+    int now = atomic_fetch_add(&f->asking, 1) + 1;
+    for (int most = atomic_load(&f->most_asking);
+         now > most && !atomic_compare_exchange_weak(&f->most_asking, &most, now);)
+        ;
     if (atomic_load(&f->slow_ms) > 0)
         sleep_ms(atomic_load(&f->slow_ms));
+    atomic_fetch_sub(&f->asking, 1);
     if (!atomic_load(&f->up))
         return -1;
     atomic_fetch_add(&f->acquires, 1);
@@ -688,6 +694,50 @@ static void breaker_opens_during_a_store_round_trip(void **st)
     mk_limiter_free(l);
 }
 
+struct who_waiter {
+    mk_limiter *l;
+    mk_limit_who who;
+    mk_limit_verdict v;
+};
+
+static void *who_thread(void *arg)
+{
+    struct who_waiter *w = arg;
+    mk_limit_slot s;
+    w->v = mk_limiter_acquire_as(w->l, now_ms() + 5000, &w->who, &s);
+    if (w->v == MK_LIMIT_OK)
+        mk_limiter_release(w->l, &s, MK_LIMIT_UNUSED);
+    return NULL;
+}
+
+/* One round trip to the shared store at a time per replica.  While the
+ * head asks the store (the guard's mutex released), a caller of a user
+ * with a larger weight arrives and fair queueing puts it ahead: it is the
+ * head now, but it waits for the round trip in progress instead of
+ * starting a second one (it is then woken, and both are admitted). */
+static void one_store_round_trip_at_a_time(void **st)
+{
+    (void)st;
+    fake_store f = {0};
+    atomic_store(&f.up, 1);
+    atomic_store(&f.slow_ms, 200);
+    mk_limiter *l = make_shared(&f, 100, 20000, 1);
+    struct who_waiter a = {.l = l, .who = {.key = "busy", .weight = 1}};
+    struct who_waiter b = {.l = l, .who = {.key = "quiet", .weight = 8}};
+    pthread_t ta, tb;
+    pthread_create(&ta, NULL, who_thread, &a);
+    sleep_ms(50);  /* a is in its round trip */
+    pthread_create(&tb, NULL, who_thread, &b);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    assert_int_equal(a.v, MK_LIMIT_OK);
+    assert_int_equal(b.v, MK_LIMIT_OK);
+    assert_int_equal(atomic_load(&f.acquires), 2);
+    if (atomic_load(&f.most_asking) != 1)
+        fail_msg("%d round trips to the store at once", atomic_load(&f.most_asking));
+    mk_limiter_free(l);
+}
+
 /* Unreachable store: one window without sends (other replicas' sends are
  * unknown), then limit / replicas per window. */
 static void local_share_when_the_store_is_down(void **st)
@@ -783,6 +833,7 @@ int main(void)
         cmocka_unit_test(pauses_after_606_and_615),
         cmocka_unit_test(breaker_opens_and_recovers),
         cmocka_unit_test(breaker_opens_during_a_store_round_trip),
+        cmocka_unit_test(one_store_round_trip_at_a_time),
         cmocka_unit_test(local_share_when_the_store_is_down),
         cmocka_unit_test(rejoin_restores_recent_sends),
         cmocka_unit_test(new_generation_restores),
