@@ -759,8 +759,13 @@ mk_limit_verdict mk_limiter_acquire_as(mk_limiter *l, int64_t deadline_ms,
         /* The queue ahead already shows it cannot be let in before its
          * deadline: refused now rather than at the deadline.  (One that
          * could go now is let in, whatever its deadline: the REST client
-         * answers a passed deadline itself.) */
-        if (first) {
+         * answers a passed deadline itself.)  Estimated as it arrives, and
+         * again whenever it wakes as the head (nobody ahead: O(1)), since
+         * callers that fair queueing put ahead of it later can push it
+         * past its deadline. */
+        if (first || l->head == &me) {
+            if (!first)
+                ahead = 0;
             int64_t soonest = soonest_admission(l, ahead, now);
             if (soonest > now && soonest > deadline_ms) {
                 slot->ahead = ahead;

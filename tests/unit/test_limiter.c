@@ -172,6 +172,57 @@ static void refused_at_once_behind_a_long_queue(void **st)
     mk_limiter_free(l);
 }
 
+struct holder_as {
+    mk_limiter *l;
+    mk_limit_who who;
+    int64_t deadline;
+    mk_limit_verdict v;
+    mk_limit_slot slot;
+};
+
+static void *acquire_as_thread(void *arg)
+{
+    struct holder_as *h = arg;
+    h->v = mk_limiter_acquire_as(h->l, h->deadline, &h->who, &h->slot);
+    return NULL;
+}
+
+/* A caller that could make its deadline when it arrived, until a caller of
+ * a user with a larger weight was put ahead of it: when it becomes the
+ * head, the window shows it cannot go before its deadline, and it is
+ * refused then (at ~1 s), not when its deadline comes (1.8 s). */
+static void refused_when_pushed_past_its_deadline(void **st)
+{
+    (void)st;
+    mk_limiter *l = make(1, 1000, 10, 0);
+    mk_limit_slot a;
+    int64_t t0 = now_ms();
+    assert_int_equal(mk_limiter_acquire(l, t0 + 100, &a), MK_LIMIT_OK);
+    mk_limiter_release(l, &a, MK_LIMIT_ANSWERED);  /* the window is full for ~1 s */
+    struct holder x = {.l = l, .deadline = t0 + 1800};
+    pthread_t tx, ty;
+    pthread_create(&tx, NULL, acquire_thread, &x);
+    mk_limiter_stats ls;
+    do {
+        sleep_ms(5);
+        mk_limiter_stats_get(l, &ls);
+    } while (ls.waiting < 1);
+    struct holder_as y = {.l = l, .who = {.key = "quiet", .weight = 8}, .deadline = t0 + 5000};
+    pthread_create(&ty, NULL, acquire_as_thread, &y);
+    pthread_join(ty, NULL);
+    assert_int_equal(y.v, MK_LIMIT_OK);           /* ahead of x, at ~1 s */
+    pthread_join(tx, NULL);
+    int64_t took = x.admitted_at - t0;
+    mk_limiter_release(l, &y.slot, MK_LIMIT_ANSWERED);
+    assert_int_equal(x.v, MK_LIMIT_RATE);
+    if (took >= 1500)
+        fail_msg("refused after %lld ms: at its deadline, not when it became the head",
+                 (long long)took);
+    assert_int_equal(x.slot.ahead, 0);
+    assert_true(x.slot.soonest_ms > 800);          /* y's slot leaves the window at ~2 s */
+    mk_limiter_free(l);
+}
+
 static void concurrency_cap_and_order(void **st)
 {
     (void)st;
@@ -824,6 +875,7 @@ int main(void)
         cmocka_unit_test(window_counts_from_the_answer),
         cmocka_unit_test(deadline_gives_the_reason),
         cmocka_unit_test(refused_at_once_behind_a_long_queue),
+        cmocka_unit_test(refused_when_pushed_past_its_deadline),
         cmocka_unit_test(concurrency_cap_and_order),
         cmocka_unit_test(paced_after_the_burst),
         cmocka_unit_test(fair_between_callers),
