@@ -42,6 +42,19 @@ int mk_rest_url_encode(mk_buf *b, const char *s, size_t len)
 
 int mk_rest_query_build(mk_buf *b, const mk_rest_param *params, size_t n)
 {
+    /* Room for the worst case of the whole query at once: one allocation
+     * instead of one per parameter (a lead query's fields list alone is
+     * 1.4 KB escaped). */
+    size_t need = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t nl = params[i].name ? strlen(params[i].name) : 0;
+        size_t vl = params[i].value ? strlen(params[i].value) : 0;
+        if (nl > SIZE_MAX / 8 || vl > SIZE_MAX / 8 || need > SIZE_MAX / 2)
+            return -1;
+        need += 2 + 3 * nl + 3 * vl;
+    }
+    if (n && mk_buf_reserve(b, need) != 0)
+        return -1;
     for (size_t i = 0; i < n; i++) {
         const char *name = params[i].name ? params[i].name : "";
         const char *value = params[i].value ? params[i].value : "";
@@ -103,9 +116,14 @@ mk_rest_status mk_rest_plan_build(const char *base, const mk_rest_req *req,
             plan->method = "POST";
             plan->method_override = 1;
             plan->content_type = "application/x-www-form-urlencoded";
-            if (mk_buf_puts(&url, "?_method=GET") != 0 ||
-                mk_buf_append(&body, query.data ? query.data : "", query.len) != 0)
+            if (mk_buf_puts(&url, "?_method=GET") != 0)
                 goto out;
+            if (query.data) {
+                body = query;  /* moved, not copied */
+                query = (mk_buf){0};
+            } else if (mk_buf_append(&body, "", 0) != 0) {
+                goto out;
+            }
         } else if (query.len && (mk_buf_append(&url, "?", 1) != 0 ||
                                  mk_buf_append(&url, query.data, query.len) != 0)) {
             goto out;
