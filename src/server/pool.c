@@ -3,16 +3,24 @@
  *
  * Hand-off.  An idle worker sleeps on its own semaphore, on a stack of
  * sleepers (the most recently idle on top: its stack and caches are
- * warm).  A push that finds a sleeper gives the job to that one thread
- * and posts its semaphore after the pool's lock is released: one futex
- * wake per job, no other thread woken, and the woken one never takes the
- * pool's lock to get its job.  (A queue under one mutex and one condition
+ * warm; doubly linked, so one that times out leaves it in O(1)).  A push
+ * that finds a sleeper gives the job to that one thread and posts its
+ * semaphore after the pool's lock is released: one futex wake per job,
+ * no other thread woken, and the woken one takes the lock once, after
+ * the pusher has let it go.  (A queue under one mutex and one condition
  * variable cost ~6 futex calls per job under load: the signalled worker
  * woke inside the pusher's critical section and blocked on the mutex, the
  * pusher then woke it again — a lock convoy; issue 11.)  Only when no
  * worker is idle does a job wait in the FIFO queue, and a worker that
- * finishes takes the next queued job before it sleeps, so jobs are served
- * in arrival order: a sleeper exists only while the queue is empty.
+ * finishes takes the next queued job before it sleeps, so queued jobs are
+ * served in arrival order; a sleeper exists only while the queue is
+ * empty.
+ *
+ * Stopping: mk_pool_stop refuses new pushes, waits for pushes in progress
+ * (they use the pool after its lock is released: the post, a thread
+ * started, dead threads joined), runs what is queued and joins every
+ * thread; the pool itself is freed by mk_pool_free, once nothing can push
+ * or read its statistics any more.
  *
  * Every thread has a node in one list (p->nodes), kept until the thread is
  * joined.  A thread that ends (idle beyond min, its state could not be
@@ -40,6 +48,7 @@
 typedef struct node {
     struct node *next;          /* p->nodes */
     struct node *below;         /* p->sleepers, while sleeping */
+    struct node *above;         /* p->sleepers: the one above, NULL on top */
     mk_pool *pool;
     pthread_t t;
     sem_t wake;                 /* posted once per hand-off or stop */
@@ -55,12 +64,13 @@ struct mk_pool {
     struct mk_pool_item *head, *tail;
     unsigned queued;
     node *sleepers;               /* idle workers, most recent on top */
+    unsigned pushing;             /* pushes between their lock and their return */
     int stopping;
     struct mk_pool_ops ops;
     struct mk_pool_limits lim;
     pthread_attr_t attr;
     node *nodes;
-    unsigned alive, idle, busy, peak, ndead;
+    unsigned alive, busy, peak, ndead;
     unsigned long long spawned, spawn_failures, handoffs;
     /* start-up handshake: initial threads that made their state, and failures */
     unsigned ready, failed;
@@ -91,14 +101,14 @@ static struct mk_pool_item *dequeue(mk_pool *p)
 /* Take n off the sleepers wherever it is (lock held; n->sleeping). */
 static void unstack(mk_pool *p, node *n)
 {
-    for (node **pp = &p->sleepers; *pp; pp = &(*pp)->below)
-        if (*pp == n) {
-            *pp = n->below;
-            break;
-        }
-    n->below = NULL;
+    if (n->above)
+        n->above->below = n->below;
+    else
+        p->sleepers = n->below;
+    if (n->below)
+        n->below->above = n->above;
+    n->below = n->above = NULL;
     n->sleeping = 0;
-    p->idle--;
 }
 
 /* Sleep until a job is handed over (returned), the pool stops (NULL) or,
@@ -109,8 +119,10 @@ static struct mk_pool_item *sleep_for_job(mk_pool *p, node *self, int *timed_out
     self->job = NULL;
     self->sleeping = 1;
     self->below = p->sleepers;
+    self->above = NULL;
+    if (p->sleepers)
+        p->sleepers->above = self;
     p->sleepers = self;
-    p->idle++;
     int timed = p->alive > p->lim.min;
     struct timespec until = mk_clock_mono_in(p->lim.idle_ms);
     pthread_mutex_unlock(&p->lock);
@@ -262,17 +274,14 @@ static void stop_all(mk_pool *p)
     p->stopping = 1;
     /* Wake every sleeper with no job: each drains the queue, then ends. */
     node *woken = p->sleepers;
-    for (node *n = woken; n; n = n->below) {
-        n->sleeping = 0;
-        p->idle--;
-    }
     p->sleepers = NULL;
     for (node *n = woken, *below; n; n = below) {
         below = n->below;
-        n->below = NULL;
+        n->below = n->above = NULL;
+        n->sleeping = 0;
         sem_post(&n->wake);
     }
-    while (p->alive > 0)
+    while (p->alive > 0 || p->pushing > 0)
         pthread_cond_wait(&p->gone, &p->lock);
     pthread_mutex_unlock(&p->lock);
     reap(p);
@@ -341,10 +350,11 @@ int mk_pool_push(mk_pool *p, struct mk_pool_item *item)
     if (n) {
         /* A sleeper exists only while the queue is empty: hand over. */
         p->sleepers = n->below;
+        if (p->sleepers)
+            p->sleepers->above = NULL;
         n->below = NULL;
         n->sleeping = 0;
         n->job = item;
-        p->idle--;
         p->handoffs++;
     } else {
         if (p->tail)
@@ -361,6 +371,7 @@ int mk_pool_push(mk_pool *p, struct mk_pool_item *item)
             p->peak = p->alive;
     }
     int dead = p->ndead > 0;
+    p->pushing++;
     pthread_mutex_unlock(&p->lock);
     if (n)
         sem_post(&n->wake);
@@ -368,6 +379,10 @@ int mk_pool_push(mk_pool *p, struct mk_pool_item *item)
         (void)spawn(p, 0);  /* none: the job waits for a worker that finishes */
     if (dead)
         reap(p);
+    pthread_mutex_lock(&p->lock);
+    if (--p->pushing == 0 && p->stopping)
+        pthread_cond_broadcast(&p->gone);
+    pthread_mutex_unlock(&p->lock);
     return 0;
 }
 
@@ -388,6 +403,17 @@ void mk_pool_stop(mk_pool *p)
 {
     if (!p)
         return;
-    stop_all(p);
+    pthread_mutex_lock(&p->lock);
+    int stopped = p->stopping;
+    pthread_mutex_unlock(&p->lock);
+    if (!stopped)
+        stop_all(p);
+}
+
+void mk_pool_free(mk_pool *p)
+{
+    if (!p)
+        return;
+    mk_pool_stop(p);
     destroy(p);
 }

@@ -1,5 +1,6 @@
 /*
- * pool.h — worker threads fed from one FIFO queue, growing with demand.
+ * pool.h — worker threads, handed jobs directly when idle (a FIFO queue
+ * when none is), growing with demand.
  *
  * The HTTP thread never blocks on a handler: it suspends the connection and
  * pushes a job here.  Each worker has its own state (a gSOAP engine), made
@@ -61,7 +62,13 @@ int mk_pool_push(mk_pool *p, struct mk_pool_item *item);
 
 void mk_pool_stats_get(mk_pool *p, struct mk_pool_stats *out);
 
-/* Run every queued item, then join the threads and free the pool. */
+/* Refuse further pushes (mk_pool_push returns -1), wait for pushes in
+ * progress, run every queued item, then join the threads.  The pool stays
+ * valid for mk_pool_push (refused) and mk_pool_stats_get until
+ * mk_pool_free.  Calling it again does nothing. */
 void mk_pool_stop(mk_pool *p);
+
+/* Stop (if not stopped) and free the pool.  Nothing may use it after. */
+void mk_pool_free(mk_pool *p);
 
 #endif

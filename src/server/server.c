@@ -1073,6 +1073,10 @@ void mktows_server_stop(mktows_server *srv)
     mk_metrics_listener_stop(srv->metrics_listener);
     if (srv->mhd)
         MHD_stop_daemon(srv->mhd);
+    /* After MHD: until its thread ended, a request could still arrive and
+     * be refused by the stopped pool, and /_shim/stats read it. */
+    mk_pool_free(srv->pool);
+    srv->pool = NULL;
     if (lsock != MHD_INVALID_SOCKET)
         close(lsock);
     /* After MHD: its last connection-closed notifications use the guard. */

@@ -6,7 +6,8 @@
  * after idle_ms; stop runs what is still queued.  A job pushed while a
  * worker is idle is handed to that worker (the one idle most recently)
  * without queueing; queued jobs run in arrival order; hand-offs racing
- * with idle threads ending lose no job and run none twice.
+ * with idle threads ending lose no job and run none twice; pushes racing
+ * stop are run or refused, never lost.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -134,7 +135,7 @@ static void grows_to_max_and_shrinks_back(void **st)
     released = 1;
     pthread_cond_broadcast(&cv);
     pthread_mutex_unlock(&mu);
-    mk_pool_stop(p);
+    mk_pool_free(p);
     for (int i = 0; i < 10; i++)
         assert_int_equal(more[i].ran, 1);
     assert_int_equal(states_made, states_freed);
@@ -212,7 +213,7 @@ static void an_idle_worker_gets_the_job_directly(void **st)
         same += pthread_equal(q[i].by, q[0].by) != 0;
     /* Allow for a worker still on its way back to sleep now and then. */
     assert_true(same >= N - 1 - N / 10);
-    mk_pool_stop(p);
+    mk_pool_free(p);
 }
 
 /* With no worker idle, jobs wait in a queue and run in arrival order. */
@@ -237,7 +238,7 @@ static void queued_jobs_run_in_arrival_order(void **st)
         wait_ran(&q[i]);
     for (int i = 0; i < N; i++)
         assert_int_equal(q[i].place, i);
-    mk_pool_stop(p);
+    mk_pool_free(p);
 }
 
 /* Pushers on several threads against workers that keep ending after 1 ms
@@ -284,9 +285,62 @@ static void handoffs_race_idle_threads_ending(void **st)
     struct mk_pool_stats s;
     mk_pool_stats_get(p, &s);
     assert_true(s.spawned > 1);  /* threads did end and start again */
-    mk_pool_stop(p);
+    mk_pool_free(p);
     for (int i = 0; i < PUSHERS * EACH; i++)
         assert_int_equal(atomic_load(&q[i].ran), 1);
+    free(q);
+}
+
+/* Pushers still pushing while the pool stops: every push accepted before
+ * the stop runs exactly once, every later one is refused, and the stopped
+ * pool still answers pushes (-1) and statistics until it is freed. */
+typedef struct racer {
+    mk_pool *p;
+    qjob *q;
+    int n, accepted;
+} racer;
+
+static void *push_until_refused(void *arg)
+{
+    racer *r = arg;
+    for (int i = 0; i < r->n; i++) {
+        if (mk_pool_push(r->p, &r->q[i].item) != 0)
+            break;
+        r->accepted++;
+    }
+    return NULL;
+}
+
+static void pushes_racing_stop(void **st)
+{
+    (void)st;
+    enum { RACERS = 3, EACH = 20000 };
+    struct mk_pool_ops ops = {NULL, run_quick, NULL, NULL};
+    struct mk_pool_limits lim = {.min = 1, .max = 4, .idle_ms = 1};
+    mk_pool *p = mk_pool_start(&lim, &ops);
+    assert_non_null(p);
+    qjob *q = calloc(RACERS * EACH, sizeof *q);
+    assert_non_null(q);
+    pthread_t t[RACERS];
+    racer r[RACERS];
+    for (int i = 0; i < RACERS; i++) {
+        r[i] = (racer){p, q + i * EACH, EACH, 0};
+        assert_int_equal(pthread_create(&t[i], NULL, push_until_refused, &r[i]), 0);
+    }
+    sleep_ms(20);
+    mk_pool_stop(p);
+    for (int i = 0; i < RACERS; i++)
+        pthread_join(t[i], NULL);
+    static qjob late;
+    assert_int_equal(mk_pool_push(p, &late.item), -1);
+    struct mk_pool_stats s;
+    mk_pool_stats_get(p, &s);
+    assert_int_equal(s.threads, 0);
+    assert_int_equal(s.queued, 0);
+    for (int i = 0; i < RACERS; i++)
+        for (int k = 0; k < EACH; k++)
+            assert_int_equal(atomic_load(&r[i].q[k].ran), k < r[i].accepted ? 1 : 0);
+    mk_pool_free(p);
     free(q);
 }
 
@@ -297,6 +351,7 @@ int main(void)
         cmocka_unit_test(an_idle_worker_gets_the_job_directly),
         cmocka_unit_test(queued_jobs_run_in_arrival_order),
         cmocka_unit_test(handoffs_race_idle_threads_ending),
+        cmocka_unit_test(pushes_racing_stop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
