@@ -178,6 +178,31 @@ static void set_gate(int open)
     pthread_mutex_unlock(&gate_mu);
 }
 
+/* A pool of quick jobs (with per-thread states when states is set). */
+static mk_pool *quick_pool(unsigned min, unsigned max, unsigned idle_ms, int states)
+{
+    struct mk_pool_ops ops = {states ? init : NULL, run_quick, states ? fini : NULL, NULL};
+    struct mk_pool_limits lim = {.min = min, .max = max, .stack_bytes = 256 * 1024,
+                                 .idle_ms = idle_ms};
+    mk_pool *p = mk_pool_start(&lim, &ops);
+    assert_non_null(p);
+    return p;
+}
+
+/* Until no job runs: the worker that ran the last one is asleep again
+ * (it goes back on the stack in the same critical section as busy--). */
+static void wait_idle(mk_pool *p)
+{
+    struct mk_pool_stats s;
+    for (int i = 0; i < 5000; i++) {
+        mk_pool_stats_get(p, &s);
+        if (s.busy == 0 && s.queued == 0)
+            return;
+        sleep_ms(1);
+    }
+    fail_msg("the pool stayed busy");
+}
+
 static void wait_ran(qjob *q)
 {
     for (int i = 0; i < 5000 && !atomic_load(&q->ran); i++)
@@ -194,25 +219,19 @@ static void an_idle_worker_gets_the_job_directly(void **st)
 {
     (void)st;
     enum { N = 100 };
-    struct mk_pool_ops ops = {NULL, run_quick, NULL, NULL};
-    struct mk_pool_limits lim = {.min = 8, .max = 8};
-    mk_pool *p = mk_pool_start(&lim, &ops);
-    assert_non_null(p);
+    mk_pool *p = quick_pool(8, 8, 0, 0);
     static qjob q[N];
     for (int i = 0; i < N; i++) {
         assert_int_equal(mk_pool_push(p, &q[i].item), 0);
         wait_ran(&q[i]);
-        sleep_ms(1);  /* the worker goes back to sleep */
+        wait_idle(p);
     }
     struct mk_pool_stats s;
     mk_pool_stats_get(p, &s);
     assert_int_equal(s.handoffs, N);
     assert_int_equal(s.queued, 0);
-    int same = 0;
     for (int i = 1; i < N; i++)
-        same += pthread_equal(q[i].by, q[0].by) != 0;
-    /* Allow for a worker still on its way back to sleep now and then. */
-    assert_true(same >= N - 1 - N / 10);
+        assert_true(pthread_equal(q[i].by, q[0].by));
     mk_pool_free(p);
 }
 
@@ -221,10 +240,7 @@ static void queued_jobs_run_in_arrival_order(void **st)
 {
     (void)st;
     enum { N = 40 };
-    struct mk_pool_ops ops = {NULL, run_quick, NULL, NULL};
-    struct mk_pool_limits lim = {.min = 1, .max = 1};
-    mk_pool *p = mk_pool_start(&lim, &ops);
-    assert_non_null(p);
+    mk_pool *p = quick_pool(1, 1, 0, 0);
     atomic_store(&runs, 0);
     set_gate(0);
     static qjob q[N];
@@ -241,13 +257,13 @@ static void queued_jobs_run_in_arrival_order(void **st)
     mk_pool_free(p);
 }
 
-/* Pushers on several threads against workers that keep ending after 1 ms
- * idle and being started again: every job runs exactly once, none waits
- * for ever, and stop returns. */
+/* Pusher threads: each pushes its n jobs until one is refused, counting
+ * those accepted; paced ones pause now and then to let the pool shrink. */
 typedef struct pusher {
     mk_pool *p;
     qjob *q;
-    int n;
+    int n, paced, accepted;
+    pthread_t t;
 } pusher;
 
 static void *push_many(void *arg)
@@ -255,31 +271,41 @@ static void *push_many(void *arg)
     pusher *u = arg;
     for (int i = 0; i < u->n; i++) {
         if (mk_pool_push(u->p, &u->q[i].item) != 0)
-            return NULL;
-        if (i % 7 == 0)
-            sleep_ms(i % 3);  /* let the pool shrink in between */
+            break;
+        u->accepted++;
+        if (u->paced && i % 7 == 0)
+            sleep_ms(i % 3);
     }
     return NULL;
 }
 
+static void start_pushers(pusher *u, int k, mk_pool *p, qjob *q, int each, int paced)
+{
+    for (int i = 0; i < k; i++) {
+        u[i] = (pusher){.p = p, .q = q + i * each, .n = each, .paced = paced};
+        assert_int_equal(pthread_create(&u[i].t, NULL, push_many, &u[i]), 0);
+    }
+}
+
+static void join_pushers(pusher *u, int k)
+{
+    for (int i = 0; i < k; i++)
+        pthread_join(u[i].t, NULL);
+}
+
+/* Pushers on several threads against workers that keep ending after 1 ms
+ * idle and being started again: every job runs exactly once, none waits
+ * for ever, and stop returns. */
 static void handoffs_race_idle_threads_ending(void **st)
 {
     (void)st;
     enum { PUSHERS = 4, EACH = 1500 };
-    struct mk_pool_ops ops = {init, run_quick, fini, NULL};
-    struct mk_pool_limits lim = {.min = 1, .max = 6, .stack_bytes = 256 * 1024, .idle_ms = 1};
-    mk_pool *p = mk_pool_start(&lim, &ops);
-    assert_non_null(p);
+    mk_pool *p = quick_pool(1, 6, 1, 1);
     qjob *q = calloc(PUSHERS * EACH, sizeof *q);
     assert_non_null(q);
-    pthread_t t[PUSHERS];
     pusher u[PUSHERS];
-    for (int i = 0; i < PUSHERS; i++) {
-        u[i] = (pusher){p, q + i * EACH, EACH};
-        assert_int_equal(pthread_create(&t[i], NULL, push_many, &u[i]), 0);
-    }
-    for (int i = 0; i < PUSHERS; i++)
-        pthread_join(t[i], NULL);
+    start_pushers(u, PUSHERS, p, q, EACH, 1);
+    join_pushers(u, PUSHERS);
     for (int i = 0; i < PUSHERS * EACH; i++)
         wait_ran(&q[i]);
     struct mk_pool_stats s;
@@ -294,43 +320,18 @@ static void handoffs_race_idle_threads_ending(void **st)
 /* Pushers still pushing while the pool stops: every push accepted before
  * the stop runs exactly once, every later one is refused, and the stopped
  * pool still answers pushes (-1) and statistics until it is freed. */
-typedef struct racer {
-    mk_pool *p;
-    qjob *q;
-    int n, accepted;
-} racer;
-
-static void *push_until_refused(void *arg)
-{
-    racer *r = arg;
-    for (int i = 0; i < r->n; i++) {
-        if (mk_pool_push(r->p, &r->q[i].item) != 0)
-            break;
-        r->accepted++;
-    }
-    return NULL;
-}
-
 static void pushes_racing_stop(void **st)
 {
     (void)st;
     enum { RACERS = 3, EACH = 20000 };
-    struct mk_pool_ops ops = {NULL, run_quick, NULL, NULL};
-    struct mk_pool_limits lim = {.min = 1, .max = 4, .idle_ms = 1};
-    mk_pool *p = mk_pool_start(&lim, &ops);
-    assert_non_null(p);
+    mk_pool *p = quick_pool(1, 4, 1, 0);
     qjob *q = calloc(RACERS * EACH, sizeof *q);
     assert_non_null(q);
-    pthread_t t[RACERS];
-    racer r[RACERS];
-    for (int i = 0; i < RACERS; i++) {
-        r[i] = (racer){p, q + i * EACH, EACH, 0};
-        assert_int_equal(pthread_create(&t[i], NULL, push_until_refused, &r[i]), 0);
-    }
+    pusher r[RACERS];
+    start_pushers(r, RACERS, p, q, EACH, 0);
     sleep_ms(20);
     mk_pool_stop(p);
-    for (int i = 0; i < RACERS; i++)
-        pthread_join(t[i], NULL);
+    join_pushers(r, RACERS);
     static qjob late;
     assert_int_equal(mk_pool_push(p, &late.item), -1);
     struct mk_pool_stats s;
