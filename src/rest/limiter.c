@@ -34,7 +34,8 @@
  * shared store, with the mutex released for that round trip (its local
  * slot is reserved meanwhile).  One round trip at a time (sh_busy): a
  * caller that fair queueing puts ahead of the asker meanwhile becomes the
- * head, but waits for that round trip to end before it asks or rejoins.  A store that does not answer switches this replica to its
+ * head, but waits for that round trip to end before it asks or rejoins.
+ * A store that does not answer switches this replica to its
  * local share (limit / replicas): first one window without any admission
  * (other replicas' sends of the current window are unknown here), then the
  * share; every REJOIN_MS the head tries the store again and, when it
