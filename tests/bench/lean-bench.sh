@@ -18,7 +18,10 @@
 # direct REST call's, in microseconds.  Beside each rate, the CPU time the
 # server spent per request (for the shim: the shim and the emulator it
 # calls), read from /proc: on a machine shared with other work it moves
-# much less than the rates.  At the end, from the shim's /_shim/stats: REST
+# much less than the rates; and wrk's own (the `times` builtin).  Since
+# every process shares the CPUs, 0.8 x ideal is a CPU budget per request:
+# the last line of each table is what it leaves the shim beside what the
+# shim used.  At the end, from the shim's /_shim/stats: REST
 # calls in flight at most, getLead requests sent alone or batched, worker
 # threads at most.  A benchmark, not a test.
 #
@@ -185,14 +188,25 @@ fi
 cpu_ms() { # pid -> user + system CPU time so far, ms
     awk -v t="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / t)}' "/proc/$1/stat"
 }
-# wrk_run mode url conns pid... -> "req/s mean_us errors cpu_us..." where
+# children_s FILE -> CPU seconds (user + system) of the reaped children
+# in the output of the `times` builtin, which must run in the shell that
+# ran them (not in a pipe or $(...), which fork).
+children_s() {
+    awk 'NR == 2 { split($1, u, "m"); split($2, s, "m"); print u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$1"
+}
+# wrk_run mode url conns pid... -> "req/s mean_us errors wrk_cpu_us cpu_us..."
+# where wrk_cpu_us is wrk's own CPU time per request and
 # cpu_us is each pid's CPU time per request: unlike the rates, it hardly
 # depends on what else the shared machine runs meanwhile.
 wrk_run() {
     mode=$1 url=$2 c=$3
     shift 3
     for p in "$@"; do cpu_ms "$p" >"$work/cpu.$p"; done
+    times >"$work/times0"
     MODE=$mode wrk -t1 -c"$c" -d"${seconds}s" -s "$top/tests/bench/lean-wrk.lua" "$url" >"$work/wrk.out" 2>"$work/wrk.err" || true
+    times >"$work/times1"
+    w0=$(children_s "$work/times0")
+    w1=$(children_s "$work/times1")
     rate=$(awk '/^Requests\/sec/ {print $2}' "$work/wrk.out")
     total=$(awk '/requests in/ {print $1}' "$work/wrk.out")
     # Closed loop: each connection has one request out at a time.
@@ -202,7 +216,8 @@ wrk_run() {
     for p in "$@"; do
         cpu="$cpu $(awk -v a="$(cat "$work/cpu.$p")" -v z="$(cpu_ms "$p")" -v n="${total:-0}" 'BEGIN {printf "%.1f", (n > 0 ? (z - a) * 1000 / n : 0)}')"
     done
-    echo "${rate:-0} ${mean:-0} $errs$cpu"
+    wcpu=$(awk -v a="$w0" -v z="$w1" -v n="${total:-0}" 'BEGIN {printf "%.1f", (n > 0 ? (z - a) * 1e6 / n : 0)}')
+    echo "${rate:-0} ${mean:-0} $errs $wcpu$cpu"
 }
 # curl_run conns -> "req/s mean_us errors client_cpu_us emulator_cpu_us":
 # the REST query sent by curl_rest.c (libcurl with the shim's options).
@@ -214,8 +229,8 @@ curl_run() {
     echo "${1:-0} ${2:-0} ${4:-?} ${3:-0} $emu"
 }
 for conns in ${LEAN_CONNS:-16 1}; do
-    set -- $(wrk_run soap "$bare_url/soap/mktows/2_9" $conns "$bare_pid"); bare=$1; bare_us=$2; bare_err=$3; bare_cpu=$4
-    set -- $(wrk_run rest "$emu_url" $conns "$emu_pid"); rest=$1; rest_us=$2; rest_err=$3; rest_cpu=$4
+    set -- $(wrk_run soap "$bare_url/soap/mktows/2_9" $conns "$bare_pid"); bare=$1; bare_us=$2; bare_err=$3; bare_wrk=$4; bare_cpu=$5
+    set -- $(wrk_run rest "$emu_url" $conns "$emu_pid"); rest=$1; rest_us=$2; rest_err=$3; rest_wrk=$4; rest_cpu=$5
     if [ "$rest_method" = POST ]; then
         set -- $(curl_run $conns); curl=$1; curl_us=$2; curl_err=$3; curl_cpu=$4; curl_emu_cpu=$5
     else
@@ -227,7 +242,7 @@ for conns in ${LEAN_CONNS:-16 1}; do
         perf record ${LEAN_PERF_OPTS:--g} -o "$LEAN_PERF" -p "$shim_pid" >/dev/null 2>&1 &
         perf_pid=$!
     fi
-    set -- $(wrk_run soap "$shim_url/soap/mktows/2_9" $conns "$shim_pid" "$emu_pid"); shim=$1; shim_us=$2; shim_err=$3; shim_cpu=$4; shim_emu_cpu=$5
+    set -- $(wrk_run soap "$shim_url/soap/mktows/2_9" $conns "$shim_pid" "$emu_pid"); shim=$1; shim_us=$2; shim_err=$3; shim_wrk=$4; shim_cpu=$5; shim_emu_cpu=$6
     if [ -n "$perf_pid" ]; then kill -INT "$perf_pid"; wait "$perf_pid" || true; fi
     ideal=$(awk -v a="$bare" -v b="$rest" 'BEGIN {printf "%.0f", (a > 0 && b > 0) ? 1 / (1 / a + 1 / b) : 0}')
     echo
@@ -249,6 +264,15 @@ for conns in ${LEAN_CONNS:-16 1}; do
         "$(awk -v a="$shim_cpu" -v b="$shim_emu_cpu" 'BEGIN {printf "%.1f", a + b}')" "$shim_err"
     printf '%-34s %12s %12s %14s\n' "  of which the shim / the emulator" "" "" "$shim_cpu / $shim_emu_cpu"
     printf '%-34s %12s\n' "shim / ideal" "$(awk -v a="$shim" -v b="$ideal" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')"
+    # Every process of the run shares the machine's CPUs, so 0.8 x ideal
+    # is a CPU budget per request; what wrk and the emulator took of it in
+    # the shim's run leaves the shim its share.
+    printf '%-34s %12s\n' "wrk CPU per request (us)" "bare $bare_wrk, REST $rest_wrk, shim $shim_wrk"
+    [ "$conns" -gt 1 ] && awk -v n="$(nproc)" -v i="$ideal" -v w="$shim_wrk" -v e="$shim_emu_cpu" -v s="$shim_cpu" 'BEGIN {
+        if (i <= 0) exit
+        b = n * 1e6 / (0.8 * i)
+        printf "%-34s %12.0f   (%d CPUs / (0.8 x ideal); wrk %.0f, the emulator %.0f: the shim may use %.0f, it used %.0f)\n",
+            "CPU per request at 0.8 (us)", b, n, w, e, b - w - e, s }'
     if [ -n "$curl" ]; then
         printf '%-34s %12s\n' "bare + libcurl serial / ideal" "$(awk -v a="$curl_ideal" -v b="$ideal" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')"
         printf '%-34s %12s\n' "shim / (bare + libcurl serial)" "$(awk -v a="$shim" -v b="$curl_ideal" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')"
