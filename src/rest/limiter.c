@@ -800,8 +800,6 @@ mk_limit_verdict mk_limiter_acquire_as(mk_limiter *l, int64_t deadline_ms,
             int shared = l->sh && l->sh_mode == SH_SHARED
                              ? ask_shared(l, i, now, deadline_ms, &wake, &why)
                              : 1;
-            if (l->head != &me)
-                wake_head(l);  /* put ahead of me meanwhile, it waited for the store */
             if (shared != 1) {
                 /* A wake-up meant for the head came while it asked the
                  * store with the mutex released (the breaker opened, a
@@ -818,8 +816,10 @@ mk_limit_verdict mk_limiter_acquire_as(mk_limiter *l, int64_t deadline_ms,
                     v = MK_LIMIT_DAILY;
                     break;
                 }
-                goto wait;
+                goto wait;  /* the wake_head above reached any new head too */
             }
+            if (l->head != &me)
+                wake_head(l);  /* put ahead of me meanwhile, it waited for the store */
             l->last_admit = now;
             if (me.tag > l->vtime)
                 l->vtime = me.tag;

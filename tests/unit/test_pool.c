@@ -287,6 +287,17 @@ static void start_pushers(pusher *u, int k, mk_pool *p, qjob *q, int each, int p
     }
 }
 
+/* k pushers of `each` jobs on a fresh pool; the jobs are returned. */
+static qjob *start_pool_and_pushers(mk_pool **p, pusher *u, int k, int each, unsigned max,
+                                   int states, int paced)
+{
+    *p = quick_pool(1, max, 1, states);
+    qjob *q = calloc((size_t)(k * each), sizeof *q);
+    assert_non_null(q);
+    start_pushers(u, k, *p, q, each, paced);
+    return q;
+}
+
 static void join_pushers(pusher *u, int k)
 {
     for (int i = 0; i < k; i++)
@@ -300,11 +311,9 @@ static void handoffs_race_idle_threads_ending(void **st)
 {
     (void)st;
     enum { PUSHERS = 4, EACH = 1500 };
-    mk_pool *p = quick_pool(1, 6, 1, 1);
-    qjob *q = calloc(PUSHERS * EACH, sizeof *q);
-    assert_non_null(q);
+    mk_pool *p;
     pusher u[PUSHERS];
-    start_pushers(u, PUSHERS, p, q, EACH, 1);
+    qjob *q = start_pool_and_pushers(&p, u, PUSHERS, EACH, 6, 1, 1);
     join_pushers(u, PUSHERS);
     for (int i = 0; i < PUSHERS * EACH; i++)
         wait_ran(&q[i]);
@@ -324,11 +333,9 @@ static void pushes_racing_stop(void **st)
 {
     (void)st;
     enum { RACERS = 3, EACH = 20000 };
-    mk_pool *p = quick_pool(1, 4, 1, 0);
-    qjob *q = calloc(RACERS * EACH, sizeof *q);
-    assert_non_null(q);
+    mk_pool *p;
     pusher r[RACERS];
-    start_pushers(r, RACERS, p, q, EACH, 0);
+    qjob *q = start_pool_and_pushers(&p, r, RACERS, EACH, 4, 0, 0);
     sleep_ms(20);
     mk_pool_stop(p);
     join_pushers(r, RACERS);
